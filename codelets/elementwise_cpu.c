@@ -1,0 +1,220 @@
+/*
+ * CPU loops of the element-wise operations, generated from the table in
+ * elementwise.def: one loop per operation and dtype (per dtype pair for
+ * casts; "u8" names bool, which is a macro). A loop reads input k at in[k][i * s[k]], s[k] being 1 for a tile
+ * and 0 for a broadcast 0-D array or scalar; common stride patterns get
+ * loops of their own so that the compiler vectorises them.
+ */
+#include <tgmath.h>
+
+#include "ew_helpers.h"
+#include "internal.h"
+
+CB__IPOW_DEF(int32_t, uint32_t, cb__ipow32)
+CB__IPOW_DEF(int64_t, uint64_t, cb__ipow64)
+#define CB_IPOW(a, b)                                                        \
+  _Generic((a), int32_t: cb__ipow32, default: cb__ipow64)(a, b)
+
+typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
+                        void *out, const cb__task *t);
+
+/* Per dtype: the expression of its class, and its unsigned twin. */
+#define PICK_BOOL(f, i, b) b
+#define PICK_INT32(f, i, b) i
+#define PICK_INT64(f, i, b) i
+#define PICK_FLOAT32(f, i, b) f
+#define PICK_FLOAT64(f, i, b) f
+#define UTYPE_BOOL uint8_t
+#define UTYPE_INT32 uint32_t
+#define UTYPE_INT64 uint64_t
+#define UTYPE_FLOAT32 uint32_t
+#define UTYPE_FLOAT64 uint64_t
+
+/* The result type of each kind, given the loop type. */
+#define RTYPE_CB_KIND_UNARY(c) c
+#define RTYPE_CB_KIND_MATH(c) c
+#define RTYPE_CB_KIND_BINARY(c) c
+#define RTYPE_CB_KIND_DIVIDE(c) c
+#define RTYPE_CB_KIND_COMPARE(c) uint8_t
+#define RTYPE_CB_KIND_WHERE(c) c
+#define RTYPE_CB_KIND_CAST(c) c
+#define RTYPE_CB_KIND_FILL(c) c
+#define RTYPE_CB_KIND_ARANGE(c) c
+
+#define LOOP_HEAD(fn, ctype, UP, kind)                                       \
+  static void fn(int64_t n, const void *const *in, const int *s, void *out, \
+                 const cb__task *t) {                                        \
+    typedef ctype T;                                                         \
+    typedef UTYPE_##UP U;                                                    \
+    typedef RTYPE_##kind(ctype) R;                                           \
+    R *o = out;                                                              \
+    (void)s;                                                                 \
+    (void)t;                                                                 \
+    (void)in;                                                                \
+    (void)sizeof(U);
+
+#define LOOP_ONE(expr)                                                       \
+  const T *A = in[0];                                                        \
+  for (int64_t k = 0; k < n; k++) {                                          \
+    T a = A[k];                                                              \
+    o[k] = (R)(expr);                                                        \
+  }
+
+#define LOOP_TWO(expr)                                                       \
+  const T *A = in[0], *B = in[1];                                            \
+  if (s[0] && s[1]) {                                                        \
+    for (int64_t k = 0; k < n; k++) {                                        \
+      T a = A[k], b = B[k];                                                  \
+      o[k] = (R)(expr);                                                      \
+    }                                                                        \
+  } else if (s[0]) {                                                         \
+    const T b = B[0];                                                        \
+    for (int64_t k = 0; k < n; k++) {                                        \
+      T a = A[k];                                                            \
+      o[k] = (R)(expr);                                                      \
+    }                                                                        \
+  } else if (s[1]) {                                                         \
+    const T a = A[0];                                                        \
+    for (int64_t k = 0; k < n; k++) {                                        \
+      T b = B[k];                                                            \
+      o[k] = (R)(expr);                                                      \
+    }                                                                        \
+  } else {                                                                   \
+    const T a = A[0], b = B[0];                                              \
+    for (int64_t k = 0; k < n; k++)                                          \
+      o[k] = (R)(expr);                                                      \
+  }
+
+#define BODY_CB_KIND_UNARY(expr) LOOP_ONE(expr)
+#define BODY_CB_KIND_MATH(expr) LOOP_ONE(expr)
+#define BODY_CB_KIND_CAST(expr) LOOP_ONE(expr)
+#define BODY_CB_KIND_BINARY(expr) LOOP_TWO(expr)
+#define BODY_CB_KIND_DIVIDE(expr) LOOP_TWO(expr)
+#define BODY_CB_KIND_COMPARE(expr) LOOP_TWO(expr)
+#define BODY_CB_KIND_WHERE(expr)                                             \
+  const uint8_t *C = in[0];                                                  \
+  const T *X = in[1], *Y = in[2];                                            \
+  for (int64_t k = 0; k < n; k++) {                                          \
+    uint8_t a = C[k * s[0]];                                                 \
+    T b = X[k * s[1]], c = Y[k * s[2]];                                      \
+    o[k] = (R)(expr);                                                        \
+  }
+#define BODY_CB_KIND_FILL(expr)                                              \
+  const T a = *(const T *)in[0];                                             \
+  for (int64_t k = 0; k < n; k++)                                            \
+    o[k] = (R)(expr);
+#define BODY_CB_KIND_ARANGE(expr)                                            \
+  const T a = *(const T *)in[0], b = *(const T *)in[1];                      \
+  for (int64_t k = 0; k < n; k++) {                                          \
+    int64_t i = t->base + k;                                                 \
+    o[k] = (R)(expr);                                                        \
+  }
+
+/* Five loops per operation, one per dtype; casts have their own. */
+#define LOOP(name, low, ctype, UP, kind, expr)                               \
+  LOOP_HEAD(loop_##name##_##low, ctype, UP, kind)                            \
+  BODY_##kind(expr)                                                          \
+  }
+#define LOOPS(name, kind, f, i, b)                                           \
+  LOOP(name, u8, uint8_t, BOOL, kind, b)                                   \
+  LOOP(name, int32, int32_t, INT32, kind, i)                                 \
+  LOOP(name, int64, int64_t, INT64, kind, i)                                 \
+  LOOP(name, float32, float, FLOAT32, kind, f)                               \
+  LOOP(name, float64, double, FLOAT64, kind, f)
+#define ROW(name)                                                            \
+  {loop_##name##_u8, loop_##name##_int32, loop_##name##_int64,             \
+   loop_##name##_float32, loop_##name##_float64},
+
+#define CAST_LOOP(slow, S, dlow, D, expr)                                    \
+  static void cast_##slow##_##dlow(int64_t n, const void *const *in,         \
+                                   const int *s, void *out,                  \
+                                   const cb__task *t) {                      \
+    const S *A = in[0];                                                      \
+    D *o = out;                                                              \
+    (void)s;                                                                 \
+    (void)t;                                                                 \
+    for (int64_t k = 0; k < n; k++) {                                        \
+      S a = A[k];                                                            \
+      o[k] = (D)(expr);                                                      \
+    }                                                                        \
+  }
+#define CASTS_FROM(slow, S, f, i, b)                                         \
+  CAST_LOOP(slow, S, u8, uint8_t, b)                                       \
+  CAST_LOOP(slow, S, int32, int32_t, i)                                      \
+  CAST_LOOP(slow, S, int64, int64_t, i)                                      \
+  CAST_LOOP(slow, S, float32, float, f)                                      \
+  CAST_LOOP(slow, S, float64, double, f)
+#define CAST_ROW(slow)                                                       \
+  {cast_##slow##_u8, cast_##slow##_int32, cast_##slow##_int64,             \
+   cast_##slow##_float32, cast_##slow##_float64},
+
+#define LOOPS_CB_KIND_CAST(name, f, i, b)                                    \
+  CASTS_FROM(u8, uint8_t, f, i, b)                                         \
+  CASTS_FROM(int32, int32_t, f, i, b)                                        \
+  CASTS_FROM(int64, int64_t, f, i, b)                                        \
+  CASTS_FROM(float32, float, f, i, b)                                        \
+  CASTS_FROM(float64, double, f, i, b)
+#define LOOPS_OTHER(name, kind, f, i, b) LOOPS(name, kind, f, i, b)
+#define LOOPS_CB_KIND_UNARY(name, f, i, b) LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b)
+#define LOOPS_CB_KIND_MATH(name, f, i, b) LOOPS_OTHER(name, CB_KIND_MATH, f, i, b)
+#define LOOPS_CB_KIND_BINARY(name, f, i, b) LOOPS_OTHER(name, CB_KIND_BINARY, f, i, b)
+#define LOOPS_CB_KIND_DIVIDE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_DIVIDE, f, i, b)
+#define LOOPS_CB_KIND_COMPARE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_COMPARE, f, i, b)
+#define LOOPS_CB_KIND_WHERE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_WHERE, f, i, b)
+#define LOOPS_CB_KIND_FILL(name, f, i, b) LOOPS_OTHER(name, CB_KIND_FILL, f, i, b)
+#define LOOPS_CB_KIND_ARANGE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_ARANGE, f, i, b)
+
+#define X(name, kind, fexpr, iexpr, bexpr, types)                            \
+  LOOPS_##kind(name, fexpr, iexpr, bexpr)
+#include "cambrian/elementwise.def"
+#undef X
+
+#define ROW_CB_KIND_CAST(name) {NULL},
+#define ROW_CB_KIND_UNARY(name) ROW(name)
+#define ROW_CB_KIND_MATH(name) ROW(name)
+#define ROW_CB_KIND_BINARY(name) ROW(name)
+#define ROW_CB_KIND_DIVIDE(name) ROW(name)
+#define ROW_CB_KIND_COMPARE(name) ROW(name)
+#define ROW_CB_KIND_WHERE(name) ROW(name)
+#define ROW_CB_KIND_FILL(name) ROW(name)
+#define ROW_CB_KIND_ARANGE(name) ROW(name)
+
+static const loop_fn loops[CB_NOPS][CB_NDTYPES] = {
+#define X(name, kind, fexpr, iexpr, bexpr, types) ROW_##kind(name)
+#include "cambrian/elementwise.def"
+#undef X
+};
+
+static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
+    CAST_ROW(u8) CAST_ROW(int32) CAST_ROW(int64) CAST_ROW(float32)
+        CAST_ROW(float64)};
+
+void cb__ew_cpu(void *buffers[], void *cl_arg) {
+  cb__task *t = cl_arg;
+  if (cb__task_inputs_failed(t))
+    return;
+  const void *in[CB__MAX_OPERANDS];
+  int s[CB__MAX_OPERANDS] = {0};
+  int nb = 0;
+  for (int k = 0; k < t->nin; k++) {
+    if (t->in_kind[k] == CB__IN_SCALAR) {
+      in[k] = &t->scalar[k];
+    } else {
+      in[k] = (const void *)STARPU_VECTOR_GET_PTR(buffers[nb++]);
+      s[k] = t->in_kind[k] == CB__IN_TILE;
+    }
+  }
+  cb_op_kind kind = cb_op_get_kind(t->op);
+  if (kind == CB_KIND_FILL) {
+    in[0] = &t->scalar[0];
+  } else if (kind == CB_KIND_ARANGE) {
+    in[0] = &t->start;
+    in[1] = &t->step;
+  }
+  void *out = (void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
+  int64_t n = STARPU_VECTOR_GET_NX(buffers[nb]);
+  loop_fn fn = kind == CB_KIND_CAST
+                   ? casts[t->in_dtype[0]][t->out_dtype]
+                   : loops[t->op][cb__task_dtype(t)];
+  fn(n, in, s, out, t);
+}

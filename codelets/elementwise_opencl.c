@@ -1,0 +1,285 @@
+/*
+ * OpenCL side of the element-wise operations. A kernel is generated from
+ * the operation table for each variant met (operation, dtypes, which
+ * operands are scalars), built on first use on each device and cached.
+ * Every OpenCL status is checked; a failure is recorded on the task's
+ * output, never through StarPU's aborting report macros.
+ *
+ * Locking: each device's cache has its own mutex; a build happens under
+ * it, so concurrent first uses build once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CL/cl.h>
+
+#include "ew_helpers.h"
+#include "internal.h"
+
+static const char *const exprs[CB_NOPS][3] = {
+#define X(name, kind, fexpr, iexpr, bexpr, types)                            \
+  [CB_OP_##name] = {#fexpr, #iexpr, #bexpr},
+#include "cambrian/elementwise.def"
+#undef X
+};
+
+static const char *const cl_types[CB_NDTYPES] = {"uchar", "int", "long",
+                                                 "float", "double"};
+static const char *const cl_utypes[CB_NDTYPES] = {"uchar", "uint", "ulong",
+                                                  "uint", "ulong"};
+
+typedef struct kernel_entry {
+  uint32_t key;
+  cl_program program;
+  cl_kernel kernel;
+  struct kernel_entry *next;
+} kernel_entry;
+
+#define NBUCKETS 256
+static struct device_cache {
+  pthread_mutex_t lock;
+  kernel_entry *buckets[NBUCKETS];
+} caches[STARPU_MAXOPENCLDEVS] = {
+    [0 ... STARPU_MAXOPENCLDEVS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+
+static uint32_t variant_key(const cb__task *t) {
+  uint32_t key = (uint32_t)t->op << 18 | (uint32_t)t->out_dtype << 15;
+  for (int k = 0; k < t->nin; k++)
+    key |= ((uint32_t)t->in_dtype[k] << (3 * k + 3)) |
+           ((uint32_t)(t->in_kind[k] == CB__IN_SCALAR) << k);
+  return key;
+}
+
+static int class_index(cb_dtype t) {
+  char c = cb__dtype_class(t);
+  return c == 'F' ? 0 : c == 'I' ? 1 : 2;
+}
+
+/* Appends printf-style text to buf, tracking the length. */
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+  if (*len >= cap)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    *len += (size_t)n;
+}
+
+/* Writes the kernel source of t's variant; returns its length, or 0 if
+ * it does not fit. */
+static size_t kernel_source(const cb__task *t, char *buf, size_t cap) {
+  static const char *const names[CB__MAX_OPERANDS] = {"a", "b", "c"};
+  cb_op_kind kind = cb_op_get_kind(t->op);
+  cb_dtype T = cb__task_dtype(t), R = t->out_dtype;
+  int uses_f64 = T == CB_FLOAT64 || R == CB_FLOAT64;
+  for (int k = 0; k < t->nin; k++)
+    uses_f64 |= t->in_dtype[k] == CB_FLOAT64;
+  size_t len = 0;
+  if (uses_f64)
+    put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+  put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
+      cl_types[T], cl_utypes[T], cl_types[R]);
+  if (T == CB_INT32 || T == CB_INT64)
+    put(buf, cap, &len, "%s\n#define CB_IPOW cb_ipow\n",
+        T == CB_INT32 ? CB__XSTR(CB__IPOW_DEF(int, uint, cb_ipow))
+                      : CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)));
+  put(buf, cap, &len, "__kernel void cb_kernel(");
+  int nops = t->nin;
+  cb_dtype optype[CB__MAX_OPERANDS];
+  int scalar[CB__MAX_OPERANDS];
+  for (int k = 0; k < nops; k++) {
+    optype[k] = t->in_dtype[k];
+    scalar[k] = t->in_kind[k] == CB__IN_SCALAR;
+  }
+  if (kind == CB_KIND_FILL || kind == CB_KIND_ARANGE) {
+    nops = kind == CB_KIND_FILL ? 1 : 2;
+    for (int k = 0; k < nops; k++) {
+      optype[k] = R;
+      scalar[k] = 1;
+    }
+  }
+  for (int k = 0; k < nops; k++) {
+    if (scalar[k])
+      put(buf, cap, &len, "const %s v%d, ", cl_types[optype[k]], k);
+    else
+      put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
+                          "const ulong s%d, ", cl_types[optype[k]], k, k, k);
+  }
+  put(buf, cap, &len, "__global R *out, const ulong oo, const ulong n, "
+                      "const long base) {\n"
+                      "  const ulong k = get_global_id(0);\n"
+                      "  if (k >= n) return;\n"
+                      "  const long i = base + (long)k;\n");
+  for (int k = 0; k < nops; k++) {
+    if (scalar[k])
+      put(buf, cap, &len, "  const %s %s = v%d;\n", cl_types[optype[k]],
+          names[k], k);
+    else
+      put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
+          cl_types[optype[k]], names[k], k, k, k);
+  }
+  cb_dtype cls = kind == CB_KIND_CAST ? R : T;
+  put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",
+      exprs[t->op][class_index(cls)]);
+  return len < cap ? len : 0;
+}
+
+static kernel_entry *build(const cb__task *t, int devid, uint32_t key) {
+  cl_context ctx;
+  cl_device_id dev;
+  starpu_opencl_get_context(devid, &ctx);
+  starpu_opencl_get_device(devid, &dev);
+  char src[8192];
+  size_t len = kernel_source(t, src, sizeof src);
+  if (!len) {
+    cb__task_fail((cb__task *)t, CB_EBUILD, 0, "kernel source too long");
+    return NULL;
+  }
+  const char *srcp = src;
+  cl_int st;
+  cl_program prog = clCreateProgramWithSource(ctx, 1, &srcp, &len, &st);
+  if (st != CL_SUCCESS) {
+    cb__task_fail((cb__task *)t, CB_EDEVICE, st,
+                  "clCreateProgramWithSource: %s", cb_cl_status_name(st));
+    return NULL;
+  }
+  st = clBuildProgram(prog, 1, &dev, "", NULL, NULL);
+  if (st != CL_SUCCESS) {
+    char log[1536] = "";
+    clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
+                          log, NULL);
+    cb__task_fail((cb__task *)t, CB_EBUILD, st,
+                  "building the %s kernel failed (%s): %s", cb_op_name(t->op),
+                  cb_cl_status_name(st), log);
+    clReleaseProgram(prog);
+    return NULL;
+  }
+  cl_kernel kernel = clCreateKernel(prog, "cb_kernel", &st);
+  kernel_entry *e = st == CL_SUCCESS ? malloc(sizeof *e) : NULL;
+  if (!e) {
+    cb__task_fail((cb__task *)t, CB_EDEVICE, st, "clCreateKernel: %s",
+                  cb_cl_status_name(st));
+    if (st == CL_SUCCESS)
+      clReleaseKernel(kernel);
+    clReleaseProgram(prog);
+    return NULL;
+  }
+  *e = (kernel_entry){key, prog, kernel, NULL};
+  return e;
+}
+
+static cl_kernel get_kernel(const cb__task *t, int devid) {
+  uint32_t key = variant_key(t);
+  struct device_cache *c = &caches[devid];
+  kernel_entry **slot = &c->buckets[(key ^ (key >> 8) ^ (key >> 16)) %
+                                    NBUCKETS];
+  pthread_mutex_lock(&c->lock);
+  kernel_entry *e = *slot;
+  while (e && e->key != key)
+    e = e->next;
+  if (!e && (e = build(t, devid, key))) {
+    e->next = *slot;
+    *slot = e;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return e ? e->kernel : NULL;
+}
+
+void cb__opencl_cache_clear(void) {
+  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++) {
+    pthread_mutex_lock(&caches[d].lock);
+    for (int b = 0; b < NBUCKETS; b++) {
+      kernel_entry *e = caches[d].buckets[b];
+      while (e) {
+        kernel_entry *next = e->next;
+        clReleaseKernel(e->kernel);
+        clReleaseProgram(e->program);
+        free(e);
+        e = next;
+      }
+      caches[d].buckets[b] = NULL;
+    }
+    pthread_mutex_unlock(&caches[d].lock);
+  }
+}
+
+static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
+                              size_t es, cl_ulong stride, int with_stride) {
+  cl_mem mem = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buf);
+  cl_ulong off = STARPU_VECTOR_GET_OFFSET(buf) / es;
+  cl_int st = clSetKernelArg(k, (*arg)++, sizeof mem, &mem);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof off, &off);
+  if (st == CL_SUCCESS && with_stride)
+    st = clSetKernelArg(k, (*arg)++, sizeof stride, &stride);
+  return st;
+}
+
+void cb__ew_opencl(void *buffers[], void *cl_arg) {
+  cb__task *t = cl_arg;
+  if (cb__task_inputs_failed(t))
+    return;
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  cl_kernel k = get_kernel(t, devid);
+  if (!k)
+    return;
+  cl_int st = CL_SUCCESS;
+  cl_uint arg = 0;
+  int nb = 0;
+  cb_op_kind kind = cb_op_get_kind(t->op);
+  for (int i = 0; st == CL_SUCCESS && i < t->nin; i++) {
+    size_t es = cb_dtype_size(t->in_dtype[i]);
+    if (t->in_kind[i] == CB__IN_SCALAR)
+      st = clSetKernelArg(k, arg++, es, &t->scalar[i]);
+    else
+      st = set_buffer_args(k, &arg, buffers[nb++], es,
+                           t->in_kind[i] == CB__IN_TILE, 1);
+  }
+  size_t oes = cb_dtype_size(t->out_dtype);
+  if (st == CL_SUCCESS && kind == CB_KIND_FILL)
+    st = clSetKernelArg(k, arg++, oes, &t->scalar[0]);
+  if (st == CL_SUCCESS && kind == CB_KIND_ARANGE) {
+    st = clSetKernelArg(k, arg++, oes, &t->start);
+    if (st == CL_SUCCESS)
+      st = clSetKernelArg(k, arg++, oes, &t->step);
+  }
+  cl_ulong n = STARPU_VECTOR_GET_NX(buffers[nb]);
+  cl_long base = t->base;
+  if (st == CL_SUCCESS)
+    st = set_buffer_args(k, &arg, buffers[nb], oes, 0, 0);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, arg++, sizeof n, &n);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, arg++, sizeof base, &base);
+  if (st != CL_SUCCESS) {
+    cb__task_fail(t, CB_EDEVICE, st, "clSetKernelArg: %s",
+                  cb_cl_status_name(st));
+    return;
+  }
+  cl_command_queue q;
+  starpu_opencl_get_queue(devid, &q);
+  size_t global = (size_t)n;
+  cl_event ev;
+  st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, &ev);
+  if (st != CL_SUCCESS) {
+    cb__task_fail(t, CB_EDEVICE, st, "clEnqueueNDRangeKernel: %s",
+                  cb_cl_status_name(st));
+    return;
+  }
+  cl_int exec = CL_SUCCESS;
+  st = clWaitForEvents(1, &ev);
+  if (st == CL_SUCCESS || st == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+    st = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof exec,
+                        &exec, NULL);
+  clReleaseEvent(ev);
+  if (st == CL_SUCCESS && exec < 0)
+    st = exec;
+  if (st != CL_SUCCESS)
+    cb__task_fail(t, CB_EDEVICE, st, "the %s kernel failed: %s",
+                  cb_op_name(t->op), cb_cl_status_name(st));
+}

@@ -1,0 +1,28 @@
+/*
+ * Helpers of the element-wise expressions, written once in the common
+ * subset of C11 and OpenCL C: the C loops expand these macros, the OpenCL
+ * generator stringifies them into kernel sources.
+ */
+#ifndef CAMBRIAN_EW_HELPERS_H
+#define CAMBRIAN_EW_HELPERS_H
+
+/* Integer power with wrap-around, as NumPy computes it. A negative
+ * exponent, which NumPy refuses, gives the integer part of 1 / a**-b. */
+#define CB__IPOW_DEF(T, U, NAME)                                             \
+  static inline T NAME(T a, T b) {                                           \
+    if (b < 0)                                                               \
+      return a == 1 ? (T)1 : a == -1 ? ((b & 1) ? (T)-1 : (T)1) : (T)0;      \
+    U r = 1, x = (U)a, e = (U)b;                                             \
+    while (e) {                                                              \
+      if (e & 1)                                                             \
+        r *= x;                                                              \
+      x *= x;                                                                \
+      e >>= 1;                                                               \
+    }                                                                        \
+    return (T)r;                                                             \
+  }
+
+#define CB__STR(...) #__VA_ARGS__
+#define CB__XSTR(...) CB__STR(__VA_ARGS__)
+
+#endif

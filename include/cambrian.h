@@ -1,0 +1,289 @@
+/*
+ * cambrian: asynchronous array operations scheduled by StarPU across CPU
+ * workers and OpenCL devices.
+ *
+ * This is the umbrella header of the C core. Every public name starts with
+ * "cb_" (types, functions) or "CB_" (constants); internal names shared
+ * between files start with "cb__". Functions return 0 on success or a
+ * negative CB_E* code; the last error message of the calling thread is
+ * available from cb_last_error().
+ *
+ * Threading: every function may be called from any thread. None of them
+ * calls back into the caller while holding an internal lock.
+ */
+#ifndef CAMBRIAN_H
+#define CAMBRIAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes: X(name, message). */
+#define CB_ERRNO_MAP(X)                                                     \
+  X(EINVAL, "invalid argument")                                             \
+  X(ENOMEM, "out of memory")                                                \
+  X(ENODEV, "no such device")                                               \
+  X(ETYPE, "unsupported dtype for this operation")                          \
+  X(ESHAPE, "shapes do not match")                                          \
+  X(EPLACE, "arrays are placed on different devices")                       \
+  X(ERANGE, "value out of range")                                           \
+  X(ESTARPU, "the StarPU runtime failed")                                   \
+  X(EDEVICE, "an OpenCL call failed on a device")                           \
+  X(EBUILD, "an OpenCL program failed to build")                            \
+  X(EDEPEND, "an input was written by a failed task")                       \
+  X(ETIMEDOUT, "timed out")                                                 \
+  X(ESTATE, "the runtime is shutting down")
+
+typedef enum {
+  CB_OK = 0,
+#define CB__ERRNO_ENUM(name, msg) CB_##name,
+  CB__ERRNO_FIRST = -1000,
+  CB_ERRNO_MAP(CB__ERRNO_ENUM)
+#undef CB__ERRNO_ENUM
+  CB__ERRNO_END
+} cb_errno;
+
+/* Returns the message of a CB_E* code. */
+const char *cb_strerror(int err);
+/* Returns the detailed message of the last failure on this thread. */
+const char *cb_last_error(void);
+
+/* Element types: X(name, C type, size, buffer-protocol format). */
+#define CB_DTYPE_MAP(X)                                                     \
+  X(BOOL, bool, uint8_t, '?')                                               \
+  X(INT32, int32, int32_t, 'i')                                             \
+  X(INT64, int64, int64_t, 'q')                                             \
+  X(FLOAT32, float32, float, 'f')                                           \
+  X(FLOAT64, float64, double, 'd')
+
+typedef enum {
+#define CB__DTYPE_ENUM(up, low, ctype, fmt) CB_##up,
+  CB_DTYPE_MAP(CB__DTYPE_ENUM)
+#undef CB__DTYPE_ENUM
+  CB_NDTYPES
+} cb_dtype;
+
+const char *cb_dtype_name(cb_dtype t);
+size_t cb_dtype_size(cb_dtype t);
+/* Parses a name such as "float32"; returns -1 when unknown. */
+int cb_dtype_from_name(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Runtime                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct cb_config {
+  int ncpus;               /* CPU workers; -1: automatic. */
+  const char *devices;     /* OpenCL device filter; NULL: all. "none". */
+  const char *scheduler;   /* StarPU policy name; NULL: automatic. */
+  int64_t tile_elems;      /* elements per tile; 0: automatic. */
+} cb_config;
+
+/* Fills cfg from the environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES,
+ * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE) where the field is unset. */
+void cb_config_from_env(cb_config *cfg);
+
+/* Starts StarPU with cfg (NULL: environment only). Idempotent: returns 0
+ * at once when the runtime already runs. Blocks while StarPU starts. */
+int cb_init(const cb_config *cfg);
+/* Waits for every submitted task, releases every data handle (arrays stay
+ * readable on the host) and stops StarPU. Blocks. */
+int cb_shutdown(void);
+int cb_is_running(void);
+/* Increments at each successful cb_init: objects tied to devices compare it. */
+unsigned cb_generation(void);
+
+typedef struct cb_runtime_info {
+  int ncpus;               /* CPU workers started. */
+  int nopencl;             /* OpenCL workers started. */
+  int ncores;              /* cores available to this process. */
+  int max_cpus;            /* STARPU_MAXCPUS of the StarPU build. */
+  int64_t tile_elems;      /* 0: automatic. */
+  int64_t min_tile_elems;
+  int64_t max_tile_bytes;
+  char scheduler[32];
+  char starpu_version[32];
+  char cache_dir[512];
+} cb_runtime_info;
+
+int cb_runtime_info_get(cb_runtime_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Devices                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef enum { CB_BACKEND_CPU, CB_BACKEND_OPENCL, CB_BACKEND_CUDA,
+               CB_NBACKENDS } cb_backend;
+typedef enum { CB_DEVTYPE_CPU, CB_DEVTYPE_GPU, CB_DEVTYPE_ACCELERATOR,
+               CB_NDEVTYPES } cb_devtype;
+
+typedef struct cb_device_info {
+  int id;                  /* position in the device table. */
+  cb_backend backend;
+  cb_devtype type;
+  int index;               /* among devices of the same backend and type. */
+  char name[128];
+  char vendor[128];
+  char version[128];       /* driver or OpenCL version. */
+  uint64_t global_mem_bytes;
+  uint64_t max_alloc_bytes;
+  int compute_units;
+  int nworkers;            /* StarPU workers that run its tasks. */
+  int fp64;                /* float64 kernels supported. */
+  char filter_string[32];  /* "backend:type:index". */
+} cb_device_info;
+
+const char *cb_backend_name(cb_backend b);
+const char *cb_devtype_name(cb_devtype t);
+
+/* Number of devices of the running runtime (starting it if needed). */
+int cb_device_count(void);
+int cb_device_get(int id, cb_device_info *out);
+
+/* Filter strings: "backend:type:index" with parts optional or "*",
+ * alternatives separated by ",". A single word may name a backend or a
+ * type ("cpu" names both the CPU backend and devices of CPU type). */
+#define CB_FILTER_MAX_ALTS 16
+typedef struct cb_filter_alt {
+  int backend;             /* cb_backend, or -1 for any. */
+  int type;                /* cb_devtype, or -1 for any. */
+  int index;               /* -1 for any. */
+} cb_filter_alt;
+typedef struct cb_filter {
+  int nalts;
+  cb_filter_alt alts[CB_FILTER_MAX_ALTS];
+} cb_filter;
+
+/* Parses s; on failure returns CB_EINVAL and writes why into err. */
+int cb_filter_parse(const char *s, cb_filter *out, char *err, size_t errlen);
+int cb_filter_match(const cb_filter *f, cb_backend b, cb_devtype t, int index);
+/* Writes into ids (up to cap) the devices matching filter, in filter order
+ * without repeats; returns how many matched, or a negative code. */
+int cb_devices_select(const char *filter, int *ids, int cap);
+
+/* ------------------------------------------------------------------ */
+/* Arrays                                                              */
+/* ------------------------------------------------------------------ */
+
+#define CB_MAX_NDIM 2
+typedef struct cb_array cb_array;
+
+/* A new array with an uninitialised host buffer owned by cambrian. */
+int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out);
+/* An array over memory owned by the caller (zero-copy). release(arg) is
+ * called, from any thread, once no task uses data any more. */
+int cb_array_wrap(cb_dtype t, int ndim, const int64_t *shape, void *data,
+                  void (*release)(void *arg), void *arg, cb_array **out);
+void cb_array_ref(cb_array *a);
+/* Drops a reference. The last one frees the array once its tasks end;
+ * this never blocks. */
+void cb_array_unref(cb_array *a);
+
+cb_dtype cb_array_dtype(const cb_array *a);
+int cb_array_ndim(const cb_array *a);
+const int64_t *cb_array_shape(const cb_array *a);
+int64_t cb_array_size(const cb_array *a);
+/* The host buffer; valid to read after cb_array_sync_host succeeded. */
+void *cb_array_data(const cb_array *a);
+int cb_array_ntiles(const cb_array *a);
+
+/* Starts moving the array's tiles to device (asynchronous). */
+int cb_array_prefetch(cb_array *a, int device);
+
+/* Waiting for host data. cb_array_sync_host_start() asks for every pending
+ * write to end and for the host copy to be brought up to date; wait on the
+ * returned event with cb_event_wait(). */
+typedef struct cb_event cb_event;
+int cb_array_sync_host_start(cb_array *a, cb_event **out);
+/* Waits at most timeout_ms (-1: forever); returns 0 when done,
+ * CB_ETIMEDOUT, or the error the event completed with. Blocks. */
+int cb_event_wait(cb_event *e, int timeout_ms);
+int cb_event_done(const cb_event *e);
+void cb_event_unref(cb_event *e);
+
+/* The failure recorded on an array by the task that wrote it, if any:
+ * returns 0 when clean, else the error code and fills what happened. */
+typedef struct cb_failure {
+  int code;                /* CB_EDEVICE, CB_EBUILD, ... */
+  int cl_status;           /* OpenCL status, 0 when not an OpenCL error. */
+  int device;              /* device id, -1 if unknown. */
+  char task[48];           /* operation name. */
+  char message[2048];
+} cb_failure;
+int cb_array_failure(const cb_array *a, cb_failure *out);
+/* The name of an OpenCL status, such as "CL_OUT_OF_RESOURCES". */
+const char *cb_cl_status_name(int status);
+
+/* ------------------------------------------------------------------ */
+/* Element-wise operations                                             */
+/* ------------------------------------------------------------------ */
+
+/* Operation kinds, by the shape of their loop. */
+typedef enum {
+  CB_KIND_UNARY,           /* T -> T */
+  CB_KIND_MATH,            /* float T -> T; other inputs go through float */
+  CB_KIND_BINARY,          /* T, T -> T */
+  CB_KIND_DIVIDE,          /* float T, T -> T; other inputs as float64 */
+  CB_KIND_COMPARE,         /* T, T -> bool */
+  CB_KIND_WHERE,           /* bool, T, T -> T */
+  CB_KIND_CAST,            /* S -> T */
+  CB_KIND_FILL,            /* -> T, from a scalar */
+  CB_KIND_ARANGE           /* -> T, start + i * step */
+} cb_op_kind;
+
+/* The operation table lives in codelets/elementwise.def. */
+typedef enum {
+#define X(name, kind, fexpr, iexpr, bexpr, types) CB_OP_##name,
+#include "cambrian/elementwise.def"
+#undef X
+  CB_NOPS
+} cb_op;
+
+const char *cb_op_name(cb_op op);
+cb_op_kind cb_op_get_kind(cb_op op);
+
+typedef union cb_scalar {
+  double f;
+  int64_t i;
+} cb_scalar;
+
+/* An operand is an array, or a scalar. A weak scalar (a Python int, float
+ * or bool) takes the array's dtype where NumPy's rules say so. */
+typedef struct cb_operand {
+  cb_array *array;         /* NULL for a scalar. */
+  int device;              /* array placement: device id, -1 for auto. */
+  cb_dtype dtype;          /* scalar dtype (arrays: ignored). */
+  int weak;                /* scalar only: 1 for a Python scalar. */
+  cb_scalar value;
+} cb_operand;
+
+/* The dtype NumPy's rules give op over the operands; CB_ETYPE if the
+ * operation does not exist for them, CB_ERANGE if a weak integer does not
+ * fit the array's integer dtype. */
+int cb_result_dtype(cb_op op, const cb_operand *x, int n, cb_dtype *out);
+
+/* Submits op over n operands (shapes equal, or 0-D arrays and scalars,
+ * which broadcast). default_device (-1: auto) applies when no operand has
+ * a device. out_dtype is the target of CB_OP_cast, else -1. On success
+ * *out is a new array (the caller owns a reference) placed on
+ * *out_device, written asynchronously. Nothing is submitted on failure. */
+int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
+             int out_dtype, cb_array **out, int *out_device);
+
+/* Creation with a value: fill or arange over a new array on device (-1:
+ * auto). Values are read as .f for float dtypes and .i for the others. */
+int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
+            int device, cb_array **out);
+int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
+              int device, cb_array **out);
+
+/* Waits for every task submitted so far. Blocks. */
+int cb_wait_all(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CAMBRIAN_H */

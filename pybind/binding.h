@@ -1,0 +1,78 @@
+/*
+ * Shared declarations of the extension module cambrian._core. Only this
+ * folder includes Python.h; the C core knows nothing of Python.
+ */
+#ifndef CAMBRIAN_BINDING_H
+#define CAMBRIAN_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "cambrian.h"
+
+/* Module state: types, exception classes and cached objects. */
+typedef struct {
+  PyTypeObject *array_type;
+  PyObject *CambrianError;
+  PyObject *DeviceError;
+  PyObject *DeviceMemoryError;
+  PyObject *KernelBuildError;
+  PyObject *DependencyError;
+  PyObject *DeviceNotFoundError;
+  PyObject *default_device;  /* callable() -> Device or None */
+  PyObject *device_factory;  /* callable(id or spec) -> Device or None */
+  PyObject *numpy;           /* imported on first use */
+  PyObject *dtypes[CB_NDTYPES]; /* numpy dtype objects, on first use */
+} cb_state;
+
+cb_state *cb_state_of_type(PyTypeObject *tp);
+
+/* ---- array_object.c ---- */
+
+typedef struct {
+  PyObject_HEAD
+  cb_array *arr;
+  PyObject *device;          /* a Device, or None for automatic placement */
+  int dev_id;                /* device id in runtime generation dev_gen */
+  unsigned dev_gen;
+  Py_ssize_t shape[CB_MAX_NDIM];
+  Py_ssize_t strides[CB_MAX_NDIM];
+  PyObject *weakreflist;
+} ArrayObject;
+
+extern PyType_Spec cb_array_spec;
+/* Wraps arr (taking its reference) placed on device (a Device or None). */
+PyObject *cb_array_object_new(cb_state *st, cb_array *arr, PyObject *device,
+                              int dev_id);
+/* The device id an Array is placed on now (-1: auto); -2 with an error. */
+int cb_array_object_device(cb_state *st, ArrayObject *a);
+/* Waits for the array's host copy; the GIL is released, Ctrl-C works. */
+int cb_array_object_sync(cb_state *st, ArrayObject *a);
+
+/* ---- operations.c ---- */
+
+/* Converts obj into an operand: Array, Python scalar (weak), NumPy scalar
+ * (strong) or buffer (wrapped zero-copy, *tmp owns it). Returns 1 on
+ * success, 0 when obj cannot be an operand (no error set), -1 on error. */
+int cb_to_operand(cb_state *st, PyObject *obj, cb_operand *op,
+                  PyObject **tmp);
+/* Runs an element-wise operation over Python operands. */
+PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
+                   Py_ssize_t n, int out_dtype);
+/* The device id of a Device object (or None: -1); -2 with an error. */
+int cb_device_id(cb_state *st, PyObject *device);
+/* Parses a dtype argument (None: -1, str name, numpy dtype or type). */
+int cb_dtype_arg(cb_state *st, PyObject *obj, int *out);
+PyObject *cb_numpy(cb_state *st);
+PyObject *cb_dtype_object(cb_state *st, cb_dtype t);
+
+extern PyMethodDef cb_operation_methods[];
+
+/* ---- errors.c ---- */
+
+/* Raises the Python exception for a CB_E* code and the last message. */
+PyObject *cb_raise(cb_state *st, int err);
+/* Raises the exception for an array's recorded failure; returns -1. */
+int cb_raise_failure(cb_state *st, const cb_failure *f);
+
+#endif

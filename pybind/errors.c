@@ -1,0 +1,83 @@
+/* Turning C error codes and recorded task failures into exceptions. */
+#include "binding.h"
+
+PyObject *cb_raise(cb_state *st, int err) {
+  PyObject *type;
+  switch (err) {
+  case CB_EINVAL:
+  case CB_ESHAPE:
+  case CB_EPLACE:
+    type = PyExc_ValueError;
+    break;
+  case CB_ETYPE:
+    type = PyExc_TypeError;
+    break;
+  case CB_ERANGE:
+    type = PyExc_OverflowError;
+    break;
+  case CB_ENOMEM:
+    type = PyExc_MemoryError;
+    break;
+  case CB_ENODEV:
+    type = st->DeviceNotFoundError;
+    break;
+  case CB_ETIMEDOUT:
+    type = PyExc_TimeoutError;
+    break;
+  case CB_EDEVICE:
+    type = st->DeviceError;
+    break;
+  case CB_EBUILD:
+    type = st->KernelBuildError;
+    break;
+  case CB_EDEPEND:
+    type = st->DependencyError;
+    break;
+  default:
+    type = st->CambrianError;
+  }
+  PyErr_SetString(type, cb_last_error());
+  return NULL;
+}
+
+static int set_attr(PyObject *exc, const char *name, PyObject *value) {
+  if (!value)
+    return -1;
+  int rc = PyObject_SetAttrString(exc, name, value);
+  Py_DECREF(value);
+  return rc;
+}
+
+int cb_raise_failure(cb_state *st, const cb_failure *f) {
+  PyObject *type = f->code == CB_EBUILD    ? st->KernelBuildError
+                   : f->code == CB_EDEPEND ? st->DependencyError
+                   : f->code == CB_EDEVICE ? st->DeviceError
+                                           : st->CambrianError;
+  if (f->code == CB_EDEVICE &&
+      (f->cl_status == -4 /* CL_MEM_OBJECT_ALLOCATION_FAILURE */ ||
+       f->cl_status == -6 /* CL_OUT_OF_HOST_MEMORY */))
+    type = st->DeviceMemoryError;
+  PyObject *exc = PyObject_CallFunction(type, "s", f->message);
+  if (!exc)
+    return -1;
+  PyObject *device = Py_None;
+  Py_INCREF(device);
+  if (f->device >= 0 && cb_generation() && cb_is_running()) {
+    Py_DECREF(device);
+    device = PyObject_CallFunction(st->device_factory, "i", f->device);
+  }
+  if (set_attr(exc, "device", device) ||
+      set_attr(exc, "cl_status",
+               f->cl_status ? PyUnicode_FromString(
+                                  cb_cl_status_name(f->cl_status))
+                            : Py_NewRef(Py_None)) ||
+      set_attr(exc, "task", PyUnicode_FromString(f->task)) ||
+      (f->code == CB_EBUILD &&
+       set_attr(exc, "build_log", PyUnicode_FromString(f->message)))) {
+    Py_DECREF(exc);
+    return -1;
+  }
+  PyErr_SetObject(type, exc);
+  Py_DECREF(exc);
+  return -1;
+}

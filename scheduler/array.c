@@ -1,0 +1,337 @@
+/*
+ * Arrays: a host buffer cut into tiles, each a StarPU vector handle.
+ *
+ * Tiles are registered lazily, for the runtime that runs when the array is
+ * first used, and unregistered at shutdown, so arrays outlive a runtime
+ * and stay readable on the host. Arrays of the same size have the same
+ * tiles within one runtime, which is what element-wise tasks rely on.
+ *
+ * Lifetime: the creator holds a reference and every task using the array
+ * holds one. The last reference queues the array for the reclaim thread.
+ *
+ * Locking: registry_lock guards the list of registered arrays and the
+ * tile fields while they are registered or unregistered.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static cb_array registered = {.prev = &registered, .next = &registered};
+
+static int check_shape(cb_dtype t, int ndim, const int64_t *shape,
+                       int64_t *size) {
+  if ((unsigned)t >= CB_NDTYPES)
+    return cb__fail(CB_ETYPE, "unknown dtype %d", (int)t);
+  if (ndim < 0 || ndim > CB_MAX_NDIM)
+    return cb__fail(CB_EINVAL,
+                    "only 0-D, 1-D and 2-D arrays are supported (got %d-D)",
+                    ndim);
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0)
+      return cb__fail(CB_EINVAL, "negative dimension %lld",
+                      (long long)shape[i]);
+    if (shape[i] && n > INT64_MAX / 16 / shape[i])
+      return cb__fail(CB_ENOMEM, "array too large");
+    n *= shape[i];
+  }
+  *size = n;
+  return 0;
+}
+
+static cb_array *alloc_array(cb_dtype t, int ndim, const int64_t *shape,
+                             int64_t size) {
+  cb_array *a = calloc(1, sizeof *a);
+  if (!a)
+    return NULL;
+  atomic_init(&a->refcount, 1);
+  atomic_init(&a->gen, 0);
+  atomic_init(&a->failure, NULL);
+  a->dtype = t;
+  a->ndim = ndim;
+  for (int i = 0; i < ndim; i++)
+    a->shape[i] = shape[i];
+  a->size = size;
+  a->nbytes = (size_t)size * cb_dtype_size(t);
+  return a;
+}
+
+int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
+  int64_t size;
+  int rc = check_shape(t, ndim, shape, &size);
+  if (rc)
+    return rc;
+  cb_array *a = alloc_array(t, ndim, shape, size);
+  if (!a)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  /* 64-byte alignment suits vector loads and DMA. */
+  size_t bytes = (a->nbytes + 63) & ~(size_t)63;
+  a->data = aligned_alloc(64, bytes ? bytes : 64);
+  if (!a->data) {
+    size_t nbytes = a->nbytes;
+    free(a);
+    return cb__fail(CB_ENOMEM, "cannot allocate %zu bytes of host memory",
+                    nbytes);
+  }
+  *out = a;
+  return 0;
+}
+
+int cb_array_wrap(cb_dtype t, int ndim, const int64_t *shape, void *data,
+                  void (*release)(void *arg), void *arg, cb_array **out) {
+  int64_t size;
+  int rc = check_shape(t, ndim, shape, &size);
+  if (rc)
+    return rc;
+  if (!release)
+    return cb__fail(CB_EINVAL, "a wrapped buffer needs a release function");
+  cb_array *a = alloc_array(t, ndim, shape, size);
+  if (!a)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  a->data = data;
+  a->release = release;
+  a->release_arg = arg;
+  *out = a;
+  return 0;
+}
+
+void cb_array_ref(cb_array *a) {
+  atomic_fetch_add_explicit(&a->refcount, 1, memory_order_relaxed);
+}
+
+void cb_array_unref(cb_array *a) {
+  if (!a || atomic_fetch_sub_explicit(&a->refcount, 1,
+                                      memory_order_acq_rel) != 1)
+    return;
+  if (atomic_load(&a->gen))
+    cb__reclaim_push(a);
+  else
+    cb__array_destroy(a);
+}
+
+/* Takes the array off the registered list; the caller unregisters the
+ * tiles it returns. Holds registry_lock. */
+static starpu_data_handle_t *detach(cb_array *a, int *ntiles) {
+  starpu_data_handle_t *tiles = a->tiles;
+  *ntiles = a->ntiles;
+  a->tiles = NULL;
+  a->ntiles = 0;
+  a->prev->next = a->next;
+  a->next->prev = a->prev;
+  a->prev = a->next = NULL;
+  atomic_store(&a->gen, 0);
+  return tiles;
+}
+
+static void unregister_tiles(cb_array *a, starpu_data_handle_t *tiles, int n,
+                             int coherent) {
+  for (int i = 0; i < n; i++) {
+    if (coherent)
+      starpu_data_unregister(tiles[i]);
+    else
+      starpu_data_unregister_no_coherency(tiles[i]);
+  }
+  if (tiles != &a->tile0)
+    free(tiles);
+}
+
+void cb__array_destroy(cb_array *a) {
+  starpu_data_handle_t *tiles = NULL;
+  int n = 0;
+  pthread_mutex_lock(&registry_lock);
+  if (a->prev)
+    tiles = detach(a, &n);
+  pthread_mutex_unlock(&registry_lock);
+  if (tiles)
+    unregister_tiles(a, tiles, n, 0);
+  cb__failure *f = atomic_load(&a->failure);
+  if (f)
+    cb__failure_unref(f);
+  if (a->release)
+    a->release(a->release_arg);
+  else
+    free(a->data);
+  free(a);
+}
+
+/* At shutdown, with nothing pending: the data comes home. */
+void cb__arrays_unregister_all(void) {
+  pthread_mutex_lock(&registry_lock);
+  while (registered.next != &registered) {
+    cb_array *a = registered.next;
+    int n;
+    starpu_data_handle_t *tiles = detach(a, &n);
+    unregister_tiles(a, tiles, n, 1);
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+int cb__array_register(cb_array *a) {
+  unsigned g = cb_generation();
+  if (atomic_load_explicit(&a->gen, memory_order_acquire) == g)
+    return 0;
+  pthread_mutex_lock(&registry_lock);
+  int rc = 0;
+  if (atomic_load(&a->gen) == g)
+    goto out;
+  int64_t ntiles = 0, tile = 0;
+  if (a->size > 0)
+    tile = cb__tile_elems_for(a->size, &ntiles);
+  a->tiles = ntiles > 1 ? calloc((size_t)ntiles, sizeof *a->tiles)
+                        : &a->tile0;
+  if (!a->tiles) {
+    rc = cb__fail(CB_ENOMEM, "out of host memory");
+    goto out;
+  }
+  size_t es = cb_dtype_size(a->dtype);
+  for (int64_t i = 0; i < ntiles; i++) {
+    int64_t first = i * tile;
+    int64_t n = a->size - first < tile ? a->size - first : tile;
+    starpu_vector_data_register(&a->tiles[i], STARPU_MAIN_RAM,
+                                (uintptr_t)((char *)a->data + first * es),
+                                (uint32_t)n, es);
+  }
+  a->ntiles = (int)ntiles;
+  a->tile_elems = tile;
+  a->next = &registered;
+  a->prev = registered.prev;
+  registered.prev->next = a;
+  registered.prev = a;
+  atomic_store_explicit(&a->gen, g, memory_order_release);
+out:
+  pthread_mutex_unlock(&registry_lock);
+  return rc;
+}
+
+cb_dtype cb_array_dtype(const cb_array *a) { return a->dtype; }
+int cb_array_ndim(const cb_array *a) { return a->ndim; }
+const int64_t *cb_array_shape(const cb_array *a) { return a->shape; }
+int64_t cb_array_size(const cb_array *a) { return a->size; }
+void *cb_array_data(const cb_array *a) { return a->data; }
+int cb_array_ntiles(const cb_array *a) {
+  return atomic_load(&a->gen) ? a->ntiles : 0;
+}
+
+/* ---- failures --------------------------------------------------------- */
+
+cb__failure *cb__failure_new(int code, int cl_status, int device,
+                             const char *task, const char *fmt, ...) {
+  cb__failure *f = calloc(1, sizeof *f);
+  if (!f)
+    return NULL;
+  atomic_init(&f->refcount, 1);
+  f->info.code = code;
+  f->info.cl_status = cl_status;
+  f->info.device = device;
+  snprintf(f->info.task, sizeof f->info.task, "%s", task ? task : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->info.message, sizeof f->info.message, fmt, ap);
+  va_end(ap);
+  return f;
+}
+
+void cb__failure_ref(cb__failure *f) { atomic_fetch_add(&f->refcount, 1); }
+
+void cb__failure_unref(cb__failure *f) {
+  if (f && atomic_fetch_sub(&f->refcount, 1) == 1) {
+    cb__failure_unref(f->cause);
+    free(f);
+  }
+}
+
+void cb__array_poison(cb_array *a, cb__failure *f) {
+  cb__failure *expected = NULL;
+  cb__failure_ref(f);
+  if (!atomic_compare_exchange_strong(&a->failure, &expected, f))
+    cb__failure_unref(f);
+}
+
+int cb_array_failure(const cb_array *a, cb_failure *out) {
+  cb__failure *f = atomic_load(&a->failure);
+  if (!f)
+    return 0;
+  *out = f->info;
+  return f->info.code;
+}
+
+/* ---- host synchronisation and prefetch -------------------------------- */
+
+typedef struct sync_part {
+  cb_array *array;
+  cb_event *event;
+  starpu_data_handle_t handle;
+} sync_part;
+
+static void sync_acquired(void *arg) {
+  sync_part *p = arg;
+  starpu_data_release(p->handle);
+  cb__event_signal(p->event, 0);
+  cb_event_unref(p->event);
+  cb_array_unref(p->array);
+  free(p);
+}
+
+int cb_array_sync_host_start(cb_array *a, cb_event **out) {
+  int rc = 0;
+  cb_event *e = NULL;
+  if (!atomic_load(&a->gen) || !cb_is_running()) {
+    /* Never used by a task of this runtime: the host copy is current. */
+    e = cb__event_new(0);
+    goto out;
+  }
+  if ((rc = cb__enter()))
+    return rc;
+  if (atomic_load(&a->gen) != cb_generation()) {
+    e = cb__event_new(0);
+    cb__leave();
+    goto out;
+  }
+  e = cb__event_new(a->ntiles);
+  if (!e) {
+    cb__leave();
+    goto out;
+  }
+  for (int i = 0; i < a->ntiles; i++) {
+    sync_part *p = malloc(sizeof *p);
+    if (!p) { /* cannot wait on this tile: fail the event for it */
+      cb__event_signal(e, CB_ENOMEM);
+      continue;
+    }
+    cb__event_ref(e);
+    cb_array_ref(a);
+    *p = (sync_part){a, e, a->tiles[i]};
+    if (starpu_data_acquire_cb(a->tiles[i], STARPU_R, sync_acquired, p)) {
+      cb__event_signal(e, CB_ESTARPU);
+      cb_event_unref(e);
+      cb_array_unref(a);
+      free(p);
+    }
+  }
+  cb__leave();
+out:
+  if (!e)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  *out = e;
+  return 0;
+}
+
+int cb_array_prefetch(cb_array *a, int device) {
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  if (device < 0 || device >= cb__ndevices) {
+    cb__leave();
+    return cb__fail(CB_ENODEV, "no device %d", device);
+  }
+  rc = cb__array_register(a);
+  for (int i = 0; rc == 0 && i < a->ntiles; i++)
+    starpu_data_prefetch_on_node(a->tiles[i], cb__devices[device].memory_node,
+                                 1);
+  cb__leave();
+  return rc;
+}

@@ -1,0 +1,159 @@
+/*
+ * The device table: the CPU workers as one device, then one device per
+ * OpenCL device that StarPU drives. Built once per runtime start and
+ * read-only while the runtime runs.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CL/cl.h>
+
+#include "internal.h"
+
+cb__device cb__devices[CB__MAX_DEVICES];
+int cb__ndevices;
+
+static void cpu_identity(cb_device_info *info) {
+  snprintf(info->name, sizeof info->name, "CPU");
+  snprintf(info->vendor, sizeof info->vendor, "unknown");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f)
+    return;
+  char line[512];
+  int got = 0;
+  while (got != 3 && fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (!colon)
+      continue;
+    char *v = colon + 1 + (colon[1] == ' ');
+    v[strcspn(v, "\n")] = '\0';
+    if (!(got & 1) && strncmp(line, "model name", 10) == 0) {
+      snprintf(info->name, sizeof info->name, "%s", v);
+      got |= 1;
+    } else if (!(got & 2) && strncmp(line, "vendor_id", 9) == 0) {
+      snprintf(info->vendor, sizeof info->vendor, "%s", v);
+      got |= 2;
+    }
+  }
+  fclose(f);
+}
+
+static void add_worker(cb__device *d, int w) {
+  if (d->nworkers < STARPU_NMAXWORKERS)
+    d->workers[d->nworkers++] = w;
+  d->info.nworkers = d->nworkers;
+}
+
+static int opencl_info(cb__device *d, int devid) {
+  cl_device_id id;
+  starpu_opencl_get_device((unsigned)devid, &id);
+  cb_device_info *info = &d->info;
+  cl_device_type type = 0;
+  cl_ulong gmem = 0, maxalloc = 0;
+  cl_uint cu = 0;
+  char ext[4096] = "";
+  cl_int st = clGetDeviceInfo(id, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_NAME, sizeof info->name, info->name,
+                         NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_VENDOR, sizeof info->vendor,
+                         info->vendor, NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_VERSION, sizeof info->version,
+                         info->version, NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gmem, &gmem,
+                         NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof maxalloc,
+                         &maxalloc, NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu,
+                         NULL);
+  if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_EXTENSIONS, sizeof ext, ext, NULL);
+  if (st != CL_SUCCESS)
+    return cb__fail(CB_EDEVICE, "clGetDeviceInfo failed (%d)", st);
+  info->backend = CB_BACKEND_OPENCL;
+  info->type = (type & CL_DEVICE_TYPE_GPU)   ? CB_DEVTYPE_GPU
+               : (type & CL_DEVICE_TYPE_CPU) ? CB_DEVTYPE_CPU
+                                             : CB_DEVTYPE_ACCELERATOR;
+  info->global_mem_bytes = gmem;
+  info->max_alloc_bytes = maxalloc;
+  info->compute_units = (int)cu;
+  info->fp64 = strstr(ext, "cl_khr_fp64") != NULL;
+  d->opencl_devid = devid;
+  return 0;
+}
+
+int cb__devices_discover(void) {
+  cb__ndevices = 0;
+  memset(cb__devices, 0, sizeof cb__devices);
+  int nworkers = (int)starpu_worker_get_count();
+  int per_kind[CB_NBACKENDS][CB_NDEVTYPES] = {{0}};
+
+  if (starpu_cpu_worker_get_count() > 0) {
+    cb__device *d = &cb__devices[cb__ndevices++];
+    cb_device_info *info = &d->info;
+    info->backend = CB_BACKEND_CPU;
+    info->type = CB_DEVTYPE_CPU;
+    cpu_identity(info);
+    snprintf(info->version, sizeof info->version, "StarPU CPU workers");
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    info->global_mem_bytes = (uint64_t)pages * (uint64_t)psize;
+    info->max_alloc_bytes = info->global_mem_bytes;
+    info->compute_units = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    info->fp64 = 1;
+    d->memory_node = STARPU_MAIN_RAM;
+    d->opencl_devid = -1;
+    for (int w = 0; w < nworkers; w++)
+      if (starpu_worker_get_type(w) == STARPU_CPU_WORKER)
+        add_worker(d, w);
+  }
+  for (int w = 0; w < nworkers; w++) {
+    if (starpu_worker_get_type(w) != STARPU_OPENCL_WORKER)
+      continue;
+    int devid = starpu_worker_get_devid(w);
+    cb__device *d = NULL;
+    for (int i = 0; i < cb__ndevices; i++)
+      if (cb__devices[i].opencl_devid == devid &&
+          cb__devices[i].info.backend == CB_BACKEND_OPENCL)
+        d = &cb__devices[i];
+    if (!d) {
+      if (cb__ndevices == CB__MAX_DEVICES)
+        break;
+      d = &cb__devices[cb__ndevices++];
+      int rc = opencl_info(d, devid);
+      if (rc)
+        return rc;
+      d->memory_node = starpu_worker_get_memory_node((unsigned)w);
+    }
+    add_worker(d, w);
+  }
+  for (int i = 0; i < cb__ndevices; i++) {
+    cb_device_info *info = &cb__devices[i].info;
+    info->id = i;
+    info->index = per_kind[info->backend][info->type]++;
+    snprintf(info->filter_string, sizeof info->filter_string, "%s:%s:%d",
+             cb_backend_name(info->backend), cb_devtype_name(info->type),
+             info->index);
+  }
+  return 0;
+}
+
+int cb_device_count(void) {
+  int rc = cb__ensure_running();
+  return rc ? rc : cb__ndevices;
+}
+
+int cb_device_get(int id, cb_device_info *out) {
+  int rc = cb__ensure_running();
+  if (rc)
+    return rc;
+  if (id < 0 || id >= cb__ndevices)
+    return cb__fail(CB_ENODEV, "no device %d", id);
+  *out = cb__devices[id].info;
+  return 0;
+}

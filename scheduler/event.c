@@ -1,0 +1,72 @@
+/*
+ * Events: a count of pending parts that threads can wait on. The last part
+ * to finish wakes the waiters. Parts are signalled from StarPU callbacks,
+ * so signalling never blocks on anything but the event's own mutex.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "internal.h"
+
+cb_event *cb__event_new(int pending) {
+  cb_event *e = malloc(sizeof *e);
+  if (!e)
+    return NULL;
+  atomic_init(&e->refcount, 1);
+  atomic_init(&e->pending, pending);
+  e->status = 0;
+  e->done = pending == 0;
+  pthread_mutex_init(&e->lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&e->cond, &attr);
+  pthread_condattr_destroy(&attr);
+  return e;
+}
+
+void cb__event_ref(cb_event *e) { atomic_fetch_add(&e->refcount, 1); }
+
+void cb_event_unref(cb_event *e) {
+  if (!e || atomic_fetch_sub(&e->refcount, 1) != 1)
+    return;
+  pthread_mutex_destroy(&e->lock);
+  pthread_cond_destroy(&e->cond);
+  free(e);
+}
+
+void cb__event_signal(cb_event *e, int status) {
+  pthread_mutex_lock(&e->lock);
+  if (status && !e->status)
+    e->status = status;
+  if (atomic_fetch_sub(&e->pending, 1) == 1) {
+    e->done = 1;
+    pthread_cond_broadcast(&e->cond);
+  }
+  pthread_mutex_unlock(&e->lock);
+}
+
+int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }
+
+int cb_event_wait(cb_event *e, int timeout_ms) {
+  struct timespec deadline;
+  if (timeout_ms >= 0) {
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+  }
+  pthread_mutex_lock(&e->lock);
+  int rc = 0;
+  while (!e->done && rc != ETIMEDOUT)
+    rc = timeout_ms < 0 ? pthread_cond_wait(&e->cond, &e->lock)
+                        : pthread_cond_timedwait(&e->cond, &e->lock,
+                                                 &deadline);
+  int status = e->done ? e->status : CB_ETIMEDOUT;
+  pthread_mutex_unlock(&e->lock);
+  return status;
+}

@@ -1,0 +1,307 @@
+/*
+ * Element-wise submission: one StarPU task per tile of the result. Inputs
+ * of another dtype than the loop's go through a cast task first; 0-D
+ * arrays and scalars are broadcast (stride 0).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int arity(cb_op_kind k) {
+  switch (k) {
+  case CB_KIND_FILL:
+  case CB_KIND_ARANGE:
+    return 0;
+  case CB_KIND_UNARY:
+  case CB_KIND_MATH:
+  case CB_KIND_CAST:
+    return 1;
+  case CB_KIND_WHERE:
+    return 3;
+  default:
+    return 2;
+  }
+}
+
+static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
+  cb__value out;
+  int isf = cb__dtype_class(from) == 'F';
+  double d = isf ? v.f : (double)v.i;
+  int64_t i = isf ? (int64_t)v.f : v.i;
+  switch (to) {
+  case CB_BOOL:
+    out.b = isf ? v.f != 0 : v.i != 0;
+    break;
+  case CB_INT32:
+    out.i32 = (int32_t)i;
+    break;
+  case CB_INT64:
+    out.i64 = i;
+    break;
+  case CB_FLOAT32:
+    out.f32 = (float)d;
+    break;
+  default:
+    out.f64 = d;
+  }
+  return out;
+}
+
+static void task_done(void *arg) {
+  cb__task *t = arg;
+  for (int i = 0; i < t->narrays; i++)
+    cb_array_unref(t->arrays[i]);
+  free(t);
+}
+
+/* Restricts where a task may run: to its device, or for auto placement
+ * away from OpenCL devices that lack float64. */
+static void place(struct starpu_task *task, int device, int uses_f64) {
+  if (device >= 0) {
+    const cb__device *d = &cb__devices[device];
+    if (d->info.backend == CB_BACKEND_CPU) {
+      task->where = STARPU_CPU;
+    } else {
+      task->execute_on_a_specific_worker = 1;
+      task->workerid = (unsigned)d->workers[0];
+    }
+    return;
+  }
+  if (!uses_f64 || starpu_cpu_worker_get_count() == 0)
+    return;
+  for (int i = 0; i < cb__ndevices; i++)
+    if (!cb__devices[i].info.fp64)
+      task->where = STARPU_CPU;
+}
+
+/* Submits one task per tile of out. in[i] is NULL for scalars. Holds the
+ * run lock. */
+static int submit_tiles(const cb__task *proto, cb_array *const *in,
+                        cb_array *out) {
+  int rc = 0;
+  int uses_f64 = proto->out_dtype == CB_FLOAT64;
+  for (int k = 0; k < proto->nin; k++)
+    uses_f64 |= proto->in_dtype[k] == CB_FLOAT64;
+  for (int tile = 0; tile < out->ntiles; tile++) {
+    cb__task *t = malloc(sizeof *t);
+    struct starpu_task *task = t ? starpu_task_create() : NULL;
+    if (!task) {
+      free(t);
+      return cb__fail(CB_ENOMEM, "out of host memory");
+    }
+    *t = *proto;
+    t->base = (int64_t)tile * out->tile_elems;
+    t->n = out->size - t->base < out->tile_elems ? out->size - t->base
+                                                 : out->tile_elems;
+    t->narrays = 0;
+    int nbuf = 0;
+    for (int k = 0; k < proto->nin; k++) {
+      if (!in[k])
+        continue;
+      int elem = in[k]->ntiles == 1 && in[k]->size == 1 && out->size > 1;
+      t->in_kind[k] = elem ? CB__IN_ELEM : CB__IN_TILE;
+      task->handles[nbuf] = in[k]->tiles[elem ? 0 : tile];
+      task->modes[nbuf++] = STARPU_R;
+      cb_array_ref(in[k]);
+      t->arrays[t->narrays++] = in[k];
+    }
+    task->handles[nbuf] = out->tiles[tile];
+    task->modes[nbuf++] = STARPU_W;
+    cb_array_ref(out);
+    t->arrays[t->narrays++] = out;
+    task->nbuffers = nbuf;
+    task->cl = &cb__ew_codelets[proto->op];
+    task->cl_arg = t;
+    task->cl_arg_size = sizeof *t;
+    task->callback_func = task_done;
+    task->callback_arg = t;
+    place(task, proto->device, uses_f64);
+    int sp = starpu_task_submit(task);
+    if (sp) {
+      task->callback_func = NULL;
+      starpu_task_destroy(task);
+      task_done(t);
+      rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
+                    "%s: no worker can run this task (%d)",
+                    cb_op_name(proto->op), sp);
+      if (tile > 0) { /* earlier tiles run: mark the result failed */
+        cb__failure *f = cb__failure_new(rc, 0, proto->device,
+                                         cb_op_name(proto->op), "%s",
+                                         cb_last_error());
+        if (f) {
+          cb__array_poison(out, f);
+          cb__failure_unref(f);
+        }
+      }
+      return rc;
+    }
+  }
+  return rc;
+}
+
+static int check_device(int device, cb_dtype t) {
+  if (device < -1 || device >= cb__ndevices)
+    return cb__fail(CB_ENODEV, "no device %d", device);
+  if (device >= 0 && t == CB_FLOAT64 && !cb__devices[device].info.fp64)
+    return cb__fail(CB_ETYPE, "device %s does not support float64",
+                    cb__devices[device].info.filter_string);
+  return 0;
+}
+
+static int new_output(cb_dtype t, int ndim, const int64_t *shape,
+                      cb_array **out) {
+  int rc = cb_array_new(t, ndim, shape, out);
+  if (rc == 0 && (rc = cb__array_register(*out))) {
+    cb_array_unref(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+/* The element-wise core; the caller holds the run lock. */
+static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
+                 int out_dtype, cb_array **out, int *out_device) {
+  cb_op_kind kind = cb_op_get_kind(op);
+  if (n != arity(kind) || n > CB__MAX_OPERANDS)
+    return cb__fail(CB_EINVAL, "%s takes %d operands, got %d",
+                    cb_op_name(op), arity(kind), n);
+  /* Shape and placement. */
+  const cb_array *shaped = NULL;
+  int device = -1;
+  for (int i = 0; i < n; i++) {
+    const cb_array *a = x[i].array;
+    if (!a)
+      continue;
+    if (!shaped || (shaped->ndim == 0 && a->ndim > 0))
+      shaped = a;
+    if (x[i].device >= 0) {
+      if (device >= 0 && device != x[i].device)
+        return cb__fail(CB_EPLACE,
+                        "%s: operands are on %s and %s; move one with "
+                        "to_device()",
+                        cb_op_name(op), cb__devices[device].info.filter_string,
+                        cb__devices[x[i].device].info.filter_string);
+      device = x[i].device;
+    }
+  }
+  if (!shaped)
+    return cb__fail(CB_EINVAL, "%s needs at least one array",
+                    cb_op_name(op));
+  for (int i = 0; i < n; i++) {
+    const cb_array *a = x[i].array;
+    if (!a || a->ndim == 0)
+      continue;
+    if (a->ndim != shaped->ndim ||
+        memcmp(a->shape, shaped->shape, sizeof(int64_t) * (size_t)a->ndim))
+      return cb__fail(CB_ESHAPE,
+                      "%s: shapes differ (only equal shapes, 0-D arrays "
+                      "and scalars broadcast)",
+                      cb_op_name(op));
+  }
+  if (device < 0)
+    device = default_device;
+
+  /* Dtypes. */
+  cb_dtype compute, result;
+  int rc;
+  if (kind == CB_KIND_CAST) {
+    if (out_dtype < 0 || out_dtype >= CB_NDTYPES)
+      return cb__fail(CB_ETYPE, "cast needs a target dtype");
+    compute = cb_array_dtype(x[0].array);
+    result = (cb_dtype)out_dtype;
+  } else if ((rc = cb__ewise_types(op, x, n, &compute, &result))) {
+    return rc;
+  }
+  if ((rc = check_device(device, compute)) ||
+      (rc = check_device(device, result)))
+    return rc;
+
+  cb__task proto = {.op = op, .out_dtype = result, .nin = n,
+                    .device = device};
+  cb_array *in[CB__MAX_OPERANDS] = {NULL};
+  cb_array *temps[CB__MAX_OPERANDS] = {NULL};
+  for (int i = 0; i < n; i++) {
+    cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
+    proto.in_dtype[i] = want;
+    if (!x[i].array) {
+      proto.in_kind[i] = CB__IN_SCALAR;
+      proto.scalar[i] = to_value(x[i].value, x[i].dtype, want);
+      continue;
+    }
+    in[i] = x[i].array;
+    if (cb_array_dtype(in[i]) != want) {
+      cb_operand src = {.array = in[i], .device = device};
+      int dummy;
+      rc = ewise(CB_OP_cast, &src, 1, device, (int)want, &temps[i], &dummy);
+      if (rc)
+        goto done;
+      in[i] = temps[i];
+    } else if ((rc = cb__array_register(in[i]))) {
+      goto done;
+    }
+  }
+  rc = new_output(result, shaped->ndim, shaped->shape, out);
+  if (rc)
+    goto done;
+  rc = submit_tiles(&proto, in, *out);
+  if (rc) {
+    cb_array_unref(*out);
+    *out = NULL;
+  } else {
+    *out_device = device;
+  }
+done:
+  for (int i = 0; i < n; i++)
+    if (temps[i])
+      cb_array_unref(temps[i]);
+  return rc;
+}
+
+int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
+             int out_dtype, cb_array **out, int *out_device) {
+  if ((unsigned)op >= CB_NOPS)
+    return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = ewise(op, x, n, default_device, out_dtype, out, out_device);
+  cb__leave();
+  return rc;
+}
+
+static int generate(cb__task *proto, int ndim, const int64_t *shape,
+                    cb_array **out) {
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = check_device(proto->device, proto->out_dtype);
+  if (rc == 0)
+    rc = new_output(proto->out_dtype, ndim, shape, out);
+  if (rc == 0 && (rc = submit_tiles(proto, NULL, *out))) {
+    cb_array_unref(*out);
+    *out = NULL;
+  }
+  cb__leave();
+  return rc;
+}
+
+int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
+            int device, cb_array **out) {
+  cb__task proto = {.op = CB_OP_fill, .out_dtype = t, .device = device};
+  proto.scalar[0] = to_value(value, cb__dtype_class(t) == 'F' ? CB_FLOAT64
+                                                              : CB_INT64, t);
+  return generate(&proto, ndim, shape, out);
+}
+
+int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
+              int device, cb_array **out) {
+  if (!cb__op_accepts(CB_OP_arange, t))
+    return cb__fail(CB_ETYPE, "arange is not supported for %s",
+                    cb_dtype_name(t));
+  cb__task proto = {.op = CB_OP_arange, .out_dtype = t, .device = device};
+  cb_dtype from = cb__dtype_class(t) == 'F' ? CB_FLOAT64 : CB_INT64;
+  proto.start = to_value(start, from, t);
+  proto.step = to_value(step, from, t);
+  return generate(&proto, 1, &n, out);
+}

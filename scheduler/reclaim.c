@@ -1,0 +1,87 @@
+/*
+ * Reclaiming arrays. The last reference to an array may go in a StarPU
+ * callback, where unregistering data is forbidden, or in a thread holding
+ * the Python GIL, where nothing may block. Such arrays are queued here and
+ * a helper thread unregisters their tiles and frees them, in batches.
+ *
+ * Locking: lock guards head, stopping and idle.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static cb_array *head;
+static int stopping, idle, started;
+static pthread_t thread;
+
+static void drain(cb_array *list) {
+  while (list) {
+    cb_array *next = list->reclaim_next;
+    cb__array_destroy(list);
+    list = next;
+  }
+}
+
+static void *reclaimer(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&lock);
+  for (;;) {
+    while (!head && !stopping) {
+      idle = 1;
+      pthread_cond_wait(&cond, &lock);
+      idle = 0;
+    }
+    cb_array *list = head;
+    head = NULL;
+    if (!list && stopping)
+      break;
+    pthread_mutex_unlock(&lock);
+    drain(list);
+    pthread_mutex_lock(&lock);
+  }
+  pthread_mutex_unlock(&lock);
+  return NULL;
+}
+
+int cb__reclaim_start(void) {
+  pthread_mutex_lock(&lock);
+  stopping = 0;
+  int rc = pthread_create(&thread, NULL, reclaimer, NULL);
+  started = rc == 0;
+  pthread_mutex_unlock(&lock);
+  return rc ? cb__fail(CB_ENOMEM, "cannot start the reclaim thread") : 0;
+}
+
+void cb__reclaim_push(cb_array *a) {
+  pthread_mutex_lock(&lock);
+  if (!started) { /* the runtime is stopped: nothing can be pending */
+    pthread_mutex_unlock(&lock);
+    cb__array_destroy(a);
+    return;
+  }
+  a->reclaim_next = head;
+  head = a;
+  if (idle)
+    pthread_cond_signal(&cond);
+  pthread_mutex_unlock(&lock);
+}
+
+void cb__reclaim_stop(void) {
+  pthread_mutex_lock(&lock);
+  if (!started) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
+  stopping = 1;
+  pthread_cond_signal(&cond);
+  pthread_mutex_unlock(&lock);
+  pthread_join(thread, NULL);
+  pthread_mutex_lock(&lock);
+  started = 0;
+  cb_array *rest = head;
+  head = NULL;
+  pthread_mutex_unlock(&lock);
+  drain(rest);
+}

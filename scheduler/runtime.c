@@ -1,0 +1,321 @@
+/*
+ * The runtime: StarPU's configuration, start and stop.
+ *
+ * Cores: each OpenCL device StarPU drives takes one core for its driver
+ * thread, so by default CPU workers = cores available - OpenCL devices
+ * (at least 1), capped by STARPU_MAXCPUS of the StarPU build. CAMBRIAN_NCPUS
+ * (or cb_init's ncpus) sets the number of CPU workers, CAMBRIAN_DEVICES
+ * (a filter such as "opencl:gpu" or "none") chooses the OpenCL devices.
+ *
+ * Locking: init_lock serialises cb_init and cb_shutdown. Submitting
+ * threads hold run_lock for reading while they use StarPU, shutdown holds
+ * it for writing, so no task is submitted into a runtime going away.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CL/cl.h>
+
+#include "internal.h"
+
+#define CB__MIN_TILE_ELEMS ((int64_t)1 << 16)
+#define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_rwlock_t cb__run_lock = PTHREAD_RWLOCK_INITIALIZER;
+static atomic_int running;
+static atomic_uint generation;
+static cb_runtime_info rt_info;
+static int total_workers;
+
+int cb_is_running(void) { return atomic_load(&running); }
+unsigned cb_generation(void) { return atomic_load(&generation); }
+
+static int env_int(const char *name, int fallback) {
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return fallback;
+  char *end;
+  long x = strtol(v, &end, 10);
+  return (*end || x < -1 || x > 4096) ? fallback : (int)x;
+}
+
+void cb_config_from_env(cb_config *cfg) {
+  if (cfg->ncpus < 0)
+    cfg->ncpus = env_int("CAMBRIAN_NCPUS", -1);
+  if (!cfg->devices)
+    cfg->devices = getenv("CAMBRIAN_DEVICES");
+  if (!cfg->scheduler)
+    cfg->scheduler = getenv("CAMBRIAN_SCHED");
+  if (cfg->tile_elems <= 0) {
+    const char *v = getenv("CAMBRIAN_TILE_SIZE");
+    cfg->tile_elems = v ? strtoll(v, NULL, 10) : 0;
+    if (cfg->tile_elems < 0)
+      cfg->tile_elems = 0;
+  }
+}
+
+static int cores_available(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    return CPU_COUNT(&set);
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+static int mkdirs(char *path) {
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    int rc = mkdir(path, 0700);
+    *p = '/';
+    if (rc && errno != EEXIST)
+      return -1;
+  }
+  return (mkdir(path, 0700) && errno != EEXIST) ? -1 : 0;
+}
+
+/* StarPU keeps its bus calibration and performance models under
+ * $STARPU_PERF_MODEL_DIR (else $XDG_CACHE_HOME/.starpu/sampling or
+ * $STARPU_HOME/.starpu/sampling); ours go to a per-user cache directory. */
+static int setup_cache_dir(void) {
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  char *dir = rt_info.cache_dir;
+  size_t cap = sizeof rt_info.cache_dir;
+  if (xdg && *xdg)
+    snprintf(dir, cap, "%s/cambrian", xdg);
+  else if (home && *home)
+    snprintf(dir, cap, "%s/.cache/cambrian", home);
+  else
+    snprintf(dir, cap, "/tmp/cambrian-%d", (int)getuid());
+  if (mkdirs(dir))
+    return cb__fail(CB_ESTARPU, "cannot create the cache directory %s: %s",
+                    dir, strerror(errno));
+  return 0;
+}
+
+/* Lists the OpenCL devices in the order StarPU numbers them (platforms in
+ * order, then each platform's devices), with their types, so a filter can
+ * choose among them before StarPU starts. */
+static int opencl_enumerate(cb_devtype *types, int cap) {
+  /* StarPU reads the first four platforms, skips SOCL, and takes GPU and
+   * accelerator devices, and CPU ones under STARPU_OPENCL_ON_CPUS. */
+  cl_platform_id plats[4];
+  cl_uint nplat = 0;
+  if (clGetPlatformIDs(4, plats, &nplat) != CL_SUCCESS)
+    return 0;
+  const char *on_cpus = getenv("STARPU_OPENCL_ON_CPUS");
+  cl_device_type mask = CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR;
+  if (on_cpus && atoi(on_cpus) > 0)
+    mask |= CL_DEVICE_TYPE_CPU;
+  int n = 0;
+  for (cl_uint p = 0; p < nplat && p < 4; p++) {
+    char pname[128] = "";
+    clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+    if (strcmp(pname, "SOCL Platform") == 0)
+      continue;
+    cl_device_id ids[32];
+    cl_uint nd = 0;
+    if (clGetDeviceIDs(plats[p], mask, 32, ids, &nd) != CL_SUCCESS)
+      continue;
+    for (cl_uint d = 0; d < nd && d < 32 && n < cap; d++) {
+      cl_device_type t = 0;
+      clGetDeviceInfo(ids[d], CL_DEVICE_TYPE, sizeof t, &t, NULL);
+      types[n++] = (t & CL_DEVICE_TYPE_GPU)   ? CB_DEVTYPE_GPU
+                   : (t & CL_DEVICE_TYPE_CPU) ? CB_DEVTYPE_CPU
+                                              : CB_DEVTYPE_ACCELERATOR;
+    }
+  }
+  return n;
+}
+
+static int choose_opencl(const char *filter, struct starpu_conf *conf) {
+  if (filter && strcmp(filter, "none") == 0) {
+    conf->nopencl = 0;
+    return 0;
+  }
+  cb_devtype types[STARPU_MAXOPENCLDEVS];
+  int n = opencl_enumerate(types, STARPU_MAXOPENCLDEVS);
+  cb_filter f;
+  char err[256];
+  if (filter && *filter && cb_filter_parse(filter, &f, err, sizeof err))
+    return cb__fail(CB_EINVAL, "bad CAMBRIAN_DEVICES filter '%s': %s",
+                    filter, err);
+  int count[CB_NDEVTYPES] = {0}, chosen = 0;
+  for (int i = 0; i < n; i++) {
+    int index = count[types[i]]++;
+    if (filter && *filter &&
+        !cb_filter_match(&f, CB_BACKEND_OPENCL, types[i], index))
+      continue;
+    conf->workers_opencl_gpuid[chosen++] = (unsigned)i;
+  }
+  conf->use_explicit_workers_opencl_gpuid = 1;
+  conf->nopencl = chosen;
+  return 0;
+}
+
+static void set_default_env(const char *name, const char *value) {
+  setenv(name, value, 0); /* the user's own setting wins */
+}
+
+int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles) {
+  int64_t tile = rt_info.tile_elems;
+  if (tile <= 0) {
+    int64_t target = 2 * (int64_t)(total_workers > 0 ? total_workers : 1);
+    tile = (n + target - 1) / target;
+    if (tile < CB__MIN_TILE_ELEMS)
+      tile = CB__MIN_TILE_ELEMS;
+    if (tile > CB__MAX_TILE_BYTES / 8)
+      tile = CB__MAX_TILE_BYTES / 8;
+  }
+  if (n <= tile) {
+    *ntiles = 1;
+    return n;
+  }
+  *ntiles = (n + tile - 1) / tile;
+  return tile;
+}
+
+static int start(const cb_config *user) {
+  cb_config cfg = {.ncpus = -1};
+  if (user)
+    cfg = *user;
+  cb_config_from_env(&cfg);
+
+  int rc = setup_cache_dir();
+  if (rc)
+    return rc;
+  char models[sizeof rt_info.cache_dir + 16];
+  snprintf(models, sizeof models, "%s/sampling", rt_info.cache_dir);
+  set_default_env("STARPU_HOME", rt_info.cache_dir);
+  set_default_env("STARPU_PERF_MODEL_DIR", models);
+  set_default_env("STARPU_OPENCL_ON_CPUS", "1");
+  if (!getenv("CAMBRIAN_VERBOSE"))
+    set_default_env("STARPU_SILENT", "1");
+
+  struct starpu_conf conf;
+  starpu_conf_init(&conf);
+  conf.precedence_over_environment_variables = 1;
+  if (!getenv("CAMBRIAN_CATCH_SIGNALS"))
+    conf.catch_signals = 0;
+  rc = choose_opencl(cfg.devices, &conf);
+  if (rc)
+    return rc;
+  int ncores = cores_available();
+  int ncpus = cfg.ncpus;
+  if (ncpus < 0) {
+    ncpus = ncores - conf.nopencl;
+    if (ncpus < 1)
+      ncpus = 1;
+  }
+  if (ncpus > STARPU_MAXCPUS)
+    ncpus = STARPU_MAXCPUS;
+  if (ncpus == 0 && conf.nopencl == 0)
+    return cb__fail(CB_EINVAL, "no CPU workers and no OpenCL device");
+  conf.ncpus = ncpus;
+  conf.ncuda = 0;
+  conf.nmic = 0;
+  conf.nmpi_ms = 0;
+  const char *sched = cfg.scheduler;
+  if (!sched || !*sched)
+    sched = (ncpus > 0 && conf.nopencl > 0) ? "dmda" : "eager";
+  conf.sched_policy_name = sched;
+
+  int sp = starpu_init(&conf);
+  if (sp)
+    return cb__fail(CB_ESTARPU, "starpu_init failed (%d)", sp);
+
+  rt_info.ncpus = (int)starpu_cpu_worker_get_count();
+  rt_info.nopencl = (int)starpu_opencl_worker_get_count();
+  rt_info.ncores = ncores;
+  rt_info.max_cpus = STARPU_MAXCPUS;
+  rt_info.tile_elems = cfg.tile_elems;
+  rt_info.min_tile_elems = CB__MIN_TILE_ELEMS;
+  rt_info.max_tile_bytes = CB__MAX_TILE_BYTES;
+  snprintf(rt_info.scheduler, sizeof rt_info.scheduler, "%s", sched);
+  int ma, mi, re;
+  starpu_get_version(&ma, &mi, &re);
+  snprintf(rt_info.starpu_version, sizeof rt_info.starpu_version,
+           "%d.%d.%d", ma, mi, re);
+  total_workers = (int)starpu_worker_get_count();
+
+  rc = cb__devices_discover();
+  if (rc == 0)
+    rc = cb__reclaim_start();
+  if (rc) {
+    starpu_shutdown();
+    return rc;
+  }
+  atomic_fetch_add(&generation, 1);
+  atomic_store(&running, 1);
+  return 0;
+}
+
+int cb_init(const cb_config *cfg) {
+  pthread_mutex_lock(&init_lock);
+  int rc = atomic_load(&running) ? 0 : start(cfg);
+  pthread_mutex_unlock(&init_lock);
+  return rc;
+}
+
+int cb__ensure_running(void) {
+  return atomic_load_explicit(&running, memory_order_acquire) ? 0
+                                                              : cb_init(NULL);
+}
+
+int cb__enter(void) {
+  for (;;) {
+    int rc = cb__ensure_running();
+    if (rc)
+      return rc;
+    pthread_rwlock_rdlock(&cb__run_lock);
+    if (atomic_load(&running))
+      return 0;
+    pthread_rwlock_unlock(&cb__run_lock);
+  }
+}
+
+void cb__leave(void) { pthread_rwlock_unlock(&cb__run_lock); }
+
+int cb_shutdown(void) {
+  pthread_mutex_lock(&init_lock);
+  if (!atomic_load(&running)) {
+    pthread_mutex_unlock(&init_lock);
+    return 0;
+  }
+  pthread_rwlock_wrlock(&cb__run_lock);
+  starpu_task_wait_for_all();
+  cb__reclaim_stop();
+  cb__arrays_unregister_all();
+  cb__opencl_cache_clear();
+  starpu_shutdown();
+  cb__ndevices = 0;
+  atomic_store(&running, 0);
+  pthread_rwlock_unlock(&cb__run_lock);
+  pthread_mutex_unlock(&init_lock);
+  return 0;
+}
+
+int cb_runtime_info_get(cb_runtime_info *info) {
+  int rc = cb__ensure_running();
+  if (rc)
+    return rc;
+  *info = rt_info;
+  return 0;
+}
+
+int cb_wait_all(void) {
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  starpu_task_wait_for_all();
+  cb__leave();
+  return 0;
+}
