@@ -64,6 +64,11 @@ source_hash() {
      -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
 }
 
+# Warnings are errors in the builds these scripts make (CAMBRIAN_WERROR=0
+# turns that off); CAMBRIAN_SANITIZE=1 builds with ASan and UBSan.
+CAMBRIAN_WERROR=${CAMBRIAN_WERROR-1}
+[ "$CAMBRIAN_WERROR" = 0 ] && CAMBRIAN_WERROR=""
+
 build_package() {
   local stamp="$VENV/.cambrian-build" h
   h="$(source_hash) ${CAMBRIAN_SANITIZE:-} ${CAMBRIAN_WERROR:-}"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the demo: device discovery, the vector add done serially, on CPU
+# workers and offloaded to an OpenCL device, and an asynchronous chain of
+# operations. Sets the machine up first (see setup.sh).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+"$VENV/bin/python" -m cambrian info
+"$VENV/bin/python" examples/vector_add.py
+"$VENV/bin/python" examples/async_chain.py

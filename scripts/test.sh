@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: the C programs through ctest, then the Python suite
+# through pytest. Sets the machine up first (see setup.sh). Exits non-zero
+# on any failure.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+
+# Tests keep their StarPU calibration apart from the user's.
+export XDG_CACHE_HOME="$ROOT/build/cache"
+
+werror=ON
+[ -z "${CAMBRIAN_WERROR:-}" ] && werror=OFF
+sanitize=OFF
+[ -n "${CAMBRIAN_SANITIZE:-}" ] && sanitize=ON
+cmake -S . -B build/ctest -DCAMBRIAN_TESTS=ON -DCAMBRIAN_PYTHON=OFF \
+  -DCAMBRIAN_WERROR=$werror -DCAMBRIAN_SANITIZE=$sanitize >/dev/null
+cmake --build build/ctest -j "$(nproc)" >/dev/null
+
+status=0
+(cd build/ctest && ctest --output-on-failure) || status=1
+"$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider "$@" \
+  || status=1
+exit $status
