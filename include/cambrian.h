@@ -136,6 +136,25 @@ typedef struct cb_device_info {
   char filter_string[32];  /* "backend:type:index". */
 } cb_device_info;
 
+/* StarPU workers, for information. */
+typedef struct cb_worker_info {
+  int id;
+  int device;              /* the device whose tasks it runs */
+  char name[64];
+} cb_worker_info;
+int cb_worker_count(void);
+int cb_worker_get(int id, cb_worker_info *out);
+
+/* OpenCL platforms installed, whether StarPU uses them or not. */
+typedef struct cb_platform_info {
+  char name[128];
+  char vendor[128];
+  char version[128];
+  int ndevices;
+} cb_platform_info;
+/* Fills up to cap entries; returns how many platforms exist. */
+int cb_opencl_platforms(cb_platform_info *out, int cap);
+
 const char *cb_backend_name(cb_backend b);
 const char *cb_devtype_name(cb_devtype t);
 

@@ -126,6 +126,51 @@ static PyObject *py_device_info(PyObject *module, PyObject *arg) {
       "generation", cb_generation());
 }
 
+static PyObject *py_workers(PyObject *module, PyObject *unused) {
+  (void)unused;
+  int n;
+  Py_BEGIN_ALLOW_THREADS
+  n = cb_worker_count();
+  Py_END_ALLOW_THREADS
+  if (n < 0)
+    return raise_rc(module, n);
+  PyObject *list = PyList_New(n);
+  for (int i = 0; list && i < n; i++) {
+    cb_worker_info w;
+    if (cb_worker_get(i, &w)) {
+      Py_CLEAR(list);
+      return raise_rc(module, CB_EINVAL);
+    }
+    PyObject *item = Py_BuildValue("{s:i,s:i,s:s}", "id", w.id, "device",
+                                   w.device, "name", w.name);
+    if (!item)
+      Py_CLEAR(list);
+    else
+      PyList_SET_ITEM(list, i, item);
+  }
+  return list;
+}
+
+static PyObject *py_opencl_platforms(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  cb_platform_info p[16];
+  int n;
+  Py_BEGIN_ALLOW_THREADS
+  n = cb_opencl_platforms(p, 16);
+  Py_END_ALLOW_THREADS
+  PyObject *list = PyList_New(0);
+  for (int i = 0; list && i < n && i < 16; i++) {
+    PyObject *item = Py_BuildValue("{s:s,s:s,s:s,s:i}", "name", p[i].name,
+                                   "vendor", p[i].vendor, "version",
+                                   p[i].version, "devices", p[i].ndevices);
+    if (!item || PyList_Append(list, item) < 0)
+      Py_CLEAR(list);
+    Py_XDECREF(item);
+  }
+  return list;
+}
+
 /* select_devices(filter) -> list of ids, in filter order. */
 static PyObject *py_select_devices(PyObject *module, PyObject *arg) {
   const char *f = PyUnicode_AsUTF8(arg);
@@ -187,6 +232,8 @@ static PyMethodDef runtime_methods[] = {
     {"device_count", py_device_count, METH_NOARGS, NULL},
     {"device_info", py_device_info, METH_O, NULL},
     {"select_devices", py_select_devices, METH_O, NULL},
+    {"workers", py_workers, METH_NOARGS, NULL},
+    {"opencl_platforms", py_opencl_platforms, METH_NOARGS, NULL},
     {"check_filter", py_check_filter, METH_O, NULL},
     {"_configure", (PyCFunction)(void (*)(void))py_configure, METH_FASTCALL,
      NULL},

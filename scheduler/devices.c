@@ -157,3 +157,47 @@ int cb_device_get(int id, cb_device_info *out) {
   *out = cb__devices[id].info;
   return 0;
 }
+
+int cb_worker_count(void) {
+  int rc = cb__ensure_running();
+  return rc ? rc : (int)starpu_worker_get_count();
+}
+
+int cb_worker_get(int id, cb_worker_info *out) {
+  int rc = cb__ensure_running();
+  if (rc)
+    return rc;
+  if (id < 0 || id >= (int)starpu_worker_get_count())
+    return cb__fail(CB_EINVAL, "no worker %d", id);
+  out->id = id;
+  out->device = -1;
+  for (int d = 0; d < cb__ndevices; d++)
+    for (int k = 0; k < cb__devices[d].nworkers; k++)
+      if (cb__devices[d].workers[k] == id)
+        out->device = d;
+  starpu_worker_get_name(id, out->name, sizeof out->name);
+  return 0;
+}
+
+int cb_opencl_platforms(cb_platform_info *out, int cap) {
+  cl_platform_id plats[16];
+  cl_uint n = 0;
+  if (clGetPlatformIDs(16, plats, &n) != CL_SUCCESS)
+    return 0;
+  for (cl_uint p = 0; p < n && (int)p < cap && p < 16; p++) {
+    cb_platform_info *i = &out[p];
+    cl_uint nd = 0;
+    if (clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof i->name, i->name,
+                          NULL) != CL_SUCCESS ||
+        clGetPlatformInfo(plats[p], CL_PLATFORM_VENDOR, sizeof i->vendor,
+                          i->vendor, NULL) != CL_SUCCESS ||
+        clGetPlatformInfo(plats[p], CL_PLATFORM_VERSION, sizeof i->version,
+                          i->version, NULL) != CL_SUCCESS)
+      snprintf(i->name, sizeof i->name, "(unreadable)");
+    if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) !=
+        CL_SUCCESS)
+      nd = 0;
+    i->ndevices = (int)nd;
+  }
+  return (int)n;
+}

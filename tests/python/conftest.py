@@ -1,0 +1,32 @@
+"""Fixtures of the cambrian pytest suite.
+
+The runtime starts implicitly on first use and stays up for the whole
+session (tests never call cb.shutdown(), so that OpenCL kernels built by
+one test are reused by the next).
+"""
+
+import pytest
+
+import cambrian as cb
+from helpers import DEVICES, has_opencl, skip_missing
+
+
+@pytest.fixture(autouse=True)
+def _clean_device_env(monkeypatch):
+    """No test sees a CAMBRIAN_DEVICE set outside the suite."""
+    monkeypatch.delenv("CAMBRIAN_DEVICE", raising=False)
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """A device filter string: each test using it runs on every device."""
+    skip_missing(request.param)
+    return request.param
+
+
+@pytest.fixture
+def opencl_device():
+    """The pocl device, as a cb.Device."""
+    if not has_opencl():
+        pytest.skip("no OpenCL device")
+    return cb.get_device("opencl:cpu")

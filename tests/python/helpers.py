@@ -1,0 +1,118 @@
+"""Helpers shared by the test files: devices and dtypes under test,
+input data with special values, and comparisons against NumPy."""
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+
+# Devices every placement-sensitive test runs on.
+DEVICES = ["cpu", "opencl:cpu"]
+
+# The five dtypes of cambrian, as NumPy dtypes.
+DTYPES = [np.dtype(t) for t in
+          (np.bool_, np.int32, np.int64, np.float32, np.float64)]
+FLOAT_DTYPES = [np.dtype(np.float32), np.dtype(np.float64)]
+INT_DTYPES = [np.dtype(np.int32), np.dtype(np.int64)]
+
+
+def dtype_id(t):
+    return np.dtype(t).name
+
+
+def has_opencl():
+    return bool(cb.devices("opencl"))
+
+
+def skip_missing(dev):
+    if dev.startswith("opencl") and not cb.devices(dev):
+        pytest.skip(f"no device matches {dev!r}")
+
+
+def assert_alive():
+    """The runtime still works: a small computation on every device."""
+    for dev in DEVICES:
+        if dev.startswith("opencl") and not has_opencl():
+            continue
+        a = cb.asarray(np.array([1.0, 2.0, 3.0]), device=dev)
+        np.testing.assert_array_equal((a * 2 + 1).numpy(), [3.0, 5.0, 7.0])
+
+
+def assert_same(got, expected, rtol=0.0, atol=0.0, signed_zeros=False):
+    """got (a cb.Array) equals expected (a NumPy array): same shape and
+    dtype; exact for ints and bools, within rtol/atol for floats, NaN
+    where NumPy has NaN, infinities of the same sign."""
+    assert isinstance(got, cb.Array), type(got)
+    expected = np.asarray(expected)
+    assert got.shape == expected.shape
+    assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
+    g = got.numpy()
+    assert g.dtype == expected.dtype
+    assert g.shape == expected.shape
+    if expected.dtype.kind == "f":
+        np.testing.assert_allclose(g, expected, rtol=rtol, atol=atol,
+                                   equal_nan=True)
+        if signed_zeros:
+            zero = expected == 0
+            np.testing.assert_array_equal(
+                np.signbit(g[zero]), np.signbit(expected[zero]),
+                err_msg="sign of zero differs")
+    else:
+        np.testing.assert_array_equal(g, expected)
+
+
+# ---- input data -------------------------------------------------------------
+
+FLOAT_SPECIALS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -2.5,
+                  3.0, 7.25, 1e3]
+
+
+def float_pair(dtype, seed=0, n_random=200):
+    """Two float arrays of equal length whose pairs cover every combination
+    of special values (NaN, +-inf, +-0) plus random ordinary values."""
+    sp = np.array(FLOAT_SPECIALS, dtype=np.float64)
+    x = np.repeat(sp, len(sp))
+    y = np.tile(sp, len(sp))
+    rng = np.random.default_rng(seed)
+    rx = rng.uniform(-50, 50, n_random)
+    ry = rng.uniform(-50, 50, n_random)
+    return (np.concatenate([x, rx]).astype(dtype),
+            np.concatenate([y, ry]).astype(dtype))
+
+
+def int_pair(dtype, seed=0, n_random=200):
+    """Two integer arrays: extremes (so that + - * wrap around), small values
+    and random ones of the whole range."""
+    info = np.iinfo(dtype)
+    sp = np.array([info.min, info.min + 1, -7, -1, 0, 1, 2, 7, info.max - 1,
+                   info.max], dtype=dtype)
+    x = np.repeat(sp, len(sp))
+    y = np.tile(sp, len(sp))
+    rng = np.random.default_rng(seed)
+    rx = rng.integers(info.min, info.max, n_random, dtype=dtype,
+                      endpoint=True)
+    ry = rng.integers(info.min, info.max, n_random, dtype=dtype,
+                      endpoint=True)
+    small_x = rng.integers(-1000, 1000, n_random, dtype=dtype)
+    small_y = rng.integers(-1000, 1000, n_random, dtype=dtype)
+    return (np.concatenate([x, rx, small_x]).astype(dtype),
+            np.concatenate([y, ry, small_y]).astype(dtype))
+
+
+def bool_pair():
+    x = np.array([False, False, True, True] * 3)
+    y = np.array([False, True, False, True] * 3)
+    return x, y
+
+
+def sample_pair(dtype, seed=0):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return float_pair(dtype, seed)
+    if dtype.kind == "i":
+        return int_pair(dtype, seed)
+    return bool_pair()
+
+
+def sample(dtype, seed=0):
+    return sample_pair(dtype, seed)[0]
