@@ -261,19 +261,49 @@ int cb_array_failure(const cb_array *a, cb_failure *out) {
 
 /* ---- host synchronisation and prefetch -------------------------------- */
 
+/* Acquiring a tile on a memory node (the host to read it, a device to
+ * move it there), releasing it at once and signalling an event. */
 typedef struct sync_part {
   cb_array *array;
   cb_event *event;
   starpu_data_handle_t handle;
+  int node;
 } sync_part;
 
 static void sync_acquired(void *arg) {
   sync_part *p = arg;
-  starpu_data_release(p->handle);
-  cb__event_signal(p->event, 0);
-  cb_event_unref(p->event);
+  starpu_data_release_on_node(p->handle, p->node);
+  if (p->event) {
+    cb__event_signal(p->event, 0);
+    cb_event_unref(p->event);
+  }
   cb_array_unref(p->array);
   free(p);
+  cb__busy_end();
+}
+
+/* Returns 0, or CB_ENOMEM/CB_ESTARPU after signalling the event. */
+static int acquire_tile(cb_array *a, int tile, int node, cb_event *e) {
+  sync_part *p = malloc(sizeof *p);
+  int rc = CB_ENOMEM;
+  if (p) {
+    if (e)
+      cb__event_ref(e);
+    cb_array_ref(a);
+    *p = (sync_part){a, e, a->tiles[tile], node};
+    cb__busy_begin();
+    if (starpu_data_acquire_on_node_cb(a->tiles[tile], node, STARPU_R,
+                                       sync_acquired, p) == 0)
+      return 0;
+    cb__busy_end();
+    cb_event_unref(e);
+    cb_array_unref(a);
+    free(p);
+    rc = CB_ESTARPU;
+  }
+  if (e)
+    cb__event_signal(e, rc);
+  return rc;
 }
 
 int cb_array_sync_host_start(cb_array *a, cb_event **out) {
@@ -296,22 +326,8 @@ int cb_array_sync_host_start(cb_array *a, cb_event **out) {
     cb__leave();
     goto out;
   }
-  for (int i = 0; i < a->ntiles; i++) {
-    sync_part *p = malloc(sizeof *p);
-    if (!p) { /* cannot wait on this tile: fail the event for it */
-      cb__event_signal(e, CB_ENOMEM);
-      continue;
-    }
-    cb__event_ref(e);
-    cb_array_ref(a);
-    *p = (sync_part){a, e, a->tiles[i]};
-    if (starpu_data_acquire_cb(a->tiles[i], STARPU_R, sync_acquired, p)) {
-      cb__event_signal(e, CB_ESTARPU);
-      cb_event_unref(e);
-      cb_array_unref(a);
-      free(p);
-    }
-  }
+  for (int i = 0; i < a->ntiles; i++)
+    acquire_tile(a, i, STARPU_MAIN_RAM, e);
   cb__leave();
 out:
   if (!e)
@@ -330,8 +346,7 @@ int cb_array_prefetch(cb_array *a, int device) {
   }
   rc = cb__array_register(a);
   for (int i = 0; rc == 0 && i < a->ntiles; i++)
-    starpu_data_prefetch_on_node(a->tiles[i], cb__devices[device].memory_node,
-                                 1);
+    rc = acquire_tile(a, i, (int)cb__devices[device].memory_node, NULL);
   cb__leave();
   return rc;
 }

@@ -48,11 +48,15 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   return out;
 }
 
-static void task_done(void *arg) {
-  cb__task *t = arg;
+static void release_task(cb__task *t) {
   for (int i = 0; i < t->narrays; i++)
     cb_array_unref(t->arrays[i]);
   free(t);
+}
+
+static void task_done(void *arg) {
+  release_task(arg);
+  cb__busy_end();
 }
 
 /* Restricts where a task may run: to its device, or for auto placement
@@ -117,11 +121,13 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     task->callback_func = task_done;
     task->callback_arg = t;
     place(task, proto->device, uses_f64);
+    cb__busy_begin();
     int sp = starpu_task_submit(task);
     if (sp) {
+      cb__busy_end();
       task->callback_func = NULL;
       starpu_task_destroy(task);
-      task_done(t);
+      release_task(t);
       rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                     "%s: no worker can run this task (%d)",
                     cb_op_name(proto->op), sp);
