@@ -81,6 +81,28 @@ int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
   return 0;
 }
 
+int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
+                             cb_array **out) {
+  int64_t size;
+  int rc = check_shape(t, ndim, shape, &size);
+  if (rc)
+    return rc;
+  cb_array *a = size > 0 ? cb__pool_get(t, size) : NULL;
+  if (a) {
+    a->ndim = ndim;
+    for (int i = 0; i < ndim; i++)
+      a->shape[i] = shape[i];
+    *out = a;
+    return 0;
+  }
+  rc = cb_array_new(t, ndim, shape, out);
+  if (rc == 0 && (rc = cb__array_register(*out))) {
+    cb_array_unref(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
 int cb_array_wrap(cb_dtype t, int ndim, const int64_t *shape, void *data,
                   void (*release)(void *arg), void *arg, cb_array **out) {
   int64_t size;
@@ -106,6 +128,8 @@ void cb_array_ref(cb_array *a) {
 void cb_array_unref(cb_array *a) {
   if (!a || atomic_fetch_sub_explicit(&a->refcount, 1,
                                       memory_order_acq_rel) != 1)
+    return;
+  if (cb__pool_put(a))
     return;
   if (atomic_load(&a->gen))
     cb__reclaim_push(a);

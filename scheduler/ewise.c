@@ -155,16 +155,6 @@ static int check_device(int device, cb_dtype t) {
   return 0;
 }
 
-static int new_output(cb_dtype t, int ndim, const int64_t *shape,
-                      cb_array **out) {
-  int rc = cb_array_new(t, ndim, shape, out);
-  if (rc == 0 && (rc = cb__array_register(*out))) {
-    cb_array_unref(*out);
-    *out = NULL;
-  }
-  return rc;
-}
-
 /* The element-wise core; the caller holds the run lock. */
 static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device) {
@@ -247,7 +237,7 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
       goto done;
     }
   }
-  rc = new_output(result, shaped->ndim, shaped->shape, out);
+  rc = cb__array_new_registered(result, shaped->ndim, shaped->shape, out);
   if (rc)
     goto done;
   rc = submit_tiles(&proto, in, *out);
@@ -283,7 +273,7 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
     return rc;
   rc = check_device(proto->device, proto->out_dtype);
   if (rc == 0)
-    rc = new_output(proto->out_dtype, ndim, shape, out);
+    rc = cb__array_new_registered(proto->out_dtype, ndim, shape, out);
   if (rc == 0 && (rc = submit_tiles(proto, NULL, *out))) {
     cb_array_unref(*out);
     *out = NULL;

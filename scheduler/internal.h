@@ -87,12 +87,27 @@ struct cb_array {
   struct cb_array *reclaim_next;
 };
 
+/* A new array registered with the running runtime, recycled from the pool
+ * when one of the same size is there (its data is then undefined). */
+int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
+                             cb_array **out);
 /* Registers the array's tiles with the running runtime if needed. */
 int cb__array_register(cb_array *a);
 /* Marks a failure on the array, unless one is already there. */
 void cb__array_poison(cb_array *a, cb__failure *f);
 /* Unregisters every array (runtime shutdown, nothing pending). */
 void cb__arrays_unregister_all(void);
+
+/* ---- pool.c ----------------------------------------------------------- */
+
+/* Keeps a dead array's buffer and tiles for reuse; returns 0 if it did
+ * not take it. Never calls StarPU. */
+int cb__pool_put(cb_array *a);
+/* A pooled array of this size taken over for dtype t (same element size),
+ * with one reference and no failure, or NULL. */
+cb_array *cb__pool_get(cb_dtype t, int64_t size);
+/* Destroys every pooled array (shutdown). */
+void cb__pool_flush(void);
 
 /* ---- reclaim.c -------------------------------------------------------- */
 

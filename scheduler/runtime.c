@@ -294,6 +294,7 @@ int cb_shutdown(void) {
   starpu_task_wait_for_all();
   cb__reclaim_stop();
   cb__idle_reset(); /* unregistering and stopping need running workers */
+  cb__pool_flush();
   cb__arrays_unregister_all();
   cb__opencl_cache_clear();
   starpu_shutdown();

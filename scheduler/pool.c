@@ -1,0 +1,117 @@
+/*
+ * Recycling arrays. A result array that dies keeps its host buffer and its
+ * registered tiles in a pool; the next result of the same size and element
+ * size takes them over. That saves a registration and an unregistration
+ * per operation (most of a tiny operation's cost), and page faults on
+ * fresh memory (most of a large one's), the way caching allocators do.
+ *
+ * Only arrays that own their buffer and belong to the running runtime are
+ * pooled; the pool keeps at most CB__POOL_BINS sizes, CB__POOL_PER_BIN
+ * arrays each, and a bounded number of bytes. Putting an array in never
+ * calls StarPU, so it may happen in a task's callback.
+ *
+ * Locking: lock guards every field of the pool.
+ */
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CB__POOL_BINS 32
+#define CB__POOL_PER_BIN 8
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bin {
+  int64_t size;        /* elements; 0: free bin */
+  size_t elemsize;
+  int count;
+  cb_array *head;      /* linked through reclaim_next */
+} bins[CB__POOL_BINS];
+static size_t pooled_bytes, max_bytes;
+
+static size_t byte_cap(void) {
+  if (!max_bytes) {
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    size_t ram = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize
+                                        : (size_t)1 << 32;
+    max_bytes = ram / 8 < ((size_t)2 << 30) ? ram / 8 : (size_t)2 << 30;
+  }
+  return max_bytes;
+}
+
+int cb__pool_put(cb_array *a) {
+  if (a->release || !a->ntiles || atomic_load(&a->gen) != cb_generation() ||
+      !cb_is_running())
+    return 0;
+  size_t es = cb_dtype_size(a->dtype);
+  pthread_mutex_lock(&lock);
+  struct bin *b = NULL, *empty = NULL;
+  for (int i = 0; i < CB__POOL_BINS && !b; i++) {
+    if (bins[i].size == a->size && bins[i].elemsize == es)
+      b = &bins[i];
+    else if (!empty && bins[i].count == 0)
+      empty = &bins[i];
+  }
+  if (!b && empty) {
+    b = empty;
+    b->size = a->size;
+    b->elemsize = es;
+  }
+  int taken = b && b->count < CB__POOL_PER_BIN &&
+              pooled_bytes + a->nbytes <= byte_cap();
+  if (taken) {
+    a->reclaim_next = b->head;
+    b->head = a;
+    b->count++;
+    pooled_bytes += a->nbytes;
+  }
+  pthread_mutex_unlock(&lock);
+  return taken;
+}
+
+cb_array *cb__pool_get(cb_dtype t, int64_t size) {
+  size_t es = cb_dtype_size(t);
+  cb_array *a = NULL;
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < CB__POOL_BINS; i++) {
+    struct bin *b = &bins[i];
+    if (b->count && b->size == size && b->elemsize == es) {
+      a = b->head;
+      b->head = a->reclaim_next;
+      b->count--;
+      pooled_bytes -= a->nbytes;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  if (!a)
+    return NULL;
+  if (atomic_load(&a->gen) != cb_generation()) { /* from a stopped runtime */
+    cb__reclaim_push(a);
+    return NULL;
+  }
+  cb__failure *f = atomic_exchange(&a->failure, NULL);
+  cb__failure_unref(f);
+  a->dtype = t;
+  a->reclaim_next = NULL;
+  atomic_store(&a->refcount, 1);
+  return a;
+}
+
+void cb__pool_flush(void) {
+  for (;;) {
+    cb_array *a = NULL;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < CB__POOL_BINS && !a; i++) {
+      if (bins[i].count) {
+        a = bins[i].head;
+        bins[i].head = a->reclaim_next;
+        bins[i].count--;
+        pooled_bytes -= a->nbytes;
+      }
+    }
+    pthread_mutex_unlock(&lock);
+    if (!a)
+      return;
+    cb__array_destroy(a);
+  }
+}
