@@ -275,7 +275,8 @@ typedef struct cb_operand {
   cb_array *array;         /* NULL for a scalar. */
   int device;              /* array placement: device id, -1 for auto. */
   cb_dtype dtype;          /* scalar dtype (arrays: ignored). */
-  int weak;                /* scalar only: 1 for a Python scalar. */
+  int weak;                /* scalar only: 1 for a Python scalar, 2 for a
+                              Python int beyond int64 (value in .f). */
   cb_scalar value;
 } cb_operand;
 

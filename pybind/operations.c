@@ -5,6 +5,8 @@
  */
 #include "binding.h"
 
+#include <string.h>
+
 PyObject *cb_numpy(cb_state *st) {
   if (!st->numpy)
     st->numpy = PyImport_ImportModule("numpy");
@@ -172,7 +174,12 @@ static int array_from_view(cb_state *st, Py_buffer *v, int dtype, int copy,
   rc = cb_array_new((cb_dtype)dtype, v->ndim, shape, out);
   if (rc)
     goto fail_rc;
-  if (PyBuffer_ToContiguous(cb_array_data(*out), v, v->len, 'C') < 0) {
+  if (contiguous) {
+    void *dst = cb_array_data(*out);
+    Py_BEGIN_ALLOW_THREADS
+    memcpy(dst, v->buf, (size_t)v->len);
+    Py_END_ALLOW_THREADS
+  } else if (PyBuffer_ToContiguous(cb_array_data(*out), v, v->len, 'C') < 0) {
     cb_array_unref(*out);
     goto fail;
   }
@@ -207,8 +214,18 @@ int cb_to_operand(cb_state *st, PyObject *obj, cb_operand *op,
   }
   if (PyLong_CheckExact(obj)) {
     long long v = PyLong_AsLongLong(obj);
-    if (v == -1 && PyErr_Occurred())
-      return -1;
+    if (v == -1 && PyErr_Occurred()) {
+      if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+        return -1;
+      /* Beyond int64: fine with float arrays, refused by integer ones. */
+      PyErr_Clear();
+      double d = PyLong_AsDouble(obj);
+      if (d == -1.0 && PyErr_Occurred())
+        return -1;
+      *op = (cb_operand){.device = -1, .dtype = CB_INT64, .weak = 2,
+                         .value.f = d};
+      return 1;
+    }
     *op = (cb_operand){.device = -1, .dtype = CB_INT64, .weak = 1,
                        .value.i = v};
     return 1;
@@ -358,25 +375,46 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
   return PyErr_Occurred() ? -1 : 0;
 }
 
+/* A fill value converted as NumPy does for a dtype: floats truncate
+ * towards zero for integers, anything is true or false for bool, and a
+ * Python integer out of the dtype's range raises OverflowError. */
 static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
   if (t == CB_FLOAT32 || t == CB_FLOAT64) {
     out->f = PyFloat_AsDouble(obj);
-  } else {
-    PyObject *i = PyNumber_Index(obj);
-    if (!i && t == CB_BOOL) { /* bool(x) for anything truthy */
-      PyErr_Clear();
-      int b = PyObject_IsTrue(obj);
-      if (b < 0)
-        return -1;
-      out->i = b;
-      return 0;
+    return PyErr_Occurred() ? -1 : 0;
+  }
+  if (t == CB_BOOL) {
+    int b = PyObject_IsTrue(obj);
+    out->i = b;
+    return b < 0 ? -1 : 0;
+  }
+  PyObject *i = PyNumber_Index(obj);
+  if (!i) {
+    PyErr_Clear();
+    PyObject *f = PyNumber_Float(obj);
+    if (!f)
+      return -1;
+    double d = PyFloat_AS_DOUBLE(f);
+    Py_DECREF(f);
+    if (!(d > -9.3e18 && d < 9.3e18)) {
+      PyErr_Format(PyExc_OverflowError, "cannot convert %g to %s", d,
+                   cb_dtype_name(t));
+      return -1;
     }
-    out->i = i ? PyLong_AsLongLong(i) : -1;
-    Py_XDECREF(i);
-    if (!i)
+    out->i = (int64_t)d;
+  } else {
+    out->i = PyLong_AsLongLong(i);
+    Py_DECREF(i);
+    if (out->i == -1 && PyErr_Occurred())
       return -1;
   }
-  return PyErr_Occurred() ? -1 : 0;
+  if (t == CB_INT32 && (out->i < INT32_MIN || out->i > INT32_MAX)) {
+    PyErr_Format(PyExc_OverflowError,
+                 "Python integer %lld out of bounds for int32",
+                 (long long)out->i);
+    return -1;
+  }
+  return 0;
 }
 
 static PyObject *wrap_result(cb_state *st, int rc, cb_array *arr,
@@ -444,6 +482,14 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
       scalar_arg(args[2], (cb_dtype)t, &step) ||
       (id = cb_device_id(st, args[4])) < -1)
     return NULL;
+  if (t == CB_INT32 && n > 0) {
+    long long last = (long long)start.i + (long long)step.i * (n - 1);
+    if (last < INT32_MIN || last > INT32_MAX) {
+      PyErr_SetString(PyExc_OverflowError,
+                      "arange: values out of bounds for int32");
+      return NULL;
+    }
+  }
   cb_array *arr;
   int rc;
   Py_BEGIN_ALLOW_THREADS
@@ -479,14 +525,14 @@ static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
                     "or not C-contiguous)");
     return NULL;
   }
-  /* A copy of a contiguous buffer is made by a task; of a strided one, by
-   * the host here. */
-  int host_copy = copy && !PyBuffer_IsContiguous(v, 'C');
+  /* A copy is a snapshot taken now, on the host; a conversion then runs
+   * as a task over that snapshot. */
+  int host_copy = copy || want != src;
   cb_array *arr;
   if (array_from_view(st, v, src, host_copy, &arr))
     return NULL;
   PyObject *a = cb_array_object_new(st, arr, args[2], id);
-  if (a && (want != src || (copy && !host_copy)))
+  if (a && want != src)
     Py_SETREF(a, cb_apply(st, CB_OP_cast, &a, 1, want));
   if (a && id >= 0) {
     int rc;

@@ -222,7 +222,9 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
     proto.in_dtype[i] = want;
     if (!x[i].array) {
       proto.in_kind[i] = CB__IN_SCALAR;
-      proto.scalar[i] = to_value(x[i].value, x[i].dtype, want);
+      proto.scalar[i] = x[i].weak == 2 /* a huge int, held as a double */
+                            ? to_value(x[i].value, CB_FLOAT64, want)
+                            : to_value(x[i].value, x[i].dtype, want);
       continue;
     }
     in[i] = x[i].array;

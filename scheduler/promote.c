@@ -85,12 +85,18 @@ static int promote(const cb_operand *x, int n, cb_dtype *out) {
   else if (weak == 'I' && cs == 'B')
     s = CB_INT64;
   /* A weak integer must fit the integer dtype it takes. */
-  if (s == CB_INT32)
-    for (int i = 0; i < n; i++)
-      if (!x[i].array && x[i].weak && x[i].dtype == CB_INT64 &&
+  if (cb__dtype_class(s) == 'I')
+    for (int i = 0; i < n; i++) {
+      if (x[i].array || !x[i].weak || x[i].dtype != CB_INT64)
+        continue;
+      if (x[i].weak == 2)
+        return cb__fail(CB_ERANGE, "Python integer %.17g out of bounds for "
+                                   "%s", x[i].value.f, cb_dtype_name(s));
+      if (s == CB_INT32 &&
           (x[i].value.i < INT32_MIN || x[i].value.i > INT32_MAX))
         return cb__fail(CB_ERANGE, "Python integer %lld out of bounds for "
                                    "int32", (long long)x[i].value.i);
+    }
   *out = s;
   return 0;
 }
@@ -101,7 +107,7 @@ int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
     return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
   cb_op_kind kind = op_kinds[op];
   int first = kind == CB_KIND_WHERE ? 1 : 0;
-  cb_dtype t;
+  cb_dtype t = CB_BOOL;
   int rc = promote(x + first, n - first, &t);
   if (rc)
     return rc;

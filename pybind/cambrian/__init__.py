@@ -157,9 +157,9 @@ def arange(start, stop=None, step=1, dtype=None, device=None):
     if step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:
-        dtype = _np.arange(start, start + step, step).dtype
+        dtype = _np.result_type(*(_np.asarray(v) for v in (start, stop, step)))
         if dtype.name not in _core.DTYPES:
-            dtype = int64 if dtype.kind in "iu" else float64
+            dtype = int64 if dtype.kind in "iub" else float64
     n = max(0, int(_np.ceil((stop - start) / step)))
     return _core.arange(n, start, step, dtype, _placement(device))
 
