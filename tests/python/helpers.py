@@ -1,13 +1,16 @@
 """Helpers shared by the test files: devices and dtypes under test,
 input data with special values, and comparisons against NumPy."""
 
+import os
+
 import numpy as np
 import pytest
 
 import cambrian as cb
 
-# Devices every placement-sensitive test runs on.
-DEVICES = ["cpu", "opencl:cpu"]
+# Devices every placement-sensitive test runs on; CAMBRIAN_TEST_DEVICES
+# (filters separated by ";") replaces them, e.g. "cpu;opencl:gpu".
+DEVICES = os.environ.get("CAMBRIAN_TEST_DEVICES", "cpu;opencl:cpu").split(";")
 
 # The five dtypes of cambrian, as NumPy dtypes.
 DTYPES = [np.dtype(t) for t in
