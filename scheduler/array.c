@@ -303,7 +303,7 @@ static void sync_acquired(void *arg) {
   }
   cb_array_unref(p->array);
   free(p);
-  cb__busy_end();
+  cb__busy_end(-1);
 }
 
 /* Returns 0, or CB_ENOMEM/CB_ESTARPU after signalling the event. */
@@ -315,11 +315,11 @@ static int acquire_tile(cb_array *a, int tile, int node, cb_event *e) {
       cb__event_ref(e);
     cb_array_ref(a);
     *p = (sync_part){a, e, a->tiles[tile], node};
-    cb__busy_begin();
+    cb__busy_begin(-1);
     if (starpu_data_acquire_on_node_cb(a->tiles[tile], node, STARPU_R,
                                        sync_acquired, p) == 0)
       return 0;
-    cb__busy_end();
+    cb__busy_end(-1);
     cb_event_unref(e);
     cb_array_unref(a);
     free(p);

@@ -55,21 +55,22 @@ static void release_task(cb__task *t) {
 }
 
 static void task_done(void *arg) {
-  release_task(arg);
-  cb__busy_end();
+  cb__task *t = arg;
+  int device = t->device;
+  release_task(t);
+  cb__busy_end(device);
 }
 
-/* Restricts where a task may run: to its device, or for auto placement
- * away from OpenCL devices that lack float64. */
-static void place(struct starpu_task *task, int device, int uses_f64) {
+/* Where a task may run. A task placed on a device goes straight to one of
+ * its workers, tiles in turn (a static schedule, as a prange loop's),
+ * which costs far less than asking the scheduler; auto placement lets the
+ * scheduler choose, away from OpenCL devices that lack float64. */
+static void place(struct starpu_task *task, int device, unsigned turn,
+                  int uses_f64) {
   if (device >= 0) {
     const cb__device *d = &cb__devices[device];
-    if (d->info.backend == CB_BACKEND_CPU) {
-      task->where = STARPU_CPU;
-    } else {
-      task->execute_on_a_specific_worker = 1;
-      task->workerid = (unsigned)d->workers[0];
-    }
+    task->execute_on_a_specific_worker = 1;
+    task->workerid = (unsigned)d->workers[turn % (unsigned)d->nworkers];
     return;
   }
   if (!uses_f64 || starpu_cpu_worker_get_count() == 0)
@@ -83,6 +84,8 @@ static void place(struct starpu_task *task, int device, int uses_f64) {
  * run lock. */
 static int submit_tiles(const cb__task *proto, cb_array *const *in,
                         cb_array *out) {
+  static atomic_uint turns;
+  unsigned first = atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed);
   int rc = 0;
   int uses_f64 = proto->out_dtype == CB_FLOAT64;
   for (int k = 0; k < proto->nin; k++)
@@ -120,11 +123,11 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
     task->callback_arg = t;
-    place(task, proto->device, uses_f64);
-    cb__busy_begin();
+    place(task, proto->device, first + (unsigned)tile, uses_f64);
+    cb__busy_begin(proto->device);
     int sp = starpu_task_submit(task);
     if (sp) {
-      cb__busy_end();
+      cb__busy_end(proto->device);
       task->callback_func = NULL;
       starpu_task_destroy(task);
       release_task(t);

@@ -117,22 +117,21 @@ int cb__reclaim_start(void);
 void cb__reclaim_push(cb_array *a);
 /* Frees everything queued, then stops the thread. */
 void cb__reclaim_stop(void);
-/* Wakes the thread so that it watches for idleness again. */
-void cb__housekeeper_wake(void);
 /* Frees an array right away; only where nothing can be pending on it. */
 void cb__array_destroy(cb_array *a);
 
-/* ---- idle.c ----------------------------------------------------------- */
+/* ---- drivers.c -------------------------------------------------------- */
 
-#define CB__IDLE_MS 5
-/* Brackets work pending in StarPU; begin resumes paused workers. */
-void cb__busy_begin(void);
-void cb__busy_end(void);
-/* Pauses the workers if nothing began since the last tick and nothing is
- * pending; returns 1 when they are paused. */
-int cb__idle_tick(void);
-/* Resumes the workers if paused (shutdown needs them running). */
-void cb__idle_reset(void);
+/* Brackets work pending in StarPU for device (-1: any driver may have to
+ * act); idle worker threads sleep until some begins. */
+void cb__busy_begin(int device);
+void cb__busy_end(int device);
+/* Before starpu_init: the drivers cambrian runs in its own threads. */
+void cb__drivers_plan(struct starpu_conf *conf, int ncpus,
+                      const void *const *opencl_ids, int nopencl);
+/* After starpu_init: starts them. cb__drivers_stop() ends them. */
+int cb__drivers_start(void);
+void cb__drivers_stop(void);
 
 /* ---- event.c ---------------------------------------------------------- */
 

@@ -1,15 +1,12 @@
 /*
- * The housekeeping thread. It reclaims arrays: the last reference to an
- * array may go in a StarPU callback, where unregistering data is
+ * Reclaiming arrays. The last reference to an array may go in a StarPU callback, where unregistering data is
  * forbidden, or in a thread holding the Python GIL, where nothing may
  * block, so such arrays are queued here and this thread unregisters their
- * tiles and frees them, in batches. It also pauses the StarPU workers
- * once the runtime has been idle for CB__IDLE_MS (idle.c).
+ * tiles and frees them, in batches.
  *
  * Locking: lock guards head, stopping and idle.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -27,25 +24,13 @@ static void drain(cb_array *list) {
   }
 }
 
-static void *housekeeper(void *arg) {
+static void *reclaimer(void *arg) {
   (void)arg;
-  int paused = 0;
   pthread_mutex_lock(&lock);
   for (;;) {
-    if (!head && !stopping) {
+    while (!head && !stopping) {
       idle = 1;
-      if (paused) {
-        pthread_cond_wait(&cond, &lock);
-      } else {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += CB__IDLE_MS * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-          t.tv_sec++;
-          t.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&cond, &lock, &t);
-      }
+      pthread_cond_wait(&cond, &lock);
       idle = 0;
     }
     cb_array *list = head;
@@ -53,29 +38,19 @@ static void *housekeeper(void *arg) {
     if (!list && stopping)
       break;
     pthread_mutex_unlock(&lock);
-    if (list) {
-      cb__busy_begin();
-      drain(list);
-      cb__busy_end();
-    }
-    paused = cb__idle_tick();
+    cb__busy_begin(-1);
+    drain(list);
+    cb__busy_end(-1);
     pthread_mutex_lock(&lock);
   }
   pthread_mutex_unlock(&lock);
   return NULL;
 }
 
-void cb__housekeeper_wake(void) {
-  pthread_mutex_lock(&lock);
-  if (idle)
-    pthread_cond_signal(&cond);
-  pthread_mutex_unlock(&lock);
-}
-
 int cb__reclaim_start(void) {
   pthread_mutex_lock(&lock);
   stopping = 0;
-  int rc = pthread_create(&thread, NULL, housekeeper, NULL);
+  int rc = pthread_create(&thread, NULL, reclaimer, NULL);
   started = rc == 0;
   pthread_mutex_unlock(&lock);
   return rc ? cb__fail(CB_ENOMEM, "cannot start the reclaim thread") : 0;

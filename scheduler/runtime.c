@@ -104,7 +104,8 @@ static int setup_cache_dir(void) {
 /* Lists the OpenCL devices in the order StarPU numbers them (platforms in
  * order, then each platform's devices), with their types, so a filter can
  * choose among them before StarPU starts. */
-static int opencl_enumerate(cb_devtype *types, int cap) {
+static int opencl_enumerate(cb_devtype *types, cl_device_id *ids_out,
+                            int cap) {
   /* StarPU reads the first four platforms, skips SOCL, and takes GPU and
    * accelerator devices, and CPU ones under STARPU_OPENCL_ON_CPUS. */
   cl_platform_id plats[4];
@@ -128,6 +129,7 @@ static int opencl_enumerate(cb_devtype *types, int cap) {
     for (cl_uint d = 0; d < nd && d < 32 && n < cap; d++) {
       cl_device_type t = 0;
       clGetDeviceInfo(ids[d], CL_DEVICE_TYPE, sizeof t, &t, NULL);
+      ids_out[n] = ids[d];
       types[n++] = (t & CL_DEVICE_TYPE_GPU)   ? CB_DEVTYPE_GPU
                    : (t & CL_DEVICE_TYPE_CPU) ? CB_DEVTYPE_CPU
                                               : CB_DEVTYPE_ACCELERATOR;
@@ -136,13 +138,17 @@ static int opencl_enumerate(cb_devtype *types, int cap) {
   return n;
 }
 
-static int choose_opencl(const char *filter, struct starpu_conf *conf) {
+/* Chooses the OpenCL devices matching filter; their cl_device_id go to
+ * chosen_ids (the drivers cambrian runs need them). */
+static int choose_opencl(const char *filter, struct starpu_conf *conf,
+                         const void **chosen_ids) {
   if (filter && strcmp(filter, "none") == 0) {
     conf->nopencl = 0;
     return 0;
   }
   cb_devtype types[STARPU_MAXOPENCLDEVS];
-  int n = opencl_enumerate(types, STARPU_MAXOPENCLDEVS);
+  cl_device_id ids[STARPU_MAXOPENCLDEVS];
+  int n = opencl_enumerate(types, ids, STARPU_MAXOPENCLDEVS);
   cb_filter f;
   char err[256];
   if (filter && *filter && cb_filter_parse(filter, &f, err, sizeof err))
@@ -154,6 +160,7 @@ static int choose_opencl(const char *filter, struct starpu_conf *conf) {
     if (filter && *filter &&
         !cb_filter_match(&f, CB_BACKEND_OPENCL, types[i], index))
       continue;
+    chosen_ids[chosen] = ids[i];
     conf->workers_opencl_gpuid[chosen++] = (unsigned)i;
   }
   conf->use_explicit_workers_opencl_gpuid = 1;
@@ -205,7 +212,8 @@ static int start(const cb_config *user) {
   conf.precedence_over_environment_variables = 1;
   if (!getenv("CAMBRIAN_CATCH_SIGNALS"))
     conf.catch_signals = 0;
-  rc = choose_opencl(cfg.devices, &conf);
+  const void *opencl_ids[STARPU_MAXOPENCLDEVS];
+  rc = choose_opencl(cfg.devices, &conf, opencl_ids);
   if (rc)
     return rc;
   int ncores = cores_available();
@@ -227,6 +235,7 @@ static int start(const cb_config *user) {
   if (!sched || !*sched)
     sched = (ncpus > 0 && conf.nopencl > 0) ? "dmda" : "eager";
   conf.sched_policy_name = sched;
+  cb__drivers_plan(&conf, ncpus, opencl_ids, conf.nopencl);
 
   int sp = starpu_init(&conf);
   if (sp)
@@ -248,8 +257,11 @@ static int start(const cb_config *user) {
 
   rc = cb__devices_discover();
   if (rc == 0)
+    rc = cb__drivers_start();
+  if (rc == 0)
     rc = cb__reclaim_start();
   if (rc) {
+    cb__drivers_stop();
     starpu_shutdown();
     return rc;
   }
@@ -293,9 +305,11 @@ int cb_shutdown(void) {
   pthread_rwlock_wrlock(&cb__run_lock);
   starpu_task_wait_for_all();
   cb__reclaim_stop();
-  cb__idle_reset(); /* unregistering and stopping need running workers */
+  cb__busy_begin(-1); /* bringing data home needs the drivers awake */
   cb__pool_flush();
   cb__arrays_unregister_all();
+  cb__busy_end(-1);
+  cb__drivers_stop();
   cb__opencl_cache_clear();
   starpu_shutdown();
   cb__ndevices = 0;
