@@ -7,8 +7,10 @@
  *
  * Only arrays that own their buffer and belong to the running runtime are
  * pooled; the pool keeps at most CB__POOL_BINS sizes, CB__POOL_PER_BIN
- * arrays each, and a bounded number of bytes. Putting an array in never
- * calls StarPU, so it may happen in a task's callback.
+ * arrays and a quarter of its bytes per size, and a bounded number of
+ * bytes in all. A submitting thread runs ahead of the workers, so many
+ * small results die together: a bin holds thousands of small arrays. Putting
+ * an array in never calls StarPU, so it may happen in a task's callback.
  *
  * Locking: lock guards every field of the pool.
  */
@@ -17,13 +19,14 @@
 #include "internal.h"
 
 #define CB__POOL_BINS 32
-#define CB__POOL_PER_BIN 8
+#define CB__POOL_PER_BIN 4096
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct bin {
   int64_t size;        /* elements; 0: free bin */
   size_t elemsize;
   int count;
+  size_t bytes;
   cb_array *head;      /* linked through reclaim_next */
 } bins[CB__POOL_BINS];
 static size_t pooled_bytes, max_bytes;
@@ -57,11 +60,13 @@ int cb__pool_put(cb_array *a) {
     b->elemsize = es;
   }
   int taken = b && b->count < CB__POOL_PER_BIN &&
+              b->bytes + a->nbytes <= byte_cap() / 4 &&
               pooled_bytes + a->nbytes <= byte_cap();
   if (taken) {
     a->reclaim_next = b->head;
     b->head = a;
     b->count++;
+    b->bytes += a->nbytes;
     pooled_bytes += a->nbytes;
   }
   pthread_mutex_unlock(&lock);
@@ -78,6 +83,7 @@ cb_array *cb__pool_get(cb_dtype t, int64_t size) {
       a = b->head;
       b->head = a->reclaim_next;
       b->count--;
+      b->bytes -= a->nbytes;
       pooled_bytes -= a->nbytes;
       break;
     }
@@ -106,6 +112,7 @@ void cb__pool_flush(void) {
         a = bins[i].head;
         bins[i].head = a->reclaim_next;
         bins[i].count--;
+        bins[i].bytes -= a->nbytes;
         pooled_bytes -= a->nbytes;
       }
     }
