@@ -30,7 +30,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static int sleepers;
+static int sleepers, ninitialised;
 static atomic_int stopping;
 static atomic_ulong progress;
 /* busy[0]: work for every driver; busy[d + 1]: work for device d. */
@@ -70,7 +70,12 @@ static void nap(void) {
 
 static void *driver_main(void *arg) {
   driver *me = arg;
-  if (starpu_driver_init(&me->d))
+  int rc = starpu_driver_init(&me->d);
+  pthread_mutex_lock(&lock);
+  ninitialised++;
+  pthread_cond_broadcast(&wake);
+  pthread_mutex_unlock(&lock);
+  if (rc)
     return NULL;
   unsigned long seen = 0;
   unsigned rounds = 0;
@@ -134,15 +139,25 @@ static int device_of(const struct starpu_driver *d) {
   return -1;
 }
 
+/* Starts a thread per driver and waits until each has initialised its
+ * worker, so the runtime is complete when cb_init returns. */
 int cb__drivers_start(void) {
   atomic_store(&stopping, 0);
+  ninitialised = 0;
+  int rc = 0;
   for (nstarted = 0; nstarted < ndrivers; nstarted++) {
     drivers[nstarted].device = device_of(&drivers[nstarted].d);
     if (pthread_create(&threads[nstarted], NULL, driver_main,
-                       &drivers[nstarted]))
-      return cb__fail(CB_ESTARPU, "cannot start a worker thread");
+                       &drivers[nstarted])) {
+      rc = cb__fail(CB_ESTARPU, "cannot start a worker thread");
+      break;
+    }
   }
-  return 0;
+  pthread_mutex_lock(&lock);
+  while (ninitialised < nstarted)
+    pthread_cond_wait(&wake, &lock);
+  pthread_mutex_unlock(&lock);
+  return rc;
 }
 
 void cb__drivers_stop(void) {

@@ -7,8 +7,8 @@
  *
  * Only arrays that own their buffer and belong to the running runtime are
  * pooled; the pool keeps at most CB__POOL_BINS sizes, CB__POOL_PER_BIN
- * arrays and a quarter of its bytes per size, and a bounded number of
- * bytes in all. A submitting thread runs ahead of the workers, so many
+ * arrays and half of its bytes per size, and at most an eighth of the
+ * memory (4 GiB at most) in all. A submitting thread runs ahead of the workers, so many
  * small results die together: a bin holds thousands of small arrays. Putting
  * an array in never calls StarPU, so it may happen in a task's callback.
  *
@@ -36,7 +36,7 @@ static size_t byte_cap(void) {
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     size_t ram = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize
                                         : (size_t)1 << 32;
-    max_bytes = ram / 8 < ((size_t)2 << 30) ? ram / 8 : (size_t)2 << 30;
+    max_bytes = ram / 8 < ((size_t)4 << 30) ? ram / 8 : (size_t)4 << 30;
   }
   return max_bytes;
 }
@@ -60,7 +60,7 @@ int cb__pool_put(cb_array *a) {
     b->elemsize = es;
   }
   int taken = b && b->count < CB__POOL_PER_BIN &&
-              b->bytes + a->nbytes <= byte_cap() / 4 &&
+              b->bytes + a->nbytes <= byte_cap() / 2 &&
               pooled_bytes + a->nbytes <= byte_cap();
   if (taken) {
     a->reclaim_next = b->head;

@@ -54,12 +54,22 @@ def test_get_device_cpu():
 
 
 @needs_opencl
-@pytest.mark.parametrize("flt", ["opencl:cpu", "opencl", "opencl:cpu:0",
-                                 "opencl:*:0", "OpenCL:CPU"])
-def test_get_device_opencl(flt):
+@pytest.mark.parametrize("flt", ["opencl:cpu", "opencl:cpu:0", "OpenCL:CPU"])
+def test_get_device_opencl_cpu(flt):
+    if not cb.devices("opencl:cpu"):
+        pytest.skip("no OpenCL device of CPU type")
     d = cb.get_device(flt)
     assert (d.backend, d.type, d.index) == ("opencl", "cpu", 0)
     assert d.filter_string == "opencl:cpu:0"
+
+
+@needs_opencl
+@pytest.mark.parametrize("flt", ["opencl", "opencl:*:0"])
+def test_get_device_opencl_first(flt):
+    """The first OpenCL device in table order, whatever its type."""
+    d = cb.get_device(flt)
+    first = [x for x in cb.devices() if x.backend == "opencl"][0]
+    assert d == first and d.index == 0
 
 
 @needs_opencl
