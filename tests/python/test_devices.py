@@ -74,8 +74,14 @@ def test_get_device_opencl_first(flt):
 
 @needs_opencl
 def test_alternatives_keep_filter_order():
-    assert [d.backend for d in cb.devices("cpu,opencl")] == ["cpu", "opencl"]
-    assert [d.backend for d in cb.devices("opencl,cpu")] == ["opencl", "cpu"]
+    every = {d.filter_string for d in cb.devices()}
+    first = cb.devices("cpu,opencl")
+    assert first[0].backend == "cpu"
+    assert {d.filter_string for d in first} == every
+    second = cb.devices("opencl,cpu")
+    assert [d.backend for d in second][0] == "opencl"
+    assert second[-1].backend == "cpu"
+    assert {d.filter_string for d in second} == every
     assert cb.get_device("cpu,opencl").backend == "cpu"
     assert cb.get_device("opencl,cpu").backend == "opencl"
     # No device twice, even if two alternatives match it.
