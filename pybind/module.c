@@ -47,22 +47,23 @@ static PyObject *py_init(PyObject *module, PyObject *const *args,
   return rc ? raise_rc(module, rc) : Py_NewRef(Py_None);
 }
 
-static PyObject *py_shutdown(PyObject *module, PyObject *unused) {
-  (void)unused;
+/* Calls a blocking C function with the GIL released. */
+static PyObject *call_released(PyObject *module, int (*fn)(void)) {
   int rc;
   Py_BEGIN_ALLOW_THREADS
-  rc = cb_shutdown();
+  rc = fn();
   Py_END_ALLOW_THREADS
   return rc ? raise_rc(module, rc) : Py_NewRef(Py_None);
 }
 
+static PyObject *py_shutdown(PyObject *module, PyObject *unused) {
+  (void)unused;
+  return call_released(module, cb_shutdown);
+}
+
 static PyObject *py_wait_all(PyObject *module, PyObject *unused) {
   (void)unused;
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = cb_wait_all();
-  Py_END_ALLOW_THREADS
-  return rc ? raise_rc(module, rc) : Py_NewRef(Py_None);
+  return call_released(module, cb_wait_all);
 }
 
 static PyObject *py_is_running(PyObject *module, PyObject *unused) {

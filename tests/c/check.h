@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include "cambrian.h"
+
 static int check_failures, check_count;
 
 #define CHECK(cond, ...)                                                     \
@@ -18,6 +20,17 @@ static int check_failures, check_count;
       fputc('\n', stderr);                                                   \
     }                                                                        \
   } while (0)
+
+/* Waits until the array's host copy is current. */
+static inline int sync_host(cb_array *a) {
+  cb_event *e;
+  int rc = cb_array_sync_host_start(a, &e);
+  if (rc)
+    return rc;
+  rc = cb_event_wait(e, -1);
+  cb_event_unref(e);
+  return rc;
+}
 
 #define CHECK_DONE()                                                         \
   (printf("%d checks, %d failed\n", check_count, check_failures),            \
