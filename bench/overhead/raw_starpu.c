@@ -20,6 +20,11 @@
  *           callback, and the output unregistered after its task
  *           (starpu_data_unregister_submit; cambrian does it in a helper
  *           thread with starpu_data_unregister_no_coherency).
+ *   rrwown  mirror without the per-task registration: two shared vectors
+ *           in STARPU_R and an output vector registered before the clock
+ *           starts, one per task, in STARPU_W, with the cl_arg and the
+ *           callback. mirror - rrwown is the cost of registering and
+ *           unregistering a new output per operation.
  *
  * Usage: raw_starpu [--ntasks N] [--ncpus K] [--nopencl M] [--sched NAME]
  *                   [--reps R] [--model] [--modes a,b,...]
@@ -90,7 +95,9 @@ static double run_mode(const char *mode, int ntasks) {
   }
   float **bufs = NULL;
   starpu_data_handle_t *hs = NULL;
-  int own = strcmp(mode, "rwown") == 0, mirror = strcmp(mode, "mirror") == 0;
+  int mirror = strcmp(mode, "mirror") == 0;
+  int rrw = strcmp(mode, "rrwown") == 0;
+  int own = strcmp(mode, "rwown") == 0 || rrw;
   if (own || mirror) {
     bufs = calloc((size_t)ntasks, sizeof *bufs);
     hs = calloc((size_t)ntasks, sizeof *hs);
@@ -113,14 +120,16 @@ static double run_mode(const char *mode, int ntasks) {
       t->nbuffers = 1;
       t->handles[0] = sh[0];
       t->modes[0] = STARPU_RW;
-    } else if (own) {
+    } else if (own && !rrw) {
       t->nbuffers = 1;
       t->handles[0] = hs[i];
       t->modes[0] = STARPU_RW;
-    } else { /* mirror */
-      bufs[i] = aligned_alloc(64, 64);
-      starpu_vector_data_register(&hs[i], STARPU_MAIN_RAM,
-                                  (uintptr_t)bufs[i], VEC, sizeof(float));
+    } else { /* mirror, rrwown */
+      if (mirror) {
+        bufs[i] = aligned_alloc(64, 64);
+        starpu_vector_data_register(&hs[i], STARPU_MAIN_RAM,
+                                    (uintptr_t)bufs[i], VEC, sizeof(float));
+      }
       ctx *c = malloc(sizeof *c);
       t->nbuffers = 3;
       t->handles[0] = sh[0];
@@ -160,7 +169,7 @@ static double run_mode(const char *mode, int ntasks) {
 int main(int argc, char **argv) {
   int ntasks = 20000, ncpus = 1, nopencl = 0, reps = 5, use_model = 0;
   const char *sched = "eager";
-  char modes[256] = "empty,rw1,rwown,mirror";
+  char modes[256] = "empty,rw1,rwown,rrwown,mirror";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -227,7 +236,7 @@ int main(int argc, char **argv) {
   for (char *m = strtok_r(modes, ",", &save); m;
        m = strtok_r(NULL, ",", &save)) {
     if (strcmp(m, "empty") && strcmp(m, "rw1") && strcmp(m, "rwown") &&
-        strcmp(m, "mirror")) {
+        strcmp(m, "rrwown") && strcmp(m, "mirror")) {
       fprintf(stderr, "unknown mode %s\n", m);
       starpu_shutdown();
       return 2;

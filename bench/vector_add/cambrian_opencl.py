@@ -1,0 +1,68 @@
+"""cambrian on the first OpenCL device (pocl's "opencl:cpu" here; a GPU
+where there is one, when asked with --opencl-device).
+
+Inputs are wrapped once with cb.asarray(x, device=dev), which starts
+their transfer to the device; the warm-up repetitions complete it, so the
+timed repetitions find a and b on the device.
+
+Variants:
+  (a + b).wait()               wait() brings c back to the host: the
+                               timing includes the device->host copy of c
+  c = a + b; c.wait()          the same, c kept until the next repetition
+  c = a + b; cb.synchronize()  c stays on the device: compute only
+"""
+import cambrian as cb
+
+NAME = "cambrian opencl"
+KIND = "add"
+VARIANTS = ["(a + b).wait()", "c = a + b; c.wait()",
+            "c = a + b; cb.synchronize()"]
+
+DEVICE = "opencl"
+
+
+def available():
+    try:
+        cb.init()
+        found = cb.devices(DEVICE)
+    except cb.CambrianError as e:
+        return False, f"cambrian failed to start: {e}"
+    finally:
+        cb.shutdown()
+    if not found:
+        return False, f"no OpenCL device matches '{DEVICE}'"
+    return True, ""
+
+
+def setup(a, b, variant):
+    cb.shutdown()
+    cb.init()
+    dev = cb.get_device(DEVICE)
+    need = 3 * a.nbytes
+    if need > 0.9 * dev.global_mem_bytes:
+        raise MemoryError(
+            f"{need / 2**30:.1f} GiB do not fit {dev.filter_string} "
+            f"({dev.global_mem_bytes / 2**30:.1f} GiB)")
+    return {"a": cb.asarray(a, device=dev), "b": cb.asarray(b, device=dev),
+            "c": None, "variant": variant, "device": dev}
+
+
+def run(state):
+    v = state["variant"]
+    if v == VARIANTS[0]:
+        (state["a"] + state["b"]).wait()
+    elif v == VARIANTS[1]:
+        state["c"] = state["a"] + state["b"]
+        state["c"].wait()
+    else:
+        state["c"] = state["a"] + state["b"]
+        cb.synchronize()
+
+
+def result(state):
+    return (state["a"] + state["b"]).numpy()
+
+
+def teardown(state):
+    state.clear()
+    cb.shutdown()
