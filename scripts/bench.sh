@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the benchmarks against their peers (NumPy, numba, dask,
+# ThreadPoolExecutor, raw StarPU) after installing the peers into the
+# virtual environment. Extra arguments go to every driver (e.g. --quick).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+"$VENV/bin/python" -c 'import numba, dask' 2>/dev/null ||
+  "$VENV/bin/python" -m pip install -q numba dask
+"$VENV/bin/python" bench/vector_add/run.py "$@"
+"$VENV/bin/python" bench/overhead/run.py "$@"
