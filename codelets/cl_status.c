@@ -1,4 +1,6 @@
 /* Names of OpenCL status codes, for error messages and exceptions. */
+#include <string.h>
+
 #include <CL/cl.h>
 
 #include "internal.h"
@@ -38,4 +40,13 @@ const char *cb_cl_status_name(int status) {
   default:
     return "CL_UNKNOWN_ERROR";
   }
+}
+
+int cb_cl_status_code(const char *name) {
+#define CB__CL_MATCH(n)                                                      \
+  if (strcmp(name, #n) == 0)                                                 \
+    return n;
+  CB__CL_STATUS_MAP(CB__CL_MATCH)
+#undef CB__CL_MATCH
+  return 0;
 }

@@ -34,6 +34,8 @@ int cb__task_inputs_failed(cb__task *t) {
     cb__failure *cause = atomic_load(&t->arrays[i]->failure);
     if (!cause)
       continue;
+    if (cause->cause) /* the chain's first failure */
+      cause = cause->cause;
     cb__failure *f = cb__failure_new(
         CB_EDEPEND, cause->info.cl_status, cause->info.device,
         cb_op_name(t->op), "%s did not run: an input came from %s, which "
@@ -52,7 +54,7 @@ int cb__task_inputs_failed(cb__task *t) {
 
 void cb__task_fail(cb__task *t, int code, int cl_status, const char *fmt,
                    ...) {
-  char msg[sizeof(((cb_failure *)0)->message)];
+  char msg[sizeof(((cb_failure_info *)0)->message)];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -60,6 +62,7 @@ void cb__task_fail(cb__task *t, int code, int cl_status, const char *fmt,
   cb__failure *f = cb__failure_new(code, cl_status, t->device,
                                    cb_op_name(t->op), "%s", msg);
   if (f) {
+    cb__failure_register(f);
     cb__array_poison(t->arrays[t->narrays - 1], f);
     cb__failure_unref(f);
   }

@@ -222,7 +222,7 @@ static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
 
 void cb__ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
-  if (cb__task_inputs_failed(t))
+  if (cb__task_skip(t))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   cl_kernel k = get_kernel(t, devid);

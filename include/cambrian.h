@@ -216,25 +216,57 @@ int cb_array_prefetch(cb_array *a, int device);
  * write to end and for the host copy to be brought up to date; wait on the
  * returned event with cb_event_wait(). */
 typedef struct cb_event cb_event;
+typedef struct cb_failure cb_failure;
 int cb_array_sync_host_start(cb_array *a, cb_event **out);
 /* Waits at most timeout_ms (-1: forever); returns 0 when done,
  * CB_ETIMEDOUT, or the error the event completed with. Blocks. */
 int cb_event_wait(cb_event *e, int timeout_ms);
 int cb_event_done(const cb_event *e);
+void cb_event_ref(cb_event *e);
 void cb_event_unref(cb_event *e);
+/* Calls fn(arg) once the event is done: at once in this thread if it is,
+ * else in the thread that completes it (a StarPU worker: fn must be short
+ * and must not block). Returns 0, or CB_ENOMEM (fn is then never called). */
+int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg);
+/* The failure an event completed with: 0 when none, else its code. */
+int cb_event_failure(const cb_event *e, cb_failure *out);
+
+/* The event of the operation that writes the array (a new reference), or
+ * NULL when no task writes it. */
+cb_event *cb_array_writer(cb_array *a);
 
 /* The failure recorded on an array by the task that wrote it, if any:
  * returns 0 when clean, else the error code and fills what happened. */
-typedef struct cb_failure {
-  int code;                /* CB_EDEVICE, CB_EBUILD, ... */
+typedef struct cb_failure_info {
+  uint64_t id;             /* unique per failure */
+  int code;                /* CB_EDEVICE, CB_EBUILD, CB_EDEPEND, ... */
   int cl_status;           /* OpenCL status, 0 when not an OpenCL error. */
   int device;              /* device id, -1 if unknown. */
   char task[48];           /* operation name. */
-  char message[2048];
-} cb_failure;
+  char message[1024];
+} cb_failure_info;
+struct cb_failure {
+  cb_failure_info info;
+  int has_cause;           /* a dependency failure: cause is the first */
+  cb_failure_info cause;   /* failure of the chain */
+};
 int cb_array_failure(const cb_array *a, cb_failure *out);
-/* The name of an OpenCL status, such as "CL_OUT_OF_RESOURCES". */
+
+/* Failures that no reader has seen: every failure (not dependency ones) is
+ * listed until cb_failure_seen() is called with its id. cb_failures_take()
+ * copies up to cap of those recorded so far and forgets them all; returns
+ * how many there were. */
+void cb_failure_seen(uint64_t id);
+int cb_failures_take(cb_failure_info *out, int cap);
+/* The name of an OpenCL status, such as "CL_OUT_OF_RESOURCES", and back
+ * (0 when the name is unknown). */
 const char *cb_cl_status_name(int status);
+int cb_cl_status_code(const char *name);
+
+/* Testing: the nth execution (from 1) of operation op ("*": any) on device
+ * (-1: any) fails with cl_status, as a device failure would. One-shot. */
+int cb_testing_inject(const char *op, int device, long nth, int cl_status);
+void cb_testing_clear(void);
 
 /* ------------------------------------------------------------------ */
 /* Element-wise operations                                             */
@@ -302,6 +334,9 @@ int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
 
 /* Waits for every task submitted so far. Blocks. */
 int cb_wait_all(void);
+/* Waits at most timeout_ms (-1: forever) until no work is pending;
+ * returns 0 or CB_ETIMEDOUT. Blocks. */
+int cb_wait_idle(int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,9 @@
  *
  * Buffers are exported read-only: the host copy is a snapshot that tasks
  * keep coherent only while nobody writes it behind StarPU's back.
+ *
+ * Arrays hash by identity (== is element-wise, as in NumPy), so that they
+ * can be awaited together with asyncio.gather, like other awaitables.
  */
 #include "binding.h"
 
@@ -23,6 +26,7 @@ PyObject *cb_array_object_new(cb_state *st, cb_array *arr, PyObject *device,
   a->device = Py_NewRef(device ? device : Py_None);
   a->dev_id = dev_id;
   a->dev_gen = cb_generation();
+  a->future = NULL;
   a->weakreflist = NULL;
   int ndim = cb_array_ndim(arr);
   const int64_t *shape = cb_array_shape(arr);
@@ -89,11 +93,13 @@ static cb_state *state_of(PyObject *self) {
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
   Py_VISIT(a->device);
+  Py_VISIT(a->future);
   return 0;
 }
 
 static int array_clear(ArrayObject *a) {
   Py_CLEAR(a->device);
+  Py_CLEAR(a->future);
   return 0;
 }
 
@@ -184,7 +190,37 @@ static PyObject *get_device(ArrayObject *a, void *c) {
   return Py_NewRef(a->device);
 }
 
+/* The cambrian.Future of the array's pending writes, made once. */
+static PyObject *get_future(ArrayObject *a, void *c) {
+  (void)c;
+  if (!a->future) {
+    cb_state *st = state_of((PyObject *)a);
+    if (!st->future_factory) {
+      PyErr_SetString(PyExc_RuntimeError, "cambrian is not initialised");
+      return NULL;
+    }
+    a->future = PyObject_CallOneArg(st->future_factory, (PyObject *)a);
+    if (!a->future)
+      return NULL;
+  }
+  return Py_NewRef(a->future);
+}
+
+/* await array: waits for its pending writes; gives the array. */
+static PyObject *array_await(ArrayObject *a) {
+  PyObject *fut = get_future(a, NULL);
+  if (!fut)
+    return NULL;
+  PyObject *it = PyObject_CallMethod(fut, "__await__", NULL);
+  Py_DECREF(fut);
+  return it;
+}
+
 static PyGetSetDef array_getset[] = {
+    {"future", (getter)get_future, NULL,
+     "A cambrian.Future that completes when every pending write to the "
+     "array is done; its result is the array.",
+     NULL},
     {"shape", (getter)get_shape, NULL, "Tuple of dimensions.", NULL},
     {"dtype", (getter)get_dtype, NULL, "Element type (a numpy.dtype).", NULL},
     {"ndim", (getter)get_ndim, NULL, "Number of dimensions.", NULL},
@@ -198,8 +234,13 @@ static PyGetSetDef array_getset[] = {
 
 /* ---- methods ---------------------------------------------------------- */
 
+/* Waits, raising the array's failure if any, then lets NumPy take the
+ * buffer. Waiting first matters: NumPy answers a failing buffer export
+ * by calling __array__, which would come back here. */
 static PyObject *numpy_view(ArrayObject *a) {
   cb_state *st = state_of((PyObject *)a);
+  if (cb_array_object_sync(st, a))
+    return NULL;
   PyObject *np = cb_numpy(st);
   return np ? PyObject_CallMethod(np, "asarray", "O", (PyObject *)a) : NULL;
 }
@@ -370,6 +411,11 @@ static PyObject *array_richcompare(PyObject *x, PyObject *y, int cmp) {
   return binary(x, y, ops[cmp]);
 }
 
+static Py_hash_t array_hash(PyObject *a) {
+  Py_hash_t h = (Py_hash_t)((uintptr_t)a >> 4);
+  return h == -1 ? -2 : h;
+}
+
 static Py_ssize_t array_length(ArrayObject *a) {
   if (cb_array_ndim(a->arr) == 0) {
     PyErr_SetString(PyExc_TypeError, "len() of unsized object");
@@ -424,7 +470,7 @@ static PyType_Slot array_slots[] = {
     {Py_tp_members, array_members},
     {Py_tp_repr, array_repr},
     {Py_tp_richcompare, array_richcompare},
-    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_tp_hash, array_hash},
     {Py_bf_getbuffer, array_getbuffer},
     {Py_bf_releasebuffer, array_releasebuffer},
     {Py_nb_add, nb_add},
@@ -439,6 +485,7 @@ static PyType_Slot array_slots[] = {
     {Py_nb_float, nb_float},
     {Py_nb_int, nb_int},
     {Py_mp_length, array_length},
+    {Py_am_await, array_await},
     {0, NULL}};
 
 PyType_Spec cb_array_spec = {

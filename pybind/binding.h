@@ -21,6 +21,7 @@ typedef struct {
   PyObject *DeviceNotFoundError;
   PyObject *default_device;  /* callable() -> Device or None */
   PyObject *device_factory;  /* callable(id or spec) -> Device or None */
+  PyObject *future_factory;  /* callable(array) -> cambrian.Future */
   PyObject *numpy;           /* imported on first use */
   PyObject *dtypes[CB_NDTYPES]; /* numpy dtype objects, on first use */
 } cb_state;
@@ -37,6 +38,7 @@ typedef struct {
   unsigned dev_gen;
   Py_ssize_t shape[CB_MAX_NDIM];
   Py_ssize_t strides[CB_MAX_NDIM];
+  PyObject *future;          /* created on first use */
   PyObject *weakreflist;
 } ArrayObject;
 
@@ -67,6 +69,8 @@ PyObject *cb_numpy(cb_state *st);
 PyObject *cb_dtype_object(cb_state *st, cb_dtype t);
 
 extern PyMethodDef cb_operation_methods[];
+/* ---- futures.c ---- */
+extern PyMethodDef cb_future_methods[];
 
 /* ---- errors.c ---- */
 
@@ -74,5 +78,9 @@ extern PyMethodDef cb_operation_methods[];
 PyObject *cb_raise(cb_state *st, int err);
 /* Raises the exception for an array's recorded failure; returns -1. */
 int cb_raise_failure(cb_state *st, const cb_failure *f);
+/* The exception instance for a failure, with the first failure of a
+ * dependency chain as __cause__; the failure counts as seen. */
+PyObject *cb_failure_exception(cb_state *st, const cb_failure *f);
+PyObject *cb_failure_info_exception(cb_state *st, const cb_failure_info *f);
 
 #endif

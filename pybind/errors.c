@@ -48,7 +48,8 @@ static int set_attr(PyObject *exc, const char *name, PyObject *value) {
   return rc;
 }
 
-int cb_raise_failure(cb_state *st, const cb_failure *f) {
+/* The exception instance for one failure, without its cause. */
+static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
   PyObject *type = f->code == CB_EBUILD    ? st->KernelBuildError
                    : f->code == CB_EDEPEND ? st->DependencyError
                    : f->code == CB_EDEVICE ? st->DeviceError
@@ -59,13 +60,11 @@ int cb_raise_failure(cb_state *st, const cb_failure *f) {
     type = st->DeviceMemoryError;
   PyObject *exc = PyObject_CallFunction(type, "s", f->message);
   if (!exc)
-    return -1;
-  PyObject *device = Py_None;
-  Py_INCREF(device);
-  if (f->device >= 0 && cb_generation() && cb_is_running()) {
-    Py_DECREF(device);
-    device = PyObject_CallFunction(st->device_factory, "i", f->device);
-  }
+    return NULL;
+  PyObject *device = Py_NewRef(Py_None);
+  if (f->device >= 0 && cb_is_running())
+    Py_SETREF(device,
+              PyObject_CallFunction(st->device_factory, "i", f->device));
   if (set_attr(exc, "device", device) ||
       set_attr(exc, "cl_status",
                f->cl_status ? PyUnicode_FromString(
@@ -75,9 +74,35 @@ int cb_raise_failure(cb_state *st, const cb_failure *f) {
       (f->code == CB_EBUILD &&
        set_attr(exc, "build_log", PyUnicode_FromString(f->message)))) {
     Py_DECREF(exc);
-    return -1;
+    return NULL;
   }
-  PyErr_SetObject(type, exc);
-  Py_DECREF(exc);
+  return exc;
+}
+
+PyObject *cb_failure_exception(cb_state *st, const cb_failure *f) {
+  PyObject *exc = exception_of(st, &f->info);
+  if (exc && f->has_cause) {
+    PyObject *cause = exception_of(st, &f->cause);
+    if (!cause) {
+      Py_DECREF(exc);
+      return NULL;
+    }
+    PyException_SetCause(exc, cause); /* steals cause */
+  }
+  /* The chain's first failure has now reached a reader. */
+  cb_failure_seen(f->has_cause ? f->cause.id : f->info.id);
+  return exc;
+}
+
+int cb_raise_failure(cb_state *st, const cb_failure *f) {
+  PyObject *exc = cb_failure_exception(st, f);
+  if (exc) {
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+  }
   return -1;
+}
+
+PyObject *cb_failure_info_exception(cb_state *st, const cb_failure_info *f) {
+  return exception_of(st, f);
 }

@@ -208,17 +208,20 @@ static PyObject *py_check_filter(PyObject *module, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
-/* _configure(default_device, device_factory) */
+/* _configure(default_device, device_factory, future_factory) */
 static PyObject *py_configure(PyObject *module, PyObject *const *args,
                               Py_ssize_t nargs) {
   cb_state *st = mstate(module);
-  if (nargs != 2 || !PyCallable_Check(args[0]) ||
-      !PyCallable_Check(args[1])) {
-    PyErr_SetString(PyExc_TypeError, "_configure(default_device, factory)");
+  if (nargs != 3 || !PyCallable_Check(args[0]) ||
+      !PyCallable_Check(args[1]) || !PyCallable_Check(args[2])) {
+    PyErr_SetString(PyExc_TypeError,
+                    "_configure(default_device, device_factory, "
+                    "future_factory)");
     return NULL;
   }
   Py_XSETREF(st->default_device, Py_NewRef(args[0]));
   Py_XSETREF(st->device_factory, Py_NewRef(args[1]));
+  Py_XSETREF(st->future_factory, Py_NewRef(args[2]));
   Py_RETURN_NONE;
 }
 
@@ -273,7 +276,8 @@ static int core_exec(PyObject *m) {
   PyType_Modified(st->array_type);
   if (PyModule_AddType(m, st->array_type) < 0 ||
       add_methods(m, runtime_methods) < 0 ||
-      add_methods(m, cb_operation_methods) < 0)
+      add_methods(m, cb_operation_methods) < 0 ||
+      add_methods(m, cb_future_methods) < 0)
     return -1;
   PyObject *ops = PyTuple_New(CB_NOPS);
   for (int i = 0; ops && i < CB_NOPS; i++)
@@ -303,6 +307,7 @@ static int core_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->DeviceNotFoundError);
   Py_VISIT(st->default_device);
   Py_VISIT(st->device_factory);
+  Py_VISIT(st->future_factory);
   Py_VISIT(st->numpy);
   for (int i = 0; i < CB_NDTYPES; i++)
     Py_VISIT(st->dtypes[i]);
@@ -320,6 +325,7 @@ static int core_clear(PyObject *m) {
   Py_CLEAR(st->DeviceNotFoundError);
   Py_CLEAR(st->default_device);
   Py_CLEAR(st->device_factory);
+  Py_CLEAR(st->future_factory);
   Py_CLEAR(st->numpy);
   for (int i = 0; i < CB_NDTYPES; i++)
     Py_CLEAR(st->dtypes[i]);

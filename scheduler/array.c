@@ -175,6 +175,7 @@ void cb__array_destroy(cb_array *a) {
   cb__failure *f = atomic_load(&a->failure);
   if (f)
     cb__failure_unref(f);
+  cb_event_unref(a->writer);
   if (a->release)
     a->release(a->release_arg);
   else
@@ -242,12 +243,15 @@ int cb_array_ntiles(const cb_array *a) {
 
 /* ---- failures --------------------------------------------------------- */
 
+static atomic_ulong failure_ids;
+
 cb__failure *cb__failure_new(int code, int cl_status, int device,
                              const char *task, const char *fmt, ...) {
   cb__failure *f = calloc(1, sizeof *f);
   if (!f)
     return NULL;
   atomic_init(&f->refcount, 1);
+  f->info.id = atomic_fetch_add(&failure_ids, 1) + 1;
   f->info.code = code;
   f->info.cl_status = cl_status;
   f->info.device = device;
@@ -268,6 +272,53 @@ void cb__failure_unref(cb__failure *f) {
   }
 }
 
+void cb__failure_export(const cb__failure *f, cb_failure *out) {
+  out->info = f->info;
+  out->has_cause = f->cause != NULL;
+  if (f->cause)
+    out->cause = f->cause->info;
+}
+
+/* Failures no reader has seen yet. Locking: unseen_lock guards the list. */
+#define CB__UNSEEN_MAX 1024
+static pthread_mutex_t unseen_lock = PTHREAD_MUTEX_INITIALIZER;
+static cb__failure *unseen[CB__UNSEEN_MAX];
+static int nunseen;
+
+void cb__failure_register(cb__failure *f) {
+  pthread_mutex_lock(&unseen_lock);
+  if (nunseen < CB__UNSEEN_MAX) {
+    cb__failure_ref(f);
+    unseen[nunseen++] = f;
+  }
+  pthread_mutex_unlock(&unseen_lock);
+}
+
+void cb_failure_seen(uint64_t id) {
+  pthread_mutex_lock(&unseen_lock);
+  for (int i = 0; i < nunseen; i++) {
+    if (unseen[i]->info.id != id)
+      continue;
+    cb__failure_unref(unseen[i]);
+    unseen[i] = unseen[--nunseen];
+    break;
+  }
+  pthread_mutex_unlock(&unseen_lock);
+}
+
+int cb_failures_take(cb_failure_info *out, int cap) {
+  pthread_mutex_lock(&unseen_lock);
+  int n = nunseen;
+  for (int i = 0; i < n; i++) {
+    if (i < cap)
+      out[i] = unseen[i]->info;
+    cb__failure_unref(unseen[i]);
+  }
+  nunseen = 0;
+  pthread_mutex_unlock(&unseen_lock);
+  return n;
+}
+
 void cb__array_poison(cb_array *a, cb__failure *f) {
   cb__failure *expected = NULL;
   cb__failure_ref(f);
@@ -279,8 +330,15 @@ int cb_array_failure(const cb_array *a, cb_failure *out) {
   cb__failure *f = atomic_load(&a->failure);
   if (!f)
     return 0;
-  *out = f->info;
+  cb__failure_export(f, out);
   return f->info.code;
+}
+
+cb_event *cb_array_writer(cb_array *a) {
+  cb_event *e = a->writer;
+  if (e)
+    cb__event_ref(e);
+  return e;
 }
 
 /* ---- host synchronisation and prefetch -------------------------------- */

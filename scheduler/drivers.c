@@ -13,7 +13,8 @@
  * scheduler, acquisitions, unregistration). A driver polls at full speed
  * while work it may have to do is pending and something progresses.
  *
- * Locking: lock and wake guard the sleep of idle drivers (sleepers).
+ * Locking: lock and wake guard the sleep of idle drivers (sleepers); lock
+ * and idle_cond the waits for all work to end.
  */
 #include <sched.h>
 #include <time.h>
@@ -33,6 +34,8 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int sleepers, ninitialised;
 static atomic_int stopping;
 static atomic_ulong progress;
+static atomic_long total;     /* all pending work */
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
 /* busy[0]: work for every driver; busy[d + 1]: work for device d. */
 static atomic_long busy[CB__MAX_DEVICES + 1];
 
@@ -46,6 +49,7 @@ static int ndrivers, nstarted;
 
 void cb__busy_begin(int device) {
   atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+  atomic_fetch_add(&total, 1);
   if (atomic_fetch_add(&busy[device + 1], 1) != 0)
     return;
   pthread_mutex_lock(&lock);
@@ -57,6 +61,31 @@ void cb__busy_begin(int device) {
 void cb__busy_end(int device) {
   atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
   atomic_fetch_sub(&busy[device + 1], 1);
+  if (atomic_fetch_sub(&total, 1) == 1) {
+    pthread_mutex_lock(&lock);
+    pthread_cond_broadcast(&idle_cond);
+    pthread_mutex_unlock(&lock);
+  }
+}
+
+int cb_wait_idle(int timeout_ms) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += timeout_ms / 1000;
+  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  int rc = 0;
+  pthread_mutex_lock(&lock);
+  while (atomic_load(&total) > 0 && rc == 0)
+    rc = timeout_ms < 0 ? pthread_cond_wait(&idle_cond, &lock)
+                        : pthread_cond_timedwait(&idle_cond, &lock,
+                                                 &deadline);
+  int busy_now = atomic_load(&total) > 0;
+  pthread_mutex_unlock(&lock);
+  return busy_now ? CB_ETIMEDOUT : 0;
 }
 
 static long wanted(const driver *me) {

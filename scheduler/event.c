@@ -16,6 +16,8 @@ cb_event *cb__event_new(int pending) {
   atomic_init(&e->refcount, 1);
   atomic_init(&e->pending, pending);
   e->status = 0;
+  e->failure = NULL;
+  e->listeners = NULL;
   e->done = pending == 0;
   pthread_mutex_init(&e->lock, NULL);
   pthread_condattr_t attr;
@@ -27,24 +29,80 @@ cb_event *cb__event_new(int pending) {
 }
 
 void cb__event_ref(cb_event *e) { atomic_fetch_add(&e->refcount, 1); }
+void cb_event_ref(cb_event *e) { cb__event_ref(e); }
 
 void cb_event_unref(cb_event *e) {
   if (!e || atomic_fetch_sub(&e->refcount, 1) != 1)
     return;
+  cb__failure_unref(e->failure);
   pthread_mutex_destroy(&e->lock);
   pthread_cond_destroy(&e->cond);
   free(e);
 }
 
-void cb__event_signal(cb_event *e, int status) {
+static void run_listeners(cb__listener *l) {
+  while (l) {
+    cb__listener *next = l->next;
+    l->fn(l->arg);
+    free(l);
+    l = next;
+  }
+}
+
+static void signal_part(cb_event *e, int status, cb__failure *f) {
+  cb__listener *fire = NULL;
   pthread_mutex_lock(&e->lock);
   if (status && !e->status)
     e->status = status;
+  if (f && !e->failure) {
+    cb__failure_ref(f);
+    e->failure = f;
+  }
   if (atomic_fetch_sub(&e->pending, 1) == 1) {
     e->done = 1;
+    fire = e->listeners;
+    e->listeners = NULL;
     pthread_cond_broadcast(&e->cond);
   }
   pthread_mutex_unlock(&e->lock);
+  run_listeners(fire);
+}
+
+void cb__event_signal(cb_event *e, int status) { signal_part(e, status, NULL); }
+
+void cb__event_signal_failure(cb_event *e, cb__failure *f) {
+  signal_part(e, f ? f->info.code : 0, f);
+}
+
+int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg) {
+  cb__listener *l = malloc(sizeof *l);
+  if (!l)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  *l = (cb__listener){fn, arg, NULL};
+  pthread_mutex_lock(&e->lock);
+  int done = e->done;
+  if (!done) {
+    l->next = e->listeners;
+    e->listeners = l;
+  }
+  pthread_mutex_unlock(&e->lock);
+  if (done)
+    run_listeners(l);
+  return 0;
+}
+
+int cb_event_failure(const cb_event *e, cb_failure *out) {
+  cb_event *m = (cb_event *)e;
+  pthread_mutex_lock(&m->lock);
+  cb__failure *f = m->failure;
+  if (f)
+    cb__failure_ref(f);
+  pthread_mutex_unlock(&m->lock);
+  if (!f)
+    return 0;
+  cb__failure_export(f, out);
+  cb__failure_unref(f);
+  return out->info.code;
 }
 
 int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }

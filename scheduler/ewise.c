@@ -51,12 +51,17 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
 static void release_task(cb__task *t) {
   for (int i = 0; i < t->narrays; i++)
     cb_array_unref(t->arrays[i]);
+  cb_event_unref(t->event);
   free(t);
 }
 
+/* A tile's task ended: its operation's event learns whether the output
+ * was marked failed. */
 static void task_done(void *arg) {
   cb__task *t = arg;
   int device = t->device;
+  cb__event_signal_failure(t->event,
+                           atomic_load(&t->arrays[t->narrays - 1]->failure));
   release_task(t);
   cb__busy_end(device);
 }
@@ -80,6 +85,26 @@ static void place(struct starpu_task *task, int device, unsigned turn,
       task->where = STARPU_CPU;
 }
 
+/* Submitting stopped at tile: tiles before it run, so the result is marked
+ * failed, and the event counts the rest as failed parts, so that nobody
+ * waits for them. Returns rc. */
+static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
+  cb__failure *f = cb__failure_new(rc, 0, proto->device,
+                                   cb_op_name(proto->op), "%s",
+                                   cb_last_error());
+  if (f && tile > 0) {
+    cb__failure_register(f);
+    cb__array_poison(out, f);
+  }
+  for (int rest = tile; rest < out->ntiles; rest++)
+    if (f)
+      cb__event_signal_failure(out->writer, f);
+    else
+      cb__event_signal(out->writer, rc);
+  cb__failure_unref(f);
+  return rc;
+}
+
 /* Submits one task per tile of out. in[i] is NULL for scalars. Holds the
  * run lock. */
 static int submit_tiles(const cb__task *proto, cb_array *const *in,
@@ -87,6 +112,9 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
   static atomic_uint turns;
   unsigned first = atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed);
   int rc = 0;
+  out->writer = cb__event_new(out->ntiles);
+  if (!out->writer)
+    return cb__fail(CB_ENOMEM, "out of host memory");
   int uses_f64 = proto->out_dtype == CB_FLOAT64;
   for (int k = 0; k < proto->nin; k++)
     uses_f64 |= proto->in_dtype[k] == CB_FLOAT64;
@@ -95,9 +123,12 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     struct starpu_task *task = t ? starpu_task_create() : NULL;
     if (!task) {
       free(t);
-      return cb__fail(CB_ENOMEM, "out of host memory");
+      return abandon(proto, out, tile,
+                     cb__fail(CB_ENOMEM, "out of host memory"));
     }
     *t = *proto;
+    t->event = out->writer;
+    cb__event_ref(t->event);
     t->base = (int64_t)tile * out->tile_elems;
     t->n = out->size - t->base < out->tile_elems ? out->size - t->base
                                                  : out->tile_elems;
@@ -134,16 +165,7 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
       rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                     "%s: no worker can run this task (%d)",
                     cb_op_name(proto->op), sp);
-      if (tile > 0) { /* earlier tiles run: mark the result failed */
-        cb__failure *f = cb__failure_new(rc, 0, proto->device,
-                                         cb_op_name(proto->op), "%s",
-                                         cb_last_error());
-        if (f) {
-          cb__array_poison(out, f);
-          cb__failure_unref(f);
-        }
-      }
-      return rc;
+      return abandon(proto, out, tile, rc);
     }
   }
   return rc;

@@ -52,14 +52,18 @@ void cb__leave(void);
 
 typedef struct cb__failure {
   atomic_int refcount;
-  struct cb__failure *cause;  /* the failure a dependency failure follows */
-  cb_failure info;
+  struct cb__failure *cause;  /* the first failure a dependency follows */
+  cb_failure_info info;
 } cb__failure;
 
 cb__failure *cb__failure_new(int code, int cl_status, int device,
                              const char *task, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void cb__failure_ref(cb__failure *f);
+/* Lists a failure until a reader sees it (not dependency failures). */
+void cb__failure_register(cb__failure *f);
+/* Copies a failure, and its cause, out for the public API. */
+void cb__failure_export(const cb__failure *f, cb_failure *out);
 void cb__failure_unref(cb__failure *f);
 
 struct cb_array {
@@ -81,6 +85,9 @@ struct cb_array {
   starpu_data_handle_t tile0;  /* storage when ntiles == 1 */
   /* The failure of the task that wrote it, if any (set once). */
   _Atomic(cb__failure *) failure;
+  /* The event of the operation that writes it; NULL when none does.
+   * Set before the operation's tasks are submitted. */
+  cb_event *writer;
   /* Links in the list of registered arrays (cb__registry_lock). */
   struct cb_array *prev, *next;
   /* Link in the reclaim queue. */
@@ -135,19 +142,28 @@ void cb__drivers_stop(void);
 
 /* ---- event.c ---------------------------------------------------------- */
 
+typedef struct cb__listener {
+  void (*fn)(void *arg);
+  void *arg;
+  struct cb__listener *next;
+} cb__listener;
+
 struct cb_event {
   atomic_int refcount;
   atomic_int pending;
   int status;                 /* first error, set before completion */
+  struct cb__failure *failure; /* first failure, guarded by lock */
   pthread_mutex_t lock;
   pthread_cond_t cond;
   int done;                   /* guarded by lock */
+  cb__listener *listeners;    /* guarded by lock */
 };
 
 cb_event *cb__event_new(int pending);
 void cb__event_ref(cb_event *e);
-/* One part finished with status (0 for success). */
+/* One part finished, with the failure it recorded or NULL. */
 void cb__event_signal(cb_event *e, int status);
+void cb__event_signal_failure(cb_event *e, struct cb__failure *f);
 
 /* ---- ewise.c / promote.c ---------------------------------------------- */
 
@@ -173,6 +189,7 @@ typedef struct cb__task {
   int64_t base;               /* index of the tile's first element */
   int64_t n;                  /* elements in the output tile */
   int device;                 /* where it was placed, -1: auto */
+  cb_event *event;            /* the operation's, signalled at the end */
   int narrays;
   cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */
 } cb__task;
@@ -200,6 +217,19 @@ int cb__task_inputs_failed(cb__task *t);
 /* Records a failure of this task on its output. */
 void cb__task_fail(cb__task *t, int code, int cl_status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Fault injection (faults.c): armed is 0 unless a fault is set. Returns 1
+ * when an injected fault made the task fail. */
+extern atomic_int cb__faults_armed;
+int cb__fault_fire(cb__task *t);
+/* Every codelet starts with this: skips on failed inputs or faults. */
+static inline int cb__task_skip(cb__task *t) {
+  if (__builtin_expect(atomic_load_explicit(&cb__faults_armed,
+                                            memory_order_relaxed), 0) &&
+      cb__fault_fire(t))
+    return 1;
+  return cb__task_inputs_failed(t);
+}
 
 void cb__ew_cpu(void *buffers[], void *cl_arg);
 void cb__ew_opencl(void *buffers[], void *cl_arg);

@@ -97,6 +97,8 @@ cb_array *cb__pool_get(cb_dtype t, int64_t size) {
   }
   cb__failure *f = atomic_exchange(&a->failure, NULL);
   cb__failure_unref(f);
+  cb_event_unref(a->writer);
+  a->writer = NULL;
   a->dtype = t;
   a->reclaim_next = NULL;
   atomic_store(&a->refcount, 1);

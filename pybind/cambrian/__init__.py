@@ -14,6 +14,8 @@ from . import _core
 from ._devices import (Device, default_device, device_scope, devices,
                        get_device)
 from ._devices import _device, _resolve
+from ._futures import Future, as_completed, wait, synchronize
+from ._futures import array_future as _array_future, _stop as _stop_futures
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
@@ -53,11 +55,6 @@ def shutdown():
     _core.shutdown()
 
 
-def synchronize():
-    """Block until every submitted task has finished."""
-    _core.wait_all()
-
-
 def config():
     """The runtime's settings and its devices, as a dict."""
     info = _core.runtime_info()
@@ -66,6 +63,7 @@ def config():
 
 
 _atexit.register(_core.shutdown)
+_atexit.register(_stop_futures)  # runs first: atexit is last in, first out
 
 
 # ---- device plumbing used by the C module ----------------------------------
@@ -74,7 +72,7 @@ def _device_or_spec(x):
     return _device(x) if isinstance(x, int) else _resolve(x)
 
 
-_core._configure(default_device, _device_or_spec)
+_core._configure(default_device, _device_or_spec, _array_future)
 
 
 # ---- arrays ------------------------------------------------------------------
@@ -221,7 +219,7 @@ def where(condition, x, y):
 
 
 __all__ = [
-    "Array", "Device", "CambrianError", "DependencyError",
+    "Array", "Device", "Future", "wait", "as_completed", "CambrianError", "DependencyError",
     "DeviceAssertionError", "DeviceError", "DeviceMemoryError",
     "DeviceNotFoundError", "KernelBuildError", "TaskError",
     "init", "shutdown", "synchronize", "config", "devices", "get_device",

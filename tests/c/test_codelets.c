@@ -142,7 +142,7 @@ static void check_op(cb_op op, cb_dtype t, int device, int64_t n) {
     CHECK(sync_host(out) == 0, "sync");
     cb_failure f;
     CHECK(cb_array_failure(out, &f) == 0, "%s failed: %s", cb_op_name(op),
-          f.message);
+          f.info.message);
     double tol = t == CB_FLOAT32 ? 2e-6 : 1e-13;
     int bad = 0;
     for (int64_t i = 0; i < n && bad < 3; i++) {

@@ -1,0 +1,189 @@
+/*
+ * The completion path to Python. When an operation's event completes (in a
+ * StarPU worker, without the GIL), its token is queued here; a Python
+ * thread of cambrian's (cambrian._futures) takes the tokens in batches,
+ * with the GIL released while it waits, and resolves the futures. No
+ * worker ever waits for the GIL.
+ *
+ * Locking: lock guards the token queue.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "binding.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
+static uint64_t *queue;
+static size_t queued, capacity;
+
+/* An event's listener: queues the token. Called by a worker, no GIL. */
+static void completed(void *arg) {
+  uint64_t token = (uint64_t)(uintptr_t)arg;
+  pthread_mutex_lock(&lock);
+  if (queued == capacity) {
+    size_t cap = capacity ? capacity * 2 : 256;
+    uint64_t *q = realloc(queue, cap * sizeof *q);
+    if (q) {
+      queue = q;
+      capacity = cap;
+    }
+  }
+  if (queued < capacity) /* else lost: only under memory exhaustion */
+    queue[queued++] = token;
+  pthread_cond_signal(&ready);
+  pthread_mutex_unlock(&lock);
+}
+
+static cb_state *mstate(PyObject *module) {
+  return PyModule_GetState(module);
+}
+
+/* watch(array, token): queues token once every pending write to array is
+ * done (at once if none is pending). */
+static PyObject *py_watch(PyObject *module, PyObject *const *args,
+                          Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  if (nargs != 2 || Py_TYPE(args[0]) != st->array_type) {
+    PyErr_SetString(PyExc_TypeError, "watch(array, token)");
+    return NULL;
+  }
+  unsigned long long token = PyLong_AsUnsignedLongLong(args[1]);
+  if (PyErr_Occurred())
+    return NULL;
+  void *arg = (void *)(uintptr_t)token;
+  cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
+  if (!e) {
+    completed(arg);
+    Py_RETURN_NONE;
+  }
+  int rc = cb_event_on_done(e, completed, arg);
+  cb_event_unref(e);
+  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+}
+
+/* wait_completions(timeout_ms) -> list of tokens, empty on timeout. The
+ * GIL is released while waiting. */
+static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
+  (void)module;
+  long ms = PyLong_AsLong(arg);
+  if (ms == -1 && PyErr_Occurred())
+    return NULL;
+  uint64_t *batch = NULL;
+  size_t n = 0;
+  Py_BEGIN_ALLOW_THREADS
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += ms / 1000;
+  deadline.tv_nsec += (ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&lock);
+  while (!queued &&
+         pthread_cond_timedwait(&ready, &lock, &deadline) == 0)
+    ;
+  if (queued) {
+    batch = queue;
+    n = queued;
+    queue = NULL;
+    queued = capacity = 0;
+  }
+  pthread_mutex_unlock(&lock);
+  Py_END_ALLOW_THREADS
+  PyObject *list = PyList_New((Py_ssize_t)n);
+  for (size_t i = 0; list && i < n; i++) {
+    PyObject *v = PyLong_FromUnsignedLongLong(batch[i]);
+    if (!v)
+      Py_CLEAR(list);
+    else
+      PyList_SET_ITEM(list, (Py_ssize_t)i, v);
+  }
+  free(batch);
+  return list;
+}
+
+/* array_failure(array) -> the exception its writer failed with, or None.
+ * The failure then counts as seen. */
+static PyObject *py_array_failure(PyObject *module, PyObject *arg) {
+  cb_state *st = mstate(module);
+  if (Py_TYPE(arg) != st->array_type) {
+    PyErr_SetString(PyExc_TypeError, "array_failure(array)");
+    return NULL;
+  }
+  cb_failure f;
+  if (!cb_array_failure(((ArrayObject *)arg)->arr, &f))
+    Py_RETURN_NONE;
+  return cb_failure_exception(st, &f);
+}
+
+/* take_failures() -> exceptions of the failures nobody has seen. */
+static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
+  (void)unused;
+  cb_state *st = mstate(module);
+  cb_failure_info infos[64];
+  int n = cb_failures_take(infos, 64);
+  PyObject *list = PyList_New(0);
+  for (int i = 0; list && i < n && i < 64; i++) {
+    PyObject *exc = cb_failure_info_exception(st, &infos[i]);
+    if (!exc || PyList_Append(list, exc) < 0)
+      Py_CLEAR(list);
+    Py_XDECREF(exc);
+  }
+  return list;
+}
+
+/* wait_idle(timeout_ms) -> True when no work is pending. */
+static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
+  (void)module;
+  long ms = PyLong_AsLong(arg);
+  if (ms == -1 && PyErr_Occurred())
+    return NULL;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_wait_idle((int)ms);
+  Py_END_ALLOW_THREADS
+  return PyBool_FromLong(rc == 0);
+}
+
+/* inject_fault(op, device_id, nth, cl_status_name) */
+static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError,
+                    "inject_fault(op, device, nth, cl_status)");
+    return NULL;
+  }
+  const char *op = PyUnicode_AsUTF8(args[0]);
+  long dev = PyLong_AsLong(args[1]), nth = PyLong_AsLong(args[2]);
+  const char *status = PyUnicode_AsUTF8(args[3]);
+  if (!op || !status || PyErr_Occurred())
+    return NULL;
+  int code = cb_cl_status_code(status);
+  if (code == 0) {
+    PyErr_Format(PyExc_ValueError, "unknown OpenCL status '%s'", status);
+    return NULL;
+  }
+  int rc = cb_testing_inject(op, (int)dev, nth, code);
+  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  cb_testing_clear();
+  Py_RETURN_NONE;
+}
+
+PyMethodDef cb_future_methods[] = {
+    {"inject_fault", (PyCFunction)(void (*)(void))py_inject_fault,
+     METH_FASTCALL, NULL},
+    {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
+    {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL, NULL},
+    {"wait_completions", py_wait_completions, METH_O, NULL},
+    {"array_failure", py_array_failure, METH_O, NULL},
+    {"take_failures", py_take_failures, METH_NOARGS, NULL},
+    {"wait_idle", py_wait_idle, METH_O, NULL},
+    {NULL}};

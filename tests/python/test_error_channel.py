@@ -1,0 +1,155 @@
+"""Device failures (injected with cambrian.testing) come back as the right
+exception: direct, on dependents, on poisoned reads, awaited, from threads,
+and from synchronize()."""
+
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+import cambrian.testing as faults
+
+from helpers import DEVICES, skip_missing
+
+KINDS = [("CL_OUT_OF_RESOURCES", cb.DeviceError),
+         ("CL_MEM_OBJECT_ALLOCATION_FAILURE", cb.DeviceMemoryError),
+         ("CL_INVALID_KERNEL_ARGS", cb.DeviceError)]
+
+
+@pytest.fixture(params=DEVICES)
+def dev(request):
+    skip_missing(request.param)
+    yield request.param
+    faults.clear_faults()
+    try:
+        cb.synchronize()
+    except Exception:
+        pass
+
+
+def check_device_error(e, status, dev):
+    assert e.cl_status == status
+    assert e.task == "add"
+    assert e.device == cb.get_device(dev)
+
+
+@pytest.mark.parametrize("status,exc", KINDS)
+def test_direct_failure(dev, status, exc):
+    faults.inject_fault("add", device=dev, nth=1, cl_status=status)
+    b = cb.asarray(np.arange(10.0), device=dev) + 1
+    with pytest.raises(exc) as info:
+        b.numpy()
+    check_device_error(info.value, status, dev)
+    with pytest.raises(exc):
+        b.future.result(timeout=30)
+    with pytest.raises(exc):
+        np.asarray(b)
+    if exc is cb.DeviceMemoryError:
+        assert isinstance(info.value, MemoryError)
+
+
+@pytest.mark.parametrize("status,exc", KINDS)
+def test_dependents_do_not_run(dev, status, exc):
+    faults.inject_fault("add", device=dev, nth=1, cl_status=status)
+    a = cb.asarray(np.arange(10.0), device=dev)
+    b = a + 1
+    c = cb.sqrt(b * 2)       # two levels down
+    with pytest.raises(cb.DependencyError) as info:
+        c.numpy()
+    cause = info.value.__cause__
+    assert isinstance(cause, exc)
+    check_device_error(cause, status, dev)
+    with pytest.raises(cb.DependencyError):
+        c.future.result(timeout=30)
+    # Unrelated work is unaffected.
+    np.testing.assert_array_equal((a * 2).numpy(), np.arange(10.0) * 2)
+
+
+def test_failure_in_one_tile_poisons_the_array(dev):
+    n = 300_001               # several tiles
+    faults.inject_fault("multiply", device=dev, nth=2)
+    b = cb.asarray(np.ones(n), device=dev) * 3
+    with pytest.raises(cb.DeviceError):
+        b.numpy()
+
+
+def test_awaited_failure(dev):
+    faults.inject_fault("add", device=dev, nth=1)
+
+    async def main():
+        b = cb.asarray(np.arange(4.0), device=dev) + 1
+        await b
+    with pytest.raises(cb.DeviceError):
+        asyncio.run(main())
+
+
+def test_failures_from_threads(dev):
+    errors = []
+    faults.inject_fault("add", device=dev, nth=3)
+
+    def worker():
+        try:
+            for _ in range(4):
+                (cb.asarray(np.arange(4.0), device=dev) + 1).numpy()
+        except cb.DeviceError as e:
+            errors.append(e)
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(errors) == 1
+
+
+def test_synchronize_reports_what_nobody_retrieved(dev):
+    faults.inject_fault("add", device=dev, nth=1)
+    b = cb.asarray(np.arange(4.0), device=dev) + 1
+    with pytest.raises(cb.DeviceError):
+        cb.synchronize()
+    cb.synchronize()           # reported once
+    del b
+
+
+def test_synchronize_groups_several_failures(dev):
+    faults.inject_fault("add", device=dev, nth=1)
+    faults.inject_fault("subtract", device=dev, nth=1)
+    a = cb.asarray(np.arange(4.0), device=dev)
+    b, c = a + 1, a - 1
+    with pytest.raises(ExceptionGroup) as info:
+        cb.synchronize()
+    assert len(info.value.exceptions) == 2
+    assert all(isinstance(e, cb.DeviceError) for e in info.value.exceptions)
+    del b, c
+
+
+def test_retrieved_failures_are_not_reported_again(dev):
+    faults.inject_fault("add", device=dev, nth=1)
+    b = cb.asarray(np.arange(4.0), device=dev) + 1
+    with pytest.raises(cb.DeviceError):
+        b.numpy()
+    cb.synchronize()           # nothing left to report
+
+
+def test_bad_fault_arguments():
+    with pytest.raises(ValueError):
+        faults.inject_fault("no_such_op")
+    with pytest.raises(ValueError):
+        faults.inject_fault("add", cl_status="CL_NOT_A_STATUS")
+    with pytest.raises(ValueError):
+        faults.inject_fault("add", nth=0)
+    with pytest.raises(cb.DeviceNotFoundError):
+        faults.inject_fault("add", device="opencl:accelerator:7")
+
+
+def test_unretrieved_future_failure_is_logged(dev, caplog):
+    import gc
+    faults.inject_fault("add", device=dev, nth=1)
+    b = cb.asarray(np.arange(4.0), device=dev) + 1
+    f = b.future
+    cb.wait([f], timeout=30)
+    with caplog.at_level("ERROR", logger="cambrian"):
+        del f, b
+        gc.collect()
+    assert "never retrieved" in caplog.text

@@ -1,0 +1,136 @@
+"""cb.Future, Array.future, await, cb.wait, cb.as_completed, synchronize,
+from threads and event loops."""
+
+import asyncio
+import concurrent.futures as cf
+import threading
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+
+from helpers import DEVICES, skip_missing
+
+
+@pytest.fixture(params=DEVICES)
+def dev(request):
+    skip_missing(request.param)
+    return request.param
+
+
+def test_future_is_a_concurrent_future(dev):
+    a = cb.asarray(np.arange(1000.0), device=dev) * 2
+    f = a.future
+    assert isinstance(f, cf.Future) and isinstance(f, cb.Future)
+    assert f.result(timeout=30) is a
+    assert f.done() and f.exception() is None
+    assert a.future is f  # made once
+    np.testing.assert_array_equal(a.numpy(), np.arange(1000.0) * 2)
+
+
+def test_future_of_an_array_without_tasks_is_done():
+    x = np.arange(5)
+    a = cb.asarray(x)
+    assert a.future.result(timeout=5) is a
+
+
+def test_concurrent_futures_wait_and_as_completed(dev):
+    xs = [cb.asarray(np.arange(10.0), device=dev) + i for i in range(20)]
+    done, not_done = cf.wait([x.future for x in xs], timeout=30)
+    assert len(done) == 20 and not not_done
+    got = sorted(float(f.result().numpy()[0])
+                 for f in cf.as_completed([x.future for x in xs]))
+    assert got == [float(i) for i in range(20)]
+
+
+def test_cb_wait_and_as_completed_take_arrays(dev):
+    xs = [cb.asarray(np.ones(7), device=dev) * i for i in range(5)]
+    done, not_done = cb.wait(xs, timeout=30)
+    assert len(done) == 5 and not not_done
+    sizes = [f.result().size for f in cb.as_completed(xs, timeout=30)]
+    assert sizes == [7] * 5
+
+
+def test_add_done_callback_runs_and_errors_are_logged(dev, caplog):
+    seen = threading.Event()
+    a = cb.asarray(np.arange(4.0), device=dev) + 1
+    a.future.add_done_callback(lambda f: seen.set())
+    assert seen.wait(30)
+
+    def boom(f):
+        raise RuntimeError("callback failed")
+    b = cb.asarray(np.arange(4.0), device=dev) + 2
+    with caplog.at_level("ERROR"):
+        b.future.add_done_callback(boom)
+        b.future.result(timeout=30)
+        cb.synchronize()
+    assert (b.numpy() == np.arange(4.0) + 2).all()  # still usable
+
+
+def test_await_array_and_future(dev):
+    async def main():
+        a = cb.asarray(np.arange(6.0), device=dev) * 3
+        got = await a
+        assert got is a
+        b = a + 1
+        assert (await b.future) is b
+        return b.numpy()
+    np.testing.assert_array_equal(asyncio.run(main()), np.arange(6.0) * 3 + 1)
+
+
+def test_gather_ten_thousand_operations():
+    async def main():
+        a = cb.asarray(np.ones(16, np.float32), device="cpu")
+        outs = await asyncio.gather(*[a + i for i in range(10_000)])
+        return outs
+    outs = asyncio.run(main())
+    assert len(outs) == 10_000
+    assert float(outs[-1].numpy()[0]) == 10_000.0
+
+
+def test_several_loops_in_several_threads(dev):
+    results = {}
+
+    def worker(k):
+        async def main():
+            xs = [cb.asarray(np.full(8, k, np.int64), device=dev) + i
+                  for i in range(50)]
+            done = await asyncio.gather(*xs)
+            return int(sum(x.numpy().sum() for x in done))
+        results[k] = asyncio.run(main())
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == {k: sum(8 * (k + i) for i in range(50))
+                       for k in range(4)}
+
+
+def test_cancelling_the_awaiting_task_leaves_the_graph_consistent(dev):
+    async def main():
+        a = cb.asarray(np.arange(1 << 18, dtype=np.float64), device=dev)
+        b = cb.sqrt(a * a + 1.0)
+        t = asyncio.ensure_future(b.future)
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+        return b
+    b = asyncio.run(main())
+    x = np.arange(1 << 18, dtype=np.float64)
+    np.testing.assert_allclose(b.numpy(), np.sqrt(x * x + 1.0))
+
+
+def test_tasks_cannot_be_cancelled_yet(dev):
+    a = cb.asarray(np.arange(10.0), device=dev) + 1
+    assert a.future.cancel() is False
+    assert a.future.result(timeout=30) is a
+
+
+def test_synchronize_waits_for_everything(dev):
+    xs = [cb.asarray(np.arange(100.0), device=dev) * i for i in range(50)]
+    cb.synchronize()
+    assert all(x.future.result(5) is x for x in xs)
+    with pytest.raises(TypeError):
+        cb.synchronize(timeout="soon")
