@@ -29,6 +29,22 @@ struct starpu_codelet cb__ew_codelets[CB_NOPS] = {
 #undef X
 };
 
+int cb__task_cancelled(cb__task *t) {
+  int expected = CB__PENDING;
+  if (atomic_compare_exchange_strong(&t->event->state, &expected,
+                                     CB__STARTED) ||
+      expected == CB__STARTED)
+    return 0;
+  cb__failure *f = cb__failure_new(CB_ECANCELED, 0, t->device,
+                                   cb_op_name(t->op), "%s was cancelled",
+                                   cb_op_name(t->op));
+  if (f) {
+    cb__array_poison(t->arrays[t->narrays - 1], f);
+    cb__failure_unref(f);
+  }
+  return 1;
+}
+
 int cb__task_inputs_failed(cb__task *t) {
   for (int i = 0; i < t->narrays - 1; i++) {
     cb__failure *cause = atomic_load(&t->arrays[i]->failure);

@@ -35,6 +35,7 @@ extern "C" {
   X(EBUILD, "an OpenCL program failed to build")                            \
   X(EDEPEND, "an input was written by a failed task")                       \
   X(ETIMEDOUT, "timed out")                                                 \
+  X(ECANCELED, "the operation was cancelled")                               \
   X(ESTATE, "the runtime is shutting down")
 
 typedef enum {
@@ -228,6 +229,10 @@ void cb_event_unref(cb_event *e);
  * else in the thread that completes it (a StarPU worker: fn must be short
  * and must not block). Returns 0, or CB_ENOMEM (fn is then never called). */
 int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg);
+/* Cancels the operation of an event if none of its tasks has started:
+ * returns 1 then (its tasks will not run; the array it writes fails with
+ * CB_ECANCELED and its dependents with a dependency failure), else 0. */
+int cb_event_cancel(cb_event *e);
 /* The failure an event completed with: 0 when none, else its code. */
 int cb_event_failure(const cb_event *e, cb_failure *out);
 

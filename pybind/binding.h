@@ -19,6 +19,7 @@ typedef struct {
   PyObject *KernelBuildError;
   PyObject *DependencyError;
   PyObject *DeviceNotFoundError;
+  PyObject *CancelledError;  /* concurrent.futures.CancelledError */
   PyObject *default_device;  /* callable() -> Device or None */
   PyObject *device_factory;  /* callable(id or spec) -> Device or None */
   PyObject *future_factory;  /* callable(array) -> cambrian.Future */

@@ -50,6 +50,8 @@ static int set_attr(PyObject *exc, const char *name, PyObject *value) {
 
 /* The exception instance for one failure, without its cause. */
 static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
+  if (f->code == CB_ECANCELED)
+    return PyObject_CallFunction(st->CancelledError, "s", f->message);
   PyObject *type = f->code == CB_EBUILD    ? st->KernelBuildError
                    : f->code == CB_EDEPEND ? st->DependencyError
                    : f->code == CB_EDEVICE ? st->DeviceError

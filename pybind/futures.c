@@ -62,6 +62,20 @@ static PyObject *py_watch(PyObject *module, PyObject *const *args,
   return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
 }
 
+/* cancel(array) -> True when the operation writing array was cancelled
+ * before any of its tasks started. */
+static PyObject *py_cancel(PyObject *module, PyObject *arg) {
+  cb_state *st = mstate(module);
+  if (Py_TYPE(arg) != st->array_type) {
+    PyErr_SetString(PyExc_TypeError, "cancel(array)");
+    return NULL;
+  }
+  cb_event *e = cb_array_writer(((ArrayObject *)arg)->arr);
+  int ok = e && !cb_event_done(e) && cb_event_cancel(e);
+  cb_event_unref(e);
+  return PyBool_FromLong(ok);
+}
+
 /* wait_completions(timeout_ms) -> list of tokens, empty on timeout. The
  * GIL is released while waiting. */
 static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
@@ -181,6 +195,7 @@ PyMethodDef cb_future_methods[] = {
     {"inject_fault", (PyCFunction)(void (*)(void))py_inject_fault,
      METH_FASTCALL, NULL},
     {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
+    {"cancel", py_cancel, METH_O, NULL},
     {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL, NULL},
     {"wait_completions", py_wait_completions, METH_O, NULL},
     {"array_failure", py_array_failure, METH_O, NULL},

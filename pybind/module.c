@@ -265,6 +265,11 @@ static int core_exec(PyObject *m) {
   GET_EXC(DeviceNotFoundError)
 #undef GET_EXC
   Py_DECREF(errors);
+  PyObject *cf = PyImport_ImportModule("concurrent.futures");
+  st->CancelledError = cf ? PyObject_GetAttrString(cf, "CancelledError") : NULL;
+  Py_XDECREF(cf);
+  if (!st->CancelledError)
+    return -1;
   st->array_type =
       (PyTypeObject *)PyType_FromModuleAndSpec(m, &cb_array_spec, NULL);
   if (!st->array_type)
@@ -305,6 +310,7 @@ static int core_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->KernelBuildError);
   Py_VISIT(st->DependencyError);
   Py_VISIT(st->DeviceNotFoundError);
+  Py_VISIT(st->CancelledError);
   Py_VISIT(st->default_device);
   Py_VISIT(st->device_factory);
   Py_VISIT(st->future_factory);
@@ -323,6 +329,7 @@ static int core_clear(PyObject *m) {
   Py_CLEAR(st->KernelBuildError);
   Py_CLEAR(st->DependencyError);
   Py_CLEAR(st->DeviceNotFoundError);
+  Py_CLEAR(st->CancelledError);
   Py_CLEAR(st->default_device);
   Py_CLEAR(st->device_factory);
   Py_CLEAR(st->future_factory);

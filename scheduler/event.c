@@ -18,6 +18,7 @@ cb_event *cb__event_new(int pending) {
   e->status = 0;
   e->failure = NULL;
   e->listeners = NULL;
+  atomic_init(&e->state, CB__PENDING);
   e->done = pending == 0;
   pthread_mutex_init(&e->lock, NULL);
   pthread_condattr_t attr;
@@ -127,4 +128,9 @@ int cb_event_wait(cb_event *e, int timeout_ms) {
   int status = e->done ? e->status : CB_ETIMEDOUT;
   pthread_mutex_unlock(&e->lock);
   return status;
+}
+
+int cb_event_cancel(cb_event *e) {
+  int expected = CB__PENDING;
+  return atomic_compare_exchange_strong(&e->state, &expected, CB__CANCELLED);
 }

@@ -157,7 +157,9 @@ struct cb_event {
   pthread_cond_t cond;
   int done;                   /* guarded by lock */
   cb__listener *listeners;    /* guarded by lock */
+  atomic_int state;           /* CB__PENDING, CB__STARTED, CB__CANCELLED */
 };
+enum { CB__PENDING, CB__STARTED, CB__CANCELLED };
 
 cb_event *cb__event_new(int pending);
 void cb__event_ref(cb_event *e);
@@ -222,8 +224,16 @@ void cb__task_fail(cb__task *t, int code, int cl_status, const char *fmt, ...)
  * when an injected fault made the task fail. */
 extern atomic_int cb__faults_armed;
 int cb__fault_fire(cb__task *t);
-/* Every codelet starts with this: skips on failed inputs or faults. */
+/* Marks the task's operation started, unless it was cancelled: then
+ * marks the output cancelled and returns 1. */
+int cb__task_cancelled(cb__task *t);
+/* Every codelet starts with this: skips when cancelled, on failed inputs
+ * or on an injected fault. */
 static inline int cb__task_skip(cb__task *t) {
+  if (atomic_load_explicit(&t->event->state, memory_order_acquire) !=
+          CB__STARTED &&
+      cb__task_cancelled(t))
+    return 1;
   if (__builtin_expect(atomic_load_explicit(&cb__faults_armed,
                                             memory_order_relaxed), 0) &&
       cb__fault_fire(t))

@@ -7,8 +7,10 @@ and without the GIL; one thread of cambrian's takes the tokens in batches
 and resolves the futures, so add_done_callback callbacks run in that
 thread (an exception raised in one is logged by concurrent.futures).
 
-Tasks cannot be cancelled yet: a future starts out running, so cancel()
-returns False.
+cancel() stops an operation none of whose tasks has started: they do not
+run, the future is cancelled, reading the array raises CancelledError and
+its dependents fail with DependencyError caused by the cancellation. Once a
+task has started, cancel() returns False and the operation completes.
 """
 
 import asyncio
@@ -30,6 +32,14 @@ class Future(_cf.Future):
     A failure nobody retrieved is logged when the future is collected."""
 
     _retrieved = False
+    _array = None
+
+    def cancel(self):
+        if self.done():
+            return self.cancelled()
+        if self._array is None or not _core.cancel(self._array):
+            return False
+        return super().cancel()
 
     def result(self, timeout=None):
         self._retrieved = True
@@ -68,7 +78,9 @@ def _notifier():
             with _lock:
                 fut, array = _pending.pop(token)
             exc = _core.array_failure(array)
-            if exc is None:
+            if fut.cancelled():
+                pass
+            elif exc is None:
                 fut.set_result(array)
             else:
                 fut.set_exception(exc)
@@ -93,7 +105,7 @@ def _stop():
 def array_future(array):
     """A new Future for the pending writes of array (used by Array.future)."""
     fut = Future()
-    fut.set_running_or_notify_cancel()
+    fut._array = array
     token = next(_tokens)
     with _lock:
         _pending[token] = (fut, array)

@@ -122,10 +122,34 @@ def test_cancelling_the_awaiting_task_leaves_the_graph_consistent(dev):
     np.testing.assert_allclose(b.numpy(), np.sqrt(x * x + 1.0))
 
 
-def test_tasks_cannot_be_cancelled_yet(dev):
+def busy_chain(dev):
+    """An operation queued behind a long chain: it cannot start soon."""
+    y = cb.asarray(np.ones(1 << 23, np.float32), device=dev)
+    for _ in range(6):
+        y = cb.sqrt(y + 1.0)
+    return y
+
+
+def test_cancel_before_start(dev):
+    z = busy_chain(dev) * 2
+    w = z + 1
+    assert z.future.cancel() is True
+    assert z.future.cancelled()
+    with pytest.raises(cf.CancelledError):
+        z.future.result(timeout=30)
+    with pytest.raises(cf.CancelledError):
+        z.numpy()
+    with pytest.raises(cb.DependencyError) as info:
+        w.numpy()
+    assert isinstance(info.value.__cause__, cf.CancelledError)
+    cb.synchronize()  # a cancellation is not a failure to report
+
+
+def test_cancel_after_completion_returns_false(dev):
     a = cb.asarray(np.arange(10.0), device=dev) + 1
-    assert a.future.cancel() is False
     assert a.future.result(timeout=30) is a
+    assert a.future.cancel() is False
+    assert cb.asarray(np.arange(3.0)).future.cancel() is False
 
 
 def test_synchronize_waits_for_everything(dev):
