@@ -153,7 +153,7 @@ static starpu_data_handle_t *detach(cb_array *a, int *ntiles) {
 
 static void unregister_tiles(cb_array *a, starpu_data_handle_t *tiles, int n,
                              int coherent) {
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < n && !cb__forked(); i++) {
     if (coherent)
       starpu_data_unregister(tiles[i]);
     else

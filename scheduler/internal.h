@@ -47,6 +47,8 @@ int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles);
  * every cb__enter() is paired with cb__leave(). */
 int cb__enter(void);
 void cb__leave(void);
+/* 1 in a child process after fork(): StarPU must not be touched. */
+int cb__forked(void);
 
 /* ---- array.c ---------------------------------------------------------- */
 

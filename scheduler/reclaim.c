@@ -58,7 +58,7 @@ int cb__reclaim_start(void) {
 
 void cb__reclaim_push(cb_array *a) {
   pthread_mutex_lock(&lock);
-  if (!started) { /* the runtime is stopped: nothing can be pending */
+  if (!started || cb__forked()) { /* nothing is pending, or no thread */
     pthread_mutex_unlock(&lock);
     cb__array_destroy(a);
     return;

@@ -28,6 +28,8 @@
 #define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static atomic_int forked;    /* set in a child process after fork() */
 pthread_rwlock_t cb__run_lock = PTHREAD_RWLOCK_INITIALIZER;
 static atomic_int running;
 static atomic_uint generation;
@@ -35,6 +37,23 @@ static cb_runtime_info rt_info;
 static int total_workers;
 
 int cb_is_running(void) { return atomic_load(&running); }
+int cb__forked(void) { return atomic_load(&forked); }
+
+/* In a child after fork() only the forking thread exists: StarPU's
+ * threads and locks are gone, so cambrian refuses to run there. */
+static void in_child(void) {
+  atomic_store(&forked, 1);
+  atomic_store(&running, 0);
+}
+
+static void watch_forks(void) { pthread_atfork(NULL, NULL, in_child); }
+
+static int refuse_forked(void) {
+  return cb__fail(CB_ESTATE,
+                  "cambrian cannot run in a child process created by fork() "
+                  "after it started; start children with the 'spawn' or "
+                  "'forkserver' method");
+}
 unsigned cb_generation(void) { return atomic_load(&generation); }
 
 static int env_int(const char *name, int fallback) {
@@ -271,6 +290,9 @@ static int start(const cb_config *user) {
 }
 
 int cb_init(const cb_config *cfg) {
+  if (atomic_load(&forked))
+    return refuse_forked();
+  pthread_once(&fork_once, watch_forks);
   pthread_mutex_lock(&init_lock);
   int rc = atomic_load(&running) ? 0 : start(cfg);
   pthread_mutex_unlock(&init_lock);
@@ -283,6 +305,8 @@ int cb__ensure_running(void) {
 }
 
 int cb__enter(void) {
+  if (atomic_load(&forked))
+    return refuse_forked();
   for (;;) {
     int rc = cb__ensure_running();
     if (rc)
@@ -297,6 +321,8 @@ int cb__enter(void) {
 void cb__leave(void) { pthread_rwlock_unlock(&cb__run_lock); }
 
 int cb_shutdown(void) {
+  if (atomic_load(&forked))
+    return 0; /* nothing of the parent's runtime can be stopped here */
   pthread_mutex_lock(&init_lock);
   if (!atomic_load(&running)) {
     pthread_mutex_unlock(&init_lock);

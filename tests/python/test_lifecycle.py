@@ -1,0 +1,64 @@
+"""Shutdown and restart, exiting with work pending, and fork()."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+
+
+def run_python(code, timeout=120):
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_shutdown_then_init_again():
+    a = cb.asarray(np.arange(5.0)) * 2
+    cb.shutdown()
+    np.testing.assert_array_equal(a.numpy(), np.arange(5.0) * 2)
+    cb.init()
+    np.testing.assert_array_equal((a + 1).numpy(), np.arange(5.0) * 2 + 1)
+
+
+def test_exit_with_thousands_of_pending_tasks():
+    r = run_python("""
+        import numpy as np, cambrian as cb
+        a = cb.asarray(np.ones(1 << 16, np.float32), device="cpu")
+        keep = [cb.sqrt(a + i) for i in range(5000)]
+        print("submitted")
+    """)
+    assert r.returncode == 0, r.stderr
+    assert "submitted" in r.stdout
+
+
+def test_exit_with_pending_futures_and_failures():
+    r = run_python("""
+        import numpy as np, cambrian as cb, cambrian.testing as t
+        t.inject_fault("add", nth=1)
+        a = cb.asarray(np.ones(100))
+        futures = [(a + i).future for i in range(1000)]
+    """)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork()")
+def test_fork_child_gets_a_clear_error():
+    (cb.asarray(np.arange(3.0)) + 1).numpy()  # the runtime runs
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 3
+        try:
+            (cb.asarray(np.arange(3.0)) + 1).numpy()
+            code = 1
+        except cb.CambrianError as e:
+            code = 0 if "fork" in str(e) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    np.testing.assert_array_equal((cb.asarray(np.arange(3.0)) + 1).numpy(),
+                                  [1.0, 2.0, 3.0])
