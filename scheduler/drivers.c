@@ -69,14 +69,7 @@ void cb__busy_end(int device) {
 }
 
 int cb_wait_idle(int timeout_ms) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout_ms / 1000;
-  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = cb__deadline(CLOCK_REALTIME, timeout_ms);
   int rc = 0;
   pthread_mutex_lock(&lock);
   while (atomic_load(&total) > 0 && rc == 0)

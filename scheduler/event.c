@@ -110,15 +110,8 @@ int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }
 
 int cb_event_wait(cb_event *e, int timeout_ms) {
   struct timespec deadline;
-  if (timeout_ms >= 0) {
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-      deadline.tv_sec++;
-      deadline.tv_nsec -= 1000000000L;
-    }
-  }
+  if (timeout_ms >= 0)
+    deadline = cb__deadline(CLOCK_MONOTONIC, timeout_ms);
   pthread_mutex_lock(&e->lock);
   int rc = 0;
   while (!e->done && rc != ETIMEDOUT)
@@ -133,4 +126,16 @@ int cb_event_wait(cb_event *e, int timeout_ms) {
 int cb_event_cancel(cb_event *e) {
   int expected = CB__PENDING;
   return atomic_compare_exchange_strong(&e->state, &expected, CB__CANCELLED);
+}
+
+struct timespec cb__deadline(clockid_t clock, int timeout_ms) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  t.tv_sec += timeout_ms / 1000;
+  t.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
 }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include <starpu.h>
 
@@ -164,6 +165,8 @@ struct cb_event {
 enum { CB__PENDING, CB__STARTED, CB__CANCELLED };
 
 cb_event *cb__event_new(int pending);
+/* The time timeout_ms from now on clock, for timed waits. */
+struct timespec cb__deadline(clockid_t clock, int timeout_ms);
 void cb__event_ref(cb_event *e);
 /* One part finished, with the failure it recorded or NULL. */
 void cb__event_signal(cb_event *e, int status);
