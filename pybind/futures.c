@@ -76,6 +76,45 @@ static PyObject *py_cancel(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(ok);
 }
 
+/* wait_writer(array, timeout_s or None) -> True when every write to the
+ * array is done, False on timeout. The GIL is released; Ctrl-C works. */
+static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  if (nargs != 2 || Py_TYPE(args[0]) != st->array_type) {
+    PyErr_SetString(PyExc_TypeError, "wait_writer(array, timeout)");
+    return NULL;
+  }
+  double timeout = -1;
+  if (args[1] != Py_None && (timeout = PyFloat_AsDouble(args[1])) < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "timeout must be non-negative");
+    return NULL;
+  }
+  cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
+  if (!e)
+    Py_RETURN_TRUE;
+  double left = timeout;
+  int rc = CB_ETIMEDOUT;
+  while (!cb_event_done(e)) {
+    int slice = (left < 0 || left > 0.05) ? 50 : (int)(left * 1000);
+    Py_BEGIN_ALLOW_THREADS
+    rc = cb_event_wait(e, slice);
+    Py_END_ALLOW_THREADS
+    if (rc != CB_ETIMEDOUT)
+      break;
+    if (PyErr_CheckSignals() < 0) {
+      cb_event_unref(e);
+      return NULL;
+    }
+    if (left >= 0 && (left -= slice / 1000.0) <= 0)
+      break;
+  }
+  int done = cb_event_done(e);
+  cb_event_unref(e);
+  return PyBool_FromLong(done);
+}
+
 /* wait_completions(timeout_ms) -> list of tokens, empty on timeout. The
  * GIL is released while waiting. */
 static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
@@ -196,6 +235,8 @@ PyMethodDef cb_future_methods[] = {
      METH_FASTCALL, NULL},
     {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
     {"cancel", py_cancel, METH_O, NULL},
+    {"wait_writer", (PyCFunction)(void (*)(void))py_wait_writer,
+     METH_FASTCALL, NULL},
     {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL, NULL},
     {"wait_completions", py_wait_completions, METH_O, NULL},
     {"array_failure", py_array_failure, METH_O, NULL},

@@ -26,13 +26,50 @@ __all__ = ["Future", "wait", "as_completed", "synchronize"]
 _log = logging.getLogger("cambrian")
 
 
+class _Waiters(list):
+    """concurrent.futures.wait and as_completed append their waiters
+    here: that is when the future needs the notifier."""
+
+    __slots__ = ("future",)
+
+    def append(self, waiter):
+        self.future._watch()
+        super().append(waiter)
+
+
 class Future(_cf.Future):
     """The future of an operation: its result is the array it writes;
     a failure on a device is its exception (DeviceError, DependencyError...).
-    A failure nobody retrieved is logged when the future is collected."""
+    A failure nobody retrieved is logged when the future is collected.
+
+    result() and exception() wait on the operation itself. Only callbacks,
+    asyncio and concurrent.futures.wait need cambrian's notifier thread, so
+    a future asks for it on their first use."""
 
     _retrieved = False
     _array = None
+    _watched = False
+
+    def __init__(self, array=None):
+        super().__init__()
+        self._array = array
+        waiters = _Waiters()
+        waiters.future = self
+        self._waiters = waiters
+
+    def _watch(self):
+        if self._watched or self._array is None:
+            return
+        self._watched = True
+        token = next(_tokens)
+        with _lock:
+            _pending[token] = (self, self._array)
+            _start()
+        _core.watch(self._array, token)
+
+    def add_done_callback(self, fn):
+        self._watch()
+        super().add_done_callback(fn)
 
     def cancel(self):
         if self.done():
@@ -41,12 +78,21 @@ class Future(_cf.Future):
             return False
         return super().cancel()
 
+    def _wait_here(self, timeout):
+        # The caller waits on the operation itself (one wake-up, not two
+        # through the notifier thread) and resolves the future.
+        if self._array is not None and not self.done():
+            if _core.wait_writer(self._array, timeout):
+                _resolve(self, self._array)
+
     def result(self, timeout=None):
         self._retrieved = True
+        self._wait_here(timeout)
         return super().result(timeout)
 
     def exception(self, timeout=None):
         self._retrieved = True
+        self._wait_here(timeout)
         return super().exception(timeout)
 
     def __await__(self):
@@ -72,19 +118,30 @@ _thread = None
 _stopping = False
 
 
+_resolving = threading.Lock()
+
+
+def _resolve(fut, array):
+    """Sets a future from its finished operation, once, from whichever
+    thread gets there first (the notifier or a waiter)."""
+    with _resolving:
+        if fut.done():
+            return
+        exc = _core.array_failure(array)
+        # Set under the lock, so that no other thread sets it meanwhile.
+        if exc is None:
+            fut.set_result(array)
+        else:
+            fut.set_exception(exc)
+
+
 def _notifier():
     while not _stopping:
         for token in _core.wait_completions(100):
             with _lock:
                 fut, array = _pending.pop(token)
-            exc = _core.array_failure(array)
-            if fut.cancelled():
-                pass
-            elif exc is None:
-                fut.set_result(array)
-            else:
-                fut.set_exception(exc)
-            del fut, array, exc  # keep no future alive between batches
+            _resolve(fut, array)
+            del fut, array  # keep no future alive between batches
 
 
 def _start():
@@ -104,14 +161,7 @@ def _stop():
 
 def array_future(array):
     """A new Future for the pending writes of array (used by Array.future)."""
-    fut = Future()
-    fut._array = array
-    token = next(_tokens)
-    with _lock:
-        _pending[token] = (fut, array)
-        _start()
-    _core.watch(array, token)
-    return fut
+    return Future(array)
 
 
 def _as_future(x):
