@@ -1,57 +1,155 @@
 /*
  * The completion path to Python. When an operation's event completes (in a
- * StarPU worker, without the GIL), its token is queued here; a Python
- * thread of cambrian's (cambrian._futures) takes the tokens in batches,
- * with the GIL released while it waits, and resolves the futures. No
- * worker ever waits for the GIL.
+ * StarPU worker, without the GIL), its token goes to a queue: queue 0 is
+ * read by a thread of cambrian's (cambrian._futures), which waits with the
+ * GIL released and resolves futures in batches; the other queues belong to
+ * asyncio event loops, woken through an eventfd that the loop watches, so
+ * an awaited operation costs one wake-up. No worker ever waits for the GIL.
  *
- * Locking: lock guards the token queue.
+ * Locking: lock guards the queues.
  */
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "binding.h"
 
+#define NQUEUES 64
+#define TOKEN_BITS 56
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
-static uint64_t *queue;
-static size_t queued, capacity;
+static struct queue {
+  int used;
+  int fd;              /* written to wake the reader; -1 for queue 0 */
+  uint64_t *tokens;
+  size_t n, capacity;
+} queues[NQUEUES] = {[0] = {1, -1, NULL, 0, 0}};
 
 /* An event's listener: queues the token. Called by a worker, no GIL. */
 static void completed(void *arg) {
-  uint64_t token = (uint64_t)(uintptr_t)arg;
+  uint64_t v = (uint64_t)(uintptr_t)arg;
+  struct queue *q = &queues[v >> TOKEN_BITS];
   pthread_mutex_lock(&lock);
-  if (queued == capacity) {
-    size_t cap = capacity ? capacity * 2 : 256;
-    uint64_t *q = realloc(queue, cap * sizeof *q);
-    if (q) {
-      queue = q;
-      capacity = cap;
+  if (q->n == q->capacity) {
+    size_t cap = q->capacity ? q->capacity * 2 : 256;
+    uint64_t *t = realloc(q->tokens, cap * sizeof *t);
+    if (t) {
+      q->tokens = t;
+      q->capacity = cap;
     }
   }
-  if (queued < capacity) /* else lost: only under memory exhaustion */
-    queue[queued++] = token;
-  pthread_cond_signal(&ready);
+  if (q->n < q->capacity) /* else lost: only under memory exhaustion */
+    q->tokens[q->n++] = v & (((uint64_t)1 << TOKEN_BITS) - 1);
+  if (q->fd >= 0) {
+    uint64_t one = 1;
+    ssize_t w = write(q->fd, &one, sizeof one); /* eventfd: never blocks */
+    (void)w;
+  } else {
+    pthread_cond_signal(&ready);
+  }
   pthread_mutex_unlock(&lock);
+}
+
+/* Takes every token of a queue; the caller frees *out. Holds lock. */
+static size_t take(struct queue *q, uint64_t **out) {
+  size_t n = q->n;
+  *out = q->tokens;
+  q->tokens = NULL;
+  q->n = q->capacity = 0;
+  return n;
+}
+
+static PyObject *token_list(uint64_t *batch, size_t n) {
+  PyObject *list = PyList_New((Py_ssize_t)n);
+  for (size_t i = 0; list && i < n; i++) {
+    PyObject *v = PyLong_FromUnsignedLongLong(batch[i]);
+    if (!v)
+      Py_CLEAR(list);
+    else
+      PyList_SET_ITEM(list, (Py_ssize_t)i, v);
+  }
+  free(batch);
+  return list;
+}
+
+/* queue_open(fd) -> queue id: tokens of this queue are announced by
+ * writing 8 bytes to fd (an eventfd). */
+static PyObject *py_queue_open(PyObject *module, PyObject *arg) {
+  (void)module;
+  int fd = (int)PyLong_AsLong(arg);
+  if (fd < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "bad file descriptor");
+    return NULL;
+  }
+  pthread_mutex_lock(&lock);
+  int id = -1;
+  for (int i = 1; i < NQUEUES && id < 0; i++)
+    if (!queues[i].used) {
+      queues[i] = (struct queue){1, fd, NULL, 0, 0};
+      id = i;
+    }
+  pthread_mutex_unlock(&lock);
+  if (id < 0)
+    Py_RETURN_NONE; /* all taken: the caller uses queue 0 */
+  return PyLong_FromLong(id);
+}
+
+/* queue_close(id): forgets a queue (its tokens are dropped). */
+static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
+  (void)module;
+  long id = PyLong_AsLong(arg);
+  if (id < 1 || id >= NQUEUES) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "bad queue id");
+    return NULL;
+  }
+  pthread_mutex_lock(&lock);
+  free(queues[id].tokens);
+  queues[id] = (struct queue){0, -1, NULL, 0, 0};
+  pthread_mutex_unlock(&lock);
+  Py_RETURN_NONE;
+}
+
+/* queue_drain(id) -> the tokens of a queue, without waiting. */
+static PyObject *py_queue_drain(PyObject *module, PyObject *arg) {
+  (void)module;
+  long id = PyLong_AsLong(arg);
+  if (id < 1 || id >= NQUEUES) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "bad queue id");
+    return NULL;
+  }
+  uint64_t *batch;
+  pthread_mutex_lock(&lock);
+  size_t n = take(&queues[id], &batch);
+  pthread_mutex_unlock(&lock);
+  return token_list(batch, n);
 }
 
 static cb_state *mstate(PyObject *module) {
   return PyModule_GetState(module);
 }
 
-/* watch(array, token): queues token once every pending write to array is
- * done (at once if none is pending). */
+/* watch(array, token, queue=0): queues token once every pending write to
+ * array is done (at once if none is pending). */
 static PyObject *py_watch(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
   cb_state *st = mstate(module);
-  if (nargs != 2 || Py_TYPE(args[0]) != st->array_type) {
-    PyErr_SetString(PyExc_TypeError, "watch(array, token)");
+  if (nargs < 2 || nargs > 3 || Py_TYPE(args[0]) != st->array_type) {
+    PyErr_SetString(PyExc_TypeError, "watch(array, token, queue=0)");
     return NULL;
   }
   unsigned long long token = PyLong_AsUnsignedLongLong(args[1]);
+  long qid = nargs == 3 ? PyLong_AsLong(args[2]) : 0;
   if (PyErr_Occurred())
     return NULL;
-  void *arg = (void *)(uintptr_t)token;
+  if (qid < 0 || qid >= NQUEUES || token >> TOKEN_BITS) {
+    PyErr_SetString(PyExc_ValueError, "bad queue or token");
+    return NULL;
+  }
+  void *arg = (void *)(uintptr_t)((uint64_t)qid << TOKEN_BITS | token);
   cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
   if (!e) {
     completed(arg);
@@ -115,6 +213,37 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
   return PyBool_FromLong(done);
 }
 
+/* poll_writer(array, microseconds) -> True if every write to array is done
+ * within that time, polling with the GIL released (no sleep). */
+static PyObject *py_poll_writer(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  if (nargs != 2 || Py_TYPE(args[0]) != st->array_type) {
+    PyErr_SetString(PyExc_TypeError, "poll_writer(array, microseconds)");
+    return NULL;
+  }
+  long us = PyLong_AsLong(args[1]);
+  if (us == -1 && PyErr_Occurred())
+    return NULL;
+  cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
+  if (!e)
+    Py_RETURN_TRUE;
+  int done = cb_event_done(e);
+  if (!done && us > 0) {
+    Py_BEGIN_ALLOW_THREADS
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+      done = cb_event_done(e);
+      clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (!done && (now.tv_sec - start.tv_sec) * 1000000L +
+                              (now.tv_nsec - start.tv_nsec) / 1000 < us);
+    Py_END_ALLOW_THREADS
+  }
+  cb_event_unref(e);
+  return PyBool_FromLong(done);
+}
+
 /* wait_completions(timeout_ms) -> list of tokens, empty on timeout. The
  * GIL is released while waiting. */
 static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
@@ -124,6 +253,7 @@ static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
     return NULL;
   uint64_t *batch = NULL;
   size_t n = 0;
+  struct queue *q = &queues[0];
   Py_BEGIN_ALLOW_THREADS
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
@@ -134,27 +264,12 @@ static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
     deadline.tv_nsec -= 1000000000L;
   }
   pthread_mutex_lock(&lock);
-  while (!queued &&
-         pthread_cond_timedwait(&ready, &lock, &deadline) == 0)
+  while (!q->n && pthread_cond_timedwait(&ready, &lock, &deadline) == 0)
     ;
-  if (queued) {
-    batch = queue;
-    n = queued;
-    queue = NULL;
-    queued = capacity = 0;
-  }
+  n = take(q, &batch);
   pthread_mutex_unlock(&lock);
   Py_END_ALLOW_THREADS
-  PyObject *list = PyList_New((Py_ssize_t)n);
-  for (size_t i = 0; list && i < n; i++) {
-    PyObject *v = PyLong_FromUnsignedLongLong(batch[i]);
-    if (!v)
-      Py_CLEAR(list);
-    else
-      PyList_SET_ITEM(list, (Py_ssize_t)i, v);
-  }
-  free(batch);
-  return list;
+  return token_list(batch, n);
 }
 
 /* array_failure(array) -> the exception its writer failed with, or None.
@@ -235,9 +350,14 @@ PyMethodDef cb_future_methods[] = {
      METH_FASTCALL, NULL},
     {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
     {"cancel", py_cancel, METH_O, NULL},
+    {"poll_writer", (PyCFunction)(void (*)(void))py_poll_writer,
+     METH_FASTCALL, NULL},
     {"wait_writer", (PyCFunction)(void (*)(void))py_wait_writer,
      METH_FASTCALL, NULL},
     {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL, NULL},
+    {"queue_open", py_queue_open, METH_O, NULL},
+    {"queue_close", py_queue_close, METH_O, NULL},
+    {"queue_drain", py_queue_drain, METH_O, NULL},
     {"wait_completions", py_wait_completions, METH_O, NULL},
     {"array_failure", py_array_failure, METH_O, NULL},
     {"take_failures", py_take_failures, METH_NOARGS, NULL},

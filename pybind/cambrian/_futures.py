@@ -17,13 +17,16 @@ import asyncio
 import concurrent.futures as _cf
 import itertools
 import logging
+import os
 import threading
+import weakref
 
 from . import _core
 
 __all__ = ["Future", "wait", "as_completed", "synchronize"]
 
 _log = logging.getLogger("cambrian")
+_AWAIT_POLL_US = 20
 
 
 class _Waiters(list):
@@ -96,7 +99,16 @@ class Future(_cf.Future):
         return super().exception(timeout)
 
     def __await__(self):
-        return asyncio.wrap_future(self).__await__()
+        # A tiny operation often ends within microseconds: poll briefly
+        # before paying for a round of the event loop.
+        if self.done() or (self._array is not None and
+                           _core.poll_writer(self._array, _AWAIT_POLL_US)):
+            return self.result()
+            yield  # a generator, as __await__ must return an iterator
+        queue = _loop_queue(asyncio.get_running_loop())
+        if queue is None:
+            return (yield from asyncio.wrap_future(self).__await__())
+        return (yield from queue.wait(self).__await__())
 
     __iter__ = __await__
 
@@ -157,6 +169,62 @@ def _stop():
     _stopping = True
     if _thread is not None:
         _thread.join(1.0)
+
+
+class _LoopQueue:
+    """Completions for one asyncio event loop: the workers write an eventfd
+    that the loop watches, so an awaited operation resumes its coroutine
+    after a single wake-up, with no thread in between."""
+
+    def __init__(self, loop):
+        self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self.qid = _core.queue_open(self.fd)
+        self.waiting = {}     # token -> (loop future, cambrian Future)
+        if self.qid is not None:
+            loop.add_reader(self.fd, self._drain)
+            weakref.finalize(loop, self._close, self.fd, self.qid)
+
+    @staticmethod
+    def _close(fd, qid):
+        _core.queue_close(qid)
+        os.close(fd)
+
+    def wait(self, fut):
+        waiter = asyncio.get_running_loop().create_future()
+        token = next(_tokens)
+        self.waiting[token] = (waiter, fut)
+        _core.watch(fut._array, token, self.qid)
+        return waiter
+
+    def _drain(self):
+        try:
+            os.eventfd_read(self.fd)
+        except BlockingIOError:
+            pass
+        for token in _core.queue_drain(self.qid):
+            waiter, fut = self.waiting.pop(token)
+            _resolve(fut, fut._array)
+            if waiter.cancelled():  # the awaiting task went away
+                continue
+            if fut.cancelled():
+                waiter.cancel()
+            elif fut.exception(0) is not None:
+                waiter.set_exception(fut.exception(0))
+            else:
+                waiter.set_result(fut.result(0))
+
+
+_loop_queues = weakref.WeakKeyDictionary()
+
+
+def _loop_queue(loop):
+    """The loop's completion queue; None where there is none to be had
+    (no eventfd on this system, or too many loops)."""
+    queue = _loop_queues.get(loop)
+    if queue is None and hasattr(os, "eventfd"):
+        queue = _LoopQueue(loop)
+        _loop_queues[loop] = queue
+    return queue if queue is not None and queue.qid is not None else None
 
 
 def array_future(array):
