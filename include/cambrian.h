@@ -259,8 +259,8 @@ int cb_array_failure(const cb_array *a, cb_failure *out);
 
 /* Failures that no reader has seen: every failure (not dependency ones) is
  * listed until cb_failure_seen() is called with its id. cb_failures_take()
- * copies up to cap of those recorded so far and forgets them all; returns
- * how many there were. */
+ * takes (copies and forgets) up to cap of them, oldest first, and returns
+ * how many it took. */
 void cb_failure_seen(uint64_t id);
 int cb_failures_take(cb_failure_info *out, int cap);
 /* The name of an OpenCL status, such as "CL_OUT_OF_RESOURCES", and back

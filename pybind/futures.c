@@ -192,10 +192,20 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
   cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
   if (!e)
     Py_RETURN_TRUE;
-  double left = timeout;
-  int rc = CB_ETIMEDOUT;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   while (!cb_event_done(e)) {
-    int slice = (left < 0 || left > 0.05) ? 50 : (int)(left * 1000);
+    int slice = 50;
+    if (timeout >= 0) {
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      double left = timeout - ((double)(now.tv_sec - start.tv_sec) +
+                               (now.tv_nsec - start.tv_nsec) / 1e9);
+      if (left <= 0)
+        break;
+      if (left < 0.05)
+        slice = (int)(left * 1000) + 1;
+    }
+    int rc;
     Py_BEGIN_ALLOW_THREADS
     rc = cb_event_wait(e, slice);
     Py_END_ALLOW_THREADS
@@ -205,8 +215,6 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
       cb_event_unref(e);
       return NULL;
     }
-    if (left >= 0 && (left -= slice / 1000.0) <= 0)
-      break;
   }
   int done = cb_event_done(e);
   cb_event_unref(e);
@@ -290,15 +298,19 @@ static PyObject *py_array_failure(PyObject *module, PyObject *arg) {
 static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   (void)unused;
   cb_state *st = mstate(module);
-  cb_failure_info infos[64];
-  int n = cb_failures_take(infos, 64);
+  enum { CAP = 64 };
+  cb_failure_info infos[CAP];
   PyObject *list = PyList_New(0);
-  for (int i = 0; list && i < n && i < 64; i++) {
-    PyObject *exc = cb_failure_info_exception(st, &infos[i]);
-    if (!exc || PyList_Append(list, exc) < 0)
-      Py_CLEAR(list);
-    Py_XDECREF(exc);
-  }
+  int n;
+  do { /* CAP at a time, until all are taken */
+    n = cb_failures_take(infos, CAP);
+    for (int i = 0; list && i < n && i < CAP; i++) {
+      PyObject *exc = cb_failure_info_exception(st, &infos[i]);
+      if (!exc || PyList_Append(list, exc) < 0)
+        Py_CLEAR(list);
+      Py_XDECREF(exc);
+    }
+  } while (list && n == CAP);
   return list;
 }
 

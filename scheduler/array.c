@@ -183,16 +183,20 @@ void cb__array_destroy(cb_array *a) {
   free(a);
 }
 
-/* At shutdown, with nothing pending: the data comes home. */
+/* At shutdown, with nothing pending: the data comes home. The arrays are
+ * detached under the lock and unregistered after it, since a coherent
+ * unregistration waits for drivers, whose callbacks may need the lock. */
 void cb__arrays_unregister_all(void) {
-  pthread_mutex_lock(&registry_lock);
-  while (registered.next != &registered) {
-    cb_array *a = registered.next;
-    int n;
-    starpu_data_handle_t *tiles = detach(a, &n);
+  for (;;) {
+    pthread_mutex_lock(&registry_lock);
+    cb_array *a = registered.next != &registered ? registered.next : NULL;
+    int n = 0;
+    starpu_data_handle_t *tiles = a ? detach(a, &n) : NULL;
+    pthread_mutex_unlock(&registry_lock);
+    if (!a)
+      return;
     unregister_tiles(a, tiles, n, 1);
   }
-  pthread_mutex_unlock(&registry_lock);
 }
 
 int cb__array_register(cb_array *a) {
@@ -308,13 +312,13 @@ void cb_failure_seen(uint64_t id) {
 
 int cb_failures_take(cb_failure_info *out, int cap) {
   pthread_mutex_lock(&unseen_lock);
-  int n = nunseen;
+  int n = nunseen < cap ? nunseen : cap;
   for (int i = 0; i < n; i++) {
-    if (i < cap)
-      out[i] = unseen[i]->info;
+    out[i] = unseen[i]->info;
     cb__failure_unref(unseen[i]);
   }
-  nunseen = 0;
+  memmove(unseen, unseen + n, (size_t)(nunseen - n) * sizeof *unseen);
+  nunseen -= n;
   pthread_mutex_unlock(&unseen_lock);
   return n;
 }

@@ -59,7 +59,7 @@ static void release_task(cb__task *t) {
  * was marked failed. */
 static void task_done(void *arg) {
   cb__task *t = arg;
-  int device = t->device;
+  int device = t->busy_device;
   cb__event_signal_failure(t->event,
                            atomic_load(&t->arrays[t->narrays - 1]->failure));
   release_task(t);
@@ -155,10 +155,10 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     task->callback_func = task_done;
     task->callback_arg = t;
     place(task, proto->device, first + (unsigned)tile, uses_f64);
-    cb__busy_begin(proto->device);
+    cb__busy_begin(t->busy_device);
     int sp = starpu_task_submit(task);
     if (sp) {
-      cb__busy_end(proto->device);
+      cb__busy_end(t->busy_device);
       task->callback_func = NULL;
       starpu_task_destroy(task);
       release_task(t);
@@ -238,8 +238,15 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
       (rc = check_device(device, result)))
     return rc;
 
+  /* A task keeps its device's drivers awake; when an input is placed
+   * elsewhere its data may have to come from another device, whose driver
+   * makes that copy: then every driver stays awake. */
+  int busy_device = device;
+  for (int i = 0; i < n; i++)
+    if (x[i].array && x[i].device != device)
+      busy_device = -1;
   cb__task proto = {.op = op, .out_dtype = result, .nin = n,
-                    .device = device};
+                    .device = device, .busy_device = busy_device};
   cb_array *in[CB__MAX_OPERANDS] = {NULL};
   cb_array *temps[CB__MAX_OPERANDS] = {NULL};
   for (int i = 0; i < n; i++) {
@@ -254,7 +261,7 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
     }
     in[i] = x[i].array;
     if (cb_array_dtype(in[i]) != want) {
-      cb_operand src = {.array = in[i], .device = device};
+      cb_operand src = {.array = in[i], .device = x[i].device};
       int dummy;
       rc = ewise(CB_OP_cast, &src, 1, device, (int)want, &temps[i], &dummy);
       if (rc)
@@ -311,7 +318,8 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
 
 int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
             int device, cb_array **out) {
-  cb__task proto = {.op = CB_OP_fill, .out_dtype = t, .device = device};
+  cb__task proto = {.op = CB_OP_fill, .out_dtype = t, .device = device,
+                    .busy_device = device};
   proto.scalar[0] = to_value(value, cb__dtype_class(t) == 'F' ? CB_FLOAT64
                                                               : CB_INT64, t);
   return generate(&proto, ndim, shape, out);
@@ -322,7 +330,8 @@ int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
   if (!cb__op_accepts(CB_OP_arange, t))
     return cb__fail(CB_ETYPE, "arange is not supported for %s",
                     cb_dtype_name(t));
-  cb__task proto = {.op = CB_OP_arange, .out_dtype = t, .device = device};
+  cb__task proto = {.op = CB_OP_arange, .out_dtype = t, .device = device,
+                    .busy_device = device};
   cb_dtype from = cb__dtype_class(t) == 'F' ? CB_FLOAT64 : CB_INT64;
   proto.start = to_value(start, from, t);
   proto.step = to_value(step, from, t);

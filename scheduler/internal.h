@@ -48,6 +48,8 @@ int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles);
  * every cb__enter() is paired with cb__leave(). */
 int cb__enter(void);
 void cb__leave(void);
+/* 1 while cb_shutdown runs. */
+extern atomic_int cb__stopping;
 /* 1 in a child process after fork(): StarPU must not be touched. */
 int cb__forked(void);
 
@@ -196,6 +198,7 @@ typedef struct cb__task {
   int64_t base;               /* index of the tile's first element */
   int64_t n;                  /* elements in the output tile */
   int device;                 /* where it was placed, -1: auto */
+  int busy_device;            /* the drivers it keeps awake, -1: all */
   cb_event *event;            /* the operation's, signalled at the end */
   int narrays;
   cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */

@@ -43,7 +43,7 @@ static size_t byte_cap(void) {
 
 int cb__pool_put(cb_array *a) {
   if (a->release || !a->ntiles || atomic_load(&a->gen) != cb_generation() ||
-      !cb_is_running())
+      !cb_is_running() || atomic_load(&cb__stopping))
     return 0;
   size_t es = cb_dtype_size(a->dtype);
   pthread_mutex_lock(&lock);

@@ -32,6 +32,7 @@ static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static atomic_int forked;    /* set in a child process after fork() */
 pthread_rwlock_t cb__run_lock = PTHREAD_RWLOCK_INITIALIZER;
 static atomic_int running;
+atomic_int cb__stopping;
 static atomic_uint generation;
 static cb_runtime_info rt_info;
 static int total_workers;
@@ -329,7 +330,9 @@ int cb_shutdown(void) {
     return 0;
   }
   pthread_rwlock_wrlock(&cb__run_lock);
+  atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
+  cb_wait_idle(-1); /* acquisitions too: their callbacks drop references */
   cb__reclaim_stop();
   cb__busy_begin(-1); /* bringing data home needs the drivers awake */
   cb__pool_flush();
@@ -340,6 +343,7 @@ int cb_shutdown(void) {
   starpu_shutdown();
   cb__ndevices = 0;
   atomic_store(&running, 0);
+  atomic_store(&cb__stopping, 0);
   pthread_rwlock_unlock(&cb__run_lock);
   pthread_mutex_unlock(&init_lock);
   return 0;

@@ -74,6 +74,13 @@ class Future(_cf.Future):
         self._watch()
         super().add_done_callback(fn)
 
+    def done(self):
+        # Nobody may be watching: look at the operation itself.
+        if (not _cf.Future.done(self) and self._array is not None
+                and _core.poll_writer(self._array, 0)):
+            _resolve(self, self._array)
+        return _cf.Future.done(self)
+
     def cancel(self):
         if self.done():
             return self.cancelled()
@@ -85,8 +92,9 @@ class Future(_cf.Future):
         # The caller waits on the operation itself (one wake-up, not two
         # through the notifier thread) and resolves the future.
         if self._array is not None and not self.done():
-            if _core.wait_writer(self._array, timeout):
-                _resolve(self, self._array)
+            if not _core.wait_writer(self._array, timeout):
+                raise _cf.TimeoutError()
+            _resolve(self, self._array)
 
     def result(self, timeout=None):
         self._retrieved = True
@@ -130,21 +138,20 @@ _thread = None
 _stopping = False
 
 
-_resolving = threading.Lock()
-
-
 def _resolve(fut, array):
     """Sets a future from its finished operation, once, from whichever
-    thread gets there first (the notifier or a waiter)."""
-    with _resolving:
-        if fut.done():
-            return
-        exc = _core.array_failure(array)
-        # Set under the lock, so that no other thread sets it meanwhile.
+    thread gets there first (the notifier, a waiter, an event loop, or a
+    cancel()). Callbacks run here, so no lock may be held."""
+    if _cf.Future.done(fut):
+        return
+    exc = _core.array_failure(array)
+    try:
         if exc is None:
             fut.set_result(array)
         else:
             fut.set_exception(exc)
+    except _cf.InvalidStateError:  # another thread set it first
+        pass
 
 
 def _notifier():
@@ -152,7 +159,10 @@ def _notifier():
         for token in _core.wait_completions(100):
             with _lock:
                 fut, array = _pending.pop(token)
-            _resolve(fut, array)
+            try:
+                _resolve(fut, array)
+            except Exception:  # keep resolving the others
+                _log.exception("cambrian: resolving a future failed")
             del fut, array  # keep no future alive between batches
 
 
@@ -193,6 +203,10 @@ class _LoopQueue:
         waiter = asyncio.get_running_loop().create_future()
         token = next(_tokens)
         self.waiting[token] = (waiter, fut)
+        # An abandoned await (cancelled, timed out) lets go of its waiter,
+        # and with it of the loop.
+        waiter.add_done_callback(
+            lambda w: w.cancelled() and self.waiting.pop(token, None))
         _core.watch(fut._array, token, self.qid)
         return waiter
 
@@ -202,16 +216,22 @@ class _LoopQueue:
         except BlockingIOError:
             pass
         for token in _core.queue_drain(self.qid):
-            waiter, fut = self.waiting.pop(token)
-            _resolve(fut, fut._array)
-            if waiter.cancelled():  # the awaiting task went away
+            entry = self.waiting.pop(token, None)
+            if entry is None:  # the awaiting task went away
                 continue
-            if fut.cancelled():
-                waiter.cancel()
-            elif fut.exception(0) is not None:
-                waiter.set_exception(fut.exception(0))
-            else:
-                waiter.set_result(fut.result(0))
+            waiter, fut = entry
+            try:
+                _resolve(fut, fut._array)
+                if waiter.done():
+                    continue
+                if fut.cancelled():
+                    waiter.cancel()
+                elif fut.exception(0) is not None:
+                    waiter.set_exception(fut.exception(0))
+                else:
+                    waiter.set_result(fut.result(0))
+            except Exception:  # keep resolving the others
+                _log.exception("cambrian: resolving an await failed")
 
 
 _loop_queues = weakref.WeakKeyDictionary()

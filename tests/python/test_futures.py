@@ -158,3 +158,55 @@ def test_synchronize_waits_for_everything(dev):
     assert all(x.future.result(5) is x for x in xs)
     with pytest.raises(TypeError):
         cb.synchronize(timeout="soon")
+
+
+def test_result_timeout_is_honoured():
+    x = busy_chain("cpu")
+    for _ in range(30):
+        x = cb.sqrt(x + 1.0)
+    with pytest.raises(cf.TimeoutError):
+        x.future.result(timeout=0.2)
+    with pytest.raises(cf.TimeoutError):
+        x.future.exception(timeout=0.05)
+    cb.synchronize()
+
+
+def test_a_callback_may_wait_for_another_future(dev):
+    a = cb.asarray(np.arange(4.0), device=dev)
+    fb = (busy_chain(dev) * 2).future
+    seen = threading.Event()
+
+    def cb_waits(f):
+        fb.result(timeout=60)
+        seen.set()
+    (a + 1).future.add_done_callback(cb_waits)
+    assert seen.wait(60)
+    assert (a + 2).future.result(timeout=30) is not None
+
+
+def test_abandoned_awaits_release_their_loop():
+    import gc
+    import weakref
+
+    async def main():
+        slow = busy_chain("cpu") + 1
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(slow, 0.01)
+        return asyncio.get_running_loop()
+    loop = asyncio.new_event_loop()
+    ref = weakref.ref(loop)
+    loop.run_until_complete(main())
+    loop.close()
+    del loop
+    cb.synchronize()
+    gc.collect()
+    assert ref() is None
+
+
+def test_done_turns_true_without_anyone_waiting(dev):
+    import time
+    f = (cb.asarray(np.arange(8.0), device=dev) + 1).future
+    deadline = time.monotonic() + 30
+    while not f.done() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert f.done() and f.result(0).size == 8

@@ -156,3 +156,29 @@ def test_synchronize_and_wait(device):
     for i, r in enumerate(rs):
         r.wait()
         assert_same(r, np.arange(100000.0) * i)
+
+
+def test_cpu_task_reading_data_left_on_an_opencl_device():
+    """The OpenCL driver copies the data home even when the task runs on
+    the CPU workers and the OpenCL device is otherwise idle."""
+    import time
+    if not cb.devices("opencl"):
+        pytest.skip("no OpenCL device")
+    x = cb.full(100_000, 2.0, dtype=np.float32, device="opencl")
+    x.future.result(timeout=30)
+    time.sleep(0.3)  # every driver goes to sleep
+    y = x.to_device("auto") + cb.full(100_000, 1.0, dtype=np.float32,
+                                      device="cpu")
+    assert y.future.result(timeout=30) is y
+    assert float(y.numpy()[0]) == 3.0
+
+
+def test_shutdown_with_a_migration_in_flight():
+    if not cb.devices("opencl"):
+        pytest.skip("no OpenCL device")
+    r = cb.full(1 << 20, 1.0, dtype=np.float32, device="opencl")
+    r.future.result(timeout=30)
+    x = cb.asarray(np.ones(1 << 20, np.float32), device="opencl")
+    del x
+    cb.shutdown()
+    assert float(r.numpy()[0]) == 1.0
