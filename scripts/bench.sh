@@ -6,7 +6,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-"$VENV/bin/python" -c 'import numba, dask' 2>/dev/null ||
-  "$VENV/bin/python" -m pip install -q numba dask
+"$VENV/bin/python" -c 'import numba, dask, distributed' 2>/dev/null ||
+  "$VENV/bin/python" -m pip install -q numba dask distributed
 "$VENV/bin/python" bench/vector_add/run.py "$@"
 "$VENV/bin/python" bench/overhead/run.py "$@"
+"$VENV/bin/python" bench/futures/run.py "$@"
