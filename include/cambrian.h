@@ -36,6 +36,7 @@ extern "C" {
   X(EDEPEND, "an input was written by a failed task")                       \
   X(ETIMEDOUT, "timed out")                                                 \
   X(ECANCELED, "the operation was cancelled")                               \
+  X(EAGAIN, "the call would block")                                          \
   X(ESTATE, "the runtime is shutting down")
 
 typedef enum {
@@ -329,6 +330,13 @@ int cb_result_dtype(cb_op op, const cb_operand *x, int n, cb_dtype *out);
  * *out_device, written asynchronously. Nothing is submitted on failure. */
 int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
              int out_dtype, cb_array **out, int *out_device);
+
+/* As cb_ewise, but returns CB_EAGAIN at once instead of waiting when the
+ * runtime is not running or is being stopped: a caller holding a lock
+ * (the Python GIL) tries this first, then cb_ewise without the lock. */
+int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
+                         int default_device, int out_dtype, cb_array **out,
+                         int *out_device);
 
 /* Creation with a value: fill or arange over a new array on device (-1:
  * auto). Values are read as .f for float dtypes and .i for the others. */

@@ -309,10 +309,18 @@ PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
   if (dflt_id < -1)
     goto out;
   cb_array *arr;
-  int dev, rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = cb_ewise(op, x, (int)n, dflt_id, out_dtype, &arr, &dev);
-  Py_END_ALLOW_THREADS
+  int dev;
+  /* Submitting never blocks while the runtime runs, so it keeps the GIL:
+   * handing the GIL over at every operation would make submitting
+   * threads take turns through context switches. Starting or stopping
+   * the runtime can block: that goes without the GIL. */
+  int rc = cb_ewise_nonblocking(op, x, (int)n, dflt_id, out_dtype, &arr,
+                                &dev);
+  if (rc == CB_EAGAIN) {
+    Py_BEGIN_ALLOW_THREADS
+    rc = cb_ewise(op, x, (int)n, dflt_id, out_dtype, &arr, &dev);
+    Py_END_ALLOW_THREADS
+  }
   if (rc) {
     cb_raise(st, rc);
     goto out;

@@ -288,6 +288,19 @@ done:
   return rc;
 }
 
+int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
+                         int default_device, int out_dtype, cb_array **out,
+                         int *out_device) {
+  if ((unsigned)op >= CB_NOPS)
+    return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
+  int rc = cb__try_enter();
+  if (rc)
+    return rc;
+  rc = ewise(op, x, n, default_device, out_dtype, out, out_device);
+  cb__leave();
+  return rc;
+}
+
 int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
              int out_dtype, cb_array **out, int *out_device) {
   if ((unsigned)op >= CB_NOPS)

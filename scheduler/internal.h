@@ -48,6 +48,8 @@ int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles);
  * every cb__enter() is paired with cb__leave(). */
 int cb__enter(void);
 void cb__leave(void);
+/* As cb__enter, but CB_EAGAIN instead of starting or waiting. */
+int cb__try_enter(void);
 /* 1 while cb_shutdown runs. */
 extern atomic_int cb__stopping;
 /* 1 in a child process after fork(): StarPU must not be touched. */

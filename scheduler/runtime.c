@@ -319,6 +319,16 @@ int cb__enter(void) {
   }
 }
 
+int cb__try_enter(void) {
+  if (!atomic_load_explicit(&running, memory_order_acquire) ||
+      pthread_rwlock_tryrdlock(&cb__run_lock) != 0)
+    return CB_EAGAIN;
+  if (atomic_load(&running))
+    return 0;
+  pthread_rwlock_unlock(&cb__run_lock);
+  return CB_EAGAIN;
+}
+
 void cb__leave(void) { pthread_rwlock_unlock(&cb__run_lock); }
 
 int cb_shutdown(void) {
