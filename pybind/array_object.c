@@ -63,16 +63,9 @@ int cb_array_object_sync(cb_state *st, ArrayObject *a) {
     cb_raise(st, rc);
     return -1;
   }
-  while (!cb_event_done(e)) {
-    Py_BEGIN_ALLOW_THREADS
-    rc = cb_event_wait(e, 50);
-    Py_END_ALLOW_THREADS
-    if (rc != CB_ETIMEDOUT)
-      break;
-    if (PyErr_CheckSignals() < 0) {
-      cb_event_unref(e);
-      return -1;
-    }
+  if (cb_event_wait_interruptibly(e, -1) < 0) {
+    cb_event_unref(e);
+    return -1;
   }
   rc = cb_event_wait(e, 0);
   cb_event_unref(e);

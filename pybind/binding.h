@@ -72,6 +72,10 @@ PyObject *cb_dtype_object(cb_state *st, cb_dtype t);
 extern PyMethodDef cb_operation_methods[];
 /* ---- futures.c ---- */
 extern PyMethodDef cb_future_methods[];
+/* Waits for e at most timeout seconds (negative: forever) with the GIL
+ * released, checking for signals every 50 ms: 1 when done, 0 on timeout,
+ * -1 with the signal handler's exception set. */
+int cb_event_wait_interruptibly(cb_event *e, double timeout);
 
 /* ---- errors.c ---- */
 

@@ -192,6 +192,12 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
   cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
   if (!e)
     Py_RETURN_TRUE;
+  int done = cb_event_wait_interruptibly(e, timeout);
+  cb_event_unref(e);
+  return done < 0 ? NULL : PyBool_FromLong(done);
+}
+
+int cb_event_wait_interruptibly(cb_event *e, double timeout) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   while (!cb_event_done(e)) {
@@ -211,14 +217,10 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
     Py_END_ALLOW_THREADS
     if (rc != CB_ETIMEDOUT)
       break;
-    if (PyErr_CheckSignals() < 0) {
-      cb_event_unref(e);
-      return NULL;
-    }
+    if (PyErr_CheckSignals() < 0)
+      return -1;
   }
-  int done = cb_event_done(e);
-  cb_event_unref(e);
-  return PyBool_FromLong(done);
+  return cb_event_done(e);
 }
 
 /* poll_writer(array, microseconds) -> True if every write to array is done
