@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the demo: device discovery, the vector add done serially, on CPU
-# workers and offloaded to an OpenCL device, and an asynchronous chain of
-# operations. Sets the machine up first (see setup.sh).
+# workers and offloaded to an OpenCL device, an asynchronous chain of
+# operations, an asyncio pipeline, and device errors rethrown as Python
+# exceptions. Sets the machine up first (see setup.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -9,3 +10,5 @@ cd "$ROOT"
 "$VENV/bin/python" -m cambrian info
 "$VENV/bin/python" examples/vector_add.py
 "$VENV/bin/python" examples/async_chain.py
+"$VENV/bin/python" examples/asyncio_pipeline.py
+"$VENV/bin/python" examples/device_errors.py
