@@ -224,6 +224,9 @@ int cb_array_sync_host_start(cb_array *a, cb_event **out);
  * CB_ETIMEDOUT, or the error the event completed with. Blocks. */
 int cb_event_wait(cb_event *e, int timeout_ms);
 int cb_event_done(const cb_event *e);
+/* Polls for at most us microseconds, without sleeping; returns 1 once the
+ * event is done, 0 if it is not by then. */
+int cb_event_poll(const cb_event *e, long us);
 void cb_event_ref(cb_event *e);
 void cb_event_unref(cb_event *e);
 /* Calls fn(arg) once the event is done: at once in this thread if it is,

@@ -241,13 +241,7 @@ static PyObject *py_poll_writer(PyObject *module, PyObject *const *args,
   int done = cb_event_done(e);
   if (!done && us > 0) {
     Py_BEGIN_ALLOW_THREADS
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    do {
-      done = cb_event_done(e);
-      clock_gettime(CLOCK_MONOTONIC, &now);
-    } while (!done && (now.tv_sec - start.tv_sec) * 1000000L +
-                              (now.tv_nsec - start.tv_nsec) / 1000 < us);
+    done = cb_event_poll(e, us);
     Py_END_ALLOW_THREADS
   }
   cb_event_unref(e);

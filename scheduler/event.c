@@ -109,10 +109,10 @@ int cb_event_failure(const cb_event *e, cb_failure *out) {
 int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }
 
 /* Short operations end within microseconds: a waiter first polls for up
- * to CB__SPIN_NS before it sleeps, which saves a sleep and a wake-up. */
-#define CB__SPIN_NS 20000L
+ * to CB__SPIN_US before it sleeps, which saves a sleep and a wake-up. */
+#define CB__SPIN_US 20L
 
-static int spin_until_done(const cb_event *e) {
+int cb_event_poll(const cb_event *e, long us) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (unsigned i = 0;; i++) {
@@ -120,8 +120,8 @@ static int spin_until_done(const cb_event *e) {
       return 1;
     if ((i & 63) == 63) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      if ((now.tv_sec - start.tv_sec) * 1000000000L +
-              (now.tv_nsec - start.tv_nsec) > CB__SPIN_NS)
+      if ((now.tv_sec - start.tv_sec) * 1000000L +
+              (now.tv_nsec - start.tv_nsec) / 1000 >= us)
         return 0;
     }
   }
@@ -129,7 +129,7 @@ static int spin_until_done(const cb_event *e) {
 
 int cb_event_wait(cb_event *e, int timeout_ms) {
   if (timeout_ms != 0)
-    spin_until_done(e);
+    cb_event_poll(e, CB__SPIN_US);
   struct timespec deadline;
   if (timeout_ms >= 0)
     deadline = cb__deadline(CLOCK_MONOTONIC, timeout_ms);
