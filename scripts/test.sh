@@ -7,7 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-# Tests keep their StarPU calibration apart from the user's.
+# Tests keep their StarPU calibration apart from the user's, but share
+# pocl's cache of compiled kernels, so that a fresh clone does not compile
+# (and link, by spawning a linker) every kernel variant again.
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pocl/kcache}"
 export XDG_CACHE_HOME="$ROOT/build/cache"
 
 werror=ON
