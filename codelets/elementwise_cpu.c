@@ -191,7 +191,7 @@ static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
 
 void cb__ew_cpu(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
-  if (cb__task_skip(t))
+  if (cb__ctx_skip(&t->ctx))
     return;
   const void *in[CB__MAX_OPERANDS];
   int s[CB__MAX_OPERANDS] = {0};

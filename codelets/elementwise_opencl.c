@@ -137,14 +137,14 @@ static kernel_entry *build(const cb__task *t, int devid, uint32_t key) {
   char src[8192];
   size_t len = kernel_source(t, src, sizeof src);
   if (!len) {
-    cb__task_fail((cb__task *)t, CB_EBUILD, 0, "kernel source too long");
+    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EBUILD, 0, "kernel source too long");
     return NULL;
   }
   const char *srcp = src;
   cl_int st;
   cl_program prog = clCreateProgramWithSource(ctx, 1, &srcp, &len, &st);
   if (st != CL_SUCCESS) {
-    cb__task_fail((cb__task *)t, CB_EDEVICE, st,
+    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EDEVICE, st,
                   "clCreateProgramWithSource: %s", cb_cl_status_name(st));
     return NULL;
   }
@@ -153,7 +153,7 @@ static kernel_entry *build(const cb__task *t, int devid, uint32_t key) {
     char log[1536] = "";
     clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
                           log, NULL);
-    cb__task_fail((cb__task *)t, CB_EBUILD, st,
+    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EBUILD, st,
                   "building the %s kernel failed (%s): %s", cb_op_name(t->op),
                   cb_cl_status_name(st), log);
     clReleaseProgram(prog);
@@ -162,7 +162,7 @@ static kernel_entry *build(const cb__task *t, int devid, uint32_t key) {
   cl_kernel kernel = clCreateKernel(prog, "cb_kernel", &st);
   kernel_entry *e = st == CL_SUCCESS ? malloc(sizeof *e) : NULL;
   if (!e) {
-    cb__task_fail((cb__task *)t, CB_EDEVICE, st, "clCreateKernel: %s",
+    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EDEVICE, st, "clCreateKernel: %s",
                   cb_cl_status_name(st));
     if (st == CL_SUCCESS)
       clReleaseKernel(kernel);
@@ -222,7 +222,7 @@ static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
 
 void cb__ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
-  if (cb__task_skip(t))
+  if (cb__ctx_skip(&t->ctx))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   cl_kernel k = get_kernel(t, devid);
@@ -257,7 +257,7 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
   if (st == CL_SUCCESS)
     st = clSetKernelArg(k, arg++, sizeof base, &base);
   if (st != CL_SUCCESS) {
-    cb__task_fail(t, CB_EDEVICE, st, "clSetKernelArg: %s",
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clSetKernelArg: %s",
                   cb_cl_status_name(st));
     return;
   }
@@ -267,19 +267,12 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
   cl_event ev;
   st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, &ev);
   if (st != CL_SUCCESS) {
-    cb__task_fail(t, CB_EDEVICE, st, "clEnqueueNDRangeKernel: %s",
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clEnqueueNDRangeKernel: %s",
                   cb_cl_status_name(st));
     return;
   }
-  cl_int exec = CL_SUCCESS;
-  st = clWaitForEvents(1, &ev);
-  if (st == CL_SUCCESS || st == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
-    st = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof exec,
-                        &exec, NULL);
-  clReleaseEvent(ev);
-  if (st == CL_SUCCESS && exec < 0)
-    st = exec;
+  st = cb__cl_wait(ev);
   if (st != CL_SUCCESS)
-    cb__task_fail(t, CB_EDEVICE, st, "the %s kernel failed: %s",
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "the %s kernel failed: %s",
                   cb_op_name(t->op), cb_cl_status_name(st));
 }

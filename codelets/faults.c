@@ -7,6 +7,7 @@
  * Locking: lock guards the table of faults; armed mirrors whether it has
  * any, for the fast path.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -16,7 +17,7 @@
 atomic_int cb__faults_armed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fault {
-  int op;        /* cb_op, -1: any */
+  char name[48]; /* operation, kernel or function; "": any */
   int device;    /* -1: any */
   long nth;      /* fires at this execution, counted from 1 */
   long seen;
@@ -25,22 +26,22 @@ static struct fault {
 static int nfaults;
 
 int cb_testing_inject(const char *op, int device, long nth, int cl_status) {
-  int id = -1;
-  if (op && strcmp(op, "*") != 0) {
-    for (int i = 0; i < CB_NOPS; i++)
-      if (strcmp(cb_op_name((cb_op)i), op) == 0)
-        id = i;
-    if (id < 0)
-      return cb__fail(CB_EINVAL, "no operation named '%s'", op);
-  }
+  if (!op || strcmp(op, "*") == 0)
+    op = "";
+  if (strlen(op) >= sizeof faults[0].name)
+    return cb__fail(CB_EINVAL, "no operation is named '%s'", op);
   if (nth < 1)
     return cb__fail(CB_EINVAL, "nth counts from 1");
   pthread_mutex_lock(&lock);
   int rc = 0;
   if (nfaults == CB__MAX_FAULTS)
     rc = cb__fail(CB_EINVAL, "at most %d faults", CB__MAX_FAULTS);
-  else
-    faults[nfaults++] = (struct fault){id, device, nth, 0, cl_status};
+  if (rc == 0) {
+    struct fault *f = &faults[nfaults++];
+    *f = (struct fault){.device = device, .nth = nth,
+                        .cl_status = cl_status};
+    snprintf(f->name, sizeof f->name, "%s", op);
+  }
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);
   return rc;
@@ -53,20 +54,13 @@ void cb_testing_clear(void) {
   pthread_mutex_unlock(&lock);
 }
 
-int cb__fault_fire(cb__task *t) {
+int cb__fault_fire(cb__ctx *c) {
   int status = 0;
-  int device = t->device;
-  if (device < 0) { /* auto placement: the device of this worker */
-    int w = starpu_worker_get_id();
-    for (int d = 0; d < cb__ndevices && device < 0; d++)
-      for (int k = 0; k < cb__devices[d].nworkers; k++)
-        if (cb__devices[d].workers[k] == w)
-          device = d;
-  }
+  int device = cb__ctx_device(c);
   pthread_mutex_lock(&lock);
   for (int i = 0; i < nfaults; i++) {
     struct fault *f = &faults[i];
-    if ((f->op >= 0 && f->op != (int)t->op) ||
+    if ((f->name[0] && strcmp(f->name, c->name) != 0) ||
         (f->device >= 0 && f->device != device))
       continue;
     if (++f->seen == f->nth) {
@@ -78,8 +72,8 @@ int cb__fault_fire(cb__task *t) {
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);
   if (status)
-    cb__task_fail(t, CB_EDEVICE, status, "%s failed on device %d: %s "
-                  "(injected fault)", cb_op_name(t->op), device,
-                  cb_cl_status_name(status));
+    cb__ctx_fail(c, CB_EDEVICE, status, "%s failed on device %d: %s "
+                 "(injected fault)", c->name, device,
+                 cb_cl_status_name(status));
   return status != 0;
 }

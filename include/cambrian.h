@@ -34,6 +34,9 @@ extern "C" {
   X(EDEVICE, "an OpenCL call failed on a device")                           \
   X(EBUILD, "an OpenCL program failed to build")                            \
   X(EDEPEND, "an input was written by a failed task")                       \
+  X(EASSERT, "a device-side assertion failed")                              \
+  X(EDEVMEM, "the device does not have enough memory")                      \
+  X(ETASK, "a task function raised an exception")                           \
   X(ETIMEDOUT, "timed out")                                                 \
   X(ECANCELED, "the operation was cancelled")                               \
   X(EAGAIN, "the call would block")                                          \
@@ -252,6 +255,8 @@ typedef struct cb_failure_info {
   int cl_status;           /* OpenCL status, 0 when not an OpenCL error. */
   int device;              /* device id, -1 if unknown. */
   char task[48];           /* operation name. */
+  int line;                /* CB_EASSERT: the assertion's source line */
+  int64_t item[3];         /* CB_EASSERT: the first failing work-item */
   char message[1024];
 } cb_failure_info;
 struct cb_failure {
@@ -347,6 +352,84 @@ int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
             int device, cb_array **out);
 int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
               int device, cb_array **out);
+
+/* ------------------------------------------------------------------ */
+/* Tasks over whole arrays: custom OpenCL kernels, host functions      */
+/* ------------------------------------------------------------------ */
+
+/* How a task uses an array. CB_OUT arrays must be written entirely:
+ * their former content is not brought to the device. */
+typedef enum { CB_IN = 1, CB_OUT = 2, CB_INOUT = 3 } cb_access;
+
+/* An argument: an array with its access, or a scalar of dtype (its bytes
+ * in value, size bytes, as the kernel's parameter type has them). */
+typedef struct cb_arg {
+  cb_array *array;         /* NULL for a scalar */
+  cb_access access;
+  cb_dtype dtype;
+  size_t size;
+  union {
+    uint8_t b;
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+    unsigned char bytes[8];
+  } value;
+} cb_arg;
+
+/* Custom OpenCL kernels. The source is compiled for a device on first
+ * use there and cached. CB_ASSERT(cond) in a kernel function records, on
+ * its first failure, the line and the work-item in a buffer that is
+ * checked after the kernel: the task then fails with CB_EASSERT. Kernels
+ * that do not use it pay nothing. */
+typedef struct cb_kernel cb_kernel;
+int cb_kernel_new(const char *source, const char *name, const char *options,
+                  cb_kernel **out);
+void cb_kernel_ref(cb_kernel *k);
+void cb_kernel_unref(cb_kernel *k);
+const char *cb_kernel_name(const cb_kernel *k);
+
+/* Builds the kernel for device (an OpenCL device), at once if it was not
+ * built there yet. Blocks. On CB_EBUILD the build log is written to log. */
+int cb_kernel_build(cb_kernel *k, int device, char *log, size_t loglen);
+
+/* The parameters of the kernel as built for device. */
+typedef struct cb_kernel_param {
+  int is_buffer;           /* a __global or __constant pointer */
+  char type[48];           /* its type as written, such as "float*" */
+  char name[48];
+} cb_kernel_param;
+/* Fills up to cap parameters (the hidden assertion buffer is not shown);
+ * returns how many the kernel has, or a negative code. */
+int cb_kernel_params(cb_kernel *k, int device, cb_kernel_param *out,
+                     int cap);
+
+/* Launches the kernel on device over work_dim (1 to 3) dimensions;
+ * local may be NULL. The arguments are checked against its parameters at
+ * the call. *out is the event of the launch; its outputs' writer too. */
+int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
+                     const size_t *global, const size_t *local,
+                     const cb_arg *args, int nargs, cb_event **out);
+
+/* Host functions as tasks: fn(arg, ptrs, ctx) runs on a CPU worker with
+ * ptrs[i] the host data of args[i] (scalars are not passed). It returns 0,
+ * or reports its failure with cb_task_fail() and returns non-zero.
+ * release(arg) runs once the task has ended or was dropped (also when
+ * the call fails: fn is then never called). */
+typedef struct cb_task_ctx cb_task_ctx;
+typedef int (*cb_task_fn)(void *arg, void **ptrs, cb_task_ctx *ctx);
+typedef struct cb_task_opts {
+  const char *name;        /* failures and traces show it */
+  int priority;            /* StarPU priority, 0 by default */
+  int device;              /* a CPU device, or -1: any CPU worker */
+} cb_task_opts;
+int cb_task_submit(cb_task_fn fn, void *arg, void (*release)(void *arg),
+                   const cb_array *const *arrays, const cb_access *access,
+                   int narrays, const cb_task_opts *opts, cb_event **out);
+/* Records the failure of the running task (code CB_ETASK unless given)
+ * on its outputs; returns its id (cb_failure_info.id). */
+uint64_t cb_task_fail(cb_task_ctx *ctx, int code, const char *message);
 
 /* Waits for every task submitted so far. Blocks. */
 int cb_wait_all(void);

@@ -87,7 +87,10 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
   int rc = check_shape(t, ndim, shape, &size);
   if (rc)
     return rc;
-  cb_array *a = size > 0 ? cb__pool_get(t, size) : NULL;
+  int64_t ntiles, tile = 0;
+  if (size > 0)
+    tile = cb__tile_elems_for(size, ndim == 2 ? shape[1] : 1, &ntiles);
+  cb_array *a = size > 0 ? cb__pool_get(t, size, tile) : NULL;
   if (a) {
     a->ndim = ndim;
     for (int i = 0; i < ndim; i++)
@@ -209,7 +212,7 @@ int cb__array_register(cb_array *a) {
     goto out;
   int64_t ntiles = 0, tile = 0;
   if (a->size > 0)
-    tile = cb__tile_elems_for(a->size, &ntiles);
+    tile = cb__tile_elems_for(a->size, cb__array_row(a), &ntiles);
   a->tiles = ntiles > 1 ? calloc((size_t)ntiles, sizeof *a->tiles)
                         : &a->tile0;
   if (!a->tiles) {
@@ -338,11 +341,30 @@ int cb_array_failure(const cb_array *a, cb_failure *out) {
   return f->info.code;
 }
 
+/* Locking: writer_lock guards the writer of arrays that tasks rewrite
+ * (a kernel's or a function's outputs) against readers of it. */
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+
 cb_event *cb_array_writer(cb_array *a) {
+  pthread_mutex_lock(&writer_lock);
   cb_event *e = a->writer;
   if (e)
     cb__event_ref(e);
+  pthread_mutex_unlock(&writer_lock);
   return e;
+}
+
+void cb__array_set_writer(cb_array *a, cb_event *e) {
+  cb__event_ref(e);
+  pthread_mutex_lock(&writer_lock);
+  cb_event *old = a->writer;
+  a->writer = e;
+  pthread_mutex_unlock(&writer_lock);
+  cb_event_unref(old);
+}
+
+void cb__array_clear_failure(cb_array *a) {
+  cb__failure_unref(atomic_exchange(&a->failure, NULL));
 }
 
 /* ---- host synchronisation and prefetch -------------------------------- */

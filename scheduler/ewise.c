@@ -51,7 +51,7 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
 static void release_task(cb__task *t) {
   for (int i = 0; i < t->narrays; i++)
     cb_array_unref(t->arrays[i]);
-  cb_event_unref(t->event);
+  cb_event_unref(t->ctx.event);
   free(t);
 }
 
@@ -59,9 +59,8 @@ static void release_task(cb__task *t) {
  * was marked failed. */
 static void task_done(void *arg) {
   cb__task *t = arg;
-  int device = t->busy_device;
-  cb__event_signal_failure(t->event,
-                           atomic_load(&t->arrays[t->narrays - 1]->failure));
+  int device = t->ctx.busy_device;
+  cb__ctx_done(&t->ctx);
   release_task(t);
   cb__busy_end(device);
 }
@@ -89,7 +88,7 @@ static void place(struct starpu_task *task, int device, unsigned turn,
  * failed, and the event counts the rest as failed parts, so that nobody
  * waits for them. Returns rc. */
 static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
-  cb__failure *f = cb__failure_new(rc, 0, proto->device,
+  cb__failure *f = cb__failure_new(rc, 0, proto->ctx.device,
                                    cb_op_name(proto->op), "%s",
                                    cb_last_error());
   if (f && tile > 0) {
@@ -127,8 +126,8 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
                      cb__fail(CB_ENOMEM, "out of host memory"));
     }
     *t = *proto;
-    t->event = out->writer;
-    cb__event_ref(t->event);
+    t->ctx.event = out->writer;
+    cb__event_ref(t->ctx.event);
     t->base = (int64_t)tile * out->tile_elems;
     t->n = out->size - t->base < out->tile_elems ? out->size - t->base
                                                  : out->tile_elems;
@@ -148,17 +147,21 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     task->modes[nbuf++] = STARPU_W;
     cb_array_ref(out);
     t->arrays[t->narrays++] = out;
+    t->ctx.in = t->arrays;
+    t->ctx.nin = t->narrays - 1;
+    t->ctx.out = &t->arrays[t->narrays - 1];
+    t->ctx.nout = 1;
     task->nbuffers = nbuf;
     task->cl = &cb__ew_codelets[proto->op];
     task->cl_arg = t;
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
     task->callback_arg = t;
-    place(task, proto->device, first + (unsigned)tile, uses_f64);
-    cb__busy_begin(t->busy_device);
+    place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
+    cb__busy_begin(t->ctx.busy_device);
     int sp = starpu_task_submit(task);
     if (sp) {
-      cb__busy_end(t->busy_device);
+      cb__busy_end(t->ctx.busy_device);
       task->callback_func = NULL;
       starpu_task_destroy(task);
       release_task(t);
@@ -245,8 +248,9 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
   for (int i = 0; i < n; i++)
     if (x[i].array && x[i].device != device)
       busy_device = -1;
-  cb__task proto = {.op = op, .out_dtype = result, .nin = n,
-                    .device = device, .busy_device = busy_device};
+  cb__task proto = {.ctx = {.name = cb_op_name(op), .device = device,
+                            .busy_device = busy_device},
+                    .op = op, .out_dtype = result, .nin = n};
   cb_array *in[CB__MAX_OPERANDS] = {NULL};
   cb_array *temps[CB__MAX_OPERANDS] = {NULL};
   for (int i = 0; i < n; i++) {
@@ -318,7 +322,7 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = check_device(proto->device, proto->out_dtype);
+  rc = check_device(proto->ctx.device, proto->out_dtype);
   if (rc == 0)
     rc = cb__array_new_registered(proto->out_dtype, ndim, shape, out);
   if (rc == 0 && (rc = submit_tiles(proto, NULL, *out))) {
@@ -331,8 +335,9 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
 
 int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
             int device, cb_array **out) {
-  cb__task proto = {.op = CB_OP_fill, .out_dtype = t, .device = device,
-                    .busy_device = device};
+  cb__task proto = {.ctx = {.name = cb_op_name(CB_OP_fill), .device = device,
+                            .busy_device = device},
+                    .op = CB_OP_fill, .out_dtype = t};
   proto.scalar[0] = to_value(value, cb__dtype_class(t) == 'F' ? CB_FLOAT64
                                                               : CB_INT64, t);
   return generate(&proto, ndim, shape, out);
@@ -343,8 +348,9 @@ int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
   if (!cb__op_accepts(CB_OP_arange, t))
     return cb__fail(CB_ETYPE, "arange is not supported for %s",
                     cb_dtype_name(t));
-  cb__task proto = {.op = CB_OP_arange, .out_dtype = t, .device = device,
-                    .busy_device = device};
+  cb__task proto = {.ctx = {.name = cb_op_name(CB_OP_arange), .device = device,
+                            .busy_device = device},
+                    .op = CB_OP_arange, .out_dtype = t};
   cb_dtype from = cb__dtype_class(t) == 'F' ? CB_FLOAT64 : CB_INT64;
   proto.start = to_value(start, from, t);
   proto.step = to_value(step, from, t);

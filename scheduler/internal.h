@@ -41,8 +41,9 @@ extern int cb__ndevices;
 /* Builds the table after starpu_init (devices.c). */
 int cb__devices_discover(void);
 
-/* Tile geometry of the running runtime. */
-int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles);
+/* Tile geometry of the running runtime for n elements in rows of row
+ * elements (1 for vectors): tiles hold whole rows when rows fit a tile. */
+int64_t cb__tile_elems_for(int64_t n, int64_t row, int64_t *ntiles);
 
 /* Holds the runtime running (starting it if needed) while StarPU is used;
  * every cb__enter() is paired with cb__leave(). */
@@ -101,6 +102,11 @@ struct cb_array {
   struct cb_array *reclaim_next;
 };
 
+/* The row length tiles follow: the last dimension of a 2-D array. */
+static inline int64_t cb__array_row(const cb_array *a) {
+  return a->ndim == 2 ? a->shape[1] : 1;
+}
+
 /* A new array registered with the running runtime, recycled from the pool
  * when one of the same size is there (its data is then undefined). */
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
@@ -109,6 +115,11 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
 int cb__array_register(cb_array *a);
 /* Marks a failure on the array, unless one is already there. */
 void cb__array_poison(cb_array *a, cb__failure *f);
+/* Makes e the event of the operation that writes the array now. */
+void cb__array_set_writer(cb_array *a, cb_event *e);
+/* Forgets the failure of a former writer: a task that overwrites the
+ * array calls this when it starts, after every earlier access ended. */
+void cb__array_clear_failure(cb_array *a);
 /* Unregisters every array (runtime shutdown, nothing pending). */
 void cb__arrays_unregister_all(void);
 
@@ -117,9 +128,9 @@ void cb__arrays_unregister_all(void);
 /* Keeps a dead array's buffer and tiles for reuse; returns 0 if it did
  * not take it. Never calls StarPU. */
 int cb__pool_put(cb_array *a);
-/* A pooled array of this size taken over for dtype t (same element size),
- * with one reference and no failure, or NULL. */
-cb_array *cb__pool_get(cb_dtype t, int64_t size);
+/* A pooled array of this size and tile geometry taken over for dtype t
+ * (same element size), with one reference and no failure, or NULL. */
+cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems);
 /* Destroys every pooled array (shutdown). */
 void cb__pool_flush(void);
 
@@ -176,6 +187,167 @@ void cb__event_ref(cb_event *e);
 void cb__event_signal(cb_event *e, int status);
 void cb__event_signal_failure(cb_event *e, struct cb__failure *f);
 
+/* ---- taskctx.c ------------------------------------------------------- */
+
+/* The head of every task's context (cl_arg): what the error channel needs.
+ * A task checks its inputs for failures before it runs and marks its
+ * outputs with its own failure, which its operation's event learns. */
+typedef struct cb__ctx {
+  const char *name;           /* operation, kernel or function name */
+  int device;                 /* where it was placed, -1: auto */
+  int busy_device;            /* the drivers it keeps awake, -1: all */
+  cb_event *event;            /* the operation's, signalled at the end */
+  int nin, nout;
+  cb_array **in;              /* arrays it reads */
+  cb_array **out;             /* arrays it writes (at least one) */
+  struct cb__failure *failure; /* its own, once it failed (a reference) */
+} cb__ctx;
+
+/* Looks at the task's inputs: if one is poisoned, poisons the outputs with
+ * a dependency failure and returns 1 (the codelet must not run). */
+int cb__ctx_inputs_failed(cb__ctx *c);
+/* Records a failure of this task on its outputs; returns its id. */
+uint64_t cb__ctx_fail(cb__ctx *c, int code, int cl_status, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+/* Records a failed device-side assertion of kernel. */
+void cb__ctx_fail_assert(cb__ctx *c, const char *kernel, int line,
+                         int64_t x, int64_t y, int64_t z);
+/* Marks the task's operation started, unless it was cancelled: then
+ * marks the outputs cancelled and returns 1. */
+int cb__ctx_cancelled(cb__ctx *c);
+/* The device of the calling worker, or c->device when placed. */
+int cb__ctx_device(const cb__ctx *c);
+
+/* Fault injection (faults.c): armed is 0 unless a fault is set. Returns 1
+ * when an injected fault made the task fail. */
+extern atomic_int cb__faults_armed;
+int cb__fault_fire(cb__ctx *c);
+
+/* Every codelet starts with this: skips when cancelled, on failed inputs
+ * or on an injected fault. */
+static inline int cb__ctx_skip(cb__ctx *c) {
+  if (atomic_load_explicit(&c->event->state, memory_order_acquire) !=
+          CB__STARTED &&
+      cb__ctx_cancelled(c))
+    return 1;
+  if (__builtin_expect(atomic_load_explicit(&cb__faults_armed,
+                                            memory_order_relaxed), 0) &&
+      cb__fault_fire(c))
+    return 1;
+  return cb__ctx_inputs_failed(c);
+}
+
+/* The end of a task (its StarPU callback): signals its event with the
+ * outcome and lets go of the drivers. */
+void cb__ctx_done(cb__ctx *c);
+
+/* ---- job.c ------------------------------------------------------------ */
+
+/* Access of a job to one of its arrays. */
+enum { CB__READ = 1, CB__WRITE = 2, CB__READWRITE = 3 };
+
+typedef struct cb__job_arg {
+  cb_array *array;            /* a reference */
+  int mode;                   /* CB__READ, CB__WRITE, CB__READWRITE */
+  int first;                  /* index of its first tile in buffers[] */
+} cb__job_arg;
+
+/* A task over whole arrays (kernels, functions, BLAS, reductions). */
+typedef struct cb__job cb__job;
+struct cb__job {
+  cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
+  char name[48];
+  /* What runs, after the error channel's checks; NULL where it cannot. */
+  void (*run_cpu)(cb__job *j, void *buffers[]);
+  void (*run_opencl)(cb__job *j, void *buffers[]);
+  void (*release)(cb__job *j); /* frees payload; may be NULL */
+  void *payload;
+  int nargs;
+  cb__job_arg *args;
+  cb_array **lists;           /* storage of ctx.in and ctx.out */
+};
+
+/* A job named name (its failures carry it) with room for nargs arrays. */
+cb__job *cb__job_new(const char *name, int nargs);
+/* Sets argument i (registering the array; the job takes a reference). */
+int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode);
+/* Frees a job that was not submitted. */
+void cb__job_free(cb__job *j);
+/* Submits the job as one task of the codelet kind symbol (its model's
+ * name) on workers of where (STARPU_CPU, STARPU_OPENCL) of device (-1:
+ * the scheduler chooses). Its outputs' writer becomes the job's event, a
+ * new reference returned in *event. The job is consumed, even on failure.
+ * The caller holds the run lock. */
+int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
+                   int device, int priority, cb_event **event);
+/* The codelet of a kind of job (made on first use, kept for good). */
+struct starpu_codelet *cb__job_codelet(const char *symbol);
+/* In a CPU function: the host address of argument i, entire. */
+void *cb__job_host_ptr(const cb__job *j, int i, void *buffers[]);
+
+/* OpenCL side (codelets/job_opencl.c), for codelets that include CL/cl.h:
+ * argument i as one device buffer, gathered from its tiles when it has
+ * several (or when its one tile starts at an offset and the caller
+ * cannot take one); scatter writes a gathered buffer back and frees it. */
+#ifdef CL_SUCCESS
+typedef struct cb__clbuf {
+  cl_mem mem;
+  size_t offset;              /* bytes */
+  int scratch;                /* 1: gathered, to scatter and release */
+} cb__clbuf;
+cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
+                         cl_command_queue q, int accept_offset,
+                         cb__clbuf *out);
+cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
+                          cl_command_queue q, cb__clbuf *buf);
+/* Waits for ev, releases it, and returns the command's final status. */
+cl_int cb__cl_wait(cl_event ev);
+#endif
+
+/* ---- kernel.c, codelets/kernel_opencl.c -------------------------------- */
+
+/* A kernel's program on one device, for runtime generation gen. */
+typedef struct cb__kbuild {
+  unsigned gen;               /* 0: not built */
+  int status;                 /* 0, or the CL status of a failed build */
+  void *program, *kernel;     /* cl_program, cl_kernel */
+  void *assert_buf;           /* cl_mem of the assertion record */
+  char *log;                  /* build log of a failure */
+  int nparams;                /* without the hidden assertion buffer */
+  cb_kernel_param *params;
+} cb__kbuild;
+
+struct cb_kernel {
+  atomic_int refcount;
+  char name[64];
+  char *source;               /* as built: with the assertion prelude */
+  char *options;
+  int asserts;                /* uses CB_ASSERT: hidden parameter 0 */
+  pthread_mutex_t lock;       /* guards dev[] */
+  cb__kbuild dev[CB__MAX_DEVICES];
+  struct cb_kernel *prev, *next; /* list of kernels (kernels_lock) */
+};
+
+/* The build of k for device, made now if needed; k->lock is held. */
+cb__kbuild *cb__kernel_build_locked(cb_kernel *k, int device);
+/* Releases one build's OpenCL objects. */
+void cb__kbuild_release(cb__kbuild *b);
+/* Runs a kernel launch job on an OpenCL worker. */
+void cb__kernel_run(cb__job *j, void *buffers[]);
+/* Releases every kernel's programs (runtime shutdown). */
+void cb__kernels_release_all(void);
+
+/* The launch a kernel job carries. */
+typedef struct cb__launch {
+  cb_kernel *kernel;          /* a reference */
+  int work_dim;
+  size_t global[3], local[3];
+  int has_local;
+  int nargs;
+  int *job_arg;               /* per argument: its job argument, or -1 */
+  cb_arg *args;
+} cb__launch;
+
 /* ---- ewise.c / promote.c ---------------------------------------------- */
 
 /* The context of one task, passed to the codelet as cl_arg. */
@@ -190,6 +362,7 @@ typedef union cb__value {
 enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR };
 
 typedef struct cb__task {
+  cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
   cb_op op;
   cb_dtype in_dtype[CB__MAX_OPERANDS];
   cb_dtype out_dtype;
@@ -199,9 +372,6 @@ typedef struct cb__task {
   cb__value start, step;      /* arange */
   int64_t base;               /* index of the tile's first element */
   int64_t n;                  /* elements in the output tile */
-  int device;                 /* where it was placed, -1: auto */
-  int busy_device;            /* the drivers it keeps awake, -1: all */
-  cb_event *event;            /* the operation's, signalled at the end */
   int narrays;
   cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */
 } cb__task;
@@ -222,34 +392,6 @@ static inline cb_dtype cb__task_dtype(const cb__task *t) {
 /* ---- codelets --------------------------------------------------------- */
 
 extern struct starpu_codelet cb__ew_codelets[CB_NOPS];
-
-/* Looks at the task's inputs: if one is poisoned, poisons the output with
- * a dependency failure and returns 1 (the codelet must not run). */
-int cb__task_inputs_failed(cb__task *t);
-/* Records a failure of this task on its output. */
-void cb__task_fail(cb__task *t, int code, int cl_status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Fault injection (faults.c): armed is 0 unless a fault is set. Returns 1
- * when an injected fault made the task fail. */
-extern atomic_int cb__faults_armed;
-int cb__fault_fire(cb__task *t);
-/* Marks the task's operation started, unless it was cancelled: then
- * marks the output cancelled and returns 1. */
-int cb__task_cancelled(cb__task *t);
-/* Every codelet starts with this: skips when cancelled, on failed inputs
- * or on an injected fault. */
-static inline int cb__task_skip(cb__task *t) {
-  if (atomic_load_explicit(&t->event->state, memory_order_acquire) !=
-          CB__STARTED &&
-      cb__task_cancelled(t))
-    return 1;
-  if (__builtin_expect(atomic_load_explicit(&cb__faults_armed,
-                                            memory_order_relaxed), 0) &&
-      cb__fault_fire(t))
-    return 1;
-  return cb__task_inputs_failed(t);
-}
 
 void cb__ew_cpu(void *buffers[], void *cl_arg);
 void cb__ew_opencl(void *buffers[], void *cl_arg);

@@ -73,13 +73,14 @@ int cb__pool_put(cb_array *a) {
   return taken;
 }
 
-cb_array *cb__pool_get(cb_dtype t, int64_t size) {
+cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems) {
   size_t es = cb_dtype_size(t);
   cb_array *a = NULL;
   pthread_mutex_lock(&lock);
   for (int i = 0; i < CB__POOL_BINS; i++) {
     struct bin *b = &bins[i];
-    if (b->count && b->size == size && b->elemsize == es) {
+    if (b->count && b->size == size && b->elemsize == es &&
+        b->head->tile_elems == tile_elems) {
       a = b->head;
       b->head = a->reclaim_next;
       b->count--;

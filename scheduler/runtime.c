@@ -192,7 +192,7 @@ static void set_default_env(const char *name, const char *value) {
   setenv(name, value, 0); /* the user's own setting wins */
 }
 
-int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles) {
+int64_t cb__tile_elems_for(int64_t n, int64_t row, int64_t *ntiles) {
   int64_t tile = rt_info.tile_elems;
   if (tile <= 0) {
     int64_t target = 2 * (int64_t)(total_workers > 0 ? total_workers : 1);
@@ -202,6 +202,9 @@ int64_t cb__tile_elems_for(int64_t n, int64_t *ntiles) {
     if (tile > CB__MAX_TILE_BYTES / 8)
       tile = CB__MAX_TILE_BYTES / 8;
   }
+  /* Whole rows, so that row blocks of a matrix are whole tiles. */
+  if (row > 1 && row <= CB__MAX_TILE_BYTES / 8)
+    tile = tile < row ? row : tile / row * row;
   if (n <= tile) {
     *ntiles = 1;
     return n;
@@ -350,6 +353,7 @@ int cb_shutdown(void) {
   cb__busy_end(-1);
   cb__drivers_stop();
   cb__opencl_cache_clear();
+  cb__kernels_release_all();
   starpu_shutdown();
   cb__ndevices = 0;
   atomic_store(&running, 0);

@@ -1,0 +1,83 @@
+/*
+ * OpenCL side of jobs: an array whose tiles are separate device buffers is
+ * gathered into one scratch buffer before the job's kernel and scattered
+ * back after it when the job writes it. An array of one tile is used in
+ * place. Every status is returned to the caller, which records it.
+ */
+#include <CL/cl.h>
+
+#include "internal.h"
+
+cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
+                         cl_command_queue q, int accept_offset,
+                         cb__clbuf *out) {
+  const cb__job_arg *g = &j->args[i];
+  const cb_array *a = g->array;
+  *out = (cb__clbuf){0};
+  if (a->ntiles == 1 &&
+      (accept_offset || STARPU_VECTOR_GET_OFFSET(buffers[g->first]) == 0)) {
+    out->mem = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[g->first]);
+    out->offset = STARPU_VECTOR_GET_OFFSET(buffers[g->first]);
+    return CL_SUCCESS;
+  }
+  cl_context ctx;
+  cl_int st = clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof ctx, &ctx,
+                                    NULL);
+  if (st != CL_SUCCESS)
+    return st;
+  /* An empty array still gets a buffer: kernels take an address. */
+  size_t bytes = a->nbytes ? a->nbytes : 16;
+  out->mem = clCreateBuffer(ctx, CL_MEM_READ_WRITE, bytes, NULL, &st);
+  if (st != CL_SUCCESS)
+    return st;
+  out->scratch = 1;
+  if (!(g->mode & CB__READ))
+    return CL_SUCCESS;
+  size_t at = 0;
+  for (int t = 0; t < a->ntiles && st == CL_SUCCESS; t++) {
+    void *b = buffers[g->first + t];
+    size_t n = STARPU_VECTOR_GET_NX(b) * STARPU_VECTOR_GET_ELEMSIZE(b);
+    st = clEnqueueCopyBuffer(q, (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(b),
+                             out->mem, STARPU_VECTOR_GET_OFFSET(b), at, n, 0,
+                             NULL, NULL);
+    at += n;
+  }
+  return st;
+}
+
+cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
+                          cl_command_queue q, cb__clbuf *buf) {
+  const cb__job_arg *g = &j->args[i];
+  cl_int st = CL_SUCCESS;
+  if (!buf->scratch)
+    return st;
+  size_t at = 0;
+  for (int t = 0; (g->mode & CB__WRITE) && t < g->array->ntiles &&
+                  st == CL_SUCCESS; t++) {
+    void *b = buffers[g->first + t];
+    size_t n = STARPU_VECTOR_GET_NX(b) * STARPU_VECTOR_GET_ELEMSIZE(b);
+    st = clEnqueueCopyBuffer(q, buf->mem,
+                             (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(b), at,
+                             STARPU_VECTOR_GET_OFFSET(b), n, 0, NULL, NULL);
+    at += n;
+  }
+  /* The release waits for the copies that use the buffer. */
+  if (st == CL_SUCCESS && (g->mode & CB__WRITE))
+    st = clFinish(q);
+  cl_int rel = clReleaseMemObject(buf->mem);
+  buf->mem = NULL;
+  buf->scratch = 0;
+  return st != CL_SUCCESS ? st : rel;
+}
+
+cl_int cb__cl_wait(cl_event ev) {
+  cl_int exec = CL_SUCCESS;
+  cl_int st = clWaitForEvents(1, &ev);
+  if (st == CL_SUCCESS || st == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+    st = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof exec,
+                        &exec, NULL);
+  clReleaseEvent(ev);
+  if (st == CL_SUCCESS && exec < 0)
+    st = exec;
+  return st;
+}

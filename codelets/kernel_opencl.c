@@ -1,0 +1,217 @@
+/*
+ * Custom OpenCL kernels on a device: building a kernel's source there
+ * (once per runtime, under the kernel's lock), reading its parameters, and
+ * running a launch job. Every OpenCL status is checked and recorded on
+ * the job; nothing here aborts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CL/cl.h>
+
+#include "internal.h"
+
+/* The assertion record: a flag, the line, the work-item's three ids. */
+enum { ASSERT_INTS = 5 };
+
+void cb__kbuild_release(cb__kbuild *b) {
+  if (b->kernel)
+    clReleaseKernel((cl_kernel)b->kernel);
+  if (b->program)
+    clReleaseProgram((cl_program)b->program);
+  if (b->assert_buf)
+    clReleaseMemObject((cl_mem)b->assert_buf);
+  free(b->log);
+  free(b->params);
+  *b = (cb__kbuild){0};
+}
+
+static int fail_build(cb__kbuild *b, cl_int st, const char *what) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, cb_cl_status_name(st));
+  b->status = st;
+  b->log = strdup(msg);
+  return st;
+}
+
+static void read_params(cb__kbuild *b, cl_kernel kernel, int hidden) {
+  cl_uint n = 0;
+  if (clGetKernelInfo(kernel, CL_KERNEL_NUM_ARGS, sizeof n, &n, NULL) !=
+          CL_SUCCESS ||
+      n < (cl_uint)hidden) {
+    b->nparams = -1;
+    return;
+  }
+  b->nparams = (int)n - hidden;
+  b->params = calloc((size_t)(b->nparams ? b->nparams : 1),
+                     sizeof *b->params);
+  if (!b->params) {
+    b->nparams = -1;
+    return;
+  }
+  for (int i = 0; i < b->nparams; i++) {
+    cb_kernel_param *p = &b->params[i];
+    cl_kernel_arg_address_qualifier aq = CL_KERNEL_ARG_ADDRESS_PRIVATE;
+    clGetKernelArgInfo(kernel, (cl_uint)(i + hidden),
+                       CL_KERNEL_ARG_ADDRESS_QUALIFIER, sizeof aq, &aq,
+                       NULL);
+    p->is_buffer = aq == CL_KERNEL_ARG_ADDRESS_GLOBAL ||
+                   aq == CL_KERNEL_ARG_ADDRESS_CONSTANT;
+    /* Without argument information (some drivers), only counts. */
+    if (clGetKernelArgInfo(kernel, (cl_uint)(i + hidden),
+                           CL_KERNEL_ARG_TYPE_NAME, sizeof p->type - 1,
+                           p->type, NULL) != CL_SUCCESS)
+      p->type[0] = 0;
+    if (clGetKernelArgInfo(kernel, (cl_uint)(i + hidden),
+                           CL_KERNEL_ARG_NAME, sizeof p->name - 1, p->name,
+                           NULL) != CL_SUCCESS)
+      snprintf(p->name, sizeof p->name, "arg%d", i);
+  }
+}
+
+static int build(cb_kernel *k, int device, cb__kbuild *b) {
+  int devid = cb__devices[device].opencl_devid;
+  cl_context ctx;
+  cl_device_id dev;
+  starpu_opencl_get_context(devid, &ctx);
+  starpu_opencl_get_device(devid, &dev);
+  b->gen = cb_generation();
+  const char *src = k->source;
+  cl_int st;
+  cl_program prog = clCreateProgramWithSource(ctx, 1, &src, NULL, &st);
+  if (st != CL_SUCCESS)
+    return fail_build(b, st, "clCreateProgramWithSource");
+  char options[1024];
+  snprintf(options, sizeof options, "-cl-kernel-arg-info %s",
+           k->options ? k->options : "");
+  st = clBuildProgram(prog, 1, &dev, options, NULL, NULL);
+  if (st != CL_SUCCESS) {
+    size_t len = 0;
+    clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    b->status = st;
+    b->log = calloc(1, len + 1);
+    if (b->log)
+      clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, len, b->log,
+                            NULL);
+    clReleaseProgram(prog);
+    return st;
+  }
+  b->program = prog;
+  cl_kernel kernel = clCreateKernel(prog, k->name, &st);
+  if (st != CL_SUCCESS)
+    return fail_build(b, st, "clCreateKernel (is the kernel's name right?)");
+  b->kernel = kernel;
+  if (k->asserts) {
+    b->assert_buf = clCreateBuffer(ctx, CL_MEM_READ_WRITE,
+                                   ASSERT_INTS * sizeof(cl_int), NULL, &st);
+    if (st != CL_SUCCESS)
+      return fail_build(b, st, "clCreateBuffer for assertions");
+  }
+  read_params(b, kernel, k->asserts);
+  return 0;
+}
+
+cb__kbuild *cb__kernel_build_locked(cb_kernel *k, int device) {
+  cb__kbuild *b = &k->dev[device];
+  if (b->gen != cb_generation()) {
+    /* Built by an earlier runtime, whose context is gone. */
+    *b = (cb__kbuild){0};
+    build(k, device, b);
+  }
+  return b;
+}
+
+/* Sets the kernel's arguments and gathers arrays; bufs get the device
+ * buffers to scatter. Returns a CL status. */
+static cl_int set_args(cb__job *j, cb__launch *L, cb__kbuild *b,
+                       void *buffers[], cl_command_queue q,
+                       cb__clbuf *bufs) {
+  cl_kernel kernel = (cl_kernel)b->kernel;
+  cl_uint at = 0;
+  cl_int st = CL_SUCCESS;
+  if (b->assert_buf) {
+    cl_mem m = (cl_mem)b->assert_buf;
+    cl_int zero = 0;
+    st = clEnqueueFillBuffer(q, m, &zero, sizeof zero, 0,
+                             ASSERT_INTS * sizeof zero, 0, NULL, NULL);
+    if (st == CL_SUCCESS)
+      st = clSetKernelArg(kernel, at++, sizeof m, &m);
+  }
+  for (int i = 0; i < L->nargs && st == CL_SUCCESS; i++) {
+    const cb_arg *a = &L->args[i];
+    if (!a->array) {
+      st = clSetKernelArg(kernel, at++, a->size, a->value.bytes);
+      continue;
+    }
+    cb__clbuf *cb = &bufs[L->job_arg[i]];
+    if (!cb->mem)
+      st = cb__job_cl_gather(j, L->job_arg[i], buffers, q, 0, cb);
+    if (st == CL_SUCCESS)
+      st = clSetKernelArg(kernel, at++, sizeof cb->mem, &cb->mem);
+  }
+  return st;
+}
+
+void cb__kernel_run(cb__job *j, void *buffers[]) {
+  cb__launch *L = j->payload;
+  cb_kernel *k = L->kernel;
+  int device = cb__ctx_device(&j->ctx);
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  pthread_mutex_lock(&k->lock);
+  cb__kbuild *b = cb__kernel_build_locked(k, device);
+  pthread_mutex_unlock(&k->lock);
+  if (b->status) {
+    cb__ctx_fail(&j->ctx, CB_EBUILD, b->status, "%s",
+                 b->log ? b->log : "the kernel failed to build");
+    return;
+  }
+  cl_command_queue q;
+  starpu_opencl_get_queue(devid, &q);
+  cb__clbuf *bufs = calloc((size_t)(j->nargs ? j->nargs : 1), sizeof *bufs);
+  if (!bufs) {
+    cb__ctx_fail(&j->ctx, CB_ENOMEM, 0, "out of host memory");
+    return;
+  }
+  const char *what = "setting the kernel's arguments";
+  cl_int st = set_args(j, L, b, buffers, q, bufs);
+  cl_event ev;
+  if (st == CL_SUCCESS) {
+    what = "clEnqueueNDRangeKernel";
+    st = clEnqueueNDRangeKernel(q, (cl_kernel)b->kernel,
+                                (cl_uint)L->work_dim, NULL, L->global,
+                                L->has_local ? L->local : NULL, 0, NULL,
+                                &ev);
+    if (st == CL_SUCCESS) {
+      what = "the kernel";
+      st = cb__cl_wait(ev);
+    }
+  }
+  cl_int rec[ASSERT_INTS] = {0};
+  if (st == CL_SUCCESS && b->assert_buf) {
+    what = "reading the assertion record";
+    st = clEnqueueReadBuffer(q, (cl_mem)b->assert_buf, CL_TRUE, 0,
+                             sizeof rec, rec, 0, NULL, NULL);
+  }
+  for (int i = 0; i < j->nargs; i++) {
+    cl_int sc = CL_SUCCESS;
+    if (bufs[i].mem && st == CL_SUCCESS && !rec[0])
+      sc = cb__job_cl_scatter(j, i, buffers, q, &bufs[i]);
+    else if (bufs[i].scratch)
+      clReleaseMemObject(bufs[i].mem);
+    if (sc != CL_SUCCESS && st == CL_SUCCESS) {
+      what = "copying a result back";
+      st = sc;
+    }
+  }
+  free(bufs);
+  if (st != CL_SUCCESS) {
+    cb__ctx_fail(&j->ctx, CB_EDEVICE, st,
+                 "kernel %s on %s: %s failed: %s", k->name,
+                 cb__devices[device].info.filter_string, what,
+                 cb_cl_status_name(st));
+    return;
+  }
+  if (rec[0])
+    cb__ctx_fail_assert(&j->ctx, k->name, rec[1], rec[2], rec[3], rec[4]);
+}

@@ -1,0 +1,232 @@
+/*
+ * Jobs: tasks over whole arrays. A kernel, a Python function, a BLAS call
+ * or a reduction's last step sees each of its arrays entire; the task
+ * takes every tile of every array as a buffer. On CPU workers the tiles of
+ * an array are adjacent in its host buffer, so the array is used in place;
+ * OpenCL codelets gather tiles into one buffer when there are several
+ * (codelets/job_opencl.c).
+ *
+ * Each kind of job has its codelet and its history-based performance
+ * model, named after the operation, kept until the process ends (StarPU
+ * keeps pointers to models across runtimes).
+ *
+ * Locking: kinds_lock guards the list of codelets.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct kind {
+  struct starpu_codelet cl;
+  struct starpu_perfmodel model;
+  char symbol[96];
+  struct kind *next;
+} kind;
+
+static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static kind *kinds;
+
+static void job_cpu(void *buffers[], void *cl_arg);
+static void job_opencl(void *buffers[], void *cl_arg);
+
+struct starpu_codelet *cb__job_codelet(const char *symbol) {
+  pthread_mutex_lock(&kinds_lock);
+  kind *k = kinds;
+  while (k && strcmp(k->cl.name, symbol) != 0)
+    k = k->next;
+  if (!k && (k = calloc(1, sizeof *k))) {
+    snprintf(k->symbol, sizeof k->symbol, "cambrian_%s", symbol);
+    k->model.type = STARPU_HISTORY_BASED;
+    k->model.symbol = k->symbol;
+    k->cl.where = STARPU_CPU | STARPU_OPENCL;
+    k->cl.cpu_funcs[0] = job_cpu;
+    k->cl.opencl_funcs[0] = job_opencl;
+    k->cl.nbuffers = STARPU_VARIABLE_NBUFFERS;
+    k->cl.model = &k->model;
+    k->cl.name = k->symbol + strlen("cambrian_");
+    k->next = kinds;
+    kinds = k;
+  }
+  pthread_mutex_unlock(&kinds_lock);
+  return k ? &k->cl : NULL;
+}
+
+cb__job *cb__job_new(const char *name, int nargs) {
+  cb__job *j = calloc(1, sizeof *j);
+  if (!j)
+    return NULL;
+  j->args = calloc((size_t)(nargs ? nargs : 1), sizeof *j->args);
+  j->lists = calloc((size_t)(2 * nargs + 1), sizeof *j->lists);
+  if (!j->args || !j->lists) {
+    free(j->args);
+    free(j->lists);
+    free(j);
+    return NULL;
+  }
+  snprintf(j->name, sizeof j->name, "%s", name);
+  j->ctx.name = j->name;
+  j->ctx.device = -1;
+  j->ctx.busy_device = -1;
+  j->nargs = nargs;
+  return j;
+}
+
+void cb__job_free(cb__job *j) {
+  if (!j)
+    return;
+  if (j->release)
+    j->release(j);
+  for (int i = 0; i < j->nargs; i++)
+    cb_array_unref(j->args[i].array);
+  cb_event_unref(j->ctx.event);
+  free(j->args);
+  free(j->lists);
+  free(j);
+}
+
+int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode) {
+  int rc = cb__array_register(a);
+  if (rc)
+    return rc;
+  cb_array_ref(a);
+  j->args[i] = (cb__job_arg){.array = a, .mode = mode};
+  return 0;
+}
+
+void *cb__job_host_ptr(const cb__job *j, int i, void *buffers[]) {
+  const cb__job_arg *g = &j->args[i];
+  return g->array->ntiles ? (void *)STARPU_VECTOR_GET_PTR(buffers[g->first])
+                          : g->array->data;
+}
+
+static void job_done(void *arg) {
+  cb__job *j = arg;
+  int busy = j->ctx.busy_device;
+  cb__ctx_done(&j->ctx);
+  cb__job_free(j);
+  cb__busy_end(busy);
+}
+
+/* Arrays only written start clean: an earlier writer's failure is not
+ * theirs any more. Then the usual checks. */
+static int job_skip(cb__job *j) {
+  for (int i = 0; i < j->nargs; i++)
+    if (j->args[i].mode == CB__WRITE)
+      cb__array_clear_failure(j->args[i].array);
+  return cb__ctx_skip(&j->ctx);
+}
+
+static void job_cpu(void *buffers[], void *cl_arg) {
+  cb__job *j = cl_arg;
+  if (!job_skip(j))
+    j->run_cpu(j, buffers);
+}
+
+static void job_opencl(void *buffers[], void *cl_arg) {
+  cb__job *j = cl_arg;
+  if (!job_skip(j))
+    j->run_opencl(j, buffers);
+}
+
+static int fill_buffers(cb__job *j, struct starpu_task *task) {
+  int n = 0;
+  for (int i = 0; i < j->nargs; i++)
+    n += j->args[i].array->ntiles;
+  starpu_data_handle_t *h = task->handles;
+  enum starpu_data_access_mode *m = task->modes;
+  if (n > STARPU_NMAXBUFS) {
+    /* StarPU frees these with the task. */
+    task->dyn_handles = h = malloc((size_t)n * sizeof *h);
+    task->dyn_modes = m = malloc((size_t)n * sizeof *m);
+    if (!h || !m)
+      return cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  int b = 0;
+  for (int i = 0; i < j->nargs; i++) {
+    cb__job_arg *g = &j->args[i];
+    enum starpu_data_access_mode mode =
+        g->mode == CB__READ ? STARPU_R
+        : g->mode == CB__WRITE ? STARPU_W : STARPU_RW;
+    g->first = b;
+    for (int t = 0; t < g->array->ntiles; t++, b++) {
+      h[b] = g->array->tiles[t];
+      m[b] = mode;
+    }
+  }
+  task->nbuffers = n;
+  return 0;
+}
+
+int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
+                   int device, int priority, cb_event **event) {
+  static atomic_uint turns;
+  int rc = 0;
+  cb__ctx *c = &j->ctx;
+  struct starpu_codelet *cl = cb__job_codelet(symbol);
+  c->event = cb__event_new(1);
+  if (!cl || !c->event) {
+    cb__job_free(j);
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  c->in = j->lists;
+  c->out = j->lists + j->nargs;
+  for (int i = 0; i < j->nargs; i++) {
+    if (j->args[i].mode & CB__READ)
+      c->in[c->nin++] = j->args[i].array;
+    if (j->args[i].mode & CB__WRITE)
+      c->out[c->nout++] = j->args[i].array;
+  }
+  if (c->nout == 0) {
+    cb__job_free(j);
+    return cb__fail(CB_EINVAL, "%s writes no array", j->name);
+  }
+  /* Its data may have to come from any device: every driver stays awake
+   * while it is pending. */
+  c->device = device;
+  c->busy_device = -1;
+  struct starpu_task *task = starpu_task_create();
+  if (!task || (rc = fill_buffers(j, task))) {
+    if (task)
+      starpu_task_destroy(task);
+    cb__job_free(j);
+    return rc ? rc : cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  task->cl = cl;
+  task->where = where;
+  task->cl_arg = j;
+  task->cl_arg_size = sizeof *j;
+  task->callback_func = job_done;
+  task->callback_arg = j;
+  task->priority = priority;
+  task->name = j->name;
+  if (device >= 0) {
+    const cb__device *d = &cb__devices[device];
+    unsigned turn = atomic_fetch_add_explicit(&turns, 1,
+                                              memory_order_relaxed);
+    task->execute_on_a_specific_worker = 1;
+    task->workerid = (unsigned)d->workers[turn % (unsigned)d->nworkers];
+  }
+  /* The outputs' readers wait for this job from now on. */
+  cb_event *e = c->event;
+  cb__event_ref(e);
+  for (int i = 0; i < c->nout; i++)
+    cb__array_set_writer(c->out[i], e);
+  int busy = c->busy_device;
+  cb__busy_begin(busy);
+  int sp = starpu_task_submit(task);
+  if (sp) {
+    cb__busy_end(busy);
+    task->callback_func = NULL;
+    starpu_task_destroy(task);
+    cb__job_free(j);
+    rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
+                  "%s: no worker can run this task (%d)", symbol, sp);
+    cb__event_signal(e, rc); /* nobody waits for it in vain */
+    cb_event_unref(e);
+    return rc;
+  }
+  *event = e;
+  return 0;
+}

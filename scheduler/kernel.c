@@ -1,0 +1,379 @@
+/*
+ * Custom OpenCL kernels: the kernel object, its source made ready for
+ * device-side assertions, and launches checked at the call (argument
+ * count, kinds and element types, device memory) before anything runs.
+ *
+ * Locking: each kernel's lock guards its builds; kernels_lock guards the
+ * list of live kernels, which shutdown walks to release their programs.
+ * kernels_lock is taken before a kernel's lock, never after.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static pthread_mutex_t kernels_lock = PTHREAD_MUTEX_INITIALIZER;
+static cb_kernel kernels = {.prev = &kernels, .next = &kernels};
+
+/* CB_ASSERT records its first failure in a hidden buffer: a flag taken
+ * with an atomic, then the line and the work-item. */
+static const char prelude[] =
+    "#define CB_ASSERT(cond) do { if (!(cond)) "
+    "cb__assert_fail(cb__assert, __LINE__); } while (0)\n"
+    "void cb__assert_fail(__global int *r, int line) {\n"
+    "  if (atomic_cmpxchg(r, 0, 1) == 0) {\n"
+    "    r[1] = line;\n"
+    "    r[2] = (int)get_global_id(0);\n"
+    "    r[3] = (int)get_global_id(1);\n"
+    "    r[4] = (int)get_global_id(2);\n"
+    "  }\n"
+    "}\n"
+    "#line 1\n";
+
+static int is_ident(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* Where the parameters of kernel name begin in src (just after its '('),
+ * or NULL: an occurrence of name followed by '(' whose declaration, since
+ * the last ';' or '}', says "kernel". */
+static const char *kernel_params(const char *src, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = strstr(src, name); p; p = strstr(p + 1, name)) {
+    if ((p > src && is_ident(p[-1])) || is_ident(p[n]))
+      continue;
+    const char *q = p + n;
+    while (isspace((unsigned char)*q))
+      q++;
+    if (*q != '(')
+      continue;
+    const char *start = p;
+    while (start > src && start[-1] != ';' && start[-1] != '}')
+      start--;
+    const char *k = strstr(start, "kernel");
+    if (k && k < p)
+      return q + 1;
+  }
+  return NULL;
+}
+
+/* The source with the prelude and the hidden parameter of kernel name. */
+static char *with_assertions(const char *src, const char *name) {
+  const char *params = kernel_params(src, name);
+  if (!params)
+    return NULL;
+  const char *tail = params, *rest = params;
+  while (isspace((unsigned char)*rest))
+    rest++;
+  if (strncmp(rest, "void", 4) == 0 && !is_ident(rest[4])) {
+    const char *after = rest + 4;
+    while (isspace((unsigned char)*after))
+      after++;
+    if (*after == ')') /* (void) */
+      rest = tail = after;
+  }
+  const char *hidden = *rest == ')' ? "__global int *cb__assert"
+                                    : "__global int *cb__assert, ";
+  size_t len = sizeof prelude + strlen(src) + strlen(hidden) + 1;
+  char *out = malloc(len);
+  if (out)
+    snprintf(out, len, "%s%.*s%s%s", prelude, (int)(params - src), src,
+             hidden, tail);
+  return out;
+}
+
+int cb_kernel_new(const char *source, const char *name, const char *options,
+                  cb_kernel **out) {
+  if (!source || !name || !*name)
+    return cb__fail(CB_EINVAL, "a kernel needs its source and its name");
+  if (strlen(name) >= sizeof((cb_kernel *)0)->name)
+    return cb__fail(CB_EINVAL, "kernel name too long: %s", name);
+  cb_kernel *k = calloc(1, sizeof *k);
+  if (!k)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  atomic_init(&k->refcount, 1);
+  snprintf(k->name, sizeof k->name, "%s", name);
+  k->asserts = strstr(source, "CB_ASSERT") != NULL;
+  k->source = k->asserts ? with_assertions(source, name) : strdup(source);
+  k->options = options ? strdup(options) : NULL;
+  if (!k->source || (options && !k->options)) {
+    int asserts = k->asserts;
+    free(k->source);
+    free(k->options);
+    free(k);
+    return asserts ? cb__fail(CB_EBUILD,
+                              "CB_ASSERT is used, but no kernel function "
+                              "named %s is defined", name)
+                   : cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  pthread_mutex_init(&k->lock, NULL);
+  pthread_mutex_lock(&kernels_lock);
+  k->next = &kernels;
+  k->prev = kernels.prev;
+  kernels.prev->next = k;
+  kernels.prev = k;
+  pthread_mutex_unlock(&kernels_lock);
+  *out = k;
+  return 0;
+}
+
+void cb_kernel_ref(cb_kernel *k) { atomic_fetch_add(&k->refcount, 1); }
+
+void cb_kernel_unref(cb_kernel *k) {
+  if (!k || atomic_fetch_sub(&k->refcount, 1) != 1)
+    return;
+  pthread_mutex_lock(&kernels_lock);
+  k->prev->next = k->next;
+  k->next->prev = k->prev;
+  pthread_mutex_unlock(&kernels_lock);
+  /* Builds of a stopped runtime were released at its shutdown. */
+  for (int d = 0; d < CB__MAX_DEVICES; d++)
+    if (k->dev[d].gen && k->dev[d].gen == cb_generation() &&
+        !cb__forked())
+      cb__kbuild_release(&k->dev[d]);
+  pthread_mutex_destroy(&k->lock);
+  free(k->source);
+  free(k->options);
+  free(k);
+}
+
+const char *cb_kernel_name(const cb_kernel *k) { return k->name; }
+
+void cb__kernels_release_all(void) {
+  pthread_mutex_lock(&kernels_lock);
+  for (cb_kernel *k = kernels.next; k != &kernels; k = k->next) {
+    pthread_mutex_lock(&k->lock);
+    for (int d = 0; d < CB__MAX_DEVICES; d++)
+      if (k->dev[d].gen)
+        cb__kbuild_release(&k->dev[d]);
+    pthread_mutex_unlock(&k->lock);
+  }
+  pthread_mutex_unlock(&kernels_lock);
+}
+
+static int check_opencl(int device) {
+  if (device < 0 || device >= cb__ndevices)
+    return cb__fail(CB_ENODEV, "no device %d", device);
+  if (cb__devices[device].opencl_devid < 0)
+    return cb__fail(CB_ENODEV,
+                    "%s is not an OpenCL device: kernels run on OpenCL "
+                    "devices (\"opencl:cpu\" is pocl on the host)",
+                    cb__devices[device].info.filter_string);
+  return 0;
+}
+
+/* Builds on device; the caller holds the run lock. */
+static int build_on(cb_kernel *k, int device, char *log, size_t loglen) {
+  int rc = check_opencl(device);
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&k->lock);
+  cb__kbuild *b = cb__kernel_build_locked(k, device);
+  if (b->status) {
+    if (log && loglen)
+      snprintf(log, loglen, "%s", b->log ? b->log : "");
+    rc = cb__fail(CB_EBUILD, "kernel %s failed to build on %s (%s)",
+                  k->name, cb__devices[device].info.filter_string,
+                  cb_cl_status_name(b->status));
+  }
+  pthread_mutex_unlock(&k->lock);
+  return rc;
+}
+
+int cb_kernel_build(cb_kernel *k, int device, char *log, size_t loglen) {
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = build_on(k, device, log, loglen);
+  cb__leave();
+  return rc;
+}
+
+int cb_kernel_params(cb_kernel *k, int device, cb_kernel_param *out,
+                     int cap) {
+  int rc = cb_kernel_build(k, device, NULL, 0);
+  if (rc)
+    return rc;
+  pthread_mutex_lock(&k->lock);
+  const cb__kbuild *b = &k->dev[device];
+  int n = b->nparams;
+  for (int i = 0; i < n && i < cap; i++)
+    out[i] = b->params[i];
+  pthread_mutex_unlock(&k->lock);
+  return n < 0 ? cb__fail(CB_EDEVICE, "cannot read the parameters of %s",
+                          k->name)
+               : n;
+}
+
+/* The OpenCL names an array of dtype t may be seen through. */
+static int type_fits(const char *type, cb_dtype t) {
+  static const char *const names[CB_NDTYPES][3] = {
+      [CB_BOOL] = {"uchar", "char", "bool"},
+      [CB_INT32] = {"int", "uint", NULL},
+      [CB_INT64] = {"long", "ulong", NULL},
+      [CB_FLOAT32] = {"float", NULL, NULL},
+      [CB_FLOAT64] = {"double", NULL, NULL}};
+  size_t len = strcspn(type, "*0123456789 ");
+  if (!*type || strcmp(type, "void*") == 0)
+    return 1; /* nothing to check against */
+  for (int i = 0; i < 3 && names[t][i]; i++)
+    if (strlen(names[t][i]) == len && strncmp(type, names[t][i], len) == 0)
+      return 1;
+  return 0;
+}
+
+static int scalar_size(const char *type) {
+  static const struct { const char *name; int size; } sizes[] = {
+      {"char", 1}, {"uchar", 1}, {"bool", 1}, {"short", 2}, {"ushort", 2},
+      {"half", 2}, {"int", 4}, {"uint", 4}, {"float", 4}, {"long", 8},
+      {"ulong", 8}, {"double", 8}, {"size_t", 8}};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+    if (strcmp(type, sizes[i].name) == 0)
+      return sizes[i].size;
+  return 0; /* a vector or a struct: not checked */
+}
+
+static int check_args(const cb_kernel *k, const cb__kbuild *b,
+                      const cb__device *d, const cb_arg *args, int nargs) {
+  if (nargs != b->nparams)
+    return cb__fail(CB_EINVAL, "kernel %s takes %d arguments, got %d",
+                    k->name, b->nparams, nargs);
+  uint64_t total = 0;
+  for (int i = 0; i < nargs; i++) {
+    const cb_kernel_param *p = &b->params[i];
+    const cb_arg *a = &args[i];
+    if (p->is_buffer != (a->array != NULL))
+      return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got %s",
+                      k->name, i, p->name,
+                      p->is_buffer ? "a buffer (pass an Array)"
+                                   : "a scalar",
+                      a->array ? "an Array" : "a scalar");
+    if (!a->array) {
+      int size = scalar_size(p->type);
+      if (size && (size_t)size != a->size)
+        return cb__fail(CB_ETYPE,
+                        "kernel %s: argument %d (%s) is %s (%d bytes), got "
+                        "%s (%zu bytes)", k->name, i, p->name, p->type, size,
+                        cb_dtype_name(a->dtype), a->size);
+      continue;
+    }
+    if (a->access < CB_IN || a->access > CB_INOUT)
+      return cb__fail(CB_EINVAL, "kernel %s: argument %d has no access",
+                      k->name, i);
+    if (!type_fits(p->type, a->array->dtype))
+      return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got an "
+                      "Array of %s", k->name, i, p->name, p->type,
+                      cb_dtype_name(a->array->dtype));
+    uint64_t bytes = a->array->nbytes;
+    if (bytes > d->info.max_alloc_bytes)
+      return cb__fail(CB_EDEVMEM,
+                      "kernel %s: argument %d needs %llu bytes in one "
+                      "buffer; %s allocates at most %llu",
+                      k->name, i, (unsigned long long)bytes,
+                      d->info.filter_string,
+                      (unsigned long long)d->info.max_alloc_bytes);
+    total += 2 * bytes; /* its tiles, and the buffer they gather into */
+  }
+  if (total > d->info.global_mem_bytes)
+    return cb__fail(CB_EDEVMEM,
+                    "kernel %s needs up to %llu bytes; %s has %llu",
+                    k->name, (unsigned long long)total,
+                    d->info.filter_string,
+                    (unsigned long long)d->info.global_mem_bytes);
+  return 0;
+}
+
+static void release_launch(cb__job *j) {
+  cb__launch *L = j->payload;
+  if (!L)
+    return;
+  cb_kernel_unref(L->kernel);
+  free(L->job_arg);
+  free(L->args);
+  free(L);
+}
+
+/* The launch job, arrays passed twice counted once. */
+static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
+                    cb__job **out) {
+  cb__launch *L = calloc(1, sizeof *L);
+  int *job_arg = calloc((size_t)nargs + 1, sizeof *job_arg);
+  cb_arg *copy = calloc((size_t)nargs + 1, sizeof *copy);
+  int narrays = 0;
+  for (int i = 0; i < nargs; i++)
+    narrays += args[i].array != NULL;
+  cb__job *j = cb__job_new(k->name, narrays);
+  if (!L || !job_arg || !copy || !j) {
+    free(L);
+    free(job_arg);
+    free(copy);
+    cb__job_free(j);
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  memcpy(copy, args, (size_t)nargs * sizeof *args);
+  cb_kernel_ref(k);
+  *L = (cb__launch){.kernel = k, .nargs = nargs, .job_arg = job_arg,
+                    .args = copy};
+  j->payload = L;
+  j->release = release_launch;
+  j->run_opencl = cb__kernel_run;
+  int used = 0, rc = 0;
+  for (int i = 0; i < nargs && rc == 0; i++) {
+    job_arg[i] = -1;
+    if (!args[i].array)
+      continue;
+    for (int u = 0; u < used; u++)
+      if (j->args[u].array == args[i].array) {
+        job_arg[i] = u;
+        j->args[u].mode |= (int)args[i].access;
+      }
+    if (job_arg[i] < 0) {
+      job_arg[i] = used;
+      rc = cb__job_set_arg(j, used++, args[i].array, (int)args[i].access);
+    }
+  }
+  j->nargs = used;
+  if (rc) {
+    cb__job_free(j);
+    return rc;
+  }
+  *out = j;
+  return 0;
+}
+
+int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
+                     const size_t *global, const size_t *local,
+                     const cb_arg *args, int nargs, cb_event **out) {
+  if (work_dim < 1 || work_dim > 3)
+    return cb__fail(CB_EINVAL, "global size has 1 to 3 dimensions, got %d",
+                    work_dim);
+  for (int i = 0; i < work_dim; i++)
+    if (global[i] == 0)
+      return cb__fail(CB_EINVAL, "global size %d is 0", i);
+  if (nargs < 0)
+    return cb__fail(CB_EINVAL, "negative argument count");
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  cb__job *j = NULL;
+  if ((rc = build_on(k, device, NULL, 0)))
+    goto out;
+  pthread_mutex_lock(&k->lock);
+  rc = check_args(k, &k->dev[device], &cb__devices[device], args, nargs);
+  pthread_mutex_unlock(&k->lock);
+  if (rc || (rc = make_job(k, args, nargs, &j)))
+    goto out;
+  cb__launch *L = j->payload;
+  L->work_dim = work_dim;
+  L->has_local = local != NULL;
+  for (int i = 0; i < work_dim; i++) {
+    L->global[i] = global[i];
+    L->local[i] = local ? local[i] : 0;
+  }
+  char symbol[80];
+  snprintf(symbol, sizeof symbol, "kernel_%s", k->name);
+  rc = cb__job_submit(j, symbol, STARPU_OPENCL, device, 0, out);
+out:
+  cb__leave();
+  return rc;
+}
