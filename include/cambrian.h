@@ -431,6 +431,9 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release)(void *arg),
  * on its outputs; returns its id (cb_failure_info.id). */
 uint64_t cb_task_fail(cb_task_ctx *ctx, int code, const char *message);
 
+#include "cambrian/reduce.h"
+#include "cambrian/linalg.h"
+
 /* Waits for every task submitted so far. Blocks. */
 int cb_wait_all(void);
 /* Waits at most timeout_ms (-1: forever) until no work is pending;

@@ -77,6 +77,12 @@ extern PyMethodDef cb_future_methods[];
  * -1 with the signal handler's exception set. */
 int cb_event_wait_interruptibly(cb_event *e, double timeout);
 
+/* ---- kernels.c, tasks.c, reductions.c, linalg.c ---- */
+extern PyMethodDef cb_kernel_methods[];
+extern PyMethodDef cb_task_methods[];
+extern PyMethodDef cb_reduction_methods[];
+extern PyMethodDef cb_linalg_methods[];
+
 /* ---- errors.c ---- */
 
 /* Raises the Python exception for a CB_E* code and the last message. */

@@ -282,7 +282,11 @@ static int core_exec(PyObject *m) {
   if (PyModule_AddType(m, st->array_type) < 0 ||
       add_methods(m, runtime_methods) < 0 ||
       add_methods(m, cb_operation_methods) < 0 ||
-      add_methods(m, cb_future_methods) < 0)
+      add_methods(m, cb_future_methods) < 0 ||
+      add_methods(m, cb_kernel_methods) < 0 ||
+      add_methods(m, cb_task_methods) < 0 ||
+      add_methods(m, cb_reduction_methods) < 0 ||
+      add_methods(m, cb_linalg_methods) < 0)
     return -1;
   PyObject *ops = PyTuple_New(CB_NOPS);
   for (int i = 0; ops && i < CB_NOPS; i++)

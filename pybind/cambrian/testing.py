@@ -22,8 +22,9 @@ __all__ = ["inject_fault", "clear_faults"]
 def inject_fault(op="*", device=None, nth=1,
                  cl_status="CL_OUT_OF_RESOURCES"):
     """Make the nth execution (counted from 1, per tile task) of operation
-    op ("add", "sqrt", ... or "*") on device (None: any) fail with
-    cl_status (an OpenCL status name)."""
+    op on device (None: any) fail with cl_status (an OpenCL status name).
+    op names an operation ("add", "sqrt", "matmul"...), a kernel, a task
+    function, or "*" for any."""
     dev = _resolve(device)
     _core.inject_fault(op, -1 if dev is None else dev._id, nth, cl_status)
 
