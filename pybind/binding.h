@@ -17,6 +17,10 @@ typedef struct {
   PyObject *DeviceError;
   PyObject *DeviceMemoryError;
   PyObject *KernelBuildError;
+  PyObject *DeviceAssertionError;
+  PyObject *TaskError;
+  PyTypeObject *event_type;
+  PyObject *task_errors;     /* failure id -> TaskError raised by a task */
   PyObject *DependencyError;
   PyObject *DeviceNotFoundError;
   PyObject *CancelledError;  /* concurrent.futures.CancelledError */
@@ -72,6 +76,15 @@ PyObject *cb_dtype_object(cb_state *st, cb_dtype t);
 extern PyMethodDef cb_operation_methods[];
 /* ---- futures.c ---- */
 extern PyMethodDef cb_future_methods[];
+/* Event objects: the completion of a kernel launch or a task call. */
+typedef struct {
+  PyObject_HEAD
+  cb_event *ev;
+  PyObject *token;           /* the Array that tasks depending on it read */
+} EventObject;
+extern PyType_Spec cb_event_spec;
+/* Wraps e (taking its reference) and token (borrowed; may be NULL). */
+PyObject *cb_event_object_new(cb_state *st, cb_event *e, PyObject *token);
 /* Waits for e at most timeout seconds (negative: forever) with the GIL
  * released, checking for signals every 50 ms: 1 when done, 0 on timeout,
  * -1 with the signal handler's exception set. */

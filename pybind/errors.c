@@ -33,6 +33,15 @@ PyObject *cb_raise(cb_state *st, int err) {
   case CB_EDEPEND:
     type = st->DependencyError;
     break;
+  case CB_EDEVMEM:
+    type = st->DeviceMemoryError;
+    break;
+  case CB_EASSERT:
+    type = st->DeviceAssertionError;
+    break;
+  case CB_ETASK:
+    type = st->TaskError;
+    break;
   default:
     type = st->CambrianError;
   }
@@ -52,13 +61,27 @@ static int set_attr(PyObject *exc, const char *name, PyObject *value) {
 static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
   if (f->code == CB_ECANCELED)
     return PyObject_CallFunction(st->CancelledError, "s", f->message);
+  if (f->code == CB_ETASK) {
+    /* The TaskError the function's exception became, with its cause. */
+    PyObject *key = PyLong_FromUnsignedLongLong(f->id);
+    PyObject *known = key ? PyDict_GetItemWithError(st->task_errors, key)
+                          : NULL;
+    Py_XDECREF(key);
+    if (known)
+      return Py_NewRef(known);
+    if (PyErr_Occurred())
+      return NULL;
+    return PyObject_CallFunction(st->TaskError, "s", f->message);
+  }
   PyObject *type = f->code == CB_EBUILD    ? st->KernelBuildError
                    : f->code == CB_EDEPEND ? st->DependencyError
+                   : f->code == CB_EASSERT ? st->DeviceAssertionError
                    : f->code == CB_EDEVICE ? st->DeviceError
                                            : st->CambrianError;
   if (f->code == CB_EDEVICE &&
       (f->cl_status == -4 /* CL_MEM_OBJECT_ALLOCATION_FAILURE */ ||
-       f->cl_status == -6 /* CL_OUT_OF_HOST_MEMORY */))
+       f->cl_status == -6 /* CL_OUT_OF_HOST_MEMORY */ ||
+       f->cl_status == -61 /* CL_INVALID_BUFFER_SIZE */))
     type = st->DeviceMemoryError;
   PyObject *exc = PyObject_CallFunction(type, "s", f->message);
   if (!exc)
@@ -74,7 +97,14 @@ static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
                             : Py_NewRef(Py_None)) ||
       set_attr(exc, "task", PyUnicode_FromString(f->task)) ||
       (f->code == CB_EBUILD &&
-       set_attr(exc, "build_log", PyUnicode_FromString(f->message)))) {
+       set_attr(exc, "build_log", PyUnicode_FromString(f->message))) ||
+      (f->code == CB_EASSERT &&
+       (set_attr(exc, "kernel", PyUnicode_FromString(f->task)) ||
+        set_attr(exc, "line", PyLong_FromLong(f->line)) ||
+        set_attr(exc, "work_item",
+                 Py_BuildValue("(LLL)", (long long)f->item[0],
+                               (long long)f->item[1],
+                               (long long)f->item[2]))))) {
     Py_DECREF(exc);
     return NULL;
   }

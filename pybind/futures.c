@@ -132,13 +132,89 @@ static cb_state *mstate(PyObject *module) {
   return PyModule_GetState(module);
 }
 
-/* watch(array, token, queue=0): queues token once every pending write to
- * array is done (at once if none is pending). */
+/* ---- Event objects ---- */
+
+PyObject *cb_event_object_new(cb_state *st, cb_event *e, PyObject *token) {
+  EventObject *o = PyObject_GC_New(EventObject, st->event_type);
+  if (!o) {
+    cb_event_unref(e);
+    return NULL;
+  }
+  o->ev = e;
+  o->token = Py_XNewRef(token);
+  PyObject_GC_Track(o);
+  return (PyObject *)o;
+}
+
+static int event_traverse(EventObject *o, visitproc visit, void *arg) {
+  Py_VISIT(Py_TYPE(o));
+  Py_VISIT(o->token);
+  return 0;
+}
+
+static int event_clear(EventObject *o) {
+  Py_CLEAR(o->token);
+  return 0;
+}
+
+static void event_dealloc(EventObject *o) {
+  PyTypeObject *tp = Py_TYPE(o);
+  PyObject_GC_UnTrack(o);
+  event_clear(o);
+  cb_event_unref(o->ev);
+  tp->tp_free(o);
+  Py_DECREF(tp);
+}
+
+static PyObject *event_get_token(EventObject *o, void *closure) {
+  (void)closure;
+  return Py_NewRef(o->token ? o->token : Py_None);
+}
+
+static PyGetSetDef event_getset[] = {
+    {"token", (getter)event_get_token, NULL,
+     "The Array that tasks depending on this one read, or None.", NULL},
+    {NULL}};
+
+static PyType_Slot event_slots[] = {
+    {Py_tp_doc, "The completion of a kernel launch or a task call."},
+    {Py_tp_dealloc, event_dealloc},
+    {Py_tp_traverse, event_traverse},
+    {Py_tp_clear, event_clear},
+    {Py_tp_getset, event_getset},
+    {0, NULL}};
+
+PyType_Spec cb_event_spec = {
+    .name = "cambrian._core.Event",
+    .basicsize = sizeof(EventObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = event_slots};
+
+/* The event an Array (its writer) or an Event stands for: a new reference
+ * or NULL when nothing is pending; -1 in *bad with a TypeError set when
+ * obj is neither. */
+static cb_event *source_event(cb_state *st, PyObject *obj, int *bad) {
+  *bad = 0;
+  if (Py_TYPE(obj) == st->array_type)
+    return cb_array_writer(((ArrayObject *)obj)->arr);
+  if (Py_TYPE(obj) == st->event_type) {
+    cb_event_ref(((EventObject *)obj)->ev);
+    return ((EventObject *)obj)->ev;
+  }
+  PyErr_Format(PyExc_TypeError, "expected an Array or an Event, got %s",
+               Py_TYPE(obj)->tp_name);
+  *bad = -1;
+  return NULL;
+}
+
+/* watch(source, token, queue=0): queues token once the source is done (an
+ * Event, or an Array: every pending write to it), at once if it is. */
 static PyObject *py_watch(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
   cb_state *st = mstate(module);
-  if (nargs < 2 || nargs > 3 || Py_TYPE(args[0]) != st->array_type) {
-    PyErr_SetString(PyExc_TypeError, "watch(array, token, queue=0)");
+  if (nargs < 2 || nargs > 3) {
+    PyErr_SetString(PyExc_TypeError, "watch(source, token, queue=0)");
     return NULL;
   }
   unsigned long long token = PyLong_AsUnsignedLongLong(args[1]);
@@ -150,7 +226,10 @@ static PyObject *py_watch(PyObject *module, PyObject *const *args,
     return NULL;
   }
   void *arg = (void *)(uintptr_t)((uint64_t)qid << TOKEN_BITS | token);
-  cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
+  int bad;
+  cb_event *e = source_event(st, args[0], &bad);
+  if (bad)
+    return NULL;
   if (!e) {
     completed(arg);
     Py_RETURN_NONE;
@@ -163,12 +242,10 @@ static PyObject *py_watch(PyObject *module, PyObject *const *args,
 /* cancel(array) -> True when the operation writing array was cancelled
  * before any of its tasks started. */
 static PyObject *py_cancel(PyObject *module, PyObject *arg) {
-  cb_state *st = mstate(module);
-  if (Py_TYPE(arg) != st->array_type) {
-    PyErr_SetString(PyExc_TypeError, "cancel(array)");
+  int bad;
+  cb_event *e = source_event(mstate(module), arg, &bad);
+  if (bad)
     return NULL;
-  }
-  cb_event *e = cb_array_writer(((ArrayObject *)arg)->arr);
   int ok = e && !cb_event_done(e) && cb_event_cancel(e);
   cb_event_unref(e);
   return PyBool_FromLong(ok);
@@ -178,9 +255,8 @@ static PyObject *py_cancel(PyObject *module, PyObject *arg) {
  * array is done, False on timeout. The GIL is released; Ctrl-C works. */
 static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
-  if (nargs != 2 || Py_TYPE(args[0]) != st->array_type) {
-    PyErr_SetString(PyExc_TypeError, "wait_writer(array, timeout)");
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "wait_writer(source, timeout)");
     return NULL;
   }
   double timeout = -1;
@@ -189,7 +265,10 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
       PyErr_SetString(PyExc_ValueError, "timeout must be non-negative");
     return NULL;
   }
-  cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
+  int bad;
+  cb_event *e = source_event(mstate(module), args[0], &bad);
+  if (bad)
+    return NULL;
   if (!e)
     Py_RETURN_TRUE;
   int done = cb_event_wait_interruptibly(e, timeout);
@@ -227,15 +306,17 @@ int cb_event_wait_interruptibly(cb_event *e, double timeout) {
  * within that time, polling with the GIL released (no sleep). */
 static PyObject *py_poll_writer(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
-  if (nargs != 2 || Py_TYPE(args[0]) != st->array_type) {
-    PyErr_SetString(PyExc_TypeError, "poll_writer(array, microseconds)");
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "poll_writer(source, microseconds)");
     return NULL;
   }
   long us = PyLong_AsLong(args[1]);
   if (us == -1 && PyErr_Occurred())
     return NULL;
-  cb_event *e = cb_array_writer(((ArrayObject *)args[0])->arr);
+  int bad;
+  cb_event *e = source_event(mstate(module), args[0], &bad);
+  if (bad)
+    return NULL;
   if (!e)
     Py_RETURN_TRUE;
   int done = cb_event_done(e);
@@ -280,12 +361,17 @@ static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
  * The failure then counts as seen. */
 static PyObject *py_array_failure(PyObject *module, PyObject *arg) {
   cb_state *st = mstate(module);
-  if (Py_TYPE(arg) != st->array_type) {
-    PyErr_SetString(PyExc_TypeError, "array_failure(array)");
+  cb_failure f;
+  int failed;
+  if (Py_TYPE(arg) == st->array_type) {
+    failed = cb_array_failure(((ArrayObject *)arg)->arr, &f);
+  } else if (Py_TYPE(arg) == st->event_type) {
+    failed = cb_event_failure(((EventObject *)arg)->ev, &f);
+  } else {
+    PyErr_SetString(PyExc_TypeError, "array_failure(array or event)");
     return NULL;
   }
-  cb_failure f;
-  if (!cb_array_failure(((ArrayObject *)arg)->arr, &f))
+  if (!failed)
     Py_RETURN_NONE;
   return cb_failure_exception(st, &f);
 }

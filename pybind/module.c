@@ -261,6 +261,8 @@ static int core_exec(PyObject *m) {
   GET_EXC(DeviceError)
   GET_EXC(DeviceMemoryError)
   GET_EXC(KernelBuildError)
+  GET_EXC(DeviceAssertionError)
+  GET_EXC(TaskError)
   GET_EXC(DependencyError)
   GET_EXC(DeviceNotFoundError)
 #undef GET_EXC
@@ -279,7 +281,14 @@ static int core_exec(PyObject *m) {
                            Py_None) < 0)
     return -1;
   PyType_Modified(st->array_type);
+  st->event_type =
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &cb_event_spec, NULL);
+  st->task_errors = PyDict_New();
+  if (!st->event_type || !st->task_errors ||
+      PyModule_AddObjectRef(m, "task_errors", st->task_errors) < 0)
+    return -1;
   if (PyModule_AddType(m, st->array_type) < 0 ||
+      PyModule_AddType(m, st->event_type) < 0 ||
       add_methods(m, runtime_methods) < 0 ||
       add_methods(m, cb_operation_methods) < 0 ||
       add_methods(m, cb_future_methods) < 0 ||
@@ -312,6 +321,10 @@ static int core_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->DeviceError);
   Py_VISIT(st->DeviceMemoryError);
   Py_VISIT(st->KernelBuildError);
+  Py_VISIT(st->DeviceAssertionError);
+  Py_VISIT(st->TaskError);
+  Py_VISIT(st->event_type);
+  Py_VISIT(st->task_errors);
   Py_VISIT(st->DependencyError);
   Py_VISIT(st->DeviceNotFoundError);
   Py_VISIT(st->CancelledError);
@@ -331,6 +344,10 @@ static int core_clear(PyObject *m) {
   Py_CLEAR(st->DeviceError);
   Py_CLEAR(st->DeviceMemoryError);
   Py_CLEAR(st->KernelBuildError);
+  Py_CLEAR(st->DeviceAssertionError);
+  Py_CLEAR(st->TaskError);
+  Py_CLEAR(st->event_type);
+  Py_CLEAR(st->task_errors);
   Py_CLEAR(st->DependencyError);
   Py_CLEAR(st->DeviceNotFoundError);
   Py_CLEAR(st->CancelledError);

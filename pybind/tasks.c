@@ -1,4 +1,156 @@
-/* Placeholder: filled in by its feature. */
+/*
+ * Python functions as tasks. A call is submitted with the host arrays it
+ * reads and writes, plus a one-element token array that it writes, which
+ * later calls read when they take its future as an argument: StarPU then
+ * orders them, and a failure flows to them as a dependency failure.
+ *
+ * The function runs on a CPU worker, which takes the GIL only around the
+ * call itself (cambrian._tasks.Call.run builds the NumPy views and turns
+ * an exception into a TaskError). A call that never runs (cancelled, or an
+ * input failed) lets go of its Python objects through Py_AddPendingCall,
+ * so no StarPU thread waits for the GIL on that path.
+ */
 #include "binding.h"
 
-PyMethodDef cb_task_methods[] = {{NULL, NULL, 0, NULL}};
+#include <stdlib.h>
+
+typedef struct call {
+  PyObject *runner;          /* cambrian._tasks.Call; NULL once released */
+  int narrays;
+  size_t nbytes[];           /* per array */
+} call;
+
+static int release_runner(void *arg) {
+  Py_XDECREF((PyObject *)arg);
+  return 0;
+}
+
+static void release_call(void *arg) {
+  call *c = arg;
+  if (c->runner && Py_AddPendingCall(release_runner, c->runner) < 0) {
+    PyGILState_STATE g = PyGILState_Ensure(); /* the queue is full */
+    Py_DECREF(c->runner);
+    PyGILState_Release(g);
+  }
+  free(c);
+}
+
+static int run_call(void *arg, void **ptrs, cb_task_ctx *ctx) {
+  call *c = arg;
+  int failed = 0;
+  PyGILState_STATE g = PyGILState_Ensure();
+  PyObject *views = PyList_New(c->narrays);
+  for (int i = 0; views && i < c->narrays; i++) {
+    PyObject *v = PyMemoryView_FromMemory(ptrs[i], (Py_ssize_t)c->nbytes[i],
+                                          PyBUF_WRITE);
+    if (!v)
+      Py_CLEAR(views);
+    else
+      PyList_SET_ITEM(views, i, v);
+  }
+  PyObject *r = views ? PyObject_CallMethod(c->runner, "run", "O", views)
+                      : NULL;
+  if (!r) {
+    /* The runner itself failed (out of memory): no TaskError to give. */
+    PyErr_WriteUnraisable(c->runner);
+    cb_task_fail(ctx, CB_ETASK, "the task could not be run");
+    failed = 1;
+  } else if (r != Py_None) {
+    const char *msg = PyUnicode_AsUTF8(r);
+    uint64_t id = cb_task_fail(ctx, CB_ETASK, msg ? msg : "task failed");
+    PyErr_Clear();
+    PyObject *ok = PyObject_CallMethod(c->runner, "failed", "K",
+                                       (unsigned long long)id);
+    if (!ok)
+      PyErr_WriteUnraisable(c->runner);
+    Py_XDECREF(ok);
+    failed = 1;
+  }
+  Py_XDECREF(r);
+  Py_XDECREF(views);
+  Py_CLEAR(c->runner); /* while the GIL is held */
+  PyGILState_Release(g);
+  return failed;
+}
+
+static cb_state *mstate(PyObject *module) {
+  return PyModule_GetState(module);
+}
+
+/* task_submit(runner, arrays, access, name, priority, device_id)
+ *   -> Event (its token is the call's token array). */
+static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  if (nargs != 6 || !PyList_Check(args[1]) || !PyList_Check(args[2]) ||
+      PyList_GET_SIZE(args[1]) != PyList_GET_SIZE(args[2])) {
+    PyErr_SetString(PyExc_TypeError, "task_submit(runner, arrays, access, "
+                                     "name, priority, device_id)");
+    return NULL;
+  }
+  const char *name = PyUnicode_AsUTF8(args[3]);
+  int priority = (int)PyLong_AsLong(args[4]);
+  int device = (int)PyLong_AsLong(args[5]);
+  if (!name || PyErr_Occurred())
+    return NULL;
+  Py_ssize_t n = PyList_GET_SIZE(args[1]);
+  /* The token array comes last. */
+  cb_array *token;
+  int64_t one = 1;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_array_new(CB_BOOL, 1, &one, &token);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cb_raise(st, rc);
+  PyObject *token_obj = cb_array_object_new(st, token, Py_None, -1);
+  const cb_array **arrays = PyMem_Calloc((size_t)n + 1, sizeof *arrays);
+  cb_access *access = PyMem_Calloc((size_t)n + 1, sizeof *access);
+  call *c = calloc(1, sizeof *c + ((size_t)n + 1) * sizeof(size_t));
+  if (!token_obj || !arrays || !access || !c) {
+    PyMem_Free(arrays);
+    PyMem_Free(access);
+    free(c);
+    Py_XDECREF(token_obj);
+    return token_obj ? PyErr_NoMemory() : NULL;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyList_GET_ITEM(args[1], i);
+    long m = PyLong_AsLong(PyList_GET_ITEM(args[2], i));
+    if (Py_TYPE(a) != st->array_type || m < CB_IN || m > CB_INOUT) {
+      if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "task_submit: bad array access");
+      PyMem_Free(arrays);
+      PyMem_Free(access);
+      free(c);
+      Py_DECREF(token_obj);
+      return NULL;
+    }
+    arrays[i] = ((ArrayObject *)a)->arr;
+    access[i] = (cb_access)m;
+    c->nbytes[i] = (size_t)cb_array_size(arrays[i]) *
+                   cb_dtype_size(cb_array_dtype(arrays[i]));
+  }
+  arrays[n] = token;
+  access[n] = CB_OUT;
+  c->nbytes[n] = 1;
+  c->narrays = (int)n + 1;
+  c->runner = Py_NewRef(args[0]);
+  cb_task_opts opts = {.name = name, .priority = priority, .device = device};
+  cb_event *e = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_task_submit(run_call, c, release_call, arrays, access,
+                      (int)n + 1, &opts, &e);
+  Py_END_ALLOW_THREADS
+  PyMem_Free(arrays);
+  PyMem_Free(access);
+  PyObject *result = rc ? cb_raise(st, rc)
+                        : cb_event_object_new(st, e, token_obj);
+  Py_DECREF(token_obj);
+  return result;
+}
+
+PyMethodDef cb_task_methods[] = {
+    {"task_submit", (PyCFunction)(void (*)(void))py_task_submit,
+     METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL}};

@@ -199,7 +199,7 @@ typedef struct cb__ctx {
   cb_event *event;            /* the operation's, signalled at the end */
   int nin, nout;
   cb_array **in;              /* arrays it reads */
-  cb_array **out;             /* arrays it writes (at least one) */
+  cb_array **out;             /* arrays it writes */
   struct cb__failure *failure; /* its own, once it failed (a reference) */
 } cb__ctx;
 

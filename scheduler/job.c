@@ -178,10 +178,6 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
     if (j->args[i].mode & CB__WRITE)
       c->out[c->nout++] = j->args[i].array;
   }
-  if (c->nout == 0) {
-    cb__job_free(j);
-    return cb__fail(CB_EINVAL, "%s writes no array", j->name);
-  }
   /* Its data may have to come from any device: every driver stays awake
    * while it is pending. */
   c->device = device;

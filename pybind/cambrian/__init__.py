@@ -16,6 +16,8 @@ from ._devices import (Device, default_device, device_scope, devices,
 from ._devices import _device, _resolve
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
+from ._tasks import In, InOut, Out, task
+from ._kernels import Kernel
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
@@ -219,7 +221,8 @@ def where(condition, x, y):
 
 
 __all__ = [
-    "Array", "Device", "Future", "wait", "as_completed", "CambrianError", "DependencyError",
+    "Array", "Device", "Future", "wait", "as_completed", "task", "In",
+    "Out", "InOut", "Kernel", "CambrianError", "DependencyError",
     "DeviceAssertionError", "DeviceError", "DeviceMemoryError",
     "DeviceNotFoundError", "KernelBuildError", "TaskError",
     "init", "shutdown", "synchronize", "config", "devices", "get_device",

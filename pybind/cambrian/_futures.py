@@ -41,8 +41,9 @@ class _Waiters(list):
 
 
 class Future(_cf.Future):
-    """The future of an operation: its result is the array it writes;
-    a failure on a device is its exception (DeviceError, DependencyError...).
+    """The future of an operation: its result is the array it writes (the
+    value a task function returned; None for a kernel launch); a failure on
+    a device is its exception (DeviceError, DependencyError, TaskError...).
     A failure nobody retrieved is logged when the future is collected.
 
     result() and exception() wait on the operation itself. Only callbacks,
@@ -54,11 +55,17 @@ class Future(_cf.Future):
     _watched = False
 
     def __init__(self, array=None):
+        # _array is what the future waits for: an Array (its writes) or
+        # an Event (a kernel launch, a task call).
         super().__init__()
         self._array = array
         waiters = _Waiters()
         waiters.future = self
         self._waiters = waiters
+
+    def _value(self):
+        """The result once the operation succeeded."""
+        return self._array
 
     def _watch(self):
         if self._watched or self._array is None:
@@ -147,7 +154,7 @@ def _resolve(fut, array):
     exc = _core.array_failure(array)
     try:
         if exc is None:
-            fut.set_result(array)
+            fut.set_result(fut._value())
         else:
             fut.set_exception(exc)
     except _cf.InvalidStateError:  # another thread set it first

@@ -1,0 +1,161 @@
+"""Custom OpenCL kernels as task-graph nodes.
+
+    k = cambrian.Kernel(source, "scale")
+    fut = k((n,), cambrian.In(a), cambrian.Out(b), np.float32(2.0))
+
+The source is compiled for a device on first use there and cached; a
+failed build raises KernelBuildError with the build log. Arguments follow
+the kernel's parameters: Arrays for pointers (In by default, or wrapped
+in In/Out/InOut), NumPy scalars of the parameter's type for scalars
+(Python numbers are converted to it). Their number, kinds and types are
+checked at the call.
+
+Where it runs: on an OpenCL device. device= takes a filter and picks the
+first OpenCL device it matches: "cpu" means the OpenCL device of type CPU
+(pocl on the host), never the CPU workers. Without device=, the kernel
+follows its arrays' device, then the default device, then the first GPU,
+then any OpenCL device.
+
+CB_ASSERT(condition) in a kernel function records the first failing
+work-item; the launch then fails with DeviceAssertionError (.kernel,
+.line, .work_item). Kernels that do not use it pay nothing.
+"""
+
+import numpy as _np
+
+from . import _core
+from ._devices import default_device, devices
+from ._futures import Future
+from ._tasks import _Access, _IN
+from .errors import DeviceNotFoundError
+
+__all__ = ["Kernel"]
+
+_CTYPES = {
+    "char": _np.int8, "uchar": _np.uint8, "bool": _np.bool_,
+    "short": _np.int16, "ushort": _np.uint16, "half": _np.float16,
+    "int": _np.int32, "uint": _np.uint32, "float": _np.float32,
+    "long": _np.int64, "ulong": _np.uint64, "double": _np.float64,
+}
+_DTYPE_CODE = {name: i for i, name in enumerate(_core.DTYPES)}
+
+
+class _LaunchFuture(Future):
+    """The Future of a kernel launch: its result is None."""
+
+    def _value(self):
+        return None
+
+
+def _opencl(devs):
+    return [d for d in devs if d.backend == "opencl"]
+
+
+def _choose_device(device, arrays):
+    if device is not None:
+        if not isinstance(device, str):
+            device = device.filter_string
+        found = _opencl(devices(device))
+        if not found:
+            raise DeviceNotFoundError(
+                f"no OpenCL device matches '{device}' (kernels run on "
+                f"OpenCL devices; present: "
+                f"{[d.filter_string for d in devices()]})")
+        return found[0]
+    for a in arrays:
+        if a.device is not None and a.device.backend == "opencl":
+            return a.device
+    d = default_device()
+    if d is not None and d.backend == "opencl":
+        return d
+    found = _opencl(devices("opencl:gpu")) or _opencl(devices("opencl"))
+    if not found:
+        raise DeviceNotFoundError("kernels need an OpenCL device; none is "
+                                  "present")
+    return found[0]
+
+
+def _scalar(x, ctype, pname):
+    """The bytes of scalar x as the parameter's type, and its dtype code."""
+    want = _CTYPES.get(ctype)
+    if isinstance(x, _np.generic):
+        if want is not None and x.dtype != want:
+            raise TypeError(f"argument '{pname}' is {ctype} "
+                            f"({_np.dtype(want).name}), got {x.dtype.name}")
+        v = x
+    elif isinstance(x, (bool, int, float)) and want is not None:
+        if isinstance(x, float) and _np.dtype(want).kind in "iub":
+            raise TypeError(f"argument '{pname}' is {ctype}, got a float")
+        v = _np.array(x, dtype=want)  # OverflowError when out of range
+    else:
+        raise TypeError(f"argument '{pname}' is a scalar of type {ctype}: "
+                        f"pass a NumPy scalar, got {type(x).__name__}")
+    v = _np.asarray(v)
+    return v.tobytes(), _DTYPE_CODE.get(v.dtype.name, 0)
+
+
+class Kernel:
+    """An OpenCL C kernel: source holds the function named name (a
+    __kernel function); options go to the OpenCL compiler."""
+
+    def __init__(self, source, name, options=None):
+        self._cap = _core.kernel_new(source, name, options)
+        self.source = source
+        self.name = name
+        self.options = options
+        self._params = {}
+
+    def __repr__(self):
+        return f"<cambrian.Kernel {self.name}>"
+
+    def build(self, device=None):
+        """Compile for device now (see the module's notes on devices);
+        returns the Device. Raises KernelBuildError on failure."""
+        dev = _choose_device(device, ())
+        self._params_on(dev)
+        return dev
+
+    def _params_on(self, dev):
+        key = (dev._id, dev._gen)
+        params = self._params.get(key)
+        if params is None:
+            _core.kernel_build(self._cap, dev._id)
+            params = self._params[key] = _core.kernel_params(self._cap,
+                                                             dev._id)
+        return params
+
+    def __call__(self, global_size, *args, local_size=None, device=None):
+        """Launch over global_size (an int or up to 3 ints) with
+        local_size (None: the driver's choice); returns a Future."""
+        if isinstance(global_size, int):
+            global_size = (global_size,)
+        if isinstance(local_size, int):
+            local_size = (local_size,)
+        arrays = [x.array if isinstance(x, _Access) else x for x in args
+                  if isinstance(x, (_Access, _core.Array))]
+        dev = _choose_device(device, arrays)
+        params = self._params_on(dev)
+        if len(args) != len(params):
+            names = ", ".join(p[2] for p in params)
+            raise TypeError(f"kernel {self.name}({names}) takes "
+                            f"{len(params)} arguments, got {len(args)}")
+        pairs = []
+        for (is_buffer, ctype, pname), x in zip(params, args):
+            if is_buffer:
+                if isinstance(x, _Access):
+                    pairs.append((x.array, x.mode))
+                elif isinstance(x, _core.Array):
+                    pairs.append((x, _IN))
+                else:
+                    raise TypeError(f"argument '{pname}' is a buffer "
+                                    f"({ctype}): pass an Array, got "
+                                    f"{type(x).__name__}")
+            elif isinstance(x, (_Access, _core.Array)):
+                raise TypeError(f"argument '{pname}' is a scalar "
+                                f"({ctype}), got an Array")
+            else:
+                pairs.append(_scalar(x, ctype, pname))
+        event = _core.kernel_launch(self._cap, dev._id, tuple(global_size),
+                                    None if local_size is None
+                                    else tuple(local_size), pairs)
+        return _LaunchFuture(event)
