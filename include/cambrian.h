@@ -423,10 +423,16 @@ typedef struct cb_task_opts {
   const char *name;        /* failures and traces show it */
   int priority;            /* StarPU priority, 0 by default */
   int device;              /* a CPU device, or -1: any CPU worker */
+  int nonblocking;         /* CB_EAGAIN instead of waiting for the runtime
+                              (see cb_ewise_nonblocking) */
 } cb_task_opts;
+/* *out is the call's event. *token (unless token is NULL) is a new
+ * one-element array that the call writes: later calls that read it run
+ * after it, and fail with a dependency failure if it failed. */
 int cb_task_submit(cb_task_fn fn, void *arg, void (*release)(void *arg),
                    const cb_array *const *arrays, const cb_access *access,
-                   int narrays, const cb_task_opts *opts, cb_event **out);
+                   int narrays, const cb_task_opts *opts, cb_event **out,
+                   cb_array **token);
 /* Records the failure of the running task (code CB_ETASK unless given)
  * on its outputs; returns its id (cb_failure_info.id). */
 uint64_t cb_task_fail(cb_task_ctx *ctx, int code, const char *message);

@@ -35,10 +35,24 @@ static void release_call(void *arg) {
   free(c);
 }
 
+/* A worker keeps its Python thread state between calls: making one per
+ * call (PyGILState_Ensure/Release) costs more than a tiny function. The
+ * runtime drains every task before the interpreter finalises. */
+static _Thread_local PyThreadState *worker_state;
+
+static void enter_python(void) {
+  if (worker_state)
+    PyEval_RestoreThread(worker_state);
+  else
+    (void)PyGILState_Ensure(); /* kept for the thread's life */
+}
+
+static void leave_python(void) { worker_state = PyEval_SaveThread(); }
+
 static int run_call(void *arg, void **ptrs, cb_task_ctx *ctx) {
   call *c = arg;
   int failed = 0;
-  PyGILState_STATE g = PyGILState_Ensure();
+  enter_python();
   PyObject *views = PyList_New(c->narrays);
   for (int i = 0; views && i < c->narrays; i++) {
     PyObject *v = PyMemoryView_FromMemory(ptrs[i], (Py_ssize_t)c->nbytes[i],
@@ -69,7 +83,7 @@ static int run_call(void *arg, void **ptrs, cb_task_ctx *ctx) {
   Py_XDECREF(r);
   Py_XDECREF(views);
   Py_CLEAR(c->runner); /* while the GIL is held */
-  PyGILState_Release(g);
+  leave_python();
   return failed;
 }
 
@@ -94,25 +108,12 @@ static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
   if (!name || PyErr_Occurred())
     return NULL;
   Py_ssize_t n = PyList_GET_SIZE(args[1]);
-  /* The token array comes last. */
-  cb_array *token;
-  int64_t one = 1;
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = cb_array_new(CB_BOOL, 1, &one, &token);
-  Py_END_ALLOW_THREADS
-  if (rc)
-    return cb_raise(st, rc);
-  PyObject *token_obj = cb_array_object_new(st, token, Py_None, -1);
   const cb_array **arrays = PyMem_Calloc((size_t)n + 1, sizeof *arrays);
   cb_access *access = PyMem_Calloc((size_t)n + 1, sizeof *access);
   call *c = calloc(1, sizeof *c + ((size_t)n + 1) * sizeof(size_t));
-  if (!token_obj || !arrays || !access || !c) {
-    PyMem_Free(arrays);
-    PyMem_Free(access);
-    free(c);
-    Py_XDECREF(token_obj);
-    return token_obj ? PyErr_NoMemory() : NULL;
+  if (!arrays || !access || !c) {
+    PyErr_NoMemory();
+    goto fail;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *a = PyList_GET_ITEM(args[1], i);
@@ -120,34 +121,58 @@ static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
     if (Py_TYPE(a) != st->array_type || m < CB_IN || m > CB_INOUT) {
       if (!PyErr_Occurred())
         PyErr_SetString(PyExc_TypeError, "task_submit: bad array access");
-      PyMem_Free(arrays);
-      PyMem_Free(access);
-      free(c);
-      Py_DECREF(token_obj);
-      return NULL;
+      goto fail;
     }
     arrays[i] = ((ArrayObject *)a)->arr;
     access[i] = (cb_access)m;
     c->nbytes[i] = (size_t)cb_array_size(arrays[i]) *
                    cb_dtype_size(cb_array_dtype(arrays[i]));
   }
-  arrays[n] = token;
-  access[n] = CB_OUT;
-  c->nbytes[n] = 1;
-  c->narrays = (int)n + 1;
+  c->narrays = (int)n;
   c->runner = Py_NewRef(args[0]);
-  cb_task_opts opts = {.name = name, .priority = priority, .device = device};
+  /* Submitting while the runtime runs never blocks: the GIL stays. */
+  cb_task_opts opts = {.name = name, .priority = priority, .device = device,
+                       .nonblocking = 1};
   cb_event *e = NULL;
-  Py_BEGIN_ALLOW_THREADS
-  rc = cb_task_submit(run_call, c, release_call, arrays, access,
-                      (int)n + 1, &opts, &e);
-  Py_END_ALLOW_THREADS
+  cb_array *token = NULL;
+  int rc = cb_task_submit(run_call, c, release_call, arrays, access, (int)n,
+                          &opts, &e, &token);
+  if (rc == CB_EAGAIN) {
+    opts.nonblocking = 0;
+    c = calloc(1, sizeof *c + ((size_t)n + 1) * sizeof(size_t));
+    if (!c) {
+      PyErr_NoMemory();
+      goto fail;
+    }
+    /* The first attempt released its call: make it again. */
+    for (Py_ssize_t i = 0; i < n; i++)
+      c->nbytes[i] = (size_t)cb_array_size(arrays[i]) *
+                     cb_dtype_size(cb_array_dtype(arrays[i]));
+    c->narrays = (int)n;
+    c->runner = Py_NewRef(args[0]);
+    Py_BEGIN_ALLOW_THREADS
+    rc = cb_task_submit(run_call, c, release_call, arrays, access, (int)n,
+                        &opts, &e, &token);
+    Py_END_ALLOW_THREADS
+  }
+  c = NULL; /* released by the task, or by the failed submission */
   PyMem_Free(arrays);
   PyMem_Free(access);
-  PyObject *result = rc ? cb_raise(st, rc)
-                        : cb_event_object_new(st, e, token_obj);
+  if (rc)
+    return cb_raise(st, rc);
+  PyObject *token_obj = cb_array_object_new(st, token, Py_None, -1);
+  if (!token_obj) {
+    cb_event_unref(e);
+    return NULL;
+  }
+  PyObject *result = cb_event_object_new(st, e, token_obj);
   Py_DECREF(token_obj);
   return result;
+fail:
+  PyMem_Free(arrays);
+  PyMem_Free(access);
+  free(c);
+  return NULL;
 }
 
 PyMethodDef cb_task_methods[] = {

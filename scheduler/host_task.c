@@ -43,7 +43,8 @@ static void release(cb__job *j) {
 
 int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
                    const cb_array *const *arrays, const cb_access *access,
-                   int narrays, const cb_task_opts *opts, cb_event **out) {
+                   int narrays, const cb_task_opts *opts, cb_event **out,
+                   cb_array **token) {
   cb_task_opts o = {.name = "task", .device = -1};
   if (opts)
     o = *opts;
@@ -54,7 +55,7 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
     rc = cb__fail(CB_EINVAL, "a task needs a function");
     goto fail;
   }
-  if ((rc = cb__enter()))
+  if ((rc = o.nonblocking ? cb__try_enter() : cb__enter()))
     goto fail;
   if (o.device >= cb__ndevices ||
       (o.device >= 0 &&
@@ -62,8 +63,9 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
     rc = cb__fail(CB_ENODEV, "functions run on CPU workers only");
     goto leave;
   }
-  h = calloc(1, sizeof *h + (size_t)narrays * sizeof(void *));
-  j = h ? cb__job_new(o.name ? o.name : "task", narrays) : NULL;
+  int nall = narrays + (token != NULL);
+  h = calloc(1, sizeof *h + (size_t)nall * sizeof(void *));
+  j = h ? cb__job_new(o.name ? o.name : "task", nall) : NULL;
   if (!j) {
     rc = cb__fail(CB_ENOMEM, "out of host memory");
     goto leave;
@@ -79,11 +81,27 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
     else
       rc = cb__job_set_arg(j, i, (cb_array *)arrays[i], (int)access[i]);
   }
+  cb_array *tok = NULL;
+  int64_t one = 1;
+  if (rc == 0 && token &&
+      (rc = cb__array_new_registered(CB_BOOL, 1, &one, &tok)) == 0) {
+    rc = cb__job_set_arg(j, narrays, tok, CB__WRITE);
+    if (rc)
+      cb_array_unref(tok);
+  }
   if (rc) {
     cb__job_free(j);
     goto leave;
   }
+  /* A call without arrays needs no data moved: only CPU workers wake. */
+  for (int d = 0; narrays == 0 && d < cb__ndevices; d++)
+    if (cb__devices[d].info.backend == CB_BACKEND_CPU)
+      j->ctx.busy_device = d;
   rc = cb__job_submit(j, j->name, STARPU_CPU, o.device, o.priority, out);
+  if (rc)
+    cb_array_unref(tok);
+  else if (token)
+    *token = tok;
 leave:
   cb__leave();
   if (h || (rc && !j))

@@ -267,7 +267,10 @@ struct cb__job {
   cb_array **lists;           /* storage of ctx.in and ctx.out */
 };
 
-/* A job named name (its failures carry it) with room for nargs arrays. */
+/* A job named name (its failures carry it) with room for nargs arrays.
+ * Its data may have to come from any device, so every driver stays awake
+ * while it is pending (ctx.busy_device -1) unless the caller knows better
+ * and sets ctx.busy_device before submitting it. */
 cb__job *cb__job_new(const char *name, int nargs);
 /* Sets argument i (registering the array; the job takes a reference). */
 int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode);

@@ -178,10 +178,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
     if (j->args[i].mode & CB__WRITE)
       c->out[c->nout++] = j->args[i].array;
   }
-  /* Its data may have to come from any device: every driver stays awake
-   * while it is pending. */
   c->device = device;
-  c->busy_device = -1;
   struct starpu_task *task = starpu_task_create();
   if (!task || (rc = fill_buffers(j, task))) {
     if (task)

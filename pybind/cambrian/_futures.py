@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import weakref
+from weakref import ref as _weakref
 
 from . import _core
 
@@ -31,12 +32,15 @@ _AWAIT_POLL_US = 20
 
 class _Waiters(list):
     """concurrent.futures.wait and as_completed append their waiters
-    here: that is when the future needs the notifier."""
+    here: that is when the future needs the notifier. It refers to its
+    future weakly, so that futures are not cyclic garbage."""
 
     __slots__ = ("future",)
 
     def append(self, waiter):
-        self.future._watch()
+        fut = self.future()
+        if fut is not None:
+            fut._watch()
         super().append(waiter)
 
 
@@ -59,9 +63,8 @@ class Future(_cf.Future):
         # an Event (a kernel launch, a task call).
         super().__init__()
         self._array = array
-        waiters = _Waiters()
-        waiters.future = self
-        self._waiters = waiters
+        waiters = self._waiters = _Waiters()
+        waiters.future = _weakref(self)
 
     def _value(self):
         """The result once the operation succeeded."""
