@@ -89,6 +89,19 @@ def test_gather_ten_thousand_operations():
     assert float(outs[-1].numpy()[0]) == 10_000.0
 
 
+def test_uvloop(dev):
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main():
+        a = cb.asarray(np.arange(8.0), device=dev)
+        b = await (a * 2)
+        outs = await asyncio.gather(*[b + i for i in range(1000)])
+        return b.numpy(), outs[-1].numpy()
+    b, last = uvloop.run(main())
+    np.testing.assert_array_equal(b, np.arange(8.0) * 2)
+    np.testing.assert_array_equal(last, np.arange(8.0) * 2 + 999)
+
+
 def test_several_loops_in_several_threads(dev):
     results = {}
 
