@@ -235,6 +235,11 @@ static int start(const cb_config *user) {
   conf.precedence_over_environment_variables = 1;
   if (!getenv("CAMBRIAN_CATCH_SIGNALS"))
     conf.catch_signals = 0;
+  /* CAMBRIAN_CALIBRATE=1: every task feeds the performance models (as
+   * python -m cambrian calibrate does); 2 starts them afresh. */
+  const char *cal = getenv("CAMBRIAN_CALIBRATE");
+  if (cal && (*cal == '1' || *cal == '2'))
+    conf.calibrate = *cal - '0';
   const void *opencl_ids[STARPU_MAXOPENCLDEVS];
   rc = choose_opencl(cfg.devices, &conf, opencl_ids);
   if (rc)

@@ -1,4 +1,5 @@
-"""python -m cambrian info: what cambrian sees on this machine."""
+"""python -m cambrian info: what cambrian sees on this machine.
+python -m cambrian calibrate [--fresh]: fill the performance models."""
 
 import os
 import sys
@@ -54,12 +55,62 @@ def info(out=sys.stdout):
     return 0
 
 
+def _calibration_work(cb, np, dev):
+    """Operations of several sizes placed on dev, each repeated enough for
+    StarPU's history models (10 samples per size and kind of worker)."""
+    dtypes = [np.float32] + ([np.float64] if dev.fp64 else [])
+    for dtype in dtypes:
+        for n in (1 << 12, 1 << 16, 1 << 20):
+            a = cb.arange(n, dtype=dtype, device=dev)
+            b = cb.full(n, 1.5, dtype=dtype, device=dev)
+            for _ in range(11):
+                c = a * b + a
+                d = cb.sqrt(c) - cb.exp(b)
+                e = d / b
+                for op in getattr(cb, "_calibrated_reductions", ()):
+                    op(e)
+            e.numpy()
+        extra = getattr(cb, "_calibrate_extra", None)
+        if extra is not None:
+            extra(dev, dtype)
+
+
+def calibrate(fresh=False, out=sys.stdout):
+    """Runs a short workload on every device with calibration on, then
+    stops the runtime, which writes the models to the cache directory."""
+    os.environ["CAMBRIAN_CALIBRATE"] = "2" if fresh else "1"
+    import time
+
+    import numpy as np
+    import cambrian as cb
+
+    cb.shutdown()  # the next start reads CAMBRIAN_CALIBRATE
+    cache = cb.config()["cache_dir"]
+    for dev in cb.devices():
+        t0 = time.perf_counter()
+        _calibration_work(cb, np, dev)
+        cb.synchronize()
+        print(f"calibrated {dev.filter_string:<16} in "
+              f"{time.perf_counter() - t0:.1f} s", file=out)
+    cb.shutdown()
+    models = os.path.join(cache, "sampling", "codelets")
+    count = sum(len(files) for _, _, files in os.walk(models))
+    print(f"{count} model files under {models}", file=out)
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help") or argv[0] != "info":
-        print("usage: python -m cambrian info", file=sys.stderr)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
-    return info()
+    usage = "usage: python -m cambrian {info | calibrate [--fresh]}"
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage, file=sys.stderr)
+        return 0 if argv else 2
+    if argv[0] == "info" and len(argv) == 1:
+        return info()
+    if argv[0] == "calibrate" and argv[1:] in ([], ["--fresh"]):
+        return calibrate(fresh=argv[1:] == ["--fresh"])
+    print(usage, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
