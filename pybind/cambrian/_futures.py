@@ -27,6 +27,9 @@ from . import _core
 __all__ = ["Future", "wait", "as_completed", "synchronize"]
 
 _log = logging.getLogger("cambrian")
+_PENDING, _RUNNING, _FINISHED = (_cf._base.PENDING, _cf._base.RUNNING,
+                                 _cf._base.FINISHED)
+_cond_lock = threading.Lock()
 _AWAIT_POLL_US = 20
 
 
@@ -59,12 +62,38 @@ class Future(_cf.Future):
     _watched = False
 
     def __init__(self, array=None):
-        # _array is what the future waits for: an Array (its writes) or
-        # an Event (a kernel launch, a task call).
-        super().__init__()
+        # concurrent.futures.Future's state, but its Condition is made on
+        # first need: most futures are resolved by the one thread that
+        # waits for them, which needs none. _array is what the future
+        # waits for: an Array (its writes) or an Event (a kernel launch, a
+        # task call).
+        self._state = _PENDING
+        self._result = self._exception = None
+        self._done_callbacks = []
         self._array = array
         waiters = self._waiters = _Waiters()
         waiters.future = _weakref(self)
+
+    @property
+    def _condition(self):
+        cond = self.__dict__.get("_cond")
+        if cond is None:
+            with _cond_lock:
+                cond = self.__dict__.get("_cond")
+                if cond is None:
+                    cond = self.__dict__["_cond"] = threading.Condition()
+        return cond
+
+    def _finish_quietly(self, value, exc):
+        """Resolves the future if nobody has used its Condition yet (so no
+        waiter or callback can be there); False if somebody has."""
+        with _cond_lock:
+            if "_cond" in self.__dict__:
+                return False
+            if self._state == _PENDING:
+                self._result, self._exception = value, exc
+                self._state = _FINISHED
+            return True
 
     def _value(self):
         """The result once the operation succeeded."""
@@ -86,10 +115,10 @@ class Future(_cf.Future):
 
     def done(self):
         # Nobody may be watching: look at the operation itself.
-        if (not _cf.Future.done(self) and self._array is not None
+        if (self._state == _PENDING and self._array is not None
                 and _core.poll_writer(self._array, 0)):
             _resolve(self, self._array)
-        return _cf.Future.done(self)
+        return self._state != _PENDING and self._state != _RUNNING
 
     def cancel(self):
         if self.done():
@@ -101,7 +130,7 @@ class Future(_cf.Future):
     def _wait_here(self, timeout):
         # The caller waits on the operation itself (one wake-up, not two
         # through the notifier thread) and resolves the future.
-        if self._array is not None and not self.done():
+        if self._state == _PENDING and self._array is not None:
             if not _core.wait_writer(self._array, timeout):
                 raise _cf.TimeoutError()
             _resolve(self, self._array)
@@ -109,11 +138,17 @@ class Future(_cf.Future):
     def result(self, timeout=None):
         self._retrieved = True
         self._wait_here(timeout)
+        if self._state == _FINISHED:
+            if self._exception is not None:
+                raise self._exception
+            return self._result
         return super().result(timeout)
 
     def exception(self, timeout=None):
         self._retrieved = True
         self._wait_here(timeout)
+        if self._state == _FINISHED:
+            return self._exception
         return super().exception(timeout)
 
     def __await__(self):
@@ -133,10 +168,10 @@ class Future(_cf.Future):
     def __del__(self):
         try:
             if (not self._retrieved and self.done()
-                    and not self.cancelled()
-                    and super().exception(0) is not None):
+                    and self._state == _FINISHED
+                    and self._exception is not None):
                 _log.error("cambrian: exception of a future never retrieved",
-                           exc_info=super().exception(0))
+                           exc_info=self._exception)
         except Exception:  # interpreter shutting down
             pass
 
@@ -152,12 +187,15 @@ def _resolve(fut, array):
     """Sets a future from its finished operation, once, from whichever
     thread gets there first (the notifier, a waiter, an event loop, or a
     cancel()). Callbacks run here, so no lock may be held."""
-    if _cf.Future.done(fut):
+    if fut._state != _PENDING:
         return
     exc = _core.array_failure(array)
+    value = fut._value() if exc is None else None
+    if fut._finish_quietly(value, exc):
+        return
     try:
         if exc is None:
-            fut.set_result(fut._value())
+            fut.set_result(value)
         else:
             fut.set_exception(exc)
     except _cf.InvalidStateError:  # another thread set it first
