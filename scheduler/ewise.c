@@ -147,6 +147,7 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     task->modes[nbuf++] = STARPU_W;
     cb_array_ref(out);
     t->arrays[t->narrays++] = out;
+    t->ctx.task = task;
     t->ctx.in = t->arrays;
     t->ctx.nin = t->narrays - 1;
     t->ctx.out = &t->arrays[t->narrays - 1];

@@ -201,6 +201,7 @@ typedef struct cb__ctx {
   cb_array **in;              /* arrays it reads */
   cb_array **out;             /* arrays it writes */
   struct cb__failure *failure; /* its own, once it failed (a reference) */
+  struct starpu_task *task;   /* valid until its callback returns */
 } cb__ctx;
 
 /* Looks at the task's inputs: if one is poisoned, poisons the outputs with
@@ -240,6 +241,14 @@ static inline int cb__ctx_skip(cb__ctx *c) {
 /* The end of a task (its StarPU callback): signals its event with the
  * outcome and lets go of the drivers. */
 void cb__ctx_done(cb__ctx *c);
+
+/* ---- trace.c ---------------------------------------------------------- */
+
+/* 1 while profiling is on: cb__ctx_done then records the task. */
+extern atomic_int cb__profiling;
+void cb__trace_task(const cb__ctx *c);
+/* Profiling state across runtimes: applied after starpu_init. */
+void cb__profiling_apply(void);
 
 /* ---- job.c ------------------------------------------------------------ */
 

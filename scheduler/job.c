@@ -186,6 +186,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
     cb__job_free(j);
     return rc ? rc : cb__fail(CB_ENOMEM, "out of host memory");
   }
+  c->task = task;
   task->cl = cl;
   task->where = where;
   task->cl_arg = j;

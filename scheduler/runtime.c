@@ -295,6 +295,7 @@ static int start(const cb_config *user) {
   }
   atomic_fetch_add(&generation, 1);
   atomic_store(&running, 1);
+  cb__profiling_apply();
   return 0;
 }
 

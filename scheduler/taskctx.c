@@ -105,6 +105,8 @@ int cb__ctx_device(const cb__ctx *c) {
 }
 
 void cb__ctx_done(cb__ctx *c) {
+  if (atomic_load_explicit(&cb__profiling, memory_order_relaxed))
+    cb__trace_task(c);
   cb__event_signal_failure(c->event, c->failure);
   cb__failure_unref(c->failure);
   c->failure = NULL;

@@ -12,7 +12,7 @@ PY="$VENV/bin/python"
 DEB_PACKAGES="build-essential cmake pkg-config libstarpu-dev libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
   libclblast-dev"
-PY_PACKAGES="numpy pytest scikit-build-core>=0.8 uvloop"
+PY_PACKAGES="numpy pytest scikit-build-core>=0.8 uvloop matplotlib"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

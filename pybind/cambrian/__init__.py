@@ -18,6 +18,7 @@ from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel
+from ._trace import plot_trace, profiling, stats, trace
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
@@ -222,7 +223,7 @@ def where(condition, x, y):
 
 __all__ = [
     "Array", "Device", "Future", "wait", "as_completed", "task", "In",
-    "Out", "InOut", "Kernel", "CambrianError", "DependencyError",
+    "Out", "InOut", "Kernel", "trace", "stats", "profiling", "plot_trace", "CambrianError", "DependencyError",
     "DeviceAssertionError", "DeviceError", "DeviceMemoryError",
     "DeviceNotFoundError", "KernelBuildError", "TaskError",
     "init", "shutdown", "synchronize", "config", "devices", "get_device",
