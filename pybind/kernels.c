@@ -70,11 +70,12 @@ static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
     PyMem_Free(log);
     return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
   }
+  /* The message shows the start of the log; build_log has all of it. */
   PyObject *dev = PyObject_CallFunction(st->device_factory, "i", device);
-  PyObject *exc = dev ? PyObject_CallFunction(
-                            st->KernelBuildError, "s#",
-                            cb_last_error(), (Py_ssize_t)strlen(
-                                cb_last_error()))
+  PyObject *exc = dev ? PyObject_CallFunction(st->KernelBuildError,
+                                              "N", PyUnicode_FromFormat(
+                                                  "%s:\n%.1200s",
+                                                  cb_last_error(), log))
                       : NULL;
   PyObject *blog = exc ? PyUnicode_DecodeUTF8(log, (Py_ssize_t)strlen(log),
                                               "replace")

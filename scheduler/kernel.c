@@ -34,51 +34,51 @@ static const char prelude[] =
 
 static int is_ident(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
-/* Where the parameters of kernel name begin in src (just after its '('),
- * or NULL: an occurrence of name followed by '(' whose declaration, since
- * the last ';' or '}', says "kernel". */
-static const char *kernel_params(const char *src, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = strstr(src, name); p; p = strstr(p + 1, name)) {
-    if ((p > src && is_ident(p[-1])) || is_ident(p[n]))
-      continue;
-    const char *q = p + n;
-    while (isspace((unsigned char)*q))
-      q++;
-    if (*q != '(')
-      continue;
-    const char *start = p;
-    while (start > src && start[-1] != ';' && start[-1] != '}')
-      start--;
-    const char *k = strstr(start, "kernel");
-    if (k && k < p)
-      return q + 1;
-  }
-  return NULL;
+/* The word "kernel" or "__kernel" at p, alone. */
+static int kernel_word(const char *src, const char *p) {
+  if (p > src && is_ident(p[-1]))
+    return 0;
+  size_t n = strncmp(p, "__kernel", 8) == 0 ? 8
+             : strncmp(p, "kernel", 6) == 0 ? 6 : 0;
+  return n && !is_ident(p[n]) ? (int)n : 0;
 }
 
-/* The source with the prelude and the hidden parameter of kernel name. */
-static char *with_assertions(const char *src, const char *name) {
-  const char *params = kernel_params(src, name);
-  if (!params)
+/* The source with the prelude, and the hidden parameter first in every
+ * kernel function, so that CB_ASSERT works in each. Returns NULL when
+ * out of memory. */
+static char *with_assertions(const char *src) {
+  static const char hidden[] = "__global int *cb__assert";
+  size_t nk = 0;
+  for (const char *p = src; *p; p++)
+    nk += kernel_word(src, p) != 0;
+  size_t cap = sizeof prelude + strlen(src) + nk * (sizeof hidden + 2) + 1;
+  char *out = malloc(cap);
+  if (!out)
     return NULL;
-  const char *tail = params, *rest = params;
-  while (isspace((unsigned char)*rest))
-    rest++;
-  if (strncmp(rest, "void", 4) == 0 && !is_ident(rest[4])) {
-    const char *after = rest + 4;
-    while (isspace((unsigned char)*after))
-      after++;
-    if (*after == ')') /* (void) */
-      rest = tail = after;
+  size_t len = (size_t)snprintf(out, cap, "%s", prelude);
+  const char *copied = src;
+  for (const char *p = src; *p; p++) {
+    int n = kernel_word(src, p);
+    const char *paren = n ? strchr(p + n, '(') : NULL;
+    if (!paren)
+      continue;
+    const char *rest = paren + 1, *tail = rest;
+    while (isspace((unsigned char)*rest))
+      rest++;
+    if (strncmp(rest, "void", 4) == 0 && !is_ident(rest[4])) {
+      const char *after = rest + 4;
+      while (isspace((unsigned char)*after))
+        after++;
+      if (*after == ')') /* (void) */
+        rest = tail = after;
+    }
+    len += (size_t)snprintf(out + len, cap - len, "%.*s%s%s",
+                            (int)(paren + 1 - copied), copied, hidden,
+                            *rest == ')' ? "" : ", ");
+    copied = tail;
+    p = paren;
   }
-  const char *hidden = *rest == ')' ? "__global int *cb__assert"
-                                    : "__global int *cb__assert, ";
-  size_t len = sizeof prelude + strlen(src) + strlen(hidden) + 1;
-  char *out = malloc(len);
-  if (out)
-    snprintf(out, len, "%s%.*s%s%s", prelude, (int)(params - src), src,
-             hidden, tail);
+  snprintf(out + len, cap - len, "%s", copied);
   return out;
 }
 
@@ -94,17 +94,13 @@ int cb_kernel_new(const char *source, const char *name, const char *options,
   atomic_init(&k->refcount, 1);
   snprintf(k->name, sizeof k->name, "%s", name);
   k->asserts = strstr(source, "CB_ASSERT") != NULL;
-  k->source = k->asserts ? with_assertions(source, name) : strdup(source);
+  k->source = k->asserts ? with_assertions(source) : strdup(source);
   k->options = options ? strdup(options) : NULL;
   if (!k->source || (options && !k->options)) {
-    int asserts = k->asserts;
     free(k->source);
     free(k->options);
     free(k);
-    return asserts ? cb__fail(CB_EBUILD,
-                              "CB_ASSERT is used, but no kernel function "
-                              "named %s is defined", name)
-                   : cb__fail(CB_ENOMEM, "out of host memory");
+    return cb__fail(CB_ENOMEM, "out of host memory");
   }
   pthread_mutex_init(&k->lock, NULL);
   pthread_mutex_lock(&kernels_lock);

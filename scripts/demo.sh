@@ -2,7 +2,9 @@
 # Runs the demo: device discovery, the vector add done serially, on CPU
 # workers and offloaded to an OpenCL device, an asynchronous chain of
 # operations, an asyncio pipeline, device errors rethrown as Python
-# exceptions, and a trace. Sets the machine up first (see setup.sh).
+# exceptions, Python functions as tasks, a custom OpenCL kernel with a
+# device-side assertion, and a trace. Sets the machine up first (see
+# setup.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -12,5 +14,8 @@ cd "$ROOT"
 "$VENV/bin/python" examples/async_chain.py
 "$VENV/bin/python" examples/asyncio_pipeline.py
 "$VENV/bin/python" examples/device_errors.py
+"$VENV/bin/python" examples/kmeans.py
+"$VENV/bin/python" examples/python_tasks.py
+"$VENV/bin/python" examples/custom_kernel.py
 mkdir -p build/demo
 "$VENV/bin/python" examples/trace.py build/demo/trace.json
