@@ -219,7 +219,9 @@ static void combine_sum(const cb__rtask *t, void *buffers[], void *out,
        : ((const double *)STARPU_VECTOR_GET_PTR(buffers[p]))[j])
 #define PART_U(p, j)                                                         \
   ((uint64_t)((const int64_t *)STARPU_VECTOR_GET_PTR(buffers[p]))[j])
-  if (t->mode == CB__RM_ROWS) {
+  /* Rows of no elements (no partials) fall to the loop below, which
+   * writes what reducing nothing gives. */
+  if (t->mode == CB__RM_ROWS && np > 0) {
     int64_t at = 0;
     for (int p = 0; p < np; p++) {
       int64_t m = STARPU_VECTOR_GET_NX(buffers[p]);
