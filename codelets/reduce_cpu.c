@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -30,12 +31,12 @@
 #define STEP_MIN(acc, i, A, NANQ)                                            \
   do {                                                                       \
     A v_ = X[i];                                                             \
-    acc = (v_ < acc || NANQ(v_)) ? v_ : acc;                                 \
+    acc = ((v_ < acc) | NANQ(v_)) ? v_ : acc;                                 \
   } while (0)
 #define STEP_MAX(acc, i, A, NANQ)                                            \
   do {                                                                       \
     A v_ = X[i];                                                             \
-    acc = (v_ > acc || NANQ(v_)) ? v_ : acc;                                 \
+    acc = ((v_ > acc) | NANQ(v_)) ? v_ : acc;                                 \
   } while (0)
 #define MERGE_ADD(a, b, NANQ) ((a) + (b))
 #define MERGE_SQUARE(a, b, NANQ) ((a) + (b))
@@ -49,8 +50,10 @@
 /* tile_<family>_<in>_<acc>: reduces the tile x (and y) of n elements
  * into part, as t's mode says. The accumulator A stores as P. */
 #define TILE_FN(FAM, tn, T, an, A, P, HI, LO, NANQ)                          \
-  static A run_##FAM##_##tn##_##an(const T *X, const T *Y, int64_t lo,       \
-                                   int64_t hi) {                             \
+  TILE_FN_RUN(FAM, tn, T, an, A, P, HI, LO, NANQ, run_##FAM##_##tn##_##an)
+#define TILE_FN_RUN(FAM, tn, T, an, A, P, HI, LO, NANQ, RUN)                  \
+  __attribute__((unused)) static A run_##FAM##_##tn##_##an(                  \
+      const T *X, const T *Y, int64_t lo, int64_t hi) {                      \
     (void)Y;                                                                 \
     A l[LANES];                                                              \
     for (int k = 0; k < LANES; k++)                                          \
@@ -73,11 +76,10 @@
     int64_t cols = t->cols;                                                  \
     if (t->mode == CB__RM_ALL) {                                             \
       for (int g = 0; g < CB__RCHUNKS; g++)                                  \
-        o[g] = (P)run_##FAM##_##tn##_##an(X, Y, n * g / CB__RCHUNKS,         \
-                                          n * (g + 1) / CB__RCHUNKS);        \
+        o[g] = (P)RUN(X, Y, n * g / CB__RCHUNKS, n * (g + 1) / CB__RCHUNKS);  \
     } else if (t->mode == CB__RM_ROWS) {                                     \
       for (int64_t r = 0; r < n / cols; r++)                                 \
-        o[r] = (P)run_##FAM##_##tn##_##an(X, Y, r * cols, (r + 1) * cols);   \
+        o[r] = (P)RUN(X, Y, r * cols, (r + 1) * cols);                       \
     } else {                                                                 \
       A *acc = malloc((size_t)cols * sizeof *acc);                           \
       if (!acc)                                                              \
@@ -114,14 +116,60 @@ typedef int (*tile_fn)(const cb__rtask *t, const void *x, const void *y,
   TILE_FN(FAM, i64, int64_t, d, double, double, 0, 0, NAN_I)                 \
   TILE_FN(FAM, f32, float, f, double, float, 0, 0, NAN_I)                    \
   TILE_FN(FAM, f64, double, d, double, double, 0, 0, NAN_I)
+/* min and max of floats in explicit vectors: a comparison selects the
+ * better element, and a mask remembers NaN, since the compiler does not
+ * vectorise the NaN-propagating select by itself. */
+#define VRUN(FAM, tn, T, I, CMP, INIT)                                       \
+  static T vrun_##FAM##_##tn(const T *X, const T *Y, int64_t lo,             \
+                             int64_t hi) {                                   \
+    typedef T V __attribute__((vector_size(16)));                            \
+    typedef I M __attribute__((vector_size(16)));                            \
+    enum { W = 16 / sizeof(T), K = 4 };                                      \
+    (void)Y;                                                                 \
+    V acc[K];                                                                \
+    M bad[K];                                                                \
+    for (int k = 0; k < K; k++)                                              \
+      for (int j = 0; j < W; j++) {                                          \
+        acc[k][j] = INIT;                                                    \
+        bad[k][j] = 0;                                                       \
+      }                                                                      \
+    int64_t i = lo;                                                          \
+    for (; i + K * W <= hi; i += K * W)                                      \
+      for (int k = 0; k < K; k++) {                                          \
+        V v;                                                                 \
+        memcpy(&v, X + i + k * W, sizeof v);                                 \
+        M take = v CMP acc[k];                                               \
+        acc[k] = (V)(((M)v & take) | ((M)acc[k] & ~take));                   \
+        bad[k] |= v != v;                                                    \
+      }                                                                      \
+    T r = INIT;                                                              \
+    int nan = 0;                                                             \
+    for (int k = 0; k < K; k++)                                              \
+      for (int j = 0; j < W; j++) {                                          \
+        r = acc[k][j] CMP r ? acc[k][j] : r;                                 \
+        nan |= bad[k][j] != 0;                                               \
+      }                                                                      \
+    for (; i < hi; i++) {                                                    \
+      r = X[i] CMP r ? X[i] : r;                                             \
+      nan |= X[i] != X[i];                                                   \
+    }                                                                        \
+    return nan ? (T)NAN : r;                                                 \
+  }
+VRUN(MIN, f32, float, int32_t, <, INFINITY)
+VRUN(MAX, f32, float, int32_t, >, -INFINITY)
+VRUN(MIN, f64, double, int64_t, <, INFINITY)
+VRUN(MAX, f64, double, int64_t, >, -INFINITY)
+
 #define ORDER_FAMILY(FAM)                                                    \
   TILE_FN(FAM, b, uint8_t, t, uint8_t, uint8_t, 1, 0, NAN_I)                 \
   TILE_FN(FAM, i32, int32_t, t, int32_t, int32_t, INT32_MAX, INT32_MIN,      \
           NAN_I)                                                             \
   TILE_FN(FAM, i64, int64_t, t, int64_t, int64_t, INT64_MAX, INT64_MIN,      \
           NAN_I)                                                             \
-  TILE_FN(FAM, f32, float, t, float, float, INFINITY, -INFINITY, NAN_F)      \
-  TILE_FN(FAM, f64, double, t, double, double, INFINITY, -INFINITY, NAN_F)
+  TILE_FN_RUN(FAM, f32, float, t, float, float, INFINITY, -INFINITY, NAN_F, \
+              vrun_##FAM##_f32)                                              \
+  TILE_FN_RUN(FAM, f64, double, t, double, double, INFINITY, -INFINITY,      \
+              NAN_F, vrun_##FAM##_f64)
 
 SUM_FAMILY(ADD)
 SUM_FAMILY(SQUARE)
