@@ -33,6 +33,7 @@ typedef struct rkernel {
   cl_program program;
   cl_kernel kernel;
   size_t wg;                  /* the largest work-group it runs */
+  int cpu;                    /* built for a device of CPU type */
   struct rkernel *next;
 } rkernel;
 
@@ -72,8 +73,8 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
       [CB__RF_ADD] = "a += (A)X(i)",
       [CB__RF_SQUARE] = "{ A v_ = (A)X(i); a += v_ * v_; }",
       [CB__RF_DOT] = "a += (A)X(i) * (A)Y(i)",
-      [CB__RF_MIN] = "{ T v_ = X(i); a = (v_ < a || ISNAN(v_)) ? v_ : a; }",
-      [CB__RF_MAX] = "{ T v_ = X(i); a = (v_ > a || ISNAN(v_)) ? v_ : a; }"};
+      [CB__RF_MIN] = "{ T v_ = X(i); a = ((v_ < a) | ISNAN(v_)) ? v_ : a; }",
+      [CB__RF_MAX] = "{ T v_ = X(i); a = ((v_ > a) | ISNAN(v_)) ? v_ : a; }"};
   static const char *const merges[CB__NRF] = {
       [CB__RF_ADD] = "((a) + (b))",
       [CB__RF_SQUARE] = "((a) + (b))",
@@ -103,11 +104,16 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
   if (t->mode == CB__RM_COLS) {
     put(buf, cap, &len,
         "  const ulong c = get_global_id(0);\n"
-        "  if (c >= cols) return;\n"
+        "  const int in = c < cols;\n"
         "  A a = INIT;\n"
         "  const ulong rows = n / cols;\n"
-        "  for (ulong r = 0; r < rows; r++) STEP(a, r * cols + c);\n"
-        "  out[oo + c] = (P)a;\n}\n");
+        "  for (ulong r = 0; r < rows; r++) {\n"
+        "    if (in) STEP(a, r * cols + c);\n"
+        "#ifdef CB_ROW_SYNC\n"
+        "    barrier(CLK_GLOBAL_MEM_FENCE);\n"
+        "#endif\n"
+        "  }\n"
+        "  if (in) out[oo + c] = (P)a;\n}\n");
     return len < cap ? len : 0;
   }
   put(buf, cap, &len,
@@ -133,6 +139,14 @@ static rkernel *build(cb__rtask *t, int devid, uint32_t key) {
   cl_device_id dev;
   starpu_opencl_get_context(devid, &ctx);
   starpu_opencl_get_device(devid, &dev);
+  cl_device_type type = 0;
+  cl_int st = clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  if (st != CL_SUCCESS) {
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clGetDeviceInfo: %s",
+                 cb_cl_status_name(st));
+    return NULL;
+  }
+  int cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
   char src[4096];
   size_t len = kernel_source(t, src, sizeof src);
   if (!len) {
@@ -140,14 +154,23 @@ static rkernel *build(cb__rtask *t, int devid, uint32_t key) {
     return NULL;
   }
   const char *srcp = src;
-  cl_int st;
   cl_program prog = clCreateProgramWithSource(ctx, 1, &srcp, &len, &st);
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clCreateProgramWithSource: %s",
                  cb_cl_status_name(st));
     return NULL;
   }
-  st = clBuildProgram(prog, 1, &dev, "", NULL, NULL);
+  /* Sums may be reassociated (the tree does so anyway); min and max keep
+   * strict semantics for NaN. */
+  int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX;
+  /* On CPU devices the work-items of a group run one after the other
+   * between barriers: a barrier per row makes the column sums walk the
+   * rows in memory order, across the work-items (vectorised). */
+  char opts[96];
+  snprintf(opts, sizeof opts, "%s%s",
+           sums ? "-cl-unsafe-math-optimizations" : "",
+           cpu ? " -D CB_ROW_SYNC" : "");
+  st = clBuildProgram(prog, 1, &dev, opts, NULL, NULL);
   if (st != CL_SUCCESS) {
     char log[1536] = "";
     clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
@@ -173,7 +196,7 @@ static rkernel *build(cb__rtask *t, int devid, uint32_t key) {
     clReleaseProgram(prog);
     return NULL;
   }
-  *e = (rkernel){key, prog, kernel, wg, NULL};
+  *e = (rkernel){key, prog, kernel, wg, cpu, NULL};
   return e;
 }
 
@@ -237,6 +260,10 @@ void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
                : t->mode == CB__RM_ROWS ? (size_t)cols
                                         : 64;
   size_t local = pow2_floor(per < 256 ? (per ? per : 1) : 256);
+  /* A CPU device runs a group's work-items in turn: one work-item per
+   * chunk or row reads it in order, and the tree has nothing to do. */
+  if (e->cpu && t->mode != CB__RM_COLS)
+    local = 1;
   size_t cap = pow2_floor(e->wg ? e->wg : 1);
   if (local > cap)
     local = cap;
