@@ -107,12 +107,7 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
         "  const int in = c < cols;\n"
         "  A a = INIT;\n"
         "  const ulong rows = n / cols;\n"
-        "  for (ulong r = 0; r < rows; r++) {\n"
-        "    if (in) STEP(a, r * cols + c);\n"
-        "#ifdef CB_ROW_SYNC\n"
-        "    barrier(CLK_GLOBAL_MEM_FENCE);\n"
-        "#endif\n"
-        "  }\n"
+        "  for (ulong r = 0; in && r < rows; r++) STEP(a, r * cols + c);\n"
         "  if (in) out[oo + c] = (P)a;\n}\n");
     return len < cap ? len : 0;
   }
@@ -163,14 +158,9 @@ static rkernel *build(cb__rtask *t, int devid, uint32_t key) {
   /* Sums may be reassociated (the tree does so anyway); min and max keep
    * strict semantics for NaN. */
   int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX;
-  /* On CPU devices the work-items of a group run one after the other
-   * between barriers: a barrier per row makes the column sums walk the
-   * rows in memory order, across the work-items (vectorised). */
-  char opts[96];
-  snprintf(opts, sizeof opts, "%s%s",
-           sums ? "-cl-unsafe-math-optimizations" : "",
-           cpu ? " -D CB_ROW_SYNC" : "");
-  st = clBuildProgram(prog, 1, &dev, opts, NULL, NULL);
+  st = clBuildProgram(prog, 1, &dev,
+                      sums ? "-cl-unsafe-math-optimizations" : "", NULL,
+                      NULL);
   if (st != CL_SUCCESS) {
     char log[1536] = "";
     clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
