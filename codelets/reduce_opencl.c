@@ -1,2 +1,312 @@
-/* Placeholder: filled in by its feature. */
+/*
+ * OpenCL side of the reductions: a kernel per variant (family, dtypes,
+ * mode) is generated, built on first use on each device and cached. A
+ * tile is reduced on the device into its partials, which are all that
+ * leaves it:
+ *   every element  work-group g reduces chunk g of the tile (of
+ *                  CB__RCHUNKS), its work-items striding over the chunk,
+ *                  then a tree in local memory;
+ *   each row       work-group r reduces row r the same way;
+ *   each column    work-item c walks down column c.
+ * Every OpenCL status is checked and recorded on the task's result.
+ *
+ * Locking: each device's cache has its own mutex; a build happens under
+ * it, so concurrent first uses build once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CL/cl.h>
+
 #include "internal.h"
+
+static const char *const cl_types[CB_NDTYPES] = {"uchar", "int", "long",
+                                                 "float", "double"};
+static const char *const cl_hi[CB_NDTYPES] = {"1", "INT_MAX", "LONG_MAX",
+                                              "INFINITY", "INFINITY"};
+static const char *const cl_lo[CB_NDTYPES] = {"0", "INT_MIN", "LONG_MIN",
+                                              "-INFINITY", "-INFINITY"};
+
+typedef struct rkernel {
+  uint32_t key;
+  cl_program program;
+  cl_kernel kernel;
+  size_t wg;                  /* the largest work-group it runs */
+  int cpu;                    /* built for a device of CPU type */
+  struct rkernel *next;
+} rkernel;
+
+static struct rcache {
+  pthread_mutex_t lock;
+  rkernel *list;
+} caches[STARPU_MAXOPENCLDEVS] = {
+    [0 ... STARPU_MAXOPENCLDEVS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
+
+static uint32_t variant_key(const cb__rtask *t) {
+  return (uint32_t)t->family << 12 | (uint32_t)t->in << 8 |
+         (uint32_t)t->part << 4 | (uint32_t)t->mode;
+}
+
+/* The type accumulators have on the device. */
+static const char *acc_type(const cb__rtask *t) {
+  if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
+    return cl_types[t->in];
+  return t->part == CB_INT64 ? "ulong" : cl_types[t->part];
+}
+
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+  if (*len >= cap)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    *len += (size_t)n;
+}
+
+static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
+  static const char *const steps[CB__NRF] = {
+      [CB__RF_ADD] = "a += (A)X(i)",
+      [CB__RF_SQUARE] = "{ A v_ = (A)X(i); a += v_ * v_; }",
+      [CB__RF_DOT] = "a += (A)X(i) * (A)Y(i)",
+      [CB__RF_MIN] = "{ T v_ = X(i); a = ((v_ < a) | ISNAN(v_)) ? v_ : a; }",
+      [CB__RF_MAX] = "{ T v_ = X(i); a = ((v_ > a) | ISNAN(v_)) ? v_ : a; }"};
+  static const char *const merges[CB__NRF] = {
+      [CB__RF_ADD] = "((a) + (b))",
+      [CB__RF_SQUARE] = "((a) + (b))",
+      [CB__RF_DOT] = "((a) + (b))",
+      [CB__RF_MIN] = "(((b) < (a) || ISNAN(b)) ? (b) : (a))",
+      [CB__RF_MAX] = "(((b) > (a) || ISNAN(b)) ? (b) : (a))"};
+  const char *init = t->family == CB__RF_MIN   ? cl_hi[t->in]
+                     : t->family == CB__RF_MAX ? cl_lo[t->in]
+                                               : "0";
+  int isf = t->in == CB_FLOAT32 || t->in == CB_FLOAT64;
+  size_t len = 0;
+  if (t->in == CB_FLOAT64 || t->part == CB_FLOAT64)
+    put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+  put(buf, cap, &len,
+      "#define T %s\n#define A %s\n#define P %s\n#define INIT ((A)%s)\n"
+      "#define ISNAN(v) %s\n#define X(i) x[xo + (i)]\n"
+      "#define Y(i) y[yo + (i)]\n#define STEP(a, i) %s\n"
+      "#define MERGE(a, b) %s\n#define CHUNKS %d\n",
+      cl_types[t->in], acc_type(t), cl_types[t->part], init,
+      isf ? "isnan(v)" : "0", steps[t->family], merges[t->family],
+      CB__RCHUNKS);
+  put(buf, cap, &len,
+      "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
+      "    __global const T *y, const ulong yo, __global P *out,\n"
+      "    const ulong oo, const ulong n, const ulong cols,\n"
+      "    __local A *scratch) {\n");
+  if (t->mode == CB__RM_COLS) {
+    put(buf, cap, &len,
+        "  const ulong c = get_global_id(0);\n"
+        "  const int in = c < cols;\n"
+        "  A a = INIT;\n"
+        "  const ulong rows = n / cols;\n"
+        "  for (ulong r = 0; in && r < rows; r++) STEP(a, r * cols + c);\n"
+        "  if (in) out[oo + c] = (P)a;\n}\n");
+    return len < cap ? len : 0;
+  }
+  put(buf, cap, &len,
+      "  const ulong g = get_group_id(0);\n"
+      "  const uint l = get_local_id(0), L = get_local_size(0);\n"
+      "  const ulong lo = %s, hi = %s;\n"
+      "  A a = INIT;\n"
+      "  for (ulong i = lo + l; i < hi; i += L) STEP(a, i);\n"
+      "  scratch[l] = a;\n"
+      "  barrier(CLK_LOCAL_MEM_FENCE);\n"
+      "  for (uint w = L / 2; w > 0; w >>= 1) {\n"
+      "    if (l < w) scratch[l] = MERGE(scratch[l], scratch[l + w]);\n"
+      "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+      "  }\n"
+      "  if (l == 0) out[oo + g] = (P)scratch[0];\n}\n",
+      t->mode == CB__RM_ALL ? "n * g / CHUNKS" : "g * cols",
+      t->mode == CB__RM_ALL ? "n * (g + 1) / CHUNKS" : "(g + 1) * cols");
+  return len < cap ? len : 0;
+}
+
+static rkernel *build(cb__rtask *t, int devid, uint32_t key) {
+  cl_context ctx;
+  cl_device_id dev;
+  starpu_opencl_get_context(devid, &ctx);
+  starpu_opencl_get_device(devid, &dev);
+  cl_device_type type = 0;
+  cl_int st = clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  if (st != CL_SUCCESS) {
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clGetDeviceInfo: %s",
+                 cb_cl_status_name(st));
+    return NULL;
+  }
+  int cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+  char src[4096];
+  size_t len = kernel_source(t, src, sizeof src);
+  if (!len) {
+    cb__ctx_fail(&t->ctx, CB_EBUILD, 0, "kernel source too long");
+    return NULL;
+  }
+  const char *srcp = src;
+  cl_program prog = clCreateProgramWithSource(ctx, 1, &srcp, &len, &st);
+  if (st != CL_SUCCESS) {
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clCreateProgramWithSource: %s",
+                 cb_cl_status_name(st));
+    return NULL;
+  }
+  /* Sums may be reassociated (the tree does so anyway); min and max keep
+   * strict semantics for NaN. */
+  int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX;
+  st = clBuildProgram(prog, 1, &dev,
+                      sums ? "-cl-unsafe-math-optimizations" : "", NULL,
+                      NULL);
+  if (st != CL_SUCCESS) {
+    char log[1536] = "";
+    clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
+                          log, NULL);
+    cb__ctx_fail(&t->ctx, CB_EBUILD, st,
+                 "building the %s kernel failed (%s): %s", t->ctx.name,
+                 cb_cl_status_name(st), log);
+    clReleaseProgram(prog);
+    return NULL;
+  }
+  cl_kernel kernel = clCreateKernel(prog, "cb_reduce", &st);
+  size_t wg = 0;
+  if (st == CL_SUCCESS)
+    st = clGetKernelWorkGroupInfo(kernel, dev, CL_KERNEL_WORK_GROUP_SIZE,
+                                  sizeof wg, &wg, NULL);
+  rkernel *e = st == CL_SUCCESS ? malloc(sizeof *e) : NULL;
+  if (!e) {
+    cb__ctx_fail(&t->ctx, st == CL_SUCCESS ? CB_ENOMEM : CB_EDEVICE, st,
+                 "preparing the %s kernel failed: %s", t->ctx.name,
+                 cb_cl_status_name(st));
+    if (kernel)
+      clReleaseKernel(kernel);
+    clReleaseProgram(prog);
+    return NULL;
+  }
+  *e = (rkernel){key, prog, kernel, wg, cpu, NULL};
+  return e;
+}
+
+static rkernel *get_kernel(cb__rtask *t, int devid) {
+  uint32_t key = variant_key(t);
+  struct rcache *c = &caches[devid];
+  pthread_mutex_lock(&c->lock);
+  rkernel *e = c->list;
+  while (e && e->key != key)
+    e = e->next;
+  if (!e && (e = build(t, devid, key))) {
+    e->next = c->list;
+    c->list = e;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return e;
+}
+
+void cb__reduce_cache_clear(void) {
+  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++) {
+    pthread_mutex_lock(&caches[d].lock);
+    rkernel *e = caches[d].list;
+    while (e) {
+      rkernel *next = e->next;
+      clReleaseKernel(e->kernel);
+      clReleaseProgram(e->program);
+      free(e);
+      e = next;
+    }
+    caches[d].list = NULL;
+    pthread_mutex_unlock(&caches[d].lock);
+  }
+}
+
+/* The largest power of two not above n (n >= 1). */
+static size_t pow2_floor(size_t n) {
+  size_t p = 1;
+  while (p * 2 <= n)
+    p *= 2;
+  return p;
+}
+
+void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
+  cb__rtask *t = cl_arg;
+  if (cb__ctx_skip(&t->ctx))
+    return;
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  rkernel *e = get_kernel(t, devid);
+  if (!e)
+    return;
+  int nin = t->family == CB__RF_DOT ? 2 : 1;
+  cl_kernel k = e->kernel;
+  cl_ulong n = STARPU_VECTOR_GET_NX(buffers[0]);
+  cl_ulong cols = (cl_ulong)t->cols;
+  size_t es = cb_dtype_size(t->in);
+  size_t aes = t->family == CB__RF_MIN || t->family == CB__RF_MAX
+                   ? es
+                   : cb_dtype_size(t->part);
+  /* Work-items per group: enough for a chunk or a row, at most 256. */
+  size_t per = t->mode == CB__RM_ALL    ? (size_t)(n / CB__RCHUNKS) + 1
+               : t->mode == CB__RM_ROWS ? (size_t)cols
+                                        : 64;
+  size_t local = pow2_floor(per < 256 ? (per ? per : 1) : 256);
+  /* A CPU device runs a group's work-items in turn: one work-item per
+   * chunk or row reads it in order, and the tree has nothing to do. */
+  if (e->cpu && t->mode != CB__RM_COLS)
+    local = 1;
+  size_t cap = pow2_floor(e->wg ? e->wg : 1);
+  if (local > cap)
+    local = cap;
+  size_t groups = t->mode == CB__RM_ALL    ? CB__RCHUNKS
+                  : t->mode == CB__RM_ROWS ? (size_t)(n / cols)
+                                           : ((size_t)cols + local - 1) /
+                                                 local;
+  size_t global = groups * local;
+
+  cl_mem xm = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[0]);
+  cl_ulong xo = STARPU_VECTOR_GET_OFFSET(buffers[0]) / es;
+  cl_mem ym = xm;
+  cl_ulong yo = xo;
+  if (nin == 2) {
+    ym = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[1]);
+    yo = STARPU_VECTOR_GET_OFFSET(buffers[1]) / es;
+  }
+  cl_mem om = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[nin]);
+  cl_ulong oo =
+      STARPU_VECTOR_GET_OFFSET(buffers[nin]) / cb_dtype_size(t->part);
+  cl_int st = CL_SUCCESS;
+  cl_uint arg = 0;
+#define ARG(size, ptr)                                                       \
+  if (st == CL_SUCCESS)                                                      \
+  st = clSetKernelArg(k, arg++, size, ptr)
+  ARG(sizeof xm, &xm);
+  ARG(sizeof xo, &xo);
+  ARG(sizeof ym, &ym);
+  ARG(sizeof yo, &yo);
+  ARG(sizeof om, &om);
+  ARG(sizeof oo, &oo);
+  ARG(sizeof n, &n);
+  ARG(sizeof cols, &cols);
+  ARG(local * aes, NULL);
+#undef ARG
+  if (st != CL_SUCCESS) {
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clSetKernelArg: %s",
+                 cb_cl_status_name(st));
+    return;
+  }
+  if (global == 0)
+    return;
+  cl_command_queue q;
+  starpu_opencl_get_queue(devid, &q);
+  cl_event ev;
+  st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, &ev);
+  if (st != CL_SUCCESS) {
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clEnqueueNDRangeKernel: %s",
+                 cb_cl_status_name(st));
+    return;
+  }
+  st = cb__cl_wait(ev);
+  if (st != CL_SUCCESS)
+    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "the %s kernel failed: %s",
+                 t->ctx.name, cb_cl_status_name(st));
+}

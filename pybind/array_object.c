@@ -323,6 +323,7 @@ static PyMethodDef array_methods[] = {
      "Return a copy (asynchronous)."},
     {"wait", (PyCFunction)array_wait, METH_NOARGS,
      "Block until pending writes are done and the host copy is current."},
+    CB_ARRAY_REDUCTION_METHODS
     {NULL}};
 
 /* ---- operators -------------------------------------------------------- */

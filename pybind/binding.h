@@ -95,6 +95,26 @@ extern PyMethodDef cb_kernel_methods[];
 extern PyMethodDef cb_observe_methods[];
 extern PyMethodDef cb_task_methods[];
 extern PyMethodDef cb_reduction_methods[];
+/* Array methods of reductions.c: sum, min, max, mean (axis=None), dot. */
+PyObject *cb_array_sum(PyObject *self, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *kwnames);
+PyObject *cb_array_min(PyObject *self, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *kwnames);
+PyObject *cb_array_max(PyObject *self, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *kwnames);
+PyObject *cb_array_mean(PyObject *self, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames);
+PyObject *cb_array_dot(PyObject *self, PyObject *other);
+#define CB__REDUCTION_METHOD(name, doc)                                     \
+  {#name, (PyCFunction)(void (*)(void))cb_array_##name,                      \
+   METH_FASTCALL | METH_KEYWORDS, doc}
+#define CB_ARRAY_REDUCTION_METHODS                                          \
+  CB__REDUCTION_METHOD(sum, "sum(axis=None): the sum (asynchronous)."),      \
+  CB__REDUCTION_METHOD(min, "min(axis=None): the minimum (asynchronous)."),  \
+  CB__REDUCTION_METHOD(max, "max(axis=None): the maximum (asynchronous)."),  \
+  CB__REDUCTION_METHOD(mean, "mean(axis=None): the mean (asynchronous)."),   \
+  {"dot", (PyCFunction)cb_array_dot, METH_O,                                 \
+   "dot(other): the dot product of two vectors (asynchronous)."},
 extern PyMethodDef cb_linalg_methods[];
 
 /* ---- errors.c ---- */

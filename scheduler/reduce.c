@@ -1,2 +1,450 @@
-/* Placeholder: filled in by its feature. */
+/*
+ * Reductions as a two-level tree: one task per tile of the input reduces
+ * it into a small partial result (a temporary handle that StarPU
+ * allocates where the task runs), then one combine task on a CPU worker
+ * reads every partial and writes the result. Only the partials move when
+ * the tiles live on an OpenCL device.
+ *
+ * Every task of a reduction shares the result's writer event, which
+ * counts the tile tasks and the combine, and carries a context whose
+ * output is the result: a failure in any tile marks the result, the
+ * combine then does nothing, and readers of the result see the failure.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
+
+static const char *const names[CB_NREDUCE + 1] = {
+#define X(name, doc) #name,
+    CB_REDUCE_MAP(X)
+#undef X
+        "dot"};
+
+const char *cb_reduce_name(cb_reduce_op op) {
+  return (unsigned)op < CB_NREDUCE ? names[op] : "?";
+}
+
+static int is_float(cb_dtype t) { return t == CB_FLOAT32 || t == CB_FLOAT64; }
+
+/* The dtype partials and results take for op over elements of dtype t. */
+static cb_dtype part_dtype(int op, cb_dtype t) {
+  switch (op) {
+  case CB_REDUCE_min:
+  case CB_REDUCE_max:
+    return t;
+  case CB_REDUCE_mean:
+  case CB_REDUCE_norm:
+    return is_float(t) ? t : CB_FLOAT64;
+  default: /* sum, dot */
+    return is_float(t) ? t : CB_INT64;
+  }
+}
+
+int cb_reduce_dtype(cb_reduce_op op, cb_dtype t, cb_dtype *out) {
+  if ((unsigned)op >= CB_NREDUCE)
+    return cb__fail(CB_EINVAL, "unknown reduction %d", (int)op);
+  if ((unsigned)t >= CB_NDTYPES)
+    return cb__fail(CB_ETYPE, "unknown dtype %d", (int)t);
+  *out = part_dtype(op, t);
+  return 0;
+}
+
+/* ---- codelets ----------------------------------------------------------- */
+
+static struct starpu_perfmodel tile_models[CB_NREDUCE + 1] = {
+#define X(name, doc)                                                         \
+  {.type = STARPU_HISTORY_BASED, .symbol = "cambrian_reduce_" #name},
+    CB_REDUCE_MAP(X)
+#undef X
+        {.type = STARPU_HISTORY_BASED, .symbol = "cambrian_reduce_dot"}};
+
+static struct starpu_codelet tile_codelets[CB_NREDUCE + 1] = {
+#define X(op, doc)                                                           \
+  {.where = STARPU_CPU | STARPU_OPENCL,                                      \
+   .cpu_funcs = {cb__reduce_tile_cpu},                                       \
+   .opencl_funcs = {cb__reduce_tile_opencl},                                 \
+   .nbuffers = STARPU_VARIABLE_NBUFFERS,                                     \
+   .model = &tile_models[CB_REDUCE_##op],                                    \
+   .name = #op},
+    CB_REDUCE_MAP(X)
+#undef X
+        {.where = STARPU_CPU | STARPU_OPENCL,
+         .cpu_funcs = {cb__reduce_tile_cpu},
+         .opencl_funcs = {cb__reduce_tile_opencl},
+         .nbuffers = STARPU_VARIABLE_NBUFFERS,
+         .model = &tile_models[CB_NREDUCE],
+         .name = "dot"}};
+
+static struct starpu_perfmodel combine_model = {
+    .type = STARPU_HISTORY_BASED, .symbol = "cambrian_reduce_combine"};
+
+static struct starpu_codelet combine_codelet = {
+    .where = STARPU_CPU,
+    .cpu_funcs = {cb__reduce_combine_cpu},
+    .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &combine_model,
+    .name = "reduce_combine"};
+
+/* ---- submission --------------------------------------------------------- */
+
+static void release_task(cb__rtask *t) {
+  for (int i = 0; i < t->narrays; i++)
+    cb_array_unref(t->arrays[i]);
+  cb_event_unref(t->ctx.event);
+  free(t);
+}
+
+static void task_done(void *arg) {
+  cb__rtask *t = arg;
+  int device = t->ctx.busy_device;
+  cb__ctx_done(&t->ctx);
+  release_task(t);
+  cb__busy_end(device);
+}
+
+/* A copy of proto for one task, with its own references. */
+static cb__rtask *task_new(const cb__rtask *proto, cb_event *e) {
+  cb__rtask *t = malloc(sizeof *t);
+  if (!t)
+    return NULL;
+  *t = *proto;
+  for (int i = 0; i < t->narrays; i++)
+    cb_array_ref(t->arrays[i]);
+  cb__event_ref(e);
+  t->ctx.event = e;
+  t->ctx.in = t->arrays;
+  t->ctx.nin = t->narrays - 1;
+  t->ctx.out = &t->arrays[t->narrays - 1];
+  t->ctx.nout = 1;
+  return t;
+}
+
+/* A tile task placed on a device goes to its workers in turn; auto
+ * placement lets the scheduler choose, away from OpenCL devices that lack
+ * float64 when the task needs it. */
+static void place(struct starpu_task *task, int device, unsigned turn,
+                  int uses_f64) {
+  if (device >= 0) {
+    const cb__device *d = &cb__devices[device];
+    task->execute_on_a_specific_worker = 1;
+    task->workerid = (unsigned)d->workers[turn % (unsigned)d->nworkers];
+    return;
+  }
+  if (!uses_f64 || starpu_cpu_worker_get_count() == 0)
+    return;
+  for (int i = 0; i < cb__ndevices; i++)
+    if (!cb__devices[i].info.fp64)
+      task->where = STARPU_CPU;
+}
+
+/* Submitting stopped after submitted tasks: those run, so the result is
+ * marked failed, and the event counts the parts that will never run as
+ * failed. Returns rc. */
+static int abandon(const cb__rtask *proto, cb_array *out, int submitted,
+                   int missing, int rc) {
+  cb__failure *f = cb__failure_new(rc, 0, proto->ctx.device, proto->ctx.name,
+                                   "%s", cb_last_error());
+  if (f && submitted > 0) {
+    cb__failure_register(f);
+    cb__array_poison(out, f);
+  }
+  for (int i = 0; i < missing; i++)
+    if (f)
+      cb__event_signal_failure(out->writer, f);
+    else
+      cb__event_signal(out->writer, rc);
+  cb__failure_unref(f);
+  return rc;
+}
+
+static int submit_one(struct starpu_task *task, cb__rtask *t) {
+  task->cl_arg = t;
+  task->cl_arg_size = sizeof *t;
+  task->callback_func = task_done;
+  task->callback_arg = t;
+  cb__busy_begin(t->ctx.busy_device);
+  int sp = starpu_task_submit(task);
+  if (sp == 0)
+    return 0;
+  const char *name = names[t->finish];
+  cb__busy_end(t->ctx.busy_device);
+  task->callback_func = NULL;
+  starpu_task_destroy(task);
+  release_task(t);
+  return cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
+                  "%s: no worker can run this task (%d)", name, sp);
+}
+
+/* The elements of a tile's partial result. */
+static int64_t part_elems(const cb__rtask *t, int64_t tile_elems) {
+  switch (t->mode) {
+  case CB__RM_ALL:
+    return CB__RCHUNKS;
+  case CB__RM_ROWS:
+    return tile_elems / t->cols;
+  default:
+    return t->cols;
+  }
+}
+
+/* Submits the tile tasks and the combine. in[] holds nin inputs of equal
+ * tiles; the caller holds the run lock. */
+static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
+                  cb_array *out, int uses_f64) {
+  static atomic_uint turns;
+  unsigned first = atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed);
+  const cb_array *x = in[0];
+  int ntiles = x->size ? x->ntiles : 0;
+  int rc = 0;
+  starpu_data_handle_t *parts = calloc((size_t)ntiles + 1, sizeof *parts);
+  out->writer = cb__event_new(ntiles + 1);
+  if (!parts || !out->writer) {
+    free(parts);
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  size_t pes = cb_dtype_size(proto->part);
+  int tile = 0;
+  for (; tile < ntiles; tile++) {
+    int64_t n = x->size - (int64_t)tile * x->tile_elems;
+    if (n > x->tile_elems)
+      n = x->tile_elems;
+    cb__rtask *t = task_new(proto, out->writer);
+    struct starpu_task *task = t ? starpu_task_create() : NULL;
+    if (!task) {
+      if (t)
+        release_task(t);
+      rc = cb__fail(CB_ENOMEM, "out of host memory");
+      break;
+    }
+    starpu_vector_data_register(&parts[tile], -1, 0,
+                                (uint32_t)part_elems(proto, n), pes);
+    int nb = 0;
+    for (int k = 0; k < nin; k++) {
+      task->handles[nb] = in[k]->tiles[tile];
+      task->modes[nb++] = STARPU_R;
+    }
+    task->handles[nb] = parts[tile];
+    task->modes[nb++] = STARPU_W;
+    task->nbuffers = nb;
+    task->cl = &tile_codelets[proto->finish];
+    place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
+    if ((rc = submit_one(task, t))) {
+      starpu_data_unregister_submit(parts[tile]);
+      break;
+    }
+  }
+  if (rc) {
+    for (int i = 0; i < tile; i++)
+      starpu_data_unregister_submit(parts[i]);
+    free(parts);
+    return abandon(proto, out, tile, ntiles + 1 - tile, rc);
+  }
+
+  /* The combine reads every partial and writes the whole result. */
+  cb__rtask *t = task_new(proto, out->writer);
+  struct starpu_task *task = t ? starpu_task_create() : NULL;
+  int nbuf = ntiles + out->ntiles;
+  starpu_data_handle_t *h = task ? task->handles : NULL;
+  enum starpu_data_access_mode *m = task ? task->modes : NULL;
+  if (task && nbuf > STARPU_NMAXBUFS) {
+    /* StarPU frees these with the task. */
+    task->dyn_handles = h = malloc((size_t)nbuf * sizeof *h);
+    task->dyn_modes = m = malloc((size_t)nbuf * sizeof *m);
+  }
+  if (!task || !h || !m) {
+    if (task)
+      starpu_task_destroy(task);
+    if (t)
+      release_task(t);
+    rc = cb__fail(CB_ENOMEM, "out of host memory");
+  } else {
+    for (int i = 0; i < ntiles; i++) {
+      h[i] = parts[i];
+      m[i] = STARPU_R;
+    }
+    for (int i = 0; i < out->ntiles; i++) {
+      h[ntiles + i] = out->tiles[i];
+      m[ntiles + i] = STARPU_W;
+    }
+    task->nbuffers = nbuf;
+    task->cl = &combine_codelet;
+    t->nparts = ntiles;
+    /* Partials may have to come from any device. */
+    t->ctx.busy_device = -1;
+    rc = submit_one(task, t);
+  }
+  for (int i = 0; i < ntiles; i++)
+    starpu_data_unregister_submit(parts[i]);
+  free(parts);
+  if (rc)
+    return abandon(proto, out, ntiles, 1, rc);
+  return 0;
+}
+
+static int check_device(int device, cb_dtype t) {
+  if (device < -1 || device >= cb__ndevices)
+    return cb__fail(CB_ENODEV, "no device %d", device);
+  if (device >= 0 && t == CB_FLOAT64 && !cb__devices[device].info.fp64)
+    return cb__fail(CB_ETYPE, "device %s does not support float64",
+                    cb__devices[device].info.filter_string);
+  return 0;
+}
+
+/* The checks of a reduction (run lock held): fills proto, the result's
+ * shape and the placement. Returns 0 or an error code. */
+static int plan(int finish, const cb_operand *x, const cb_operand *y,
+                int axis, int default_device, cb__rtask *proto,
+                int *out_ndim, int64_t *out_shape, cb_dtype *in_dtype) {
+  const char *name = names[finish];
+  if (!x || !x->array || (finish == CB_NREDUCE && (!y || !y->array)))
+    return cb__fail(CB_EINVAL, "%s needs array operands", name);
+  const cb_array *a = x->array;
+  int device = x->device;
+  if (y && y->array && y->device >= 0) {
+    if (device >= 0 && device != y->device)
+      return cb__fail(CB_EPLACE,
+                      "%s: operands are on %s and %s; move one with "
+                      "to_device()",
+                      name, cb__devices[device].info.filter_string,
+                      cb__devices[y->device].info.filter_string);
+    device = y->device;
+  }
+  if (device < 0)
+    device = default_device;
+
+  cb_dtype in = a->dtype;
+  if (finish == CB_NREDUCE) {
+    const cb_array *b = y->array;
+    if (a->ndim != 1 || b->ndim != 1)
+      return cb__fail(CB_EINVAL,
+                      "dot takes 1-D vectors (got %d-D and %d-D); use "
+                      "matmul for matrices",
+                      a->ndim, b->ndim);
+    if (a->shape[0] != b->shape[0])
+      return cb__fail(CB_ESHAPE,
+                      "dot: shapes (%lld,) and (%lld,) not aligned",
+                      (long long)a->shape[0], (long long)b->shape[0]);
+    cb_operand ops[2] = {*x, *y};
+    int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &in);
+    if (rc)
+      return rc;
+    axis = CB_AXIS_ALL;
+  }
+  if (axis != CB_AXIS_ALL && (axis < 0 || axis >= a->ndim))
+    return cb__fail(CB_EINVAL,
+                    "axis %d is out of bounds for array of dimension %d",
+                    axis, a->ndim);
+  int mode = CB__RM_ALL;
+  int64_t count = a->size;
+  *out_ndim = 0;
+  if (a->ndim == 2 && axis != CB_AXIS_ALL) {
+    mode = axis == 1 ? CB__RM_ROWS : CB__RM_COLS;
+    count = a->shape[axis];
+    *out_ndim = 1;
+    out_shape[0] = a->shape[1 - axis];
+    if (a->shape[1] > ((int64_t)8 << 20))
+      return cb__fail(CB_EINVAL,
+                      "%s: rows of %lld elements are too long to reduce "
+                      "along an axis",
+                      name, (long long)a->shape[1]);
+  }
+  if ((finish == CB_REDUCE_min || finish == CB_REDUCE_max) && count == 0)
+    return cb__fail(CB_EINVAL,
+                    "zero-size array to reduction operation %s which has "
+                    "no identity",
+                    finish == CB_REDUCE_min ? "minimum" : "maximum");
+
+  static const int families[CB_NREDUCE + 1] = {
+      [CB_REDUCE_sum] = CB__RF_ADD,    [CB_REDUCE_min] = CB__RF_MIN,
+      [CB_REDUCE_max] = CB__RF_MAX,    [CB_REDUCE_mean] = CB__RF_ADD,
+      [CB_REDUCE_norm] = CB__RF_SQUARE, [CB_NREDUCE] = CB__RF_DOT};
+  cb_dtype part = part_dtype(finish, in);
+  *proto = (cb__rtask){
+      .ctx = {.name = name, .device = device, .busy_device = device},
+      .family = families[finish], .mode = mode, .finish = finish,
+      .in = in, .part = part, .res = finish == CB_NREDUCE ? in : part,
+      .cols = a->ndim == 2 ? a->shape[1] : 1, .count = count};
+  int rc;
+  if ((rc = check_device(device, in)) || (rc = check_device(device, part)))
+    return rc;
+  if (starpu_cpu_worker_get_count() == 0)
+    return cb__fail(CB_ENODEV, "%s: reductions need a CPU worker", name);
+  *in_dtype = in;
+  return 0;
+}
+
+static int reduce(int finish, const cb_operand *x, const cb_operand *y,
+                  int axis, int default_device, cb_array **out,
+                  int *out_device) {
+  cb__rtask proto;
+  int ndim = 0;
+  int64_t shape[1] = {0};
+  cb_dtype in = CB_FLOAT64;
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = plan(finish, x, y, axis, default_device, &proto, &ndim, shape, &in);
+  cb__leave();
+  if (rc)
+    return rc;
+
+  /* Inputs of another dtype go through a cast task first (dot). */
+  int nin = finish == CB_NREDUCE ? 2 : 1;
+  const cb_operand *ops[2] = {x, y};
+  cb_array *inputs[2] = {NULL, NULL}, *temps[2] = {NULL, NULL};
+  int busy_device = proto.ctx.device;
+  for (int k = 0; k < nin; k++) {
+    if (ops[k]->device != proto.ctx.device)
+      busy_device = -1;
+    inputs[k] = ops[k]->array;
+    if (inputs[k]->dtype == in)
+      continue;
+    int dummy;
+    rc = cb_ewise(CB_OP_cast, ops[k], 1, proto.ctx.device, (int)in,
+                  &temps[k], &dummy);
+    if (rc)
+      goto done;
+    inputs[k] = temps[k];
+  }
+  proto.ctx.busy_device = busy_device;
+
+  if ((rc = cb__enter()))
+    goto done;
+  for (int k = 0; rc == 0 && k < nin; k++)
+    rc = cb__array_register(inputs[k]);
+  if (rc == 0)
+    rc = cb__array_new_registered(proto.res, ndim, shape, out);
+  if (rc == 0 && (*out)->size > 0) {
+    for (int k = 0; k < nin; k++)
+      proto.arrays[proto.narrays++] = inputs[k];
+    proto.arrays[proto.narrays++] = *out;
+    int uses_f64 = in == CB_FLOAT64 || proto.part == CB_FLOAT64;
+    rc = submit(&proto, inputs, nin, *out, uses_f64);
+    if (rc) {
+      cb_array_unref(*out);
+      *out = NULL;
+    }
+  }
+  cb__leave();
+  if (rc == 0)
+    *out_device = proto.ctx.device;
+done:
+  for (int k = 0; k < nin; k++)
+    if (temps[k])
+      cb_array_unref(temps[k]);
+  return rc;
+}
+
+int cb_reduce(cb_reduce_op op, const cb_operand *x, int axis,
+              int default_device, cb_array **out, int *out_device) {
+  if ((unsigned)op >= CB_NREDUCE)
+    return cb__fail(CB_EINVAL, "unknown reduction %d", (int)op);
+  return reduce(op, x, NULL, axis, default_device, out, out_device);
+}
+
+int cb_dot(const cb_operand *x, const cb_operand *y, int default_device,
+           cb_array **out, int *out_device) {
+  return reduce(CB_NREDUCE, x, y, CB_AXIS_ALL, default_device, out,
+                out_device);
+}

@@ -359,6 +359,7 @@ int cb_shutdown(void) {
   cb__busy_end(-1);
   cb__drivers_stop();
   cb__opencl_cache_clear();
+  cb__reduce_cache_clear();
   cb__kernels_release_all();
   starpu_shutdown();
   cb__ndevices = 0;

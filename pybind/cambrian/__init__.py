@@ -221,9 +221,28 @@ def where(condition, x, y):
     return _ewise(_WHERE, condition, x, y)
 
 
+# ---- reductions ----------------------------------------------------------
+
+from ._reductions import dot, mean, norm  # noqa: E402
+from . import _reductions  # noqa: E402
+
+# sum, min and max would hide the builtins inside this module: they are
+# looked up here only when asked for (cambrian.sum, from cambrian import
+# max).
+_SHADOWING = {"sum", "min", "max"}
+
+
+def __getattr__(name):
+    if name in _SHADOWING:
+        return getattr(_reductions, name)
+    raise AttributeError(f"module 'cambrian' has no attribute '{name}'")
+
+
 __all__ = [
     "Array", "Device", "Future", "wait", "as_completed", "task", "In",
-    "Out", "InOut", "Kernel", "trace", "stats", "profiling", "plot_trace", "CambrianError", "DependencyError",
+    "Out", "InOut", "Kernel", "trace", "stats", "profiling", "plot_trace",
+    "sum", "min", "max", "mean", "norm", "dot", "CambrianError",
+    "DependencyError",
     "DeviceAssertionError", "DeviceError", "DeviceMemoryError",
     "DeviceNotFoundError", "KernelBuildError", "TaskError",
     "init", "shutdown", "synchronize", "config", "devices", "get_device",
