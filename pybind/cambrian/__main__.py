@@ -67,8 +67,8 @@ def _calibration_work(cb, np, dev):
                 c = a * b + a
                 d = cb.sqrt(c) - cb.exp(b)
                 e = d / b
-                for op in getattr(cb, "_calibrated_reductions", ()):
-                    op(e)
+                cb.sum(e)
+                cb.max(e, axis=0)
             e.numpy()
         extra = getattr(cb, "_calibrate_extra", None)
         if extra is not None:
