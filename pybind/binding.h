@@ -82,6 +82,11 @@ extern PyMethodDef cb_kernel_methods[];
 extern PyMethodDef cb_task_methods[];
 extern PyMethodDef cb_reduction_methods[];
 extern PyMethodDef cb_linalg_methods[];
+/* x @ y; with probe, NotImplemented when an operand cannot be one. */
+PyObject *cb_linalg_matmul(cb_state *st, PyObject *x, PyObject *y,
+                           int probe);
+/* a.T: a new transposed array (a itself when it is 0-D or 1-D). */
+PyObject *cb_linalg_transpose(cb_state *st, PyObject *a);
 
 /* ---- errors.c ---- */
 

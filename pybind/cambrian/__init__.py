@@ -16,6 +16,7 @@ from ._devices import (Device, default_device, device_scope, devices,
 from ._devices import _device, _resolve
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
+from ._linalg import gemm, gemv, matmul, transpose
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
@@ -227,6 +228,7 @@ __all__ = [
     "full", "arange", "add", "subtract", "multiply", "divide", "power",
     "maximum", "minimum", "equal", "not_equal", "less", "less_equal",
     "greater", "greater_equal", "negative", "abs", "absolute", "sqrt",
-    "exp", "log", "sin", "cos", "tanh", "where", "bool_", "int32", "int64",
+    "exp", "log", "sin", "cos", "tanh", "where", "matmul", "gemm", "gemv",
+    "transpose", "bool_", "int32", "int64",
     "float32", "float64",
 ]
