@@ -183,6 +183,12 @@ static PyObject *get_device(ArrayObject *a, void *c) {
   return Py_NewRef(a->device);
 }
 
+/* The transpose, computed by tasks into a new array (not a view). */
+static PyObject *get_T(ArrayObject *a, void *c) {
+  (void)c;
+  return cb_linalg_transpose(state_of((PyObject *)a), (PyObject *)a);
+}
+
 /* The cambrian.Future of the array's pending writes, made once. */
 static PyObject *get_future(ArrayObject *a, void *c) {
   (void)c;
@@ -220,6 +226,10 @@ static PyGetSetDef array_getset[] = {
     {"size", (getter)get_size, NULL, "Number of elements.", NULL},
     {"itemsize", (getter)get_itemsize, NULL, "Bytes per element.", NULL},
     {"nbytes", (getter)get_nbytes, NULL, "Bytes of data.", NULL},
+    {"T", (getter)get_T, NULL,
+     "The transpose of a 2-D array, as a new array written by a task; "
+     "0-D and 1-D arrays give themselves.",
+     NULL},
     {"device", (getter)get_device, NULL,
      "The Device the array is placed on, or None (the scheduler chooses).",
      NULL},
@@ -361,6 +371,10 @@ BINARY_SLOT(nb_subtract, CB_OP_subtract)
 BINARY_SLOT(nb_multiply, CB_OP_multiply)
 BINARY_SLOT(nb_true_divide, CB_OP_divide)
 
+static PyObject *nb_matrix_multiply(PyObject *x, PyObject *y) {
+  return cb_linalg_matmul(state_of_pair(x, y), x, y, 1);
+}
+
 static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
   if (mod != Py_None)
     Py_RETURN_NOTIMPLEMENTED;
@@ -472,6 +486,7 @@ static PyType_Slot array_slots[] = {
     {Py_nb_multiply, nb_multiply},
     {Py_nb_true_divide, nb_true_divide},
     {Py_nb_power, nb_power},
+    {Py_nb_matrix_multiply, nb_matrix_multiply},
     {Py_nb_negative, nb_negative},
     {Py_nb_absolute, nb_absolute},
     {Py_nb_positive, nb_positive},

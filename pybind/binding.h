@@ -116,6 +116,11 @@ PyObject *cb_array_dot(PyObject *self, PyObject *other);
   {"dot", (PyCFunction)cb_array_dot, METH_O,                                 \
    "dot(other): the dot product of two vectors (asynchronous)."},
 extern PyMethodDef cb_linalg_methods[];
+/* x @ y; with probe, NotImplemented when an operand cannot be one. */
+PyObject *cb_linalg_matmul(cb_state *st, PyObject *x, PyObject *y,
+                           int probe);
+/* a.T: a new transposed array (a itself when it is 0-D or 1-D). */
+PyObject *cb_linalg_transpose(cb_state *st, PyObject *a);
 
 /* ---- errors.c ---- */
 

@@ -19,6 +19,7 @@ from ._futures import array_future as _array_future, _stop as _stop_futures
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel
 from ._trace import plot_trace, profiling, stats, trace
+from ._linalg import gemm, gemv, matmul, transpose
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
@@ -250,6 +251,7 @@ __all__ = [
     "full", "arange", "add", "subtract", "multiply", "divide", "power",
     "maximum", "minimum", "equal", "not_equal", "less", "less_equal",
     "greater", "greater_equal", "negative", "abs", "absolute", "sqrt",
-    "exp", "log", "sin", "cos", "tanh", "where", "bool_", "int32", "int64",
+    "exp", "log", "sin", "cos", "tanh", "where", "matmul", "gemm", "gemv",
+    "transpose", "bool_", "int32", "int64",
     "float32", "float64",
 ]
