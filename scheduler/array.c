@@ -132,6 +132,15 @@ void cb_array_unref(cb_array *a) {
   if (!a || atomic_fetch_sub_explicit(&a->refcount, 1,
                                       memory_order_acq_rel) != 1)
     return;
+  if (cb__forked()) {
+    /* In a child after fork(), locks may be held by threads that are
+     * gone: only the host buffer goes back; the rest stays behind. */
+    if (a->release)
+      a->release(a->release_arg);
+    else
+      free(a->data);
+    return;
+  }
   if (cb__pool_put(a))
     return;
   if (atomic_load(&a->gen))

@@ -118,6 +118,8 @@ void cb_kernel_ref(cb_kernel *k) { atomic_fetch_add(&k->refcount, 1); }
 void cb_kernel_unref(cb_kernel *k) {
   if (!k || atomic_fetch_sub(&k->refcount, 1) != 1)
     return;
+  if (cb__forked()) /* locks may be held by threads that are gone */
+    return;
   pthread_mutex_lock(&kernels_lock);
   k->prev->next = k->next;
   k->next->prev = k->prev;
