@@ -58,6 +58,7 @@ static void read_params(cb__kbuild *b, cl_kernel kernel, int hidden) {
                        NULL);
     p->is_buffer = aq == CL_KERNEL_ARG_ADDRESS_GLOBAL ||
                    aq == CL_KERNEL_ARG_ADDRESS_CONSTANT;
+    p->is_local = aq == CL_KERNEL_ARG_ADDRESS_LOCAL;
     /* Without argument information (some drivers), only counts. */
     if (clGetKernelArgInfo(kernel, (cl_uint)(i + hidden),
                            CL_KERNEL_ARG_TYPE_NAME, sizeof p->type - 1,
@@ -140,8 +141,9 @@ static cl_int set_args(cb__job *j, cb__launch *L, cb__kbuild *b,
   }
   for (int i = 0; i < L->nargs && st == CL_SUCCESS; i++) {
     const cb_arg *a = &L->args[i];
-    if (!a->array) {
-      st = clSetKernelArg(kernel, at++, a->size, a->value.bytes);
+    if (!a->array) { /* a scalar, or local memory: a size, no value */
+      st = clSetKernelArg(kernel, at++, a->size,
+                          a->local ? NULL : a->value.bytes);
       continue;
     }
     cb__clbuf *cb = &bufs[L->job_arg[i]];

@@ -364,7 +364,8 @@ typedef enum { CB_IN = 1, CB_OUT = 2, CB_INOUT = 3 } cb_access;
 /* An argument: an array with its access, or a scalar of dtype (its bytes
  * in value, size bytes, as the kernel's parameter type has them). */
 typedef struct cb_arg {
-  cb_array *array;         /* NULL for a scalar */
+  cb_array *array;         /* NULL for a scalar or local memory */
+  int local;               /* 1: size bytes of __local memory */
   cb_access access;
   cb_dtype dtype;
   size_t size;
@@ -397,6 +398,7 @@ int cb_kernel_build(cb_kernel *k, int device, char *log, size_t loglen);
 /* The parameters of the kernel as built for device. */
 typedef struct cb_kernel_param {
   int is_buffer;           /* a __global or __constant pointer */
+  int is_local;            /* a __local pointer: sized, no data */
   char type[48];           /* its type as written, such as "float*" */
   char name[48];
 } cb_kernel_param;
@@ -407,10 +409,13 @@ int cb_kernel_params(cb_kernel *k, int device, cb_kernel_param *out,
 
 /* Launches the kernel on device over work_dim (1 to 3) dimensions;
  * local may be NULL. The arguments are checked against its parameters at
- * the call. *out is the event of the launch; its outputs' writer too. */
+ * the call. *out is the event of the launch; its outputs' writer too.
+ * *token (unless token is NULL) is a one-element array the launch writes,
+ * as cb_task_submit's. */
 int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
                      const size_t *global, const size_t *local,
-                     const cb_arg *args, int nargs, cb_event **out);
+                     const cb_arg *args, int nargs, cb_event **out,
+                     cb_array **token);
 
 /* Host functions as tasks: fn(arg, ptrs, ctx) runs on a CPU worker with
  * ptrs[i] the host data of args[i] (scalars are not passed). It returns 0,

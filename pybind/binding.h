@@ -129,8 +129,9 @@ PyObject *cb_raise(cb_state *st, int err);
 /* Raises the exception for an array's recorded failure; returns -1. */
 int cb_raise_failure(cb_state *st, const cb_failure *f);
 /* The exception instance for a failure, with the first failure of a
- * dependency chain as __cause__; the failure counts as seen. */
-PyObject *cb_failure_exception(cb_state *st, const cb_failure *f);
+ * dependency chain as __cause__ and that failure's id as _cb_failure; the
+ * failure counts as seen when seen is 1. */
+PyObject *cb_failure_exception(cb_state *st, const cb_failure *f, int seen);
 PyObject *cb_failure_info_exception(cb_state *st, const cb_failure_info *f);
 
 #endif

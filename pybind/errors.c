@@ -111,7 +111,8 @@ static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
   return exc;
 }
 
-PyObject *cb_failure_exception(cb_state *st, const cb_failure *f) {
+PyObject *cb_failure_exception(cb_state *st, const cb_failure *f,
+                               int seen) {
   PyObject *exc = exception_of(st, &f->info);
   if (exc && f->has_cause) {
     PyObject *cause = exception_of(st, &f->cause);
@@ -121,13 +122,20 @@ PyObject *cb_failure_exception(cb_state *st, const cb_failure *f) {
     }
     PyException_SetCause(exc, cause); /* steals cause */
   }
-  /* The chain's first failure has now reached a reader. */
-  cb_failure_seen(f->has_cause ? f->cause.id : f->info.id);
+  /* The chain's first failure: a reader that sees the exception marks it
+   * seen (cb_failure_seen), so that cb.synchronize() does not raise it. */
+  uint64_t first = f->has_cause ? f->cause.id : f->info.id;
+  PyObject *id = exc ? PyLong_FromUnsignedLongLong(first) : NULL;
+  if (!id || PyObject_SetAttrString(exc, "_cb_failure", id) < 0)
+    Py_CLEAR(exc);
+  Py_XDECREF(id);
+  if (exc && seen)
+    cb_failure_seen(first);
   return exc;
 }
 
 int cb_raise_failure(cb_state *st, const cb_failure *f) {
-  PyObject *exc = cb_failure_exception(st, f);
+  PyObject *exc = cb_failure_exception(st, f, 1);
   if (exc) {
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
     Py_DECREF(exc);

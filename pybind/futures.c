@@ -357,12 +357,20 @@ static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
   return token_list(batch, n);
 }
 
-/* array_failure(array) -> the exception its writer failed with, or None.
- * The failure then counts as seen. */
-static PyObject *py_array_failure(PyObject *module, PyObject *arg) {
+/* array_failure(source, seen=True) -> the exception the source (an Array's
+ * writer, an Event) failed with, or None. With seen, the failure then
+ * counts as seen (see failure_seen). */
+static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
+                                  Py_ssize_t nargs) {
   cb_state *st = mstate(module);
   cb_failure f;
-  int failed;
+  int failed, seen = nargs < 2 || PyObject_IsTrue(args[1]);
+  if (nargs < 1 || nargs > 2 || seen < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "array_failure(source, seen=True)");
+    return NULL;
+  }
+  PyObject *arg = args[0];
   if (Py_TYPE(arg) == st->array_type) {
     failed = cb_array_failure(((ArrayObject *)arg)->arr, &f);
   } else if (Py_TYPE(arg) == st->event_type) {
@@ -373,7 +381,26 @@ static PyObject *py_array_failure(PyObject *module, PyObject *arg) {
   }
   if (!failed)
     Py_RETURN_NONE;
-  return cb_failure_exception(st, &f);
+  return cb_failure_exception(st, &f, seen);
+}
+
+/* failure_seen(exc): a reader has retrieved exc, a failure's exception:
+ * cb.synchronize() no longer raises it. */
+static PyObject *py_failure_seen(PyObject *module, PyObject *exc) {
+  (void)module;
+  PyObject *id = PyObject_GetAttrString(exc, "_cb_failure");
+  if (!id && PyErr_ExceptionMatches(PyExc_AttributeError))
+    PyErr_Clear();
+  else if (!id)
+    return NULL;
+  if (id) {
+    unsigned long long v = PyLong_AsUnsignedLongLong(id);
+    Py_DECREF(id);
+    if (v == (unsigned long long)-1 && PyErr_Occurred())
+      return NULL;
+    cb_failure_seen(v);
+  }
+  Py_RETURN_NONE;
 }
 
 /* take_failures() -> exceptions of the failures nobody has seen. */
@@ -453,7 +480,9 @@ PyMethodDef cb_future_methods[] = {
     {"queue_close", py_queue_close, METH_O, NULL},
     {"queue_drain", py_queue_drain, METH_O, NULL},
     {"wait_completions", py_wait_completions, METH_O, NULL},
-    {"array_failure", py_array_failure, METH_O, NULL},
+    {"array_failure", (PyCFunction)(void (*)(void))py_array_failure,
+     METH_FASTCALL, NULL},
+    {"failure_seen", py_failure_seen, METH_O, NULL},
     {"take_failures", py_take_failures, METH_NOARGS, NULL},
     {"wait_idle", py_wait_idle, METH_O, NULL},
     {NULL}};

@@ -93,7 +93,8 @@ static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
   return NULL;
 }
 
-/* kernel_params(capsule, device_id) -> [(is_buffer, type, name)] */
+/* kernel_params(capsule, device_id) -> [(kind, type, name)], kind being
+ * "buffer", "local" or "scalar". */
 static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cb_state *st = mstate(module);
@@ -118,8 +119,10 @@ static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
   }
   PyObject *list = PyList_New(0);
   for (int i = 0; list && i < n && i < CAP; i++) {
-    PyObject *t = Py_BuildValue("(Oss)", params[i].is_buffer ? Py_True
-                                                             : Py_False,
+    PyObject *t = Py_BuildValue("(sss)",
+                                params[i].is_buffer  ? "buffer"
+                                : params[i].is_local ? "local"
+                                                     : "scalar",
                                 params[i].type, params[i].name);
     if (!t || PyList_Append(list, t) < 0)
       Py_CLEAR(list);
@@ -157,8 +160,9 @@ static int size_tuple(PyObject *obj, size_t *out, int *dims) {
   return 0;
 }
 
-/* kernel_launch(capsule, device_id, global, local or None, args) -> Event.
- * args: a list of (Array, access) or (bytes, dtype code) pairs. */
+/* kernel_launch(capsule, device_id, global, local or None, args) -> Event
+ * (with a token). args: a list of (Array, access), (bytes, dtype code) or
+ * (None, local memory bytes) pairs. */
 static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cb_state *st = mstate(module);
@@ -195,6 +199,9 @@ static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
     if (Py_TYPE(x) == st->array_type) {
       cargs[i].array = ((ArrayObject *)x)->arr;
       cargs[i].access = (cb_access)m;
+    } else if (x == Py_None && m > 0) {
+      cargs[i].local = 1;
+      cargs[i].size = (size_t)m;
     } else if (PyBytes_Check(x) && PyBytes_GET_SIZE(x) <= 8 &&
                m >= 0 && m < CB_NDTYPES) {
       cargs[i].dtype = (cb_dtype)m;
@@ -205,13 +212,24 @@ static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
     }
   }
   cb_event *e = NULL;
+  cb_array *token = NULL;
   int rc;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_kernel_launch(k, device, dims, global,
-                        args[3] == Py_None ? NULL : local, cargs, (int)n, &e);
+                        args[3] == Py_None ? NULL : local, cargs, (int)n, &e,
+                        &token);
   Py_END_ALLOW_THREADS
   PyMem_Free(cargs);
-  return rc ? cb_raise(st, rc) : cb_event_object_new(st, e, NULL);
+  if (rc)
+    return cb_raise(st, rc);
+  PyObject *tok = cb_array_object_new(st, token, Py_None, -1);
+  if (!tok) {
+    cb_event_unref(e);
+    return NULL;
+  }
+  PyObject *ev = cb_event_object_new(st, e, tok);
+  Py_DECREF(tok);
+  return ev;
 bad:
   PyErr_SetString(PyExc_TypeError, "kernel_launch: bad argument list");
 fail:

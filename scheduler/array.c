@@ -182,8 +182,15 @@ void cb__array_destroy(cb_array *a) {
   if (a->prev)
     tiles = detach(a, &n);
   pthread_mutex_unlock(&registry_lock);
-  if (tiles)
+  /* Memory of the caller's (a NumPy array a task wrote through cb.Out,
+   * say) gets the data back from wherever it is; ours needs no copy. */
+  if (tiles && a->release) {
+    cb__busy_begin(-1);
+    unregister_tiles(a, tiles, n, 1);
+    cb__busy_end(-1);
+  } else if (tiles) {
     unregister_tiles(a, tiles, n, 0);
+  }
   cb__failure *f = atomic_load(&a->failure);
   if (f)
     cb__failure_unref(f);

@@ -34,7 +34,44 @@ static const char prelude[] =
 
 static int is_ident(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
-/* The word "kernel" or "__kernel" at p, alone. */
+/* Skips white space and comments. */
+static const char *skip_blank(const char *p) {
+  for (;;) {
+    while (isspace((unsigned char)*p))
+      p++;
+    if (p[0] == '/' && p[1] == '/') {
+      while (*p && *p != '\n')
+        p++;
+    } else if (p[0] == '/' && p[1] == '*') {
+      const char *end = strstr(p + 2, "*/");
+      p = end ? end + 2 : p + strlen(p);
+    } else {
+      return p;
+    }
+  }
+}
+
+/* Skips an identifier; returns p itself when there is none. */
+static const char *skip_ident(const char *p) {
+  while (is_ident(*p))
+    p++;
+  return p;
+}
+
+/* Skips a parenthesised group, nested ones included. */
+static const char *skip_parens(const char *p) {
+  int depth = 0;
+  do {
+    if (*p == '(')
+      depth++;
+    else if (*p == ')')
+      depth--;
+    p++;
+  } while (*p && depth > 0);
+  return p;
+}
+
+/* The word "kernel" or "__kernel" at p, alone: its length, or 0. */
 static int kernel_word(const char *src, const char *p) {
   if (p > src && is_ident(p[-1]))
     return 0;
@@ -43,40 +80,69 @@ static int kernel_word(const char *src, const char *p) {
   return n && !is_ident(p[n]) ? (int)n : 0;
 }
 
+/* After a kernel word: attributes, the return type and the name; the
+ * '(' of the parameters, or NULL when it is not a kernel definition. */
+static const char *kernel_paren(const char *p) {
+  for (int words = 0;;) {
+    p = skip_blank(p);
+    if (*p == '(')
+      return words >= 2 ? p : NULL; /* "void name(" */
+    if (strncmp(p, "__attribute__", 13) == 0 && !is_ident(p[13])) {
+      p = skip_blank(p + 13);
+      if (*p != '(')
+        return NULL;
+      p = skip_parens(p);
+      continue;
+    }
+    const char *end = skip_ident(p);
+    if (end == p)
+      return NULL;
+    p = end;
+    words++;
+  }
+}
+
 /* The source with the prelude, and the hidden parameter first in every
- * kernel function, so that CB_ASSERT works in each. Returns NULL when
- * out of memory. */
+ * kernel function, so that CB_ASSERT works in each. Comments and string
+ * literals are skipped. Returns NULL when out of memory. */
 static char *with_assertions(const char *src) {
   static const char hidden[] = "__global int *cb__assert";
-  size_t nk = 0;
+  size_t cap = sizeof prelude + strlen(src) + 1;
   for (const char *p = src; *p; p++)
-    nk += kernel_word(src, p) != 0;
-  size_t cap = sizeof prelude + strlen(src) + nk * (sizeof hidden + 2) + 1;
+    cap += kernel_word(src, p) ? sizeof hidden + 2 : 0;
   char *out = malloc(cap);
   if (!out)
     return NULL;
   size_t len = (size_t)snprintf(out, cap, "%s", prelude);
   const char *copied = src;
-  for (const char *p = src; *p; p++) {
-    int n = kernel_word(src, p);
-    const char *paren = n ? strchr(p + n, '(') : NULL;
-    if (!paren)
+  for (const char *p = src; *p;) {
+    if ((p[0] == '/' && (p[1] == '/' || p[1] == '*')) ||
+        isspace((unsigned char)*p)) {
+      p = skip_blank(p);
       continue;
-    const char *rest = paren + 1, *tail = rest;
-    while (isspace((unsigned char)*rest))
-      rest++;
-    if (strncmp(rest, "void", 4) == 0 && !is_ident(rest[4])) {
-      const char *after = rest + 4;
-      while (isspace((unsigned char)*after))
-        after++;
-      if (*after == ')') /* (void) */
-        rest = tail = after;
     }
+    if (*p == '"') {
+      for (p++; *p && *p != '"'; p++)
+        if (*p == '\\' && p[1])
+          p++;
+      p += *p == '"';
+      continue;
+    }
+    int n = kernel_word(src, p);
+    const char *paren = n ? kernel_paren(p + n) : NULL;
+    if (!paren) {
+      p = is_ident(*p) ? skip_ident(p) : p + 1;
+      continue;
+    }
+    const char *rest = skip_blank(paren + 1), *tail = paren + 1;
+    if (strncmp(rest, "void", 4) == 0 && !is_ident(rest[4]) &&
+        *skip_blank(rest + 4) == ')') /* (void) */
+      rest = tail = skip_blank(rest + 4);
     len += (size_t)snprintf(out + len, cap - len, "%.*s%s%s",
                             (int)(paren + 1 - copied), copied, hidden,
                             *rest == ')' ? "" : ", ");
     copied = tail;
-    p = paren;
+    p = tail;
   }
   snprintf(out + len, cap - len, "%s", copied);
   return out;
@@ -240,6 +306,18 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
   for (int i = 0; i < nargs; i++) {
     const cb_kernel_param *p = &b->params[i];
     const cb_arg *a = &args[i];
+    if (p->is_local != (a->local != 0))
+      return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got %s",
+                      k->name, i, p->name,
+                      p->is_local ? "__local memory (pass cb.Local(nbytes))"
+                                  : "not __local memory",
+                      a->local ? "cb.Local" : "something else");
+    if (a->local) {
+      if (a->size == 0)
+        return cb__fail(CB_EINVAL, "kernel %s: argument %d (%s): local "
+                        "memory of 0 bytes", k->name, i, p->name);
+      continue;
+    }
     if (p->is_buffer != (a->array != NULL))
       return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got %s",
                       k->name, i, p->name,
@@ -293,14 +371,14 @@ static void release_launch(cb__job *j) {
 
 /* The launch job, arrays passed twice counted once. */
 static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
-                    cb__job **out) {
+                    int with_token, cb__job **out) {
   cb__launch *L = calloc(1, sizeof *L);
   int *job_arg = calloc((size_t)nargs + 1, sizeof *job_arg);
   cb_arg *copy = calloc((size_t)nargs + 1, sizeof *copy);
   int narrays = 0;
   for (int i = 0; i < nargs; i++)
     narrays += args[i].array != NULL;
-  cb__job *j = cb__job_new(k->name, narrays);
+  cb__job *j = cb__job_new(k->name, narrays + with_token);
   if (!L || !job_arg || !copy || !j) {
     free(L);
     free(job_arg);
@@ -330,6 +408,15 @@ static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
       rc = cb__job_set_arg(j, used++, args[i].array, (int)args[i].access);
     }
   }
+  if (rc == 0 && with_token) {
+    /* Not a parameter: later tasks that read it run after the launch. */
+    cb_array *tok;
+    int64_t one = 1;
+    if ((rc = cb__array_new_registered(CB_BOOL, 1, &one, &tok)) == 0) {
+      rc = cb__job_set_arg(j, used++, tok, CB__WRITE);
+      cb_array_unref(tok);
+    }
+  }
   j->nargs = used;
   if (rc) {
     cb__job_free(j);
@@ -341,7 +428,8 @@ static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
 
 int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
                      const size_t *global, const size_t *local,
-                     const cb_arg *args, int nargs, cb_event **out) {
+                     const cb_arg *args, int nargs, cb_event **out,
+                     cb_array **token) {
   if (work_dim < 1 || work_dim > 3)
     return cb__fail(CB_EINVAL, "global size has 1 to 3 dimensions, got %d",
                     work_dim);
@@ -359,7 +447,7 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
   pthread_mutex_lock(&k->lock);
   rc = check_args(k, &k->dev[device], &cb__devices[device], args, nargs);
   pthread_mutex_unlock(&k->lock);
-  if (rc || (rc = make_job(k, args, nargs, &j)))
+  if (rc || (rc = make_job(k, args, nargs, token != NULL, &j)))
     goto out;
   cb__launch *L = j->payload;
   L->work_dim = work_dim;
@@ -370,7 +458,14 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
   }
   char symbol[80];
   snprintf(symbol, sizeof symbol, "kernel_%s", k->name);
+  cb_array *tok = token ? j->args[j->nargs - 1].array : NULL;
+  if (tok)
+    cb_array_ref(tok);
   rc = cb__job_submit(j, symbol, STARPU_OPENCL, device, 0, out);
+  if (tok && rc)
+    cb_array_unref(tok);
+  else if (tok)
+    *token = tok;
 out:
   cb__leave();
   return rc;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against their peers (NumPy, numba, dask,
-# ThreadPoolExecutor, raw StarPU) after installing the peers into the
+# ThreadPoolExecutor, raw StarPU; Python functions as tasks against
+# ThreadPoolExecutor) after installing the peers into the
 # virtual environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,3 +12,4 @@ cd "$ROOT"
 "$VENV/bin/python" bench/vector_add/run.py "$@"
 "$VENV/bin/python" bench/overhead/run.py "$@"
 "$VENV/bin/python" bench/futures/run.py "$@"
+"$VENV/bin/python" bench/tasks/run.py "$@"

@@ -17,7 +17,7 @@ from ._devices import _device, _resolve
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
 from ._tasks import In, InOut, Out, task
-from ._kernels import Kernel
+from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
 from ._linalg import gemm, gemv, matmul, transpose
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
@@ -241,7 +241,7 @@ def __getattr__(name):
 
 __all__ = [
     "Array", "Device", "Future", "wait", "as_completed", "task", "In",
-    "Out", "InOut", "Kernel", "trace", "stats", "profiling", "plot_trace",
+    "Out", "InOut", "Kernel", "Local", "trace", "stats", "profiling", "plot_trace",
     "sum", "min", "max", "mean", "norm", "dot", "CambrianError",
     "DependencyError",
     "DeviceAssertionError", "DeviceError", "DeviceMemoryError",

@@ -136,20 +136,31 @@ class Future(_cf.Future):
             _resolve(self, self._array)
 
     def result(self, timeout=None):
-        self._retrieved = True
         self._wait_here(timeout)
         if self._state == _FINISHED:
             if self._exception is not None:
+                self._retrieve()
                 raise self._exception
+            self._retrieved = True
             return self._result
+        self._retrieved = True
         return super().result(timeout)
 
     def exception(self, timeout=None):
-        self._retrieved = True
         self._wait_here(timeout)
         if self._state == _FINISHED:
+            self._retrieve()
             return self._exception
+        self._retrieved = True
         return super().exception(timeout)
+
+    def _retrieve(self):
+        # Somebody has the exception now: cb.synchronize() must not raise
+        # it again, and the future must not log it as never retrieved.
+        if not self._retrieved:
+            self._retrieved = True
+            if self._exception is not None:
+                _core.failure_seen(self._exception)
 
     def __await__(self):
         # A tiny operation often ends within microseconds: poll briefly
@@ -172,6 +183,7 @@ class Future(_cf.Future):
                     and self._exception is not None):
                 _log.error("cambrian: exception of a future never retrieved",
                            exc_info=self._exception)
+                _core.failure_seen(self._exception)  # reported once
         except Exception:  # interpreter shutting down
             pass
 
@@ -189,7 +201,7 @@ def _resolve(fut, array):
     cancel()). Callbacks run here, so no lock may be held."""
     if fut._state != _PENDING:
         return
-    exc = _core.array_failure(array)
+    exc = _core.array_failure(array, False)  # not retrieved: only known
     value = fut._value() if exc is None else None
     if fut._finish_quietly(value, exc):
         return

@@ -29,7 +29,7 @@ from ._futures import Future
 from ._tasks import _Access, _IN
 from .errors import DeviceNotFoundError
 
-__all__ = ["Kernel"]
+__all__ = ["Kernel", "Local"]
 
 _CTYPES = {
     "char": _np.int8, "uchar": _np.uint8, "bool": _np.bool_,
@@ -38,6 +38,22 @@ _CTYPES = {
     "long": _np.int64, "ulong": _np.uint64, "double": _np.float64,
 }
 _DTYPE_CODE = {name: i for i, name in enumerate(_core.DTYPES)}
+
+
+class Local:
+    """__local memory of nbytes bytes for a kernel's __local pointer
+    parameter (shared by the work-items of a work-group)."""
+
+    __slots__ = ("nbytes",)
+
+    def __init__(self, nbytes):
+        nbytes = int(nbytes)
+        if nbytes <= 0:
+            raise ValueError("local memory needs a positive size")
+        self.nbytes = nbytes
+
+    def __repr__(self):
+        return f"cambrian.Local({self.nbytes})"
 
 
 class _LaunchFuture(Future):
@@ -140,8 +156,15 @@ class Kernel:
             raise TypeError(f"kernel {self.name}({names}) takes "
                             f"{len(params)} arguments, got {len(args)}")
         pairs = []
-        for (is_buffer, ctype, pname), x in zip(params, args):
-            if is_buffer:
+        for (kind, ctype, pname), x in zip(params, args):
+            if kind == "local" or isinstance(x, Local):
+                if kind != "local" or not isinstance(x, Local):
+                    raise TypeError(f"argument '{pname}' is {kind} "
+                                    f"({ctype}), got {type(x).__name__}: "
+                                    "pass cb.Local(nbytes) exactly for "
+                                    "__local pointers")
+                pairs.append((None, x.nbytes))
+            elif kind == "buffer":
                 if isinstance(x, _Access):
                     pairs.append((x.array, x.mode))
                 elif isinstance(x, _core.Array):

@@ -72,11 +72,29 @@ class _Slot:
 
 
 class _Dep:
-    """Where the value of an earlier call goes in the call."""
-    __slots__ = ("call",)
+    """Where the value of an earlier call or launch goes in the call."""
+    __slots__ = ("future",)
 
-    def __init__(self, call):
-        self.call = call
+    def __init__(self, future):
+        self.future = future
+
+
+def _own(value, views):
+    """The value, with NumPy arrays that show the arrays' memory copied:
+    that memory is the arrays', not the value's, once the call ends."""
+    if isinstance(value, _np.ndarray):
+        if any(_np.may_share_memory(value, v) for v in views):
+            return value.copy()
+        return value
+    if type(value) in (tuple, list):
+        items = [_own(x, views) for x in value]
+        if any(a is not b for a, b in zip(items, value)):
+            return type(value)(items)
+    elif type(value) is dict:
+        items = {k: _own(x, views) for k, x in value.items()}
+        if any(items[k] is not x for k, x in value.items()):
+            return items
+    return value
 
 
 class _Call:
@@ -95,7 +113,7 @@ class _Call:
         if isinstance(x, _Slot):
             return views[x.index]
         if isinstance(x, _Dep):
-            return x.call.value
+            return x.future._value()
         return x
 
     def run(self, buffers):
@@ -110,7 +128,7 @@ class _Call:
                 views.append(v)
             args = [self._arg(x, views) for x in self.args]
             kwargs = {k: self._arg(x, views) for k, x in self.kwargs.items()}
-            self.value = self.fn(*args, **kwargs)
+            self.value = _own(self.fn(*args, **kwargs), views)
             return None
         except BaseException as e:  # the task's failure, whatever it is
             err = TaskError(f"task {self.name} raised "
@@ -159,11 +177,12 @@ class TaskFunction:
             a, mode = x.array, x.mode
         elif isinstance(x, _core.Array):
             a, mode = x, _IN
-        elif isinstance(x, _CallFuture):
+        elif isinstance(x, Future) and isinstance(x._array, _core.Event):
+            # A call's or a launch's future: its token orders the calls.
             arrays.append(x._array.token)
             access.append(_IN)
             layout.append((_np.bool_, (1,), _IN))
-            return _Dep(x._call)
+            return _Dep(x)
         elif isinstance(x, Future) and isinstance(x._array, _core.Array):
             a, mode = x._array, _IN
         else:
