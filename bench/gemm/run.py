@@ -40,6 +40,19 @@ import harness  # noqa: E402
 CORES = len(os.sched_getaffinity(0))
 
 
+def cambrian_cpu_workers():
+    """The CPU workers cambrian runs on all the cores (StarPU's build may
+    cap them): NumPy gets as many threads, so both use the same cores."""
+    code = ("import cambrian as cb; cb.init(ncpus=%d, devices='none'); "
+            "print(cb.config()['ncpus'])" % CORES)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True)
+    try:
+        return int(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return CORES
+
+
 def flops(n, kind):
     return 2.0 * n ** 3 if kind == "gemm" else 2.0 * n ** 2
 
@@ -61,7 +74,7 @@ def child(args):
     if peer.startswith("cambrian"):
         import cambrian as cb
         if peer == "cambrian cpu":
-            cb.init(ncpus=CORES, devices="none")
+            cb.init(ncpus=args.threads, devices="none")
             dev = cb.get_device("cpu")
         else:
             if not cb.devices(args.opencl_device):
@@ -84,10 +97,10 @@ def child(args):
 
             def run(st):
                 st["c"] = (st["a"] @ st["b"]).compute(
-                    scheduler="threads", num_workers=CORES)
+                    scheduler="threads", num_workers=args.threads)
             st = {"a": ca, "b": cb_}
             get = lambda st: st["c"]  # noqa: E731
-            dask.config.set(num_workers=CORES)
+            dask.config.set(num_workers=args.threads)
         else:
             def run(st):
                 st["c"] = st["a"] @ st["b"]
@@ -118,14 +131,15 @@ def child(args):
 def spawn(peer, kind, dtype, sizes, args):
     env = dict(os.environ)
     threads = 1 if peer in ("dask", "cambrian cpu", "cambrian pocl") \
-        else CORES
+        else args.threads
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     cmd = [sys.executable, os.path.abspath(__file__), "--child", peer,
            "--kind", kind, "--dtype", dtype,
            "--sizes", ",".join(map(str, sizes)),
            "--reps", str(args.reps), "--warmup", str(args.warmup),
-           "--opencl-device", args.opencl_device]
+           "--opencl-device", args.opencl_device,
+           "--threads", str(args.threads)]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     sys.stderr.write(p.stderr)
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
@@ -152,6 +166,8 @@ def main(argv=None):
     p.add_argument("--child")
     p.add_argument("--kind", default="gemm")
     p.add_argument("--dtype", default="float64")
+    p.add_argument("--threads", type=int, default=CORES,
+                   help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
@@ -159,6 +175,7 @@ def main(argv=None):
     if args.child:
         return child(args)
 
+    args.threads = cambrian_cpu_workers()
     env = harness.environment()
     results = []
     peers = ["numpy", "cambrian cpu", "dask", "cambrian pocl"]
@@ -216,10 +233,11 @@ def main(argv=None):
           f"Machine: {env['cpu']}, {env['cores']} cores; numpy "
           f"{env['numpy']}, dask {env.get('dask')}; git "
           f"{env.get('git', '?')}; {time.strftime('%Y-%m-%d %H:%M')}.\n",
-          f"Every peer uses the same {CORES} cores: NumPy with "
-          f"{CORES} OpenBLAS threads, cambrian cpu with {CORES} CPU workers "
+          f"Every peer uses the same {args.threads} cores: NumPy with "
+          f"{args.threads} OpenBLAS threads, cambrian cpu with "
+          f"{args.threads} CPU workers "
           "(single-threaded OpenBLAS per row block), dask with "
-          f"{CORES} threads (single-threaded BLAS per chunk). Median of "
+          f"{args.threads} threads (single-threaded BLAS per chunk). Median of "
           "the timed repetitions after a warm-up; vs numpy above 1 is "
           "faster than NumPy; pocl vs cpu above 1 means pocl is faster.\n",
           harness.markdown_table(headers, rows, "lllrrrrrr") + "\n"]

@@ -10,7 +10,29 @@ import os as _os
 
 import numpy as _np
 
-from . import _core
+
+def _name_blas_core():
+    """OpenBLAS picks its kernels from the processor's model; virtual
+    machines that hide it get generic kernels, several times slower. Name
+    the core type from the instruction sets instead, unless the user did.
+    (NumPy's own OpenBLAS is loaded already and keeps its choice.)"""
+    if "OPENBLAS_CORETYPE" in _os.environ:
+        return
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((ln.split(":", 1)[1].split() for ln in f
+                          if ln.startswith("flags")), [])
+    except OSError:
+        return
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= set(flags):
+        _os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+    elif {"avx2", "fma"} <= set(flags):
+        _os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+
+
+_name_blas_core()
+
+from . import _core  # noqa: E402  (after the OpenBLAS core type)
 from ._devices import (Device, default_device, device_scope, devices,
                        get_device)
 from ._devices import _device, _resolve
