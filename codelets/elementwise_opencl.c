@@ -56,19 +56,6 @@ static int class_index(cb_dtype t) {
   return c == 'F' ? 0 : c == 'I' ? 1 : 2;
 }
 
-/* Appends printf-style text to buf, tracking the length. */
-static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
-  if (*len >= cap)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    *len += (size_t)n;
-}
 
 /* Writes the kernel source of t's variant; returns its length, or 0 if
  * it does not fit. */
@@ -81,14 +68,14 @@ static size_t kernel_source(const cb__task *t, char *buf, size_t cap) {
     uses_f64 |= t->in_dtype[k] == CB_FLOAT64;
   size_t len = 0;
   if (uses_f64)
-    put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
-  put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
+    cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+  cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
       cl_types[T], cl_utypes[T], cl_types[R]);
   if (T == CB_INT32 || T == CB_INT64)
-    put(buf, cap, &len, "%s\n#define CB_IPOW cb_ipow\n",
+    cb__put(buf, cap, &len, "%s\n#define CB_IPOW cb_ipow\n",
         T == CB_INT32 ? CB__XSTR(CB__IPOW_DEF(int, uint, cb_ipow))
                       : CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)));
-  put(buf, cap, &len, "__kernel void cb_kernel(");
+  cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];
   int scalar[CB__MAX_OPERANDS];
@@ -105,26 +92,26 @@ static size_t kernel_source(const cb__task *t, char *buf, size_t cap) {
   }
   for (int k = 0; k < nops; k++) {
     if (scalar[k])
-      put(buf, cap, &len, "const %s v%d, ", cl_types[optype[k]], k);
+      cb__put(buf, cap, &len, "const %s v%d, ", cl_types[optype[k]], k);
     else
-      put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
+      cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
                           "const ulong s%d, ", cl_types[optype[k]], k, k, k);
   }
-  put(buf, cap, &len, "__global R *out, const ulong oo, const ulong n, "
+  cb__put(buf, cap, &len, "__global R *out, const ulong oo, const ulong n, "
                       "const long base) {\n"
                       "  const ulong k = get_global_id(0);\n"
                       "  if (k >= n) return;\n"
                       "  const long i = base + (long)k;\n");
   for (int k = 0; k < nops; k++) {
     if (scalar[k])
-      put(buf, cap, &len, "  const %s %s = v%d;\n", cl_types[optype[k]],
+      cb__put(buf, cap, &len, "  const %s %s = v%d;\n", cl_types[optype[k]],
           names[k], k);
     else
-      put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
+      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
           cl_types[optype[k]], names[k], k, k, k);
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
-  put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",
+  cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",
       exprs[t->op][class_index(cls)]);
   return len < cap ? len : 0;
 }

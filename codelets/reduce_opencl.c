@@ -55,18 +55,6 @@ static const char *acc_type(const cb__rtask *t) {
   return t->part == CB_INT64 ? "ulong" : cl_types[t->part];
 }
 
-static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
-  if (*len >= cap)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    *len += (size_t)n;
-}
 
 static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
   static const char *const steps[CB__NRF] = {
@@ -87,8 +75,8 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
   int isf = t->in == CB_FLOAT32 || t->in == CB_FLOAT64;
   size_t len = 0;
   if (t->in == CB_FLOAT64 || t->part == CB_FLOAT64)
-    put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
-  put(buf, cap, &len,
+    cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+  cb__put(buf, cap, &len,
       "#define T %s\n#define A %s\n#define P %s\n#define INIT ((A)%s)\n"
       "#define ISNAN(v) %s\n#define X(i) x[xo + (i)]\n"
       "#define Y(i) y[yo + (i)]\n#define STEP(a, i) %s\n"
@@ -96,13 +84,13 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
       cl_types[t->in], acc_type(t), cl_types[t->part], init,
       isf ? "isnan(v)" : "0", steps[t->family], merges[t->family],
       CB__RCHUNKS);
-  put(buf, cap, &len,
+  cb__put(buf, cap, &len,
       "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
       "    __global const T *y, const ulong yo, __global P *out,\n"
       "    const ulong oo, const ulong n, const ulong cols,\n"
       "    __local A *scratch) {\n");
   if (t->mode == CB__RM_COLS) {
-    put(buf, cap, &len,
+    cb__put(buf, cap, &len,
         "  const ulong c = get_global_id(0);\n"
         "  const int in = c < cols;\n"
         "  A a = INIT;\n"
@@ -111,7 +99,7 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
         "  if (in) out[oo + c] = (P)a;\n}\n");
     return len < cap ? len : 0;
   }
-  put(buf, cap, &len,
+  cb__put(buf, cap, &len,
       "  const ulong g = get_group_id(0);\n"
       "  const uint l = get_local_id(0), L = get_local_size(0);\n"
       "  const ulong lo = %s, hi = %s;\n"

@@ -242,6 +242,13 @@ static inline int cb__ctx_skip(cb__ctx *c) {
  * outcome and lets go of the drivers. */
 void cb__ctx_done(cb__ctx *c);
 
+/* ---- codelets/cl_source.c --------------------------------------------- */
+
+/* Appends printf-style text to buf (cap bytes), tracking its length in
+ * *len; text beyond cap is dropped (*len then reaches cap). */
+void cb__put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- trace.c ---------------------------------------------------------- */
 
 /* 1 while profiling is on: cb__ctx_done then records the task. */
@@ -294,6 +301,11 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
                    int device, int priority, cb_event **event);
 /* The codelet of a kind of job (made on first use, kept for good). */
 struct starpu_codelet *cb__job_codelet(const char *symbol);
+/* Gives task room for n buffers: its own arrays, or arrays StarPU frees
+ * with it when n is beyond STARPU_NMAXBUFS. */
+int cb__task_buffers(struct starpu_task *task, int n,
+                     starpu_data_handle_t **handles,
+                     enum starpu_data_access_mode **modes);
 /* In a CPU function: the host address of argument i, entire. */
 void *cb__job_host_ptr(const cb__job *j, int i, void *buffers[]);
 

@@ -130,19 +130,30 @@ static void job_opencl(void *buffers[], void *cl_arg) {
     j->run_opencl(j, buffers);
 }
 
+int cb__task_buffers(struct starpu_task *task, int n,
+                     starpu_data_handle_t **handles,
+                     enum starpu_data_access_mode **modes) {
+  *handles = task->handles;
+  *modes = task->modes;
+  if (n > STARPU_NMAXBUFS) {
+    /* StarPU frees these with the task. */
+    task->dyn_handles = *handles = malloc((size_t)n * sizeof **handles);
+    task->dyn_modes = *modes = malloc((size_t)n * sizeof **modes);
+    if (!*handles || !*modes)
+      return cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  return 0;
+}
+
 static int fill_buffers(cb__job *j, struct starpu_task *task) {
   int n = 0;
   for (int i = 0; i < j->nargs; i++)
     n += j->args[i].array->ntiles;
-  starpu_data_handle_t *h = task->handles;
-  enum starpu_data_access_mode *m = task->modes;
-  if (n > STARPU_NMAXBUFS) {
-    /* StarPU frees these with the task. */
-    task->dyn_handles = h = malloc((size_t)n * sizeof *h);
-    task->dyn_modes = m = malloc((size_t)n * sizeof *m);
-    if (!h || !m)
-      return cb__fail(CB_ENOMEM, "out of host memory");
-  }
+  starpu_data_handle_t *h;
+  enum starpu_data_access_mode *m;
+  int rc = cb__task_buffers(task, n, &h, &m);
+  if (rc)
+    return rc;
   int b = 0;
   for (int i = 0; i < j->nargs; i++) {
     cb__job_arg *g = &j->args[i];

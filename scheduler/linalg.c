@@ -197,15 +197,11 @@ static int setup_task(const la_op *op, int tile, cb__blas_task *t,
   t->nb = op->b ? op->b->ntiles : 0;
   t->b_size = op->b ? op->b->size : 0;
   int n = t->na + t->nb + 1;
-  starpu_data_handle_t *h = task->handles;
-  enum starpu_data_access_mode *m = task->modes;
-  if (n > STARPU_NMAXBUFS) {
-    /* StarPU frees these with the task. */
-    task->dyn_handles = h = malloc((size_t)n * sizeof *h);
-    task->dyn_modes = m = malloc((size_t)n * sizeof *m);
-    if (!h || !m)
-      return cb__fail(CB_ENOMEM, "out of host memory");
-  }
+  starpu_data_handle_t *h;
+  enum starpu_data_access_mode *m;
+  int rc = cb__task_buffers(task, n, &h, &m);
+  if (rc)
+    return rc;
   int b = 0;
   for (int i = 0; i < t->na; i++, b++) {
     h[b] = op->a->tiles[a0 + i];
