@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against their peers (NumPy, numba, dask,
 # ThreadPoolExecutor, raw StarPU; Python functions as tasks against
-# ThreadPoolExecutor) after installing the peers into the
+# ThreadPoolExecutor; reductions and gemm against NumPy and dask) after
+# installing the peers into the
 # virtual environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,3 +14,5 @@ cd "$ROOT"
 "$VENV/bin/python" bench/overhead/run.py "$@"
 "$VENV/bin/python" bench/futures/run.py "$@"
 "$VENV/bin/python" bench/tasks/run.py "$@"
+"$VENV/bin/python" bench/reductions/run.py "$@"
+"$VENV/bin/python" bench/gemm/run.py "$@"
