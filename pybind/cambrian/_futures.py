@@ -29,7 +29,10 @@ __all__ = ["Future", "wait", "as_completed", "synchronize"]
 _log = logging.getLogger("cambrian")
 _PENDING, _RUNNING, _FINISHED = (_cf._base.PENDING, _cf._base.RUNNING,
                                  _cf._base.FINISHED)
-_cond_lock = threading.Lock()
+# Guards the making of futures' Conditions against their quiet resolution.
+# Reentrant: the garbage collector may run a future's __del__, which
+# resolves it, in a thread that holds it.
+_cond_lock = threading.RLock()
 _AWAIT_POLL_US = 20
 
 
@@ -78,10 +81,9 @@ class Future(_cf.Future):
     def _condition(self):
         cond = self.__dict__.get("_cond")
         if cond is None:
+            new = threading.Condition()
             with _cond_lock:
-                cond = self.__dict__.get("_cond")
-                if cond is None:
-                    cond = self.__dict__["_cond"] = threading.Condition()
+                cond = self.__dict__.setdefault("_cond", new)
         return cond
 
     def _finish_quietly(self, value, exc):
