@@ -223,3 +223,30 @@ def test_done_turns_true_without_anyone_waiting(dev):
     while not f.done() and time.monotonic() < deadline:
         time.sleep(0.001)
     assert f.done() and f.result(0).size == 8
+
+
+def test_collecting_futures_while_making_conditions_does_not_hang():
+    # A future in a reference cycle is resolved by its __del__ when the
+    # garbage collector runs, which may be while this thread makes
+    # another future's Condition. Run in a child: a hang must not stall
+    # the suite.
+    import subprocess
+    import sys
+    code = """
+import gc
+import numpy as np
+import cambrian as cb
+a = cb.asarray(np.arange(4.0), device="cpu")
+gc.set_threshold(1, 1, 1)
+for i in range(3000):
+    f = (a + i).future
+    f.cycle = f                      # garbage only the collector frees
+    del f
+    g = (a + 1).future
+    g.add_done_callback(lambda fut: None)   # makes g's Condition
+    g.result(timeout=30)
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
