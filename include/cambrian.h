@@ -494,6 +494,7 @@ int cb_stats_reset(void);
 
 #include "cambrian/reduce.h"
 #include "cambrian/linalg.h"
+#include "cambrian/graph.h"
 
 /* Waits for every task submitted so far. Blocks. */
 int cb_wait_all(void);

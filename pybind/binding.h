@@ -93,6 +93,7 @@ int cb_event_wait_interruptibly(cb_event *e, double timeout);
 /* ---- kernels.c, tasks.c, reductions.c, linalg.c ---- */
 extern PyMethodDef cb_kernel_methods[];
 extern PyMethodDef cb_observe_methods[];
+extern PyMethodDef cb_graph_methods[];
 extern PyMethodDef cb_task_methods[];
 extern PyMethodDef cb_reduction_methods[];
 /* Array methods of reductions.c: sum, min, max, mean (axis=None), dot. */

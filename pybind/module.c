@@ -294,6 +294,7 @@ static int core_exec(PyObject *m) {
       add_methods(m, cb_future_methods) < 0 ||
       add_methods(m, cb_kernel_methods) < 0 ||
       add_methods(m, cb_observe_methods) < 0 ||
+      add_methods(m, cb_graph_methods) < 0 ||
       add_methods(m, cb_task_methods) < 0 ||
       add_methods(m, cb_reduction_methods) < 0 ||
       add_methods(m, cb_linalg_methods) < 0)

@@ -41,6 +41,8 @@ from ._futures import array_future as _array_future, _stop as _stop_futures
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
+from ._graph import Graph
+from ._graph import record as _record
 from ._linalg import gemm, gemv, matmul, transpose
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
@@ -198,7 +200,13 @@ def _binary(name, doc):
     code = _OP[name]
 
     def op(x1, x2):
-        return _ewise(code, x1, x2)
+        try:
+            return _ewise(code, x1, x2)
+        except TypeError:  # a graph's value records instead
+            got = _record(name, (x1, x2))
+            if got is None:
+                raise
+            return got
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -208,7 +216,13 @@ def _unary(name, doc):
     code = _OP[name]
 
     def op(x):
-        return _ewise(code, x)
+        try:
+            return _ewise(code, x)
+        except TypeError:  # a graph's value records instead
+            got = _record(name, (x,))
+            if got is None:
+                raise
+            return got
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -241,7 +255,13 @@ _WHERE = _OP["where"]
 
 def where(condition, x, y):
     """x where condition is true, else y, element-wise."""
-    return _ewise(_WHERE, condition, x, y)
+    try:
+        return _ewise(_WHERE, condition, x, y)
+    except TypeError:  # a graph's value records instead
+        got = _record("where", (condition, x, y))
+        if got is None:
+            raise
+        return got
 
 
 # ---- reductions ----------------------------------------------------------
@@ -263,7 +283,7 @@ def __getattr__(name):
 
 __all__ = [
     "Array", "Device", "Future", "wait", "as_completed", "task", "In",
-    "Out", "InOut", "Kernel", "Local", "trace", "stats", "profiling", "plot_trace",
+    "Out", "InOut", "Kernel", "Local", "Graph", "trace", "stats", "profiling", "plot_trace",
     "sum", "min", "max", "mean", "norm", "dot", "CambrianError",
     "DependencyError",
     "DeviceAssertionError", "DeviceError", "DeviceMemoryError",

@@ -1,0 +1,338 @@
+/*
+ * Graphs: element-wise operations recorded once over symbolic values,
+ * replayed as many times as asked. Recording checks dtypes and shapes with
+ * the rules of cb_ewise; a run walks the nodes in their recorded order
+ * (a topological order: a node only reads values recorded before it) and
+ * submits each with cb_ewise, letting go of every intermediate value as
+ * soon as its last reader is submitted, so that the pool recycles it.
+ *
+ * Nodes and values are kept small (a million nodes take about 50 MB):
+ * scalars live in their own table, referred to by negative operand ids.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum { VAL_INPUT, VAL_CONSTANT, VAL_NODE };
+
+typedef struct gvalue {
+  uint8_t kind, dtype, ndim, output;
+  int32_t node;               /* VAL_NODE: its node; VAL_INPUT: input no. */
+  int32_t last_use;           /* the last node that reads it, -1: none */
+  int64_t shape[CB_MAX_NDIM];
+} gvalue;
+
+typedef struct gnode {
+  uint8_t op, n;
+  int8_t out_dtype;           /* the target of a cast, else -1 */
+  int32_t x[CB__MAX_OPERANDS]; /* value ids; -2 - k: scalar k */
+  int32_t result;
+} gnode;
+
+typedef struct gconst {
+  cb_array *array;
+  int device;
+} gconst;
+
+struct cb_graph {
+  gvalue *values;
+  int nvalues, cvalues;
+  gnode *nodes;
+  int nnodes, cnodes;
+  cb_operand *scalars;
+  int nscalars, cscalars;
+  gconst *consts;             /* per value: only constants are set */
+  int ninputs;
+  int *outputs;
+  int noutputs, coutputs;
+};
+
+/* Grows *buf (of *cap elements of size es) to hold n + 1. */
+static int grow(void **buf, int *cap, int n, size_t es) {
+  if (n < *cap)
+    return 0;
+  int c = *cap ? 2 * *cap : 64;
+  void *p = realloc(*buf, (size_t)c * es);
+  if (!p)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  *buf = p;
+  *cap = c;
+  return 0;
+}
+
+int cb_graph_new(cb_graph **out) {
+  cb_graph *g = calloc(1, sizeof *g);
+  if (!g)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  *out = g;
+  return 0;
+}
+
+void cb_graph_free(cb_graph *g) {
+  if (!g)
+    return;
+  for (int v = 0; g->consts && v < g->nvalues; v++)
+    if (g->values[v].kind == VAL_CONSTANT)
+      cb_array_unref(g->consts[v].array);
+  free(g->values);
+  free(g->nodes);
+  free(g->scalars);
+  free(g->consts);
+  free(g->outputs);
+  free(g);
+}
+
+static int new_value(cb_graph *g, int kind, cb_dtype t, int ndim,
+                     const int64_t *shape) {
+  if (ndim < 0 || ndim > CB_MAX_NDIM || (unsigned)t >= CB_NDTYPES)
+    return cb__fail(CB_EINVAL, "bad dtype or number of dimensions");
+  int cap = g->cvalues;
+  if (grow((void **)&g->values, &g->cvalues, g->nvalues, sizeof *g->values))
+    return CB_ENOMEM;
+  if (g->cvalues != cap) {
+    gconst *c = realloc(g->consts, (size_t)g->cvalues * sizeof *c);
+    if (!c)
+      return cb__fail(CB_ENOMEM, "out of host memory");
+    g->consts = c;
+  }
+  int id = g->nvalues++;
+  gvalue *v = &g->values[id];
+  memset(v, 0, sizeof *v);
+  v->kind = (uint8_t)kind;
+  v->dtype = (uint8_t)t;
+  v->ndim = (uint8_t)ndim;
+  v->last_use = -1;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0)
+      return cb__fail(CB_EINVAL, "negative dimension");
+    v->shape[i] = shape[i];
+  }
+  g->consts[id] = (gconst){NULL, -1};
+  return id;
+}
+
+int cb_graph_input(cb_graph *g, cb_dtype t, int ndim, const int64_t *shape) {
+  int id = new_value(g, VAL_INPUT, t, ndim, shape);
+  if (id >= 0)
+    g->values[id].node = g->ninputs++;
+  return id;
+}
+
+int cb_graph_constant(cb_graph *g, cb_array *a, int device) {
+  int id = new_value(g, VAL_CONSTANT, cb_array_dtype(a), cb_array_ndim(a),
+                     cb_array_shape(a));
+  if (id >= 0) {
+    cb_array_ref(a);
+    g->consts[id] = (gconst){a, device};
+  }
+  return id;
+}
+
+/* A stand-in array with a value's dtype and shape, for the type rules. */
+static void stand_in(const gvalue *v, cb_array *a) {
+  memset(a, 0, sizeof *a);
+  a->dtype = (cb_dtype)v->dtype;
+  a->ndim = v->ndim;
+  a->size = 1;
+  for (int i = 0; i < v->ndim; i++) {
+    a->shape[i] = v->shape[i];
+    a->size *= v->shape[i];
+  }
+}
+
+int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
+                   int out_dtype) {
+  if ((unsigned)op >= CB_NOPS || n < 1 || n > CB__MAX_OPERANDS)
+    return cb__fail(CB_EINVAL, "bad operation or operand count");
+  cb_array stand[CB__MAX_OPERANDS];
+  cb_operand ops[CB__MAX_OPERANDS];
+  const gvalue *shaped = NULL;
+  for (int i = 0; i < n; i++) {
+    if (x[i].value < 0) {
+      ops[i] = x[i].scalar;
+      ops[i].array = NULL;
+      continue;
+    }
+    if (x[i].value >= g->nvalues)
+      return cb__fail(CB_EINVAL, "no value %d in this graph", x[i].value);
+    const gvalue *v = &g->values[x[i].value];
+    stand_in(v, &stand[i]);
+    ops[i] = (cb_operand){.array = &stand[i], .device = -1};
+    if (!shaped || (shaped->ndim == 0 && v->ndim > 0))
+      shaped = v;
+  }
+  if (!shaped)
+    return cb__fail(CB_EINVAL, "%s needs at least one array",
+                    cb_op_name(op));
+  for (int i = 0; i < n; i++) {
+    const gvalue *v = x[i].value >= 0 ? &g->values[x[i].value] : NULL;
+    if (v && v->ndim > 0 &&
+        (v->ndim != shaped->ndim ||
+         memcmp(v->shape, shaped->shape, sizeof(int64_t) * v->ndim)))
+      return cb__fail(CB_ESHAPE,
+                      "%s: shapes differ (only equal shapes, 0-D arrays "
+                      "and scalars broadcast)", cb_op_name(op));
+  }
+  cb_dtype result;
+  if (cb_op_get_kind(op) == CB_KIND_CAST) {
+    if (out_dtype < 0 || out_dtype >= CB_NDTYPES)
+      return cb__fail(CB_ETYPE, "cast needs a target dtype");
+    result = (cb_dtype)out_dtype;
+  } else {
+    int rc = cb_result_dtype(op, ops, n, &result);
+    if (rc)
+      return rc;
+  }
+  int64_t shape[CB_MAX_NDIM];
+  memcpy(shape, shaped->shape, sizeof shape);
+  int ndim = shaped->ndim;
+  if (grow((void **)&g->nodes, &g->cnodes, g->nnodes, sizeof *g->nodes))
+    return CB_ENOMEM;
+  gnode node = {.op = (uint8_t)op, .n = (uint8_t)n,
+                .out_dtype = (int8_t)out_dtype};
+  for (int i = 0; i < n; i++) {
+    if (x[i].value >= 0) {
+      node.x[i] = x[i].value;
+      continue;
+    }
+    if (grow((void **)&g->scalars, &g->cscalars, g->nscalars,
+             sizeof *g->scalars))
+      return CB_ENOMEM;
+    g->scalars[g->nscalars] = ops[i];
+    node.x[i] = -2 - g->nscalars++;
+  }
+  int id = new_value(g, VAL_NODE, result, ndim, shape);
+  if (id < 0)
+    return id;
+  node.result = id;
+  g->values[id].node = g->nnodes;
+  for (int i = 0; i < n; i++)
+    if (node.x[i] >= 0)
+      g->values[node.x[i]].last_use = g->nnodes;
+  g->nodes[g->nnodes++] = node;
+  return id;
+}
+
+int cb_graph_mark_output(cb_graph *g, int value) {
+  if (value < 0 || value >= g->nvalues)
+    return cb__fail(CB_EINVAL, "no value %d in this graph", value);
+  if (grow((void **)&g->outputs, &g->coutputs, g->noutputs,
+           sizeof *g->outputs))
+    return CB_ENOMEM;
+  g->values[value].output = 1;
+  g->outputs[g->noutputs++] = value;
+  return 0;
+}
+
+int cb_graph_nvalues(const cb_graph *g) { return g->nvalues; }
+int cb_graph_nnodes(const cb_graph *g) { return g->nnodes; }
+
+int cb_graph_value(const cb_graph *g, int value, cb_graph_value_info *out) {
+  if (value < 0 || value >= g->nvalues)
+    return cb__fail(CB_EINVAL, "no value %d in this graph", value);
+  const gvalue *v = &g->values[value];
+  *out = (cb_graph_value_info){.kind = v->kind, .node = v->node,
+                               .dtype = (cb_dtype)v->dtype,
+                               .ndim = v->ndim, .output = v->output};
+  memcpy(out->shape, v->shape, sizeof out->shape);
+  return 0;
+}
+
+int cb_graph_node(const cb_graph *g, int node, cb_op *op, int *operands,
+                  int *n, int *result) {
+  if (node < 0 || node >= g->nnodes)
+    return cb__fail(CB_EINVAL, "no node %d in this graph", node);
+  const gnode *d = &g->nodes[node];
+  *op = (cb_op)d->op;
+  *n = d->n;
+  for (int i = 0; i < d->n; i++)
+    operands[i] = d->x[i] >= 0 ? d->x[i] : -1;
+  *result = d->result;
+  return 0;
+}
+
+static int check_inputs(const cb_graph *g, cb_array *const *inputs,
+                        int ninputs) {
+  if (ninputs != g->ninputs)
+    return cb__fail(CB_EINVAL, "the graph has %d inputs, got %d",
+                    g->ninputs, ninputs);
+  for (int v = 0; v < g->nvalues; v++) {
+    const gvalue *d = &g->values[v];
+    if (d->kind != VAL_INPUT)
+      continue;
+    const cb_array *a = inputs[d->node];
+    if (cb_array_dtype(a) != d->dtype)
+      return cb__fail(CB_ETYPE, "input %d: the graph takes %s, got %s",
+                      d->node, cb_dtype_name((cb_dtype)d->dtype),
+                      cb_dtype_name(cb_array_dtype(a)));
+    if (cb_array_ndim(a) != d->ndim ||
+        memcmp(cb_array_shape(a), d->shape, sizeof(int64_t) * d->ndim))
+      return cb__fail(CB_ESHAPE, "input %d: the graph takes another shape",
+                      d->node);
+  }
+  return 0;
+}
+
+int cb_graph_run(cb_graph *g, cb_array *const *inputs,
+                 const int *input_devices, int ninputs, int default_device,
+                 cb_array **outputs, int *output_devices, int noutputs) {
+  int rc = check_inputs(g, inputs, ninputs);
+  if (rc)
+    return rc;
+  if (noutputs != g->noutputs)
+    return cb__fail(CB_EINVAL, "the graph has %d outputs, got room for %d",
+                    g->noutputs, noutputs);
+  cb_array **vals = calloc((size_t)g->nvalues + 1, sizeof *vals);
+  int *devs = malloc(((size_t)g->nvalues + 1) * sizeof *devs);
+  if (!vals || !devs) {
+    free(vals);
+    free(devs);
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  }
+  for (int v = 0; v < g->nvalues; v++) {
+    const gvalue *d = &g->values[v];
+    devs[v] = -1;
+    if (d->kind == VAL_INPUT) {
+      vals[v] = inputs[d->node];
+      devs[v] = input_devices ? input_devices[d->node] : -1;
+    } else if (d->kind == VAL_CONSTANT) {
+      vals[v] = g->consts[v].array;
+      devs[v] = g->consts[v].device;
+    }
+    if (vals[v])
+      cb_array_ref(vals[v]);
+  }
+  for (int i = 0; i < g->nnodes && rc == 0; i++) {
+    const gnode *d = &g->nodes[i];
+    cb_operand x[CB__MAX_OPERANDS];
+    for (int k = 0; k < d->n; k++)
+      x[k] = d->x[k] >= 0
+                 ? (cb_operand){.array = vals[d->x[k]], .device = devs[d->x[k]]}
+                 : g->scalars[-2 - d->x[k]];
+    rc = cb_ewise((cb_op)d->op, x, d->n, default_device, d->out_dtype,
+                  &vals[d->result], &devs[d->result]);
+    /* Values read for the last time go back (to the pool, once their
+     * tasks end). */
+    for (int k = 0; k < d->n; k++) {
+      int v = d->x[k];
+      if (v >= 0 && g->values[v].last_use == i && !g->values[v].output &&
+          vals[v]) {
+        cb_array_unref(vals[v]);
+        vals[v] = NULL;
+      }
+    }
+  }
+  for (int k = 0; k < noutputs && rc == 0; k++) {
+    int v = g->outputs[k];
+    outputs[k] = vals[v];
+    cb_array_ref(outputs[k]);
+    if (output_devices)
+      output_devices[k] = devs[v];
+  }
+  for (int v = 0; v < g->nvalues; v++)
+    cb_array_unref(vals[v]);
+  free(vals);
+  free(devs);
+  return rc;
+}

@@ -1,0 +1,67 @@
+/* Part of cambrian.h: graphs. Include cambrian.h, not this file. */
+#ifndef CAMBRIAN_GRAPH_H
+#define CAMBRIAN_GRAPH_H
+
+/* A graph records element-wise operations over symbolic values (its
+ * inputs, constants and the results of its nodes) once, then replays them
+ * over real arrays as many times as asked, each run submitting the same
+ * tasks as the eager calls would, without their per-call work (argument
+ * conversion, result objects, dtype and shape rules, checked at record
+ * time instead). Every run makes new result arrays (recycled from the
+ * pool), so runs may overlap; an intermediate value is let go as soon as
+ * the last node that reads it is submitted.
+ *
+ * Locking: a graph is not locked. Recording is for one thread; runs may
+ * come from several threads once recording is over. */
+typedef struct cb_graph cb_graph;
+
+/* An operand of a node: a value of the graph, or a scalar. */
+typedef struct cb_graph_operand {
+  int value;               /* value id, or -1 for the scalar */
+  cb_operand scalar;       /* .array is NULL */
+} cb_graph_operand;
+
+int cb_graph_new(cb_graph **out);
+void cb_graph_free(cb_graph *g);
+
+/* Values: an input (an array given to each run), or a constant (an array
+ * the graph keeps a reference to). Return the value id, or a negative
+ * code. */
+int cb_graph_input(cb_graph *g, cb_dtype t, int ndim, const int64_t *shape);
+int cb_graph_constant(cb_graph *g, cb_array *a, int device);
+/* Records op over n operands (out_dtype: the target of a cast, else -1);
+ * the result's dtype and shape follow cb_ewise's rules, checked now.
+ * Returns the new value's id, or a negative code. */
+int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
+                   int out_dtype);
+/* Marks a value as an output (kept to the end of a run). */
+int cb_graph_mark_output(cb_graph *g, int value);
+
+/* What a value is: kind 0 input, 1 constant, 2 node result (node gives
+ * the node index); dtype and shape. */
+typedef struct cb_graph_value_info {
+  int kind;
+  int node;
+  cb_dtype dtype;
+  int ndim;
+  int64_t shape[CB_MAX_NDIM];
+  int output;
+} cb_graph_value_info;
+int cb_graph_nvalues(const cb_graph *g);
+int cb_graph_nnodes(const cb_graph *g);
+int cb_graph_value(const cb_graph *g, int value, cb_graph_value_info *out);
+/* A node: its operation, operands (values, -1 for scalars) and result. */
+int cb_graph_node(const cb_graph *g, int node, cb_op *op, int *operands,
+                  int *n, int *result);
+
+/* Runs the graph once: inputs[i] is the array of the i-th input (in the
+ * order cb_graph_input made them; dtypes and shapes must match), placed
+ * on input_devices[i] (-1: auto); default_device as for cb_ewise. Fills
+ * outputs[k] (new references) for each value marked as output, in the
+ * order of marking. Nothing waits: the work is asynchronous. On failure
+ * part of the graph may have been submitted; its results are dropped. */
+int cb_graph_run(cb_graph *g, cb_array *const *inputs,
+                 const int *input_devices, int ninputs, int default_device,
+                 cb_array **outputs, int *output_devices, int noutputs);
+
+#endif

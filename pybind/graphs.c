@@ -1,0 +1,295 @@
+/*
+ * Graphs from Python (cambrian._graph): capsules around a cb_graph. A run
+ * submits the whole graph in one call with the GIL released.
+ */
+#include "binding.h"
+
+#include <stdlib.h>
+
+#define CAPSULE "cambrian.graph"
+
+static cb_state *mstate(PyObject *module) {
+  return PyModule_GetState(module);
+}
+
+static void graph_capsule_free(PyObject *cap) {
+  cb_graph_free(PyCapsule_GetPointer(cap, CAPSULE));
+}
+
+static cb_graph *graph_of(PyObject *cap) {
+  return PyCapsule_GetPointer(cap, CAPSULE);
+}
+
+static PyObject *id_or_raise(cb_state *st, int id) {
+  return id < 0 ? cb_raise(st, id) : PyLong_FromLong(id);
+}
+
+static PyObject *py_graph_new(PyObject *module, PyObject *unused) {
+  (void)unused;
+  cb_graph *g;
+  int rc = cb_graph_new(&g);
+  if (rc)
+    return cb_raise(mstate(module), rc);
+  PyObject *cap = PyCapsule_New(g, CAPSULE, graph_capsule_free);
+  if (!cap)
+    cb_graph_free(g);
+  return cap;
+}
+
+/* graph_input(graph, dtype, shape) -> value id */
+static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 3 ? graph_of(args[0]) : NULL;
+  int dtype;
+  if (!g || cb_dtype_arg(st, args[1], &dtype) < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "graph_input(graph, dtype, shape)");
+    return NULL;
+  }
+  PyObject *seq = PySequence_Fast(args[2], "shape must be a tuple");
+  if (!seq)
+    return NULL;
+  Py_ssize_t nd = PySequence_Fast_GET_SIZE(seq);
+  int64_t shape[CB_MAX_NDIM];
+  for (Py_ssize_t i = 0; i < nd && i < CB_MAX_NDIM; i++)
+    shape[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
+  Py_DECREF(seq);
+  if (PyErr_Occurred())
+    return NULL;
+  if (nd > CB_MAX_NDIM) {
+    PyErr_SetString(PyExc_ValueError, "at most 2 dimensions");
+    return NULL;
+  }
+  return id_or_raise(st, cb_graph_input(g, (cb_dtype)dtype, (int)nd, shape));
+}
+
+/* graph_constant(graph, array) -> value id */
+static PyObject *py_graph_constant(PyObject *module, PyObject *const *args,
+                                   Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
+  if (!g || Py_TYPE(args[1]) != st->array_type) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "graph_constant(graph, array)");
+    return NULL;
+  }
+  ArrayObject *a = (ArrayObject *)args[1];
+  int dev = cb_array_object_device(st, a);
+  if (dev < -1)
+    return NULL;
+  return id_or_raise(st, cb_graph_constant(g, a->arr, dev));
+}
+
+/* graph_ewise(graph, op code, operands, out_dtype or None) -> value id.
+ * operands: ints (value ids) or Python/NumPy scalars. */
+static PyObject *py_graph_ewise(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 4 ? graph_of(args[0]) : NULL;
+  long op = g ? PyLong_AsLong(args[1]) : -1;
+  int out_dtype = -1;
+  if (!g || PyErr_Occurred() || !PyTuple_Check(args[2]) ||
+      PyTuple_GET_SIZE(args[2]) > 3 ||
+      cb_dtype_arg(st, args[3], &out_dtype) < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError,
+                      "graph_ewise(graph, op, operands, out_dtype)");
+    return NULL;
+  }
+  cb_graph_operand x[3];
+  Py_ssize_t n = PyTuple_GET_SIZE(args[2]);
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *o = PyTuple_GET_ITEM(args[2], i);
+    /* A value of the graph comes as (id,), a scalar as itself. */
+    if (PyTuple_Check(o) && PyTuple_GET_SIZE(o) == 1) {
+      x[i].value = (int)PyLong_AsLong(PyTuple_GET_ITEM(o, 0));
+      if (PyErr_Occurred())
+        return NULL;
+      continue;
+    }
+    PyObject *tmp = NULL;
+    int ok = cb_to_operand(st, o, &x[i].scalar, &tmp);
+    Py_XDECREF(tmp);
+    if (ok < 0)
+      return NULL;
+    if (ok == 0 || x[i].scalar.array) {
+      PyErr_Format(PyExc_TypeError, "a graph operand must be a value of "
+                   "the graph or a scalar, got '%s'", Py_TYPE(o)->tp_name);
+      return NULL;
+    }
+    x[i].value = -1;
+  }
+  return id_or_raise(st, cb_graph_ewise(g, (cb_op)op, x, (int)n, out_dtype));
+}
+
+static PyObject *py_graph_output(PyObject *module, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
+  long v = g ? PyLong_AsLong(args[1]) : -1;
+  if (!g || PyErr_Occurred()) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "graph_output(graph, id)");
+    return NULL;
+  }
+  int rc = cb_graph_mark_output(g, (int)v);
+  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+}
+
+/* graph_value(graph, id) -> (dtype name, shape) */
+static PyObject *py_graph_value(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
+  long v = g ? PyLong_AsLong(args[1]) : -1;
+  cb_graph_value_info info;
+  if (!g || PyErr_Occurred()) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "graph_value(graph, id)");
+    return NULL;
+  }
+  int rc = cb_graph_value(g, (int)v, &info);
+  if (rc)
+    return cb_raise(st, rc);
+  PyObject *shape = PyTuple_New(info.ndim);
+  for (int i = 0; shape && i < info.ndim; i++)
+    PyTuple_SET_ITEM(shape, i, PyLong_FromLongLong(info.shape[i]));
+  return shape ? Py_BuildValue("(sN)", cb_dtype_name(info.dtype), shape)
+               : NULL;
+}
+
+/* graph_info(graph) -> (values, nodes): values as (kind, node, dtype name,
+ * shape, output), nodes as (op code, operand ids (-1: scalar), result). */
+static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
+  (void)module;
+  cb_graph *g = graph_of(cap);
+  if (!g)
+    return NULL;
+  int nv = cb_graph_nvalues(g), nn = cb_graph_nnodes(g);
+  PyObject *values = PyList_New(nv), *nodes = PyList_New(nn);
+  for (int v = 0; values && nodes && v < nv; v++) {
+    cb_graph_value_info info;
+    cb_graph_value(g, v, &info);
+    PyObject *shape = PyTuple_New(info.ndim);
+    for (int i = 0; shape && i < info.ndim; i++)
+      PyTuple_SET_ITEM(shape, i, PyLong_FromLongLong(info.shape[i]));
+    PyObject *t = shape ? Py_BuildValue("(iisNO)", info.kind, info.node,
+                                        cb_dtype_name(info.dtype), shape,
+                                        info.output ? Py_True : Py_False)
+                        : NULL;
+    if (!t) {
+      Py_CLEAR(values);
+      break;
+    }
+    PyList_SET_ITEM(values, v, t);
+  }
+  for (int i = 0; values && nodes && i < nn; i++) {
+    cb_op op;
+    int x[3], n, result;
+    cb_graph_node(g, i, &op, x, &n, &result);
+    PyObject *ids = PyTuple_New(n);
+    for (int k = 0; ids && k < n; k++)
+      PyTuple_SET_ITEM(ids, k, PyLong_FromLong(x[k]));
+    PyObject *t = ids ? Py_BuildValue("(iNi)", (int)op, ids, result) : NULL;
+    if (!t) {
+      Py_CLEAR(nodes);
+      break;
+    }
+    PyList_SET_ITEM(nodes, i, t);
+  }
+  PyObject *r = values && nodes ? PyTuple_Pack(2, values, nodes) : NULL;
+  Py_XDECREF(values);
+  Py_XDECREF(nodes);
+  return r;
+}
+
+/* graph_run(graph, inputs (Arrays, in input order), noutputs,
+ * default device or None) -> list of output Arrays. */
+static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
+                              Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 4 ? graph_of(args[0]) : NULL;
+  long nout = g ? PyLong_AsLong(args[2]) : -1;
+  if (!g || !PyList_Check(args[1]) || nout < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "graph_run(graph, inputs, "
+                                       "noutputs, device)");
+    return NULL;
+  }
+  int dflt = cb_device_id(st, args[3]);
+  if (dflt < -1)
+    return NULL;
+  Py_ssize_t n = PyList_GET_SIZE(args[1]);
+  cb_array **in = PyMem_Calloc((size_t)n + 1, sizeof *in);
+  int *in_dev = PyMem_Calloc((size_t)n + 1, sizeof *in_dev);
+  cb_array **out = PyMem_Calloc((size_t)nout + 1, sizeof *out);
+  int *out_dev = PyMem_Calloc((size_t)nout + 1, sizeof *out_dev);
+  PyObject *list = NULL;
+  if (!in || !in_dev || !out || !out_dev) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyList_GET_ITEM(args[1], i);
+    if (Py_TYPE(a) != st->array_type) {
+      PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
+      goto done;
+    }
+    in[i] = ((ArrayObject *)a)->arr;
+    if ((in_dev[i] = cb_array_object_device(st, (ArrayObject *)a)) < -1)
+      goto done;
+  }
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_graph_run(g, in, in_dev, (int)n, dflt, out, out_dev, (int)nout);
+  Py_END_ALLOW_THREADS
+  if (rc) {
+    cb_raise(st, rc);
+    goto done;
+  }
+  list = PyList_New(nout);
+  for (long k = 0; k < nout; k++) {
+    PyObject *dev = out_dev[k] < 0 ? Py_NewRef(Py_None)
+                    : out_dev[k] == dflt && args[3] != Py_None
+                        ? Py_NewRef(args[3])
+                        : PyObject_CallFunction(st->device_factory, "i",
+                                                out_dev[k]);
+    PyObject *arr = NULL;
+    if (dev && list) {
+      arr = cb_array_object_new(st, out[k], dev, out_dev[k]);
+      out[k] = NULL; /* taken, or dropped on failure */
+    }
+    Py_XDECREF(dev);
+    if (!arr) {
+      Py_CLEAR(list);
+      continue;
+    }
+    PyList_SET_ITEM(list, k, arr);
+  }
+done:
+  for (long k = 0; out && k < nout; k++)
+    cb_array_unref(out[k]);
+  PyMem_Free(in);
+  PyMem_Free(in_dev);
+  PyMem_Free(out);
+  PyMem_Free(out_dev);
+  return list;
+}
+
+PyMethodDef cb_graph_methods[] = {
+    {"graph_new", py_graph_new, METH_NOARGS, NULL},
+    {"graph_input", (PyCFunction)(void (*)(void))py_graph_input,
+     METH_FASTCALL, NULL},
+    {"graph_constant", (PyCFunction)(void (*)(void))py_graph_constant,
+     METH_FASTCALL, NULL},
+    {"graph_ewise", (PyCFunction)(void (*)(void))py_graph_ewise,
+     METH_FASTCALL, NULL},
+    {"graph_output", (PyCFunction)(void (*)(void))py_graph_output,
+     METH_FASTCALL, NULL},
+    {"graph_info", py_graph_info, METH_O, NULL},
+    {"graph_value", (PyCFunction)(void (*)(void))py_graph_value,
+     METH_FASTCALL, NULL},
+    {"graph_run", (PyCFunction)(void (*)(void))py_graph_run, METH_FASTCALL,
+     NULL},
+    {NULL, NULL, 0, NULL}};
