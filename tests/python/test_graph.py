@@ -1,0 +1,268 @@
+"""cb.Graph: capture, validation, replay, introspection, DOT, map."""
+
+import re
+import shutil
+import subprocess
+import threading
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+import cambrian.testing as faults
+
+from helpers import assert_same
+
+
+def pipeline(x, y, c):
+    z = cb.sqrt(x * x + y * y) + 1.0
+    w = cb.where(z > 2.0, z, -z) * c
+    return z, (w - 3).astype(cb.float64), abs(-w) >= 1.5
+
+
+def make_graph(n, c):
+    with cb.Graph() as g:
+        x = g.input("x", (n,), cb.float32)
+        y = g.input("y", (n,), cb.float32)
+        z, w, m = pipeline(x, y, c)
+        g.output("z", z)
+        g.output("w", w)
+        g.output("m", m)
+    return g
+
+
+def test_replay_equals_eager(device):
+    n = 100_003  # several tiles, an odd end
+    rng = np.random.default_rng(0)
+    xs = rng.random(n, dtype=np.float32) * 3
+    ys = rng.random(n, dtype=np.float32)
+    c = cb.asarray(np.float32(0.5))  # a 0-D constant
+    g = make_graph(n, c)
+    x = cb.asarray(xs, device=device)
+    y = cb.asarray(ys, device=device)
+    want = pipeline(x, y, c)
+    for _ in range(2):  # replays are independent
+        got = g.run(x=x, y=y)
+        for name, expected in zip(("z", "w", "m"), want):
+            assert got[name].dtype == expected.dtype
+            assert got[name].device == x.device
+            assert_same(got[name], expected.numpy())
+
+
+def test_runs_overlap_and_come_from_threads():
+    g = make_graph(1000, 2.0)
+    xs = [np.full(1000, k, np.float32) for k in range(8)]
+    ys = np.zeros(1000, np.float32)
+    outs = [g.run(x=x, y=ys) for x in xs]        # all in flight
+    results = {}
+
+    def worker(k):
+        results[k] = g.run(x=xs[k], y=ys)["z"].numpy()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for k in range(8):
+        np.testing.assert_allclose(outs[k]["z"].numpy(), k + 1.0)
+        np.testing.assert_allclose(results[k], k + 1.0)
+
+
+def test_scalar_kinds_follow_the_eager_rules():
+    with cb.Graph() as g:
+        i = g.input("i", (4,), cb.int32)
+        g.output("a", i + 1)                 # weak int: int32
+        g.output("b", i + np.int64(1))       # strong: int64
+        g.output("c", i / 2)                 # true division: float64
+        g.output("d", i * 1.5)               # weak float: float64
+    data = np.arange(4, dtype=np.int32)
+    out = g.run(i=data)
+    a = cb.asarray(data)
+    for name, eager in (("a", a + 1), ("b", a + np.int64(1)), ("c", a / 2),
+                        ("d", a * 1.5)):
+        assert out[name].dtype == eager.dtype
+        assert_same(out[name], eager.numpy())
+
+
+def test_record_time_errors():
+    with pytest.raises(ValueError, match="shapes differ"):
+        with cb.Graph() as g:
+            x = g.input("x", (4,), cb.float32)
+            y = g.input("y", (5,), cb.float32)
+            x + y
+    with pytest.raises(TypeError):
+        with cb.Graph() as g:
+            b = g.input("b", (4,), cb.bool_)
+            b - b                            # bool subtract: NumPy refuses
+    with pytest.raises(ValueError, match="reach no output"):
+        with cb.Graph() as g:
+            x = g.input("x", (4,), cb.float32)
+            g.input("unused", (4,), cb.float32)
+            g.output("y", x + 1)
+    with pytest.raises(ValueError, match="no output"):
+        with cb.Graph() as g:
+            g.input("x", (4,), cb.float32)
+    with pytest.raises(ValueError, match="named"):
+        with cb.Graph() as g:
+            g.input("x", (4,), cb.float32)
+            g.input("x", (4,), cb.float32)
+    with pytest.raises(RuntimeError):
+        cb.Graph().input("x", (4,), cb.float32)   # not recording
+    with cb.Graph() as g1:
+        a = g1.input("a", (4,), cb.float32)
+        g1.output("a2", a * 2)
+    with pytest.raises(ValueError, match="another graph"):
+        with cb.Graph() as g2:
+            b = g2.input("b", (4,), cb.float32)
+            b + a
+    with pytest.raises(RuntimeError, match="record inside"):
+        a + 1                                 # g1 is recorded already
+    with cb.Graph() as g4:
+        c = g4.input("c", (4,), cb.float32)
+        with pytest.raises(TypeError, match="truth value"):
+            bool(c > 1)
+        g4.output("c", c)
+    with pytest.raises(TypeError, match="value of this graph"):
+        with cb.Graph() as g3:
+            g3.input("x", (4,), cb.float32)
+            g3.output("y", cb.ones(4))
+
+
+def test_run_errors():
+    g = make_graph(8, 1.0)
+    ones = np.ones(8, np.float32)
+    with pytest.raises(TypeError, match="missing"):
+        g.run(x=ones)
+    with pytest.raises(TypeError, match="unknown"):
+        g.run(x=ones, y=ones, q=ones)
+    with pytest.raises(ValueError, match="takes float32"):
+        g.run(x=np.ones(9, np.float32), y=ones)
+    with pytest.raises(ValueError, match="takes float32"):
+        g.run(x=cb.asarray(np.ones(8)), y=ones)      # float64 Array
+    assert_same(g.run(x=ones, y=ones)["m"], np.ones(8, bool))  # still fine
+
+
+def test_failures_flow_through_a_replay():
+    g = make_graph(64, 1.0)
+    faults.inject_fault("sqrt", nth=1)
+    try:
+        out = g.run(x=np.ones(64, np.float32), y=np.ones(64, np.float32))
+        for name in ("z", "w", "m"):   # all downstream of the sqrt
+            with pytest.raises(cb.DependencyError) as info:
+                out[name].numpy()
+            assert isinstance(info.value.__cause__, cb.DeviceError)
+            assert info.value.__cause__.task == "sqrt"
+    finally:
+        faults.clear_faults()
+    assert_same(g.run(x=np.zeros(64, np.float32),
+                      y=np.zeros(64, np.float32))["z"],
+                np.ones(64, np.float32))
+
+
+def test_nodes_and_edges():
+    g = make_graph(8, 1.0)
+    nodes = g.nodes
+    assert [n["op"] for n in nodes[:4]] == ["multiply", "multiply", "add",
+                                           "sqrt"]
+    assert all(n["shape"] == (8,) for n in nodes)
+    assert {n["dtype"] for n in nodes} >= {"float32", "float64", "bool"}
+    edges = g.edges
+    assert ("x", 0, 0) in edges and ("y", 1, 1) in edges
+    for src, dst, value in edges:
+        assert isinstance(src, str) or src < dst   # recorded order
+        assert value in nodes[dst]["inputs"]
+
+
+def test_to_dot_is_valid(tmp_path):
+    g = make_graph(8, 1.0)
+    path = tmp_path / "g.dot"
+    text = g.to_dot(str(path), device="cpu")
+    assert path.read_text() == text
+    assert text.startswith("digraph") and text.rstrip().endswith("}")
+    declared = set(re.findall(r"^\s+(\w+) \[", text, re.M))
+    for a, b in re.findall(r"^\s+(\w+) -> (\w+)", text, re.M):
+        assert a in declared and b in declared
+    assert "sqrt\\nfloat32 (8,)\\ncpu" in text
+    if shutil.which("dot"):
+        r = subprocess.run(["dot", "-Tsvg", str(path)], capture_output=True)
+        assert r.returncode == 0, r.stderr
+
+
+def chunk_graph(n=4096):
+    with cb.Graph() as g:
+        x = g.input("x", (n,), cb.float32)
+        g.output("y", x * 2 + 1)
+    return g
+
+
+@pytest.mark.parametrize("in_flight", [1, 2, 3])
+def test_map_keeps_order_and_bounds_in_flight(in_flight):
+    g = chunk_graph()
+    batches = [np.full(4096, k, np.float32) for k in range(10)]
+    seen = []
+    for i, outs in g.map(batches, in_flight=in_flight, progress=False):
+        assert_same(outs["y"], batches[i] * 2 + 1)
+        seen.append(i)
+    assert seen == list(range(10))
+    assert 1 <= g.max_in_flight <= in_flight
+
+
+def test_map_unordered_yields_every_batch():
+    g = chunk_graph()
+    batches = [{"x": np.full(4096, k, np.float32)} for k in range(12)]
+    got = dict(g.map(batches, in_flight=3, ordered=False, progress=False))
+    assert sorted(got) == list(range(12))
+    for i, outs in got.items():
+        assert_same(outs["y"], np.full(4096, 2 * i + 1, np.float32))
+
+
+def test_map_failures_name_their_batch():
+    g = chunk_graph()
+    batches = [np.full(4096, k, np.float32) for k in range(6)]
+    faults.inject_fault("add", nth=3)        # the third batch's add
+    try:
+        done = []
+        with pytest.raises(ExceptionGroup) as info:
+            for i, outs in g.map(batches, in_flight=1, progress=False):
+                done.append(i)
+        assert done == [0, 1, 3, 4, 5]
+        (exc,) = info.value.exceptions
+        assert isinstance(exc, cb.DeviceError) and exc.batch_index == 2
+        assert any("batch 2" in note for note in exc.__notes__)
+        faults.inject_fault("add", nth=2)
+        with pytest.raises(cb.DeviceError):
+            for _ in g.map(batches, in_flight=1, progress=False,
+                           stop_on_error=True):
+                pass
+    finally:
+        faults.clear_faults()
+
+
+def test_map_progress_on_stderr(capsys):
+    g = chunk_graph()
+    list(g.map([np.ones(4096, np.float32)] * 3, progress=True))
+    err = capsys.readouterr().err
+    assert "3/3" in err and "batch" in err
+
+
+def test_map_bad_arguments():
+    g = chunk_graph()
+    with pytest.raises(ValueError):
+        list(g.map([], in_flight=0))
+    two = make_graph(8, 1.0)
+    with pytest.raises(TypeError, match="dicts"):
+        list(two.map([np.ones(8, np.float32)], progress=False))
+
+
+def test_a_hundred_thousand_nodes():
+    n = 100_000
+    a = cb.asarray(np.zeros(8, np.float32), device="cpu")
+    with cb.Graph() as g:
+        v = g.input("v", (8,), cb.float32)
+        fan = [v + float(k) for k in range(4)]   # a fan-out
+        w = fan[0] + fan[1] + fan[2] + fan[3]    # 6
+        for _ in range(n):
+            w = w + 1.0
+        g.output("w", w)
+    assert len(g.nodes) == n + 7
+    assert_same(g.run(v=a)["w"], np.full(8, n + 6.0, np.float32))
