@@ -9,6 +9,7 @@
  * Nodes and values are kept small (a million nodes take about 50 MB):
  * scalars live in their own table, referred to by negative operand ids.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,5 +335,109 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
     cb_array_unref(vals[v]);
   free(vals);
   free(devs);
+  return rc;
+}
+
+/* ---- estimates from the performance models ---------------------------- */
+
+/* The expected time of one tile task of node d on worker, its buffers
+ * standing in with handles of the right sizes (the footprint depends on
+ * them only); NAN when the model has no measurement. */
+static double tile_us(const gnode *d, cb_array *const *ref, int tile,
+                      int worker) {
+  struct starpu_codelet *cl = &cb__ew_codelets[d->op];
+  if (!cl->model || !cl->model->is_loaded)
+    return NAN;
+  cb_array *out = ref[d->result];
+  struct starpu_task task;
+  starpu_task_init(&task);
+  task.cl = cl;
+  int nbuf = 0;
+  for (int k = 0; k < d->n; k++) {
+    if (d->x[k] < 0)
+      continue;
+    const cb_array *in = ref[d->x[k]];
+    int elem = in->size == 1 && out->size > 1;
+    task.handles[nbuf] = in->tiles[elem ? 0 : tile];
+    task.modes[nbuf++] = STARPU_R;
+  }
+  task.handles[nbuf] = out->tiles[tile];
+  task.modes[nbuf++] = STARPU_W;
+  task.nbuffers = nbuf;
+  struct starpu_perfmodel_arch *arch =
+      starpu_worker_get_perf_archtype(worker, STARPU_NMAX_SCHED_CTXS);
+  double us = arch ? starpu_task_expected_length(&task, arch, 0) : NAN;
+  starpu_task_clean(&task);
+  return us;
+}
+
+int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
+                      int device, double *node_us, double *total_us,
+                      double *critical_us, int *unknown) {
+  int rc = check_inputs(g, inputs, ninputs);
+  if (rc || (rc = cb__enter()))
+    return rc;
+  for (int d = 0; device < 0 && d < cb__ndevices; d++)
+    if (cb__devices[d].info.backend == CB_BACKEND_CPU)
+      device = d;
+  cb_array **ref = calloc((size_t)g->nvalues + 1, sizeof *ref);
+  double *finish = calloc((size_t)g->nvalues + 1, sizeof *finish);
+  if (!ref || !finish || device < 0 || device >= cb__ndevices) {
+    rc = !ref || !finish ? cb__fail(CB_ENOMEM, "out of host memory")
+                         : cb__fail(CB_ENODEV, "no such device");
+    goto out;
+  }
+  const cb__device *dev = &cb__devices[device];
+  /* Each value borrows the tiles of an array of its shape: inputs and
+   * constants their own, a node's result its widest operand's. */
+  for (int v = 0; v < g->nvalues && rc == 0; v++) {
+    const gvalue *d = &g->values[v];
+    if (d->kind == VAL_INPUT)
+      ref[v] = inputs[d->node];
+    else if (d->kind == VAL_CONSTANT)
+      ref[v] = g->consts[v].array;
+    if (ref[v])
+      rc = cb__array_register(ref[v]);
+  }
+  double total = 0, critical = 0;
+  int missing = 0;
+  for (int i = 0; i < g->nnodes && rc == 0; i++) {
+    const gnode *d = &g->nodes[i];
+    double start = 0;
+    for (int k = 0; k < d->n; k++) {
+      int v = d->x[k];
+      if (v < 0)
+        continue;
+      if (!ref[d->result] || ref[v]->size > ref[d->result]->size)
+        ref[d->result] = ref[v];
+      if (finish[v] > start)
+        start = finish[v];
+    }
+    cb_array *r = ref[d->result];
+    double sum = 0, t = 0;
+    for (int tile = 0; tile < r->ntiles; tile++)
+      sum += tile_us(d, ref, tile, dev->workers[tile % dev->nworkers]);
+    /* Tiles share the device's workers: rounds of nworkers tiles. */
+    int rounds = (r->ntiles + dev->nworkers - 1) / dev->nworkers;
+    t = r->ntiles ? sum / r->ntiles * rounds : 0;
+    if (isnan(sum)) {
+      missing++;
+      t = 0;
+    } else {
+      total += sum;
+    }
+    if (node_us)
+      node_us[i] = isnan(sum) ? NAN : t;
+    finish[d->result] = start + t;
+    if (finish[d->result] > critical)
+      critical = finish[d->result];
+  }
+  *total_us = total;
+  *critical_us = critical;
+  *unknown = missing;
+out:
+  cb__leave();
+  free(ref);
+  free(finish);
   return rc;
 }

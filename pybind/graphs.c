@@ -277,7 +277,67 @@ done:
   return list;
 }
 
+/* graph_estimate(graph, inputs, device or None) -> (node times in us,
+ * total us, critical path us, nodes without a measurement). */
+static PyObject *py_graph_estimate(PyObject *module, PyObject *const *args,
+                                   Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 3 ? graph_of(args[0]) : NULL;
+  if (!g || !PyList_Check(args[1])) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError,
+                      "graph_estimate(graph, inputs, device)");
+    return NULL;
+  }
+  int dev = cb_device_id(st, args[2]);
+  if (dev < -1)
+    return NULL;
+  Py_ssize_t n = PyList_GET_SIZE(args[1]);
+  int nn = cb_graph_nnodes(g);
+  cb_array **in = PyMem_Calloc((size_t)n + 1, sizeof *in);
+  double *node_us = PyMem_Calloc((size_t)nn + 1, sizeof *node_us);
+  PyObject *result = NULL;
+  if (!in || !node_us) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyList_GET_ITEM(args[1], i);
+    if (Py_TYPE(a) != st->array_type) {
+      PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
+      goto done;
+    }
+    in[i] = ((ArrayObject *)a)->arr;
+  }
+  double total = 0, critical = 0;
+  int unknown = 0, rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_graph_estimate(g, in, (int)n, dev, node_us, &total, &critical,
+                         &unknown);
+  Py_END_ALLOW_THREADS
+  if (rc) {
+    cb_raise(st, rc);
+    goto done;
+  }
+  PyObject *times = PyList_New(nn);
+  for (int i = 0; times && i < nn; i++) {
+    PyObject *t = PyFloat_FromDouble(node_us[i]);
+    if (!t)
+      Py_CLEAR(times);
+    else
+      PyList_SET_ITEM(times, i, t);
+  }
+  if (times)
+    result = Py_BuildValue("(Nddi)", times, total, critical, unknown);
+done:
+  PyMem_Free(in);
+  PyMem_Free(node_us);
+  return result;
+}
+
 PyMethodDef cb_graph_methods[] = {
+    {"graph_estimate", (PyCFunction)(void (*)(void))py_graph_estimate,
+     METH_FASTCALL, NULL},
     {"graph_new", py_graph_new, METH_NOARGS, NULL},
     {"graph_input", (PyCFunction)(void (*)(void))py_graph_input,
      METH_FASTCALL, NULL},

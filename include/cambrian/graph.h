@@ -64,4 +64,15 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
                  const int *input_devices, int ninputs, int default_device,
                  cb_array **outputs, int *output_devices, int noutputs);
 
+/* Estimates, from the performance models, the time of each node on device
+ * (-1: the CPU workers) for inputs like these (their shapes set the
+ * tiles): node_us[i] (may be NULL) is node i's time with its tiles spread
+ * over the device's workers, *total_us the work of every task, and
+ * *critical_us the longest chain of nodes. A node whose model has no
+ * measurement yet (the graph never ran, say) counts NAN, and
+ * *unknown says how many did. Blocks while the runtime starts. */
+int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
+                      int device, double *node_us, double *total_us,
+                      double *critical_us, int *unknown);
+
 #endif

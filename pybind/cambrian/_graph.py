@@ -293,6 +293,24 @@ class Graph:
         outs = _core.graph_run(self._cap, arrays, len(self._outputs), dev)
         return {name: a for (name, _), a in zip(self._outputs, outs)}
 
+    def estimate(self, device=None, **inputs):
+        """The graph's cost from StarPU's performance models, for inputs
+        like these on device (None: the CPU workers): {"node_us": time of
+        each node, its tiles spread over the device's workers;
+        "total_work_us": every task's time added up; "critical_path_us":
+        the longest chain of nodes; "unknown_nodes": nodes whose model has
+        no measurement yet (NaN in node_us: run the graph, or
+        python -m cambrian calibrate, first)}."""
+        if not self._sealed:
+            raise RuntimeError("record the graph first (leave its 'with')")
+        from ._devices import _resolve
+        dev = _resolve(device) if device is not None else None
+        arrays = self._arrays(inputs, None)
+        times, total, critical, unknown = _core.graph_estimate(
+            self._cap, arrays, dev)
+        return dict(node_us=times, total_work_us=total,
+                    critical_path_us=critical, unknown_nodes=unknown)
+
     def map(self, batches, in_flight=2, progress=True, ordered=True,
             stop_on_error=False, device=None):
         """Runs the graph over each batch (a dict of inputs, or the one

@@ -266,3 +266,25 @@ def test_a_hundred_thousand_nodes():
         g.output("w", w)
     assert len(g.nodes) == n + 7
     assert_same(g.run(v=a)["w"], np.full(8, n + 6.0, np.float32))
+
+
+def test_estimate_from_the_performance_models():
+    n = 1 << 16
+    with cb.Graph() as g:
+        x = g.input("x", (n,), cb.float32)
+        a = x * 2.0
+        b = x + 1.0
+        g.output("y", cb.sqrt(a * b))
+    data = cb.asarray(np.ones(n, np.float32), device="cpu")
+    for _ in range(12):          # enough samples for the history models
+        g.run(x=data)["y"].numpy()
+    e = g.estimate(device="cpu", x=data)
+    assert e["unknown_nodes"] == 0
+    t = e["node_us"]
+    assert len(t) == 4 and all(v > 0 for v in t)
+    # a and b are independent; a * b waits for both, sqrt for a * b.
+    assert e["critical_path_us"] == pytest.approx(max(t[0], t[1]) + t[2] +
+                                                  t[3])
+    assert e["total_work_us"] >= e["critical_path_us"] * 0.999
+    with pytest.raises(ValueError):
+        g.estimate(x=np.ones(3, np.float32))
