@@ -4,7 +4,8 @@
  * the rules of cb_ewise; a run walks the nodes in their recorded order
  * (a topological order: a node only reads values recorded before it) and
  * submits each with cb_ewise, letting go of every intermediate value as
- * soon as its last reader is submitted, so that the pool recycles it.
+ * soon as its last reader is submitted, so that the pool recycles it, and
+ * waiting when it gets too far ahead of the workers.
  *
  * Nodes and values are kept small (a million nodes take about 50 MB):
  * scalars live in their own table, referred to by negative operand ids.
@@ -304,8 +305,21 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
     if (vals[v])
       cb_array_ref(vals[v]);
   }
+  /* A run keeps at most WINDOW nodes in flight: submitting far ahead of
+   * the workers would keep every intermediate alive at once (gigabytes
+   * for a million nodes). */
+  enum { WINDOW = 8192 };
+  cb_event **window = calloc(WINDOW, sizeof *window);
+  if (!window)
+    rc = cb__fail(CB_ENOMEM, "out of host memory");
   for (int i = 0; i < g->nnodes && rc == 0; i++) {
     const gnode *d = &g->nodes[i];
+    cb_event **slot = &window[i % WINDOW];
+    if (*slot) {
+      cb_event_wait(*slot, -1);
+      cb_event_unref(*slot);
+      *slot = NULL;
+    }
     cb_operand x[CB__MAX_OPERANDS];
     for (int k = 0; k < d->n; k++)
       x[k] = d->x[k] >= 0
@@ -313,6 +327,8 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
                  : g->scalars[-2 - d->x[k]];
     rc = cb_ewise((cb_op)d->op, x, d->n, default_device, d->out_dtype,
                   &vals[d->result], &devs[d->result]);
+    if (rc == 0)
+      *slot = cb_array_writer(vals[d->result]);
     /* Values read for the last time go back (to the pool, once their
      * tasks end). */
     for (int k = 0; k < d->n; k++) {
@@ -331,6 +347,9 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
     if (output_devices)
       output_devices[k] = devs[v];
   }
+  for (int k = 0; window && k < WINDOW; k++)
+    cb_event_unref(window[k]);
+  free(window);
   for (int v = 0; v < g->nvalues; v++)
     cb_array_unref(vals[v]);
   free(vals);

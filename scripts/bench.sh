@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against their peers (NumPy, numba, dask,
 # ThreadPoolExecutor, raw StarPU; Python functions as tasks against
-# ThreadPoolExecutor; reductions and gemm against NumPy and dask) after
-# installing the peers into the
-# virtual environment. Extra arguments go to every driver (e.g. --quick).
+# ThreadPoolExecutor; reductions and gemm against NumPy and dask; graph
+# replay against eager calls and dask.delayed; transfer/compute overlap of
+# a streamed graph) after installing the peers into the virtual
+# environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -16,3 +17,5 @@ cd "$ROOT"
 "$VENV/bin/python" bench/tasks/run.py "$@"
 "$VENV/bin/python" bench/reductions/run.py "$@"
 "$VENV/bin/python" bench/gemm/run.py "$@"
+"$VENV/bin/python" bench/graph/run.py "$@"
+"$VENV/bin/python" bench/overlap/run.py "$@"

@@ -3,8 +3,9 @@
 # workers and offloaded to an OpenCL device, an asynchronous chain of
 # operations, an asyncio pipeline, device errors rethrown as Python
 # exceptions, Python functions as tasks, a custom OpenCL kernel with a
-# device-side assertion, and a trace. Sets the machine up first (see
-# setup.sh).
+# device-side assertion, a trace, and a graph streaming chunks through an
+# OpenCL device two at a time (with its trace and chart). Sets the machine
+# up first (see setup.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -19,3 +20,4 @@ cd "$ROOT"
 "$VENV/bin/python" examples/custom_kernel.py
 mkdir -p build/demo
 "$VENV/bin/python" examples/trace.py build/demo/trace.json
+"$VENV/bin/python" examples/pipeline.py build/demo/pipeline.json

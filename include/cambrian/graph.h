@@ -58,7 +58,8 @@ int cb_graph_node(const cb_graph *g, int node, cb_op *op, int *operands,
  * order cb_graph_input made them; dtypes and shapes must match), placed
  * on input_devices[i] (-1: auto); default_device as for cb_ewise. Fills
  * outputs[k] (new references) for each value marked as output, in the
- * order of marking. Nothing waits: the work is asynchronous. On failure
+ * order of marking. The work is asynchronous; the call waits only when
+ * it is thousands of nodes ahead of the workers. On failure
  * part of the graph may have been submitted; its results are dropped. */
 int cb_graph_run(cb_graph *g, cb_array *const *inputs,
                  const int *input_devices, int ninputs, int default_device,

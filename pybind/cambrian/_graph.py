@@ -271,9 +271,8 @@ class Graph:
         for name, v in self._inputs:
             a = inputs[name]
             if not isinstance(a, _core.Array) or device is not None:
+                # Placed on a device, it starts moving there now.
                 a = asarray(a, dtype=v.dtype, device=device)
-                if device is not None and device.backend != "cpu":
-                    a = a.to_device(device)  # starts moving it now
             if a.dtype != v.dtype or a.shape != v.shape:
                 raise ValueError(f"input {name!r}: the graph takes "
                                  f"{v.dtype.name} {v.shape}, got "

@@ -158,18 +158,22 @@ def plot_trace(json_path, png_path, title=None):
     ops = sorted({e["name"] for e in slices if e["cat"] == "task"})
     cmap = plt.get_cmap("tab20")
     colour = {n: cmap(i % 20) for i, n in enumerate(ops)}
-    fig, ax = plt.subplots(figsize=(12, 1 + 0.6 * max(len(rows), 1)))
+    fig, ax = plt.subplots(figsize=(12, 1.5 + 0.6 * max(len(rows), 1)))
+    # One call per row and operation: a call per slice is slow.
+    bars = {}
     for e in slices:
         y = index.get((e["pid"], e["tid"]))
-        if y is None:
-            continue
-        x, w = (e["ts"] - t0) / 1e3, e["dur"] / 1e3
-        if e["cat"] == "transfer":
-            ax.barh(y, w, left=x, height=0.35, color="none",
-                    edgecolor="grey", hatch="///", linewidth=0.3)
+        if y is not None:
+            key = (y, e["cat"], e["name"])
+            bars.setdefault(key, []).append(((e["ts"] - t0) / 1e3,
+                                             e["dur"] / 1e3))
+    for (y, cat, name), spans in bars.items():
+        if cat == "transfer":
+            ax.broken_barh(spans, (y - 0.175, 0.35), facecolors="none",
+                           edgecolors="grey", hatch="///", linewidth=0.3)
         else:
-            ax.barh(y, w, left=x, height=0.7, color=colour[e["name"]],
-                    linewidth=0)
+            ax.broken_barh(spans, (y - 0.35, 0.7), facecolors=colour[name],
+                           linewidth=0)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"{procs.get(p, '?')} / {threads[(p, t)]}"
                         for p, t in rows], fontsize=7)
@@ -178,9 +182,9 @@ def plot_trace(json_path, png_path, title=None):
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour[n]) for n in ops]
     handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="none",
                                  edgecolor="grey", hatch="///"))
-    ax.legend(handles, ops + ["fetch data"], fontsize=7, ncol=4,
-              loc="upper center", bbox_to_anchor=(0.5, -0.25))
-    ax.set_title(title or os.path.basename(json_path))
+    ax.legend(handles, ops + ["fetch data"], fontsize=7, ncol=6,
+              loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False)
+    ax.set_title(title or os.path.basename(json_path), pad=24)
     fig.tight_layout()
     fig.savefig(png_path, dpi=120)
     plt.close(fig)
