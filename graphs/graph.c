@@ -305,17 +305,17 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
     if (vals[v])
       cb_array_ref(vals[v]);
   }
-  /* A run keeps at most WINDOW nodes in flight: submitting far ahead of
+  /* A run keeps about WINDOW nodes in flight: submitting far ahead of
    * the workers would keep every intermediate alive at once (gigabytes
-   * for a million nodes). */
-  enum { WINDOW = 8192 };
-  cb_event **window = calloc(WINDOW, sizeof *window);
-  if (!window)
-    rc = cb__fail(CB_ENOMEM, "out of host memory");
+   * for a million nodes). Every STEP nodes it notes a node's event, and
+   * waits for the one noted WINDOW nodes before: one wait per STEP
+   * nodes, not one per node. */
+  enum { STEP = 1024, SLOTS = 8 };
+  cb_event *window[SLOTS] = {NULL};
   for (int i = 0; i < g->nnodes && rc == 0; i++) {
     const gnode *d = &g->nodes[i];
-    cb_event **slot = &window[i % WINDOW];
-    if (*slot) {
+    cb_event **slot = &window[(i / STEP) % SLOTS];
+    if (i % STEP == 0 && *slot) {
       cb_event_wait(*slot, -1);
       cb_event_unref(*slot);
       *slot = NULL;
@@ -327,7 +327,7 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
                  : g->scalars[-2 - d->x[k]];
     rc = cb_ewise((cb_op)d->op, x, d->n, default_device, d->out_dtype,
                   &vals[d->result], &devs[d->result]);
-    if (rc == 0)
+    if (rc == 0 && i % STEP == 0)
       *slot = cb_array_writer(vals[d->result]);
     /* Values read for the last time go back (to the pool, once their
      * tasks end). */
@@ -347,9 +347,8 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
     if (output_devices)
       output_devices[k] = devs[v];
   }
-  for (int k = 0; window && k < WINDOW; k++)
+  for (int k = 0; k < SLOTS; k++)
     cb_event_unref(window[k]);
-  free(window);
   for (int v = 0; v < g->nvalues; v++)
     cb_array_unref(vals[v]);
   free(vals);
