@@ -204,6 +204,24 @@ static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
   return r;
 }
 
+/* The C arrays (and, when devs is not NULL, placements) of a list of
+ * Arrays, into in and devs (room for PyList_GET_SIZE(list)); -1 with a
+ * TypeError when an item is no Array. */
+static int input_arrays(cb_state *st, PyObject *list, cb_array **in,
+                        int *devs) {
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+    PyObject *a = PyList_GET_ITEM(list, i);
+    if (Py_TYPE(a) != st->array_type) {
+      PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
+      return -1;
+    }
+    in[i] = ((ArrayObject *)a)->arr;
+    if (devs && (devs[i] = cb_array_object_device(st, (ArrayObject *)a)) < -1)
+      return -1;
+  }
+  return 0;
+}
+
 /* graph_run(graph, inputs (Arrays, in input order), noutputs,
  * default device or None) -> list of output Arrays. */
 static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
@@ -230,16 +248,8 @@ static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
     PyErr_NoMemory();
     goto done;
   }
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *a = PyList_GET_ITEM(args[1], i);
-    if (Py_TYPE(a) != st->array_type) {
-      PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
-      goto done;
-    }
-    in[i] = ((ArrayObject *)a)->arr;
-    if ((in_dev[i] = cb_array_object_device(st, (ArrayObject *)a)) < -1)
-      goto done;
-  }
+  if (input_arrays(st, args[1], in, in_dev) < 0)
+    goto done;
   int rc;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_graph_run(g, in, in_dev, (int)n, dflt, out, out_dev, (int)nout);
@@ -301,14 +311,8 @@ static PyObject *py_graph_estimate(PyObject *module, PyObject *const *args,
     PyErr_NoMemory();
     goto done;
   }
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *a = PyList_GET_ITEM(args[1], i);
-    if (Py_TYPE(a) != st->array_type) {
-      PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
-      goto done;
-    }
-    in[i] = ((ArrayObject *)a)->arr;
-  }
+  if (input_arrays(st, args[1], in, NULL) < 0)
+    goto done;
   double total = 0, critical = 0;
   int unknown = 0, rc;
   Py_BEGIN_ALLOW_THREADS
