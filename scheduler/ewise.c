@@ -65,12 +65,8 @@ static void task_done(void *arg) {
   cb__busy_end(device);
 }
 
-/* Where a task may run. A task placed on a device goes straight to one of
- * its workers, tiles in turn (a static schedule, as a prange loop's),
- * which costs far less than asking the scheduler; auto placement lets the
- * scheduler choose, away from OpenCL devices that lack float64. */
-static void place(struct starpu_task *task, int device, unsigned turn,
-                  int uses_f64) {
+void cb__place(struct starpu_task *task, int device, unsigned turn,
+               int uses_f64) {
   if (device >= 0) {
     const cb__device *d = &cb__devices[device];
     task->execute_on_a_specific_worker = 1;
@@ -158,7 +154,7 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
     task->callback_arg = t;
-    place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
+    cb__place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
     cb__busy_begin(t->ctx.busy_device);
     int sp = starpu_task_submit(task);
     if (sp) {

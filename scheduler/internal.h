@@ -400,6 +400,14 @@ typedef struct cb__task {
   cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */
 } cb__task;
 
+/* Where a task may run. A task placed on a device (>= 0) goes straight to
+ * one of its workers, chosen by turn (tiles in turn: a static schedule,
+ * as a prange loop's), which costs far less than asking the scheduler;
+ * auto placement (-1) lets the scheduler choose, away from OpenCL devices
+ * that lack float64 when uses_f64. */
+void cb__place(struct starpu_task *task, int device, unsigned turn,
+               int uses_f64);
+
 /* The class letter of a dtype in the operation table: 'F', 'I' or 'B'. */
 char cb__dtype_class(cb_dtype t);
 int cb__op_accepts(cb_op op, cb_dtype t);

@@ -206,13 +206,9 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   task->callback_arg = j;
   task->priority = priority;
   task->name = j->name;
-  if (device >= 0) {
-    const cb__device *d = &cb__devices[device];
-    unsigned turn = atomic_fetch_add_explicit(&turns, 1,
-                                              memory_order_relaxed);
-    task->execute_on_a_specific_worker = 1;
-    task->workerid = (unsigned)d->workers[turn % (unsigned)d->nworkers];
-  }
+  if (device >= 0)
+    cb__place(task, device,
+              atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), 0);
   /* The outputs' readers wait for this job from now on. */
   cb_event *e = c->event;
   cb__event_ref(e);

@@ -273,11 +273,8 @@ static int submit(const la_op *op, int device, int cpu_only) {
     task->name = op->name;
     if (cpu_only) {
       task->where = STARPU_CPU;
-    } else if (device >= 0) {
-      const cb__device *d = &cb__devices[device];
-      task->execute_on_a_specific_worker = 1;
-      unsigned turn = (first + (unsigned)tile) % (unsigned)d->nworkers;
-      task->workerid = (unsigned)d->workers[turn];
+    } else {
+      cb__place(task, device, first + (unsigned)tile, 0);
     }
     cb__busy_begin(-1);
     int sp = starpu_task_submit(task);

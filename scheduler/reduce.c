@@ -120,24 +120,6 @@ static cb__rtask *task_new(const cb__rtask *proto, cb_event *e) {
   return t;
 }
 
-/* A tile task placed on a device goes to its workers in turn; auto
- * placement lets the scheduler choose, away from OpenCL devices that lack
- * float64 when the task needs it. */
-static void place(struct starpu_task *task, int device, unsigned turn,
-                  int uses_f64) {
-  if (device >= 0) {
-    const cb__device *d = &cb__devices[device];
-    task->execute_on_a_specific_worker = 1;
-    task->workerid = (unsigned)d->workers[turn % (unsigned)d->nworkers];
-    return;
-  }
-  if (!uses_f64 || starpu_cpu_worker_get_count() == 0)
-    return;
-  for (int i = 0; i < cb__ndevices; i++)
-    if (!cb__devices[i].info.fp64)
-      task->where = STARPU_CPU;
-}
-
 /* Submitting stopped after submitted tasks: those run, so the result is
  * marked failed, and the event counts the parts that will never run as
  * failed. Returns rc. */
@@ -228,7 +210,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     task->modes[nb++] = STARPU_W;
     task->nbuffers = nb;
     task->cl = &tile_codelets[proto->finish];
-    place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
+    cb__place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
     if ((rc = submit_one(task, t))) {
       starpu_data_unregister_submit(parts[tile]);
       break;
