@@ -45,18 +45,30 @@ static PyObject *py_kernel_new(PyObject *module, PyObject *const *args,
   return cap;
 }
 
+/* The (capsule, device_id) arguments of kernel_build and kernel_params:
+ * the kernel, or NULL with an error set. */
+static cb_kernel *kernel_on_device(PyObject *const *args, Py_ssize_t nargs,
+                                   const char *usage, int *device) {
+  cb_kernel *k = nargs == 2 ? kernel_of(args[0]) : NULL;
+  *device = k ? (int)PyLong_AsLong(args[1]) : -1;
+  if (!k || PyErr_Occurred()) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, usage);
+    return NULL;
+  }
+  return k;
+}
+
 /* kernel_build(capsule, device_id): builds there, or raises
  * KernelBuildError with build_log and device. */
 static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
   cb_state *st = mstate(module);
-  cb_kernel *k = nargs == 2 ? kernel_of(args[0]) : NULL;
-  int device = k ? (int)PyLong_AsLong(args[1]) : -1;
-  if (!k || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, "kernel_build(kernel, device_id)");
+  int device;
+  cb_kernel *k = kernel_on_device(args, nargs, "kernel_build(kernel, device_id)",
+                                  &device);
+  if (!k)
     return NULL;
-  }
   enum { LOG = 16384 };
   char *log = PyMem_Malloc(LOG);
   if (!log)
@@ -98,13 +110,11 @@ static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
 static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cb_state *st = mstate(module);
-  cb_kernel *k = nargs == 2 ? kernel_of(args[0]) : NULL;
-  int device = k ? (int)PyLong_AsLong(args[1]) : -1;
-  if (!k || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, "kernel_params(kernel, device_id)");
+  int device;
+  cb_kernel *k = kernel_on_device(args, nargs, "kernel_params(kernel, device_id)",
+                                  &device);
+  if (!k)
     return NULL;
-  }
   enum { CAP = 256 };
   cb_kernel_param *params = PyMem_Calloc(CAP, sizeof *params);
   if (!params)
