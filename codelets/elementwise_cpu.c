@@ -193,13 +193,25 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
+  /* The output's buffer comes after the inputs'. */
+  int nb = 0;
+  for (int k = 0; k < t->nin; k++)
+    nb += t->in_kind[k] == CB__IN_TILE || t->in_kind[k] == CB__IN_ELEM;
+  void *out = (void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
+  int64_t n = STARPU_VECTOR_GET_NX(buffers[nb]);
   const void *in[CB__MAX_OPERANDS];
   int s[CB__MAX_OPERANDS] = {0};
-  int nb = 0;
+  nb = 0;
   for (int k = 0; k < t->nin; k++) {
-    if (t->in_kind[k] == CB__IN_SCALAR) {
+    switch (t->in_kind[k]) {
+    case CB__IN_SCALAR:
       in[k] = &t->scalar[k];
-    } else {
+      break;
+    case CB__IN_OUT:
+      in[k] = out;
+      s[k] = 1;
+      break;
+    default:
       in[k] = (const void *)STARPU_VECTOR_GET_PTR(buffers[nb++]);
       s[k] = t->in_kind[k] == CB__IN_TILE;
     }
@@ -211,8 +223,6 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
     in[0] = &t->start;
     in[1] = &t->step;
   }
-  void *out = (void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
-  int64_t n = STARPU_VECTOR_GET_NX(buffers[nb]);
   loop_fn fn = kind == CB_KIND_CAST
                    ? casts[t->in_dtype[0]][t->out_dtype]
                    : loops[t->op][cb__task_dtype(t)];

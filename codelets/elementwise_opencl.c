@@ -217,12 +217,17 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
     return;
   cl_int st = CL_SUCCESS;
   cl_uint arg = 0;
-  int nb = 0;
+  /* The output's buffer comes after the inputs'. */
+  int nb = 0, ob = 0;
+  for (int i = 0; i < t->nin; i++)
+    ob += t->in_kind[i] == CB__IN_TILE || t->in_kind[i] == CB__IN_ELEM;
   cb_op_kind kind = cb_op_get_kind(t->op);
   for (int i = 0; st == CL_SUCCESS && i < t->nin; i++) {
     size_t es = cb_dtype_size(t->in_dtype[i]);
     if (t->in_kind[i] == CB__IN_SCALAR)
       st = clSetKernelArg(k, arg++, es, &t->scalar[i]);
+    else if (t->in_kind[i] == CB__IN_OUT)
+      st = set_buffer_args(k, &arg, buffers[ob], es, 1, 1);
     else
       st = set_buffer_args(k, &arg, buffers[nb++], es,
                            t->in_kind[i] == CB__IN_TILE, 1);
@@ -235,10 +240,10 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
     if (st == CL_SUCCESS)
       st = clSetKernelArg(k, arg++, oes, &t->step);
   }
-  cl_ulong n = STARPU_VECTOR_GET_NX(buffers[nb]);
+  cl_ulong n = STARPU_VECTOR_GET_NX(buffers[ob]);
   cl_long base = t->base;
   if (st == CL_SUCCESS)
-    st = set_buffer_args(k, &arg, buffers[nb], oes, 0, 0);
+    st = set_buffer_args(k, &arg, buffers[ob], oes, 0, 0);
   if (st == CL_SUCCESS)
     st = clSetKernelArg(k, arg++, sizeof n, &n);
   if (st == CL_SUCCESS)

@@ -3,7 +3,7 @@
  * replayed as many times as asked. Recording checks dtypes and shapes with
  * the rules of cb_ewise; a run walks the nodes in their recorded order
  * (a topological order: a node only reads values recorded before it) and
- * submits each with cb_ewise, letting go of every intermediate value as
+ * submits each as cb_ewise would, in batches, letting go of every intermediate value as
  * soon as its last reader is submitted, so that the pool recycles it, and
  * waiting when it gets too far ahead of the workers.
  *
@@ -20,6 +20,7 @@ enum { VAL_INPUT, VAL_CONSTANT, VAL_NODE };
 
 typedef struct gvalue {
   uint8_t kind, dtype, ndim, output;
+  uint8_t readers;            /* nodes that read it, at most 2 counted */
   int32_t node;               /* VAL_NODE: its node; VAL_INPUT: input no. */
   int32_t last_use;           /* the last node that reads it, -1: none */
   int64_t shape[CB_MAX_NDIM];
@@ -209,9 +210,13 @@ int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
     return id;
   node.result = id;
   g->values[id].node = g->nnodes;
-  for (int i = 0; i < n; i++)
-    if (node.x[i] >= 0)
-      g->values[node.x[i]].last_use = g->nnodes;
+  for (int i = 0; i < n; i++) {
+    gvalue *v = node.x[i] >= 0 ? &g->values[node.x[i]] : NULL;
+    if (v && v->last_use != g->nnodes) {
+      v->last_use = g->nnodes;
+      v->readers += v->readers < 2;
+    }
+  }
   g->nodes[g->nnodes++] = node;
   return id;
 }
@@ -276,6 +281,20 @@ static int check_inputs(const cb_graph *g, cb_array *const *inputs,
   return 0;
 }
 
+/* An intermediate that node d alone reads, which its result may be
+ * written over: a chain's values then share one array, and a reused
+ * value adds no dependency (its readers are d). NULL if none. */
+static cb_array *reusable(const cb_graph *g, const gnode *d,
+                          cb_array *const *vals) {
+  for (int k = 0; k < d->n; k++) {
+    const gvalue *v = d->x[k] >= 0 ? &g->values[d->x[k]] : NULL;
+    if (v && v->kind == VAL_NODE && !v->output && v->readers == 1 &&
+        vals[d->x[k]])
+      return vals[d->x[k]];
+  }
+  return NULL;
+}
+
 int cb_graph_run(cb_graph *g, cb_array *const *inputs,
                  const int *input_devices, int ninputs, int default_device,
                  cb_array **outputs, int *output_devices, int noutputs) {
@@ -309,36 +328,50 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
    * the workers would keep every intermediate alive at once (gigabytes
    * for a million nodes). Every STEP nodes it notes a node's event, and
    * waits for the one noted WINDOW nodes before: one wait per STEP
-   * nodes, not one per node. */
+   * nodes, not one per node. The STEP nodes between are one batch,
+   * submitted under one hold of the run lock; only outputs and the noted
+   * nodes get events. */
   enum { STEP = 1024, SLOTS = 8 };
   cb_event *window[SLOTS] = {NULL};
-  for (int i = 0; i < g->nnodes && rc == 0; i++) {
-    const gnode *d = &g->nodes[i];
-    cb_event **slot = &window[(i / STEP) % SLOTS];
-    if (i % STEP == 0 && *slot) {
+  for (int first = 0; first < g->nnodes && rc == 0; first += STEP) {
+    cb_event **slot = &window[(first / STEP) % SLOTS];
+    if (*slot) {
       cb_event_wait(*slot, -1);
       cb_event_unref(*slot);
       *slot = NULL;
     }
-    cb_operand x[CB__MAX_OPERANDS];
-    for (int k = 0; k < d->n; k++)
-      x[k] = d->x[k] >= 0
-                 ? (cb_operand){.array = vals[d->x[k]], .device = devs[d->x[k]]}
-                 : g->scalars[-2 - d->x[k]];
-    rc = cb_ewise((cb_op)d->op, x, d->n, default_device, d->out_dtype,
-                  &vals[d->result], &devs[d->result]);
-    if (rc == 0 && i % STEP == 0)
-      *slot = cb_array_writer(vals[d->result]);
-    /* Values read for the last time go back (to the pool, once their
-     * tasks end). */
-    for (int k = 0; k < d->n; k++) {
-      int v = d->x[k];
-      if (v >= 0 && g->values[v].last_use == i && !g->values[v].output &&
-          vals[v]) {
-        cb_array_unref(vals[v]);
-        vals[v] = NULL;
+    if ((rc = cb__enter()))
+      break;
+    cb__batch batch;
+    cb__batch_init(&batch);
+    int end = first + STEP < g->nnodes ? first + STEP : g->nnodes;
+    for (int i = first; i < end && rc == 0; i++) {
+      const gnode *d = &g->nodes[i];
+      cb_operand x[CB__MAX_OPERANDS];
+      for (int k = 0; k < d->n; k++)
+        x[k] = d->x[k] >= 0 ? (cb_operand){.array = vals[d->x[k]],
+                                           .device = devs[d->x[k]]}
+                            : g->scalars[-2 - d->x[k]];
+      int noted = i == first;
+      rc = cb__ewise_in(&batch, noted || g->values[d->result].output,
+                        reusable(g, d, vals), (cb_op)d->op, x, d->n,
+                        default_device, d->out_dtype, &vals[d->result],
+                        &devs[d->result]);
+      if (rc == 0 && noted)
+        *slot = cb_array_writer(vals[d->result]);
+      /* Values read for the last time go back (to the pool, once their
+       * tasks end). */
+      for (int k = 0; k < d->n; k++) {
+        int v = d->x[k];
+        if (v >= 0 && g->values[v].last_use == i && !g->values[v].output &&
+            vals[v]) {
+          cb_array_unref(vals[v]);
+          vals[v] = NULL;
+        }
       }
     }
+    cb__batch_end(&batch);
+    cb__leave();
   }
   for (int k = 0; k < noutputs && rc == 0; k++) {
     int v = g->outputs[k];

@@ -48,11 +48,60 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   return out;
 }
 
+/* A block of task contexts shared by the tasks of a batch. left counts
+ * the contexts not yet released plus the ones never handed out; whoever
+ * brings it to zero frees the block. */
+typedef struct cb__slab {
+  atomic_int left;
+  int used;
+  cb__task tasks[];
+} cb__slab;
+
+enum { SLAB_TASKS = 128 };
+
+static void slab_release(cb__slab *s, int n) {
+  if (atomic_fetch_sub_explicit(&s->left, n, memory_order_acq_rel) == n)
+    free(s);
+}
+
+void cb__batch_init(cb__batch *b) { b->slab = NULL; }
+
+void cb__batch_end(cb__batch *b) {
+  if (b->slab)
+    slab_release(b->slab, SLAB_TASKS - b->slab->used);
+  b->slab = NULL;
+}
+
+static cb__task *task_alloc(cb__batch *b) {
+  if (!b) {
+    cb__task *t = malloc(sizeof *t);
+    if (t)
+      t->slab = NULL;
+    return t;
+  }
+  if (b->slab && b->slab->used == SLAB_TASKS)
+    cb__batch_end(b);
+  if (!b->slab) {
+    cb__slab *s = malloc(sizeof *s + SLAB_TASKS * sizeof(cb__task));
+    if (!s)
+      return NULL;
+    atomic_init(&s->left, SLAB_TASKS);
+    s->used = 0;
+    b->slab = s;
+  }
+  cb__task *t = &b->slab->tasks[b->slab->used++];
+  t->slab = b->slab;
+  return t;
+}
+
 static void release_task(cb__task *t) {
   for (int i = 0; i < t->narrays; i++)
     cb_array_unref(t->arrays[i]);
   cb_event_unref(t->ctx.event);
-  free(t);
+  if (t->slab)
+    slab_release(t->slab, 1);
+  else
+    free(t);
 }
 
 /* A tile's task ended: its operation's event learns whether the output
@@ -91,7 +140,7 @@ static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
     cb__failure_register(f);
     cb__array_poison(out, f);
   }
-  for (int rest = tile; rest < out->ntiles; rest++)
+  for (int rest = tile; out->writer && rest < out->ntiles; rest++)
     if (f)
       cb__event_signal_failure(out->writer, f);
     else
@@ -100,38 +149,52 @@ static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
   return rc;
 }
 
-/* Submits one task per tile of out. in[i] is NULL for scalars. Holds the
- * run lock. */
-static int submit_tiles(const cb__task *proto, cb_array *const *in,
-                        cb_array *out) {
+/* Submits one task per tile of out, in batch b (NULL: alone), out's writer
+ * a new event unless !event. in[i] is NULL for scalars. Holds the run
+ * lock. */
+static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
+                        cb_array *const *in, cb_array *out) {
   static atomic_uint turns;
   unsigned first = atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed);
   int rc = 0;
-  out->writer = cb__event_new(out->ntiles);
-  if (!out->writer)
+  cb_event_unref(out->writer); /* written over in place: the former's */
+  out->writer = event ? cb__event_new(out->ntiles) : NULL;
+  if (event && !out->writer)
     return cb__fail(CB_ENOMEM, "out of host memory");
   int uses_f64 = proto->out_dtype == CB_FLOAT64;
   for (int k = 0; k < proto->nin; k++)
     uses_f64 |= proto->in_dtype[k] == CB_FLOAT64;
   for (int tile = 0; tile < out->ntiles; tile++) {
-    cb__task *t = malloc(sizeof *t);
+    cb__task *t = task_alloc(b);
     struct starpu_task *task = t ? starpu_task_create() : NULL;
     if (!task) {
-      free(t);
+      if (t) {
+        t->narrays = 0;
+        t->ctx.event = NULL;
+        release_task(t);
+      }
       return abandon(proto, out, tile,
                      cb__fail(CB_ENOMEM, "out of host memory"));
     }
+    cb__slab *slab = t->slab;
     *t = *proto;
+    t->slab = slab;
     t->ctx.event = out->writer;
-    cb__event_ref(t->ctx.event);
+    if (t->ctx.event)
+      cb__event_ref(t->ctx.event);
     t->base = (int64_t)tile * out->tile_elems;
     t->n = out->size - t->base < out->tile_elems ? out->size - t->base
                                                  : out->tile_elems;
     t->narrays = 0;
-    int nbuf = 0;
+    int nbuf = 0, inplace = 0;
     for (int k = 0; k < proto->nin; k++) {
       if (!in[k])
         continue;
+      if (in[k] == out) {
+        t->in_kind[k] = CB__IN_OUT;
+        inplace = 1;
+        continue;
+      }
       int elem = in[k]->ntiles == 1 && in[k]->size == 1 && out->size > 1;
       t->in_kind[k] = elem ? CB__IN_ELEM : CB__IN_TILE;
       task->handles[nbuf] = in[k]->tiles[elem ? 0 : tile];
@@ -140,12 +203,12 @@ static int submit_tiles(const cb__task *proto, cb_array *const *in,
       t->arrays[t->narrays++] = in[k];
     }
     task->handles[nbuf] = out->tiles[tile];
-    task->modes[nbuf++] = STARPU_W;
+    task->modes[nbuf++] = inplace ? STARPU_RW : STARPU_W;
     cb_array_ref(out);
     t->arrays[t->narrays++] = out;
     t->ctx.task = task;
     t->ctx.in = t->arrays;
-    t->ctx.nin = t->narrays - 1;
+    t->ctx.nin = t->narrays - !inplace; /* written in place: read too */
     t->ctx.out = &t->arrays[t->narrays - 1];
     t->ctx.nout = 1;
     task->nbuffers = nbuf;
@@ -180,8 +243,17 @@ static int check_device(int device, cb_dtype t) {
   return 0;
 }
 
-/* The element-wise core; the caller holds the run lock. */
-static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
+/* Whether the result may be written over reuse. */
+static int reusable(const cb_array *reuse, cb_dtype result,
+                    const cb_array *shaped) {
+  return reuse && reuse->dtype == result && reuse->ntiles > 0 &&
+         reuse->ndim == shaped->ndim &&
+         !memcmp(reuse->shape, shaped->shape,
+                 sizeof(int64_t) * (size_t)reuse->ndim);
+}
+
+int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
+                 const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device) {
   cb_op_kind kind = cb_op_get_kind(op);
   if (n != arity(kind) || n > CB__MAX_OPERANDS)
@@ -264,7 +336,8 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
     if (cb_array_dtype(in[i]) != want) {
       cb_operand src = {.array = in[i], .device = x[i].device};
       int dummy;
-      rc = ewise(CB_OP_cast, &src, 1, device, (int)want, &temps[i], &dummy);
+      rc = cb__ewise_in(b, 0, NULL, CB_OP_cast, &src, 1, device, (int)want,
+                        &temps[i], &dummy);
       if (rc)
         goto done;
       in[i] = temps[i];
@@ -272,10 +345,14 @@ static int ewise(cb_op op, const cb_operand *x, int n, int default_device,
       goto done;
     }
   }
-  rc = cb__array_new_registered(result, shaped->ndim, shaped->shape, out);
-  if (rc)
+  if (reusable(reuse, result, shaped)) {
+    cb_array_ref(reuse);
+    *out = reuse;
+  } else if ((rc = cb__array_new_registered(result, shaped->ndim,
+                                            shaped->shape, out))) {
     goto done;
-  rc = submit_tiles(&proto, in, *out);
+  }
+  rc = submit_tiles(b, event, &proto, in, *out);
   if (rc) {
     cb_array_unref(*out);
     *out = NULL;
@@ -297,7 +374,8 @@ int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
   int rc = cb__try_enter();
   if (rc)
     return rc;
-  rc = ewise(op, x, n, default_device, out_dtype, out, out_device);
+  rc = cb__ewise_in(NULL, 1, NULL, op, x, n, default_device, out_dtype, out,
+                    out_device);
   cb__leave();
   return rc;
 }
@@ -309,7 +387,8 @@ int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = ewise(op, x, n, default_device, out_dtype, out, out_device);
+  rc = cb__ewise_in(NULL, 1, NULL, op, x, n, default_device, out_dtype, out,
+                    out_device);
   cb__leave();
   return rc;
 }
@@ -322,7 +401,7 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
   rc = check_device(proto->ctx.device, proto->out_dtype);
   if (rc == 0)
     rc = cb__array_new_registered(proto->out_dtype, ndim, shape, out);
-  if (rc == 0 && (rc = submit_tiles(proto, NULL, *out))) {
+  if (rc == 0 && (rc = submit_tiles(NULL, 1, proto, NULL, *out))) {
     cb_array_unref(*out);
     *out = NULL;
   }

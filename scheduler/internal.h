@@ -196,7 +196,8 @@ typedef struct cb__ctx {
   const char *name;           /* operation, kernel or function name */
   int device;                 /* where it was placed, -1: auto */
   int busy_device;            /* the drivers it keeps awake, -1: all */
-  cb_event *event;            /* the operation's, signalled at the end */
+  cb_event *event;            /* the operation's, signalled at the end;
+                               * NULL in a batch (cb__batch) */
   int nin, nout;
   cb_array **in;              /* arrays it reads */
   cb_array **out;             /* arrays it writes */
@@ -227,7 +228,8 @@ int cb__fault_fire(cb__ctx *c);
 /* Every codelet starts with this: skips when cancelled, on failed inputs
  * or on an injected fault. */
 static inline int cb__ctx_skip(cb__ctx *c) {
-  if (atomic_load_explicit(&c->event->state, memory_order_acquire) !=
+  if (c->event &&
+      atomic_load_explicit(&c->event->state, memory_order_acquire) !=
           CB__STARTED &&
       cb__ctx_cancelled(c))
     return 1;
@@ -383,7 +385,9 @@ typedef union cb__value {
   double f64;
 } cb__value;
 
-enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR };
+/* An operand is a tile of an array, a broadcast 0-D array, a scalar, or
+ * the output tile itself (the result is written over it). */
+enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT };
 
 typedef struct cb__task {
   cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
@@ -398,7 +402,29 @@ typedef struct cb__task {
   int64_t n;                  /* elements in the output tile */
   int narrays;
   cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */
+  struct cb__slab *slab;      /* the block it lives in; NULL: its own */
 } cb__task;
+
+/* A batch submits many element-wise operations in a row, as a graph's run
+ * does: their task contexts come from shared blocks instead of one
+ * allocation each, and an operation asked for no event gets none (nobody
+ * can wait on its result alone; failures still travel through the
+ * arrays). The caller holds the run lock from cb__batch_init to
+ * cb__batch_end and uses a batch from one thread. */
+typedef struct cb__batch {
+  struct cb__slab *slab;      /* the block being filled, or NULL */
+} cb__batch;
+
+void cb__batch_init(cb__batch *b);
+void cb__batch_end(cb__batch *b);
+/* cb_ewise within a batch (b may be NULL: alone); without an event when
+ * !event. When reuse, an operand's array that the caller gives up (no
+ * task submitted later reads it) has the result's dtype and shape, the
+ * result is written over it in place: no new array, one buffer less per
+ * task. The caller holds the run lock. */
+int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
+                 const cb_operand *x, int n, int default_device,
+                 int out_dtype, cb_array **out, int *out_device);
 
 /* Where a task may run. A task placed on a device (>= 0) goes straight to
  * one of its workers, chosen by turn (tiles in turn: a static schedule,

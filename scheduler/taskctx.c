@@ -10,9 +10,20 @@
 
 #include "internal.h"
 
+/* Marks the outputs failed with f. An output the task also reads is
+ * written over: the failure it had (f's cause) gives way to f. */
 static void poison_outputs(cb__ctx *c, cb__failure *f) {
-  for (int i = 0; i < c->nout; i++)
-    cb__array_poison(c->out[i], f);
+  for (int i = 0; i < c->nout; i++) {
+    int read = 0;
+    for (int k = 0; k < c->nin && !read; k++)
+      read = c->in[k] == c->out[i];
+    if (read) {
+      cb__failure_ref(f);
+      cb__failure_unref(atomic_exchange(&c->out[i]->failure, f));
+    } else {
+      cb__array_poison(c->out[i], f);
+    }
+  }
   if (!c->failure) {
     cb__failure_ref(f);
     c->failure = f;
@@ -107,7 +118,8 @@ int cb__ctx_device(const cb__ctx *c) {
 void cb__ctx_done(cb__ctx *c) {
   if (atomic_load_explicit(&cb__profiling, memory_order_relaxed))
     cb__trace_task(c);
-  cb__event_signal_failure(c->event, c->failure);
+  if (c->event)
+    cb__event_signal_failure(c->event, c->failure);
   cb__failure_unref(c->failure);
   c->failure = NULL;
 }

@@ -49,6 +49,32 @@ def test_replay_equals_eager(device):
             assert_same(got[name], expected.numpy())
 
 
+def chain(x):
+    """Intermediates read by one node are written over in place."""
+    v = x + 1.0
+    v = v * v                       # one node reads v twice
+    b = v > 3.0
+    v = cb.where(b, v, 0.5 * v)     # v read by two nodes: not in place
+    i = (v * 4).astype(cb.int32)    # a new dtype: a new array
+    i = (i - 3) + i
+    return v + 0.0, -i
+
+
+def test_in_place_chains_equal_eager(device):
+    n = 70_001
+    xs = np.random.default_rng(1).random(n, dtype=np.float32) * 4 - 2
+    with cb.Graph() as g:
+        v, i = chain(g.input("x", (n,), cb.float32))
+        g.output("v", v)
+        g.output("i", i)
+    x = cb.asarray(xs, device=device)
+    want = [a.numpy() for a in chain(x)]
+    for _ in range(3):
+        got = g.run(x=x)
+        assert_same(got["v"], want[0])
+        assert_same(got["i"], want[1])
+
+
 def test_runs_overlap_and_come_from_threads():
     g = make_graph(1000, 2.0)
     xs = [np.full(1000, k, np.float32) for k in range(8)]
