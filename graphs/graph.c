@@ -281,18 +281,20 @@ static int check_inputs(const cb_graph *g, cb_array *const *inputs,
   return 0;
 }
 
-/* An intermediate that node d alone reads, which its result may be
- * written over: a chain's values then share one array, and a reused
- * value adds no dependency (its readers are d). NULL if none. */
-static cb_array *reusable(const cb_graph *g, const gnode *d,
-                          cb_array *const *vals) {
+/* The value node d writes its result over, or -1: an intermediate that d
+ * alone reads, of the result's dtype and shape. A chain's values then
+ * share one array, and reusing it adds no dependency (its readers are
+ * d). */
+static int reused_value(const cb_graph *g, const gnode *d) {
+  const gvalue *r = &g->values[d->result];
   for (int k = 0; k < d->n; k++) {
     const gvalue *v = d->x[k] >= 0 ? &g->values[d->x[k]] : NULL;
     if (v && v->kind == VAL_NODE && !v->output && v->readers == 1 &&
-        vals[d->x[k]])
-      return vals[d->x[k]];
+        v->dtype == r->dtype && v->ndim == r->ndim &&
+        !memcmp(v->shape, r->shape, sizeof(int64_t) * r->ndim))
+      return d->x[k];
   }
-  return NULL;
+  return -1;
 }
 
 int cb_graph_run(cb_graph *g, cb_array *const *inputs,
@@ -352,9 +354,10 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
         x[k] = d->x[k] >= 0 ? (cb_operand){.array = vals[d->x[k]],
                                            .device = devs[d->x[k]]}
                             : g->scalars[-2 - d->x[k]];
-      int noted = i == first;
+      int noted = i == first, reuse = reused_value(g, d);
       rc = cb__ewise_in(&batch, noted || g->values[d->result].output,
-                        reusable(g, d, vals), (cb_op)d->op, x, d->n,
+                        reuse >= 0 ? vals[reuse] : NULL, (cb_op)d->op, x,
+                        d->n,
                         default_device, d->out_dtype, &vals[d->result],
                         &devs[d->result]);
       if (rc == 0 && noted)
@@ -394,8 +397,8 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
 /* The expected time of one tile task of node d on worker, its buffers
  * standing in with handles of the right sizes (the footprint depends on
  * them only); NAN when the model has no measurement. */
-static double tile_us(const gnode *d, cb_array *const *ref, int tile,
-                      int worker) {
+static double tile_us(const cb_graph *g, const gnode *d,
+                      cb_array *const *ref, int tile, int worker) {
   struct starpu_codelet *cl = &cb__ew_codelets[d->op];
   if (!cl->model || !cl->model->is_loaded)
     return NAN;
@@ -403,9 +406,9 @@ static double tile_us(const gnode *d, cb_array *const *ref, int tile,
   struct starpu_task task;
   starpu_task_init(&task);
   task.cl = cl;
-  int nbuf = 0;
+  int nbuf = 0, reuse = reused_value(g, d);
   for (int k = 0; k < d->n; k++) {
-    if (d->x[k] < 0)
+    if (d->x[k] < 0 || d->x[k] == reuse) /* as the run submits it */
       continue;
     const cb_array *in = ref[d->x[k]];
     int elem = in->size == 1 && out->size > 1;
@@ -413,7 +416,7 @@ static double tile_us(const gnode *d, cb_array *const *ref, int tile,
     task.modes[nbuf++] = STARPU_R;
   }
   task.handles[nbuf] = out->tiles[tile];
-  task.modes[nbuf++] = STARPU_W;
+  task.modes[nbuf++] = reuse >= 0 ? STARPU_RW : STARPU_W;
   task.nbuffers = nbuf;
   struct starpu_perfmodel_arch *arch =
       starpu_worker_get_perf_archtype(worker, STARPU_NMAX_SCHED_CTXS);
@@ -467,7 +470,7 @@ int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
     cb_array *r = ref[d->result];
     double sum = 0, t = 0;
     for (int tile = 0; tile < r->ntiles; tile++)
-      sum += tile_us(d, ref, tile, dev->workers[tile % dev->nworkers]);
+      sum += tile_us(g, d, ref, tile, dev->workers[tile % dev->nworkers]);
     /* Tiles share the device's workers: rounds of nworkers tiles. */
     int rounds = (r->ntiles + dev->nworkers - 1) / dev->nworkers;
     t = r->ntiles ? sum / r->ntiles * rounds : 0;

@@ -48,58 +48,12 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   return out;
 }
 
-/* A block of task contexts shared by the tasks of a batch. left counts
- * the contexts not yet released plus the ones never handed out; whoever
- * brings it to zero frees the block. */
-typedef struct cb__slab {
-  atomic_int left;
-  int used;
-  cb__task tasks[];
-} cb__slab;
-
-enum { SLAB_TASKS = 128 };
-
-static void slab_release(cb__slab *s, int n) {
-  if (atomic_fetch_sub_explicit(&s->left, n, memory_order_acq_rel) == n)
-    free(s);
-}
-
-void cb__batch_init(cb__batch *b) { b->slab = NULL; }
-
-void cb__batch_end(cb__batch *b) {
-  if (b->slab)
-    slab_release(b->slab, SLAB_TASKS - b->slab->used);
-  b->slab = NULL;
-}
-
-static cb__task *task_alloc(cb__batch *b) {
-  if (!b) {
-    cb__task *t = malloc(sizeof *t);
-    if (t)
-      t->slab = NULL;
-    return t;
-  }
-  if (b->slab && b->slab->used == SLAB_TASKS)
-    cb__batch_end(b);
-  if (!b->slab) {
-    cb__slab *s = malloc(sizeof *s + SLAB_TASKS * sizeof(cb__task));
-    if (!s)
-      return NULL;
-    atomic_init(&s->left, SLAB_TASKS);
-    s->used = 0;
-    b->slab = s;
-  }
-  cb__task *t = &b->slab->tasks[b->slab->used++];
-  t->slab = b->slab;
-  return t;
-}
-
 static void release_task(cb__task *t) {
   for (int i = 0; i < t->narrays; i++)
     cb_array_unref(t->arrays[i]);
   cb_event_unref(t->ctx.event);
   if (t->slab)
-    slab_release(t->slab, 1);
+    cb__batch_release(t);
   else
     free(t);
 }
@@ -165,18 +119,17 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
   for (int k = 0; k < proto->nin; k++)
     uses_f64 |= proto->in_dtype[k] == CB_FLOAT64;
   for (int tile = 0; tile < out->ntiles; tile++) {
-    cb__task *t = task_alloc(b);
-    struct starpu_task *task = t ? starpu_task_create() : NULL;
-    if (!task) {
-      if (t) {
-        t->narrays = 0;
-        t->ctx.event = NULL;
-        release_task(t);
-      }
-      return abandon(proto, out, tile,
-                     cb__fail(CB_ENOMEM, "out of host memory"));
+    cb__task *t = NULL;
+    struct starpu_task *task = NULL;
+    if (b) {
+      rc = cb__batch_task(b, &t, &task);
+    } else if (!(t = malloc(sizeof *t)) || !(task = starpu_task_create())) {
+      free(t);
+      rc = cb__fail(CB_ENOMEM, "out of host memory");
     }
-    cb__slab *slab = t->slab;
+    if (rc)
+      return abandon(proto, out, tile, rc);
+    struct cb__slab *slab = b ? t->slab : NULL;
     *t = *proto;
     t->slab = slab;
     t->ctx.event = out->writer;
@@ -223,7 +176,10 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     if (sp) {
       cb__busy_end(t->ctx.busy_device);
       task->callback_func = NULL;
-      starpu_task_destroy(task);
+      if (b)
+        starpu_task_clean(task); /* its block frees it */
+      else
+        starpu_task_destroy(task);
       release_task(t);
       rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                     "%s: no worker can run this task (%d)",

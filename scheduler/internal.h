@@ -406,17 +406,28 @@ typedef struct cb__task {
 } cb__task;
 
 /* A batch submits many element-wise operations in a row, as a graph's run
- * does: their task contexts come from shared blocks instead of one
- * allocation each, and an operation asked for no event gets none (nobody
- * can wait on its result alone; failures still travel through the
- * arrays). The caller holds the run lock from cb__batch_init to
- * cb__batch_end and uses a batch from one thread. */
+ * does (batch.c): task contexts and StarPU tasks come from shared blocks,
+ * freed whole by submitting threads once their tasks have ended, and an
+ * operation asked for no event gets none (nobody can wait on its result
+ * alone; failures still travel through the arrays). The caller holds the
+ * run lock from cb__batch_init to cb__batch_end and uses a batch from one
+ * thread. */
 typedef struct cb__batch {
   struct cb__slab *slab;      /* the block being filled, or NULL */
 } cb__batch;
 
 void cb__batch_init(cb__batch *b);
 void cb__batch_end(cb__batch *b);
+/* The next context and StarPU task (initialised, not detached) of b. */
+int cb__batch_task(cb__batch *b, cb__task **t, struct starpu_task **task);
+/* A context of a batch is done with (in its callback, or never
+ * submitted; a StarPU task never submitted must be cleaned first). */
+void cb__batch_release(cb__task *t);
+/* Frees the blocks whose tasks have all ended; with wait, waits for
+ * StarPU to finish the ones whose callbacks have returned. Never from a
+ * task or a callback. */
+void cb__batch_reap(int wait);
+
 /* cb_ewise within a batch (b may be NULL: alone); without an event when
  * !event. When reuse, an operand's array that the caller gives up (no
  * task submitted later reads it) has the result's dtype and shape, the

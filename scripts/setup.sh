@@ -58,7 +58,7 @@ make_venv() {
 
 # The package is rebuilt only when a file that goes into it has changed.
 source_hash() {
-  (cd "$ROOT" && find CMakeLists.txt pyproject.toml include scheduler \
+  (cd "$ROOT" && find CMakeLists.txt pyproject.toml include scheduler graphs \
      codelets pybind -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \
      -o -name '*.cl' -o -name '*.py' -o -name '*.txt' -o -name '*.toml' \) \
      -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
