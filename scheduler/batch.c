@@ -10,13 +10,18 @@
  * A block's count, left, is the contexts not yet released plus the ones
  * never handed out; whoever brings it to zero puts the block on the list
  * of ended blocks. That list is a stack pushed by callbacks and taken
- * whole by reapers, so it needs no lock.
+ * whole by reapers, so it needs no lock. Reaped blocks are kept for the
+ * next batches, up to SPARE_SLABS: freeing and allocating them again
+ * would give the memory back to the system and fault it in again, run
+ * after run.
+ *
+ * Locking: spare_lock guards spare and nspare.
  */
 #include <stdlib.h>
 
 #include "internal.h"
 
-enum { SLAB_TASKS = 128 };
+enum { SLAB_TASKS = 128, SPARE_SLABS = 32 };
 
 typedef struct cb__slab {
   atomic_int left;
@@ -27,6 +32,33 @@ typedef struct cb__slab {
 } cb__slab;
 
 static _Atomic(cb__slab *) ended;
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static cb__slab *spare;
+static int nspare;
+
+static void keep_or_free(cb__slab *s) {
+  pthread_mutex_lock(&spare_lock);
+  int kept = nspare < SPARE_SLABS;
+  if (kept) {
+    s->next = spare;
+    spare = s;
+    nspare++;
+  }
+  pthread_mutex_unlock(&spare_lock);
+  if (!kept)
+    free(s);
+}
+
+static cb__slab *take_spare(void) {
+  pthread_mutex_lock(&spare_lock);
+  cb__slab *s = spare;
+  if (s) {
+    spare = s->next;
+    nspare--;
+  }
+  pthread_mutex_unlock(&spare_lock);
+  return s ? s : malloc(sizeof *s);
+}
 
 static void push_ended(cb__slab *s) {
   s->next = atomic_load(&ended);
@@ -62,10 +94,24 @@ void cb__batch_reap(int wait) {
     if (finished(s, wait)) {
       for (int i = 0; i < s->used; i++)
         starpu_task_clean(&s->task[i]);
-      free(s);
+      keep_or_free(s);
     } else {
       push_ended(s);
     }
+    s = next;
+  }
+}
+
+void cb__batch_flush(void) {
+  cb__batch_reap(1);
+  pthread_mutex_lock(&spare_lock);
+  cb__slab *s = spare;
+  spare = NULL;
+  nspare = 0;
+  pthread_mutex_unlock(&spare_lock);
+  while (s) {
+    cb__slab *next = s->next;
+    free(s);
     s = next;
   }
 }
@@ -87,7 +133,7 @@ int cb__batch_task(cb__batch *b, cb__task **t, struct starpu_task **task) {
     cb__batch_reap(0);
   }
   if (!b->slab) {
-    cb__slab *s = malloc(sizeof *s);
+    cb__slab *s = take_spare();
     if (!s)
       return cb__fail(CB_ENOMEM, "out of host memory");
     atomic_init(&s->left, SLAB_TASKS);

@@ -427,6 +427,8 @@ void cb__batch_release(cb__task *t);
  * StarPU to finish the ones whose callbacks have returned. Never from a
  * task or a callback. */
 void cb__batch_reap(int wait);
+/* At shutdown, with every task ended: frees every block. */
+void cb__batch_flush(void);
 
 /* cb_ewise within a batch (b may be NULL: alone); without an event when
  * !event. When reuse, an operand's array that the caller gives up (no

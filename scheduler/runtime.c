@@ -352,7 +352,7 @@ int cb_shutdown(void) {
   atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
   cb_wait_idle(-1); /* acquisitions too: their callbacks drop references */
-  cb__batch_reap(1);
+  cb__batch_flush();
   cb__reclaim_stop();
   cb__busy_begin(-1); /* bringing data home needs the drivers awake */
   cb__pool_flush();
