@@ -63,6 +63,7 @@ class Future(_cf.Future):
     _retrieved = False
     _array = None
     _watched = False
+    _cond = None              # the Condition, made on first need
 
     def __init__(self, array=None):
         # concurrent.futures.Future's state, but its Condition is made on
@@ -79,18 +80,23 @@ class Future(_cf.Future):
 
     @property
     def _condition(self):
-        cond = self.__dict__.get("_cond")
+        # Plain attribute reads, never self.__dict__: making the dict of
+        # an instance in a finalizer that the garbage collector runs at
+        # interpreter exit crashes CPython 3.12.
+        cond = self._cond
         if cond is None:
             new = threading.Condition()
             with _cond_lock:
-                cond = self.__dict__.setdefault("_cond", new)
+                cond = self._cond
+                if cond is None:
+                    cond = self._cond = new
         return cond
 
     def _finish_quietly(self, value, exc):
         """Resolves the future if nobody has used its Condition yet (so no
         waiter or callback can be there); False if somebody has."""
         with _cond_lock:
-            if "_cond" in self.__dict__:
+            if self._cond is not None:
                 return False
             if self._state == _PENDING:
                 self._result, self._exception = value, exc
