@@ -26,9 +26,15 @@ typedef struct gvalue {
   int64_t shape[CB_MAX_NDIM];
 } gvalue;
 
+/* What a node runs: an element-wise operation (op is a cb_op), a
+ * reduction (op is a cb_reduce_op), a dot product, a matrix product, a
+ * transpose. */
+enum { NODE_EWISE, NODE_REDUCE, NODE_DOT, NODE_MATMUL, NODE_TRANSPOSE };
+
 typedef struct gnode {
-  uint8_t op, n;
+  uint8_t kind, op, n;
   int8_t out_dtype;           /* the target of a cast, else -1 */
+  int8_t axis;                /* a reduction's, or CB_AXIS_ALL */
   int32_t x[CB__MAX_OPERANDS]; /* value ids; -2 - k: scalar k */
   int32_t result;
 } gnode;
@@ -144,6 +150,28 @@ static void stand_in(const gvalue *v, cb_array *a) {
   }
 }
 
+/* Appends node (its operands set) with a new result value of dtype t and
+ * shape; returns the value's id. */
+static int add_node(cb_graph *g, gnode *node, cb_dtype t, int ndim,
+                    const int64_t *shape) {
+  if (grow((void **)&g->nodes, &g->cnodes, g->nnodes, sizeof *g->nodes))
+    return CB_ENOMEM;
+  int id = new_value(g, VAL_NODE, t, ndim, shape);
+  if (id < 0)
+    return id;
+  node->result = id;
+  g->values[id].node = g->nnodes;
+  for (int i = 0; i < node->n; i++) {
+    gvalue *v = node->x[i] >= 0 ? &g->values[node->x[i]] : NULL;
+    if (v && v->last_use != g->nnodes) {
+      v->last_use = g->nnodes;
+      v->readers += v->readers < 2;
+    }
+  }
+  g->nodes[g->nnodes++] = *node;
+  return id;
+}
+
 int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
                    int out_dtype) {
   if ((unsigned)op >= CB_NOPS || n < 1 || n > CB__MAX_OPERANDS)
@@ -187,13 +215,8 @@ int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
     if (rc)
       return rc;
   }
-  int64_t shape[CB_MAX_NDIM];
-  memcpy(shape, shaped->shape, sizeof shape);
-  int ndim = shaped->ndim;
-  if (grow((void **)&g->nodes, &g->cnodes, g->nnodes, sizeof *g->nodes))
-    return CB_ENOMEM;
-  gnode node = {.op = (uint8_t)op, .n = (uint8_t)n,
-                .out_dtype = (int8_t)out_dtype};
+  gnode node = {.kind = NODE_EWISE, .op = (uint8_t)op, .n = (uint8_t)n,
+                .out_dtype = (int8_t)out_dtype, .axis = CB_AXIS_ALL};
   for (int i = 0; i < n; i++) {
     if (x[i].value >= 0) {
       node.x[i] = x[i].value;
@@ -205,20 +228,138 @@ int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
     g->scalars[g->nscalars] = ops[i];
     node.x[i] = -2 - g->nscalars++;
   }
-  int id = new_value(g, VAL_NODE, result, ndim, shape);
-  if (id < 0)
-    return id;
-  node.result = id;
-  g->values[id].node = g->nnodes;
-  for (int i = 0; i < n; i++) {
-    gvalue *v = node.x[i] >= 0 ? &g->values[node.x[i]] : NULL;
-    if (v && v->last_use != g->nnodes) {
-      v->last_use = g->nnodes;
-      v->readers += v->readers < 2;
-    }
+  return add_node(g, &node, result, shaped->ndim, shaped->shape);
+}
+
+/* A value's dtype and shape, checked to exist. */
+static const gvalue *value_of(const cb_graph *g, int v) {
+  if (v < 0 || v >= g->nvalues) {
+    cb__fail(CB_EINVAL, "no value %d in this graph", v);
+    return NULL;
   }
-  g->nodes[g->nnodes++] = node;
-  return id;
+  return &g->values[v];
+}
+
+/* A cast node of value v to t, or v itself when it has that dtype. */
+static int cast_to(cb_graph *g, int v, cb_dtype t) {
+  if (g->values[v].dtype == t)
+    return v;
+  cb_graph_operand x = {.value = v};
+  return cb_graph_ewise(g, CB_OP_cast, &x, 1, (int)t);
+}
+
+int cb_graph_reduce(cb_graph *g, cb_reduce_op op, int x, int axis) {
+  const gvalue *v = value_of(g, x);
+  if (!v)
+    return CB_EINVAL;
+  if ((unsigned)op >= CB_NREDUCE)
+    return cb__fail(CB_EINVAL, "unknown reduction %d", (int)op);
+  if (axis != CB_AXIS_ALL && (axis < 0 || axis >= v->ndim))
+    return cb__fail(CB_EINVAL,
+                    "axis %d is out of bounds for array of dimension %d",
+                    axis, v->ndim);
+  cb_dtype t;
+  int rc = cb_reduce_dtype(op, (cb_dtype)v->dtype, &t);
+  if (rc)
+    return rc;
+  int ndim = 0;
+  int64_t shape[1] = {0}, count = 1;
+  for (int i = 0; i < v->ndim; i++)
+    count *= v->shape[i];
+  if (v->ndim == 2 && axis != CB_AXIS_ALL) {
+    ndim = 1;
+    shape[0] = v->shape[1 - axis];
+    count = v->shape[axis];
+  }
+  if ((op == CB_REDUCE_min || op == CB_REDUCE_max) && count == 0)
+    return cb__fail(CB_EINVAL,
+                    "zero-size array to reduction operation %s which has "
+                    "no identity",
+                    op == CB_REDUCE_min ? "minimum" : "maximum");
+  gnode node = {.kind = NODE_REDUCE, .op = (uint8_t)op, .n = 1,
+                .out_dtype = -1, .axis = (int8_t)axis, .x = {x}};
+  return add_node(g, &node, t, ndim, shape);
+}
+
+int cb_graph_dot(cb_graph *g, int x, int y) {
+  const gvalue *a = value_of(g, x), *b = a ? value_of(g, y) : NULL;
+  if (!b)
+    return CB_EINVAL;
+  if (a->ndim != 1 || b->ndim != 1)
+    return cb__fail(CB_EINVAL,
+                    "dot takes 1-D vectors (got %d-D and %d-D); use matmul "
+                    "for matrices", a->ndim, b->ndim);
+  if (a->shape[0] != b->shape[0])
+    return cb__fail(CB_ESHAPE, "dot: shapes (%lld,) and (%lld,) not aligned",
+                    (long long)a->shape[0], (long long)b->shape[0]);
+  cb_array sa, sb;
+  stand_in(a, &sa);
+  stand_in(b, &sb);
+  cb_operand ops[2] = {{.array = &sa, .device = -1},
+                       {.array = &sb, .device = -1}};
+  cb_dtype t;
+  int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
+  if (rc)
+    return rc;
+  gnode node = {.kind = NODE_DOT, .n = 2, .out_dtype = -1,
+                .axis = CB_AXIS_ALL, .x = {x, y}};
+  return add_node(g, &node, t, 0, NULL);
+}
+
+int cb_graph_matmul(cb_graph *g, int x, int y) {
+  const gvalue *a = value_of(g, x), *b = a ? value_of(g, y) : NULL;
+  if (!b)
+    return CB_EINVAL;
+  cb_array sa, sb;
+  stand_in(a, &sa);
+  stand_in(b, &sb);
+  cb_operand ops[2] = {{.array = &sa, .device = -1},
+                       {.array = &sb, .device = -1}};
+  cb_dtype t;
+  int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
+  if (rc)
+    return rc;
+  if (t != CB_FLOAT32 && t != CB_FLOAT64)
+    return cb__fail(CB_ETYPE,
+                    "matmul: %s @ %s is not supported (BLAS multiplies "
+                    "float32 and float64 arrays); convert with "
+                    "astype(float64)",
+                    cb_dtype_name((cb_dtype)a->dtype),
+                    cb_dtype_name((cb_dtype)b->dtype));
+  if (a->ndim == 0 || b->ndim == 0 || a->ndim > 2 || b->ndim > 2)
+    return cb__fail(CB_ESHAPE,
+                    "matmul: operands must have 1 or 2 dimensions, not %d "
+                    "and %d", a->ndim, b->ndim);
+  int64_t ka = a->shape[a->ndim - 1], kb = b->shape[0];
+  if (ka != kb)
+    return cb__fail(CB_ESHAPE,
+                    "matmul: operands do not match in their inner "
+                    "dimension: %lld (a) and %lld (b)",
+                    (long long)ka, (long long)kb);
+  int ndim = 0;
+  int64_t shape[2];
+  if (a->ndim == 2)
+    shape[ndim++] = a->shape[0];
+  if (b->ndim == 2)
+    shape[ndim++] = b->shape[1];
+  /* Operands of another dtype are converted first, as eager calls do. */
+  if ((x = cast_to(g, x, t)) < 0 || (y = cast_to(g, y, t)) < 0)
+    return x < 0 ? x : y;
+  gnode node = {.kind = NODE_MATMUL, .n = 2, .out_dtype = -1,
+                .axis = CB_AXIS_ALL, .x = {x, y}};
+  return add_node(g, &node, t, ndim, shape);
+}
+
+int cb_graph_transpose(cb_graph *g, int x) {
+  const gvalue *a = value_of(g, x);
+  if (!a)
+    return CB_EINVAL;
+  if (a->ndim < 2)
+    return x; /* as NumPy: 0-D and 1-D arrays are their own transpose */
+  int64_t shape[2] = {a->shape[1], a->shape[0]};
+  gnode node = {.kind = NODE_TRANSPOSE, .n = 1, .out_dtype = -1,
+                .axis = CB_AXIS_ALL, .x = {x}};
+  return add_node(g, &node, (cb_dtype)a->dtype, 2, shape);
 }
 
 int cb_graph_mark_output(cb_graph *g, int value) {
@@ -246,12 +387,27 @@ int cb_graph_value(const cb_graph *g, int value, cb_graph_value_info *out) {
   return 0;
 }
 
-int cb_graph_node(const cb_graph *g, int node, cb_op *op, int *operands,
-                  int *n, int *result) {
+static const char *node_name(const gnode *d) {
+  switch (d->kind) {
+  case NODE_EWISE:
+    return cb_op_name((cb_op)d->op);
+  case NODE_REDUCE:
+    return cb_reduce_name((cb_reduce_op)d->op);
+  case NODE_DOT:
+    return "dot";
+  case NODE_MATMUL:
+    return "matmul";
+  default:
+    return "transpose";
+  }
+}
+
+int cb_graph_node(const cb_graph *g, int node, const char **name,
+                  int *operands, int *n, int *result) {
   if (node < 0 || node >= g->nnodes)
     return cb__fail(CB_EINVAL, "no node %d in this graph", node);
   const gnode *d = &g->nodes[node];
-  *op = (cb_op)d->op;
+  *name = node_name(d);
   *n = d->n;
   for (int i = 0; i < d->n; i++)
     operands[i] = d->x[i] >= 0 ? d->x[i] : -1;
@@ -286,6 +442,8 @@ static int check_inputs(const cb_graph *g, cb_array *const *inputs,
  * share one array, and reusing it adds no dependency (its readers are
  * d). */
 static int reused_value(const cb_graph *g, const gnode *d) {
+  if (d->kind != NODE_EWISE)
+    return -1;
   const gvalue *r = &g->values[d->result];
   for (int k = 0; k < d->n; k++) {
     const gvalue *v = d->x[k] >= 0 ? &g->values[d->x[k]] : NULL;
@@ -295,6 +453,33 @@ static int reused_value(const cb_graph *g, const gnode *d) {
       return d->x[k];
   }
   return -1;
+}
+
+/* Submits a node other than an element-wise one as its eager call would
+ * (each of these takes the run lock itself). */
+static int submit_other(const gnode *d, const cb_operand *x,
+                        int default_device, cb_array **out, int *dev) {
+  switch (d->kind) {
+  case NODE_REDUCE:
+    return cb_reduce((cb_reduce_op)d->op, &x[0], d->axis, default_device,
+                     out, dev);
+  case NODE_DOT:
+    return cb_dot(&x[0], &x[1], default_device, out, dev);
+  case NODE_MATMUL:
+    if (x[0].device >= 0 && x[1].device >= 0 && x[0].device != x[1].device)
+      return cb__fail(CB_EPLACE,
+                      "matmul: operands are on %s and %s; move one with "
+                      "to_device()",
+                      cb__devices[x[0].device].info.filter_string,
+                      cb__devices[x[1].device].info.filter_string);
+    return cb_matmul(x[0].array, x[1].array,
+                     x[0].device >= 0   ? x[0].device
+                     : x[1].device >= 0 ? x[1].device
+                                        : default_device,
+                     out, dev);
+  default:
+    return cb_transpose(x[0].array, x[0].device, out, dev);
+  }
 }
 
 int cb_graph_run(cb_graph *g, cb_array *const *inputs,
@@ -342,10 +527,10 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
       cb_event_unref(*slot);
       *slot = NULL;
     }
-    if ((rc = cb__enter()))
-      break;
+    /* Element-wise nodes in a row share a batch; the other kinds take
+     * the run lock themselves. */
     cb__batch batch;
-    cb__batch_init(&batch);
+    int held = 0;
     int end = first + STEP < g->nnodes ? first + STEP : g->nnodes;
     for (int i = first; i < end && rc == 0; i++) {
       const gnode *d = &g->nodes[i];
@@ -354,12 +539,25 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
         x[k] = d->x[k] >= 0 ? (cb_operand){.array = vals[d->x[k]],
                                            .device = devs[d->x[k]]}
                             : g->scalars[-2 - d->x[k]];
-      int noted = i == first, reuse = reused_value(g, d);
-      rc = cb__ewise_in(&batch, noted || g->values[d->result].output,
-                        reuse >= 0 ? vals[reuse] : NULL, (cb_op)d->op, x,
-                        d->n,
-                        default_device, d->out_dtype, &vals[d->result],
-                        &devs[d->result]);
+      int ewise = d->kind == NODE_EWISE, noted = i == first;
+      if (ewise && !held) {
+        if ((rc = cb__enter()))
+          break;
+        cb__batch_init(&batch);
+        held = 1;
+      } else if (!ewise && held) {
+        cb__batch_end(&batch);
+        cb__leave();
+        held = 0;
+      }
+      int reuse = reused_value(g, d);
+      rc = ewise ? cb__ewise_in(&batch, noted || g->values[d->result].output,
+                                reuse >= 0 ? vals[reuse] : NULL,
+                                (cb_op)d->op, x, d->n, default_device,
+                                d->out_dtype, &vals[d->result],
+                                &devs[d->result])
+                 : submit_other(d, x, default_device, &vals[d->result],
+                                &devs[d->result]);
       if (rc == 0 && noted)
         *slot = cb_array_writer(vals[d->result]);
       /* Values read for the last time go back (to the pool, once their
@@ -373,8 +571,10 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
         }
       }
     }
-    cb__batch_end(&batch);
-    cb__leave();
+    if (held) {
+      cb__batch_end(&batch);
+      cb__leave();
+    }
   }
   for (int k = 0; k < noutputs && rc == 0; k++) {
     int v = g->outputs[k];
@@ -458,22 +658,29 @@ int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
   for (int i = 0; i < g->nnodes && rc == 0; i++) {
     const gnode *d = &g->nodes[i];
     double start = 0;
+    /* Only element-wise nodes are priced: the others, and the nodes that
+     * read their results (no stand-in has their shape), count as
+     * unknown. */
+    int priced = d->kind == NODE_EWISE;
     for (int k = 0; k < d->n; k++) {
       int v = d->x[k];
       if (v < 0)
         continue;
-      if (!ref[d->result] || ref[v]->size > ref[d->result]->size)
+      priced &= ref[v] != NULL;
+      if (priced && (!ref[d->result] || ref[v]->size > ref[d->result]->size))
         ref[d->result] = ref[v];
       if (finish[v] > start)
         start = finish[v];
     }
+    if (!priced)
+      ref[d->result] = NULL;
     cb_array *r = ref[d->result];
-    double sum = 0, t = 0;
-    for (int tile = 0; tile < r->ntiles; tile++)
+    double sum = priced ? 0 : NAN, t = 0;
+    for (int tile = 0; priced && tile < r->ntiles; tile++)
       sum += tile_us(g, d, ref, tile, dev->workers[tile % dev->nworkers]);
     /* Tiles share the device's workers: rounds of nworkers tiles. */
-    int rounds = (r->ntiles + dev->nworkers - 1) / dev->nworkers;
-    t = r->ntiles ? sum / r->ntiles * rounds : 0;
+    int rounds = r ? (r->ntiles + dev->nworkers - 1) / dev->nworkers : 0;
+    t = r && r->ntiles ? sum / r->ntiles * rounds : 0;
     if (isnan(sum)) {
       missing++;
       t = 0;

@@ -5,6 +5,7 @@
 #include "binding.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define CAPSULE "cambrian.graph"
 
@@ -123,6 +124,47 @@ static PyObject *py_graph_ewise(PyObject *module, PyObject *const *args,
   return id_or_raise(st, cb_graph_ewise(g, (cb_op)op, x, (int)n, out_dtype));
 }
 
+/* graph_apply(graph, name, value ids, axis) -> value id: a reduction
+ * ("sum" ... "norm") along axis (-1: over every element), or "dot",
+ * "matmul", "transpose". */
+static PyObject *py_graph_apply(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cb_state *st = mstate(module);
+  cb_graph *g = nargs == 4 ? graph_of(args[0]) : NULL;
+  const char *name = g && PyUnicode_Check(args[1])
+                         ? PyUnicode_AsUTF8(args[1])
+                         : NULL;
+  Py_ssize_t n = name && PyTuple_Check(args[2]) ? PyTuple_GET_SIZE(args[2])
+                                                : 0;
+  int ids[2] = {-1, -1};
+  for (Py_ssize_t i = 0; i < n && i < 2; i++)
+    ids[i] = (int)PyLong_AsLong(PyTuple_GET_ITEM(args[2], i));
+  long axis = name ? PyLong_AsLong(args[3]) : 0;
+  if (!name || n < 1 || n > 2 || PyErr_Occurred()) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError,
+                      "graph_apply(graph, name, value ids, axis)");
+    return NULL;
+  }
+  int two = strcmp(name, "dot") == 0 || strcmp(name, "matmul") == 0;
+  if (n != 1 + two) {
+    PyErr_Format(PyExc_TypeError, "%s takes %d operands", name, 1 + two);
+    return NULL;
+  }
+  if (strcmp(name, "dot") == 0)
+    return id_or_raise(st, cb_graph_dot(g, ids[0], ids[1]));
+  if (strcmp(name, "matmul") == 0)
+    return id_or_raise(st, cb_graph_matmul(g, ids[0], ids[1]));
+  if (strcmp(name, "transpose") == 0)
+    return id_or_raise(st, cb_graph_transpose(g, ids[0]));
+  for (int op = 0; op < CB_NREDUCE; op++)
+    if (strcmp(name, cb_reduce_name((cb_reduce_op)op)) == 0)
+      return id_or_raise(st, cb_graph_reduce(g, (cb_reduce_op)op, ids[0],
+                                             (int)axis));
+  PyErr_Format(PyExc_ValueError, "graphs cannot record %s", name);
+  return NULL;
+}
+
 static PyObject *py_graph_output(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
   cb_state *st = mstate(module);
@@ -160,7 +202,8 @@ static PyObject *py_graph_value(PyObject *module, PyObject *const *args,
 }
 
 /* graph_info(graph) -> (values, nodes): values as (kind, node, dtype name,
- * shape, output), nodes as (op code, operand ids (-1: scalar), result). */
+ * shape, output), nodes as (operation name, operand ids (-1: scalar),
+ * result). */
 static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
   (void)module;
   cb_graph *g = graph_of(cap);
@@ -185,13 +228,13 @@ static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
     PyList_SET_ITEM(values, v, t);
   }
   for (int i = 0; values && nodes && i < nn; i++) {
-    cb_op op;
+    const char *name;
     int x[3], n, result;
-    cb_graph_node(g, i, &op, x, &n, &result);
+    cb_graph_node(g, i, &name, x, &n, &result);
     PyObject *ids = PyTuple_New(n);
     for (int k = 0; ids && k < n; k++)
       PyTuple_SET_ITEM(ids, k, PyLong_FromLong(x[k]));
-    PyObject *t = ids ? Py_BuildValue("(iNi)", (int)op, ids, result) : NULL;
+    PyObject *t = ids ? Py_BuildValue("(sNi)", name, ids, result) : NULL;
     if (!t) {
       Py_CLEAR(nodes);
       break;
@@ -348,6 +391,8 @@ PyMethodDef cb_graph_methods[] = {
     {"graph_constant", (PyCFunction)(void (*)(void))py_graph_constant,
      METH_FASTCALL, NULL},
     {"graph_ewise", (PyCFunction)(void (*)(void))py_graph_ewise,
+     METH_FASTCALL, NULL},
+    {"graph_apply", (PyCFunction)(void (*)(void))py_graph_apply,
      METH_FASTCALL, NULL},
     {"graph_output", (PyCFunction)(void (*)(void))py_graph_output,
      METH_FASTCALL, NULL},

@@ -2,7 +2,7 @@
 #ifndef CAMBRIAN_GRAPH_H
 #define CAMBRIAN_GRAPH_H
 
-/* A graph records element-wise operations over symbolic values (its
+/* A graph records array operations over symbolic values (its
  * inputs, constants and the results of its nodes) once, then replays them
  * over real arrays as many times as asked, each run submitting the same
  * tasks as the eager calls would, without their per-call work (argument
@@ -34,6 +34,17 @@ int cb_graph_constant(cb_graph *g, cb_array *a, int device);
  * Returns the new value's id, or a negative code. */
 int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
                    int out_dtype);
+/* Records a reduction of value x along axis (as cb_reduce), the dot
+ * product of two 1-D values (as cb_dot), a matrix product (as cb_matmul;
+ * operands of another dtype than the product's get cast nodes first, as
+ * the eager operator converts them) or a transpose (a 0-D or 1-D value is
+ * its own: x is returned). Shapes and dtypes are checked now. Return the
+ * result's value id, or a negative code. A run submits these as their
+ * eager calls would; estimates count them as unknown. */
+int cb_graph_reduce(cb_graph *g, cb_reduce_op op, int x, int axis);
+int cb_graph_dot(cb_graph *g, int x, int y);
+int cb_graph_matmul(cb_graph *g, int x, int y);
+int cb_graph_transpose(cb_graph *g, int x);
 /* Marks a value as an output (kept to the end of a run). */
 int cb_graph_mark_output(cb_graph *g, int value);
 
@@ -50,9 +61,10 @@ typedef struct cb_graph_value_info {
 int cb_graph_nvalues(const cb_graph *g);
 int cb_graph_nnodes(const cb_graph *g);
 int cb_graph_value(const cb_graph *g, int value, cb_graph_value_info *out);
-/* A node: its operation, operands (values, -1 for scalars) and result. */
-int cb_graph_node(const cb_graph *g, int node, cb_op *op, int *operands,
-                  int *n, int *result);
+/* A node: its operation's name ("add", "sum", "matmul"...), operands
+ * (values, -1 for scalars) and result. */
+int cb_graph_node(const cb_graph *g, int node, const char **name,
+                  int *operands, int *n, int *result);
 
 /* Runs the graph once: inputs[i] is the array of the i-th input (in the
  * order cb_graph_input made them; dtypes and shapes must match), placed

@@ -15,7 +15,8 @@ operations; leaving the block checks that every input reaches an output.
 A run submits every node in one call, with the GIL released, as the same
 tasks the eager calls would make, and returns new Arrays: runs may
 overlap. Element-wise operations (operators, cambrian.add ... where,
-astype) can be recorded for now.
+astype), reductions (sum, min, max, mean, norm, dot), matmul (@) and
+transposes (.T) record.
 """
 
 import collections
@@ -60,7 +61,31 @@ class Value:
     def astype(self, dtype):
         return self._graph._ewise("cast", (self,), dtype)
 
+    @property
+    def T(self):
+        return self._graph._apply("transpose", (self,))
+
+    def dot(self, other):
+        return self._graph._apply("dot", (self, other))
+
+    def __matmul__(self, other):
+        return self._graph._apply("matmul", (self, other))
+
+    def __rmatmul__(self, other):
+        return self._graph._apply("matmul", (other, self))
+
     __hash__ = object.__hash__
+
+
+def _reduction(name):
+    def method(self, axis=None):
+        return self._graph._apply(name, (self,), axis)
+    method.__name__ = name
+    return method
+
+
+for _name in ("sum", "min", "max", "mean", "norm"):
+    setattr(Value, _name, _reduction(_name))
 
 
 def _binop(name, reflected=False):
@@ -101,7 +126,7 @@ _OP = {name: i for i, name in enumerate(_core.OPS)}
 
 
 class Graph:
-    """A captured pipeline of element-wise operations (see the module)."""
+    """A captured pipeline of array operations (see the module)."""
 
     def __init__(self):
         self._cap = _core.graph_new()
@@ -174,6 +199,30 @@ class Graph:
         dtype, shape = _core.graph_value(self._cap, vid)
         return Value(self, vid, shape, dtype)
 
+    def _apply(self, name, args, axis=None):
+        """Records a reduction, dot, matmul or transpose node."""
+        self._check_recording()
+        ids = []
+        for a in args:
+            if isinstance(a, (bool, int, float, _np.generic)):
+                raise ValueError(f"{name}: operands must be arrays, not "
+                                 f"scalars (use * for scalars)")
+            ids.append(self._operand(a)[0])
+        if axis is None:
+            axis = -1
+        else:
+            ndim = len(_core.graph_value(self._cap, ids[0])[1])
+            if isinstance(axis, bool) or not isinstance(axis, int):
+                raise TypeError(f"axis must be None or an integer, not "
+                                f"{type(axis).__name__!r}")
+            if not -ndim <= axis < ndim:
+                raise ValueError(f"axis {axis} is out of bounds for array "
+                                 f"of dimension {ndim}")
+            axis %= ndim
+        vid = _core.graph_apply(self._cap, name, tuple(ids), axis)
+        dtype, shape = _core.graph_value(self._cap, vid)
+        return Value(self, vid, shape, dtype)
+
     def _seal(self):
         if not self._outputs:
             raise ValueError("the graph has no output: call g.output()")
@@ -194,7 +243,7 @@ class Graph:
         """Nodes in recorded order: {"id", "op", "inputs" (value ids; -1 a
         scalar), "output" (value id), "shape", "dtype"}."""
         values, nodes = _core.graph_info(self._cap)
-        return [dict(id=i, op=_core.OPS[op], inputs=list(ids), output=res,
+        return [dict(id=i, op=op, inputs=list(ids), output=res,
                      shape=values[res][3], dtype=values[res][2])
                 for i, (op, ids, res) in enumerate(nodes)]
 
@@ -237,7 +286,7 @@ class Graph:
                              f'label="constant\\n{desc(v)}"];')
         for i, (op, ids, res) in enumerate(nodes):
             lines.append(f'  n{i} [shape=box, style=rounded, label="'
-                         f'{_core.OPS[op]}\\n{desc(res)}\\n{where}"];')
+                         f'{op}\\n{desc(res)}\\n{where}"];')
         for i, (op, ids, res) in enumerate(nodes):
             for v in ids:
                 if v < 0:

@@ -12,10 +12,11 @@ Dtypes: float32 and float64. matmul promotes as NumPy does when the result
 is a float dtype (float32 @ float64 and int32 @ float32 are float64);
 products whose result would be an integer or bool raise TypeError, since
 BLAS has no integer products. gemm and gemv take operands of C's (y's)
-dtype only.
+dtype only. matmul and transpose given a graph's values record nodes.
 """
 
 from . import _core
+from ._graph import Value as _Value
 
 __all__ = ["matmul", "gemm", "gemv", "transpose"]
 
@@ -26,6 +27,9 @@ def matmul(x1, x2):
     and a column on the right, and its dimension is dropped from the result
     ((k,) @ (k,) is a 0-D array). Returns a new Array placed where the
     operands are (or on the default device)."""
+    for v in (x1, x2):
+        if isinstance(v, _Value):
+            return v._graph._apply("matmul", (x1, x2))
     return _core.matmul(x1, x2)
 
 
@@ -51,4 +55,6 @@ def transpose(a):
     data is copied, in row blocks); 0-D and 1-D arrays are returned as
     they are. float32 and float64 transposes also run on OpenCL devices,
     other dtypes on CPU workers."""
+    if isinstance(a, _Value):
+        return a.T
     return _core.transpose(a)

@@ -5,10 +5,12 @@ Each returns at once a new Array (0-D when reducing everything) that tasks
 write: one task per tile of the input computes partial results where the
 tile lives (a CPU core or an OpenCL device), then one task combines them.
 ``float(x)``, ``x.numpy()`` and ``await x`` wait for it. Result dtypes and
-the handling of NaN and of empty inputs follow NumPy.
+the handling of NaN and of empty inputs follow NumPy. Given a graph's
+values, they record nodes instead.
 """
 
 from . import _core
+from ._graph import Value as _Value
 
 __all__ = ["sum", "min", "max", "mean", "norm", "dot"]
 
@@ -24,6 +26,8 @@ def _array(x):
 
 def _reduction(name, doc):
     def op(x, axis=None):
+        if isinstance(x, _Value):
+            return x._graph._apply(name, (x,), axis)
         return _reduce(name, _array(x), axis)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -57,4 +61,7 @@ def dot(x, y):
     """The dot product of two 1-D arrays of equal length, as a 0-D Array of
     the dtype NumPy's promotion gives them (integers wrap around). Arrays
     on different devices raise ValueError; so do other shapes."""
+    for v in (x, y):
+        if isinstance(v, _Value):
+            return v._graph._apply("dot", (x, y))
     return _core.dot(_array(x), _array(y))

@@ -75,6 +75,93 @@ def test_in_place_chains_equal_eager(device):
         assert_same(got["i"], want[1])
 
 
+def model(x, w):
+    """Reductions, products and transposes among element-wise nodes."""
+    h = x @ w                            # (m, k) @ (k, n)
+    col = cb.sum(h, axis=0) * 0.5        # (n,)
+    row = cb.max(h - 1.0, axis=1)        # (m,)
+    tt = cb.norm(h.T @ x, axis=-1)       # (n, k) -> (n,)
+    return (h.mean() + cb.dot(col, col), row, tt + 1.0,
+            cb.transpose(h.T) * 2.0, cb.min(x))
+
+
+def test_reductions_and_products_replay_equal_eager(device):
+    rng = np.random.default_rng(2)
+    xs = rng.random((300, 6), dtype=np.float32)
+    w = cb.asarray(rng.random((6, 4), dtype=np.float32))   # a constant
+    with cb.Graph() as g:
+        outs = model(g.input("x", (300, 6), cb.float32), w)
+        for k, v in enumerate(outs):
+            g.output(f"o{k}", v)
+    assert [n["op"] for n in g.nodes][:3] == ["matmul", "sum", "multiply"]
+    x = cb.asarray(xs, device=device)
+    want = [a.numpy() for a in model(x, w)]
+    for _ in range(2):
+        got = g.run(x=x)
+        for k, expected in enumerate(want):
+            assert got[f"o{k}"].dtype == expected.dtype
+            np.testing.assert_allclose(got[f"o{k}"].numpy(), expected,
+                                       rtol=1e-5)
+
+
+def test_products_convert_their_operands_as_eager_calls_do():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    b = np.ones((4, 2))
+    with cb.Graph() as g:
+        x = g.input("x", (3, 4), cb.float32)
+        y = g.input("y", (4, 2), cb.float64)
+        g.output("p", x @ y)                 # float32 @ float64: float64
+        g.output("v", cb.matmul(x, cb.sum(y, 1)))
+    assert [n["op"] for n in g.nodes] == ["cast", "matmul", "sum", "cast",
+                                          "matmul"]
+    got = g.run(x=a, y=b)
+    assert got["p"].dtype == np.float64
+    assert_same(got["p"], a @ b)
+    np.testing.assert_allclose(got["v"].numpy(), a @ b.sum(1))
+
+
+def test_reduction_and_product_record_errors():
+    with cb.Graph() as g:
+        x = g.input("x", (4, 3), cb.float32)
+        v = g.input("v", (5,), cb.float32)
+        i = g.input("i", (3, 3), cb.int32)
+        with pytest.raises(ValueError, match="out of bounds"):
+            x.sum(axis=2)
+        with pytest.raises(TypeError, match="axis must be"):
+            x.sum(axis=1.0)
+        with pytest.raises(ValueError, match="inner dimension"):
+            x @ x
+        with pytest.raises(TypeError, match="BLAS"):
+            i @ i
+        with pytest.raises(ValueError, match="not aligned"):
+            cb.dot(v, cb.sum(x, 0))
+        with pytest.raises(ValueError, match="1-D"):
+            cb.dot(x, x)
+        with pytest.raises(ValueError, match="scalars"):
+            x @ 2.0
+        e = g.input("e", (0,), cb.float32)
+        with pytest.raises(ValueError, match="no identity"):
+            cb.min(e)
+        g.output("y", x.sum() + v.sum() + i.sum() + e.sum())
+
+
+def test_failures_flow_through_reductions_in_a_replay():
+    with cb.Graph() as g:
+        x = g.input("x", (64, 8), cb.float32)
+        s = cb.sum(x * 2.0, axis=0)
+        g.output("y", s @ cb.asarray(np.ones((8, 2), np.float32)))
+    faults.inject_fault("sum", nth=1)
+    try:
+        out = g.run(x=np.ones((64, 8), np.float32))
+        with pytest.raises(cb.DependencyError) as info:
+            out["y"].numpy()
+        assert info.value.__cause__.task == "sum"
+    finally:
+        faults.clear_faults()
+    assert_same(g.run(x=np.ones((64, 8), np.float32))["y"],
+                np.full(2, 128 * 8, np.float32))
+
+
 def test_runs_overlap_and_come_from_threads():
     g = make_graph(1000, 2.0)
     xs = [np.full(1000, k, np.float32) for k in range(8)]
