@@ -145,6 +145,21 @@ def test_reduction_and_product_record_errors():
         g.output("y", x.sum() + v.sum() + i.sum() + e.sum())
 
 
+def test_a_run_that_fails_midway_leaves_the_graph_usable(opencl_device):
+    with cb.Graph() as g:
+        x = g.input("x", (4, 4), cb.float32)
+        y = g.input("y", (4, 4), cb.float32)
+        g.output("z", (x * 2.0) @ (y + 1.0) + 1.0)
+    ones = np.ones((4, 4), np.float32)
+    a = cb.asarray(ones, device="cpu")
+    b = cb.asarray(ones, device=opencl_device)
+    with pytest.raises(ValueError, match="move one with to_device"):
+        g.run(x=a, y=b)                   # the product finds two devices
+    assert_same(g.run(x=a, y=cb.asarray(ones, device="cpu"))["z"],
+                np.full((4, 4), 17.0, np.float32))
+    cb.synchronize()
+
+
 def test_failures_flow_through_reductions_in_a_replay():
     with cb.Graph() as g:
         x = g.input("x", (64, 8), cb.float32)
