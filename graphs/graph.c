@@ -151,12 +151,16 @@ static void stand_in(const gvalue *v, cb_array *a) {
 }
 
 /* Appends node (its operands set) with a new result value of dtype t and
- * shape; returns the value's id. */
+ * shape; returns the value's id. shape may point into g->values, which
+ * new_value may move: it is copied first. */
 static int add_node(cb_graph *g, gnode *node, cb_dtype t, int ndim,
                     const int64_t *shape) {
+  int64_t copy[CB_MAX_NDIM];
+  for (int i = 0; i < ndim && i < CB_MAX_NDIM; i++)
+    copy[i] = shape[i];
   if (grow((void **)&g->nodes, &g->cnodes, g->nnodes, sizeof *g->nodes))
     return CB_ENOMEM;
-  int id = new_value(g, VAL_NODE, t, ndim, shape);
+  int id = new_value(g, VAL_NODE, t, ndim, copy);
   if (id < 0)
     return id;
   node->result = id;

@@ -7,9 +7,9 @@
  * down). Workers thus neither free what the submitting thread allocated
  * nor contend with it for the allocator's lock, task after task.
  *
- * A block's count, left, is the contexts not yet released plus the ones
- * never handed out; whoever brings it to zero puts the block on the list
- * of ended blocks. That list is a stack pushed by callbacks and taken
+ * A block's count, left, is the contexts not yet released, plus the ones
+ * never handed out, plus one while a batch fills it; whoever brings it to
+ * zero puts the block on the list of ended blocks. That list is a stack pushed by callbacks and taken
  * whole by reapers, so it needs no lock. Reaped blocks are kept for the
  * next batches, up to SPARE_SLABS: freeing and allocating them again
  * would give the memory back to the system and fault it in again, run
@@ -123,7 +123,7 @@ void cb__batch_init(cb__batch *b) {
 
 void cb__batch_end(cb__batch *b) {
   if (b->slab)
-    release(b->slab, SLAB_TASKS - b->slab->used);
+    release(b->slab, SLAB_TASKS - b->slab->used + 1);
   b->slab = NULL;
 }
 
@@ -136,7 +136,7 @@ int cb__batch_task(cb__batch *b, cb__task **t, struct starpu_task **task) {
     cb__slab *s = take_spare();
     if (!s)
       return cb__fail(CB_ENOMEM, "out of host memory");
-    atomic_init(&s->left, SLAB_TASKS);
+    atomic_init(&s->left, SLAB_TASKS + 1);
     s->used = 0;
     b->slab = s;
   }
@@ -150,3 +150,10 @@ int cb__batch_task(cb__batch *b, cb__task **t, struct starpu_task **task) {
 }
 
 void cb__batch_release(cb__task *t) { release(t->slab, 1); }
+
+int cb__batch_spares(void) {
+  pthread_mutex_lock(&spare_lock);
+  int n = nspare;
+  pthread_mutex_unlock(&spare_lock);
+  return n;
+}

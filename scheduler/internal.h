@@ -429,6 +429,8 @@ void cb__batch_release(cb__task *t);
 void cb__batch_reap(int wait);
 /* At shutdown, with every task ended: frees every block. */
 void cb__batch_flush(void);
+/* The reaped blocks kept for later batches (for tests). */
+int cb__batch_spares(void);
 
 /* cb_ewise within a batch (b may be NULL: alone); without an event when
  * !event. When reuse, an operand's array that the caller gives up (no
