@@ -21,8 +21,17 @@ cmake -S . -B build/ctest -DCAMBRIAN_TESTS=ON -DCAMBRIAN_PYTHON=OFF \
   -DCAMBRIAN_WERROR=$werror -DCAMBRIAN_SANITIZE=$sanitize >/dev/null
 cmake --build build/ctest -j "$(nproc)" >/dev/null
 
+# With CAMBRIAN_SANITIZE=1 the package is built with ASan and UBSan too
+# (setup.sh): Python then needs their runtimes loaded first. Leaks are
+# not reported (the interpreter's own would drown the rest).
+preload=""
+if [ "$sanitize" = ON ]; then
+  preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+fi
+
 status=0
 (cd build/ctest && ctest --output-on-failure) || status=1
-"$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider "$@" \
-  || status=1
+LD_PRELOAD="$preload" "$VENV/bin/python" -m pytest tests/python -q \
+  -p no:cacheprovider "$@" || status=1
 exit $status
