@@ -78,8 +78,13 @@ build_package() {
   fi
   log "building cambrian into $VENV"
   local args=(-Cbuild-dir="$ROOT/build/wheel")
-  [ -n "${CAMBRIAN_WERROR:-}" ] && args+=(-Ccmake.define.CAMBRIAN_WERROR=ON)
-  [ -n "${CAMBRIAN_SANITIZE:-}" ] && args+=(-Ccmake.define.CAMBRIAN_SANITIZE=ON)
+  # Both options every time: the build directory's cache keeps the last
+  # value of an option that is not given.
+  local werror=OFF sanitize=OFF
+  [ -n "${CAMBRIAN_WERROR:-}" ] && werror=ON
+  [ -n "${CAMBRIAN_SANITIZE:-}" ] && sanitize=ON
+  args+=(-Ccmake.define.CAMBRIAN_WERROR=$werror
+         -Ccmake.define.CAMBRIAN_SANITIZE=$sanitize)
   (cd "$ROOT" && "$PY" -m pip install -q --no-build-isolation "${args[@]}" .)
   echo "$h" > "$stamp"
 }
