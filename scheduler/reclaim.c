@@ -1,8 +1,8 @@
 /*
- * Reclaiming arrays. The last reference to an array may go in a StarPU callback, where unregistering data is
- * forbidden, or in a thread holding the Python GIL, where nothing may
- * block, so such arrays are queued here and this thread unregisters their
- * tiles and frees them, in batches.
+ * Reclaiming arrays. The last reference to an array may go in a StarPU
+ * callback, where unregistering data is forbidden, or in a thread holding
+ * the Python GIL, where nothing may block, so such arrays are queued here
+ * and this thread unregisters their tiles and frees them, in batches.
  *
  * Locking: lock guards head, stopping and idle.
  */
@@ -16,10 +16,14 @@ static cb_array *head;
 static int stopping, idle, started;
 static pthread_t thread;
 
+/* Each queued array counts as pending work from its push to its end, so
+ * that waiting for idleness (cb.synchronize()) also waits for the data
+ * that its unregistration brings home. */
 static void drain(cb_array *list) {
   while (list) {
     cb_array *next = list->reclaim_next;
     cb__array_destroy(list);
+    cb__busy_end(-1);
     list = next;
   }
 }
@@ -38,9 +42,7 @@ static void *reclaimer(void *arg) {
     if (!list && stopping)
       break;
     pthread_mutex_unlock(&lock);
-    cb__busy_begin(-1);
     drain(list);
-    cb__busy_end(-1);
     pthread_mutex_lock(&lock);
   }
   pthread_mutex_unlock(&lock);
@@ -63,6 +65,7 @@ void cb__reclaim_push(cb_array *a) {
     cb__array_destroy(a);
     return;
   }
+  cb__busy_begin(-1);
   a->reclaim_next = head;
   head = a;
   if (idle)

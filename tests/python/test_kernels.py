@@ -250,6 +250,21 @@ def test_out_with_a_numpy_array_receives_the_result(kdev):
     np.testing.assert_array_equal(out, np.arange(16, dtype=np.float32) * 2)
 
 
+def test_synchronize_waits_for_out_arrays_to_come_home(kdev):
+    # The wrapped NumPy array is unregistered by the reclaim thread after
+    # the launch's future resolves; cb.synchronize() must wait for the
+    # data it brings home. It often did not (a few % of the launches).
+    x = cb.asarray(np.arange(4096, dtype=np.float32), device=kdev)
+    want = np.arange(4096, dtype=np.float32) * 2
+    late = 0
+    for _ in range(100):
+        out = np.zeros(4096, np.float32)
+        SCALE(4096, x, cb.Out(out), np.float32(2), 4096).result(timeout=60)
+        cb.synchronize()
+        late += not np.array_equal(out, want)
+    assert late == 0, f"{late} of 100 results came home after synchronize()"
+
+
 def test_results_feed_element_wise_operations(kdev):
     x = np.arange(1000, dtype=np.float32)
     a = cb.asarray(x, device=kdev)
