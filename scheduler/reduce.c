@@ -359,7 +359,7 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
 static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int axis, int default_device, cb_array **out,
                   int *out_device) {
-  cb__rtask proto;
+  cb__rtask proto = {0};
   int ndim = 0;
   int64_t shape[1] = {0};
   cb_dtype in = CB_FLOAT64;
