@@ -285,6 +285,16 @@ int cb_graph_reduce(cb_graph *g, cb_reduce_op op, int x, int axis) {
   return add_node(g, &node, t, ndim, shape);
 }
 
+/* The dtype of products of a and b's elements: NumPy's promotion. */
+static int product_dtype(const gvalue *a, const gvalue *b, cb_dtype *t) {
+  cb_array sa, sb;
+  stand_in(a, &sa);
+  stand_in(b, &sb);
+  cb_operand ops[2] = {{.array = &sa, .device = -1},
+                       {.array = &sb, .device = -1}};
+  return cb_result_dtype(CB_OP_multiply, ops, 2, t);
+}
+
 int cb_graph_dot(cb_graph *g, int x, int y) {
   const gvalue *a = value_of(g, x), *b = a ? value_of(g, y) : NULL;
   if (!b)
@@ -296,13 +306,8 @@ int cb_graph_dot(cb_graph *g, int x, int y) {
   if (a->shape[0] != b->shape[0])
     return cb__fail(CB_ESHAPE, "dot: shapes (%lld,) and (%lld,) not aligned",
                     (long long)a->shape[0], (long long)b->shape[0]);
-  cb_array sa, sb;
-  stand_in(a, &sa);
-  stand_in(b, &sb);
-  cb_operand ops[2] = {{.array = &sa, .device = -1},
-                       {.array = &sb, .device = -1}};
   cb_dtype t;
-  int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
+  int rc = product_dtype(a, b, &t);
   if (rc)
     return rc;
   gnode node = {.kind = NODE_DOT, .n = 2, .out_dtype = -1,
@@ -314,13 +319,8 @@ int cb_graph_matmul(cb_graph *g, int x, int y) {
   const gvalue *a = value_of(g, x), *b = a ? value_of(g, y) : NULL;
   if (!b)
     return CB_EINVAL;
-  cb_array sa, sb;
-  stand_in(a, &sa);
-  stand_in(b, &sb);
-  cb_operand ops[2] = {{.array = &sa, .device = -1},
-                       {.array = &sb, .device = -1}};
   cb_dtype t;
-  int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
+  int rc = product_dtype(a, b, &t);
   if (rc)
     return rc;
   if (t != CB_FLOAT32 && t != CB_FLOAT64)
