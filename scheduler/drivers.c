@@ -78,7 +78,7 @@ int cb_wait_idle(int timeout_ms) {
                                                  &deadline);
   int busy_now = atomic_load(&total) > 0;
   pthread_mutex_unlock(&lock);
-  if (!busy_now)
+  if (!busy_now && !cb__forked()) /* a child may not touch StarPU's jobs */
     cb__batch_reap(0); /* the blocks of batches that ended go back now */
   return busy_now ? CB_ETIMEDOUT : 0;
 }
