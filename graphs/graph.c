@@ -1,11 +1,13 @@
 /*
- * Graphs: element-wise operations recorded once over symbolic values,
- * replayed as many times as asked. Recording checks dtypes and shapes with
- * the rules of cb_ewise; a run walks the nodes in their recorded order
- * (a topological order: a node only reads values recorded before it) and
- * submits each as cb_ewise would, in batches, letting go of every intermediate value as
- * soon as its last reader is submitted, so that the pool recycles it, and
- * waiting when it gets too far ahead of the workers.
+ * Graphs: array operations (element-wise, reductions, dot, matmul,
+ * transpose) recorded once over symbolic values, replayed as many times as
+ * asked. Recording checks dtypes and shapes with the rules of the eager
+ * calls; a run walks the nodes in their recorded order (a topological
+ * order: a node only reads values recorded before it) and submits each as
+ * its eager call would, element-wise nodes in batches (ewise.c, batch.c),
+ * letting go of every intermediate value as soon as its last reader is
+ * submitted, so that the pool recycles it, and waiting when it gets too
+ * far ahead of the workers.
  *
  * Nodes and values are kept small (a million nodes take about 50 MB):
  * scalars live in their own table, referred to by negative operand ids.

@@ -3,17 +3,18 @@
  * element-wise operations in a row (a graph's run). A task of a batch
  * lives in a block instead of two allocations of its own, and is not
  * detached, so that StarPU does not free it: the block is freed whole,
- * once every task in it has ended, by a thread that submits (or shuts
- * down). Workers thus neither free what the submitting thread allocated
- * nor contend with it for the allocator's lock, task after task.
+ * once every task in it has ended, by a thread that submits, waits for
+ * idleness or shuts down. Workers thus neither free what the submitting
+ * thread allocated nor contend with it for the allocator's lock, task
+ * after task.
  *
  * A block's count, left, is the contexts not yet released, plus the ones
  * never handed out, plus one while a batch fills it; whoever brings it to
- * zero puts the block on the list of ended blocks. That list is a stack pushed by callbacks and taken
- * whole by reapers, so it needs no lock. Reaped blocks are kept for the
- * next batches, up to SPARE_SLABS: freeing and allocating them again
- * would give the memory back to the system and fault it in again, run
- * after run.
+ * zero puts the block on the list of ended blocks. That list is a stack
+ * pushed by callbacks and taken whole by reapers, so it needs no lock.
+ * Reaped blocks are kept for the next batches, up to SPARE_SLABS: freeing
+ * and allocating them again would give the memory back to the system and
+ * fault it in again, run after run.
  *
  * Locking: spare_lock guards spare and nspare.
  */
