@@ -48,10 +48,9 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   return out;
 }
 
-static void release_task(cb__task *t) {
-  for (int i = 0; i < t->narrays; i++)
-    cb_array_unref(t->arrays[i]);
-  cb_event_unref(t->ctx.event);
+static void release_task(void *arg) {
+  cb__task *t = arg;
+  cb__ctx_drop_refs(&t->ctx, t->arrays, t->narrays);
   if (t->slab)
     cb__batch_release(t);
   else
@@ -62,10 +61,7 @@ static void release_task(cb__task *t) {
  * was marked failed. */
 static void task_done(void *arg) {
   cb__task *t = arg;
-  int device = t->ctx.busy_device;
-  cb__ctx_done(&t->ctx);
-  release_task(t);
-  cb__busy_end(device);
+  cb__ctx_end(&t->ctx, release_task, t);
 }
 
 void cb__place(struct starpu_task *task, int device, unsigned turn,

@@ -243,6 +243,12 @@ static inline int cb__ctx_skip(cb__ctx *c) {
 /* The end of a task (its StarPU callback): signals its event with the
  * outcome and lets go of the drivers. */
 void cb__ctx_done(cb__ctx *c);
+/* A task's whole callback: cb__ctx_done, then release(owner) (which frees
+ * the owner and c with it), then the drivers are let go, last, so that
+ * nobody sees the runtime idle before the task's references are gone. */
+void cb__ctx_end(cb__ctx *c, void (*release)(void *owner), void *owner);
+/* Drops a task's references: its arrays and its event. */
+void cb__ctx_drop_refs(cb__ctx *c, cb_array *const *arrays, int n);
 
 /* ---- codelets/cl_source.c --------------------------------------------- */
 

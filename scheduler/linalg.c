@@ -123,18 +123,15 @@ static int plan_device(const la_op *op, int device, int *cpu_only) {
   return 0;
 }
 
-static void release_task(cb__blas_task *t) {
-  for (int i = 0; i < t->narrays; i++)
-    cb_array_unref(t->arrays[i]);
-  cb_event_unref(t->ctx.event);
+static void release_task(void *arg) {
+  cb__blas_task *t = arg;
+  cb__ctx_drop_refs(&t->ctx, t->arrays, t->narrays);
   free(t);
 }
 
 static void task_done(void *arg) {
   cb__blas_task *t = arg;
-  cb__ctx_done(&t->ctx);
-  release_task(t);
-  cb__busy_end(-1);
+  cb__ctx_end(&t->ctx, release_task, t); /* busy_device is -1 */
 }
 
 /* Submitting stopped at tile: earlier tiles run, so the output is marked

@@ -88,19 +88,15 @@ static struct starpu_codelet combine_codelet = {
 
 /* ---- submission --------------------------------------------------------- */
 
-static void release_task(cb__rtask *t) {
-  for (int i = 0; i < t->narrays; i++)
-    cb_array_unref(t->arrays[i]);
-  cb_event_unref(t->ctx.event);
+static void release_task(void *arg) {
+  cb__rtask *t = arg;
+  cb__ctx_drop_refs(&t->ctx, t->arrays, t->narrays);
   free(t);
 }
 
 static void task_done(void *arg) {
   cb__rtask *t = arg;
-  int device = t->ctx.busy_device;
-  cb__ctx_done(&t->ctx);
-  release_task(t);
-  cb__busy_end(device);
+  cb__ctx_end(&t->ctx, release_task, t);
 }
 
 /* A copy of proto for one task, with its own references. */
