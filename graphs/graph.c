@@ -254,75 +254,52 @@ static int cast_to(cb_graph *g, int v, cb_dtype t) {
   return cb_graph_ewise(g, CB_OP_cast, &x, 1, (int)t);
 }
 
-int cb_graph_reduce(cb_graph *g, cb_reduce_op op, int x, int axis) {
-  const gvalue *v = value_of(g, x);
-  if (!v)
+/* Records a reduction (finish: a cb_reduce_op, or CB_NREDUCE for the dot
+ * product of x and y) with cb_reduce's shape rules. */
+static int record_reduce(cb_graph *g, int finish, int x, int y, int axis) {
+  const gvalue *a = value_of(g, x), *b = y < 0 ? NULL : value_of(g, y);
+  if (!a || (y >= 0 && !b))
     return CB_EINVAL;
-  if ((unsigned)op >= CB_NREDUCE)
-    return cb__fail(CB_EINVAL, "unknown reduction %d", (int)op);
-  if (axis != CB_AXIS_ALL && (axis < 0 || axis >= v->ndim))
-    return cb__fail(CB_EINVAL,
-                    "axis %d is out of bounds for array of dimension %d",
-                    axis, v->ndim);
-  cb_dtype t;
-  int rc = cb_reduce_dtype(op, (cb_dtype)v->dtype, &t);
+  cb_array sa, sb;
+  stand_in(a, &sa);
+  if (b)
+    stand_in(b, &sb);
+  cb_dtype in, t;
+  int ndim;
+  int64_t shape[1], count;
+  int rc = cb__reduce_shape(finish, &sa, b ? &sb : NULL, axis, &in, &t,
+                            &ndim, shape, &count);
   if (rc)
     return rc;
-  int ndim = 0;
-  int64_t shape[1] = {0}, count = 1;
-  for (int i = 0; i < v->ndim; i++)
-    count *= v->shape[i];
-  if (v->ndim == 2 && axis != CB_AXIS_ALL) {
-    ndim = 1;
-    shape[0] = v->shape[1 - axis];
-    count = v->shape[axis];
-  }
-  if ((op == CB_REDUCE_min || op == CB_REDUCE_max) && count == 0)
-    return cb__fail(CB_EINVAL,
-                    "zero-size array to reduction operation %s which has "
-                    "no identity",
-                    op == CB_REDUCE_min ? "minimum" : "maximum");
-  gnode node = {.kind = NODE_REDUCE, .op = (uint8_t)op, .n = 1,
-                .out_dtype = -1, .axis = (int8_t)axis, .x = {x}};
+  gnode node = {.kind = b ? NODE_DOT : NODE_REDUCE, .op = (uint8_t)finish,
+                .n = b ? 2 : 1, .out_dtype = -1,
+                .axis = (int8_t)(b ? CB_AXIS_ALL : axis), .x = {x, y}};
   return add_node(g, &node, t, ndim, shape);
 }
 
-/* The dtype of products of a and b's elements: NumPy's promotion. */
-static int product_dtype(const gvalue *a, const gvalue *b, cb_dtype *t) {
-  cb_array sa, sb;
-  stand_in(a, &sa);
-  stand_in(b, &sb);
-  cb_operand ops[2] = {{.array = &sa, .device = -1},
-                       {.array = &sb, .device = -1}};
-  return cb_result_dtype(CB_OP_multiply, ops, 2, t);
+int cb_graph_reduce(cb_graph *g, cb_reduce_op op, int x, int axis) {
+  if ((unsigned)op >= CB_NREDUCE)
+    return cb__fail(CB_EINVAL, "unknown reduction %d", (int)op);
+  return record_reduce(g, op, x, -1, axis);
 }
 
 int cb_graph_dot(cb_graph *g, int x, int y) {
-  const gvalue *a = value_of(g, x), *b = a ? value_of(g, y) : NULL;
-  if (!b)
-    return CB_EINVAL;
-  if (a->ndim != 1 || b->ndim != 1)
-    return cb__fail(CB_EINVAL,
-                    "dot takes 1-D vectors (got %d-D and %d-D); use matmul "
-                    "for matrices", a->ndim, b->ndim);
-  if (a->shape[0] != b->shape[0])
-    return cb__fail(CB_ESHAPE, "dot: shapes (%lld,) and (%lld,) not aligned",
-                    (long long)a->shape[0], (long long)b->shape[0]);
-  cb_dtype t;
-  int rc = product_dtype(a, b, &t);
-  if (rc)
-    return rc;
-  gnode node = {.kind = NODE_DOT, .n = 2, .out_dtype = -1,
-                .axis = CB_AXIS_ALL, .x = {x, y}};
-  return add_node(g, &node, t, 0, NULL);
+  if (y < 0)
+    return cb__fail(CB_EINVAL, "no value %d in this graph", y);
+  return record_reduce(g, CB_NREDUCE, x, y, CB_AXIS_ALL);
 }
 
 int cb_graph_matmul(cb_graph *g, int x, int y) {
   const gvalue *a = value_of(g, x), *b = a ? value_of(g, y) : NULL;
   if (!b)
     return CB_EINVAL;
+  cb_array sa, sb;
+  stand_in(a, &sa);
+  stand_in(b, &sb);
+  cb_operand ops[2] = {{.array = &sa, .device = -1},
+                       {.array = &sb, .device = -1}};
   cb_dtype t;
-  int rc = product_dtype(a, b, &t);
+  int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
   if (rc)
     return rc;
   if (t != CB_FLOAT32 && t != CB_FLOAT64)
@@ -330,24 +307,11 @@ int cb_graph_matmul(cb_graph *g, int x, int y) {
                     "matmul: %s @ %s is not supported (BLAS multiplies "
                     "float32 and float64 arrays); convert with "
                     "astype(float64)",
-                    cb_dtype_name((cb_dtype)a->dtype),
-                    cb_dtype_name((cb_dtype)b->dtype));
-  if (a->ndim == 0 || b->ndim == 0 || a->ndim > 2 || b->ndim > 2)
-    return cb__fail(CB_ESHAPE,
-                    "matmul: operands must have 1 or 2 dimensions, not %d "
-                    "and %d", a->ndim, b->ndim);
-  int64_t ka = a->shape[a->ndim - 1], kb = b->shape[0];
-  if (ka != kb)
-    return cb__fail(CB_ESHAPE,
-                    "matmul: operands do not match in their inner "
-                    "dimension: %lld (a) and %lld (b)",
-                    (long long)ka, (long long)kb);
-  int ndim = 0;
+                    cb_dtype_name(sa.dtype), cb_dtype_name(sb.dtype));
+  int ndim;
   int64_t shape[2];
-  if (a->ndim == 2)
-    shape[ndim++] = a->shape[0];
-  if (b->ndim == 2)
-    shape[ndim++] = b->shape[1];
+  if ((rc = cb__matmul_shape(&sa, &sb, &ndim, shape)))
+    return rc;
   /* Operands of another dtype are converted first, as eager calls do. */
   if ((x = cast_to(g, x, t)) < 0 || (y = cast_to(g, y, t)) < 0)
     return x < 0 ? x : y;

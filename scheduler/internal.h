@@ -447,6 +447,11 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
                  const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device);
 
+/* The result's ndim and shape of a @ b with cb_matmul's rules; fails as
+ * cb_matmul does on shapes (linalg.c). */
+int cb__matmul_shape(const cb_array *a, const cb_array *b, int *ndim,
+                     int64_t *shape);
+
 /* Where a task may run. A task placed on a device (>= 0) goes straight to
  * one of its workers, chosen by turn (tiles in turn: a static schedule,
  * as a prange loop's), which costs far less than asking the scheduler;
@@ -469,6 +474,15 @@ static inline cb_dtype cb__task_dtype(const cb__task *t) {
 }
 
 /* ---- reduce.c, codelets/reduce_cpu.c, codelets/reduce_opencl.c ------- */
+
+/* The shape rules of reduction finish (CB_NREDUCE: dot, over a and b)
+ * along axis, needing no runtime (graphs record with them): the dtype the
+ * tasks read (*in) and the result's (*res), the result's ndim and shape,
+ * and the elements reduced into each result (*count). Fails as cb_reduce
+ * and cb_dot do. */
+int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
+                     int axis, cb_dtype *in, cb_dtype *res, int *out_ndim,
+                     int64_t *out_shape, int64_t *count);
 
 /* How elements combine: added (sum, mean), squared and added (norm),
  * smallest, largest, multiplied pairwise and added (dot). */

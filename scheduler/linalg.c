@@ -321,12 +321,8 @@ static int check_float(const char *name, const cb_array *const *x, int n) {
 
 static int64_t dim(const cb_array *a, int i) { return a->shape[i]; }
 
-int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
-              int *out_device) {
-  const cb_array *x[2] = {a, b};
-  int rc = check_float("matmul", x, 2);
-  if (rc)
-    return rc;
+int cb__matmul_shape(const cb_array *a, const cb_array *b, int *ndim,
+                     int64_t *shape) {
   if (a->ndim == 0 || b->ndim == 0)
     return cb__fail(CB_ESHAPE,
                     "matmul: operands must have 1 or 2 dimensions, not 0 "
@@ -338,9 +334,26 @@ int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
                     "matmul: operands do not match in their inner "
                     "dimension: %lld (a) and %lld (b)",
                     (long long)ka, (long long)kb);
-  la_op op = {.name = "matmul", .dtype = a->dtype, .k = ka, .alpha = 1.0};
+  *ndim = 0;
+  if (a->ndim == 2)
+    shape[(*ndim)++] = dim(a, 0);
+  if (b->ndim == 2)
+    shape[(*ndim)++] = dim(b, 1);
+  return 0;
+}
+
+int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
+              int *out_device) {
+  const cb_array *x[2] = {a, b};
+  int rc = check_float("matmul", x, 2);
+  if (rc)
+    return rc;
   int64_t shape[2];
   int ndim;
+  if ((rc = cb__matmul_shape(a, b, &ndim, shape)))
+    return rc;
+  int64_t ka = a->ndim == 2 ? dim(a, 1) : dim(a, 0);
+  la_op op = {.name = "matmul", .dtype = a->dtype, .k = ka, .alpha = 1.0};
   if (b->ndim == 2) {
     int64_t n = dim(b, 1);
     if (a->ndim == 2) { /* (m, k) @ (k, n) */
@@ -351,9 +364,6 @@ int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
       op.n = n;
       op.a_ld = ka;
       op.b_ld = n;
-      ndim = 2;
-      shape[0] = op.m;
-      shape[1] = n;
     } else { /* (k,) @ (k, n): b's transpose times a */
       op.kind = CB__LA_GEMV;
       op.ta = 1;
@@ -362,8 +372,6 @@ int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
       op.m = n;
       op.n = 1;
       op.a_ld = n;
-      ndim = 1;
-      shape[0] = n;
     }
   } else { /* (m, k) @ (k,), or (k,) @ (k,) as a 1 x k matrix */
     op.kind = CB__LA_GEMV;
@@ -372,8 +380,6 @@ int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
     op.m = a->ndim == 2 ? dim(a, 0) : 1;
     op.n = 1;
     op.a_ld = ka;
-    ndim = a->ndim - 1;
-    shape[0] = op.m;
   }
   if ((rc = cb__enter()))
     return rc;

@@ -269,6 +269,53 @@ static int check_device(int device, cb_dtype t) {
   return 0;
 }
 
+int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
+                     int axis, cb_dtype *in, cb_dtype *res, int *out_ndim,
+                     int64_t *out_shape, int64_t *count) {
+  const char *name = names[finish];
+  *in = a->dtype;
+  if (finish == CB_NREDUCE) {
+    if (a->ndim != 1 || b->ndim != 1)
+      return cb__fail(CB_EINVAL,
+                      "dot takes 1-D vectors (got %d-D and %d-D); use "
+                      "matmul for matrices",
+                      a->ndim, b->ndim);
+    if (a->shape[0] != b->shape[0])
+      return cb__fail(CB_ESHAPE,
+                      "dot: shapes (%lld,) and (%lld,) not aligned",
+                      (long long)a->shape[0], (long long)b->shape[0]);
+    cb_operand ops[2] = {{.array = (cb_array *)a, .device = -1},
+                         {.array = (cb_array *)b, .device = -1}};
+    int rc = cb_result_dtype(CB_OP_multiply, ops, 2, in);
+    if (rc)
+      return rc;
+    axis = CB_AXIS_ALL;
+  }
+  if (axis != CB_AXIS_ALL && (axis < 0 || axis >= a->ndim))
+    return cb__fail(CB_EINVAL,
+                    "axis %d is out of bounds for array of dimension %d",
+                    axis, a->ndim);
+  *count = a->size;
+  *out_ndim = 0;
+  if (a->ndim == 2 && axis != CB_AXIS_ALL) {
+    *count = a->shape[axis];
+    *out_ndim = 1;
+    out_shape[0] = a->shape[1 - axis];
+    if (a->shape[1] > ((int64_t)8 << 20))
+      return cb__fail(CB_EINVAL,
+                      "%s: rows of %lld elements are too long to reduce "
+                      "along an axis",
+                      name, (long long)a->shape[1]);
+  }
+  if ((finish == CB_REDUCE_min || finish == CB_REDUCE_max) && *count == 0)
+    return cb__fail(CB_EINVAL,
+                    "zero-size array to reduction operation %s which has "
+                    "no identity",
+                    finish == CB_REDUCE_min ? "minimum" : "maximum");
+  *res = finish == CB_NREDUCE ? *in : part_dtype(finish, *in);
+  return 0;
+}
+
 /* The checks of a reduction (run lock held): fills proto, the result's
  * shape and the placement. Returns 0 or an error code. */
 static int plan(int finish, const cb_operand *x, const cb_operand *y,
@@ -291,47 +338,15 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
   if (device < 0)
     device = default_device;
 
-  cb_dtype in = a->dtype;
-  if (finish == CB_NREDUCE) {
-    const cb_array *b = y->array;
-    if (a->ndim != 1 || b->ndim != 1)
-      return cb__fail(CB_EINVAL,
-                      "dot takes 1-D vectors (got %d-D and %d-D); use "
-                      "matmul for matrices",
-                      a->ndim, b->ndim);
-    if (a->shape[0] != b->shape[0])
-      return cb__fail(CB_ESHAPE,
-                      "dot: shapes (%lld,) and (%lld,) not aligned",
-                      (long long)a->shape[0], (long long)b->shape[0]);
-    cb_operand ops[2] = {*x, *y};
-    int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &in);
-    if (rc)
-      return rc;
-    axis = CB_AXIS_ALL;
-  }
-  if (axis != CB_AXIS_ALL && (axis < 0 || axis >= a->ndim))
-    return cb__fail(CB_EINVAL,
-                    "axis %d is out of bounds for array of dimension %d",
-                    axis, a->ndim);
+  cb_dtype in, res;
+  int64_t count;
+  int rc = cb__reduce_shape(finish, a, y ? y->array : NULL, axis, &in, &res,
+                            out_ndim, out_shape, &count);
+  if (rc)
+    return rc;
   int mode = CB__RM_ALL;
-  int64_t count = a->size;
-  *out_ndim = 0;
-  if (a->ndim == 2 && axis != CB_AXIS_ALL) {
+  if (*out_ndim == 1)
     mode = axis == 1 ? CB__RM_ROWS : CB__RM_COLS;
-    count = a->shape[axis];
-    *out_ndim = 1;
-    out_shape[0] = a->shape[1 - axis];
-    if (a->shape[1] > ((int64_t)8 << 20))
-      return cb__fail(CB_EINVAL,
-                      "%s: rows of %lld elements are too long to reduce "
-                      "along an axis",
-                      name, (long long)a->shape[1]);
-  }
-  if ((finish == CB_REDUCE_min || finish == CB_REDUCE_max) && count == 0)
-    return cb__fail(CB_EINVAL,
-                    "zero-size array to reduction operation %s which has "
-                    "no identity",
-                    finish == CB_REDUCE_min ? "minimum" : "maximum");
 
   static const int families[CB_NREDUCE + 1] = {
       [CB_REDUCE_sum] = CB__RF_ADD,    [CB_REDUCE_min] = CB__RF_MIN,
@@ -341,9 +356,8 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
   *proto = (cb__rtask){
       .ctx = {.name = name, .device = device, .busy_device = device},
       .family = families[finish], .mode = mode, .finish = finish,
-      .in = in, .part = part, .res = finish == CB_NREDUCE ? in : part,
+      .in = in, .part = part, .res = res,
       .cols = a->ndim == 2 ? a->shape[1] : 1, .count = count};
-  int rc;
   if ((rc = check_device(device, in)) || (rc = check_device(device, part)))
     return rc;
   if (starpu_cpu_worker_get_count() == 0)
