@@ -9,7 +9,7 @@
 
 #include <cblas.h>
 
-#include "internal.h"
+#include "blas_codelets.h"
 
 void cb__blas_cpu_setup(void) { openblas_set_num_threads(1); }
 

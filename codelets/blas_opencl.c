@@ -10,7 +10,8 @@
 #include <CL/cl.h>
 #include <clblast_c.h>
 
-#include "internal.h"
+#include "blas_codelets.h"
+#include "clprog.h"
 
 /* A matrix on the device: element e of the array is at element e + shift
  * of mem. */
@@ -138,7 +139,6 @@ void cb__blas_opencl(void *buffers[], void *cl_arg) {
   cb__blas_task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
-  int device = cb__ctx_device(&t->ctx);
   cl_command_queue q;
   starpu_opencl_get_queue(starpu_worker_get_devid(starpu_worker_get_id()),
                           &q);
@@ -183,7 +183,7 @@ void cb__blas_opencl(void *buffers[], void *cl_arg) {
                               ? CB_EDEVMEM
                               : CB_EDEVICE,
                  st, "%s on %s: %s%s failed: %s (%d)", t->ctx.name,
-                 device >= 0 ? cb__devices[device].info.filter_string : "?",
+                 cb__ctx_device_name(&t->ctx),
                  blast ? "CLBlast " : "", what,
                  blast ? clblast_name((CLBlastStatusCode)st)
                        : cb_cl_status_name(st),

@@ -3,7 +3,7 @@
 
 #include <CL/cl.h>
 
-#include "internal.h"
+#include "cambrian.h"
 
 #define CB__CL_STATUS_MAP(X)                                                 \
   X(CL_SUCCESS) X(CL_DEVICE_NOT_FOUND) X(CL_DEVICE_NOT_AVAILABLE)            \

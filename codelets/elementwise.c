@@ -1,10 +1,44 @@
 /*
- * The element-wise codelets: one StarPU codelet per row of the operation
- * table, each with its CPU function, its OpenCL function and a history
- * based performance model (kept in the cache directory) that lets dmda
- * place tasks when several kinds of worker can run them.
+ * The operation table (include/cambrian/elementwise.def) as code: each
+ * operation's name, kind and accepted dtype classes, and its StarPU
+ * codelet, with its CPU function, its OpenCL function and a history based
+ * performance model (kept in the cache directory) that lets dmda place
+ * tasks when several kinds of worker can run them.
  */
-#include "internal.h"
+#include <string.h>
+
+#include "ewise_codelets.h"
+
+static const char *const op_names[CB_NOPS] = {
+#define X(name, kind, fexpr, iexpr, bexpr, types) #name,
+#include "cambrian/elementwise.def"
+#undef X
+};
+static const cb_op_kind op_kinds[CB_NOPS] = {
+#define X(name, kind, fexpr, iexpr, bexpr, types) kind,
+#include "cambrian/elementwise.def"
+#undef X
+};
+static const char *const op_types[CB_NOPS] = {
+#define X(name, kind, fexpr, iexpr, bexpr, types) types,
+#include "cambrian/elementwise.def"
+#undef X
+};
+
+const char *cb_op_name(cb_op op) {
+  return (unsigned)op < CB_NOPS ? op_names[op] : "invalid";
+}
+
+cb_op_kind cb_op_get_kind(cb_op op) { return op_kinds[op]; }
+
+char cb__dtype_class(cb_dtype t) {
+  return t == CB_BOOL ? 'B' : (t == CB_INT32 || t == CB_INT64) ? 'I' : 'F';
+}
+
+int cb__op_accepts(cb_op op, cb_dtype t) {
+  return strchr(op_types[op], cb__dtype_class(t)) != NULL;
+}
+
 
 static struct starpu_perfmodel models[CB_NOPS] = {
 #define X(name, kind, fexpr, iexpr, bexpr, types)                            \

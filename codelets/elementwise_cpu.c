@@ -8,7 +8,7 @@
 #include <tgmath.h>
 
 #include "ew_helpers.h"
-#include "internal.h"
+#include "ewise_codelets.h"
 
 CB__IPOW_DEF(int32_t, uint32_t, cb__ipow32)
 CB__IPOW_DEF(int64_t, uint64_t, cb__ipow64)

@@ -1,12 +1,10 @@
 /*
  * OpenCL side of the element-wise operations. A kernel is generated from
  * the operation table for each variant met (operation, dtypes, which
- * operands are scalars), built on first use on each device and cached.
- * Every OpenCL status is checked; a failure is recorded on the task's
- * output, never through StarPU's aborting report macros.
- *
- * Locking: each device's cache has its own mutex; a build happens under
- * it, so concurrent first uses build once.
+ * operands are scalars), built on first use on each device and kept in
+ * the program cache. Every OpenCL status is checked; a failure is
+ * recorded on the task's output, never through StarPU's aborting report
+ * macros.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +12,9 @@
 
 #include <CL/cl.h>
 
+#include "clprog.h"
 #include "ew_helpers.h"
-#include "internal.h"
+#include "ewise_codelets.h"
 
 static const char *const exprs[CB_NOPS][3] = {
 #define X(name, kind, fexpr, iexpr, bexpr, types)                            \
@@ -28,20 +27,6 @@ static const char *const cl_types[CB_NDTYPES] = {"uchar", "int", "long",
                                                  "float", "double"};
 static const char *const cl_utypes[CB_NDTYPES] = {"uchar", "uint", "ulong",
                                                   "uint", "ulong"};
-
-typedef struct kernel_entry {
-  uint32_t key;
-  cl_program program;
-  cl_kernel kernel;
-  struct kernel_entry *next;
-} kernel_entry;
-
-#define NBUCKETS 256
-static struct device_cache {
-  pthread_mutex_t lock;
-  kernel_entry *buckets[NBUCKETS];
-} caches[STARPU_MAXOPENCLDEVS] = {
-    [0 ... STARPU_MAXOPENCLDEVS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
 static uint32_t variant_key(const cb__task *t) {
   uint32_t key = (uint32_t)t->op << 18 | (uint32_t)t->out_dtype << 15;
@@ -57,9 +42,10 @@ static int class_index(cb_dtype t) {
 }
 
 
-/* Writes the kernel source of t's variant; returns its length, or 0 if
- * it does not fit. */
-static size_t kernel_source(const cb__task *t, char *buf, size_t cap) {
+/* Writes the kernel source of the variant of the task arg; returns its
+ * length, or 0 if it does not fit (a cb__clsource_fn). */
+static size_t kernel_source(const void *arg, char *buf, size_t cap) {
+  const cb__task *t = arg;
   static const char *const names[CB__MAX_OPERANDS] = {"a", "b", "c"};
   cb_op_kind kind = cb_op_get_kind(t->op);
   cb_dtype T = cb__task_dtype(t), R = t->out_dtype;
@@ -116,85 +102,6 @@ static size_t kernel_source(const cb__task *t, char *buf, size_t cap) {
   return len < cap ? len : 0;
 }
 
-static kernel_entry *build(const cb__task *t, int devid, uint32_t key) {
-  cl_context ctx;
-  cl_device_id dev;
-  starpu_opencl_get_context(devid, &ctx);
-  starpu_opencl_get_device(devid, &dev);
-  char src[8192];
-  size_t len = kernel_source(t, src, sizeof src);
-  if (!len) {
-    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EBUILD, 0, "kernel source too long");
-    return NULL;
-  }
-  const char *srcp = src;
-  cl_int st;
-  cl_program prog = clCreateProgramWithSource(ctx, 1, &srcp, &len, &st);
-  if (st != CL_SUCCESS) {
-    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EDEVICE, st,
-                  "clCreateProgramWithSource: %s", cb_cl_status_name(st));
-    return NULL;
-  }
-  st = clBuildProgram(prog, 1, &dev, "", NULL, NULL);
-  if (st != CL_SUCCESS) {
-    char log[1536] = "";
-    clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
-                          log, NULL);
-    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EBUILD, st,
-                  "building the %s kernel failed (%s): %s", cb_op_name(t->op),
-                  cb_cl_status_name(st), log);
-    clReleaseProgram(prog);
-    return NULL;
-  }
-  cl_kernel kernel = clCreateKernel(prog, "cb_kernel", &st);
-  kernel_entry *e = st == CL_SUCCESS ? malloc(sizeof *e) : NULL;
-  if (!e) {
-    cb__ctx_fail((cb__ctx *)&t->ctx, CB_EDEVICE, st, "clCreateKernel: %s",
-                  cb_cl_status_name(st));
-    if (st == CL_SUCCESS)
-      clReleaseKernel(kernel);
-    clReleaseProgram(prog);
-    return NULL;
-  }
-  *e = (kernel_entry){key, prog, kernel, NULL};
-  return e;
-}
-
-static cl_kernel get_kernel(const cb__task *t, int devid) {
-  uint32_t key = variant_key(t);
-  struct device_cache *c = &caches[devid];
-  kernel_entry **slot = &c->buckets[(key ^ (key >> 8) ^ (key >> 16)) %
-                                    NBUCKETS];
-  pthread_mutex_lock(&c->lock);
-  kernel_entry *e = *slot;
-  while (e && e->key != key)
-    e = e->next;
-  if (!e && (e = build(t, devid, key))) {
-    e->next = *slot;
-    *slot = e;
-  }
-  pthread_mutex_unlock(&c->lock);
-  return e ? e->kernel : NULL;
-}
-
-void cb__opencl_cache_clear(void) {
-  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++) {
-    pthread_mutex_lock(&caches[d].lock);
-    for (int b = 0; b < NBUCKETS; b++) {
-      kernel_entry *e = caches[d].buckets[b];
-      while (e) {
-        kernel_entry *next = e->next;
-        clReleaseKernel(e->kernel);
-        clReleaseProgram(e->program);
-        free(e);
-        e = next;
-      }
-      caches[d].buckets[b] = NULL;
-    }
-    pthread_mutex_unlock(&caches[d].lock);
-  }
-}
-
 static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
                               size_t es, cl_ulong stride, int with_stride) {
   cl_mem mem = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buf);
@@ -212,9 +119,12 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
   if (cb__ctx_skip(&t->ctx))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
-  cl_kernel k = get_kernel(t, devid);
-  if (!k)
+  const cb__clkernel *ck =
+      cb__clprog_get(&t->ctx, CB__CLP_EWISE, variant_key(t), devid,
+                     kernel_source, t, "", "cb_kernel", cb_op_name(t->op));
+  if (!ck)
     return;
+  cl_kernel k = ck->kernel;
   cl_int st = CL_SUCCESS;
   cl_uint arg = 0;
   /* The output's buffer comes after the inputs'. */

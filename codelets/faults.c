@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include <pthread.h>
+
+#include "errors.h"
+#include "taskctx.h"
 
 #define CB__MAX_FAULTS 16
 

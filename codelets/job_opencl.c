@@ -5,16 +5,16 @@
  * place. Every status is returned to the caller, which records it.
  */
 #include <CL/cl.h>
+#include <starpu.h>
 
-#include "internal.h"
+#include "job_codelets.h"
 
 cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
                          cl_command_queue q, int accept_offset,
                          cb__clbuf *out) {
   const cb__job_arg *g = &j->args[i];
-  const cb_array *a = g->array;
   *out = (cb__clbuf){0};
-  if (a->ntiles == 1 &&
+  if (g->ntiles == 1 &&
       (accept_offset || STARPU_VECTOR_GET_OFFSET(buffers[g->first]) == 0)) {
     out->mem = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[g->first]);
     out->offset = STARPU_VECTOR_GET_OFFSET(buffers[g->first]);
@@ -26,7 +26,7 @@ cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
   if (st != CL_SUCCESS)
     return st;
   /* An empty array still gets a buffer: kernels take an address. */
-  size_t bytes = a->nbytes ? a->nbytes : 16;
+  size_t bytes = g->nbytes ? g->nbytes : 16;
   out->mem = clCreateBuffer(ctx, CL_MEM_READ_WRITE, bytes, NULL, &st);
   if (st != CL_SUCCESS)
     return st;
@@ -34,7 +34,7 @@ cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
   if (!(g->mode & CB__READ))
     return CL_SUCCESS;
   size_t at = 0;
-  for (int t = 0; t < a->ntiles && st == CL_SUCCESS; t++) {
+  for (int t = 0; t < g->ntiles && st == CL_SUCCESS; t++) {
     void *b = buffers[g->first + t];
     size_t n = STARPU_VECTOR_GET_NX(b) * STARPU_VECTOR_GET_ELEMSIZE(b);
     st = clEnqueueCopyBuffer(q, (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(b),
@@ -52,7 +52,7 @@ cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
   if (!buf->scratch)
     return st;
   size_t at = 0;
-  for (int t = 0; (g->mode & CB__WRITE) && t < g->array->ntiles &&
+  for (int t = 0; (g->mode & CB__WRITE) && t < g->ntiles &&
                   st == CL_SUCCESS; t++) {
     void *b = buffers[g->first + t];
     size_t n = STARPU_VECTOR_GET_NX(b) * STARPU_VECTOR_GET_ELEMSIZE(b);
@@ -68,16 +68,4 @@ cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
   buf->mem = NULL;
   buf->scratch = 0;
   return st != CL_SUCCESS ? st : rel;
-}
-
-cl_int cb__cl_wait(cl_event ev) {
-  cl_int exec = CL_SUCCESS;
-  cl_int st = clWaitForEvents(1, &ev);
-  if (st == CL_SUCCESS || st == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
-    st = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof exec,
-                        &exec, NULL);
-  clReleaseEvent(ev);
-  if (st == CL_SUCCESS && exec < 0)
-    st = exec;
-  return st;
 }

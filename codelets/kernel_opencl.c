@@ -10,12 +10,14 @@
 
 #include <CL/cl.h>
 
-#include "internal.h"
+#include "clprog.h"
+#include "devtab.h"
+#include "kernel_codelets.h"
 
 /* The assertion record: a flag, the line, the work-item's three ids. */
 enum { ASSERT_INTS = 5 };
 
-void cb__kbuild_release(cb__kbuild *b) {
+static void kbuild_release(cb__kbuild *b) {
   if (b->kernel)
     clReleaseKernel((cl_kernel)b->kernel);
   if (b->program)
@@ -71,31 +73,22 @@ static void read_params(cb__kbuild *b, cl_kernel kernel, int hidden) {
   }
 }
 
-static int build(cb_kernel *k, int device, cb__kbuild *b) {
+static int build(cb__kprog *k, int device, cb__kbuild *b) {
   int devid = cb__devices[device].opencl_devid;
   cl_context ctx;
-  cl_device_id dev;
   starpu_opencl_get_context(devid, &ctx);
-  starpu_opencl_get_device(devid, &dev);
-  b->gen = cb_generation();
-  const char *src = k->source;
-  cl_int st;
-  cl_program prog = clCreateProgramWithSource(ctx, 1, &src, NULL, &st);
-  if (st != CL_SUCCESS)
-    return fail_build(b, st, "clCreateProgramWithSource");
+  b->gen = atomic_load(&cb__devtab_gen);
   char options[1024];
   snprintf(options, sizeof options, "-cl-kernel-arg-info %s",
            k->options ? k->options : "");
-  st = clBuildProgram(prog, 1, &dev, options, NULL, NULL);
+  cl_program prog;
+  char *log;
+  cl_int st = cb__clprog_build(devid, k->source, 0, options, &prog, &log);
+  if (st != CL_SUCCESS && !log)
+    return fail_build(b, st, "clCreateProgramWithSource");
   if (st != CL_SUCCESS) {
-    size_t len = 0;
-    clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
     b->status = st;
-    b->log = calloc(1, len + 1);
-    if (b->log)
-      clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, len, b->log,
-                            NULL);
-    clReleaseProgram(prog);
+    b->log = log;
     return st;
   }
   b->program = prog;
@@ -113,9 +106,9 @@ static int build(cb_kernel *k, int device, cb__kbuild *b) {
   return 0;
 }
 
-cb__kbuild *cb__kernel_build_locked(cb_kernel *k, int device) {
+cb__kbuild *cb__kprog_build_locked(cb__kprog *k, int device) {
   cb__kbuild *b = &k->dev[device];
-  if (b->gen != cb_generation()) {
+  if (b->gen != atomic_load(&cb__devtab_gen)) {
     /* Built by an earlier runtime, whose context is gone. */
     *b = (cb__kbuild){0};
     build(k, device, b);
@@ -157,11 +150,11 @@ static cl_int set_args(cb__job *j, cb__launch *L, cb__kbuild *b,
 
 void cb__kernel_run(cb__job *j, void *buffers[]) {
   cb__launch *L = j->payload;
-  cb_kernel *k = L->kernel;
+  cb__kprog *k = L->prog;
   int device = cb__ctx_device(&j->ctx);
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   pthread_mutex_lock(&k->lock);
-  cb__kbuild *b = cb__kernel_build_locked(k, device);
+  cb__kbuild *b = cb__kprog_build_locked(k, device);
   pthread_mutex_unlock(&k->lock);
   if (b->status) {
     cb__ctx_fail(&j->ctx, CB_EBUILD, b->status, "%s",
@@ -210,10 +203,16 @@ void cb__kernel_run(cb__job *j, void *buffers[]) {
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&j->ctx, CB_EDEVICE, st,
                  "kernel %s on %s: %s failed: %s", k->name,
-                 cb__devices[device].info.filter_string, what,
+                 cb__ctx_device_name(&j->ctx), what,
                  cb_cl_status_name(st));
     return;
   }
   if (rec[0])
     cb__ctx_fail_assert(&j->ctx, k->name, rec[1], rec[2], rec[3], rec[4]);
+}
+
+void cb__kprog_release(cb__kprog *p) {
+  for (int d = 0; d < CB__MAX_DEVICES; d++)
+    if (p->dev[d].gen)
+      kbuild_release(&p->dev[d]);
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "reduce_codelets.h"
 
 #define LANES 16
 
@@ -345,11 +345,11 @@ void cb__reduce_combine_cpu(void *buffers[], void *cl_arg) {
     return;
   cb_array *out = t->arrays[t->narrays - 1];
   /* A tile task of this reduction failed: the result carries it. */
-  if (atomic_load(&out->failure))
+  if (cb__mark_get(out))
     return;
   void *o = (void *)STARPU_VECTOR_GET_PTR(buffers[t->nparts]);
   if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
-    order_combines[t->in](t, buffers, o, out->size);
+    order_combines[t->in](t, buffers, o, t->size);
   else
-    combine_sum(t, buffers, o, out->size);
+    combine_sum(t, buffers, o, t->size);
 }

@@ -1,17 +1,14 @@
 /*
  * OpenCL side of the reductions: a kernel per variant (family, dtypes,
- * mode) is generated, built on first use on each device and cached. A
- * tile is reduced on the device into its partials, which are all that
- * leaves it:
+ * mode) is generated, built on first use on each device and kept in the
+ * program cache. A tile is reduced on the device into its partials,
+ * which are all that leaves it:
  *   every element  work-group g reduces chunk g of the tile (of
  *                  CB__RCHUNKS), its work-items striding over the chunk,
  *                  then a tree in local memory;
  *   each row       work-group r reduces row r the same way;
  *   each column    work-item c walks down column c.
  * Every OpenCL status is checked and recorded on the task's result.
- *
- * Locking: each device's cache has its own mutex; a build happens under
- * it, so concurrent first uses build once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +16,9 @@
 
 #include <CL/cl.h>
 
-#include "internal.h"
+#include "clprog.h"
+#include "errors.h"
+#include "reduce_codelets.h"
 
 static const char *const cl_types[CB_NDTYPES] = {"uchar", "int", "long",
                                                  "float", "double"};
@@ -27,21 +26,6 @@ static const char *const cl_hi[CB_NDTYPES] = {"1", "INT_MAX", "LONG_MAX",
                                               "INFINITY", "INFINITY"};
 static const char *const cl_lo[CB_NDTYPES] = {"0", "INT_MIN", "LONG_MIN",
                                               "-INFINITY", "-INFINITY"};
-
-typedef struct rkernel {
-  uint32_t key;
-  cl_program program;
-  cl_kernel kernel;
-  size_t wg;                  /* the largest work-group it runs */
-  int cpu;                    /* built for a device of CPU type */
-  struct rkernel *next;
-} rkernel;
-
-static struct rcache {
-  pthread_mutex_t lock;
-  rkernel *list;
-} caches[STARPU_MAXOPENCLDEVS] = {
-    [0 ... STARPU_MAXOPENCLDEVS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
 static uint32_t variant_key(const cb__rtask *t) {
   return (uint32_t)t->family << 12 | (uint32_t)t->in << 8 |
@@ -56,7 +40,8 @@ static const char *acc_type(const cb__rtask *t) {
 }
 
 
-static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
+static size_t kernel_source(const void *arg, char *buf, size_t cap) {
+  const cb__rtask *t = arg;
   static const char *const steps[CB__NRF] = {
       [CB__RF_ADD] = "a += (A)X(i)",
       [CB__RF_SQUARE] = "{ A v_ = (A)X(i); a += v_ * v_; }",
@@ -117,98 +102,6 @@ static size_t kernel_source(const cb__rtask *t, char *buf, size_t cap) {
   return len < cap ? len : 0;
 }
 
-static rkernel *build(cb__rtask *t, int devid, uint32_t key) {
-  cl_context ctx;
-  cl_device_id dev;
-  starpu_opencl_get_context(devid, &ctx);
-  starpu_opencl_get_device(devid, &dev);
-  cl_device_type type = 0;
-  cl_int st = clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
-  if (st != CL_SUCCESS) {
-    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clGetDeviceInfo: %s",
-                 cb_cl_status_name(st));
-    return NULL;
-  }
-  int cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
-  char src[4096];
-  size_t len = kernel_source(t, src, sizeof src);
-  if (!len) {
-    cb__ctx_fail(&t->ctx, CB_EBUILD, 0, "kernel source too long");
-    return NULL;
-  }
-  const char *srcp = src;
-  cl_program prog = clCreateProgramWithSource(ctx, 1, &srcp, &len, &st);
-  if (st != CL_SUCCESS) {
-    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clCreateProgramWithSource: %s",
-                 cb_cl_status_name(st));
-    return NULL;
-  }
-  /* Sums may be reassociated (the tree does so anyway); min and max keep
-   * strict semantics for NaN. */
-  int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX;
-  st = clBuildProgram(prog, 1, &dev,
-                      sums ? "-cl-unsafe-math-optimizations" : "", NULL,
-                      NULL);
-  if (st != CL_SUCCESS) {
-    char log[1536] = "";
-    clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
-                          log, NULL);
-    cb__ctx_fail(&t->ctx, CB_EBUILD, st,
-                 "building the %s kernel failed (%s): %s", t->ctx.name,
-                 cb_cl_status_name(st), log);
-    clReleaseProgram(prog);
-    return NULL;
-  }
-  cl_kernel kernel = clCreateKernel(prog, "cb_reduce", &st);
-  size_t wg = 0;
-  if (st == CL_SUCCESS)
-    st = clGetKernelWorkGroupInfo(kernel, dev, CL_KERNEL_WORK_GROUP_SIZE,
-                                  sizeof wg, &wg, NULL);
-  rkernel *e = st == CL_SUCCESS ? malloc(sizeof *e) : NULL;
-  if (!e) {
-    cb__ctx_fail(&t->ctx, st == CL_SUCCESS ? CB_ENOMEM : CB_EDEVICE, st,
-                 "preparing the %s kernel failed: %s", t->ctx.name,
-                 cb_cl_status_name(st));
-    if (kernel)
-      clReleaseKernel(kernel);
-    clReleaseProgram(prog);
-    return NULL;
-  }
-  *e = (rkernel){key, prog, kernel, wg, cpu, NULL};
-  return e;
-}
-
-static rkernel *get_kernel(cb__rtask *t, int devid) {
-  uint32_t key = variant_key(t);
-  struct rcache *c = &caches[devid];
-  pthread_mutex_lock(&c->lock);
-  rkernel *e = c->list;
-  while (e && e->key != key)
-    e = e->next;
-  if (!e && (e = build(t, devid, key))) {
-    e->next = c->list;
-    c->list = e;
-  }
-  pthread_mutex_unlock(&c->lock);
-  return e;
-}
-
-void cb__reduce_cache_clear(void) {
-  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++) {
-    pthread_mutex_lock(&caches[d].lock);
-    rkernel *e = caches[d].list;
-    while (e) {
-      rkernel *next = e->next;
-      clReleaseKernel(e->kernel);
-      clReleaseProgram(e->program);
-      free(e);
-      e = next;
-    }
-    caches[d].list = NULL;
-    pthread_mutex_unlock(&caches[d].lock);
-  }
-}
-
 /* The largest power of two not above n (n >= 1). */
 static size_t pow2_floor(size_t n) {
   size_t p = 1;
@@ -222,7 +115,13 @@ void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
   if (cb__ctx_skip(&t->ctx))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
-  rkernel *e = get_kernel(t, devid);
+  /* Sums may be reassociated (the tree does so anyway); min and max keep
+   * strict semantics for NaN. */
+  int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX;
+  const cb__clkernel *e = cb__clprog_get(
+      &t->ctx, CB__CLP_REDUCE, variant_key(t), devid, kernel_source, t,
+      sums ? "-cl-unsafe-math-optimizations" : "", "cb_reduce",
+      t->ctx.name);
   if (!e)
     return;
   int nin = t->family == CB__RF_DOT ? 2 : 1;

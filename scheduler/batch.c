@@ -20,7 +20,10 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "batch.h"
+#include "hooks.h"
+#include "errors.h"
+#include "ewise_codelets.h"
 
 enum { SLAB_TASKS = 128, SPARE_SLABS = 32 };
 
@@ -103,7 +106,8 @@ void cb__batch_reap(int wait) {
   }
 }
 
-void cb__batch_flush(void) {
+/* At shutdown, with every task ended: frees every block (a hook). */
+static void flush(void) {
   cb__batch_reap(1);
   pthread_mutex_lock(&spare_lock);
   cb__slab *s = spare;
@@ -118,6 +122,10 @@ void cb__batch_flush(void) {
 }
 
 void cb__batch_init(cb__batch *b) {
+  static atomic_int hooked;
+  if (!atomic_load_explicit(&hooked, memory_order_acquire) &&
+      cb__hook_add(CB__HOOK_DRAINED, flush) == 0)
+    atomic_store_explicit(&hooked, 1, memory_order_release);
   b->slab = NULL;
   cb__batch_reap(0);
 }

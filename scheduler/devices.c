@@ -9,10 +9,10 @@
 
 #include <CL/cl.h>
 
-#include "internal.h"
-
-cb__device cb__devices[CB__MAX_DEVICES];
-int cb__ndevices;
+#include "devices.h"
+#include "devtab.h"
+#include "errors.h"
+#include "runtime.h"
 
 static void cpu_identity(cb_device_info *info) {
   snprintf(info->name, sizeof info->name, "CPU");

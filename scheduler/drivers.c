@@ -21,7 +21,12 @@
 
 #include <CL/cl.h>
 
-#include "internal.h"
+#include "batch.h"
+#include "devtab.h"
+#include "drivers.h"
+#include "errors.h"
+#include "events.h"
+#include "runtime.h"
 
 /* Empty rounds a driver polls at full speed, then yields the core, before
  * it sleeps CB__NAP_US per round. */

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "errors.h"
+#include "events.h"
+#include "failure.h"
+#include "taskctx.h"
 
 cb_event *cb__event_new(int pending) {
   cb_event *e = malloc(sizeof *e);

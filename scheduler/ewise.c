@@ -6,7 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "batch.h"
+#include "devtab.h"
+#include "drivers.h"
+#include "errors.h"
+#include "events.h"
+#include "ewise.h"
+#include "promote.h"
+#include "ewise_codelets.h"
+#include "failure.h"
+#include "runtime.h"
+#include "task_end.h"
 
 static int arity(cb_op_kind k) {
   switch (k) {
@@ -88,7 +99,7 @@ static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
                                    cb_last_error());
   if (f && tile > 0) {
     cb__failure_register(f);
-    cb__array_poison(out, f);
+    cb__mark_poison(out, f);
   }
   for (int rest = tile; out->writer && rest < out->ntiles; rest++)
     if (f)
@@ -128,7 +139,7 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     struct cb__slab *slab = b ? t->slab : NULL;
     *t = *proto;
     t->slab = slab;
-    t->ctx.event = out->writer;
+    cb__ctx_set_event(&t->ctx, out->writer);
     if (t->ctx.event)
       cb__event_ref(t->ctx.event);
     t->base = (int64_t)tile * out->tile_elems;

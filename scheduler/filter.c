@@ -5,12 +5,15 @@
  * devices present; cb_devices_select() applies a filter to them.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "devtab.h"
+#include "errors.h"
+#include "runtime.h"
 
 static const char *const backend_names[CB_NBACKENDS] = {"cpu", "opencl",
                                                         "cuda"};

@@ -5,7 +5,13 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "devtab.h"
+#include "errors.h"
+#include "job_codelets.h"
+#include "jobs.h"
+#include "runtime.h"
+#include "taskctx.h"
 
 typedef struct host_call {
   cb_task_fn fn;

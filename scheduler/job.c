@@ -16,7 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "drivers.h"
+#include "errors.h"
+#include "events.h"
+#include "ewise.h"
+#include "job_codelets.h"
+#include "jobs.h"
+#include "task_end.h"
+#include "taskctx.h"
 
 typedef struct kind {
   struct starpu_codelet cl;
@@ -91,7 +99,8 @@ int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode) {
   if (rc)
     return rc;
   cb_array_ref(a);
-  j->args[i] = (cb__job_arg){.array = a, .mode = mode};
+  j->args[i] = (cb__job_arg){.array = a, .mode = mode, .ntiles = a->ntiles,
+                            .nbytes = a->nbytes};
   return 0;
 }
 
@@ -114,7 +123,7 @@ static void job_done(void *arg) {
 static int job_skip(cb__job *j) {
   for (int i = 0; i < j->nargs; i++)
     if (j->args[i].mode == CB__WRITE)
-      cb__array_clear_failure(j->args[i].array);
+      cb__mark_clear(j->args[i].array);
   return cb__ctx_skip(&j->ctx);
 }
 
@@ -176,7 +185,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   int rc = 0;
   cb__ctx *c = &j->ctx;
   struct starpu_codelet *cl = cb__job_codelet(symbol);
-  c->event = cb__event_new(1);
+  cb__ctx_set_event(c, cb__event_new(1));
   if (!cl || !c->event) {
     cb__job_free(j);
     return cb__fail(CB_ENOMEM, "out of host memory");

@@ -12,9 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "devtab.h"
+#include "errors.h"
+#include "hooks.h"
+#include "job_codelets.h"
+#include "jobs.h"
+#include "kernel_codelets.h"
+#include "runtime.h"
 
 static pthread_mutex_t kernels_lock = PTHREAD_MUTEX_INITIALIZER;
+struct cb_kernel {
+  atomic_int refcount;
+  cb__kprog p;                /* what it is on devices */
+  struct cb_kernel *prev, *next; /* list of kernels (kernels_lock) */
+};
+
 static cb_kernel kernels = {.prev = &kernels, .next = &kernels};
 
 /* CB_ASSERT records its first failure in a hidden buffer: a flag taken
@@ -148,27 +161,45 @@ static char *with_assertions(const char *src) {
   return out;
 }
 
+/* Releases every kernel's programs (a hook: just before StarPU stops,
+ * since the programs belong to its OpenCL contexts). */
+static void release_all(void) {
+  pthread_mutex_lock(&kernels_lock);
+  for (cb_kernel *k = kernels.next; k != &kernels; k = k->next) {
+    pthread_mutex_lock(&k->p.lock);
+    cb__kprog_release(&k->p);
+    pthread_mutex_unlock(&k->p.lock);
+  }
+  pthread_mutex_unlock(&kernels_lock);
+}
+
 int cb_kernel_new(const char *source, const char *name, const char *options,
                   cb_kernel **out) {
   if (!source || !name || !*name)
     return cb__fail(CB_EINVAL, "a kernel needs its source and its name");
-  if (strlen(name) >= sizeof((cb_kernel *)0)->name)
+  if (strlen(name) >= sizeof((cb_kernel *)0)->p.name)
     return cb__fail(CB_EINVAL, "kernel name too long: %s", name);
   cb_kernel *k = calloc(1, sizeof *k);
   if (!k)
     return cb__fail(CB_ENOMEM, "out of host memory");
   atomic_init(&k->refcount, 1);
-  snprintf(k->name, sizeof k->name, "%s", name);
-  k->asserts = strstr(source, "CB_ASSERT") != NULL;
-  k->source = k->asserts ? with_assertions(source) : strdup(source);
-  k->options = options ? strdup(options) : NULL;
-  if (!k->source || (options && !k->options)) {
-    free(k->source);
-    free(k->options);
+  snprintf(k->p.name, sizeof k->p.name, "%s", name);
+  k->p.asserts = strstr(source, "CB_ASSERT") != NULL;
+  k->p.source = k->p.asserts ? with_assertions(source) : strdup(source);
+  k->p.options = options ? strdup(options) : NULL;
+  if (!k->p.source || (options && !k->p.options)) {
+    free(k->p.source);
+    free(k->p.options);
     free(k);
     return cb__fail(CB_ENOMEM, "out of host memory");
   }
-  pthread_mutex_init(&k->lock, NULL);
+  if (cb__hook_add(CB__HOOK_RELEASE, release_all) != 0) {
+    free(k->p.source);
+    free(k->p.options);
+    free(k);
+    return cb__fail(CB_ENOMEM, "no room for the kernels' shutdown hook");
+  }
+  pthread_mutex_init(&k->p.lock, NULL);
   pthread_mutex_lock(&kernels_lock);
   k->next = &kernels;
   k->prev = kernels.prev;
@@ -191,29 +222,14 @@ void cb_kernel_unref(cb_kernel *k) {
   k->next->prev = k->prev;
   pthread_mutex_unlock(&kernels_lock);
   /* Builds of a stopped runtime were released at its shutdown. */
-  for (int d = 0; d < CB__MAX_DEVICES; d++)
-    if (k->dev[d].gen && k->dev[d].gen == cb_generation() &&
-        !cb__forked())
-      cb__kbuild_release(&k->dev[d]);
-  pthread_mutex_destroy(&k->lock);
-  free(k->source);
-  free(k->options);
+  cb__kprog_release(&k->p);
+  pthread_mutex_destroy(&k->p.lock);
+  free(k->p.source);
+  free(k->p.options);
   free(k);
 }
 
-const char *cb_kernel_name(const cb_kernel *k) { return k->name; }
-
-void cb__kernels_release_all(void) {
-  pthread_mutex_lock(&kernels_lock);
-  for (cb_kernel *k = kernels.next; k != &kernels; k = k->next) {
-    pthread_mutex_lock(&k->lock);
-    for (int d = 0; d < CB__MAX_DEVICES; d++)
-      if (k->dev[d].gen)
-        cb__kbuild_release(&k->dev[d]);
-    pthread_mutex_unlock(&k->lock);
-  }
-  pthread_mutex_unlock(&kernels_lock);
-}
+const char *cb_kernel_name(const cb_kernel *k) { return k->p.name; }
 
 static int check_opencl(int device) {
   if (device < 0 || device >= cb__ndevices)
@@ -231,16 +247,16 @@ static int build_on(cb_kernel *k, int device, char *log, size_t loglen) {
   int rc = check_opencl(device);
   if (rc)
     return rc;
-  pthread_mutex_lock(&k->lock);
-  cb__kbuild *b = cb__kernel_build_locked(k, device);
+  pthread_mutex_lock(&k->p.lock);
+  cb__kbuild *b = cb__kprog_build_locked(&k->p, device);
   if (b->status) {
     if (log && loglen)
       snprintf(log, loglen, "%s", b->log ? b->log : "");
     rc = cb__fail(CB_EBUILD, "kernel %s failed to build on %s (%s)",
-                  k->name, cb__devices[device].info.filter_string,
+                  k->p.name, cb__devices[device].info.filter_string,
                   cb_cl_status_name(b->status));
   }
-  pthread_mutex_unlock(&k->lock);
+  pthread_mutex_unlock(&k->p.lock);
   return rc;
 }
 
@@ -258,14 +274,14 @@ int cb_kernel_params(cb_kernel *k, int device, cb_kernel_param *out,
   int rc = cb_kernel_build(k, device, NULL, 0);
   if (rc)
     return rc;
-  pthread_mutex_lock(&k->lock);
-  const cb__kbuild *b = &k->dev[device];
+  pthread_mutex_lock(&k->p.lock);
+  const cb__kbuild *b = &k->p.dev[device];
   int n = b->nparams;
   for (int i = 0; i < n && i < cap; i++)
     out[i] = b->params[i];
-  pthread_mutex_unlock(&k->lock);
+  pthread_mutex_unlock(&k->p.lock);
   return n < 0 ? cb__fail(CB_EDEVICE, "cannot read the parameters of %s",
-                          k->name)
+                          k->p.name)
                : n;
 }
 
@@ -301,26 +317,26 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
                       const cb__device *d, const cb_arg *args, int nargs) {
   if (nargs != b->nparams)
     return cb__fail(CB_EINVAL, "kernel %s takes %d arguments, got %d",
-                    k->name, b->nparams, nargs);
+                    k->p.name, b->nparams, nargs);
   uint64_t total = 0;
   for (int i = 0; i < nargs; i++) {
     const cb_kernel_param *p = &b->params[i];
     const cb_arg *a = &args[i];
     if (p->is_local != (a->local != 0))
       return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got %s",
-                      k->name, i, p->name,
+                      k->p.name, i, p->name,
                       p->is_local ? "__local memory (pass cb.Local(nbytes))"
                                   : "not __local memory",
                       a->local ? "cb.Local" : "something else");
     if (a->local) {
       if (a->size == 0)
         return cb__fail(CB_EINVAL, "kernel %s: argument %d (%s): local "
-                        "memory of 0 bytes", k->name, i, p->name);
+                        "memory of 0 bytes", k->p.name, i, p->name);
       continue;
     }
     if (p->is_buffer != (a->array != NULL))
       return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got %s",
-                      k->name, i, p->name,
+                      k->p.name, i, p->name,
                       p->is_buffer ? "a buffer (pass an Array)"
                                    : "a scalar",
                       a->array ? "an Array" : "a scalar");
@@ -329,23 +345,23 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
       if (size && (size_t)size != a->size)
         return cb__fail(CB_ETYPE,
                         "kernel %s: argument %d (%s) is %s (%d bytes), got "
-                        "%s (%zu bytes)", k->name, i, p->name, p->type, size,
+                        "%s (%zu bytes)", k->p.name, i, p->name, p->type, size,
                         cb_dtype_name(a->dtype), a->size);
       continue;
     }
     if (a->access < CB_IN || a->access > CB_INOUT)
       return cb__fail(CB_EINVAL, "kernel %s: argument %d has no access",
-                      k->name, i);
+                      k->p.name, i);
     if (!type_fits(p->type, a->array->dtype))
       return cb__fail(CB_ETYPE, "kernel %s: argument %d (%s) is %s, got an "
-                      "Array of %s", k->name, i, p->name, p->type,
+                      "Array of %s", k->p.name, i, p->name, p->type,
                       cb_dtype_name(a->array->dtype));
     uint64_t bytes = a->array->nbytes;
     if (bytes > d->info.max_alloc_bytes)
       return cb__fail(CB_EDEVMEM,
                       "kernel %s: argument %d needs %llu bytes in one "
                       "buffer; %s allocates at most %llu",
-                      k->name, i, (unsigned long long)bytes,
+                      k->p.name, i, (unsigned long long)bytes,
                       d->info.filter_string,
                       (unsigned long long)d->info.max_alloc_bytes);
     total += 2 * bytes; /* its tiles, and the buffer they gather into */
@@ -353,7 +369,7 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
   if (total > d->info.global_mem_bytes)
     return cb__fail(CB_EDEVMEM,
                     "kernel %s needs up to %llu bytes; %s has %llu",
-                    k->name, (unsigned long long)total,
+                    k->p.name, (unsigned long long)total,
                     d->info.filter_string,
                     (unsigned long long)d->info.global_mem_bytes);
   return 0;
@@ -378,7 +394,7 @@ static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
   int narrays = 0;
   for (int i = 0; i < nargs; i++)
     narrays += args[i].array != NULL;
-  cb__job *j = cb__job_new(k->name, narrays + with_token);
+  cb__job *j = cb__job_new(k->p.name, narrays + with_token);
   if (!L || !job_arg || !copy || !j) {
     free(L);
     free(job_arg);
@@ -388,8 +404,8 @@ static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
   }
   memcpy(copy, args, (size_t)nargs * sizeof *args);
   cb_kernel_ref(k);
-  *L = (cb__launch){.kernel = k, .nargs = nargs, .job_arg = job_arg,
-                    .args = copy};
+  *L = (cb__launch){.kernel = k, .prog = &k->p, .nargs = nargs,
+                    .job_arg = job_arg, .args = copy};
   j->payload = L;
   j->release = release_launch;
   j->run_opencl = cb__kernel_run;
@@ -444,9 +460,9 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
   cb__job *j = NULL;
   if ((rc = build_on(k, device, NULL, 0)))
     goto out;
-  pthread_mutex_lock(&k->lock);
-  rc = check_args(k, &k->dev[device], &cb__devices[device], args, nargs);
-  pthread_mutex_unlock(&k->lock);
+  pthread_mutex_lock(&k->p.lock);
+  rc = check_args(k, &k->p.dev[device], &cb__devices[device], args, nargs);
+  pthread_mutex_unlock(&k->p.lock);
   if (rc || (rc = make_job(k, args, nargs, token != NULL, &j)))
     goto out;
   cb__launch *L = j->payload;
@@ -457,7 +473,7 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
     L->local[i] = local ? local[i] : 0;
   }
   char symbol[80];
-  snprintf(symbol, sizeof symbol, "kernel_%s", k->name);
+  snprintf(symbol, sizeof symbol, "kernel_%s", k->p.name);
   cb_array *tok = token ? j->args[j->nargs - 1].array : NULL;
   if (tok)
     cb_array_ref(tok);

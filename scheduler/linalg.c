@@ -15,7 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "blas_codelets.h"
+#include "devtab.h"
+#include "drivers.h"
+#include "errors.h"
+#include "events.h"
+#include "ewise.h"
+#include "failure.h"
+#include "jobs.h"
+#include "runtime.h"
+#include "shapes.h"
+#include "task_end.h"
 
 static const char *const kind_names[CB__LA_NKINDS] = {"gemm", "gemv",
                                                       "transpose"};
@@ -141,7 +152,7 @@ static int abandon(const la_op *op, cb_event *e, int tile, int rc) {
                                    cb_last_error());
   if (f && tile > 0) {
     cb__failure_register(f);
-    cb__array_poison(op->out, f);
+    cb__mark_poison(op->out, f);
   }
   for (int rest = tile; rest < op->out->ntiles; rest++)
     if (f)
@@ -259,7 +270,7 @@ static int submit(const la_op *op, int device, int cpu_only) {
       rc = abandon(op, e, tile, rc);
       break;
     }
-    t->ctx.event = e;
+    cb__ctx_set_event(&t->ctx, e);
     cb__event_ref(e);
     t->ctx.device = cpu_only ? -1 : device;
     task->cl = &codelets[op->kind][op->dtype];

@@ -16,7 +16,11 @@
  */
 #include <unistd.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "failure.h"
+#include "pool.h"
+#include "reclaim.h"
+#include "runtime.h"
 
 #define CB__POOL_BINS 32
 #define CB__POOL_PER_BIN 4096
@@ -96,7 +100,7 @@ cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems) {
     cb__reclaim_push(a);
     return NULL;
   }
-  cb__failure *f = atomic_exchange(&a->failure, NULL);
+  cb__failure *f = atomic_exchange(&a->mark.failure, NULL);
   cb__failure_unref(f);
   cb_event_unref(a->writer);
   a->writer = NULL;

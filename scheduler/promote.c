@@ -16,37 +16,10 @@
  */
 #include <string.h>
 
-#include "internal.h"
-
-static const char *const op_names[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) #name,
-#include "cambrian/elementwise.def"
-#undef X
-};
-static const cb_op_kind op_kinds[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) kind,
-#include "cambrian/elementwise.def"
-#undef X
-};
-static const char *const op_types[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) types,
-#include "cambrian/elementwise.def"
-#undef X
-};
-
-const char *cb_op_name(cb_op op) {
-  return (unsigned)op < CB_NOPS ? op_names[op] : "invalid";
-}
-
-cb_op_kind cb_op_get_kind(cb_op op) { return op_kinds[op]; }
-
-char cb__dtype_class(cb_dtype t) {
-  return t == CB_BOOL ? 'B' : (t == CB_INT32 || t == CB_INT64) ? 'I' : 'F';
-}
-
-int cb__op_accepts(cb_op op, cb_dtype t) {
-  return strchr(op_types[op], cb__dtype_class(t)) != NULL;
-}
+#include "arrays.h"
+#include "errors.h"
+#include "ewise_codelets.h"
+#include "promote.h"
 
 static cb_dtype promote2(cb_dtype a, cb_dtype b) {
   if (a == b || b == CB_BOOL)
@@ -105,7 +78,7 @@ int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
                     cb_dtype *result) {
   if ((unsigned)op >= CB_NOPS)
     return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
-  cb_op_kind kind = op_kinds[op];
+  cb_op_kind kind = cb_op_get_kind(op);
   int first = kind == CB_KIND_WHERE ? 1 : 0;
   cb_dtype t = CB_BOOL;
   int rc = promote(x + first, n - first, &t);
@@ -116,7 +89,7 @@ int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
   if (kind == CB_KIND_MATH && cb__dtype_class(t) != 'F')
     t = t == CB_BOOL ? CB_FLOAT32 : CB_FLOAT64;
   if (!cb__op_accepts(op, t))
-    return cb__fail(CB_ETYPE, "%s is not supported for %s", op_names[op],
+    return cb__fail(CB_ETYPE, "%s is not supported for %s", cb_op_name(op),
                     cb_dtype_name(t));
   *compute = t;
   *result = kind == CB_KIND_COMPARE ? CB_BOOL : t;

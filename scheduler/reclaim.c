@@ -8,7 +8,11 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "drivers.h"
+#include "errors.h"
+#include "reclaim.h"
+#include "runtime.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;

@@ -13,7 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "devtab.h"
+#include "drivers.h"
+#include "errors.h"
+#include "events.h"
+#include "ewise.h"
+#include "failure.h"
+#include "reduce_codelets.h"
+#include "runtime.h"
+#include "shapes.h"
+#include "task_end.h"
 
 static const char *const names[CB_NREDUCE + 1] = {
 #define X(name, doc) #name,
@@ -108,7 +118,7 @@ static cb__rtask *task_new(const cb__rtask *proto, cb_event *e) {
   for (int i = 0; i < t->narrays; i++)
     cb_array_ref(t->arrays[i]);
   cb__event_ref(e);
-  t->ctx.event = e;
+  cb__ctx_set_event(&t->ctx, e);
   t->ctx.in = t->arrays;
   t->ctx.nin = t->narrays - 1;
   t->ctx.out = &t->arrays[t->narrays - 1];
@@ -125,7 +135,7 @@ static int abandon(const cb__rtask *proto, cb_array *out, int submitted,
                                    "%s", cb_last_error());
   if (f && submitted > 0) {
     cb__failure_register(f);
-    cb__array_poison(out, f);
+    cb__mark_poison(out, f);
   }
   for (int i = 0; i < missing; i++)
     if (f)
@@ -248,6 +258,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     task->nbuffers = nbuf;
     task->cl = &combine_codelet;
     t->nparts = ntiles;
+    t->size = out->size;
     /* Partials may have to come from any device. */
     t->ctx.busy_device = -1;
     rc = submit_one(task, t);

@@ -22,7 +22,16 @@
 
 #include <CL/cl.h>
 
-#include "internal.h"
+#include "arrays.h"
+#include "devices.h"
+#include "devtab.h"
+#include "drivers.h"
+#include "errors.h"
+#include "hooks.h"
+#include "pool.h"
+#include "reclaim.h"
+#include "runtime.h"
+#include "trace.h"
 
 #define CB__MIN_TILE_ELEMS ((int64_t)1 << 16)
 #define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
@@ -33,7 +42,6 @@ static atomic_int forked;    /* set in a child process after fork() */
 pthread_rwlock_t cb__run_lock = PTHREAD_RWLOCK_INITIALIZER;
 static atomic_int running;
 atomic_int cb__stopping;
-static atomic_uint generation;
 static cb_runtime_info rt_info;
 static int total_workers;
 
@@ -55,7 +63,7 @@ static int refuse_forked(void) {
                   "after it started; start children with the 'spawn' or "
                   "'forkserver' method");
 }
-unsigned cb_generation(void) { return atomic_load(&generation); }
+unsigned cb_generation(void) { return atomic_load(&cb__devtab_gen); }
 
 static int env_int(const char *name, int fallback) {
   const char *v = getenv(name);
@@ -293,7 +301,7 @@ static int start(const cb_config *user) {
     starpu_shutdown();
     return rc;
   }
-  atomic_fetch_add(&generation, 1);
+  atomic_fetch_add(&cb__devtab_gen, 1);
   atomic_store(&running, 1);
   cb__profiling_apply();
   return 0;
@@ -352,16 +360,14 @@ int cb_shutdown(void) {
   atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
   cb_wait_idle(-1); /* acquisitions too: their callbacks drop references */
-  cb__batch_flush();
+  cb__hooks_run(CB__HOOK_DRAINED);
   cb__reclaim_stop();
   cb__busy_begin(-1); /* bringing data home needs the drivers awake */
   cb__pool_flush();
   cb__arrays_unregister_all();
   cb__busy_end(-1);
   cb__drivers_stop();
-  cb__opencl_cache_clear();
-  cb__reduce_cache_clear();
-  cb__kernels_release_all();
+  cb__hooks_run(CB__HOOK_RELEASE);
   starpu_shutdown();
   cb__ndevices = 0;
   atomic_store(&running, 0);

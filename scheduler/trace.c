@@ -13,7 +13,11 @@
 
 #include <starpu_profiling.h>
 
-#include "internal.h"
+#include "devtab.h"
+#include "errors.h"
+#include "runtime.h"
+#include "taskctx.h"
+#include "trace.h"
 
 atomic_int cb__profiling;
 static int user_on;   /* cb_profiling_set or CAMBRIAN_PROFILE */

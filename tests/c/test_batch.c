@@ -5,7 +5,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "internal.h"
+#include "batch.h"
+#include "runtime.h"
 
 /* Takes n contexts from b and releases them as never submitted. */
 static void take_and_release(cb__batch *b, int n) {

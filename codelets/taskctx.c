@@ -4,11 +4,15 @@
  * records what went wrong with cb__ctx_fail(), never through StarPU's
  * aborting paths. A failure marks the task's outputs; tasks reading them
  * do not run and fail with a dependency failure whose cause is the first.
+ * The end of a task (its callback) belongs to the scheduler.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include <starpu.h>
+
+#include "devtab.h"
+#include "taskctx.h"
 
 /* Marks the outputs failed with f. An output the task also reads is
  * written over: the failure it had (f's cause) gives way to f. */
@@ -17,12 +21,10 @@ static void poison_outputs(cb__ctx *c, cb__failure *f) {
     int read = 0;
     for (int k = 0; k < c->nin && !read; k++)
       read = c->in[k] == c->out[i];
-    if (read) {
-      cb__failure_ref(f);
-      cb__failure_unref(atomic_exchange(&c->out[i]->failure, f));
-    } else {
-      cb__array_poison(c->out[i], f);
-    }
+    if (read)
+      cb__mark_replace(c->out[i], f);
+    else
+      cb__mark_poison(c->out[i], f);
   }
   if (!c->failure) {
     cb__failure_ref(f);
@@ -32,7 +34,7 @@ static void poison_outputs(cb__ctx *c, cb__failure *f) {
 
 int cb__ctx_cancelled(cb__ctx *c) {
   int expected = CB__PENDING;
-  if (atomic_compare_exchange_strong(&c->event->state, &expected,
+  if (atomic_compare_exchange_strong(c->state, &expected,
                                      CB__STARTED) ||
       expected == CB__STARTED)
     return 0;
@@ -47,7 +49,7 @@ int cb__ctx_cancelled(cb__ctx *c) {
 
 int cb__ctx_inputs_failed(cb__ctx *c) {
   for (int i = 0; i < c->nin; i++) {
-    cb__failure *cause = atomic_load(&c->in[i]->failure);
+    cb__failure *cause = cb__mark_get(c->in[i]);
     if (!cause)
       continue;
     if (cause->cause) /* the chain's first failure */
@@ -103,36 +105,13 @@ void cb__ctx_fail_assert(cb__ctx *c, const char *kernel, int line,
 }
 
 int cb__ctx_device(const cb__ctx *c) {
-  if (c->device >= 0)
-    return c->device;
-  int w = starpu_worker_get_id();
-  if (w < 0)
-    return -1;
-  for (int d = 0; d < cb__ndevices; d++)
-    for (int k = 0; k < cb__devices[d].nworkers; k++)
-      if (cb__devices[d].workers[k] == w)
-        return d;
-  return -1;
+  return c->device >= 0 ? c->device
+                        : cb__worker_device(starpu_worker_get_id());
 }
 
-void cb__ctx_drop_refs(cb__ctx *c, cb_array *const *arrays, int n) {
-  for (int i = 0; i < n; i++)
-    cb_array_unref(arrays[i]);
-  cb_event_unref(c->event);
+const char *cb__ctx_device_name(const cb__ctx *c) {
+  int d = cb__ctx_device(c);
+  return d >= 0 && d < cb__ndevices ? cb__devices[d].info.filter_string
+                                    : "?";
 }
 
-void cb__ctx_end(cb__ctx *c, void (*release)(void *owner), void *owner) {
-  int device = c->busy_device; /* c goes with its owner */
-  cb__ctx_done(c);
-  release(owner);
-  cb__busy_end(device);
-}
-
-void cb__ctx_done(cb__ctx *c) {
-  if (atomic_load_explicit(&cb__profiling, memory_order_relaxed))
-    cb__trace_task(c);
-  if (c->event)
-    cb__event_signal_failure(c->event, c->failure);
-  cb__failure_unref(c->failure);
-  c->failure = NULL;
-}

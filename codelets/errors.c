@@ -1,9 +1,9 @@
-/* Error codes, per-thread error messages and dtype names. */
+/* Error codes, per-thread error messages, dtype names and text building. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "errors.h"
 
 static _Thread_local char last_error[512];
 
@@ -55,4 +55,15 @@ int cb_dtype_from_name(const char *name) {
     if (strcmp(name, dtypes[t].name) == 0)
       return t;
   return -1;
+}
+
+void cb__put(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+  if (*len >= cap)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    *len += (size_t)n;
 }

@@ -1,0 +1,52 @@
+/*
+ * The one cache of OpenCL programs: every generated kernel (element-wise
+ * variants, reductions) is built once per device and runtime, found again
+ * by its family and key, and released at shutdown through a hook. User
+ * kernels build through the same function and keep their programs with
+ * themselves.
+ *
+ * Locking: each device's cache has its own lock; a build happens under
+ * it, so concurrent first uses build once.
+ */
+#ifndef CAMBRIAN_CODELETS_CLPROG_H
+#define CAMBRIAN_CODELETS_CLPROG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <CL/cl.h>
+
+#include "taskctx.h"
+
+/* A built kernel of the cache. */
+typedef struct cb__clkernel {
+  cl_kernel kernel;
+  size_t wg;                  /* CL_KERNEL_WORK_GROUP_SIZE */
+  int cpu;                    /* the device is of CPU type */
+} cb__clkernel;
+
+/* Families of generated kernels (the key's namespace). */
+enum { CB__CLP_EWISE, CB__CLP_REDUCE };
+
+/* Writes the source of the variant arg describes into buf (cap bytes);
+ * returns its length, or 0 when it does not fit. */
+typedef size_t (*cb__clsource_fn)(const void *arg, char *buf, size_t cap);
+
+/* The kernel entry of family and key for the OpenCL device devid (StarPU's
+ * id), built from source(arg) with options on first use. A failure is
+ * recorded on c (what names the kernel in messages) and NULL returned. */
+const cb__clkernel *cb__clprog_get(cb__ctx *c, int family, uint32_t key,
+                                   int devid, cb__clsource_fn source,
+                                   const void *arg, const char *options,
+                                   const char *entry, const char *what);
+
+/* Builds a program from len bytes of src (len 0: NUL-terminated) for
+ * devid; on failure returns the status and, for a failed compilation,
+ * the build log in *log (malloc'd; NULL when none could be read). */
+cl_int cb__clprog_build(int devid, const char *src, size_t len,
+                        const char *options, cl_program *out, char **log);
+
+/* Waits for ev, releases it, and returns the command's final status. */
+cl_int cb__cl_wait(cl_event ev);
+
+#endif

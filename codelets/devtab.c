@@ -1,0 +1,16 @@
+/* The device table of the running runtime (see devtab.h). */
+#include "devtab.h"
+
+cb__device cb__devices[CB__MAX_DEVICES];
+int cb__ndevices;
+atomic_uint cb__devtab_gen;
+
+int cb__worker_device(int w) {
+  if (w < 0)
+    return -1;
+  for (int d = 0; d < cb__ndevices; d++)
+    for (int k = 0; k < cb__devices[d].nworkers; k++)
+      if (cb__devices[d].workers[k] == w)
+        return d;
+  return -1;
+}

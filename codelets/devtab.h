@@ -1,0 +1,34 @@
+/*
+ * The device table of the running runtime, as tasks see it: the CPU
+ * workers as one device, then each OpenCL device StarPU drives. The
+ * runtime fills it when it starts (with no task running) and it is
+ * read-only while the runtime runs.
+ */
+#ifndef CAMBRIAN_CODELETS_DEVTAB_H
+#define CAMBRIAN_CODELETS_DEVTAB_H
+
+#include <stdatomic.h>
+
+#include <starpu.h>
+
+#include "cambrian.h"
+#include "errors.h"
+
+typedef struct cb__device {
+  cb_device_info info;
+  unsigned memory_node;
+  int nworkers;
+  int workers[STARPU_NMAXWORKERS];
+  int opencl_devid;          /* StarPU OpenCL device id, -1 for CPU. */
+} cb__device;
+
+extern cb__device cb__devices[CB__MAX_DEVICES];
+extern int cb__ndevices;
+/* Bumped at each start of the runtime: objects built for devices (OpenCL
+ * programs) compare it to tell that their context is gone. */
+extern atomic_uint cb__devtab_gen;
+
+/* The device whose tasks StarPU worker w runs, or -1. */
+int cb__worker_device(int w);
+
+#endif

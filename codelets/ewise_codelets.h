@@ -1,0 +1,64 @@
+/*
+ * Element-wise operations: the operation table's codelets (one per
+ * operation, CPU loops and generated OpenCL kernels), the context one
+ * task of them carries, and what the table says of each operation.
+ */
+#ifndef CAMBRIAN_CODELETS_EWISE_H
+#define CAMBRIAN_CODELETS_EWISE_H
+
+#include <stdint.h>
+
+#include <starpu.h>
+
+#include "cambrian.h"
+#include "errors.h"
+#include "taskctx.h"
+
+/* A scalar operand, in the dtype the loop reads it as. */
+typedef union cb__value {
+  uint8_t b;
+  int32_t i32;
+  int64_t i64;
+  float f32;
+  double f64;
+} cb__value;
+
+/* An operand is a tile of an array, a broadcast 0-D array, a scalar, or
+ * the output tile itself (the result is written over it). */
+enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT };
+
+/* The context of one element-wise task (cl_arg). */
+typedef struct cb__task {
+  cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
+  cb_op op;
+  cb_dtype in_dtype[CB__MAX_OPERANDS];
+  cb_dtype out_dtype;
+  int nin;
+  int in_kind[CB__MAX_OPERANDS];
+  cb__value scalar[CB__MAX_OPERANDS];
+  cb__value start, step;      /* arange */
+  int64_t base;               /* index of the tile's first element */
+  int64_t n;                  /* elements in the output tile */
+  int narrays;
+  cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */
+  struct cb__slab *slab;      /* the submitter's block it lives in, or
+                               * NULL: its own allocation */
+} cb__task;
+
+/* One codelet per operation, with its history-based model. */
+extern struct starpu_codelet cb__ew_codelets[CB_NOPS];
+
+void cb__ew_cpu(void *buffers[], void *cl_arg);
+void cb__ew_opencl(void *buffers[], void *cl_arg);
+
+/* The class letter of a dtype in the operation table: 'F', 'I' or 'B'. */
+char cb__dtype_class(cb_dtype t);
+int cb__op_accepts(cb_op op, cb_dtype t);
+
+/* The dtype a task's loop computes in. */
+static inline cb_dtype cb__task_dtype(const cb__task *t) {
+  return t->nin == 0 ? t->out_dtype
+                     : t->in_dtype[cb_op_get_kind(t->op) == CB_KIND_WHERE];
+}
+
+#endif

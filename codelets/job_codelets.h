@@ -1,0 +1,57 @@
+/*
+ * Jobs: tasks over whole arrays (user kernels, Python functions, BLAS,
+ * reductions). The scheduler makes and submits them; what runs on a
+ * worker sees this description, and on OpenCL gathers an array's tiles
+ * into one device buffer when the job needs it whole.
+ */
+#ifndef CAMBRIAN_CODELETS_JOB_H
+#define CAMBRIAN_CODELETS_JOB_H
+
+#include <stddef.h>
+
+#include "cambrian.h"
+#include "taskctx.h"
+
+/* Access of a job to one of its arrays. */
+enum { CB__READ = 1, CB__WRITE = 2, CB__READWRITE = 3 };
+
+typedef struct cb__job_arg {
+  cb_array *array;            /* a reference */
+  int mode;                   /* CB__READ, CB__WRITE, CB__READWRITE */
+  int first;                  /* index of its first tile in buffers[] */
+  int ntiles;                 /* its tiles (buffers[first] onwards) */
+  size_t nbytes;              /* its size */
+} cb__job_arg;
+
+typedef struct cb__job cb__job;
+struct cb__job {
+  cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
+  char name[48];
+  /* What runs, after the error channel's checks; NULL where it cannot. */
+  void (*run_cpu)(cb__job *j, void *buffers[]);
+  void (*run_opencl)(cb__job *j, void *buffers[]);
+  void (*release)(cb__job *j); /* frees payload; may be NULL */
+  void *payload;
+  int nargs;
+  cb__job_arg *args;
+  cb_array **lists;           /* storage of ctx.in and ctx.out */
+};
+
+/* The OpenCL side, for codelets that include CL/cl.h: argument i as one
+ * device buffer, gathered from its tiles when it has several (or when its
+ * one tile starts at an offset and the caller cannot take one); scatter
+ * writes a gathered buffer back and frees it. */
+#ifdef CL_SUCCESS
+typedef struct cb__clbuf {
+  cl_mem mem;
+  size_t offset;              /* bytes */
+  int scratch;                /* 1: gathered, to scatter and release */
+} cb__clbuf;
+cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
+                         cl_command_queue q, int accept_offset,
+                         cb__clbuf *out);
+cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
+                          cl_command_queue q, cb__clbuf *buf);
+#endif
+
+#endif

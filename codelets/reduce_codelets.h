@@ -1,0 +1,44 @@
+/*
+ * Reductions: a task per tile reduces it into partial results where the
+ * tile lives (a CPU loop or a generated OpenCL kernel), then one CPU task
+ * combines the partials.
+ */
+#ifndef CAMBRIAN_CODELETS_REDUCE_H
+#define CAMBRIAN_CODELETS_REDUCE_H
+
+#include <stdint.h>
+
+#include "cambrian.h"
+#include "taskctx.h"
+
+/* How elements combine: added (sum, mean), squared and added (norm),
+ * smallest, largest, multiplied pairwise and added (dot). */
+enum { CB__RF_ADD, CB__RF_SQUARE, CB__RF_MIN, CB__RF_MAX, CB__RF_DOT,
+       CB__NRF };
+/* What a tile's task reduces: every element (into CB__RCHUNKS partials,
+ * one per chunk of the tile), each row, or each column. */
+enum { CB__RM_ALL, CB__RM_ROWS, CB__RM_COLS, CB__NRM };
+#define CB__RCHUNKS 64
+
+/* The context of a reduction's tile task and of its combine task. */
+typedef struct cb__rtask {
+  cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
+  int family;                 /* CB__RF_* */
+  int mode;                   /* CB__RM_* */
+  int finish;                 /* cb_reduce_op, or CB_NREDUCE for dot */
+  cb_dtype in;                /* input elements */
+  cb_dtype part;              /* partial results */
+  cb_dtype res;               /* the result */
+  int64_t cols;               /* elements per row (1 for vectors) */
+  int64_t count;              /* elements reduced into each result */
+  int nparts;                 /* combine: partial buffers, then outputs */
+  int64_t size;               /* combine: elements of the result */
+  int narrays;
+  cb_array *arrays[3];        /* references: inputs, then the result */
+} cb__rtask;
+
+void cb__reduce_tile_cpu(void *buffers[], void *cl_arg);
+void cb__reduce_tile_opencl(void *buffers[], void *cl_arg);
+void cb__reduce_combine_cpu(void *buffers[], void *cl_arg);
+
+#endif

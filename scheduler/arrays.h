@@ -1,0 +1,65 @@
+/*
+ * Arrays: a host buffer, its tiles registered with StarPU for the running
+ * runtime, the failure of the task that wrote it, and the event of the
+ * operation that writes it now.
+ */
+#ifndef CAMBRIAN_SCHEDULER_ARRAYS_H
+#define CAMBRIAN_SCHEDULER_ARRAYS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <starpu.h>
+
+#include "cambrian.h"
+#include "failure.h"
+
+struct cb_array {
+  /* First, so that tasks can mark it (see failure.h): the failure of the
+   * task that wrote it, if any (set once). */
+  cb__marked mark;
+  atomic_int refcount;
+  cb_dtype dtype;
+  int ndim;
+  int64_t shape[CB_MAX_NDIM];
+  int64_t size;
+  size_t nbytes;
+  void *data;
+  void (*release)(void *arg); /* NULL: data is ours, freed with free(). */
+  void *release_arg;
+  /* Tiles: registered lazily, for the runtime generation in gen. Guarded by
+   * the registry's lock; readers check gen with an acquire load first. */
+  atomic_uint gen;
+  int ntiles;
+  int64_t tile_elems;
+  starpu_data_handle_t *tiles;
+  starpu_data_handle_t tile0;  /* storage when ntiles == 1 */
+  /* The event of the operation that writes it; NULL when none does.
+   * Set before the operation's tasks are submitted. */
+  cb_event *writer;
+  /* Links in the list of registered arrays (the registry's lock). */
+  struct cb_array *prev, *next;
+  /* Link in the reclaim queue. */
+  struct cb_array *reclaim_next;
+};
+
+/* The row length tiles follow: the last dimension of a 2-D array. */
+static inline int64_t cb__array_row(const cb_array *a) {
+  return a->ndim == 2 ? a->shape[1] : 1;
+}
+
+/* A new array registered with the running runtime, recycled from the pool
+ * when one of the same size is there (its data is then undefined). */
+int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
+                             cb_array **out);
+/* Registers the array's tiles with the running runtime if needed. */
+int cb__array_register(cb_array *a);
+/* Makes e the event of the operation that writes the array now. */
+void cb__array_set_writer(cb_array *a, cb_event *e);
+/* Unregisters every array (runtime shutdown, nothing pending). */
+void cb__arrays_unregister_all(void);
+/* Frees an array right away; only where nothing can be pending on it. */
+void cb__array_destroy(cb_array *a);
+
+#endif

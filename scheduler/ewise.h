@@ -1,0 +1,27 @@
+/* Submitting element-wise operations, and where a task may run. */
+#ifndef CAMBRIAN_SCHEDULER_EWISE_H
+#define CAMBRIAN_SCHEDULER_EWISE_H
+
+#include <starpu.h>
+
+#include "batch.h"
+#include "cambrian.h"
+
+/* cb_ewise within a batch (b may be NULL: alone); without an event when
+ * !event. When reuse, an operand's array that the caller gives up (no
+ * task submitted later reads it) has the result's dtype and shape, the
+ * result is written over it in place: no new array, one buffer less per
+ * task. The caller holds the run lock. */
+int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
+                 const cb_operand *x, int n, int default_device,
+                 int out_dtype, cb_array **out, int *out_device);
+
+/* Where a task may run. A task placed on a device (>= 0) goes straight to
+ * one of its workers, chosen by turn (tiles in turn: a static schedule,
+ * as a prange loop's), which costs far less than asking the scheduler;
+ * auto placement (-1) lets the scheduler choose, away from OpenCL devices
+ * that lack float64 when uses_f64. */
+void cb__place(struct starpu_task *task, int device, unsigned turn,
+               int uses_f64);
+
+#endif

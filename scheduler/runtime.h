@@ -1,0 +1,34 @@
+/*
+ * The runtime's life: starting StarPU with the environment's settings,
+ * holding it running while it is used, and the tile geometry it sets.
+ *
+ * Locking: the run lock is held for reading by every call that uses
+ * StarPU (cb__enter .. cb__leave) and for writing by cb_shutdown, which
+ * therefore waits for those calls to end.
+ */
+#ifndef CAMBRIAN_SCHEDULER_RUNTIME_H
+#define CAMBRIAN_SCHEDULER_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Starts the runtime with the environment's settings if it is not running.
+ * Cheap when it runs. */
+int cb__ensure_running(void);
+
+/* Holds the runtime running (starting it if needed) while StarPU is used;
+ * every cb__enter() is paired with cb__leave(). */
+int cb__enter(void);
+void cb__leave(void);
+/* As cb__enter, but CB_EAGAIN instead of starting or waiting. */
+int cb__try_enter(void);
+/* 1 while cb_shutdown runs. */
+extern atomic_int cb__stopping;
+/* 1 in a child process after fork(): StarPU must not be touched. */
+int cb__forked(void);
+
+/* Tile geometry of the running runtime for n elements in rows of row
+ * elements (1 for vectors): tiles hold whole rows when rows fit a tile. */
+int64_t cb__tile_elems_for(int64_t n, int64_t row, int64_t *ntiles);
+
+#endif
