@@ -1,8 +1,9 @@
 /*
  * CPU loops of the element-wise operations, generated from the table in
  * elementwise.def: one loop per operation and dtype (per dtype pair for
- * casts; "u8" names bool, which is a macro). A loop reads input k at in[k][i * s[k]], s[k] being 1 for a tile
- * and 0 for a broadcast 0-D array or scalar; common stride patterns get
+ * casts; "u8" names bool, which is a macro). A loop reads input k at
+ * in[k][i * s[k]], s[k] being 1 for a tile and 0 for a broadcast 0-D
+ * array or scalar; common stride patterns get
  * loops of their own so that the compiler vectorises them.
  */
 #include <tgmath.h>
@@ -155,14 +156,22 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
   CASTS_FROM(float32, float, f, i, b)                                        \
   CASTS_FROM(float64, double, f, i, b)
 #define LOOPS_OTHER(name, kind, f, i, b) LOOPS(name, kind, f, i, b)
-#define LOOPS_CB_KIND_UNARY(name, f, i, b) LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b)
-#define LOOPS_CB_KIND_MATH(name, f, i, b) LOOPS_OTHER(name, CB_KIND_MATH, f, i, b)
-#define LOOPS_CB_KIND_BINARY(name, f, i, b) LOOPS_OTHER(name, CB_KIND_BINARY, f, i, b)
-#define LOOPS_CB_KIND_DIVIDE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_DIVIDE, f, i, b)
-#define LOOPS_CB_KIND_COMPARE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_COMPARE, f, i, b)
-#define LOOPS_CB_KIND_WHERE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_WHERE, f, i, b)
-#define LOOPS_CB_KIND_FILL(name, f, i, b) LOOPS_OTHER(name, CB_KIND_FILL, f, i, b)
-#define LOOPS_CB_KIND_ARANGE(name, f, i, b) LOOPS_OTHER(name, CB_KIND_ARANGE, f, i, b)
+#define LOOPS_CB_KIND_UNARY(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b)
+#define LOOPS_CB_KIND_MATH(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_MATH, f, i, b)
+#define LOOPS_CB_KIND_BINARY(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_BINARY, f, i, b)
+#define LOOPS_CB_KIND_DIVIDE(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_DIVIDE, f, i, b)
+#define LOOPS_CB_KIND_COMPARE(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_COMPARE, f, i, b)
+#define LOOPS_CB_KIND_WHERE(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_WHERE, f, i, b)
+#define LOOPS_CB_KIND_FILL(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_FILL, f, i, b)
+#define LOOPS_CB_KIND_ARANGE(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_ARANGE, f, i, b)
 
 #define X(name, kind, fexpr, iexpr, bexpr, types)                            \
   LOOPS_##kind(name, fexpr, iexpr, bexpr)

@@ -29,7 +29,7 @@ struct cb_array {
   void (*release)(void *arg); /* NULL: data is ours, freed with free(). */
   void *release_arg;
   /* Tiles: registered lazily, for the runtime generation in gen. Guarded by
-   * the registry's lock; readers check gen with an acquire load first. */
+   * registry_lock (array.c); readers check gen with an acquire load first. */
   atomic_uint gen;
   int ntiles;
   int64_t tile_elems;
@@ -38,7 +38,7 @@ struct cb_array {
   /* The event of the operation that writes it; NULL when none does.
    * Set before the operation's tasks are submitted. */
   cb_event *writer;
-  /* Links in the list of registered arrays (the registry's lock). */
+  /* Links in the list of registered arrays (registry_lock). */
   struct cb_array *prev, *next;
   /* Link in the reclaim queue. */
   struct cb_array *reclaim_next;

@@ -329,12 +329,14 @@ done:
   return rc;
 }
 
-int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
-                         int default_device, int out_dtype, cb_array **out,
-                         int *out_device) {
+/* cb_ewise alone; try_only: CB_EAGAIN instead of starting or waiting for
+ * the runtime. */
+static int ewise_alone(int try_only, cb_op op, const cb_operand *x, int n,
+                       int default_device, int out_dtype, cb_array **out,
+                       int *out_device) {
   if ((unsigned)op >= CB_NOPS)
     return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
-  int rc = cb__try_enter();
+  int rc = try_only ? cb__try_enter() : cb__enter();
   if (rc)
     return rc;
   rc = cb__ewise_in(NULL, 1, NULL, op, x, n, default_device, out_dtype, out,
@@ -343,17 +345,17 @@ int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
   return rc;
 }
 
+int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
+                         int default_device, int out_dtype, cb_array **out,
+                         int *out_device) {
+  return ewise_alone(1, op, x, n, default_device, out_dtype, out,
+                     out_device);
+}
+
 int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
              int out_dtype, cb_array **out, int *out_device) {
-  if ((unsigned)op >= CB_NOPS)
-    return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
-  int rc = cb__enter();
-  if (rc)
-    return rc;
-  rc = cb__ewise_in(NULL, 1, NULL, op, x, n, default_device, out_dtype, out,
-                    out_device);
-  cb__leave();
-  return rc;
+  return ewise_alone(0, op, x, n, default_device, out_dtype, out,
+                     out_device);
 }
 
 static int generate(cb__task *proto, int ndim, const int64_t *shape,

@@ -315,6 +315,26 @@ static int run(la_op *op, int device) {
   return submit(op, device, cpu_only);
 }
 
+/* Runs op into a new array of the given shape (op->out), returned in
+ * *out with its device. */
+static int run_new(la_op *op, int ndim, const int64_t *shape, int device,
+                   cb_array **out, int *out_device) {
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = cb__array_new_registered(op->dtype, ndim, shape, &op->out);
+  if (rc == 0 && (rc = run(op, device))) {
+    cb_array_unref(op->out);
+    op->out = NULL;
+  }
+  cb__leave();
+  if (rc == 0) {
+    *out = op->out;
+    *out_device = device;
+  }
+  return rc;
+}
+
 static int check_float(const char *name, const cb_array *const *x, int n) {
   for (int i = 0; i < n; i++) {
     if (!is_float(x[i]->dtype))
@@ -392,19 +412,7 @@ int cb_matmul(cb_array *a, cb_array *b, int device, cb_array **out,
     op.n = 1;
     op.a_ld = ka;
   }
-  if ((rc = cb__enter()))
-    return rc;
-  rc = cb__array_new_registered(op.dtype, ndim, shape, &op.out);
-  if (rc == 0 && (rc = run(&op, device))) {
-    cb_array_unref(op.out);
-    op.out = NULL;
-  }
-  cb__leave();
-  if (rc == 0) {
-    *out = op.out;
-    *out_device = device;
-  }
-  return rc;
+  return run_new(&op, ndim, shape, device, out, out_device);
 }
 
 /* In-place products: c must be another array than the operands. */
@@ -483,18 +491,5 @@ int cb_transpose(cb_array *a, int device, cb_array **out, int *out_device) {
   la_op op = {.name = "transpose", .kind = CB__LA_TRANSPOSE,
               .dtype = a->dtype, .m = shape[0], .n = shape[1],
               .k = shape[1], .a_ld = shape[0], .alpha = 1.0, .a = a};
-  int rc = cb__enter();
-  if (rc)
-    return rc;
-  rc = cb__array_new_registered(op.dtype, 2, shape, &op.out);
-  if (rc == 0 && (rc = run(&op, device))) {
-    cb_array_unref(op.out);
-    op.out = NULL;
-  }
-  cb__leave();
-  if (rc == 0) {
-    *out = op.out;
-    *out_device = device;
-  }
-  return rc;
+  return run_new(&op, 2, shape, device, out, out_device);
 }

@@ -8,9 +8,10 @@
  * Only arrays that own their buffer and belong to the running runtime are
  * pooled; the pool keeps at most CB__POOL_BINS sizes, CB__POOL_PER_BIN
  * arrays and half of its bytes per size, and at most an eighth of the
- * memory (4 GiB at most) in all. A submitting thread runs ahead of the workers, so many
- * small results die together: a bin holds thousands of small arrays. Putting
- * an array in never calls StarPU, so it may happen in a task's callback.
+ * memory (4 GiB at most) in all. A submitting thread runs ahead of the
+ * workers, so many small results die together: a bin holds thousands of
+ * small arrays. Putting an array in never calls StarPU, so it may happen
+ * in a task's callback.
  *
  * Locking: lock guards every field of the pool.
  */
