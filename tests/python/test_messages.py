@@ -13,14 +13,13 @@ import re
 import subprocess
 import sys
 import textwrap
-import threading
 
 import numpy as np
 import pytest
 
 import cambrian as cb
 import cambrian.testing as faults
-from helpers import assert_alive
+from helpers import Held, assert_alive
 
 HUGE = 2 ** 70    # beyond int64
 
@@ -40,24 +39,6 @@ def no_gpu():
 def clean_faults():
     yield
     faults.clear_faults()
-
-
-class Blocked:
-    """A task on the CPU workers that waits until release(): the work
-    queued behind it has surely not started."""
-
-    def __init__(self, out):
-        self.event = threading.Event()
-
-        @cb.task
-        def wait_for_release(event, out):
-            event.wait(60)
-            out[:] = 1
-        self.call = wait_for_release(self.event, cb.Out(out))
-
-    def release(self):
-        self.event.set()
-        self.call.result()
 
 
 # ---- asarray --------------------------------------------------------------
@@ -690,14 +671,13 @@ def test_wait_refuses_what_is_not_a_future():
 
 
 def test_cancellation_names_the_operation():
-    a = cb.empty(4, device="cpu")
-    blocked = Blocked(a)
+    held = Held("cpu")
     try:
-        b = a + 1
+        b = held.array + 1
         assert b.future.cancel()
         c = b * 2
     finally:
-        blocked.release()
+        held.release()
     with pytest.raises(cf.CancelledError, match="add was cancelled"):
         b.numpy()
     with pytest.raises(cb.DependencyError, match=escaped(
@@ -707,13 +687,12 @@ def test_cancellation_names_the_operation():
 
 
 def test_synchronize_timeout_says_so():
-    a = cb.empty(4, device="cpu")
-    blocked = Blocked(a)
+    held = Held("cpu")
     try:
         with pytest.raises(TimeoutError, match="synchronize timed out"):
             cb.synchronize(timeout=0.01)
     finally:
-        blocked.release()
+        held.release()
     cb.synchronize()
 
 
