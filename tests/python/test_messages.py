@@ -4,7 +4,8 @@ string or device, with the exception type the README promises.
 
 Messages that other test files already check with match= are not checked
 again here. Tests marked xfail pin messages that do not name what they
-should yet; they fail loudly (strict) once the message is fixed.
+should yet: once a message is fixed its test passes, which strict xfail
+reports as a failure, so that the mark goes.
 """
 
 import concurrent.futures as cf
