@@ -2,6 +2,7 @@
 input data with special values, and comparisons against NumPy."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -39,6 +40,26 @@ def assert_alive():
             continue
         a = cb.asarray(np.array([1.0, 2.0, 3.0]), device=dev)
         np.testing.assert_array_equal((a * 2 + 1).numpy(), [3.0, 5.0, 7.0])
+
+
+@cb.task
+def _held(event, out):
+    event.wait(60)    # a test that fails before release() does not hang
+    out[:] = 1
+
+
+class Held:
+    """An array that a task function writes once release() is called:
+    operations on it are queued and cannot start before then. The task
+    holds a CPU worker meanwhile."""
+
+    def __init__(self, dev):
+        self.event = threading.Event()
+        self.array = cb.empty(1000, dtype=np.float32, device=dev)
+        self.call = _held(self.event, cb.Out(self.array))
+
+    def release(self):
+        self.event.set()
 
 
 def assert_same(got, expected, rtol=0.0, atol=0.0, signed_zeros=False):

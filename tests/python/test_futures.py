@@ -10,7 +10,7 @@ import pytest
 
 import cambrian as cb
 
-from helpers import DEVICES, skip_missing
+from helpers import DEVICES, Held, skip_missing
 
 
 @pytest.fixture(params=DEVICES)
@@ -135,19 +135,15 @@ def test_cancelling_the_awaiting_task_leaves_the_graph_consistent(dev):
     np.testing.assert_allclose(b.numpy(), np.sqrt(x * x + 1.0))
 
 
-def busy_chain(dev):
-    """An operation queued behind a long chain: it cannot start soon."""
-    y = cb.asarray(np.ones(1 << 23, np.float32), device=dev)
-    for _ in range(6):
-        y = cb.sqrt(y + 1.0)
-    return y
-
-
 def test_cancel_before_start(dev):
-    z = busy_chain(dev) * 2
-    w = z + 1
-    assert z.future.cancel() is True
-    assert z.future.cancelled()
+    held = Held(dev)
+    try:
+        z = held.array * 2
+        w = z + 1
+        assert z.future.cancel() is True
+        assert z.future.cancelled()
+    finally:
+        held.release()
     with pytest.raises(cf.CancelledError):
         z.future.result(timeout=30)
     with pytest.raises(cf.CancelledError):
@@ -174,26 +170,37 @@ def test_synchronize_waits_for_everything(dev):
 
 
 def test_result_timeout_is_honoured():
-    x = busy_chain("cpu")
-    for _ in range(30):
-        x = cb.sqrt(x + 1.0)
-    with pytest.raises(cf.TimeoutError):
-        x.future.result(timeout=0.2)
-    with pytest.raises(cf.TimeoutError):
-        x.future.exception(timeout=0.05)
-    cb.synchronize()
+    held = Held("cpu")
+    try:
+        x = held.array + 1
+        with pytest.raises(cf.TimeoutError):
+            x.future.result(timeout=0.2)
+        with pytest.raises(cf.TimeoutError):
+            x.future.exception(timeout=0.05)
+    finally:
+        held.release()
+    assert x.future.result(timeout=60) is x
 
 
 def test_a_callback_may_wait_for_another_future(dev):
-    a = cb.asarray(np.arange(4.0), device=dev)
-    fb = (busy_chain(dev) * 2).future
-    seen = threading.Event()
+    first, second = Held("cpu"), Held(dev)
+    try:
+        fb = (second.array * 2).future
+        started, seen = threading.Event(), threading.Event()
 
-    def cb_waits(f):
-        fb.result(timeout=60)
-        seen.set()
-    (a + 1).future.add_done_callback(cb_waits)
+        def cb_waits(f):
+            started.set()
+            fb.result(timeout=60)
+            seen.set()
+        first.call.add_done_callback(cb_waits)
+        first.release()
+        assert started.wait(60)
+        assert not fb.done()       # the callback waits for it
+    finally:
+        first.release()
+        second.release()
     assert seen.wait(60)
+    a = cb.asarray(np.arange(4.0), device=dev)
     assert (a + 2).future.result(timeout=30) is not None
 
 
@@ -201,14 +208,19 @@ def test_abandoned_awaits_release_their_loop():
     import gc
     import weakref
 
+    held = Held("cpu")
+
     async def main():
-        slow = busy_chain("cpu") + 1
+        slow = held.array + 1
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(slow, 0.01)
         return asyncio.get_running_loop()
     loop = asyncio.new_event_loop()
     ref = weakref.ref(loop)
-    loop.run_until_complete(main())
+    try:
+        loop.run_until_complete(main())
+    finally:
+        held.release()
     loop.close()
     del loop
     cb.synchronize()

@@ -1,45 +1,78 @@
-"""Ctrl-C while blocked in result(), numpy() or synchronize() raises
-KeyboardInterrupt, and the runtime stays usable."""
+"""Ctrl-C while blocked in numpy(), result() or synchronize() raises
+KeyboardInterrupt at once, and the runtime stays usable.
+
+The pending work is a task function that blocks until the test releases
+it, and element-wise operations queued behind it: it cannot finish before
+the interrupt, and finishes at once afterwards. That the work is still
+pending when KeyboardInterrupt arrives proves that the wait was
+interrupted rather than completed.
+"""
 
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
 
 import cambrian as cb
+from helpers import assert_alive
 
-N = 1 << 25
-
-
-def interrupt_soon():
-    t = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
-    t.start()
-    return t
+# How long the blocked task waits for its release at most: only a wait that
+# ignores Ctrl-C lets it run that long, and the test then fails.
+GIVE_UP_S = 60.0
 
 
-def long_chain():
-    x = cb.asarray(np.ones(N, np.float32), device="cpu")
-    for _ in range(12):
-        x = cb.sqrt(x * 1.0001 + 1.0)
-    return x
+@cb.task
+def blocked(started, release, out):
+    started.set()
+    release.wait(GIVE_UP_S)
+    out[:] = 1.0
+    return release.is_set()
 
 
-@pytest.mark.parametrize("wait", ["numpy", "result", "synchronize"])
+WAITS = {
+    "numpy": lambda y, call: y.numpy(),
+    "array_result": lambda y, call: y.future.result(),
+    "task_result": lambda y, call: call.result(),
+    "synchronize": lambda y, call: cb.synchronize(),
+}
+
+
+@pytest.mark.parametrize("wait", sorted(WAITS))
 def test_ctrl_c_interrupts_waits(wait):
-    x = long_chain()
-    t = interrupt_soon()
+    started, release, waiting = (threading.Event(), threading.Event(),
+                                 threading.Event())
+    a = cb.empty(1000, dtype=np.float32, device="cpu")
+    call = blocked(started, release, cb.Out(a))
+    y = cb.sqrt(a * 3.0 + 1.0)   # queued behind the task, not started
+
+    def interrupt():
+        # Once the task runs and the main thread is about to wait.
+        if started.wait(GIVE_UP_S) and waiting.wait(GIVE_UP_S):
+            time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    sender = threading.Thread(target=interrupt)
+    sender.start()
+    pending = None
     try:
+        assert started.wait(GIVE_UP_S), "the task never started"
         with pytest.raises(KeyboardInterrupt):
-            if wait == "numpy":
-                x.numpy()
-            elif wait == "result":
-                x.future.result()
-            else:
-                cb.synchronize()
+            waiting.set()
+            try:
+                WAITS[wait](y, call)
+            except KeyboardInterrupt:
+                pending = (call.done(), y.future.done())
+                raise
     finally:
-        t.join()
+        waiting.set()
+        sender.join()
+        release.set()
+    assert pending == (False, False), "the wait ended with the work"
+    # The work finishes as soon as it is released, with its values.
+    assert call.result() is True
+    np.testing.assert_allclose(y.numpy(), np.full(1000, 2.0, np.float32))
     cb.synchronize()
-    np.testing.assert_array_equal((cb.asarray(np.arange(3.0)) + 1).numpy(),
-                                  [1.0, 2.0, 3.0])
+    assert_alive()
