@@ -54,4 +54,8 @@ cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
                           cl_command_queue q, cb__clbuf *buf);
 #endif
 
+/* A job's OpenCL function: copies argument 0 into argument 1 (of the
+ * same size, tiled another way) on the device. */
+void cb__job_cl_copy(cb__job *j, void *buffers[]);
+
 #endif

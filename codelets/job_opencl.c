@@ -7,6 +7,7 @@
 #include <CL/cl.h>
 #include <starpu.h>
 
+#include "clprog.h"
 #include "job_codelets.h"
 
 cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
@@ -68,4 +69,39 @@ cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
   buf->mem = NULL;
   buf->scratch = 0;
   return st != CL_SUCCESS ? st : rel;
+}
+
+void cb__job_cl_copy(cb__job *j, void *buffers[]) {
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  cl_command_queue q;
+  starpu_opencl_get_queue(devid, &q);
+  cb__clbuf src = {0}, dst = {0};
+  const char *what = "gathering the source";
+  cl_int st = cb__job_cl_gather(j, 0, buffers, q, 1, &src);
+  if (st == CL_SUCCESS) {
+    what = "preparing the copy";
+    st = cb__job_cl_gather(j, 1, buffers, q, 1, &dst);
+  }
+  if (st == CL_SUCCESS && j->args[0].nbytes) {
+    what = "the copy";
+    cl_event ev;
+    st = clEnqueueCopyBuffer(q, src.mem, dst.mem, src.offset, dst.offset,
+                             j->args[0].nbytes, 0, NULL, &ev);
+    if (st == CL_SUCCESS)
+      st = cb__cl_wait(ev);
+  }
+  if (dst.mem) {
+    cl_int sc = st == CL_SUCCESS ? cb__job_cl_scatter(j, 1, buffers, q, &dst)
+                                 : CL_SUCCESS;
+    if (dst.scratch)
+      clReleaseMemObject(dst.mem);
+    if (st == CL_SUCCESS)
+      st = sc;
+  }
+  if (src.scratch)
+    clReleaseMemObject(src.mem);
+  if (st != CL_SUCCESS)
+    cb__ctx_fail(&j->ctx, CB_EDEVICE, st, "%s on %s: %s failed: %s",
+                 j->ctx.name, cb__ctx_device_name(&j->ctx), what,
+                 cb_cl_status_name(st));
 }

@@ -71,7 +71,7 @@ int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
     else if (d->kind == VAL_CONSTANT)
       ref[v] = g->consts[v].array;
     if (ref[v])
-      rc = cb__array_register(ref[v]);
+      rc = cb__array_register(ref[v], device);
   }
   double total = 0, critical = 0;
   int missing = 0;

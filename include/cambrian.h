@@ -217,6 +217,16 @@ int cb_array_ntiles(const cb_array *a);
 /* Starts moving the array's tiles to device (asynchronous). */
 int cb_array_prefetch(cb_array *a, int device);
 
+/* Tiles. An array is cut into tiles when first used, by the device that
+ * uses it: cache-friendly tiles shared by the CPU workers, few large ones
+ * on a GPU. cb_array_set_tile_size() asks for tile_elems elements a tile
+ * instead (0: the default), rounded to whole rows, before the array is
+ * first used (CB_ESTATE after); results of element-wise operations take
+ * the tiles of their operands. cb_array_tile_size() gives the elements of
+ * a tile once the array is in use, else what was asked for (0: default). */
+int cb_array_set_tile_size(cb_array *a, int64_t tile_elems);
+int64_t cb_array_tile_size(const cb_array *a);
+
 /* Waiting for host data. cb_array_sync_host_start() asks for every pending
  * write to end and for the host copy to be brought up to date; wait on the
  * returned event with cb_event_wait(). */

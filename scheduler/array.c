@@ -3,8 +3,9 @@
  *
  * Tiles are registered lazily, for the runtime that runs when the array is
  * first used, and unregistered at shutdown, so arrays outlive a runtime
- * and stay readable on the host. Arrays of the same size have the same
- * tiles within one runtime, which is what element-wise tasks rely on.
+ * and stay readable on the host. Arrays of the same shape registered for
+ * devices of one kind have the same tiles within one runtime; element-wise
+ * work on an array tiled for another kind copies it first (retile.c).
  *
  * Lifetime: the creator holds a reference and every task using the array
  * holds one. The last reference queues the array for the reclaim thread.
@@ -90,14 +91,15 @@ int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
 }
 
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
-                             cb_array **out) {
+                             int device, int64_t hint, cb_array **out) {
   int64_t size;
   int rc = check_shape(t, ndim, shape, &size);
   if (rc)
     return rc;
   int64_t ntiles, tile = 0;
   if (size > 0)
-    tile = cb__tile_elems_for(size, ndim == 2 ? shape[1] : 1, &ntiles);
+    tile = cb__tile_elems_for(size, ndim == 2 ? shape[1] : 1, device, hint,
+                              &ntiles);
   cb_array *a = size > 0 ? cb__pool_get(t, size, tile) : NULL;
   if (a) {
     a->ndim = ndim;
@@ -107,7 +109,9 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
     return 0;
   }
   rc = cb_array_new(t, ndim, shape, out);
-  if (rc == 0 && (rc = cb__array_register(*out))) {
+  if (rc == 0)
+    (*out)->tile_hint = hint;
+  if (rc == 0 && (rc = cb__array_register(*out, device))) {
     cb_array_unref(*out);
     *out = NULL;
   }
@@ -226,7 +230,7 @@ void cb__arrays_unregister_all(void) {
   }
 }
 
-int cb__array_register(cb_array *a) {
+int cb__array_register(cb_array *a, int device) {
   unsigned g = cb_generation();
   if (atomic_load_explicit(&a->gen, memory_order_acquire) == g)
     return 0;
@@ -236,7 +240,8 @@ int cb__array_register(cb_array *a) {
     goto out;
   int64_t ntiles = 0, tile = 0;
   if (a->size > 0)
-    tile = cb__tile_elems_for(a->size, cb__array_row(a), &ntiles);
+    tile = cb__tile_elems_for(a->size, cb__array_row(a), device, a->tile_hint,
+                              &ntiles);
   a->tiles = ntiles > 1 ? calloc((size_t)ntiles, sizeof *a->tiles)
                         : &a->tile0;
   if (!a->tiles) {
@@ -270,6 +275,24 @@ int64_t cb_array_size(const cb_array *a) { return a->size; }
 void *cb_array_data(const cb_array *a) { return a->data; }
 int cb_array_ntiles(const cb_array *a) {
   return atomic_load(&a->gen) ? a->ntiles : 0;
+}
+
+int cb_array_set_tile_size(cb_array *a, int64_t tile_elems) {
+  if (tile_elems < 0)
+    return cb__fail(CB_EINVAL, "tile size %lld is negative",
+                    (long long)tile_elems);
+  pthread_mutex_lock(&registry_lock);
+  int used = atomic_load(&a->gen) != 0;
+  if (!used)
+    a->tile_hint = tile_elems;
+  pthread_mutex_unlock(&registry_lock);
+  return used ? cb__fail(CB_ESTATE, "the array is in use: its tiles are set")
+              : 0;
+}
+
+int64_t cb_array_tile_size(const cb_array *a) {
+  return atomic_load_explicit(&a->gen, memory_order_acquire) ? a->tile_elems
+                                                             : a->tile_hint;
 }
 
 int cb_array_failure(const cb_array *a, cb_failure *out) {
@@ -388,7 +411,7 @@ int cb_array_prefetch(cb_array *a, int device) {
     cb__leave();
     return cb__fail(CB_ENODEV, "no device %d", device);
   }
-  rc = cb__array_register(a);
+  rc = cb__array_register(a, device);
   for (int i = 0; rc == 0 && i < a->ntiles; i++)
     rc = acquire_tile(a, i, (int)cb__devices[device].memory_node, NULL);
   cb__leave();

@@ -33,6 +33,7 @@ struct cb_array {
   atomic_uint gen;
   int ntiles;
   int64_t tile_elems;
+  int64_t tile_hint;          /* elements a tile asked for; 0: default */
   starpu_data_handle_t *tiles;
   starpu_data_handle_t tile0;  /* storage when ntiles == 1 */
   /* The event of the operation that writes it; NULL when none does.
@@ -49,12 +50,19 @@ static inline int64_t cb__array_row(const cb_array *a) {
   return a->ndim == 2 ? a->shape[1] : 1;
 }
 
-/* A new array registered with the running runtime, recycled from the pool
- * when one of the same size is there (its data is then undefined). */
+/* A new array registered with the running runtime, tiled for device (-1:
+ * none) or in tiles of hint elements (see cb__tile_elems_for), recycled
+ * from the pool when one of the same size and tiles is there (its data is
+ * then undefined). */
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
-                             cb_array **out);
-/* Registers the array's tiles with the running runtime if needed. */
-int cb__array_register(cb_array *a);
+                             int device, int64_t hint, cb_array **out);
+/* Registers the array's tiles with the running runtime, tiled for device,
+ * unless it is registered already (with the tiles it has then). */
+int cb__array_register(cb_array *a, int device);
+/* A copy of a in tiles of tile elements (*out, a new reference), written
+ * by a task on device, for work there with arrays tiled otherwise. The
+ * caller holds the run lock (retile.c). */
+int cb__array_retile(cb_array *a, int device, int64_t tile, cb_array **out);
 /* Makes e the event of the operation that writes the array now. */
 void cb__array_set_writer(cb_array *a, cb_event *e);
 /* Unregisters every array (runtime shutdown, nothing pending). */

@@ -206,10 +206,11 @@ static int check_device(int device, cb_dtype t) {
   return 0;
 }
 
-/* Whether the result may be written over reuse. */
+/* Whether the result, tiled as tile says, may be written over reuse. */
 static int reusable(const cb_array *reuse, cb_dtype result,
-                    const cb_array *shaped) {
+                    const cb_array *shaped, int64_t tile) {
   return reuse && reuse->dtype == result && reuse->ntiles > 0 &&
+         reuse->tile_elems == tile &&
          reuse->ndim == shaped->ndim &&
          !memcmp(reuse->shape, shaped->shape,
                  sizeof(int64_t) * (size_t)reuse->ndim);
@@ -285,6 +286,19 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
                     .op = op, .out_dtype = result, .nin = n};
   cb_array *in[CB__MAX_OPERANDS] = {NULL};
   cb_array *temps[CB__MAX_OPERANDS] = {NULL};
+  /* Tiles follow the data: the result takes the tiles of the first
+   * operand of its size (registered now for the device if it was not);
+   * operands tiled otherwise are copied into those tiles first. */
+  int64_t tile = 0;
+  for (int i = 0; i < n; i++) {
+    if (!x[i].array)
+      continue;
+    in[i] = x[i].array;
+    if ((rc = cb__array_register(in[i], device)))
+      goto done;
+    if (!tile && in[i]->size == shaped->size)
+      tile = in[i]->tile_elems;
+  }
   for (int i = 0; i < n; i++) {
     cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
     proto.in_dtype[i] = want;
@@ -295,24 +309,30 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
                             : to_value(x[i].value, x[i].dtype, want);
       continue;
     }
-    in[i] = x[i].array;
-    if (cb_array_dtype(in[i]) != want) {
-      cb_operand src = {.array = in[i], .device = x[i].device};
-      int dummy;
-      rc = cb__ewise_in(b, 0, NULL, CB_OP_cast, &src, 1, device, (int)want,
-                        &temps[i], &dummy);
-      if (rc)
+    if (in[i]->size == shaped->size && in[i]->tile_elems != tile) {
+      if ((rc = cb__array_retile(in[i], device, tile, &temps[i])))
         goto done;
       in[i] = temps[i];
-    } else if ((rc = cb__array_register(in[i]))) {
-      goto done;
+    }
+    if (cb_array_dtype(in[i]) != want) {
+      cb_operand src = {.array = in[i], .device = x[i].device};
+      cb_array *cast;
+      int dummy;
+      rc = cb__ewise_in(b, 0, NULL, CB_OP_cast, &src, 1, device, (int)want,
+                        &cast, &dummy);
+      if (rc)
+        goto done;
+      if (temps[i])
+        cb_array_unref(temps[i]);
+      in[i] = temps[i] = cast;
     }
   }
-  if (reusable(reuse, result, shaped)) {
+  if (reusable(reuse, result, shaped, tile)) {
     cb_array_ref(reuse);
     *out = reuse;
   } else if ((rc = cb__array_new_registered(result, shaped->ndim,
-                                            shaped->shape, out))) {
+                                            shaped->shape, device, tile,
+                                            out))) {
     goto done;
   }
   rc = submit_tiles(b, event, &proto, in, *out);
@@ -365,7 +385,8 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
     return rc;
   rc = check_device(proto->ctx.device, proto->out_dtype);
   if (rc == 0)
-    rc = cb__array_new_registered(proto->out_dtype, ndim, shape, out);
+    rc = cb__array_new_registered(proto->out_dtype, ndim, shape,
+                                  proto->ctx.device, 0, out);
   if (rc == 0 && (rc = submit_tiles(NULL, 1, proto, NULL, *out))) {
     cb_array_unref(*out);
     *out = NULL;

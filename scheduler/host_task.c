@@ -80,6 +80,7 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
   j->payload = h;
   j->release = release;
   j->run_cpu = run;
+  j->ctx.device = o.device; /* its arrays are tiled for it */
   h = NULL; /* the job owns it, and releases arg */
   for (int i = 0; i < narrays && rc == 0; i++) {
     if (access[i] < CB_IN || access[i] > CB_INOUT)
@@ -90,7 +91,7 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
   cb_array *tok = NULL;
   int64_t one = 1;
   if (rc == 0 && token &&
-      (rc = cb__array_new_registered(CB_BOOL, 1, &one, &tok)) == 0) {
+      (rc = cb__array_new_registered(CB_BOOL, 1, &one, -1, 0, &tok)) == 0) {
     rc = cb__job_set_arg(j, narrays, tok, CB__WRITE);
     if (rc)
       cb_array_unref(tok);

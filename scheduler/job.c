@@ -95,7 +95,7 @@ void cb__job_free(cb__job *j) {
 }
 
 int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode) {
-  int rc = cb__array_register(a);
+  int rc = cb__array_register(a, j->ctx.device);
   if (rc)
     return rc;
   cb_array_ref(a);

@@ -385,9 +385,9 @@ static void release_launch(cb__job *j) {
   free(L);
 }
 
-/* The launch job, arrays passed twice counted once. */
-static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
-                    int with_token, cb__job **out) {
+/* The launch job on device, arrays passed twice counted once. */
+static int make_job(cb_kernel *k, int device, const cb_arg *args,
+                    int nargs, int with_token, cb__job **out) {
   cb__launch *L = calloc(1, sizeof *L);
   int *job_arg = calloc((size_t)nargs + 1, sizeof *job_arg);
   cb_arg *copy = calloc((size_t)nargs + 1, sizeof *copy);
@@ -403,6 +403,7 @@ static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
     return cb__fail(CB_ENOMEM, "out of host memory");
   }
   memcpy(copy, args, (size_t)nargs * sizeof *args);
+  j->ctx.device = device; /* its arrays are tiled for it */
   cb_kernel_ref(k);
   *L = (cb__launch){.kernel = k, .prog = &k->p, .nargs = nargs,
                     .job_arg = job_arg, .args = copy};
@@ -428,7 +429,7 @@ static int make_job(cb_kernel *k, const cb_arg *args, int nargs,
     /* Not a parameter: later tasks that read it run after the launch. */
     cb_array *tok;
     int64_t one = 1;
-    if ((rc = cb__array_new_registered(CB_BOOL, 1, &one, &tok)) == 0) {
+    if ((rc = cb__array_new_registered(CB_BOOL, 1, &one, -1, 0, &tok)) == 0) {
       rc = cb__job_set_arg(j, used++, tok, CB__WRITE);
       cb_array_unref(tok);
     }
@@ -463,7 +464,7 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
   pthread_mutex_lock(&k->p.lock);
   rc = check_args(k, &k->p.dev[device], &cb__devices[device], args, nargs);
   pthread_mutex_unlock(&k->p.lock);
-  if (rc || (rc = make_job(k, args, nargs, token != NULL, &j)))
+  if (rc || (rc = make_job(k, device, args, nargs, token != NULL, &j)))
     goto out;
   cb__launch *L = j->payload;
   L->work_dim = work_dim;

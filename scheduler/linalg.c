@@ -308,9 +308,9 @@ static int submit(const la_op *op, int device, int cpu_only) {
 static int run(la_op *op, int device) {
   int rc, cpu_only;
   if ((rc = check_dims(op)) || (rc = plan_device(op, device, &cpu_only)) ||
-      (rc = cb__array_register(op->a)) ||
-      (op->b && (rc = cb__array_register(op->b))) ||
-      (rc = cb__array_register(op->out)))
+      (rc = cb__array_register(op->a, device)) ||
+      (op->b && (rc = cb__array_register(op->b, device))) ||
+      (rc = cb__array_register(op->out, device)))
     return rc;
   return submit(op, device, cpu_only);
 }
@@ -322,7 +322,8 @@ static int run_new(la_op *op, int ndim, const int64_t *shape, int device,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = cb__array_new_registered(op->dtype, ndim, shape, &op->out);
+  rc = cb__array_new_registered(op->dtype, ndim, shape, device, 0,
+                                  &op->out);
   if (rc == 0 && (rc = run(op, device))) {
     cb_array_unref(op->out);
     op->out = NULL;

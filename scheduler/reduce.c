@@ -415,9 +415,22 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
   if ((rc = cb__enter()))
     goto done;
   for (int k = 0; rc == 0 && k < nin; k++)
-    rc = cb__array_register(inputs[k]);
+    rc = cb__array_register(inputs[k], proto.ctx.device);
+  /* A dot product pairs tiles: both operands need the same ones. */
+  if (rc == 0 && nin == 2 &&
+      inputs[0]->tile_elems != inputs[1]->tile_elems) {
+    for (int k = 1; rc == 0 && k < nin; k++) {
+      cb_array *copy;
+      if ((rc = cb__array_retile(inputs[k], proto.ctx.device,
+                                 inputs[0]->tile_elems, &copy)))
+        continue;
+      if (temps[k])
+        cb_array_unref(temps[k]);
+      inputs[k] = temps[k] = copy;
+    }
+  }
   if (rc == 0)
-    rc = cb__array_new_registered(proto.res, ndim, shape, out);
+    rc = cb__array_new_registered(proto.res, ndim, shape, -1, 0, out);
   if (rc == 0 && (*out)->size > 0) {
     for (int k = 0; k < nin; k++)
       proto.arrays[proto.narrays++] = inputs[k];

@@ -35,6 +35,8 @@
 
 #define CB__MIN_TILE_ELEMS ((int64_t)1 << 16)
 #define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
+#define CB__GPU_TILE_BYTES ((int64_t)64 << 20)
+#define CB__GPU_TILES 4
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -200,9 +202,32 @@ static void set_default_env(const char *name, const char *value) {
   setenv(name, value, 0); /* the user's own setting wins */
 }
 
-int64_t cb__tile_elems_for(int64_t n, int64_t row, int64_t *ntiles) {
-  int64_t tile = rt_info.tile_elems;
-  if (tile <= 0) {
+/* Whether tiles on device are a GPU's: few and large. */
+static int large_tiles(int device) {
+  return device >= 0 && device < cb__ndevices &&
+         cb__devices[device].opencl_devid >= 0 &&
+         cb__devices[device].info.type != CB_DEVTYPE_CPU;
+}
+
+int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
+                           int64_t hint, int64_t *ntiles) {
+  int64_t tile = hint > 0 ? hint : rt_info.tile_elems;
+  if (tile <= 0 && large_tiles(device)) {
+    /* One tile per CB__GPU_TILE_BYTES, at most CB__GPU_TILES of them
+     * (enough for the copy of one to overlap the work on another), none
+     * beyond the device's largest allocation. Counted for 8-byte
+     * elements whatever the dtype, so that arrays of one shape on one
+     * device have the same tiles. */
+    int64_t k = (n + CB__GPU_TILE_BYTES / 8 - 1) / (CB__GPU_TILE_BYTES / 8);
+    if (k > CB__GPU_TILES)
+      k = CB__GPU_TILES;
+    if (k < 1)
+      k = 1;
+    int64_t cap = (int64_t)(cb__devices[device].info.max_alloc_bytes / 8);
+    tile = (n + k - 1) / k;
+    if (cap > 0 && tile > cap)
+      tile = cap;
+  } else if (tile <= 0) {
     int64_t target = 2 * (int64_t)(total_workers > 0 ? total_workers : 1);
     tile = (n + target - 1) / target;
     if (tile < CB__MIN_TILE_ELEMS)

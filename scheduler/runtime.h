@@ -28,7 +28,13 @@ extern atomic_int cb__stopping;
 int cb__forked(void);
 
 /* Tile geometry of the running runtime for n elements in rows of row
- * elements (1 for vectors): tiles hold whole rows when rows fit a tile. */
-int64_t cb__tile_elems_for(int64_t n, int64_t row, int64_t *ntiles);
+ * elements (1 for vectors), for an array that lives on device (-1: none):
+ * hint elements a tile when hint > 0, else the runtime's tile size when
+ * one was set, else the device's. CPU workers (and OpenCL devices on the
+ * same cores) share cache-friendly tiles, about two per worker; a GPU gets
+ * few, large ones. Arrays of one shape get the same tiles on devices of
+ * one kind, whatever their dtype. Tiles hold whole rows when rows fit. */
+int64_t cb__tile_elems_for(int64_t n, int64_t row, int device, int64_t hint,
+                           int64_t *ntiles);
 
 #endif
