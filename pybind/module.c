@@ -61,23 +61,6 @@ static PyObject *py_shutdown(PyObject *module, PyObject *unused) {
   return call_released(module, cb_shutdown);
 }
 
-static PyObject *py_wait_all(PyObject *module, PyObject *unused) {
-  (void)unused;
-  return call_released(module, cb_wait_all);
-}
-
-static PyObject *py_is_running(PyObject *module, PyObject *unused) {
-  (void)module;
-  (void)unused;
-  return PyBool_FromLong(cb_is_running());
-}
-
-static PyObject *py_generation(PyObject *module, PyObject *unused) {
-  (void)module;
-  (void)unused;
-  return PyLong_FromUnsignedLong(cb_generation());
-}
-
 static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
   (void)unused;
   cb_runtime_info info;
@@ -229,9 +212,6 @@ static PyMethodDef runtime_methods[] = {
     {"init", (PyCFunction)(void (*)(void))py_init, METH_FASTCALL,
      "init(ncpus, devices, scheduler, tile_size)"},
     {"shutdown", py_shutdown, METH_NOARGS, "Drain, then stop StarPU."},
-    {"wait_all", py_wait_all, METH_NOARGS, "Wait for every task."},
-    {"is_running", py_is_running, METH_NOARGS, NULL},
-    {"generation", py_generation, METH_NOARGS, NULL},
     {"runtime_info", py_runtime_info, METH_NOARGS, NULL},
     {"device_count", py_device_count, METH_NOARGS, NULL},
     {"device_info", py_device_info, METH_O, NULL},

@@ -151,28 +151,11 @@ static PyObject *py_dot(PyObject *module, PyObject *const *args,
   return run(mstate(module), 1, CB_REDUCE_sum, args[0], args[1], NULL);
 }
 
-static PyObject *py_reductions(PyObject *module, PyObject *unused) {
-  (void)module;
-  (void)unused;
-  PyObject *t = PyTuple_New(CB_NREDUCE);
-  for (int i = 0; t && i < CB_NREDUCE; i++) {
-    PyObject *s = PyUnicode_FromString(cb_reduce_name((cb_reduce_op)i));
-    if (!s) {
-      Py_DECREF(t);
-      return NULL;
-    }
-    PyTuple_SET_ITEM(t, i, s);
-  }
-  return t;
-}
-
 PyMethodDef cb_reduction_methods[] = {
     {"reduce", (PyCFunction)(void (*)(void))py_reduce, METH_FASTCALL,
      "reduce(name, x, axis): submit a reduction; returns an Array."},
     {"dot", (PyCFunction)(void (*)(void))py_dot, METH_FASTCALL,
      "dot(x, y): submit the dot product of two vectors."},
-    {"reductions", py_reductions, METH_NOARGS,
-     "The names of the reductions."},
     {NULL, NULL, 0, NULL}};
 
 /* ---- Array methods ------------------------------------------------------ */
