@@ -15,8 +15,8 @@
 
 static const char *const formats[CB_NDTYPES] = {"?", "i", "q", "f", "d"};
 
-PyObject *cb_array_object_new(cb_state *st, cb_array *arr, PyObject *device,
-                              int dev_id) {
+PyObject *cbp_array_object_new(cbp_state *st, cb_array *arr, PyObject *device,
+                               int dev_id) {
   ArrayObject *a = PyObject_GC_New(ArrayObject, st->array_type);
   if (!a) {
     cb_array_unref(arr);
@@ -40,12 +40,12 @@ PyObject *cb_array_object_new(cb_state *st, cb_array *arr, PyObject *device,
   return (PyObject *)a;
 }
 
-int cb_array_object_device(cb_state *st, ArrayObject *a) {
+int cbp_array_object_device(cbp_state *st, ArrayObject *a) {
   if (a->device == Py_None)
     return -1;
   if (a->dev_gen == cb_generation() && cb_is_running())
     return a->dev_id;
-  int id = cb_device_id(st, a->device);
+  int id = cbp_device_id(st, a->device);
   if (id >= -1) {
     a->dev_id = id;
     a->dev_gen = cb_generation();
@@ -53,34 +53,30 @@ int cb_array_object_device(cb_state *st, ArrayObject *a) {
   return id;
 }
 
-int cb_array_object_sync(cb_state *st, ArrayObject *a) {
+int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
   cb_event *e;
   int rc;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_array_sync_host_start(a->arr, &e);
   Py_END_ALLOW_THREADS
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     return -1;
   }
-  if (cb_event_wait_interruptibly(e, -1) < 0) {
+  if (cbp_event_wait_interruptibly(e, -1) < 0) {
     cb_event_unref(e);
     return -1;
   }
   rc = cb_event_wait(e, 0);
   cb_event_unref(e);
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     return -1;
   }
   cb_failure f;
   if (cb_array_failure(a->arr, &f))
-    return cb_raise_failure(st, &f);
+    return cbp_raise_failure(st, &f);
   return 0;
-}
-
-static cb_state *state_of(PyObject *self) {
-  return cb_state_of_type(Py_TYPE(self));
 }
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
@@ -116,8 +112,8 @@ static int array_getbuffer(ArrayObject *a, Py_buffer *view, int flags) {
                     "result of numpy() to modify it");
     return -1;
   }
-  cb_state *st = state_of((PyObject *)a);
-  if (cb_array_object_sync(st, a))
+  cbp_state *st = state_of((PyObject *)a);
+  if (cbp_array_object_sync(st, a))
     return -1;
   cb_dtype t = cb_array_dtype(a->arr);
   view->obj = Py_NewRef(a);
@@ -153,8 +149,8 @@ static PyObject *get_shape(ArrayObject *a, void *c) {
 
 static PyObject *get_dtype(ArrayObject *a, void *c) {
   (void)c;
-  return Py_XNewRef(cb_dtype_object(state_of((PyObject *)a),
-                                    cb_array_dtype(a->arr)));
+  return Py_XNewRef(cbp_dtype_object(state_of((PyObject *)a),
+                                     cb_array_dtype(a->arr)));
 }
 
 static PyObject *get_ndim(ArrayObject *a, void *c) {
@@ -186,14 +182,14 @@ static PyObject *get_device(ArrayObject *a, void *c) {
 /* The transpose, computed by tasks into a new array (not a view). */
 static PyObject *get_T(ArrayObject *a, void *c) {
   (void)c;
-  return cb_linalg_transpose(state_of((PyObject *)a), (PyObject *)a);
+  return cbp_transpose(state_of((PyObject *)a), (PyObject *)a);
 }
 
 /* The cambrian.Future of the array's pending writes, made once. */
 static PyObject *get_future(ArrayObject *a, void *c) {
   (void)c;
   if (!a->future) {
-    cb_state *st = state_of((PyObject *)a);
+    cbp_state *st = state_of((PyObject *)a);
     if (!st->future_factory) {
       PyErr_SetString(PyExc_RuntimeError, "cambrian is not initialised");
       return NULL;
@@ -241,10 +237,10 @@ static PyGetSetDef array_getset[] = {
  * buffer. Waiting first matters: NumPy answers a failing buffer export
  * by calling __array__, which would come back here. */
 static PyObject *numpy_view(ArrayObject *a) {
-  cb_state *st = state_of((PyObject *)a);
-  if (cb_array_object_sync(st, a))
+  cbp_state *st = state_of((PyObject *)a);
+  if (cbp_array_object_sync(st, a))
     return NULL;
-  PyObject *np = cb_numpy(st);
+  PyObject *np = cbp_numpy(st);
   return np ? PyObject_CallMethod(np, "asarray", "O", (PyObject *)a) : NULL;
 }
 
@@ -269,12 +265,12 @@ static PyObject *array_dunder_array(ArrayObject *a, PyObject *args,
 }
 
 static PyObject *array_to_device(ArrayObject *a, PyObject *device) {
-  cb_state *st = state_of((PyObject *)a);
+  cbp_state *st = state_of((PyObject *)a);
   PyObject *dev = PyObject_CallFunctionObjArgs(st->device_factory, device,
                                                NULL);
   if (!dev)
     return NULL;
-  int id = cb_device_id(st, dev);
+  int id = cbp_device_id(st, dev);
   int rc = 0;
   if (id >= 0) {
     Py_BEGIN_ALLOW_THREADS
@@ -283,39 +279,39 @@ static PyObject *array_to_device(ArrayObject *a, PyObject *device) {
   }
   if (id < -1 || rc) {
     if (rc)
-      cb_raise(st, rc);
+      cbp_raise(st, rc);
     Py_DECREF(dev);
     return NULL;
   }
   cb_array_ref(a->arr);
-  PyObject *out = cb_array_object_new(st, a->arr, dev, id);
+  PyObject *out = cbp_array_object_new(st, a->arr, dev, id);
   Py_DECREF(dev);
   return out;
 }
 
 static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
-  cb_state *st = state_of((PyObject *)a);
+  cbp_state *st = state_of((PyObject *)a);
   int t;
-  if (cb_dtype_arg(st, dtype, &t))
+  if (cbp_dtype_arg(st, dtype, &t))
     return NULL;
   if (t < 0) {
     PyErr_SetString(PyExc_TypeError, "astype() needs a dtype");
     return NULL;
   }
   PyObject *self = (PyObject *)a;
-  return cb_apply(st, CB_OP_cast, &self, 1, t);
+  return cbp_apply(st, CB_OP_cast, &self, 1, t);
 }
 
 static PyObject *array_copy(ArrayObject *a, PyObject *unused) {
   (void)unused;
   PyObject *self = (PyObject *)a;
-  return cb_apply(state_of(self), CB_OP_cast, &self, 1,
-                  (int)cb_array_dtype(a->arr));
+  return cbp_apply(state_of(self), CB_OP_cast, &self, 1,
+                   (int)cb_array_dtype(a->arr));
 }
 
 static PyObject *array_wait(ArrayObject *a, PyObject *unused) {
   (void)unused;
-  if (cb_array_object_sync(state_of((PyObject *)a), a))
+  if (cbp_array_object_sync(state_of((PyObject *)a), a))
     return NULL;
   Py_RETURN_NONE;
 }
@@ -333,35 +329,34 @@ static PyMethodDef array_methods[] = {
      "Return a copy (asynchronous)."},
     {"wait", (PyCFunction)array_wait, METH_NOARGS,
      "Block until pending writes are done and the host copy is current."},
-    CB_ARRAY_REDUCTION_METHODS
+    CBP_ARRAY_REDUCTION_METHODS
     {NULL}};
 
 /* ---- operators -------------------------------------------------------- */
 
 /* The Array among the operands of a number slot gives the module state. */
-static cb_state *state_of_pair(PyObject *x, PyObject *y) {
-  return cb_state_of_type(Py_TYPE(x)->tp_dealloc == (destructor)array_dealloc
-                              ? Py_TYPE(x)
-                              : Py_TYPE(y));
+static cbp_state *state_of_pair(PyObject *x, PyObject *y) {
+  int x_is_array = Py_TYPE(x)->tp_dealloc == (destructor)array_dealloc;
+  return state_of(x_is_array ? x : y);
 }
 
 static PyObject *binary(PyObject *x, PyObject *y, cb_op op) {
   PyObject *args[2] = {x, y};
-  cb_state *st = state_of_pair(x, y);
+  cbp_state *st = state_of_pair(x, y);
   cb_operand probe;
   PyObject *tmp = NULL;
   /* Operands we cannot take let Python try the other side. */
   for (int i = 0; i < 2; i++) {
     if (Py_TYPE(args[i])->tp_dealloc == (destructor)array_dealloc)
       continue;
-    int ok = cb_to_operand(st, args[i], &probe, &tmp);
+    int ok = cbp_to_operand(st, args[i], &probe, &tmp);
     Py_CLEAR(tmp);
     if (ok < 0)
       return NULL;
     if (ok == 0)
       Py_RETURN_NOTIMPLEMENTED;
   }
-  return cb_apply(st, op, args, 2, -1);
+  return cbp_apply(st, op, args, 2, -1);
 }
 
 #define BINARY_SLOT(fn, op)                                                  \
@@ -372,7 +367,7 @@ BINARY_SLOT(nb_multiply, CB_OP_multiply)
 BINARY_SLOT(nb_true_divide, CB_OP_divide)
 
 static PyObject *nb_matrix_multiply(PyObject *x, PyObject *y) {
-  return cb_linalg_matmul(state_of_pair(x, y), x, y, 1);
+  return cbp_matmul(state_of_pair(x, y), x, y, 1);
 }
 
 static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
@@ -382,7 +377,7 @@ static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
 }
 
 static PyObject *unary(PyObject *x, cb_op op) {
-  return cb_apply(state_of(x), op, &x, 1, -1);
+  return cbp_apply(state_of(x), op, &x, 1, -1);
 }
 
 static PyObject *nb_negative(PyObject *x) { return unary(x, CB_OP_negative); }
@@ -433,8 +428,8 @@ static Py_ssize_t array_length(ArrayObject *a) {
 }
 
 static PyObject *array_repr(ArrayObject *a) {
-  cb_state *st = state_of((PyObject *)a);
-  PyObject *v = numpy_view(a), *np = cb_numpy(st), *text = NULL;
+  cbp_state *st = state_of((PyObject *)a);
+  PyObject *v = numpy_view(a), *np = cbp_numpy(st), *text = NULL;
   if (v && np) {
     PyObject *fn = PyObject_GetAttrString(np, "array2string");
     PyObject *args = fn ? PyTuple_Pack(1, v) : NULL;
@@ -497,7 +492,7 @@ static PyType_Slot array_slots[] = {
     {Py_am_await, array_await},
     {0, NULL}};
 
-PyType_Spec cb_array_spec = {
+PyType_Spec cbp_array_spec = {
     .name = "cambrian.Array",
     .basicsize = sizeof(ArrayObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |

@@ -128,13 +128,9 @@ static PyObject *py_queue_drain(PyObject *module, PyObject *arg) {
   return token_list(batch, n);
 }
 
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
 /* ---- Event objects ---- */
 
-PyObject *cb_event_object_new(cb_state *st, cb_event *e, PyObject *token) {
+PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token) {
   EventObject *o = PyObject_GC_New(EventObject, st->event_type);
   if (!o) {
     cb_event_unref(e);
@@ -184,7 +180,7 @@ static PyType_Slot event_slots[] = {
     {Py_tp_getset, event_getset},
     {0, NULL}};
 
-PyType_Spec cb_event_spec = {
+PyType_Spec cbp_event_spec = {
     .name = "cambrian._core.Event",
     .basicsize = sizeof(EventObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -194,7 +190,7 @@ PyType_Spec cb_event_spec = {
 /* The event an Array (its writer) or an Event stands for: a new reference
  * or NULL when nothing is pending; -1 in *bad with a TypeError set when
  * obj is neither. */
-static cb_event *source_event(cb_state *st, PyObject *obj, int *bad) {
+static cb_event *source_event(cbp_state *st, PyObject *obj, int *bad) {
   *bad = 0;
   if (Py_TYPE(obj) == st->array_type)
     return cb_array_writer(((ArrayObject *)obj)->arr);
@@ -212,7 +208,7 @@ static cb_event *source_event(cb_state *st, PyObject *obj, int *bad) {
  * Event, or an Array: every pending write to it), at once if it is. */
 static PyObject *py_watch(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   if (nargs < 2 || nargs > 3) {
     PyErr_SetString(PyExc_TypeError, "watch(source, token, queue=0)");
     return NULL;
@@ -236,7 +232,7 @@ static PyObject *py_watch(PyObject *module, PyObject *const *args,
   }
   int rc = cb_event_on_done(e, completed, arg);
   cb_event_unref(e);
-  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+  return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
 }
 
 /* cancel(array) -> True when the operation writing array was cancelled
@@ -271,12 +267,12 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
     return NULL;
   if (!e)
     Py_RETURN_TRUE;
-  int done = cb_event_wait_interruptibly(e, timeout);
+  int done = cbp_event_wait_interruptibly(e, timeout);
   cb_event_unref(e);
   return done < 0 ? NULL : PyBool_FromLong(done);
 }
 
-int cb_event_wait_interruptibly(cb_event *e, double timeout) {
+int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   while (!cb_event_done(e)) {
@@ -362,7 +358,7 @@ static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
  * counts as seen (see failure_seen). */
 static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_failure f;
   int failed, seen = nargs < 2 || PyObject_IsTrue(args[1]);
   if (nargs < 1 || nargs > 2 || seen < 0) {
@@ -381,7 +377,7 @@ static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
   }
   if (!failed)
     Py_RETURN_NONE;
-  return cb_failure_exception(st, &f, seen);
+  return cbp_failure_exception(st, &f, seen);
 }
 
 /* failure_seen(exc): a reader has retrieved exc, a failure's exception:
@@ -406,7 +402,7 @@ static PyObject *py_failure_seen(PyObject *module, PyObject *exc) {
 /* take_failures() -> exceptions of the failures nobody has seen. */
 static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   (void)unused;
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   enum { CAP = 64 };
   cb_failure_info infos[CAP];
   PyObject *list = PyList_New(0);
@@ -414,7 +410,7 @@ static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   do { /* CAP at a time, until all are taken */
     n = cb_failures_take(infos, CAP);
     for (int i = 0; list && i < n && i < CAP; i++) {
-      PyObject *exc = cb_failure_info_exception(st, &infos[i]);
+      PyObject *exc = cbp_failure_info_exception(st, &infos[i]);
       if (!exc || PyList_Append(list, exc) < 0)
         Py_CLEAR(list);
       Py_XDECREF(exc);
@@ -439,7 +435,7 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
 /* inject_fault(op, device_id, nth, cl_status_name) */
 static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   if (nargs != 4) {
     PyErr_SetString(PyExc_TypeError,
                     "inject_fault(op, device, nth, cl_status)");
@@ -456,7 +452,7 @@ static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
     return NULL;
   }
   int rc = cb_testing_inject(op, (int)dev, nth, code);
-  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+  return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
 }
 
 static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
@@ -466,7 +462,7 @@ static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
-PyMethodDef cb_future_methods[] = {
+PyMethodDef cbp_future_methods[] = {
     {"inject_fault", (PyCFunction)(void (*)(void))py_inject_fault,
      METH_FASTCALL, NULL},
     {"clear_faults", py_clear_faults, METH_NOARGS, NULL},

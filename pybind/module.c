@@ -5,16 +5,8 @@
  */
 #include "binding.h"
 
-cb_state *cb_state_of_type(PyTypeObject *tp) {
-  return PyType_GetModuleState(tp);
-}
-
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
 static PyObject *raise_rc(PyObject *module, int rc) {
-  return cb_raise(mstate(module), rc);
+  return cbp_raise(mstate(module), rc);
 }
 
 /* init(ncpus, devices, scheduler, tile_size): None for the defaults. */
@@ -194,7 +186,7 @@ static PyObject *py_check_filter(PyObject *module, PyObject *arg) {
 /* _configure(default_device, device_factory, future_factory) */
 static PyObject *py_configure(PyObject *module, PyObject *const *args,
                               Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   if (nargs != 3 || !PyCallable_Check(args[0]) ||
       !PyCallable_Check(args[1]) || !PyCallable_Check(args[2])) {
     PyErr_SetString(PyExc_TypeError,
@@ -228,7 +220,7 @@ static int add_methods(PyObject *m, PyMethodDef *defs) {
 }
 
 static int core_exec(PyObject *m) {
-  cb_state *st = mstate(m);
+  cbp_state *st = mstate(m);
   PyObject *errors = PyImport_ImportModule("cambrian.errors");
   if (!errors)
     return -1;
@@ -253,7 +245,7 @@ static int core_exec(PyObject *m) {
   if (!st->CancelledError)
     return -1;
   st->array_type =
-      (PyTypeObject *)PyType_FromModuleAndSpec(m, &cb_array_spec, NULL);
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &cbp_array_spec, NULL);
   if (!st->array_type)
     return -1;
   /* NumPy's operators defer to ours instead of converting the Array. */
@@ -262,7 +254,7 @@ static int core_exec(PyObject *m) {
     return -1;
   PyType_Modified(st->array_type);
   st->event_type =
-      (PyTypeObject *)PyType_FromModuleAndSpec(m, &cb_event_spec, NULL);
+      (PyTypeObject *)PyType_FromModuleAndSpec(m, &cbp_event_spec, NULL);
   st->task_errors = PyDict_New();
   if (!st->event_type || !st->task_errors ||
       PyModule_AddObjectRef(m, "task_errors", st->task_errors) < 0)
@@ -270,14 +262,14 @@ static int core_exec(PyObject *m) {
   if (PyModule_AddType(m, st->array_type) < 0 ||
       PyModule_AddType(m, st->event_type) < 0 ||
       add_methods(m, runtime_methods) < 0 ||
-      add_methods(m, cb_operation_methods) < 0 ||
-      add_methods(m, cb_future_methods) < 0 ||
-      add_methods(m, cb_kernel_methods) < 0 ||
-      add_methods(m, cb_observe_methods) < 0 ||
-      add_methods(m, cb_graph_methods) < 0 ||
-      add_methods(m, cb_task_methods) < 0 ||
-      add_methods(m, cb_reduction_methods) < 0 ||
-      add_methods(m, cb_linalg_methods) < 0)
+      add_methods(m, cbp_operation_methods) < 0 ||
+      add_methods(m, cbp_future_methods) < 0 ||
+      add_methods(m, cbp_kernel_methods) < 0 ||
+      add_methods(m, cbp_observe_methods) < 0 ||
+      add_methods(m, cbp_graph_methods) < 0 ||
+      add_methods(m, cbp_task_methods) < 0 ||
+      add_methods(m, cbp_reduction_methods) < 0 ||
+      add_methods(m, cbp_linalg_methods) < 0)
     return -1;
   PyObject *ops = PyTuple_New(CB_NOPS);
   for (int i = 0; ops && i < CB_NOPS; i++)
@@ -297,7 +289,7 @@ static int core_exec(PyObject *m) {
 }
 
 static int core_traverse(PyObject *m, visitproc visit, void *arg) {
-  cb_state *st = mstate(m);
+  cbp_state *st = mstate(m);
   Py_VISIT(st->array_type);
   Py_VISIT(st->CambrianError);
   Py_VISIT(st->DeviceError);
@@ -320,7 +312,7 @@ static int core_traverse(PyObject *m, visitproc visit, void *arg) {
 }
 
 static int core_clear(PyObject *m) {
-  cb_state *st = mstate(m);
+  cbp_state *st = mstate(m);
   Py_CLEAR(st->array_type);
   Py_CLEAR(st->CambrianError);
   Py_CLEAR(st->DeviceError);
@@ -352,7 +344,7 @@ static struct PyModuleDef core_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "cambrian._core",
     .m_doc = "The C core of cambrian: StarPU runtime, devices and arrays.",
-    .m_size = sizeof(cb_state),
+    .m_size = sizeof(cbp_state),
     .m_slots = core_slots,
     .m_traverse = core_traverse,
     .m_clear = core_clear,

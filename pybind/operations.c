@@ -7,15 +7,15 @@
 
 #include <string.h>
 
-PyObject *cb_numpy(cb_state *st) {
+PyObject *cbp_numpy(cbp_state *st) {
   if (!st->numpy)
     st->numpy = PyImport_ImportModule("numpy");
   return st->numpy;
 }
 
-PyObject *cb_dtype_object(cb_state *st, cb_dtype t) {
+PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t) {
   if (!st->dtypes[t]) {
-    PyObject *np = cb_numpy(st);
+    PyObject *np = cbp_numpy(st);
     if (!np)
       return NULL;
     st->dtypes[t] = PyObject_CallMethod(np, "dtype", "s", cb_dtype_name(t));
@@ -23,7 +23,7 @@ PyObject *cb_dtype_object(cb_state *st, cb_dtype t) {
   return st->dtypes[t];
 }
 
-int cb_dtype_arg(cb_state *st, PyObject *obj, int *out) {
+int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out) {
   *out = -1;
   if (obj == Py_None)
     return 0;
@@ -32,7 +32,7 @@ int cb_dtype_arg(cb_state *st, PyObject *obj, int *out) {
     name = Py_NewRef(obj);
   } else {
     /* numpy.dtype(x).name covers dtypes, scalar types and Python types. */
-    PyObject *np = cb_numpy(st);
+    PyObject *np = cbp_numpy(st);
     PyObject *dt = np ? PyObject_CallMethod(np, "dtype", "O", obj) : NULL;
     name = dt ? PyObject_GetAttrString(dt, "name") : NULL;
     Py_XDECREF(dt);
@@ -50,7 +50,7 @@ int cb_dtype_arg(cb_state *st, PyObject *obj, int *out) {
   return t < 0 ? -1 : 0;
 }
 
-int cb_device_id(cb_state *st, PyObject *device) {
+int cbp_device_id(cbp_state *st, PyObject *device) {
   if (device == Py_None)
     return -1;
   PyObject *id = PyObject_GetAttrString(device, "_id");
@@ -75,7 +75,7 @@ int cb_device_id(cb_state *st, PyObject *device) {
   Py_END_ALLOW_THREADS
   if (rc <= 0) {
     if (rc < 0)
-      cb_raise(st, rc);
+      cbp_raise(st, rc);
     else
       PyErr_Format(st->DeviceNotFoundError,
                    "device %s does not exist in this runtime", f);
@@ -152,7 +152,7 @@ fail:
 
 /* A C array over the buffer (zero-copy, the view released with the array)
  * or, when copy is set or the buffer is not C-contiguous, over a copy. */
-static int array_from_view(cb_state *st, Py_buffer *v, int dtype, int copy,
+static int array_from_view(cbp_state *st, Py_buffer *v, int dtype, int copy,
                            cb_array **out) {
   int64_t shape[CB_MAX_NDIM];
   for (int i = 0; i < v->ndim; i++)
@@ -187,24 +187,24 @@ static int array_from_view(cb_state *st, Py_buffer *v, int dtype, int copy,
   PyMem_RawFree(v);
   return 0;
 fail_rc:
-  cb_raise(st, rc);
+  cbp_raise(st, rc);
 fail:
   PyBuffer_Release(v);
   PyMem_RawFree(v);
   return -1;
 }
 
-static int is_array(cb_state *st, PyObject *obj) {
+static int is_array(cbp_state *st, PyObject *obj) {
   return Py_TYPE(obj) == st->array_type;
 }
 
-int cb_to_operand(cb_state *st, PyObject *obj, cb_operand *op,
-                  PyObject **tmp) {
+int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
+                   PyObject **tmp) {
   *op = (cb_operand){.device = -1};
   if (is_array(st, obj)) {
     ArrayObject *a = (ArrayObject *)obj;
     op->array = a->arr;
-    op->device = cb_array_object_device(st, a);
+    op->device = cbp_array_object_device(st, a);
     return op->device < -1 ? -1 : 1;
   }
   if (PyBool_Check(obj)) {
@@ -266,7 +266,7 @@ int cb_to_operand(cb_state *st, PyObject *obj, cb_operand *op,
   cb_array *arr;
   if (array_from_view(st, v, dtype, 0, &arr))
     return -1;
-  *tmp = cb_array_object_new(st, arr, Py_None, -1);
+  *tmp = cbp_array_object_new(st, arr, Py_None, -1);
   if (!*tmp)
     return -1;
   op->array = arr;
@@ -275,14 +275,14 @@ int cb_to_operand(cb_state *st, PyObject *obj, cb_operand *op,
 
 /* The device for work that no operand places: cambrian.default_device(),
  * the scoped one, else the one from CAMBRIAN_DEVICE, else None. */
-static PyObject *default_device(cb_state *st) {
+static PyObject *default_device(cbp_state *st) {
   if (!st->default_device)
     return Py_NewRef(Py_None);
   return PyObject_CallNoArgs(st->default_device);
 }
 
-PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
-                   Py_ssize_t n, int out_dtype) {
+PyObject *cbp_apply(cbp_state *st, cb_op op, PyObject *const *args,
+                    Py_ssize_t n, int out_dtype) {
   cb_operand x[3];
   PyObject *tmp[3] = {NULL, NULL, NULL}, *result = NULL, *dflt = NULL;
   if (n > 3) {
@@ -292,7 +292,7 @@ PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
   }
   int placed = 0;
   for (Py_ssize_t i = 0; i < n; i++) {
-    int ok = cb_to_operand(st, args[i], &x[i], &tmp[i]);
+    int ok = cbp_to_operand(st, args[i], &x[i], &tmp[i]);
     if (ok < 0)
       goto out;
     if (ok == 0) {
@@ -305,7 +305,7 @@ PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
   dflt = placed ? Py_NewRef(Py_None) : default_device(st);
   if (!dflt)
     goto out;
-  int dflt_id = cb_device_id(st, dflt);
+  int dflt_id = cbp_device_id(st, dflt);
   if (dflt_id < -1)
     goto out;
   cb_array *arr;
@@ -322,14 +322,14 @@ PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
     Py_END_ALLOW_THREADS
   }
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     goto out;
   }
   PyObject *devobj = dev < 0 ? Py_None : dflt;
   for (Py_ssize_t i = 0; i < n; i++)
     if (dev >= 0 && x[i].device == dev)
       devobj = ((ArrayObject *)args[i])->device;
-  result = cb_array_object_new(st, arr, devobj, dev);
+  result = cbp_array_object_new(st, arr, devobj, dev);
 out:
   for (int i = 0; i < 3; i++)
     Py_XDECREF(tmp[i]);
@@ -338,10 +338,6 @@ out:
 }
 
 /* ---- module functions ------------------------------------------------- */
-
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
 
 static PyObject *py_ewise(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
@@ -357,7 +353,7 @@ static PyObject *py_ewise(PyObject *module, PyObject *const *args,
       PyErr_SetString(PyExc_ValueError, "not an element-wise operation");
     return NULL;
   }
-  return cb_apply(mstate(module), (cb_op)op, args + 1, nargs - 1, -1);
+  return cbp_apply(mstate(module), (cb_op)op, args + 1, nargs - 1, -1);
 }
 
 static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
@@ -425,17 +421,17 @@ static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
   return 0;
 }
 
-static PyObject *wrap_result(cb_state *st, int rc, cb_array *arr,
+static PyObject *wrap_result(cbp_state *st, int rc, cb_array *arr,
                              PyObject *device, int id) {
   if (rc)
-    return cb_raise(st, rc);
-  return cb_array_object_new(st, arr, device, id);
+    return cbp_raise(st, rc);
+  return cbp_array_object_new(st, arr, device, id);
 }
 
 /* full(shape, dtype, value, device) */
 static PyObject *py_full(PyObject *module, PyObject *const *args,
                          Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   int ndim, t, id;
   int64_t shape[CB_MAX_NDIM];
   cb_scalar value;
@@ -443,9 +439,9 @@ static PyObject *py_full(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "full(shape, dtype, value, device)");
     return NULL;
   }
-  if (shape_arg(args[0], &ndim, shape) || cb_dtype_arg(st, args[1], &t) ||
+  if (shape_arg(args[0], &ndim, shape) || cbp_dtype_arg(st, args[1], &t) ||
       scalar_arg(args[2], (cb_dtype)t, &value) ||
-      (id = cb_device_id(st, args[3])) < -1)
+      (id = cbp_device_id(st, args[3])) < -1)
     return NULL;
   cb_array *arr;
   int rc;
@@ -458,15 +454,15 @@ static PyObject *py_full(PyObject *module, PyObject *const *args,
 /* empty(shape, dtype, device) */
 static PyObject *py_empty(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   int ndim, t, id;
   int64_t shape[CB_MAX_NDIM];
   if (nargs != 3) {
     PyErr_SetString(PyExc_TypeError, "empty(shape, dtype, device)");
     return NULL;
   }
-  if (shape_arg(args[0], &ndim, shape) || cb_dtype_arg(st, args[1], &t) ||
-      (id = cb_device_id(st, args[2])) < -1)
+  if (shape_arg(args[0], &ndim, shape) || cbp_dtype_arg(st, args[1], &t) ||
+      (id = cbp_device_id(st, args[2])) < -1)
     return NULL;
   cb_array *arr;
   int rc = cb_array_new((cb_dtype)t, ndim, shape, &arr);
@@ -476,7 +472,7 @@ static PyObject *py_empty(PyObject *module, PyObject *const *args,
 /* arange(n, start, step, dtype, device) */
 static PyObject *py_arange(PyObject *module, PyObject *const *args,
                            Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   int t, id;
   long long n;
   cb_scalar start, step;
@@ -485,10 +481,10 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
     return NULL;
   }
   n = PyLong_AsLongLong(args[0]);
-  if ((n == -1 && PyErr_Occurred()) || cb_dtype_arg(st, args[3], &t) ||
+  if ((n == -1 && PyErr_Occurred()) || cbp_dtype_arg(st, args[3], &t) ||
       scalar_arg(args[1], (cb_dtype)t, &start) ||
       scalar_arg(args[2], (cb_dtype)t, &step) ||
-      (id = cb_device_id(st, args[4])) < -1)
+      (id = cbp_device_id(st, args[4])) < -1)
     return NULL;
   if (t == CB_INT32 && n > 0) {
     long long last = (long long)start.i + (long long)step.i * (n - 1);
@@ -511,7 +507,7 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
  * copy is not True; otherwise a copy, converted by a cast task. */
 static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
                                    Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   int want, src, id;
   if (nargs != 4) {
     PyErr_SetString(PyExc_TypeError,
@@ -520,8 +516,8 @@ static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
   }
   int copy = args[3] == Py_True, nocopy = args[3] == Py_False;
   Py_buffer *v;
-  if (cb_dtype_arg(st, args[1], &want) ||
-      (id = cb_device_id(st, args[2])) < -1 || open_buffer(args[0], &v, &src))
+  if (cbp_dtype_arg(st, args[1], &want) ||
+      (id = cbp_device_id(st, args[2])) < -1 || open_buffer(args[0], &v, &src))
     return NULL;
   if (want < 0)
     want = src;
@@ -539,21 +535,21 @@ static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
   cb_array *arr;
   if (array_from_view(st, v, src, host_copy, &arr))
     return NULL;
-  PyObject *a = cb_array_object_new(st, arr, args[2], id);
+  PyObject *a = cbp_array_object_new(st, arr, args[2], id);
   if (a && want != src)
-    Py_SETREF(a, cb_apply(st, CB_OP_cast, &a, 1, want));
+    Py_SETREF(a, cbp_apply(st, CB_OP_cast, &a, 1, want));
   if (a && id >= 0) {
     int rc;
     Py_BEGIN_ALLOW_THREADS
     rc = cb_array_prefetch(((ArrayObject *)a)->arr, id);
     Py_END_ALLOW_THREADS
     if (rc)
-      Py_SETREF(a, cb_raise(st, rc));
+      Py_SETREF(a, cbp_raise(st, rc));
   }
   return a;
 }
 
-PyMethodDef cb_operation_methods[] = {
+PyMethodDef cbp_operation_methods[] = {
     {"ewise", (PyCFunction)(void (*)(void))py_ewise, METH_FASTCALL,
      "ewise(op, *operands): submit an element-wise operation."},
     {"full", (PyCFunction)(void (*)(void))py_full, METH_FASTCALL,

@@ -8,12 +8,8 @@
 
 #include <string.h>
 
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
 /* The device for work that no operand places. */
-static PyObject *default_device(cb_state *st) {
+static PyObject *default_device(cbp_state *st) {
   if (!st->default_device)
     return Py_NewRef(Py_None);
   return PyObject_CallNoArgs(st->default_device);
@@ -21,9 +17,9 @@ static PyObject *default_device(cb_state *st) {
 
 /* An array operand from obj: an Array, or a buffer wrapped zero-copy
  * (*tmp owns it). Returns 0, or -1 with an exception. */
-static int array_operand(cb_state *st, const char *what, PyObject *obj,
+static int array_operand(cbp_state *st, const char *what, PyObject *obj,
                          cb_operand *op, PyObject **tmp) {
-  int ok = cb_to_operand(st, obj, op, tmp);
+  int ok = cbp_to_operand(st, obj, op, tmp);
   if (ok < 0)
     return -1;
   if (ok == 0 || !op->array) {
@@ -76,7 +72,7 @@ static int reduce_op(PyObject *name, cb_reduce_op *op) {
 
 /* Submits the reduction (op, or dot when y is set) and wraps the result:
  * placed where the operands are, else on the default device. */
-static PyObject *run(cb_state *st, int is_dot, cb_reduce_op op,
+static PyObject *run(cbp_state *st, int is_dot, cb_reduce_op op,
                      PyObject *xobj, PyObject *yobj, PyObject *axisobj) {
   const char *what = is_dot ? "dot" : cb_reduce_name(op);
   cb_operand x, y;
@@ -92,7 +88,7 @@ static PyObject *run(cb_state *st, int is_dot, cb_reduce_op op,
   dflt = placed ? Py_NewRef(Py_None) : default_device(st);
   if (!dflt)
     goto out;
-  int dflt_id = cb_device_id(st, dflt);
+  int dflt_id = cbp_device_id(st, dflt);
   if (dflt_id < -1)
     goto out;
   if (!is_dot && op == CB_REDUCE_mean) {
@@ -110,7 +106,7 @@ static PyObject *run(cb_state *st, int is_dot, cb_reduce_op op,
               : cb_reduce(op, &x, axis, dflt_id, &arr, &dev);
   Py_END_ALLOW_THREADS
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     goto out;
   }
   PyObject *devobj = dev < 0 ? Py_None : dflt;
@@ -118,7 +114,7 @@ static PyObject *run(cb_state *st, int is_dot, cb_reduce_op op,
   for (int i = 0; i < 1 + is_dot; i++)
     if (dev >= 0 && ops[i]->device == dev && !tmp[i])
       devobj = ((ArrayObject *)objs[i])->device;
-  result = cb_array_object_new(st, arr, devobj, dev);
+  result = cbp_array_object_new(st, arr, devobj, dev);
 out:
   Py_XDECREF(tmp[0]);
   Py_XDECREF(tmp[1]);
@@ -151,7 +147,7 @@ static PyObject *py_dot(PyObject *module, PyObject *const *args,
   return run(mstate(module), 1, CB_REDUCE_sum, args[0], args[1], NULL);
 }
 
-PyMethodDef cb_reduction_methods[] = {
+PyMethodDef cbp_reduction_methods[] = {
     {"reduce", (PyCFunction)(void (*)(void))py_reduce, METH_FASTCALL,
      "reduce(name, x, axis): submit a reduction; returns an Array."},
     {"dot", (PyCFunction)(void (*)(void))py_dot, METH_FASTCALL,
@@ -191,12 +187,12 @@ static PyObject *array_reduce(PyObject *self, cb_reduce_op op,
   PyObject *axis;
   if (method_axis(cb_reduce_name(op), args, nargs, kwnames, &axis))
     return NULL;
-  return run(cb_state_of_type(Py_TYPE(self)), 0, op, self, NULL, axis);
+  return run(state_of(self), 0, op, self, NULL, axis);
 }
 
 #define ARRAY_METHOD(name)                                                   \
-  PyObject *cb_array_##name(PyObject *self, PyObject *const *args,           \
-                            Py_ssize_t nargs, PyObject *kwnames) {           \
+  PyObject *cbp_array_##name(PyObject *self, PyObject *const *args,          \
+                             Py_ssize_t nargs, PyObject *kwnames) {          \
     return array_reduce(self, CB_REDUCE_##name, args, nargs, kwnames);       \
   }
 ARRAY_METHOD(sum)
@@ -204,7 +200,7 @@ ARRAY_METHOD(min)
 ARRAY_METHOD(max)
 ARRAY_METHOD(mean)
 
-PyObject *cb_array_dot(PyObject *self, PyObject *other) {
-  return run(cb_state_of_type(Py_TYPE(self)), 1, CB_REDUCE_sum, self, other,
+PyObject *cbp_array_dot(PyObject *self, PyObject *other) {
+  return run(state_of(self), 1, CB_REDUCE_sum, self, other,
              NULL);
 }
