@@ -57,8 +57,8 @@ static int set_attr(PyObject *exc, const char *name, PyObject *value) {
   return rc;
 }
 
-/* The exception instance for one failure, without its cause. */
-static PyObject *exception_of(cbp_state *st, const cb_failure_info *f) {
+PyObject *cbp_failure_info_exception(cbp_state *st,
+                                     const cb_failure_info *f) {
   if (f->code == CB_ECANCELED)
     return PyObject_CallFunction(st->CancelledError, "s", f->message);
   if (f->code == CB_ETASK) {
@@ -113,9 +113,9 @@ static PyObject *exception_of(cbp_state *st, const cb_failure_info *f) {
 
 PyObject *cbp_failure_exception(cbp_state *st, const cb_failure *f,
                                 int seen) {
-  PyObject *exc = exception_of(st, &f->info);
+  PyObject *exc = cbp_failure_info_exception(st, &f->info);
   if (exc && f->has_cause) {
-    PyObject *cause = exception_of(st, &f->cause);
+    PyObject *cause = cbp_failure_info_exception(st, &f->cause);
     if (!cause) {
       Py_DECREF(exc);
       return NULL;
@@ -141,8 +141,4 @@ int cbp_raise_failure(cbp_state *st, const cb_failure *f) {
     Py_DECREF(exc);
   }
   return -1;
-}
-
-PyObject *cbp_failure_info_exception(cbp_state *st, const cb_failure_info *f) {
-  return exception_of(st, f);
 }

@@ -6,6 +6,10 @@
  * asyncio event loops, woken through an eventfd that the loop watches, so
  * an awaited operation costs one wake-up. No worker ever waits for the GIL.
  *
+ * The sources of completions are an Array (its pending writes) and Event
+ * objects (a kernel launch, a task call), defined here: a source can also
+ * be waited for, polled, cancelled and asked for its failure.
+ *
  * Locking: lock guards the queues.
  */
 #include <stdlib.h>
@@ -432,52 +436,16 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(rc == 0);
 }
 
-/* inject_fault(op, device_id, nth, cl_status_name) */
-static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
-                                 Py_ssize_t nargs) {
-  cbp_state *st = mstate(module);
-  if (nargs != 4) {
-    PyErr_SetString(PyExc_TypeError,
-                    "inject_fault(op, device, nth, cl_status)");
-    return NULL;
-  }
-  const char *op = PyUnicode_AsUTF8(args[0]);
-  long dev = PyLong_AsLong(args[1]), nth = PyLong_AsLong(args[2]);
-  const char *status = PyUnicode_AsUTF8(args[3]);
-  if (!op || !status || PyErr_Occurred())
-    return NULL;
-  int code = cb_cl_status_code(status);
-  if (code == 0) {
-    PyErr_Format(PyExc_ValueError, "unknown OpenCL status '%s'", status);
-    return NULL;
-  }
-  int rc = cb_testing_inject(op, (int)dev, nth, code);
-  return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
-}
-
-static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
-  (void)module;
-  (void)unused;
-  cb_testing_clear();
-  Py_RETURN_NONE;
-}
-
 PyMethodDef cbp_future_methods[] = {
-    {"inject_fault", (PyCFunction)(void (*)(void))py_inject_fault,
-     METH_FASTCALL, NULL},
-    {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
     {"cancel", py_cancel, METH_O, NULL},
-    {"poll_writer", (PyCFunction)(void (*)(void))py_poll_writer,
-     METH_FASTCALL, NULL},
-    {"wait_writer", (PyCFunction)(void (*)(void))py_wait_writer,
-     METH_FASTCALL, NULL},
-    {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL, NULL},
+    {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, NULL},
+    {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, NULL},
+    {"watch", CBP_METH(py_watch), METH_FASTCALL, NULL},
     {"queue_open", py_queue_open, METH_O, NULL},
     {"queue_close", py_queue_close, METH_O, NULL},
     {"queue_drain", py_queue_drain, METH_O, NULL},
     {"wait_completions", py_wait_completions, METH_O, NULL},
-    {"array_failure", (PyCFunction)(void (*)(void))py_array_failure,
-     METH_FASTCALL, NULL},
+    {"array_failure", CBP_METH(py_array_failure), METH_FASTCALL, NULL},
     {"failure_seen", py_failure_seen, METH_O, NULL},
     {"take_failures", py_take_failures, METH_NOARGS, NULL},
     {"wait_idle", py_wait_idle, METH_O, NULL},

@@ -4,7 +4,6 @@
  */
 #include "binding.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define CAPSULE "cambrian.graph"
@@ -66,7 +65,7 @@ static PyObject *py_graph_constant(PyObject *module, PyObject *const *args,
                                    Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
-  if (!g || Py_TYPE(args[1]) != st->array_type) {
+  if (!g || !cbp_is_array(st, args[1])) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError, "graph_constant(graph, array)");
     return NULL;
@@ -153,10 +152,10 @@ static PyObject *py_graph_apply(PyObject *module, PyObject *const *args,
     return id_or_raise(st, cb_graph_matmul(g, ids[0], ids[1]));
   if (strcmp(name, "transpose") == 0)
     return id_or_raise(st, cb_graph_transpose(g, ids[0]));
-  for (int op = 0; op < CB_NREDUCE; op++)
-    if (strcmp(name, cb_reduce_name((cb_reduce_op)op)) == 0)
-      return id_or_raise(st, cb_graph_reduce(g, (cb_reduce_op)op, ids[0],
-                                             (int)axis));
+  int op = cbp_reduce_from_name(name);
+  if (op >= 0)
+    return id_or_raise(st, cb_graph_reduce(g, (cb_reduce_op)op, ids[0],
+                                           (int)axis));
   PyErr_Format(PyExc_ValueError, "graphs cannot record %s", name);
   return NULL;
 }
@@ -250,7 +249,7 @@ static int input_arrays(cbp_state *st, PyObject *list, cb_array **in,
                         int *devs) {
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
     PyObject *a = PyList_GET_ITEM(list, i);
-    if (Py_TYPE(a) != st->array_type) {
+    if (!cbp_is_array(st, a)) {
       PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
       return -1;
     }
@@ -379,22 +378,14 @@ done:
 }
 
 PyMethodDef cbp_graph_methods[] = {
-    {"graph_estimate", (PyCFunction)(void (*)(void))py_graph_estimate,
-     METH_FASTCALL, NULL},
+    {"graph_estimate", CBP_METH(py_graph_estimate), METH_FASTCALL, NULL},
     {"graph_new", py_graph_new, METH_NOARGS, NULL},
-    {"graph_input", (PyCFunction)(void (*)(void))py_graph_input,
-     METH_FASTCALL, NULL},
-    {"graph_constant", (PyCFunction)(void (*)(void))py_graph_constant,
-     METH_FASTCALL, NULL},
-    {"graph_ewise", (PyCFunction)(void (*)(void))py_graph_ewise,
-     METH_FASTCALL, NULL},
-    {"graph_apply", (PyCFunction)(void (*)(void))py_graph_apply,
-     METH_FASTCALL, NULL},
-    {"graph_output", (PyCFunction)(void (*)(void))py_graph_output,
-     METH_FASTCALL, NULL},
+    {"graph_input", CBP_METH(py_graph_input), METH_FASTCALL, NULL},
+    {"graph_constant", CBP_METH(py_graph_constant), METH_FASTCALL, NULL},
+    {"graph_ewise", CBP_METH(py_graph_ewise), METH_FASTCALL, NULL},
+    {"graph_apply", CBP_METH(py_graph_apply), METH_FASTCALL, NULL},
+    {"graph_output", CBP_METH(py_graph_output), METH_FASTCALL, NULL},
     {"graph_info", py_graph_info, METH_O, NULL},
-    {"graph_value", (PyCFunction)(void (*)(void))py_graph_value,
-     METH_FASTCALL, NULL},
-    {"graph_run", (PyCFunction)(void (*)(void))py_graph_run, METH_FASTCALL,
-     NULL},
+    {"graph_value", CBP_METH(py_graph_value), METH_FASTCALL, NULL},
+    {"graph_run", CBP_METH(py_graph_run), METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL}};

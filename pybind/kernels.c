@@ -61,8 +61,8 @@ static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   int device;
-  cb_kernel *k = kernel_on_device(args, nargs, "kernel_build(kernel, device_id)",
-                                  &device);
+  cb_kernel *k = kernel_on_device(
+      args, nargs, "kernel_build(kernel, device_id)", &device);
   if (!k)
     return NULL;
   enum { LOG = 16384 };
@@ -107,8 +107,8 @@ static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   int device;
-  cb_kernel *k = kernel_on_device(args, nargs, "kernel_params(kernel, device_id)",
-                                  &device);
+  cb_kernel *k = kernel_on_device(
+      args, nargs, "kernel_params(kernel, device_id)", &device);
   if (!k)
     return NULL;
   enum { CAP = 256 };
@@ -202,7 +202,7 @@ static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
     long m = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
     if (m == -1 && PyErr_Occurred())
       goto fail;
-    if (Py_TYPE(x) == st->array_type) {
+    if (cbp_is_array(st, x)) {
       cargs[i].array = ((ArrayObject *)x)->arr;
       cargs[i].access = (cb_access)m;
     } else if (x == Py_None && m > 0) {
@@ -244,12 +244,8 @@ fail:
 }
 
 PyMethodDef cbp_kernel_methods[] = {
-    {"kernel_new", (PyCFunction)(void (*)(void))py_kernel_new,
-     METH_FASTCALL, NULL},
-    {"kernel_build", (PyCFunction)(void (*)(void))py_kernel_build,
-     METH_FASTCALL, NULL},
-    {"kernel_params", (PyCFunction)(void (*)(void))py_kernel_params,
-     METH_FASTCALL, NULL},
-    {"kernel_launch", (PyCFunction)(void (*)(void))py_kernel_launch,
-     METH_FASTCALL, NULL},
+    {"kernel_new", CBP_METH(py_kernel_new), METH_FASTCALL, NULL},
+    {"kernel_build", CBP_METH(py_kernel_build), METH_FASTCALL, NULL},
+    {"kernel_params", CBP_METH(py_kernel_params), METH_FASTCALL, NULL},
+    {"kernel_launch", CBP_METH(py_kernel_launch), METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL}};

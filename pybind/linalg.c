@@ -12,10 +12,6 @@
  */
 #include "binding.h"
 
-static int is_array(cbp_state *st, PyObject *obj) {
-  return Py_TYPE(obj) == st->array_type;
-}
-
 /* obj as an Array (a new reference): an Array, or a buffer wrapped
  * without a copy. Returns 0 when obj is none of those (no error set
  * when probe is set, else TypeError), -1 on error. Scalars are refused
@@ -23,7 +19,7 @@ static int is_array(cbp_state *st, PyObject *obj) {
 static int as_array(cbp_state *st, const char *name, PyObject *obj, int probe,
                     PyObject **out) {
   *out = NULL;
-  if (is_array(st, obj)) {
+  if (cbp_is_array(st, obj)) {
     *out = Py_NewRef(obj);
     return 1;
   }
@@ -76,19 +72,8 @@ static int placement(cbp_state *st, const char *name, PyObject *const *arrs,
   }
   if (*id >= 0)
     return 0;
-  *devobj = st->default_device ? PyObject_CallNoArgs(st->default_device)
-                               : Py_NewRef(Py_None);
-  if (!*devobj)
-    return -1;
-  *id = cbp_device_id(st, *devobj);
-  if (*id < -1) {
-    Py_CLEAR(*devobj);
-    return -1;
-  }
-  return 0;
+  return cbp_work_device(st, 0, devobj, id);
 }
-
-static cb_array *arr_of(PyObject *obj) { return ((ArrayObject *)obj)->arr; }
 
 PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
   PyObject *arrs[2] = {NULL, NULL}, *devobj = NULL, *result = NULL;
@@ -102,8 +87,8 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
     }
   }
   /* NumPy's promotion; products of integers or bools are refused. */
-  cb_operand ops[2] = {{.array = arr_of(arrs[0]), .device = -1},
-                       {.array = arr_of(arrs[1]), .device = -1}};
+  cb_operand ops[2] = {{.array = cbp_arr(arrs[0]), .device = -1},
+                       {.array = cbp_arr(arrs[1]), .device = -1}};
   cb_dtype t;
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
   if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64) {
@@ -119,7 +104,7 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
     goto out;
   }
   for (int i = 0; i < 2; i++)
-    if (cb_array_dtype(arr_of(arrs[i])) != t) {
+    if (cb_array_dtype(cbp_arr(arrs[i])) != t) {
       Py_SETREF(arrs[i], cbp_apply(st, CB_OP_cast, &arrs[i], 1, (int)t));
       if (!arrs[i])
         goto out;
@@ -127,7 +112,7 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
   int id, dev;
   if (placement(st, "matmul", arrs, 2, &id, &devobj))
     goto out;
-  cb_array *a = arr_of(arrs[0]), *b = arr_of(arrs[1]), *c = NULL;
+  cb_array *a = cbp_arr(arrs[0]), *b = cbp_arr(arrs[1]), *c = NULL;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_matmul(a, b, id, &c, &dev);
   Py_END_ALLOW_THREADS
@@ -182,7 +167,7 @@ static PyObject *py_transpose(PyObject *module, PyObject *arg) {
 static PyObject *inplace(cbp_state *st, const char *name, double alpha,
                          PyObject *a_obj, int ta, PyObject *b_obj, int tb,
                          double beta, PyObject *out) {
-  if (!is_array(st, out)) {
+  if (!cbp_is_array(st, out)) {
     PyErr_Format(PyExc_TypeError,
                  "%s: the output must be a cambrian.Array (it is updated "
                  "in place), not '%s'", name, Py_TYPE(out)->tp_name);
@@ -195,7 +180,7 @@ static PyObject *inplace(cbp_state *st, const char *name, double alpha,
       as_array(st, name, b_obj, 0, &arrs[1]) <= 0 ||
       placement(st, name, arrs, 3, &id, &devobj))
     goto done;
-  cb_array *a = arr_of(arrs[0]), *b = arr_of(arrs[1]), *c = arr_of(out);
+  cb_array *a = cbp_arr(arrs[0]), *b = cbp_arr(arrs[1]), *c = cbp_arr(out);
   int gemm = name[3] == 'm';
   Py_BEGIN_ALLOW_THREADS
   if (gemm)
@@ -247,12 +232,12 @@ static PyObject *py_gemv(PyObject *module, PyObject *const *args,
 }
 
 PyMethodDef cbp_linalg_methods[] = {
-    {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_FASTCALL,
+    {"matmul", CBP_METH(py_matmul), METH_FASTCALL,
      "matmul(x1, x2): the matrix product, as x1 @ x2."},
-    {"gemm", (PyCFunction)(void (*)(void))py_gemm, METH_FASTCALL,
+    {"gemm", CBP_METH(py_gemm), METH_FASTCALL,
      "gemm(alpha, a, b, beta, c, trans_a, trans_b): c = alpha op(a) op(b) "
      "+ beta c, in place."},
-    {"gemv", (PyCFunction)(void (*)(void))py_gemv, METH_FASTCALL,
+    {"gemv", CBP_METH(py_gemv), METH_FASTCALL,
      "gemv(alpha, a, x, beta, y, trans): y = alpha op(a) x + beta y, in "
      "place."},
     {"transpose", py_transpose, METH_O, "transpose(a): a.T, as a new array."},

@@ -114,7 +114,7 @@ static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *a = PyList_GET_ITEM(args[1], i);
     long m = PyLong_AsLong(PyList_GET_ITEM(args[2], i));
-    if (Py_TYPE(a) != st->array_type || m < CB_IN || m > CB_INOUT) {
+    if (!cbp_is_array(st, a) || m < CB_IN || m > CB_INOUT) {
       if (!PyErr_Occurred())
         PyErr_SetString(PyExc_TypeError, "task_submit: bad array access");
       goto fail;
@@ -172,6 +172,5 @@ fail:
 }
 
 PyMethodDef cbp_task_methods[] = {
-    {"task_submit", (PyCFunction)(void (*)(void))py_task_submit,
-     METH_FASTCALL, NULL},
+    {"task_submit", CBP_METH(py_task_submit), METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL}};
