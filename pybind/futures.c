@@ -100,15 +100,23 @@ static PyObject *py_queue_open(PyObject *module, PyObject *arg) {
   return PyLong_FromLong(id);
 }
 
-/* queue_close(id): forgets a queue (its tokens are dropped). */
-static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
-  (void)module;
+/* The id of a queue that queue_open gave; -1 with an error. */
+static long queue_id(PyObject *arg) {
   long id = PyLong_AsLong(arg);
   if (id < 1 || id >= NQUEUES) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_ValueError, "bad queue id");
-    return NULL;
+    return -1;
   }
+  return id;
+}
+
+/* queue_close(id): forgets a queue (its tokens are dropped). */
+static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
+  (void)module;
+  long id = queue_id(arg);
+  if (id < 0)
+    return NULL;
   pthread_mutex_lock(&lock);
   free(queues[id].tokens);
   queues[id] = (struct queue){0, -1, NULL, 0, 0};
@@ -119,12 +127,9 @@ static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
 /* queue_drain(id) -> the tokens of a queue, without waiting. */
 static PyObject *py_queue_drain(PyObject *module, PyObject *arg) {
   (void)module;
-  long id = PyLong_AsLong(arg);
-  if (id < 1 || id >= NQUEUES) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "bad queue id");
+  long id = queue_id(arg);
+  if (id < 0)
     return NULL;
-  }
   uint64_t *batch;
   pthread_mutex_lock(&lock);
   size_t n = take(&queues[id], &batch);
@@ -251,6 +256,33 @@ static PyObject *py_cancel(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(ok);
 }
 
+/* Waits for a source (see source_event) with wait(e, limit): True when it
+ * is done, False when not (in time), NULL with an error. */
+static PyObject *wait_source(cbp_state *st, PyObject *source,
+                             int (*wait)(cb_event *, double), double limit) {
+  int bad;
+  cb_event *e = source_event(st, source, &bad);
+  if (bad)
+    return NULL;
+  if (!e)
+    Py_RETURN_TRUE;
+  int done = wait(e, limit);
+  cb_event_unref(e);
+  return done < 0 ? NULL : PyBool_FromLong(done);
+}
+
+/* Whether e is done within us microseconds, polling with the GIL
+ * released (no sleep). */
+static int poll_released(cb_event *e, double us) {
+  int done = cb_event_done(e);
+  if (!done && us > 0) {
+    Py_BEGIN_ALLOW_THREADS
+    done = cb_event_poll(e, (long)us);
+    Py_END_ALLOW_THREADS
+  }
+  return done;
+}
+
 /* wait_writer(array, timeout_s or None) -> True when every write to the
  * array is done, False on timeout. The GIL is released; Ctrl-C works. */
 static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
@@ -265,15 +297,8 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
       PyErr_SetString(PyExc_ValueError, "timeout must be non-negative");
     return NULL;
   }
-  int bad;
-  cb_event *e = source_event(mstate(module), args[0], &bad);
-  if (bad)
-    return NULL;
-  if (!e)
-    Py_RETURN_TRUE;
-  int done = cbp_event_wait_interruptibly(e, timeout);
-  cb_event_unref(e);
-  return done < 0 ? NULL : PyBool_FromLong(done);
+  return wait_source(mstate(module), args[0], cbp_event_wait_interruptibly,
+                     timeout);
 }
 
 int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
@@ -313,20 +338,7 @@ static PyObject *py_poll_writer(PyObject *module, PyObject *const *args,
   long us = PyLong_AsLong(args[1]);
   if (us == -1 && PyErr_Occurred())
     return NULL;
-  int bad;
-  cb_event *e = source_event(mstate(module), args[0], &bad);
-  if (bad)
-    return NULL;
-  if (!e)
-    Py_RETURN_TRUE;
-  int done = cb_event_done(e);
-  if (!done && us > 0) {
-    Py_BEGIN_ALLOW_THREADS
-    done = cb_event_poll(e, us);
-    Py_END_ALLOW_THREADS
-  }
-  cb_event_unref(e);
-  return PyBool_FromLong(done);
+  return wait_source(mstate(module), args[0], poll_released, (double)us);
 }
 
 /* wait_completions(timeout_ms) -> list of tokens, empty on timeout. The
