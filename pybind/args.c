@@ -1,8 +1,8 @@
 /*
  * Arguments from Python to C values: dtypes (names, NumPy dtypes and
- * types), reductions by name, Device objects to device ids, and the
- * default device for work that no operand places. NumPy is imported on
- * first use.
+ * types), reductions by name, Device objects to device ids, the default
+ * device for work that no operand places, and (capsule, int) pairs.
+ * NumPy is imported on first use.
  */
 #include "binding.h"
 
@@ -113,4 +113,17 @@ int cbp_work_device(cbp_state *st, int placed, PyObject **device,
     return -1;
   }
   return 0;
+}
+
+void *cbp_capsule_int_args(PyObject *const *args, Py_ssize_t nargs,
+                           const char *capsule, const char *usage,
+                           int *value) {
+  void *p = nargs == 2 ? PyCapsule_GetPointer(args[0], capsule) : NULL;
+  *value = p ? (int)PyLong_AsLong(args[1]) : -1;
+  if (!p || PyErr_Occurred()) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, usage);
+    return NULL;
+  }
+  return p;
 }

@@ -138,6 +138,12 @@ PyObject *cbp_default_device(cbp_state *st);
  * -1 with an error (*device is then NULL). */
 int cbp_work_device(cbp_state *st, int placed, PyObject **device,
                     int *id);
+/* The (capsule, int) arguments of a module function: the pointer of the
+ * capsule named capsule, and the int in *value; NULL with an error set
+ * (TypeError with usage when nothing else was raised). */
+void *cbp_capsule_int_args(PyObject *const *args, Py_ssize_t nargs,
+                           const char *capsule, const char *usage,
+                           int *value);
 
 /* ---- futures.c ---- */
 

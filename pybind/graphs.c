@@ -160,17 +160,29 @@ static PyObject *py_graph_apply(PyObject *module, PyObject *const *args,
   return NULL;
 }
 
+/* The shape of a graph's value, as a tuple. */
+static PyObject *shape_tuple(const cb_graph_value_info *info) {
+  PyObject *shape = PyTuple_New(info->ndim);
+  for (int i = 0; shape && i < info->ndim; i++) {
+    PyObject *n = PyLong_FromLongLong(info->shape[i]);
+    if (!n)
+      Py_CLEAR(shape);
+    else
+      PyTuple_SET_ITEM(shape, i, n);
+  }
+  return shape;
+}
+
+/* graph_output(graph, id) */
 static PyObject *py_graph_output(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
-  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
-  long v = g ? PyLong_AsLong(args[1]) : -1;
-  if (!g || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, "graph_output(graph, id)");
+  int v;
+  cb_graph *g =
+      cbp_capsule_int_args(args, nargs, CAPSULE, "graph_output(graph, id)", &v);
+  if (!g)
     return NULL;
-  }
-  int rc = cb_graph_mark_output(g, (int)v);
+  int rc = cb_graph_mark_output(g, v);
   return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
 }
 
@@ -178,20 +190,16 @@ static PyObject *py_graph_output(PyObject *module, PyObject *const *args,
 static PyObject *py_graph_value(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
-  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
-  long v = g ? PyLong_AsLong(args[1]) : -1;
-  cb_graph_value_info info;
-  if (!g || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, "graph_value(graph, id)");
+  int v;
+  cb_graph *g =
+      cbp_capsule_int_args(args, nargs, CAPSULE, "graph_value(graph, id)", &v);
+  if (!g)
     return NULL;
-  }
-  int rc = cb_graph_value(g, (int)v, &info);
+  cb_graph_value_info info;
+  int rc = cb_graph_value(g, v, &info);
   if (rc)
     return cbp_raise(st, rc);
-  PyObject *shape = PyTuple_New(info.ndim);
-  for (int i = 0; shape && i < info.ndim; i++)
-    PyTuple_SET_ITEM(shape, i, PyLong_FromLongLong(info.shape[i]));
+  PyObject *shape = shape_tuple(&info);
   return shape ? Py_BuildValue("(sN)", cb_dtype_name(info.dtype), shape)
                : NULL;
 }
@@ -209,9 +217,7 @@ static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
   for (int v = 0; values && nodes && v < nv; v++) {
     cb_graph_value_info info;
     cb_graph_value(g, v, &info);
-    PyObject *shape = PyTuple_New(info.ndim);
-    for (int i = 0; shape && i < info.ndim; i++)
-      PyTuple_SET_ITEM(shape, i, PyLong_FromLongLong(info.shape[i]));
+    PyObject *shape = shape_tuple(&info);
     PyObject *t = shape ? Py_BuildValue("(iisNO)", info.kind, info.node,
                                         cb_dtype_name(info.dtype), shape,
                                         info.output ? Py_True : Py_False)

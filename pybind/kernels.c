@@ -41,28 +41,14 @@ static PyObject *py_kernel_new(PyObject *module, PyObject *const *args,
   return cap;
 }
 
-/* The (capsule, device_id) arguments of kernel_build and kernel_params:
- * the kernel, or NULL with an error set. */
-static cb_kernel *kernel_on_device(PyObject *const *args, Py_ssize_t nargs,
-                                   const char *usage, int *device) {
-  cb_kernel *k = nargs == 2 ? kernel_of(args[0]) : NULL;
-  *device = k ? (int)PyLong_AsLong(args[1]) : -1;
-  if (!k || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, usage);
-    return NULL;
-  }
-  return k;
-}
-
 /* kernel_build(capsule, device_id): builds there, or raises
  * KernelBuildError with build_log and device. */
 static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   int device;
-  cb_kernel *k = kernel_on_device(
-      args, nargs, "kernel_build(kernel, device_id)", &device);
+  cb_kernel *k = cbp_capsule_int_args(
+      args, nargs, CAPSULE, "kernel_build(kernel, device_id)", &device);
   if (!k)
     return NULL;
   enum { LOG = 16384 };
@@ -107,8 +93,8 @@ static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   int device;
-  cb_kernel *k = kernel_on_device(
-      args, nargs, "kernel_params(kernel, device_id)", &device);
+  cb_kernel *k = cbp_capsule_int_args(
+      args, nargs, CAPSULE, "kernel_params(kernel, device_id)", &device);
   if (!k)
     return NULL;
   enum { CAP = 256 };
