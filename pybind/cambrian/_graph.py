@@ -22,6 +22,8 @@ transposes (.T) record.
 import numpy as _np
 
 from . import _core
+from ._creation import as_array, asarray
+from ._devices import _placement, _resolve
 from ._graph_map import map_batches
 
 __all__ = ["Graph"]
@@ -179,9 +181,7 @@ class Graph:
             return (x._id,)
         if isinstance(x, (bool, int, float, _np.generic)):
             return x
-        if not isinstance(x, _core.Array):
-            from . import asarray
-            x = asarray(x)
+        x = as_array(x)
         entry = self._consts.get(id(x))
         if entry is None:
             entry = self._consts[id(x)] = (x, _core.graph_constant(self._cap,
@@ -305,7 +305,6 @@ class Graph:
     # ---- running ------------------------------------------------------
 
     def _arrays(self, inputs, device):
-        from . import asarray
         missing = [n for n, _ in self._inputs if n not in inputs]
         extra = [k for k in inputs if k not in dict(self._inputs)]
         if missing or extra:
@@ -330,9 +329,7 @@ class Graph:
         used without a copy); returns {output name: Array} at once."""
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
-        from . import default_device
-        from ._devices import _resolve
-        dev = _resolve(device) if device is not None else default_device()
+        dev = _placement(device)
         arrays = self._arrays(inputs, dev if device is not None else None)
         outs = _core.graph_run(self._cap, arrays, len(self._outputs), dev)
         return {name: a for (name, _), a in zip(self._outputs, outs)}
@@ -347,8 +344,7 @@ class Graph:
         python -m cambrian calibrate, first)}."""
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
-        from ._devices import _resolve
-        dev = _resolve(device) if device is not None else None
+        dev = _resolve(device)
         arrays = self._arrays(inputs, None)
         times, total, critical, unknown = _core.graph_estimate(
             self._cap, arrays, dev)
