@@ -111,6 +111,16 @@ Value.__neg__ = _unop("negative")
 Value.__abs__ = _unop("absolute")
 
 
+def _operand_edges(values, nodes):
+    """(value id, kind of value, node that makes it, node that reads it)
+    for every operand of every node that is a value, not a scalar; values
+    and nodes as _core.graph_info gives them."""
+    for i, (op, ids, res) in enumerate(nodes):
+        for v in ids:
+            if v >= 0:
+                yield v, _KINDS[values[v][0]], values[v][1], i
+
+
 def record(op_name, args):
     """The recorded result when an argument is a graph value, else None
     (the eager call's error stands)."""
@@ -249,16 +259,8 @@ class Graph:
         name, or "constant"."""
         values, nodes = _core.graph_info(self._cap)
         names = {v._id: n for n, v in self._inputs}
-        out = []
-        for i, (op, ids, res) in enumerate(nodes):
-            for v in ids:
-                if v < 0:
-                    continue
-                kind, node = values[v][0], values[v][1]
-                src = node if _KINDS[kind] == "node" else \
-                    names.get(v, "constant")
-                out.append((src, i, v))
-        return out
+        return [(node if kind == "node" else names.get(v, "constant"), i, v)
+                for v, kind, node, i in _operand_edges(values, nodes)]
 
     def to_dot(self, path=None, device=None):
         """The graph in Graphviz's DOT language (written to path when
@@ -271,6 +273,10 @@ class Graph:
 
         def desc(v):
             return f"{values[v][2]} {tuple(values[v][3])}"
+
+        def source(v):
+            kind, node = _KINDS[values[v][0]], values[v][1]
+            return f"n{node}" if kind == "node" else f"v{v}"
         lines = ["digraph cambrian {", "  rankdir=LR;",
                  '  node [fontname="Helvetica", fontsize=10];']
         for v, (kind, node, dtype, shape, output) in enumerate(values):
@@ -283,18 +289,11 @@ class Graph:
         for i, (op, ids, res) in enumerate(nodes):
             lines.append(f'  n{i} [shape=box, style=rounded, label="'
                          f'{op}\\n{desc(res)}\\n{where}"];')
-        for i, (op, ids, res) in enumerate(nodes):
-            for v in ids:
-                if v < 0:
-                    continue
-                kind, node = values[v][0], values[v][1]
-                src = f"n{node}" if _KINDS[kind] == "node" else f"v{v}"
-                lines.append(f'  {src} -> n{i} [label="{desc(v)}"];')
+        for v, _, _, i in _operand_edges(values, nodes):
+            lines.append(f'  {source(v)} -> n{i} [label="{desc(v)}"];')
         for v, name in outs.items():
-            kind, node = values[v][0], values[v][1]
-            src = f"n{node}" if _KINDS[kind] == "node" else f"v{v}"
             lines.append(f'  out{v} [shape=ellipse, label="{name}"];')
-            lines.append(f'  {src} -> out{v} [label="{desc(v)}"];')
+            lines.append(f'  {source(v)} -> out{v} [label="{desc(v)}"];')
         lines.append("}")
         text = "\n".join(lines) + "\n"
         if path is not None:
