@@ -6,13 +6,14 @@
  * Names: cb_ and CB_ belong to the C core. What a file of this folder
  * gives the others is named cbp_ (CBP_ for macros); the rest is static.
  *
- * The files form a stack: each one calls the non-static functions of the
- * files listed above it only, never of one below it, so their calls draw
- * no cycle. From the bottom:
+ * The files form a stack, listed here from the bottom: a file calls the
+ * non-static functions of files earlier in the list only, never of a
+ * later one, so that their calls draw no cycle.
  *
  *   errors.c        C error codes and recorded failures as exceptions
- *   args.c          arguments to C values: dtypes, devices, the default
- *                   device; NumPy and its dtype objects
+ *   args.c          arguments to C values: dtypes, reductions, devices,
+ *                   the default device, (capsule, int) pairs; NumPy and
+ *                   its dtype objects
  *   futures.c       the completion path: queues, Event objects, waiting,
  *                   cancelling, failures
  *   array_object.c  an Array object's life: making one, its placement,
@@ -89,6 +90,7 @@ typedef struct {
   PyObject *token;           /* the Array that tasks depending on it read */
 } EventObject;
 
+/* Whether obj is an Array of the module whose state st is. */
 static inline int cbp_is_array(cbp_state *st, PyObject *obj) {
   return Py_TYPE(obj) == st->array_type;
 }
@@ -180,7 +182,8 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
 PyObject *cbp_result_device(int dev, PyObject *dflt, PyObject *const *objs,
                             const cb_operand *ops, int n);
 /* Opens obj's buffer: *view (on the heap) and its dtype; -1 with an
- * error when cambrian has no dtype or too few dimensions for it. */
+ * error, also when cambrian has no dtype for its element format or it
+ * has more than CB_MAX_NDIM dimensions. */
 int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype);
 /* Releases and frees a view from cbp_buffer_open. */
 void cbp_buffer_close(Py_buffer *view);
