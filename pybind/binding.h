@@ -1,6 +1,35 @@
 /*
  * Shared declarations of the extension module cambrian._core. Only this
- * folder includes Python.h; the C core knows nothing of Python.
+ * folder includes Python.h; the C core knows nothing of Python, and this
+ * folder knows the core only through its public API (cambrian.h).
+ *
+ * Names: cb_ and CB_ belong to the C core. What a file of this folder
+ * gives the others is named cbp_ (CBP_ for macros); the rest is static.
+ *
+ * The files form a stack, listed here from the bottom: a file calls the
+ * non-static functions of files earlier in the list only, never of a
+ * later one, so that their calls draw no cycle.
+ *
+ *   errors.c        C error codes and recorded failures as exceptions
+ *   args.c          arguments to C values: dtypes, reductions, devices,
+ *                   the default device, (capsule, int) pairs; NumPy and
+ *                   its dtype objects
+ *   futures.c       the completion path: queues, Event objects, waiting,
+ *                   cancelling, failures
+ *   array_object.c  an Array object's life: making one, its placement,
+ *                   waiting for its host copy
+ *   convert.c       Python objects as operands: Arrays, scalars, buffers
+ *   operations.c    element-wise operations
+ *   creation.c      empty, full, arange and arrays from buffers
+ *   reductions.c    reductions and the dot product
+ *   linalg.c        matmul, gemm, gemv and transpose
+ *   array_type.c    the cambrian.Array type: buffer protocol, properties,
+ *                   methods and operators
+ *   runtime.c, observe.c, graphs.c, kernels.c, tasks.c, testing.c
+ *                   module functions, none calling another of these
+ *   module.c        the module: its state, types and functions
+ *
+ * The sections below follow the same order.
  */
 #ifndef CAMBRIAN_BINDING_H
 #define CAMBRIAN_BINDING_H
@@ -29,12 +58,19 @@ typedef struct {
   PyObject *future_factory;  /* callable(array) -> cambrian.Future */
   PyObject *numpy;           /* imported on first use */
   PyObject *dtypes[CB_NDTYPES]; /* numpy dtype objects, on first use */
-} cb_state;
+} cbp_state;
 
-cb_state *cb_state_of_type(PyTypeObject *tp);
+/* The state of the module that a module function is called with. */
+static inline cbp_state *mstate(PyObject *module) {
+  return PyModule_GetState(module);
+}
 
-/* ---- array_object.c ---- */
+/* The state of the module that defines obj's type (an Array, an Event). */
+static inline cbp_state *state_of(PyObject *obj) {
+  return PyType_GetModuleState(Py_TYPE(obj));
+}
 
+/* An Array: a handle on a C array and its placement. */
 typedef struct {
   PyObject_HEAD
   cb_array *arr;
@@ -47,92 +83,155 @@ typedef struct {
   PyObject *weakreflist;
 } ArrayObject;
 
-extern PyType_Spec cb_array_spec;
-/* Wraps arr (taking its reference) placed on device (a Device or None). */
-PyObject *cb_array_object_new(cb_state *st, cb_array *arr, PyObject *device,
-                              int dev_id);
-/* The device id an Array is placed on now (-1: auto); -2 with an error. */
-int cb_array_object_device(cb_state *st, ArrayObject *a);
-/* Waits for the array's host copy; the GIL is released, Ctrl-C works. */
-int cb_array_object_sync(cb_state *st, ArrayObject *a);
-
-/* ---- operations.c ---- */
-
-/* Converts obj into an operand: Array, Python scalar (weak), NumPy scalar
- * (strong) or buffer (wrapped zero-copy, *tmp owns it). Returns 1 on
- * success, 0 when obj cannot be an operand (no error set), -1 on error. */
-int cb_to_operand(cb_state *st, PyObject *obj, cb_operand *op,
-                  PyObject **tmp);
-/* Runs an element-wise operation over Python operands. */
-PyObject *cb_apply(cb_state *st, cb_op op, PyObject *const *args,
-                   Py_ssize_t n, int out_dtype);
-/* The device id of a Device object (or None: -1); -2 with an error. */
-int cb_device_id(cb_state *st, PyObject *device);
-/* Parses a dtype argument (None: -1, str name, numpy dtype or type). */
-int cb_dtype_arg(cb_state *st, PyObject *obj, int *out);
-PyObject *cb_numpy(cb_state *st);
-PyObject *cb_dtype_object(cb_state *st, cb_dtype t);
-
-extern PyMethodDef cb_operation_methods[];
-/* ---- futures.c ---- */
-extern PyMethodDef cb_future_methods[];
-/* Event objects: the completion of a kernel launch or a task call. */
+/* An Event: the completion of a kernel launch or a task call. */
 typedef struct {
   PyObject_HEAD
   cb_event *ev;
   PyObject *token;           /* the Array that tasks depending on it read */
 } EventObject;
-extern PyType_Spec cb_event_spec;
-/* Wraps e (taking its reference) and token (borrowed; may be NULL). */
-PyObject *cb_event_object_new(cb_state *st, cb_event *e, PyObject *token);
-/* Waits for e at most timeout seconds (negative: forever) with the GIL
- * released, checking for signals every 50 ms: 1 when done, 0 on timeout,
- * -1 with the signal handler's exception set. */
-int cb_event_wait_interruptibly(cb_event *e, double timeout);
 
-/* ---- kernels.c, tasks.c, reductions.c, linalg.c ---- */
-extern PyMethodDef cb_kernel_methods[];
-extern PyMethodDef cb_observe_methods[];
-extern PyMethodDef cb_graph_methods[];
-extern PyMethodDef cb_task_methods[];
-extern PyMethodDef cb_reduction_methods[];
-/* Array methods of reductions.c: sum, min, max, mean (axis=None), dot. */
-PyObject *cb_array_sum(PyObject *self, PyObject *const *args,
-                       Py_ssize_t nargs, PyObject *kwnames);
-PyObject *cb_array_min(PyObject *self, PyObject *const *args,
-                       Py_ssize_t nargs, PyObject *kwnames);
-PyObject *cb_array_max(PyObject *self, PyObject *const *args,
-                       Py_ssize_t nargs, PyObject *kwnames);
-PyObject *cb_array_mean(PyObject *self, PyObject *const *args,
-                        Py_ssize_t nargs, PyObject *kwnames);
-PyObject *cb_array_dot(PyObject *self, PyObject *other);
-#define CB__REDUCTION_METHOD(name, doc)                                     \
-  {#name, (PyCFunction)(void (*)(void))cb_array_##name,                      \
-   METH_FASTCALL | METH_KEYWORDS, doc}
-#define CB_ARRAY_REDUCTION_METHODS                                          \
-  CB__REDUCTION_METHOD(sum, "sum(axis=None): the sum (asynchronous)."),      \
-  CB__REDUCTION_METHOD(min, "min(axis=None): the minimum (asynchronous)."),  \
-  CB__REDUCTION_METHOD(max, "max(axis=None): the maximum (asynchronous)."),  \
-  CB__REDUCTION_METHOD(mean, "mean(axis=None): the mean (asynchronous)."),   \
-  {"dot", (PyCFunction)cb_array_dot, METH_O,                                 \
-   "dot(other): the dot product of two vectors (asynchronous)."},
-extern PyMethodDef cb_linalg_methods[];
-/* x @ y; with probe, NotImplemented when an operand cannot be one. */
-PyObject *cb_linalg_matmul(cb_state *st, PyObject *x, PyObject *y,
-                           int probe);
-/* a.T: a new transposed array (a itself when it is 0-D or 1-D). */
-PyObject *cb_linalg_transpose(cb_state *st, PyObject *a);
+/* Whether obj is an Array of the module whose state st is. */
+static inline int cbp_is_array(cbp_state *st, PyObject *obj) {
+  return Py_TYPE(obj) == st->array_type;
+}
+
+/* The C array of an Array. */
+static inline cb_array *cbp_arr(PyObject *obj) {
+  return ((ArrayObject *)obj)->arr;
+}
+
+/* A function of another signature than PyCFunction's (METH_FASTCALL,
+ * METH_KEYWORDS) as a PyMethodDef's ml_meth. */
+#define CBP_METH(fn) ((PyCFunction)(void (*)(void))(fn))
 
 /* ---- errors.c ---- */
 
-/* Raises the Python exception for a CB_E* code and the last message. */
-PyObject *cb_raise(cb_state *st, int err);
+/* Raises the Python exception for a CB_E* code and the last message;
+ * returns NULL. */
+PyObject *cbp_raise(cbp_state *st, int err);
 /* Raises the exception for an array's recorded failure; returns -1. */
-int cb_raise_failure(cb_state *st, const cb_failure *f);
+int cbp_raise_failure(cbp_state *st, const cb_failure *f);
 /* The exception instance for a failure, with the first failure of a
  * dependency chain as __cause__ and that failure's id as _cb_failure; the
  * failure counts as seen when seen is 1. */
-PyObject *cb_failure_exception(cb_state *st, const cb_failure *f, int seen);
-PyObject *cb_failure_info_exception(cb_state *st, const cb_failure_info *f);
+PyObject *cbp_failure_exception(cbp_state *st, const cb_failure *f,
+                                int seen);
+/* The exception instance for one failure, without its cause. */
+PyObject *cbp_failure_info_exception(cbp_state *st,
+                                     const cb_failure_info *f);
+
+/* ---- args.c ---- */
+
+/* The numpy module (a borrowed reference), imported on first use. */
+PyObject *cbp_numpy(cbp_state *st);
+/* The numpy.dtype of t (a borrowed reference). */
+PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t);
+/* Parses a dtype argument (None: -1, str name, numpy dtype or type). */
+int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out);
+/* The reduction named name (as cb_reduce_name gives it), or -1. */
+int cbp_reduce_from_name(const char *name);
+/* The device id of a Device object (or None: -1); -2 with an error. */
+int cbp_device_id(cbp_state *st, PyObject *device);
+/* The device for work that no operand places (a new reference):
+ * cambrian.default_device(), else None. */
+PyObject *cbp_default_device(cbp_state *st);
+/* The default device of work whose operands are placed or not: None and
+ * -1 when placed, else cbp_default_device() and its id. Returns 0, or
+ * -1 with an error (*device is then NULL). */
+int cbp_work_device(cbp_state *st, int placed, PyObject **device,
+                    int *id);
+/* The (capsule, int) arguments of a module function: the pointer of the
+ * capsule named capsule, and the int in *value; NULL with an error set
+ * (TypeError with usage when nothing else was raised). */
+void *cbp_capsule_int_args(PyObject *const *args, Py_ssize_t nargs,
+                           const char *capsule, const char *usage,
+                           int *value);
+
+/* ---- futures.c ---- */
+
+extern PyType_Spec cbp_event_spec;
+extern PyMethodDef cbp_future_methods[];
+/* Wraps e (taking its reference) and token (borrowed; may be NULL). */
+PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token);
+/* Waits for e at most timeout seconds (negative: forever) with the GIL
+ * released, checking for signals every 50 ms: 1 when done, 0 on timeout,
+ * -1 with the signal handler's exception set. */
+int cbp_event_wait_interruptibly(cb_event *e, double timeout);
+
+/* ---- array_object.c ---- */
+
+/* Wraps arr (taking its reference) placed on device (a Device or None). */
+PyObject *cbp_array_object_new(cbp_state *st, cb_array *arr,
+                               PyObject *device, int dev_id);
+/* The device id an Array is placed on now (-1: auto); -2 with an error. */
+int cbp_array_object_device(cbp_state *st, ArrayObject *a);
+/* Waits for the array's host copy; the GIL is released, Ctrl-C works.
+ * Returns 0, or -1 with the array's failure raised. */
+int cbp_array_object_sync(cbp_state *st, ArrayObject *a);
+
+/* ---- convert.c ---- */
+
+/* Converts obj into an operand: Array, Python scalar (weak), NumPy scalar
+ * (strong) or buffer (wrapped zero-copy, *tmp owns it). Returns 1 on
+ * success, 0 when obj cannot be an operand (no error set), -1 on error. */
+int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
+                   PyObject **tmp);
+/* The Device object for a result placed on dev by work over n operands
+ * (objs, converted into ops): the one of an operand placed there, else
+ * dflt (dev >= 0) or None. A borrowed reference. */
+PyObject *cbp_result_device(int dev, PyObject *dflt, PyObject *const *objs,
+                            const cb_operand *ops, int n);
+/* Opens obj's buffer: *view (on the heap) and its dtype; -1 with an
+ * error, also when cambrian has no dtype for its element format or it
+ * has more than CB_MAX_NDIM dimensions. */
+int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype);
+/* Releases and frees a view from cbp_buffer_open. */
+void cbp_buffer_close(Py_buffer *view);
+/* A C array over the view (zero-copy, the view released with the array)
+ * or, when copy is set or the buffer is not C-contiguous, over a copy
+ * (the view released now). The view is taken even on error. */
+int cbp_array_from_buffer(cbp_state *st, Py_buffer *view, int dtype,
+                          int copy, cb_array **out);
+
+/* ---- operations.c ---- */
+
+extern PyMethodDef cbp_operation_methods[];
+/* Runs an element-wise operation over Python operands. */
+PyObject *cbp_apply(cbp_state *st, cb_op op, PyObject *const *args,
+                    Py_ssize_t n, int out_dtype);
+
+/* ---- creation.c ---- */
+
+extern PyMethodDef cbp_creation_methods[];
+
+/* ---- reductions.c ---- */
+
+extern PyMethodDef cbp_reduction_methods[];
+/* The reduction op of x along axis (None or an int), as a new Array. */
+PyObject *cbp_reduce(cbp_state *st, cb_reduce_op op, PyObject *x,
+                     PyObject *axis);
+/* The dot product of two vectors, as a new 0-D Array. */
+PyObject *cbp_dot(cbp_state *st, PyObject *x, PyObject *y);
+
+/* ---- linalg.c ---- */
+
+extern PyMethodDef cbp_linalg_methods[];
+/* x @ y; with probe, NotImplemented when an operand cannot be one. */
+PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe);
+/* a.T: a new transposed array (a itself when it is 0-D or 1-D). */
+PyObject *cbp_transpose(cbp_state *st, PyObject *a);
+
+/* ---- array_type.c ---- */
+
+extern PyType_Spec cbp_array_spec;
+
+/* ---- runtime.c, observe.c, graphs.c, kernels.c, tasks.c, testing.c ---- */
+
+extern PyMethodDef cbp_runtime_methods[];
+extern PyMethodDef cbp_observe_methods[];
+extern PyMethodDef cbp_graph_methods[];
+extern PyMethodDef cbp_kernel_methods[];
+extern PyMethodDef cbp_task_methods[];
+extern PyMethodDef cbp_testing_methods[];
 
 #endif

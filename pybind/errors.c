@@ -1,7 +1,7 @@
 /* Turning C error codes and recorded task failures into exceptions. */
 #include "binding.h"
 
-PyObject *cb_raise(cb_state *st, int err) {
+PyObject *cbp_raise(cbp_state *st, int err) {
   PyObject *type;
   switch (err) {
   case CB_EINVAL:
@@ -57,8 +57,8 @@ static int set_attr(PyObject *exc, const char *name, PyObject *value) {
   return rc;
 }
 
-/* The exception instance for one failure, without its cause. */
-static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
+PyObject *cbp_failure_info_exception(cbp_state *st,
+                                     const cb_failure_info *f) {
   if (f->code == CB_ECANCELED)
     return PyObject_CallFunction(st->CancelledError, "s", f->message);
   if (f->code == CB_ETASK) {
@@ -111,11 +111,11 @@ static PyObject *exception_of(cb_state *st, const cb_failure_info *f) {
   return exc;
 }
 
-PyObject *cb_failure_exception(cb_state *st, const cb_failure *f,
-                               int seen) {
-  PyObject *exc = exception_of(st, &f->info);
+PyObject *cbp_failure_exception(cbp_state *st, const cb_failure *f,
+                                int seen) {
+  PyObject *exc = cbp_failure_info_exception(st, &f->info);
   if (exc && f->has_cause) {
-    PyObject *cause = exception_of(st, &f->cause);
+    PyObject *cause = cbp_failure_info_exception(st, &f->cause);
     if (!cause) {
       Py_DECREF(exc);
       return NULL;
@@ -134,15 +134,11 @@ PyObject *cb_failure_exception(cb_state *st, const cb_failure *f,
   return exc;
 }
 
-int cb_raise_failure(cb_state *st, const cb_failure *f) {
-  PyObject *exc = cb_failure_exception(st, f, 1);
+int cbp_raise_failure(cbp_state *st, const cb_failure *f) {
+  PyObject *exc = cbp_failure_exception(st, f, 1);
   if (exc) {
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
     Py_DECREF(exc);
   }
   return -1;
-}
-
-PyObject *cb_failure_info_exception(cb_state *st, const cb_failure_info *f) {
-  return exception_of(st, f);
 }

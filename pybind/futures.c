@@ -6,6 +6,10 @@
  * asyncio event loops, woken through an eventfd that the loop watches, so
  * an awaited operation costs one wake-up. No worker ever waits for the GIL.
  *
+ * The sources of completions are an Array (its pending writes) and Event
+ * objects (a kernel launch, a task call), defined here: a source can also
+ * be waited for, polled, cancelled and asked for its failure.
+ *
  * Locking: lock guards the queues.
  */
 #include <stdlib.h>
@@ -96,15 +100,23 @@ static PyObject *py_queue_open(PyObject *module, PyObject *arg) {
   return PyLong_FromLong(id);
 }
 
-/* queue_close(id): forgets a queue (its tokens are dropped). */
-static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
-  (void)module;
+/* The id of a queue that queue_open gave; -1 with an error. */
+static long queue_id(PyObject *arg) {
   long id = PyLong_AsLong(arg);
   if (id < 1 || id >= NQUEUES) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_ValueError, "bad queue id");
-    return NULL;
+    return -1;
   }
+  return id;
+}
+
+/* queue_close(id): forgets a queue (its tokens are dropped). */
+static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
+  (void)module;
+  long id = queue_id(arg);
+  if (id < 0)
+    return NULL;
   pthread_mutex_lock(&lock);
   free(queues[id].tokens);
   queues[id] = (struct queue){0, -1, NULL, 0, 0};
@@ -115,12 +127,9 @@ static PyObject *py_queue_close(PyObject *module, PyObject *arg) {
 /* queue_drain(id) -> the tokens of a queue, without waiting. */
 static PyObject *py_queue_drain(PyObject *module, PyObject *arg) {
   (void)module;
-  long id = PyLong_AsLong(arg);
-  if (id < 1 || id >= NQUEUES) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "bad queue id");
+  long id = queue_id(arg);
+  if (id < 0)
     return NULL;
-  }
   uint64_t *batch;
   pthread_mutex_lock(&lock);
   size_t n = take(&queues[id], &batch);
@@ -128,13 +137,9 @@ static PyObject *py_queue_drain(PyObject *module, PyObject *arg) {
   return token_list(batch, n);
 }
 
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
 /* ---- Event objects ---- */
 
-PyObject *cb_event_object_new(cb_state *st, cb_event *e, PyObject *token) {
+PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token) {
   EventObject *o = PyObject_GC_New(EventObject, st->event_type);
   if (!o) {
     cb_event_unref(e);
@@ -184,7 +189,7 @@ static PyType_Slot event_slots[] = {
     {Py_tp_getset, event_getset},
     {0, NULL}};
 
-PyType_Spec cb_event_spec = {
+PyType_Spec cbp_event_spec = {
     .name = "cambrian._core.Event",
     .basicsize = sizeof(EventObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -194,7 +199,7 @@ PyType_Spec cb_event_spec = {
 /* The event an Array (its writer) or an Event stands for: a new reference
  * or NULL when nothing is pending; -1 in *bad with a TypeError set when
  * obj is neither. */
-static cb_event *source_event(cb_state *st, PyObject *obj, int *bad) {
+static cb_event *source_event(cbp_state *st, PyObject *obj, int *bad) {
   *bad = 0;
   if (Py_TYPE(obj) == st->array_type)
     return cb_array_writer(((ArrayObject *)obj)->arr);
@@ -212,7 +217,7 @@ static cb_event *source_event(cb_state *st, PyObject *obj, int *bad) {
  * Event, or an Array: every pending write to it), at once if it is. */
 static PyObject *py_watch(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   if (nargs < 2 || nargs > 3) {
     PyErr_SetString(PyExc_TypeError, "watch(source, token, queue=0)");
     return NULL;
@@ -236,7 +241,7 @@ static PyObject *py_watch(PyObject *module, PyObject *const *args,
   }
   int rc = cb_event_on_done(e, completed, arg);
   cb_event_unref(e);
-  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+  return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
 }
 
 /* cancel(array) -> True when the operation writing array was cancelled
@@ -249,6 +254,33 @@ static PyObject *py_cancel(PyObject *module, PyObject *arg) {
   int ok = e && !cb_event_done(e) && cb_event_cancel(e);
   cb_event_unref(e);
   return PyBool_FromLong(ok);
+}
+
+/* Waits for a source (see source_event) with wait(e, limit): True when it
+ * is done, False when not (in time), NULL with an error. */
+static PyObject *wait_source(cbp_state *st, PyObject *source,
+                             int (*wait)(cb_event *, double), double limit) {
+  int bad;
+  cb_event *e = source_event(st, source, &bad);
+  if (bad)
+    return NULL;
+  if (!e)
+    Py_RETURN_TRUE;
+  int done = wait(e, limit);
+  cb_event_unref(e);
+  return done < 0 ? NULL : PyBool_FromLong(done);
+}
+
+/* Whether e is done within us microseconds, polling with the GIL
+ * released (no sleep). */
+static int poll_released(cb_event *e, double us) {
+  int done = cb_event_done(e);
+  if (!done && us > 0) {
+    Py_BEGIN_ALLOW_THREADS
+    done = cb_event_poll(e, (long)us);
+    Py_END_ALLOW_THREADS
+  }
+  return done;
 }
 
 /* wait_writer(array, timeout_s or None) -> True when every write to the
@@ -265,18 +297,11 @@ static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
       PyErr_SetString(PyExc_ValueError, "timeout must be non-negative");
     return NULL;
   }
-  int bad;
-  cb_event *e = source_event(mstate(module), args[0], &bad);
-  if (bad)
-    return NULL;
-  if (!e)
-    Py_RETURN_TRUE;
-  int done = cb_event_wait_interruptibly(e, timeout);
-  cb_event_unref(e);
-  return done < 0 ? NULL : PyBool_FromLong(done);
+  return wait_source(mstate(module), args[0], cbp_event_wait_interruptibly,
+                     timeout);
 }
 
-int cb_event_wait_interruptibly(cb_event *e, double timeout) {
+int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   while (!cb_event_done(e)) {
@@ -313,20 +338,7 @@ static PyObject *py_poll_writer(PyObject *module, PyObject *const *args,
   long us = PyLong_AsLong(args[1]);
   if (us == -1 && PyErr_Occurred())
     return NULL;
-  int bad;
-  cb_event *e = source_event(mstate(module), args[0], &bad);
-  if (bad)
-    return NULL;
-  if (!e)
-    Py_RETURN_TRUE;
-  int done = cb_event_done(e);
-  if (!done && us > 0) {
-    Py_BEGIN_ALLOW_THREADS
-    done = cb_event_poll(e, us);
-    Py_END_ALLOW_THREADS
-  }
-  cb_event_unref(e);
-  return PyBool_FromLong(done);
+  return wait_source(mstate(module), args[0], poll_released, (double)us);
 }
 
 /* wait_completions(timeout_ms) -> list of tokens, empty on timeout. The
@@ -362,7 +374,7 @@ static PyObject *py_wait_completions(PyObject *module, PyObject *arg) {
  * counts as seen (see failure_seen). */
 static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_failure f;
   int failed, seen = nargs < 2 || PyObject_IsTrue(args[1]);
   if (nargs < 1 || nargs > 2 || seen < 0) {
@@ -381,7 +393,7 @@ static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
   }
   if (!failed)
     Py_RETURN_NONE;
-  return cb_failure_exception(st, &f, seen);
+  return cbp_failure_exception(st, &f, seen);
 }
 
 /* failure_seen(exc): a reader has retrieved exc, a failure's exception:
@@ -406,7 +418,7 @@ static PyObject *py_failure_seen(PyObject *module, PyObject *exc) {
 /* take_failures() -> exceptions of the failures nobody has seen. */
 static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   (void)unused;
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   enum { CAP = 64 };
   cb_failure_info infos[CAP];
   PyObject *list = PyList_New(0);
@@ -414,7 +426,7 @@ static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   do { /* CAP at a time, until all are taken */
     n = cb_failures_take(infos, CAP);
     for (int i = 0; list && i < n && i < CAP; i++) {
-      PyObject *exc = cb_failure_info_exception(st, &infos[i]);
+      PyObject *exc = cbp_failure_info_exception(st, &infos[i]);
       if (!exc || PyList_Append(list, exc) < 0)
         Py_CLEAR(list);
       Py_XDECREF(exc);
@@ -436,52 +448,16 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(rc == 0);
 }
 
-/* inject_fault(op, device_id, nth, cl_status_name) */
-static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
-                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
-  if (nargs != 4) {
-    PyErr_SetString(PyExc_TypeError,
-                    "inject_fault(op, device, nth, cl_status)");
-    return NULL;
-  }
-  const char *op = PyUnicode_AsUTF8(args[0]);
-  long dev = PyLong_AsLong(args[1]), nth = PyLong_AsLong(args[2]);
-  const char *status = PyUnicode_AsUTF8(args[3]);
-  if (!op || !status || PyErr_Occurred())
-    return NULL;
-  int code = cb_cl_status_code(status);
-  if (code == 0) {
-    PyErr_Format(PyExc_ValueError, "unknown OpenCL status '%s'", status);
-    return NULL;
-  }
-  int rc = cb_testing_inject(op, (int)dev, nth, code);
-  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
-}
-
-static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
-  (void)module;
-  (void)unused;
-  cb_testing_clear();
-  Py_RETURN_NONE;
-}
-
-PyMethodDef cb_future_methods[] = {
-    {"inject_fault", (PyCFunction)(void (*)(void))py_inject_fault,
-     METH_FASTCALL, NULL},
-    {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
+PyMethodDef cbp_future_methods[] = {
     {"cancel", py_cancel, METH_O, NULL},
-    {"poll_writer", (PyCFunction)(void (*)(void))py_poll_writer,
-     METH_FASTCALL, NULL},
-    {"wait_writer", (PyCFunction)(void (*)(void))py_wait_writer,
-     METH_FASTCALL, NULL},
-    {"watch", (PyCFunction)(void (*)(void))py_watch, METH_FASTCALL, NULL},
+    {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, NULL},
+    {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, NULL},
+    {"watch", CBP_METH(py_watch), METH_FASTCALL, NULL},
     {"queue_open", py_queue_open, METH_O, NULL},
     {"queue_close", py_queue_close, METH_O, NULL},
     {"queue_drain", py_queue_drain, METH_O, NULL},
     {"wait_completions", py_wait_completions, METH_O, NULL},
-    {"array_failure", (PyCFunction)(void (*)(void))py_array_failure,
-     METH_FASTCALL, NULL},
+    {"array_failure", CBP_METH(py_array_failure), METH_FASTCALL, NULL},
     {"failure_seen", py_failure_seen, METH_O, NULL},
     {"take_failures", py_take_failures, METH_NOARGS, NULL},
     {"wait_idle", py_wait_idle, METH_O, NULL},

@@ -4,14 +4,9 @@
  */
 #include "binding.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define CAPSULE "cambrian.graph"
-
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
 
 static void graph_capsule_free(PyObject *cap) {
   cb_graph_free(PyCapsule_GetPointer(cap, CAPSULE));
@@ -21,8 +16,8 @@ static cb_graph *graph_of(PyObject *cap) {
   return PyCapsule_GetPointer(cap, CAPSULE);
 }
 
-static PyObject *id_or_raise(cb_state *st, int id) {
-  return id < 0 ? cb_raise(st, id) : PyLong_FromLong(id);
+static PyObject *id_or_raise(cbp_state *st, int id) {
+  return id < 0 ? cbp_raise(st, id) : PyLong_FromLong(id);
 }
 
 static PyObject *py_graph_new(PyObject *module, PyObject *unused) {
@@ -30,7 +25,7 @@ static PyObject *py_graph_new(PyObject *module, PyObject *unused) {
   cb_graph *g;
   int rc = cb_graph_new(&g);
   if (rc)
-    return cb_raise(mstate(module), rc);
+    return cbp_raise(mstate(module), rc);
   PyObject *cap = PyCapsule_New(g, CAPSULE, graph_capsule_free);
   if (!cap)
     cb_graph_free(g);
@@ -40,10 +35,10 @@ static PyObject *py_graph_new(PyObject *module, PyObject *unused) {
 /* graph_input(graph, dtype, shape) -> value id */
 static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_graph *g = nargs == 3 ? graph_of(args[0]) : NULL;
   int dtype;
-  if (!g || cb_dtype_arg(st, args[1], &dtype) < 0) {
+  if (!g || cbp_dtype_arg(st, args[1], &dtype) < 0) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError, "graph_input(graph, dtype, shape)");
     return NULL;
@@ -68,15 +63,15 @@ static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
 /* graph_constant(graph, array) -> value id */
 static PyObject *py_graph_constant(PyObject *module, PyObject *const *args,
                                    Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
-  if (!g || Py_TYPE(args[1]) != st->array_type) {
+  if (!g || !cbp_is_array(st, args[1])) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError, "graph_constant(graph, array)");
     return NULL;
   }
   ArrayObject *a = (ArrayObject *)args[1];
-  int dev = cb_array_object_device(st, a);
+  int dev = cbp_array_object_device(st, a);
   if (dev < -1)
     return NULL;
   return id_or_raise(st, cb_graph_constant(g, a->arr, dev));
@@ -86,13 +81,13 @@ static PyObject *py_graph_constant(PyObject *module, PyObject *const *args,
  * operands: ints (value ids) or Python/NumPy scalars. */
 static PyObject *py_graph_ewise(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_graph *g = nargs == 4 ? graph_of(args[0]) : NULL;
   long op = g ? PyLong_AsLong(args[1]) : -1;
   int out_dtype = -1;
   if (!g || PyErr_Occurred() || !PyTuple_Check(args[2]) ||
       PyTuple_GET_SIZE(args[2]) > 3 ||
-      cb_dtype_arg(st, args[3], &out_dtype) < 0) {
+      cbp_dtype_arg(st, args[3], &out_dtype) < 0) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError,
                       "graph_ewise(graph, op, operands, out_dtype)");
@@ -110,7 +105,7 @@ static PyObject *py_graph_ewise(PyObject *module, PyObject *const *args,
       continue;
     }
     PyObject *tmp = NULL;
-    int ok = cb_to_operand(st, o, &x[i].scalar, &tmp);
+    int ok = cbp_to_operand(st, o, &x[i].scalar, &tmp);
     Py_XDECREF(tmp);
     if (ok < 0)
       return NULL;
@@ -129,7 +124,7 @@ static PyObject *py_graph_ewise(PyObject *module, PyObject *const *args,
  * "matmul", "transpose". */
 static PyObject *py_graph_apply(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_graph *g = nargs == 4 ? graph_of(args[0]) : NULL;
   const char *name = g && PyUnicode_Check(args[1])
                          ? PyUnicode_AsUTF8(args[1])
@@ -157,46 +152,54 @@ static PyObject *py_graph_apply(PyObject *module, PyObject *const *args,
     return id_or_raise(st, cb_graph_matmul(g, ids[0], ids[1]));
   if (strcmp(name, "transpose") == 0)
     return id_or_raise(st, cb_graph_transpose(g, ids[0]));
-  for (int op = 0; op < CB_NREDUCE; op++)
-    if (strcmp(name, cb_reduce_name((cb_reduce_op)op)) == 0)
-      return id_or_raise(st, cb_graph_reduce(g, (cb_reduce_op)op, ids[0],
-                                             (int)axis));
+  int op = cbp_reduce_from_name(name);
+  if (op >= 0)
+    return id_or_raise(st, cb_graph_reduce(g, (cb_reduce_op)op, ids[0],
+                                           (int)axis));
   PyErr_Format(PyExc_ValueError, "graphs cannot record %s", name);
   return NULL;
 }
 
+/* The shape of a graph's value, as a tuple. */
+static PyObject *shape_tuple(const cb_graph_value_info *info) {
+  PyObject *shape = PyTuple_New(info->ndim);
+  for (int i = 0; shape && i < info->ndim; i++) {
+    PyObject *n = PyLong_FromLongLong(info->shape[i]);
+    if (!n)
+      Py_CLEAR(shape);
+    else
+      PyTuple_SET_ITEM(shape, i, n);
+  }
+  return shape;
+}
+
+/* graph_output(graph, id) */
 static PyObject *py_graph_output(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
-  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
-  long v = g ? PyLong_AsLong(args[1]) : -1;
-  if (!g || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, "graph_output(graph, id)");
+  cbp_state *st = mstate(module);
+  int v;
+  cb_graph *g =
+      cbp_capsule_int_args(args, nargs, CAPSULE, "graph_output(graph, id)", &v);
+  if (!g)
     return NULL;
-  }
-  int rc = cb_graph_mark_output(g, (int)v);
-  return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+  int rc = cb_graph_mark_output(g, v);
+  return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
 }
 
 /* graph_value(graph, id) -> (dtype name, shape) */
 static PyObject *py_graph_value(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
-  cb_graph *g = nargs == 2 ? graph_of(args[0]) : NULL;
-  long v = g ? PyLong_AsLong(args[1]) : -1;
-  cb_graph_value_info info;
-  if (!g || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, "graph_value(graph, id)");
+  cbp_state *st = mstate(module);
+  int v;
+  cb_graph *g =
+      cbp_capsule_int_args(args, nargs, CAPSULE, "graph_value(graph, id)", &v);
+  if (!g)
     return NULL;
-  }
-  int rc = cb_graph_value(g, (int)v, &info);
+  cb_graph_value_info info;
+  int rc = cb_graph_value(g, v, &info);
   if (rc)
-    return cb_raise(st, rc);
-  PyObject *shape = PyTuple_New(info.ndim);
-  for (int i = 0; shape && i < info.ndim; i++)
-    PyTuple_SET_ITEM(shape, i, PyLong_FromLongLong(info.shape[i]));
+    return cbp_raise(st, rc);
+  PyObject *shape = shape_tuple(&info);
   return shape ? Py_BuildValue("(sN)", cb_dtype_name(info.dtype), shape)
                : NULL;
 }
@@ -214,9 +217,7 @@ static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
   for (int v = 0; values && nodes && v < nv; v++) {
     cb_graph_value_info info;
     cb_graph_value(g, v, &info);
-    PyObject *shape = PyTuple_New(info.ndim);
-    for (int i = 0; shape && i < info.ndim; i++)
-      PyTuple_SET_ITEM(shape, i, PyLong_FromLongLong(info.shape[i]));
+    PyObject *shape = shape_tuple(&info);
     PyObject *t = shape ? Py_BuildValue("(iisNO)", info.kind, info.node,
                                         cb_dtype_name(info.dtype), shape,
                                         info.output ? Py_True : Py_False)
@@ -250,16 +251,16 @@ static PyObject *py_graph_info(PyObject *module, PyObject *cap) {
 /* The C arrays (and, when devs is not NULL, placements) of a list of
  * Arrays, into in and devs (room for PyList_GET_SIZE(list)); -1 with a
  * TypeError when an item is no Array. */
-static int input_arrays(cb_state *st, PyObject *list, cb_array **in,
+static int input_arrays(cbp_state *st, PyObject *list, cb_array **in,
                         int *devs) {
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
     PyObject *a = PyList_GET_ITEM(list, i);
-    if (Py_TYPE(a) != st->array_type) {
+    if (!cbp_is_array(st, a)) {
       PyErr_SetString(PyExc_TypeError, "graph inputs must be Arrays");
       return -1;
     }
     in[i] = ((ArrayObject *)a)->arr;
-    if (devs && (devs[i] = cb_array_object_device(st, (ArrayObject *)a)) < -1)
+    if (devs && (devs[i] = cbp_array_object_device(st, (ArrayObject *)a)) < -1)
       return -1;
   }
   return 0;
@@ -269,7 +270,7 @@ static int input_arrays(cb_state *st, PyObject *list, cb_array **in,
  * default device or None) -> list of output Arrays. */
 static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
                               Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_graph *g = nargs == 4 ? graph_of(args[0]) : NULL;
   long nout = g ? PyLong_AsLong(args[2]) : -1;
   if (!g || !PyList_Check(args[1]) || nout < 0) {
@@ -278,7 +279,7 @@ static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
                                        "noutputs, device)");
     return NULL;
   }
-  int dflt = cb_device_id(st, args[3]);
+  int dflt = cbp_device_id(st, args[3]);
   if (dflt < -1)
     return NULL;
   Py_ssize_t n = PyList_GET_SIZE(args[1]);
@@ -298,7 +299,7 @@ static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
   rc = cb_graph_run(g, in, in_dev, (int)n, dflt, out, out_dev, (int)nout);
   Py_END_ALLOW_THREADS
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     goto done;
   }
   list = PyList_New(nout);
@@ -310,7 +311,7 @@ static PyObject *py_graph_run(PyObject *module, PyObject *const *args,
                                                 out_dev[k]);
     PyObject *arr = NULL;
     if (dev && list) {
-      arr = cb_array_object_new(st, out[k], dev, out_dev[k]);
+      arr = cbp_array_object_new(st, out[k], dev, out_dev[k]);
       out[k] = NULL; /* taken, or dropped on failure */
     }
     Py_XDECREF(dev);
@@ -334,7 +335,7 @@ done:
  * total us, critical path us, nodes without a measurement). */
 static PyObject *py_graph_estimate(PyObject *module, PyObject *const *args,
                                    Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_graph *g = nargs == 3 ? graph_of(args[0]) : NULL;
   if (!g || !PyList_Check(args[1])) {
     if (!PyErr_Occurred())
@@ -342,7 +343,7 @@ static PyObject *py_graph_estimate(PyObject *module, PyObject *const *args,
                       "graph_estimate(graph, inputs, device)");
     return NULL;
   }
-  int dev = cb_device_id(st, args[2]);
+  int dev = cbp_device_id(st, args[2]);
   if (dev < -1)
     return NULL;
   Py_ssize_t n = PyList_GET_SIZE(args[1]);
@@ -363,7 +364,7 @@ static PyObject *py_graph_estimate(PyObject *module, PyObject *const *args,
                          &unknown);
   Py_END_ALLOW_THREADS
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     goto done;
   }
   PyObject *times = PyList_New(nn);
@@ -382,23 +383,15 @@ done:
   return result;
 }
 
-PyMethodDef cb_graph_methods[] = {
-    {"graph_estimate", (PyCFunction)(void (*)(void))py_graph_estimate,
-     METH_FASTCALL, NULL},
+PyMethodDef cbp_graph_methods[] = {
+    {"graph_estimate", CBP_METH(py_graph_estimate), METH_FASTCALL, NULL},
     {"graph_new", py_graph_new, METH_NOARGS, NULL},
-    {"graph_input", (PyCFunction)(void (*)(void))py_graph_input,
-     METH_FASTCALL, NULL},
-    {"graph_constant", (PyCFunction)(void (*)(void))py_graph_constant,
-     METH_FASTCALL, NULL},
-    {"graph_ewise", (PyCFunction)(void (*)(void))py_graph_ewise,
-     METH_FASTCALL, NULL},
-    {"graph_apply", (PyCFunction)(void (*)(void))py_graph_apply,
-     METH_FASTCALL, NULL},
-    {"graph_output", (PyCFunction)(void (*)(void))py_graph_output,
-     METH_FASTCALL, NULL},
+    {"graph_input", CBP_METH(py_graph_input), METH_FASTCALL, NULL},
+    {"graph_constant", CBP_METH(py_graph_constant), METH_FASTCALL, NULL},
+    {"graph_ewise", CBP_METH(py_graph_ewise), METH_FASTCALL, NULL},
+    {"graph_apply", CBP_METH(py_graph_apply), METH_FASTCALL, NULL},
+    {"graph_output", CBP_METH(py_graph_output), METH_FASTCALL, NULL},
     {"graph_info", py_graph_info, METH_O, NULL},
-    {"graph_value", (PyCFunction)(void (*)(void))py_graph_value,
-     METH_FASTCALL, NULL},
-    {"graph_run", (PyCFunction)(void (*)(void))py_graph_run, METH_FASTCALL,
-     NULL},
+    {"graph_value", CBP_METH(py_graph_value), METH_FASTCALL, NULL},
+    {"graph_run", CBP_METH(py_graph_run), METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL}};

@@ -10,10 +10,6 @@
 
 #define CAPSULE "cambrian.kernel"
 
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
 static void kernel_capsule_free(PyObject *cap) {
   cb_kernel_unref(PyCapsule_GetPointer(cap, CAPSULE));
 }
@@ -25,7 +21,7 @@ static cb_kernel *kernel_of(PyObject *cap) {
 /* kernel_new(source, name, options or None) -> capsule */
 static PyObject *py_kernel_new(PyObject *module, PyObject *const *args,
                                Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   if (nargs != 3) {
     PyErr_SetString(PyExc_TypeError, "kernel_new(source, name, options)");
     return NULL;
@@ -38,35 +34,21 @@ static PyObject *py_kernel_new(PyObject *module, PyObject *const *args,
   cb_kernel *k;
   int rc = cb_kernel_new(src, name, opts, &k);
   if (rc)
-    return cb_raise(st, rc);
+    return cbp_raise(st, rc);
   PyObject *cap = PyCapsule_New(k, CAPSULE, kernel_capsule_free);
   if (!cap)
     cb_kernel_unref(k);
   return cap;
 }
 
-/* The (capsule, device_id) arguments of kernel_build and kernel_params:
- * the kernel, or NULL with an error set. */
-static cb_kernel *kernel_on_device(PyObject *const *args, Py_ssize_t nargs,
-                                   const char *usage, int *device) {
-  cb_kernel *k = nargs == 2 ? kernel_of(args[0]) : NULL;
-  *device = k ? (int)PyLong_AsLong(args[1]) : -1;
-  if (!k || PyErr_Occurred()) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_TypeError, usage);
-    return NULL;
-  }
-  return k;
-}
-
 /* kernel_build(capsule, device_id): builds there, or raises
  * KernelBuildError with build_log and device. */
 static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   int device;
-  cb_kernel *k = kernel_on_device(args, nargs, "kernel_build(kernel, device_id)",
-                                  &device);
+  cb_kernel *k = cbp_capsule_int_args(
+      args, nargs, CAPSULE, "kernel_build(kernel, device_id)", &device);
   if (!k)
     return NULL;
   enum { LOG = 16384 };
@@ -80,7 +62,7 @@ static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
   Py_END_ALLOW_THREADS
   if (rc != CB_EBUILD) {
     PyMem_Free(log);
-    return rc ? cb_raise(st, rc) : Py_NewRef(Py_None);
+    return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
   }
   /* The message shows the start of the log; build_log has all of it. */
   PyObject *dev = PyObject_CallFunction(st->device_factory, "i", device);
@@ -109,10 +91,10 @@ static PyObject *py_kernel_build(PyObject *module, PyObject *const *args,
  * "buffer", "local" or "scalar". */
 static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   int device;
-  cb_kernel *k = kernel_on_device(args, nargs, "kernel_params(kernel, device_id)",
-                                  &device);
+  cb_kernel *k = cbp_capsule_int_args(
+      args, nargs, CAPSULE, "kernel_params(kernel, device_id)", &device);
   if (!k)
     return NULL;
   enum { CAP = 256 };
@@ -125,7 +107,7 @@ static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
   Py_END_ALLOW_THREADS
   if (n < 0) {
     PyMem_Free(params);
-    return cb_raise(st, n);
+    return cbp_raise(st, n);
   }
   PyObject *list = PyList_New(0);
   for (int i = 0; list && i < n && i < CAP; i++) {
@@ -175,7 +157,7 @@ static int size_tuple(PyObject *obj, size_t *out, int *dims) {
  * (None, local memory bytes) pairs. */
 static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   cb_kernel *k = nargs == 5 ? kernel_of(args[0]) : NULL;
   int device = k ? (int)PyLong_AsLong(args[1]) : -1;
   if (!k || PyErr_Occurred() || !PyList_Check(args[4])) {
@@ -206,7 +188,7 @@ static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
     long m = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
     if (m == -1 && PyErr_Occurred())
       goto fail;
-    if (Py_TYPE(x) == st->array_type) {
+    if (cbp_is_array(st, x)) {
       cargs[i].array = ((ArrayObject *)x)->arr;
       cargs[i].access = (cb_access)m;
     } else if (x == Py_None && m > 0) {
@@ -231,13 +213,13 @@ static PyObject *py_kernel_launch(PyObject *module, PyObject *const *args,
   Py_END_ALLOW_THREADS
   PyMem_Free(cargs);
   if (rc)
-    return cb_raise(st, rc);
-  PyObject *tok = cb_array_object_new(st, token, Py_None, -1);
+    return cbp_raise(st, rc);
+  PyObject *tok = cbp_array_object_new(st, token, Py_None, -1);
   if (!tok) {
     cb_event_unref(e);
     return NULL;
   }
-  PyObject *ev = cb_event_object_new(st, e, tok);
+  PyObject *ev = cbp_event_object_new(st, e, tok);
   Py_DECREF(tok);
   return ev;
 bad:
@@ -247,13 +229,9 @@ fail:
   return NULL;
 }
 
-PyMethodDef cb_kernel_methods[] = {
-    {"kernel_new", (PyCFunction)(void (*)(void))py_kernel_new,
-     METH_FASTCALL, NULL},
-    {"kernel_build", (PyCFunction)(void (*)(void))py_kernel_build,
-     METH_FASTCALL, NULL},
-    {"kernel_params", (PyCFunction)(void (*)(void))py_kernel_params,
-     METH_FASTCALL, NULL},
-    {"kernel_launch", (PyCFunction)(void (*)(void))py_kernel_launch,
-     METH_FASTCALL, NULL},
+PyMethodDef cbp_kernel_methods[] = {
+    {"kernel_new", CBP_METH(py_kernel_new), METH_FASTCALL, NULL},
+    {"kernel_build", CBP_METH(py_kernel_build), METH_FASTCALL, NULL},
+    {"kernel_params", CBP_METH(py_kernel_params), METH_FASTCALL, NULL},
+    {"kernel_launch", CBP_METH(py_kernel_launch), METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL}};

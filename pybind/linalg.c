@@ -12,24 +12,20 @@
  */
 #include "binding.h"
 
-static int is_array(cb_state *st, PyObject *obj) {
-  return Py_TYPE(obj) == st->array_type;
-}
-
 /* obj as an Array (a new reference): an Array, or a buffer wrapped
  * without a copy. Returns 0 when obj is none of those (no error set
  * when probe is set, else TypeError), -1 on error. Scalars are refused
  * with ValueError, as NumPy's matmul does. */
-static int as_array(cb_state *st, const char *name, PyObject *obj, int probe,
+static int as_array(cbp_state *st, const char *name, PyObject *obj, int probe,
                     PyObject **out) {
   *out = NULL;
-  if (is_array(st, obj)) {
+  if (cbp_is_array(st, obj)) {
     *out = Py_NewRef(obj);
     return 1;
   }
   cb_operand op;
   PyObject *tmp = NULL;
-  int ok = cb_to_operand(st, obj, &op, &tmp);
+  int ok = cbp_to_operand(st, obj, &op, &tmp);
   if (ok < 0)
     return -1;
   if (ok == 0) {
@@ -51,13 +47,13 @@ static int as_array(cb_state *st, const char *name, PyObject *obj, int probe,
 /* The device that n Arrays agree on: *id and *devobj (a new reference,
  * None for automatic placement); the default device when none is
  * placed. Returns -1 with ValueError when they are on different devices. */
-static int placement(cb_state *st, const char *name, PyObject *const *arrs,
+static int placement(cbp_state *st, const char *name, PyObject *const *arrs,
                      int n, int *id, PyObject **devobj) {
   *id = -1;
   *devobj = NULL;
   for (int i = 0; i < n; i++) {
     ArrayObject *a = (ArrayObject *)arrs[i];
-    int d = cb_array_object_device(st, a);
+    int d = cbp_array_object_device(st, a);
     if (d < -1)
       return -1;
     if (d < 0)
@@ -76,22 +72,10 @@ static int placement(cb_state *st, const char *name, PyObject *const *arrs,
   }
   if (*id >= 0)
     return 0;
-  *devobj = st->default_device ? PyObject_CallNoArgs(st->default_device)
-                               : Py_NewRef(Py_None);
-  if (!*devobj)
-    return -1;
-  *id = cb_device_id(st, *devobj);
-  if (*id < -1) {
-    Py_CLEAR(*devobj);
-    return -1;
-  }
-  return 0;
+  return cbp_work_device(st, 0, devobj, id);
 }
 
-static cb_array *arr_of(PyObject *obj) { return ((ArrayObject *)obj)->arr; }
-
-PyObject *cb_linalg_matmul(cb_state *st, PyObject *x, PyObject *y,
-                           int probe) {
+PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
   PyObject *arrs[2] = {NULL, NULL}, *devobj = NULL, *result = NULL;
   PyObject *in[2] = {x, y};
   for (int i = 0; i < 2; i++) {
@@ -103,8 +87,8 @@ PyObject *cb_linalg_matmul(cb_state *st, PyObject *x, PyObject *y,
     }
   }
   /* NumPy's promotion; products of integers or bools are refused. */
-  cb_operand ops[2] = {{.array = arr_of(arrs[0]), .device = -1},
-                       {.array = arr_of(arrs[1]), .device = -1}};
+  cb_operand ops[2] = {{.array = cbp_arr(arrs[0]), .device = -1},
+                       {.array = cbp_arr(arrs[1]), .device = -1}};
   cb_dtype t;
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
   if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64) {
@@ -116,26 +100,26 @@ PyObject *cb_linalg_matmul(cb_state *st, PyObject *x, PyObject *y,
     goto out;
   }
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     goto out;
   }
   for (int i = 0; i < 2; i++)
-    if (cb_array_dtype(arr_of(arrs[i])) != t) {
-      Py_SETREF(arrs[i], cb_apply(st, CB_OP_cast, &arrs[i], 1, (int)t));
+    if (cb_array_dtype(cbp_arr(arrs[i])) != t) {
+      Py_SETREF(arrs[i], cbp_apply(st, CB_OP_cast, &arrs[i], 1, (int)t));
       if (!arrs[i])
         goto out;
     }
   int id, dev;
   if (placement(st, "matmul", arrs, 2, &id, &devobj))
     goto out;
-  cb_array *a = arr_of(arrs[0]), *b = arr_of(arrs[1]), *c = NULL;
+  cb_array *a = cbp_arr(arrs[0]), *b = cbp_arr(arrs[1]), *c = NULL;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_matmul(a, b, id, &c, &dev);
   Py_END_ALLOW_THREADS
   if (rc)
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
   else
-    result = cb_array_object_new(st, c, dev < 0 ? Py_None : devobj, dev);
+    result = cbp_array_object_new(st, c, dev < 0 ? Py_None : devobj, dev);
 out:
   Py_XDECREF(arrs[0]);
   Py_XDECREF(arrs[1]);
@@ -143,11 +127,11 @@ out:
   return result;
 }
 
-PyObject *cb_linalg_transpose(cb_state *st, PyObject *x) {
+PyObject *cbp_transpose(cbp_state *st, PyObject *x) {
   ArrayObject *a = (ArrayObject *)x;
   if (cb_array_ndim(a->arr) < 2)
     return Py_NewRef(x); /* as NumPy: 0-D and 1-D arrays are their own */
-  int id = cb_array_object_device(st, a), dev, rc;
+  int id = cbp_array_object_device(st, a), dev, rc;
   if (id < -1)
     return NULL;
   cb_array *out = NULL;
@@ -155,12 +139,8 @@ PyObject *cb_linalg_transpose(cb_state *st, PyObject *x) {
   rc = cb_transpose(a->arr, id, &out, &dev);
   Py_END_ALLOW_THREADS
   if (rc)
-    return cb_raise(st, rc);
-  return cb_array_object_new(st, out, dev < 0 ? Py_None : a->device, dev);
-}
-
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
+    return cbp_raise(st, rc);
+  return cbp_array_object_new(st, out, dev < 0 ? Py_None : a->device, dev);
 }
 
 static PyObject *py_matmul(PyObject *module, PyObject *const *args,
@@ -169,25 +149,25 @@ static PyObject *py_matmul(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "matmul(x1, x2)");
     return NULL;
   }
-  return cb_linalg_matmul(mstate(module), args[0], args[1], 0);
+  return cbp_matmul(mstate(module), args[0], args[1], 0);
 }
 
 static PyObject *py_transpose(PyObject *module, PyObject *arg) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   PyObject *a = NULL;
   if (as_array(st, "transpose", arg, 0, &a) <= 0)
     return NULL;
-  PyObject *r = cb_linalg_transpose(st, a);
+  PyObject *r = cbp_transpose(st, a);
   Py_DECREF(a);
   return r;
 }
 
 /* The in-place products: out must be an Array; the others may be
  * buffers. Returns out (a new reference). */
-static PyObject *inplace(cb_state *st, const char *name, double alpha,
+static PyObject *inplace(cbp_state *st, const char *name, double alpha,
                          PyObject *a_obj, int ta, PyObject *b_obj, int tb,
                          double beta, PyObject *out) {
-  if (!is_array(st, out)) {
+  if (!cbp_is_array(st, out)) {
     PyErr_Format(PyExc_TypeError,
                  "%s: the output must be a cambrian.Array (it is updated "
                  "in place), not '%s'", name, Py_TYPE(out)->tp_name);
@@ -200,7 +180,7 @@ static PyObject *inplace(cb_state *st, const char *name, double alpha,
       as_array(st, name, b_obj, 0, &arrs[1]) <= 0 ||
       placement(st, name, arrs, 3, &id, &devobj))
     goto done;
-  cb_array *a = arr_of(arrs[0]), *b = arr_of(arrs[1]), *c = arr_of(out);
+  cb_array *a = cbp_arr(arrs[0]), *b = cbp_arr(arrs[1]), *c = cbp_arr(out);
   int gemm = name[3] == 'm';
   Py_BEGIN_ALLOW_THREADS
   if (gemm)
@@ -210,7 +190,7 @@ static PyObject *inplace(cb_state *st, const char *name, double alpha,
     rc = cb_gemv(alpha, a, ta ? CB_TRANS : CB_NOTRANS, b, beta, c, id);
   Py_END_ALLOW_THREADS
   if (rc)
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
   else
     result = Py_NewRef(out);
 done:
@@ -251,13 +231,13 @@ static PyObject *py_gemv(PyObject *module, PyObject *const *args,
                  beta, args[4]);
 }
 
-PyMethodDef cb_linalg_methods[] = {
-    {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_FASTCALL,
+PyMethodDef cbp_linalg_methods[] = {
+    {"matmul", CBP_METH(py_matmul), METH_FASTCALL,
      "matmul(x1, x2): the matrix product, as x1 @ x2."},
-    {"gemm", (PyCFunction)(void (*)(void))py_gemm, METH_FASTCALL,
+    {"gemm", CBP_METH(py_gemm), METH_FASTCALL,
      "gemm(alpha, a, b, beta, c, trans_a, trans_b): c = alpha op(a) op(b) "
      "+ beta c, in place."},
-    {"gemv", (PyCFunction)(void (*)(void))py_gemv, METH_FASTCALL,
+    {"gemv", CBP_METH(py_gemv), METH_FASTCALL,
      "gemv(alpha, a, x, beta, y, trans): y = alpha op(a) x + beta y, in "
      "place."},
     {"transpose", py_transpose, METH_O, "transpose(a): a.T, as a new array."},

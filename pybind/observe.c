@@ -21,7 +21,7 @@ static PyObject *py_trace_start(PyObject *module, PyObject *unused) {
   Py_BEGIN_ALLOW_THREADS
   rc = cb_trace_start();
   Py_END_ALLOW_THREADS
-  return rc ? cb_raise(PyModule_GetState(module), rc) : Py_NewRef(Py_None);
+  return rc ? cbp_raise(mstate(module), rc) : Py_NewRef(Py_None);
 }
 
 static PyObject *ids(const uintptr_t *v, int n) {
@@ -44,7 +44,7 @@ static PyObject *py_trace_stop(PyObject *module, PyObject *unused) {
   size_t n;
   int rc = cb_trace_stop(&ev, &n);
   if (rc)
-    return cb_raise(PyModule_GetState(module), rc);
+    return cbp_raise(mstate(module), rc);
   PyObject *list = PyList_New((Py_ssize_t)n);
   for (size_t i = 0; list && i < n; i++) {
     cb_trace_event *e = &ev[i];
@@ -90,7 +90,7 @@ static PyObject *py_stats(PyObject *module, PyObject *arg) {
   Py_END_ALLOW_THREADS
   if (rc) {
     PyMem_Free(op);
-    return cb_raise(PyModule_GetState(module), rc);
+    return cbp_raise(mstate(module), rc);
   }
   PyObject *ws = PyList_New(0), *ls = PyList_New(0), *os = PyList_New(0);
   for (int i = 0; ws && i < nw && i < W; i++) {
@@ -124,7 +124,7 @@ static PyObject *py_stats(PyObject *module, PyObject *arg) {
   return r;
 }
 
-PyMethodDef cb_observe_methods[] = {
+PyMethodDef cbp_observe_methods[] = {
     {"profiling", py_profiling, METH_O, NULL},
     {"trace_start", py_trace_start, METH_NOARGS, NULL},
     {"trace_stop", py_trace_stop, METH_NOARGS, NULL},

@@ -1,29 +1,16 @@
 /*
  * Reductions from Python: cambrian._core.reduce(name, x, axis) and
- * cambrian._core.dot(x, y), and the Array methods sum, min, max, mean and
- * dot. Arguments are checked here and in the core before anything is
+ * cambrian._core.dot(x, y), also behind the Array methods sum, min, max,
+ * mean and dot. Arguments are checked here and in the core before anything is
  * submitted; the core runs with the GIL released.
  */
 #include "binding.h"
 
-#include <string.h>
-
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
-/* The device for work that no operand places. */
-static PyObject *default_device(cb_state *st) {
-  if (!st->default_device)
-    return Py_NewRef(Py_None);
-  return PyObject_CallNoArgs(st->default_device);
-}
-
 /* An array operand from obj: an Array, or a buffer wrapped zero-copy
  * (*tmp owns it). Returns 0, or -1 with an exception. */
-static int array_operand(cb_state *st, const char *what, PyObject *obj,
+static int array_operand(cbp_state *st, const char *what, PyObject *obj,
                          cb_operand *op, PyObject **tmp) {
-  int ok = cb_to_operand(st, obj, op, tmp);
+  int ok = cbp_to_operand(st, obj, op, tmp);
   if (ok < 0)
     return -1;
   if (ok == 0 || !op->array) {
@@ -64,40 +51,37 @@ static int axis_arg(PyObject *obj, int ndim, int *axis) {
 
 static int reduce_op(PyObject *name, cb_reduce_op *op) {
   const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
-  for (int i = 0; s && i < CB_NREDUCE; i++)
-    if (strcmp(s, cb_reduce_name((cb_reduce_op)i)) == 0) {
-      *op = (cb_reduce_op)i;
-      return 0;
-    }
+  int found = s ? cbp_reduce_from_name(s) : -1;
+  if (found >= 0) {
+    *op = (cb_reduce_op)found;
+    return 0;
+  }
   if (!PyErr_Occurred())
     PyErr_SetString(PyExc_ValueError, "unknown reduction");
   return -1;
 }
 
-/* Submits the reduction (op, or dot when y is set) and wraps the result:
- * placed where the operands are, else on the default device. */
-static PyObject *run(cb_state *st, int is_dot, cb_reduce_op op,
+/* Submits the reduction (op, or dot when is_dot is set) and wraps the
+ * result: placed where the operands are, else on the default device. */
+static PyObject *run(cbp_state *st, int is_dot, cb_reduce_op op,
                      PyObject *xobj, PyObject *yobj, PyObject *axisobj) {
   const char *what = is_dot ? "dot" : cb_reduce_name(op);
-  cb_operand x, y;
+  cb_operand x[2];
   PyObject *tmp[2] = {NULL, NULL}, *dflt = NULL, *result = NULL;
   PyObject *objs[2] = {xobj, yobj};
-  if (array_operand(st, what, xobj, &x, &tmp[0]) ||
-      (is_dot && array_operand(st, what, yobj, &y, &tmp[1])))
-    goto out;
+  int n = 1 + is_dot;
+  for (int i = 0; i < n; i++)
+    if (array_operand(st, what, objs[i], &x[i], &tmp[i]))
+      goto out;
   int axis = CB_AXIS_ALL;
-  if (!is_dot && axis_arg(axisobj, cb_array_ndim(x.array), &axis))
+  if (!is_dot && axis_arg(axisobj, cb_array_ndim(x[0].array), &axis))
     goto out;
-  int placed = x.device >= 0 || (is_dot && y.device >= 0);
-  dflt = placed ? Py_NewRef(Py_None) : default_device(st);
-  if (!dflt)
-    goto out;
-  int dflt_id = cb_device_id(st, dflt);
-  if (dflt_id < -1)
+  int placed = x[0].device >= 0 || (is_dot && x[1].device >= 0), dflt_id;
+  if (cbp_work_device(st, placed, &dflt, &dflt_id))
     goto out;
   if (!is_dot && op == CB_REDUCE_mean) {
-    const int64_t *shape = cb_array_shape(x.array);
-    int64_t count = axis == CB_AXIS_ALL ? cb_array_size(x.array)
+    const int64_t *shape = cb_array_shape(x[0].array);
+    int64_t count = axis == CB_AXIS_ALL ? cb_array_size(x[0].array)
                                         : shape[axis];
     if (count == 0 &&
         PyErr_WarnEx(PyExc_RuntimeWarning, "Mean of empty slice.", 1) < 0)
@@ -106,24 +90,29 @@ static PyObject *run(cb_state *st, int is_dot, cb_reduce_op op,
   cb_array *arr = NULL;
   int dev = -1, rc;
   Py_BEGIN_ALLOW_THREADS
-  rc = is_dot ? cb_dot(&x, &y, dflt_id, &arr, &dev)
-              : cb_reduce(op, &x, axis, dflt_id, &arr, &dev);
+  rc = is_dot ? cb_dot(&x[0], &x[1], dflt_id, &arr, &dev)
+              : cb_reduce(op, &x[0], axis, dflt_id, &arr, &dev);
   Py_END_ALLOW_THREADS
   if (rc) {
-    cb_raise(st, rc);
+    cbp_raise(st, rc);
     goto out;
   }
-  PyObject *devobj = dev < 0 ? Py_None : dflt;
-  const cb_operand *ops[2] = {&x, &y};
-  for (int i = 0; i < 1 + is_dot; i++)
-    if (dev >= 0 && ops[i]->device == dev && !tmp[i])
-      devobj = ((ArrayObject *)objs[i])->device;
-  result = cb_array_object_new(st, arr, devobj, dev);
+  result = cbp_array_object_new(
+      st, arr, cbp_result_device(dev, dflt, objs, x, n), dev);
 out:
   Py_XDECREF(tmp[0]);
   Py_XDECREF(tmp[1]);
   Py_XDECREF(dflt);
   return result;
+}
+
+PyObject *cbp_reduce(cbp_state *st, cb_reduce_op op, PyObject *x,
+                     PyObject *axis) {
+  return run(st, 0, op, x, NULL, axis);
+}
+
+PyObject *cbp_dot(cbp_state *st, PyObject *x, PyObject *y) {
+  return run(st, 1, CB_REDUCE_sum, x, y, NULL);
 }
 
 /* ---- module functions ------------------------------------------------- */
@@ -138,7 +127,7 @@ static PyObject *py_reduce(PyObject *module, PyObject *const *args,
   }
   if (reduce_op(args[0], &op))
     return NULL;
-  return run(mstate(module), 0, op, args[1], NULL, args[2]);
+  return cbp_reduce(mstate(module), op, args[1], args[2]);
 }
 
 /* dot(x, y) */
@@ -148,80 +137,12 @@ static PyObject *py_dot(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "dot(x, y)");
     return NULL;
   }
-  return run(mstate(module), 1, CB_REDUCE_sum, args[0], args[1], NULL);
+  return cbp_dot(mstate(module), args[0], args[1]);
 }
 
-static PyObject *py_reductions(PyObject *module, PyObject *unused) {
-  (void)module;
-  (void)unused;
-  PyObject *t = PyTuple_New(CB_NREDUCE);
-  for (int i = 0; t && i < CB_NREDUCE; i++) {
-    PyObject *s = PyUnicode_FromString(cb_reduce_name((cb_reduce_op)i));
-    if (!s) {
-      Py_DECREF(t);
-      return NULL;
-    }
-    PyTuple_SET_ITEM(t, i, s);
-  }
-  return t;
-}
-
-PyMethodDef cb_reduction_methods[] = {
-    {"reduce", (PyCFunction)(void (*)(void))py_reduce, METH_FASTCALL,
+PyMethodDef cbp_reduction_methods[] = {
+    {"reduce", CBP_METH(py_reduce), METH_FASTCALL,
      "reduce(name, x, axis): submit a reduction; returns an Array."},
-    {"dot", (PyCFunction)(void (*)(void))py_dot, METH_FASTCALL,
+    {"dot", CBP_METH(py_dot), METH_FASTCALL,
      "dot(x, y): submit the dot product of two vectors."},
-    {"reductions", py_reductions, METH_NOARGS,
-     "The names of the reductions."},
     {NULL, NULL, 0, NULL}};
-
-/* ---- Array methods ------------------------------------------------------ */
-
-/* Parses (axis=None) given by position or keyword. */
-static int method_axis(const char *name, PyObject *const *args,
-                       Py_ssize_t nargs, PyObject *kwnames,
-                       PyObject **axis) {
-  *axis = Py_None;
-  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-  if (nargs + nkw > 1) {
-    PyErr_Format(PyExc_TypeError, "%s() takes at most one argument (axis)",
-                 name);
-    return -1;
-  }
-  if (nargs == 1)
-    *axis = args[0];
-  if (nkw == 1) {
-    PyObject *k = PyTuple_GET_ITEM(kwnames, 0);
-    if (!PyUnicode_Check(k) || PyUnicode_CompareWithASCIIString(k, "axis")) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() got an unexpected keyword argument '%S'", name, k);
-      return -1;
-    }
-    *axis = args[0];
-  }
-  return 0;
-}
-
-static PyObject *array_reduce(PyObject *self, cb_reduce_op op,
-                              PyObject *const *args, Py_ssize_t nargs,
-                              PyObject *kwnames) {
-  PyObject *axis;
-  if (method_axis(cb_reduce_name(op), args, nargs, kwnames, &axis))
-    return NULL;
-  return run(cb_state_of_type(Py_TYPE(self)), 0, op, self, NULL, axis);
-}
-
-#define ARRAY_METHOD(name)                                                   \
-  PyObject *cb_array_##name(PyObject *self, PyObject *const *args,           \
-                            Py_ssize_t nargs, PyObject *kwnames) {           \
-    return array_reduce(self, CB_REDUCE_##name, args, nargs, kwnames);       \
-  }
-ARRAY_METHOD(sum)
-ARRAY_METHOD(min)
-ARRAY_METHOD(max)
-ARRAY_METHOD(mean)
-
-PyObject *cb_array_dot(PyObject *self, PyObject *other) {
-  return run(cb_state_of_type(Py_TYPE(self)), 1, CB_REDUCE_sum, self, other,
-             NULL);
-}

@@ -87,15 +87,11 @@ static int run_call(void *arg, void **ptrs, cb_task_ctx *ctx) {
   return failed;
 }
 
-static cb_state *mstate(PyObject *module) {
-  return PyModule_GetState(module);
-}
-
 /* task_submit(runner, arrays, access, name, priority, device_id)
  *   -> Event (its token is the call's token array). */
 static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
-  cb_state *st = mstate(module);
+  cbp_state *st = mstate(module);
   if (nargs != 6 || !PyList_Check(args[1]) || !PyList_Check(args[2]) ||
       PyList_GET_SIZE(args[1]) != PyList_GET_SIZE(args[2])) {
     PyErr_SetString(PyExc_TypeError, "task_submit(runner, arrays, access, "
@@ -118,7 +114,7 @@ static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
   for (Py_ssize_t i = 0; i < n; i++) {
     PyObject *a = PyList_GET_ITEM(args[1], i);
     long m = PyLong_AsLong(PyList_GET_ITEM(args[2], i));
-    if (Py_TYPE(a) != st->array_type || m < CB_IN || m > CB_INOUT) {
+    if (!cbp_is_array(st, a) || m < CB_IN || m > CB_INOUT) {
       if (!PyErr_Occurred())
         PyErr_SetString(PyExc_TypeError, "task_submit: bad array access");
       goto fail;
@@ -159,13 +155,13 @@ static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
   PyMem_Free(arrays);
   PyMem_Free(access);
   if (rc)
-    return cb_raise(st, rc);
-  PyObject *token_obj = cb_array_object_new(st, token, Py_None, -1);
+    return cbp_raise(st, rc);
+  PyObject *token_obj = cbp_array_object_new(st, token, Py_None, -1);
   if (!token_obj) {
     cb_event_unref(e);
     return NULL;
   }
-  PyObject *result = cb_event_object_new(st, e, token_obj);
+  PyObject *result = cbp_event_object_new(st, e, token_obj);
   Py_DECREF(token_obj);
   return result;
 fail:
@@ -175,7 +171,6 @@ fail:
   return NULL;
 }
 
-PyMethodDef cb_task_methods[] = {
-    {"task_submit", (PyCFunction)(void (*)(void))py_task_submit,
-     METH_FASTCALL, NULL},
+PyMethodDef cbp_task_methods[] = {
+    {"task_submit", CBP_METH(py_task_submit), METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL}};

@@ -70,9 +70,6 @@ def _calibration_work(cb, np, dev):
                 cb.sum(e)
                 cb.max(e, axis=0)
             e.numpy()
-        extra = getattr(cb, "_calibrate_extra", None)
-        if extra is not None:
-            extra(dev, dtype)
 
 
 def calibrate(fresh=False, out=sys.stdout):

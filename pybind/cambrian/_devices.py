@@ -75,6 +75,12 @@ def _resolve(device):
     return get_device(device)
 
 
+def _placement(device):
+    """Where work asked to go to device goes: device itself (resolved),
+    else the default device."""
+    return default_device() if device is None else _resolve(device)
+
+
 _scope = contextvars.ContextVar("cambrian_device", default=None)
 _AUTO = object()  # a scope that asks for automatic placement explicitly
 

@@ -19,14 +19,12 @@ astype), reductions (sum, min, max, mean, norm, dot), matmul (@) and
 transposes (.T) record.
 """
 
-import collections
-import sys
-import threading
-import time
-
 import numpy as _np
 
 from . import _core
+from ._creation import as_array, asarray
+from ._devices import _placement, _resolve
+from ._graph_map import map_batches
 
 __all__ = ["Graph"]
 
@@ -113,6 +111,16 @@ Value.__neg__ = _unop("negative")
 Value.__abs__ = _unop("absolute")
 
 
+def _operand_edges(values, nodes):
+    """(value id, kind of value, node that makes it, node that reads it)
+    for every operand of every node that is a value, not a scalar; values
+    and nodes as _core.graph_info gives them."""
+    for i, (op, ids, res) in enumerate(nodes):
+        for v in ids:
+            if v >= 0:
+                yield v, _KINDS[values[v][0]], values[v][1], i
+
+
 def record(op_name, args):
     """The recorded result when an argument is a graph value, else None
     (the eager call's error stands)."""
@@ -183,9 +191,7 @@ class Graph:
             return (x._id,)
         if isinstance(x, (bool, int, float, _np.generic)):
             return x
-        if not isinstance(x, _core.Array):
-            from . import asarray
-            x = asarray(x)
+        x = as_array(x)
         entry = self._consts.get(id(x))
         if entry is None:
             entry = self._consts[id(x)] = (x, _core.graph_constant(self._cap,
@@ -253,16 +259,8 @@ class Graph:
         name, or "constant"."""
         values, nodes = _core.graph_info(self._cap)
         names = {v._id: n for n, v in self._inputs}
-        out = []
-        for i, (op, ids, res) in enumerate(nodes):
-            for v in ids:
-                if v < 0:
-                    continue
-                kind, node = values[v][0], values[v][1]
-                src = node if _KINDS[kind] == "node" else \
-                    names.get(v, "constant")
-                out.append((src, i, v))
-        return out
+        return [(node if kind == "node" else names.get(v, "constant"), i, v)
+                for v, kind, node, i in _operand_edges(values, nodes)]
 
     def to_dot(self, path=None, device=None):
         """The graph in Graphviz's DOT language (written to path when
@@ -275,6 +273,10 @@ class Graph:
 
         def desc(v):
             return f"{values[v][2]} {tuple(values[v][3])}"
+
+        def source(v):
+            kind, node = _KINDS[values[v][0]], values[v][1]
+            return f"n{node}" if kind == "node" else f"v{v}"
         lines = ["digraph cambrian {", "  rankdir=LR;",
                  '  node [fontname="Helvetica", fontsize=10];']
         for v, (kind, node, dtype, shape, output) in enumerate(values):
@@ -287,18 +289,11 @@ class Graph:
         for i, (op, ids, res) in enumerate(nodes):
             lines.append(f'  n{i} [shape=box, style=rounded, label="'
                          f'{op}\\n{desc(res)}\\n{where}"];')
-        for i, (op, ids, res) in enumerate(nodes):
-            for v in ids:
-                if v < 0:
-                    continue
-                kind, node = values[v][0], values[v][1]
-                src = f"n{node}" if _KINDS[kind] == "node" else f"v{v}"
-                lines.append(f'  {src} -> n{i} [label="{desc(v)}"];')
+        for v, _, _, i in _operand_edges(values, nodes):
+            lines.append(f'  {source(v)} -> n{i} [label="{desc(v)}"];')
         for v, name in outs.items():
-            kind, node = values[v][0], values[v][1]
-            src = f"n{node}" if _KINDS[kind] == "node" else f"v{v}"
             lines.append(f'  out{v} [shape=ellipse, label="{name}"];')
-            lines.append(f'  {src} -> out{v} [label="{desc(v)}"];')
+            lines.append(f'  {source(v)} -> out{v} [label="{desc(v)}"];')
         lines.append("}")
         text = "\n".join(lines) + "\n"
         if path is not None:
@@ -309,7 +304,6 @@ class Graph:
     # ---- running ------------------------------------------------------
 
     def _arrays(self, inputs, device):
-        from . import asarray
         missing = [n for n, _ in self._inputs if n not in inputs]
         extra = [k for k in inputs if k not in dict(self._inputs)]
         if missing or extra:
@@ -334,9 +328,7 @@ class Graph:
         used without a copy); returns {output name: Array} at once."""
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
-        from . import default_device
-        from ._devices import _resolve
-        dev = _resolve(device) if device is not None else default_device()
+        dev = _placement(device)
         arrays = self._arrays(inputs, dev if device is not None else None)
         outs = _core.graph_run(self._cap, arrays, len(self._outputs), dev)
         return {name: a for (name, _), a in zip(self._outputs, outs)}
@@ -351,8 +343,7 @@ class Graph:
         python -m cambrian calibrate, first)}."""
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
-        from ._devices import _resolve
-        dev = _resolve(device) if device is not None else None
+        dev = _resolve(device)
         arrays = self._arrays(inputs, None)
         times, total, critical, unknown = _core.graph_estimate(
             self._cap, arrays, dev)
@@ -370,109 +361,6 @@ class Graph:
         are raised as an ExceptionGroup, each with .batch_index."""
         if in_flight < 1:
             raise ValueError("in_flight must be at least 1")
-        return _map(self, batches, in_flight, progress, ordered,
-                    stop_on_error, device)
+        return map_batches(self, batches, in_flight, progress, ordered,
+                           stop_on_error, device)
 
-
-def _outcome(outs):
-    """None when every output is written, else the first exception."""
-    for a in outs.values():
-        exc = a.future.exception()
-        if exc is not None:
-            return exc
-    return None
-
-
-def _done(outs):
-    return all(a.future.done() for a in outs.values())
-
-
-def _map(g, batches, in_flight, progress, ordered, stop_on_error, device):
-    total = len(batches) if hasattr(batches, "__len__") else None
-    bar = _progress(total) if progress else None
-    pending = collections.deque()
-    failures = []
-    g.max_in_flight = 0
-
-    def finish(i, outs):
-        exc = _outcome(outs)
-        if bar:
-            bar.update(1)
-        if exc is None:
-            return (i, outs)
-        exc.batch_index = i
-        exc.add_note(f"in batch {i} of Graph.map")
-        if stop_on_error:
-            raise exc
-        failures.append(exc)
-        return None
-
-    def take_one():
-        if ordered:
-            return pending.popleft()
-        while True:
-            for k, item in enumerate(pending):
-                if _done(item[1]):
-                    del pending[k]
-                    return item
-            from concurrent.futures import FIRST_COMPLETED
-            from ._futures import wait
-            wait([a.future for _, outs in pending for a in outs.values()],
-                 return_when=FIRST_COMPLETED)
-
-    try:
-        for i, batch in enumerate(batches):
-            if not isinstance(batch, dict):
-                if len(g._inputs) != 1:
-                    raise TypeError("batches must be dicts of inputs: the "
-                                    "graph has several inputs")
-                batch = {g._inputs[0][0]: batch}
-            pending.append((i, g.run(device=device, **batch)))
-            g.max_in_flight = max(g.max_in_flight, len(pending))
-            while len(pending) >= in_flight:
-                got = finish(*take_one())
-                if got is not None:
-                    yield got
-        while pending:
-            got = finish(*take_one())
-            if got is not None:
-                yield got
-    finally:
-        if bar:
-            bar.close()
-    if failures:
-        raise ExceptionGroup(f"{len(failures)} batches of Graph.map failed",
-                             failures)
-
-
-def _progress(total):
-    try:
-        from tqdm import tqdm
-        return tqdm(total=total, unit="batch", file=sys.stderr)
-    except ImportError:
-        return _Bar(total)
-
-
-class _Bar:
-    """A small progress line on stderr: batches done and batches/s."""
-
-    def __init__(self, total):
-        self.total, self.n = total, 0
-        self.t0 = self.last = time.perf_counter()
-        self.lock = threading.Lock()
-
-    def update(self, k):
-        with self.lock:
-            self.n += k
-            now = time.perf_counter()
-            if now - self.last < 0.2 and self.n != self.total:
-                return
-            self.last = now
-            rate = self.n / max(now - self.t0, 1e-9)
-            of = f"/{self.total}" if self.total is not None else ""
-            sys.stderr.write(f"\r{self.n}{of} batches, {rate:.1f} batch/s")
-            sys.stderr.flush()
-
-    def close(self):
-        if self.n:
-            sys.stderr.write("\n")

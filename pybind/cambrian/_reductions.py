@@ -10,18 +10,12 @@ values, they record nodes instead.
 """
 
 from . import _core
+from ._creation import as_array as _array
 from ._graph import Value as _Value
 
 __all__ = ["sum", "min", "max", "mean", "norm", "dot"]
 
 _reduce = _core.reduce
-
-
-def _array(x):
-    if isinstance(x, _core.Array):
-        return x
-    from . import asarray
-    return asarray(x)
 
 
 def _reduction(name, doc):

@@ -20,6 +20,7 @@ import functools
 import numpy as _np
 
 from . import _core
+from ._creation import as_array
 from ._devices import _resolve
 from ._futures import Future
 from .errors import TaskError
@@ -35,10 +36,7 @@ class _Access:
     mode = _IN
 
     def __init__(self, array):
-        if not isinstance(array, _core.Array):
-            from . import asarray
-            array = asarray(array)
-        self.array = array
+        self.array = as_array(array)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.array!r})"
@@ -166,7 +164,7 @@ class TaskFunction:
         self.fn = fn
         self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
         self.priority = int(priority)
-        dev = _resolve(device) if device is not None else None
+        dev = _resolve(device)
         if dev is not None and dev.backend != "cpu":
             raise ValueError(f"Python functions run on CPU workers, not on "
                              f"{dev.filter_string}")

@@ -1,0 +1,129 @@
+/*
+ * Arguments from Python to C values: dtypes (names, NumPy dtypes and
+ * types), reductions by name, Device objects to device ids, the default
+ * device for work that no operand places, and (capsule, int) pairs.
+ * NumPy is imported on first use.
+ */
+#include "binding.h"
+
+#include <string.h>
+
+PyObject *cbp_numpy(cbp_state *st) {
+  if (!st->numpy)
+    st->numpy = PyImport_ImportModule("numpy");
+  return st->numpy;
+}
+
+PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t) {
+  if (!st->dtypes[t]) {
+    PyObject *np = cbp_numpy(st);
+    if (!np)
+      return NULL;
+    st->dtypes[t] = PyObject_CallMethod(np, "dtype", "s", cb_dtype_name(t));
+  }
+  return st->dtypes[t];
+}
+
+int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out) {
+  *out = -1;
+  if (obj == Py_None)
+    return 0;
+  PyObject *name = NULL;
+  if (PyUnicode_Check(obj)) {
+    name = Py_NewRef(obj);
+  } else {
+    /* numpy.dtype(x).name covers dtypes, scalar types and Python types. */
+    PyObject *np = cbp_numpy(st);
+    PyObject *dt = np ? PyObject_CallMethod(np, "dtype", "O", obj) : NULL;
+    name = dt ? PyObject_GetAttrString(dt, "name") : NULL;
+    Py_XDECREF(dt);
+    if (!name)
+      return -1;
+  }
+  const char *s = PyUnicode_AsUTF8(name);
+  int t = s ? cb_dtype_from_name(s) : -1;
+  if (s && t < 0)
+    PyErr_Format(PyExc_TypeError,
+                 "unsupported dtype '%s' (cambrian has bool, int32, int64, "
+                 "float32 and float64)", s);
+  Py_DECREF(name);
+  *out = t;
+  return t < 0 ? -1 : 0;
+}
+
+int cbp_reduce_from_name(const char *name) {
+  for (int op = 0; op < CB_NREDUCE; op++)
+    if (strcmp(name, cb_reduce_name((cb_reduce_op)op)) == 0)
+      return op;
+  return -1;
+}
+
+int cbp_device_id(cbp_state *st, PyObject *device) {
+  if (device == Py_None)
+    return -1;
+  PyObject *id = PyObject_GetAttrString(device, "_id");
+  PyObject *gen = id ? PyObject_GetAttrString(device, "_gen") : NULL;
+  long i = id ? PyLong_AsLong(id) : -1, g = gen ? PyLong_AsLong(gen) : -1;
+  Py_XDECREF(id);
+  Py_XDECREF(gen);
+  if (PyErr_Occurred())
+    return -2;
+  if (cb_is_running() && (unsigned)g == cb_generation())
+    return (int)i;
+  /* The runtime restarted: find the device again by its filter string. */
+  PyObject *fs = PyObject_GetAttrString(device, "filter_string");
+  const char *f = fs ? PyUnicode_AsUTF8(fs) : NULL;
+  if (!f) {
+    Py_XDECREF(fs);
+    return -2;
+  }
+  int found, rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_devices_select(f, &found, 1);
+  Py_END_ALLOW_THREADS
+  if (rc <= 0) {
+    if (rc < 0)
+      cbp_raise(st, rc);
+    else
+      PyErr_Format(st->DeviceNotFoundError,
+                   "device %s does not exist in this runtime", f);
+    Py_DECREF(fs);
+    return -2;
+  }
+  Py_DECREF(fs);
+  return found;
+}
+
+/* cambrian.default_device(): the scoped one, else the one from
+ * CAMBRIAN_DEVICE, else None. */
+PyObject *cbp_default_device(cbp_state *st) {
+  if (!st->default_device)
+    return Py_NewRef(Py_None);
+  return PyObject_CallNoArgs(st->default_device);
+}
+
+int cbp_work_device(cbp_state *st, int placed, PyObject **device,
+                    int *id) {
+  *device = placed ? Py_NewRef(Py_None) : cbp_default_device(st);
+  if (!*device)
+    return -1;
+  *id = cbp_device_id(st, *device);
+  if (*id < -1) {
+    Py_CLEAR(*device);
+    return -1;
+  }
+  return 0;
+}
+
+void *cbp_capsule_int_args(PyObject *const *args, Py_ssize_t nargs,
+                           const char *capsule, const char *usage,
+                           int *value) {
+  void *p = nargs == 2 ? PyCapsule_GetPointer(args[0], capsule) : NULL;
+  *value = p ? (int)PyLong_AsLong(args[1]) : -1;
+  if (!p || PyErr_Occurred()) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, usage);
+    return NULL;
+  }
+  return p;
+}

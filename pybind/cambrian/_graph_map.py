@@ -1,0 +1,116 @@
+"""Graph.map: a graph run over a stream of batches, a bounded number in
+flight at once, so that the data of one batch moves while another
+computes; with a progress line and failures gathered per batch."""
+
+import collections
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED
+
+from ._futures import wait
+
+
+def _outcome(outs):
+    """None when every output is written, else the first exception."""
+    for a in outs.values():
+        exc = a.future.exception()
+        if exc is not None:
+            return exc
+    return None
+
+
+def _done(outs):
+    return all(a.future.done() for a in outs.values())
+
+
+def map_batches(g, batches, in_flight, progress, ordered, stop_on_error,
+                device):
+    """The generator behind g.map (Graph.map says what the arguments
+    mean)."""
+    total = len(batches) if hasattr(batches, "__len__") else None
+    bar = _progress(total) if progress else None
+    pending = collections.deque()
+    failures = []
+    g.max_in_flight = 0
+
+    def finish(i, outs):
+        exc = _outcome(outs)
+        if bar:
+            bar.update(1)
+        if exc is None:
+            return (i, outs)
+        exc.batch_index = i
+        exc.add_note(f"in batch {i} of Graph.map")
+        if stop_on_error:
+            raise exc
+        failures.append(exc)
+        return None
+
+    def take_one():
+        if ordered:
+            return pending.popleft()
+        while True:
+            for k, item in enumerate(pending):
+                if _done(item[1]):
+                    del pending[k]
+                    return item
+            wait([a.future for _, outs in pending for a in outs.values()],
+                 return_when=FIRST_COMPLETED)
+
+    try:
+        for i, batch in enumerate(batches):
+            if not isinstance(batch, dict):
+                if len(g._inputs) != 1:
+                    raise TypeError("batches must be dicts of inputs: the "
+                                    "graph has several inputs")
+                batch = {g._inputs[0][0]: batch}
+            pending.append((i, g.run(device=device, **batch)))
+            g.max_in_flight = max(g.max_in_flight, len(pending))
+            while len(pending) >= in_flight:
+                got = finish(*take_one())
+                if got is not None:
+                    yield got
+        while pending:
+            got = finish(*take_one())
+            if got is not None:
+                yield got
+    finally:
+        if bar:
+            bar.close()
+    if failures:
+        raise ExceptionGroup(f"{len(failures)} batches of Graph.map failed",
+                             failures)
+
+
+def _progress(total):
+    try:
+        from tqdm import tqdm
+        return tqdm(total=total, unit="batch", file=sys.stderr)
+    except ImportError:
+        return _Bar(total)
+
+
+class _Bar:
+    """A small progress line on stderr: batches done and batches/s."""
+
+    def __init__(self, total):
+        self.total, self.n = total, 0
+        self.t0 = self.last = time.perf_counter()
+        self.lock = threading.Lock()
+
+    def update(self, k):
+        with self.lock:
+            self.n += k
+            now = time.perf_counter()
+            if now - self.last < 0.2 and self.n != self.total:
+                return
+            self.last = now
+            rate = self.n / max(now - self.t0, 1e-9)
+            of = f"/{self.total}" if self.total is not None else ""
+            sys.stderr.write(f"\r{self.n}{of} batches, {rate:.1f} batch/s")
+            sys.stderr.flush()
+
+    def close(self):
+        if self.n:
+            sys.stderr.write("\n")

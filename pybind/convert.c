@@ -1,0 +1,199 @@
+/*
+ * Python objects as operands of the C core: an Array as it is, Python
+ * scalars as weak scalars (NumPy's promotion rules), NumPy scalars as
+ * strong ones, and other objects with the buffer protocol as arrays over
+ * their memory, without a copy.
+ */
+#include "binding.h"
+
+#include <string.h>
+
+/* The dtype of a buffer format, or -1 when cambrian lacks it. */
+static int format_dtype(const char *fmt, Py_ssize_t itemsize) {
+  if (!fmt) /* plain unsigned bytes */
+    return -1;
+  if (*fmt == '@' || *fmt == '=' || *fmt == '<')
+    fmt++;
+  if (!fmt[0] || fmt[1])
+    return -1;
+  switch (*fmt) {
+  case '?':
+    return CB_BOOL;
+  case 'f':
+    return CB_FLOAT32;
+  case 'd':
+    return CB_FLOAT64;
+  case 'i':
+  case 'l':
+  case 'q':
+    return itemsize == 4 ? CB_INT32 : itemsize == 8 ? CB_INT64 : -1;
+  default:
+    return -1;
+  }
+}
+
+static void release_buffer(void *arg) {
+  Py_buffer *view = arg;
+  PyGILState_STATE g = PyGILState_Ensure();
+  PyBuffer_Release(view);
+  PyGILState_Release(g);
+  PyMem_RawFree(view);
+}
+
+int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype) {
+  Py_buffer *v = PyMem_RawMalloc(sizeof *v);
+  if (!v) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  if (PyObject_GetBuffer(obj, v, PyBUF_RECORDS_RO) < 0) {
+    PyMem_RawFree(v);
+    return -1;
+  }
+  *dtype = format_dtype(v->format, v->itemsize);
+  if (*dtype < 0) {
+    PyErr_Format(PyExc_TypeError,
+                 "unsupported element format '%s' (cambrian has bool, int32, "
+                 "int64, float32 and float64)", v->format ? v->format : "B");
+    goto fail;
+  }
+  if (v->ndim > CB_MAX_NDIM) {
+    PyErr_Format(PyExc_ValueError,
+                 "only 0-D, 1-D and 2-D arrays are supported (got %d-D)",
+                 v->ndim);
+    goto fail;
+  }
+  *view = v;
+  return 0;
+fail:
+  cbp_buffer_close(v);
+  return -1;
+}
+
+void cbp_buffer_close(Py_buffer *view) {
+  PyBuffer_Release(view);
+  PyMem_RawFree(view);
+}
+
+int cbp_array_from_buffer(cbp_state *st, Py_buffer *v, int dtype, int copy,
+                          cb_array **out) {
+  int64_t shape[CB_MAX_NDIM];
+  for (int i = 0; i < v->ndim; i++)
+    shape[i] = v->shape ? v->shape[i] : v->len / v->itemsize;
+  int contiguous = PyBuffer_IsContiguous(v, 'C');
+  int rc;
+  if (!copy && !contiguous) {
+    PyErr_SetString(PyExc_ValueError,
+                    "the buffer is not C-contiguous: pass copy=True");
+    goto fail;
+  }
+  if (!copy) {
+    rc = cb_array_wrap((cb_dtype)dtype, v->ndim, shape, v->buf,
+                       release_buffer, v, out);
+    if (rc)
+      goto fail_rc;
+    return 0;
+  }
+  rc = cb_array_new((cb_dtype)dtype, v->ndim, shape, out);
+  if (rc)
+    goto fail_rc;
+  if (contiguous) {
+    void *dst = cb_array_data(*out);
+    Py_BEGIN_ALLOW_THREADS
+    memcpy(dst, v->buf, (size_t)v->len);
+    Py_END_ALLOW_THREADS
+  } else if (PyBuffer_ToContiguous(cb_array_data(*out), v, v->len, 'C') < 0) {
+    cb_array_unref(*out);
+    goto fail;
+  }
+  cbp_buffer_close(v);
+  return 0;
+fail_rc:
+  cbp_raise(st, rc);
+fail:
+  cbp_buffer_close(v);
+  return -1;
+}
+
+int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
+                   PyObject **tmp) {
+  *op = (cb_operand){.device = -1};
+  if (cbp_is_array(st, obj)) {
+    ArrayObject *a = (ArrayObject *)obj;
+    op->array = a->arr;
+    op->device = cbp_array_object_device(st, a);
+    return op->device < -1 ? -1 : 1;
+  }
+  if (PyBool_Check(obj)) {
+    *op = (cb_operand){.device = -1, .dtype = CB_BOOL, .weak = 1,
+                       .value.i = obj == Py_True};
+    return 1;
+  }
+  if (PyLong_CheckExact(obj)) {
+    long long v = PyLong_AsLongLong(obj);
+    if (v == -1 && PyErr_Occurred()) {
+      if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+        return -1;
+      /* Beyond int64: fine with float arrays, refused by integer ones. */
+      PyErr_Clear();
+      double d = PyLong_AsDouble(obj);
+      if (d == -1.0 && PyErr_Occurred())
+        return -1;
+      *op = (cb_operand){.device = -1, .dtype = CB_INT64, .weak = 2,
+                         .value.f = d};
+      return 1;
+    }
+    *op = (cb_operand){.device = -1, .dtype = CB_INT64, .weak = 1,
+                       .value.i = v};
+    return 1;
+  }
+  if (PyFloat_CheckExact(obj)) {
+    *op = (cb_operand){.device = -1, .dtype = CB_FLOAT64, .weak = 1,
+                       .value.f = PyFloat_AS_DOUBLE(obj)};
+    return 1;
+  }
+  if (!PyObject_CheckBuffer(obj))
+    return 0;
+  Py_buffer *v;
+  int dtype;
+  if (cbp_buffer_open(obj, &v, &dtype))
+    return -1;
+  if (v->ndim == 0) { /* a NumPy scalar: a strong scalar */
+    op->dtype = (cb_dtype)dtype;
+    switch (dtype) {
+    case CB_BOOL:
+      op->value.i = *(uint8_t *)v->buf != 0;
+      break;
+    case CB_INT32:
+      op->value.i = *(int32_t *)v->buf;
+      break;
+    case CB_INT64:
+      op->value.i = *(int64_t *)v->buf;
+      break;
+    case CB_FLOAT32:
+      op->value.f = *(float *)v->buf;
+      break;
+    default:
+      op->value.f = *(double *)v->buf;
+    }
+    cbp_buffer_close(v);
+    return 1;
+  }
+  cb_array *arr;
+  if (cbp_array_from_buffer(st, v, dtype, 0, &arr))
+    return -1;
+  *tmp = cbp_array_object_new(st, arr, Py_None, -1);
+  if (!*tmp)
+    return -1;
+  op->array = arr;
+  return 1;
+}
+
+PyObject *cbp_result_device(int dev, PyObject *dflt, PyObject *const *objs,
+                            const cb_operand *ops, int n) {
+  PyObject *device = dev < 0 ? Py_None : dflt;
+  for (int i = 0; i < n; i++)
+    if (dev >= 0 && ops[i].device == dev)
+      device = ((ArrayObject *)objs[i])->device;
+  return device;
+}

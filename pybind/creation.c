@@ -1,0 +1,210 @@
+/*
+ * Array creation: empty, full (zeros and ones in Python), arange, and
+ * arrays over objects with the buffer protocol (cambrian.asarray). Work
+ * that may block (starting the runtime, writing the values) runs with
+ * the GIL released.
+ */
+#include "binding.h"
+
+static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
+  if (PyLong_Check(obj)) {
+    *ndim = 1;
+    shape[0] = PyLong_AsLongLong(obj);
+    return PyErr_Occurred() ? -1 : 0;
+  }
+  PyObject *t = PySequence_Tuple(obj);
+  if (!t)
+    return -1;
+  Py_ssize_t n = PyTuple_GET_SIZE(t);
+  if (n > CB_MAX_NDIM) {
+    Py_DECREF(t);
+    PyErr_Format(PyExc_ValueError,
+                 "only 0-D, 1-D and 2-D arrays are supported (got %zd-D)", n);
+    return -1;
+  }
+  *ndim = (int)n;
+  for (Py_ssize_t i = 0; i < n; i++)
+    shape[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(t, i));
+  Py_DECREF(t);
+  return PyErr_Occurred() ? -1 : 0;
+}
+
+/* A fill value converted as NumPy does for a dtype: floats truncate
+ * towards zero for integers, anything is true or false for bool, and a
+ * Python integer out of the dtype's range raises OverflowError. */
+static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
+  if (t == CB_FLOAT32 || t == CB_FLOAT64) {
+    out->f = PyFloat_AsDouble(obj);
+    return PyErr_Occurred() ? -1 : 0;
+  }
+  if (t == CB_BOOL) {
+    int b = PyObject_IsTrue(obj);
+    out->i = b;
+    return b < 0 ? -1 : 0;
+  }
+  PyObject *i = PyNumber_Index(obj);
+  if (!i) {
+    PyErr_Clear();
+    PyObject *f = PyNumber_Float(obj);
+    if (!f)
+      return -1;
+    double d = PyFloat_AS_DOUBLE(f);
+    Py_DECREF(f);
+    if (!(d > -9.3e18 && d < 9.3e18)) {
+      PyErr_Format(PyExc_OverflowError, "cannot convert %g to %s", d,
+                   cb_dtype_name(t));
+      return -1;
+    }
+    out->i = (int64_t)d;
+  } else {
+    out->i = PyLong_AsLongLong(i);
+    Py_DECREF(i);
+    if (out->i == -1 && PyErr_Occurred())
+      return -1;
+  }
+  if (t == CB_INT32 && (out->i < INT32_MIN || out->i > INT32_MAX)) {
+    PyErr_Format(PyExc_OverflowError,
+                 "Python integer %lld out of bounds for int32",
+                 (long long)out->i);
+    return -1;
+  }
+  return 0;
+}
+
+static PyObject *wrap_result(cbp_state *st, int rc, cb_array *arr,
+                             PyObject *device, int id) {
+  if (rc)
+    return cbp_raise(st, rc);
+  return cbp_array_object_new(st, arr, device, id);
+}
+
+/* full(shape, dtype, value, device) */
+static PyObject *py_full(PyObject *module, PyObject *const *args,
+                         Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  int ndim, t, id;
+  int64_t shape[CB_MAX_NDIM];
+  cb_scalar value;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "full(shape, dtype, value, device)");
+    return NULL;
+  }
+  if (shape_arg(args[0], &ndim, shape) || cbp_dtype_arg(st, args[1], &t) ||
+      scalar_arg(args[2], (cb_dtype)t, &value) ||
+      (id = cbp_device_id(st, args[3])) < -1)
+    return NULL;
+  cb_array *arr;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_full((cb_dtype)t, ndim, shape, value, id, &arr);
+  Py_END_ALLOW_THREADS
+  return wrap_result(st, rc, arr, args[3], id);
+}
+
+/* empty(shape, dtype, device) */
+static PyObject *py_empty(PyObject *module, PyObject *const *args,
+                          Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  int ndim, t, id;
+  int64_t shape[CB_MAX_NDIM];
+  if (nargs != 3) {
+    PyErr_SetString(PyExc_TypeError, "empty(shape, dtype, device)");
+    return NULL;
+  }
+  if (shape_arg(args[0], &ndim, shape) || cbp_dtype_arg(st, args[1], &t) ||
+      (id = cbp_device_id(st, args[2])) < -1)
+    return NULL;
+  cb_array *arr;
+  int rc = cb_array_new((cb_dtype)t, ndim, shape, &arr);
+  return wrap_result(st, rc, arr, args[2], id);
+}
+
+/* arange(n, start, step, dtype, device) */
+static PyObject *py_arange(PyObject *module, PyObject *const *args,
+                           Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  int t, id;
+  long long n;
+  cb_scalar start, step;
+  if (nargs != 5) {
+    PyErr_SetString(PyExc_TypeError, "arange(n, start, step, dtype, device)");
+    return NULL;
+  }
+  n = PyLong_AsLongLong(args[0]);
+  if ((n == -1 && PyErr_Occurred()) || cbp_dtype_arg(st, args[3], &t) ||
+      scalar_arg(args[1], (cb_dtype)t, &start) ||
+      scalar_arg(args[2], (cb_dtype)t, &step) ||
+      (id = cbp_device_id(st, args[4])) < -1)
+    return NULL;
+  if (t == CB_INT32 && n > 0) {
+    long long last = (long long)start.i + (long long)step.i * (n - 1);
+    if (last < INT32_MIN || last > INT32_MAX) {
+      PyErr_SetString(PyExc_OverflowError,
+                      "arange: values out of bounds for int32");
+      return NULL;
+    }
+  }
+  cb_array *arr;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_arange((cb_dtype)t, n, start, step, id, &arr);
+  Py_END_ALLOW_THREADS
+  return wrap_result(st, rc, arr, args[4], id);
+}
+
+/* asarray_buffer(obj, dtype, device, copy): obj supports the buffer
+ * protocol. Zero-copy when it is C-contiguous, of the dtype asked for and
+ * copy is not True; otherwise a copy, converted by a cast task. */
+static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
+                                   Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  int want, src, id;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError,
+                    "asarray_buffer(obj, dtype, device, copy)");
+    return NULL;
+  }
+  int copy = args[3] == Py_True, nocopy = args[3] == Py_False;
+  Py_buffer *v;
+  if (cbp_dtype_arg(st, args[1], &want) ||
+      (id = cbp_device_id(st, args[2])) < -1 ||
+      cbp_buffer_open(args[0], &v, &src))
+    return NULL;
+  if (want < 0)
+    want = src;
+  if (nocopy && (want != src || !PyBuffer_IsContiguous(v, 'C'))) {
+    cbp_buffer_close(v);
+    PyErr_SetString(PyExc_ValueError,
+                    "copy=False, but the input needs a copy (another dtype "
+                    "or not C-contiguous)");
+    return NULL;
+  }
+  /* A copy is a snapshot taken now, on the host; a conversion then runs
+   * as a task over that snapshot. */
+  int host_copy = copy || want != src;
+  cb_array *arr;
+  if (cbp_array_from_buffer(st, v, src, host_copy, &arr))
+    return NULL;
+  PyObject *a = cbp_array_object_new(st, arr, args[2], id);
+  if (a && want != src)
+    Py_SETREF(a, cbp_apply(st, CB_OP_cast, &a, 1, want));
+  if (a && id >= 0) {
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = cb_array_prefetch(((ArrayObject *)a)->arr, id);
+    Py_END_ALLOW_THREADS
+    if (rc)
+      Py_SETREF(a, cbp_raise(st, rc));
+  }
+  return a;
+}
+
+PyMethodDef cbp_creation_methods[] = {
+    {"full", CBP_METH(py_full), METH_FASTCALL,
+     "full(shape, dtype, value, device)"},
+    {"empty", CBP_METH(py_empty), METH_FASTCALL, "empty(shape, dtype, device)"},
+    {"arange", CBP_METH(py_arange), METH_FASTCALL,
+     "arange(n, start, step, dtype, device)"},
+    {"asarray_buffer", CBP_METH(py_asarray_buffer), METH_FASTCALL,
+     "asarray_buffer(obj, dtype, device, copy)"},
+    {NULL}};

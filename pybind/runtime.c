@@ -1,0 +1,209 @@
+/*
+ * The runtime and its devices from Python: starting and stopping StarPU,
+ * its settings, devices, workers, OpenCL platforms and device filters,
+ * and the callables from the package that the module calls back
+ * (_configure). Calls that may block run with the GIL released.
+ */
+#include "binding.h"
+
+/* init(ncpus, devices, scheduler, tile_size): None for the defaults. */
+static PyObject *py_init(PyObject *module, PyObject *const *args,
+                         Py_ssize_t nargs) {
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError,
+                    "init(ncpus, devices, scheduler, tile_size)");
+    return NULL;
+  }
+  cb_config cfg = {.ncpus = -1};
+  if (args[0] != Py_None && (cfg.ncpus = PyLong_AsLong(args[0])) < 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "ncpus must be 0 or more");
+    return NULL;
+  }
+  if (args[1] != Py_None && !(cfg.devices = PyUnicode_AsUTF8(args[1])))
+    return NULL;
+  if (args[2] != Py_None && !(cfg.scheduler = PyUnicode_AsUTF8(args[2])))
+    return NULL;
+  if (args[3] != Py_None &&
+      (cfg.tile_elems = PyLong_AsLongLong(args[3])) <= 0) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "tile_size must be positive");
+    return NULL;
+  }
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_init(&cfg);
+  Py_END_ALLOW_THREADS
+  return rc ? cbp_raise(mstate(module), rc) : Py_NewRef(Py_None);
+}
+
+/* shutdown(): drains, then stops StarPU, with the GIL released. */
+static PyObject *py_shutdown(PyObject *module, PyObject *unused) {
+  (void)unused;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_shutdown();
+  Py_END_ALLOW_THREADS
+  return rc ? cbp_raise(mstate(module), rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
+  (void)unused;
+  cb_runtime_info info;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_runtime_info_get(&info);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cbp_raise(mstate(module), rc);
+  return Py_BuildValue(
+      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s}", "ncpus", info.ncpus,
+      "nopencl", info.nopencl, "ncores", info.ncores, "max_cpus",
+      info.max_cpus, "tile_size", (long long)info.tile_elems,
+      "min_tile_size", (long long)info.min_tile_elems, "max_tile_bytes",
+      (long long)info.max_tile_bytes, "scheduler", info.scheduler,
+      "starpu_version", info.starpu_version, "cache_dir", info.cache_dir);
+}
+
+static PyObject *py_device_count(PyObject *module, PyObject *unused) {
+  (void)unused;
+  int n;
+  Py_BEGIN_ALLOW_THREADS
+  n = cb_device_count();
+  Py_END_ALLOW_THREADS
+  return n < 0 ? cbp_raise(mstate(module), n) : PyLong_FromLong(n);
+}
+
+static PyObject *py_device_info(PyObject *module, PyObject *arg) {
+  int id = (int)PyLong_AsLong(arg);
+  if (id == -1 && PyErr_Occurred())
+    return NULL;
+  cb_device_info d;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_device_get(id, &d);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cbp_raise(mstate(module), rc);
+  return Py_BuildValue(
+      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:i,s:i,s:O,s:s,s:I}", "id", d.id,
+      "backend", cb_backend_name(d.backend), "type", cb_devtype_name(d.type),
+      "index", d.index, "name", d.name, "vendor", d.vendor, "version",
+      d.version, "global_mem_bytes", (unsigned long long)d.global_mem_bytes,
+      "max_alloc_bytes", (unsigned long long)d.max_alloc_bytes,
+      "compute_units", d.compute_units, "nworkers", d.nworkers, "fp64",
+      d.fp64 ? Py_True : Py_False, "filter_string", d.filter_string,
+      "generation", cb_generation());
+}
+
+static PyObject *py_workers(PyObject *module, PyObject *unused) {
+  (void)unused;
+  int n;
+  Py_BEGIN_ALLOW_THREADS
+  n = cb_worker_count();
+  Py_END_ALLOW_THREADS
+  if (n < 0)
+    return cbp_raise(mstate(module), n);
+  PyObject *list = PyList_New(n);
+  for (int i = 0; list && i < n; i++) {
+    cb_worker_info w;
+    if (cb_worker_get(i, &w)) {
+      Py_CLEAR(list);
+      return cbp_raise(mstate(module), CB_EINVAL);
+    }
+    PyObject *item = Py_BuildValue("{s:i,s:i,s:s}", "id", w.id, "device",
+                                   w.device, "name", w.name);
+    if (!item)
+      Py_CLEAR(list);
+    else
+      PyList_SET_ITEM(list, i, item);
+  }
+  return list;
+}
+
+static PyObject *py_opencl_platforms(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  cb_platform_info p[16];
+  int n;
+  Py_BEGIN_ALLOW_THREADS
+  n = cb_opencl_platforms(p, 16);
+  Py_END_ALLOW_THREADS
+  PyObject *list = PyList_New(0);
+  for (int i = 0; list && i < n && i < 16; i++) {
+    PyObject *item = Py_BuildValue("{s:s,s:s,s:s,s:i}", "name", p[i].name,
+                                   "vendor", p[i].vendor, "version",
+                                   p[i].version, "devices", p[i].ndevices);
+    if (!item || PyList_Append(list, item) < 0)
+      Py_CLEAR(list);
+    Py_XDECREF(item);
+  }
+  return list;
+}
+
+/* select_devices(filter) -> list of ids, in filter order. */
+static PyObject *py_select_devices(PyObject *module, PyObject *arg) {
+  const char *f = PyUnicode_AsUTF8(arg);
+  if (!f)
+    return NULL;
+  int ids[64], n;
+  Py_BEGIN_ALLOW_THREADS
+  n = cb_devices_select(f, ids, 64);
+  Py_END_ALLOW_THREADS
+  if (n < 0)
+    return cbp_raise(mstate(module), n);
+  PyObject *list = PyList_New(0);
+  for (int i = 0; list && i < n && i < 64; i++) {
+    PyObject *v = PyLong_FromLong(ids[i]);
+    if (!v || PyList_Append(list, v) < 0)
+      Py_CLEAR(list);
+    Py_XDECREF(v);
+  }
+  return list;
+}
+
+/* check_filter(filter): raises ValueError if it does not parse. */
+static PyObject *py_check_filter(PyObject *module, PyObject *arg) {
+  (void)module;
+  const char *f = PyUnicode_AsUTF8(arg);
+  if (!f)
+    return NULL;
+  cb_filter filter;
+  char err[256];
+  if (cb_filter_parse(f, &filter, err, sizeof err)) {
+    PyErr_Format(PyExc_ValueError, "bad device filter '%s': %s", f, err);
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
+/* _configure(default_device, device_factory, future_factory) */
+static PyObject *py_configure(PyObject *module, PyObject *const *args,
+                              Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  if (nargs != 3 || !PyCallable_Check(args[0]) ||
+      !PyCallable_Check(args[1]) || !PyCallable_Check(args[2])) {
+    PyErr_SetString(PyExc_TypeError,
+                    "_configure(default_device, device_factory, "
+                    "future_factory)");
+    return NULL;
+  }
+  Py_XSETREF(st->default_device, Py_NewRef(args[0]));
+  Py_XSETREF(st->device_factory, Py_NewRef(args[1]));
+  Py_XSETREF(st->future_factory, Py_NewRef(args[2]));
+  Py_RETURN_NONE;
+}
+
+PyMethodDef cbp_runtime_methods[] = {
+    {"init", CBP_METH(py_init), METH_FASTCALL,
+     "init(ncpus, devices, scheduler, tile_size)"},
+    {"shutdown", py_shutdown, METH_NOARGS, "Drain, then stop StarPU."},
+    {"runtime_info", py_runtime_info, METH_NOARGS, NULL},
+    {"device_count", py_device_count, METH_NOARGS, NULL},
+    {"device_info", py_device_info, METH_O, NULL},
+    {"select_devices", py_select_devices, METH_O, NULL},
+    {"workers", py_workers, METH_NOARGS, NULL},
+    {"opencl_platforms", py_opencl_platforms, METH_NOARGS, NULL},
+    {"check_filter", py_check_filter, METH_O, NULL},
+    {"_configure", CBP_METH(py_configure), METH_FASTCALL, NULL},
+    {NULL}};

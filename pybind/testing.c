@@ -1,0 +1,44 @@
+/*
+ * Testing hooks for Python (cambrian.testing): faults injected into the
+ * tasks of an operation, failing as a device would.
+ */
+#include "binding.h"
+
+#if __has_include("cambrian/testing.h")
+#include "cambrian/testing.h"
+#endif
+
+/* inject_fault(op, device_id, nth, cl_status_name) */
+static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError,
+                    "inject_fault(op, device, nth, cl_status)");
+    return NULL;
+  }
+  const char *op = PyUnicode_AsUTF8(args[0]);
+  long dev = PyLong_AsLong(args[1]), nth = PyLong_AsLong(args[2]);
+  const char *status = PyUnicode_AsUTF8(args[3]);
+  if (!op || !status || PyErr_Occurred())
+    return NULL;
+  int code = cb_cl_status_code(status);
+  if (code == 0) {
+    PyErr_Format(PyExc_ValueError, "unknown OpenCL status '%s'", status);
+    return NULL;
+  }
+  int rc = cb_testing_inject(op, (int)dev, nth, code);
+  return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  cb_testing_clear();
+  Py_RETURN_NONE;
+}
+
+PyMethodDef cbp_testing_methods[] = {
+    {"inject_fault", CBP_METH(py_inject_fault), METH_FASTCALL, NULL},
+    {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
+    {NULL}};
