@@ -112,6 +112,10 @@ typedef struct cb_runtime_info {
   char scheduler[32];
   char starpu_version[32];
   char cache_dir[512];
+  /* Host memory pinned for arrays on GPUs, and its bound
+   * (CAMBRIAN_PINNED_MAX; CAMBRIAN_PINNED=none pins nothing). */
+  uint64_t pinned_bytes;
+  uint64_t pinned_max_bytes;
 } cb_runtime_info;
 
 int cb_runtime_info_get(cb_runtime_info *info);

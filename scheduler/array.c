@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "events.h"
 #include "failure.h"
+#include "pinned.h"
 #include "pool.h"
 #include "reclaim.h"
 #include "runtime.h"
@@ -69,7 +70,9 @@ static cb_array *alloc_array(cb_dtype t, int ndim, const int64_t *shape,
   return a;
 }
 
-int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
+/* A new array whose host buffer suits device: pinned for a GPU. */
+static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
+                     cb_array **out) {
   int64_t size;
   int rc = check_shape(t, ndim, shape, &size);
   if (rc)
@@ -79,7 +82,10 @@ int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
     return cb__fail(CB_ENOMEM, "out of host memory");
   /* 64-byte alignment suits vector loads and DMA. */
   size_t bytes = (a->nbytes + 63) & ~(size_t)63;
-  a->data = aligned_alloc(64, bytes ? bytes : 64);
+  if (device >= 0)
+    a->data = cb__pinned_alloc(device, bytes, &a->pinned);
+  if (!a->data)
+    a->data = aligned_alloc(64, bytes ? bytes : 64);
   if (!a->data) {
     size_t nbytes = a->nbytes;
     free(a);
@@ -88,6 +94,10 @@ int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
   }
   *out = a;
   return 0;
+}
+
+int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
+  return array_new(t, ndim, shape, -1, out);
 }
 
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
@@ -108,7 +118,7 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
     *out = a;
     return 0;
   }
-  rc = cb_array_new(t, ndim, shape, out);
+  rc = array_new(t, ndim, shape, device, out);
   if (rc == 0)
     (*out)->tile_hint = hint;
   if (rc == 0 && (rc = cb__array_register(*out, device))) {
@@ -149,7 +159,7 @@ void cb_array_unref(cb_array *a) {
      * gone: only the host buffer goes back; the rest stays behind. */
     if (a->release)
       a->release(a->release_arg);
-    else
+    else if (!a->pinned) /* the driver's state is the parent's */
       free(a->data);
     return;
   }
@@ -209,6 +219,8 @@ void cb__array_destroy(cb_array *a) {
   cb_event_unref(a->writer);
   if (a->release)
     a->release(a->release_arg);
+  else if (a->pinned)
+    cb__pinned_free(a->pinned);
   else
     free(a->data);
   free(a);

@@ -28,6 +28,7 @@ struct cb_array {
   void *data;
   void (*release)(void *arg); /* NULL: data is ours, freed with free(). */
   void *release_arg;
+  struct cb__pinned *pinned;  /* data is pinned memory (pinned.c) */
   /* Tiles: registered lazily, for the runtime generation in gen. Guarded by
    * registry_lock (array.c); readers check gen with an acquire load first. */
   atomic_uint gen;

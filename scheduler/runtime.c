@@ -28,6 +28,7 @@
 #include "drivers.h"
 #include "errors.h"
 #include "hooks.h"
+#include "pinned.h"
 #include "pool.h"
 #include "reclaim.h"
 #include "runtime.h"
@@ -407,6 +408,9 @@ int cb_runtime_info_get(cb_runtime_info *info) {
   if (rc)
     return rc;
   *info = rt_info;
+  size_t max;
+  info->pinned_bytes = cb__pinned_bytes(&max);
+  info->pinned_max_bytes = max;
   return 0;
 }
 

@@ -10,13 +10,17 @@ Variants:
                                timing includes the device->host copy of c
   c = a + b; c.wait()          the same, c kept until the next repetition
   c = a + b; cb.synchronize()  c stays on the device: compute only
+  20 x (c = a + b); cb.synchronize()
+                               twenty operations, then one wait
 """
 import cambrian as cb
 
 NAME = "cambrian opencl"
 KIND = "add"
 VARIANTS = ["(a + b).wait()", "c = a + b; c.wait()",
-            "c = a + b; cb.synchronize()"]
+            "c = a + b; cb.synchronize()",
+            "20 x (c = a + b); cb.synchronize()"]
+BATCH = 20
 
 DEVICE = "opencl"
 
@@ -55,7 +59,8 @@ def run(state):
         state["c"] = state["a"] + state["b"]
         state["c"].wait()
     else:
-        state["c"] = state["a"] + state["b"]
+        for _ in range(BATCH if v == VARIANTS[3] else 1):
+            state["c"] = state["a"] + state["b"]
         cb.synchronize()
 
 

@@ -31,7 +31,8 @@ harness.add_repo_paths(HERE)
 # Order matters: the copy references first, then the single-thread NumPy
 # baseline that the ratios use, then the others.
 COMPETITORS = ["copy_numpy", "copy_numba", "numpy_st", "numba_prange",
-               "cambrian_cpu", "cambrian_opencl", "numpy_cambrian_idle"]
+               "cambrian_cpu", "cambrian_opencl", "cupy_gpu",
+               "numpy_cambrian_idle"]
 BASELINE = ("numpy", "np.add(a, b, out=c)")
 
 
