@@ -3,14 +3,14 @@
 # ThreadPoolExecutor, raw StarPU; Python functions as tasks against
 # ThreadPoolExecutor; reductions and gemm against NumPy and dask; graph
 # replay against eager calls and dask.delayed; transfer/compute overlap of
-# a streamed graph) after installing the peers into the virtual
-# environment. Extra arguments go to every driver (e.g. --quick).
+# a streamed graph) after installing the peers (the "bench" extra) into the
+# virtual environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-"$VENV/bin/python" -c 'import numba, dask, distributed' 2>/dev/null ||
-  "$VENV/bin/python" -m pip install -q numba dask distributed
+# The peers are the "bench" extra of pyproject.toml.
+install_requirements bench extra:bench
 "$VENV/bin/python" bench/vector_add/run.py "$@"
 "$VENV/bin/python" bench/overhead/run.py "$@"
 "$VENV/bin/python" bench/futures/run.py "$@"

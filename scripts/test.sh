@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the C programs through ctest, then the Python suite
-# through pytest. Sets the machine up first (see setup.sh). Exits non-zero
-# on any failure.
+# through pytest, then a check of the repaired wheel (see wheel.sh). Sets
+# the machine up first (see setup.sh). Exits non-zero on any failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -34,4 +34,14 @@ status=0
 (cd build/ctest && ctest --output-on-failure) || status=1
 LD_PRELOAD="$preload" "$VENV/bin/python" -m pytest tests/python -q \
   -p no:cacheprovider "$@" || status=1
+
+# The repaired wheel, installed into its own environment (scripts/wheel.sh):
+# a full run checks it with tests/python/test_arrays.py, CAMBRIAN_WHEEL=1
+# with the whole suite; CAMBRIAN_WHEEL=0, or arguments for pytest, leave it
+# out unless CAMBRIAN_WHEEL=1.
+if [ "${CAMBRIAN_WHEEL:-}" = 1 ]; then
+  bash scripts/wheel.sh || status=1
+elif [ "${CAMBRIAN_WHEEL:-}" != 0 ] && [ $# -eq 0 ]; then
+  bash scripts/wheel.sh --quick || status=1
+fi
 exit $status

@@ -55,7 +55,7 @@ from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402  (written by the build)
 
 Array = _core.Array
 

@@ -1,5 +1,6 @@
 """python -m cambrian info: what cambrian sees on this machine.
-python -m cambrian calibrate [--fresh]: fill the performance models."""
+python -m cambrian calibrate [--fresh]: fill the performance models.
+python -m cambrian --version: the installed version."""
 
 import os
 import sys
@@ -98,10 +99,15 @@ def calibrate(fresh=False, out=sys.stdout):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    usage = "usage: python -m cambrian {info | calibrate [--fresh]}"
+    usage = ("usage: python -m cambrian "
+             "{info | calibrate [--fresh] | --version}")
     if not argv or argv[0] in ("-h", "--help"):
         print(usage, file=sys.stderr)
         return 0 if argv else 2
+    if argv == ["--version"]:
+        from cambrian import __version__
+        print(f"cambrian {__version__}")
+        return 0
     if argv[0] == "info" and len(argv) == 1:
         return info()
     if argv[0] == "calibrate" and argv[1:] in ([], ["--fresh"]):
