@@ -201,6 +201,12 @@ typedef struct cb_array cb_array;
 
 /* A new array with an uninitialised host buffer owned by cambrian. */
 int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out);
+/* The same, for an array that will live on device (-1: as cb_array_new):
+ * its host buffer is pinned memory when device is a GPU, so that copies
+ * to and from the device run at full speed in the background. Starts the
+ * runtime if needed. */
+int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
+                    cb_array **out);
 /* An array over memory owned by the caller (zero-copy). release(arg) is
  * called, from any thread, once no task uses data any more. */
 int cb_array_wrap(cb_dtype t, int ndim, const int64_t *shape, void *data,

@@ -188,10 +188,11 @@ int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype);
 /* Releases and frees a view from cbp_buffer_open. */
 void cbp_buffer_close(Py_buffer *view);
 /* A C array over the view (zero-copy, the view released with the array)
- * or, when copy is set or the buffer is not C-contiguous, over a copy
- * (the view released now). The view is taken even on error. */
+ * or, when copy is set or the buffer is not C-contiguous, over a copy in
+ * a host buffer suited to device (pinned for a GPU; the view released
+ * now). The view is taken even on error. */
 int cbp_array_from_buffer(cbp_state *st, Py_buffer *view, int dtype,
-                          int copy, cb_array **out);
+                          int copy, int device, cb_array **out);
 
 /* ---- operations.c ---- */
 

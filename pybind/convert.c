@@ -76,7 +76,7 @@ void cbp_buffer_close(Py_buffer *view) {
 }
 
 int cbp_array_from_buffer(cbp_state *st, Py_buffer *v, int dtype, int copy,
-                          cb_array **out) {
+                          int device, cb_array **out) {
   int64_t shape[CB_MAX_NDIM];
   for (int i = 0; i < v->ndim; i++)
     shape[i] = v->shape ? v->shape[i] : v->len / v->itemsize;
@@ -94,7 +94,9 @@ int cbp_array_from_buffer(cbp_state *st, Py_buffer *v, int dtype, int copy,
       goto fail_rc;
     return 0;
   }
-  rc = cb_array_new((cb_dtype)dtype, v->ndim, shape, out);
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_array_new_on((cb_dtype)dtype, v->ndim, shape, device, out);
+  Py_END_ALLOW_THREADS
   if (rc)
     goto fail_rc;
   if (contiguous) {
@@ -180,7 +182,7 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
     return 1;
   }
   cb_array *arr;
-  if (cbp_array_from_buffer(st, v, dtype, 0, &arr))
+  if (cbp_array_from_buffer(st, v, dtype, 0, -1, &arr))
     return -1;
   *tmp = cbp_array_object_new(st, arr, Py_None, -1);
   if (!*tmp)

@@ -115,7 +115,10 @@ static PyObject *py_empty(PyObject *module, PyObject *const *args,
       (id = cbp_device_id(st, args[2])) < -1)
     return NULL;
   cb_array *arr;
-  int rc = cb_array_new((cb_dtype)t, ndim, shape, &arr);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_array_new_on((cb_dtype)t, ndim, shape, id, &arr);
+  Py_END_ALLOW_THREADS
   return wrap_result(st, rc, arr, args[2], id);
 }
 
@@ -183,7 +186,7 @@ static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
    * as a task over that snapshot. */
   int host_copy = copy || want != src;
   cb_array *arr;
-  if (cbp_array_from_buffer(st, v, src, host_copy, &arr))
+  if (cbp_array_from_buffer(st, v, src, host_copy, id, &arr))
     return NULL;
   PyObject *a = cbp_array_object_new(st, arr, args[2], id);
   if (a && want != src)

@@ -100,6 +100,19 @@ int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
   return array_new(t, ndim, shape, -1, out);
 }
 
+int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
+                    cb_array **out) {
+  if (device < 0)
+    return array_new(t, ndim, shape, -1, out);
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = device < cb__ndevices ? array_new(t, ndim, shape, device, out)
+                             : cb__fail(CB_ENODEV, "no device %d", device);
+  cb__leave();
+  return rc;
+}
+
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
                              int device, int64_t hint, cb_array **out) {
   int64_t size;
