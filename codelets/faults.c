@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "cambrian/testing.h"
 
 #define CB__MAX_FAULTS 16
 

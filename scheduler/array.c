@@ -260,9 +260,6 @@ int cb_array_ndim(const cb_array *a) { return a->ndim; }
 const int64_t *cb_array_shape(const cb_array *a) { return a->shape; }
 int64_t cb_array_size(const cb_array *a) { return a->size; }
 void *cb_array_data(const cb_array *a) { return a->data; }
-int cb_array_ntiles(const cb_array *a) {
-  return atomic_load(&a->gen) ? a->ntiles : 0;
-}
 
 /* ---- failures --------------------------------------------------------- */
 

@@ -32,7 +32,6 @@ static const valid_case valid[] = {
     {"gpu,opencl:cpu", 2,
      {{ANY, CB_DEVTYPE_GPU, ANY}, {CB_BACKEND_OPENCL, CB_DEVTYPE_CPU, ANY}}},
     {"accelerator", 1, {{ANY, CB_DEVTYPE_ACCELERATOR, ANY}}},
-    {"cuda:gpu:0", 1, {{CB_BACKEND_CUDA, CB_DEVTYPE_GPU, 0}}},
 };
 
 static const char *const invalid[] = {
@@ -40,7 +39,7 @@ static const char *const invalid[] = {
     ":gpu",       "foo",      "opencl:foo",  "gpu:cpu",  "1",
     "opencl:gpu:0:1",         "opencl:gpu:x", "opencl:gpu:-1",
     "gpu:opencl", "opencl:gpu:99999999999",   "a,b",     "  ",
-    "gpu::0",     "*:*:*:*",  "opencl:gpu:gpu",
+    "gpu::0",     "*:*:*:*",  "opencl:gpu:gpu", "cuda", "cuda:gpu:0",
 };
 
 int main(void) {
