@@ -20,11 +20,22 @@ strip_comments() {
     while (length(line) > 0) {
       if (incomment) {
         i = index(line, "*/")
-        if (i == 0) { line = "" } else { line = substr(line, i + 2); incomment = 0 }
+        if (i == 0) {
+          line = ""
+        } else {
+          line = substr(line, i + 2)
+          incomment = 0
+        }
       } else {
         i = index(line, "/*")
-        if (i == 0) { out = out line; line = "" }
-        else { out = out substr(line, 1, i - 1); line = substr(line, i + 2); incomment = 1 }
+        if (i == 0) {
+          out = out line
+          line = ""
+        } else {
+          out = out substr(line, 1, i - 1)
+          line = substr(line, i + 2)
+          incomment = 1
+        }
       }
     }
     print out
