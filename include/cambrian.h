@@ -274,6 +274,8 @@ int cb_failures_take(cb_failure_info *out, int cap);
  * (0 when the name is unknown). */
 const char *cb_cl_status_name(int status);
 int cb_cl_status_code(const char *name);
+/* Failures can be injected for tests: see cambrian/testing.h, which this
+ * header does not include. */
 
 /* ------------------------------------------------------------------ */
 /* Element-wise operations                                             */
