@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "errors.h"
+#include "cambrian/testing.h"
 #include "taskctx.h"
 
 #define CB__MAX_FAULTS 16

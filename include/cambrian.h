@@ -124,8 +124,7 @@ int cb_runtime_info_get(cb_runtime_info *info);
 /* Devices                                                             */
 /* ------------------------------------------------------------------ */
 
-typedef enum { CB_BACKEND_CPU, CB_BACKEND_OPENCL, CB_BACKEND_CUDA,
-               CB_NBACKENDS } cb_backend;
+typedef enum { CB_BACKEND_CPU, CB_BACKEND_OPENCL, CB_NBACKENDS } cb_backend;
 typedef enum { CB_DEVTYPE_CPU, CB_DEVTYPE_GPU, CB_DEVTYPE_ACCELERATOR,
                CB_NDEVTYPES } cb_devtype;
 
@@ -222,7 +221,6 @@ const int64_t *cb_array_shape(const cb_array *a);
 int64_t cb_array_size(const cb_array *a);
 /* The host buffer; valid to read after cb_array_sync_host succeeded. */
 void *cb_array_data(const cb_array *a);
-int cb_array_ntiles(const cb_array *a);
 
 /* Starts moving the array's tiles to device (asynchronous). */
 int cb_array_prefetch(cb_array *a, int device);
@@ -296,11 +294,8 @@ int cb_failures_take(cb_failure_info *out, int cap);
  * (0 when the name is unknown). */
 const char *cb_cl_status_name(int status);
 int cb_cl_status_code(const char *name);
-
-/* Testing: the nth execution (from 1) of operation op ("*": any) on device
- * (-1: any) fails with cl_status, as a device failure would. One-shot. */
-int cb_testing_inject(const char *op, int device, long nth, int cl_status);
-void cb_testing_clear(void);
+/* Failures can be injected for tests: see cambrian/testing.h, which this
+ * header does not include. */
 
 /* ------------------------------------------------------------------ */
 /* Element-wise operations                                             */
@@ -319,7 +314,7 @@ typedef enum {
   CB_KIND_ARANGE           /* -> T, start + i * step */
 } cb_op_kind;
 
-/* The operation table lives in codelets/elementwise.def. */
+/* The operation table lives in include/cambrian/elementwise.def. */
 typedef enum {
 #define X(name, kind, fexpr, iexpr, bexpr, types) CB_OP_##name,
 #include "cambrian/elementwise.def"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "binding.h"
+#include "cambrian/testing.h"
 
 #define NQUEUES 64
 #define TOKEN_BITS 56

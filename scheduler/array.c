@@ -298,9 +298,6 @@ int cb_array_ndim(const cb_array *a) { return a->ndim; }
 const int64_t *cb_array_shape(const cb_array *a) { return a->shape; }
 int64_t cb_array_size(const cb_array *a) { return a->size; }
 void *cb_array_data(const cb_array *a) { return a->data; }
-int cb_array_ntiles(const cb_array *a) {
-  return atomic_load(&a->gen) ? a->ntiles : 0;
-}
 
 int cb_array_set_tile_size(cb_array *a, int64_t tile_elems) {
   if (tile_elems < 0)

@@ -15,8 +15,7 @@
 #include "errors.h"
 #include "runtime.h"
 
-static const char *const backend_names[CB_NBACKENDS] = {"cpu", "opencl",
-                                                        "cuda"};
+static const char *const backend_names[CB_NBACKENDS] = {"cpu", "opencl"};
 static const char *const devtype_names[CB_NDEVTYPES] = {"cpu", "gpu",
                                                         "accelerator"};
 
@@ -75,8 +74,8 @@ static int parse_part(const char *s, size_t len, part *p, char *err,
   p->type = lookup(devtype_names, CB_NDEVTYPES, s, len);
   if (p->backend < 0 && p->type < 0) {
     snprintf(err, errlen,
-             "unknown word '%.*s' (backends: cpu, opencl, cuda; types: cpu, "
-             "gpu, accelerator)",
+             "unknown word '%.*s' (backends: cpu, opencl; types: cpu, gpu, "
+             "accelerator)",
              (int)len, s);
     return CB_EINVAL;
   }
@@ -148,7 +147,7 @@ static int parse_alt(const part *p, int n, cb_filter *f, char *err,
 
 bad_backend:
   snprintf(err, errlen, "the first of several parts must be a backend "
-                        "(cpu, opencl, cuda) or '*'");
+                        "(cpu, opencl) or '*'");
   return CB_EINVAL;
 bad_type:
   snprintf(err, errlen, "the middle part must be a device type (cpu, gpu, "

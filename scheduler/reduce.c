@@ -51,15 +51,6 @@ static cb_dtype part_dtype(int op, cb_dtype t) {
   }
 }
 
-int cb_reduce_dtype(cb_reduce_op op, cb_dtype t, cb_dtype *out) {
-  if ((unsigned)op >= CB_NREDUCE)
-    return cb__fail(CB_EINVAL, "unknown reduction %d", (int)op);
-  if ((unsigned)t >= CB_NDTYPES)
-    return cb__fail(CB_ETYPE, "unknown dtype %d", (int)t);
-  *out = part_dtype(op, t);
-  return 0;
-}
-
 /* ---- codelets ----------------------------------------------------------- */
 
 static struct starpu_perfmodel tile_models[CB_NREDUCE + 1] = {

@@ -30,8 +30,6 @@ typedef enum {
 
 /* The name of a reduction ("sum"); its tasks and failures carry it. */
 const char *cb_reduce_name(cb_reduce_op op);
-/* The dtype of op's result over an input of dtype t. */
-int cb_reduce_dtype(cb_reduce_op op, cb_dtype t, cb_dtype *out);
 
 /* Submits op over x (an array operand) along axis: CB_AXIS_ALL, or 0 or
  * 1 for a 2-D array (0 reduces the rows into one row, 1 each row into

@@ -14,11 +14,14 @@ cc=${CC:-cc}
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Wextra -Werror -o "$prefix/vector_add" \
   "$src/examples/c/vector_add.c" $(pkg-config --cflags --libs cambrian)
+# Static: libcambrian.a with the shared libraries it needs (the modules
+# cambrian.pc requires, and its own private libraries).
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Wextra -Werror -o "$prefix/vector_add_static" \
   "$src/examples/c/vector_add.c" $(pkg-config --cflags cambrian) \
-  "$prefix/lib/libcambrian.a" $(pkg-config --libs --static cambrian |
-                                 sed 's/-lcambrian//')
+  "$prefix/lib/libcambrian.a" \
+  $(pkg-config --libs $(pkg-config --print-requires-private cambrian)) \
+  -lclblast -lOpenCL -lm -pthread
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/vector_add"
 "$prefix/vector_add_static"
 echo "installed library: shared and static builds of vector_add ran"

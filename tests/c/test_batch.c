@@ -1,10 +1,10 @@
-/* Batches (scheduler/batch.c): blocks of task contexts are freed, or
- * kept, exactly once, also when every task of a full block ends before
- * the batch moves on; a graph run through batches computes what it
- * should. */
+/* Batches (scheduler/batch.c), seen from inside: blocks of task contexts
+ * are freed, or kept, exactly once, also when every task of a full block
+ * ends before the batch moves on; shutdown frees the kept blocks; a graph
+ * run through batches computes what it should. */
 #include <stdlib.h>
 
-#include "check.h"
+#include "test.h"
 #include "batch.h"
 #include "runtime.h"
 
@@ -22,8 +22,9 @@ static void take_and_release(cb__batch *b, int n) {
   }
 }
 
-static void blocks_end_once(void) {
-  CHECK(cb__enter() == 0, "enter");
+TEST(batch_blocks_end_once) {
+  ASSERT_OK(test_start(1, "none"));
+  ASSERT_OK(cb__enter());
   cb__batch b;
   cb__batch_init(&b);
   int before = cb__batch_spares();
@@ -42,13 +43,13 @@ static void blocks_end_once(void) {
   cb__batch_init(&b);
   cb__task *t1, *t2;
   struct starpu_task *k1, *k2;
-  CHECK(cb__batch_task(&b, &t1, &k1) == 0, "first");
+  CHECK_OK(cb__batch_task(&b, &t1, &k1));
   for (int i = 1; i < 128; i++) {
-    CHECK(cb__batch_task(&b, &t2, &k2) == 0, "fill");
+    CHECK_OK(cb__batch_task(&b, &t2, &k2));
     starpu_task_clean(k2);
     cb__batch_release(t2);
   }
-  CHECK(cb__batch_task(&b, &t2, &k2) == 0, "second block");
+  CHECK_OK(cb__batch_task(&b, &t2, &k2));
   CHECK(t2->slab != t1->slab, "two distinct blocks");
   starpu_task_clean(k1);
   cb__batch_release(t1);
@@ -59,11 +60,26 @@ static void blocks_end_once(void) {
   cb__leave();
 }
 
+TEST(batch_shutdown_frees_blocks) {
+  ASSERT_OK(test_start(1, "none"));
+  ASSERT_OK(cb__enter());
+  cb__batch b;
+  cb__batch_init(&b);
+  take_and_release(&b, 128 + 1);
+  cb__batch_end(&b);
+  cb__batch_reap(0);
+  cb__leave();
+  CHECK_INT(cb__batch_spares(), >=, 1);
+  CHECK_OK(cb_shutdown());
+  CHECK_INT(cb__batch_spares(), ==, 0);
+}
+
 /* x -> (x * 2 + 1) repeated: a chain written in place, in blocks. */
-static void graph_chain(void) {
+TEST(batch_graph_chain) {
   enum { N = 4096, NODES = 3000 };
+  ASSERT_OK(test_start(1, "none"));
   cb_graph *g;
-  CHECK(cb_graph_new(&g) == 0, "graph");
+  ASSERT_OK(cb_graph_new(&g));
   int64_t shape[1] = {N};
   int v = cb_graph_input(g, CB_FLOAT32, 1, shape);
   for (int i = 0; i < NODES; i++) {
@@ -74,16 +90,14 @@ static void graph_chain(void) {
     v = cb_graph_ewise(g, i % 2 ? CB_OP_add : CB_OP_multiply, x, 2, -1);
     CHECK(v >= 0, "record %d: %s", i, cb_last_error());
   }
-  CHECK(cb_graph_mark_output(g, v) == 0, "output");
+  CHECK_OK(cb_graph_mark_output(g, v));
   cb_array *in, *out = NULL;
-  CHECK(cb_full(CB_FLOAT32, 1, shape, (cb_scalar){.f = 2.0}, -1, &in) == 0,
-        "input");
+  ASSERT_OK(cb_full(CB_FLOAT32, 1, shape, (cb_scalar){.f = 2.0}, -1, &in));
   for (int run = 0; run < 3; run++) {
     int dev;
-    CHECK(cb_graph_run(g, &in, NULL, 1, -1, &out, &dev, 1) == 0, "run: %s",
-          cb_last_error());
+    ASSERT_OK(cb_graph_run(g, &in, NULL, 1, -1, &out, &dev, 1));
     /* x * 0.5 + 1 from 2 stays 2. */
-    CHECK(sync_host(out) == 0, "sync");
+    CHECK_OK(test_sync(out));
     const float *p = cb_array_data(out);
     int bad = 0;
     for (int i = 0; i < N; i++)
@@ -94,16 +108,4 @@ static void graph_chain(void) {
   }
   cb_array_unref(in);
   cb_graph_free(g);
-}
-
-int main(void) {
-  setenv("XDG_CACHE_HOME", "/tmp/cambrian-ctest-cache", 0);
-  cb_config cfg = {.ncpus = 1, .devices = "none"};
-  CHECK(cb_init(&cfg) == 0, "init: %s", cb_last_error());
-  blocks_end_once();
-  graph_chain();
-  CHECK(cb_shutdown() == 0, "shutdown");
-  CHECK(cb__batch_spares() == 0, "shutdown frees the kept blocks");
-  printf("%d checks, %d failed\n", check_count, check_failures);
-  return check_failures != 0;
 }

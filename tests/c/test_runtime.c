@@ -1,67 +1,326 @@
-/* Runtime start, stop and restart; device discovery; arrays that outlive
- * a runtime. */
-#include <stdio.h>
+/* The runtime: configuration, start, stop and restart, its information,
+ * waiting for work, and its refusal to run in a forked child. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "cambrian.h"
-#include "check.h"
+#include "test.h"
 
-int main(void) {
-  setenv("XDG_CACHE_HOME", "/tmp/cambrian-ctest-cache", 0);
-  CHECK(!cb_is_running(), "not running before init");
-  cb_config cfg = {.ncpus = 1, .devices = NULL};
-  CHECK(cb_init(&cfg) == 0, "init: %s", cb_last_error());
-  CHECK(cb_is_running(), "running");
-  CHECK(cb_init(NULL) == 0, "second init is a no-op");
+static void clear_env(void) {
+  unsetenv("CAMBRIAN_NCPUS");
+  unsetenv("CAMBRIAN_DEVICES");
+  unsetenv("CAMBRIAN_SCHED");
+  unsetenv("CAMBRIAN_TILE_SIZE");
+}
+
+TEST(config_from_env_fills_unset_fields) {
+  clear_env();
+  setenv("CAMBRIAN_NCPUS", "3", 1);
+  setenv("CAMBRIAN_DEVICES", "opencl:cpu", 1);
+  setenv("CAMBRIAN_SCHED", "lws", 1);
+  setenv("CAMBRIAN_TILE_SIZE", "4096", 1);
+  cb_config cfg = {.ncpus = -1};
+  cb_config_from_env(&cfg);
+  CHECK_INT(cfg.ncpus, ==, 3);
+  CHECK_STR(cfg.devices, "opencl:cpu");
+  CHECK_STR(cfg.scheduler, "lws");
+  CHECK_INT(cfg.tile_elems, ==, 4096);
+}
+
+TEST(config_from_env_keeps_set_fields) {
+  clear_env();
+  setenv("CAMBRIAN_NCPUS", "3", 1);
+  setenv("CAMBRIAN_DEVICES", "opencl:cpu", 1);
+  setenv("CAMBRIAN_SCHED", "lws", 1);
+  setenv("CAMBRIAN_TILE_SIZE", "4096", 1);
+  cb_config cfg = {.ncpus = 1, .devices = "none", .scheduler = "eager",
+                   .tile_elems = 100};
+  cb_config_from_env(&cfg);
+  CHECK_INT(cfg.ncpus, ==, 1);
+  CHECK_STR(cfg.devices, "none");
+  CHECK_STR(cfg.scheduler, "eager");
+  CHECK_INT(cfg.tile_elems, ==, 100);
+}
+
+TEST(config_from_env_ignores_bad_values) {
+  clear_env();
+  cb_config cfg = {.ncpus = -1};
+  cb_config_from_env(&cfg);
+  CHECK_INT(cfg.ncpus, ==, -1);
+  CHECK(cfg.devices == NULL);
+  CHECK(cfg.scheduler == NULL);
+  CHECK_INT(cfg.tile_elems, ==, 0);
+  static const char *const bad[] = {"abc", "2x", "", "5000", "-2"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    setenv("CAMBRIAN_NCPUS", bad[i], 1);
+    cb_config c = {.ncpus = -1};
+    cb_config_from_env(&c);
+    CHECK(c.ncpus == -1, "CAMBRIAN_NCPUS=\"%s\" gave %d", bad[i], c.ncpus);
+  }
+  setenv("CAMBRIAN_TILE_SIZE", "-5", 1);
+  cb_config c = {.ncpus = -1};
+  cb_config_from_env(&c);
+  CHECK_INT(c.tile_elems, ==, 0);
+}
+
+TEST(init_and_shutdown) {
+  CHECK(!cb_is_running());
   unsigned gen = cb_generation();
+  ASSERT_OK(test_start(1, "none"));
+  CHECK(cb_is_running());
+  CHECK_INT(cb_generation(), ==, gen + 1);
+  CHECK_OK(cb_shutdown());
+  CHECK(!cb_is_running());
+  CHECK_INT(cb_generation(), ==, gen + 1);
+  /* Stopping a stopped runtime does nothing. */
+  CHECK_OK(cb_shutdown());
+  CHECK(!cb_is_running());
+}
 
+TEST(init_is_idempotent) {
+  ASSERT_OK(test_start(1, "none"));
+  unsigned gen = cb_generation();
+  /* A running runtime keeps its configuration. */
+  CHECK_OK(test_start(2, "none"));
+  CHECK_OK(cb_init(NULL));
+  CHECK_INT(cb_generation(), ==, gen);
   cb_runtime_info info;
-  CHECK(cb_runtime_info_get(&info) == 0, "info");
-  CHECK(info.ncpus == 1, "one CPU worker, got %d", info.ncpus);
-  char want[600];
-  snprintf(want, sizeof want, "%s/cambrian", getenv("XDG_CACHE_HOME"));
-  CHECK(strcmp(info.cache_dir, want) == 0, "cache dir %s, want %s",
-        info.cache_dir, want);
+  CHECK_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.ncpus, ==, 1);
+}
 
-  int n = cb_device_count();
-  CHECK(n >= 1, "at least the CPU device");
-  cb_device_info d;
-  CHECK(cb_device_get(0, &d) == 0 && d.backend == CB_BACKEND_CPU, "cpu");
-  CHECK(strcmp(d.filter_string, "cpu:cpu:0") == 0, "%s", d.filter_string);
-  CHECK(cb_device_get(n, &d) == CB_ENODEV, "past the end");
-  int ids[8];
-  CHECK(cb_devices_select("cpu", ids, 8) >= 1 && ids[0] == 0, "select cpu");
-  CHECK(cb_devices_select("nonsense", ids, 8) == CB_EINVAL, "bad filter");
-  CHECK(cb_devices_select("cuda", ids, 8) == 0, "no cuda device");
-
-  /* An array written by a task, read after shutdown and after restart. */
-  int64_t shape[1] = {1000};
+TEST(init_uses_config) {
+  cb_config cfg = {.ncpus = 2, .devices = "none", .scheduler = "lws",
+                   .tile_elems = 70000};
+  ASSERT_OK(cb_init(&cfg));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.ncpus, ==, 2);
+  CHECK_INT(info.nopencl, ==, 0);
+  CHECK_STR(info.scheduler, "lws");
+  CHECK_INT(info.tile_elems, ==, 70000);
+  CHECK_INT(info.min_tile_elems, ==, 1 << 16);
+  CHECK_INT(info.max_tile_bytes, ==, 64 << 20);
+  CHECK_INT(info.ncores, >=, 1);
+  CHECK_INT(info.max_cpus, >=, info.ncpus);
+  CHECK(strncmp(info.starpu_version, "1.", 2) == 0, "%s",
+        info.starpu_version);
+  CHECK_INT(cb_worker_count(), ==, 2);
+  /* The tile size applies: 140000 elements make two tiles, so a task
+   * per tile. */
+  CHECK_OK(cb_profiling_set(1));
   cb_array *a;
-  cb_scalar v = {.f = 2.5};
-  CHECK(cb_full(CB_FLOAT64, 1, shape, v, 0, &a) == 0, "full");
-  CHECK(cb_shutdown() == 0, "shutdown");
-  CHECK(!cb_is_running(), "stopped");
-  CHECK(sync_host(a) == 0, "sync after shutdown");
-  CHECK(((double *)cb_array_data(a))[999] == 2.5, "data survives shutdown");
-  CHECK(cb_shutdown() == 0, "second shutdown is a no-op");
+  int64_t n = 140000;
+  ASSERT_OK(cb_full(CB_INT32, 1, &n, (cb_scalar){.i = 3}, -1, &a));
+  CHECK_OK(test_wait_writer(a));
+  cb_op_stats ops[8];
+  int nw, nl, nop;
+  CHECK_OK(cb_stats_get(NULL, 0, &nw, NULL, 0, &nl, ops, 8, &nop));
+  CHECK_INT(nop, ==, 1);
+  CHECK_STR(ops[0].name, "fill");
+  CHECK_INT(ops[0].tasks, ==, 2);
+  cb_array_unref(a);
+}
 
-  CHECK(cb_init(NULL) == 0, "restart: %s", cb_last_error());
-  CHECK(cb_generation() == gen + 1, "new generation");
-  cb_operand x[2] = {{.array = a, .device = -1},
-                     {.dtype = CB_FLOAT64, .weak = 1, .value.f = 1.0}};
+TEST(init_default_scheduler) {
+  ASSERT_OK(test_start(1, "none"));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  /* Only CPU workers: a plain queue. */
+  CHECK_STR(info.scheduler, "eager");
+  CHECK_OK(cb_shutdown());
+  ASSERT_OK(test_start(1, "opencl"));
+  ASSERT_OK(cb_runtime_info_get(&info));
+  if (info.nopencl == 0)
+    SKIP("no OpenCL device");
+  /* Several kinds of worker: performance models choose. */
+  CHECK_STR(info.scheduler, "dmda");
+}
+
+TEST(init_reads_environment) {
+  clear_env();
+  setenv("CAMBRIAN_NCPUS", "1", 1);
+  setenv("CAMBRIAN_DEVICES", "none", 1);
+  setenv("CAMBRIAN_SCHED", "ws", 1);
+  ASSERT_OK(cb_init(NULL));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.ncpus, ==, 1);
+  CHECK_INT(info.nopencl, ==, 0);
+  CHECK_STR(info.scheduler, "ws");
+}
+
+TEST(init_refuses_bad_filter) {
+  cb_config bad = {.ncpus = -1, .devices = "opencl:gpu:zz"};
+  CHECK_RC(cb_init(&bad), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "bad CAMBRIAN_DEVICES filter 'opencl:gpu:zz'");
+  CHECK(!cb_is_running());
+  bad.devices = "cuda";
+  CHECK_RC(cb_init(&bad), CB_EINVAL);
+  CHECK(!cb_is_running());
+}
+
+TEST(init_refuses_no_workers) {
+  unsigned gen = cb_generation();
+  CHECK_RC(test_start(0, "none"), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "no CPU workers and no OpenCL device");
+  CHECK(!cb_is_running());
+  CHECK_INT(cb_generation(), ==, gen);
+}
+
+TEST(init_refuses_unwritable_cache) {
+  setenv("XDG_CACHE_HOME", "/proc/cambrian-no-such-dir", 1);
+  CHECK_RC(test_start(1, "none"), CB_ESTARPU);
+  CHECK_HAS(cb_last_error(), "cannot create the cache directory");
+  CHECK(!cb_is_running());
+}
+
+TEST(runtime_info_cache_dir) {
+  const char *xdg = getenv("XDG_CACHE_HOME");
+  ASSERT(xdg && *xdg, "XDG_CACHE_HOME is not set");
+  char want[600];
+  snprintf(want, sizeof want, "%s/cambrian", xdg);
+  ASSERT_OK(test_start(1, "none"));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_STR(info.cache_dir, want);
+  struct stat st;
+  CHECK(stat(want, &st) == 0 && S_ISDIR(st.st_mode), "%s", want);
+}
+
+TEST(runtime_info_cache_dir_under_home) {
+  const char *xdg = getenv("XDG_CACHE_HOME");
+  ASSERT(xdg && *xdg, "XDG_CACHE_HOME is not set");
+  char home[600], want[700];
+  snprintf(home, sizeof home, "%s/home", xdg);
+  snprintf(want, sizeof want, "%s/.cache/cambrian", home);
+  setenv("HOME", home, 1);
+  unsetenv("XDG_CACHE_HOME");
+  ASSERT_OK(test_start(1, "none"));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_STR(info.cache_dir, want);
+}
+
+TEST(runtime_info_starts_runtime) {
+  setenv("CAMBRIAN_DEVICES", "none", 1);
+  CHECK(!cb_is_running());
+  cb_runtime_info info;
+  CHECK_OK(cb_runtime_info_get(&info));
+  CHECK(cb_is_running());
+  CHECK_INT(info.ncpus, >=, 1);
+}
+
+TEST(restart_keeps_arrays) {
+  ASSERT_OK(test_start(1, "none"));
+  unsigned gen = cb_generation();
+  int64_t n = 1000;
+  cb_array *a;
+  ASSERT_OK(cb_full(CB_FLOAT64, 1, &n, (cb_scalar){.f = 2.5}, 0, &a));
+  /* Shutdown waits for the task and brings the data home. */
+  CHECK_OK(cb_shutdown());
+  CHECK(!cb_is_running());
+  CHECK_OK(test_sync(a));
+  CHECK_DBL(test_get(a, 999), ==, 2.5);
+  /* The array serves the next runtime. */
+  ASSERT_OK(test_start(1, "none"));
+  CHECK_INT(cb_generation(), ==, gen + 1);
+  cb_operand x[2] = {test_arg(a, -1), test_weak_float(1.0)};
   cb_array *b;
   int dev;
-  CHECK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev) == 0, "add: %s",
-        cb_last_error());
-  CHECK(sync_host(b) == 0, "sync");
-  CHECK(((double *)cb_array_data(b))[0] == 3.5, "add after restart");
+  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+  CHECK_OK(test_sync(b));
+  CHECK_DBL(test_get(b, 0), ==, 3.5);
+  CHECK_DBL(test_get(b, 999), ==, 3.5);
   cb_array_unref(a);
   cb_array_unref(b);
-  CHECK(cb_shutdown() == 0, "final shutdown");
+}
 
-  cb_config bad = {.ncpus = -1, .devices = "opencl:gpu:zz"};
-  CHECK(cb_init(&bad) == CB_EINVAL, "bad device filter refused");
-  CHECK(!cb_is_running(), "not started by a bad config");
-  return CHECK_DONE();
+static volatile int go, ran;
+
+/* Waits until the test lets it go (10 s at most), then says it ran. */
+static int wait_for_go(void *arg, void **ptrs, cb_task_ctx *ctx) {
+  (void)arg, (void)ptrs, (void)ctx;
+  test_wait_flag(&go, 10000);
+  __atomic_store_n(&ran, 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static int submit_waiting_task(void) {
+  cb_event *e;
+  int rc = cb_task_submit(wait_for_go, NULL, NULL, NULL, NULL, 0, NULL, &e,
+                          NULL);
+  if (rc == 0)
+    cb_event_unref(e);
+  return rc;
+}
+
+TEST(wait_all_waits_for_tasks) {
+  ASSERT_OK(test_start(1, "none"));
+  ASSERT_OK(submit_waiting_task());
+  go = 1;
+  CHECK_OK(cb_wait_all());
+  CHECK(ran);
+}
+
+TEST(wait_idle_times_out) {
+  ASSERT_OK(test_start(1, "none"));
+  CHECK_OK(cb_wait_idle(0));
+  ASSERT_OK(submit_waiting_task());
+  CHECK_RC(cb_wait_idle(20), CB_ETIMEDOUT);
+  CHECK_RC(cb_wait_idle(0), CB_ETIMEDOUT);
+  CHECK(!ran);
+  go = 1;
+  CHECK_OK(cb_wait_idle(-1));
+  CHECK(ran);
+}
+
+TEST(shutdown_waits_for_tasks) {
+  ASSERT_OK(test_start(1, "none"));
+  ASSERT_OK(submit_waiting_task());
+  go = 1;
+  CHECK_OK(cb_shutdown());
+  CHECK(ran);
+}
+
+TEST(forked_child_is_refused) {
+  ASSERT_OK(test_start(1, "none"));
+  int64_t n = 10;
+  cb_array *a;
+  ASSERT_OK(cb_full(CB_INT32, 1, &n, (cb_scalar){.i = 1}, -1, &a));
+  CHECK_OK(test_sync(a));
+  fflush(NULL);
+  pid_t pid = fork();
+  ASSERT(pid >= 0);
+  if (pid == 0) {
+    /* Each refusal is a bit of the exit status. */
+    int bad = 0;
+    bad |= cb_is_running() ? 1 : 0;
+    bad |= cb_init(NULL) != CB_ESTATE ? 2 : 0;
+    bad |= strstr(cb_last_error(), "fork()") == NULL ? 4 : 0;
+    cb_operand x = test_arg(a, -1);
+    cb_array *b = NULL;
+    int dev;
+    bad |= cb_ewise(CB_OP_negative, &x, 1, -1, -1, &b, &dev) != CB_ESTATE
+               ? 8 : 0;
+    bad |= cb_shutdown() != 0 ? 16 : 0;
+    cb_array_unref(a);
+    _exit(bad);
+  }
+  int status;
+  ASSERT_INT(waitpid(pid, &status, 0), ==, pid);
+  CHECK(WIFEXITED(status), "the child did not exit normally");
+  CHECK_INT(WEXITSTATUS(status), ==, 0);
+  /* The parent's runtime is untouched. */
+  CHECK(cb_is_running());
+  cb_operand x = test_arg(a, -1);
+  cb_array *b;
+  int dev;
+  ASSERT_OK(cb_ewise(CB_OP_negative, &x, 1, -1, -1, &b, &dev));
+  CHECK_OK(test_sync(b));
+  CHECK_DBL(test_get(b, 9), ==, -1);
+  cb_array_unref(a);
+  cb_array_unref(b);
 }

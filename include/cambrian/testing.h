@@ -1,0 +1,39 @@
+/*
+ * cambrian: fault injection for tests.
+ *
+ * Not part of the umbrella header: programs that test how they handle
+ * device failures include this file themselves, after cambrian.h or on
+ * its own. An injected fault makes a task fail exactly as a failing
+ * OpenCL call would: the task does not run its body, its outputs are
+ * marked with a CB_EDEVICE failure carrying the chosen OpenCL status, the
+ * failure is listed by cb_failures_take(), and the tasks that read those
+ * outputs fail with CB_EDEPEND. Nothing changes while no fault is armed.
+ */
+#ifndef CAMBRIAN_TESTING_H
+#define CAMBRIAN_TESTING_H
+
+#include "cambrian.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Arms a fault: the nth execution (counted from 1, from the time of this
+ * call) of a task named op on device fails with cl_status (an OpenCL
+ * status such as CL_OUT_OF_RESOURCES, which failures report in their
+ * cl_status). op is an operation name as cb_op_name(), cb_reduce_name()
+ * or a task's own name gives it ("add", "sum", "matmul", a kernel's or a
+ * host function's name); NULL or "*" matches any task. device is a device
+ * id, or -1 for any. A fault fires once and is then forgotten; up to 16
+ * may be armed at a time. Returns 0, or CB_EINVAL when nth < 1, when op
+ * is longer than any task name can be, or when 16 faults are armed
+ * already. */
+int cb_testing_inject(const char *op, int device, long nth, int cl_status);
+
+/* Disarms every fault that has not fired yet. */
+void cb_testing_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CAMBRIAN_TESTING_H */

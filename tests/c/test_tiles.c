@@ -1,0 +1,123 @@
+/* Tiles: per-array tile sizes, results that take their operands' tiles,
+ * operands tiled otherwise copied first (on CPU workers and on OpenCL
+ * devices), and host buffers made for a device (pinned memory). */
+#include <stdlib.h>
+
+#include "test.h"
+
+#define N 1000003
+
+TEST(tile_size_is_asked_before_use) {
+  int64_t n = N;
+  cb_array *a;
+  ASSERT_OK(cb_array_new(CB_FLOAT64, 1, &n, &a));
+  CHECK_INT(cb_array_tile_size(a), ==, 0);
+  CHECK_RC(cb_array_set_tile_size(a, -1), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "negative");
+  CHECK_OK(cb_array_set_tile_size(a, 100000));
+  CHECK_INT(cb_array_tile_size(a), ==, 100000);
+  ASSERT_OK(test_start(2, "none"));
+  ASSERT_OK(cb_array_prefetch(a, 0));
+  CHECK_INT(cb_array_tile_size(a), ==, 100000);
+  CHECK_RC(cb_array_set_tile_size(a, 5), CB_ESTATE);
+  CHECK_HAS(cb_last_error(), "in use");
+  CHECK_INT(cb_array_tile_size(a), ==, 100000);
+  cb_array_unref(a);
+  /* Rows stay whole: a tile of a 2-D array holds whole rows. */
+  int64_t shape[2] = {1000, 300};
+  cb_array *m;
+  ASSERT_OK(cb_array_new(CB_FLOAT32, 2, shape, &m));
+  CHECK_OK(cb_array_set_tile_size(m, 1000));
+  ASSERT_OK(cb_array_prefetch(m, 0));
+  CHECK_INT(cb_array_tile_size(m), ==, 900);
+  cb_array_unref(m);
+  CHECK_OK(cb_shutdown());
+}
+
+/* a + b and dot(b, a) with a and b tiled differently, on device. */
+static void mixed_tiles(int device) {
+  int64_t n = N;
+  cb_array *a = test_ramp(CB_FLOAT64, 1, &n, 0, 1);
+  cb_array *b = test_ramp(CB_FLOAT64, 1, &n, 0, 2);
+  ASSERT(a && b);
+  CHECK_OK(cb_array_set_tile_size(a, 100000));
+  CHECK_OK(cb_array_set_tile_size(b, 300007));
+  cb_operand x[2] = {test_arg(a, device), test_arg(b, device)};
+  cb_array *c = NULL, *d = NULL;
+  int dev;
+  CHECK_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &c, &dev));
+  if (c) {
+    CHECK_INT(cb_array_tile_size(c), ==, 100000);
+    CHECK_INT(cb_array_tile_size(b), ==, 300007);
+    ASSERT_OK(test_sync(c));
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n; i++)
+      wrong += test_get(c, i) != 3.0 * (double)i;
+    CHECK_INT(wrong, ==, 0);
+  }
+  cb_operand y[2] = {test_arg(b, device), test_arg(a, device)};
+  CHECK_OK(cb_dot(&y[0], &y[1], -1, &d, &dev));
+  if (d) {
+    ASSERT_OK(test_sync(d));
+    double want = 0;
+    for (int64_t i = 0; i < n; i++)
+      want += 2.0 * (double)i * (double)i;
+    double got = test_get(d, 0);
+    CHECK(got > want * (1 - 1e-9) && got < want * (1 + 1e-9),
+          "dot %.17g, want %.17g", got, want);
+  }
+  cb_array_unref(a);
+  cb_array_unref(b);
+  cb_array_unref(c);
+  cb_array_unref(d);
+}
+
+TEST(tiles_follow_the_first_operand) {
+  ASSERT_OK(test_start(2, "none"));
+  mixed_tiles(-1);
+  CHECK_OK(cb_shutdown());
+}
+
+TEST(tiles_copied_on_opencl) {
+  int device = test_need_opencl();
+  mixed_tiles(device);
+  CHECK_OK(cb_shutdown());
+}
+
+TEST(array_new_on_pins_for_devices) {
+  /* pocl gains nothing from pinned memory; "all" pins for it too, so
+   * that the path is tested where there is no GPU. */
+  setenv("CAMBRIAN_PINNED", "all", 1);
+  int64_t n = 1 << 16;
+  cb_array *a;
+  CHECK_OK(cb_array_new_on(CB_FLOAT32, 1, &n, -1, &a));
+  CHECK(!cb_is_running(), "no device: no runtime started");
+  cb_array_unref(a);
+  int device = test_need_opencl();
+  CHECK_RC(cb_array_new_on(CB_FLOAT32, 1, &n, 99, &a), CB_ENODEV);
+  ASSERT_OK(cb_array_new_on(CB_FLOAT32, 1, &n, device, &a));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.pinned_bytes, >=, n * 4);
+  CHECK_INT(info.pinned_max_bytes, >, 0);
+  for (int64_t i = 0; i < n; i++)
+    test_set(a, i, (double)i);
+  cb_operand x[2] = {test_arg(a, device), test_weak_float(1.0)};
+  cb_array *b = NULL;
+  int dev;
+  CHECK_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+  ASSERT(b != NULL);
+  ASSERT_OK(test_sync(b));
+  CHECK_OK(cb_shutdown());
+  /* Pinned host memory outlives the runtime that pinned it. */
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < n; i++)
+    wrong += test_get(b, i) != (double)i + 1 || test_get(a, i) != (double)i;
+  CHECK_INT(wrong, ==, 0);
+  cb_array_unref(a);
+  cb_array_unref(b);
+  ASSERT_OK(test_start(1, NULL));
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.pinned_bytes, ==, 0);
+  CHECK_OK(cb_shutdown());
+}
