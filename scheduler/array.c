@@ -70,9 +70,10 @@ static cb_array *alloc_array(cb_dtype t, int ndim, const int64_t *shape,
   return a;
 }
 
-/* A new array whose host buffer suits device: pinned for a GPU. */
+/* A new array whose host buffer suits device: pinned for a GPU, at once
+ * when pin_now, else when pinned memory is at hand (see pinned.c). */
 static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
-                     cb_array **out) {
+                     int pin_now, cb_array **out) {
   int64_t size;
   int rc = check_shape(t, ndim, shape, &size);
   if (rc)
@@ -83,7 +84,7 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
   /* 64-byte alignment suits vector loads and DMA. */
   size_t bytes = (a->nbytes + 63) & ~(size_t)63;
   if (device >= 0)
-    a->data = cb__pinned_alloc(device, bytes, &a->pinned);
+    a->data = cb__pinned_alloc(device, bytes, pin_now, &a->pinned);
   if (!a->data)
     a->data = aligned_alloc(64, bytes ? bytes : 64);
   if (!a->data) {
@@ -97,17 +98,17 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
 }
 
 int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out) {
-  return array_new(t, ndim, shape, -1, out);
+  return array_new(t, ndim, shape, -1, 0, out);
 }
 
 int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
                     cb_array **out) {
   if (device < 0)
-    return array_new(t, ndim, shape, -1, out);
+    return array_new(t, ndim, shape, -1, 0, out);
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = device < cb__ndevices ? array_new(t, ndim, shape, device, out)
+  rc = device < cb__ndevices ? array_new(t, ndim, shape, device, 1, out)
                              : cb__fail(CB_ENODEV, "no device %d", device);
   cb__leave();
   return rc;
@@ -131,7 +132,7 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
     *out = a;
     return 0;
   }
-  rc = array_new(t, ndim, shape, device, out);
+  rc = array_new(t, ndim, shape, device, 0, out);
   if (rc == 0)
     (*out)->tile_hint = hint;
   if (rc == 0 && (rc = cb__array_register(*out, device))) {
