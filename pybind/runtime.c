@@ -57,12 +57,14 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s}", "ncpus", info.ncpus,
-      "nopencl", info.nopencl, "ncores", info.ncores, "max_cpus",
-      info.max_cpus, "tile_size", (long long)info.tile_elems,
+      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K}", "ncpus",
+      info.ncpus, "nopencl", info.nopencl, "ncores", info.ncores,
+      "max_cpus", info.max_cpus, "tile_size", (long long)info.tile_elems,
       "min_tile_size", (long long)info.min_tile_elems, "max_tile_bytes",
       (long long)info.max_tile_bytes, "scheduler", info.scheduler,
-      "starpu_version", info.starpu_version, "cache_dir", info.cache_dir);
+      "starpu_version", info.starpu_version, "cache_dir", info.cache_dir,
+      "pinned_bytes", (unsigned long long)info.pinned_bytes,
+      "pinned_max_bytes", (unsigned long long)info.pinned_max_bytes);
 }
 
 static PyObject *py_device_count(PyObject *module, PyObject *unused) {

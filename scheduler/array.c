@@ -416,6 +416,10 @@ int cb_array_sync_host_start(cb_array *a, cb_event **out) {
     cb__leave();
     goto out;
   }
+  /* Results read back from a GPU are worth pinning: the next array of
+   * this size may take pinned memory (pinned.c). */
+  if (!a->pinned && !a->release)
+    cb__pinned_demand((a->nbytes + 63) & ~(size_t)63);
   for (int i = 0; i < a->ntiles; i++)
     acquire_tile(a, i, STARPU_MAIN_RAM, e);
   cb__leave();

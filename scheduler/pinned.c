@@ -8,11 +8,13 @@
  * buffers come from a context of cambrian's own per device, which lives
  * as long as the process, so pinned memory outlives runtimes.
  *
- * Pinning is slow (about a third of a second a GiB), so it stays off the
- * path of submission: freed buffers go to a cache that later arrays take
- * them from; an array made by a task that finds none gets pageable memory
- * now, and a background thread pins a buffer of its size for the next
- * one. Arrays made explicitly for a device (cb_array_new_on) pin at once.
+ * Pinning is slow (about a third of a second a GiB) and holds the
+ * driver, so it stays off the path of submission: freed buffers go to a
+ * cache that later arrays take them from; an array made by a task that
+ * finds none there gets pageable memory. When such an array is read back
+ * to the host, a background thread pins a buffer of its size for the next
+ * one: work that stays on the GPU pins nothing. Arrays made explicitly
+ * for a device (cb_array_new_on) pin at once.
  *
  * Bound: at most CAMBRIAN_PINNED_MAX bytes (default: half the physical
  * memory) are pinned at a time, the cache included (at most a quarter of
@@ -60,6 +62,10 @@ static struct request {
   size_t bytes;
 } requests[CB__PIN_REQUESTS];
 static int nrequests, pinner_started;
+/* Sizes read back from a GPU, most recent first. */
+#define CB__PIN_SIZES 16
+static size_t demanded[CB__PIN_SIZES];
+static atomic_int any_demand; /* read without the lock: the fast path */
 
 static size_t bound(void) {
   if (max_bytes)
@@ -248,13 +254,46 @@ void *cb__pinned_alloc(int device, size_t bytes, int now,
   starpu_opencl_get_device(cb__devices[device].opencl_devid, &dev);
   pthread_mutex_lock(&lock);
   cb__pinned *p = take_cached(dev, bytes);
-  if (!p && !now)
-    request(dev, bytes);
   pthread_mutex_unlock(&lock);
   if (!p && now)
     p = pin(dev, bytes);
   *token = p;
   return p ? p->ptr : NULL;
+}
+
+void cb__pinned_demand(size_t bytes) {
+  int device = 0;
+  while (device < cb__ndevices && !cb__pinned_wanted(device))
+    device++;
+  if (device == cb__ndevices || bytes == 0)
+    return;
+  cl_device_id dev;
+  starpu_opencl_get_device(cb__devices[device].opencl_devid, &dev);
+  pthread_mutex_lock(&lock);
+  int at = 0;
+  while (at < CB__PIN_SIZES - 1 && demanded[at] && demanded[at] != bytes)
+    at++;
+  memmove(demanded + 1, demanded, (size_t)at * sizeof *demanded);
+  demanded[0] = bytes;
+  atomic_store_explicit(&any_demand, 1, memory_order_relaxed);
+  int cached = 0;
+  for (cb__pinned *p = cache; p && !cached; p = p->next)
+    cached = p->dev == dev && p->bytes == bytes;
+  if (!cached)
+    request(dev, bytes);
+  pthread_mutex_unlock(&lock);
+}
+
+int cb__pinned_demanded(size_t bytes) {
+  if (!atomic_load_explicit(&any_demand, memory_order_relaxed))
+    return 0;
+  pthread_mutex_lock(&lock);
+  int found = 0;
+  for (int i = 0; i < CB__PIN_SIZES && demanded[i] && !found; i++)
+    found = demanded[i] == bytes;
+  found = found && pinned_bytes + bytes <= bound();
+  pthread_mutex_unlock(&lock);
+  return found;
 }
 
 void cb__pinned_free(cb__pinned *p) {

@@ -19,6 +19,7 @@
 
 #include "arrays.h"
 #include "failure.h"
+#include "pinned.h"
 #include "pool.h"
 #include "reclaim.h"
 #include "runtime.h"
@@ -49,6 +50,10 @@ static size_t byte_cap(void) {
 int cb__pool_put(cb_array *a) {
   if (a->release || !a->ntiles || atomic_load(&a->gen) != cb_generation() ||
       !cb_is_running() || atomic_load(&cb__stopping))
+    return 0;
+  /* A pageable buffer of a size that is read back from a GPU goes, so
+   * that the next array of that size takes pinned memory. */
+  if (!a->pinned && cb__pinned_demanded((a->nbytes + 63) & ~(size_t)63))
     return 0;
   size_t es = cb_dtype_size(a->dtype);
   pthread_mutex_lock(&lock);

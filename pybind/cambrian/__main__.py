@@ -25,6 +25,9 @@ def info(out=sys.stdout):
         f"automatic (at least {cfg['min_tile_size']} elements, at most "
         f"{cfg['max_tile_bytes'] // 2**20} MiB)")
     p(f"tile size: {tile}   cache: {cfg['cache_dir']}")
+    p(f"pinned host memory: {cfg['pinned_bytes'] / 2**20:.0f} MiB in use, "
+      f"at most {cfg['pinned_max_bytes'] / 2**30:.1f} GiB "
+      "(CAMBRIAN_PINNED_MAX)")
     p("")
     p("devices:")
     for d in cb.devices():
