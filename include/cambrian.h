@@ -40,7 +40,8 @@ extern "C" {
   X(ETIMEDOUT, "timed out")                                                 \
   X(ECANCELED, "the operation was cancelled")                               \
   X(EAGAIN, "the call would block")                                          \
-  X(ESTATE, "the runtime is shutting down")
+  X(ESTATE, "the runtime is shutting down")                                 \
+  X(EINTASK, "a task cannot wait for cambrian work")
 
 typedef enum {
   CB_OK = 0,

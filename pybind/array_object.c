@@ -54,8 +54,11 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
     cbp_raise(st, rc);
     return -1;
   }
-  if (cbp_event_wait_interruptibly(e, -1) < 0) {
+  int waited = cbp_event_wait_interruptibly(e, -1);
+  if (waited < 0) {
     cb_event_unref(e);
+    if (waited == -2)
+      cbp_raise(st, CB_EINTASK);
     return -1;
   }
   rc = cb_event_wait(e, 0);

@@ -155,7 +155,8 @@ extern PyMethodDef cbp_future_methods[];
 PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token);
 /* Waits for e at most timeout seconds (negative: forever) with the GIL
  * released, checking for signals every 50 ms: 1 when done, 0 on timeout,
- * -1 with the signal handler's exception set. */
+ * -1 with the signal handler's exception set, -2 (no exception set) when
+ * called from inside a task, where the wait could deadlock (CB_EINTASK). */
 int cbp_event_wait_interruptibly(cb_event *e, double timeout);
 
 /* ---- array_object.c ---- */

@@ -269,6 +269,8 @@ static PyObject *wait_source(cbp_state *st, PyObject *source,
     Py_RETURN_TRUE;
   int done = wait(e, limit);
   cb_event_unref(e);
+  if (done == -2)
+    return cbp_raise(st, CB_EINTASK);
   return done < 0 ? NULL : PyBool_FromLong(done);
 }
 
@@ -320,6 +322,8 @@ int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
     Py_BEGIN_ALLOW_THREADS
     rc = cb_event_wait(e, slice);
     Py_END_ALLOW_THREADS
+    if (rc == CB_EINTASK) /* waiting inside a task would deadlock */
+      return -2;
     if (rc != CB_ETIMEDOUT)
       break;
     if (PyErr_CheckSignals() < 0)
@@ -446,6 +450,8 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
   Py_BEGIN_ALLOW_THREADS
   rc = cb_wait_idle((int)ms);
   Py_END_ALLOW_THREADS
+  if (rc == CB_EINTASK)
+    return cbp_raise(mstate(module), rc);
   return PyBool_FromLong(rc == 0);
 }
 

@@ -74,8 +74,10 @@ void cb__busy_end(int device) {
 }
 
 int cb_wait_idle(int timeout_ms) {
+  int rc = cb__refuse_in_task("all the work");
+  if (rc)
+    return rc;
   struct timespec deadline = cb__deadline(CLOCK_REALTIME, timeout_ms);
-  int rc = 0;
   pthread_mutex_lock(&lock);
   while (atomic_load(&total) > 0 && rc == 0)
     rc = timeout_ms < 0 ? pthread_cond_wait(&idle_cond, &lock)

@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "events.h"
+#include "runtime.h"
 #include "failure.h"
 #include "taskctx.h"
 
@@ -131,6 +132,9 @@ int cb_event_poll(const cb_event *e, long us) {
 }
 
 int cb_event_wait(cb_event *e, int timeout_ms) {
+  if (timeout_ms != 0 && !cb_event_done(e) &&
+      cb__refuse_in_task("an operation's result"))
+    return CB_EINTASK;
   if (timeout_ms != 0)
     cb_event_poll(e, CB__SPIN_US);
   struct timespec deadline;

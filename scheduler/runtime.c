@@ -374,9 +374,26 @@ int cb__try_enter(void) {
 
 void cb__leave(void) { pthread_rwlock_unlock(&cb__run_lock); }
 
+int cb__in_task(void) {
+  return atomic_load(&running) && starpu_worker_get_id() >= 0;
+}
+
+int cb__refuse_in_task(const char *what) {
+  if (!cb__in_task())
+    return 0;
+  return cb__fail(CB_EINTASK,
+                  "%s cannot be waited for inside a task: the task holds a "
+                  "worker that the awaited work may need; return the "
+                  "arrays and wait outside, or pass them to another task",
+                  what);
+}
+
 int cb_shutdown(void) {
   if (atomic_load(&forked))
     return 0; /* nothing of the parent's runtime can be stopped here */
+  if (cb__in_task())
+    return cb__fail(CB_EINTASK, "the runtime cannot be shut down from "
+                                "inside a task or a task's callback");
   pthread_mutex_lock(&init_lock);
   if (!atomic_load(&running)) {
     pthread_mutex_unlock(&init_lock);
@@ -415,7 +432,10 @@ int cb_runtime_info_get(cb_runtime_info *info) {
 }
 
 int cb_wait_all(void) {
-  int rc = cb__enter();
+  int rc = cb__refuse_in_task("all the work");
+  if (rc)
+    return rc;
+  rc = cb__enter();
   if (rc)
     return rc;
   starpu_task_wait_for_all();

@@ -26,6 +26,12 @@ int cb__try_enter(void);
 extern atomic_int cb__stopping;
 /* 1 in a child process after fork(): StarPU must not be touched. */
 int cb__forked(void);
+/* 1 in a StarPU worker, that is inside a task or a task's callback: a
+ * wait there would hold a worker the awaited work may need. */
+int cb__in_task(void);
+/* CB_EINTASK with a message saying what was waited for, when called from
+ * a task; else 0. */
+int cb__refuse_in_task(const char *what);
 
 /* Tile geometry of the running runtime for n elements in rows of row
  * elements (1 for vectors), for an array that lives on device (-1: none):
