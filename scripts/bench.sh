@@ -19,3 +19,4 @@ install_requirements bench extra:bench
 "$VENV/bin/python" bench/gemm/run.py "$@"
 "$VENV/bin/python" bench/graph/run.py "$@"
 "$VENV/bin/python" bench/overlap/run.py "$@"
+"$VENV/bin/python" bench/transfers/run.py "$@"

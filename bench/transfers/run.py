@@ -140,7 +140,11 @@ def main(argv=None):
     p.add_argument("--mib", type=int, default=256)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--device", default="opencl:gpu,opencl")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 64 MiB, 2 repetitions")
     args = p.parse_args(argv)
+    if args.quick:
+        args.mib, args.reps = 64, 2
     harness.warn_if_busy()
     dev = cb.get_device(args.device)
     kind = "gpu" if dev.type == "gpu" else "cpu"

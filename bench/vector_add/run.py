@@ -59,7 +59,8 @@ def main(argv=None):
     p.add_argument("--reps", type=int, help="timed repetitions")
     p.add_argument("--warmup", type=int, help="warm-up repetitions")
     p.add_argument("--only", help="run competitors whose name or variant "
-                   "contains this text (the baseline always runs)")
+                   "contains one of these comma-separated texts (the "
+                   "baseline always runs)")
     p.add_argument("--opencl-device", default="opencl",
                    help="filter of the OpenCL device (default: the first)")
     args = p.parse_args(argv)
@@ -122,7 +123,8 @@ def main(argv=None):
                 continue
             for v in m.VARIANTS:
                 if (args.only and (m.NAME, v) != BASELINE
-                        and args.only not in m.NAME and args.only not in v):
+                        and not any(t in m.NAME or t in v
+                                    for t in args.only.split(","))):
                     continue
                 row = {"n": n, "competitor": m.NAME, "variant": v,
                        "kind": m.KIND,
