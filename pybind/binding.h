@@ -126,6 +126,10 @@ PyObject *cbp_failure_info_exception(cbp_state *st,
 PyObject *cbp_numpy(cbp_state *st);
 /* The numpy.dtype of t (a borrowed reference). */
 PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t);
+/* The UTF-8 text of str obj for the argument named what: TypeError if
+ * obj is not a str, ValueError if it holds a NUL character (C would take
+ * it for the end of the text). NULL with the error set. */
+const char *cbp_text_arg(PyObject *obj, const char *what);
 /* Parses a dtype argument (None: -1, str name, numpy dtype or type). */
 int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out);
 /* The reduction named name (as cb_reduce_name gives it), or -1. */

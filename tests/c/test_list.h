@@ -26,7 +26,11 @@
   /* test_runtime.c */                                                       \
   X(config_from_env_fills_unset_fields)                                      \
   X(config_from_env_keeps_set_fields)                                        \
-  X(config_from_env_ignores_bad_values)                                      \
+  X(config_from_env_refuses_bad_values)                                      \
+  X(init_refuses_bad_environment)                                            \
+  X(init_refuses_unknown_scheduler)                                          \
+  X(init_refuses_filter_matching_nothing)                                    \
+  X(init_while_running_refuses_other_settings)                               \
   X(init_and_shutdown)                                                       \
   X(init_is_idempotent)                                                      \
   X(init_uses_config)                                                        \
