@@ -181,6 +181,12 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a);
  * success, 0 when obj cannot be an operand (no error set), -1 on error. */
 int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
                    PyObject **tmp);
+/* Raises the exception for code rc of work over n operands (objs,
+ * converted into ops): as cbp_raise, except that a Python integer beyond
+ * int64 that the core names by its nearest double is named exactly.
+ * Returns NULL. */
+PyObject *cbp_raise_operands(cbp_state *st, int rc, PyObject *const *objs,
+                             const cb_operand *ops, int n);
 /* The Device object for a result placed on dev by work over n operands
  * (objs, converted into ops): the one of an operand placed there, else
  * dflt (dev >= 0) or None. A borrowed reference. */
