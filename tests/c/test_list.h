@@ -152,6 +152,7 @@
   /* test_graph.c */                                                         \
   X(graph_record_and_inspect)                                                \
   X(graph_record_refuses_bad_operations)                                     \
+  X(graph_input_refused_leaves_no_value)                                     \
   X(graph_run)                                                               \
   X(graph_run_on_devices)                                                    \
   X(graph_run_refuses_bad_arguments)                                         \
