@@ -320,7 +320,8 @@ typedef enum {
   CB_KIND_WHERE,           /* bool, T, T -> T */
   CB_KIND_CAST,            /* S -> T */
   CB_KIND_FILL,            /* -> T, from a scalar */
-  CB_KIND_ARANGE           /* -> T, start + i * step */
+  CB_KIND_ARANGE,          /* -> T, start + i * step */
+  CB_KIND_INVALID = -1     /* cb_op_get_kind of an op outside the table */
 } cb_op_kind;
 
 /* The operation table lives in include/cambrian/elementwise.def. */
@@ -331,6 +332,7 @@ typedef enum {
   CB_NOPS
 } cb_op;
 
+/* "invalid" and CB_KIND_INVALID for a value outside the table. */
 const char *cb_op_name(cb_op op);
 cb_op_kind cb_op_get_kind(cb_op op);
 

@@ -11,6 +11,7 @@
   X(dtype_names_and_sizes)                                                   \
   X(dtype_invalid)                                                           \
   X(op_names_and_kinds)                                                      \
+  X(op_kind_outside_the_table)                                               \
   X(reduce_names)                                                            \
   X(backend_and_devtype_names)                                               \
   X(cl_status_names)                                                         \
