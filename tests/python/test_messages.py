@@ -625,6 +625,16 @@ def test_graph_map_failures_are_counted_and_named(clean_faults):
     cb.synchronize()
 
 
+def test_graph_map_counts_one_failed_batch_in_the_singular(clean_faults):
+    g = recorded()
+    faults.inject_fault("multiply", device="cpu", nth=1)
+    batches = [cb.asarray(np.ones(4, np.float32), device="cpu")] * 2
+    with pytest.raises(ExceptionGroup, match="^1 batch of Graph.map "
+                       "failed"):
+        list(g.map(batches, progress=False, device="cpu"))
+    cb.synchronize()
+
+
 # ---- futures, cancellation, synchronize -----------------------------------
 
 def test_wait_arguments_are_named():
