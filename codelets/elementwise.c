@@ -29,7 +29,10 @@ const char *cb_op_name(cb_op op) {
   return (unsigned)op < CB_NOPS ? op_names[op] : "invalid";
 }
 
-cb_op_kind cb_op_get_kind(cb_op op) { return op_kinds[op]; }
+/* CB_KIND_INVALID for an op outside the table. */
+cb_op_kind cb_op_get_kind(cb_op op) {
+  return (unsigned)op < CB_NOPS ? op_kinds[op] : CB_KIND_INVALID;
+}
 
 char cb__dtype_class(cb_dtype t) {
   return t == CB_BOOL ? 'B' : (t == CB_INT32 || t == CB_INT64) ? 'I' : 'F';

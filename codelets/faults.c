@@ -76,8 +76,8 @@ int cb__fault_fire(cb__ctx *c) {
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);
   if (status)
-    cb__ctx_fail(c, CB_EDEVICE, status, "%s failed on device %d: %s "
-                 "(injected fault)", c->name, device,
+    cb__ctx_fail(c, CB_EDEVICE, status, "%s failed on %s: %s "
+                 "(injected fault)", c->name, cb__ctx_device_name(c),
                  cb_cl_status_name(status));
   return status != 0;
 }

@@ -4,6 +4,7 @@
  * by the rules of the eager calls; and what a graph tells of itself.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,10 +48,30 @@ void cb_graph_free(cb_graph *g) {
   free(g);
 }
 
+/* shape as Python writes a tuple: "(3,)", "(2, 3)". */
+static void shape_text(int ndim, const int64_t *shape, char *buf,
+                       size_t cap) {
+  int used = snprintf(buf, cap, "(");
+  for (int i = 0; i < ndim && used >= 0 && (size_t)used < cap; i++)
+    used += snprintf(buf + used, cap - (size_t)used, "%s%lld",
+                     i ? ", " : "", (long long)shape[i]);
+  if (used >= 0 && (size_t)used < cap)
+    snprintf(buf + used, cap - (size_t)used, ndim == 1 ? ",)" : ")");
+}
+
 static int new_value(cb_graph *g, int kind, cb_dtype t, int ndim,
                      const int64_t *shape) {
   if (ndim < 0 || ndim > CB_MAX_NDIM || (unsigned)t >= CB_NDTYPES)
     return cb__fail(CB_EINVAL, "bad dtype or number of dimensions");
+  /* The shape is checked before the graph grows: a refused value leaves
+   * nothing behind. */
+  for (int i = 0; i < ndim; i++)
+    if (shape[i] < 0) {
+      char text[64];
+      shape_text(ndim, shape, text, sizeof text);
+      return cb__fail(CB_EINVAL, "negative dimension %lld in shape %s",
+                      (long long)shape[i], text);
+    }
   int cap = g->cvalues;
   if (grow((void **)&g->values, &g->cvalues, g->nvalues, sizeof *g->values))
     return CB_ENOMEM;
@@ -67,11 +88,8 @@ static int new_value(cb_graph *g, int kind, cb_dtype t, int ndim,
   v->dtype = (uint8_t)t;
   v->ndim = (uint8_t)ndim;
   v->last_use = -1;
-  for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0)
-      return cb__fail(CB_EINVAL, "negative dimension");
+  for (int i = 0; i < ndim; i++)
     v->shape[i] = shape[i];
-  }
   g->consts[id] = (gconst){NULL, -1};
   return id;
 }

@@ -89,11 +89,19 @@ typedef struct cb_config {
 } cb_config;
 
 /* Fills cfg from the environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES,
- * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE) where the field is unset. */
-void cb_config_from_env(cb_config *cfg);
+ * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE) where the field is unset. Returns
+ * CB_EINVAL, naming the variable and its value, for a number that does
+ * not parse or is out of range (CPU workers: 0 or more; tile size: 1 or
+ * more) or a scheduler StarPU does not have; an empty variable is unset. */
+int cb_config_from_env(cb_config *cfg);
 
-/* Starts StarPU with cfg (NULL: environment only). Idempotent: returns 0
- * at once when the runtime already runs. Blocks while StarPU starts. */
+/* Starts StarPU with cfg (NULL: environment only). Blocks while StarPU
+ * starts. CB_EINVAL for a setting that is not valid (see
+ * cb_config_from_env; a scheduler StarPU does not have), CB_ENODEV for a
+ * device filter that matches no device at all. When the runtime runs
+ * already it keeps its settings: returns 0 if cfg is NULL or asks for
+ * none that differ from them (unset fields ask for nothing), else
+ * CB_ESTATE, saying which differ. */
 int cb_init(const cb_config *cfg);
 /* Waits for every submitted task, releases every data handle (arrays stay
  * readable on the host) and stops StarPU. Blocks. */
@@ -312,7 +320,8 @@ typedef enum {
   CB_KIND_WHERE,           /* bool, T, T -> T */
   CB_KIND_CAST,            /* S -> T */
   CB_KIND_FILL,            /* -> T, from a scalar */
-  CB_KIND_ARANGE           /* -> T, start + i * step */
+  CB_KIND_ARANGE,          /* -> T, start + i * step */
+  CB_KIND_INVALID = -1     /* cb_op_get_kind of an op outside the table */
 } cb_op_kind;
 
 /* The operation table lives in include/cambrian/elementwise.def. */
@@ -323,6 +332,7 @@ typedef enum {
   CB_NOPS
 } cb_op;
 
+/* "invalid" and CB_KIND_INVALID for a value outside the table. */
 const char *cb_op_name(cb_op op);
 cb_op_kind cb_op_get_kind(cb_op op);
 

@@ -24,6 +24,22 @@ PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t) {
   return st->dtypes[t];
 }
 
+const char *cbp_text_arg(PyObject *obj, const char *what) {
+  if (!PyUnicode_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "%s must be a string, not '%.200s'", what,
+                 Py_TYPE(obj)->tp_name);
+    return NULL;
+  }
+  Py_ssize_t n;
+  const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
+  if (s && strlen(s) != (size_t)n) {
+    PyErr_Format(PyExc_ValueError, "%s must not contain a NUL character: "
+                 "%.200R", what, obj);
+    return NULL;
+  }
+  return s;
+}
+
 int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out) {
   *out = -1;
   if (obj == Py_None)
@@ -40,12 +56,14 @@ int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out) {
     if (!name)
       return -1;
   }
-  const char *s = PyUnicode_AsUTF8(name);
-  int t = s ? cb_dtype_from_name(s) : -1;
+  Py_ssize_t len;
+  const char *s = PyUnicode_AsUTF8AndSize(name, &len);
+  /* A name with a NUL inside is no dtype's, whatever precedes it. */
+  int t = s && strlen(s) == (size_t)len ? cb_dtype_from_name(s) : -1;
   if (s && t < 0)
     PyErr_Format(PyExc_TypeError,
-                 "unsupported dtype '%s' (cambrian has bool, int32, int64, "
-                 "float32 and float64)", s);
+                 "unsupported dtype %.200R (cambrian has bool, int32, "
+                 "int64, float32 and float64)", name);
   Py_DECREF(name);
   *out = t;
   return t < 0 ? -1 : 0;

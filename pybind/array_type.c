@@ -202,6 +202,14 @@ static PyObject *array_dunder_array(ArrayObject *a, PyObject *args,
 
 static PyObject *array_to_device(ArrayObject *a, PyObject *device) {
   cbp_state *st = state_of((PyObject *)a);
+  /* The device factory takes ints for the device table's ids, which are
+   * no business of users: an int is refused, as asarray(device=) does. */
+  if (PyLong_Check(device)) {
+    PyErr_Format(PyExc_TypeError, "to_device: a device filter is a string "
+                 "such as 'opencl:gpu', or a Device, not '%.200s'",
+                 Py_TYPE(device)->tp_name);
+    return NULL;
+  }
   PyObject *dev = PyObject_CallFunctionObjArgs(st->device_factory, device,
                                                NULL);
   if (!dev)

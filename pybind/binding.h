@@ -126,6 +126,10 @@ PyObject *cbp_failure_info_exception(cbp_state *st,
 PyObject *cbp_numpy(cbp_state *st);
 /* The numpy.dtype of t (a borrowed reference). */
 PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t);
+/* The UTF-8 text of str obj for the argument named what: TypeError if
+ * obj is not a str, ValueError if it holds a NUL character (C would take
+ * it for the end of the text). NULL with the error set. */
+const char *cbp_text_arg(PyObject *obj, const char *what);
 /* Parses a dtype argument (None: -1, str name, numpy dtype or type). */
 int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out);
 /* The reduction named name (as cb_reduce_name gives it), or -1. */
@@ -177,6 +181,12 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a);
  * success, 0 when obj cannot be an operand (no error set), -1 on error. */
 int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
                    PyObject **tmp);
+/* Raises the exception for code rc of work over n operands (objs,
+ * converted into ops): as cbp_raise, except that a Python integer beyond
+ * int64 that the core names by its nearest double is named exactly.
+ * Returns NULL. */
+PyObject *cbp_raise_operands(cbp_state *st, int rc, PyObject *const *objs,
+                             const cb_operand *ops, int n);
 /* The Device object for a result placed on dev by work over n operands
  * (objs, converted into ops): the one of an operand placed there, else
  * dflt (dev >= 0) or None. A borrowed reference. */

@@ -191,6 +191,29 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
   return 1;
 }
 
+PyObject *cbp_raise_operands(cbp_state *st, int rc, PyObject *const *objs,
+                             const cb_operand *ops, int n) {
+  /* The core has only the nearest double of an integer beyond int64 and
+   * writes that one ("%.0f"): the message takes the integer given. */
+  const char *msg = cb_last_error();
+  static const char head[] = "Python integer ";
+  for (int i = 0; rc == CB_ERANGE && i < n; i++) {
+    if (ops[i].array || ops[i].weak != 2 || !PyLong_Check(objs[i]))
+      continue;
+    char number[400];
+    int len = snprintf(number, sizeof number, "%.0f", ops[i].value.f);
+    size_t hlen = sizeof head - 1;
+    if (len <= 0 || (size_t)len >= sizeof number ||
+        strncmp(msg, head, hlen) != 0 ||
+        strncmp(msg + hlen, number, (size_t)len) != 0)
+      continue;
+    PyErr_Format(PyExc_OverflowError, "%s%S%s", head, objs[i],
+                 msg + hlen + (size_t)len);
+    return NULL;
+  }
+  return cbp_raise(st, rc);
+}
+
 PyObject *cbp_result_device(int dev, PyObject *dflt, PyObject *const *objs,
                             const cb_operand *ops, int n) {
   PyObject *device = dev < 0 ? Py_None : dflt;

@@ -49,25 +49,36 @@ static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
     if (!f)
       return -1;
     double d = PyFloat_AS_DOUBLE(f);
-    Py_DECREF(f);
-    if (!(d > -9.3e18 && d < 9.3e18)) {
-      PyErr_Format(PyExc_OverflowError, "cannot convert %g to %s", d,
-                   cb_dtype_name(t));
+    /* Truncated towards zero, d must fit the dtype; NaN fits none. */
+    int fits = t == CB_INT32 ? d > -2147483649.0 && d < 2147483648.0
+                             : d >= -9223372036854775808.0 &&
+                                   d < 9223372036854775808.0;
+    if (!fits) {
+      /* PyErr_Format has no %g: the float as repr() writes it. */
+      PyErr_Format(PyExc_OverflowError, "cannot convert float %R to %s",
+                   f, cb_dtype_name(t));
+      Py_DECREF(f);
       return -1;
     }
+    Py_DECREF(f);
     out->i = (int64_t)d;
-  } else {
-    out->i = PyLong_AsLongLong(i);
-    Py_DECREF(i);
-    if (out->i == -1 && PyErr_Occurred())
-      return -1;
+    return 0;
   }
-  if (t == CB_INT32 && (out->i < INT32_MIN || out->i > INT32_MAX)) {
-    PyErr_Format(PyExc_OverflowError,
-                 "Python integer %lld out of bounds for int32",
-                 (long long)out->i);
+  int overflow;
+  out->i = PyLong_AsLongLongAndOverflow(i, &overflow);
+  if (out->i == -1 && PyErr_Occurred()) {
+    Py_DECREF(i);
     return -1;
   }
+  if (overflow || (t == CB_INT32 && (out->i < INT32_MIN ||
+                                     out->i > INT32_MAX))) {
+    PyErr_Format(PyExc_OverflowError,
+                 "Python integer %S out of bounds for %s", i,
+                 cb_dtype_name(t));
+    Py_DECREF(i);
+    return -1;
+  }
+  Py_DECREF(i);
   return 0;
 }
 

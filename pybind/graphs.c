@@ -47,16 +47,18 @@ static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
   if (!seq)
     return NULL;
   Py_ssize_t nd = PySequence_Fast_GET_SIZE(seq);
+  if (nd > CB_MAX_NDIM) {
+    PyErr_Format(PyExc_ValueError, "only 0-D, 1-D and 2-D arrays are "
+                 "supported (got %zd-D: shape %R)", nd, args[2]);
+    Py_DECREF(seq);
+    return NULL;
+  }
   int64_t shape[CB_MAX_NDIM];
-  for (Py_ssize_t i = 0; i < nd && i < CB_MAX_NDIM; i++)
+  for (Py_ssize_t i = 0; i < nd; i++)
     shape[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
   Py_DECREF(seq);
   if (PyErr_Occurred())
     return NULL;
-  if (nd > CB_MAX_NDIM) {
-    PyErr_SetString(PyExc_ValueError, "at most 2 dimensions");
-    return NULL;
-  }
   return id_or_raise(st, cb_graph_input(g, (cb_dtype)dtype, (int)nd, shape));
 }
 
@@ -116,7 +118,17 @@ static PyObject *py_graph_ewise(PyObject *module, PyObject *const *args,
     }
     x[i].value = -1;
   }
-  return id_or_raise(st, cb_graph_ewise(g, (cb_op)op, x, (int)n, out_dtype));
+  int id = cb_graph_ewise(g, (cb_op)op, x, (int)n, out_dtype);
+  if (id >= 0)
+    return PyLong_FromLong(id);
+  /* The scalars, for a message that names them as given. */
+  PyObject *objs[3];
+  cb_operand scalars[3];
+  for (Py_ssize_t i = 0; i < n; i++) {
+    objs[i] = PyTuple_GET_ITEM(args[2], i);
+    scalars[i] = x[i].value < 0 ? x[i].scalar : (cb_operand){.device = -1};
+  }
+  return cbp_raise_operands(st, id, objs, scalars, (int)n);
 }
 
 /* graph_apply(graph, name, value ids, axis) -> value id: a reduction

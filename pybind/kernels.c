@@ -26,9 +26,11 @@ static PyObject *py_kernel_new(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "kernel_new(source, name, options)");
     return NULL;
   }
-  const char *src = PyUnicode_AsUTF8(args[0]);
-  const char *name = src ? PyUnicode_AsUTF8(args[1]) : NULL;
-  const char *opts = args[2] == Py_None ? NULL : PyUnicode_AsUTF8(args[2]);
+  const char *src = cbp_text_arg(args[0], "the kernel source");
+  const char *name = src ? cbp_text_arg(args[1], "the kernel name") : NULL;
+  const char *opts = name && args[2] != Py_None
+                         ? cbp_text_arg(args[2], "the kernel options")
+                         : NULL;
   if (!name || (args[2] != Py_None && !opts))
     return NULL;
   cb_kernel *k;

@@ -43,7 +43,7 @@ PyObject *cbp_apply(cbp_state *st, cb_op op, PyObject *const *args,
     Py_END_ALLOW_THREADS
   }
   if (rc) {
-    cbp_raise(st, rc);
+    cbp_raise_operands(st, rc, args, x, (int)n);
     goto out;
   }
   result = cbp_array_object_new(

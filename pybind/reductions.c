@@ -36,8 +36,15 @@ static int axis_arg(PyObject *obj, int ndim, int *axis) {
   if (a == -1 && PyErr_Occurred()) {
     if (!PyErr_ExceptionMatches(PyExc_OverflowError))
       return -1;
+    /* Beyond Py_ssize_t: named as given. */
     PyErr_Clear();
-    a = PY_SSIZE_T_MAX;
+    PyObject *i = PyNumber_Index(obj);
+    if (i)
+      PyErr_Format(PyExc_ValueError,
+                   "axis %S is out of bounds for array of dimension %d", i,
+                   ndim);
+    Py_XDECREF(i);
+    return -1;
   }
   if (a < -ndim || a >= ndim) {
     PyErr_Format(PyExc_ValueError,

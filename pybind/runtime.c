@@ -6,7 +6,61 @@
  */
 #include "binding.h"
 
-/* init(ncpus, devices, scheduler, tile_size): None for the defaults. */
+#include <limits.h>
+#include <string.h>
+
+/* A whole-number setting of init (None: *out unchanged) from min up. */
+static int int_setting(PyObject *obj, const char *what, long long min,
+                       long long max, const char *rule, long long *out) {
+  if (obj == Py_None)
+    return 0;
+  if (PyBool_Check(obj) || !PyLong_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an integer or None, not "
+                 "'%.200s'", what, Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  int overflow;
+  long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+  if (v == -1 && PyErr_Occurred())
+    return -1;
+  if (overflow > 0 || (!overflow && v > max)) {
+    PyErr_Format(PyExc_ValueError, "%s=%S is too large", what, obj);
+    return -1;
+  }
+  if (overflow || v < min) {
+    PyErr_Format(PyExc_ValueError, "%s %s, not %S", what, rule, obj);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* A text setting of init (None: *out unchanged). */
+static int text_setting(PyObject *obj, const char *what, const char **out) {
+  if (obj == Py_None)
+    return 0;
+  if (!PyUnicode_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "%s must be a string or None, not "
+                 "'%.200s'", what, Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  *out = cbp_text_arg(obj, what);
+  return *out ? 0 : -1;
+}
+
+/* Raises ValueError if filter does not parse. */
+static int check_filter_text(const char *f) {
+  cb_filter filter;
+  char err[256];
+  if (cb_filter_parse(f, &filter, err, sizeof err) == 0)
+    return 0;
+  PyErr_Format(PyExc_ValueError, "bad device filter '%s': %s", f, err);
+  return -1;
+}
+
+/* init(ncpus, devices, scheduler, tile_size): None for the defaults.
+ * While the runtime runs, settings that differ from its own are ignored
+ * with a RuntimeWarning: it keeps running as it is. */
 static PyObject *py_init(PyObject *module, PyObject *const *args,
                          Py_ssize_t nargs) {
   if (nargs != 4) {
@@ -15,25 +69,30 @@ static PyObject *py_init(PyObject *module, PyObject *const *args,
     return NULL;
   }
   cb_config cfg = {.ncpus = -1};
-  if (args[0] != Py_None && (cfg.ncpus = PyLong_AsLong(args[0])) < 0) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "ncpus must be 0 or more");
+  long long ncpus = -1, tile = 0;
+  if (int_setting(args[0], "ncpus", 0, INT_MAX, "must be 0 or more",
+                  &ncpus) ||
+      text_setting(args[1], "devices", &cfg.devices) ||
+      text_setting(args[2], "scheduler", &cfg.scheduler) ||
+      int_setting(args[3], "tile_size", 1, INT64_MAX, "must be positive",
+                  &tile))
     return NULL;
-  }
-  if (args[1] != Py_None && !(cfg.devices = PyUnicode_AsUTF8(args[1])))
+  if (cfg.devices && strcmp(cfg.devices, "none") != 0 &&
+      check_filter_text(cfg.devices))
     return NULL;
-  if (args[2] != Py_None && !(cfg.scheduler = PyUnicode_AsUTF8(args[2])))
-    return NULL;
-  if (args[3] != Py_None &&
-      (cfg.tile_elems = PyLong_AsLongLong(args[3])) <= 0) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "tile_size must be positive");
-    return NULL;
-  }
-  int rc;
+  cfg.ncpus = (int)ncpus;
+  cfg.tile_elems = tile;
+  int rc, running;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_init(&cfg);
+  running = cb_is_running();
   Py_END_ALLOW_THREADS
+  if (rc == CB_ESTATE && running) {
+    if (PyErr_WarnFormat(PyExc_RuntimeWarning, 2, "init() changed nothing: "
+                         "%s (cambrian.shutdown())", cb_last_error()) < 0)
+      return NULL;
+    Py_RETURN_NONE;
+  }
   return rc ? cbp_raise(mstate(module), rc) : Py_NewRef(Py_None);
 }
 
@@ -145,7 +204,7 @@ static PyObject *py_opencl_platforms(PyObject *module, PyObject *unused) {
 
 /* select_devices(filter) -> list of ids, in filter order. */
 static PyObject *py_select_devices(PyObject *module, PyObject *arg) {
-  const char *f = PyUnicode_AsUTF8(arg);
+  const char *f = cbp_text_arg(arg, "a device filter");
   if (!f)
     return NULL;
   int ids[64], n;
@@ -167,15 +226,9 @@ static PyObject *py_select_devices(PyObject *module, PyObject *arg) {
 /* check_filter(filter): raises ValueError if it does not parse. */
 static PyObject *py_check_filter(PyObject *module, PyObject *arg) {
   (void)module;
-  const char *f = PyUnicode_AsUTF8(arg);
-  if (!f)
+  const char *f = cbp_text_arg(arg, "a device filter");
+  if (!f || check_filter_text(f))
     return NULL;
-  cb_filter filter;
-  char err[256];
-  if (cb_filter_parse(f, &filter, err, sizeof err)) {
-    PyErr_Format(PyExc_ValueError, "bad device filter '%s': %s", f, err);
-    return NULL;
-  }
   Py_RETURN_NONE;
 }
 

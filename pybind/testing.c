@@ -17,9 +17,9 @@ static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
                     "inject_fault(op, device, nth, cl_status)");
     return NULL;
   }
-  const char *op = PyUnicode_AsUTF8(args[0]);
+  const char *op = cbp_text_arg(args[0], "the operation");
   long dev = PyLong_AsLong(args[1]), nth = PyLong_AsLong(args[2]);
-  const char *status = PyUnicode_AsUTF8(args[3]);
+  const char *status = op ? cbp_text_arg(args[3], "cl_status") : NULL;
   if (!op || !status || PyErr_Occurred())
     return NULL;
   int code = cb_cl_status_code(status);

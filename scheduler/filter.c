@@ -15,6 +15,12 @@
 #include "errors.h"
 #include "runtime.h"
 
+/* Messages quote at most this many bytes of a filter or of a part, so
+ * that what follows the quote always fits; a longer one ends in "...". */
+#define QUOTE 48
+#define QUOTED(len, s)                                                      \
+  (int)((len) > QUOTE ? QUOTE - 3 : (len)), (s), ((len) > QUOTE ? "..." : "")
+
 static const char *const backend_names[CB_NBACKENDS] = {"cpu", "opencl"};
 static const char *const devtype_names[CB_NDEVTYPES] = {"cpu", "gpu",
                                                         "accelerator"};
@@ -62,7 +68,7 @@ static int parse_part(const char *s, size_t len, part *p, char *err,
     long v = 0;
     for (size_t i = 0; i < len; i++) {
       if (!isdigit((unsigned char)s[i]) || v > 100000) {
-        snprintf(err, errlen, "bad device index '%.*s'", (int)len, s);
+        snprintf(err, errlen, "bad device index '%.*s%s'", QUOTED(len, s));
         return CB_EINVAL;
       }
       v = v * 10 + (s[i] - '0');
@@ -74,9 +80,9 @@ static int parse_part(const char *s, size_t len, part *p, char *err,
   p->type = lookup(devtype_names, CB_NDEVTYPES, s, len);
   if (p->backend < 0 && p->type < 0) {
     snprintf(err, errlen,
-             "unknown word '%.*s' (backends: cpu, opencl; types: cpu, gpu, "
-             "accelerator)",
-             (int)len, s);
+             "unknown word '%.*s%s' (backends: cpu, opencl; types: cpu, "
+             "gpu, accelerator)",
+             QUOTED(len, s));
     return CB_EINVAL;
   }
   return 0;
@@ -181,14 +187,15 @@ int cb_filter_parse(const char *s, cb_filter *out, char *err, size_t errlen) {
       const char *colon = memchr(p, ':', (size_t)(stop - p));
       size_t plen = colon ? (size_t)(colon - p) : (size_t)(stop - p);
       if (n == 3) {
-        snprintf(err, errlen, "'%.*s' has more than three parts", (int)len,
-                 alt);
+        snprintf(err, errlen, "'%.*s%s' has more than three parts",
+                 QUOTED(len, alt));
         return CB_EINVAL;
       }
       int rc = parse_part(p, plen, &parts[n++], err, errlen);
       if (rc) {
         if (len == 0 || strspn(alt, " \t") >= len)
-          snprintf(err, errlen, "empty alternative in '%s'", s);
+          snprintf(err, errlen, "empty alternative in '%.*s%s'",
+                   QUOTED(strlen(s), s));
         return rc;
       }
       if (!colon)
@@ -221,7 +228,9 @@ int cb_devices_select(const char *filter, int *ids, int cap) {
   cb_filter f;
   char err[256];
   if (cb_filter_parse(filter, &f, err, sizeof err))
-    return cb__fail(CB_EINVAL, "bad device filter '%s': %s", filter, err);
+    return cb__fail(CB_EINVAL, "bad device filter '%.*s%s': %s",
+                    QUOTED(filter ? strlen(filter) : 0, filter ? filter : ""),
+                    err);
   int rc = cb__ensure_running();
   if (rc)
     return rc;

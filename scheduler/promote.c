@@ -62,8 +62,8 @@ static int promote(const cb_operand *x, int n, cb_dtype *out) {
     for (int i = 0; i < n; i++) {
       if (x[i].array || !x[i].weak || x[i].dtype != CB_INT64)
         continue;
-      if (x[i].weak == 2)
-        return cb__fail(CB_ERANGE, "Python integer %.17g out of bounds for "
+      if (x[i].weak == 2) /* an integer: written as one, exactly */
+        return cb__fail(CB_ERANGE, "Python integer %.0f out of bounds for "
                                    "%s", x[i].value.f, cb_dtype_name(s));
       if (s == CB_INT32 &&
           (x[i].value.i < INT32_MIN || x[i].value.i > INT32_MAX))

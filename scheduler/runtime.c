@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,12 @@ static atomic_int running;
 atomic_int cb__stopping;
 static cb_runtime_info rt_info;
 static int total_workers;
+/* What the running runtime was started with: CPU workers, and the
+ * OpenCL devices in StarPU's numbering. */
+static struct {
+  int ncpus, nopencl;
+  unsigned opencl[STARPU_MAXOPENCLDEVS];
+} started;
 
 int cb_is_running(void) { return atomic_load(&running); }
 int cb__forked(void) { return atomic_load(&forked); }
@@ -68,28 +75,119 @@ static int refuse_forked(void) {
 }
 unsigned cb_generation(void) { return atomic_load(&cb__devtab_gen); }
 
-static int env_int(const char *name, int fallback) {
+/* At most this many bytes of a setting are quoted in a message, so that
+ * the explanation after it always fits; a longer one ends in "...". */
+#define CB__QUOTE 64
+
+/* "%.*s%s" arguments quoting s, shortened visibly when too long. */
+#define CB__QUOTED(s)                                                      \
+  (int)(strlen(s) > CB__QUOTE ? CB__QUOTE - 3 : strlen(s)), (s),            \
+      (strlen(s) > CB__QUOTE ? "..." : "")
+
+/* Parses the whole number in variable name (0 when unset or empty):
+ * surrounding blanks are allowed, nothing else; values below min or
+ * beyond max are refused with a message saying what the variable is. */
+static int env_number(const char *name, long long min, long long max,
+                      const char *what, long long *out) {
   const char *v = getenv(name);
-  if (!v || !*v)
-    return fallback;
+  *out = 0;
+  if (!v || !v[strspn(v, " \t")])
+    return 0;
   char *end;
-  long x = strtol(v, &end, 10);
-  return (*end || x < -1 || x > 4096) ? fallback : (int)x;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  int ok = end != v && errno == 0;
+  end += strspn(end, " \t");
+  if (!ok || *end || x < min || x > max)
+    return cb__fail(CB_EINVAL, "%s='%.*s%s' is not valid: %s", name,
+                    CB__QUOTED(v), what);
+  *out = x;
+  return 0;
 }
 
-void cb_config_from_env(cb_config *cfg) {
-  if (cfg->ncpus < 0)
-    cfg->ncpus = env_int("CAMBRIAN_NCPUS", -1);
+/* Appends text to buf (cap bytes, *used of them taken), cut at the end
+ * of buf. */
+static void append(char *buf, size_t cap, size_t *used, const char *text) {
+  int n = snprintf(buf + *used, cap - *used, "%s", text);
+  *used += n < 0 ? 0 : (size_t)n;
+  if (*used >= cap)
+    *used = cap - 1;
+}
+
+/* StarPU's scheduling policies into buf, those named "modular-..."
+ * grouped at the end as "modular-{eager, ...}". */
+static void list_policies(char *buf, size_t cap) {
+  static const char modular[] = "modular-";
+  const size_t mlen = sizeof modular - 1;
+  struct starpu_sched_policy **all = starpu_sched_get_predefined_policies();
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int pass = 0; pass < 2; pass++) {
+    int n = 0;
+    for (struct starpu_sched_policy **p = all; p && *p; p++) {
+      const char *name = (*p)->policy_name;
+      if (!name || (strncmp(name, modular, mlen) == 0) != pass)
+        continue;
+      if (used)
+        append(buf, cap, &used, ", ");
+      if (pass && n == 0)
+        append(buf, cap, &used, "modular-{");
+      append(buf, cap, &used, pass ? name + mlen : name);
+      n++;
+    }
+    if (pass && n > 0)
+      append(buf, cap, &used, "}");
+  }
+}
+
+/* Refuses a scheduler that StarPU does not have: StarPU would fall back
+ * to its default policy with no more than a warning. setting says where
+ * the name came from. */
+static int check_scheduler(const char *name, const char *setting) {
+  if (!name || !*name)
+    return 0;
+  struct starpu_sched_policy **all = starpu_sched_get_predefined_policies();
+  for (struct starpu_sched_policy **p = all; p && *p; p++)
+    if ((*p)->policy_name && strcmp((*p)->policy_name, name) == 0 &&
+        strlen(name) < sizeof rt_info.scheduler)
+      return 0;
+  char known[400];
+  list_policies(known, sizeof known);
+  return cb__fail(CB_EINVAL, "unknown scheduler %s'%.*s%s'; StarPU's "
+                  "policies: %s", setting, CB__QUOTED(name), known);
+}
+
+int cb_config_from_env(cb_config *cfg) {
+  long long x;
+  int rc;
+  if (cfg->ncpus < 0) {
+    rc = env_number("CAMBRIAN_NCPUS", 0, INT_MAX,
+                    "the number of CPU workers is a whole number, 0 or more",
+                    &x);
+    if (rc)
+      return rc;
+    const char *v = getenv("CAMBRIAN_NCPUS");
+    cfg->ncpus = v && v[strspn(v, " \t")] ? (int)x : -1;
+  }
   if (!cfg->devices)
     cfg->devices = getenv("CAMBRIAN_DEVICES");
-  if (!cfg->scheduler)
-    cfg->scheduler = getenv("CAMBRIAN_SCHED");
-  if (cfg->tile_elems <= 0) {
-    const char *v = getenv("CAMBRIAN_TILE_SIZE");
-    cfg->tile_elems = v ? strtoll(v, NULL, 10) : 0;
-    if (cfg->tile_elems < 0)
-      cfg->tile_elems = 0;
+  if (!cfg->scheduler) {
+    const char *v = getenv("CAMBRIAN_SCHED");
+    rc = check_scheduler(v, "in CAMBRIAN_SCHED ");
+    if (rc)
+      return rc;
+    cfg->scheduler = v && *v ? v : NULL;
   }
+  if (cfg->tile_elems <= 0) {
+    rc = env_number("CAMBRIAN_TILE_SIZE", 1, INT64_MAX,
+                    "the tile size is a whole number of elements, 1 or "
+                    "more (unset: automatic)",
+                    &x);
+    if (rc)
+      return rc;
+    cfg->tile_elems = x;
+  }
+  return 0;
 }
 
 static int cores_available(void) {
@@ -169,34 +267,65 @@ static int opencl_enumerate(cb_devtype *types, cl_device_id *ids_out,
   return n;
 }
 
-/* Chooses the OpenCL devices matching filter; their cl_device_id go to
- * chosen_ids (the drivers cambrian runs need them). */
-static int choose_opencl(const char *filter, struct starpu_conf *conf,
-                         const void **chosen_ids) {
-  if (filter && strcmp(filter, "none") == 0) {
-    conf->nopencl = 0;
-    return 0;
+/* The OpenCL devices present and the filter strings the runtime would
+ * give them, with the CPU workers' device first when it would exist,
+ * into buf: what a filter that matches nothing could have chosen. */
+static void list_present(int cpus, const cb_devtype *types,
+                         const cl_device_id *ids, int n, char *buf,
+                         size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  if (cpus)
+    append(buf, cap, &used, "cpu:cpu:0 (CPU workers)");
+  int count[CB_NDEVTYPES] = {0};
+  for (int i = 0; i < n; i++) {
+    char name[128] = "", one[192];
+    clGetDeviceInfo(ids[i], CL_DEVICE_NAME, sizeof name - 1, name, NULL);
+    snprintf(one, sizeof one, "%sopencl:%s:%d (%s)", used ? ", " : "",
+             cb_devtype_name(types[i]), count[types[i]]++, name);
+    append(buf, cap, &used, one);
   }
+  if (!used)
+    append(buf, cap, &used, "none");
+}
+
+/* The indices (in StarPU's numbering) of the OpenCL devices that filter
+ * chooses into chosen, their cl_device_id into chosen_ids; returns how
+ * many, or CB_EINVAL for a filter that does not parse, or CB_ENODEV for
+ * one that matches no device at all, neither an OpenCL device nor the
+ * CPU workers' (present unless cpus is 0). setting names the filter's
+ * origin in messages. "none" chooses no OpenCL device; NULL or "" all. */
+static int choose_opencl(const char *filter, int cpus, const char *setting,
+                         unsigned *chosen, const void **chosen_ids) {
+  if (filter && strcmp(filter, "none") == 0)
+    return 0;
   cb_devtype types[STARPU_MAXOPENCLDEVS];
   cl_device_id ids[STARPU_MAXOPENCLDEVS];
   int n = opencl_enumerate(types, ids, STARPU_MAXOPENCLDEVS);
   cb_filter f;
   char err[256];
-  if (filter && *filter && cb_filter_parse(filter, &f, err, sizeof err))
-    return cb__fail(CB_EINVAL, "bad CAMBRIAN_DEVICES filter '%s': %s",
-                    filter, err);
-  int count[CB_NDEVTYPES] = {0}, chosen = 0;
+  int given = filter && *filter;
+  if (given && cb_filter_parse(filter, &f, err, sizeof err))
+    return cb__fail(CB_EINVAL, "bad %s filter '%.*s%s': %s", setting,
+                    CB__QUOTED(filter), err);
+  int count[CB_NDEVTYPES] = {0}, nchosen = 0;
   for (int i = 0; i < n; i++) {
     int index = count[types[i]]++;
-    if (filter && *filter &&
-        !cb_filter_match(&f, CB_BACKEND_OPENCL, types[i], index))
+    if (given && !cb_filter_match(&f, CB_BACKEND_OPENCL, types[i], index))
       continue;
-    chosen_ids[chosen] = ids[i];
-    conf->workers_opencl_gpuid[chosen++] = (unsigned)i;
+    if (chosen_ids)
+      chosen_ids[nchosen] = ids[i];
+    chosen[nchosen++] = (unsigned)i;
   }
-  conf->use_explicit_workers_opencl_gpuid = 1;
-  conf->nopencl = chosen;
-  return 0;
+  if (given && nchosen == 0 &&
+      !(cpus && cb_filter_match(&f, CB_BACKEND_CPU, CB_DEVTYPE_CPU, 0))) {
+    char present[400];
+    list_present(cpus, types, ids, n, present, sizeof present);
+    return cb__fail(CB_ENODEV, "no device matches the %s filter '%.*s%s'; "
+                    "devices present: %s", setting, CB__QUOTED(filter),
+                    present);
+  }
+  return nchosen;
 }
 
 static void set_default_env(const char *name, const char *value) {
@@ -251,9 +380,12 @@ static int start(const cb_config *user) {
   cb_config cfg = {.ncpus = -1};
   if (user)
     cfg = *user;
-  cb_config_from_env(&cfg);
+  const char *devices_setting = cfg.devices ? "devices" : "CAMBRIAN_DEVICES";
+  int rc = cb_config_from_env(&cfg);
+  if (rc)
+    return rc;
 
-  int rc = setup_cache_dir();
+  rc = setup_cache_dir();
   if (rc)
     return rc;
   char models[sizeof rt_info.cache_dir + 16];
@@ -275,9 +407,15 @@ static int start(const cb_config *user) {
   if (cal && (*cal == '1' || *cal == '2'))
     conf.calibrate = *cal - '0';
   const void *opencl_ids[STARPU_MAXOPENCLDEVS];
-  rc = choose_opencl(cfg.devices, &conf, opencl_ids);
-  if (rc)
-    return rc;
+  unsigned chosen[STARPU_MAXOPENCLDEVS];
+  int nchosen = choose_opencl(cfg.devices, cfg.ncpus != 0, devices_setting,
+                              chosen, opencl_ids);
+  if (nchosen < 0)
+    return nchosen;
+  for (int i = 0; i < nchosen; i++)
+    conf.workers_opencl_gpuid[i] = chosen[i];
+  conf.use_explicit_workers_opencl_gpuid = 1;
+  conf.nopencl = nchosen;
   int ncores = cores_available();
   int ncpus = cfg.ncpus;
   if (ncpus < 0) {
@@ -327,18 +465,85 @@ static int start(const cb_config *user) {
     starpu_shutdown();
     return rc;
   }
+  memcpy(started.opencl, chosen, (size_t)nchosen * sizeof *chosen);
+  started.nopencl = nchosen;
+  started.ncpus = ncpus;
   atomic_fetch_add(&cb__devtab_gen, 1);
   atomic_store(&running, 1);
   cb__profiling_apply();
   return 0;
 }
 
+/* Adds "what is running, not asked" to the list of differences in buf. */
+static void differs(char *buf, size_t cap, size_t *used, const char *what,
+                    const char *running_value, const char *asked) {
+  char one[256];
+  snprintf(one, sizeof one, "%s%s is %s, not %s", *used ? "; " : "", what,
+           running_value, asked);
+  append(buf, cap, used, one);
+}
+
+/* Refuses settings that the running runtime does not have: it keeps its
+ * own until it stops, so they would have no effect. Unset fields of cfg
+ * ask for nothing. */
+static int check_running_settings(const cb_config *cfg) {
+  char diff[400], a[96], b[96];
+  size_t used = 0;
+  diff[0] = '\0';
+  if (cfg->ncpus >= 0 && (cfg->ncpus < STARPU_MAXCPUS ? cfg->ncpus
+                                                       : STARPU_MAXCPUS) !=
+                             started.ncpus) {
+    snprintf(a, sizeof a, "%d", started.ncpus);
+    snprintf(b, sizeof b, "%d", cfg->ncpus);
+    differs(diff, sizeof diff, &used, "ncpus", a, b);
+  }
+  if (cfg->scheduler && *cfg->scheduler &&
+      strcmp(cfg->scheduler, rt_info.scheduler) != 0) {
+    snprintf(a, sizeof a, "'%s'", rt_info.scheduler);
+    snprintf(b, sizeof b, "'%s'", cfg->scheduler);
+    differs(diff, sizeof diff, &used, "the scheduler", a, b);
+  }
+  if (cfg->tile_elems > 0 && cfg->tile_elems != rt_info.tile_elems) {
+    if (rt_info.tile_elems > 0)
+      snprintf(a, sizeof a, "%lld", (long long)rt_info.tile_elems);
+    else
+      snprintf(a, sizeof a, "automatic");
+    snprintf(b, sizeof b, "%lld", (long long)cfg->tile_elems);
+    differs(diff, sizeof diff, &used, "the tile size", a, b);
+  }
+  if (cfg->devices) {
+    unsigned chosen[STARPU_MAXOPENCLDEVS];
+    int cpus = cfg->ncpus < 0 ? started.ncpus : cfg->ncpus;
+    int n = choose_opencl(cfg->devices, cpus != 0, "devices", chosen, NULL);
+    if (n < 0)
+      return n;
+    if (n != started.nopencl ||
+        memcmp(chosen, started.opencl, (size_t)n * sizeof *chosen) != 0) {
+      char one[192];
+      snprintf(one, sizeof one, "%sit drives %d OpenCL device%s, not the "
+               "%d that '%.*s%s' chooses", used ? "; " : "", started.nopencl,
+               started.nopencl == 1 ? "" : "s", n, CB__QUOTED(cfg->devices));
+      append(diff, sizeof diff, &used, one);
+    }
+  }
+  if (!used)
+    return 0;
+  return cb__fail(CB_ESTATE, "the runtime runs already, with other "
+                  "settings (%s): shut it down first to change them", diff);
+}
+
 int cb_init(const cb_config *cfg) {
   if (atomic_load(&forked))
     return refuse_forked();
   pthread_once(&fork_once, watch_forks);
+  int rc = cfg ? check_scheduler(cfg->scheduler, "") : 0;
+  if (rc)
+    return rc;
   pthread_mutex_lock(&init_lock);
-  int rc = atomic_load(&running) ? 0 : start(cfg);
+  if (!atomic_load(&running))
+    rc = start(cfg);
+  else if (cfg)
+    rc = check_running_settings(cfg);
   pthread_mutex_unlock(&init_lock);
   return rc;
 }

@@ -89,8 +89,14 @@ def _env_device():
     value = os.environ.get("CAMBRIAN_DEVICE", "").strip()
     if not value or value == "auto":
         return None
-    _core.check_filter(value)
-    return get_device(value)
+    # Errors name the variable: the filter does not come from the call.
+    try:
+        _core.check_filter(value)
+        return get_device(value)
+    except DeviceNotFoundError as e:
+        raise DeviceNotFoundError(f"CAMBRIAN_DEVICE: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"CAMBRIAN_DEVICE: {e}") from None
 
 
 def default_device():

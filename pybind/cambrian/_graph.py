@@ -169,7 +169,10 @@ class Graph:
             raise ValueError(f"the graph has an input named {name!r}")
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         dtype = _np.dtype(dtype)
-        vid = _core.graph_input(self._cap, dtype, shape)
+        try:
+            vid = _core.graph_input(self._cap, dtype, shape)
+        except ValueError as e:
+            raise ValueError(f"input {name!r}: {e}") from None
         v = Value(self, vid, shape, dtype)
         self._inputs.append((name, v))
         return v

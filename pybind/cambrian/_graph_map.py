@@ -79,7 +79,9 @@ def map_batches(g, batches, in_flight, progress, ordered, stop_on_error,
         if bar:
             bar.close()
     if failures:
-        raise ExceptionGroup(f"{len(failures)} batches of Graph.map failed",
+        raise ExceptionGroup(f"{len(failures)} "
+                             f"{'batch' if len(failures) == 1 else 'batches'}"
+                             " of Graph.map failed",
                              failures)
 
 

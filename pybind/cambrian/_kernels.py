@@ -102,7 +102,12 @@ def _scalar(x, ctype, pname):
     elif isinstance(x, (bool, int, float)) and want is not None:
         if isinstance(x, float) and _np.dtype(want).kind in "iub":
             raise TypeError(f"argument '{pname}' is {ctype}, got a float")
-        v = _np.array(x, dtype=want)  # OverflowError when out of range
+        try:
+            v = _np.array(x, dtype=want)
+        except OverflowError:
+            raise OverflowError(f"argument '{pname}' is {ctype} "
+                                f"({_np.dtype(want).name}): Python integer "
+                                f"{x} is out of its range") from None
     else:
         raise TypeError(f"argument '{pname}' is a scalar of type {ctype}: "
                         f"pass a NumPy scalar, got {type(x).__name__}")

@@ -16,10 +16,19 @@ def init(ncpus=None, devices=None, scheduler=None, tile_size=None):
     devices: a filter choosing the OpenCL devices ("opencl:gpu", "none").
     scheduler: a StarPU policy ("dmda", "eager", "lws", ...).
     tile_size: elements per tile (default: automatic).
-    Calling it while the runtime runs does nothing.
+
+    Settings are checked when the runtime starts, whether they come from
+    here or from the environment: a bad one raises ValueError (TypeError
+    for an argument of the wrong type) naming it, an unknown scheduler
+    lists StarPU's, and a devices filter that matches no device at all
+    raises DeviceNotFoundError listing those present. ncpus beyond the
+    StarPU build's limit (config()["max_cpus"]) is capped to it.
+
+    While the runtime runs it keeps its settings: init() with none, or
+    with the ones it runs with, does nothing; settings that differ are
+    ignored with a RuntimeWarning that names them (shutdown() first to
+    change them).
     """
-    if devices is not None and devices != "none":
-        _core.check_filter(devices)
     _core.init(ncpus, devices, scheduler, tile_size)
 
 

@@ -156,13 +156,48 @@ class _CallFuture(Future):
         return self._call.value
 
 
+# The bytes of a task's name that failures and traces keep.
+_NAME_BYTES = 47
+
+
+def _default_name(fn):
+    """fn's qualified name; when that is too long, the last of its parts
+    that fit, "<locals>" left out: a nested function keeps its own name.
+    A name that does not fit alone is cut, with "..." to say so."""
+    qual = getattr(fn, "__qualname__", None) or repr(fn)
+    if len(qual.encode()) <= _NAME_BYTES:
+        return qual
+    parts = [p for p in qual.split(".") if p != "<locals>"]
+    name = parts.pop()
+    while parts and len(f"{parts[-1]}.{name}".encode()) <= _NAME_BYTES:
+        name = f"{parts.pop()}.{name}"
+    if len(name.encode()) > _NAME_BYTES:
+        name = name.encode()[:_NAME_BYTES - 3].decode(errors="ignore") + "..."
+    return name
+
+
+def _task_name(name, fn):
+    if name is None or name == "":
+        return _default_name(fn)
+    if not isinstance(name, str):
+        raise TypeError(f"a task name is a string, not "
+                        f"{type(name).__name__!r}")
+    if "\0" in name:
+        raise ValueError(f"a task name must not contain a NUL character: "
+                         f"{name!r}")
+    if len(name.encode()) > _NAME_BYTES:
+        raise ValueError(f"task name {name!r} is too long: at most "
+                         f"{_NAME_BYTES} bytes")
+    return name
+
+
 class TaskFunction:
     """A function whose calls become tasks (see cambrian.task)."""
 
     def __init__(self, fn, device=None, name=None, priority=0):
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.name = name or getattr(fn, "__qualname__", None) or repr(fn)
+        self.name = _task_name(name, fn)
         self.priority = int(priority)
         dev = _resolve(device)
         if dev is not None and dev.backend != "cpu":

@@ -116,6 +116,14 @@ TEST(op_names_and_kinds) {
   CHECK_STR(cb_op_name((cb_op)-1), "invalid");
 }
 
+TEST(op_kind_outside_the_table) {
+  CHECK_INT(cb_op_get_kind(CB_NOPS), ==, CB_KIND_INVALID);
+  CHECK_INT(cb_op_get_kind((cb_op)(CB_NOPS + 1000000)), ==, CB_KIND_INVALID);
+  CHECK_INT(cb_op_get_kind((cb_op)-1), ==, CB_KIND_INVALID);
+  /* The last operation of the table still has its kind. */
+  CHECK_INT(cb_op_get_kind((cb_op)(CB_NOPS - 1)), !=, CB_KIND_INVALID);
+}
+
 TEST(reduce_names) {
   CHECK_INT(CB_NREDUCE, ==, 5);
   CHECK_STR(cb_reduce_name(CB_REDUCE_sum), "sum");

@@ -103,6 +103,24 @@ TEST(graph_record_refuses_bad_operations) {
   cb_graph_free(g);
 }
 
+TEST(graph_input_refused_leaves_no_value) {
+  cb_graph *g;
+  ASSERT_OK(cb_graph_new(&g));
+  int64_t negative[2] = {4, -2}, shape[1] = {3};
+  CHECK_RC(cb_graph_input(g, CB_FLOAT32, 2, negative), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "negative dimension -2 in shape (4, -2)");
+  CHECK_INT(cb_graph_nvalues(g), ==, 0);
+  /* The next value takes the first id, and is the graph's first input. */
+  CHECK_INT(cb_graph_input(g, CB_FLOAT32, 1, shape), ==, 0);
+  CHECK_INT(cb_graph_nvalues(g), ==, 1);
+  cb_graph_value_info v;
+  ASSERT_OK(cb_graph_value(g, 0, &v));
+  CHECK_INT(v.node, ==, 0);
+  CHECK_INT(v.shape[0], ==, 3);
+  CHECK_RC(cb_graph_value(g, 1, &v), CB_EINVAL);
+  cb_graph_free(g);
+}
+
 TEST(graph_run) {
   ASSERT_OK(test_start(2, "none"));
   cb_graph *g;

@@ -11,6 +11,7 @@
   X(dtype_names_and_sizes)                                                   \
   X(dtype_invalid)                                                           \
   X(op_names_and_kinds)                                                      \
+  X(op_kind_outside_the_table)                                               \
   X(reduce_names)                                                            \
   X(backend_and_devtype_names)                                               \
   X(cl_status_names)                                                         \
@@ -26,7 +27,11 @@
   /* test_runtime.c */                                                       \
   X(config_from_env_fills_unset_fields)                                      \
   X(config_from_env_keeps_set_fields)                                        \
-  X(config_from_env_ignores_bad_values)                                      \
+  X(config_from_env_refuses_bad_values)                                      \
+  X(init_refuses_bad_environment)                                            \
+  X(init_refuses_unknown_scheduler)                                          \
+  X(init_refuses_filter_matching_nothing)                                    \
+  X(init_while_running_refuses_other_settings)                               \
   X(init_and_shutdown)                                                       \
   X(init_is_idempotent)                                                      \
   X(init_uses_config)                                                        \
@@ -148,6 +153,7 @@
   /* test_graph.c */                                                         \
   X(graph_record_and_inspect)                                                \
   X(graph_record_refuses_bad_operations)                                     \
+  X(graph_input_refused_leaves_no_value)                                     \
   X(graph_run)                                                               \
   X(graph_run_on_devices)                                                    \
   X(graph_run_refuses_bad_arguments)                                         \

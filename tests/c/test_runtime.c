@@ -44,25 +44,169 @@ TEST(config_from_env_keeps_set_fields) {
   CHECK_INT(cfg.tile_elems, ==, 100);
 }
 
-TEST(config_from_env_ignores_bad_values) {
+TEST(config_from_env_refuses_bad_values) {
   clear_env();
   cb_config cfg = {.ncpus = -1};
-  cb_config_from_env(&cfg);
+  CHECK_OK(cb_config_from_env(&cfg));
   CHECK_INT(cfg.ncpus, ==, -1);
   CHECK(cfg.devices == NULL);
   CHECK(cfg.scheduler == NULL);
   CHECK_INT(cfg.tile_elems, ==, 0);
-  static const char *const bad[] = {"abc", "2x", "", "5000", "-2"};
+  static const char *const bad[] = {"abc", "2x", "-2", "-1", "1.5",
+                                    "99999999999999999999"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     setenv("CAMBRIAN_NCPUS", bad[i], 1);
     cb_config c = {.ncpus = -1};
-    cb_config_from_env(&c);
-    CHECK(c.ncpus == -1, "CAMBRIAN_NCPUS=\"%s\" gave %d", bad[i], c.ncpus);
+    CHECK_RC(cb_config_from_env(&c), CB_EINVAL);
+    char want[64];
+    snprintf(want, sizeof want, "CAMBRIAN_NCPUS='%s'", bad[i]);
+    CHECK_HAS(cb_last_error(), want);
+    CHECK_HAS(cb_last_error(), "0 or more");
   }
-  setenv("CAMBRIAN_TILE_SIZE", "-5", 1);
+  /* Blanks around a number are fine; an empty variable is unset. */
+  setenv("CAMBRIAN_NCPUS", " 3 ", 1);
   cb_config c = {.ncpus = -1};
-  cb_config_from_env(&c);
-  CHECK_INT(c.tile_elems, ==, 0);
+  CHECK_OK(cb_config_from_env(&c));
+  CHECK_INT(c.ncpus, ==, 3);
+  setenv("CAMBRIAN_NCPUS", "", 1);
+  c = (cb_config){.ncpus = -1};
+  CHECK_OK(cb_config_from_env(&c));
+  CHECK_INT(c.ncpus, ==, -1);
+  unsetenv("CAMBRIAN_NCPUS");
+  static const char *const bad_tiles[] = {"-1", "x", "0", "12k"};
+  for (size_t i = 0; i < sizeof bad_tiles / sizeof *bad_tiles; i++) {
+    setenv("CAMBRIAN_TILE_SIZE", bad_tiles[i], 1);
+    c = (cb_config){.ncpus = -1};
+    CHECK_RC(cb_config_from_env(&c), CB_EINVAL);
+    char want[64];
+    snprintf(want, sizeof want, "CAMBRIAN_TILE_SIZE='%s'", bad_tiles[i]);
+    CHECK_HAS(cb_last_error(), want);
+  }
+  unsetenv("CAMBRIAN_TILE_SIZE");
+  setenv("CAMBRIAN_SCHED", "nonsense", 1);
+  c = (cb_config){.ncpus = -1};
+  CHECK_RC(cb_config_from_env(&c), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "unknown scheduler in CAMBRIAN_SCHED "
+                             "'nonsense'");
+  CHECK_HAS(cb_last_error(), "dmda");
+  CHECK_HAS(cb_last_error(), "eager");
+  CHECK(c.scheduler == NULL);
+  /* A field set already is not read from the environment. */
+  c = (cb_config){.ncpus = -1, .scheduler = "lws"};
+  CHECK_OK(cb_config_from_env(&c));
+  CHECK_STR(c.scheduler, "lws");
+}
+
+TEST(init_refuses_bad_environment) {
+  clear_env();
+  setenv("CAMBRIAN_NCPUS", "abc", 1);
+  CHECK_RC(cb_init(NULL), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "CAMBRIAN_NCPUS='abc'");
+  CHECK(!cb_is_running());
+  /* Every call that starts the runtime says so. */
+  CHECK_RC(cb_device_count(), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "CAMBRIAN_NCPUS='abc'");
+  unsetenv("CAMBRIAN_NCPUS");
+  setenv("CAMBRIAN_TILE_SIZE", "-1", 1);
+  CHECK_RC(cb_init(NULL), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "CAMBRIAN_TILE_SIZE='-1'");
+  unsetenv("CAMBRIAN_TILE_SIZE");
+  setenv("CAMBRIAN_SCHED", "nonsense", 1);
+  CHECK_RC(cb_init(NULL), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "CAMBRIAN_SCHED 'nonsense'");
+  CHECK(!cb_is_running());
+  unsetenv("CAMBRIAN_SCHED");
+  setenv("CAMBRIAN_DEVICES", "none", 1);
+  CHECK_OK(cb_init(NULL));
+  CHECK(cb_is_running());
+}
+
+TEST(init_refuses_unknown_scheduler) {
+  cb_config cfg = {.ncpus = 1, .devices = "none", .scheduler = "nonsense"};
+  CHECK_RC(cb_init(&cfg), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "unknown scheduler 'nonsense'");
+  CHECK_HAS(cb_last_error(), "lws");
+  CHECK_HAS(cb_last_error(), "modular-{");
+  CHECK(!cb_is_running());
+  /* A name too long for any policy is refused, not cut to one; the
+   * message shows its start, marked as cut. */
+  char name[200];
+  memset(name, 'e', sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  memcpy(name, "eager", 5);
+  cfg.scheduler = name;
+  CHECK_RC(cb_init(&cfg), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "...'; StarPU's policies: ");
+  CHECK(!cb_is_running());
+  /* Refused while the runtime runs too. */
+  cfg.scheduler = "eager";
+  ASSERT_OK(cb_init(&cfg));
+  cfg.scheduler = "nonsense";
+  CHECK_RC(cb_init(&cfg), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "unknown scheduler 'nonsense'");
+}
+
+TEST(init_refuses_filter_matching_nothing) {
+  cb_config cfg = {.ncpus = 1, .devices = "gpu"};
+  int rc = cb_init(&cfg);
+  if (rc == 0)
+    SKIP("this machine has a GPU");
+  CHECK_RC(rc, CB_ENODEV);
+  CHECK_HAS(cb_last_error(), "no device matches the devices filter 'gpu'; "
+                             "devices present: cpu:cpu:0 (CPU workers)");
+  CHECK(!cb_is_running());
+  /* Without CPU workers, a filter that names only them matches nothing. */
+  cfg = (cb_config){.ncpus = 0, .devices = "cpu:cpu"};
+  CHECK_RC(cb_init(&cfg), CB_ENODEV);
+  CHECK_HAS(cb_last_error(), "devices present: ");
+  CHECK(strstr(cb_last_error(), "cpu:cpu:0") == NULL, "%s",
+        cb_last_error());
+  clear_env();
+  setenv("CAMBRIAN_DEVICES", "gpu", 1);
+  CHECK_RC(cb_init(NULL), CB_ENODEV);
+  CHECK_HAS(cb_last_error(), "the CAMBRIAN_DEVICES filter 'gpu'");
+  CHECK(!cb_is_running());
+  /* A filter that matches the CPU workers' device only is fine. */
+  cfg = (cb_config){.ncpus = 1, .devices = "cpu:cpu"};
+  CHECK_OK(cb_init(&cfg));
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.nopencl, ==, 0);
+}
+
+TEST(init_while_running_refuses_other_settings) {
+  cb_config cfg = {.ncpus = 1, .devices = "none", .scheduler = "eager",
+                   .tile_elems = 70000};
+  ASSERT_OK(cb_init(&cfg));
+  unsigned gen = cb_generation();
+  /* The same settings, or none, are fine. */
+  CHECK_OK(cb_init(&cfg));
+  CHECK_OK(cb_init(NULL));
+  cb_config none = {.ncpus = -1};
+  CHECK_OK(cb_init(&none));
+  cb_config other = cfg;
+  other.ncpus = 2;
+  CHECK_RC(cb_init(&other), CB_ESTATE);
+  CHECK_HAS(cb_last_error(), "the runtime runs already, with other "
+                             "settings (ncpus is 1, not 2)");
+  CHECK_HAS(cb_last_error(), "shut it down first");
+  other = (cb_config){.ncpus = -1, .scheduler = "lws", .tile_elems = 5};
+  CHECK_RC(cb_init(&other), CB_ESTATE);
+  CHECK_HAS(cb_last_error(), "the scheduler is 'eager', not 'lws'; the "
+                             "tile size is 70000, not 5");
+  other = (cb_config){.ncpus = -1, .devices = "opencl"};
+  int rc = cb_init(&other);
+  if (rc != CB_ENODEV) { /* an OpenCL device is present */
+    CHECK_RC(rc, CB_ESTATE);
+    CHECK_HAS(cb_last_error(), "it drives 0 OpenCL devices, not the ");
+    CHECK_HAS(cb_last_error(), "that 'opencl' chooses");
+  }
+  /* The runtime went on with its own. */
+  CHECK_INT(cb_generation(), ==, gen);
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.ncpus, ==, 1);
+  CHECK_STR(info.scheduler, "eager");
 }
 
 TEST(init_and_shutdown) {
@@ -83,7 +227,8 @@ TEST(init_is_idempotent) {
   ASSERT_OK(test_start(1, "none"));
   unsigned gen = cb_generation();
   /* A running runtime keeps its configuration. */
-  CHECK_OK(test_start(2, "none"));
+  CHECK_OK(test_start(1, "none"));
+  CHECK_RC(test_start(2, "none"), CB_ESTATE);
   CHECK_OK(cb_init(NULL));
   CHECK_INT(cb_generation(), ==, gen);
   cb_runtime_info info;
@@ -155,10 +300,15 @@ TEST(init_reads_environment) {
 TEST(init_refuses_bad_filter) {
   cb_config bad = {.ncpus = -1, .devices = "opencl:gpu:zz"};
   CHECK_RC(cb_init(&bad), CB_EINVAL);
-  CHECK_HAS(cb_last_error(), "bad CAMBRIAN_DEVICES filter 'opencl:gpu:zz'");
+  CHECK_HAS(cb_last_error(), "bad devices filter 'opencl:gpu:zz'");
   CHECK(!cb_is_running());
   bad.devices = "cuda";
   CHECK_RC(cb_init(&bad), CB_EINVAL);
+  CHECK(!cb_is_running());
+  clear_env();
+  setenv("CAMBRIAN_DEVICES", "opencl:gpu:zz", 1);
+  CHECK_RC(cb_init(NULL), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "bad CAMBRIAN_DEVICES filter 'opencl:gpu:zz'");
   CHECK(!cb_is_running());
 }
 
