@@ -3,7 +3,9 @@ python -m cambrian calibrate [--fresh]: fill the performance models.
 python -m cambrian --version: the installed version."""
 
 import os
+import platform
 import re
+import subprocess
 import sys
 import sysconfig
 
@@ -14,18 +16,39 @@ def _gib(n):
 
 # ---- OpenCL drivers that no ICD file registers ------------------------------
 
+def _ldconfig_dirs():
+    """The folders of the drivers that the dynamic linker's cache lists."""
+    for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
+        try:
+            out = subprocess.run([exe, "-p"], capture_output=True,
+                                 text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        dirs = []
+        for line in out.splitlines():
+            name, _, path = line.strip().partition(" => ")
+            name = name.split(" ", 1)[0]
+            if path and _DRIVER_RE.match(name) and \
+                    not _NOT_DRIVER_RE.match(name):
+                d = os.path.dirname(path)
+                if d not in dirs:
+                    dirs.append(d)
+        return dirs
+    return []
+
+
 def _opencl_lib_dirs():
     """Where OpenCL drivers are usually installed, after the directories of
-    LD_LIBRARY_PATH."""
-    arch = sysconfig.get_config_var("MULTIARCH") or ""
+    LD_LIBRARY_PATH; then those of drivers the linker's cache lists."""
+    arch = sysconfig.get_config_var("MULTIARCH") or \
+        f"{platform.machine()}-linux-gnu"
     dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
-    dirs += ["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib"]
-    if arch:
-        dirs += [f"/usr/lib/{arch}", f"/lib/{arch}"]
-    dirs += ["/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/rocm/lib",
-             "/opt/rocm/opencl/lib", "/opt/amdgpu-pro/lib64",
-             "/opt/intel/opencl/lib64", "/opt/intel/opencl"]
-    return dirs
+    dirs += ["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib",
+             f"/usr/lib/{arch}", f"/lib/{arch}", "/usr/lib64", "/usr/lib",
+             "/usr/local/lib", "/opt/rocm/lib", "/opt/rocm/opencl/lib",
+             "/opt/amdgpu-pro/lib64", "/opt/intel/opencl/lib64",
+             "/opt/intel/opencl"]
+    return dirs + [d for d in _ldconfig_dirs() if d not in dirs]
 
 
 # Folders searched for drivers; tests replace it.
@@ -59,7 +82,8 @@ def _vendor_of(name):
 def _icd_entries():
     """The libraries that the ICD loader is told about: the lines of the
     .icd files it reads (those of OCL_ICD_VENDORS, a folder or one file,
-    else those of /etc/OpenCL/vendors) and the paths of OCL_ICD_FILENAMES."""
+    else those of /etc/OpenCL/vendors). OCL_ICD_FILENAMES does not count:
+    ocl-icd, the loader of Debian and Ubuntu, does not read it."""
     files = []
     vendors = os.environ.get("OCL_ICD_VENDORS")
     if not vendors:
@@ -82,9 +106,6 @@ def _icd_entries():
                 entries += [ln.strip() for ln in fh if ln.strip()]
         except OSError:
             pass
-    for part in re.split(r"[:;]", os.environ.get("OCL_ICD_FILENAMES", "")):
-        if part:
-            entries.append(part)
     return entries
 
 
@@ -148,15 +169,30 @@ def opencl_registration_notes(platforms):
         icd = f"{vendor}.icd"
         text = (f"note: {path} is an OpenCL driver that no ICD file "
                 "registers: its devices are not used.")
+        named = re.split(r"[:;]", os.environ.get("OCL_ICD_FILENAMES", ""))
+        if path in named or os.path.basename(path) in named:
+            text += (" (OCL_ICD_FILENAMES names it, but the ICD loader in "
+                     "use did not load it from there.)")
         if vendors and os.path.isdir(vendors):
             text += (f" OCL_ICD_VENDORS={vendors} is set, and the loader "
                      "reads .icd files there only: register the driver "
                      "with")
             how = [f"echo {path} > {os.path.join(vendors, icd)}"]
+        elif vendors:
+            text += (f" OCL_ICD_VENDORS={vendors} is set, and the loader "
+                     "reads that .icd file only: point it at a folder that "
+                     "holds this driver's .icd file and the others you use:")
+            how = ["mkdir -p ~/.opencl-vendors",
+                   f"echo {path} > ~/.opencl-vendors/{icd}"]
+            if os.path.isfile(vendors):
+                how.append(f"cp {vendors} ~/.opencl-vendors/")
+            how.append("export OCL_ICD_VENDORS=~/.opencl-vendors")
         else:
             text += (" Register it with a file holding its path in "
                      "/etc/OpenCL/vendors (as root):")
             how = [f"echo {path} > /etc/OpenCL/vendors/{icd}"]
+            if not os.path.isdir("/etc/OpenCL/vendors"):
+                how.insert(0, "mkdir -p /etc/OpenCL/vendors")
         lines += ["", *textwrap.wrap(text, 78, subsequent_indent="  ",
                                      break_on_hyphens=False,
                                      break_long_words=False)]

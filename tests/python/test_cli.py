@@ -74,7 +74,8 @@ def test_unregistered_drivers_are_found(drivers):
         (str(amd), "amd"), (str(intel), "intel")])
 
 
-def test_drivers_registered_or_with_a_platform_are_not_named(drivers):
+def test_drivers_registered_or_with_a_platform_are_not_named(drivers,
+                                                             monkeypatch):
     libs, vendors = drivers
     nv = touch(libs / "libnvidia-opencl.so.1")
     amd = touch(libs / "libamdocl64.so")
@@ -89,11 +90,14 @@ def test_drivers_registered_or_with_a_platform_are_not_named(drivers):
                     "vendor": "Advanced Micro Devices, Inc."}
     assert main.unregistered_opencl_drivers([amd_platform]) == [
         (str(libs / "libMesaOpenCL.so.1"), "mesa")]
-    # OCL_ICD_VENDORS naming one .icd file, and OCL_ICD_FILENAMES.
+    # OCL_ICD_VENDORS naming one .icd file; OCL_ICD_FILENAMES registers
+    # nothing (ocl-icd does not read it).
     (vendors / "amd.icd").write_text(f"{amd}\n")
-    os.environ["OCL_ICD_VENDORS"] = str(vendors / "amd.icd")
-    os.environ["OCL_ICD_FILENAMES"] = f"/x/libMesaOpenCL.so.1:{nv}"
-    assert main.unregistered_opencl_drivers([]) == [(str(pocl), "pocl")]
+    monkeypatch.setenv("OCL_ICD_VENDORS", str(vendors / "amd.icd"))
+    monkeypatch.setenv("OCL_ICD_FILENAMES", f"{nv}:libpocl.so.2")
+    assert sorted(main.unregistered_opencl_drivers([])) == sorted([
+        (str(nv), "nvidia"), (str(pocl), "pocl"),
+        (str(libs / "libMesaOpenCL.so.1"), "mesa")])
 
 
 def test_notes_say_how_to_register_a_driver(drivers, monkeypatch):
@@ -108,6 +112,17 @@ def test_notes_say_how_to_register_a_driver(drivers, monkeypatch):
     assert f"echo {nv} > /etc/OpenCL/vendors/nvidia.icd" in text
     assert f"echo {nv} > ~/.opencl-vendors/nvidia.icd" in text
     assert "export OCL_ICD_VENDORS=~/.opencl-vendors" in text
+    assert "OCL_ICD_FILENAMES names it" not in text
+    (vendors / "pocl.icd").write_text("libpocl.so.2\n")
+    monkeypatch.setenv("OCL_ICD_VENDORS", str(vendors / "pocl.icd"))
+    text = "\n".join(main.opencl_registration_notes([]))
+    assert f"echo {nv} > ~/.opencl-vendors/nvidia.icd" in text
+    assert f"cp {vendors / 'pocl.icd'} ~/.opencl-vendors/" in text
+    assert "export OCL_ICD_VENDORS=~/.opencl-vendors" in text
+    monkeypatch.setenv("OCL_ICD_FILENAMES", "libnvidia-opencl.so.1")
+    text = " ".join("\n".join(main.opencl_registration_notes([])).split())
+    assert "OCL_ICD_FILENAMES names it, but the ICD loader in use did not " \
+        "load it from there" in text
     platform = {"name": "NVIDIA CUDA", "vendor": "NVIDIA Corporation"}
     assert main.opencl_registration_notes([platform]) == []
 
