@@ -8,7 +8,7 @@ one test are reused by the next).
 import pytest
 
 import cambrian as cb
-from helpers import DEVICES, has_opencl, skip_missing
+from helpers import DEVICES, NO_OPENCL, has_opencl, skip_missing
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,8 @@ def device(request):
 
 @pytest.fixture
 def opencl_device():
-    """The pocl device, as a cb.Device."""
+    """The first OpenCL device (pocl's CPU device here, a GPU elsewhere),
+    as a cb.Device."""
     if not has_opencl():
-        pytest.skip("no OpenCL device")
-    return cb.get_device("opencl:cpu")
+        pytest.skip(NO_OPENCL)
+    return cb.get_device("opencl")

@@ -8,10 +8,16 @@ import numpy as np
 import pytest
 
 import cambrian as cb
+from cambrian import _core
 
-# Devices every placement-sensitive test runs on; CAMBRIAN_TEST_DEVICES
-# (filters separated by ";") replaces them, e.g. "cpu;opencl:gpu".
-DEVICES = os.environ.get("CAMBRIAN_TEST_DEVICES", "cpu;opencl:cpu").split(";")
+# Devices every placement-sensitive test runs on: the CPU workers and the
+# first OpenCL device of whatever platforms are registered (pocl's CPU
+# device, a GPU, ...). CAMBRIAN_TEST_DEVICES (filters separated by ";")
+# replaces them, e.g. "cpu;opencl:gpu".
+DEVICES = os.environ.get("CAMBRIAN_TEST_DEVICES", "cpu;opencl").split(";")
+
+NO_OPENCL = "no OpenCL device: no OpenCL platform is registered, or none " \
+    "has a device"
 
 # The five dtypes of cambrian, as NumPy dtypes.
 DTYPES = [np.dtype(t) for t in
@@ -28,15 +34,27 @@ def has_opencl():
     return bool(cb.devices("opencl"))
 
 
+def has_pocl():
+    """Whether pocl's platform is registered (and so its CPU device is
+    expected among the devices)."""
+    return any("pocl" in (p["name"] + p["vendor"] + p["version"]).lower()
+               for p in _core.opencl_platforms())
+
+
 def skip_missing(dev):
-    if dev.startswith("opencl") and not cb.devices(dev):
-        pytest.skip(f"no device matches {dev!r}")
+    """Skips the test when no device matches the filter dev."""
+    if cb.devices(dev):
+        return
+    if dev.startswith("opencl") and not has_opencl():
+        pytest.skip(f"{NO_OPENCL} (wanted {dev!r})")
+    pytest.skip(f"no device matches {dev!r}")
 
 
 def assert_alive():
-    """The runtime still works: a small computation on every device."""
+    """The runtime still works: a small computation on every device under
+    test that is present."""
     for dev in DEVICES:
-        if dev.startswith("opencl") and not has_opencl():
+        if not cb.devices(dev):
             continue
         a = cb.asarray(np.array([1.0, 2.0, 3.0]), device=dev)
         np.testing.assert_array_equal((a * 2 + 1).numpy(), [3.0, 5.0, 7.0])

@@ -455,7 +455,7 @@ def test_to_device_round_trip(shape, opencl_device):
     cpu = cb.get_device("cpu")
     x = data(shape, np.float32)
     a = cb.asarray(x, device="cpu")
-    b = a.to_device("opencl:cpu")
+    b = a.to_device(opencl_device.filter_string)
     assert b.device == opencl_device
     assert a.device == cpu, "to_device must not move the original handle"
     assert_same(b, x)

@@ -4,6 +4,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+import cambrian.__main__ as main
+
 
 def run(*args, env=None):
     return subprocess.run([sys.executable, "-m", "cambrian", *args],
@@ -32,3 +36,108 @@ def test_calibrate_writes_models(tmp_path):
     for op in ("add", "multiply", "sqrt", "exp", "divide", "fill"):
         assert any(n.startswith(f"cambrian_{op}.") for n in names), names
     assert "calibrated cpu:cpu:0" in r.stdout
+
+
+# ---- OpenCL drivers that no ICD file registers ----------------------------
+
+def touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.fixture
+def drivers(tmp_path, monkeypatch):
+    """A folder of libraries searched for OpenCL drivers instead of the
+    system's, and an empty folder of .icd files as OCL_ICD_VENDORS."""
+    libs, vendors = tmp_path / "lib", tmp_path / "vendors"
+    libs.mkdir()
+    vendors.mkdir()
+    monkeypatch.setattr(main, "OPENCL_LIB_DIRS", [str(libs)])
+    monkeypatch.setenv("OCL_ICD_VENDORS", str(vendors))
+    monkeypatch.delenv("OCL_ICD_FILENAMES", raising=False)
+    return libs, vendors
+
+
+def test_unregistered_drivers_are_found(drivers):
+    libs, _ = drivers
+    real = touch(libs / "libnvidia-opencl.so.570.86.15")
+    (libs / "libnvidia-opencl.so.1").symlink_to(real.name)
+    amd = touch(libs / "libamdocl64.so")
+    intel = touch(libs / "libintelocl.so")
+    for other in ("libOpenCL.so.1", "libopencl-clang.so.14",
+                  "libsocl-1.3.so.0", "libnvidia-ml.so.1"):
+        touch(libs / other)      # no drivers
+    found = main.unregistered_opencl_drivers([])
+    assert sorted(found) == sorted([
+        (str(libs / "libnvidia-opencl.so.1"), "nvidia"),
+        (str(amd), "amd"), (str(intel), "intel")])
+
+
+def test_drivers_registered_or_with_a_platform_are_not_named(drivers,
+                                                             monkeypatch):
+    libs, vendors = drivers
+    nv = touch(libs / "libnvidia-opencl.so.1")
+    amd = touch(libs / "libamdocl64.so")
+    pocl = touch(libs / "libpocl.so.2")
+    touch(libs / "libMesaOpenCL.so.1")
+    (vendors / "nvidia.icd").write_text(f"{nv}\n")    # by its path
+    (vendors / "pocl.icd").write_text("libpocl.so.2\n")   # by its name
+    (vendors / "notes.txt").write_text(f"{amd}\n")    # no .icd file
+    assert sorted(main.unregistered_opencl_drivers([])) == sorted([
+        (str(amd), "amd"), (str(libs / "libMesaOpenCL.so.1"), "mesa")])
+    amd_platform = {"name": "AMD Accelerated Parallel Processing",
+                    "vendor": "Advanced Micro Devices, Inc."}
+    assert main.unregistered_opencl_drivers([amd_platform]) == [
+        (str(libs / "libMesaOpenCL.so.1"), "mesa")]
+    # OCL_ICD_VENDORS naming one .icd file; OCL_ICD_FILENAMES registers
+    # nothing (ocl-icd does not read it).
+    (vendors / "amd.icd").write_text(f"{amd}\n")
+    monkeypatch.setenv("OCL_ICD_VENDORS", str(vendors / "amd.icd"))
+    monkeypatch.setenv("OCL_ICD_FILENAMES", f"{nv}:libpocl.so.2")
+    assert sorted(main.unregistered_opencl_drivers([])) == sorted([
+        (str(nv), "nvidia"), (str(pocl), "pocl"),
+        (str(libs / "libMesaOpenCL.so.1"), "mesa")])
+
+
+def test_notes_say_how_to_register_a_driver(drivers, monkeypatch):
+    libs, vendors = drivers
+    nv = touch(libs / "libnvidia-opencl.so.1")
+    text = "\n".join(main.opencl_registration_notes([]))
+    assert f"note: {nv} is an OpenCL driver" in " ".join(text.split())
+    assert f"echo {nv} > {vendors / 'nvidia.icd'}" in text
+    assert "/etc/OpenCL/vendors" not in text    # not read: OCL_ICD_VENDORS
+    monkeypatch.delenv("OCL_ICD_VENDORS")
+    text = "\n".join(main.opencl_registration_notes([]))
+    assert f"echo {nv} > /etc/OpenCL/vendors/nvidia.icd" in text
+    assert f"echo {nv} > ~/.opencl-vendors/nvidia.icd" in text
+    assert "export OCL_ICD_VENDORS=~/.opencl-vendors" in text
+    assert "OCL_ICD_FILENAMES names it" not in text
+    (vendors / "pocl.icd").write_text("libpocl.so.2\n")
+    monkeypatch.setenv("OCL_ICD_VENDORS", str(vendors / "pocl.icd"))
+    text = "\n".join(main.opencl_registration_notes([]))
+    assert f"echo {nv} > ~/.opencl-vendors/nvidia.icd" in text
+    assert f"cp {vendors / 'pocl.icd'} ~/.opencl-vendors/" in text
+    assert "export OCL_ICD_VENDORS=~/.opencl-vendors" in text
+    monkeypatch.setenv("OCL_ICD_FILENAMES", "libnvidia-opencl.so.1")
+    text = " ".join("\n".join(main.opencl_registration_notes([])).split())
+    assert "OCL_ICD_FILENAMES names it, but the ICD loader in use did not " \
+        "load it from there" in text
+    platform = {"name": "NVIDIA CUDA", "vendor": "NVIDIA Corporation"}
+    assert main.opencl_registration_notes([platform]) == []
+
+
+def test_info_names_an_unregistered_driver(tmp_path):
+    """python -m cambrian info, with a driver in LD_LIBRARY_PATH and no
+    .icd file at all."""
+    lib = touch(tmp_path / "lib" / "libacme-opencl.so.1")
+    (tmp_path / "vendors").mkdir()
+    path = os.environ.get("LD_LIBRARY_PATH")
+    env = dict(os.environ, OCL_ICD_VENDORS=str(tmp_path / "vendors"),
+               LD_LIBRARY_PATH=f"{lib.parent}:{path}" if path
+               else str(lib.parent))
+    r = run("info", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "OpenCL platforms:\n  none" in r.stdout
+    assert f"note: {lib} is an OpenCL driver" in " ".join(r.stdout.split())
+    assert f"echo {lib} > {tmp_path / 'vendors' / 'acme.icd'}" in r.stdout

@@ -324,10 +324,14 @@ def test_gemv_names_shapes_dtypes_and_the_output():
 
 
 def test_products_too_large_for_the_device_name_it(opencl_device):
-    # Host memory is reserved, not touched: nothing is computed.
+    # Host memory is reserved, not touched: nothing is computed. A has more
+    # elements than one allocation holds, in rows of fewer than 2**31
+    # (what BLAS takes) where the device allows larger allocations.
     n = opencl_device.max_alloc_bytes // 4 + 1024
-    a = cb.empty((1, n), dtype=np.float32, device=opencl_device)
-    b = cb.empty((n,), dtype=np.float32, device=opencl_device)
+    rows = -(-n // (2**31 - 1))
+    k = -(-n // rows)
+    a = cb.empty((rows, k), dtype=np.float32, device=opencl_device)
+    b = cb.empty((k,), dtype=np.float32, device=opencl_device)
     where = opencl_device.filter_string
     with pytest.raises(cb.DeviceMemoryError, match=escaped(
             "matmul needs up to", f"{where} has")):

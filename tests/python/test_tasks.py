@@ -19,10 +19,10 @@ import pytest
 import cambrian as cb
 import cambrian.testing as faults
 
-from helpers import DEVICES, DTYPES, assert_alive, assert_same, \
+from helpers import DEVICES, DTYPES, NO_OPENCL, assert_alive, assert_same, \
     dtype_id, has_opencl, skip_missing
 
-needs_opencl = pytest.mark.skipif(not has_opencl(), reason="no OpenCL")
+needs_opencl = pytest.mark.skipif(not has_opencl(), reason=NO_OPENCL)
 
 
 @pytest.fixture(autouse=True)
@@ -101,11 +101,13 @@ def test_cpu_device_spellings(device):
 
 
 @needs_opencl
-@pytest.mark.parametrize("device", ["opencl:cpu", "opencl", "opencl:cpu:0",
-                                    "opencl device"])
-def test_opencl_device_is_a_value_error_at_decoration(device):
-    if device == "opencl device":
-        device = cb.get_device("opencl")
+@pytest.mark.parametrize("spelling", ["type", "opencl", "type_index",
+                                      "device"])
+def test_opencl_device_is_a_value_error_at_decoration(spelling):
+    ocl = cb.get_device("opencl")
+    device = {"type": f"opencl:{ocl.type}", "opencl": "opencl",
+              "type_index": f"opencl:{ocl.type}:{ocl.index}",
+              "device": ocl}[spelling]
     with pytest.raises(ValueError, match="CPU workers"):
         @cb.task(device=device)
         def f():
