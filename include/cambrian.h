@@ -267,6 +267,11 @@ int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg);
  * returns 1 then (its tasks will not run; the array it writes fails with
  * CB_ECANCELED and its dependents with a dependency failure), else 0. */
 int cb_event_cancel(cb_event *e);
+/* Whether a task of the event's operation has started (from then on it
+ * cannot be cancelled; it stays 1 once the event is done), and whether
+ * cb_event_cancel() cancelled it. */
+int cb_event_started(const cb_event *e);
+int cb_event_cancelled(const cb_event *e);
 /* The failure an event completed with: 0 when none, else its code. */
 int cb_event_failure(const cb_event *e, cb_failure *out);
 

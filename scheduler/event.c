@@ -156,6 +156,14 @@ int cb_event_cancel(cb_event *e) {
   return atomic_compare_exchange_strong(&e->state, &expected, CB__CANCELLED);
 }
 
+int cb_event_started(const cb_event *e) {
+  return atomic_load(&e->state) == CB__STARTED;
+}
+
+int cb_event_cancelled(const cb_event *e) {
+  return atomic_load(&e->state) == CB__CANCELLED;
+}
+
 struct timespec cb__deadline(clockid_t clock, int timeout_ms) {
   struct timespec t;
   clock_gettime(clock, &t);

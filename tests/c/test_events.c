@@ -134,7 +134,9 @@ TEST(event_cancel_before_start) {
   cb_event *b;
   ASSERT_OK(cb_task_submit(fill_ones, NULL, NULL, arrays, access, 1, &opts,
                            &b, NULL));
+  CHECK(!cb_event_started(b) && !cb_event_cancelled(b));
   CHECK_INT(cb_event_cancel(b), ==, 1);
+  CHECK(!cb_event_started(b) && cb_event_cancelled(b));
   go = 1;
   CHECK_RC(cb_event_wait(b, -1), CB_ECANCELED);
   CHECK(!ran_b, "a cancelled task ran");
@@ -167,9 +169,12 @@ TEST(event_cancel_after_start) {
   cb_event *a = submit_blocker();
   ASSERT(a != NULL);
   ASSERT(test_wait_flag(&started, 10000), "the task never started");
+  CHECK(cb_event_started(a) && !cb_event_cancelled(a));
   CHECK_INT(cb_event_cancel(a), ==, 0);
+  CHECK(cb_event_started(a) && !cb_event_cancelled(a));
   go = 1;
   CHECK_OK(cb_event_wait(a, -1));
+  CHECK(cb_event_started(a) && !cb_event_cancelled(a));
   cb_failure f;
   CHECK_INT(cb_event_failure(a, &f), ==, 0);
   cb_event_unref(a);
