@@ -67,6 +67,16 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
     cbp_raise(st, rc);
     return -1;
   }
+  /* The data can be back before the writing operation's event has heard
+   * from its last task: wait for that too, so that once the array is
+   * read its future is done. It is a matter of microseconds. */
+  cb_event *writer = cb_array_writer(a->arr);
+  if (writer) {
+    int done = cbp_event_wait_interruptibly(writer, -1);
+    cb_event_unref(writer);
+    if (done < 0)
+      return -1;
+  }
   cb_failure f;
   if (cb_array_failure(a->arr, &f))
     return cbp_raise_failure(st, &f);

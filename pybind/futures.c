@@ -10,8 +10,15 @@
  * objects (a kernel launch, a task call), defined here: a source can also
  * be waited for, polled, cancelled and asked for its failure.
  *
- * Locking: lock guards the queues.
+ * A thread that waits for a source (a future's result()) sleeps on a
+ * waiter of its own, which the operation's completion wakes through a
+ * listener and its cancellation through the list of waiters: a cancelled
+ * future's waiters return at once, not when the cancelled tasks' turn
+ * comes.
+ *
+ * Locking: lock guards the queues, wait_lock the waiters.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,6 +221,193 @@ static cb_event *source_event(cbp_state *st, PyObject *obj, int *bad) {
   return NULL;
 }
 
+/* ---- Waiters ---- */
+
+enum { WOKEN_DONE = 1, WOKEN_CANCELLED = 2 };
+
+/* One thread's wait for an event. Its two references belong to the
+ * waiting thread and to the event's listener, which may run long after
+ * the thread stopped waiting. */
+typedef struct waiter {
+  cb_event *event;            /* waited for (the waiting thread's) */
+  int woken;                  /* WOKEN_* bits; guarded by wait_lock */
+  int refs;                   /* guarded by wait_lock */
+  pthread_cond_t cond;        /* used with wait_lock */
+  struct waiter *prev, *next; /* in waiting, while its thread waits */
+} waiter;
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static waiter *waiting;
+
+/* Drops a reference to w. Holds wait_lock; returns w when that was the
+ * last one (the caller frees it once unlocked), else NULL. */
+static waiter *waiter_unref_locked(waiter *w) {
+  return --w->refs == 0 ? w : NULL;
+}
+
+static void waiter_free(waiter *w) {
+  if (w) {
+    pthread_cond_destroy(&w->cond);
+    free(w);
+  }
+}
+
+/* The listener: the event is done. Runs in the thread that completed it
+ * (a StarPU worker, no GIL) or in the waiting thread, at once. */
+static void waiter_fire(void *arg) {
+  waiter *w = arg;
+  pthread_mutex_lock(&wait_lock);
+  w->woken |= WOKEN_DONE;
+  pthread_cond_signal(&w->cond);
+  waiter *dead = waiter_unref_locked(w);
+  pthread_mutex_unlock(&wait_lock);
+  waiter_free(dead);
+}
+
+/* Wakes every thread that waits for e, whose operation was cancelled. */
+static void wake_cancelled(cb_event *e) {
+  pthread_mutex_lock(&wait_lock);
+  for (waiter *w = waiting; w; w = w->next)
+    if (w->event == e) {
+      w->woken |= WOKEN_CANCELLED;
+      pthread_cond_signal(&w->cond);
+    }
+  pthread_mutex_unlock(&wait_lock);
+}
+
+/* Unlists w and drops the waiting thread's reference. */
+static void waiter_stop(waiter *w) {
+  pthread_mutex_lock(&wait_lock);
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    waiting = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  waiter *dead = waiter_unref_locked(w);
+  pthread_mutex_unlock(&wait_lock);
+  waiter_free(dead);
+}
+
+/* A new waiter for e, listed and listening; NULL with an error set. */
+static waiter *waiter_start(cbp_state *st, cb_event *e) {
+  waiter *w = calloc(1, sizeof *w);
+  if (!w) {
+    PyErr_NoMemory();
+    return NULL;
+  }
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  int rc = pthread_cond_init(&w->cond, &attr);
+  pthread_condattr_destroy(&attr);
+  if (rc) {
+    free(w);
+    PyErr_NoMemory();
+    return NULL;
+  }
+  w->event = e;
+  w->refs = 2;
+  pthread_mutex_lock(&wait_lock);
+  w->next = waiting;
+  if (waiting)
+    waiting->prev = w;
+  waiting = w;
+  pthread_mutex_unlock(&wait_lock);
+  rc = cb_event_on_done(e, waiter_fire, w);
+  if (rc) { /* the listener will never run: its reference goes too */
+    pthread_mutex_lock(&wait_lock);
+    w->refs--;
+    pthread_mutex_unlock(&wait_lock);
+    waiter_stop(w);
+    cbp_raise(st, rc);
+    return NULL;
+  }
+  return w;
+}
+
+/* The time seconds from now on CLOCK_MONOTONIC, for timed waits. */
+static struct timespec deadline_after(double seconds) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  if (seconds < 0)
+    seconds = 0;
+  long ns = (long)((seconds - (double)(long)seconds) * 1e9);
+  t.tv_sec += (time_t)seconds;
+  t.tv_nsec += ns;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
+static double seconds_since(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - start->tv_sec) +
+         (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* A short operation ends within microseconds: a waiter first polls for
+ * this long before it sleeps, which saves a sleep and a wake-up. */
+#define SPIN_US 20
+
+/* Waits for e at most timeout seconds (negative: forever), with the GIL
+ * released and signals checked every 50 ms: WOKEN_DONE when e is done,
+ * WOKEN_CANCELLED when its operation is (or was) cancelled first, 0 on
+ * timeout, -1 with an error set. */
+static int wait_or_cancel(cbp_state *st, cb_event *e, double timeout) {
+  if (cb_event_done(e))
+    return WOKEN_DONE;
+  if (cb_event_cancelled(e))
+    return WOKEN_CANCELLED;
+  if (timeout == 0)
+    return 0;
+  int done;
+  Py_BEGIN_ALLOW_THREADS
+  done = cb_event_poll(e, SPIN_US);
+  Py_END_ALLOW_THREADS
+  if (done)
+    return WOKEN_DONE;
+  waiter *w = waiter_start(st, e);
+  if (!w)
+    return -1;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int woken = 0;
+  for (;;) {
+    /* Listed first, looked at next: a cancel() either comes after this
+     * look, and finds the waiter, or before, and the look sees it. */
+    double slice = 0.05;
+    if (timeout >= 0 && timeout - seconds_since(&start) < slice)
+      slice = timeout - seconds_since(&start);
+    Py_BEGIN_ALLOW_THREADS
+    struct timespec until = deadline_after(slice);
+    pthread_mutex_lock(&wait_lock);
+    if (cb_event_cancelled(e))
+      w->woken |= WOKEN_CANCELLED;
+    int rc = slice > 0 ? 0 : ETIMEDOUT;
+    while (!w->woken && rc == 0) /* 0 again after a spurious wake-up */
+      rc = pthread_cond_timedwait(&w->cond, &wait_lock, &until);
+    woken = w->woken;
+    pthread_mutex_unlock(&wait_lock);
+    Py_END_ALLOW_THREADS
+    if (woken)
+      break;
+    if (PyErr_CheckSignals() < 0) {
+      woken = -1;
+      break;
+    }
+    if (timeout >= 0 && seconds_since(&start) >= timeout)
+      break;
+  }
+  waiter_stop(w);
+  if (woken > 0)
+    return woken & WOKEN_DONE ? WOKEN_DONE : WOKEN_CANCELLED;
+  return woken;
+}
+
 /* watch(source, token, queue=0): queues token once the source is done (an
  * Event, or an Array: every pending write to it), at once if it is. */
 static PyObject *py_watch(PyObject *module, PyObject *const *args,
@@ -253,8 +447,22 @@ static PyObject *py_cancel(PyObject *module, PyObject *arg) {
   if (bad)
     return NULL;
   int ok = e && !cb_event_done(e) && cb_event_cancel(e);
+  if (ok)
+    wake_cancelled(e);
   cb_event_unref(e);
   return PyBool_FromLong(ok);
+}
+
+/* started(source) -> True once a task of the source's operation has
+ * started; it stays True when the operation is done. */
+static PyObject *py_started(PyObject *module, PyObject *arg) {
+  int bad;
+  cb_event *e = source_event(mstate(module), arg, &bad);
+  if (bad)
+    return NULL;
+  int started = e && cb_event_started(e);
+  cb_event_unref(e);
+  return PyBool_FromLong(started);
 }
 
 /* Waits for a source (see source_event) with wait(e, limit): True when it
@@ -286,22 +494,39 @@ static int poll_released(cb_event *e, double us) {
   return done;
 }
 
-/* wait_writer(array, timeout_s or None) -> True when every write to the
- * array is done, False on timeout. The GIL is released; Ctrl-C works. */
+/* wait_writer(source, timeout_s or None) -> True when the source (an
+ * Array's writes, an Event) is done, False when it is not in time, None
+ * when its operation was cancelled first. A timeout that is not positive
+ * (negative, NaN) looks without waiting, as concurrent.futures does. The
+ * GIL is released; Ctrl-C works. */
 static PyObject *py_wait_writer(PyObject *module, PyObject *const *args,
                                 Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
   if (nargs != 2) {
     PyErr_SetString(PyExc_TypeError, "wait_writer(source, timeout)");
     return NULL;
   }
   double timeout = -1;
-  if (args[1] != Py_None && (timeout = PyFloat_AsDouble(args[1])) < 0) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "timeout must be non-negative");
-    return NULL;
+  if (args[1] != Py_None) {
+    timeout = PyFloat_AsDouble(args[1]);
+    if (timeout == -1 && PyErr_Occurred())
+      return NULL;
+    if (!(timeout > 0))
+      timeout = 0;
   }
-  return wait_source(mstate(module), args[0], cbp_event_wait_interruptibly,
-                     timeout);
+  int bad;
+  cb_event *e = source_event(st, args[0], &bad);
+  if (bad)
+    return NULL;
+  if (!e)
+    Py_RETURN_TRUE;
+  int woken = wait_or_cancel(st, e, timeout);
+  cb_event_unref(e);
+  if (woken < 0)
+    return NULL;
+  if (woken == WOKEN_CANCELLED)
+    Py_RETURN_NONE;
+  return PyBool_FromLong(woken == WOKEN_DONE);
 }
 
 int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
@@ -457,6 +682,7 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
 
 PyMethodDef cbp_future_methods[] = {
     {"cancel", py_cancel, METH_O, NULL},
+    {"started", py_started, METH_O, NULL},
     {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, NULL},
     {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, NULL},
     {"watch", CBP_METH(py_watch), METH_FASTCALL, NULL},

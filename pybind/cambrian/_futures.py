@@ -9,8 +9,11 @@ thread (an exception raised in one is logged by concurrent.futures).
 
 cancel() stops an operation none of whose tasks has started: they do not
 run, the future is cancelled, reading the array raises CancelledError and
-its dependents fail with DependencyError caused by the cancellation. Once a
-task has started, cancel() returns False and the operation completes.
+its dependents fail with DependencyError caused by the cancellation. Whoever
+waits for the future learns it at once: threads in result() or exception()
+(futures.c wakes them), concurrent.futures' wait() and as_completed() (the
+future is notified as an executor would), callbacks and awaits. Once a task
+has started, cancel() returns False and the operation completes.
 """
 
 import asyncio
@@ -19,6 +22,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 import weakref
 from weakref import ref as _weakref
 
@@ -27,8 +31,10 @@ from . import _core
 __all__ = ["Future", "wait", "as_completed", "synchronize"]
 
 _log = logging.getLogger("cambrian")
-_PENDING, _RUNNING, _FINISHED = (_cf._base.PENDING, _cf._base.RUNNING,
-                                 _cf._base.FINISHED)
+_PENDING, _CANCELLED, _FINISHED = (_cf._base.PENDING, _cf._base.CANCELLED,
+                                   _cf._base.FINISHED)
+_Array, _Event = _core.Array, _core.Event
+_monotonic = time.monotonic
 # Guards the making of futures' Conditions against their quiet resolution.
 # Reentrant: the garbage collector may run a future's __del__, which
 # resolves it, in a thread that holds it.
@@ -56,6 +62,19 @@ class Future(_cf.Future):
     a device is its exception (DeviceError, DependencyError, TaskError...).
     A failure nobody retrieved is logged when the future is collected.
 
+    cambrian makes these futures and is their executor: Array.future, a
+    call of a @cambrian.task function and a kernel launch each give one.
+    Future() with no operation raises TypeError: a future that code
+    resolves by hand is a concurrent.futures.Future.
+    set_running_or_notify_cancel(), an executor's method, raises
+    RuntimeError (cambrian notifies a cancelled future itself).
+
+    running() is True while a task of the operation runs. cancel() stops
+    an operation none of whose tasks has started; it wakes the threads
+    waiting in result() or exception() and completes concurrent.futures'
+    wait() and as_completed() at once. Timeouts are concurrent.futures':
+    one of zero or less looks without waiting.
+
     result() and exception() wait on the operation itself. Only callbacks,
     asyncio and concurrent.futures.wait need cambrian's notifier thread, so
     a future asks for it on their first use."""
@@ -65,16 +84,21 @@ class Future(_cf.Future):
     _watched = False
     _cond = None              # the Condition, made on first need
 
-    def __init__(self, array=None):
+    def __init__(self, source=None):
         # concurrent.futures.Future's state, but its Condition is made on
         # first need: most futures are resolved by the one thread that
         # waits for them, which needs none. _array is what the future
         # waits for: an Array (its writes) or an Event (a kernel launch, a
         # task call).
+        if type(source) is not _Array and type(source) is not _Event:
+            raise TypeError(
+                "cambrian.Future stands for cambrian's own work (Array."
+                "future, task calls, kernel launches); for a future set by "
+                "hand, use concurrent.futures.Future")
         self._state = _PENDING
         self._result = self._exception = None
         self._done_callbacks = []
-        self._array = array
+        self._array = source
         waiters = self._waiters = _Waiters()
         waiters.future = _weakref(self)
 
@@ -108,7 +132,7 @@ class Future(_cf.Future):
         return self._array
 
     def _watch(self):
-        if self._watched or self._array is None:
+        if self._watched:
             return
         self._watched = True
         token = next(_tokens)
@@ -123,28 +147,67 @@ class Future(_cf.Future):
 
     def done(self):
         # Nobody may be watching: look at the operation itself.
-        if (self._state == _PENDING and self._array is not None
-                and _core.poll_writer(self._array, 0)):
+        if self._state == _PENDING and _core.poll_writer(self._array, 0):
             _resolve(self, self._array)
-        return self._state != _PENDING and self._state != _RUNNING
+        return self._state != _PENDING
+
+    def running(self):
+        # A task has started and the operation is not done yet.
+        return (self._state == _PENDING and _core.started(self._array)
+                and not self.done())
 
     def cancel(self):
         if self.done():
             return self.cancelled()
-        if self._array is None or not _core.cancel(self._array):
-            return False
-        return super().cancel()
+        with self._condition:
+            if self._state != _PENDING:
+                return self._state != _FINISHED
+            if not _core.cancel(self._array):
+                return False       # started, or done meanwhile
+            self._state = _CANCELLED
+            self._condition.notify_all()
+            # The executor's step: the work will not run, so the waiters
+            # of concurrent.futures.wait and as_completed learn now that
+            # the future is done.
+            _cf.Future.set_running_or_notify_cancel(self)
+        self._invoke_callbacks()
+        _end_awaits(self)
+        return True
+
+    def set_running_or_notify_cancel(self):
+        raise RuntimeError(
+            "cambrian runs the work of its futures and notifies them")
+
+    def __repr__(self):
+        if self.running():
+            return (f"<{type(self).__name__} at {id(self):#x} "
+                    f"state=running>")
+        return super().__repr__()
 
     def _wait_here(self, timeout):
-        # The caller waits on the operation itself (one wake-up, not two
-        # through the notifier thread) and resolves the future.
-        if self._state == _PENDING and self._array is not None:
-            if not _core.wait_writer(self._array, timeout):
-                raise _cf.TimeoutError()
+        """Waits on the operation itself (one wake-up, not two through the
+        notifier thread) and resolves the future; returns the timeout
+        left for concurrent.futures' own wait, needed when the operation
+        was cancelled."""
+        if timeout is not None and timeout > 0:
+            start = _monotonic()
+        done = _core.wait_writer(self._array, timeout)
+        if done:
             _resolve(self, self._array)
+        elif done is None:
+            # Cancelled: by our cancel(), which sets the state under the
+            # Condition, or through another future of the same operation,
+            # which then completes with its failure.
+            self._watch()
+            if timeout is not None and timeout > 0:
+                return max(0.0, timeout - (_monotonic() - start))
+        else:
+            raise _cf.TimeoutError()
+        return timeout
 
     def result(self, timeout=None):
-        self._wait_here(timeout)
+        if self._state == _PENDING:
+            timeout = self._wait_here(timeout)
         if self._state == _FINISHED:
             if self._exception is not None:
                 self._retrieve()
@@ -155,7 +218,8 @@ class Future(_cf.Future):
         return super().result(timeout)
 
     def exception(self, timeout=None):
-        self._wait_here(timeout)
+        if self._state == _PENDING:
+            timeout = self._wait_here(timeout)
         if self._state == _FINISHED:
             self._retrieve()
             return self._exception
@@ -173,8 +237,7 @@ class Future(_cf.Future):
     def __await__(self):
         # A tiny operation often ends within microseconds: poll briefly
         # before paying for a round of the event loop.
-        if self.done() or (self._array is not None and
-                           _core.poll_writer(self._array, _AWAIT_POLL_US)):
+        if self.done() or _core.poll_writer(self._array, _AWAIT_POLL_US):
             return self.result()
             yield  # a generator, as __await__ must return an iterator
         queue = _loop_queue(asyncio.get_running_loop())
@@ -192,7 +255,7 @@ class Future(_cf.Future):
                 _log.error("cambrian: exception of a future never retrieved",
                            exc_info=self._exception)
                 _core.failure_seen(self._exception)  # reported once
-        except Exception:  # interpreter shutting down
+        except Exception:  # interpreter shutting down, or never made
             pass
 
 
@@ -278,6 +341,14 @@ class _LoopQueue:
         _core.watch(fut._array, token, self.qid)
         return waiter
 
+    def _cancelled(self, fut):
+        # In the loop's thread: fut was cancelled, its awaits end now
+        # rather than when its operation's skipped tasks are reached.
+        for token, (waiter, f) in list(self.waiting.items()):
+            if f is fut:
+                del self.waiting[token]
+                waiter.cancel()
+
     def _drain(self):
         try:
             os.eventfd_read(self.fd)
@@ -311,8 +382,22 @@ def _loop_queue(loop):
     queue = _loop_queues.get(loop)
     if queue is None and hasattr(os, "eventfd"):
         queue = _LoopQueue(loop)
-        _loop_queues[loop] = queue
+        with _lock:
+            _loop_queues[loop] = queue
     return queue if queue is not None and queue.qid is not None else None
+
+
+def _end_awaits(fut):
+    """fut was cancelled: the loops awaiting it through their queues are
+    told to end those awaits."""
+    with _lock:
+        queues = list(_loop_queues.items())
+    for loop, queue in queues:
+        if queue.waiting:
+            try:
+                loop.call_soon_threadsafe(queue._cancelled, fut)
+            except RuntimeError:  # the loop is closed
+                pass
 
 
 def array_future(array):
@@ -338,7 +423,6 @@ def synchronize(timeout=None):
     """Block until every submitted task has finished (Ctrl-C interrupts the
     wait). Then raise the failures that nobody has retrieved: the one
     exception, or an ExceptionGroup of them."""
-    import time
     deadline = None if timeout is None else time.monotonic() + timeout
     while not _core.wait_idle(50):
         if deadline is not None and time.monotonic() >= deadline:

@@ -262,3 +262,160 @@ print("ok")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+# ---- departures from concurrent.futures.Future, each fixed ------------------
+
+def _blocked_reader(fut, method, out):
+    """Calls fut.method(timeout=30) in a thread; out gets what it raised
+    or returned, and how long it took."""
+    import time
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            out["value"] = getattr(fut, method)(timeout=30)
+        except BaseException as e:
+            out["error"] = e
+        out["seconds"] = time.monotonic() - t0
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_cancel_wakes_threads_waiting_for_the_result():
+    held = Held("cpu")
+    try:
+        z = held.array * 2
+        got = [{}, {}]
+        threads = [_blocked_reader(z.future, "result", got[0]),
+                   _blocked_reader(z.future, "exception", got[1])]
+        for t in threads:
+            t.join(0.3)                       # both are waiting now
+        assert all(t.is_alive() for t in threads)
+        assert z.future.cancel() is True
+        for t in threads:
+            t.join(5)                         # the inputs are still held
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        held.release()
+    for g in got:
+        assert isinstance(g.get("error"), cf.CancelledError), g
+        assert g["seconds"] < 10
+
+
+def test_cancelled_future_completes_wait_and_as_completed():
+    held = Held("cpu")
+    try:
+        y = held.array + 1
+        f = y.future
+        seen = {}
+        waiting = threading.Thread(
+            target=lambda: seen.update(w=cf.wait([f], timeout=30)),
+            daemon=True)
+        waiting.start()
+        waiting.join(0.2)                     # its waiter is in place
+        assert f.cancel() is True
+        done, not_done = cf.wait([f], timeout=5)
+        assert done == {f} and not not_done
+        assert list(cf.as_completed([f], timeout=5)) == [f]
+        waiting.join(5)
+        assert not waiting.is_alive() and seen["w"].done == {f}
+        # cambrian ran the executor's step: the future is notified.
+        with pytest.raises(RuntimeError):
+            f.set_running_or_notify_cancel()
+    finally:
+        held.release()
+
+
+def test_running_while_a_task_runs():
+    held = Held("cpu")
+    started, go = threading.Event(), threading.Event()
+
+    @cb.task
+    def slow(x, started, go):
+        started.set()
+        go.wait(60)
+        return 7
+
+    try:
+        f = slow(held.array, started, go)     # cannot start before release
+        assert not f.running() and not f.done()
+        held.release()
+        assert started.wait(30)
+        assert f.running() and not f.done()
+        assert f.cancel() is False            # it runs: too late
+    finally:
+        held.release()
+        go.set()
+    assert f.result(timeout=30) == 7
+    assert not f.running() and f.done()
+
+
+@pytest.mark.parametrize("timeout", [-1, -0.001, -1e9])
+def test_negative_timeouts_behave_as_concurrent_futures(timeout):
+    import time
+    plain = cf.Future()
+    with pytest.raises(cf.TimeoutError):      # the reference behaviour
+        plain.result(timeout=timeout)
+    held = Held("cpu")
+    try:
+        x = held.array + 1
+        t0 = time.monotonic()
+        with pytest.raises(cf.TimeoutError):
+            x.future.result(timeout=timeout)
+        with pytest.raises(cf.TimeoutError):
+            x.future.exception(timeout=timeout)
+        assert time.monotonic() - t0 < 5
+    finally:
+        held.release()
+    assert x.future.result(timeout=30) is x
+    assert x.future.result(timeout=timeout) is x      # done: no wait
+    assert x.future.exception(timeout=timeout) is None
+
+
+def test_future_cannot_be_made_without_an_operation():
+    with pytest.raises(TypeError, match="concurrent.futures.Future"):
+        cb.Future()
+    with pytest.raises(TypeError, match="concurrent.futures.Future"):
+        cb.Future(42)
+    with pytest.raises(TypeError):
+        cb.Future(np.arange(3))
+    assert "concurrent.futures.Future" in cb.Future.__doc__
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_done_once_numpy_has_returned(early):
+    a = cb.asarray(np.ones(4, np.float32), device="cpu")
+    not_done = 0
+    for i in range(300):
+        b = a + i
+        if early:
+            b.future               # made before numpy(), looked at after
+        assert b.numpy()[0] == 1 + i
+        not_done += not b.future.done()
+    assert not_done == 0
+
+
+def test_cancel_ends_awaits_at_once():
+    import time
+    held = Held("cpu")
+    y = held.array + 1
+
+    async def main():
+        asyncio.get_running_loop().call_later(0.2, y.future.cancel)
+        t0 = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.ensure_future(_await(y)), 10)
+        return time.monotonic() - t0
+
+    async def _await(x):
+        return await x
+
+    try:
+        seconds = asyncio.run(main())
+    finally:
+        held.release()
+    assert seconds < 5           # not when the held input is released
+    with pytest.raises(cf.CancelledError):
+        y.numpy()
