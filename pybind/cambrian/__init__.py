@@ -11,28 +11,46 @@ import os as _os
 import numpy as _np
 
 
-def _name_blas_core():
+def _blas_core():
     """OpenBLAS picks its kernels from the processor's model; virtual
-    machines that hide it get generic kernels, several times slower. Name
-    the core type from the instruction sets instead, unless the user did.
-    (NumPy's own OpenBLAS is loaded already and keeps its choice.)"""
+    machines that hide it get generic kernels, several times slower. The
+    core type that the instruction sets call for, or None (the user named
+    one, or the processor has neither)."""
     if "OPENBLAS_CORETYPE" in _os.environ:
-        return
+        return None
     try:
         with open("/proc/cpuinfo") as f:
             flags = next((ln.split(":", 1)[1].split() for ln in f
                           if ln.startswith("flags")), [])
     except OSError:
-        return
+        return None
     if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= set(flags):
-        _os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-    elif {"avx2", "fma"} <= set(flags):
-        _os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+        return "SkylakeX"
+    if {"avx2", "fma"} <= set(flags):
+        return "Haswell"
+    return None
 
 
-_name_blas_core()
+def _import_core():
+    """Imports the extension, which loads OpenBLAS: OpenBLAS reads its core
+    type from the C environment as it loads, so the name is there for that
+    moment only. os.environ never has it, and the environment that child
+    processes inherit is the user's again afterwards. (NumPy's own
+    OpenBLAS is loaded already and keeps its choice.)"""
+    core = _blas_core()
+    if core is None:
+        from . import _core
+        return _core
+    _os.putenv("OPENBLAS_CORETYPE", core)
+    try:
+        from . import _core
+    finally:
+        _os.unsetenv("OPENBLAS_CORETYPE")
+    return _core
 
-from . import _core  # noqa: E402  (after the OpenBLAS core type)
+
+_core = _import_core()
+
 from ._devices import (Device, default_device, device_scope, devices,
                        get_device)
 from ._devices import _device, _resolve

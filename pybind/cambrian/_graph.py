@@ -353,7 +353,7 @@ class Graph:
         return dict(node_us=times, total_work_us=total,
                     critical_path_us=critical, unknown_nodes=unknown)
 
-    def map(self, batches, in_flight=2, progress=True, ordered=True,
+    def map(self, batches, in_flight=2, progress=False, ordered=True,
             stop_on_error=False, device=None):
         """Runs the graph over each batch (a dict of inputs, or the one
         input's data when the graph has one input), at most in_flight at
@@ -361,7 +361,9 @@ class Graph:
         computes. Yields (index, {output: Array}) with the outputs done,
         in order (ordered=False: as they finish). A failed batch does not
         stop the others unless stop_on_error; after the last, the failures
-        are raised as an ExceptionGroup, each with .batch_index."""
+        are raised as an ExceptionGroup, each with .batch_index. Nothing
+        is printed unless progress=True asks for a progress line on stderr
+        (tqdm's when it is installed)."""
         if in_flight < 1:
             raise ValueError("in_flight must be at least 1")
         return map_batches(self, batches, in_flight, progress, ordered,

@@ -1,6 +1,7 @@
 """Graph.map: a graph run over a stream of batches, a bounded number in
 flight at once, so that the data of one batch moves while another
-computes; with a progress line and failures gathered per batch."""
+computes; with failures gathered per batch and, when asked for, a
+progress line."""
 
 import collections
 import sys

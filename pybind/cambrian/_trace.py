@@ -137,11 +137,13 @@ def trace(path):
 def plot_trace(json_path, png_path, title=None):
     """Draw a trace written by cambrian.trace as a Gantt chart: a row per
     worker, tasks coloured by operation, data fetches hatched. Needs
-    matplotlib."""
+    matplotlib; draws on a Figure of its own through the Agg canvas, so
+    neither pyplot's figures nor matplotlib's backend change."""
     try:
         import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
     except ImportError as e:
         raise ImportError("plot_trace needs matplotlib "
                           "(pip install matplotlib)") from e
@@ -156,9 +158,11 @@ def plot_trace(json_path, png_path, title=None):
     slices = [e for e in events if e.get("ph") == "X"]
     t0 = min((e["ts"] for e in slices), default=0.0)
     ops = sorted({e["name"] for e in slices if e["cat"] == "task"})
-    cmap = plt.get_cmap("tab20")
+    cmap = matplotlib.colormaps["tab20"]
     colour = {n: cmap(i % 20) for i, n in enumerate(ops)}
-    fig, ax = plt.subplots(figsize=(12, 1.5 + 0.6 * max(len(rows), 1)))
+    fig = Figure(figsize=(12, 1.5 + 0.6 * max(len(rows), 1)))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     # One call per row and operation: a call per slice is slow.
     bars = {}
     for e in slices:
@@ -179,12 +183,11 @@ def plot_trace(json_path, png_path, title=None):
                         for p, t in rows], fontsize=7)
     ax.set_xlabel("ms")
     ax.invert_yaxis()
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[n]) for n in ops]
-    handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="none",
-                                 edgecolor="grey", hatch="///"))
+    handles = [Rectangle((0, 0), 1, 1, color=colour[n]) for n in ops]
+    handles.append(Rectangle((0, 0), 1, 1, facecolor="none",
+                             edgecolor="grey", hatch="///"))
     ax.legend(handles, ops + ["fetch data"], fontsize=7, ncol=6,
               loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False)
     ax.set_title(title or os.path.basename(json_path), pad=24)
     fig.tight_layout()
     fig.savefig(png_path, dpi=120)
-    plt.close(fig)

@@ -373,6 +373,13 @@ def test_map_progress_on_stderr(capsys):
     assert "3/3" in err and "batch" in err
 
 
+def test_map_is_quiet_by_default(capsys):
+    g = chunk_graph()
+    assert len(list(g.map([np.ones(4096, np.float32)] * 3))) == 3
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
 def test_map_bad_arguments():
     g = chunk_graph()
     with pytest.raises(ValueError):

@@ -73,3 +73,35 @@ def test_fork_child_gets_a_clear_error():
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     np.testing.assert_array_equal((cb.asarray(np.arange(3.0)) + 1).numpy(),
                                   [1.0, 2.0, 3.0])
+
+
+def test_import_leaves_the_environment_alone():
+    # Neither os.environ nor the process's C environment (what children
+    # inherit) changes; OpenBLAS still gets the core type that the
+    # processor's instruction sets call for.
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import ctypes, os, subprocess
+        before = dict(os.environ)
+        import cambrian
+        assert dict(os.environ) == before, set(os.environ) ^ set(before)
+        child = subprocess.run(["env"], capture_output=True, text=True)
+        assert "OPENBLAS_CORETYPE" not in child.stdout
+        with open("/proc/self/maps") as f:
+            libs = {ln.split()[-1] for ln in f if "libopenblas" in ln
+                    and "site-packages" not in ln}
+        for lib in libs:
+            name = ctypes.CDLL(lib).openblas_get_corename
+            name.restype = ctypes.c_char_p
+            print(name().decode())
+        """)], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with open("/proc/cpuinfo") as f:
+        flags = set(next((ln.split(":", 1)[1].split() for ln in f
+                          if ln.startswith("flags")), []))
+    cores = r.stdout.split()
+    assert cores, "cambrian's OpenBLAS is not loaded"
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        assert all(c.lower() == "skylakex" for c in cores), cores
+    elif {"avx2", "fma"} <= flags:
+        assert all(c.lower() == "haswell" for c in cores), cores

@@ -126,3 +126,25 @@ def test_plot_trace(tmp_path):
         (cb.arange(100000, dtype=cb.float32) * 3).numpy()
     cb.plot_trace(str(path), str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_trace_leaves_matplotlib_alone(tmp_path):
+    # The user's backend stays, and pyplot (global figures) is not used.
+    pytest.importorskip("matplotlib")
+    import subprocess
+    import sys
+    code = f"""
+import sys
+import matplotlib
+matplotlib.use("svg")
+import cambrian as cb
+with cb.trace({str(tmp_path / "t.json")!r}):
+    (cb.arange(1000, dtype=cb.float32) + 1).numpy()
+cb.plot_trace({str(tmp_path / "t.json")!r}, {str(tmp_path / "t.png")!r})
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["svg", "False"]
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
