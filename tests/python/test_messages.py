@@ -641,9 +641,22 @@ def test_graph_map_counts_one_failed_batch_in_the_singular(clean_faults):
 
 # ---- futures, cancellation, synchronize -----------------------------------
 
-def test_wait_arguments_are_named():
-    with pytest.raises(ValueError, match="timeout must be non-negative"):
-        (cb.ones(3) + 1).future.result(timeout=-1)
+def test_wait_timeouts_say_what_concurrent_futures_says():
+    # A negative timeout looks without waiting, as in concurrent.futures;
+    # one that is not a number fails with the same message.
+    plain = cf.Future()
+    with pytest.raises(TypeError) as expected:
+        plain.result(timeout="soon")
+    held = Held("cpu")
+    try:
+        b = held.array + 1
+        with pytest.raises(cf.TimeoutError):
+            b.future.result(timeout=-1)
+        with pytest.raises(TypeError) as got:
+            b.future.result(timeout="soon")
+        assert str(got.value) == str(expected.value)
+    finally:
+        held.release()
 
 
 @pytest.mark.xfail(strict=True, raises=AttributeError,
