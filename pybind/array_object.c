@@ -44,19 +44,42 @@ int cbp_array_object_device(cbp_state *st, ArrayObject *a) {
   return id;
 }
 
+/* Waits for the writer of an array whose host copy is current: the data
+ * can be back before the writing operation's event has heard from its
+ * last task, a matter of microseconds. Inside a task, where the event's
+ * wait refuses to sleep, it polls. 0, or -1 with an error set. */
+static int wait_writer_done(cb_event *writer) {
+  int waited = cbp_event_wait_interruptibly(writer, -1);
+  if (waited != -2)
+    return waited < 0 ? -1 : 0;
+  while (!cb_event_done(writer)) {
+    Py_BEGIN_ALLOW_THREADS
+    cb_event_poll(writer, 1000);
+    Py_END_ALLOW_THREADS
+    if (PyErr_CheckSignals() < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
   cb_event *e;
   int rc;
+  /* The writer the host copy will be current with: waited for too, so
+   * that once the array is read its future is done. */
+  cb_event *writer = cb_array_writer(a->arr);
   Py_BEGIN_ALLOW_THREADS
   rc = cb_array_sync_host_start(a->arr, &e);
   Py_END_ALLOW_THREADS
   if (rc) {
+    cb_event_unref(writer);
     cbp_raise(st, rc);
     return -1;
   }
   int waited = cbp_event_wait_interruptibly(e, -1);
   if (waited < 0) {
     cb_event_unref(e);
+    cb_event_unref(writer);
     if (waited == -2)
       cbp_raise(st, CB_EINTASK);
     return -1;
@@ -64,17 +87,14 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
   rc = cb_event_wait(e, 0);
   cb_event_unref(e);
   if (rc) {
+    cb_event_unref(writer);
     cbp_raise(st, rc);
     return -1;
   }
-  /* The data can be back before the writing operation's event has heard
-   * from its last task: wait for that too, so that once the array is
-   * read its future is done. It is a matter of microseconds. */
-  cb_event *writer = cb_array_writer(a->arr);
   if (writer) {
-    int done = cbp_event_wait_interruptibly(writer, -1);
+    rc = wait_writer_done(writer);
     cb_event_unref(writer);
-    if (done < 0)
+    if (rc)
       return -1;
   }
   cb_failure f;

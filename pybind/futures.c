@@ -349,14 +349,16 @@ static double seconds_since(const struct timespec *start) {
          (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* A short operation ends within microseconds: a waiter first polls for
- * this long before it sleeps, which saves a sleep and a wake-up. */
-#define SPIN_US 20
+/* Most operations end within a millisecond: a waiter first waits that
+ * long on the event itself (a spin, then a sleep that the completion
+ * ends), which is one wake-up and refuses to wait inside a task. A
+ * cancel() meanwhile is seen once that millisecond is over. */
+#define FIRST_WAIT_MS 1
 
 /* Waits for e at most timeout seconds (negative: forever), with the GIL
  * released and signals checked every 50 ms: WOKEN_DONE when e is done,
  * WOKEN_CANCELLED when its operation is (or was) cancelled first, 0 on
- * timeout, -1 with an error set. */
+ * timeout, -1 with an error set (CB_EINTASK inside a task). */
 static int wait_or_cancel(cbp_state *st, cb_event *e, double timeout) {
   if (cb_event_done(e))
     return WOKEN_DONE;
@@ -364,17 +366,27 @@ static int wait_or_cancel(cbp_state *st, cb_event *e, double timeout) {
     return WOKEN_CANCELLED;
   if (timeout == 0)
     return 0;
-  int done;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int rc;
+  if (timeout > 0 && timeout < FIRST_WAIT_MS / 1e3) { /* no sleep at all */
+    Py_BEGIN_ALLOW_THREADS
+    rc = cb_event_poll(e, (long)(timeout * 1e6));
+    Py_END_ALLOW_THREADS
+    return rc ? WOKEN_DONE : 0;
+  }
   Py_BEGIN_ALLOW_THREADS
-  done = cb_event_poll(e, SPIN_US);
+  rc = cb_event_wait(e, FIRST_WAIT_MS);
   Py_END_ALLOW_THREADS
-  if (done)
+  if (rc == CB_EINTASK) {
+    cbp_raise(st, rc);
+    return -1;
+  }
+  if (rc != CB_ETIMEDOUT) /* done, with or without a failure */
     return WOKEN_DONE;
   waiter *w = waiter_start(st, e);
   if (!w)
     return -1;
-  struct timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
   int woken = 0;
   for (;;) {
     /* Listed first, looked at next: a cancel() either comes after this
@@ -387,9 +399,9 @@ static int wait_or_cancel(cbp_state *st, cb_event *e, double timeout) {
     pthread_mutex_lock(&wait_lock);
     if (cb_event_cancelled(e))
       w->woken |= WOKEN_CANCELLED;
-    int rc = slice > 0 ? 0 : ETIMEDOUT;
-    while (!w->woken && rc == 0) /* 0 again after a spurious wake-up */
-      rc = pthread_cond_timedwait(&w->cond, &wait_lock, &until);
+    int waited = slice > 0 ? 0 : ETIMEDOUT;
+    while (!w->woken && waited == 0) /* 0 after a spurious wake-up too */
+      waited = pthread_cond_timedwait(&w->cond, &wait_lock, &until);
     woken = w->woken;
     pthread_mutex_unlock(&wait_lock);
     Py_END_ALLOW_THREADS
