@@ -71,7 +71,7 @@ STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
 # The options, and how the installed files are adjusted (starpu_install's
 # revision), name the build.
 # shellcheck disable=SC2086,SC2116
-STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-2"
+STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-3"
 STARPU_HASH=$(printf '%s' "$STARPU_RECIPE" | sha1sum | cut -c1-10)
 
 # Whether Debian version $1 is one to use.
@@ -156,9 +156,16 @@ starpu_fetch() {
 # library at run time (an rpath), and the STARPU_OPENCL_DATADIR macro,
 # whose quotes are meant for make and break $(pkg-config --cflags) in a
 # shell, is left out (only StarPU's own examples use it).
+#
+# StarPU 1.4 looks for the sample performance models of its installation
+# directory at every start and, when they are gone (the library copied
+# into a wheel, the prefix moved), warns whatever STARPU_SILENT says: the
+# warning is made one that STARPU_SILENT silences.
 starpu_install() {
   local src=$1 prefix=$2 build="$2.build" log="$2.log"
   rm -rf "$prefix" "$build" && mkdir -p "$build"
+  sed -i -E 's/_STARPU_MSG(\("Warning: directory <%s> as set %s does not exist)/_STARPU_DISP\1/' \
+    "$src/src/core/perfmodel/perfmodel.c"
   log "building StarPU into $prefix (log: $log)"
   # Word splitting is wanted: the options have no spaces.
   # shellcheck disable=SC2086
