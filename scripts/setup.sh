@@ -61,13 +61,14 @@ STARPU_SUITES="sid trixie bookworm"
 STARPU_MIRROR=${CAMBRIAN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 STARPU_CACHE=${CAMBRIAN_STARPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cambrian}
 # OpenCL and StarPU-MPI on; CUDA, FxT, static libraries, examples, tests,
-# documentation and the extensions cambrian does not use off. The NUMA
-# node count is fixed, not read from the building machine.
+# documentation and the extensions cambrian does not use off; GLPK (GPL,
+# which a wheel would then carry) and PAPI off whether installed or not.
+# The NUMA node count is fixed, not read from the building machine.
 STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
   --enable-opencl --disable-cuda --enable-mpi --disable-fxt --disable-static
   --disable-build-examples --disable-build-tests --disable-build-doc
   --disable-fortran --disable-openmp --disable-socl --disable-starpufft
-  --disable-starpupy --disable-hdf5"
+  --disable-starpupy --disable-hdf5 --disable-glpk --disable-papi"
 # The options, and how the installed files are adjusted (starpu_install's
 # revision), name the build.
 # shellcheck disable=SC2086,SC2116
