@@ -72,7 +72,7 @@ STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
 # The options, and how the installed files are adjusted (starpu_install's
 # revision), name the build.
 # shellcheck disable=SC2086,SC2116
-STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-3"
+STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-4"
 STARPU_HASH=$(printf '%s' "$STARPU_RECIPE" | sha1sum | cut -c1-10)
 
 # Whether Debian version $1 is one to use.
@@ -152,7 +152,8 @@ starpu_fetch() {
   return 1
 }
 
-# Builds and installs StarPU from source directory $1 into prefix $2, then
+# Builds and installs StarPU from source directory $1 into prefix $2,
+# stripped of debugging information (a wheel copies the library), then
 # adjusts its pkg-config files: programs linked through them find the
 # library at run time (an rpath), and the STARPU_OPENCL_DATADIR macro,
 # whose quotes are meant for make and break $(pkg-config --cflags) in a
@@ -171,7 +172,7 @@ starpu_install() {
   # Word splitting is wanted: the options have no spaces.
   # shellcheck disable=SC2086
   if ! (cd "$build" && "$src/configure" --prefix="$prefix" $STARPU_OPTIONS &&
-        make -j"$(nproc)" && make install) >"$log" 2>&1; then
+        make -j"$(nproc)" && make install-strip) >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     log "the StarPU build failed (log: $log)"
     return 1
