@@ -429,8 +429,16 @@ static int start(const cb_config *user) {
     return cb__fail(CB_EINVAL, "no CPU workers and no OpenCL device");
   conf.ncpus = ncpus;
   conf.ncuda = 0;
-  conf.nmic = 0;
   conf.nmpi_ms = 0;
+  /* The other kinds of workers that StarPU would look for: 1.4 dropped
+   * MIC and added HIP, Maxeler FPGAs and TCP/IP master-slave. */
+#if STARPU_MAJOR_VERSION == 1 && STARPU_MINOR_VERSION < 4
+  conf.nmic = 0;
+#else
+  conf.nhip = 0;
+  conf.nmax_fpga = 0;
+  conf.ntcpip_ms = 0;
+#endif
   const char *sched = cfg.scheduler;
   if (!sched || !*sched)
     sched = (ncpus > 0 && conf.nopencl > 0) ? "dmda" : "eager";

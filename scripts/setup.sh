@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Brings a Debian machine to the state cambrian needs: system packages, a
-# virtual environment at the repository root, and the package installed
-# into it in editable mode. Sourced by demo.sh, test.sh, bench.sh and
+# Brings a Debian machine to the state cambrian needs: system packages,
+# StarPU (built from Debian's source into the user's cache), a virtual
+# environment at the repository root, and the package installed into it in
+# editable mode. Sourced by demo.sh, test.sh, bench.sh and
 # wheel.sh; every step is skipped when already done, so a machine that is
 # set up reaches the real work in a few seconds.
 #
@@ -14,9 +15,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 
-DEB_PACKAGES="build-essential cmake pkg-config libstarpu-dev libhwloc-dev
+# StarPU is not among them: Debian's binary package caps CPU workers at 4,
+# so StarPU is built from Debian's source package (see ensure_starpu);
+# mpi-default-dev (Open MPI) is for its StarPU-MPI library.
+DEB_PACKAGES="build-essential cmake pkg-config libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
-  libclblast-dev"
+  libclblast-dev mpi-default-dev"
 # The extras the repository's environment gets (see pyproject.toml).
 SETUP_EXTRAS="test,plot"
 
@@ -34,6 +38,194 @@ install_debs() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+}
+
+# StarPU. Debian's binary package caps CPU workers at 4 (STARPU_MAXCPUS),
+# so StarPU is built from Debian's source package with the options below
+# into a prefix of the user's cache, outside the checkout, which every
+# clone on the machine shares: starpu-VERSION-HASH, HASH naming the
+# options. A build is reused while its stamp records the version and the
+# options it was made with; the network is needed only to make one.
+# Nothing is built when CAMBRIAN_STARPU_PREFIX names a StarPU prefix to
+# use, or when pkg-config finds an installed StarPU that runs at least
+# STARPU_MIN_CPUS CPU workers.
+#
+# The newest 1.4.x that Debian's suites below offer is preferred, then the
+# newest 1.3.x; CAMBRIAN_STARPU_VERSION (1.3, 1.4.10, 1.4.10+dfsg-2)
+# chooses among them, and asks for a build even where a suitable StarPU
+# is installed. The sources are listed through apt files of the
+# cache's own: the system's apt configuration is left as it is.
+STARPU_MIN_CPUS=256
+STARPU_SERIES="1.4 1.3"
+STARPU_SUITES="sid trixie bookworm"
+STARPU_MIRROR=${CAMBRIAN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+STARPU_CACHE=${CAMBRIAN_STARPU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cambrian}
+# OpenCL and StarPU-MPI on; CUDA, FxT, static libraries, examples, tests,
+# documentation and the extensions cambrian does not use off; GLPK (GPL,
+# which a wheel would then carry) and PAPI off whether installed or not.
+# The NUMA node count is fixed, not read from the building machine.
+STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
+  --enable-opencl --disable-cuda --enable-mpi --disable-fxt --disable-static
+  --disable-build-examples --disable-build-tests --disable-build-doc
+  --disable-fortran --disable-openmp --disable-socl --disable-starpufft
+  --disable-starpupy --disable-hdf5 --disable-glpk --disable-papi"
+# The options, and how the installed files are adjusted (starpu_install's
+# revision), name the build.
+# shellcheck disable=SC2086,SC2116
+STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-4"
+STARPU_HASH=$(printf '%s' "$STARPU_RECIPE" | sha1sum | cut -c1-10)
+
+# Whether Debian version $1 is one to use.
+starpu_wanted() {
+  local want=${CAMBRIAN_STARPU_VERSION:-} s
+  if [ -n "$want" ]; then
+    case $1 in "$want" | "$want".* | "$want"+* | "$want"-*) return 0 ;; esac
+    return 1
+  fi
+  for s in $STARPU_SERIES; do
+    case $1 in "$s".*) return 0 ;; esac
+  done
+  return 1
+}
+
+# The first of starpu-1.4 and starpu-1.3 that pkg-config finds, the order
+# in which CMakeLists.txt looks for them.
+starpu_module() {
+  local m
+  for m in starpu-1.4 starpu-1.3; do
+    pkg-config --exists "$m" 2>/dev/null && { echo "$m"; return 0; }
+  done
+  return 1
+}
+
+# STARPU_MAXCPUS of the StarPU that pkg-config finds (module $1).
+starpu_maxcpus() {
+  local dir
+  for dir in $(pkg-config --cflags-only-I "$1"); do
+    dir=${dir#-I}
+    if [ -f "$dir/starpu_config.h" ]; then
+      sed -nE 's/^#define STARPU_MAXCPUS ([0-9]+).*/\1/p' "$dir/starpu_config.h"
+      return 0
+    fi
+  done
+  echo 0
+}
+
+# The prefix of the newest usable build in the cache, if any.
+starpu_cached() {
+  local stamp v
+  for stamp in "$STARPU_CACHE"/starpu-*-"$STARPU_HASH"/.cambrian-starpu; do
+    [ -f "$stamp" ] || continue
+    v=$(head -n1 "$stamp")
+    [ "$(cat "$stamp")" = "$(printf '%s\n%s' "$v" "$STARPU_RECIPE")" ] &&
+      starpu_wanted "$v" && echo "$v ${stamp%/*}"
+  done | sort -V -r -k1,1 | head -n1 | cut -d' ' -f2-
+}
+
+# Fetches and unpacks the source of the newest wanted StarPU that Debian
+# offers into directory $1; prints its Debian version.
+starpu_fetch() {
+  local dest=$1 apt="$STARPU_CACHE/apt" s signed="" v
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -f "$keyring" ] && signed=" [signed-by=$keyring]"
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+  for s in $STARPU_SUITES; do
+    echo "deb-src$signed $STARPU_MIRROR $s main"
+  done > "$apt/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
+    -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt/lists"
+    -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root)
+  apt-get -qq "${opts[@]}" update >&2 || return 1
+  for v in $(apt-cache "${opts[@]}" showsrc starpu |
+             sed -n 's/^Version: //p' | sort -u -V -r); do
+    starpu_wanted "$v" || continue
+    log "fetching the source of StarPU $v from Debian"
+    rm -rf "$dest" && mkdir -p "$dest"
+    if (cd "$dest" && apt-get -qq "${opts[@]}" source "starpu=$v") \
+         >"$dest.log" 2>&1; then
+      echo "$v"
+      return 0
+    fi
+    log "could not fetch StarPU $v: $(grep -m1 '^E:' "$dest.log" || true)"
+  done
+  log "Debian offers no StarPU source that fits (${CAMBRIAN_STARPU_VERSION:-$STARPU_SERIES})"
+  return 1
+}
+
+# Builds and installs StarPU from source directory $1 into prefix $2,
+# stripped of debugging information (a wheel copies the library), then
+# adjusts its pkg-config files: programs linked through them find the
+# library at run time (an rpath), and the STARPU_OPENCL_DATADIR macro,
+# whose quotes are meant for make and break $(pkg-config --cflags) in a
+# shell, is left out (only StarPU's own examples use it).
+#
+# StarPU 1.4 looks for the sample performance models of its installation
+# directory at every start and, when they are gone (the library copied
+# into a wheel, the prefix moved), warns whatever STARPU_SILENT says: the
+# warning is made one that STARPU_SILENT silences.
+starpu_install() {
+  local src=$1 prefix=$2 build="$2.build" log="$2.log"
+  rm -rf "$prefix" "$build" && mkdir -p "$build"
+  sed -i -E 's/_STARPU_MSG(\("Warning: directory <%s> as set %s does not exist)/_STARPU_DISP\1/' \
+    "$src/src/core/perfmodel/perfmodel.c"
+  log "building StarPU into $prefix (log: $log)"
+  # Word splitting is wanted: the options have no spaces.
+  # shellcheck disable=SC2086
+  if ! (cd "$build" && "$src/configure" --prefix="$prefix" $STARPU_OPTIONS &&
+        make -j"$(nproc)" && make install-strip) >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    log "the StarPU build failed (log: $log)"
+    return 1
+  fi
+  rm -rf "$build"
+  find "$prefix/lib" -name '*.la' -delete
+  # shellcheck disable=SC2016
+  sed -i -E -e 's/ *-DSTARPU_OPENCL_DATADIR=[^ ]*//' \
+    -e 's/^(Libs:.*-L\$\{libdir\})/\1 -Wl,-rpath,${libdir}/' \
+    "$prefix"/lib/pkgconfig/*.pc
+}
+
+# Makes a StarPU with the wanted cap available, if none is, and exports
+# PKG_CONFIG_PATH for it and CAMBRIAN_STARPU_PREFIX.
+ensure_starpu() {
+  local prefix=${CAMBRIAN_STARPU_PREFIX:-} m lock
+  if [ -z "$prefix" ]; then
+    [ -z "${CAMBRIAN_STARPU_VERSION:-}" ] && m=$(starpu_module) &&
+      [ "$(starpu_maxcpus "$m")" -ge "$STARPU_MIN_CPUS" ] && return 0
+    prefix=$(starpu_cached)
+  fi
+  if [ -z "$prefix" ]; then
+    mkdir -p "$STARPU_CACHE"
+    # One build at a time; a set-up that waited finds the other's build.
+    exec {lock}>"$STARPU_CACHE/starpu.lock"
+    flock "$lock"
+    prefix=$(starpu_cached)
+    if [ -z "$prefix" ]; then
+      local src="$STARPU_CACHE/starpu-source" v start=$SECONDS
+      if v=$(starpu_fetch "$src"); then
+        prefix="$STARPU_CACHE/starpu-$v-$STARPU_HASH"
+        if starpu_install "$(echo "$src"/starpu-*/)" "$prefix"; then
+          printf '%s\n%s\n' "$v" "$STARPU_RECIPE" > "$prefix/.cambrian-starpu"
+          log "built StarPU $v in $((SECONDS - start)) s"
+        else
+          prefix=""
+        fi
+      fi
+      rm -rf "$src" "$src.log"
+    fi
+    exec {lock}>&-
+  fi
+  if [ -z "$prefix" ]; then
+    m=$(starpu_module) || { log "no StarPU to build cambrian with"; return 1; }
+    log "warning: using the installed StarPU ($m), which runs at most" \
+      "$(starpu_maxcpus "$m") CPU workers"
+    return 0
+  fi
+  case ":${PKG_CONFIG_PATH:-}:" in
+    *":$prefix/lib/pkgconfig:"*) ;;
+    *) export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" ;;
+  esac
+  export CAMBRIAN_STARPU_PREFIX=$prefix
 }
 
 # A Python that satisfies requires-python (which is ">=X.Y"); one too old
@@ -139,6 +331,11 @@ build_package() {
   [ -n "${CAMBRIAN_SANITIZE:-}" ] && sanitize=ON && build="$build-sanitize"
   local stamp="$VENV/.cambrian-build" key
   key="$(sha1sum < "$ROOT/pyproject.toml" | cut -d' ' -f1) $werror $sanitize"
+  # A change of StarPU (another build, version or prefix) installs again,
+  # which configures again: CMake then looks for StarPU afresh.
+  local m
+  m=$(starpu_module) &&
+    key="$key $m $(pkg-config --modversion "$m") $(pkg-config --variable=libdir "$m")"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && import_core; then
     return 0
   fi
@@ -155,6 +352,7 @@ build_package() {
 }
 
 install_debs
+ensure_starpu
 make_venv
 build_package
 export PATH="$VENV/bin:$PATH"
