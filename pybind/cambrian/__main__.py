@@ -258,7 +258,7 @@ def info(out=sys.stdout):
         p(f"warning: this machine has {cfg['ncores']} cores but this StarPU "
           f"build runs at most {cfg['max_cpus']} CPU workers "
           f"(STARPU_MAXCPUS); {cfg['ncores'] - used} cores stay idle. "
-          "Rebuild StarPU with --enable-maxcpus=64 to use them.")
+          "Rebuild StarPU with --enable-maxcpus=256 (scripts/setup.sh does) to use them.")
     return 0
 
 
