@@ -406,7 +406,12 @@ def array_future(array):
 
 
 def _as_future(x):
-    return x.future if isinstance(x, _core.Array) else x
+    if isinstance(x, _core.Array):
+        return x.future
+    if not isinstance(x, _cf.Future):
+        raise TypeError(f"expected futures or arrays, got "
+                        f"{type(x).__name__} {x!r:.60}")
+    return x
 
 
 def wait(fs, timeout=None, return_when=_cf.ALL_COMPLETED):

@@ -659,12 +659,11 @@ def test_wait_timeouts_say_what_concurrent_futures_says():
         held.release()
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="cb.wait of something else than futures and "
-                          "arrays raises AttributeError '_condition'")
 def test_wait_refuses_what_is_not_a_future():
-    with pytest.raises(TypeError, match="object"):
+    with pytest.raises(TypeError, match="got object <object object"):
         cb.wait([object()])
+    with pytest.raises(TypeError, match="got str 'x'"):
+        list(cb.as_completed(["x"]))
 
 
 def test_cancellation_names_the_operation():
