@@ -40,8 +40,21 @@ WAITS = {
 }
 
 
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C as a program starts with it: Python's own handler, the
+    signal not blocked in this thread. Says what it found otherwise, so
+    that a test or library that left another behind is named."""
+    found = (signal.getsignal(signal.SIGINT),
+             signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    yield found
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("wait", sorted(WAITS))
-def test_ctrl_c_interrupts_waits(wait):
+def test_ctrl_c_interrupts_waits(wait, default_sigint):
     started, release, waiting = (threading.Event(), threading.Event(),
                                  threading.Event())
     a = cb.empty(1000, dtype=np.float32, device="cpu")
@@ -59,13 +72,19 @@ def test_ctrl_c_interrupts_waits(wait):
     pending = None
     try:
         assert started.wait(GIVE_UP_S), "the task never started"
-        with pytest.raises(KeyboardInterrupt):
-            waiting.set()
-            try:
-                WAITS[wait](y, call)
-            except KeyboardInterrupt:
-                pending = (call.done(), y.future.done())
-                raise
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                waiting.set()
+                try:
+                    WAITS[wait](y, call)
+                except KeyboardInterrupt:
+                    pending = (call.done(), y.future.done())
+                    raise
+        except pytest.fail.Exception:
+            handler, blocked_before = default_sigint
+            pytest.fail(f"the wait was not interrupted (before this test "
+                        f"SIGINT's handler was {handler!r}, blocked: "
+                        f"{blocked_before})")
     finally:
         waiting.set()
         sender.join()
