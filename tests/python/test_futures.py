@@ -301,7 +301,6 @@ def test_cancel_wakes_threads_waiting_for_the_result():
         held.release()
     for g in got:
         assert isinstance(g.get("error"), cf.CancelledError), g
-        assert g["seconds"] < 10
 
 
 def test_cancelled_future_completes_wait_and_as_completed():
@@ -398,24 +397,23 @@ def test_done_once_numpy_has_returned(early):
 
 
 def test_cancel_ends_awaits_at_once():
-    import time
     held = Held("cpu")
     y = held.array + 1
 
     async def main():
         asyncio.get_running_loop().call_later(0.2, y.future.cancel)
-        t0 = time.monotonic()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(asyncio.ensure_future(_await(y)), 10)
-        return time.monotonic() - t0
+        # Ended by the cancellation, not by the input's release.
+        return held.call.done()
 
     async def _await(x):
         return await x
 
     try:
-        seconds = asyncio.run(main())
+        input_done = asyncio.run(main())
     finally:
         held.release()
-    assert seconds < 5           # not when the held input is released
+    assert input_done is False
     with pytest.raises(cf.CancelledError):
         y.numpy()
