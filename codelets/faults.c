@@ -62,16 +62,18 @@ int cb__fault_fire(cb__ctx *c) {
   int status = 0;
   int device = cb__ctx_device(c);
   pthread_mutex_lock(&lock);
-  for (int i = 0; i < nfaults; i++) {
+  /* Every armed fault that matches counts this execution; the first
+   * that reaches its count fires, and every one that did is used up. */
+  for (int i = 0; i < nfaults;) {
     struct fault *f = &faults[i];
     if ((f->name[0] && strcmp(f->name, c->name) != 0) ||
-        (f->device >= 0 && f->device != device))
+        (f->device >= 0 && f->device != device) || ++f->seen != f->nth) {
+      i++;
       continue;
-    if (++f->seen == f->nth) {
-      status = f->cl_status;
-      faults[i] = faults[--nfaults];
-      break;
     }
+    if (!status)
+      status = f->cl_status;
+    faults[i] = faults[--nfaults];
   }
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);

@@ -87,6 +87,27 @@ TEST(testing_inject_counts_executions) {
   cb_array_unref(a);
 }
 
+TEST(testing_inject_counts_for_every_armed_fault) {
+  ASSERT_OK(test_start(1, "none"));
+  cb_array *a = ones();
+  ASSERT(a);
+  /* Two faults on one operation: each counts every execution, so the
+   * first fires at the first and the second at the second. */
+  ASSERT_OK(cb_testing_inject("add", -1, 1, CL_INVALID_VALUE));
+  ASSERT_OK(cb_testing_inject("add", -1, 2, CL_OUT_OF_RESOURCES));
+  int want[3] = {CL_INVALID_VALUE, CL_OUT_OF_RESOURCES, 0};
+  for (int i = 0; i < 3; i++) {
+    cb_array *r = apply(CB_OP_add, a, 2);
+    ASSERT(r);
+    CHECK_RC(test_wait_writer(r), want[i] ? CB_EDEVICE : 0);
+    cb_failure f = {0};
+    cb_array_failure(r, &f);
+    CHECK_INT(f.info.cl_status, ==, want[i]);
+    cb_array_unref(r);
+  }
+  cb_array_unref(a);
+}
+
 TEST(testing_inject_matches_device) {
   ASSERT_OK(test_start(1, "none"));
   cb_array *a = ones();

@@ -103,6 +103,7 @@
   /* test_failures.c */                                                      \
   X(testing_inject_fails_one_task)                                           \
   X(testing_inject_counts_executions)                                        \
+  X(testing_inject_counts_for_every_armed_fault)                            \
   X(testing_inject_matches_device)                                           \
   X(testing_inject_refuses_bad_arguments)                                    \
   X(testing_clear_disarms)                                                   \
