@@ -214,16 +214,19 @@ static int mkdirs(char *path) {
 /* StarPU keeps its bus calibration and performance models under
  * $STARPU_PERF_MODEL_DIR (else $XDG_CACHE_HOME/.starpu/sampling or
  * $STARPU_HOME/.starpu/sampling); ours go to a per-user cache directory. */
-static int setup_cache_dir(void) {
+static void cache_dir_name(char *dir, size_t cap) {
   const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  char *dir = rt_info.cache_dir;
-  size_t cap = sizeof rt_info.cache_dir;
   if (xdg && *xdg)
     snprintf(dir, cap, "%s/cambrian", xdg);
   else if (home && *home)
     snprintf(dir, cap, "%s/.cache/cambrian", home);
   else
     snprintf(dir, cap, "/tmp/cambrian-%d", (int)getuid());
+}
+
+static int setup_cache_dir(void) {
+  char *dir = rt_info.cache_dir;
+  cache_dir_name(dir, sizeof rt_info.cache_dir);
   if (mkdirs(dir))
     return cb__fail(CB_ESTARPU, "cannot create the cache directory %s: %s",
                     dir, strerror(errno));
@@ -328,8 +331,58 @@ static int choose_opencl(const char *filter, int cpus, const char *setting,
   return nchosen;
 }
 
-static void set_default_env(const char *name, const char *value) {
-  setenv(name, value, 0); /* the user's own setting wins */
+/* StarPU reads its settings from the environment, and setenv() while
+ * another thread calls getenv() can crash that thread (glibc moves the
+ * array getenv reads). So the defaults are set when the library loads,
+ * before a program's threads usually exist; a start then changes a
+ * variable only where its default has changed since (XDG_CACHE_HOME or
+ * CAMBRIAN_VERBOSE set after loading), and the user's own settings win. */
+enum { ENV_HOME, ENV_MODELS, ENV_ON_CPUS, ENV_SILENT, NENV };
+static const char *const env_names[NENV] = {
+    "STARPU_HOME", "STARPU_PERF_MODEL_DIR", "STARPU_OPENCL_ON_CPUS",
+    "STARPU_SILENT"};
+/* What the defaults are now; NULL: none (STARPU_SILENT when verbose). */
+static void env_defaults(char values[NENV][600], const char *out[NENV]) {
+  cache_dir_name(values[ENV_HOME], sizeof values[ENV_HOME]);
+  snprintf(values[ENV_MODELS], sizeof values[ENV_MODELS], "%.580s/sampling",
+           values[ENV_HOME]);
+  snprintf(values[ENV_ON_CPUS], sizeof values[ENV_ON_CPUS], "1");
+  snprintf(values[ENV_SILENT], sizeof values[ENV_SILENT], "1");
+  for (int i = 0; i < NENV; i++)
+    out[i] = values[i];
+  if (getenv("CAMBRIAN_VERBOSE"))
+    out[ENV_SILENT] = NULL;
+}
+/* The values the library set when it loaded ("" where it set none). */
+static char env_loaded[NENV][600];
+
+__attribute__((constructor)) static void env_at_load(void) {
+  char values[NENV][600];
+  const char *want[NENV];
+  env_defaults(values, want);
+  for (int i = 0; i < NENV; i++)
+    if (want[i] && !getenv(env_names[i]) &&
+        setenv(env_names[i], want[i], 0) == 0)
+      snprintf(env_loaded[i], sizeof env_loaded[i], "%s", want[i]);
+}
+
+static void apply_env_defaults(void) {
+  char values[NENV][600];
+  const char *want[NENV];
+  env_defaults(values, want);
+  for (int i = 0; i < NENV; i++) {
+    const char *now = getenv(env_names[i]);
+    int ours = now && env_loaded[i][0] && strcmp(now, env_loaded[i]) == 0;
+    if (!now && want[i])
+      setenv(env_names[i], want[i], 0);
+    else if (ours && !want[i])
+      unsetenv(env_names[i]);
+    else if (ours && strcmp(now, want[i]) != 0)
+      setenv(env_names[i], want[i], 1);
+    else
+      continue;
+    snprintf(env_loaded[i], sizeof env_loaded[i], "%s", want[i] ? want[i] : "");
+  }
 }
 
 /* Whether tiles on device are a GPU's: few and large. */
@@ -388,13 +441,7 @@ static int start(const cb_config *user) {
   rc = setup_cache_dir();
   if (rc)
     return rc;
-  char models[sizeof rt_info.cache_dir + 16];
-  snprintf(models, sizeof models, "%s/sampling", rt_info.cache_dir);
-  set_default_env("STARPU_HOME", rt_info.cache_dir);
-  set_default_env("STARPU_PERF_MODEL_DIR", models);
-  set_default_env("STARPU_OPENCL_ON_CPUS", "1");
-  if (!getenv("CAMBRIAN_VERBOSE"))
-    set_default_env("STARPU_SILENT", "1");
+  apply_env_defaults();
 
   struct starpu_conf conf;
   starpu_conf_init(&conf);
