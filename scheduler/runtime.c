@@ -297,9 +297,13 @@ static void list_present(int cpus, const cb_devtype *types,
  * many, or CB_EINVAL for a filter that does not parse, or CB_ENODEV for
  * one that matches no device at all, neither an OpenCL device nor the
  * CPU workers' (present unless cpus is 0). setting names the filter's
- * origin in messages. "none" chooses no OpenCL device; NULL or "" all. */
+ * origin in messages. "none" chooses no OpenCL device; NULL or "" all.
+ * *own_cores counts the chosen devices that are not the CPU itself: each
+ * of those gets a core for its driver thread. */
 static int choose_opencl(const char *filter, int cpus, const char *setting,
-                         unsigned *chosen, const void **chosen_ids) {
+                         unsigned *chosen, const void **chosen_ids,
+                         int *own_cores) {
+  *own_cores = 0;
   if (filter && strcmp(filter, "none") == 0)
     return 0;
   cb_devtype types[STARPU_MAXOPENCLDEVS];
@@ -319,6 +323,7 @@ static int choose_opencl(const char *filter, int cpus, const char *setting,
     if (chosen_ids)
       chosen_ids[nchosen] = ids[i];
     chosen[nchosen++] = (unsigned)i;
+    *own_cores += types[i] != CB_DEVTYPE_CPU;
   }
   if (given && nchosen == 0 &&
       !(cpus && cb_filter_match(&f, CB_BACKEND_CPU, CB_DEVTYPE_CPU, 0))) {
@@ -455,8 +460,9 @@ static int start(const cb_config *user) {
     conf.calibrate = *cal - '0';
   const void *opencl_ids[STARPU_MAXOPENCLDEVS];
   unsigned chosen[STARPU_MAXOPENCLDEVS];
+  int own_cores;
   int nchosen = choose_opencl(cfg.devices, cfg.ncpus != 0, devices_setting,
-                              chosen, opencl_ids);
+                              chosen, opencl_ids, &own_cores);
   if (nchosen < 0)
     return nchosen;
   for (int i = 0; i < nchosen; i++)
@@ -466,7 +472,9 @@ static int start(const cb_config *user) {
   int ncores = cores_available();
   int ncpus = cfg.ncpus;
   if (ncpus < 0) {
-    ncpus = ncores - conf.nopencl;
+    /* A GPU's driver thread gets a core of its own; an OpenCL device
+     * that computes on the cores (pocl) reserves none. */
+    ncpus = ncores - own_cores;
     if (ncpus < 1)
       ncpus = 1;
   }
@@ -569,7 +577,9 @@ static int check_running_settings(const cb_config *cfg) {
   if (cfg->devices) {
     unsigned chosen[STARPU_MAXOPENCLDEVS];
     int cpus = cfg->ncpus < 0 ? started.ncpus : cfg->ncpus;
-    int n = choose_opencl(cfg->devices, cpus != 0, "devices", chosen, NULL);
+    int own_cores;
+    int n = choose_opencl(cfg->devices, cpus != 0, "devices", chosen, NULL,
+                          &own_cores);
     if (n < 0)
       return n;
     if (n != started.nopencl ||
