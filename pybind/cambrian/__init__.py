@@ -55,6 +55,7 @@ from ._devices import (Device, default_device, device_scope, devices,
                        get_device)
 from ._devices import _device, _resolve
 from ._runtime import config, init, shutdown
+from . import _runtime
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
 from ._creation import arange, asarray, empty, full, ones, zeros
@@ -83,7 +84,7 @@ int64 = _np.int64
 float32 = _np.float32
 float64 = _np.float64
 
-_atexit.register(_core.shutdown)
+_atexit.register(_runtime._shutdown_at_exit)
 _atexit.register(_stop_futures)  # runs first: atexit is last in, first out
 
 

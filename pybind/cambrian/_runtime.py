@@ -34,7 +34,21 @@ def init(ncpus=None, devices=None, scheduler=None, tile_size=None):
 
 def shutdown():
     """Wait for every task, then stop the runtime. Arrays stay readable;
-    using cambrian again starts a new runtime."""
+    using cambrian again starts a new runtime. Ctrl-C interrupts the wait
+    (KeyboardInterrupt); the runtime then keeps running its work."""
+    while not _core.wait_idle(50):  # the GIL is released; signals checked
+        pass
+    _core.shutdown()
+
+
+def _shutdown_at_exit():
+    """At exit: the work is drained, then the runtime stops. Ctrl-C stops
+    the wait, and the process exits without the work still pending."""
+    try:
+        while not _core.wait_idle(50):
+            pass
+    except KeyboardInterrupt:
+        return
     _core.shutdown()
 
 
