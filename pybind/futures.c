@@ -657,7 +657,8 @@ static PyObject *py_failure_seen(PyObject *module, PyObject *exc) {
   Py_RETURN_NONE;
 }
 
-/* take_failures() -> exceptions of the failures nobody has seen. */
+/* take_failures() -> exceptions of the failures nobody has seen (taken:
+ * the next call does not return them again). */
 static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   (void)unused;
   cbp_state *st = mstate(module);
@@ -668,7 +669,9 @@ static PyObject *py_take_failures(PyObject *module, PyObject *unused) {
   do { /* CAP at a time, until all are taken */
     n = cb_failures_take(infos, CAP);
     for (int i = 0; list && i < n && i < CAP; i++) {
-      PyObject *exc = cbp_failure_info_exception(st, &infos[i]);
+      /* Marked with its failure's id, as a future's exception is. */
+      cb_failure f = {.info = infos[i]};
+      PyObject *exc = cbp_failure_exception(st, &f, 0);
       if (!exc || PyList_Append(list, exc) < 0)
         Py_CLEAR(list);
       Py_XDECREF(exc);

@@ -251,12 +251,40 @@ class Future(_cf.Future):
         try:
             if (not self._retrieved and self.done()
                     and self._state == _FINISHED
-                    and self._exception is not None):
+                    and self._exception is not None
+                    and not _raised_already(self._exception)):
                 _log.error("cambrian: exception of a future never retrieved",
                            exc_info=self._exception)
                 _core.failure_seen(self._exception)  # reported once
         except Exception:  # interpreter shutting down, or never made
             pass
+
+
+# Failures cb.synchronize() raised: their futures, collected later, do not
+# report them again. The most recent ones are kept (a dict keeps order).
+_RAISED_KEPT = 1 << 16
+_raised = {}
+_raised_lock = threading.Lock()
+
+
+def _note_raised(exc):
+    fid = getattr(exc, "_cb_failure", None)
+    if fid is None:
+        return
+    with _raised_lock:
+        _raised[fid] = None
+        if len(_raised) > _RAISED_KEPT:
+            del _raised[next(iter(_raised))]
+
+
+def _raised_already(exc):
+    """Whether synchronize() raised exc's failure, or the failure exc
+    depends on."""
+    for e in (exc, getattr(exc, "__cause__", None)):
+        fid = getattr(e, "_cb_failure", None)
+        if fid is not None and fid in _raised:
+            return True
+    return False
 
 
 _lock = threading.Lock()
@@ -433,6 +461,8 @@ def synchronize(timeout=None):
         if deadline is not None and time.monotonic() >= deadline:
             raise TimeoutError("cambrian.synchronize timed out")
     failures = _core.take_failures()
+    for f in failures:
+        _note_raised(f)
     if len(failures) == 1:
         raise failures[0]
     if failures:

@@ -738,9 +738,6 @@ def test_synchronize_counts_the_failures(clean_faults):
     assert got == ["add", "subtract"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a failure that synchronize() raised is logged "
-                          "again as never retrieved when its future goes")
 def test_a_failure_synchronize_raised_is_not_logged_again(clean_faults,
                                                           caplog):
     import gc
