@@ -7,6 +7,7 @@
 #include "binding.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 
 /* A whole-number setting of init (None: *out unchanged) from min up. */
@@ -249,10 +250,43 @@ static PyObject *py_configure(PyObject *module, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+/* At exit Python runs no signal handler, so Ctrl-C during the exit's wait
+ * for pending work is caught here, in C. */
+static volatile sig_atomic_t exit_interrupted;
+
+static void on_exit_sigint(int sig) {
+  (void)sig;
+  exit_interrupted = 1;
+}
+
+/* drain_at_exit() -> True once no work is pending, False when Ctrl-C
+ * came first. The GIL is released while it waits. */
+static PyObject *py_drain_at_exit(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_exit_sigint;
+  sigemptyset(&sa.sa_mask);
+  exit_interrupted = 0;
+  int hooked = sigaction(SIGINT, &sa, &old) == 0;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  do
+    rc = cb_wait_idle(50);
+  while (rc == CB_ETIMEDOUT && !exit_interrupted);
+  Py_END_ALLOW_THREADS
+  if (hooked)
+    sigaction(SIGINT, &old, NULL);
+  return PyBool_FromLong(rc == 0 && !exit_interrupted);
+}
+
 PyMethodDef cbp_runtime_methods[] = {
     {"init", CBP_METH(py_init), METH_FASTCALL,
      "init(ncpus, devices, scheduler, tile_size)"},
     {"shutdown", py_shutdown, METH_NOARGS, "Drain, then stop StarPU."},
+    {"drain_at_exit", py_drain_at_exit, METH_NOARGS,
+     "Wait for pending work at exit; False when Ctrl-C came first."},
     {"runtime_info", py_runtime_info, METH_NOARGS, NULL},
     {"device_count", py_device_count, METH_NOARGS, NULL},
     {"device_info", py_device_info, METH_O, NULL},

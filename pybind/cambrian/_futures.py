@@ -228,11 +228,13 @@ class Future(_cf.Future):
 
     def _retrieve(self):
         # Somebody has the exception now: cb.synchronize() must not raise
-        # it again, and the future must not log it as never retrieved.
+        # it again, and neither this future nor those that failed because
+        # of the same first failure log it as never retrieved.
         if not self._retrieved:
             self._retrieved = True
             if self._exception is not None:
                 _core.failure_seen(self._exception)
+                _note_raised(self._exception)
 
     def __await__(self):
         # A tiny operation often ends within microseconds: poll briefly
@@ -260,8 +262,10 @@ class Future(_cf.Future):
             pass
 
 
-# Failures cb.synchronize() raised: their futures, collected later, do not
-# report them again. The most recent ones are kept (a dict keeps order).
+# Failures somebody has seen (cb.synchronize() raised them, or a future's
+# result gave them): futures that failed with them, or because of them,
+# collected later, do not report them again. The most recent ones are kept
+# (a dict keeps order).
 _RAISED_KEPT = 1 << 16
 _raised = {}
 _raised_lock = threading.Lock()

@@ -43,13 +43,10 @@ def shutdown():
 
 def _shutdown_at_exit():
     """At exit: the work is drained, then the runtime stops. Ctrl-C stops
-    the wait, and the process exits without the work still pending."""
-    try:
-        while not _core.wait_idle(50):
-            pass
-    except KeyboardInterrupt:
-        return
-    _core.shutdown()
+    the wait (caught in C: Python runs no signal handler at exit), and the
+    process exits without the work still pending."""
+    if _core.drain_at_exit():
+        _core.shutdown()
 
 
 def config():

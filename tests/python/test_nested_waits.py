@@ -16,24 +16,28 @@ from helpers import assert_alive
 
 
 def run_in_task(body):
-    """Runs body() in a @cb.task; returns the TaskError's cause."""
-    @cb.task
-    def f(x):
-        body()
+    """Runs body(a) in a @cb.task that writes a (4x4): work on a cannot
+    end before the task does, so body's wait is for unfinished work,
+    whatever the number of workers. Returns the TaskError's cause."""
+    a = cb.empty((4, 4), device="cpu")
 
-    fut = f(cb.ones(2))
+    @cb.task
+    def f(out):
+        body(a)
+
+    fut = f(cb.Out(a))
     with pytest.raises(cb.TaskError) as info:
         fut.result(timeout=60)
     return info.value.__cause__
 
 
 WAITS = {
-    "sum": lambda: float(cb.sum(cb.ones(10))),
-    "numpy": lambda: (cb.ones(10) + 1).numpy(),
-    "future": lambda: (cb.ones(10) * 2).future.result(),
-    "matmul": lambda: (cb.ones((4, 4)) @ cb.ones((4, 4))).numpy(),
-    "synchronize": lambda: cb.synchronize(),
-    "shutdown": lambda: cb.shutdown(),
+    "sum": lambda a: float(cb.sum(a)),
+    "numpy": lambda a: (a + 1).numpy(),
+    "future": lambda a: (a * 2).future.result(),
+    "matmul": lambda a: (a @ a).numpy(),
+    "synchronize": lambda a: cb.synchronize(),
+    "shutdown": lambda a: cb.shutdown(),
 }
 
 
@@ -50,7 +54,7 @@ def test_a_nested_task_result_raises():
     def inner(x):
         return 1
 
-    cause = run_in_task(lambda: inner(cb.ones(2)).result())
+    cause = run_in_task(lambda a: inner(a).result())
     assert isinstance(cause, cb.CambrianError)
     assert "inside a task" in str(cause)
 
@@ -81,11 +85,12 @@ def test_waiting_for_finished_work_inside_a_task_is_fine():
 def test_process_with_a_refused_wait_exits():
     code = textwrap.dedent("""
         import cambrian as cb
+        a = cb.empty(10, device="cpu")
         @cb.task
-        def f(x):
-            return float(cb.sum(cb.ones(10)))
+        def f(out):
+            return float(cb.sum(a))     # a is this task's own output
         try:
-            f(cb.ones(2)).result(timeout=30)
+            f(cb.Out(a)).result(timeout=30)
         except cb.TaskError as e:
             print("raised:", type(e.__cause__).__name__)
     """)
