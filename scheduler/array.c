@@ -81,8 +81,7 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
   cb_array *a = alloc_array(t, ndim, shape, size);
   if (!a)
     return cb__fail(CB_ENOMEM, "out of host memory");
-  /* 64-byte alignment suits vector loads and DMA. */
-  size_t bytes = (a->nbytes + 63) & ~(size_t)63;
+  size_t bytes = cb__array_host_bytes(a);
   if (device >= 0)
     a->data = cb__pinned_alloc(device, bytes, pin_now, &a->pinned);
   if (!a->data)
@@ -419,7 +418,7 @@ int cb_array_sync_host_start(cb_array *a, cb_event **out) {
   /* Results read back from a GPU are worth pinning: the next array of
    * this size may take pinned memory (pinned.c). */
   if (!a->pinned && !a->release)
-    cb__pinned_demand((a->nbytes + 63) & ~(size_t)63);
+    cb__pinned_demand(cb__array_host_bytes(a));
   for (int i = 0; i < a->ntiles; i++)
     acquire_tile(a, i, STARPU_MAIN_RAM, e);
   cb__leave();

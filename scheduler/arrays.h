@@ -46,6 +46,12 @@ struct cb_array {
   struct cb_array *reclaim_next;
 };
 
+/* The bytes of an array's host buffer: its data rounded up to 64 bytes
+ * (the alignment that suits vector loads and DMA). */
+static inline size_t cb__array_host_bytes(const cb_array *a) {
+  return (a->nbytes + 63) & ~(size_t)63;
+}
+
 /* The row length tiles follow: the last dimension of a 2-D array. */
 static inline int64_t cb__array_row(const cb_array *a) {
   return a->ndim == 2 ? a->shape[1] : 1;

@@ -53,7 +53,7 @@ int cb__pool_put(cb_array *a) {
     return 0;
   /* A pageable buffer of a size that is read back from a GPU goes, so
    * that the next array of that size takes pinned memory. */
-  if (!a->pinned && cb__pinned_demanded((a->nbytes + 63) & ~(size_t)63))
+  if (!a->pinned && cb__pinned_demanded(cb__array_host_bytes(a)))
     return 0;
   size_t es = cb_dtype_size(a->dtype);
   pthread_mutex_lock(&lock);
