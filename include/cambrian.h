@@ -125,6 +125,10 @@ typedef struct cb_runtime_info {
    * (CAMBRIAN_PINNED_MAX; CAMBRIAN_PINNED=none pins nothing). */
   uint64_t pinned_bytes;
   uint64_t pinned_max_bytes;
+  /* Host memory held by arrays, and what they may hold in all (free
+   * memory at the first count, or CAMBRIAN_MEMORY_LIMIT; 0: unknown). */
+  uint64_t memory_held_bytes;
+  uint64_t memory_limit_bytes;
 } cb_runtime_info;
 
 int cb_runtime_info_get(cb_runtime_info *info);
@@ -147,6 +151,7 @@ typedef struct cb_device_info {
   char version[128];       /* driver or OpenCL version. */
   uint64_t global_mem_bytes;
   uint64_t max_alloc_bytes;
+  uint64_t local_mem_bytes; /* __local memory a work-group may use. */
   int compute_units;
   int nworkers;            /* StarPU workers that run its tasks. */
   int fp64;                /* float64 kernels supported. */

@@ -117,14 +117,16 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K}", "ncpus",
+      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K}", "ncpus",
       info.ncpus, "nopencl", info.nopencl, "ncores", info.ncores,
       "max_cpus", info.max_cpus, "tile_size", (long long)info.tile_elems,
       "min_tile_size", (long long)info.min_tile_elems, "max_tile_bytes",
       (long long)info.max_tile_bytes, "scheduler", info.scheduler,
       "starpu_version", info.starpu_version, "cache_dir", info.cache_dir,
       "pinned_bytes", (unsigned long long)info.pinned_bytes,
-      "pinned_max_bytes", (unsigned long long)info.pinned_max_bytes);
+      "pinned_max_bytes", (unsigned long long)info.pinned_max_bytes,
+      "memory_held_bytes", (unsigned long long)info.memory_held_bytes,
+      "memory_limit_bytes", (unsigned long long)info.memory_limit_bytes);
 }
 
 static PyObject *py_device_count(PyObject *module, PyObject *unused) {
@@ -148,11 +150,13 @@ static PyObject *py_device_info(PyObject *module, PyObject *arg) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:i,s:i,s:O,s:s,s:I}", "id", d.id,
+      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:K,s:i,s:i,s:O,s:s,s:I}", "id",
+      d.id,
       "backend", cb_backend_name(d.backend), "type", cb_devtype_name(d.type),
       "index", d.index, "name", d.name, "vendor", d.vendor, "version",
       d.version, "global_mem_bytes", (unsigned long long)d.global_mem_bytes,
       "max_alloc_bytes", (unsigned long long)d.max_alloc_bytes,
+      "local_mem_bytes", (unsigned long long)d.local_mem_bytes,
       "compute_units", d.compute_units, "nworkers", d.nworkers, "fp64",
       d.fp64 ? Py_True : Py_False, "filter_string", d.filter_string,
       "generation", cb_generation());

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "budget.h"
 #include "devtab.h"
 #include "drivers.h"
 #include "errors.h"
@@ -82,12 +83,27 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
   if (!a)
     return cb__fail(CB_ENOMEM, "out of host memory");
   size_t bytes = cb__array_host_bytes(a);
+  rc = cb__budget_take(bytes);
+  if (rc == CB_ENOMEM && cb_is_running() && !cb__in_task()) {
+    /* Arrays already dropped may still hold memory: kept for reuse, or
+     * queued to be freed. */
+    cb__busy_begin(-1); /* unregistering needs the drivers awake */
+    cb__pool_flush();
+    cb__busy_end(-1);
+    cb__reclaim_settle();
+    rc = cb__budget_take(bytes);
+  }
+  if (rc) {
+    free(a);
+    return rc;
+  }
   if (device >= 0)
     a->data = cb__pinned_alloc(device, bytes, pin_now, &a->pinned);
   if (!a->data)
-    a->data = aligned_alloc(64, bytes ? bytes : 64);
+    a->data = aligned_alloc(4096, bytes ? (bytes + 4095) / 4096 * 4096 : 4096);
   if (!a->data) {
     size_t nbytes = a->nbytes;
+    cb__budget_give(bytes);
     free(a);
     return cb__fail(CB_ENOMEM, "cannot allocate %zu bytes of host memory",
                     nbytes);
@@ -152,6 +168,7 @@ int cb_array_wrap(cb_dtype t, int ndim, const int64_t *shape, void *data,
   cb_array *a = alloc_array(t, ndim, shape, size);
   if (!a)
     return cb__fail(CB_ENOMEM, "out of host memory");
+  cb__budget_count(a->nbytes);
   a->data = data;
   a->release = release;
   a->release_arg = arg;
@@ -230,6 +247,7 @@ void cb__array_destroy(cb_array *a) {
   if (f)
     cb__failure_unref(f);
   cb_event_unref(a->writer);
+  size_t bytes = a->release ? a->nbytes : cb__array_host_bytes(a);
   if (a->release)
     a->release(a->release_arg);
   else if (a->pinned)
@@ -237,6 +255,7 @@ void cb__array_destroy(cb_array *a) {
   else
     free(a->data);
   free(a);
+  cb__budget_give(bytes);
 }
 
 /* At shutdown, with nothing pending: the data comes home. The arrays are

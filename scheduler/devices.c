@@ -50,7 +50,7 @@ static int opencl_info(cb__device *d, int devid) {
   starpu_opencl_get_device((unsigned)devid, &id);
   cb_device_info *info = &d->info;
   cl_device_type type = 0;
-  cl_ulong gmem = 0, maxalloc = 0;
+  cl_ulong gmem = 0, maxalloc = 0, lmem = 0;
   cl_uint cu = 0;
   char ext[4096] = "";
   cl_int st = clGetDeviceInfo(id, CL_DEVICE_TYPE, sizeof type, &type, NULL);
@@ -70,6 +70,9 @@ static int opencl_info(cb__device *d, int devid) {
     st = clGetDeviceInfo(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof maxalloc,
                          &maxalloc, NULL);
   if (st == CL_SUCCESS)
+    st = clGetDeviceInfo(id, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lmem, &lmem,
+                         NULL);
+  if (st == CL_SUCCESS)
     st = clGetDeviceInfo(id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu,
                          NULL);
   if (st == CL_SUCCESS)
@@ -82,6 +85,7 @@ static int opencl_info(cb__device *d, int devid) {
                                              : CB_DEVTYPE_ACCELERATOR;
   info->global_mem_bytes = gmem;
   info->max_alloc_bytes = maxalloc;
+  info->local_mem_bytes = lmem;
   info->compute_units = (int)cu;
   info->fp64 = strstr(ext, "cl_khr_fp64") != NULL;
   d->opencl_devid = devid;

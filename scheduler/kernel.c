@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "budget.h"
 #include "devtab.h"
 #include "errors.h"
 #include "hooks.h"
@@ -318,7 +319,7 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
   if (nargs != b->nparams)
     return cb__fail(CB_EINVAL, "kernel %s takes %d arguments, got %d",
                     k->p.name, b->nparams, nargs);
-  uint64_t total = 0;
+  uint64_t total = 0, local = 0;
   for (int i = 0; i < nargs; i++) {
     const cb_kernel_param *p = &b->params[i];
     const cb_arg *a = &args[i];
@@ -332,6 +333,13 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
       if (a->size == 0)
         return cb__fail(CB_EINVAL, "kernel %s: argument %d (%s): local "
                         "memory of 0 bytes", k->p.name, i, p->name);
+      local += a->size;
+      if (local > d->info.local_mem_bytes)
+        return cb__fail(CB_EDEVMEM, "kernel %s: argument %d (%s): %llu "
+                        "bytes of local memory in all; %s has %llu",
+                        k->p.name, i, p->name, (unsigned long long)local,
+                        d->info.filter_string,
+                        (unsigned long long)d->info.local_mem_bytes);
       continue;
     }
     if (p->is_buffer != (a->array != NULL))
@@ -366,12 +374,12 @@ static int check_args(const cb_kernel *k, const cb__kbuild *b,
                       (unsigned long long)d->info.max_alloc_bytes);
     total += 2 * bytes; /* its tiles, and the buffer they gather into */
   }
-  if (total > d->info.global_mem_bytes)
+  uint64_t room = cb__budget_device_bytes((int)(d - cb__devices));
+  if (total > room)
     return cb__fail(CB_EDEVMEM,
                     "kernel %s needs up to %llu bytes; %s has %llu",
                     k->p.name, (unsigned long long)total,
-                    d->info.filter_string,
-                    (unsigned long long)d->info.global_mem_bytes);
+                    d->info.filter_string, (unsigned long long)room);
   return 0;
 }
 

@@ -17,6 +17,7 @@
 
 #include "arrays.h"
 #include "blas_codelets.h"
+#include "budget.h"
 #include "devtab.h"
 #include "drivers.h"
 #include "errors.h"
@@ -94,12 +95,13 @@ static int fits_device(const la_op *op, const cb__device *d, char *why,
   uint64_t a = op->a->nbytes, b = op->b ? op->b->nbytes : 0;
   uint64_t total = 2 * a + 2 * b + op->out->nbytes;
   uint64_t largest = a > b ? a : b;
-  if (largest > d->info.max_alloc_bytes || total > d->info.global_mem_bytes) {
+  uint64_t room = cb__budget_device_bytes((int)(d - cb__devices));
+  if (largest > d->info.max_alloc_bytes || total > room) {
     snprintf(why, whylen,
              "%s needs up to %llu bytes (%llu in one buffer); %s has %llu "
              "(%llu in one buffer)", op->name, (unsigned long long)total,
              (unsigned long long)largest, d->info.filter_string,
-             (unsigned long long)d->info.global_mem_bytes,
+             (unsigned long long)room,
              (unsigned long long)d->info.max_alloc_bytes);
     return 0;
   }

@@ -4,9 +4,11 @@
  * the Python GIL, where nothing may block, so such arrays are queued here
  * and this thread unregisters their tiles and frees them, in batches.
  *
- * Locking: lock guards head, stopping and idle.
+ * Locking: lock guards head, stopping and idle; settled is signalled when
+ * the thread goes idle.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "arrays.h"
 #include "drivers.h"
@@ -16,6 +18,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t settled = PTHREAD_COND_INITIALIZER;
 static cb_array *head;
 static int stopping, idle, started;
 static pthread_t thread;
@@ -38,6 +41,7 @@ static void *reclaimer(void *arg) {
   for (;;) {
     while (!head && !stopping) {
       idle = 1;
+      pthread_cond_broadcast(&settled);
       pthread_cond_wait(&cond, &lock);
       idle = 0;
     }
@@ -75,6 +79,19 @@ void cb__reclaim_push(cb_array *a) {
   if (idle)
     pthread_cond_signal(&cond);
   pthread_mutex_unlock(&lock);
+}
+
+int cb__reclaim_settle(void) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 1;
+  pthread_mutex_lock(&lock);
+  int had = started && (head || !idle);
+  while (started && (head || !idle))
+    if (pthread_cond_timedwait(&settled, &lock, &until))
+      break;
+  pthread_mutex_unlock(&lock);
+  return had;
 }
 
 void cb__reclaim_stop(void) {

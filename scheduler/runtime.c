@@ -24,6 +24,7 @@
 #include <CL/cl.h>
 
 #include "arrays.h"
+#include "budget.h"
 #include "devices.h"
 #include "devtab.h"
 #include "drivers.h"
@@ -520,11 +521,14 @@ static int start(const cb_config *user) {
 
   rc = cb__devices_discover();
   if (rc == 0)
+    cb__budget_start();
+  if (rc == 0)
     rc = cb__drivers_start();
   if (rc == 0)
     rc = cb__reclaim_start();
   if (rc) {
     cb__drivers_stop();
+    cb__budget_stop();
     starpu_shutdown();
     return rc;
   }
@@ -681,6 +685,7 @@ int cb_shutdown(void) {
   cb__busy_end(-1);
   cb__drivers_stop();
   cb__hooks_run(CB__HOOK_RELEASE);
+  cb__budget_stop();
   starpu_shutdown();
   cb__ndevices = 0;
   atomic_store(&running, 0);
@@ -698,6 +703,8 @@ int cb_runtime_info_get(cb_runtime_info *info) {
   size_t max;
   info->pinned_bytes = cb__pinned_bytes(&max);
   info->pinned_max_bytes = max;
+  info->memory_held_bytes = cb__budget_held();
+  info->memory_limit_bytes = cb__budget_limit();
   return 0;
 }
 

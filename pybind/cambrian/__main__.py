@@ -229,6 +229,11 @@ def info(out=sys.stdout):
     p(f"pinned host memory: {cfg['pinned_bytes'] / 2**20:.0f} MiB in use, "
       f"at most {cfg['pinned_max_bytes'] / 2**30:.1f} GiB "
       "(CAMBRIAN_PINNED_MAX)")
+    limit = cfg["memory_limit_bytes"]
+    p(f"host memory in arrays: {cfg['memory_held_bytes'] / 2**20:.0f} MiB, "
+      f"at most {limit / 2**30:.1f} GiB (CAMBRIAN_MEMORY_LIMIT)"
+      if limit else
+      f"host memory in arrays: {cfg['memory_held_bytes'] / 2**20:.0f} MiB")
     p("")
     p("devices:")
     for d in cb.devices():

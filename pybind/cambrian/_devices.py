@@ -21,6 +21,7 @@ class Device:
     version: str
     global_mem_bytes: int
     max_alloc_bytes: int
+    local_mem_bytes: int
     compute_units: int
     nworkers: int
     fp64: bool
@@ -39,6 +40,7 @@ def _device(i):
         name=info["name"], vendor=info["vendor"], version=info["version"],
         global_mem_bytes=info["global_mem_bytes"],
         max_alloc_bytes=info["max_alloc_bytes"],
+        local_mem_bytes=info["local_mem_bytes"],
         compute_units=info["compute_units"], nworkers=info["nworkers"],
         fp64=info["fp64"], filter_string=info["filter_string"],
         _id=info["id"], _gen=info["generation"])

@@ -158,3 +158,13 @@ def sample_pair(dtype, seed=0):
 
 def sample(dtype, seed=0):
     return sample_pair(dtype, seed)[0]
+
+
+def reserve(shape, dtype, device=None):
+    """cb.empty for a test that needs a large array it never touches: the
+    test is skipped when host memory cannot hold it (arrays are counted
+    against what the process may allocate)."""
+    try:
+        return cb.empty(shape, dtype=dtype, device=device)
+    except MemoryError as e:
+        pytest.skip(f"the host cannot hold the array: {e}")

@@ -19,7 +19,7 @@ import pytest
 import cambrian as cb
 import cambrian.testing as faults
 
-from helpers import assert_alive, assert_same, has_opencl
+from helpers import assert_alive, assert_same, has_opencl, reserve
 
 
 def _opencl_devices():
@@ -919,7 +919,7 @@ def test_assertions_in_tricky_sources(kdev, which):
 def test_argument_larger_than_the_device_allocates(kdev):
     n = kdev.max_alloc_bytes // 4 + 1024
     before = resident_bytes()
-    huge = cb.empty((n,), dtype=cb.float32)   # host memory left untouched
+    huge = reserve((n,), cb.float32)   # host memory left untouched
     y = cb.empty(16, dtype=cb.float32, device=kdev)
     with pytest.raises(cb.DeviceMemoryError) as info:
         SCALE(16, huge, cb.Out(y), np.float32(1), 16, device=kdev)

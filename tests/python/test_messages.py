@@ -20,7 +20,7 @@ import pytest
 
 import cambrian as cb
 import cambrian.testing as faults
-from helpers import Held, assert_alive
+from helpers import Held, assert_alive, reserve
 
 HUGE = 2 ** 70    # beyond int64
 
@@ -330,8 +330,8 @@ def test_products_too_large_for_the_device_name_it(opencl_device):
     n = opencl_device.max_alloc_bytes // 4 + 1024
     rows = -(-n // (2**31 - 1))
     k = -(-n // rows)
-    a = cb.empty((rows, k), dtype=np.float32, device=opencl_device)
-    b = cb.empty((k,), dtype=np.float32, device=opencl_device)
+    a = reserve((rows, k), np.float32, opencl_device)
+    b = reserve((k,), np.float32, opencl_device)
     where = opencl_device.filter_string
     with pytest.raises(cb.DeviceMemoryError, match=escaped(
             "matmul needs up to", f"{where} has")):
@@ -531,7 +531,7 @@ def test_kernel_integer_out_of_range_names_the_parameter(opencl_device):
 def test_kernel_argument_too_large_names_the_device(opencl_device):
     k = cb.Kernel(SET, "set")
     n = opencl_device.max_alloc_bytes // 4 + 1024
-    huge = cb.empty(n, dtype=np.float32)    # reserved, never touched
+    huge = reserve(n, np.float32)    # reserved, never touched
     with pytest.raises(cb.DeviceMemoryError, match=escaped(
             "kernel set: argument 0 needs", opencl_device.filter_string,
             f"allocates at most {opencl_device.max_alloc_bytes}")):
