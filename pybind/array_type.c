@@ -13,7 +13,10 @@
 
 #include <structmember.h>
 
-static const char *const formats[CB_NDTYPES] = {"?", "i", "q", "f", "d"};
+/* int64 is "l" where long has 64 bits, so that NumPy sees its default
+ * integer type (np.int64), not long long, which prints its dtype. */
+static const char *const formats[CB_NDTYPES] = {
+    "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d"};
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
