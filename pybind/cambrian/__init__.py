@@ -80,7 +80,7 @@ from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
 
-from ._version import __version__  # noqa: E402  (written by the build)
+from ._version import __version__ as __version__  # written by the build
 from ._core import Array
 from . import errors
 from ._logging import _configure_from_environment

@@ -155,10 +155,10 @@ def unregistered_opencl_drivers(platforms: list[dict[str, Any]]
     found: list[tuple[str, str]] = []
     seen: set[str] = set()
     for real, paths in groups.items():
-        names = {real, os.path.basename(real)}
+        known = {real, os.path.basename(real)}
         for path in paths:
-            names |= {path, os.path.basename(path)}
-        if names & registered:
+            known |= {path, os.path.basename(path)}
+        if known & registered:
             continue
         vendor = _vendor_of(os.path.basename(real))
         words = dict(_VENDORS).get(vendor, (vendor,))
@@ -391,12 +391,12 @@ def trace_html(events: list[dict[str, Any]], title: str) -> str:
         parts.append(f'<text x="{x:.1f}" y="14" text-anchor="middle">'
                      f'{span * k / 10 / 1e3:.3g} ms</text>')
     for e in slices:
-        i = index.get((e["pid"], e["tid"]))
-        if i is None:
+        row = index.get((e["pid"], e["tid"]))
+        if row is None:
             continue
         x = left + width * (e["ts"] - t0) / span
         w = max(width * e["dur"] / span, 0.5)
-        y = 30 + i * row_h
+        y = 30 + row * row_h
         args = e.get("args", {})
         failed = bool(args.get("failed"))
         tip = (f"{e['name']}: {e['dur'] / 1e3:.3f} ms at "

@@ -23,7 +23,7 @@ __all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones",
            "arange"]
 
 
-def asarray(obj: Any, dtype: npt.DTypeLike = None,
+def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
             device: str | Device | None = None,
             copy: bool | None = None) -> Array:
     """An Array from obj, placed on device.
@@ -145,7 +145,7 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
 
 
 def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
-         dtype: npt.DTypeLike = None,
+         dtype: npt.DTypeLike | None = None,
          device: str | Device | None = None) -> Array:
     """An Array filled with fill_value, written by tasks on device.
 
@@ -211,7 +211,7 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
 
 
 def arange(start: int | float, stop: int | float | None = None,
-           step: int | float = 1, dtype: npt.DTypeLike = None,
+           step: int | float = 1, dtype: npt.DTypeLike | None = None,
            device: str | Device | None = None) -> Array:
     """Evenly spaced values in [start, stop), as numpy.arange.
 

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from weakref import ref as _weakref
 
 from . import _core
@@ -124,13 +124,13 @@ class Future(_cf.Future[_T]):
                 "hand, use concurrent.futures.Future")
         self._state = _PENDING
         self._result = self._exception = None
-        self._done_callbacks = []
+        self._done_callbacks: list[Callable[[_cf.Future[_T]], object]] = []
         self._array = source
         waiters = self._waiters = _Waiters()
         waiters.future = _weakref(self)
 
-    @property  # type: ignore[override]
-    def _condition(self) -> threading.Condition:
+    @property
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
         # Plain attribute reads, never self.__dict__: making the dict of
         # an instance in a finalizer that the garbage collector runs at
         # interpreter exit crashes CPython 3.12.
@@ -174,7 +174,8 @@ class Future(_cf.Future[_T]):
         else in cambrian's notifier thread (an exception fn raises is
         logged)."""
         self._watch()
-        super().add_done_callback(fn)
+        super().add_done_callback(
+            cast(Callable[[_cf.Future[_T]], object], fn))
 
     def done(self) -> bool:
         """Whether the operation has ended (or was cancelled); never
@@ -215,7 +216,7 @@ class Future(_cf.Future[_T]):
             # of concurrent.futures.wait and as_completed learn now that
             # the future is done.
             _cf.Future.set_running_or_notify_cancel(self)
-        self._invoke_callbacks()
+        self._invoke_callbacks()  # type: ignore[attr-defined]
         _end_awaits(self)
         return True
 
@@ -285,7 +286,7 @@ class Future(_cf.Future[_T]):
                 self._retrieve()
                 raise self._exception
             self._retrieved = True
-            return self._result  # type: ignore[no-any-return]
+            return cast(_T, self._result)
         self._retrieved = True
         return super().result(timeout)
 
@@ -319,8 +320,10 @@ class Future(_cf.Future[_T]):
             yield  # a generator, as __await__ must return an iterator
         queue = _loop_queue(asyncio.get_running_loop())
         if queue is None:
-            return (yield from asyncio.wrap_future(self).__await__())
-        return (yield from queue.wait(self).__await__())
+            value = yield from asyncio.wrap_future(self).__await__()
+        else:
+            value = yield from queue.wait(self).__await__()
+        return cast(_T, value)
 
     __iter__ = __await__
 
@@ -475,8 +478,10 @@ class _LoopQueue:
                     continue
                 if fut.cancelled():
                     waiter.cancel()
-                elif fut.exception(0) is not None:
-                    waiter.set_exception(fut.exception(0))
+                    continue
+                exc = fut.exception(0)
+                if exc is not None:
+                    waiter.set_exception(exc)
                 else:
                     waiter.set_result(fut.result(0))
             except Exception:  # keep resolving the others

@@ -358,7 +358,7 @@ class Graph:
         return (entry[1],)
 
     def _ewise(self, op_name: str, args: tuple[object, ...],
-               out_dtype: npt.DTypeLike = None) -> Value:
+               out_dtype: npt.DTypeLike | None = None) -> Value:
         self._check_recording()
         operands = tuple(self._operand(a) for a in args)
         vid = _core.graph_ewise(self._cap, _OP[op_name], operands, out_dtype)

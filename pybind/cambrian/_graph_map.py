@@ -9,7 +9,7 @@ import collections
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,7 +47,7 @@ def map_batches(g: Graph, batches: Iterable[Any], in_flight: int,
                 ) -> Iterator[tuple[int, _Outputs]]:
     """The generator behind g.map (Graph.map says what the arguments
     mean)."""
-    total = len(batches) if hasattr(batches, "__len__") else None
+    total = len(batches) if isinstance(batches, Sized) else None
     bar = _progress(total) if progress else None
     pending: collections.deque[tuple[int, _Outputs]] = collections.deque()
     failures: list[Exception] = []

@@ -148,9 +148,9 @@ def _own(value: Any, views: Sequence[_np.ndarray[Any, Any]]) -> Any:
         if any(a is not b for a, b in zip(items, value)):
             return type(value)(items)
     elif type(value) is dict:
-        items = {k: _own(x, views) for k, x in value.items()}
-        if any(items[k] is not x for k, x in value.items()):
-            return items
+        owned = {k: _own(x, views) for k, x in value.items()}
+        if any(owned[k] is not x for k, x in value.items()):
+            return owned
     return value
 
 
@@ -321,7 +321,9 @@ class TaskFunction(Generic[_R]):
             when the function raises, DependencyError when an input came
             from a failed task.
         """
-        arrays, access, layout = [], [], []
+        arrays: list[Any] = []
+        access: list[int] = []
+        layout: list[tuple[Any, tuple[int, ...], int]] = []
         targs = [self._convert(x, arrays, access, layout) for x in args]
         tkw = {k: self._convert(x, arrays, access, layout)
                for k, x in kwargs.items()}

@@ -241,9 +241,9 @@ def plot_trace(json_path: str | os.PathLike[str],
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
-    except ImportError as e:
+    except ImportError as missing:
         raise ImportError("plot_trace needs matplotlib "
-                          "(pip install matplotlib)") from e
+                          "(pip install matplotlib)") from missing
     with open(json_path) as f:
         events = json.load(f)["traceEvents"]
     procs = {e["pid"]: e["args"]["name"] for e in events
