@@ -677,14 +677,34 @@ static PyObject *array_repr_html(ArrayObject *a, PyObject *unused) {
   return r;
 }
 
+PyDoc_STRVAR(array_doc,
+"An n-dimensional array whose operations run as StarPU tasks on the\n"
+"device that holds its data.\n\n"
+"Arrays are made by cambrian.asarray, empty, zeros, ones, full and\n"
+"arange, and by operations, which return at once: the array's data is\n"
+"written later by tasks. Reading it (numpy(), numpy.asarray(), float(),\n"
+"await) waits; repr() never does. Operators: + - * / ** @, unary -,\n"
+"abs(), comparisons (element-wise, giving bool arrays).\n\n"
+"Attributes\n----------\n"
+"shape : tuple of int\ndtype : numpy.dtype\nndim, size, itemsize, "
+"nbytes : int\n"
+"device : Device or None\n    Where its work runs (None: the scheduler"
+" chooses).\n"
+"future : Future\n    Completes when every pending write is done.\n"
+"T : Array\n    The transpose, written by a task.\n\n"
+"Examples\n--------\n"
+">>> a = cb.asarray(np.arange(6.0).reshape(2, 3))\n"
+">>> b = (a * 2).T\n"
+">>> b.shape, b.dtype\n((3, 2), dtype('float64'))\n"
+">>> b.numpy()[0]\narray([0., 6.])\n");
+
 static PyMemberDef array_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(ArrayObject, weakreflist),
      READONLY, NULL},
     {NULL}};
 
 static PyType_Slot array_slots[] = {
-    {Py_tp_doc, "An n-dimensional array whose operations run as StarPU "
-                "tasks on the device that holds its data."},
+    {Py_tp_doc, (void *)array_doc},
     {Py_tp_dealloc, array_dealloc},
     {Py_tp_traverse, array_traverse},
     {Py_tp_clear, array_clear},

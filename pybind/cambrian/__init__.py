@@ -10,8 +10,6 @@ devices as soon as its inputs are ready. Reading data (``numpy()``,
 array([0., 1., 2., 3.], dtype=float32)
 """
 
-from __future__ import annotations
-
 import atexit as _atexit
 import os as _os
 

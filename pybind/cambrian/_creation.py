@@ -185,7 +185,23 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
           device: str | Device | None = None) -> Array:
     """An Array of zeros, written by tasks on device.
 
-    Parameters are those of :func:`empty`.
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Up to 2 dimensions.
+    dtype : dtype, optional
+        Default float64.
+    device : str or Device, optional
+        Default :func:`default_device`.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        A negative dimension, or more than 2.
 
     Examples
     --------
@@ -200,7 +216,23 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
          device: str | Device | None = None) -> Array:
     """An Array of ones, written by tasks on device.
 
-    Parameters are those of :func:`empty`.
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Up to 2 dimensions.
+    dtype : dtype, optional
+        Default float64.
+    device : str or Device, optional
+        Default :func:`default_device`.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        A negative dimension, or more than 2.
 
     Examples
     --------

@@ -235,6 +235,17 @@ def plot_trace(json_path: str | os.PathLike[str],
         matplotlib is not installed.
     OSError, ValueError
         The trace cannot be read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with cb.trace(os.path.join(folder, "run.json")):
+    ...     (cb.ones(10_000) + 1).wait()
+    >>> cb.plot_trace(os.path.join(folder, "run.json"),
+    ...               os.path.join(folder, "run.png"))
+    >>> os.path.getsize(os.path.join(folder, "run.png")) > 0
+    True
     """
     try:
         import matplotlib
