@@ -254,9 +254,12 @@ def info_dict() -> dict[str, Any]:
     }
 
 
-def info(out: IO[str] = sys.stdout, as_json: bool = False) -> int:
+def info(out: IO[str] | None = None, as_json: bool = False) -> int:
     """Prints what cambrian sees: versions, settings, devices, workers,
-    OpenCL platforms; as JSON with as_json."""
+    OpenCL platforms (to out, by default sys.stdout); as JSON with
+    as_json."""
+    if out is None:
+        out = sys.stdout
     import numpy
     import cambrian as cb
     from cambrian import _core
@@ -330,9 +333,11 @@ def _calibration_work(cb: Any, np: Any, dev: Any) -> None:
             e.numpy()
 
 
-def calibrate(fresh: bool = False, out: IO[str] = sys.stdout) -> int:
+def calibrate(fresh: bool = False, out: IO[str] | None = None) -> int:
     """Runs a short workload on every device with calibration on, then
     stops the runtime, which writes the models to the cache directory."""
+    if out is None:
+        out = sys.stdout
     os.environ["CAMBRIAN_CALIBRATE"] = "2" if fresh else "1"
     import time
 
@@ -426,9 +431,11 @@ def trace_html(events: list[dict[str, Any]], title: str) -> str:
 
 
 def trace_view(path: str, out_path: str | None = None,
-               out: IO[str] = sys.stdout) -> int:
+               out: IO[str] | None = None) -> int:
     """Draws the trace at path into out_path: a PNG (matplotlib) when it
     ends in .png, else an HTML timeline (default: path with .html)."""
+    if out is None:
+        out = sys.stdout
     if out_path is None:
         out_path = os.path.splitext(path)[0] + ".html"
     if out_path.lower().endswith(".png"):

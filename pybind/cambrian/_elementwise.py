@@ -151,7 +151,7 @@ greater_equal = _binary("greater_equal", "x1 >= x2, element-wise (bool).",
                         "array([False, False,  True,  True])")
 negative = _unary("negative", "-x, element-wise.",
                   f"cb.negative({_A}).numpy()", "array([ 0, -1, -2, -3])")
-abs = absolute = _unary("absolute", "|x|, element-wise.",
+abs = absolute = _unary("absolute", "The absolute value of x, element-wise.",
                         "cb.absolute(cb.asarray([-1.5, 2.0])).numpy()",
                         "array([1.5, 2. ])")
 sqrt = _unary("sqrt", "Square root, element-wise.",

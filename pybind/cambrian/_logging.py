@@ -1,14 +1,15 @@
 """cambrian's messages: the logger named "cambrian" and CAMBRIAN_VERBOSE.
 
-Every message of cambrian goes through ``logging.getLogger("cambrian")``
-(StarPU's through its child "cambrian.starpu"), so that an application
+Every message of cambrian goes through ``logging.getLogger("cambrian")``,
+so that an application
 routes, filters or silences them as it does its own. cambrian adds no
 handler unless CAMBRIAN_VERBOSE asks for messages and logging has not
 been configured: one handler that writes to stderr is then added to the
 "cambrian" logger.
 
 CAMBRIAN_VERBOSE: unset, empty or 0: warnings and errors only (logging's
-default); 1 or info: informational messages too, and StarPU's own;
+default); 1 or info: informational messages too (StarPU then prints
+its own on stderr);
 2 or debug: everything; or a level's name (warning, error).
 """
 
@@ -31,6 +32,8 @@ def verbose_level(value: str | None) -> int | None:
     """The logging level that a value of CAMBRIAN_VERBOSE stands for, or
     None when it asks for nothing (unset, empty, 0).
 
+    >>> import logging
+    >>> from cambrian._logging import verbose_level
     >>> verbose_level("debug") == logging.DEBUG
     True
     >>> verbose_level("0") is None
