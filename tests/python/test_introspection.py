@@ -294,7 +294,8 @@ def test_graph_repr_html_draws_svg_with_graphviz(tmp_path, monkeypatch):
 
 
 def test_stats_repr_html():
-    was = cb.profiling(True)
+    was = cb.profiling()
+    cb.profiling(True)
     try:
         (cb.ones(1000) * 3).wait()
         st = cb.stats(reset=True)
