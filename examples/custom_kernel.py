@@ -63,6 +63,7 @@ try:
 except cb.DeviceAssertionError as e:
     print(f"assertion: kernel {e.kernel}, line {e.line}, work-item "
           f"{e.work_item} on {e.device}")
+    assert e.line is not None
     print("   ", SAFE_LOG_SOURCE.splitlines()[e.line - 1].strip())
 try:
     (out + 1).numpy()

@@ -65,6 +65,7 @@ try:
     after.result()
 except cb.DependencyError as e:
     cause = e.__cause__
+    assert cause is not None
     print(f"dependent call: {type(e).__name__}; the first failure was "
           f"{type(cause).__name__} caused by "
           f"{type(cause.__cause__).__name__}: {cause.__cause__}")

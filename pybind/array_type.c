@@ -13,7 +13,10 @@
 
 #include <structmember.h>
 
-static const char *const formats[CB_NDTYPES] = {"?", "i", "q", "f", "d"};
+/* int64 is "l" where long has 64 bits, so that NumPy sees its default
+ * integer type (np.int64), not long long, which prints its dtype. */
+static const char *const formats[CB_NDTYPES] = {
+    "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d"};
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
@@ -308,28 +311,143 @@ static PyObject *array_dot(PyObject *self, PyObject *other) {
   return cbp_dot(state_of(self), self, other);
 }
 
-#define REDUCTION_METHOD_DEF(name, doc)                                      \
-  {#name, CBP_METH(array_##name), METH_FASTCALL | METH_KEYWORDS, doc}
+/* Docstrings: the first lines are the text signatures that
+ * inspect.signature() reads. */
+PyDoc_STRVAR(numpy_doc,
+"numpy($self, /)\n--\n\n"
+"Wait for the pending writes, then return the host data.\n\n"
+"The wait releases the GIL and Ctrl-C interrupts it.\n\n"
+"Returns\n-------\nnumpy.ndarray\n"
+"    A read-only view of the array's host copy.\n\n"
+"Raises\n------\nCambrianError\n"
+"    The failure of the task that wrote the array (DeviceError,\n"
+"    DependencyError, TaskError, ...).\n"
+"concurrent.futures.CancelledError\n"
+"    The operation that writes the array was cancelled.\n\n"
+"Examples\n--------\n"
+">>> (cb.arange(4, dtype=cb.float32) * 2).numpy()\n"
+"array([0., 2., 4., 6.], dtype=float32)\n");
+
+PyDoc_STRVAR(dunder_array_doc,
+"__array__($self, /, dtype=None, copy=None)\n--\n\n"
+"NumPy's conversion: wait, then return the host data.\n\n"
+"Parameters\n----------\ndtype : numpy.dtype, optional\n"
+"    Convert to this dtype.\n"
+"copy : bool, optional\n    True: return a writable copy.\n\n"
+"Returns\n-------\nnumpy.ndarray\n\n"
+"Raises\n------\nCambrianError\n    As numpy() does.\n\n"
+"Examples\n--------\n"
+">>> np.asarray(cb.ones(2, dtype=cb.int32), dtype=np.float64)\n"
+"array([1., 1.])\n");
+
+PyDoc_STRVAR(to_device_doc,
+"to_device($self, device, /)\n--\n\n"
+"This array placed on another device; the data moves asynchronously.\n\n"
+"Parameters\n----------\ndevice : str or Device or None\n"
+"    A filter string (\"opencl:cpu\", \"cpu\"), a Device, or None or\n"
+"    \"auto\" to let the scheduler choose.\n\n"
+"Returns\n-------\nArray\n"
+"    An array over the same data, placed on device.\n\n"
+"Raises\n------\nDeviceNotFoundError\n    No device matches the filter.\n"
+"TypeError\n    device is neither a string, a Device nor None.\n\n"
+"Examples\n--------\n"
+">>> a = cb.arange(3).to_device(\"cpu\")\n"
+">>> str(a.device)\n'cpu:cpu:0'\n");
+
+PyDoc_STRVAR(astype_doc,
+"astype($self, dtype, /)\n--\n\n"
+"A copy converted to dtype, written by a task (asynchronous).\n\n"
+"Parameters\n----------\ndtype : str or numpy.dtype or type\n"
+"    bool, int32, int64, float32 or float64.\n\n"
+"Returns\n-------\nArray\n\n"
+"Raises\n------\nTypeError\n    dtype is not one of cambrian's.\n\n"
+"Examples\n--------\n"
+">>> cb.arange(3).astype(\"float32\").dtype\ndtype('float32')\n");
+
+PyDoc_STRVAR(copy_doc,
+"copy($self, /)\n--\n\n"
+"A copy of the array, written by a task (asynchronous).\n\n"
+"Returns\n-------\nArray\n"
+"    A new array of the same dtype, shape and device.\n\n"
+"Raises\n------\nCambrianError\n"
+"    Not at the call: reading the copy raises the failure of the\n"
+"    original's writer.\n\n"
+"Examples\n--------\n"
+">>> cb.arange(3).copy().numpy()\narray([0, 1, 2])\n");
+
+PyDoc_STRVAR(wait_doc,
+"wait($self, /)\n--\n\n"
+"Block until the pending writes are done and the host copy is\n"
+"current (Ctrl-C interrupts the wait).\n\n"
+"Returns\n-------\nNone\n\n"
+"Raises\n------\nCambrianError\n"
+"    The failure of the task that wrote the array.\n\n"
+"Examples\n--------\n"
+">>> cb.sqrt(cb.ones(4)).wait()\n");
+
+#define REDUCTION_DOC(name, what, example, result)                           \
+  PyDoc_STRVAR(name##_doc,                                                   \
+  #name "($self, /, axis=None)\n--\n\n"                                       \
+  "The " what " of the elements, as cambrian." #name " (asynchronous).\n\n" \
+  "Parameters\n----------\naxis : int, optional\n"                          \
+  "    None: every element (a 0-D result); 0 or 1 (negative counts\n"     \
+  "    from the end): along that axis of a 2-D array.\n\n"                 \
+  "Returns\n-------\nArray\n    Written by tasks; float() waits for a\n"  \
+  "    0-D result.\n\n"                                                     \
+  "Raises\n------\nValueError\n    axis is out of range, or (min, max)\n"  \
+  "    the reduced extent is empty.\n\n"                                    \
+  "Examples\n--------\n>>> " example "\n" result "\n")
+REDUCTION_DOC(sum, "sum", "float(cb.arange(5.0).sum())", "10.0");
+REDUCTION_DOC(min, "smallest", "int(cb.arange(5).min())", "0");
+REDUCTION_DOC(max, "largest", "int(cb.arange(5).max())", "4");
+REDUCTION_DOC(mean, "arithmetic mean", "float(cb.arange(5).mean())", "2.0");
+
+PyDoc_STRVAR(dot_doc,
+"dot($self, other, /)\n--\n\n"
+"The dot product with another 1-D array, as cambrian.dot\n"
+"(asynchronous).\n\n"
+"Parameters\n----------\nother : Array or array_like\n"
+"    A 1-D array of the same length.\n\n"
+"Returns\n-------\nArray\n    A 0-D array.\n\n"
+"Raises\n------\nValueError\n"
+"    The lengths differ, an operand is not 1-D, or the operands are on\n"
+"    two devices.\n\n"
+"Examples\n--------\n"
+">>> float(cb.arange(3.0).dot(cb.ones(3)))\n3.0\n");
+
+PyDoc_STRVAR(peek_doc,
+"_peek($self, /)\n--\n\n"
+"(state, data) without waiting: (\"pending\", None), (\"ready\", a\n"
+"NumPy view), (\"failed\", the exception) or (\"away\", None): written,\n"
+"its data still on a device.\n");
+
+PyDoc_STRVAR(repr_html_doc,
+"_repr_html_($self, /)\n--\n\n"
+"The array as HTML for notebooks: shape, dtype, device, state and a\n"
+"preview of the data when it is ready. Never waits.\n");
+
+static PyObject *array_peek_method(ArrayObject *a, PyObject *unused);
+static PyObject *array_repr_html(ArrayObject *a, PyObject *unused);
+
+#define REDUCTION_METHOD_DEF(name)                                           \
+  {#name, CBP_METH(array_##name), METH_FASTCALL | METH_KEYWORDS, name##_doc}
 
 static PyMethodDef array_methods[] = {
-    {"numpy", (PyCFunction)array_numpy, METH_NOARGS,
-     "Wait for pending writes and return a read-only NumPy view."},
+    {"numpy", (PyCFunction)array_numpy, METH_NOARGS, numpy_doc},
     {"__array__", CBP_METH(array_dunder_array),
-     METH_VARARGS | METH_KEYWORDS, "NumPy conversion (waits)."},
-    {"to_device", (PyCFunction)array_to_device, METH_O,
-     "Return this array placed on device; the data moves asynchronously."},
-    {"astype", (PyCFunction)array_astype, METH_O,
-     "Return a converted copy (asynchronous)."},
-    {"copy", (PyCFunction)array_copy, METH_NOARGS,
-     "Return a copy (asynchronous)."},
-    {"wait", (PyCFunction)array_wait, METH_NOARGS,
-     "Block until pending writes are done and the host copy is current."},
-    REDUCTION_METHOD_DEF(sum, "sum(axis=None): the sum (asynchronous)."),
-    REDUCTION_METHOD_DEF(min, "min(axis=None): the minimum (asynchronous)."),
-    REDUCTION_METHOD_DEF(max, "max(axis=None): the maximum (asynchronous)."),
-    REDUCTION_METHOD_DEF(mean, "mean(axis=None): the mean (asynchronous)."),
-    {"dot", (PyCFunction)array_dot, METH_O,
-     "dot(other): the dot product of two vectors (asynchronous)."},
+     METH_VARARGS | METH_KEYWORDS, dunder_array_doc},
+    {"to_device", (PyCFunction)array_to_device, METH_O, to_device_doc},
+    {"astype", (PyCFunction)array_astype, METH_O, astype_doc},
+    {"copy", (PyCFunction)array_copy, METH_NOARGS, copy_doc},
+    {"wait", (PyCFunction)array_wait, METH_NOARGS, wait_doc},
+    REDUCTION_METHOD_DEF(sum),
+    REDUCTION_METHOD_DEF(min),
+    REDUCTION_METHOD_DEF(max),
+    REDUCTION_METHOD_DEF(mean),
+    {"dot", (PyCFunction)array_dot, METH_O, dot_doc},
+    {"_peek", (PyCFunction)array_peek_method, METH_NOARGS, peek_doc},
+    {"_repr_html_", (PyCFunction)array_repr_html, METH_NOARGS,
+     repr_html_doc},
     {NULL}};
 
 /* ---- operators -------------------------------------------------------- */
@@ -431,35 +549,154 @@ static Py_ssize_t array_length(ArrayObject *a) {
   return a->shape[0];
 }
 
+/* ---- looking without waiting ----------------------------------------- */
+
+/* How long a look may poll: for the writer of an array that was just
+ * submitted, and for a host copy of data that a device holds. */
+#define PEEK_WRITER_US 200
+#define PEEK_HOST_US 20000
+
+/* What an array is, found without waiting beyond the polls above. */
+enum { PEEK_PENDING, PEEK_READY, PEEK_FAILED, PEEK_AWAY };
+static const char *const peek_names[] = {"pending", "ready", "failed",
+                                         "away"};
+
+/* The state of an array, and in *out: for PEEK_READY a NumPy view of its
+ * data, for PEEK_FAILED the exception it failed with (the failure does
+ * not count as retrieved), else NULL. PEEK_AWAY: written, but the host
+ * copy was not current within the poll. -1 with an error set. */
+static int array_peek(ArrayObject *a, PyObject **out) {
+  cbp_state *st = state_of((PyObject *)a);
+  cb_failure f;
+  cb_event *e = NULL;
+  int done = 1, rc = 0;
+  *out = NULL;
+  cb_event *writer = cb_array_writer(a->arr);
+  if (writer) {
+    Py_BEGIN_ALLOW_THREADS
+    done = cb_event_poll(writer, PEEK_WRITER_US);
+    Py_END_ALLOW_THREADS
+    cb_event_unref(writer);
+  }
+  if (!done)
+    return PEEK_PENDING;
+  if (cb_array_failure(a->arr, &f)) {
+    *out = cbp_failure_exception(st, &f, 0);
+    return *out ? PEEK_FAILED : -1;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_array_sync_host_start(a->arr, &e);
+  if (!rc)
+    done = cb_event_poll(e, PEEK_HOST_US);
+  Py_END_ALLOW_THREADS
+  if (!rc && !done) {
+    cb_event_unref(e); /* the copy goes on; a later look finds it */
+    return PEEK_AWAY;
+  }
+  if (!rc) {
+    rc = cb_event_wait(e, 0);
+    cb_event_unref(e);
+  }
+  if (rc) { /* the copy failed: that is the array's failure */
+    PyObject *type, *tb;
+    cbp_raise(st, rc);
+    PyErr_Fetch(&type, out, &tb);
+    PyErr_NormalizeException(&type, out, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return *out ? PEEK_FAILED : -1;
+  }
+  *out = numpy_view(a);
+  return *out ? PEEK_READY : -1;
+}
+
+/* cambrian.Array(<preview or state>, shape=..., dtype=..., device=...):
+ * never waits for the array's writer. */
 static PyObject *array_repr(ArrayObject *a) {
   cbp_state *st = state_of((PyObject *)a);
-  PyObject *v = numpy_view(a), *np = cbp_numpy(st), *text = NULL;
-  if (v && np) {
-    PyObject *fn = PyObject_GetAttrString(np, "array2string");
-    PyObject *args = fn ? PyTuple_Pack(1, v) : NULL;
+  PyObject *obj = NULL, *text = NULL, *shape = NULL, *where = NULL;
+  PyObject *r = NULL;
+  int state = array_peek(a, &obj);
+  if (state < 0)
+    return NULL;
+  if (state == PEEK_READY) {
+    PyObject *np = cbp_numpy(st);
+    PyObject *fn = np ? PyObject_GetAttrString(np, "array2string") : NULL;
+    PyObject *args = fn ? PyTuple_Pack(1, obj) : NULL;
     PyObject *kw = args ? Py_BuildValue("{s:s}", "separator", ", ") : NULL;
     if (kw)
       text = PyObject_Call(fn, args, kw);
     Py_XDECREF(fn);
     Py_XDECREF(args);
     Py_XDECREF(kw);
+  } else if (state == PEEK_FAILED) {
+    text = PyUnicode_FromFormat("<failed: %s: %S>", Py_TYPE(obj)->tp_name,
+                                obj);
+  } else if (state == PEEK_AWAY) {
+    text = PyUnicode_FromString("<ready; the data is on the device>");
+  } else {
+    text = PyUnicode_FromString("<pending>");
   }
-  Py_XDECREF(v);
-  if (!text)
-    return NULL;
-  PyObject *where =
-      a->device == Py_None
-          ? PyUnicode_FromString("auto")
-          : PyObject_GetAttrString(a->device, "filter_string");
-  PyObject *r = NULL;
+  Py_XDECREF(obj);
+  shape = text ? get_shape(a, NULL) : NULL;
+  where = !shape             ? NULL
+          : a->device == Py_None
+              ? PyUnicode_FromString("auto")
+              : PyObject_GetAttrString(a->device, "filter_string");
   if (where)
-    r = PyUnicode_FromFormat("cambrian.Array(%U, dtype=%s, device='%U')",
-                             text, cb_dtype_name(cb_array_dtype(a->arr)),
-                             where);
-  Py_DECREF(text);
+    r = PyUnicode_FromFormat(
+        "cambrian.Array(%U, shape=%R, dtype=%s, device='%U')", text, shape,
+        cb_dtype_name(cb_array_dtype(a->arr)), where);
+  Py_XDECREF(text);
+  Py_XDECREF(shape);
   Py_XDECREF(where);
   return r;
 }
+
+/* (state, data or exception or None), for cambrian's displays. */
+static PyObject *array_peek_method(ArrayObject *a, PyObject *unused) {
+  (void)unused;
+  PyObject *obj;
+  int state = array_peek(a, &obj);
+  if (state < 0)
+    return NULL;
+  PyObject *r = Py_BuildValue("(sO)", peek_names[state],
+                              obj ? obj : Py_None);
+  Py_XDECREF(obj);
+  return r;
+}
+
+/* The HTML view that notebooks show, made by cambrian._display. */
+static PyObject *array_repr_html(ArrayObject *a, PyObject *unused) {
+  (void)unused;
+  PyObject *mod = PyImport_ImportModule("cambrian._display");
+  if (!mod)
+    return NULL;
+  PyObject *r = PyObject_CallMethod(mod, "array_html", "O", (PyObject *)a);
+  Py_DECREF(mod);
+  return r;
+}
+
+PyDoc_STRVAR(array_doc,
+"An n-dimensional array whose operations run as StarPU tasks on the\n"
+"device that holds its data.\n\n"
+"Arrays are made by cambrian.asarray, empty, zeros, ones, full and\n"
+"arange, and by operations, which return at once: the array's data is\n"
+"written later by tasks. Reading it (numpy(), numpy.asarray(), float(),\n"
+"await) waits; repr() never does. Operators: + - * / ** @, unary -,\n"
+"abs(), comparisons (element-wise, giving bool arrays).\n\n"
+"Attributes\n----------\n"
+"shape : tuple of int\ndtype : numpy.dtype\nndim, size, itemsize, "
+"nbytes : int\n"
+"device : Device or None\n    Where its work runs (None: the scheduler"
+" chooses).\n"
+"future : Future\n    Completes when every pending write is done.\n"
+"T : Array\n    The transpose, written by a task.\n\n"
+"Examples\n--------\n"
+">>> a = cb.asarray(np.arange(6.0).reshape(2, 3))\n"
+">>> b = (a * 2).T\n"
+">>> b.shape, b.dtype\n((3, 2), dtype('float64'))\n"
+">>> b.numpy()[0]\narray([0., 6.])\n");
 
 static PyMemberDef array_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(ArrayObject, weakreflist),
@@ -467,8 +704,7 @@ static PyMemberDef array_members[] = {
     {NULL}};
 
 static PyType_Slot array_slots[] = {
-    {Py_tp_doc, "An n-dimensional array whose operations run as StarPU "
-                "tasks on the device that holds its data."},
+    {Py_tp_doc, (void *)array_doc},
     {Py_tp_dealloc, array_dealloc},
     {Py_tp_traverse, array_traverse},
     {Py_tp_clear, array_clear},

@@ -213,12 +213,32 @@ static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
   return a;
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_full,
+"full(shape, dtype, value, device, /)\n--\n\n"
+"A new array of shape filled with value by tasks on device (a\n"
+"Device, or None: any).\n");
+
+PyDoc_STRVAR(doc_empty,
+"empty(shape, dtype, device, /)\n--\n\n"
+"A new uninitialised array for device (a Device, or None: any).\n");
+
+PyDoc_STRVAR(doc_arange,
+"arange(n, start, step, dtype, device, /)\n--\n\n"
+"n values start + i * step, written by tasks on device (a Device,\n"
+"or None: any).\n");
+
+PyDoc_STRVAR(doc_asarray_buffer,
+"asarray_buffer(obj, dtype, device, copy, /)\n--\n\n"
+"An Array over the buffer of obj, or over a copy of it (copy True,\n"
+"or a conversion needed).\n");
+
 PyMethodDef cbp_creation_methods[] = {
-    {"full", CBP_METH(py_full), METH_FASTCALL,
-     "full(shape, dtype, value, device)"},
-    {"empty", CBP_METH(py_empty), METH_FASTCALL, "empty(shape, dtype, device)"},
-    {"arange", CBP_METH(py_arange), METH_FASTCALL,
-     "arange(n, start, step, dtype, device)"},
+    {"full", CBP_METH(py_full), METH_FASTCALL, doc_full},
+    {"empty", CBP_METH(py_empty), METH_FASTCALL, doc_empty},
+    {"arange", CBP_METH(py_arange), METH_FASTCALL, doc_arange},
     {"asarray_buffer", CBP_METH(py_asarray_buffer), METH_FASTCALL,
-     "asarray_buffer(obj, dtype, device, copy)"},
+     doc_asarray_buffer},
     {NULL}};

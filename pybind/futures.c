@@ -695,18 +695,83 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(rc == 0);
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_cancel,
+"cancel(source, /)\n--\n\n"
+"Cancel the operation of an Array's writer or an Event if none of\n"
+"its tasks has started; whether it was.\n");
+
+PyDoc_STRVAR(doc_started,
+"started(source, /)\n--\n\n"
+"Whether a task of the operation of source (an Array's writer, an\n"
+"Event) has started.\n");
+
+PyDoc_STRVAR(doc_poll_writer,
+"poll_writer(source, us, /)\n--\n\n"
+"Whether the operation of source is done, polling at most us\n"
+"microseconds.\n");
+
+PyDoc_STRVAR(doc_wait_writer,
+"wait_writer(source, timeout, /)\n--\n\n"
+"Wait for the operation of source (timeout in seconds, None: no\n"
+"limit): True when done, False on timeout, None when cancelled.\n");
+
+PyDoc_STRVAR(doc_watch,
+"watch(source, token, queue=0, /)\n--\n\n"
+"Queue token on a completion queue once the operation of source is\n"
+"done.\n");
+
+PyDoc_STRVAR(doc_queue_open,
+"queue_open(fd, /)\n--\n\n"
+"A new completion queue announced through fd (an eventfd); its id,\n"
+"or None when all are taken.\n");
+
+PyDoc_STRVAR(doc_queue_close,
+"queue_close(queue, /)\n--\n\n"
+"Forget a completion queue and its tokens.\n");
+
+PyDoc_STRVAR(doc_queue_drain,
+"queue_drain(queue, /)\n--\n\n"
+"The tokens of a completion queue, without waiting.\n");
+
+PyDoc_STRVAR(doc_wait_completions,
+"wait_completions(timeout_ms, /)\n--\n\n"
+"The tokens of queue 0, waiting at most timeout_ms for one (the GIL\n"
+"released).\n");
+
+PyDoc_STRVAR(doc_array_failure,
+"array_failure(source, seen=True, /)\n--\n\n"
+"The exception the operation of source failed with, or None; with\n"
+"seen, the failure counts as retrieved.\n");
+
+PyDoc_STRVAR(doc_failure_seen,
+"failure_seen(exc, /)\n--\n\n"
+"Mark the failure of exc retrieved: synchronize() no longer raises\n"
+"it.\n");
+
+PyDoc_STRVAR(doc_take_failures,
+"take_failures()\n--\n\n"
+"The exceptions of the failures nobody has retrieved, taken.\n");
+
+PyDoc_STRVAR(doc_wait_idle,
+"wait_idle(timeout_ms, /)\n--\n\n"
+"Whether no work is pending, waiting at most timeout_ms.\n");
+
 PyMethodDef cbp_future_methods[] = {
-    {"cancel", py_cancel, METH_O, NULL},
-    {"started", py_started, METH_O, NULL},
-    {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, NULL},
-    {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, NULL},
-    {"watch", CBP_METH(py_watch), METH_FASTCALL, NULL},
-    {"queue_open", py_queue_open, METH_O, NULL},
-    {"queue_close", py_queue_close, METH_O, NULL},
-    {"queue_drain", py_queue_drain, METH_O, NULL},
-    {"wait_completions", py_wait_completions, METH_O, NULL},
-    {"array_failure", CBP_METH(py_array_failure), METH_FASTCALL, NULL},
-    {"failure_seen", py_failure_seen, METH_O, NULL},
-    {"take_failures", py_take_failures, METH_NOARGS, NULL},
-    {"wait_idle", py_wait_idle, METH_O, NULL},
+    {"cancel", py_cancel, METH_O, doc_cancel},
+    {"started", py_started, METH_O, doc_started},
+    {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, doc_poll_writer},
+    {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, doc_wait_writer},
+    {"watch", CBP_METH(py_watch), METH_FASTCALL, doc_watch},
+    {"queue_open", py_queue_open, METH_O, doc_queue_open},
+    {"queue_close", py_queue_close, METH_O, doc_queue_close},
+    {"queue_drain", py_queue_drain, METH_O, doc_queue_drain},
+    {"wait_completions", py_wait_completions, METH_O, doc_wait_completions},
+    {"array_failure", CBP_METH(py_array_failure), METH_FASTCALL,
+     doc_array_failure},
+    {"failure_seen", py_failure_seen, METH_O, doc_failure_seen},
+    {"take_failures", py_take_failures, METH_NOARGS, doc_take_failures},
+    {"wait_idle", py_wait_idle, METH_O, doc_wait_idle},
     {NULL}};

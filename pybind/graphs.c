@@ -395,15 +395,65 @@ done:
   return result;
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_graph_estimate,
+"graph_estimate(graph, arrays, device, /)\n--\n\n"
+"(node times, total work, critical path, unknown nodes) in\n"
+"microseconds, from the performance models.\n");
+
+PyDoc_STRVAR(doc_graph_new,
+"graph_new()\n--\n\n"
+"A new empty graph (a capsule).\n");
+
+PyDoc_STRVAR(doc_graph_input,
+"graph_input(graph, dtype, shape, /)\n--\n\n"
+"Record an input; its value id.\n");
+
+PyDoc_STRVAR(doc_graph_constant,
+"graph_constant(graph, array, /)\n--\n\n"
+"Record an Array as a constant; its value id.\n");
+
+PyDoc_STRVAR(doc_graph_ewise,
+"graph_ewise(graph, op, operands, dtype, /)\n--\n\n"
+"Record an element-wise operation over operands (value ids in\n"
+"1-tuples, or scalars); the result's value id.\n");
+
+PyDoc_STRVAR(doc_graph_apply,
+"graph_apply(graph, name, ids, axis, /)\n--\n\n"
+"Record a reduction, dot, matmul or transpose; the result's value\n"
+"id.\n");
+
+PyDoc_STRVAR(doc_graph_output,
+"graph_output(graph, id, /)\n--\n\n"
+"Mark a value an output.\n");
+
+PyDoc_STRVAR(doc_graph_info,
+"graph_info(graph, /)\n--\n\n"
+"(values, nodes): every value as (kind, node, dtype, shape,\n"
+"output), every node as (op, operand ids, result id).\n");
+
+PyDoc_STRVAR(doc_graph_value,
+"graph_value(graph, id, /)\n--\n\n"
+"(dtype name, shape) of a value.\n");
+
+PyDoc_STRVAR(doc_graph_run,
+"graph_run(graph, arrays, noutputs, device, /)\n--\n\n"
+"Submit every node over the input arrays; the output Arrays.\n");
+
 PyMethodDef cbp_graph_methods[] = {
-    {"graph_estimate", CBP_METH(py_graph_estimate), METH_FASTCALL, NULL},
-    {"graph_new", py_graph_new, METH_NOARGS, NULL},
-    {"graph_input", CBP_METH(py_graph_input), METH_FASTCALL, NULL},
-    {"graph_constant", CBP_METH(py_graph_constant), METH_FASTCALL, NULL},
-    {"graph_ewise", CBP_METH(py_graph_ewise), METH_FASTCALL, NULL},
-    {"graph_apply", CBP_METH(py_graph_apply), METH_FASTCALL, NULL},
-    {"graph_output", CBP_METH(py_graph_output), METH_FASTCALL, NULL},
-    {"graph_info", py_graph_info, METH_O, NULL},
-    {"graph_value", CBP_METH(py_graph_value), METH_FASTCALL, NULL},
-    {"graph_run", CBP_METH(py_graph_run), METH_FASTCALL, NULL},
+    {"graph_estimate", CBP_METH(py_graph_estimate), METH_FASTCALL,
+     doc_graph_estimate},
+    {"graph_new", py_graph_new, METH_NOARGS, doc_graph_new},
+    {"graph_input", CBP_METH(py_graph_input), METH_FASTCALL, doc_graph_input},
+    {"graph_constant", CBP_METH(py_graph_constant), METH_FASTCALL,
+     doc_graph_constant},
+    {"graph_ewise", CBP_METH(py_graph_ewise), METH_FASTCALL, doc_graph_ewise},
+    {"graph_apply", CBP_METH(py_graph_apply), METH_FASTCALL, doc_graph_apply},
+    {"graph_output", CBP_METH(py_graph_output), METH_FASTCALL,
+     doc_graph_output},
+    {"graph_info", py_graph_info, METH_O, doc_graph_info},
+    {"graph_value", CBP_METH(py_graph_value), METH_FASTCALL, doc_graph_value},
+    {"graph_run", CBP_METH(py_graph_run), METH_FASTCALL, doc_graph_run},
     {NULL, NULL, 0, NULL}};

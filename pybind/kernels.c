@@ -231,9 +231,31 @@ fail:
   return NULL;
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_kernel_new,
+"kernel_new(source, name, options, /)\n--\n\n"
+"A kernel (a capsule) from OpenCL C source.\n");
+
+PyDoc_STRVAR(doc_kernel_build,
+"kernel_build(kernel, device_id, /)\n--\n\n"
+"Compile the kernel for a device; raises KernelBuildError.\n");
+
+PyDoc_STRVAR(doc_kernel_params,
+"kernel_params(kernel, device_id, /)\n--\n\n"
+"The kernel's parameters as (kind, type, name).\n");
+
+PyDoc_STRVAR(doc_kernel_launch,
+"kernel_launch(kernel, device_id, global_size, local_size, args, /)\n--\n\n"
+"Launch the kernel; an Event.\n");
+
 PyMethodDef cbp_kernel_methods[] = {
-    {"kernel_new", CBP_METH(py_kernel_new), METH_FASTCALL, NULL},
-    {"kernel_build", CBP_METH(py_kernel_build), METH_FASTCALL, NULL},
-    {"kernel_params", CBP_METH(py_kernel_params), METH_FASTCALL, NULL},
-    {"kernel_launch", CBP_METH(py_kernel_launch), METH_FASTCALL, NULL},
+    {"kernel_new", CBP_METH(py_kernel_new), METH_FASTCALL, doc_kernel_new},
+    {"kernel_build", CBP_METH(py_kernel_build), METH_FASTCALL,
+     doc_kernel_build},
+    {"kernel_params", CBP_METH(py_kernel_params), METH_FASTCALL,
+     doc_kernel_params},
+    {"kernel_launch", CBP_METH(py_kernel_launch), METH_FASTCALL,
+     doc_kernel_launch},
     {NULL, NULL, 0, NULL}};

@@ -231,14 +231,28 @@ static PyObject *py_gemv(PyObject *module, PyObject *const *args,
                  beta, args[4]);
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_matmul,
+"matmul(x1, x2, /)\n--\n\n"
+"The matrix product, as x1 @ x2.\n");
+
+PyDoc_STRVAR(doc_gemm,
+"gemm(alpha, a, b, beta, c, trans_a, trans_b, /)\n--\n\n"
+"c = alpha op(a) op(b) + beta c, in place; returns c.\n");
+
+PyDoc_STRVAR(doc_gemv,
+"gemv(alpha, a, x, beta, y, trans, /)\n--\n\n"
+"y = alpha op(a) x + beta y, in place; returns y.\n");
+
+PyDoc_STRVAR(doc_transpose,
+"transpose(a, /)\n--\n\n"
+"a.T, as a new array.\n");
+
 PyMethodDef cbp_linalg_methods[] = {
-    {"matmul", CBP_METH(py_matmul), METH_FASTCALL,
-     "matmul(x1, x2): the matrix product, as x1 @ x2."},
-    {"gemm", CBP_METH(py_gemm), METH_FASTCALL,
-     "gemm(alpha, a, b, beta, c, trans_a, trans_b): c = alpha op(a) op(b) "
-     "+ beta c, in place."},
-    {"gemv", CBP_METH(py_gemv), METH_FASTCALL,
-     "gemv(alpha, a, x, beta, y, trans): y = alpha op(a) x + beta y, in "
-     "place."},
-    {"transpose", py_transpose, METH_O, "transpose(a): a.T, as a new array."},
+    {"matmul", CBP_METH(py_matmul), METH_FASTCALL, doc_matmul},
+    {"gemm", CBP_METH(py_gemm), METH_FASTCALL, doc_gemm},
+    {"gemv", CBP_METH(py_gemv), METH_FASTCALL, doc_gemv},
+    {"transpose", py_transpose, METH_O, doc_transpose},
     {NULL}};

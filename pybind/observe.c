@@ -124,9 +124,28 @@ static PyObject *py_stats(PyObject *module, PyObject *arg) {
   return r;
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_profiling,
+"profiling(enabled, /)\n--\n\n"
+"Turn profiling on or off (None: leave it); whether it is on.\n");
+
+PyDoc_STRVAR(doc_trace_start,
+"trace_start()\n--\n\n"
+"Start recording the tasks that end.\n");
+
+PyDoc_STRVAR(doc_trace_stop,
+"trace_stop()\n--\n\n"
+"Stop recording; the records, one tuple per task.\n");
+
+PyDoc_STRVAR(doc_stats,
+"stats(reset, /)\n--\n\n"
+"(workers, links, operations) counters; reset starts them anew.\n");
+
 PyMethodDef cbp_observe_methods[] = {
-    {"profiling", py_profiling, METH_O, NULL},
-    {"trace_start", py_trace_start, METH_NOARGS, NULL},
-    {"trace_stop", py_trace_stop, METH_NOARGS, NULL},
-    {"stats", py_stats, METH_O, NULL},
+    {"profiling", py_profiling, METH_O, doc_profiling},
+    {"trace_start", py_trace_start, METH_NOARGS, doc_trace_start},
+    {"trace_stop", py_trace_stop, METH_NOARGS, doc_trace_stop},
+    {"stats", py_stats, METH_O, doc_stats},
     {NULL, NULL, 0, NULL}};

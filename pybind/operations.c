@@ -73,7 +73,14 @@ static PyObject *py_ewise(PyObject *module, PyObject *const *args,
   return cbp_apply(mstate(module), (cb_op)op, args + 1, nargs - 1, -1);
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_ewise,
+"ewise(op, *operands)\n--\n\n"
+"Submit the element-wise operation numbered op (an index of OPS);\n"
+"the result Array.\n");
+
 PyMethodDef cbp_operation_methods[] = {
-    {"ewise", CBP_METH(py_ewise), METH_FASTCALL,
-     "ewise(op, *operands): submit an element-wise operation."},
+    {"ewise", CBP_METH(py_ewise), METH_FASTCALL, doc_ewise},
     {NULL}};

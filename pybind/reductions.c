@@ -147,9 +147,18 @@ static PyObject *py_dot(PyObject *module, PyObject *const *args,
   return cbp_dot(mstate(module), args[0], args[1]);
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_reduce,
+"reduce(name, x, axis, /)\n--\n\n"
+"Submit a reduction; the result Array.\n");
+
+PyDoc_STRVAR(doc_dot,
+"dot(x, y, /)\n--\n\n"
+"Submit the dot product of two vectors; a 0-D Array.\n");
+
 PyMethodDef cbp_reduction_methods[] = {
-    {"reduce", CBP_METH(py_reduce), METH_FASTCALL,
-     "reduce(name, x, axis): submit a reduction; returns an Array."},
-    {"dot", CBP_METH(py_dot), METH_FASTCALL,
-     "dot(x, y): submit the dot product of two vectors."},
+    {"reduce", CBP_METH(py_reduce), METH_FASTCALL, doc_reduce},
+    {"dot", CBP_METH(py_dot), METH_FASTCALL, doc_dot},
     {NULL, NULL, 0, NULL}};

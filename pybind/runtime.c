@@ -285,18 +285,64 @@ static PyObject *py_drain_at_exit(PyObject *module, PyObject *unused) {
   return PyBool_FromLong(rc == 0 && !exit_interrupted);
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_init,
+"init(ncpus, devices, scheduler, tile_size, /)\n--\n\n"
+"Start the runtime with these settings (None: the environment's).\n");
+
+PyDoc_STRVAR(doc_shutdown,
+"shutdown()\n--\n\n"
+"Drain, then stop StarPU.\n");
+
+PyDoc_STRVAR(doc_drain_at_exit,
+"drain_at_exit()\n--\n\n"
+"Wait for pending work at exit; False when Ctrl-C came first.\n");
+
+PyDoc_STRVAR(doc_runtime_info,
+"runtime_info()\n--\n\n"
+"The runtime's settings, as a dict.\n");
+
+PyDoc_STRVAR(doc_device_count,
+"device_count()\n--\n\n"
+"The number of devices.\n");
+
+PyDoc_STRVAR(doc_device_info,
+"device_info(device_id, /)\n--\n\n"
+"A device's properties, as a dict.\n");
+
+PyDoc_STRVAR(doc_select_devices,
+"select_devices(filter, /)\n--\n\n"
+"The ids of the devices a filter string matches, in its order.\n");
+
+PyDoc_STRVAR(doc_workers,
+"workers()\n--\n\n"
+"StarPU's workers, as dicts (id, name, device).\n");
+
+PyDoc_STRVAR(doc_opencl_platforms,
+"opencl_platforms()\n--\n\n"
+"The OpenCL platforms, as dicts (name, vendor, version, devices).\n");
+
+PyDoc_STRVAR(doc_check_filter,
+"check_filter(filter, /)\n--\n\n"
+"Raise ValueError if a filter string does not parse.\n");
+
+PyDoc_STRVAR(doc_configure,
+"_configure(default_device, device_factory, future_factory, /)\n--\n\n"
+"The package's callables that the module calls.\n");
+
 PyMethodDef cbp_runtime_methods[] = {
-    {"init", CBP_METH(py_init), METH_FASTCALL,
-     "init(ncpus, devices, scheduler, tile_size)"},
-    {"shutdown", py_shutdown, METH_NOARGS, "Drain, then stop StarPU."},
-    {"drain_at_exit", py_drain_at_exit, METH_NOARGS,
-     "Wait for pending work at exit; False when Ctrl-C came first."},
-    {"runtime_info", py_runtime_info, METH_NOARGS, NULL},
-    {"device_count", py_device_count, METH_NOARGS, NULL},
-    {"device_info", py_device_info, METH_O, NULL},
-    {"select_devices", py_select_devices, METH_O, NULL},
-    {"workers", py_workers, METH_NOARGS, NULL},
-    {"opencl_platforms", py_opencl_platforms, METH_NOARGS, NULL},
-    {"check_filter", py_check_filter, METH_O, NULL},
-    {"_configure", CBP_METH(py_configure), METH_FASTCALL, NULL},
+    {"init", CBP_METH(py_init), METH_FASTCALL, doc_init},
+    {"shutdown", py_shutdown, METH_NOARGS, doc_shutdown},
+    {"drain_at_exit", py_drain_at_exit, METH_NOARGS, doc_drain_at_exit},
+    {"runtime_info", py_runtime_info, METH_NOARGS, doc_runtime_info},
+    {"device_count", py_device_count, METH_NOARGS, doc_device_count},
+    {"device_info", py_device_info, METH_O, doc_device_info},
+    {"select_devices", py_select_devices, METH_O, doc_select_devices},
+    {"workers", py_workers, METH_NOARGS, doc_workers},
+    {"opencl_platforms", py_opencl_platforms, METH_NOARGS,
+     doc_opencl_platforms},
+    {"check_filter", py_check_filter, METH_O, doc_check_filter},
+    {"_configure", CBP_METH(py_configure), METH_FASTCALL, doc_configure},
     {NULL}};

@@ -171,6 +171,13 @@ fail:
   return NULL;
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_task_submit,
+"task_submit(call, arrays, access, name, priority, device_id, /)\n--\n\n"
+"Submit a Python call as a task; an Event.\n");
+
 PyMethodDef cbp_task_methods[] = {
-    {"task_submit", CBP_METH(py_task_submit), METH_FASTCALL, NULL},
+    {"task_submit", CBP_METH(py_task_submit), METH_FASTCALL, doc_task_submit},
     {NULL, NULL, 0, NULL}};

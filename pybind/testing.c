@@ -38,7 +38,20 @@ static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* Docstrings; their first lines are the text signatures that
+ * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_inject_fault,
+"inject_fault(op, device_id, nth, cl_status, /)\n--\n\n"
+"Make the nth execution of op's task on a device (-1: any) fail\n"
+"with cl_status.\n");
+
+PyDoc_STRVAR(doc_clear_faults,
+"clear_faults()\n--\n\n"
+"Remove the faults that have not fired.\n");
+
 PyMethodDef cbp_testing_methods[] = {
-    {"inject_fault", CBP_METH(py_inject_fault), METH_FASTCALL, NULL},
-    {"clear_faults", py_clear_faults, METH_NOARGS, NULL},
+    {"inject_fault", CBP_METH(py_inject_fault), METH_FASTCALL,
+     doc_inject_fault},
+    {"clear_faults", py_clear_faults, METH_NOARGS, doc_clear_faults},
     {NULL}};

@@ -22,7 +22,7 @@ DEB_PACKAGES="build-essential cmake pkg-config libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
   libclblast-dev mpi-default-dev"
 # The extras the repository's environment gets (see pyproject.toml).
-SETUP_EXTRAS="test,plot"
+SETUP_EXTRAS="test,plot,docs"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

@@ -44,4 +44,17 @@ if [ "${CAMBRIAN_WHEEL:-}" = 1 ]; then
 elif [ "${CAMBRIAN_WHEEL:-}" != 0 ] && [ $# -eq 0 ]; then
   bash scripts/wheel.sh --quick || status=1
 fi
+
+# The documentation and the types, in a full run (no arguments for
+# pytest): Sphinx builds docs/ with warnings as errors, its doctest
+# builder runs every example of the pages, the docstrings and the README,
+# and mypy checks the package (strict), the examples and
+# tests/typing/usage.py with pyproject.toml's configuration.
+if [ $# -eq 0 ]; then
+  LD_PRELOAD="$preload" "$VENV/bin/python" -m sphinx -W --keep-going -q \
+    -b html docs build/docs/html || status=1
+  LD_PRELOAD="$preload" "$VENV/bin/python" -m sphinx -W --keep-going -q \
+    -b doctest docs build/docs/doctest || status=1
+  "$VENV/bin/python" -m mypy || status=1
+fi
 exit $status

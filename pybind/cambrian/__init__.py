@@ -2,7 +2,12 @@
 
 Every operation returns at once; StarPU runs it on CPU workers or OpenCL
 devices as soon as its inputs are ready. Reading data (``numpy()``,
-``np.asarray``, ``float()``, ``repr``) waits.
+``np.asarray``, ``float()``) waits; ``repr`` never does.
+
+>>> import cambrian as cb
+>>> x = cb.arange(4, dtype=cb.float32)
+>>> cb.sqrt(x * x).numpy()
+array([0., 1., 2., 3.], dtype=float32)
 """
 
 import atexit as _atexit
@@ -11,7 +16,7 @@ import os as _os
 import numpy as _np
 
 
-def _blas_core():
+def _blas_core() -> str | None:
     """OpenBLAS picks its kernels from the processor's model; virtual
     machines that hide it get generic kernels, several times slower. The
     core type that the instruction sets call for, or None (the user named
@@ -31,7 +36,7 @@ def _blas_core():
     return None
 
 
-def _import_core():
+def _load_core() -> None:
     """Imports the extension, which loads OpenBLAS: OpenBLAS reads its core
     type from the C environment as it loads, so the name is there for that
     moment only. os.environ never has it, and the environment that child
@@ -39,17 +44,17 @@ def _import_core():
     OpenBLAS is loaded already and keeps its choice.)"""
     core = _blas_core()
     if core is None:
-        from . import _core
-        return _core
+        from . import _core  # noqa: F401
+        return
     _os.putenv("OPENBLAS_CORETYPE", core)
     try:
-        from . import _core
+        from . import _core  # noqa: F401,F811
     finally:
         _os.unsetenv("OPENBLAS_CORETYPE")
-    return _core
 
 
-_core = _import_core()
+_load_core()
+from . import _core  # noqa: E402
 
 from ._devices import (Device, default_device, device_scope, devices,
                        get_device)
@@ -68,15 +73,17 @@ from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
 from ._graph import Graph
 from ._reductions import dot, mean, norm
-from . import _reductions
 from ._linalg import gemm, gemv, matmul, transpose
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceMemoryError, DeviceNotFoundError,
                      KernelBuildError, TaskError)
 
-from ._version import __version__  # noqa: E402  (written by the build)
+from ._version import __version__ as __version__  # written by the build
+from ._core import Array
+from . import errors
+from ._logging import _configure_from_environment
 
-Array = _core.Array
+_configure_from_environment()
 
 bool_ = _np.bool_
 int32 = _np.int32
@@ -90,36 +97,39 @@ _atexit.register(_stop_futures)  # runs first: atexit is last in, first out
 
 # ---- device plumbing used by the C module ----------------------------------
 
-def _device_or_spec(x):
+def _device_or_spec(x: object) -> Device | None:
     return _device(x) if isinstance(x, int) else _resolve(x)
 
 
 _core._configure(default_device, _device_or_spec, _array_future)
 
 
-# sum, min and max would hide the builtins inside this module: they are
-# looked up here only when asked for (cambrian.sum, from cambrian import
-# max).
-_SHADOWING = {"sum", "min", "max"}
-
-
-def __getattr__(name):
-    if name in _SHADOWING:
-        return getattr(_reductions, name)
-    raise AttributeError(f"module 'cambrian' has no attribute '{name}'")
-
+# Last: from here on, sum, min and max in this module's namespace are
+# cambrian's reductions, not the builtins.
+from ._reductions import max, min, sum  # noqa: E402,A004
 
 __all__ = [
-    "Array", "Device", "Future", "wait", "as_completed", "task", "In", "Out",
-    "InOut", "Kernel", "Local", "Graph", "trace", "stats", "profiling",
-    "plot_trace", "sum", "min", "max", "mean", "norm", "dot", "CambrianError",
-    "DependencyError", "DeviceAssertionError", "DeviceError",
-    "DeviceMemoryError", "DeviceNotFoundError", "KernelBuildError",
-    "TaskError", "init", "shutdown", "synchronize", "config", "devices",
-    "get_device", "default_device", "device_scope", "asarray", "empty",
-    "zeros", "ones", "full", "arange", "add", "subtract", "multiply", "divide",
-    "power", "maximum", "minimum", "equal", "not_equal", "less", "less_equal",
-    "greater", "greater_equal", "negative", "abs", "absolute", "sqrt", "exp",
-    "log", "sin", "cos", "tanh", "where", "matmul", "gemm", "gemv",
-    "transpose", "bool_", "int32", "int64", "float32", "float64",
+    # runtime and devices
+    "init", "shutdown", "config", "synchronize", "Device", "devices",
+    "get_device", "default_device", "device_scope",
+    # arrays and their creation
+    "Array", "asarray", "empty", "zeros", "ones", "full", "arange",
+    "bool_", "int32", "int64", "float32", "float64",
+    # element-wise operations
+    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "negative", "abs", "absolute", "sqrt", "exp", "log", "sin", "cos",
+    "tanh", "where",
+    # reductions and linear algebra
+    "sum", "min", "max", "mean", "norm", "dot", "matmul", "gemm", "gemv",
+    "transpose",
+    # futures, tasks, kernels, graphs
+    "Future", "wait", "as_completed", "task", "In", "Out", "InOut",
+    "Kernel", "Local", "Graph",
+    # observability
+    "trace", "stats", "profiling", "plot_trace",
+    # errors
+    "CambrianError", "DependencyError", "DeviceAssertionError",
+    "DeviceError", "DeviceMemoryError", "DeviceNotFoundError",
+    "KernelBuildError", "TaskError",
 ]

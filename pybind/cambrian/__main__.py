@@ -1,22 +1,35 @@
-"""python -m cambrian info: what cambrian sees on this machine.
-python -m cambrian calibrate [--fresh]: fill the performance models.
-python -m cambrian --version: the installed version."""
+"""The command line: ``python -m cambrian COMMAND``.
 
+    info [--json]          what cambrian sees on this machine
+    calibrate [--fresh]    fill the performance models
+    trace-view FILE [-o OUT]
+                           draw a trace of cambrian.trace: an HTML
+                           timeline, or a PNG Gantt chart (matplotlib)
+    --version              the installed version
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import html
+import json
 import os
 import platform
 import re
 import subprocess
 import sys
 import sysconfig
+from typing import IO, Any
 
 
-def _gib(n):
+def _gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
 # ---- OpenCL drivers that no ICD file registers ------------------------------
 
-def _ldconfig_dirs():
+def _ldconfig_dirs() -> list[str]:
     """The folders of the drivers that the dynamic linker's cache lists."""
     for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
         try:
@@ -24,7 +37,7 @@ def _ldconfig_dirs():
                                  text=True, timeout=30).stdout
         except (OSError, subprocess.SubprocessError):
             continue
-        dirs = []
+        dirs: list[str] = []
         for line in out.splitlines():
             name, _, path = line.strip().partition(" => ")
             name = name.split(" ", 1)[0]
@@ -37,7 +50,7 @@ def _ldconfig_dirs():
     return []
 
 
-def _opencl_lib_dirs():
+def _opencl_lib_dirs() -> list[str]:
     """Where OpenCL drivers are usually installed, after the directories of
     LD_LIBRARY_PATH; then those of drivers the linker's cache lists."""
     arch = sysconfig.get_config_var("MULTIARCH") or \
@@ -52,7 +65,7 @@ def _opencl_lib_dirs():
 
 
 # Folders searched for drivers; tests replace it.
-OPENCL_LIB_DIRS = None
+OPENCL_LIB_DIRS: list[str] | None = None
 
 # Drivers: anything named lib*opencl*.so*, and AMD's, Intel's and pocl's
 # libraries, whose names lack "opencl". The ICD loader (libOpenCL) and
@@ -68,7 +81,7 @@ _VENDORS = [("nvidia", ("nvidia",)), ("amd", ("amd", "advanced micro")),
             ("rusticl", ("rusticl",)), ("mesa", ("mesa", "clover"))]
 
 
-def _vendor_of(name):
+def _vendor_of(name: str) -> str:
     """The vendor word of a driver's file name, e.g. nvidia for
     libnvidia-opencl.so.1."""
     low = name.lower()
@@ -79,12 +92,12 @@ def _vendor_of(name):
     return stem or "opencl"
 
 
-def _icd_entries():
+def _icd_entries() -> list[str]:
     """The libraries that the ICD loader is told about: the lines of the
     .icd files it reads (those of OCL_ICD_VENDORS, a folder or one file,
     else those of /etc/OpenCL/vendors). OCL_ICD_FILENAMES does not count:
     ocl-icd, the loader of Debian and Ubuntu, does not read it."""
-    files = []
+    files: list[str] = []
     vendors = os.environ.get("OCL_ICD_VENDORS")
     if not vendors:
         vendors = "/etc/OpenCL/vendors"
@@ -99,7 +112,7 @@ def _icd_entries():
                  if n.endswith(".icd")]
     elif os.path.isfile(vendors):
         files = [vendors]
-    entries = []
+    entries: list[str] = []
     for f in files:
         try:
             with open(f, encoding="utf-8", errors="replace") as fh:
@@ -109,13 +122,15 @@ def _icd_entries():
     return entries
 
 
-def unregistered_opencl_drivers(platforms):
+def unregistered_opencl_drivers(platforms: list[dict[str, Any]]
+                                 ) -> list[tuple[str, str]]:
     """OpenCL drivers found on disk that no ICD file registers and whose
     vendor has no platform among platforms (dicts with 'name' and
     'vendor'), as (path, vendor word), one per vendor."""
     dirs = OPENCL_LIB_DIRS if OPENCL_LIB_DIRS is not None \
         else _opencl_lib_dirs()
-    groups = {}   # real path -> paths naming that file, in search order
+    # real path -> paths naming that file, in search order
+    groups: dict[str, list[str]] = {}
     for d in dirs:
         try:
             names = sorted(os.listdir(d))
@@ -130,19 +145,20 @@ def unregistered_opencl_drivers(platforms):
             real = os.path.realpath(path)
             if path not in groups.setdefault(real, []):
                 groups[real].append(path)
-    registered = set()
+    registered: set[str] = set()
     for e in _icd_entries():
         registered |= {e, os.path.basename(e)}
         if os.path.isabs(e):
             registered.add(os.path.realpath(e))
     present = " ".join(f"{p.get('name', '')} {p.get('vendor', '')}"
                        for p in platforms).lower()
-    found, seen = [], set()
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for real, paths in groups.items():
-        names = {real, os.path.basename(real)}
+        known = {real, os.path.basename(real)}
         for path in paths:
-            names |= {path, os.path.basename(path)}
-        if names & registered:
+            known |= {path, os.path.basename(path)}
+        if known & registered:
             continue
         vendor = _vendor_of(os.path.basename(real))
         words = dict(_VENDORS).get(vendor, (vendor,))
@@ -158,13 +174,14 @@ def unregistered_opencl_drivers(platforms):
     return found
 
 
-def opencl_registration_notes(platforms):
+def opencl_registration_notes(platforms: list[dict[str, Any]]
+                              ) -> list[str]:
     """Lines that name each unregistered driver and say how to register
     it; none when there is nothing to say."""
     import textwrap
 
     vendors = os.environ.get("OCL_ICD_VENDORS", "")
-    lines = []
+    lines: list[str] = []
     for path, vendor in unregistered_opencl_drivers(platforms):
         icd = f"{vendor}.icd"
         text = (f"note: {path} is an OpenCL driver that no ICD file "
@@ -211,13 +228,50 @@ def opencl_registration_notes(platforms):
     return lines
 
 
-def info(out=sys.stdout):
+def info_dict() -> dict[str, Any]:
+    """What ``info`` prints, as JSON-ready data."""
     import numpy
     import cambrian as cb
     from cambrian import _core
 
+    devices = []
+    for d in cb.devices():
+        entry = {f.name: getattr(d, f.name) for f in dataclasses.fields(d)
+                 if not f.name.startswith("_")}
+        devices.append(entry)
+    plats = _core.opencl_platforms()
+    return {
+        "versions": {"cambrian": cb.__version__, "numpy": numpy.__version__,
+                     "python": sys.version.split()[0],
+                     "starpu": cb.config()["starpu_version"]},
+        "config": cb.config(),
+        "devices": devices,
+        "workers": _core.workers(),
+        "opencl_platforms": plats,
+        "unregistered_opencl_drivers": [
+            {"path": p, "vendor": v}
+            for p, v in unregistered_opencl_drivers(plats)],
+    }
+
+
+def info(out: IO[str] | None = None, as_json: bool = False) -> int:
+    """Prints what cambrian sees: versions, settings, devices, workers,
+    OpenCL platforms (to out, by default sys.stdout); as JSON with
+    as_json."""
+    if out is None:
+        out = sys.stdout
+    import numpy
+    import cambrian as cb
+    from cambrian import _core
+
+    if as_json:
+        json.dump(info_dict(), out, indent=2)
+        out.write("\n")
+        return 0
     cfg = cb.config()
-    p = lambda *a: print(*a, file=out)  # noqa: E731
+
+    def p(*a: object) -> None:
+        print(*a, file=out)
     p(f"cambrian {cb.__version__}  StarPU {cfg['starpu_version']}  "
       f"numpy {numpy.__version__}  Python {sys.version.split()[0]}")
     p(f"scheduler: {cfg['scheduler']}   cores available: {cfg['ncores']}   "
@@ -267,7 +321,7 @@ def info(out=sys.stdout):
     return 0
 
 
-def _calibration_work(cb, np, dev):
+def _calibration_work(cb: Any, np: Any, dev: Any) -> None:
     """Operations of several sizes placed on dev, each repeated enough for
     StarPU's history models (10 samples per size and kind of worker)."""
     dtypes = [np.float32] + ([np.float64] if dev.fp64 else [])
@@ -284,9 +338,11 @@ def _calibration_work(cb, np, dev):
             e.numpy()
 
 
-def calibrate(fresh=False, out=sys.stdout):
+def calibrate(fresh: bool = False, out: IO[str] | None = None) -> int:
     """Runs a short workload on every device with calibration on, then
     stops the runtime, which writes the models to the cache directory."""
+    if out is None:
+        out = sys.stdout
     os.environ["CAMBRIAN_CALIBRATE"] = "2" if fresh else "1"
     import time
 
@@ -308,22 +364,146 @@ def calibrate(fresh=False, out=sys.stdout):
     return 0
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    usage = ("usage: python -m cambrian "
-             "{info | calibrate [--fresh] | --version}")
-    if not argv or argv[0] in ("-h", "--help"):
-        print(usage, file=sys.stderr)
-        return 0 if argv else 2
-    if argv == ["--version"]:
-        from cambrian import __version__
-        print(f"cambrian {__version__}")
-        return 0
-    if argv[0] == "info" and len(argv) == 1:
-        return info()
-    if argv[0] == "calibrate" and argv[1:] in ([], ["--fresh"]):
-        return calibrate(fresh=argv[1:] == ["--fresh"])
-    print(usage, file=sys.stderr)
+# ---- trace-view -------------------------------------------------------------
+
+_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+
+
+def trace_html(events: list[dict[str, Any]], title: str) -> str:
+    """A trace's events (Chrome trace event JSON) as a self-contained HTML
+    page: an SVG timeline, a row per worker, a bar per task (hover for its
+    name, times and whether it failed), data fetches in grey."""
+    procs = {e["pid"]: e["args"]["name"] for e in events
+             if e.get("ph") == "M" and e.get("name") == "process_name"}
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+               if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    slices = [e for e in events if e.get("ph") == "X"]
+    rows = sorted(threads) or sorted({(e["pid"], e["tid"]) for e in slices})
+    index = {r: i for i, r in enumerate(rows)}
+    t0 = min((e["ts"] for e in slices), default=0.0)
+    t1 = max((e["ts"] + e["dur"] for e in slices), default=1.0)
+    span = max(t1 - t0, 1e-3)
+    ops = sorted({e["name"] for e in slices if e.get("cat") == "task"})
+    colour = {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(ops)}
+    left, width, row_h = 260, 1000, 22
+    height = 40 + row_h * max(len(rows), 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" '
+             f'height="{height}" font-family="sans-serif" font-size="11">']
+    for (pid, tid), i in index.items():
+        y = 30 + i * row_h
+        label = f"{procs.get(pid, '?')} / {threads.get((pid, tid), tid)}"
+        parts.append(f'<text x="4" y="{y + 15}">{html.escape(label)}</text>')
+        parts.append(f'<line x1="{left}" x2="{left + width}" y1="{y + row_h}" '
+                     f'y2="{y + row_h}" stroke="#eee"/>')
+    for k in range(11):
+        x = left + width * k / 10
+        parts.append(f'<text x="{x:.1f}" y="14" text-anchor="middle">'
+                     f'{span * k / 10 / 1e3:.3g} ms</text>')
+    for e in slices:
+        row = index.get((e["pid"], e["tid"]))
+        if row is None:
+            continue
+        x = left + width * (e["ts"] - t0) / span
+        w = max(width * e["dur"] / span, 0.5)
+        y = 30 + row * row_h
+        args = e.get("args", {})
+        failed = bool(args.get("failed"))
+        tip = (f"{e['name']}: {e['dur'] / 1e3:.3f} ms at "
+               f"{(e['ts'] - t0) / 1e3:.3f} ms"
+               + (f", queued {args['queued_us'] / 1e3:.3f} ms"
+                  if "queued_us" in args else "")
+               + (" (failed)" if failed else ""))
+        if e.get("cat") == "transfer":
+            fill, h, dy = "#999", 6, 14
+        else:
+            fill, h, dy = colour.get(e["name"], "#888"), 16, 2
+        stroke = ' stroke="#b00" stroke-width="2"' if failed else ""
+        parts.append(f'<rect x="{x:.2f}" y="{y + dy}" width="{w:.2f}" '
+                     f'height="{h}" fill="{fill}"{stroke}><title>'
+                     f'{html.escape(tip)}</title></rect>')
+    parts.append("</svg>")
+    legend = " ".join(f'<span style="background:{colour[n]};color:#fff;'
+                      f'padding:1px 6px;margin:2px">{html.escape(n)}</span>'
+                      for n in ops)
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title></head>"
+            f"<body style=\"font-family: sans-serif\"><h3>"
+            f"{html.escape(title)}</h3><p>{len(slices)} slices, "
+            f"{span / 1e3:.3f} ms. Hover over a bar for its task; grey: "
+            f"waiting for data.</p><p>{legend}</p>{''.join(parts)}"
+            "</body></html>\n")
+
+
+def trace_view(path: str, out_path: str | None = None,
+               out: IO[str] | None = None) -> int:
+    """Draws the trace at path into out_path: a PNG (matplotlib) when it
+    ends in .png, else an HTML timeline (default: path with .html)."""
+    if out is None:
+        out = sys.stdout
+    if out_path is None:
+        out_path = os.path.splitext(path)[0] + ".html"
+    if out_path.lower().endswith(".png"):
+        from cambrian import plot_trace
+        plot_trace(path, out_path)
+    else:
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+        page = trace_html(events, os.path.basename(path))
+        with open(out_path, "w") as f:
+            f.write(page)
+    print(f"wrote {out_path}", file=out)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from cambrian import __version__
+    parser = argparse.ArgumentParser(
+        prog="python -m cambrian",
+        description="cambrian: array operations and Python code as a "
+        "StarPU task graph on CPU workers and OpenCL devices.",
+        epilog="Environment: CAMBRIAN_NCPUS, CAMBRIAN_DEVICES, "
+        "CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE, CAMBRIAN_DEVICE, "
+        "CAMBRIAN_VERBOSE (see the documentation).")
+    parser.add_argument("--version", action="version",
+                        version=f"cambrian {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("info", help="show versions, settings, devices, "
+                       "StarPU workers and OpenCL platforms",
+                       description="What cambrian sees on this machine.")
+    p.add_argument("--json", action="store_true",
+                   help="print it as JSON")
+    p = sub.add_parser("calibrate", help="fill StarPU's performance models",
+                       description="Run a short workload on every device "
+                       "with calibration on; the models go to the cache "
+                       "directory that info shows.")
+    p.add_argument("--fresh", action="store_true",
+                   help="start the models anew")
+    p = sub.add_parser("trace-view", help="draw a trace of cambrian.trace",
+                       description="Draw a trace written by cambrian.trace: "
+                       "an HTML timeline (the default), or a PNG Gantt "
+                       "chart when OUT ends in .png (needs matplotlib).")
+    p.add_argument("file", metavar="FILE", help="the trace (JSON)")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="the file to write (default: FILE with .html)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "info":
+        return info(as_json=args.json)
+    if args.command == "calibrate":
+        return calibrate(fresh=args.fresh)
+    if args.command == "trace-view":
+        try:
+            return trace_view(args.file, args.output)
+        except (OSError, ValueError, KeyError, ImportError) as e:
+            print(f"python -m cambrian trace-view: {e}", file=sys.stderr)
+            return 1
+    parser.print_help(sys.stderr)
     return 2
 
 

@@ -2,22 +2,72 @@
 zeros, ones and arange. Values are written by tasks on the device the
 array is placed on."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex
+
 import numpy as _np
+import numpy.typing as npt
 
 from . import _core
 from ._devices import _placement
+
+if TYPE_CHECKING:
+    from ._core import Array
+    from ._devices import Device
+
+ShapeLike = SupportsIndex | Sequence[SupportsIndex]
 
 __all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones",
            "arange"]
 
 
-def asarray(obj, dtype=None, device=None, copy=None):
-    """An Array from obj, placed on device (default: default_device()).
+def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
+            device: str | Device | None = None,
+            copy: bool | None = None) -> Array:
+    """An Array from obj, placed on device.
 
     C-contiguous buffers (NumPy arrays, memoryviews, ...) of a supported
     dtype are used without copying unless copy=True; the buffer must then
     not be modified while tasks read it. Other objects go through
-    numpy.asarray. copy=False raises ValueError where a copy is needed.
+    numpy.asarray.
+
+    Parameters
+    ----------
+    obj : array_like
+        An Array, a buffer, a scalar or nested sequences.
+    dtype : dtype, optional
+        bool, int32, int64, float32 or float64 (default: obj's).
+    device : str or Device, optional
+        Where the array's work runs (default: :func:`default_device`);
+        "auto": the scheduler chooses.
+    copy : bool, optional
+        True: always copy; False: never (ValueError where a copy is
+        needed); None: copy only where needed.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    TypeError
+        obj's dtype is not one of cambrian's and no dtype is given.
+    ValueError
+        copy=False but a copy is needed, or obj has more than 2
+        dimensions.
+    DeviceNotFoundError
+        device matches no device.
+
+    Examples
+    --------
+    >>> x = np.arange(4, dtype=np.float32)
+    >>> a = cb.asarray(x)            # no copy: x must stay unchanged
+    >>> (a + 1).numpy()
+    array([1., 2., 3., 4.], dtype=float32)
+    >>> cb.asarray([1, 2], dtype="float64", device="cpu").device.backend
+    'cpu'
     """
     dev = _placement(device)
     if isinstance(obj, _core.Array):
@@ -50,22 +100,80 @@ def asarray(obj, dtype=None, device=None, copy=None):
     return _core.asarray_buffer(obj, dtype, dev, copy)
 
 
-def as_array(x):
+def as_array(x: Any) -> Array:
     """x itself when it is an Array (where it is placed), else asarray(x)."""
     return x if isinstance(x, _core.Array) else asarray(x)
 
 
-def _shape(shape):
-    return (shape,) if isinstance(shape, int) else tuple(shape)
+def _shape(shape: ShapeLike) -> tuple[int, ...]:
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(shape)  # type: ignore[arg-type]  # C checks the items
 
 
-def empty(shape, dtype=_np.float64, device=None):
-    """An uninitialised Array."""
+def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
+          device: str | Device | None = None) -> Array:
+    """An uninitialised Array.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Up to 2 dimensions.
+    dtype : dtype, optional
+        Default float64.
+    device : str or Device, optional
+        Default :func:`default_device`. On a GPU its host copy is pinned
+        memory.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        A negative dimension, or more than 2.
+    TypeError
+        dtype is not one of cambrian's.
+
+    Examples
+    --------
+    >>> cb.empty((2, 3), dtype=cb.float32).shape
+    (2, 3)
+    """
     return _core.empty(_shape(shape), dtype, _placement(device))
 
 
-def full(shape, fill_value, dtype=None, device=None):
-    """An Array filled with fill_value, written by tasks on device."""
+def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
+         dtype: npt.DTypeLike | None = None,
+         device: str | Device | None = None) -> Array:
+    """An Array filled with fill_value, written by tasks on device.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Up to 2 dimensions.
+    fill_value : scalar
+        The value of every element.
+    dtype : dtype, optional
+        Default: fill_value's (float64 for Python floats).
+    device : str or Device, optional
+        Default :func:`default_device`.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    OverflowError
+        fill_value does not fit dtype.
+
+    Examples
+    --------
+    >>> cb.full(3, 7, dtype=cb.int32).numpy()
+    array([7, 7, 7], dtype=int32)
+    """
     if dtype is None:
         dtype = _np.asarray(fill_value).dtype
         if dtype.name not in _core.DTYPES:
@@ -73,18 +181,100 @@ def full(shape, fill_value, dtype=None, device=None):
     return _core.full(_shape(shape), dtype, fill_value, _placement(device))
 
 
-def zeros(shape, dtype=_np.float64, device=None):
-    """An Array of zeros, written by tasks on device."""
+def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
+          device: str | Device | None = None) -> Array:
+    """An Array of zeros, written by tasks on device.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Up to 2 dimensions.
+    dtype : dtype, optional
+        Default float64.
+    device : str or Device, optional
+        Default :func:`default_device`.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        A negative dimension, or more than 2.
+
+    Examples
+    --------
+    >>> cb.zeros((2, 2)).numpy()
+    array([[0., 0.],
+           [0., 0.]])
+    """
     return full(shape, 0, dtype, device)
 
 
-def ones(shape, dtype=_np.float64, device=None):
-    """An Array of ones, written by tasks on device."""
+def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
+         device: str | Device | None = None) -> Array:
+    """An Array of ones, written by tasks on device.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Up to 2 dimensions.
+    dtype : dtype, optional
+        Default float64.
+    device : str or Device, optional
+        Default :func:`default_device`.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        A negative dimension, or more than 2.
+
+    Examples
+    --------
+    >>> cb.ones(3, dtype=cb.bool_).numpy()
+    array([ True,  True,  True])
+    """
     return full(shape, 1, dtype, device)
 
 
-def arange(start, stop=None, step=1, dtype=None, device=None):
-    """Evenly spaced values in [start, stop), as numpy.arange."""
+def arange(start: int | float, stop: int | float | None = None,
+           step: int | float = 1, dtype: npt.DTypeLike | None = None,
+           device: str | Device | None = None) -> Array:
+    """Evenly spaced values in [start, stop), as numpy.arange.
+
+    Parameters
+    ----------
+    start : int or float
+        The first value; the end when stop is None (start is then 0).
+    stop : int or float, optional
+        The end, not included.
+    step : int or float, optional
+        The spacing (default 1).
+    dtype : dtype, optional
+        Default: NumPy's for these numbers (int64 or float64).
+    device : str or Device, optional
+        Default :func:`default_device`.
+
+    Returns
+    -------
+    Array
+        1-D, written by tasks on device.
+
+    Raises
+    ------
+    ValueError
+        step is zero.
+
+    Examples
+    --------
+    >>> cb.arange(1, 2, 0.25).numpy()
+    array([1.  , 1.25, 1.5 , 1.75])
+    """
     if stop is None:
         start, stop = 0, start
     if step == 0:

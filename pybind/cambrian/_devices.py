@@ -1,17 +1,55 @@
 """Devices, filter strings and the default device."""
 
+from __future__ import annotations
+
 import contextlib
 import contextvars
 import dataclasses
 import os
+from collections.abc import Iterator
+from typing import Any
 
 from . import _core
 from .errors import DeviceNotFoundError
 
+__all__ = ["Device", "devices", "get_device", "default_device",
+           "device_scope"]
+
 
 @dataclasses.dataclass(frozen=True)
 class Device:
-    """A place where tasks run: the CPU workers, or one OpenCL device."""
+    """A place where tasks run: the CPU workers, or one OpenCL device.
+
+    Devices come from :func:`devices` and :func:`get_device`; they compare
+    equal when they name the same device.
+
+    Attributes
+    ----------
+    backend : str
+        "cpu" (StarPU's CPU workers) or "opencl".
+    type : str
+        "cpu", "gpu" or "accelerator".
+    index : int
+        The device's number among those of its backend and type.
+    name, vendor, version : str
+        As the driver reports them.
+    global_mem_bytes, max_alloc_bytes : int
+        The device's memory, and its largest allocation.
+    compute_units : int
+        Cores (CPU workers) or compute units (OpenCL).
+    nworkers : int
+        The StarPU workers that run its tasks.
+    fp64 : bool
+        Whether it computes in float64.
+    filter_string : str
+        The filter that names exactly this device, as "opencl:cpu:0".
+
+    Examples
+    --------
+    >>> d = cb.get_device("cpu")
+    >>> d.backend, d.filter_string
+    ('cpu', 'cpu:cpu:0')
+    """
 
     backend: str
     type: str
@@ -29,11 +67,15 @@ class Device:
     _id: int = dataclasses.field(repr=False, compare=False)
     _gen: int = dataclasses.field(repr=False, compare=False)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.filter_string
 
+    def _repr_html_(self) -> str:
+        from ._display import device_html
+        return device_html(self)
 
-def _device(i):
+
+def _device(i: int) -> Device:
     info = _core.device_info(i)
     return Device(
         backend=info["backend"], type=info["type"], index=info["index"],
@@ -46,9 +88,35 @@ def _device(i):
         _id=info["id"], _gen=info["generation"])
 
 
-def devices(filter=None):
-    """The devices matching a filter string ("opencl:gpu", "cpu", ...), in
-    the filter's order; all of them when filter is None."""
+def devices(filter: str | None = None) -> list[Device]:
+    """The devices matching a filter string, in the filter's order.
+
+    Parameters
+    ----------
+    filter : str, optional
+        ``backend:type:index``, each part optional or ``*``, alternatives
+        separated by ``,``: "opencl:gpu:0", "gpu", "cpu", "opencl:cpu",
+        "gpu,cpu". None: every device.
+
+    Returns
+    -------
+    list of Device
+        Possibly empty.
+
+    Raises
+    ------
+    TypeError
+        filter is not a string.
+    ValueError
+        filter does not parse.
+
+    Examples
+    --------
+    >>> [d.filter_string for d in cb.devices("cpu:cpu")]
+    ['cpu:cpu:0']
+    >>> cb.devices("gpu:7")
+    []
+    """
     if filter is None:
         return [_device(i) for i in range(_core.device_count())]
     if not isinstance(filter, str):
@@ -56,9 +124,32 @@ def devices(filter=None):
     return [_device(i) for i in _core.select_devices(filter)]
 
 
-def get_device(filter):
-    """The first device matching filter (a string), or filter itself when it
-    is a Device. Raises DeviceNotFoundError listing the devices present."""
+def get_device(filter: str | Device) -> Device:
+    """The first device matching a filter, or the Device itself.
+
+    Parameters
+    ----------
+    filter : str or Device
+        A filter string (see :func:`devices`) or a Device.
+
+    Returns
+    -------
+    Device
+
+    Raises
+    ------
+    DeviceNotFoundError
+        Nothing matches; the message lists the devices present.
+
+    Examples
+    --------
+    >>> cb.get_device("cpu").backend
+    'cpu'
+    >>> cb.get_device("opencl:gpu:9")
+    Traceback (most recent call last):
+      ...
+    cambrian.errors.DeviceNotFoundError: no device matches 'opencl:gpu:9'; ...
+    """
     if isinstance(filter, Device):
         return filter
     found = devices(filter)
@@ -70,24 +161,25 @@ def get_device(filter):
     return found[0]
 
 
-def _resolve(device):
+def _resolve(device: Any) -> Device | None:
     """None, "auto", a filter string or a Device -> a Device or None."""
     if device is None or (isinstance(device, str) and device == "auto"):
         return None
     return get_device(device)
 
 
-def _placement(device):
+def _placement(device: Any) -> Device | None:
     """Where work asked to go to device goes: device itself (resolved),
     else the default device."""
     return default_device() if device is None else _resolve(device)
 
 
-_scope = contextvars.ContextVar("cambrian_device", default=None)
+_scope: contextvars.ContextVar[object] = contextvars.ContextVar(
+    "cambrian_device", default=None)
 _AUTO = object()  # a scope that asks for automatic placement explicitly
 
 
-def _env_device():
+def _env_device() -> Device | None:
     value = os.environ.get("CAMBRIAN_DEVICE", "").strip()
     if not value or value == "auto":
         return None
@@ -101,22 +193,64 @@ def _env_device():
         raise ValueError(f"CAMBRIAN_DEVICE: {e}") from None
 
 
-def default_device():
-    """The device that creation functions use when given none: the
-    innermost device_scope() of this thread or asyncio task, else the
-    device named by CAMBRIAN_DEVICE, else None (the scheduler chooses)."""
+def default_device() -> Device | None:
+    """The device that creation functions use when given none.
+
+    Returns
+    -------
+    Device or None
+        The innermost :func:`device_scope` of this thread or asyncio task,
+        else the device that CAMBRIAN_DEVICE names, else None (the
+        scheduler chooses).
+
+    Raises
+    ------
+    DeviceNotFoundError, ValueError
+        CAMBRIAN_DEVICE names no device, or does not parse.
+
+    Examples
+    --------
+    >>> with cb.device_scope("cpu"):
+    ...     print(cb.default_device())
+    cpu:cpu:0
+    """
     scoped = _scope.get()
     if scoped is _AUTO:
         return None
-    if scoped is not None:
+    if isinstance(scoped, Device):
         return scoped
     return _env_device()
 
 
 @contextlib.contextmanager
-def device_scope(device):
-    """Within the block, default_device() is device (a filter string, a
-    Device, or None/"auto"). Per thread and per asyncio task."""
+def device_scope(device: str | Device | None) -> Iterator[Device | None]:
+    """Within the block, :func:`default_device` is device.
+
+    The scope is per thread and per asyncio task (a context variable).
+
+    Parameters
+    ----------
+    device : str or Device or None
+        A filter string, a Device, or None or "auto" (the scheduler
+        chooses, whatever CAMBRIAN_DEVICE says).
+
+    Yields
+    ------
+    Device or None
+        The device resolved.
+
+    Raises
+    ------
+    DeviceNotFoundError
+        The filter matches no device.
+
+    Examples
+    --------
+    >>> with cb.device_scope("cpu") as dev:
+    ...     a = cb.zeros(4)
+    >>> a.device == dev
+    True
+    """
     resolved = _resolve(device)
     token = _scope.set(_AUTO if resolved is None else resolved)
     try:

@@ -2,8 +2,17 @@
 submits its tasks and returns a new Array at once. Given a graph's
 values, they record a node of the graph instead."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, NoReturn, Protocol, cast, \
+    overload
+
 from . import _core
-from ._graph import record as _record
+from ._graph import Value, record as _record
+
+if TYPE_CHECKING:
+    from ._core import Array
+    from ._typing import ArrayLike
 
 __all__ = ["add", "subtract", "multiply", "divide", "power", "maximum",
            "minimum", "equal", "not_equal", "less", "less_equal", "greater",
@@ -14,7 +23,32 @@ _OP = {name: i for i, name in enumerate(_core.OPS)}
 _ewise = _core.ewise
 
 
-def _recorded(name, args, error):
+class UnaryOperation(Protocol):
+    """An element-wise function of one operand."""
+
+    __name__: str
+
+    @overload
+    def __call__(self, x: Value, /) -> Value: ...
+    @overload
+    def __call__(self, x: ArrayLike, /) -> Array: ...
+
+
+class BinaryOperation(Protocol):
+    """An element-wise function of two operands."""
+
+    __name__: str
+
+    @overload
+    def __call__(self, x1: Value, x2: ArrayLike | Value, /) -> Value: ...
+    @overload
+    def __call__(self, x1: ArrayLike, x2: Value, /) -> Value: ...
+    @overload
+    def __call__(self, x1: ArrayLike, x2: ArrayLike, /) -> Array: ...
+
+
+def _recorded(name: str, args: tuple[object, ...],
+              error: TypeError) -> Value:
     """The graph's record of operation name when an argument is a value
     of a graph; else error (the eager call's), raised again."""
     got = _record(name, args)
@@ -23,61 +57,159 @@ def _recorded(name, args, error):
     return got
 
 
-def _named(op, name, doc):
+_SHAPES = """Operands have equal shapes, or are 0-D arrays or scalars;
+Python scalars take the array's dtype (NEP 50), arrays promote as in
+NumPy 2."""
+
+_RAISES = """Raises
+------
+ValueError
+    The shapes differ, or the operands are on two devices.
+TypeError
+    An operand is of an unsupported type or dtype.
+OverflowError
+    A Python integer does not fit the array's dtype."""
+
+
+def _doc(summary: str, params: str, example: str, result: str) -> str:
+    return (f"{summary}\n\n{_SHAPES}\n\nParameters\n----------\n"
+            f"{params}\n\nReturns\n-------\nArray\n    A new array, "
+            f"written by tasks where the operands are (a graph's value\n"
+            f"    inside a Graph block).\n\n{_RAISES}\n\nExamples\n"
+            f"--------\n>>> {example}\n{result}\n")
+
+
+_X1X2 = "x1, x2 : Array or array_like or scalar\n    The operands."
+_X = "x : Array or array_like or scalar\n    The operand."
+
+
+def _named(op: Callable[..., object], name: str, doc: str) -> None:
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
-    return op
 
 
-def _binary(name, doc):
+def _binary(name: str, summary: str, example: str,
+            result: str) -> BinaryOperation:
     code = _OP[name]
 
-    def op(x1, x2):
+    def op(x1: object, x2: object) -> object:
         try:
             return _ewise(code, x1, x2)
         except TypeError as e:  # a graph's value records instead
             return _recorded(name, (x1, x2), e)
-    return _named(op, name, doc)
+    _named(op, name, _doc(summary, _X1X2, example, result))
+    return cast(BinaryOperation, op)
 
 
-def _unary(name, doc):
+def _unary(name: str, summary: str, example: str,
+           result: str) -> UnaryOperation:
     code = _OP[name]
 
-    def op(x):
+    def op(x: object) -> object:
         try:
             return _ewise(code, x)
         except TypeError as e:  # a graph's value records instead
             return _recorded(name, (x,), e)
-    return _named(op, name, doc)
+    _named(op, name, _doc(summary, _X, example, result))
+    return cast(UnaryOperation, op)
 
 
-add = _binary("add", "x1 + x2, element-wise.")
-subtract = _binary("subtract", "x1 - x2, element-wise.")
-multiply = _binary("multiply", "x1 * x2, element-wise.")
-divide = _binary("divide", "x1 / x2 (true division), element-wise.")
-power = _binary("power", "x1 ** x2, element-wise.")
-maximum = _binary("maximum", "Element-wise maximum; NaN propagates.")
-minimum = _binary("minimum", "Element-wise minimum; NaN propagates.")
-equal = _binary("equal", "x1 == x2, element-wise.")
-not_equal = _binary("not_equal", "x1 != x2, element-wise.")
-less = _binary("less", "x1 < x2, element-wise.")
-less_equal = _binary("less_equal", "x1 <= x2, element-wise.")
-greater = _binary("greater", "x1 > x2, element-wise.")
-greater_equal = _binary("greater_equal", "x1 >= x2, element-wise.")
-negative = _unary("negative", "-x, element-wise.")
-abs = absolute = _unary("absolute", "|x|, element-wise.")
-sqrt = _unary("sqrt", "Square root, element-wise.")
-exp = _unary("exp", "Exponential, element-wise.")
-log = _unary("log", "Natural logarithm, element-wise.")
-sin = _unary("sin", "Sine, element-wise.")
-cos = _unary("cos", "Cosine, element-wise.")
-tanh = _unary("tanh", "Hyperbolic tangent, element-wise.")
+_A = "cb.arange(4)"
+_F = "cb.asarray([1.0, 4.0, 9.0])"
+add = _binary("add", "x1 + x2, element-wise.",
+              f"cb.add({_A}, 10).numpy()", "array([10, 11, 12, 13])")
+subtract = _binary("subtract", "x1 - x2, element-wise.",
+                   f"cb.subtract({_A}, 1).numpy()", "array([-1,  0,  1,  2])")
+multiply = _binary("multiply", "x1 * x2, element-wise.",
+                   f"cb.multiply({_A}, {_A}).numpy()", "array([0, 1, 4, 9])")
+divide = _binary("divide", "x1 / x2 (true division), element-wise; "
+                 "integers give float64.", f"cb.divide({_A}, 2).numpy()",
+                 "array([0. , 0.5, 1. , 1.5])")
+power = _binary("power", "x1 ** x2, element-wise.",
+                f"cb.power({_A}, 2).numpy()", "array([0, 1, 4, 9])")
+maximum = _binary("maximum", "Element-wise maximum; NaN propagates.",
+                  f"cb.maximum({_A}, 2).numpy()", "array([2, 2, 2, 3])")
+minimum = _binary("minimum", "Element-wise minimum; NaN propagates.",
+                  f"cb.minimum({_A}, 2).numpy()", "array([0, 1, 2, 2])")
+equal = _binary("equal", "x1 == x2, element-wise (bool).",
+                f"cb.equal({_A}, 2).numpy()",
+                "array([False, False,  True, False])")
+not_equal = _binary("not_equal", "x1 != x2, element-wise (bool).",
+                    f"cb.not_equal({_A}, 2).numpy()",
+                    "array([ True,  True, False,  True])")
+less = _binary("less", "x1 < x2, element-wise (bool).",
+               f"cb.less({_A}, 2).numpy()",
+               "array([ True,  True, False, False])")
+less_equal = _binary("less_equal", "x1 <= x2, element-wise (bool).",
+                     f"cb.less_equal({_A}, 2).numpy()",
+                     "array([ True,  True,  True, False])")
+greater = _binary("greater", "x1 > x2, element-wise (bool).",
+                  f"cb.greater({_A}, 2).numpy()",
+                  "array([False, False, False,  True])")
+greater_equal = _binary("greater_equal", "x1 >= x2, element-wise (bool).",
+                        f"cb.greater_equal({_A}, 2).numpy()",
+                        "array([False, False,  True,  True])")
+negative = _unary("negative", "-x, element-wise.",
+                  f"cb.negative({_A}).numpy()", "array([ 0, -1, -2, -3])")
+abs = absolute = _unary("absolute", "The absolute value of x, element-wise.",
+                        "cb.absolute(cb.asarray([-1.5, 2.0])).numpy()",
+                        "array([1.5, 2. ])")
+sqrt = _unary("sqrt", "Square root, element-wise.",
+              f"cb.sqrt({_F}).numpy()", "array([1., 2., 3.])")
+exp = _unary("exp", "Exponential, element-wise.",
+             "cb.exp(cb.zeros(2)).numpy()", "array([1., 1.])")
+log = _unary("log", "Natural logarithm, element-wise.",
+             "cb.log(cb.ones(2)).numpy()", "array([0., 0.])")
+sin = _unary("sin", "Sine, element-wise.",
+             "cb.sin(cb.zeros(2)).numpy()", "array([0., 0.])")
+cos = _unary("cos", "Cosine, element-wise.",
+             "cb.cos(cb.zeros(2)).numpy()", "array([1., 1.])")
+tanh = _unary("tanh", "Hyperbolic tangent, element-wise.",
+              "cb.tanh(cb.zeros(2)).numpy()", "array([0., 0.])")
 
 _WHERE = _OP["where"]
 
 
-def where(condition, x, y):
-    """x where condition is true, else y, element-wise."""
+@overload
+def where(condition: Value, x: ArrayLike | Value,
+          y: ArrayLike | Value) -> Value: ...
+@overload
+def where(condition: ArrayLike, x: Value,
+          y: ArrayLike | Value) -> Value: ...
+@overload
+def where(condition: ArrayLike, x: ArrayLike, y: Value) -> Value: ...
+@overload
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array: ...
+
+
+def where(condition: object, x: object, y: object) -> object:
+    """x where condition is true, else y, element-wise.
+
+    Parameters
+    ----------
+    condition : Array or array_like of bool
+        Where to take x.
+    x, y : Array or array_like or scalar
+        The values; they promote as in NumPy.
+
+    Returns
+    -------
+    Array
+        A new array (a graph's value inside a Graph block).
+
+    Raises
+    ------
+    ValueError
+        The shapes differ, or the operands are on two devices.
+    TypeError
+        condition is not bool, or an operand's type is unsupported.
+
+    Examples
+    --------
+    >>> a = cb.arange(4)
+    >>> cb.where(a > 1, a, -1).numpy()
+    array([-1, -1,  2,  3])
+    """
     try:
         return _ewise(_WHERE, condition, x, y)
     except TypeError as e:  # a graph's value records instead

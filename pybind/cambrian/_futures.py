@@ -16,6 +16,8 @@ future is notified as an executor would), callbacks and awaits. Once a task
 has started, cancel() returns False and the operation completes.
 """
 
+from __future__ import annotations
+
 import asyncio
 import concurrent.futures as _cf
 import itertools
@@ -24,9 +26,16 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from weakref import ref as _weakref
 
 from . import _core
+
+if TYPE_CHECKING:
+    from ._core import Array, Event
+
+_T = TypeVar("_T")
 
 __all__ = ["Future", "wait", "as_completed", "synchronize"]
 
@@ -42,25 +51,30 @@ _cond_lock = threading.RLock()
 _AWAIT_POLL_US = 20
 
 
-class _Waiters(list):
+class _Waiters(list):  # type: ignore[type-arg]
     """concurrent.futures.wait and as_completed append their waiters
     here: that is when the future needs the notifier. It refers to its
     future weakly, so that futures are not cyclic garbage."""
 
     __slots__ = ("future",)
+    future: Callable[[], Future[Any] | None]
 
-    def append(self, waiter):
+    def append(self, waiter: object) -> None:
         fut = self.future()
         if fut is not None:
             fut._watch()
         super().append(waiter)
 
 
-class Future(_cf.Future):
-    """The future of an operation: its result is the array it writes (the
-    value a task function returned; None for a kernel launch); a failure on
-    a device is its exception (DeviceError, DependencyError, TaskError...).
-    A failure nobody retrieved is logged when the future is collected.
+class Future(_cf.Future[_T]):
+    """The future of an operation: a concurrent.futures.Future that is also
+    awaitable.
+
+    Its result is the array it writes (``Future[Array]``: ``a.future``),
+    the value a task function returned (``Future[Any]``), or None for a
+    kernel launch (``Future[None]``); a failure on a device is its
+    exception (DeviceError, DependencyError, TaskError...). A failure
+    nobody retrieved is logged when the future is collected.
 
     cambrian makes these futures and is their executor: Array.future, a
     call of a @cambrian.task function and a kernel launch each give one.
@@ -77,14 +91,27 @@ class Future(_cf.Future):
 
     result() and exception() wait on the operation itself. Only callbacks,
     asyncio and concurrent.futures.wait need cambrian's notifier thread, so
-    a future asks for it on their first use."""
+    a future asks for it on their first use.
+
+    Examples
+    --------
+    >>> fut = (cb.arange(3) * 2).future
+    >>> fut.result().numpy()
+    array([0, 2, 4])
+    >>> fut.done(), fut
+    (True, <Future at 0x... state=finished returned Array>)
+    >>> async def main():
+    ...     return (await (cb.ones(2) + 1)).numpy()
+    >>> asyncio.run(main())
+    array([2., 2.])
+    """
 
     _retrieved = False
-    _array = None
+    _array: Array | Event
     _watched = False
-    _cond = None              # the Condition, made on first need
+    _cond: threading.Condition | None = None  # made on first need
 
-    def __init__(self, source=None):
+    def __init__(self, source: Array | Event | None = None) -> None:
         # concurrent.futures.Future's state, but its Condition is made on
         # first need: most futures are resolved by the one thread that
         # waits for them, which needs none. _array is what the future
@@ -97,13 +124,13 @@ class Future(_cf.Future):
                 "hand, use concurrent.futures.Future")
         self._state = _PENDING
         self._result = self._exception = None
-        self._done_callbacks = []
+        self._done_callbacks: list[Callable[[_cf.Future[_T]], object]] = []
         self._array = source
         waiters = self._waiters = _Waiters()
         waiters.future = _weakref(self)
 
     @property
-    def _condition(self):
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
         # Plain attribute reads, never self.__dict__: making the dict of
         # an instance in a finalizer that the garbage collector runs at
         # interpreter exit crashes CPython 3.12.
@@ -116,7 +143,8 @@ class Future(_cf.Future):
                     cond = self._cond = new
         return cond
 
-    def _finish_quietly(self, value, exc):
+    def _finish_quietly(self, value: Any,
+                        exc: BaseException | None) -> bool:
         """Resolves the future if nobody has used its Condition yet (so no
         waiter or callback can be there); False if somebody has."""
         with _cond_lock:
@@ -127,11 +155,11 @@ class Future(_cf.Future):
                 self._state = _FINISHED
             return True
 
-    def _value(self):
+    def _value(self) -> Any:
         """The result once the operation succeeded."""
         return self._array
 
-    def _watch(self):
+    def _watch(self) -> None:
         if self._watched:
             return
         self._watched = True
@@ -141,22 +169,40 @@ class Future(_cf.Future):
             _start()
         _core.watch(self._array, token)
 
-    def add_done_callback(self, fn):
+    def add_done_callback(self, fn: Callable[[Future[_T]], object]) -> None:
+        """Call fn(future) once the future is done: at once when it is,
+        else in cambrian's notifier thread (an exception fn raises is
+        logged)."""
         self._watch()
-        super().add_done_callback(fn)
+        super().add_done_callback(
+            cast(Callable[[_cf.Future[_T]], object], fn))
 
-    def done(self):
+    def done(self) -> bool:
+        """Whether the operation has ended (or was cancelled); never
+        waits."""
         # Nobody may be watching: look at the operation itself.
         if self._state == _PENDING and _core.poll_writer(self._array, 0):
             _resolve(self, self._array)
         return self._state != _PENDING
 
-    def running(self):
+    def running(self) -> bool:
+        """Whether a task of the operation has started and the operation
+        has not ended."""
         # A task has started and the operation is not done yet.
         return (self._state == _PENDING and _core.started(self._array)
                 and not self.done())
 
-    def cancel(self):
+    def cancel(self) -> bool:
+        """Stop the operation if none of its tasks has started.
+
+        Returns
+        -------
+        bool
+            True when the future is cancelled (now or before): reading its
+            array raises CancelledError and its dependents fail with
+            DependencyError. False when a task has started or the
+            operation ended.
+        """
         if self.done():
             return self.cancelled()
         with self._condition:
@@ -170,21 +216,26 @@ class Future(_cf.Future):
             # of concurrent.futures.wait and as_completed learn now that
             # the future is done.
             _cf.Future.set_running_or_notify_cancel(self)
-        self._invoke_callbacks()
+        self._invoke_callbacks()  # type: ignore[attr-defined]
         _end_awaits(self)
         return True
 
-    def set_running_or_notify_cancel(self):
+    def set_running_or_notify_cancel(self) -> bool:
         raise RuntimeError(
             "cambrian runs the work of its futures and notifies them")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
+        # The state of the operation now, not of the last look at it: an
+        # operation that has ended shows finished (returned or raised),
+        # one that has started shows running. Never waits.
+        if self.done():
+            return super().__repr__()
         if self.running():
             return (f"<{type(self).__name__} at {id(self):#x} "
                     f"state=running>")
         return super().__repr__()
 
-    def _wait_here(self, timeout):
+    def _wait_here(self, timeout: float | None) -> float | None:
         """Waits on the operation itself (one wake-up, not two through the
         notifier thread) and resolves the future; returns the timeout
         left for concurrent.futures' own wait, needed when the operation
@@ -205,7 +256,29 @@ class Future(_cf.Future):
             raise _cf.TimeoutError()
         return timeout
 
-    def result(self, timeout=None):
+    def result(self, timeout: float | None = None) -> _T:
+        """Wait for the operation (the GIL released, Ctrl-C works) and
+        return its result.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds; zero or less looks without waiting.
+
+        Returns
+        -------
+        The array written, the task's value, or None (a kernel launch).
+
+        Raises
+        ------
+        CambrianError
+            The operation failed: DeviceError, DependencyError,
+            TaskError...
+        concurrent.futures.CancelledError
+            The future was cancelled.
+        TimeoutError
+            The timeout passed first.
+        """
         if self._state == _PENDING:
             timeout = self._wait_here(timeout)
         if self._state == _FINISHED:
@@ -213,11 +286,14 @@ class Future(_cf.Future):
                 self._retrieve()
                 raise self._exception
             self._retrieved = True
-            return self._result
+            return cast(_T, self._result)
         self._retrieved = True
         return super().result(timeout)
 
-    def exception(self, timeout=None):
+    def exception(self, timeout: float | None = None
+                  ) -> BaseException | None:
+        """Wait as result() does; the exception the operation failed
+        with, or None."""
         if self._state == _PENDING:
             timeout = self._wait_here(timeout)
         if self._state == _FINISHED:
@@ -226,7 +302,7 @@ class Future(_cf.Future):
         self._retrieved = True
         return super().exception(timeout)
 
-    def _retrieve(self):
+    def _retrieve(self) -> None:
         # Somebody has the exception now: cb.synchronize() must not raise
         # it again, and neither this future nor those that failed because
         # of the same first failure log it as never retrieved.
@@ -236,7 +312,7 @@ class Future(_cf.Future):
                 _core.failure_seen(self._exception)
                 _note_raised(self._exception)
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, _T]:
         # A tiny operation often ends within microseconds: poll briefly
         # before paying for a round of the event loop.
         if self.done() or _core.poll_writer(self._array, _AWAIT_POLL_US):
@@ -244,12 +320,14 @@ class Future(_cf.Future):
             yield  # a generator, as __await__ must return an iterator
         queue = _loop_queue(asyncio.get_running_loop())
         if queue is None:
-            return (yield from asyncio.wrap_future(self).__await__())
-        return (yield from queue.wait(self).__await__())
+            value = yield from asyncio.wrap_future(self).__await__()
+        else:
+            value = yield from queue.wait(self).__await__()
+        return cast(_T, value)
 
     __iter__ = __await__
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             if (not self._retrieved and self.done()
                     and self._state == _FINISHED
@@ -267,11 +345,11 @@ class Future(_cf.Future):
 # collected later, do not report them again. The most recent ones are kept
 # (a dict keeps order).
 _RAISED_KEPT = 1 << 16
-_raised = {}
+_raised: dict[int, None] = {}
 _raised_lock = threading.Lock()
 
 
-def _note_raised(exc):
+def _note_raised(exc: BaseException) -> None:
     fid = getattr(exc, "_cb_failure", None)
     if fid is None:
         return
@@ -281,7 +359,7 @@ def _note_raised(exc):
             del _raised[next(iter(_raised))]
 
 
-def _raised_already(exc):
+def _raised_already(exc: BaseException) -> bool:
     """Whether synchronize() raised exc's failure, or the failure exc
     depends on."""
     for e in (exc, getattr(exc, "__cause__", None)):
@@ -292,13 +370,13 @@ def _raised_already(exc):
 
 
 _lock = threading.Lock()
-_pending = {}             # token -> (future, array)
+_pending: dict[int, tuple[Future[Any], Array | Event]] = {}  # by token
 _tokens = itertools.count(1)
-_thread = None
+_thread: threading.Thread | None = None
 _stopping = False
 
 
-def _resolve(fut, array):
+def _resolve(fut: Future[Any], array: Array | Event) -> None:
     """Sets a future from its finished operation, once, from whichever
     thread gets there first (the notifier, a waiter, an event loop, or a
     cancel()). Callbacks run here, so no lock may be held."""
@@ -317,7 +395,7 @@ def _resolve(fut, array):
         pass
 
 
-def _notifier():
+def _notifier() -> None:
     while not _stopping:
         for token in _core.wait_completions(100):
             with _lock:
@@ -329,7 +407,7 @@ def _notifier():
             del fut, array  # keep no future alive between batches
 
 
-def _start():
+def _start() -> None:
     global _thread
     if _thread is None or not _thread.is_alive():
         _thread = threading.Thread(target=_notifier, name="cambrian-futures",
@@ -337,7 +415,7 @@ def _start():
         _thread.start()
 
 
-def _stop():
+def _stop() -> None:
     global _stopping
     _stopping = True
     if _thread is not None:
@@ -349,20 +427,21 @@ class _LoopQueue:
     that the loop watches, so an awaited operation resumes its coroutine
     after a single wake-up, with no thread in between."""
 
-    def __init__(self, loop):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self.qid = _core.queue_open(self.fd)
-        self.waiting = {}     # token -> (loop future, cambrian Future)
+        # token -> (loop future, cambrian Future)
+        self.waiting: dict[int, tuple[asyncio.Future[Any], Future[Any]]] = {}
         if self.qid is not None:
             loop.add_reader(self.fd, self._drain)
             weakref.finalize(loop, self._close, self.fd, self.qid)
 
     @staticmethod
-    def _close(fd, qid):
+    def _close(fd: int, qid: int) -> None:
         _core.queue_close(qid)
         os.close(fd)
 
-    def wait(self, fut):
+    def wait(self, fut: Future[Any]) -> asyncio.Future[Any]:
         waiter = asyncio.get_running_loop().create_future()
         token = next(_tokens)
         self.waiting[token] = (waiter, fut)
@@ -370,10 +449,11 @@ class _LoopQueue:
         # and with it of the loop.
         waiter.add_done_callback(
             lambda w: w.cancelled() and self.waiting.pop(token, None))
+        assert self.qid is not None
         _core.watch(fut._array, token, self.qid)
         return waiter
 
-    def _cancelled(self, fut):
+    def _cancelled(self, fut: Future[Any]) -> None:
         # In the loop's thread: fut was cancelled, its awaits end now
         # rather than when its operation's skipped tasks are reached.
         for token, (waiter, f) in list(self.waiting.items()):
@@ -381,7 +461,8 @@ class _LoopQueue:
                 del self.waiting[token]
                 waiter.cancel()
 
-    def _drain(self):
+    def _drain(self) -> None:
+        assert self.qid is not None
         try:
             os.eventfd_read(self.fd)
         except BlockingIOError:
@@ -397,18 +478,21 @@ class _LoopQueue:
                     continue
                 if fut.cancelled():
                     waiter.cancel()
-                elif fut.exception(0) is not None:
-                    waiter.set_exception(fut.exception(0))
+                    continue
+                exc = fut.exception(0)
+                if exc is not None:
+                    waiter.set_exception(exc)
                 else:
                     waiter.set_result(fut.result(0))
             except Exception:  # keep resolving the others
                 _log.exception("cambrian: resolving an await failed")
 
 
-_loop_queues = weakref.WeakKeyDictionary()
+_loop_queues: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
 
 
-def _loop_queue(loop):
+def _loop_queue(loop: asyncio.AbstractEventLoop) -> _LoopQueue | None:
     """The loop's completion queue; None where there is none to be had
     (no eventfd on this system, or too many loops)."""
     queue = _loop_queues.get(loop)
@@ -419,7 +503,7 @@ def _loop_queue(loop):
     return queue if queue is not None and queue.qid is not None else None
 
 
-def _end_awaits(fut):
+def _end_awaits(fut: Future[Any]) -> None:
     """fut was cancelled: the loops awaiting it through their queues are
     told to end those awaits."""
     with _lock:
@@ -432,12 +516,12 @@ def _end_awaits(fut):
                 pass
 
 
-def array_future(array):
+def array_future(array: Array) -> Future[Array]:
     """A new Future for the pending writes of array (used by Array.future)."""
     return Future(array)
 
 
-def _as_future(x):
+def _as_future(x: Future[Any] | Array | _cf.Future[Any]) -> _cf.Future[Any]:
     if isinstance(x, _core.Array):
         return x.future
     if not isinstance(x, _cf.Future):
@@ -446,20 +530,99 @@ def _as_future(x):
     return x
 
 
-def wait(fs, timeout=None, return_when=_cf.ALL_COMPLETED):
-    """concurrent.futures.wait over Futures and Arrays (their .future)."""
+def wait(fs: Iterable[_cf.Future[Any] | Array], timeout: float | None = None,
+         return_when: str = _cf.ALL_COMPLETED
+         ) -> _cf._base.DoneAndNotDoneFutures[Any]:
+    """concurrent.futures.wait over Futures and Arrays (their .future).
+
+    Parameters
+    ----------
+    fs : iterable of Future or Array
+        What to wait for; other concurrent.futures futures too.
+    timeout : float, optional
+        Seconds; None waits as long as needed.
+    return_when : str, optional
+        FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED (default).
+
+    Returns
+    -------
+    (done, not_done)
+        Two sets of futures (an Array stands for its .future).
+
+    Raises
+    ------
+    TypeError
+        An item is neither a future nor an Array.
+
+    Examples
+    --------
+    >>> done, not_done = cb.wait([cb.ones(3) * 2, cb.zeros(2) + 1])
+    >>> len(done), len(not_done)
+    (2, 0)
+    """
     return _cf.wait([_as_future(f) for f in fs], timeout, return_when)
 
 
-def as_completed(fs, timeout=None):
-    """concurrent.futures.as_completed over Futures and Arrays."""
+def as_completed(fs: Iterable[_cf.Future[Any] | Array],
+                 timeout: float | None = None) -> Iterator[_cf.Future[Any]]:
+    """concurrent.futures.as_completed over Futures and Arrays.
+
+    Parameters
+    ----------
+    fs : iterable of Future or Array
+        What to wait for.
+    timeout : float, optional
+        Seconds for the whole iteration.
+
+    Returns
+    -------
+    iterator of Future
+        The futures as they complete (an Array stands for its .future).
+
+    Raises
+    ------
+    TypeError
+        An item is neither a future nor an Array.
+    TimeoutError
+        The timeout passed before every future completed.
+
+    Examples
+    --------
+    >>> sums = [float(f.result()) for f in cb.as_completed(
+    ...     [cb.sum(cb.ones(n)) for n in (1, 2, 3)])]
+    >>> sorted(sums)
+    [1.0, 2.0, 3.0]
+    """
     return _cf.as_completed([_as_future(f) for f in fs], timeout)
 
 
-def synchronize(timeout=None):
-    """Block until every submitted task has finished (Ctrl-C interrupts the
-    wait). Then raise the failures that nobody has retrieved: the one
-    exception, or an ExceptionGroup of them."""
+def synchronize(timeout: float | None = None) -> None:
+    """Block until every submitted task has finished, then raise the
+    failures nobody has retrieved.
+
+    Ctrl-C interrupts the wait.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds; None waits as long as needed.
+
+    Raises
+    ------
+    CambrianError
+        The one failure nobody retrieved.
+    ExceptionGroup
+        Several of them.
+    TimeoutError
+        The timeout passed first.
+
+    Examples
+    --------
+    >>> a = cb.arange(1000) * 3
+    >>> cb.synchronize()
+    >>> a.future.done()
+    True
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
     while not _core.wait_idle(50):
         if deadline is not None and time.monotonic() >= deadline:

@@ -19,99 +19,180 @@ astype), reductions (sum, min, max, mean, norm, dot), matmul (@) and
 transposes (.T) record.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, Union
+
 import numpy as _np
+import numpy.typing as npt
 
 from . import _core
 from ._creation import as_array, asarray
 from ._devices import _placement, _resolve
 from ._graph_map import map_batches
 
-__all__ = ["Graph"]
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from ._core import Array
+    from ._devices import Device
+
+__all__ = ["Graph", "Value"]
 
 _KINDS = ("input", "constant", "node")
 
+#: What a graph value's operators take besides values: Arrays, scalars and
+#: buffers, which become constants of the graph.
+_Other: TypeAlias = Union["Value", "Array", bool, int, float, _np.generic,
+                          npt.NDArray[Any]]
+
 
 class Value:
-    """A value of a graph being recorded: an input, or a node's result."""
+    """A value of a graph being recorded: an input, or a node's result.
+
+    Operations on values record nodes instead of running: the operators
+    (``+ - * / **``, comparisons, unary ``-``, ``abs``, ``@``), the
+    cambrian functions (add ... where, reductions, matmul, transpose),
+    ``astype``, ``.T`` and the reduction methods.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    dtype : numpy.dtype
+    """
 
     __slots__ = ("_graph", "_id", "shape", "dtype")
     __array_ufunc__ = None  # NumPy's operators defer to ours
 
-    def __init__(self, graph, vid, shape, dtype):
+    def __init__(self, graph: Graph, vid: int, shape: Iterable[int],
+                 dtype: npt.DTypeLike) -> None:
         self._graph, self._id = graph, vid
-        self.shape, self.dtype = tuple(shape), _np.dtype(dtype)
+        self.shape: tuple[int, ...] = tuple(shape)
+        self.dtype: _np.dtype[Any] = _np.dtype(dtype)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
+        """Number of dimensions."""
         return len(self.shape)
 
     @property
-    def size(self):
+    def size(self) -> int:
+        """Number of elements."""
         return int(_np.prod(self.shape, dtype=_np.int64))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"<cambrian graph value {self._id}: {self.dtype.name} "
                 f"{self.shape}>")
 
-    def __bool__(self):
+    def __bool__(self) -> NoReturn:
         raise TypeError("a graph value has no truth value before a run")
 
-    def astype(self, dtype):
+    def astype(self, dtype: npt.DTypeLike) -> Value:
+        """Records a conversion to dtype."""
         return self._graph._ewise("cast", (self,), dtype)
 
     @property
-    def T(self):
+    def T(self) -> Value:
+        """Records a transpose."""
         return self._graph._apply("transpose", (self,))
 
-    def dot(self, other):
+    def dot(self, other: _Other) -> Value:
+        """Records a dot product."""
         return self._graph._apply("dot", (self, other))
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: _Other) -> Value:
         return self._graph._apply("matmul", (self, other))
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: _Other) -> Value:
         return self._graph._apply("matmul", (other, self))
+
+    def _reduce(self, name: str, axis: int | None) -> Value:
+        return self._graph._apply(name, (self,), axis)
+
+    def sum(self, axis: int | None = None) -> Value:
+        """Records a sum (see cambrian.sum)."""
+        return self._reduce("sum", axis)
+
+    def min(self, axis: int | None = None) -> Value:
+        """Records a minimum (see cambrian.min)."""
+        return self._reduce("min", axis)
+
+    def max(self, axis: int | None = None) -> Value:
+        """Records a maximum (see cambrian.max)."""
+        return self._reduce("max", axis)
+
+    def mean(self, axis: int | None = None) -> Value:
+        """Records a mean (see cambrian.mean)."""
+        return self._reduce("mean", axis)
+
+    def norm(self, axis: int | None = None) -> Value:
+        """Records a Euclidean norm (see cambrian.norm)."""
+        return self._reduce("norm", axis)
+
+    def _op(self, name: str, *args: object) -> Value:
+        return self._graph._ewise(name, args)
+
+    def __add__(self, other: _Other) -> Value:
+        return self._op("add", self, other)
+
+    def __radd__(self, other: _Other) -> Value:
+        return self._op("add", other, self)
+
+    def __sub__(self, other: _Other) -> Value:
+        return self._op("subtract", self, other)
+
+    def __rsub__(self, other: _Other) -> Value:
+        return self._op("subtract", other, self)
+
+    def __mul__(self, other: _Other) -> Value:
+        return self._op("multiply", self, other)
+
+    def __rmul__(self, other: _Other) -> Value:
+        return self._op("multiply", other, self)
+
+    def __truediv__(self, other: _Other) -> Value:
+        return self._op("divide", self, other)
+
+    def __rtruediv__(self, other: _Other) -> Value:
+        return self._op("divide", other, self)
+
+    def __pow__(self, other: _Other) -> Value:
+        return self._op("power", self, other)
+
+    def __rpow__(self, other: _Other) -> Value:
+        return self._op("power", other, self)
+
+    def __lt__(self, other: _Other) -> Value:
+        return self._op("less", self, other)
+
+    def __le__(self, other: _Other) -> Value:
+        return self._op("less_equal", self, other)
+
+    def __gt__(self, other: _Other) -> Value:
+        return self._op("greater", self, other)
+
+    def __ge__(self, other: _Other) -> Value:
+        return self._op("greater_equal", self, other)
+
+    def __eq__(self, other: object) -> Value:  # type: ignore[override]
+        return self._op("equal", self, other)
+
+    def __ne__(self, other: object) -> Value:  # type: ignore[override]
+        return self._op("not_equal", self, other)
+
+    def __neg__(self) -> Value:
+        return self._op("negative", self)
+
+    def __abs__(self) -> Value:
+        return self._op("absolute", self)
 
     __hash__ = object.__hash__
 
 
-def _reduction(name):
-    def method(self, axis=None):
-        return self._graph._apply(name, (self,), axis)
-    method.__name__ = name
-    return method
-
-
-for _name in ("sum", "min", "max", "mean", "norm"):
-    setattr(Value, _name, _reduction(_name))
-
-
-def _binop(name, reflected=False):
-    def method(self, other):
-        args = (other, self) if reflected else (self, other)
-        return self._graph._ewise(name, args)
-    return method
-
-
-def _unop(name):
-    def method(self):
-        return self._graph._ewise(name, (self,))
-    return method
-
-
-for _name, _op in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
-                   ("truediv", "divide"), ("pow", "power")):
-    setattr(Value, f"__{_name}__", _binop(_op))
-    setattr(Value, f"__r{_name}__", _binop(_op, True))
-for _name, _op in (("lt", "less"), ("le", "less_equal"),
-                   ("gt", "greater"), ("ge", "greater_equal"),
-                   ("eq", "equal"), ("ne", "not_equal")):
-    setattr(Value, f"__{_name}__", _binop(_op))
-Value.__neg__ = _unop("negative")
-Value.__abs__ = _unop("absolute")
-
-
-def _operand_edges(values, nodes):
+def _operand_edges(values: list[tuple[int, int, str, tuple[int, ...], bool]],
+                   nodes: list[tuple[str, tuple[int, ...], int]]
+                   ) -> Iterator[tuple[int, str, int, int]]:
     """(value id, kind of value, node that makes it, node that reads it)
     for every operand of every node that is a value, not a scalar; values
     and nodes as _core.graph_info gives them."""
@@ -121,7 +202,7 @@ def _operand_edges(values, nodes):
                 yield v, _KINDS[values[v][0]], values[v][1], i
 
 
-def record(op_name, args):
+def record(op_name: str, args: tuple[object, ...]) -> Value | None:
     """The recorded result when an argument is a graph value, else None
     (the eager call's error stands)."""
     for a in args:
@@ -134,36 +215,94 @@ _OP = {name: i for i, name in enumerate(_core.OPS)}
 
 
 class Graph:
-    """A captured pipeline of array operations (see the module)."""
+    """A pipeline of array operations, recorded once and run many times.
 
-    def __init__(self):
+    Inside ``with cb.Graph() as g:``, operations on the graph's values
+    (what :meth:`input` returns, and what operations on them return)
+    record nodes instead of running; Arrays and scalars they meet become
+    constants. Dtypes and shapes are checked as each node is recorded;
+    leaving the block checks that every input reaches an output.
+
+    Attributes
+    ----------
+    max_in_flight : int
+        The most batches the last :meth:`map` had in flight.
+
+    Examples
+    --------
+    >>> with cb.Graph() as g:
+    ...     x = g.input("x", (4,), cb.float32)
+    ...     g.output("y", cb.sqrt(x * x + 1.0) * 0.5)
+    >>> g
+    <cambrian.Graph: 1 input(s) ['x'], 4 node(s), 1 output(s) ['y']>
+    >>> g.run(x=np.zeros(4, np.float32))["y"].numpy()
+    array([0.5, 0.5, 0.5, 0.5], dtype=float32)
+    """
+
+    def __init__(self) -> None:
         self._cap = _core.graph_new()
-        self._inputs = []          # (name, Value)
-        self._outputs = []         # (name, Value)
-        self._consts = {}          # id(Array) -> (Array, value id)
+        self._inputs: list[tuple[str, Value]] = []
+        self._outputs: list[tuple[str, Value]] = []
+        # id(Array) -> (Array, value id)
+        self._consts: dict[int, tuple[Array, int]] = {}
         self._recording = False
         self._sealed = False
         self.max_in_flight = 0     # the most batches map() had in flight
 
     # ---- recording ----------------------------------------------------
 
-    def __enter__(self):
+    def __repr__(self) -> str:
+        nodes = len(_core.graph_info(self._cap)[1])
+        ins = [n for n, _ in self._inputs]
+        outs = [n for n, _ in self._outputs]
+        state = "" if self._sealed or not self._recording else " recording"
+        return (f"<cambrian.Graph{state}: {len(ins)} input(s) {ins}, "
+                f"{nodes} node(s), {len(outs)} output(s) {outs}>")
+
+    def _repr_html_(self) -> str:
+        from ._display import graph_html
+        return graph_html(self.to_dot(), len(_core.graph_info(self._cap)[1]),
+                          len(self._inputs), len(self._outputs))
+
+    def __enter__(self) -> Graph:
         if self._sealed:
             raise RuntimeError("this graph is recorded already")
         self._recording = True
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._recording = False
         if exc_type is None:
             self._seal()
 
-    def _check_recording(self):
+    def _check_recording(self) -> None:
         if not self._recording:
             raise RuntimeError("record inside 'with cambrian.Graph() as g:'")
 
-    def input(self, name, shape, dtype=_np.float64):
-        """A named input of the given shape and dtype."""
+    def input(self, name: str, shape: int | tuple[int, ...],
+              dtype: npt.DTypeLike = _np.float64) -> Value:
+        """A named input of the given shape and dtype.
+
+        Parameters
+        ----------
+        name : str
+            The keyword that :meth:`run` takes it by.
+        shape : int or tuple of int
+            Up to 2 dimensions.
+        dtype : dtype, optional
+            Default float64.
+
+        Returns
+        -------
+        Value
+
+        Raises
+        ------
+        RuntimeError
+            Not inside the graph's ``with`` block.
+        ValueError
+            The name is taken, or the shape is not supported.
+        """
         self._check_recording()
         if any(n == name for n, _ in self._inputs):
             raise ValueError(f"the graph has an input named {name!r}")
@@ -177,8 +316,25 @@ class Graph:
         self._inputs.append((name, v))
         return v
 
-    def output(self, name, value):
-        """Names value an output of every run."""
+    def output(self, name: str, value: Value) -> None:
+        """Names value an output of every run.
+
+        Parameters
+        ----------
+        name : str
+            The key of the dict that :meth:`run` returns.
+        value : Value
+            A value of this graph.
+
+        Raises
+        ------
+        RuntimeError
+            Not inside the graph's ``with`` block.
+        TypeError
+            value is not a value of this graph.
+        ValueError
+            The name is taken.
+        """
         self._check_recording()
         if not isinstance(value, Value) or value._graph is not self:
             raise TypeError("an output must be a value of this graph")
@@ -187,7 +343,7 @@ class Graph:
         _core.graph_output(self._cap, value._id)
         self._outputs.append((name, value))
 
-    def _operand(self, x):
+    def _operand(self, x: object) -> Any:
         if isinstance(x, Value):
             if x._graph is not self:
                 raise ValueError("a value of another graph")
@@ -201,14 +357,16 @@ class Graph:
                                                                    x))
         return (entry[1],)
 
-    def _ewise(self, op_name, args, out_dtype=None):
+    def _ewise(self, op_name: str, args: tuple[object, ...],
+               out_dtype: npt.DTypeLike | None = None) -> Value:
         self._check_recording()
         operands = tuple(self._operand(a) for a in args)
         vid = _core.graph_ewise(self._cap, _OP[op_name], operands, out_dtype)
         dtype, shape = _core.graph_value(self._cap, vid)
         return Value(self, vid, shape, dtype)
 
-    def _apply(self, name, args, axis=None):
+    def _apply(self, name: str, args: tuple[object, ...],
+               axis: int | None = None) -> Value:
         """Records a reduction, dot, matmul or transpose node."""
         self._check_recording()
         ids = []
@@ -232,7 +390,7 @@ class Graph:
         dtype, shape = _core.graph_value(self._cap, vid)
         return Value(self, vid, shape, dtype)
 
-    def _seal(self):
+    def _seal(self) -> None:
         if not self._outputs:
             raise ValueError("the graph has no output: call g.output()")
         values, nodes = _core.graph_info(self._cap)
@@ -248,7 +406,7 @@ class Graph:
     # ---- introspection -----------------------------------------------
 
     @property
-    def nodes(self):
+    def nodes(self) -> list[dict[str, Any]]:
         """Nodes in recorded order: {"id", "op", "inputs" (value ids; -1 a
         scalar), "output" (value id), "shape", "dtype"}."""
         values, nodes = _core.graph_info(self._cap)
@@ -257,7 +415,7 @@ class Graph:
                 for i, (op, ids, res) in enumerate(nodes)]
 
     @property
-    def edges(self):
+    def edges(self) -> list[tuple[int | str, int, int]]:
         """(source, node, value id): source is a node id, or an input's
         name, or "constant"."""
         values, nodes = _core.graph_info(self._cap)
@@ -265,19 +423,43 @@ class Graph:
         return [(node if kind == "node" else names.get(v, "constant"), i, v)
                 for v, kind, node, i in _operand_edges(values, nodes)]
 
-    def to_dot(self, path=None, device=None):
-        """The graph in Graphviz's DOT language (written to path when
-        given): inputs, constants, nodes labelled with their operation,
-        shape, dtype and device; edges with the data they carry."""
+    def to_dot(self, path: str | None = None,
+               device: str | Device | None = None) -> str:
+        """The graph in Graphviz's DOT language.
+
+        Inputs, constants, nodes labelled with their operation, shape,
+        dtype and device; edges with the data they carry. In a notebook,
+        a Graph shows itself drawn (when Graphviz's dot is installed).
+
+        Parameters
+        ----------
+        path : str, optional
+            A file to write it to as well.
+        device : str or Device, optional
+            The device the labels name (default "auto").
+
+        Returns
+        -------
+        str
+            The DOT text.
+
+        Examples
+        --------
+        >>> with cb.Graph() as g:
+        ...     x = g.input("x", 3)
+        ...     g.output("y", x + 1)
+        >>> print(g.to_dot().splitlines()[0])
+        digraph cambrian {
+        """
         values, nodes = _core.graph_info(self._cap)
         where = "auto" if device is None else str(device)
         names = {v._id: n for n, v in self._inputs}
         outs = {v._id: n for n, v in self._outputs}
 
-        def desc(v):
+        def desc(v: int) -> str:
             return f"{values[v][2]} {tuple(values[v][3])}"
 
-        def source(v):
+        def source(v: int) -> str:
             kind, node = _KINDS[values[v][0]], values[v][1]
             return f"n{node}" if kind == "node" else f"v{v}"
         lines = ["digraph cambrian {", "  rankdir=LR;",
@@ -306,7 +488,8 @@ class Graph:
 
     # ---- running ------------------------------------------------------
 
-    def _arrays(self, inputs, device):
+    def _arrays(self, inputs: Mapping[str, Any],
+                device: Device | None) -> list[Array]:
         missing = [n for n, _ in self._inputs if n not in inputs]
         extra = [k for k in inputs if k not in dict(self._inputs)]
         if missing or extra:
@@ -326,9 +509,43 @@ class Graph:
             out.append(a)
         return out
 
-    def run(self, device=None, **inputs):
-        """Runs the graph once over the named inputs (Arrays, or buffers
-        used without a copy); returns {output name: Array} at once."""
+    def run(self, device: str | Device | None = None,
+            **inputs: Any) -> dict[str, Array]:
+        """Run the graph once over the named inputs; returns at once.
+
+        Every node is submitted from C in one call, with the GIL
+        released, as the tasks the eager calls would make; runs overlap.
+
+        Parameters
+        ----------
+        device : str or Device, optional
+            Where the run's work goes (default: where the inputs are, or
+            the default device); inputs are moved there.
+        **inputs : Array or array_like
+            One per input, by name (buffers are used without a copy).
+
+        Returns
+        -------
+        dict of str to Array
+            The outputs, by name, written asynchronously.
+
+        Raises
+        ------
+        RuntimeError
+            The graph is still being recorded.
+        TypeError
+            An input is missing or unknown.
+        ValueError
+            An input's dtype or shape differs from the graph's.
+
+        Examples
+        --------
+        >>> with cb.Graph() as g:
+        ...     x = g.input("x", 3, cb.int64)
+        ...     g.output("twice", x * 2)
+        >>> g.run(x=cb.arange(3))["twice"].numpy()
+        array([0, 2, 4])
+        """
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
         dev = _placement(device)
@@ -336,14 +553,32 @@ class Graph:
         outs = _core.graph_run(self._cap, arrays, len(self._outputs), dev)
         return {name: a for (name, _), a in zip(self._outputs, outs)}
 
-    def estimate(self, device=None, **inputs):
-        """The graph's cost from StarPU's performance models, for inputs
-        like these on device (None: the CPU workers): {"node_us": time of
-        each node, its tiles spread over the device's workers;
-        "total_work_us": every task's time added up; "critical_path_us":
-        the longest chain of nodes; "unknown_nodes": nodes whose model has
-        no measurement yet (NaN in node_us: run the graph, or
-        python -m cambrian calibrate, first)}."""
+    def estimate(self, device: str | Device | None = None,
+                 **inputs: Any) -> dict[str, Any]:
+        """The graph's cost from StarPU's performance models.
+
+        Parameters
+        ----------
+        device : str or Device, optional
+            The device to price it on (None: the CPU workers).
+        **inputs : Array or array_like
+            Inputs like those of a run (their sizes count).
+
+        Returns
+        -------
+        dict
+            "node_us": each node's time, its tiles spread over the
+            device's workers; "total_work_us": every task's time added
+            up; "critical_path_us": the longest chain of nodes;
+            "unknown_nodes": nodes whose model has no measurement yet
+            (NaN in node_us: run the graph, or ``python -m cambrian
+            calibrate``, first).
+
+        Raises
+        ------
+        RuntimeError
+            The graph is still being recorded.
+        """
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
         dev = _resolve(device)
@@ -353,17 +588,53 @@ class Graph:
         return dict(node_us=times, total_work_us=total,
                     critical_path_us=critical, unknown_nodes=unknown)
 
-    def map(self, batches, in_flight=2, progress=False, ordered=True,
-            stop_on_error=False, device=None):
-        """Runs the graph over each batch (a dict of inputs, or the one
-        input's data when the graph has one input), at most in_flight at
-        once: batch i + 1 is submitted, so its data moves, while batch i
-        computes. Yields (index, {output: Array}) with the outputs done,
-        in order (ordered=False: as they finish). A failed batch does not
-        stop the others unless stop_on_error; after the last, the failures
-        are raised as an ExceptionGroup, each with .batch_index. Nothing
-        is printed unless progress=True asks for a progress line on stderr
-        (tqdm's when it is installed)."""
+    def map(self, batches: Iterable[Any], in_flight: int = 2,
+            progress: bool = False, ordered: bool = True,
+            stop_on_error: bool = False,
+            device: str | Device | None = None
+            ) -> Iterator[tuple[int, dict[str, Array]]]:
+        """Run the graph over each batch, at most in_flight at once.
+
+        Batch i + 1 is submitted, so its data moves, while batch i
+        computes; memory stays bounded.
+
+        Parameters
+        ----------
+        batches : iterable
+            Each a dict of inputs, or the one input's data when the graph
+            has one input.
+        in_flight : int, optional
+            Batches submitted and not yet yielded (default 2).
+        progress : bool, optional
+            A progress line on stderr (tqdm's when installed).
+        ordered : bool, optional
+            Yield in order (default) or as batches finish.
+        stop_on_error : bool, optional
+            Raise the first failure at once, instead of after the last.
+        device : str or Device, optional
+            Where the runs go.
+
+        Yields
+        ------
+        (int, dict of str to Array)
+            The batch's index and its outputs, done.
+
+        Raises
+        ------
+        ExceptionGroup
+            After the last batch: the failures, each with .batch_index.
+        ValueError
+            in_flight is below 1.
+
+        Examples
+        --------
+        >>> with cb.Graph() as g:
+        ...     x = g.input("x", 2)
+        ...     g.output("y", x + 1)
+        >>> [float(outs["y"].sum()) for i, outs in
+        ...  g.map([np.zeros(2), np.ones(2)])]
+        [2.0, 4.0]
+        """
         if in_flight < 1:
             raise ValueError("in_flight must be at least 1")
         return map_batches(self, batches, in_flight, progress, ordered,

@@ -3,16 +3,32 @@ flight at once, so that the data of one batch moves while another
 computes; with failures gathered per batch and, when asked for, a
 progress line."""
 
+from __future__ import annotations
+
 import collections
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._futures import wait
 
+if TYPE_CHECKING:
+    from ._core import Array
+    from ._devices import Device
+    from ._graph import Graph
 
-def _outcome(outs):
+_Outputs = dict[str, "Array"]
+
+
+class _ProgressBar(Protocol):
+    def update(self, n: int) -> object: ...
+    def close(self) -> None: ...
+
+
+def _outcome(outs: _Outputs) -> BaseException | None:
     """None when every output is written, else the first exception."""
     for a in outs.values():
         exc = a.future.exception()
@@ -21,34 +37,36 @@ def _outcome(outs):
     return None
 
 
-def _done(outs):
+def _done(outs: _Outputs) -> bool:
     return all(a.future.done() for a in outs.values())
 
 
-def map_batches(g, batches, in_flight, progress, ordered, stop_on_error,
-                device):
+def map_batches(g: Graph, batches: Iterable[Any], in_flight: int,
+                progress: bool, ordered: bool, stop_on_error: bool,
+                device: str | Device | None
+                ) -> Iterator[tuple[int, _Outputs]]:
     """The generator behind g.map (Graph.map says what the arguments
     mean)."""
-    total = len(batches) if hasattr(batches, "__len__") else None
+    total = len(batches) if isinstance(batches, Sized) else None
     bar = _progress(total) if progress else None
-    pending = collections.deque()
-    failures = []
+    pending: collections.deque[tuple[int, _Outputs]] = collections.deque()
+    failures: list[Exception] = []
     g.max_in_flight = 0
 
-    def finish(i, outs):
+    def finish(i: int, outs: _Outputs) -> tuple[int, _Outputs] | None:
         exc = _outcome(outs)
         if bar:
             bar.update(1)
         if exc is None:
             return (i, outs)
-        exc.batch_index = i
+        exc.batch_index = i  # type: ignore[attr-defined]
         exc.add_note(f"in batch {i} of Graph.map")
         if stop_on_error:
             raise exc
-        failures.append(exc)
+        failures.append(exc)  # type: ignore[arg-type]
         return None
 
-    def take_one():
+    def take_one() -> tuple[int, _Outputs]:
         if ordered:
             return pending.popleft()
         while True:
@@ -86,10 +104,11 @@ def map_batches(g, batches, in_flight, progress, ordered, stop_on_error,
                              failures)
 
 
-def _progress(total):
+def _progress(total: int | None) -> _ProgressBar:
     try:
         from tqdm import tqdm
-        return tqdm(total=total, unit="batch", file=sys.stderr)
+        bar: _ProgressBar = tqdm(total=total, unit="batch", file=sys.stderr)
+        return bar
     except ImportError:
         return _Bar(total)
 
@@ -97,12 +116,12 @@ def _progress(total):
 class _Bar:
     """A small progress line on stderr: batches done and batches/s."""
 
-    def __init__(self, total):
+    def __init__(self, total: int | None) -> None:
         self.total, self.n = total, 0
         self.t0 = self.last = time.perf_counter()
         self.lock = threading.Lock()
 
-    def update(self, k):
+    def update(self, k: int) -> None:
         with self.lock:
             self.n += k
             now = time.perf_counter()
@@ -114,6 +133,6 @@ class _Bar:
             sys.stderr.write(f"\r{self.n}{of} batches, {rate:.1f} batch/s")
             sys.stderr.flush()
 
-    def close(self):
+    def close(self) -> None:
         if self.n:
             sys.stderr.write("\n")

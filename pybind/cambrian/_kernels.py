@@ -21,17 +21,25 @@ work-item; the launch then fails with DeviceAssertionError (.kernel,
 .line, .work_item). Kernels that do not use it pay nothing.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as _np
 
 from . import _core
-from ._devices import default_device, devices
+from ._devices import Device, default_device, devices
 from ._futures import Future
 from ._tasks import _Access, _IN
 from .errors import DeviceNotFoundError
 
+if TYPE_CHECKING:
+    from ._core import Array
+
 __all__ = ["Kernel", "Local"]
 
-_CTYPES = {
+_CTYPES: dict[str, type[_np.generic]] = {
     "char": _np.int8, "uchar": _np.uint8, "bool": _np.bool_,
     "short": _np.int16, "ushort": _np.uint16, "half": _np.float16,
     "int": _np.int32, "uint": _np.uint32, "float": _np.float32,
@@ -42,32 +50,49 @@ _DTYPE_CODE = {name: i for i, name in enumerate(_core.DTYPES)}
 
 class Local:
     """__local memory of nbytes bytes for a kernel's __local pointer
-    parameter (shared by the work-items of a work-group)."""
+    parameter (shared by the work-items of a work-group).
+
+    Parameters
+    ----------
+    nbytes : int
+        The size in bytes, positive.
+
+    Raises
+    ------
+    ValueError
+        nbytes is not positive.
+
+    Examples
+    --------
+    >>> cb.Local(256)
+    cambrian.Local(256)
+    """
 
     __slots__ = ("nbytes",)
 
-    def __init__(self, nbytes):
+    def __init__(self, nbytes: int) -> None:
         nbytes = int(nbytes)
         if nbytes <= 0:
             raise ValueError("local memory needs a positive size")
         self.nbytes = nbytes
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"cambrian.Local({self.nbytes})"
 
 
-class _LaunchFuture(Future):
+class _LaunchFuture(Future[None]):
     """The Future of a kernel launch: its result is None."""
 
-    def _value(self):
+    def _value(self) -> None:
         return None
 
 
-def _opencl(devs):
+def _opencl(devs: list[Device]) -> list[Device]:
     return [d for d in devs if d.backend == "opencl"]
 
 
-def _choose_device(device, arrays):
+def _choose_device(device: str | Device | None,
+                   arrays: Sequence[Array]) -> Device:
     if device is not None:
         if not isinstance(device, str):
             device = device.filter_string
@@ -91,14 +116,14 @@ def _choose_device(device, arrays):
     return found[0]
 
 
-def _scalar(x, ctype, pname):
+def _scalar(x: object, ctype: str, pname: str) -> tuple[bytes, int]:
     """The bytes of scalar x as the parameter's type, and its dtype code."""
     want = _CTYPES.get(ctype)
     if isinstance(x, _np.generic):
         if want is not None and x.dtype != want:
             raise TypeError(f"argument '{pname}' is {ctype} "
                             f"({_np.dtype(want).name}), got {x.dtype.name}")
-        v = x
+        v: Any = x
     elif isinstance(x, (bool, int, float)) and want is not None:
         if isinstance(x, float) and _np.dtype(want).kind in "iub":
             raise TypeError(f"argument '{pname}' is {ctype}, got a float")
@@ -116,27 +141,87 @@ def _scalar(x, ctype, pname):
 
 
 class Kernel:
-    """An OpenCL C kernel: source holds the function named name (a
-    __kernel function); options go to the OpenCL compiler."""
+    """An OpenCL C kernel, called as a task of the graph.
 
-    def __init__(self, source, name, options=None):
+    Parameters
+    ----------
+    source : str
+        OpenCL C source holding the ``__kernel`` function named name;
+        ``CB_ASSERT(condition)`` may be used in it.
+    name : str
+        The kernel function's name.
+    options : str, optional
+        Options for the OpenCL compiler ("-cl-fast-relaxed-math").
+
+    Raises
+    ------
+    TypeError, ValueError
+        source, name or options is not a string, or holds NUL.
+
+    Notes
+    -----
+    The source is compiled for a device on its first call there (or
+    :meth:`build`) and cached per runtime; a failed build raises
+    KernelBuildError (``.build_log``) at the call.
+
+    Examples
+    --------
+    >>> k = cb.Kernel(
+    ...     "__kernel void scale(__global const float *x,"
+    ...     "                    __global float *y, float a) {"
+    ...     "  size_t i = get_global_id(0);"
+    ...     "  y[i] = a * x[i];"
+    ...     "}", "scale")
+    >>> x = cb.arange(4, dtype=cb.float32)
+    >>> y = cb.empty(4, dtype=cb.float32)
+    >>> k(4, x, cb.Out(y), np.float32(2.0)).result()
+    >>> y.numpy()
+    array([0., 2., 4., 6.], dtype=float32)
+    """
+
+    def __init__(self, source: str, name: str,
+                 options: str | None = None) -> None:
         self._cap = _core.kernel_new(source, name, options)
         self.source = source
         self.name = name
         self.options = options
-        self._params = {}
+        self._params: dict[tuple[int, int], list[tuple[str, str, str]]] = {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<cambrian.Kernel {self.name}>"
 
-    def build(self, device=None):
-        """Compile for device now (see the module's notes on devices);
-        returns the Device. Raises KernelBuildError on failure."""
+    def build(self, device: str | Device | None = None) -> Device:
+        """Compile for a device now, rather than at the first call.
+
+        Parameters
+        ----------
+        device : str or Device, optional
+            An OpenCL device; by default the one a call without arrays
+            would use (the default device, the first GPU, any OpenCL
+            device).
+
+        Returns
+        -------
+        Device
+            The device it was built for.
+
+        Raises
+        ------
+        KernelBuildError
+            The source failed to compile (``.build_log``).
+        DeviceNotFoundError
+            No OpenCL device matches.
+
+        Examples
+        --------
+        >>> cb.Kernel("__kernel void nop(void) {}", "nop").build().backend
+        'opencl'
+        """
         dev = _choose_device(device, ())
         self._params_on(dev)
         return dev
 
-    def _params_on(self, dev):
+    def _params_on(self, dev: Device) -> list[tuple[str, str, str]]:
         key = (dev._id, dev._gen)
         params = self._params.get(key)
         if params is None:
@@ -145,9 +230,44 @@ class Kernel:
                                                              dev._id)
         return params
 
-    def __call__(self, global_size, *args, local_size=None, device=None):
-        """Launch over global_size (an int or up to 3 ints) with
-        local_size (None: the driver's choice); returns a Future."""
+    def __call__(self, global_size: int | Sequence[int], *args: Any,
+                 local_size: int | Sequence[int] | None = None,
+                 device: str | Device | None = None) -> Future[None]:
+        """Launch the kernel as a task; returns at once.
+
+        Parameters
+        ----------
+        global_size : int or sequence of int
+            Work-items, in up to 3 dimensions.
+        *args
+            One per kernel parameter: Arrays for pointers (read by
+            default, or wrapped in In, Out or InOut), Local(nbytes) for
+            ``__local`` pointers, and scalars of the parameter's type
+            (NumPy scalars must match it; Python numbers are converted).
+        local_size : int or sequence of int, optional
+            The work-group size (None: the driver's choice).
+        device : str or Device, optional
+            An OpenCL device. By default the arrays' device, then the
+            default device, then the first GPU, then any OpenCL device.
+
+        Returns
+        -------
+        Future
+            Its result is None; it fails with DeviceError (a launch
+            error), DeviceAssertionError (a CB_ASSERT failed) or
+            DependencyError.
+
+        Raises
+        ------
+        TypeError
+            The arguments do not fit the kernel's parameters.
+        KernelBuildError
+            The source failed to compile for the device.
+        DeviceMemoryError
+            An array is larger than the device's largest allocation.
+        DeviceNotFoundError
+            No OpenCL device matches.
+        """
         if isinstance(global_size, int):
             global_size = (global_size,)
         if isinstance(local_size, int):
@@ -160,7 +280,7 @@ class Kernel:
             names = ", ".join(p[2] for p in params)
             raise TypeError(f"kernel {self.name}({names}) takes "
                             f"{len(params)} arguments, got {len(args)}")
-        pairs = []
+        pairs: list[tuple[Any, Any]] = []
         for (kind, ctype, pname), x in zip(params, args):
             if kind == "local" or isinstance(x, Local):
                 if kind != "local" or not isinstance(x, Local):

@@ -15,46 +15,181 @@ BLAS has no integer products. gemm and gemv take operands of C's (y's)
 dtype only. matmul and transpose given a graph's values record nodes.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, SupportsFloat, overload
+
+import numpy.typing as npt
+
 from . import _core
 from ._graph import Value as _Value
 
+if TYPE_CHECKING:
+    from ._core import Array
+
 __all__ = ["matmul", "gemm", "gemv", "transpose"]
 
+@overload
+def matmul(x1: _Value, x2: Array | npt.NDArray[Any] | _Value) -> _Value:
+    ...
+@overload
+def matmul(x1: Array | npt.NDArray[Any], x2: _Value) -> _Value: ...
+@overload
+def matmul(x1: Array | npt.NDArray[Any],
+           x2: Array | npt.NDArray[Any]) -> Array: ...
 
-def matmul(x1, x2):
+
+def matmul(x1: object, x2: object) -> object:
     """The matrix product x1 @ x2, with NumPy's rules for 1-D and 2-D
-    operands: (m, k) @ (k, n) is (m, n); a 1-D operand is a row on the left
-    and a column on the right, and its dimension is dropped from the result
-    ((k,) @ (k,) is a 0-D array). Returns a new Array placed where the
-    operands are (or on the default device)."""
+    operands.
+
+    (m, k) @ (k, n) is (m, n); a 1-D operand is a row on the left and a
+    column on the right, and its dimension is dropped from the result
+    ((k,) @ (k,) is a 0-D array).
+
+    Parameters
+    ----------
+    x1, x2 : Array or numpy.ndarray
+        1-D or 2-D, float32 or float64 (or promoting to them).
+
+    Returns
+    -------
+    Array
+        A new array placed where the operands are (or on the default
+        device), one task per row block.
+
+    Raises
+    ------
+    ValueError
+        The inner dimensions differ, or the operands are on two devices.
+    TypeError
+        The result would be an integer or bool (BLAS has no integer
+        products), or float64 on a device without it.
+
+    Examples
+    --------
+    >>> a = cb.asarray([[1.0, 2.0], [3.0, 4.0]])
+    >>> (a @ cb.asarray([1.0, 1.0])).numpy()
+    array([3., 7.])
+    """
     for v in (x1, x2):
         if isinstance(v, _Value):
             return v._graph._apply("matmul", (x1, x2))
     return _core.matmul(x1, x2)
 
 
-def gemm(alpha, A, B, beta, C, trans_a=False, trans_b=False):
-    """C = alpha * op(A) @ op(B) + beta * C, in place (BLAS's gemm), where
-    op(X) is X, or X.T when trans_X is true. A and B are 2-D, of C's dtype.
-    C must be a cambrian Array, distinct from A and B; it is read even when
-    beta is 0 (a failure of its former writer reaches its readers; its
-    values are then ignored). Returns C, written asynchronously."""
+def gemm(alpha: SupportsFloat, A: Array | npt.NDArray[Any],
+         B: Array | npt.NDArray[Any], beta: SupportsFloat, C: Array,
+         trans_a: bool = False, trans_b: bool = False) -> Array:
+    """C = alpha * op(A) @ op(B) + beta * C, in place (BLAS's gemm).
+
+    Parameters
+    ----------
+    alpha, beta : float
+        The scale factors.
+    A, B : Array or numpy.ndarray
+        2-D, of C's dtype.
+    C : Array
+        2-D, distinct from A and B. It is read even when beta is 0 (its
+        values are then ignored, but a failure of its former writer
+        reaches its readers).
+    trans_a, trans_b : bool, optional
+        Use the transpose of A (of B): op(X) is X or X.T.
+
+    Returns
+    -------
+    Array
+        C, written asynchronously.
+
+    Raises
+    ------
+    ValueError
+        The shapes do not fit, or C is A or B.
+    TypeError
+        A dtype differs from C's, or is not float32 or float64.
+
+    Examples
+    --------
+    >>> C = cb.zeros((2, 2))
+    >>> I = np.eye(2)
+    >>> cb.gemm(2.0, I, I, 1.0, C).numpy()
+    array([[2., 0.],
+           [0., 2.]])
+    """
     return _core.gemm(alpha, A, B, beta, C, trans_a, trans_b)
 
 
-def gemv(alpha, A, x, beta, y, trans=False):
-    """y = alpha * op(A) @ x + beta * y, in place (BLAS's gemv), where op(A)
-    is A, or A.T when trans is true. A is 2-D, x and y 1-D, all of y's
-    dtype. y must be a cambrian Array, distinct from A and x. Returns y,
-    written asynchronously."""
+def gemv(alpha: SupportsFloat, A: Array | npt.NDArray[Any],
+         x: Array | npt.NDArray[Any], beta: SupportsFloat, y: Array,
+         trans: bool = False) -> Array:
+    """y = alpha * op(A) @ x + beta * y, in place (BLAS's gemv).
+
+    Parameters
+    ----------
+    alpha, beta : float
+        The scale factors.
+    A : Array or numpy.ndarray
+        2-D, of y's dtype.
+    x : Array or numpy.ndarray
+        1-D, of y's dtype.
+    y : Array
+        1-D, distinct from A and x.
+    trans : bool, optional
+        Use A.T instead of A.
+
+    Returns
+    -------
+    Array
+        y, written asynchronously.
+
+    Raises
+    ------
+    ValueError
+        The shapes do not fit, or y is A or x.
+    TypeError
+        A dtype differs from y's, or is not float32 or float64.
+
+    Examples
+    --------
+    >>> y = cb.ones(2)
+    >>> cb.gemv(1.0, np.eye(2), np.array([3.0, 4.0]), 1.0, y).numpy()
+    array([4., 5.])
+    """
     return _core.gemv(alpha, A, x, beta, y, trans)
 
 
-def transpose(a):
-    """a.T: for a 2-D array a new Array written by a task (not a view: the
-    data is copied, in row blocks); 0-D and 1-D arrays are returned as
-    they are. float32 and float64 transposes also run on OpenCL devices,
-    other dtypes on CPU workers."""
+@overload
+def transpose(a: _Value) -> _Value: ...
+@overload
+def transpose(a: Array | npt.NDArray[Any]) -> Array: ...
+
+
+def transpose(a: object) -> object:
+    """a.T: the transpose, as a new Array written by a task.
+
+    Not a view: the data is copied, in row blocks. 0-D and 1-D arrays are
+    returned as they are. float32 and float64 transposes also run on
+    OpenCL devices, other dtypes on CPU workers.
+
+    Parameters
+    ----------
+    a : Array or numpy.ndarray
+        Up to 2-D.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        a has more than 2 dimensions.
+
+    Examples
+    --------
+    >>> cb.transpose(cb.asarray([[1, 2, 3]])).shape
+    (3, 1)
+    """
     if isinstance(a, _Value):
         return a.T
     return _core.transpose(a)

@@ -1,22 +1,47 @@
 """The runtime: starting it with settings, stopping it, and what it runs
 with."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from . import _core
 from ._devices import devices as _devices
 
 __all__ = ["init", "shutdown", "config"]
 
 
-def init(ncpus=None, devices=None, scheduler=None, tile_size=None):
-    """Start the runtime. Optional: the first operation starts it with the
-    settings of the environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES,
-    CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE), which these arguments override.
+def init(ncpus: int | None = None, devices: str | None = None,
+         scheduler: str | None = None, tile_size: int | None = None) -> None:
+    """Start the runtime.
 
-    ncpus: CPU workers (default: cores minus one per OpenCL device).
-    devices: a filter choosing the OpenCL devices ("opencl:gpu", "none").
-    scheduler: a StarPU policy ("dmda", "eager", "lws", ...).
-    tile_size: elements per tile (default: automatic).
+    Optional: the first operation starts it with the settings of the
+    environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES, CAMBRIAN_SCHED,
+    CAMBRIAN_TILE_SIZE), which these arguments override.
 
+    Parameters
+    ----------
+    ncpus : int, optional
+        CPU workers (default: cores minus one per OpenCL device).
+    devices : str, optional
+        A filter choosing the OpenCL devices ("opencl:gpu", "none").
+    scheduler : str, optional
+        A StarPU policy ("dmda", "eager", "lws", ...).
+    tile_size : int, optional
+        Elements per tile (default: automatic).
+
+    Raises
+    ------
+    ValueError
+        A setting is not valid (named in the message), or the scheduler
+        is unknown (StarPU's are listed).
+    TypeError
+        An argument is of the wrong type.
+    DeviceNotFoundError
+        devices matches no device at all.
+
+    Notes
+    -----
     Settings are checked when the runtime starts, whether they come from
     here or from the environment: a bad one raises ValueError (TypeError
     for an argument of the wrong type) naming it, an unknown scheduler
@@ -28,20 +53,45 @@ def init(ncpus=None, devices=None, scheduler=None, tile_size=None):
     with the ones it runs with, does nothing; settings that differ are
     ignored with a RuntimeWarning that names them (shutdown() first to
     change them).
+
+    Examples
+    --------
+    >>> cb.shutdown()
+    >>> cb.init(ncpus=1, devices="none")
+    >>> cb.config()["ncpus"], cb.config()["nopencl"]
+    (1, 0)
+    >>> cb.shutdown()   # the next operation starts the default runtime
     """
     _core.init(ncpus, devices, scheduler, tile_size)
 
 
-def shutdown():
-    """Wait for every task, then stop the runtime. Arrays stay readable;
-    using cambrian again starts a new runtime. Ctrl-C interrupts the wait
-    (KeyboardInterrupt); the runtime then keeps running its work."""
+def shutdown() -> None:
+    """Wait for every task, then stop the runtime.
+
+    Arrays stay readable; using cambrian again starts a new runtime. Also
+    run at exit.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C interrupted the wait; the runtime then keeps running its
+        work.
+    CambrianError
+        Called from inside a task, which must not wait.
+
+    Examples
+    --------
+    >>> a = cb.ones(3) * 2
+    >>> cb.shutdown()
+    >>> a.numpy()
+    array([2., 2., 2.])
+    """
     while not _core.wait_idle(50):  # the GIL is released; signals checked
         pass
     _core.shutdown()
 
 
-def _shutdown_at_exit():
+def _shutdown_at_exit() -> None:
     """At exit: the work is drained, then the runtime stops. Ctrl-C stops
     the wait (caught in C: Python runs no signal handler at exit), and the
     process exits without the work still pending."""
@@ -49,8 +99,24 @@ def _shutdown_at_exit():
         _core.shutdown()
 
 
-def config():
-    """The runtime's settings and its devices, as a dict."""
+def config() -> dict[str, Any]:
+    """The runtime's settings and its devices, as a dict.
+
+    Starts the runtime if it is not running.
+
+    Returns
+    -------
+    dict
+        ncpus, nopencl (OpenCL workers), ncores, max_cpus (the StarPU
+        build's limit), scheduler, tile_size (0: automatic),
+        min_tile_size, max_tile_bytes, starpu_version, cache_dir,
+        pinned_bytes, pinned_max_bytes, and devices (filter strings).
+
+    Examples
+    --------
+    >>> "cpu:cpu:0" in cb.config()["devices"]
+    True
+    """
     info = _core.runtime_info()
     info["devices"] = [d.filter_string for d in _devices()]
     return info

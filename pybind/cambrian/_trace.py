@@ -16,39 +16,91 @@ Profiling costs about 2 us per task on a small CPU, so it is on only while
 a trace records, or after cambrian.profiling(True) (or CAMBRIAN_PROFILE=1).
 """
 
+from __future__ import annotations
+
 import contextlib
 import json
 import os
+from collections.abc import Iterator
+from typing import Any
 
 from . import _core
 
-__all__ = ["trace", "stats", "profiling", "plot_trace"]
+__all__ = ["trace", "stats", "profiling", "plot_trace", "Stats"]
 
 
-def profiling(enabled=None):
-    """Turn profiling on or off (None: leave it); returns whether it is
-    on. Statistics and traces need it."""
+class Stats(dict[str, Any]):
+    """What :func:`stats` returns: a dict, shown as tables in notebooks."""
+
+    def _repr_html_(self) -> str:
+        from ._display import stats_html
+        return stats_html(self)
+
+
+def profiling(enabled: bool | None = None) -> bool:
+    """Turn profiling on or off; statistics and traces need it.
+
+    Profiling costs about 2 us per task on a small CPU, so it is off
+    unless a trace records, this turns it on, or CAMBRIAN_PROFILE=1.
+
+    Parameters
+    ----------
+    enabled : bool, optional
+        None leaves it as it is.
+
+    Returns
+    -------
+    bool
+        Whether it is on now.
+
+    Examples
+    --------
+    >>> was = cb.profiling()
+    >>> cb.profiling(True)
+    True
+    >>> _ = cb.profiling(was)
+    """
     return _core.profiling(enabled)
 
 
-def _device_names():
+def _device_names() -> dict[int, str]:
     from ._devices import devices
     return {d._id: d.filter_string for d in devices()}
 
 
-def _link_name(names, d):
+def _link_name(names: dict[int, str], d: int) -> str:
     return "RAM" if d < 0 else names.get(d, f"device {d}")
 
 
-def stats(reset=False):
-    """Counters gathered while profiling was on (since the last reset):
-    {"workers": [{worker, name, device, tasks, busy_s, sleeping_s,
-    total_s}], "links": [{src, dst, bytes, transfers}], "operations":
-    {name: {tasks, busy_s}}, "profiling": bool}."""
+def stats(reset: bool = False) -> Stats:
+    """Counters gathered while profiling was on, since the last reset.
+
+    Parameters
+    ----------
+    reset : bool, optional
+        Start the counters anew after reading them.
+
+    Returns
+    -------
+    Stats
+        A dict: "workers": [{worker, name, device, tasks, busy_s,
+        sleeping_s, total_s}], "links": [{src, dst, bytes, transfers}],
+        "operations": {name: {tasks, busy_s}}, "profiling": bool. In a
+        notebook it shows as tables.
+
+    Examples
+    --------
+    >>> _ = cb.profiling(True)
+    >>> (cb.ones(1000) * 2).wait()
+    >>> st = cb.stats(reset=True)
+    >>> st["operations"]["multiply"]["tasks"] >= 1
+    True
+    >>> _ = cb.profiling(False)
+    """
     ws, ls, ops = _core.stats(reset)
     names = _device_names()
     wnames = {w["id"]: w["name"] for w in _core.workers()}
-    return {
+    return Stats({
         "profiling": _core.profiling(None),
         "workers": [dict(worker=w, name=wnames.get(w, ""),
                          device=names.get(d), tasks=t, busy_s=b,
@@ -58,19 +110,21 @@ def stats(reset=False):
                        bytes=b, transfers=n)
                   for s, d, b, n in ls if b or n],
         "operations": {n: dict(tasks=t, busy_s=b) for n, t, b in ops},
-    }
+    })
 
 
-def _chrome_events(records, names):
+def _chrome_events(records: list[Any],
+                   names: dict[int, str]) -> list[dict[str, Any]]:
     wnames = {w["id"]: w["name"] for w in _core.workers()}
-    events = []
-    pids = {}
+    events: list[dict[str, Any]] = []
+    pids: dict[int, int] = {}
     for d, name in sorted(names.items()):
         pids[d] = d + 1
         events.append(dict(ph="M", name="process_name", pid=d + 1,
                            args=dict(name=name)))
-    seen = set()
-    writer = {}   # array id -> (pid, tid, end) of its last writer
+    seen: set[tuple[int, int]] = set()
+    # array id -> (pid, tid, end) of its last writer
+    writer: dict[int, tuple[int, int, float]] = {}
     flow = 0
     for (name, worker, device, submit, f0, f1, start, end, failed,
          ins, outs) in sorted(records, key=lambda r: r[6]):
@@ -102,10 +156,33 @@ def _chrome_events(records, names):
 
 
 @contextlib.contextmanager
-def trace(path):
-    """Record every task that ends inside the block, and write the trace
-    to path (Chrome trace event JSON) when it exits, after waiting for
-    the tasks submitted in it."""
+def trace(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Record every task that ends inside the block; write the trace when
+    it exits, after waiting for the tasks submitted in it.
+
+    The trace is Chrome trace event JSON (chrome://tracing,
+    https://ui.perfetto.dev): a process per device, a thread per StarPU
+    worker, a slice per task (its name, when it was submitted and
+    queued, whether it failed), a "fetch data" slice while it waited for
+    its data, flow arrows from the task that wrote an array to those
+    that read it, and bytes moved per link. ``python -m cambrian
+    trace-view`` and :func:`plot_trace` draw it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON file to write.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.json")
+    >>> with cb.trace(path):
+    ...     y = cb.sqrt(cb.arange(1000.0) + 1)
+    >>> doc = json.load(open(path))
+    >>> any(e.get("name") == "sqrt" for e in doc["traceEvents"])
+    True
+    """
     was = _core.profiling(None)
     _core.stats(True)  # links count from here
     _core.trace_start()
@@ -134,19 +211,50 @@ def trace(path):
         os.replace(tmp, path)
 
 
-def plot_trace(json_path, png_path, title=None):
-    """Draw a trace written by cambrian.trace as a Gantt chart: a row per
-    worker, tasks coloured by operation, data fetches hatched. Needs
-    matplotlib; draws on a Figure of its own through the Agg canvas, so
-    neither pyplot's figures nor matplotlib's backend change."""
+def plot_trace(json_path: str | os.PathLike[str],
+               png_path: str | os.PathLike[str],
+               title: str | None = None) -> None:
+    """Draw a trace written by :func:`trace` as a Gantt chart (PNG).
+
+    A row per worker, tasks coloured by operation, data fetches hatched.
+    Draws on a Figure of its own through the Agg canvas, so neither
+    pyplot's figures nor matplotlib's backend change.
+
+    Parameters
+    ----------
+    json_path : str or path-like
+        The trace.
+    png_path : str or path-like
+        The image to write.
+    title : str, optional
+        Default: the trace's file name.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed.
+    OSError, ValueError
+        The trace cannot be read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with cb.trace(os.path.join(folder, "run.json")):
+    ...     (cb.ones(10_000) + 1).wait()
+    >>> cb.plot_trace(os.path.join(folder, "run.json"),
+    ...               os.path.join(folder, "run.png"))
+    >>> os.path.getsize(os.path.join(folder, "run.png")) > 0
+    True
+    """
     try:
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.patches import Rectangle
-    except ImportError as e:
+    except ImportError as missing:
         raise ImportError("plot_trace needs matplotlib "
-                          "(pip install matplotlib)") from e
+                          "(pip install matplotlib)") from missing
     with open(json_path) as f:
         events = json.load(f)["traceEvents"]
     procs = {e["pid"]: e["args"]["name"] for e in events
@@ -164,7 +272,7 @@ def plot_trace(json_path, png_path, title=None):
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     # One call per row and operation: a call per slice is slow.
-    bars = {}
+    bars: dict[tuple[int, str, str], list[tuple[float, float]]] = {}
     for e in slices:
         y = index.get((e["pid"], e["tid"]))
         if y is not None:
@@ -188,6 +296,6 @@ def plot_trace(json_path, png_path, title=None):
                              edgecolor="grey", hatch="///"))
     ax.legend(handles, ops + ["fetch data"], fontsize=7, ncol=6,
               loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False)
-    ax.set_title(title or os.path.basename(json_path), pad=24)
+    ax.set_title(title or os.path.basename(os.fspath(json_path)), pad=24)
     fig.tight_layout()
     fig.savefig(png_path, dpi=120)

@@ -353,8 +353,10 @@ def test_dunder_array_dtype_and_copy():
 def test_repr(dtype, device):
     x = np.array([1, 0, 1], dtype=dtype)
     a = cb.asarray(x, device=device)
+    a.wait()
     r = repr(a)
     assert r.startswith("cambrian.Array(")
+    assert "shape=(3,)" in r
     assert f"dtype={np.dtype(dtype).name}" in r
     assert cb.get_device(device).filter_string in r
     assert np.array2string(x, separator=", ") in r

@@ -1,5 +1,6 @@
-"""python -m cambrian: info and calibrate."""
+"""python -m cambrian: --help, --version, info, calibrate, trace-view."""
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,69 @@ def test_bad_usage():
     r = run("nonsense")
     assert r.returncode == 2 and "usage" in r.stderr
     assert run("--help").returncode == 0
+
+
+def test_help_lists_the_commands():
+    r = run("--help")
+    assert r.returncode == 0, r.stderr
+    for word in ("info", "calibrate", "trace-view", "--version"):
+        assert word in r.stdout
+    r = run("trace-view", "--help")
+    assert r.returncode == 0 and "FILE" in r.stdout and ".png" in r.stdout
+
+
+def test_version():
+    import cambrian
+    r = run("--version")
+    assert r.returncode == 0
+    assert r.stdout.strip() == f"cambrian {cambrian.__version__}"
+
+
+def test_no_command_prints_the_usage():
+    r = run()
+    assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_info_json():
+    r = run("info", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["versions"]["starpu"] == doc["config"]["starpu_version"]
+    assert "cpu:cpu:0" in [d["filter_string"] for d in doc["devices"]]
+    assert doc["workers"] and "ncpus" in doc["config"]
+
+
+@pytest.fixture(scope="module")
+def trace_file(tmp_path_factory):
+    import cambrian as cb
+    path = tmp_path_factory.mktemp("trace") / "run.json"
+    with cb.trace(str(path)):
+        a = cb.arange(200_000.0)
+        (cb.sqrt(a) + a).wait()
+    return path
+
+
+def test_trace_view_html(trace_file):
+    r = run("trace-view", str(trace_file))
+    assert r.returncode == 0, r.stderr
+    out = trace_file.with_suffix(".html")
+    assert f"wrote {out}" in r.stdout
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert "sqrt" in page and "<title>" in page
+
+
+def test_trace_view_png(trace_file, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "gantt.png"
+    r = run("trace-view", str(trace_file), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_trace_view_of_a_missing_file(tmp_path):
+    r = run("trace-view", str(tmp_path / "none.json"))
+    assert r.returncode == 1 and "none.json" in r.stderr
 
 
 def test_calibrate_writes_models(tmp_path):
