@@ -20,6 +20,7 @@
   X(filter_parse_invalid)                                                    \
   X(filter_cuda_is_unknown)                                                  \
   X(filter_parse_null_and_no_message_buffer)                                 \
+  X(filter_parse_zero_size_buffer)                                           \
   X(filter_alternatives_limit)                                               \
   X(filter_match)                                                            \
   X(devices_select)                                                          \
