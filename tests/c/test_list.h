@@ -130,6 +130,7 @@
   X(kernel_launch_checks_arguments)                                          \
   X(kernel_local_memory)                                                     \
   X(kernel_assertion_fails_task)                                             \
+  X(kernel_assertion_after_quote_literal)                                    \
   /* test_reduce.c */                                                        \
   X(reduce_all_elements)                                                     \
   X(reduce_result_dtypes)                                                    \
