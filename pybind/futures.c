@@ -618,7 +618,7 @@ static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   cb_failure f;
-  int failed, seen = nargs < 2 || PyObject_IsTrue(args[1]);
+  int failed, seen = nargs < 2 ? 1 : PyObject_IsTrue(args[1]);
   if (nargs < 1 || nargs > 2 || seen < 0) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError, "array_failure(source, seen=True)");
