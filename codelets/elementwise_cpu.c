@@ -126,6 +126,23 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
   {loop_##name##_u8, loop_##name##_int32, loop_##name##_int64,             \
    loop_##name##_float32, loop_##name##_float64},
 
+/* Floating values as integers: truncated towards zero, and the minimum of
+ * the integer type beyond its range (NaN too), where C leaves the
+ * conversion undefined; x86-64, and NumPy there, give that minimum. */
+static inline int32_t float_to_int32(double x) {
+  return x >= -0x1p31 && x < 0x1p31 ? (int32_t)x : INT32_MIN;
+}
+static inline int64_t float_to_int64(double x) {
+  return x >= -0x1p63 && x < 0x1p63 ? (int64_t)x : INT64_MIN;
+}
+#define FLOAT_TO(D, x)                                                       \
+  _Generic((D *)0, int32_t *: float_to_int32(x),                             \
+           int64_t *: float_to_int64(x), default: (D)(x))
+/* x converted to D. */
+#define CONVERT(D, x)                                                        \
+  _Generic((x), float: FLOAT_TO(D, x), double: FLOAT_TO(D, x),              \
+           default: (D)(x))
+
 #define CAST_LOOP(slow, S, dlow, D, expr)                                    \
   static void cast_##slow##_##dlow(int64_t n, const void *const *in,         \
                                    const int *s, void *out,                  \
@@ -136,7 +153,7 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
     (void)t;                                                                 \
     for (int64_t k = 0; k < n; k++) {                                        \
       S a = A[k];                                                            \
-      o[k] = (D)(expr);                                                      \
+      o[k] = CONVERT(D, expr);                                               \
     }                                                                        \
   }
 #define CASTS_FROM(slow, S, f, i, b)                                         \

@@ -6,6 +6,7 @@
  */
 #include "binding.h"
 
+#include <limits.h>
 #include <string.h>
 
 PyObject *cbp_numpy(cbp_state *st) {
@@ -80,15 +81,20 @@ int cbp_device_id(cbp_state *st, PyObject *device) {
   if (device == Py_None)
     return -1;
   PyObject *id = PyObject_GetAttrString(device, "_id");
-  PyObject *gen = id ? PyObject_GetAttrString(device, "_gen") : NULL;
-  long i = id ? PyLong_AsLong(id) : -1, g = gen ? PyLong_AsLong(gen) : -1;
+  long i = id ? PyLong_AsLong(id) : -1;
   Py_XDECREF(id);
-  Py_XDECREF(gen);
-  if (PyErr_Occurred())
+  if (i == -1 && PyErr_Occurred())
     return -2;
-  if (cb_is_running() && (unsigned)g == cb_generation())
+  PyObject *gen = PyObject_GetAttrString(device, "_gen");
+  long g = gen ? PyLong_AsLong(gen) : -1;
+  Py_XDECREF(gen);
+  if (g == -1 && PyErr_Occurred())
+    return -2;
+  if (cb_is_running() && (unsigned)g == cb_generation() && i >= 0 &&
+      i <= INT_MAX)
     return (int)i;
-  /* The runtime restarted: find the device again by its filter string. */
+  /* The runtime restarted, or the id is no device's: find the device
+   * again by its filter string. */
   PyObject *fs = PyObject_GetAttrString(device, "filter_string");
   const char *f = fs ? PyUnicode_AsUTF8(fs) : NULL;
   if (!f) {

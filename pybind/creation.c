@@ -23,10 +23,13 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
     return -1;
   }
   *ndim = (int)n;
-  for (Py_ssize_t i = 0; i < n; i++)
+  int rc = 0;
+  for (Py_ssize_t i = 0; i < n && !rc; i++) {
     shape[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(t, i));
+    rc = shape[i] == -1 && PyErr_Occurred() ? -1 : 0;
+  }
   Py_DECREF(t);
-  return PyErr_Occurred() ? -1 : 0;
+  return rc;
 }
 
 /* A fill value converted as NumPy does for a dtype: floats truncate

@@ -430,8 +430,10 @@ static PyObject *py_watch(PyObject *module, PyObject *const *args,
     return NULL;
   }
   unsigned long long token = PyLong_AsUnsignedLongLong(args[1]);
+  if (token == (unsigned long long)-1 && PyErr_Occurred())
+    return NULL;
   long qid = nargs == 3 ? PyLong_AsLong(args[2]) : 0;
-  if (PyErr_Occurred())
+  if (qid == -1 && PyErr_Occurred())
     return NULL;
   if (qid < 0 || qid >= NQUEUES || token >> TOKEN_BITS) {
     PyErr_SetString(PyExc_ValueError, "bad queue or token");
@@ -618,7 +620,7 @@ static PyObject *py_array_failure(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
   cb_failure f;
-  int failed, seen = nargs < 2 || PyObject_IsTrue(args[1]);
+  int failed, seen = nargs < 2 ? 1 : PyObject_IsTrue(args[1]);
   if (nargs < 1 || nargs > 2 || seen < 0) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError, "array_failure(source, seen=True)");

@@ -54,10 +54,13 @@ static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
     return NULL;
   }
   int64_t shape[CB_MAX_NDIM];
-  for (Py_ssize_t i = 0; i < nd; i++)
+  int failed = 0;
+  for (Py_ssize_t i = 0; i < nd && !failed; i++) {
     shape[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
+    failed = shape[i] == -1 && PyErr_Occurred();
+  }
   Py_DECREF(seq);
-  if (PyErr_Occurred())
+  if (failed)
     return NULL;
   return id_or_raise(st, cb_graph_input(g, (cb_dtype)dtype, (int)nd, shape));
 }
@@ -144,9 +147,9 @@ static PyObject *py_graph_apply(PyObject *module, PyObject *const *args,
   Py_ssize_t n = name && PyTuple_Check(args[2]) ? PyTuple_GET_SIZE(args[2])
                                                 : 0;
   int ids[2] = {-1, -1};
-  for (Py_ssize_t i = 0; i < n && i < 2; i++)
+  for (Py_ssize_t i = 0; i < n && i < 2 && !PyErr_Occurred(); i++)
     ids[i] = (int)PyLong_AsLong(PyTuple_GET_ITEM(args[2], i));
-  long axis = name ? PyLong_AsLong(args[3]) : 0;
+  long axis = name && !PyErr_Occurred() ? PyLong_AsLong(args[3]) : 0;
   if (!name || n < 1 || n > 2 || PyErr_Occurred()) {
     if (!PyErr_Occurred())
       PyErr_SetString(PyExc_TypeError,

@@ -200,6 +200,16 @@ done:
   return result;
 }
 
+/* alpha and beta of gemm and gemv (args[0] and args[3]); -1 with an
+ * error at the first that is no number, before anything else runs. */
+static int scalars(PyObject *const *args, double *alpha, double *beta) {
+  *alpha = PyFloat_AsDouble(args[0]);
+  if (*alpha == -1.0 && PyErr_Occurred())
+    return -1;
+  *beta = PyFloat_AsDouble(args[3]);
+  return *beta == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
 /* gemm(alpha, a, b, beta, c, trans_a, trans_b) */
 static PyObject *py_gemm(PyObject *module, PyObject *const *args,
                          Py_ssize_t nargs) {
@@ -208,9 +218,10 @@ static PyObject *py_gemm(PyObject *module, PyObject *const *args,
                     "gemm(alpha, a, b, beta, c, trans_a, trans_b)");
     return NULL;
   }
-  double alpha = PyFloat_AsDouble(args[0]), beta = PyFloat_AsDouble(args[3]);
-  int ta = PyObject_IsTrue(args[5]), tb = PyObject_IsTrue(args[6]);
-  if (PyErr_Occurred() || ta < 0 || tb < 0)
+  double alpha = 0, beta = 0;
+  int ta = 0, tb = 0;
+  if (scalars(args, &alpha, &beta) || (ta = PyObject_IsTrue(args[5])) < 0 ||
+      (tb = PyObject_IsTrue(args[6])) < 0)
     return NULL;
   return inplace(mstate(module), "gemm", alpha, args[1], ta, args[2], tb,
                  beta, args[4]);
@@ -223,9 +234,9 @@ static PyObject *py_gemv(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "gemv(alpha, a, x, beta, y, trans)");
     return NULL;
   }
-  double alpha = PyFloat_AsDouble(args[0]), beta = PyFloat_AsDouble(args[3]);
-  int ta = PyObject_IsTrue(args[5]);
-  if (PyErr_Occurred() || ta < 0)
+  double alpha = 0, beta = 0;
+  int ta = 0;
+  if (scalars(args, &alpha, &beta) || (ta = PyObject_IsTrue(args[5])) < 0)
     return NULL;
   return inplace(mstate(module), "gemv", alpha, args[1], ta, args[2], 0,
                  beta, args[4]);

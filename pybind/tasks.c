@@ -99,9 +99,13 @@ static PyObject *py_task_submit(PyObject *module, PyObject *const *args,
     return NULL;
   }
   const char *name = PyUnicode_AsUTF8(args[3]);
+  if (!name)
+    return NULL;
   int priority = (int)PyLong_AsLong(args[4]);
+  if (priority == -1 && PyErr_Occurred())
+    return NULL;
   int device = (int)PyLong_AsLong(args[5]);
-  if (!name || PyErr_Occurred())
+  if (device == -1 && PyErr_Occurred())
     return NULL;
   Py_ssize_t n = PyList_GET_SIZE(args[1]);
   const cb_array **arrays = PyMem_Calloc((size_t)n + 1, sizeof *arrays);

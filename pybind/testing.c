@@ -18,9 +18,16 @@ static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
     return NULL;
   }
   const char *op = cbp_text_arg(args[0], "the operation");
-  long dev = PyLong_AsLong(args[1]), nth = PyLong_AsLong(args[2]);
-  const char *status = op ? cbp_text_arg(args[3], "cl_status") : NULL;
-  if (!op || !status || PyErr_Occurred())
+  if (!op)
+    return NULL;
+  long dev = PyLong_AsLong(args[1]);
+  if (dev == -1 && PyErr_Occurred())
+    return NULL;
+  long nth = PyLong_AsLong(args[2]);
+  if (nth == -1 && PyErr_Occurred())
+    return NULL;
+  const char *status = cbp_text_arg(args[3], "cl_status");
+  if (!status)
     return NULL;
   int code = cb_cl_status_code(status);
   if (code == 0) {

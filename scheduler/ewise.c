@@ -39,7 +39,10 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   cb__value out;
   int isf = cb__dtype_class(from) == 'F';
   double d = isf ? v.f : (double)v.i;
-  int64_t i = isf ? (int64_t)v.f : v.i;
+  /* A double truncated towards zero; one beyond int64 (NaN too), whose
+   * conversion C leaves undefined, gives INT64_MIN, as x86-64 does. */
+  int64_t i = !isf ? v.i
+              : d >= -0x1p63 && d < 0x1p63 ? (int64_t)d : INT64_MIN;
   switch (to) {
   case CB_BOOL:
     out.b = isf ? v.f != 0 : v.i != 0;
@@ -395,8 +398,18 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
   return rc;
 }
 
+/* Refuses a dtype outside the table before a value is converted for it. */
+static int check_dtype(cb_dtype t) {
+  return (unsigned)t < CB_NDTYPES
+             ? 0
+             : cb__fail(CB_ETYPE, "unknown dtype %d", (int)t);
+}
+
 int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
             int device, cb_array **out) {
+  int rc = check_dtype(t);
+  if (rc)
+    return rc;
   cb__task proto = {.ctx = {.name = cb_op_name(CB_OP_fill), .device = device,
                             .busy_device = device},
                     .op = CB_OP_fill, .out_dtype = t};
@@ -407,6 +420,9 @@ int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
 
 int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
               int device, cb_array **out) {
+  int rc = check_dtype(t);
+  if (rc)
+    return rc;
   if (!cb__op_accepts(CB_OP_arange, t))
     return cb__fail(CB_ETYPE, "arange is not supported for %s",
                     cb_dtype_name(t));

@@ -166,7 +166,7 @@ bad_index:
 
 int cb_filter_parse(const char *s, cb_filter *out, char *err, size_t errlen) {
   char scratch[256];
-  if (!err) {
+  if (!err || !errlen) { /* nothing is written to a buffer of size 0 */
     err = scratch;
     errlen = sizeof scratch;
   }

@@ -36,4 +36,11 @@ int cb__task_buffers(struct starpu_task *task, int n,
 /* In a CPU function: the host address of argument i, entire. */
 void *cb__job_host_ptr(const cb__job *j, int i, void *buffers[]);
 
+/* A kernel source as built when it uses CB_ASSERT: the assertion prelude,
+ * then src with the hidden parameter "__global int *cb__assert" put first
+ * in every kernel function ("(void)" gives way to it). Comments, and
+ * string and character literals, are skipped. A new string (free()), or
+ * NULL when out of memory. */
+char *cb__kernel_assert_source(const char *src);
+
 #endif

@@ -116,10 +116,7 @@ static const char *kernel_paren(const char *p) {
   }
 }
 
-/* The source with the prelude, and the hidden parameter first in every
- * kernel function, so that CB_ASSERT works in each. Comments and string
- * literals are skipped. Returns NULL when out of memory. */
-static char *with_assertions(const char *src) {
+char *cb__kernel_assert_source(const char *src) {
   static const char hidden[] = "__global int *cb__assert";
   size_t cap = sizeof prelude + strlen(src) + 1;
   for (const char *p = src; *p; p++)
@@ -135,11 +132,12 @@ static char *with_assertions(const char *src) {
       p = skip_blank(p);
       continue;
     }
-    if (*p == '"') {
-      for (p++; *p && *p != '"'; p++)
+    if (*p == '"' || *p == '\'') { /* a string or character literal */
+      char quote = *p;
+      for (p++; *p && *p != quote; p++)
         if (*p == '\\' && p[1])
           p++;
-      p += *p == '"';
+      p += *p == quote;
       continue;
     }
     int n = kernel_word(src, p);
@@ -186,7 +184,8 @@ int cb_kernel_new(const char *source, const char *name, const char *options,
   atomic_init(&k->refcount, 1);
   snprintf(k->p.name, sizeof k->p.name, "%s", name);
   k->p.asserts = strstr(source, "CB_ASSERT") != NULL;
-  k->p.source = k->p.asserts ? with_assertions(source) : strdup(source);
+  k->p.source = k->p.asserts ? cb__kernel_assert_source(source)
+                              : strdup(source);
   k->p.options = options ? strdup(options) : NULL;
   if (!k->p.source || (options && !k->p.options)) {
     free(k->p.source);

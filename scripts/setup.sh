@@ -17,10 +17,12 @@ PY="$VENV/bin/python"
 
 # StarPU is not among them: Debian's binary package caps CPU workers at 4,
 # so StarPU is built from Debian's source package (see ensure_starpu);
-# mpi-default-dev (Open MPI) is for its StarPU-MPI library.
+# mpi-default-dev (Open MPI) is for its StarPU-MPI library; clang and
+# libclang-rt-dev (its libFuzzer and sanitizer runtimes) are for the
+# fuzzing programs (fuzz.sh).
 DEB_PACKAGES="build-essential cmake pkg-config libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
-  libclblast-dev mpi-default-dev"
+  libclblast-dev mpi-default-dev clang libclang-rt-dev"
 # The extras the repository's environment gets (see pyproject.toml).
 SETUP_EXTRAS="test,plot,docs"
 

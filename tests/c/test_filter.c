@@ -119,6 +119,16 @@ TEST(filter_parse_null_and_no_message_buffer) {
   CHECK_INT(strlen(small), ==, sizeof small - 1);
 }
 
+/* A message buffer of size 0 is not written, as with snprintf. */
+TEST(filter_parse_zero_size_buffer) {
+  cb_filter f;
+  char err[4] = "abc";
+  CHECK_RC(cb_filter_parse("foo", &f, err, 0), CB_EINVAL);
+  CHECK_STR(err, "abc");
+  CHECK_OK(cb_filter_parse("gpu", &f, err, 0));
+  CHECK_STR(err, "abc");
+}
+
 TEST(filter_alternatives_limit) {
   char s[256] = "";
   for (int i = 0; i < CB_FILTER_MAX_ALTS; i++)

@@ -332,3 +332,33 @@ TEST(kernel_assertion_fails_task) {
   cb_array_unref(y);
   cb_kernel_unref(k);
 }
+
+/* A character literal holding a double quote starts no string: the
+ * kernel after it still gets its assertion buffer. */
+TEST(kernel_assertion_after_quote_literal) {
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  cb_kernel *k;
+  ASSERT_OK(cb_kernel_new("__constant char quote = '\"';\n"
+                          "__kernel void check(__global int *y) {\n"
+                          "  CB_ASSERT(y[0] != '\"');\n"
+                          "  y[0] = quote;\n"
+                          "}\n",
+                          "check", NULL, &k));
+  char log[4096] = "";
+  int rc = cb_kernel_build(k, dev, log, sizeof log);
+  ASSERT(rc == 0, "%s\n%s", cb_last_error(), log);
+  cb_array *y = test_values(CB_INT32, 1, (const double[]){'"'});
+  ASSERT(y);
+  cb_arg args[1] = {{.array = y, .access = CB_INOUT}};
+  size_t global[1] = {1};
+  cb_event *e;
+  ASSERT_OK(cb_kernel_launch(k, dev, 1, global, NULL, args, 1, &e, NULL));
+  CHECK_RC(cb_event_wait(e, -1), CB_EASSERT);
+  cb_failure f;
+  CHECK_INT(cb_array_failure(y, &f), ==, CB_EASSERT);
+  CHECK_INT(f.info.line, ==, 3);
+  cb_event_unref(e);
+  cb_array_unref(y);
+  cb_kernel_unref(k);
+}

@@ -20,6 +20,7 @@
   X(filter_parse_invalid)                                                    \
   X(filter_cuda_is_unknown)                                                  \
   X(filter_parse_null_and_no_message_buffer)                                 \
+  X(filter_parse_zero_size_buffer)                                           \
   X(filter_alternatives_limit)                                               \
   X(filter_match)                                                            \
   X(devices_select)                                                          \
@@ -129,6 +130,7 @@
   X(kernel_launch_checks_arguments)                                          \
   X(kernel_local_memory)                                                     \
   X(kernel_assertion_fails_task)                                             \
+  X(kernel_assertion_after_quote_literal)                                    \
   /* test_reduce.c */                                                        \
   X(reduce_all_elements)                                                     \
   X(reduce_result_dtypes)                                                    \
