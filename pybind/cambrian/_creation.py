@@ -30,10 +30,8 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
 
     C-contiguous buffers (NumPy arrays, memoryviews, ...) of a supported
     dtype are used without copying unless copy=True; the buffer must then
-    not be modified while tasks read it. Placed on a GPU, a buffer is
-    copied into pinned host memory unless copy=False, so that it moves at
-    the bus's speed without holding the device's driver. Other objects go
-    through numpy.asarray.
+    not be modified while tasks read it. Other objects go through
+    numpy.asarray.
 
     Parameters
     ----------
@@ -46,7 +44,7 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
         "auto": the scheduler chooses.
     copy : bool, optional
         True: always copy; False: never (ValueError where a copy is
-        needed); None: copy only where needed, or onto a GPU.
+        needed); None: copy only where needed.
 
     Returns
     -------
@@ -99,11 +97,6 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
         if copy is False:
             raise ValueError("copy=False, but the dtype differs")
         obj, copy = obj.astype(dtype), None
-    if copy is None and dev is not None and dev.type == "gpu":
-        # A GPU copies from pageable memory at a fraction of the bus's
-        # speed, holding its driver thread for the whole copy: the data
-        # goes into pinned memory first, here.
-        copy = True
     return _core.asarray_buffer(obj, dtype, dev, copy)
 
 

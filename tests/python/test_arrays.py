@@ -485,16 +485,3 @@ def test_to_device_unknown():
     with pytest.raises(cb.DeviceNotFoundError):
         a.to_device("gpu")
     assert_same(a + 1, np.arange(3.0) + 1)
-
-
-@pytest.mark.skipif(not cb.devices("opencl:gpu"), reason="needs a GPU")
-def test_asarray_onto_a_gpu_copies_into_pinned_memory():
-    # A GPU moves pageable memory slowly and holds its driver meanwhile:
-    # a buffer placed there is copied, unless copy=False.
-    x = np.arange(1 << 16, dtype=np.float32)
-    a = cb.asarray(x, device="opencl:gpu")
-    x[:] = -1
-    np.testing.assert_array_equal(a.numpy(), np.arange(1 << 16))
-    y = np.arange(8, dtype=np.float32)
-    b = cb.asarray(y, device="opencl:gpu", copy=False)
-    np.testing.assert_array_equal((b + 0).numpy(), y)
