@@ -48,8 +48,10 @@
 #include "runtime.h"
 
 /* Empty rounds a driver polls at full speed, then yields the core, before
- * it sleeps CB__NAP_US per round. */
-#define CB__SPIN_ROUNDS 64
+ * it sleeps CB__NAP_US per round. A round takes a microsecond or two:
+ * a driver that shares its core with the thread that submits, or with
+ * the driver that has the work, gives it up within a few. */
+#define CB__SPIN_ROUNDS 4
 #define CB__YIELD_ROUNDS 2048
 #define CB__NAP_US 20
 /* How long a driver whose work is done stays awake, and how often it
@@ -62,7 +64,7 @@
 /* An awake driver keeps taking the tasks placed on its device while
  * fewer than CB__QUEUE_SLACK wait there, and it ended one within the
  * last CB__RECENT_US. */
-#define CB__QUEUE_SLACK 2
+#define CB__QUEUE_SLACK 8
 #define CB__RECENT_US 50
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -267,6 +269,9 @@ static int linger(driver *me) {
     return 0;
   int came = 0;
   if (atomic_fetch_add(&nlingering, 1) < max_lingering) {
+    /* A thread that shares the core, waiting for the work just done,
+     * gets it at once. */
+    sched_yield();
     long start = now_us(), yielded = start, now;
     for (unsigned i = 1; !atomic_load(&stopping); i++) {
       if (wanted(me)) {

@@ -115,9 +115,10 @@ int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }
 
 /* Short operations end within microseconds: a waiter first polls for up
  * to CB__SPIN_US before it sleeps, which saves a sleep and a wake-up.
- * After CB__YIELD_AFTER_US of that it also yields the core now and then:
- * on a busy machine the worker that runs the operation may be waiting
- * for the core of the thread that polls. */
+ * On a busy machine the worker that runs the operation may be waiting
+ * for the core of the thread that polls: so the poll yields the core
+ * once at its start (the operation needs a moment anyway), and again
+ * now and then after CB__YIELD_AFTER_US. */
 #define CB__SPIN_US 20L
 #define CB__YIELD_AFTER_US 4L
 
@@ -135,6 +136,8 @@ int cb_event_poll(const cb_event *e, long us) {
   for (unsigned i = 0;; i++) {
     if (atomic_load(&e->pending) <= 0)
       return 1;
+    if (i == 0)
+      sched_yield();
     cpu_relax();
     if ((i & 63) == 63) {
       clock_gettime(CLOCK_MONOTONIC, &now);
