@@ -115,7 +115,9 @@ def test_four_workers_in_a_fresh_process():
     """)
     env = dict(os.environ)
     env.pop("CAMBRIAN_NCPUS", None)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                          text=True, timeout=120, env=env)
+    # The child runs as this interpreter does, its flags too.
+    done = subprocess.run(
+        [sys.executable, *subprocess._args_from_interpreter_flags(), "-c",
+         code], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert "passed: True" in done.stdout
