@@ -100,7 +100,7 @@ typedef struct driver {
 static driver drivers[STARPU_NMAXWORKERS];
 static pthread_t threads[STARPU_NMAXWORKERS];
 static int ndrivers, nstarted;
-/* StarPU worker id -> index in drivers, -1 for none. */
+/* StarPU worker id -> 1 + index in drivers, 0 for none. */
 static int driver_of[STARPU_NMAXWORKERS];
 
 static long now_us(void) {
@@ -125,7 +125,8 @@ static void wake_device(int device) {
 }
 
 static int worker_index(int worker) {
-  return worker >= 0 && worker < STARPU_NMAXWORKERS ? driver_of[worker] : -1;
+  return worker >= 0 && worker < STARPU_NMAXWORKERS ? driver_of[worker] - 1
+                                                    : -1;
 }
 
 void cb__busy_begin_on(int device, int worker) {
@@ -316,7 +317,7 @@ static void *driver_main(void *arg) {
   if (rc == 0) {
     me->worker = starpu_worker_get_id();
     if (me->worker >= 0 && me->worker < STARPU_NMAXWORKERS)
-      driver_of[me->worker] = (int)(me - drivers);
+      driver_of[me->worker] = (int)(me - drivers) + 1;
   }
   ninitialised++;
   pthread_cond_broadcast(&started_cond);
@@ -409,7 +410,7 @@ int cb__drivers_start(void) {
   if (max_lingering < 1)
     max_lingering = 1;
   for (int w = 0; w < STARPU_NMAXWORKERS; w++) {
-    driver_of[w] = -1;
+    driver_of[w] = 0;
     atomic_store(&pinned[w], 0);
     atomic_store(&load[w], 0);
   }
@@ -446,6 +447,6 @@ void cb__drivers_stop(void) {
     pthread_cond_destroy(&drivers[i].wake);
   }
   for (int w = 0; w < STARPU_NMAXWORKERS; w++)
-    driver_of[w] = -1;
+    driver_of[w] = 0;
   nstarted = 0;
 }
