@@ -24,9 +24,10 @@
  * and pays no wake-up. At most one driver per device lingers, and fewer
  * than the cores this process may use (at least one), so that lingering
  * drivers never take every core. Placement (cb__drivers_pick) keeps
- * giving a device's small tasks to its awake driver while they go
- * through without waiting, and otherwise prefers the least loaded worker,
- * then one whose driver is awake.
+ * giving a device's small tasks to the first of its awake drivers that
+ * goes through them without making them wait (as long as a wake-up would
+ * take), and otherwise prefers the least loaded worker, then one whose
+ * driver is awake.
  *
  * Locking: lock and each driver's wake guard the sleep of idle drivers;
  * lock and idle_cond the waits for all work to end.
@@ -61,11 +62,10 @@
 /* The load of a running job: its length is unknown, so its worker comes
  * after every worker that has only tasks waiting. */
 #define CB__JOB_LOAD (1L << 20)
-/* An awake driver keeps taking the tasks placed on its device while
- * fewer than CB__QUEUE_SLACK wait there, and it ended one within the
- * last CB__RECENT_US. */
-#define CB__QUEUE_SLACK 8
-#define CB__RECENT_US 50
+/* An awake driver keeps taking the tasks placed on its device while a
+ * new one would wait there less than CB__STICKY_WAIT_US (about what
+ * waking another driver costs). */
+#define CB__STICKY_WAIT_US 20
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t started_cond = PTHREAD_COND_INITIALIZER;
@@ -80,8 +80,11 @@ static atomic_long busy[CB__MAX_DEVICES + 1];
  * awake), and its load: those tasks plus the jobs running on it. */
 static atomic_long pinned[STARPU_NMAXWORKERS];
 static atomic_long load[STARPU_NMAXWORKERS];
-/* When a task placed on the worker last ended, in microseconds. */
-static atomic_long last_end[STARPU_NMAXWORKERS];
+/* Per worker: when its tasks last moved (the first was placed on it
+ * while it had none, or one ended), and how long its tasks took from
+ * then to their end, on average; in nanoseconds. */
+static atomic_long last_move[STARPU_NMAXWORKERS];
+static atomic_long task_ns[STARPU_NMAXWORKERS];
 /* Lingering drivers: per device (0 or 1), and in all. */
 static atomic_int lingering[CB__MAX_DEVICES + 1];
 static atomic_int nlingering;
@@ -103,11 +106,13 @@ static int ndrivers, nstarted;
 /* StarPU worker id -> 1 + index in drivers, 0 for none. */
 static int driver_of[STARPU_NMAXWORKERS];
 
-static long now_us(void) {
+static long now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long)t.tv_sec * 1000000L + t.tv_nsec / 1000;
+  return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
+
+static long now_us(void) { return now_ns() / 1000; }
 
 static void wake_driver(driver *d) {
   if (!atomic_load(&d->asleep))
@@ -135,7 +140,9 @@ void cb__busy_begin_on(int device, int worker) {
   int i = worker_index(worker);
   if (i >= 0) {
     atomic_fetch_add(&load[worker], 1);
-    atomic_fetch_add(&pinned[worker], 1);
+    if (atomic_fetch_add(&pinned[worker], 1) == 0)
+      atomic_store_explicit(&last_move[worker], now_ns(),
+                            memory_order_relaxed);
     if (device >= 0) { /* its own worker is all it needs */
       wake_driver(&drivers[i]);
       return;
@@ -148,7 +155,16 @@ void cb__busy_begin_on(int device, int worker) {
 void cb__busy_end_on(int device, int worker) {
   atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
   if (worker_index(worker) >= 0) {
-    atomic_store_explicit(&last_end[worker], now_us(), memory_order_relaxed);
+    /* The worker's driver ends its tasks: no other thread writes these
+     * two meanwhile, but one that places a task on it once it has none
+     * left (after the count below). */
+    long now = now_ns();
+    long took = now - atomic_load_explicit(&last_move[worker],
+                                           memory_order_relaxed);
+    long avg = atomic_load_explicit(&task_ns[worker], memory_order_relaxed);
+    atomic_store_explicit(&task_ns[worker], avg + (took - avg) / 8,
+                          memory_order_relaxed);
+    atomic_store_explicit(&last_move[worker], now, memory_order_relaxed);
     atomic_fetch_sub(&pinned[worker], 1);
     atomic_fetch_sub(&load[worker], 1);
   }
@@ -182,27 +198,41 @@ void cb__drivers_job_end(int worker) {
     atomic_fetch_sub(&load[worker], CB__JOB_LOAD);
 }
 
-/* Whether a task placed on worker w, of load l, now would most likely
- * start soon: nothing is pending there, or less than CB__QUEUE_SLACK and
- * the driver ended a task a moment ago (it goes through small tasks).
- * *now is the time in microseconds, read on first need. */
+/* Whether a task placed on worker w, of load l, now would start soon:
+ * nothing is pending there, or the tasks there have been moving for less
+ * than CB__STICKY_WAIT_US, and at their usual pace they would be done
+ * within that too. *now is the time in nanoseconds, read on first need. */
 static int starts_soon(int w, long l, long *now) {
   if (l == 0)
     return 1;
-  if (l >= CB__QUEUE_SLACK)
+  if (l >= CB__JOB_LOAD)
     return 0;
   if (*now == 0)
-    *now = now_us();
-  return *now - atomic_load_explicit(&last_end[w], memory_order_relaxed) <
-         CB__RECENT_US;
+    *now = now_ns();
+  long since = *now - atomic_load_explicit(&last_move[w],
+                                           memory_order_relaxed);
+  long each = atomic_load_explicit(&task_ns[w], memory_order_relaxed);
+  return since + l * each < CB__STICKY_WAIT_US * 1000L;
 }
 
 int cb__drivers_pick(const int *workers, int n, unsigned turn) {
-  /* Small operations that follow each other go to one awake driver: the
-   * other drivers sleep, and leave their cores to the threads that
-   * submit. Others are woken once work waits, to spread it. */
+  /* Small operations that follow each other go to the first awake driver
+   * that keeps up with them: the other drivers sleep, and leave their
+   * cores to the threads that submit. Another is woken once work would
+   * wait, to spread it. */
   int best = workers[turn % (unsigned)n], best_awake = 0, sticky = -1;
-  long best_load = LONG_MAX, sticky_load = LONG_MAX, now = 0;
+  long best_load = LONG_MAX, now = 0;
+  for (int k = 0; k < n && sticky < 0; k++) {
+    int w = workers[k];
+    int i = worker_index(w);
+    if (i >= 0 && !atomic_load_explicit(&drivers[i].asleep,
+                                        memory_order_relaxed) &&
+        starts_soon(w, atomic_load_explicit(&load[w], memory_order_relaxed),
+                    &now))
+      sticky = w;
+  }
+  if (sticky >= 0)
+    return sticky;
   for (int k = 0; k < n; k++) {
     int w = workers[(turn + (unsigned)k) % (unsigned)n];
     int i = worker_index(w);
@@ -211,17 +241,13 @@ int cb__drivers_pick(const int *workers, int n, unsigned turn) {
     long l = atomic_load_explicit(&load[w], memory_order_relaxed);
     int awake = !atomic_load_explicit(&drivers[i].asleep,
                                       memory_order_relaxed);
-    if (awake && l < sticky_load && starts_soon(w, l, &now)) {
-      sticky = w;
-      sticky_load = l;
-    }
     if (l < best_load || (l == best_load && awake && !best_awake)) {
       best = w;
       best_load = l;
       best_awake = awake;
     }
   }
-  return sticky >= 0 ? sticky : best;
+  return best;
 }
 
 int cb_wait_idle(int timeout_ms) {
@@ -413,6 +439,7 @@ int cb__drivers_start(void) {
     driver_of[w] = 0;
     atomic_store(&pinned[w], 0);
     atomic_store(&load[w], 0);
+    atomic_store(&task_ns[w], 0);
   }
   int rc = 0;
   for (nstarted = 0; nstarted < ndrivers; nstarted++) {

@@ -25,8 +25,8 @@ int cb__task_worker(const struct starpu_task *task);
 int cb__drivers_job_begin(void);
 void cb__drivers_job_end(int worker);
 /* Of the n StarPU workers given (n > 0), the one a task placed on their
- * device should go to: an awake driver through which small tasks go
- * without waiting; else the least loaded, then one whose driver is
+ * device should go to: the first awake driver through which tasks go
+ * without waiting long; else the least loaded, then one whose driver is
  * awake, then the first from index turn on. A worker that runs a job
  * comes after all the others. */
 int cb__drivers_pick(const int *workers, int n, unsigned turn);
