@@ -4,6 +4,7 @@
  * so signalling never blocks on anything but the event's own mutex.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -113,8 +114,21 @@ int cb_event_failure(const cb_event *e, cb_failure *out) {
 int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }
 
 /* Short operations end within microseconds: a waiter first polls for up
- * to CB__SPIN_US before it sleeps, which saves a sleep and a wake-up. */
+ * to CB__SPIN_US before it sleeps, which saves a sleep and a wake-up.
+ * On a busy machine the worker that runs the operation may be waiting
+ * for the core of the thread that polls: so the poll yields the core
+ * once at its start (the operation needs a moment anyway), and again
+ * now and then after CB__YIELD_AFTER_US. */
 #define CB__SPIN_US 20L
+#define CB__YIELD_AFTER_US 4L
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
 
 int cb_event_poll(const cb_event *e, long us) {
   struct timespec start, now;
@@ -122,11 +136,17 @@ int cb_event_poll(const cb_event *e, long us) {
   for (unsigned i = 0;; i++) {
     if (atomic_load(&e->pending) <= 0)
       return 1;
+    if (i == 0)
+      sched_yield();
+    cpu_relax();
     if ((i & 63) == 63) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      if ((now.tv_sec - start.tv_sec) * 1000000L +
-              (now.tv_nsec - start.tv_nsec) / 1000 >= us)
+      long spent = (now.tv_sec - start.tv_sec) * 1000000L +
+                   (now.tv_nsec - start.tv_nsec) / 1000;
+      if (spent >= us)
         return 0;
+      if (spent >= CB__YIELD_AFTER_US)
+        sched_yield();
     }
   }
 }

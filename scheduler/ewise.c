@@ -83,7 +83,10 @@ void cb__place(struct starpu_task *task, int device, unsigned turn,
   if (device >= 0) {
     const cb__device *d = &cb__devices[device];
     task->execute_on_a_specific_worker = 1;
-    task->workerid = (unsigned)d->workers[turn % (unsigned)d->nworkers];
+    task->workerid = (unsigned)(d->nworkers == 1
+                                    ? d->workers[0]
+                                    : cb__drivers_pick(d->workers,
+                                                       d->nworkers, turn));
     return;
   }
   if (!uses_f64 || starpu_cpu_worker_get_count() == 0)
@@ -181,10 +184,11 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     task->callback_func = task_done;
     task->callback_arg = t;
     cb__place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
-    cb__busy_begin(t->ctx.busy_device);
+    int worker = cb__task_worker(task);
+    cb__busy_begin_on(t->ctx.busy_device, worker);
     int sp = starpu_task_submit(task);
     if (sp) {
-      cb__busy_end(t->ctx.busy_device);
+      cb__busy_end_on(t->ctx.busy_device, worker);
       task->callback_func = NULL;
       if (b)
         starpu_task_clean(task); /* its block frees it */

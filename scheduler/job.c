@@ -113,9 +113,10 @@ void *cb__job_host_ptr(const cb__job *j, int i, void *buffers[]) {
 static void job_done(void *arg) {
   cb__job *j = arg;
   int busy = j->ctx.busy_device;
+  int worker = cb__task_worker(j->ctx.task);
   cb__ctx_done(&j->ctx);
   cb__job_free(j);
-  cb__busy_end(busy);
+  cb__busy_end_on(busy, worker);
 }
 
 /* Arrays only written start clean: an earlier writer's failure is not
@@ -127,10 +128,16 @@ static int job_skip(cb__job *j) {
   return cb__ctx_skip(&j->ctx);
 }
 
+/* A job may run long (a Python function waiting for an event, say): its
+ * worker counts as loaded meanwhile, so that tasks placed on its device
+ * go to the other workers. */
 static void job_cpu(void *buffers[], void *cl_arg) {
   cb__job *j = cl_arg;
-  if (!job_skip(j))
-    j->run_cpu(j, buffers);
+  if (job_skip(j))
+    return;
+  int worker = cb__drivers_job_begin();
+  j->run_cpu(j, buffers);
+  cb__drivers_job_end(worker);
 }
 
 static void job_opencl(void *buffers[], void *cl_arg) {
@@ -223,11 +230,11 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   cb__event_ref(e);
   for (int i = 0; i < c->nout; i++)
     cb__array_set_writer(c->out[i], e);
-  int busy = c->busy_device;
-  cb__busy_begin(busy);
+  int busy = c->busy_device, worker = cb__task_worker(task);
+  cb__busy_begin_on(busy, worker);
   int sp = starpu_task_submit(task);
   if (sp) {
-    cb__busy_end(busy);
+    cb__busy_end_on(busy, worker);
     task->callback_func = NULL;
     starpu_task_destroy(task);
     cb__job_free(j);

@@ -286,10 +286,12 @@ static int submit(const la_op *op, int device, int cpu_only) {
     } else {
       cb__place(task, device, first + (unsigned)tile, 0);
     }
-    cb__busy_begin(-1);
+    t->ctx.task = task; /* its end reads the worker it was placed on */
+    int worker = cb__task_worker(task);
+    cb__busy_begin_on(-1, worker);
     int sp = starpu_task_submit(task);
     if (sp) {
-      cb__busy_end(-1);
+      cb__busy_end_on(-1, worker);
       task->callback_func = NULL;
       starpu_task_destroy(task);
       release_task(t);

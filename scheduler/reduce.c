@@ -138,16 +138,18 @@ static int abandon(const cb__rtask *proto, cb_array *out, int submitted,
 }
 
 static int submit_one(struct starpu_task *task, cb__rtask *t) {
+  t->ctx.task = task; /* its end reads the worker it was placed on */
   task->cl_arg = t;
   task->cl_arg_size = sizeof *t;
   task->callback_func = task_done;
   task->callback_arg = t;
-  cb__busy_begin(t->ctx.busy_device);
+  int worker = cb__task_worker(task);
+  cb__busy_begin_on(t->ctx.busy_device, worker);
   int sp = starpu_task_submit(task);
   if (sp == 0)
     return 0;
   const char *name = names[t->finish];
-  cb__busy_end(t->ctx.busy_device);
+  cb__busy_end_on(t->ctx.busy_device, worker);
   task->callback_func = NULL;
   starpu_task_destroy(task);
   release_task(t);

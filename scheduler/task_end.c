@@ -15,9 +15,10 @@ void cb__ctx_drop_refs(cb__ctx *c, cb_array *const *arrays, int n) {
 
 void cb__ctx_end(cb__ctx *c, void (*release)(void *owner), void *owner) {
   int device = c->busy_device; /* c goes with its owner */
+  int worker = cb__task_worker(c->task);
   cb__ctx_done(c);
   release(owner);
-  cb__busy_end(device);
+  cb__busy_end_on(device, worker);
 }
 
 void cb__ctx_done(cb__ctx *c) {

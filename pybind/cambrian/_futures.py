@@ -110,24 +110,58 @@ class Future(_cf.Future[_T]):
     _array: Array | Event
     _watched = False
     _cond: threading.Condition | None = None  # made on first need
+    # The done-callbacks and concurrent.futures' waiters, likewise.
+    _callbacks: list[Callable[[_cf.Future[_T]], object]] | None = None
+    _waiter_list: _Waiters | None = None
+    _result: Any = None
+    _exception: BaseException | None = None
 
     def __init__(self, source: Array | Event | None = None) -> None:
-        # concurrent.futures.Future's state, but its Condition is made on
-        # first need: most futures are resolved by the one thread that
-        # waits for them, which needs none. _array is what the future
-        # waits for: an Array (its writes) or an Event (a kernel launch, a
-        # task call).
+        # concurrent.futures.Future's state, but its Condition, its list
+        # of callbacks and its list of waiters are made on first need:
+        # most futures are resolved by the one thread that waits for them,
+        # which needs none of them. _array is what the future waits for:
+        # an Array (its writes) or an Event (a kernel launch, a task
+        # call).
         if type(source) is not _Array and type(source) is not _Event:
             raise TypeError(
                 "cambrian.Future stands for cambrian's own work (Array."
                 "future, task calls, kernel launches); for a future set by "
                 "hand, use concurrent.futures.Future")
         self._state = _PENDING
-        self._result = self._exception = None
-        self._done_callbacks: list[Callable[[_cf.Future[_T]], object]] = []
         self._array = source
-        waiters = self._waiters = _Waiters()
-        waiters.future = _weakref(self)
+
+    @property
+    def _done_callbacks(
+            self) -> list[Callable[[_cf.Future[_T]], object]]:
+        cbs = self._callbacks
+        if cbs is None:
+            with _cond_lock:
+                cbs = self._callbacks
+                if cbs is None:
+                    cbs = self._callbacks = []
+        return cbs
+
+    @_done_callbacks.setter
+    def _done_callbacks(
+            self, value: list[Callable[[_cf.Future[_T]], object]]) -> None:
+        self._callbacks = value
+
+    @property  # type: ignore[override]
+    def _waiters(self) -> _Waiters:
+        waiters = self._waiter_list
+        if waiters is None:
+            new = _Waiters()
+            new.future = _weakref(self)
+            with _cond_lock:
+                waiters = self._waiter_list
+                if waiters is None:
+                    waiters = self._waiter_list = new
+        return waiters
+
+    @_waiters.setter
+    def _waiters(self, value: _Waiters) -> None:
+        self._waiter_list = value
 
     @property
     def _condition(self) -> threading.Condition:  # type: ignore[override]
@@ -329,13 +363,22 @@ class Future(_cf.Future[_T]):
 
     def __del__(self) -> None:
         try:
-            if (not self._retrieved and self.done()
-                    and self._state == _FINISHED
-                    and self._exception is not None
-                    and not _raised_already(self._exception)):
+            if self._retrieved:
+                return
+            if self._state == _PENDING:
+                # Nobody looked: the operation's failure, if it is done,
+                # without resolving a future that is going away.
+                if not _core.poll_writer(self._array, 0):
+                    return
+                exc = _core.array_failure(self._array, False)
+            elif self._state == _FINISHED:
+                exc = self._exception
+            else:
+                return
+            if exc is not None and not _raised_already(exc):
                 _log.error("cambrian: exception of a future never retrieved",
-                           exc_info=self._exception)
-                _core.failure_seen(self._exception)  # reported once
+                           exc_info=exc)
+                _core.failure_seen(exc)  # reported once
         except Exception:  # interpreter shutting down, or never made
             pass
 
