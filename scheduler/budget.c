@@ -182,7 +182,9 @@ static void follow(uint64_t free) {
         continue;
       s->total = (uint64_t)total;
     }
-    uint64_t used = starpu_memory_get_used(s->node);
+    /* What StarPU holds there (1.3 has no starpu_memory_get_used). */
+    starpu_ssize_t avail = starpu_memory_get_available(s->node);
+    uint64_t used = avail < 0 ? 0 : less(s->total, (uint64_t)avail);
     uint64_t copies = used > s->reserved ? used - s->reserved : 0;
     uint64_t room = share == UINT64_MAX ? UINT64_MAX : copies + share;
     if (room < WORKING_BYTES)
