@@ -28,6 +28,7 @@ typedef int home_node_t;
 typedef struct tile_iface {
   struct starpu_vector_interface v;
   cb_array *owner;
+  void (*drop)(cb_array *owner); /* at unregistration, when set */
 } tile_iface;
 
 static struct starpu_data_interface_ops ops;
@@ -52,10 +53,19 @@ static int lost_between(unsigned a, unsigned b) {
 static void tile_register(starpu_data_handle_t handle, home_node_t home_node,
                           void *data_interface) {
   vector()->register_data_handle(handle, home_node, data_interface);
-  cb_array *owner = ((tile_iface *)data_interface)->owner;
-  for (unsigned node = 0; node < STARPU_MAXNODES; node++)
-    ((tile_iface *)starpu_data_get_interface_on_node(handle, node))->owner =
-        owner;
+  const tile_iface *t = data_interface;
+  for (unsigned node = 0; node < STARPU_MAXNODES; node++) {
+    tile_iface *on = starpu_data_get_interface_on_node(handle, node);
+    on->owner = t->owner;
+    on->drop = t->drop;
+  }
+}
+
+static void tile_unregister(starpu_data_handle_t handle) {
+  tile_iface *t = starpu_data_get_interface_on_node(handle, STARPU_MAIN_RAM);
+  if (t->drop && t->owner)
+    t->drop(t->owner);
+  t->owner = NULL;
 }
 
 static starpu_ssize_t tile_allocate(void *data_interface, unsigned node) {
@@ -145,6 +155,7 @@ static void init_ops(void) {
   copy_methods.any_to_any = tile_copy;
   ops.copy_methods = &copy_methods;
   ops.register_data_handle = tile_register;
+  ops.unregister_data_handle = tile_unregister;
   ops.allocate_data_on_node = tile_allocate;
   ops.free_data_on_node = tile_free;
 #if CB__MAPS
@@ -158,7 +169,7 @@ static void init_ops(void) {
 
 void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                        uintptr_t ptr, uint32_t nx, size_t elemsize,
-                       cb_array *owner) {
+                       cb_array *owner, void (*drop)(cb_array *owner)) {
   pthread_once(&once, init_ops);
   tile_iface t = {.v = {.id = STARPU_VECTOR_INTERFACE_ID,
                         .ptr = ptr,
@@ -168,6 +179,7 @@ void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                         .elemsize = elemsize,
                         .slice_base = 0,
                         .allocsize = (size_t)nx * elemsize},
-                  .owner = owner};
+                  .owner = owner,
+                  .drop = drop};
   starpu_data_register(handle, home_node, &t, &ops);
 }

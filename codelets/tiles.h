@@ -20,9 +20,12 @@
 
 /* As starpu_vector_data_register(), for a tile of owner (the array whose
  * failure a lost copy marks; NULL: none). owner must outlive the
- * handle's registration. */
+ * handle's registration: either it unregisters the handle itself before
+ * it goes, or the caller takes a reference for the handle and passes
+ * drop, which StarPU's unregistration calls with owner once nothing can
+ * use the handle any more. */
 void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                        uintptr_t ptr, uint32_t nx, size_t elemsize,
-                       cb_array *owner);
+                       cb_array *owner, void (*drop)(cb_array *owner));
 
 #endif

@@ -198,8 +198,11 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
       rc = cb__fail(CB_ENOMEM, "out of host memory");
       break;
     }
+    /* A partial lost with a device marks the result: it holds the
+     * result until it is unregistered. */
+    cb_array_ref(out);
     cb__tile_register(&parts[tile], -1, 0, (uint32_t)part_elems(proto, n),
-                      pes, out);
+                      pes, out, cb_array_unref);
     int nb = 0;
     for (int k = 0; k < nin; k++) {
       task->handles[nb] = in[k]->tiles[tile];

@@ -1,6 +1,7 @@
 /* Device loss: a fault that leaves an OpenCL context unusable (injected
  * through cambrian/testing.h), what fails after it, what keeps working,
  * and the next runtime. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <CL/cl.h>
@@ -185,6 +186,45 @@ TEST(device_loss_strands_data_left_there) {
   cb_array_unref(y);
   cb_array_unref(z);
   cb_array_unref(w);
+  cb_array_unref(first);
+}
+
+TEST(device_loss_fails_reductions_in_flight) {
+  /* The partial sums are copied when the combining task starts, not
+   * before (StarPU would prefetch them as soon as they are written). */
+  setenv("STARPU_PREFETCH", "0", 1);
+  int d = test_need_opencl();
+  ASSERT(d >= 0);
+  cb_array *a = ramp();
+  ASSERT(a);
+  /* The CPU worker, which combines the partial sums, is held while the
+   * device computes them and is then lost. */
+  cb_event *held = NULL;
+  gate_open = 0;
+  ASSERT_OK(cb_task_submit(wait_for_gate, NULL, NULL, NULL, NULL, 0, NULL,
+                           &held, NULL));
+  cb_operand x = test_arg(a, d);
+  cb_array *sum = NULL;
+  int dev;
+  ASSERT_OK(cb_reduce(CB_REDUCE_sum, &x, CB_AXIS_ALL, -1, &sum, &dev));
+  CHECK_INT(dev, ==, d);
+  long before = cb_testing_lost_device_ops();
+  cb_array *first = NULL;
+  CHECK_OK(lose(d, a, 0, &first));
+  gate_open = 1;
+  CHECK_OK(cb_event_wait(held, -1));
+  cb_event_unref(held);
+  /* The partial sums were on the lost device: nothing was copied, and
+   * the result fails with the loss. */
+  CHECK_RC(test_wait_writer(sum), CB_EDEVLOST);
+  cb_failure f;
+  memset(&f, 0, sizeof f);
+  CHECK_RC(cb_array_failure(sum, &f), CB_EDEVLOST);
+  CHECK(f.has_cause);
+  CHECK_STR(f.cause.task, "sqrt");
+  CHECK_INT(cb_testing_lost_device_ops(), >, before);
+  cb_array_unref(a);
+  cb_array_unref(sum);
   cb_array_unref(first);
 }
 

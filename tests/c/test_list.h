@@ -113,6 +113,7 @@
   /* test_devloss.c */                                                       \
   X(device_loss_fails_later_tasks)                                           \
   X(device_loss_strands_data_left_there)                                     \
+  X(device_loss_fails_reductions_in_flight)                                  \
   X(device_loss_ends_with_the_runtime)                                       \
   X(device_loss_unusable_context_stops_the_runtime)                          \
   X(device_loss_spares_the_cpu_workers)                                      \
