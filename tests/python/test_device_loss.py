@@ -143,7 +143,8 @@ def test_cpu_workers_and_the_host_copy_keep_working(pocl):
 def test_automatic_placement_avoids_the_lost_device(pocl):
     x = cb.asarray(np.ones(1 << 18, dtype=np.float32), device=pocl)
     lose(pocl, x)
-    was = cb.profiling(True)
+    was = cb.profiling()
+    cb.profiling(True)
     try:
         cb.stats(reset=True)
         host = np.arange(1 << 18, dtype=np.float32)
