@@ -169,9 +169,9 @@ void cb__blas_opencl(void *buffers[], void *cl_arg) {
     st = (cl_int)enqueue(t, &a, &b, c, c_off, &q, &ev);
     if (st == CL_SUCCESS && ev) {
       blast = 0;
-      st = cb__cl_wait(ev);
+      st = cb__cl_wait(&t->ctx, ev);
     } else if (st == CL_SUCCESS) {
-      st = clFinish(q);
+      st = cb__cl_finish(&t->ctx, q);
     }
   }
   /* Releases wait for the commands that use the buffers. */

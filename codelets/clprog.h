@@ -46,7 +46,11 @@ const cb__clkernel *cb__clprog_get(cb__ctx *c, int family, uint32_t key,
 cl_int cb__clprog_build(int devid, const char *src, size_t len,
                         const char *options, cl_program *out, char **log);
 
-/* Waits for ev, releases it, and returns the command's final status. */
-cl_int cb__cl_wait(cl_event ev);
+/* Waits for ev, releases it, and returns the command's final status. A
+ * command that failed while it executed marks c (c->lose) so that the
+ * failure it records loses the device (devloss.h). */
+cl_int cb__cl_wait(cb__ctx *c, cl_event ev);
+/* clFinish(q), with the same rule for what it reports. */
+cl_int cb__cl_finish(cb__ctx *c, cl_command_queue q);
 
 #endif

@@ -173,7 +173,7 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
                   cb_cl_status_name(st));
     return;
   }
-  st = cb__cl_wait(ev);
+  st = cb__cl_wait(&t->ctx, ev);
   if (st != CL_SUCCESS)
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "the %s kernel failed: %s",
                   cb_op_name(t->op), cb_cl_status_name(st));

@@ -1,8 +1,9 @@
 /*
  * Fault injection, for tests: the Nth execution of a named operation on a
  * chosen device fails with a chosen OpenCL status, exactly as a real
- * failure would (the output is marked failed, dependents do not run).
- * When no fault is armed, codelets pay one predictable branch.
+ * failure would (the output is marked failed, dependents do not run), and
+ * loses the device when asked to (devloss.h). When no fault is armed,
+ * codelets pay one predictable branch.
  *
  * Locking: lock guards the table of faults; armed mirrors whether it has
  * any, for the fast path.
@@ -14,6 +15,7 @@
 
 #include "errors.h"
 #include "cambrian/testing.h"
+#include "devtab.h"
 #include "taskctx.h"
 
 #define CB__MAX_FAULTS 16
@@ -26,10 +28,12 @@ static struct fault {
   long nth;      /* fires at this execution, counted from 1 */
   long seen;
   int cl_status;
+  int lose;      /* 1: loses the device; 2: and leaves it unusable */
 } faults[CB__MAX_FAULTS];
 static int nfaults;
 
-int cb_testing_inject(const char *op, int device, long nth, int cl_status) {
+static int inject(const char *op, int device, long nth, int cl_status,
+                  int lose) {
   if (!op || strcmp(op, "*") == 0)
     op = "";
   if (strlen(op) >= sizeof faults[0].name)
@@ -43,12 +47,21 @@ int cb_testing_inject(const char *op, int device, long nth, int cl_status) {
   if (rc == 0) {
     struct fault *f = &faults[nfaults++];
     *f = (struct fault){.device = device, .nth = nth,
-                        .cl_status = cl_status};
+                        .cl_status = cl_status, .lose = lose};
     snprintf(f->name, sizeof f->name, "%s", op);
   }
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);
   return rc;
+}
+
+int cb_testing_inject(const char *op, int device, long nth, int cl_status) {
+  return inject(op, device, nth, cl_status, 0);
+}
+
+int cb_testing_inject_loss(const char *op, int device, long nth,
+                           int cl_status, int unusable) {
+  return inject(op, device, nth, cl_status, unusable ? 2 : 1);
 }
 
 void cb_testing_clear(void) {
@@ -59,7 +72,7 @@ void cb_testing_clear(void) {
 }
 
 int cb__fault_fire(cb__ctx *c) {
-  int status = 0;
+  int status = 0, lose = 0;
   int device = cb__ctx_device(c);
   pthread_mutex_lock(&lock);
   /* Every armed fault that matches counts this execution; the first
@@ -71,15 +84,24 @@ int cb__fault_fire(cb__ctx *c) {
       i++;
       continue;
     }
-    if (!status)
+    if (!status) {
       status = f->cl_status;
+      lose = f->lose;
+    }
     faults[i] = faults[--nfaults];
   }
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);
-  if (status)
-    cb__ctx_fail(c, CB_EDEVICE, status, "%s failed on %s: %s "
-                 "(injected fault)", c->name, cb__ctx_device_name(c),
-                 cb_cl_status_name(status));
-  return status != 0;
+  if (!status)
+    return 0;
+  /* The context is marked unusable before the loss is visible, so that
+   * whoever sees the loss sees that too. */
+  if (lose == 2 && device >= 0 && device < cb__ndevices &&
+      cb__devices[device].opencl_devid >= 0)
+    atomic_store(&cb__devices[device].unusable, 1);
+  cb__ctx_fail_injected(c, status, lose != 0,
+                        "%s failed on %s: %s (injected fault%s)", c->name,
+                        cb__ctx_device_name(c), cb_cl_status_name(status),
+                        lose ? " that loses the device" : "");
+  return 1;
 }

@@ -88,7 +88,7 @@ void cb__job_cl_copy(cb__job *j, void *buffers[]) {
     st = clEnqueueCopyBuffer(q, src.mem, dst.mem, src.offset, dst.offset,
                              j->args[0].nbytes, 0, NULL, &ev);
     if (st == CL_SUCCESS)
-      st = cb__cl_wait(ev);
+      st = cb__cl_wait(&j->ctx, ev);
   }
   if (dst.mem) {
     cl_int sc = st == CL_SUCCESS ? cb__job_cl_scatter(j, 1, buffers, q, &dst)

@@ -179,7 +179,7 @@ void cb__kernel_run(cb__job *j, void *buffers[]) {
                                 &ev);
     if (st == CL_SUCCESS) {
       what = "the kernel";
-      st = cb__cl_wait(ev);
+      st = cb__cl_wait(&j->ctx, ev);
     }
   }
   cl_int rec[ASSERT_INTS] = {0};
@@ -187,6 +187,9 @@ void cb__kernel_run(cb__job *j, void *buffers[]) {
     what = "reading the assertion record";
     st = clEnqueueReadBuffer(q, (cl_mem)b->assert_buf, CL_TRUE, 0,
                              sizeof rec, rec, 0, NULL, NULL);
+    /* A blocking read after the kernel: it fails as a wait would. */
+    if (cb__cl_completion_loses(st))
+      j->ctx.lose = 1;
   }
   for (int i = 0; i < j->nargs; i++) {
     cl_int sc = CL_SUCCESS;

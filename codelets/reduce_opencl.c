@@ -192,7 +192,7 @@ void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
                  cb_cl_status_name(st));
     return;
   }
-  st = cb__cl_wait(ev);
+  st = cb__cl_wait(&t->ctx, ev);
   if (st != CL_SUCCESS)
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "the %s kernel failed: %s",
                  t->ctx.name, cb_cl_status_name(st));

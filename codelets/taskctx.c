@@ -69,6 +69,23 @@ int cb__ctx_inputs_failed(cb__ctx *c) {
   return 0;
 }
 
+/* Records the failure msg of c; lose: it loses the task's device. */
+static uint64_t fail(cb__ctx *c, int code, int cl_status, int lose,
+                     const char *msg) {
+  int device = cb__ctx_device(c);
+  cb__failure *f = cb__failure_new(code, cl_status, device, c->name, "%s",
+                                   msg);
+  if (!f)
+    return 0;
+  uint64_t id = f->info.id;
+  cb__failure_register(f);
+  poison_outputs(c, f);
+  if (lose)
+    cb__device_lose(device, f);
+  cb__failure_unref(f);
+  return id;
+}
+
 uint64_t cb__ctx_fail(cb__ctx *c, int code, int cl_status, const char *fmt,
                       ...) {
   char msg[sizeof(((cb_failure_info *)0)->message)];
@@ -76,15 +93,33 @@ uint64_t cb__ctx_fail(cb__ctx *c, int code, int cl_status, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  cb__failure *f = cb__failure_new(code, cl_status, cb__ctx_device(c),
-                                   c->name, "%s", msg);
-  if (!f)
+  int lose = c->lose || ((code == CB_EDEVICE || code == CB_EDEVMEM) &&
+                         cb__cl_status_loses(cl_status));
+  c->lose = 0;
+  return fail(c, code, cl_status, lose, msg);
+}
+
+uint64_t cb__ctx_fail_injected(cb__ctx *c, int cl_status, int lose,
+                               const char *fmt, ...) {
+  char msg[sizeof(((cb_failure_info *)0)->message)];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return fail(c, CB_EDEVICE, cl_status, lose, msg);
+}
+
+int cb__ctx_device_lost(cb__ctx *c) {
+  int device = cb__ctx_device(c);
+  cb__failure *cause = cb__device_lost(device);
+  if (!cause)
     return 0;
-  uint64_t id = f->info.id;
-  cb__failure_register(f);
-  poison_outputs(c, f);
+  char what[96];
+  snprintf(what, sizeof what, "%s did not run", c->name);
+  cb__failure *f = cb__lost_failure(device, c->name, what);
+  poison_outputs(c, f ? f : cause);
   cb__failure_unref(f);
-  return id;
+  return 1;
 }
 
 void cb__ctx_fail_assert(cb__ctx *c, const char *kernel, int line,

@@ -41,7 +41,8 @@ extern "C" {
   X(ECANCELED, "the operation was cancelled")                               \
   X(EAGAIN, "the call would block")                                          \
   X(ESTATE, "the runtime is shutting down")                                 \
-  X(EINTASK, "a task cannot wait for cambrian work")
+  X(EINTASK, "a task cannot wait for cambrian work")                        \
+  X(EDEVLOST, "the device was lost after a fault")
 
 typedef enum {
   CB_OK = 0,
@@ -156,6 +157,7 @@ typedef struct cb_device_info {
   int nworkers;            /* StarPU workers that run its tasks. */
   int fp64;                /* float64 kernels supported. */
   char filter_string[32];  /* "backend:type:index". */
+  int lost;                /* lost after a fault (see cb_device_lost). */
 } cb_device_info;
 
 /* StarPU workers, for information. */
@@ -315,6 +317,29 @@ const char *cb_cl_status_name(int status);
 int cb_cl_status_code(const char *name);
 /* Failures can be injected for tests: see cambrian/testing.h, which this
  * header does not include. */
+
+/* Device loss. A command that fails while it executes on an OpenCL
+ * device (its wait or its event reports an error; allocation failures
+ * aside), or an OpenCL call that finds the device's queue or context
+ * invalid, leaves the device's context unusable: the device is lost for
+ * the rest of the runtime. The failing task fails as usual (CB_EDEVICE);
+ * every task that runs there afterwards, pending ones included, fails
+ * with CB_EDEVLOST without touching OpenCL, its cause the first fault;
+ * new work placed there is refused with CB_EDEVLOST, and work placed by
+ * the scheduler goes to the other workers. Data are never moved to or
+ * from a lost device again: an array whose only valid copy was there
+ * fails with CB_EDEVLOST when it is read elsewhere; one with a valid host
+ * copy stays readable. cb_shutdown() looks at each lost device's context:
+ * when it still answers (an injected loss, a driver that recovers) the
+ * next runtime uses the device again; when it does not, StarPU cannot be
+ * stopped cleanly, so it is left as it is and cb_init() refuses to start
+ * again in this process (CB_EDEVLOST).
+ *
+ * cb_device_lost() returns 1 when device was lost in the running runtime,
+ * filling *cause (unless NULL) with the first fault, 0 when it was not
+ * (or no runtime runs), CB_ENODEV for a device that does not exist. It
+ * never starts the runtime. */
+int cb_device_lost(int device, cb_failure_info *cause);
 
 /* ------------------------------------------------------------------ */
 /* Element-wise operations                                             */

@@ -47,6 +47,7 @@ typedef struct {
   PyObject *DeviceMemoryError;
   PyObject *KernelBuildError;
   PyObject *DeviceAssertionError;
+  PyObject *DeviceLostError;
   PyObject *TaskError;
   PyTypeObject *event_type;
   PyObject *task_errors;     /* failure id -> TaskError raised by a task */

@@ -1,6 +1,61 @@
 /* Turning C error codes and recorded task failures into exceptions. */
 #include "binding.h"
 
+#include <stdio.h>
+#include <string.h>
+
+/* The lost device a CB_EDEVLOST message names (the first lost one when
+ * it names none), or -1; its first fault goes into *cause. */
+static int lost_device(const char *msg, cb_failure_info *cause) {
+  int found = -1;
+  int n = cb_is_running() ? cb_device_count() : 0;
+  for (int i = 0; i < n; i++) {
+    cb_device_info d;
+    if (cb_device_get(i, &d) || !d.lost)
+      continue;
+    if (found < 0 || strstr(msg, d.filter_string))
+      found = i;
+    if (strstr(msg, d.filter_string))
+      break;
+  }
+  if (found >= 0 && cb_device_lost(found, cause) != 1)
+    found = -1;
+  return found;
+}
+
+/* DeviceLostError for work refused at the call: its cause is the first
+ * fault of the device, which the reader has now seen. */
+static PyObject *raise_lost(cbp_state *st) {
+  char msg[sizeof(((cb_failure_info *)0)->message)];
+  snprintf(msg, sizeof msg, "%s", cb_last_error());
+  cb_failure_info cause;
+  int device = lost_device(msg, &cause);
+  PyObject *exc = PyObject_CallFunction(st->DeviceLostError, "s", msg);
+  if (exc && device >= 0) {
+    PyObject *first = cbp_failure_info_exception(st, &cause);
+    PyObject *dev = first ? PyObject_CallFunction(st->device_factory, "i",
+                                                  device)
+                          : NULL;
+    PyObject *status = dev ? PyObject_GetAttrString(first, "cl_status")
+                           : NULL;
+    if (!status || PyObject_SetAttrString(exc, "device", dev) < 0 ||
+        PyObject_SetAttrString(exc, "cl_status", status) < 0) {
+      Py_XDECREF(first);
+      Py_CLEAR(exc);
+    } else {
+      PyException_SetCause(exc, first); /* steals first */
+      cb_failure_seen(cause.id);
+    }
+    Py_XDECREF(status);
+    Py_XDECREF(dev);
+  }
+  if (exc) {
+    PyErr_SetObject(st->DeviceLostError, exc);
+    Py_DECREF(exc);
+  }
+  return NULL;
+}
+
 PyObject *cbp_raise(cbp_state *st, int err) {
   PyObject *type;
   switch (err) {
@@ -42,6 +97,8 @@ PyObject *cbp_raise(cbp_state *st, int err) {
   case CB_ETASK:
     type = st->TaskError;
     break;
+  case CB_EDEVLOST:
+    return raise_lost(st);
   default:
     type = st->CambrianError;
   }
@@ -77,6 +134,7 @@ PyObject *cbp_failure_info_exception(cbp_state *st,
                    : f->code == CB_EDEPEND ? st->DependencyError
                    : f->code == CB_EASSERT ? st->DeviceAssertionError
                    : f->code == CB_EDEVICE ? st->DeviceError
+                   : f->code == CB_EDEVLOST ? st->DeviceLostError
                                            : st->CambrianError;
   if (f->code == CB_EDEVICE &&
       (f->cl_status == -4 /* CL_MEM_OBJECT_ALLOCATION_FAILURE */ ||

@@ -21,6 +21,7 @@ static PyMethodDef *const method_tables[] = {
   X((st)->DeviceMemoryError);                                                \
   X((st)->KernelBuildError);                                                 \
   X((st)->DeviceAssertionError);                                             \
+  X((st)->DeviceLostError);                                                  \
   X((st)->TaskError);                                                        \
   X((st)->event_type);                                                       \
   X((st)->task_errors);                                                      \
@@ -68,6 +69,7 @@ static int core_exec(PyObject *m) {
   GET_EXC(DeviceMemoryError)
   GET_EXC(KernelBuildError)
   GET_EXC(DeviceAssertionError)
+  GET_EXC(DeviceLostError)
   GET_EXC(TaskError)
   GET_EXC(DependencyError)
   GET_EXC(DeviceNotFoundError)

@@ -8,13 +8,14 @@
 #include "cambrian/testing.h"
 #endif
 
-/* inject_fault(op, device_id, nth, cl_status_name) */
+/* inject_fault(op, device_id, nth, cl_status_name, lose): lose 0 keeps
+ * the device, 1 loses it, 2 also leaves its context unusable. */
 static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
-  if (nargs != 4) {
+  if (nargs != 5) {
     PyErr_SetString(PyExc_TypeError,
-                    "inject_fault(op, device, nth, cl_status)");
+                    "inject_fault(op, device, nth, cl_status, lose)");
     return NULL;
   }
   const char *op = cbp_text_arg(args[0], "the operation");
@@ -29,13 +30,23 @@ static PyObject *py_inject_fault(PyObject *module, PyObject *const *args,
   const char *status = cbp_text_arg(args[3], "cl_status");
   if (!status)
     return NULL;
+  long lose = PyLong_AsLong(args[4]);
+  if (lose == -1 && PyErr_Occurred())
+    return NULL;
   int code = cb_cl_status_code(status);
   if (code == 0) {
     PyErr_Format(PyExc_ValueError, "unknown OpenCL status '%s'", status);
     return NULL;
   }
-  int rc = cb_testing_inject(op, (int)dev, nth, code);
+  int rc = lose ? cb_testing_inject_loss(op, (int)dev, nth, code, lose > 1)
+                : cb_testing_inject(op, (int)dev, nth, code);
   return rc ? cbp_raise(st, rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *py_lost_device_ops(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  return PyLong_FromLong(cb_testing_lost_device_ops());
 }
 
 static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
@@ -49,9 +60,14 @@ static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
  * inspect.signature() reads. */
 
 PyDoc_STRVAR(doc_inject_fault,
-"inject_fault(op, device_id, nth, cl_status, /)\n--\n\n"
+"inject_fault(op, device_id, nth, cl_status, lose, /)\n--\n\n"
 "Make the nth execution of op's task on a device (-1: any) fail\n"
-"with cl_status.\n");
+"with cl_status; lose 1 also loses the device, 2 leaves its context\n"
+"unusable too.\n");
+
+PyDoc_STRVAR(doc_lost_device_ops,
+"lost_device_ops()\n--\n\n"
+"StarPU data operations kept away from lost devices so far.\n");
 
 PyDoc_STRVAR(doc_clear_faults,
 "clear_faults()\n--\n\n"
@@ -61,4 +77,6 @@ PyMethodDef cbp_testing_methods[] = {
     {"inject_fault", CBP_METH(py_inject_fault), METH_FASTCALL,
      doc_inject_fault},
     {"clear_faults", py_clear_faults, METH_NOARGS, doc_clear_faults},
+    {"lost_device_ops", py_lost_device_ops, METH_NOARGS,
+     doc_lost_device_ops},
     {NULL}};

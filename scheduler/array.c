@@ -20,6 +20,7 @@
 
 #include "arrays.h"
 #include "budget.h"
+#include "devices.h"
 #include "devtab.h"
 #include "drivers.h"
 #include "errors.h"
@@ -29,6 +30,7 @@
 #include "pool.h"
 #include "reclaim.h"
 #include "runtime.h"
+#include "tiles.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static cb_array registered = {.prev = &registered, .next = &registered};
@@ -123,8 +125,10 @@ int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = device < cb__ndevices ? array_new(t, ndim, shape, device, 1, out)
+  rc = device < cb__ndevices ? cb__device_usable(device)
                              : cb__fail(CB_ENODEV, "no device %d", device);
+  if (rc == 0)
+    rc = array_new(t, ndim, shape, device, 1, out);
   cb__leave();
   return rc;
 }
@@ -296,9 +300,9 @@ int cb__array_register(cb_array *a, int device) {
   for (int64_t i = 0; i < ntiles; i++) {
     int64_t first = i * tile;
     int64_t n = a->size - first < tile ? a->size - first : tile;
-    starpu_vector_data_register(&a->tiles[i], STARPU_MAIN_RAM,
-                                (uintptr_t)((char *)a->data + first * es),
-                                (uint32_t)n, es);
+    cb__tile_register(&a->tiles[i], STARPU_MAIN_RAM,
+                      (uintptr_t)((char *)a->data + first * es), (uint32_t)n,
+                      es, a, NULL);
   }
   a->ntiles = (int)ntiles;
   a->tile_elems = tile;
@@ -456,7 +460,9 @@ int cb_array_prefetch(cb_array *a, int device) {
     cb__leave();
     return cb__fail(CB_ENODEV, "no device %d", device);
   }
-  rc = cb__array_register(a, device);
+  rc = cb__device_usable(device);
+  if (rc == 0)
+    rc = cb__array_register(a, device);
   for (int i = 0; rc == 0 && i < a->ntiles; i++)
     rc = acquire_tile(a, i, (int)cb__devices[device].memory_node, NULL);
   cb__leave();

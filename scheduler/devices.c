@@ -10,6 +10,7 @@
 #include <CL/cl.h>
 
 #include "devices.h"
+#include "devloss.h"
 #include "devtab.h"
 #include "errors.h"
 #include "runtime.h"
@@ -93,6 +94,7 @@ static int opencl_info(cb__device *d, int devid) {
 }
 
 int cb__devices_discover(void) {
+  cb__devices_lost_forget();
   cb__ndevices = 0;
   memset(cb__devices, 0, sizeof cb__devices);
   int nworkers = (int)starpu_worker_get_count();
@@ -144,7 +146,31 @@ int cb__devices_discover(void) {
              cb_backend_name(info->backend), cb_devtype_name(info->type),
              info->index);
   }
+  cb__alive_reset();
   return 0;
+}
+
+int cb__device_usable(int device) {
+  cb__failure *cause = cb__device_lost(device);
+  if (!cause)
+    return 0;
+  return cb__fail(CB_EDEVLOST,
+                  "%s was lost after a fault (%.300s); nothing runs there "
+                  "any more: place the work elsewhere (arrays with a host "
+                  "copy move with to_device())",
+                  cb__devices[device].info.filter_string,
+                  cause->info.message);
+}
+
+int cb_device_lost(int device, cb_failure_info *cause) {
+  if (!cb_is_running())
+    return 0;
+  if (device < 0 || device >= cb__ndevices)
+    return cb__fail(CB_ENODEV, "no device %d", device);
+  cb__failure *f = cb__device_lost(device);
+  if (f && cause)
+    *cause = f->info;
+  return f != NULL;
 }
 
 int cb_device_count(void) {
@@ -159,6 +185,7 @@ int cb_device_get(int id, cb_device_info *out) {
   if (id < 0 || id >= cb__ndevices)
     return cb__fail(CB_ENODEV, "no device %d", id);
   *out = cb__devices[id].info;
+  out->lost = cb__device_lost(id) != NULL;
   return 0;
 }
 

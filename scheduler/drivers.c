@@ -372,7 +372,10 @@ static void *driver_main(void *arg) {
       sched_yield();
     }
   }
-  starpu_driver_deinit(&me->d);
+  /* StarPU's clean-up of a driver whose context no longer answers would
+   * abort the process (see cb_shutdown). */
+  if (me->device < 0 || !atomic_load(&cb__devices[me->device].unusable))
+    starpu_driver_deinit(&me->d);
   return NULL;
 }
 

@@ -8,6 +8,8 @@
 
 #include "arrays.h"
 #include "batch.h"
+#include "devices.h"
+#include "devloss.h"
 #include "devtab.h"
 #include "drivers.h"
 #include "errors.h"
@@ -88,6 +90,15 @@ void cb__place(struct starpu_task *task, int device, unsigned turn,
                                     : cb__drivers_pick(d->workers,
                                                        d->nworkers, turn));
     return;
+  }
+  /* The scheduler chooses among the workers of devices not lost, even
+   * when one is lost while the task waits; CPU workers, which are never
+   * lost, keep that choice from ever being empty. */
+  unsigned where = task->where == -1 ? task->cl->where
+                                     : (unsigned)task->where;
+  if ((where & STARPU_CPU) && starpu_cpu_worker_get_count() > 0) {
+    task->workerids = cb__alive_workers;
+    task->workerids_len = cb__alive_words;
   }
   if (!uses_f64 || starpu_cpu_worker_get_count() == 0)
     return;
@@ -207,6 +218,9 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
 static int check_device(int device, cb_dtype t) {
   if (device < -1 || device >= cb__ndevices)
     return cb__fail(CB_ENODEV, "no device %d", device);
+  int rc = cb__device_usable(device);
+  if (rc)
+    return rc;
   if (device >= 0 && t == CB_FLOAT64 && !cb__devices[device].info.fp64)
     return cb__fail(CB_ETYPE, "device %s does not support float64",
                     cb__devices[device].info.filter_string);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "devices.h"
 #include "drivers.h"
 #include "errors.h"
 #include "events.h"
@@ -189,7 +190,11 @@ static int fill_buffers(cb__job *j, struct starpu_task *task) {
 int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
                    int device, int priority, cb_event **event) {
   static atomic_uint turns;
-  int rc = 0;
+  int rc = cb__device_usable(device);
+  if (rc) {
+    cb__job_free(j);
+    return rc;
+  }
   cb__ctx *c = &j->ctx;
   struct starpu_codelet *cl = cb__job_codelet(symbol);
   cb__ctx_set_event(c, cb__event_new(1));
@@ -222,9 +227,8 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   task->callback_arg = j;
   task->priority = priority;
   task->name = j->name;
-  if (device >= 0)
-    cb__place(task, device,
-              atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), 0);
+  cb__place(task, device,
+            atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), 0);
   /* The outputs' readers wait for this job from now on. */
   cb_event *e = c->event;
   cb__event_ref(e);

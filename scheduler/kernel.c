@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "devices.h"
 #include "budget.h"
 #include "devtab.h"
 #include "errors.h"
@@ -234,6 +235,9 @@ const char *cb_kernel_name(const cb_kernel *k) { return k->p.name; }
 static int check_opencl(int device) {
   if (device < 0 || device >= cb__ndevices)
     return cb__fail(CB_ENODEV, "no device %d", device);
+  int rc = cb__device_usable(device);
+  if (rc)
+    return rc;
   if (cb__devices[device].opencl_devid < 0)
     return cb__fail(CB_ENODEV,
                     "%s is not an OpenCL device: kernels run on OpenCL "

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "devices.h"
 #include "blas_codelets.h"
 #include "budget.h"
 #include "devtab.h"
@@ -116,6 +117,9 @@ static int plan_device(const la_op *op, int device, int *cpu_only) {
                                        op->k == 0);
   if (device < -1 || device >= cb__ndevices)
     return cb__fail(CB_ENODEV, "no device %d", device);
+  int rc = cb__device_usable(device);
+  if (rc)
+    return rc;
   if (device >= 0 && cb__devices[device].opencl_devid >= 0 && !*cpu_only) {
     if (!fits_device(op, &cb__devices[device], why, sizeof why))
       return cb__fail(op->dtype == CB_FLOAT64 &&

@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <starpu.h>
 
+#include "devloss.h"
 #include "devtab.h"
 #include "pinned.h"
 
@@ -100,7 +101,7 @@ static int policy(void) {
 
 int cb__pinned_wanted(int device) {
   if (device < 0 || device >= cb__ndevices ||
-      cb__devices[device].opencl_devid < 0)
+      cb__devices[device].opencl_devid < 0 || cb__device_lost(device))
     return 0;
   int p = policy();
   return p == 2 || (p == 1 && cb__devices[device].info.type !=

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "devices.h"
 #include "devtab.h"
 #include "drivers.h"
 #include "errors.h"
@@ -24,6 +25,7 @@
 #include "runtime.h"
 #include "shapes.h"
 #include "task_end.h"
+#include "tiles.h"
 
 static const char *const names[CB_NREDUCE + 1] = {
 #define X(name, doc) #name,
@@ -198,8 +200,11 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
       rc = cb__fail(CB_ENOMEM, "out of host memory");
       break;
     }
-    starpu_vector_data_register(&parts[tile], -1, 0,
-                                (uint32_t)part_elems(proto, n), pes);
+    /* A partial lost with a device marks the result: it holds the
+     * result until it is unregistered. */
+    cb_array_ref(out);
+    cb__tile_register(&parts[tile], -1, 0, (uint32_t)part_elems(proto, n),
+                      pes, out, cb_array_unref);
     int nb = 0;
     for (int k = 0; k < nin; k++) {
       task->handles[nb] = in[k]->tiles[tile];
@@ -267,6 +272,9 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
 static int check_device(int device, cb_dtype t) {
   if (device < -1 || device >= cb__ndevices)
     return cb__fail(CB_ENODEV, "no device %d", device);
+  int rc = cb__device_usable(device);
+  if (rc)
+    return rc;
   if (device >= 0 && t == CB_FLOAT64 && !cb__devices[device].info.fp64)
     return cb__fail(CB_ETYPE, "device %s does not support float64",
                     cb__devices[device].info.filter_string);

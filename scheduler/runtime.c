@@ -26,6 +26,7 @@
 #include "arrays.h"
 #include "budget.h"
 #include "devices.h"
+#include "devloss.h"
 #include "devtab.h"
 #include "drivers.h"
 #include "errors.h"
@@ -55,6 +56,10 @@ static struct {
   int ncpus, nopencl;
   unsigned opencl[STARPU_MAXOPENCLDEVS];
 } started;
+
+/* Set (under init_lock) when a shutdown found a lost device's context
+ * unusable: StarPU was left as it was, and cannot start again. */
+static char stuck[512];
 
 int cb_is_running(void) { return atomic_load(&running); }
 int cb__forked(void) { return atomic_load(&forked); }
@@ -609,7 +614,9 @@ int cb_init(const cb_config *cfg) {
   if (rc)
     return rc;
   pthread_mutex_lock(&init_lock);
-  if (!atomic_load(&running))
+  if (stuck[0])
+    rc = cb__fail(CB_EDEVLOST, "%s", stuck);
+  else if (!atomic_load(&running))
     rc = start(cfg);
   else if (cfg)
     rc = check_running_settings(cfg);
@@ -662,6 +669,31 @@ int cb__refuse_in_task(const char *what) {
                   what);
 }
 
+/* Asks each lost device whether its OpenCL context still answers. StarPU
+ * stops an OpenCL driver through calls that abort the process when they
+ * fail, so a device whose context does not answer is marked unusable:
+ * its driver then stops without StarPU's clean-up, and StarPU is not
+ * stopped. Returns how many such devices there are; init_lock held. */
+static int check_lost_devices(void) {
+  int n = 0;
+  for (int d = 0; d < cb__ndevices; d++) {
+    cb__failure *cause = cb__device_lost(d);
+    int st = cause ? cb__device_probe(d) : 0;
+    if (!st)
+      continue;
+    atomic_store(&cb__devices[d].unusable, 1);
+    if (n++ == 0)
+      snprintf(stuck, sizeof stuck,
+               "the runtime cannot start again in this process: %s was "
+               "lost after a fault in %s (%s), and its OpenCL context no "
+               "longer answers (%s), so StarPU could not be stopped",
+               cb__devices[d].info.filter_string, cause->info.task,
+               cb_cl_status_name(cause->info.cl_status),
+               cb_cl_status_name(st));
+  }
+  return n;
+}
+
 int cb_shutdown(void) {
   if (atomic_load(&forked))
     return 0; /* nothing of the parent's runtime can be stopped here */
@@ -683,10 +715,12 @@ int cb_shutdown(void) {
   cb__pool_flush();
   cb__arrays_unregister_all();
   cb__busy_end(-1);
+  int unusable = atomic_load(&cb__nlost) ? check_lost_devices() : 0;
   cb__drivers_stop();
   cb__hooks_run(CB__HOOK_RELEASE);
   cb__budget_stop();
-  starpu_shutdown();
+  if (!unusable)
+    starpu_shutdown();
   cb__ndevices = 0;
   atomic_store(&running, 0);
   atomic_store(&cb__stopping, 0);

@@ -30,8 +30,23 @@ extern "C" {
  * already. */
 int cb_testing_inject(const char *op, int device, long nth, int cl_status);
 
+/* As cb_testing_inject, but the fault also loses the device, as a fault
+ * that leaves an OpenCL context unusable would (see cb_device_lost in
+ * cambrian.h): the failing task fails with cl_status, everything that
+ * runs there afterwards fails with CB_EDEVLOST. Only OpenCL devices can be
+ * lost: on the CPU workers the fault is an ordinary one. With unusable
+ * set, cb_shutdown() also finds the device's context unusable, as after a
+ * real fault on a GPU, and leaves StarPU running; the runtime then cannot
+ * start again in this process. */
+int cb_testing_inject_loss(const char *op, int device, long nth,
+                           int cl_status, int unusable);
+
 /* Disarms every fault that has not fired yet. */
 void cb_testing_clear(void);
+
+/* How many of StarPU's data operations (copies, allocations, frees) were
+ * kept away from lost devices since the process started. */
+long cb_testing_lost_device_ops(void);
 
 #ifdef __cplusplus
 }

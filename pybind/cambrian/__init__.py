@@ -75,8 +75,8 @@ from ._graph import Graph
 from ._reductions import dot, mean, norm
 from ._linalg import gemm, gemv, matmul, transpose
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
-                     DeviceError, DeviceMemoryError, DeviceNotFoundError,
-                     KernelBuildError, TaskError)
+                     DeviceError, DeviceLostError, DeviceMemoryError,
+                     DeviceNotFoundError, KernelBuildError, TaskError)
 
 from ._version import __version__ as __version__  # written by the build
 from ._core import Array
@@ -130,6 +130,6 @@ __all__ = [
     "trace", "stats", "profiling", "plot_trace",
     # errors
     "CambrianError", "DependencyError", "DeviceAssertionError",
-    "DeviceError", "DeviceMemoryError", "DeviceNotFoundError",
-    "KernelBuildError", "TaskError",
+    "DeviceError", "DeviceLostError", "DeviceMemoryError",
+    "DeviceNotFoundError", "KernelBuildError", "TaskError",
 ]

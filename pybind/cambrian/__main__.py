@@ -292,6 +292,9 @@ def info(out: IO[str] | None = None, as_json: bool = False) -> int:
     p("devices:")
     for d in cb.devices():
         p(f"  {d.filter_string:<16} {d.name}  [{d.vendor}]")
+        if d.lost:
+            p(f"  {'':<16} LOST: a fault left its OpenCL context unusable; "
+              "nothing runs there in this runtime")
         p(f"  {'':<16} {d.version}; {d.compute_units} compute units, "
           f"{_gib(d.global_mem_bytes)} memory, max allocation "
           f"{_gib(d.max_alloc_bytes)}, float64 "

@@ -43,6 +43,10 @@ class Device:
         Whether it computes in float64.
     filter_string : str
         The filter that names exactly this device, as "opencl:cpu:0".
+    lost : bool
+        Whether a fault left the device's OpenCL context unusable, when
+        this Device was obtained: nothing runs there any more in this
+        runtime (see :class:`~cambrian.DeviceLostError`). Not compared.
 
     Examples
     --------
@@ -64,6 +68,7 @@ class Device:
     nworkers: int
     fp64: bool
     filter_string: str
+    lost: bool = dataclasses.field(compare=False)
     _id: int = dataclasses.field(repr=False, compare=False)
     _gen: int = dataclasses.field(repr=False, compare=False)
 
@@ -85,7 +90,7 @@ def _device(i: int) -> Device:
         local_mem_bytes=info["local_mem_bytes"],
         compute_units=info["compute_units"], nworkers=info["nworkers"],
         fp64=info["fp64"], filter_string=info["filter_string"],
-        _id=info["id"], _gen=info["generation"])
+        lost=info["lost"], _id=info["id"], _gen=info["generation"])
 
 
 def devices(filter: str | None = None) -> list[Device]:

@@ -78,7 +78,8 @@ def device_html(d: Device) -> str:
              ("largest allocation", _size(d.max_alloc_bytes)),
              ("compute units", str(d.compute_units)),
              ("StarPU workers", str(d.nworkers)),
-             ("float64", "yes" if d.fp64 else "no")]
+             ("float64", "yes" if d.fp64 else "no"),
+             ("lost", "yes" if d.lost else "no")]
     return _table("cambrian.Device",
                   [(k, html.escape(v)) for k, v in pairs])
 

@@ -19,6 +19,7 @@ __all__ = [
     "DeviceError",
     "DeviceMemoryError",
     "DeviceAssertionError",
+    "DeviceLostError",
     "KernelBuildError",
     "TaskError",
     "DependencyError",
@@ -86,6 +87,53 @@ class DeviceAssertionError(DeviceError):
     kernel: str | None = None
     line: int | None = None
     work_item: tuple[int, ...] | None = None
+
+
+class DeviceLostError(DeviceError):
+    """The device's OpenCL context is unusable after a fault.
+
+    The task that met the fault fails with :class:`DeviceError`; every
+    task that was pending on the device, and all work placed there
+    afterwards, fails with DeviceLostError, whose ``__cause__`` is that
+    first fault. Work that the scheduler places goes to the other
+    workers; an array whose only copy was on the device fails with it,
+    one with a host copy stays readable. ``Device.lost`` tells a lost
+    device, and ``python -m cambrian info`` shows it. A new runtime
+    (:func:`cambrian.shutdown`, then new work) uses the device again
+    when its context still answers; when it does not (a real fault on a
+    GPU), the runtime cannot start again in this process and raises
+    DeviceLostError.
+
+    Attributes
+    ----------
+    device : Device or None
+        The device that was lost.
+    cl_status : str or None
+        The OpenCL status of the first fault.
+    task : str or None
+        The operation that could not run ("" for data that were lost).
+
+    Examples
+    --------
+    >>> import cambrian.testing
+    >>> pocl = cb.get_device("opencl:cpu")
+    >>> cambrian.testing.inject_fault("sqrt", device=pocl, lose_device=True)
+    >>> x = cb.asarray(np.ones(4, np.float32), device=pocl)
+    >>> type(cb.sqrt(x).future.exception()).__name__
+    'DeviceError'
+    >>> cb.get_device("opencl:cpu").lost
+    True
+    >>> try:
+    ...     cb.exp(x)
+    ... except cb.DeviceLostError as e:
+    ...     print(type(e.__cause__).__name__, e.__cause__.task)
+    DeviceError sqrt
+    >>> x.numpy()  # its host copy
+    array([1., 1., 1., 1.], dtype=float32)
+    >>> cb.shutdown()   # the next runtime uses pocl again
+    >>> cb.get_device("opencl:cpu").lost
+    False
+    """
 
 
 class KernelBuildError(CambrianError):

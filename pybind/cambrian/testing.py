@@ -11,6 +11,13 @@ DependencyError, and futures and reads raise the exception::
 
 Faults are one-shot; clear_faults() removes those that have not fired.
 When no fault is set, codelets pay a single predictable branch.
+
+With ``lose_device=True`` the fault also loses the OpenCL device it fires
+on, as a fault that leaves a context unusable does on a GPU: the failing
+task raises DeviceError, every task that runs there afterwards raises
+DeviceLostError (see :class:`cambrian.DeviceLostError`).
+lost_device_ops() counts StarPU's data operations (copies, allocations,
+releases) that were kept away from lost devices.
 """
 
 from __future__ import annotations
@@ -23,12 +30,14 @@ from ._devices import _resolve
 if TYPE_CHECKING:
     from ._devices import Device
 
-__all__ = ["inject_fault", "clear_faults"]
+__all__ = ["inject_fault", "clear_faults", "lost_device_ops"]
 
 
 def inject_fault(op: str = "*", device: str | Device | None = None,
                  nth: int = 1,
-                 cl_status: str = "CL_OUT_OF_RESOURCES") -> None:
+                 cl_status: str = "CL_OUT_OF_RESOURCES",
+                 lose_device: bool = False,
+                 context_unusable: bool = False) -> None:
     """Make the nth execution of an operation's task fail on a device.
 
     Parameters
@@ -42,6 +51,14 @@ def inject_fault(op: str = "*", device: str | Device | None = None,
         Counted from 1, per tile task.
     cl_status : str, optional
         An OpenCL status name.
+    lose_device : bool, optional
+        The fault also loses the OpenCL device it fires on (on the CPU
+        workers it stays an ordinary fault).
+    context_unusable : bool, optional
+        As lose_device, and :func:`cambrian.shutdown` then finds the
+        device's context unusable, as after a real fault on a GPU: StarPU
+        is left running and the runtime cannot start again in this
+        process (use it in a child process).
 
     Raises
     ------
@@ -58,7 +75,9 @@ def inject_fault(op: str = "*", device: str | Device | None = None,
     'DeviceMemoryError'
     """
     dev = _resolve(device)
-    _core.inject_fault(op, -1 if dev is None else dev._id, nth, cl_status)
+    lose = 2 if context_unusable else 1 if lose_device else 0
+    _core.inject_fault(op, -1 if dev is None else dev._id, nth, cl_status,
+                       lose)
 
 
 def clear_faults() -> None:
@@ -73,3 +92,16 @@ def clear_faults() -> None:
     1.0
     """
     _core.clear_faults()
+
+
+def lost_device_ops() -> int:
+    """How many of StarPU's data operations (copies, allocations, releases)
+    were kept away from lost devices since the process started.
+
+    Examples
+    --------
+    >>> import cambrian.testing
+    >>> cambrian.testing.lost_device_ops() >= 0
+    True
+    """
+    return _core.lost_device_ops()

@@ -111,6 +111,13 @@
   X(failure_reaches_dependents)                                              \
   X(failures_take_lists_unseen)                                              \
   X(failure_seen_forgets)                                                    \
+  /* test_devloss.c */                                                       \
+  X(device_loss_fails_later_tasks)                                           \
+  X(device_loss_strands_data_left_there)                                     \
+  X(device_loss_fails_reductions_in_flight)                                  \
+  X(device_loss_ends_with_the_runtime)                                       \
+  X(device_loss_unusable_context_stops_the_runtime)                          \
+  X(device_loss_spares_the_cpu_workers)                                      \
   /* test_tasks.c */                                                         \
   X(task_submit_runs_on_host_data)                                           \
   X(task_token_orders_calls)                                                 \

@@ -1,0 +1,185 @@
+/*
+ * Tile handles (see tiles.h): StarPU's vector interface whose data
+ * operations look at the lost marks of devices first. While no device is
+ * lost each operation costs one branch more than the vector's own.
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include <pthread.h>
+
+#include <CL/cl.h>
+
+#include "cambrian/testing.h"
+#include "devloss.h"
+#include "failure.h"
+#include "tiles.h"
+
+/* StarPU 1.3 names a home node unsigned, and maps no memory. */
+#if STARPU_MAJOR_VERSION == 1 && STARPU_MINOR_VERSION < 4
+typedef unsigned home_node_t;
+#define CB__MAPS 0
+#else
+typedef int home_node_t;
+#define CB__MAPS 1
+#endif
+
+/* A tile's interface on each memory node: the vector's, then the array. */
+typedef struct tile_iface {
+  struct starpu_vector_interface v;
+  cb_array *owner;
+  void (*drop)(cb_array *owner); /* at unregistration, when set */
+} tile_iface;
+
+static struct starpu_data_interface_ops ops;
+static struct starpu_data_copy_methods copy_methods;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_long lost_ops;
+/* What an allocation on a lost device points at: never given to OpenCL. */
+static char placeholder;
+
+long cb_testing_lost_device_ops(void) { return atomic_load(&lost_ops); }
+
+static const struct starpu_data_interface_ops *vector(void) {
+  return &starpu_interface_vector_ops;
+}
+
+/* The lost device a data operation between two nodes touches, or -1. */
+static int lost_between(unsigned a, unsigned b) {
+  int d = cb__node_lost_device(a);
+  return d >= 0 ? d : cb__node_lost_device(b);
+}
+
+static void tile_register(starpu_data_handle_t handle, home_node_t home_node,
+                          void *data_interface) {
+  vector()->register_data_handle(handle, home_node, data_interface);
+  const tile_iface *t = data_interface;
+  for (unsigned node = 0; node < STARPU_MAXNODES; node++) {
+    tile_iface *on = starpu_data_get_interface_on_node(handle, node);
+    on->owner = t->owner;
+    on->drop = t->drop;
+  }
+}
+
+static void tile_unregister(starpu_data_handle_t handle) {
+  tile_iface *t = starpu_data_get_interface_on_node(handle, STARPU_MAIN_RAM);
+  if (t->drop && t->owner)
+    t->drop(t->owner);
+  t->owner = NULL;
+}
+
+static starpu_ssize_t tile_allocate(void *data_interface, unsigned node) {
+  if (cb__node_lost_device(node) < 0)
+    return vector()->allocate_data_on_node(data_interface, node);
+  struct starpu_vector_interface *v = data_interface;
+  atomic_fetch_add(&lost_ops, 1);
+  v->ptr = 0;
+  v->dev_handle = (uintptr_t)&placeholder;
+  v->offset = 0;
+  return (starpu_ssize_t)v->allocsize;
+}
+
+static void tile_free(void *data_interface, unsigned node) {
+  struct starpu_vector_interface *v = data_interface;
+  if (cb__node_lost_device(node) < 0) {
+    vector()->free_data_on_node(data_interface, node);
+    return;
+  }
+  atomic_fetch_add(&lost_ops, 1);
+  if (v->dev_handle != (uintptr_t)&placeholder) {
+    /* A buffer allocated before the loss: its release may fail now, and
+     * StarPU would abort on that status. The memory StarPU counted for
+     * it goes back as its own release would give it. */
+    clReleaseMemObject((cl_mem)v->dev_handle);
+    starpu_memory_deallocate(node, v->allocsize ? v->allocsize : 1);
+  }
+  v->ptr = 0;
+  v->dev_handle = 0;
+}
+
+static int tile_copy(void *src_interface, unsigned src_node,
+                     void *dst_interface, unsigned dst_node,
+                     void *async_data) {
+  if (lost_between(src_node, dst_node) < 0)
+    return vector()->copy_methods->any_to_any(src_interface, src_node,
+                                              dst_interface, dst_node,
+                                              async_data);
+  atomic_fetch_add(&lost_ops, 1);
+  int from = cb__node_lost_device(src_node);
+  cb_array *owner = ((tile_iface *)dst_interface)->owner;
+  if (from >= 0 && owner) {
+    /* The only copy StarPU could take was on the lost device. */
+    cb__failure *f = cb__lost_failure(from, "", "the array's data were "
+                                      "lost");
+    if (f) {
+      cb__mark_poison(owner, f);
+      cb__failure_unref(f);
+    }
+  }
+  return 0;
+}
+
+#if CB__MAPS
+static int tile_map(void *src_interface, unsigned src_node,
+                    void *dst_interface, unsigned dst_node) {
+  if (lost_between(src_node, dst_node) < 0)
+    return vector()->map_data(src_interface, src_node, dst_interface,
+                              dst_node);
+  atomic_fetch_add(&lost_ops, 1);
+  return -ENOMEM; /* not mapped: StarPU allocates and copies instead */
+}
+
+static int tile_unmap(void *src_interface, unsigned src_node,
+                      void *dst_interface, unsigned dst_node) {
+  if (lost_between(src_node, dst_node) < 0)
+    return vector()->unmap_data(src_interface, src_node, dst_interface,
+                                dst_node);
+  atomic_fetch_add(&lost_ops, 1);
+  ((struct starpu_vector_interface *)dst_interface)->dev_handle = 0;
+  return 0;
+}
+
+static int tile_update_map(void *src_interface, unsigned src_node,
+                           void *dst_interface, unsigned dst_node) {
+  if (lost_between(src_node, dst_node) < 0)
+    return vector()->update_map(src_interface, src_node, dst_interface,
+                                dst_node);
+  atomic_fetch_add(&lost_ops, 1);
+  return 0;
+}
+#endif
+
+static void init_ops(void) {
+  ops = *vector();
+  memset(&copy_methods, 0, sizeof copy_methods);
+  copy_methods.any_to_any = tile_copy;
+  ops.copy_methods = &copy_methods;
+  ops.register_data_handle = tile_register;
+  ops.unregister_data_handle = tile_unregister;
+  ops.allocate_data_on_node = tile_allocate;
+  ops.free_data_on_node = tile_free;
+#if CB__MAPS
+  ops.map_data = tile_map;
+  ops.unmap_data = tile_unmap;
+  ops.update_map = tile_update_map;
+#endif
+  ops.interface_size = sizeof(tile_iface);
+  ops.name = "CAMBRIAN_TILE_INTERFACE";
+}
+
+void cb__tile_register(starpu_data_handle_t *handle, int home_node,
+                       uintptr_t ptr, uint32_t nx, size_t elemsize,
+                       cb_array *owner, void (*drop)(cb_array *owner)) {
+  pthread_once(&once, init_ops);
+  tile_iface t = {.v = {.id = STARPU_VECTOR_INTERFACE_ID,
+                        .ptr = ptr,
+                        .dev_handle = ptr,
+                        .offset = 0,
+                        .nx = nx,
+                        .elemsize = elemsize,
+                        .slice_base = 0,
+                        .allocsize = (size_t)nx * elemsize},
+                  .owner = owner,
+                  .drop = drop};
+  starpu_data_register(handle, home_node, &t, &ops);
+}
