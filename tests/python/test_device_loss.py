@@ -151,7 +151,9 @@ def test_automatic_placement_avoids_the_lost_device(pocl):
         results = [cb.asarray(host) * k + 1 for k in range(8)]
         for k, r in enumerate(results):
             np.testing.assert_array_equal(r.numpy(), host * k + 1)
-        assert float(cb.sum(cb.asarray(host))) == float(host.sum())
+        # float32 sums round by their order, which the tiles set.
+        assert float(cb.sum(cb.asarray(host))) == pytest.approx(
+            float(host.sum(dtype=np.float64)), rel=1e-5)
         st = cb.stats()
     finally:
         cb.profiling(was)
