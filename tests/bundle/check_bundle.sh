@@ -112,8 +112,8 @@ offline() {
       "from the bundle's source"
   fi
 
-  local py="$work/src/cambrian/.venv/bin/python"
-  "$py" - "$bundle/wheels" <<'EOF' || fail "a distribution is not the bundle's"
+  local py="$work/src/cambrian/.venv/bin/python" n
+  n=$("$py" - "$bundle/wheels" <<'EOF'
 import importlib.metadata as md, os, re, sys
 def norm(name):
     return re.sub(r"[-_.]+", "_", name).lower()
@@ -129,8 +129,10 @@ if missing:
     sys.exit("not from the bundle: " + ", ".join(sorted(missing)))
 print(sum(1 for d in md.distributions() if norm(d.name) not in own))
 EOF
+  ) || fail "a distribution is not the bundle's"
   "$py" -m pip check >/dev/null || fail "pip check"
-  log "4. the environment's distributions are the bundle's wheels; pip check passes"
+  log "4. the environment's $n distributions are the bundle's wheels;" \
+    "pip check passes"
   local core lib
   core=$("$py" -c 'import cambrian._core as c; print(c.__file__)')
   lib=$(ldd "$core" | awk '/libstarpu-/{print $3}')
