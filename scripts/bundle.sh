@@ -63,11 +63,6 @@ case $PYVER in "" | [0-9].[0-9] | [0-9].[0-9][0-9]) ;; *) usage ;; esac
 for tool in apt-get apt-cache dpkg-deb git sha256sum; do
   command -v "$tool" >/dev/null || { log "$tool is needed"; exit 1; }
 done
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 
 # The Debian packages. apt works on files of its own under WORK (the
 # system's sources, its own lists and cache), so that the system's apt
@@ -249,6 +244,10 @@ write_manifest() {
 
 start=$SECONDS
 choose_python
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 bundle_debs
 bundle_starpu
 bundle_wheels
