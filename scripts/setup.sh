@@ -9,6 +9,11 @@
 # Python requirements are not listed here: they are read from
 # pyproject.toml (build-system.requires, the extras, the dependency
 # groups), so that the scripts and the package's metadata agree.
+#
+# On a machine without network, CAMBRIAN_BUNDLE names a folder that
+# scripts/bundle.sh filled on a machine with network: the Debian packages,
+# StarPU's source and the Python packages then come from it (see
+# bundle_init).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,6 +33,44 @@ SETUP_EXTRAS="test,plot,docs"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# The bundle CAMBRIAN_BUNDLE names (an absolute path), and the Python
+# version its wheels are for; empty without one.
+BUNDLE=""
+BUNDLE_PYTHON=""
+
+# A field of the bundle's MANIFEST.
+bundle_field() { sed -n "s/^$1: //p" "$BUNDLE/MANIFEST" | head -n1; }
+
+# Reads the bundle, if CAMBRIAN_BUNDLE names one, and makes pip install
+# from its wheels only, here and in the scripts that source this one.
+bundle_init() {
+  [ -n "${CAMBRIAN_BUNDLE:-}" ] || return 0
+  if ! BUNDLE=$(cd "$CAMBRIAN_BUNDLE" 2>/dev/null && pwd) ||
+     [ ! -f "$BUNDLE/MANIFEST" ]; then
+    log "CAMBRIAN_BUNDLE=$CAMBRIAN_BUNDLE is not a folder made by" \
+      "scripts/bundle.sh (it has no MANIFEST)"
+    return 1
+  fi
+  BUNDLE_PYTHON=$(bundle_field python)
+  if [ -z "$BUNDLE_PYTHON" ]; then
+    log "$BUNDLE/MANIFEST names no Python version"
+    return 1
+  fi
+  export PIP_NO_INDEX=1 PIP_FIND_LINKS="$BUNDLE/wheels"
+}
+
+# Fails unless the bundle's Debian packages were gathered for this
+# machine's Debian release and architecture.
+bundle_check_debian() {
+  local want have
+  want="$(bundle_field debian) $(bundle_field arch)"
+  have="$(. /etc/os-release && echo "${VERSION_CODENAME:-unknown}")"
+  have="$have $(dpkg --print-architecture)"
+  [ "$want" = "$have" ] && return 0
+  log "the bundle's Debian packages are for $want, this machine is $have"
+  return 1
+}
+
 install_debs() {
   local missing=""
   for p in $DEB_PACKAGES; do
@@ -35,11 +78,25 @@ install_debs() {
       || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0
-  log "installing Debian packages:$missing"
-  local sudo=""
+  log "installing Debian packages:$missing${BUNDLE:+ (from $BUNDLE/debs)}"
+  local sudo="" apt="" opts=()
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+  if [ -n "$BUNDLE" ]; then
+    bundle_check_debian || return 1
+    # The bundle's debs/ is apt's only source, through files of its own:
+    # nothing is downloaded, and the system's apt configuration is left
+    # as it is.
+    apt=$(mktemp -d)
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+    echo "deb [trusted=yes] file:$BUNDLE/debs ./" > "$apt/sources.list"
+    opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
+      -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt/lists"
+      -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root)
+  fi
+  $sudo apt-get update -qq "${opts[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${opts[@]}" \
+    $missing >/dev/null
+  [ -z "$apt" ] || rm -rf "$apt"
 }
 
 # StarPU. Debian's binary package caps CPU workers at 4 (STARPU_MAXCPUS),
@@ -47,7 +104,8 @@ install_debs() {
 # into a prefix of the user's cache, outside the checkout, which every
 # clone on the machine shares: starpu-VERSION-HASH, HASH naming the
 # options. A build is reused while its stamp records the version and the
-# options it was made with; the network is needed only to make one.
+# options it was made with; the network is needed only to make one, and
+# not even then with a bundle (CAMBRIAN_BUNDLE), whose source is used.
 # Nothing is built when CAMBRIAN_STARPU_PREFIX names a StarPU prefix to
 # use, or when pkg-config finds an installed StarPU that runs at least
 # STARPU_MIN_CPUS CPU workers.
@@ -125,9 +183,11 @@ starpu_cached() {
 }
 
 # Fetches and unpacks the source of the newest wanted StarPU that Debian
-# offers into directory $1; prints its Debian version.
+# offers into directory $1; prints its Debian version. Further arguments
+# go to apt-get source (scripts/bundle.sh passes --download-only).
 starpu_fetch() {
   local dest=$1 apt="$STARPU_CACHE/apt" s signed="" v
+  shift
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   [ -f "$keyring" ] && signed=" [signed-by=$keyring]"
   mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
@@ -143,7 +203,7 @@ starpu_fetch() {
     starpu_wanted "$v" || continue
     log "fetching the source of StarPU $v from Debian"
     rm -rf "$dest" && mkdir -p "$dest"
-    if (cd "$dest" && apt-get -qq "${opts[@]}" source "starpu=$v") \
+    if (cd "$dest" && apt-get -qq "${opts[@]}" source "$@" "starpu=$v") \
          >"$dest.log" 2>&1; then
       echo "$v"
       return 0
@@ -152,6 +212,37 @@ starpu_fetch() {
   done
   log "Debian offers no StarPU source that fits (${CAMBRIAN_STARPU_VERSION:-$STARPU_SERIES})"
   return 1
+}
+
+# Unpacks the bundle's StarPU source (Debian's source package, which
+# scripts/bundle.sh fetched) into directory $1; prints its Debian version.
+starpu_unpack() {
+  local dest=$1 dsc v
+  dsc=("$BUNDLE"/starpu/starpu_*.dsc)
+  if [ ! -f "${dsc[0]}" ]; then
+    log "the bundle has no StarPU source"
+    return 1
+  fi
+  v=$(sed -n 's/^Version: //p' "${dsc[0]}")
+  if ! starpu_wanted "$v"; then
+    log "the bundle's StarPU $v is not one to use" \
+      "(${CAMBRIAN_STARPU_VERSION:-$STARPU_SERIES})"
+    return 1
+  fi
+  log "unpacking the source of StarPU $v from the bundle"
+  rm -rf "$dest" && mkdir -p "$dest"
+  if ! (cd "$dest" && dpkg-source -x "${dsc[0]}") >"$dest.log" 2>&1; then
+    tail -n 5 "$dest.log" >&2
+    log "could not unpack the bundle's StarPU source"
+    return 1
+  fi
+  echo "$v"
+}
+
+# Puts StarPU's source into directory $1, from the bundle if there is
+# one, else from Debian; prints its Debian version.
+starpu_source() {
+  if [ -n "$BUNDLE" ]; then starpu_unpack "$1"; else starpu_fetch "$1"; fi
 }
 
 # Builds and installs StarPU from source directory $1 into prefix $2,
@@ -204,7 +295,7 @@ ensure_starpu() {
     prefix=$(starpu_cached)
     if [ -z "$prefix" ]; then
       local src="$STARPU_CACHE/starpu-source" v start=$SECONDS
-      if v=$(starpu_fetch "$src"); then
+      if v=$(starpu_source "$src"); then
         prefix="$STARPU_CACHE/starpu-$v-$STARPU_HASH"
         if starpu_install "$(echo "$src"/starpu-*/)" "$prefix"; then
           printf '%s\n%s\n' "$v" "$STARPU_RECIPE" > "$prefix/.cambrian-starpu"
@@ -231,30 +322,38 @@ ensure_starpu() {
 }
 
 # A Python that satisfies requires-python (which is ">=X.Y"); one too old
-# to have tomllib (3.11) cannot read it and is passed over too.
+# to have tomllib (3.11) cannot read it and is passed over too. With a
+# bundle, only the Python version its wheels are for will do.
 find_python() {
-  local c
-  for c in python3.13 python3.12 python3.11 python3; do
+  local c candidates="python3.13 python3.12 python3.11 python3"
+  [ -n "$BUNDLE" ] && candidates="python$BUNDLE_PYTHON python3"
+  for c in $candidates; do
     if command -v "$c" >/dev/null 2>&1 &&
-       "$c" - "$ROOT/pyproject.toml" 2>/dev/null <<'EOF'
+       "$c" - "$ROOT/pyproject.toml" "$BUNDLE_PYTHON" 2>/dev/null <<'EOF'
 import sys, tomllib, venv
 with open(sys.argv[1], "rb") as f:
     spec = tomllib.load(f)["project"]["requires-python"]
 assert spec.startswith(">=")
 need = tuple(int(x) for x in spec[2:].split("."))
 assert sys.version_info[:len(need)] >= need
+assert sys.argv[2] in ("", "%d.%d" % sys.version_info[:2])
 EOF
     then
       command -v "$c"; return 0
     fi
   done
-  log "no Python with venv that satisfies pyproject.toml's requires-python"
+  if [ -n "$BUNDLE" ]; then
+    log "no Python $BUNDLE_PYTHON with venv, the version of the bundle's wheels"
+  else
+    log "no Python with venv that satisfies pyproject.toml's requires-python"
+  fi
   return 1
 }
 
 # Prints the requirements of the named lists of pyproject.toml, one a line:
-# "build" (build-system.requires), "extra:NAME" (an optional dependency
-# list), "group:NAME" (a dependency group).
+# "build" (build-system.requires), "project" (the package's dependencies),
+# "extra:NAME" (an optional dependency list), "group:NAME" (a dependency
+# group).
 pyproject_requirements() {
   "$PY" - "$ROOT/pyproject.toml" "$@" <<'EOF'
 import sys, tomllib
@@ -264,6 +363,8 @@ for name in sys.argv[2:]:
     kind, _, key = name.partition(":")
     if kind == "build":
         reqs = meta["build-system"]["requires"]
+    elif kind == "project":
+        reqs = meta["project"]["dependencies"]
     elif kind == "extra":
         reqs = meta["project"]["optional-dependencies"][key]
     elif kind == "group":
@@ -295,6 +396,12 @@ make_venv() {
     log "creating $VENV with $base"
     "$base" -m venv "$VENV"
     "$PY" -m pip install -q --upgrade pip
+  fi
+  if [ -n "$BUNDLE" ] && ! "$PY" -c "import sys
+sys.exit('%d.%d' % sys.version_info[:2] != '$BUNDLE_PYTHON')"; then
+    log "$VENV runs another Python than $BUNDLE_PYTHON, the version of the" \
+      "bundle's wheels: remove it, or make a bundle for its version"
+    return 1
   fi
   install_requirements build build
 }
@@ -353,6 +460,11 @@ build_package() {
   echo "$key" > "$stamp"
 }
 
+# scripts/bundle.sh reads the lists and functions above, and sets up
+# nothing.
+[ -n "${CAMBRIAN_SETUP_DEFINITIONS_ONLY:-}" ] && return 0
+
+bundle_init
 install_debs
 ensure_starpu
 make_venv
