@@ -46,6 +46,7 @@
 #include "drivers.h"
 #include "errors.h"
 #include "events.h"
+#include "relax.h"
 #include "runtime.h"
 
 /* Empty rounds a driver polls at full speed, then yields the core, before
@@ -279,14 +280,6 @@ static void nap(void) {
   nanosleep(&t, NULL);
 }
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
 /* Polls for up to CB__LINGER_US for work of me's, if a lingering place
  * is free; 1 when work came. */
 static int linger(driver *me) {
@@ -305,7 +298,7 @@ static int linger(driver *me) {
         came = 1;
         break;
       }
-      cpu_relax();
+      cb__cpu_relax();
       if (i % 64 != 0)
         continue;
       now = now_us();

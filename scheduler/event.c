@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "events.h"
+#include "relax.h"
 #include "runtime.h"
 #include "failure.h"
 #include "taskctx.h"
@@ -122,14 +123,6 @@ int cb_event_done(const cb_event *e) { return atomic_load(&e->pending) <= 0; }
 #define CB__SPIN_US 20L
 #define CB__YIELD_AFTER_US 4L
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
 int cb_event_poll(const cb_event *e, long us) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -138,7 +131,7 @@ int cb_event_poll(const cb_event *e, long us) {
       return 1;
     if (i == 0)
       sched_yield();
-    cpu_relax();
+    cb__cpu_relax();
     if ((i & 63) == 63) {
       clock_gettime(CLOCK_MONOTONIC, &now);
       long spent = (now.tv_sec - start.tv_sec) * 1000000L +
