@@ -74,6 +74,10 @@ void cb__busy_end(int device) {
 }
 
 int cb_wait_idle(int timeout_ms) {
+  /* In a child after fork(), the work the parent had in flight is counted
+   * but can never end here: waiting for it would never return. */
+  if (cb__forked())
+    return cb__refuse_forked();
   int rc = cb__refuse_in_task("all the work");
   if (rc)
     return rc;
@@ -85,7 +89,7 @@ int cb_wait_idle(int timeout_ms) {
                                                  &deadline);
   int busy_now = atomic_load(&total) > 0;
   pthread_mutex_unlock(&lock);
-  if (!busy_now && !cb__forked()) /* a child may not touch StarPU's jobs */
+  if (!busy_now)
     cb__batch_reap(0); /* the blocks of batches that ended go back now */
   return busy_now ? CB_ETIMEDOUT : 0;
 }
