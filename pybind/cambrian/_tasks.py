@@ -195,6 +195,9 @@ class TaskFunction:
     """A function whose calls become tasks (see cambrian.task)."""
 
     def __init__(self, fn, device=None, name=None, priority=0):
+        if not callable(fn):
+            raise TypeError(f"cambrian.task makes tasks of functions, not "
+                            f"of {type(fn).__name__!r}")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.name = _task_name(name, fn)
