@@ -42,17 +42,21 @@ class Checker:
         self.path = path
         self.flush_every = flush_every
         self.lock = threading.Lock()
+        self.flush_lock = threading.Lock()
+        # "known": how many of the wrong, crashed or hung checks are
+        # failures already known (see known()).
         self.counts = {"tried": 0, "clean": 0, "wrong": 0, "crash": 0,
-                       "hang": 0}
+                       "hang": 0, "known": 0}
         self.failures = []
         self.notes = []
         self.since_flush = 0
         self.started = time.monotonic()
 
-    def _count(self, kind, what=None):
+    def _count(self, kind, what=None, known=False):
         with self.lock:
             self.counts["tried"] += 1
             self.counts[kind] += 1
+            self.counts["known"] += known
             if what is not None and len(self.failures) < MAX_FAILURES:
                 self.failures.append(f"{kind}: {what}")
             self.since_flush += 1
@@ -73,6 +77,12 @@ class Checker:
 
     def hang(self, what):
         self._count("hang", what)
+
+    def known(self, what, kind="wrong"):
+        """A check that failed in a way already known and described: it
+        counts as wrong (or crash, hang), and as known, which the table
+        shows and the exit status forgives."""
+        self._count(kind, f"known: {what}", known=True)
 
     def note(self, text):
         with self.lock:
@@ -200,11 +210,12 @@ class Checker:
     def flush(self, done=False):
         if not self.path:
             return
-        data = json.dumps(self.report(done))
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(data)
-        os.replace(tmp, self.path)
+        with self.flush_lock:       # one writer of the file at a time
+            data = json.dumps(self.report(done))
+            tmp = self.path + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(data)
+            os.replace(tmp, self.path)
 
 
 def _names(expected):

@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import os
 import random
 import signal
+import sys
 import threading
 import time
 
@@ -220,6 +221,17 @@ def at_exit(ck, rounds=3, tmpdir=None):
                      f"exit round {r}: the exit waited for the work")
 
 
+# Where a Ctrl-C is known to be lost: cambrian.Future.__del__ (Python code
+# that the garbage collector runs at any moment, so that a signal's
+# handler may run inside it).
+FUTURE_DEL = "cambrian._futures.Future.__del__"
+# How a kernel build fails when a Ctrl-C comes during it: pocl compiles
+# with LLVM in the process, and LLVM's SIGINT handler (installed at a
+# build, ahead of Python's) deletes the temporary files of the build
+# running, which then fails.
+LLVM_TEMP = "unable to rename temporary"
+
+
 def random_moments(ck, interrupts=10, seed=0, duration_s=None):
     """SIGINT at random moments of a busy main thread (submitting,
     waiting, running graphs and tasks, in and out of an event loop). Each
@@ -270,6 +282,20 @@ def random_moments(ck, interrupts=10, seed=0, duration_s=None):
             return "the task's values differ"
         return None
 
+    # CPython drops an exception raised in a finalizer (__del__), after
+    # printing "Exception ignored": a Ctrl-C whose handler runs there is
+    # lost. Those are told apart here, by where they were lost.
+    lost = []
+    previous_hook = sys.unraisablehook
+
+    def unraisable(info):
+        if issubclass(info.exc_type, KeyboardInterrupt):
+            obj = info.object
+            lost.append(f"{getattr(obj, '__module__', '?')}."
+                        f"{getattr(obj, '__qualname__', repr(obj)[:80])}")
+        previous_hook(info)
+
+    sys.unraisablehook = unraisable
     t = threading.Thread(target=sender, daemon=True)
     t.start()
     caught = 0
@@ -296,14 +322,27 @@ def random_moments(ck, interrupts=10, seed=0, duration_s=None):
             caught += 1
             sent[0] = max(sent[0], caught)
         except cb.CambrianError as e:
-            ck.wrong(f"batch {k}: {e!r}")
+            if isinstance(e, cb.KernelBuildError) and LLVM_TEMP in str(e):
+                ck.known(f"batch {k}: a Ctrl-C during a kernel build made "
+                         f"it fail: {str(e)[:200]}")
+            else:
+                ck.wrong(f"batch {k}: {e!r}")
         except TimeoutError as e:
             ck.hang(f"after an interrupt, synchronize() timed out: {e!r}")
             break
     stop.set()
     t.join()
-    ck.check(caught >= sent[0], f"{sent[0]} interrupts sent, {caught} "
-             f"caught (in {time.monotonic() - deadline:.0f} s)")
+    sys.unraisablehook = previous_hook
+    missing = sent[0] - caught
+    if missing <= 0:
+        ck.ok()
+    elif missing <= len(lost) and all(w == FUTURE_DEL for w in lost):
+        ck.known(f"{missing} of {sent[0]} interrupts lost: their handler "
+                 f"ran in {lost[0]}, a finalizer, where CPython drops the "
+                 f"exception")
+    else:
+        ck.wrong(f"{sent[0]} interrupts sent, {caught} caught; lost in "
+                 f"finalizers: {lost}")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         cb.synchronize(timeout=60)

@@ -174,6 +174,8 @@ def threads_until_full(cb, dev, room):
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
+    # Small stacks: each thread's stack is address space too.
+    threading.stack_size(256 << 10)
     threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
     for th in threads:
         th.start()
