@@ -43,6 +43,18 @@ def _read(a):
 
 # ---- the attempts: each returns None (done right) or what was wrong -------
 
+def within_limit(cb, dev, room):
+    """Work that fits: it must simply be right under the limit."""
+    n = int(room * 0.03) // 8
+    a = cb.full(n, 2.0, device=dev)
+    b = cb.sqrt(a * a + 5.0) - 1.0
+    s = float(b.sum())
+    v = _read(b)
+    if v[0] != 2.0 or v[-1] != 2.0 or s != 2.0 * n:
+        return f"wrong values {v[0]}, {v[-1]}, sum {s}"
+    return None
+
+
 def huge_empty(cb, dev, room):
     a = cb.empty(1 << 40, dtype=np.float64, device=dev)   # 8 TiB
     a = cb.full(1 << 40, 1.0, device=dev)
@@ -192,7 +204,7 @@ def threads_until_full(cb, dev, room):
 
 
 OPENCL_ONLY = {device_move_over_limit, kernel_over_limit}
-ATTEMPTS = [huge_empty, over_limit_full, copies_until_full,
+ATTEMPTS = [within_limit, huge_empty, over_limit_full, copies_until_full,
             results_until_full, chain_over_limit, reduce_over_limit,
             matmul_over_limit, graph_over_limit, task_over_limit,
             device_move_over_limit, kernel_over_limit, threads_until_full]
