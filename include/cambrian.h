@@ -258,7 +258,8 @@ typedef struct cb_event cb_event;
 typedef struct cb_failure cb_failure;
 int cb_array_sync_host_start(cb_array *a, cb_event **out);
 /* Waits at most timeout_ms (-1: forever); returns 0 when done,
- * CB_ETIMEDOUT, or the error the event completed with. Blocks. */
+ * CB_ETIMEDOUT, or the error the event completed with (CB_ESTATE at once
+ * in a child created by fork() while the event was pending). Blocks. */
 int cb_event_wait(cb_event *e, int timeout_ms);
 int cb_event_done(const cb_event *e);
 /* Polls for at most us microseconds, without sleeping; returns 1 once the
@@ -268,7 +269,9 @@ void cb_event_ref(cb_event *e);
 void cb_event_unref(cb_event *e);
 /* Calls fn(arg) once the event is done: at once in this thread if it is,
  * else in the thread that completes it (a StarPU worker: fn must be short
- * and must not block). Returns 0, or CB_ENOMEM (fn is then never called). */
+ * and must not block). Returns 0, or CB_ENOMEM, or CB_ESTATE in a child
+ * created by fork() while the event was pending (fn is then never
+ * called). */
 int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg);
 /* Cancels the operation of an event if none of its tasks has started:
  * returns 1 then (its tasks will not run; the array it writes fails with
@@ -560,7 +563,9 @@ int cb_stats_reset(void);
 /* Waits for every task submitted so far. Blocks. */
 int cb_wait_all(void);
 /* Waits at most timeout_ms (-1: forever) until no work is pending;
- * returns 0 or CB_ETIMEDOUT. Blocks. */
+ * returns 0 or CB_ETIMEDOUT (CB_EINTASK inside a task; CB_ESTATE in a
+ * child created by fork() after the runtime started, where the parent's
+ * work can never end). Blocks. */
 int cb_wait_idle(int timeout_ms);
 
 #ifdef __cplusplus

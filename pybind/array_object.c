@@ -19,6 +19,8 @@ PyObject *cbp_array_object_new(cbp_state *st, cb_array *arr,
   a->dev_gen = cb_generation();
   a->future = NULL;
   a->weakreflist = NULL;
+  a->interrupt = NULL;
+  a->interrupt_thread = 0;
   int ndim = cb_array_ndim(arr);
   const int64_t *shape = cb_array_shape(arr);
   Py_ssize_t stride = (Py_ssize_t)cb_dtype_size(cb_array_dtype(arr));
@@ -47,17 +49,22 @@ int cbp_array_object_device(cbp_state *st, ArrayObject *a) {
 /* Waits for the writer of an array whose host copy is current: the data
  * can be back before the writing operation's event has heard from its
  * last task, a matter of microseconds. Inside a task, where the event's
- * wait refuses to sleep, it polls. 0, or -1 with an error set. */
-static int wait_writer_done(cb_event *writer) {
+ * wait refuses to sleep, it polls. 0, -1 with an error raised (in a
+ * child after fork()), or -2 with what a signal handler raised. */
+static int wait_writer_done(cbp_state *st, cb_event *writer) {
   int waited = cbp_event_wait_interruptibly(writer, -1);
+  if (waited == -3) {
+    cbp_raise(st, CB_ESTATE);
+    return -1;
+  }
   if (waited != -2)
-    return waited < 0 ? -1 : 0;
+    return waited < 0 ? -2 : 0;
   while (!cb_event_done(writer)) {
     Py_BEGIN_ALLOW_THREADS
     cb_event_poll(writer, 1000);
     Py_END_ALLOW_THREADS
     if (PyErr_CheckSignals() < 0)
-      return -1;
+      return -2;
   }
   return 0;
 }
@@ -80,9 +87,11 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
   if (waited < 0) {
     cb_event_unref(e);
     cb_event_unref(writer);
-    if (waited == -2)
-      cbp_raise(st, CB_EINTASK);
-    return -1;
+    if (waited == -2 || waited == -3) {
+      cbp_raise(st, waited == -2 ? CB_EINTASK : CB_ESTATE);
+      return -1;
+    }
+    return -2;
   }
   rc = cb_event_wait(e, 0);
   cb_event_unref(e);
@@ -92,10 +101,10 @@ int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
     return -1;
   }
   if (writer) {
-    rc = wait_writer_done(writer);
+    rc = wait_writer_done(st, writer);
     cb_event_unref(writer);
     if (rc)
-      return -1;
+      return rc;
   }
   cb_failure f;
   if (cb_array_failure(a->arr, &f))

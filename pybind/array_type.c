@@ -22,12 +22,14 @@ static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
   Py_VISIT(a->device);
   Py_VISIT(a->future);
+  Py_VISIT(a->interrupt);
   return 0;
 }
 
 static int array_clear(ArrayObject *a) {
   Py_CLEAR(a->device);
   Py_CLEAR(a->future);
+  Py_CLEAR(a->interrupt);
   return 0;
 }
 
@@ -44,6 +46,36 @@ static void array_dealloc(ArrayObject *a) {
 
 /* ---- buffer protocol -------------------------------------------------- */
 
+/* NumPy takes an Array through its buffer first and, when the export
+ * fails, drops the error and calls __array__ instead. What a signal
+ * handler raised while the export waited (Ctrl-C's KeyboardInterrupt)
+ * would be lost, and __array__ would wait again: it is kept on the Array,
+ * and the __array__ call that follows in the same thread raises it. The
+ * error stays set for other consumers of the buffer. */
+static void keep_interrupt(ArrayObject *a) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (value && tb)
+    PyException_SetTraceback(value, tb);
+  Py_XINCREF(value);
+  Py_XSETREF(a->interrupt, value);
+  a->interrupt_thread = PyThread_get_thread_ident();
+  PyErr_Restore(type, value, tb);
+}
+
+/* Raises the exception keep_interrupt() kept for this thread, if any:
+ * returns 1 then, else 0. */
+static int raise_interrupt(ArrayObject *a) {
+  if (!a->interrupt || a->interrupt_thread != PyThread_get_thread_ident())
+    return 0;
+  PyObject *exc = a->interrupt;
+  a->interrupt = NULL;
+  PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+  Py_DECREF(exc);
+  return 1;
+}
+
 static int array_getbuffer(ArrayObject *a, Py_buffer *view, int flags) {
   if (flags & PyBUF_WRITABLE) {
     PyErr_SetString(PyExc_BufferError,
@@ -52,8 +84,13 @@ static int array_getbuffer(ArrayObject *a, Py_buffer *view, int flags) {
     return -1;
   }
   cbp_state *st = state_of((PyObject *)a);
-  if (cbp_array_object_sync(st, a))
+  Py_CLEAR(a->interrupt);
+  int rc = cbp_array_object_sync(st, a);
+  if (rc) {
+    if (rc == -2)
+      keep_interrupt(a);
     return -1;
+  }
   cb_dtype t = cb_array_dtype(a->arr);
   view->obj = Py_NewRef(a);
   view->buf = cb_array_data(a->arr);
@@ -177,6 +214,7 @@ static PyGetSetDef array_getset[] = {
  * by calling __array__, which would come back here. */
 static PyObject *numpy_view(ArrayObject *a) {
   cbp_state *st = state_of((PyObject *)a);
+  Py_CLEAR(a->interrupt);
   if (cbp_array_object_sync(st, a))
     return NULL;
   PyObject *np = cbp_numpy(st);
@@ -193,7 +231,8 @@ static PyObject *array_dunder_array(ArrayObject *a, PyObject *args,
   static char *kwlist[] = {"dtype", "copy", NULL};
   PyObject *dtype = Py_None, *copy = Py_None;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO:__array__", kwlist, &dtype,
-                                   &copy))
+                                   &copy) ||
+      raise_interrupt(a))
     return NULL;
   PyObject *x = numpy_view(a);
   if (x && dtype != Py_None)

@@ -82,6 +82,9 @@ typedef struct {
   Py_ssize_t strides[CB_MAX_NDIM];
   PyObject *future;          /* created on first use */
   PyObject *weakreflist;
+  PyObject *interrupt;       /* what a signal handler raised while the
+                              * buffer export waited (array_type.c) */
+  unsigned long interrupt_thread; /* the thread it was raised in */
 } ArrayObject;
 
 /* An Event: the completion of a kernel launch or a task call. */
@@ -161,7 +164,9 @@ PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token);
 /* Waits for e at most timeout seconds (negative: forever) with the GIL
  * released, checking for signals every 50 ms: 1 when done, 0 on timeout,
  * -1 with the signal handler's exception set, -2 (no exception set) when
- * called from inside a task, where the wait could deadlock (CB_EINTASK). */
+ * called from inside a task, where the wait could deadlock (CB_EINTASK),
+ * -3 (no exception set) in a child created by fork() while e was pending,
+ * where it can never end (CB_ESTATE). */
 int cbp_event_wait_interruptibly(cb_event *e, double timeout);
 
 /* ---- array_object.c ---- */
@@ -172,7 +177,8 @@ PyObject *cbp_array_object_new(cbp_state *st, cb_array *arr,
 /* The device id an Array is placed on now (-1: auto); -2 with an error. */
 int cbp_array_object_device(cbp_state *st, ArrayObject *a);
 /* Waits for the array's host copy; the GIL is released, Ctrl-C works.
- * Returns 0, or -1 with the array's failure raised. */
+ * Returns 0, -1 with the array's failure raised, or -2 with what a
+ * signal handler raised during the wait (KeyboardInterrupt). */
 int cbp_array_object_sync(cbp_state *st, ArrayObject *a);
 
 /* ---- convert.c ---- */

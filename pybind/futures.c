@@ -378,7 +378,9 @@ static int wait_or_cancel(cbp_state *st, cb_event *e, double timeout) {
   Py_BEGIN_ALLOW_THREADS
   rc = cb_event_wait(e, FIRST_WAIT_MS);
   Py_END_ALLOW_THREADS
-  if (rc == CB_EINTASK) {
+  /* Refused: inside a task, or in a child after fork() (CB_ESTATE), where
+   * the work can never end. */
+  if (rc == CB_EINTASK || (rc != CB_ETIMEDOUT && !cb_event_done(e))) {
     cbp_raise(st, rc);
     return -1;
   }
@@ -563,6 +565,8 @@ int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
     Py_END_ALLOW_THREADS
     if (rc == CB_EINTASK) /* waiting inside a task would deadlock */
       return -2;
+    if (rc != CB_ETIMEDOUT && !cb_event_done(e))
+      return -3; /* a child after fork(): the work can never end */
     if (rc != CB_ETIMEDOUT)
       break;
     if (PyErr_CheckSignals() < 0)
@@ -692,7 +696,7 @@ static PyObject *py_wait_idle(PyObject *module, PyObject *arg) {
   Py_BEGIN_ALLOW_THREADS
   rc = cb_wait_idle((int)ms);
   Py_END_ALLOW_THREADS
-  if (rc == CB_EINTASK)
+  if (rc && rc != CB_ETIMEDOUT) /* inside a task, or after fork() */
     return cbp_raise(mstate(module), rc);
   return PyBool_FromLong(rc == 0);
 }

@@ -252,6 +252,10 @@ int cb__drivers_pick(const int *workers, int n, unsigned turn) {
 }
 
 int cb_wait_idle(int timeout_ms) {
+  /* In a child after fork(), the work the parent had in flight is counted
+   * but can never end here: waiting for it would never return. */
+  if (cb__forked())
+    return cb__refuse_forked();
   int rc = cb__refuse_in_task("all the work");
   if (rc)
     return rc;
@@ -263,7 +267,7 @@ int cb_wait_idle(int timeout_ms) {
                                                  &deadline);
   int busy_now = atomic_load(&total) > 0;
   pthread_mutex_unlock(&lock);
-  if (!busy_now && !cb__forked()) /* a child may not touch StarPU's jobs */
+  if (!busy_now)
     cb__batch_reap(0); /* the blocks of batches that ended go back now */
   return busy_now ? CB_ETIMEDOUT : 0;
 }

@@ -82,6 +82,9 @@ void cb__event_signal_failure(cb_event *e, cb__failure *f) {
 }
 
 int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg) {
+  /* In a child after fork(), work that was in flight can never end. */
+  if (!cb_event_done(e) && cb__forked())
+    return cb__refuse_forked();
   cb__listener *l = malloc(sizeof *l);
   if (!l)
     return cb__fail(CB_ENOMEM, "out of host memory");
@@ -148,6 +151,9 @@ int cb_event_wait(cb_event *e, int timeout_ms) {
   if (timeout_ms != 0 && !cb_event_done(e) &&
       cb__refuse_in_task("an operation's result"))
     return CB_EINTASK;
+  /* In a child after fork(), work that was in flight can never end. */
+  if (!cb_event_done(e) && cb__forked())
+    return cb__refuse_forked();
   if (timeout_ms != 0)
     cb_event_poll(e, CB__SPIN_US);
   struct timespec deadline;

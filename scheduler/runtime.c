@@ -73,7 +73,7 @@ static void in_child(void) {
 
 static void watch_forks(void) { pthread_atfork(NULL, NULL, in_child); }
 
-static int refuse_forked(void) {
+int cb__refuse_forked(void) {
   return cb__fail(CB_ESTATE,
                   "cambrian cannot run in a child process created by fork() "
                   "after it started; start children with the 'spawn' or "
@@ -608,7 +608,7 @@ static int check_running_settings(const cb_config *cfg) {
 
 int cb_init(const cb_config *cfg) {
   if (atomic_load(&forked))
-    return refuse_forked();
+    return cb__refuse_forked();
   pthread_once(&fork_once, watch_forks);
   int rc = cfg ? check_scheduler(cfg->scheduler, "") : 0;
   if (rc)
@@ -631,7 +631,7 @@ int cb__ensure_running(void) {
 
 int cb__enter(void) {
   if (atomic_load(&forked))
-    return refuse_forked();
+    return cb__refuse_forked();
   for (;;) {
     int rc = cb__ensure_running();
     if (rc)

@@ -26,6 +26,9 @@ int cb__try_enter(void);
 extern atomic_int cb__stopping;
 /* 1 in a child process after fork(): StarPU must not be touched. */
 int cb__forked(void);
+/* CB_ESTATE, with a message saying that cambrian cannot run in a child
+ * created by fork() after it started. */
+int cb__refuse_forked(void);
 /* 1 in a StarPU worker, that is inside a task or a task's callback: a
  * wait there would hold a worker the awaited work may need. */
 int cb__in_task(void);

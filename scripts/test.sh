@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the C programs through ctest, then the Python suite
-# through pytest, then a check of the repaired wheel (see wheel.sh) and
-# the fuzzing programs (see fuzz.sh). Sets the machine up first (see
-# setup.sh). Exits non-zero on any failure.
+# through pytest, then the stress runs (tests/stress), a check of the
+# repaired wheel (see wheel.sh), the documentation, mypy and the fuzzing
+# programs (see fuzz.sh). Sets the machine up first (see setup.sh). Exits
+# non-zero on any failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -37,6 +38,19 @@ status=0
 (cd build/ctest && ctest --output-on-failure) || status=1
 LD_PRELOAD="$preload" "$VENV/bin/python" -m pytest tests/python -q \
   -p no:cacheprovider "$@" || status=1
+
+# The stress runs (tests/stress/run.py): their short form after a full
+# run; CAMBRIAN_STRESS=long the release form, CAMBRIAN_STRESS=0 none.
+# Arguments for pytest leave them out unless CAMBRIAN_STRESS is set. The
+# table is printed, the results written to build/stress.json.
+stress=${CAMBRIAN_STRESS:-}
+if [ "$stress" != 0 ] && { [ $# -eq 0 ] || [ -n "$stress" ]; }; then
+  stress_args=()
+  [ "$stress" = long ] && stress_args=(--long)
+  [ "$sanitize" = ON ] && stress_args+=(--timeout-scale 3)
+  LD_PRELOAD="$preload" "$VENV/bin/python" tests/stress/run.py \
+    "${stress_args[@]}" --json build/stress.json || status=1
+fi
 
 # The repaired wheel, installed into its own environment (scripts/wheel.sh):
 # a full run checks it with tests/python/test_arrays.py, CAMBRIAN_WHEEL=1

@@ -201,7 +201,13 @@ class Future(_cf.Future[_T]):
         with _lock:
             _pending[token] = (self, self._array)
             _start()
-        _core.watch(self._array, token)
+        try:
+            _core.watch(self._array, token)
+        except BaseException:  # refused: in a child process after fork()
+            with _lock:
+                _pending.pop(token, None)
+            self._watched = False
+            raise
 
     def add_done_callback(self, fn: Callable[[Future[_T]], object]) -> None:
         """Call fn(future) once the future is done: at once when it is,

@@ -276,6 +276,9 @@ class TaskFunction(Generic[_R]):
 
     def __init__(self, fn: Callable[..., _R], device: str | Device | None = None,
                  name: str | None = None, priority: int = 0) -> None:
+        if not callable(fn):
+            raise TypeError(f"cambrian.task makes tasks of functions, not "
+                            f"of {type(fn).__name__!r}")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.name = _task_name(name, fn)

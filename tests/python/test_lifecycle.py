@@ -75,6 +75,55 @@ def test_fork_child_gets_a_clear_error():
                                   [1.0, 2.0, 3.0])
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork()")
+def test_fork_child_with_work_in_flight_neither_waits_nor_hangs():
+    # Work the parent has in flight can never end in the child: every way
+    # of waiting for it raises CambrianError at once (none hangs, none
+    # returns unwritten data), and so does a wait for all the work; the
+    # child's exit does not wait for it either.
+    r = run_python("""
+        import asyncio, os, sys, threading
+        import numpy as np, cambrian as cb
+        release = threading.Event()
+        @cb.task
+        def gate(out):
+            release.wait(60)
+            out[:] = 1
+        a = cb.empty(10, device="cpu")
+        gate(cb.Out(a))
+        b = a + 1
+        async def wait_for(x):
+            await x
+        waits = {
+            "numpy": b.numpy, "asarray": lambda: np.asarray(b),
+            "result": b.future.result, "exception": b.future.exception,
+            "wait": lambda: cb.wait([b]),
+            "as_completed": lambda: list(cb.as_completed([b])),
+            "await": lambda: asyncio.run(wait_for(b)),
+            "callback": lambda: b.future.add_done_callback(print),
+            "synchronize": cb.synchronize, "shutdown": cb.shutdown}
+        pid = os.fork()
+        if pid == 0:
+            wrong = []
+            for name, wait in waits.items():
+                try:
+                    wait()
+                    wrong.append(name)
+                except cb.CambrianError as e:
+                    if "fork" not in str(e):
+                        wrong.append(f"{name}: {e}")
+            print("child:", wrong, flush=True)
+            sys.exit(3 if wrong else 0)     # atexit runs: no drain
+        _, status = os.waitpid(pid, 0)
+        release.set()
+        print("status", os.waitstatus_to_exitcode(status))
+        print("parent", b.numpy().tolist()[:2])
+    """, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "child: []" in r.stdout, r.stdout
+    assert "status 0" in r.stdout and "parent [2.0, 2.0]" in r.stdout
+
+
 def test_import_leaves_the_environment_alone():
     # Neither os.environ nor the process's C environment (what children
     # inherit) changes; OpenBLAS still gets the core type that the

@@ -92,6 +92,15 @@ def test_decorator_with_arguments():
     assert cb.task(priority=-2)(lambda: 8)().result(timeout=30) == 8
 
 
+@pytest.mark.parametrize("thing", [42, "f", [print]],
+                         ids=repr)
+def test_only_callables_become_tasks(thing):
+    with pytest.raises(TypeError, match="functions"):
+        cb.task(thing)
+    with pytest.raises(TypeError, match="functions"):
+        cb.task(name="t")(thing)
+
+
 @pytest.mark.parametrize("device", ["cpu", "cpu:cpu", "cpu:cpu:0",
                                     "device"])
 def test_cpu_device_spellings(device):
