@@ -287,18 +287,6 @@ def pressure(ck, names=None, devices=("cpu", "opencl"), room_mib=768,
                 _judge(ck, res, what)
 
 
-# What the OpenCL attempts meet today: pocl's CPU device allocates its
-# buffers in host memory, and when an allocation fails under the limit pocl
-# asserts (pocl_util.c: pocl_create_migration_commands, p->mem_ptr != NULL;
-# or its kernel library does not load) and the process aborts. cambrian
-# does not yet keep what it gives an OpenCL device of type CPU within the
-# address space left.
-POCL_ABORTS = ("pocl aborts (assertion in pocl_create_migration_commands) "
-               "when a buffer allocation fails under RLIMIT_AS: cambrian "
-               "does not yet keep OpenCL-on-CPU allocations within the "
-               "address space left")
-
-
 def scenarios(long):
     rooms = [256, 768, 2048] if long else [512]
     out = []
@@ -308,7 +296,7 @@ def scenarios(long):
                     "timeout": 900})
         out.append({"name": f"pressure_opencl_{room}", "func": "pressure",
                     "params": {"devices": ["opencl"], "room_mib": room},
-                    "timeout": 900, "known": POCL_ABORTS})
+                    "timeout": 900})
     return out
 
 
