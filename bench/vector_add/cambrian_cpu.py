@@ -11,7 +11,7 @@ Variants:
   c = a + b; c.wait()       the result lives until the next repetition
   ... [ncpus=cores, no OpenCL]  the runtime started without the OpenCL
                             device, so every core gets a CPU worker (the
-                            default keeps one core for the pocl driver)
+                            default keeps one core for each GPU driver)
 """
 import os
 
