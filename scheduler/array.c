@@ -102,7 +102,7 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
   if (device >= 0)
     a->data = cb__pinned_alloc(device, bytes, pin_now, &a->pinned);
   if (!a->data)
-    a->data = aligned_alloc(4096, bytes ? (bytes + 4095) / 4096 * 4096 : 4096);
+    a->data = aligned_alloc(64, bytes ? bytes : 64);
   if (!a->data) {
     size_t nbytes = a->nbytes;
     cb__budget_give(bytes);

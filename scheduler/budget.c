@@ -49,7 +49,6 @@ static int limit_known, user_set;
 static shared_device shared[CB__MAX_DEVICES];
 static int nshared;
 
-
 /* a - b, or 0 when b is larger. */
 static uint64_t less(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
@@ -198,7 +197,6 @@ static void follow(uint64_t free) {
     s->reserved = want;
   }
 }
-
 
 /* What arrays may still take, and why not more: T less what they hold
  * and, when fresh is set, what is free now, each less what is kept for

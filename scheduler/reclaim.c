@@ -81,17 +81,15 @@ void cb__reclaim_push(cb_array *a) {
   pthread_mutex_unlock(&lock);
 }
 
-int cb__reclaim_settle(void) {
+void cb__reclaim_settle(void) {
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += 1;
   pthread_mutex_lock(&lock);
-  int had = started && (head || !idle);
   while (started && (head || !idle))
     if (pthread_cond_timedwait(&settled, &lock, &until))
       break;
   pthread_mutex_unlock(&lock);
-  return had;
 }
 
 void cb__reclaim_stop(void) {

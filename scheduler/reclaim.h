@@ -7,9 +7,8 @@
 
 int cb__reclaim_start(void);
 void cb__reclaim_push(cb_array *a);
-/* Waits (up to a second) until what is queued has been freed; returns
- * whether anything was. */
-int cb__reclaim_settle(void);
+/* Waits (up to a second) until what is queued has been freed. */
+void cb__reclaim_settle(void);
 /* Frees everything queued, then stops the thread. */
 void cb__reclaim_stop(void);
 
