@@ -11,6 +11,7 @@
 #include <clblast_c.h>
 
 #include "blas_codelets.h"
+#include "clasync.h"
 #include "clprog.h"
 
 /* A matrix on the device: element e of the array is at element e + shift
@@ -135,7 +136,7 @@ static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
   }
 }
 
-void cb__blas_opencl(void *buffers[], void *cl_arg) {
+static void blas_opencl(void *buffers[], void *cl_arg) {
   cb__blas_task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
@@ -148,7 +149,7 @@ void cb__blas_opencl(void *buffers[], void *cl_arg) {
   cl_mem c = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(cbuf);
   size_t c_off = STARPU_VECTOR_GET_OFFSET(cbuf) / es;
   const char *what = "gathering A";
-  int blast = 0;
+  int blast = 0, recorded = 0;
   cl_int st = gather(buffers, t->na, t->a_base, t->a_lo, t->a_hi, es, q, &a);
   if (st == CL_SUCCESS && t->nb) {
     what = "gathering B";
@@ -169,15 +170,16 @@ void cb__blas_opencl(void *buffers[], void *cl_arg) {
     st = (cl_int)enqueue(t, &a, &b, c, c_off, &q, &ev);
     if (st == CL_SUCCESS && ev) {
       blast = 0;
-      st = cb__cl_wait(&t->ctx, ev);
+      /* It records its failure itself. */
+      recorded = cb__cl_end(&t->ctx, ev, what) != CL_SUCCESS;
     } else if (st == CL_SUCCESS) {
       st = cb__cl_finish(&t->ctx, q);
     }
   }
-  /* Releases wait for the commands that use the buffers. */
+  /* OpenCL keeps a released buffer until the commands that use it end. */
   release(&a);
   release(&b);
-  if (st != CL_SUCCESS)
+  if (st != CL_SUCCESS && !recorded)
     cb__ctx_fail(&t->ctx, st == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
                                   st == CL_OUT_OF_HOST_MEMORY
                               ? CB_EDEVMEM
@@ -188,4 +190,10 @@ void cb__blas_opencl(void *buffers[], void *cl_arg) {
                  blast ? clblast_name((CLBlastStatusCode)st)
                        : cb_cl_status_name(st),
                  (int)st);
+}
+
+void cb__blas_opencl(void *buffers[], void *cl_arg) {
+  cb__cl_async_begin();
+  blas_opencl(buffers, cl_arg);
+  cb__cl_async_end();
 }

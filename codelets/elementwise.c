@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "clasync.h"
 #include "ewise_codelets.h"
 
 static const char *const op_names[CB_NOPS] = {
@@ -56,6 +57,7 @@ struct starpu_codelet cb__ew_codelets[CB_NOPS] = {
   [CB_OP_##op] = {.where = STARPU_CPU | STARPU_OPENCL,                     \
                     .cpu_funcs = {cb__ew_cpu},                               \
                     .opencl_funcs = {cb__ew_opencl},                         \
+                    .opencl_flags = {CB__CL_ASYNC},                          \
                     .nbuffers = STARPU_VARIABLE_NBUFFERS,                    \
                     .model = &models[CB_OP_##op],                            \
                     .name = #op},

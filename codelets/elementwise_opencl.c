@@ -12,6 +12,7 @@
 
 #include <CL/cl.h>
 
+#include "clasync.h"
 #include "clprog.h"
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
@@ -114,7 +115,7 @@ static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
   return st;
 }
 
-void cb__ew_opencl(void *buffers[], void *cl_arg) {
+static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
@@ -173,8 +174,11 @@ void cb__ew_opencl(void *buffers[], void *cl_arg) {
                   cb_cl_status_name(st));
     return;
   }
-  st = cb__cl_wait(&t->ctx, ev);
-  if (st != CL_SUCCESS)
-    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "the %s kernel failed: %s",
-                  cb_op_name(t->op), cb_cl_status_name(st));
+  cb__cl_end(&t->ctx, ev, cb_op_name(t->op));
+}
+
+void cb__ew_opencl(void *buffers[], void *cl_arg) {
+  cb__cl_async_begin();
+  ew_opencl(buffers, cl_arg);
+  cb__cl_async_end();
 }

@@ -16,6 +16,7 @@
 
 #include <CL/cl.h>
 
+#include "clasync.h"
 #include "clprog.h"
 #include "errors.h"
 #include "reduce_codelets.h"
@@ -110,7 +111,7 @@ static size_t pow2_floor(size_t n) {
   return p;
 }
 
-void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
+static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   cb__rtask *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
@@ -192,8 +193,11 @@ void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
                  cb_cl_status_name(st));
     return;
   }
-  st = cb__cl_wait(&t->ctx, ev);
-  if (st != CL_SUCCESS)
-    cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "the %s kernel failed: %s",
-                 t->ctx.name, cb_cl_status_name(st));
+  cb__cl_end(&t->ctx, ev, t->ctx.name);
+}
+
+void cb__reduce_tile_opencl(void *buffers[], void *cl_arg) {
+  cb__cl_async_begin();
+  reduce_tile_opencl(buffers, cl_arg);
+  cb__cl_async_end();
 }

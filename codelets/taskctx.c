@@ -139,9 +139,15 @@ void cb__ctx_fail_assert(cb__ctx *c, const char *kernel, int line,
   cb__failure_unref(f);
 }
 
+static _Thread_local int acting_for = -1;
+
+void cb__ctx_act_for(int device) { acting_for = device; }
+
 int cb__ctx_device(const cb__ctx *c) {
-  return c->device >= 0 ? c->device
-                        : cb__worker_device(starpu_worker_get_id());
+  if (c->device >= 0)
+    return c->device;
+  int w = starpu_worker_get_id();
+  return w >= 0 ? cb__worker_device(w) : acting_for;
 }
 
 const char *cb__ctx_device_name(const cb__ctx *c) {

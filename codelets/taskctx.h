@@ -61,6 +61,9 @@ void cb__ctx_fail_assert(cb__ctx *c, const char *kernel, int line,
 int cb__ctx_cancelled(cb__ctx *c);
 /* The device of the calling worker, or c->device when placed. */
 int cb__ctx_device(const cb__ctx *c);
+/* The calling thread, not a worker, finishes tasks for device's worker
+ * (clasync.c's watchers): cb__ctx_device then answers device. */
+void cb__ctx_act_for(int device);
 /* The filter string of the device the task runs on, or "?". */
 const char *cb__ctx_device_name(const cb__ctx *c);
 

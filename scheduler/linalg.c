@@ -18,6 +18,7 @@
 #include "arrays.h"
 #include "devices.h"
 #include "blas_codelets.h"
+#include "clasync.h"
 #include "budget.h"
 #include "devtab.h"
 #include "drivers.h"
@@ -51,6 +52,7 @@ static void make_codelets(void) {
       cl->where = STARPU_CPU | STARPU_OPENCL;
       cl->cpu_funcs[0] = cb__blas_cpu;
       cl->opencl_funcs[0] = cb__blas_opencl;
+      cl->opencl_flags[0] = CB__CL_ASYNC;
       cl->nbuffers = STARPU_VARIABLE_NBUFFERS;
       cl->model = &models[k][t];
       cl->name = symbols[k][t] + strlen("cambrian_");

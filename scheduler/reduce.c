@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "clasync.h"
 #include "devices.h"
 #include "devtab.h"
 #include "drivers.h"
@@ -67,6 +68,7 @@ static struct starpu_codelet tile_codelets[CB_NREDUCE + 1] = {
   {.where = STARPU_CPU | STARPU_OPENCL,                                      \
    .cpu_funcs = {cb__reduce_tile_cpu},                                       \
    .opencl_funcs = {cb__reduce_tile_opencl},                                 \
+   .opencl_flags = {CB__CL_ASYNC},                                           \
    .nbuffers = STARPU_VARIABLE_NBUFFERS,                                     \
    .model = &tile_models[CB_REDUCE_##op],                                    \
    .name = #op},
@@ -75,6 +77,7 @@ static struct starpu_codelet tile_codelets[CB_NREDUCE + 1] = {
         {.where = STARPU_CPU | STARPU_OPENCL,
          .cpu_funcs = {cb__reduce_tile_cpu},
          .opencl_funcs = {cb__reduce_tile_opencl},
+         .opencl_flags = {CB__CL_ASYNC},
          .nbuffers = STARPU_VARIABLE_NBUFFERS,
          .model = &tile_models[CB_NREDUCE],
          .name = "dot"}};

@@ -27,7 +27,7 @@ PY="$VENV/bin/python"
 # fuzzing programs (fuzz.sh).
 DEB_PACKAGES="build-essential cmake pkg-config libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
-  libclblast-dev mpi-default-dev clang libclang-rt-dev"
+  libclblast-dev mpi-default-dev clang libclang-rt-dev patch"
 # The extras the repository's environment gets (see pyproject.toml).
 SETUP_EXTRAS="test,plot,docs"
 
@@ -129,10 +129,15 @@ STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
   --disable-build-examples --disable-build-tests --disable-build-doc
   --disable-fortran --disable-openmp --disable-socl --disable-starpufft
   --disable-starpupy --disable-hdf5 --disable-glpk --disable-papi"
-# The options, and how the installed files are adjusted (starpu_install's
-# revision), name the build.
+# Patches of scripts/starpu/ applied to the source where they apply (a
+# 1.4 source; a 1.3 one builds without them): opencl-task-event.patch
+# lets an asynchronous OpenCL codelet end its task with an event of its
+# own, which cambrian's codelets need to run asynchronously.
+STARPU_PATCHES=("$ROOT"/scripts/starpu/*.patch)
+# The options, the patches, and how the installed files are adjusted
+# (starpu_install's revision), name the build.
 # shellcheck disable=SC2086,SC2116
-STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-4"
+STARPU_RECIPE="$(echo $STARPU_OPTIONS) install-4 $(cat "${STARPU_PATCHES[@]}" | sha1sum | cut -c1-10)"
 STARPU_HASH=$(printf '%s' "$STARPU_RECIPE" | sha1sum | cut -c1-10)
 
 # Whether Debian version $1 is one to use.
@@ -261,6 +266,14 @@ starpu_install() {
   rm -rf "$prefix" "$build" && mkdir -p "$build"
   sed -i -E 's/_STARPU_MSG(\("Warning: directory <%s> as set %s does not exist)/_STARPU_DISP\1/' \
     "$src/src/core/perfmodel/perfmodel.c"
+  local p
+  for p in "${STARPU_PATCHES[@]}"; do
+    if patch -d "$src" -p1 --dry-run -s -f <"$p" >/dev/null 2>&1; then
+      patch -d "$src" -p1 -s -f <"$p"
+    else
+      log "StarPU built without ${p##*/}: it does not apply to this source"
+    fi
+  done
   log "building StarPU into $prefix (log: $log)"
   # Word splitting is wanted: the options have no spaces.
   # shellcheck disable=SC2086

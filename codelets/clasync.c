@@ -1,0 +1,177 @@
+/*
+ * Asynchronous OpenCL codelets (see clasync.h): per OpenCL device, a
+ * watcher thread that waits for the codelets' last commands in the order
+ * they were handed over, records their failures, and then completes the
+ * user events that StarPU's driver polls.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "clasync.h"
+#include "clprog.h"
+#include "hooks.h"
+
+typedef struct pending {
+  cl_event ev;                /* the codelet's last command */
+  cl_event user;              /* the task's end, which StarPU polls */
+  cb__ctx *c;
+  const char *what;
+  struct pending *next;
+} pending;
+
+typedef struct watcher {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;        /* with lock: work came, or stop */
+  pending *head, *tail;
+  pthread_t thread;
+  int started, stop;
+  int device;                 /* cambrian's device it acts for */
+  cl_event done;              /* a completed user event, given when a
+                               * codelet handed nothing */
+} watcher;
+
+static watcher watchers[STARPU_MAXOPENCLDEVS] = {
+    [0 ... STARPU_MAXOPENCLDEVS - 1] = {
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .cond = PTHREAD_COND_INITIALIZER}};
+
+/* The running codelet of this (driver) thread. */
+static _Thread_local struct {
+  int on;
+  int devid;
+  cl_event user;
+} cur;
+
+static void *watch(void *arg) {
+  watcher *w = arg;
+  cb__ctx_act_for(w->device);
+  for (;;) {
+    pthread_mutex_lock(&w->lock);
+    while (!w->head && !w->stop)
+      pthread_cond_wait(&w->cond, &w->lock);
+    pending *p = w->head;
+    if (p && !(w->head = p->next))
+      w->tail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    if (!p)
+      return NULL;
+    cl_int st = cb__cl_wait(p->c, p->ev);
+    if (st != CL_SUCCESS)
+      cb__ctx_fail(p->c, CB_EDEVICE, st, "the %s kernel failed: %s",
+                   p->what, cb_cl_status_name(st));
+    /* What the task recorded is seen by the driver thread that finds the
+     * event complete and ends the task. */
+    atomic_thread_fence(memory_order_release);
+    clSetUserEventStatus(p->user, CL_COMPLETE);
+    clReleaseEvent(p->user);
+    free(p);
+  }
+}
+
+/* Stops every watcher (a hook: when every task has ended). */
+static void stop_all(void) {
+  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++) {
+    watcher *w = &watchers[d];
+    pthread_mutex_lock(&w->lock);
+    int started = w->started;
+    w->stop = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    if (started)
+      pthread_join(w->thread, NULL);
+    if (w->done)
+      clReleaseEvent(w->done);
+    w->done = NULL;
+    w->started = w->stop = 0;
+  }
+}
+
+/* Starts devid's watcher if it does not run; 0, or an error. */
+static int start(int devid) {
+  watcher *w = &watchers[devid];
+  if (w->started)
+    return 0;
+  if (cb__hook_add(CB__HOOK_RELEASE, stop_all))
+    return CB_ENOMEM;
+  w->device = cb__worker_device(starpu_worker_get_id());
+  /* The watcher takes no signal: they are the Python thread's. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&w->thread, NULL, watch, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc)
+    return CB_ENOMEM;
+  w->started = 1;
+  return 0;
+}
+
+void cb__cl_async_begin(void) {
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  cur.on = CB__CL_ASYNC && devid >= 0 && devid < STARPU_MAXOPENCLDEVS;
+  cur.devid = devid;
+  cur.user = NULL;
+  if (!cur.on || watchers[devid].done)
+    return;
+  /* Made while the device is surely usable: its first task. */
+  cl_context ctx;
+  starpu_opencl_get_context(devid, &ctx);
+  cl_int st;
+  cl_event done = clCreateUserEvent(ctx, &st);
+  if (st == CL_SUCCESS &&
+      clSetUserEventStatus(done, CL_COMPLETE) == CL_SUCCESS)
+    watchers[devid].done = done;
+  else if (st == CL_SUCCESS)
+    clReleaseEvent(done);
+}
+
+void cb__cl_async_end(void) {
+#ifdef CB_HAVE_STARPU_TASK_EVENT
+  cl_event ev = cur.user;
+  if (!ev && cur.on && (ev = watchers[cur.devid].done))
+    clRetainEvent(ev);
+  /* Without an event (none could be made), StarPU ends the task with a
+   * marker on the queue, as for any asynchronous codelet. */
+  if (ev)
+    starpu_opencl_set_task_event(ev);
+#endif
+  cur.on = 0;
+  cur.user = NULL;
+}
+
+cl_int cb__cl_end(cb__ctx *c, cl_event ev, const char *what) {
+  if (cur.on && !cur.user) {
+    watcher *w = &watchers[cur.devid];
+    cl_context ctx;
+    starpu_opencl_get_context(cur.devid, &ctx);
+    cl_int st;
+    cl_event user = clCreateUserEvent(ctx, &st);
+    pending *p = st == CL_SUCCESS ? malloc(sizeof *p) : NULL;
+    if (p && start(cur.devid) == 0) {
+      /* One reference for StarPU, one for the watcher. */
+      clRetainEvent(user);
+      *p = (pending){ev, user, c, what, NULL};
+      pthread_mutex_lock(&w->lock);
+      if (w->tail)
+        w->tail->next = p;
+      else
+        w->head = p;
+      w->tail = p;
+      pthread_cond_signal(&w->cond);
+      pthread_mutex_unlock(&w->lock);
+      cur.user = user;
+      return CL_SUCCESS;
+    }
+    free(p);
+    if (st == CL_SUCCESS)
+      clReleaseEvent(user);
+    /* No watcher: the wait happens here, as in a synchronous codelet. */
+  }
+  cl_int st = cb__cl_wait(c, ev);
+  if (st != CL_SUCCESS)
+    cb__ctx_fail(c, CB_EDEVICE, st, "the %s kernel failed: %s", what,
+                 cb_cl_status_name(st));
+  return st;
+}

@@ -1,0 +1,52 @@
+/*
+ * Asynchronous OpenCL codelets. A codelet flagged CB__CL_ASYNC enqueues
+ * its commands and returns; the driver thread then goes on feeding the
+ * device (the next task's transfers, the next kernels) while they run.
+ *
+ * StarPU would judge the end of such a task by the status of a marker
+ * it enqueues, which is not enough: on NVIDIA a kernel that faults
+ * leaves its event reading CL_COMPLETE, and only a wait returns the
+ * error. So the codelet hands StarPU a user event of its own instead
+ * (starpu_opencl_set_task_event, which the set-up's StarPU build adds)
+ * and gives its last command's event to the device's watcher thread.
+ * The watcher waits for that event, records any failure on the task
+ * exactly as a synchronous codelet would, and only then completes the
+ * user event: StarPU never ends a task before its outcome is known, and
+ * never waits on an event that could stay pending.
+ *
+ * With a StarPU that lacks that function (Debian's 1.3 packages),
+ * CB__CL_ASYNC is 0 and every codelet waits for its commands itself.
+ *
+ * Locking: each device's watcher queue has its own lock; the per-thread
+ * state of the running codelet needs none.
+ */
+#ifndef CAMBRIAN_CODELETS_CLASYNC_H
+#define CAMBRIAN_CODELETS_CLASYNC_H
+
+#include <CL/cl.h>
+#include <starpu.h>
+
+#include "taskctx.h"
+
+#ifdef CB_HAVE_STARPU_TASK_EVENT
+#define CB__CL_ASYNC STARPU_OPENCL_ASYNC
+#else
+#define CB__CL_ASYNC 0
+#endif
+
+/* Brackets the body of a codelet flagged CB__CL_ASYNC, on its driver
+ * thread: begin before anything else, end on every way out. end gives
+ * StarPU the task's end event: the one cb__cl_end made, or one already
+ * complete when the codelet handed nothing (it failed or skipped). */
+void cb__cl_async_begin(void);
+void cb__cl_async_end(void);
+
+/* Ends the codelet's commands, the last of which ev (a reference that
+ * the call takes) finishes; a failure is recorded on c as "the <what>
+ * kernel failed: <status>". Inside cb__cl_async_begin/end it hands ev to
+ * the watcher and returns at once (CL_SUCCESS, or the status that kept
+ * it from handing ev over, the failure then recorded); elsewhere it
+ * waits. c and what must stay valid until the task ends. */
+cl_int cb__cl_end(cb__ctx *c, cl_event ev, const char *what);
+
+#endif
