@@ -2,9 +2,18 @@
  * Tile handles (see tiles.h): StarPU's vector interface whose data
  * operations look at the lost marks of devices first. While no device is
  * lost each operation costs one branch more than the vector's own.
+ *
+ * A copy from a device into host memory that was never touched (a new
+ * result's buffer) faults its pages in first, in the kernel's fast path:
+ * a driver that copies into pageable memory faults them one by one
+ * otherwise, at a tenth of the bus's speed (NVIDIA's: 1.3 GB/s into new
+ * memory, 16 GB/s into memory already used).
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <pthread.h>
 
@@ -97,9 +106,32 @@ static void tile_free(void *data_interface, unsigned node) {
   v->dev_handle = 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+/* Copies smaller than this fault their few pages in as they go. */
+#define CB__POPULATE_MIN ((size_t)1 << 20)
+
+/* Faults in the pages of the host buffer of interface v, writable, ahead
+ * of a copy into it; nothing when the kernel cannot (before Linux 5.14),
+ * or for pages already there. The contents stay as they are. */
+static void populate(const struct starpu_vector_interface *v) {
+  size_t bytes = (size_t)v->nx * v->elemsize;
+  if (bytes < CB__POPULATE_MIN || !v->ptr)
+    return;
+  static long page;
+  if (!page)
+    page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+  uintptr_t start = v->ptr & ~(uintptr_t)(page - 1);
+  (void)madvise((void *)start, v->ptr + bytes - start, MADV_POPULATE_WRITE);
+}
+
 static int tile_copy(void *src_interface, unsigned src_node,
                      void *dst_interface, unsigned dst_node,
                      void *async_data) {
+  if (starpu_node_get_kind(dst_node) == STARPU_CPU_RAM &&
+      starpu_node_get_kind(src_node) != STARPU_CPU_RAM)
+    populate(dst_interface);
   if (lost_between(src_node, dst_node) < 0)
     return vector()->copy_methods->any_to_any(src_interface, src_node,
                                               dst_interface, dst_node,
