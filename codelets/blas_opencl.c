@@ -149,7 +149,7 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
   cl_mem c = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(cbuf);
   size_t c_off = STARPU_VECTOR_GET_OFFSET(cbuf) / es;
   const char *what = "gathering A";
-  int blast = 0, recorded = 0;
+  int blast = 0;
   cl_int st = gather(buffers, t->na, t->a_base, t->a_lo, t->a_hi, es, q, &a);
   if (st == CL_SUCCESS && t->nb) {
     what = "gathering B";
@@ -170,8 +170,7 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
     st = (cl_int)enqueue(t, &a, &b, c, c_off, &q, &ev);
     if (st == CL_SUCCESS && ev) {
       blast = 0;
-      /* It records its failure itself. */
-      recorded = cb__cl_end(&t->ctx, ev, what) != CL_SUCCESS;
+      cb__cl_end(&t->ctx, ev, what); /* it records its failure */
     } else if (st == CL_SUCCESS) {
       st = cb__cl_finish(&t->ctx, q);
     }
@@ -179,7 +178,7 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
   /* OpenCL keeps a released buffer until the commands that use it end. */
   release(&a);
   release(&b);
-  if (st != CL_SUCCESS && !recorded)
+  if (st != CL_SUCCESS)
     cb__ctx_fail(&t->ctx, st == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
                                   st == CL_OUT_OF_HOST_MEMORY
                               ? CB_EDEVMEM

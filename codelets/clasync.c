@@ -17,7 +17,8 @@ typedef struct pending {
   cl_event ev;                /* the codelet's last command */
   cl_event user;              /* the task's end, which StarPU polls */
   cb__ctx *c;
-  const char *what;
+  cb__cl_after_fn after;
+  void *arg;
   struct pending *next;
 } pending;
 
@@ -57,10 +58,7 @@ static void *watch(void *arg) {
     pthread_mutex_unlock(&w->lock);
     if (!p)
       return NULL;
-    cl_int st = cb__cl_wait(p->c, p->ev);
-    if (st != CL_SUCCESS)
-      cb__ctx_fail(p->c, CB_EDEVICE, st, "the %s kernel failed: %s",
-                   p->what, cb_cl_status_name(st));
+    p->after(p->c, cb__cl_wait(p->c, p->ev), p->arg);
     /* What the task recorded is seen by the driver thread that finds the
      * event complete and ends the task. */
     atomic_thread_fence(memory_order_release);
@@ -141,7 +139,19 @@ void cb__cl_async_end(void) {
   cur.user = NULL;
 }
 
-cl_int cb__cl_end(cb__ctx *c, cl_event ev, const char *what) {
+/* The failure of a codelet whose last command is its kernel. */
+static void kernel_failed(cb__ctx *c, cl_int st, void *what) {
+  if (st != CL_SUCCESS)
+    cb__ctx_fail(c, CB_EDEVICE, st, "the %s kernel failed: %s",
+                 (const char *)what, cb_cl_status_name(st));
+}
+
+void cb__cl_end(cb__ctx *c, cl_event ev, const char *what) {
+  cb__cl_end_then(c, ev, kernel_failed, (void *)what);
+}
+
+void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
+                     void *arg) {
   if (cur.on && !cur.user) {
     watcher *w = &watchers[cur.devid];
     cl_context ctx;
@@ -152,7 +162,7 @@ cl_int cb__cl_end(cb__ctx *c, cl_event ev, const char *what) {
     if (p && start(cur.devid) == 0) {
       /* One reference for StarPU, one for the watcher. */
       clRetainEvent(user);
-      *p = (pending){ev, user, c, what, NULL};
+      *p = (pending){ev, user, c, after, arg, NULL};
       pthread_mutex_lock(&w->lock);
       if (w->tail)
         w->tail->next = p;
@@ -162,16 +172,12 @@ cl_int cb__cl_end(cb__ctx *c, cl_event ev, const char *what) {
       pthread_cond_signal(&w->cond);
       pthread_mutex_unlock(&w->lock);
       cur.user = user;
-      return CL_SUCCESS;
+      return;
     }
     free(p);
     if (st == CL_SUCCESS)
       clReleaseEvent(user);
     /* No watcher: the wait happens here, as in a synchronous codelet. */
   }
-  cl_int st = cb__cl_wait(c, ev);
-  if (st != CL_SUCCESS)
-    cb__ctx_fail(c, CB_EDEVICE, st, "the %s kernel failed: %s", what,
-                 cb_cl_status_name(st));
-  return st;
+  after(c, cb__cl_wait(c, ev), arg);
 }

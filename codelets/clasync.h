@@ -44,9 +44,16 @@ void cb__cl_async_end(void);
 /* Ends the codelet's commands, the last of which ev (a reference that
  * the call takes) finishes; a failure is recorded on c as "the <what>
  * kernel failed: <status>". Inside cb__cl_async_begin/end it hands ev to
- * the watcher and returns at once (CL_SUCCESS, or the status that kept
- * it from handing ev over, the failure then recorded); elsewhere it
- * waits. c and what must stay valid until the task ends. */
-cl_int cb__cl_end(cb__ctx *c, cl_event ev, const char *what);
+ * the watcher and returns at once; elsewhere (or when no watcher can
+ * take it) it waits. c and what must stay valid until the task ends. */
+void cb__cl_end(cb__ctx *c, cl_event ev, const char *what);
+
+/* What happens once the commands ended with status st (that of the wait
+ * for the last one): records any failure on c, frees arg. */
+typedef void (*cb__cl_after_fn)(cb__ctx *c, cl_int st, void *arg);
+/* cb__cl_end, with after(c, st, arg) in place of the failure it records;
+ * after runs on the watcher thread, or here when the call waits. */
+void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
+                     void *arg);
 
 #endif

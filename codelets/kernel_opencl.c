@@ -10,6 +10,7 @@
 
 #include <CL/cl.h>
 
+#include "clasync.h"
 #include "clprog.h"
 #include "devtab.h"
 #include "kernel_codelets.h"
@@ -148,6 +149,53 @@ static cl_int set_args(cb__job *j, cb__launch *L, cb__kbuild *b,
   return st;
 }
 
+/* What a kernel's end needs: the record of its assertions, read back. */
+typedef struct kernel_end {
+  const cb__kprog *k;
+  cl_int rec[ASSERT_INTS];
+} kernel_end;
+
+static void kernel_ended(cb__ctx *c, cl_int st, void *arg) {
+  kernel_end *e = arg;
+  if (st != CL_SUCCESS)
+    cb__ctx_fail(c, CB_EDEVICE, st, "kernel %s on %s: the kernel failed: %s",
+                 e->k->name, cb__ctx_device_name(c), cb_cl_status_name(st));
+  else if (e->rec[0])
+    cb__ctx_fail_assert(c, e->k->name, e->rec[1], e->rec[2], e->rec[3],
+                        e->rec[4]);
+  free(e);
+}
+
+/* Ends a kernel whose arrays are used in place (nothing to scatter
+ * after it) without waiting for it: the record of its assertions is read
+ * behind it and looked at once both ended (clasync.h). Returns 0 when
+ * the caller must end it itself (ev untouched). */
+static int end_later(cb__job *j, const cb__kprog *k, const cb__kbuild *b,
+                     cl_command_queue q, const cb__clbuf *bufs,
+                     cl_event ev) {
+  for (int i = 0; i < j->nargs; i++)
+    if (bufs[i].scratch)
+      return 0;
+  kernel_end *e = calloc(1, sizeof *e);
+  if (!e)
+    return 0;
+  e->k = k;
+  cl_event last = ev;
+  if (b->assert_buf) {
+    cl_event read;
+    if (clEnqueueReadBuffer(q, (cl_mem)b->assert_buf, CL_FALSE, 0,
+                            sizeof e->rec, e->rec, 0, NULL,
+                            &read) != CL_SUCCESS) {
+      free(e);
+      return 0;
+    }
+    clReleaseEvent(ev);
+    last = read;
+  }
+  cb__cl_end_then(&j->ctx, last, kernel_ended, e);
+  return 1;
+}
+
 void cb__kernel_run(cb__job *j, void *buffers[]) {
   cb__launch *L = j->payload;
   cb__kprog *k = L->prog;
@@ -177,6 +225,10 @@ void cb__kernel_run(cb__job *j, void *buffers[]) {
                                 (cl_uint)L->work_dim, NULL, L->global,
                                 L->has_local ? L->local : NULL, 0, NULL,
                                 &ev);
+    if (st == CL_SUCCESS && end_later(j, k, b, q, bufs, ev)) {
+      free(bufs);
+      return;
+    }
     if (st == CL_SUCCESS) {
       what = "the kernel";
       st = cb__cl_wait(&j->ctx, ev);

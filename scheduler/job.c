@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "arrays.h"
+#include "clasync.h"
 #include "devices.h"
 #include "drivers.h"
 #include "errors.h"
@@ -52,6 +53,7 @@ struct starpu_codelet *cb__job_codelet(const char *symbol) {
     k->cl.where = STARPU_CPU | STARPU_OPENCL;
     k->cl.cpu_funcs[0] = job_cpu;
     k->cl.opencl_funcs[0] = job_opencl;
+    k->cl.opencl_flags[0] = CB__CL_ASYNC;
     k->cl.nbuffers = STARPU_VARIABLE_NBUFFERS;
     k->cl.model = &k->model;
     k->cl.name = k->symbol + strlen("cambrian_");
@@ -143,8 +145,10 @@ static void job_cpu(void *buffers[], void *cl_arg) {
 
 static void job_opencl(void *buffers[], void *cl_arg) {
   cb__job *j = cl_arg;
+  cb__cl_async_begin();
   if (!job_skip(j))
     j->run_opencl(j, buffers);
+  cb__cl_async_end();
 }
 
 int cb__task_buffers(struct starpu_task *task, int n,
