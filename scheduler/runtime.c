@@ -39,7 +39,7 @@
 
 #define CB__MIN_TILE_ELEMS ((int64_t)1 << 16)
 #define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
-#define CB__GPU_TILE_BYTES ((int64_t)64 << 20)
+#define CB__GPU_TILE_BYTES ((int64_t)256 << 20)
 #define CB__GPU_TILES 4
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;

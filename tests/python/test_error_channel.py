@@ -68,9 +68,10 @@ def test_dependents_do_not_run(dev, status, exc):
 
 
 def test_failure_in_one_tile_poisons_the_array(dev):
-    # Several tiles everywhere: a GPU takes tiles of up to 64 MiB (of 8-byte
-    # elements), CPU workers and pocl far smaller ones.
-    n = (64 << 20) // 8 + 1
+    # Several tiles everywhere: a GPU takes tiles of up to 256 MiB (of
+    # 8-byte elements), CPU workers and pocl far smaller ones.
+    gpu = any(d.type == "gpu" for d in cb.devices(dev))
+    n = (256 << 20) // 8 + 1 if gpu else 1 << 20
     faults.inject_fault("multiply", device=dev, nth=2)
     b = cb.asarray(np.ones(n), device=dev) * 3
     with pytest.raises(cb.DeviceError):
