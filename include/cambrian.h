@@ -111,6 +111,16 @@ int cb_is_running(void);
 /* Increments at each successful cb_init: objects tied to devices compare it. */
 unsigned cb_generation(void);
 
+/* Where StarPU's messages go (its warnings, and its information when it
+ * is not silenced): fn(message, arg) for each, one formatted message at
+ * a time, from any thread and possibly while StarPU holds locks of its
+ * own, so fn must return quickly and call neither cambrian nor StarPU.
+ * NULL (the default) prints them on stderr. May be called at any time.
+ * Returns CB_ESTARPU when the StarPU this library was built with cannot
+ * hand its messages over (the StarPU that scripts/setup.sh builds can). */
+typedef void (*cb_message_fn)(const char *message, void *arg);
+int cb_set_message_handler(cb_message_fn fn, void *arg);
+
 typedef struct cb_runtime_info {
   int ncpus;               /* CPU workers started. */
   int nopencl;             /* OpenCL workers started. */
@@ -130,6 +140,9 @@ typedef struct cb_runtime_info {
    * memory at the first count, or CAMBRIAN_MEMORY_LIMIT; 0: unknown). */
   uint64_t memory_held_bytes;
   uint64_t memory_limit_bytes;
+  /* 1 when StarPU hands its messages to cb_set_message_handler's
+   * handler, 0 when it prints them on stderr itself. */
+  int starpu_messages;
 } cb_runtime_info;
 
 int cb_runtime_info_get(cb_runtime_info *info);

@@ -10,6 +10,7 @@
  * non-static functions of files earlier in the list only, never of a
  * later one, so that their calls draw no cycle.
  *
+ *   messages.c      StarPU's messages into Python's logging
  *   errors.c        C error codes and recorded failures as exceptions
  *   args.c          arguments to C values: dtypes, reductions, devices,
  *                   the default device, (capsule, int) pairs; NumPy and
@@ -107,6 +108,15 @@ static inline cb_array *cbp_arr(PyObject *obj) {
 /* A function of another signature than PyCFunction's (METH_FASTCALL,
  * METH_KEYWORDS) as a PyMethodDef's ml_meth. */
 #define CBP_METH(fn) ((PyCFunction)(void (*)(void))(fn))
+
+/* ---- messages.c ---- */
+
+/* Hands StarPU's messages to the logger "cambrian.starpu" from now on
+ * (start), or back to stderr (stop). */
+void cbp_messages_start(void);
+void cbp_messages_stop(void);
+/* Logs the messages queued so far; the GIL held. Returns 0. */
+int cbp_messages_drain(void);
 
 /* ---- errors.c ---- */
 

@@ -102,9 +102,11 @@ static int core_exec(PyObject *m) {
   for (size_t i = 0; i < sizeof method_tables / sizeof *method_tables; i++)
     if (PyModule_AddFunctions(m, method_tables[i]) < 0)
       return -1;
-  if (add_names(m, "OPS", CB_NOPS, op_name) < 0)
+  if (add_names(m, "OPS", CB_NOPS, op_name) < 0 ||
+      add_names(m, "DTYPES", CB_NDTYPES, dtype_name) < 0)
     return -1;
-  return add_names(m, "DTYPES", CB_NDTYPES, dtype_name);
+  cbp_messages_start();
+  return 0;
 }
 
 static int core_traverse(PyObject *m, visitproc visit, void *arg) {
@@ -119,7 +121,10 @@ static int core_clear(PyObject *m) {
   return 0;
 }
 
-static void core_free(void *m) { core_clear((PyObject *)m); }
+static void core_free(void *m) {
+  cbp_messages_stop();
+  core_clear((PyObject *)m);
+}
 
 static PyModuleDef_Slot core_slots[] = {
     {Py_mod_exec, core_exec},

@@ -88,6 +88,7 @@ static PyObject *py_init(PyObject *module, PyObject *const *args,
   rc = cb_init(&cfg);
   running = cb_is_running();
   Py_END_ALLOW_THREADS
+  cbp_messages_drain();
   if (rc == CB_ESTATE && running) {
     if (PyErr_WarnFormat(PyExc_RuntimeWarning, 2, "init() changed nothing: "
                          "%s (cambrian.shutdown())", cb_last_error()) < 0)
@@ -104,6 +105,7 @@ static PyObject *py_shutdown(PyObject *module, PyObject *unused) {
   Py_BEGIN_ALLOW_THREADS
   rc = cb_shutdown();
   Py_END_ALLOW_THREADS
+  cbp_messages_drain();
   return rc ? cbp_raise(mstate(module), rc) : Py_NewRef(Py_None);
 }
 
@@ -117,7 +119,7 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K}", "ncpus",
+      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K,s:O}", "ncpus",
       info.ncpus, "nopencl", info.nopencl, "ncores", info.ncores,
       "max_cpus", info.max_cpus, "tile_size", (long long)info.tile_elems,
       "min_tile_size", (long long)info.min_tile_elems, "max_tile_bytes",
@@ -126,7 +128,8 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
       "pinned_bytes", (unsigned long long)info.pinned_bytes,
       "pinned_max_bytes", (unsigned long long)info.pinned_max_bytes,
       "memory_held_bytes", (unsigned long long)info.memory_held_bytes,
-      "memory_limit_bytes", (unsigned long long)info.memory_limit_bytes);
+      "memory_limit_bytes", (unsigned long long)info.memory_limit_bytes,
+      "starpu_messages", info.starpu_messages ? Py_True : Py_False);
 }
 
 static PyObject *py_device_count(PyObject *module, PyObject *unused) {

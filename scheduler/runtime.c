@@ -522,6 +522,9 @@ static int start(const cb_config *user) {
   starpu_get_version(&ma, &mi, &re);
   snprintf(rt_info.starpu_version, sizeof rt_info.starpu_version,
            "%d.%d.%d", ma, mi, re);
+#ifdef CB_HAVE_STARPU_MESSAGE_FUNCTION
+  rt_info.starpu_messages = 1;
+#endif
   total_workers = (int)starpu_worker_get_count();
 
   rc = cb__devices_discover();

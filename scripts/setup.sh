@@ -132,7 +132,9 @@ STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
 # Patches of scripts/starpu/ applied to the source where they apply (a
 # 1.4 source; a 1.3 one builds without them): opencl-task-event.patch
 # lets an asynchronous OpenCL codelet end its task with an event of its
-# own, which cambrian's codelets need to run asynchronously.
+# own, which cambrian's codelets need to run asynchronously;
+# messages.patch hands StarPU's messages to a function instead of
+# stderr, which cambrian forwards to Python's logging.
 STARPU_PATCHES=("$ROOT"/scripts/starpu/*.patch)
 # The options, the patches, and how the installed files are adjusted
 # (starpu_install's revision), name the build.

@@ -8,9 +8,12 @@ been configured: one handler that writes to stderr is then added to the
 "cambrian" logger.
 
 CAMBRIAN_VERBOSE: unset, empty or 0: warnings and errors only (logging's
-default); 1 or info: informational messages too (StarPU then prints
-its own on stderr);
+default); 1 or info: informational messages too (StarPU's included);
 2 or debug: everything; or a level's name (warning, error).
+
+StarPU's own messages reach the child logger "cambrian.starpu" when the
+StarPU in use hands them over (the one scripts/setup.sh builds does);
+another StarPU prints them on stderr.
 """
 
 from __future__ import annotations

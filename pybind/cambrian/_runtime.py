@@ -110,7 +110,10 @@ def config() -> dict[str, Any]:
         ncpus, nopencl (OpenCL workers), ncores, max_cpus (the StarPU
         build's limit), scheduler, tile_size (0: automatic),
         min_tile_size, max_tile_bytes, starpu_version, cache_dir,
-        pinned_bytes, pinned_max_bytes, and devices (filter strings).
+        pinned_bytes, pinned_max_bytes, memory_held_bytes,
+        memory_limit_bytes, starpu_messages (whether StarPU's messages
+        reach the logger "cambrian.starpu" rather than stderr), and
+        devices (filter strings).
 
     Examples
     --------

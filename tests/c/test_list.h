@@ -34,6 +34,7 @@
   X(init_refuses_filter_matching_nothing)                                    \
   X(init_while_running_refuses_other_settings)                               \
   X(init_and_shutdown)                                                       \
+  X(messages_reach_the_handler)                                              \
   X(init_is_idempotent)                                                      \
   X(init_uses_config)                                                        \
   X(init_default_scheduler)                                                  \

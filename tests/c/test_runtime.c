@@ -1,5 +1,7 @@
 /* The runtime: configuration, start, stop and restart, its information,
  * waiting for work, and its refusal to run in a forked child. */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -221,6 +223,44 @@ TEST(init_and_shutdown) {
   /* Stopping a stopped runtime does nothing. */
   CHECK_OK(cb_shutdown());
   CHECK(!cb_is_running());
+}
+
+/* StarPU's messages reach the handler instead of stderr: a start with a
+ * fresh cache calibrates the bus and says so, when StarPU is not
+ * silenced. */
+static atomic_int nmessages;
+static char first_message[256];
+
+static void on_message(const char *message, void *arg) {
+  if (atomic_fetch_add(&nmessages, 1) == 0)
+    snprintf(first_message, sizeof first_message, "%s%s", (char *)arg,
+             message);
+}
+
+TEST(messages_reach_the_handler) {
+  char dir[] = "/tmp/cb-messages-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  setenv("XDG_CACHE_HOME", dir, 1);
+  setenv("CAMBRIAN_VERBOSE", "1", 1);
+  unsetenv("STARPU_SILENT"); /* the tests' own setting */
+  int rc = cb_set_message_handler(on_message, "got: ");
+  if (rc == CB_ESTARPU) { /* a StarPU that prints them itself */
+    CHECK_HAS(cb_last_error(), "stderr");
+    CHECK_OK(cb_set_message_handler(NULL, NULL));
+    return;
+  }
+  CHECK_OK(rc);
+  ASSERT_OK(test_start(1, "none"));
+  CHECK(atomic_load(&nmessages) > 0);
+  CHECK_HAS(first_message, "got: [starpu]");
+  /* Back to stderr: the handler hears nothing more. */
+  CHECK_OK(cb_set_message_handler(NULL, NULL));
+  int n = atomic_load(&nmessages);
+  CHECK_OK(cb_shutdown());
+  setenv("XDG_CACHE_HOME", dir, 1);
+  ASSERT_OK(test_start(1, "none"));
+  CHECK_OK(cb_shutdown());
+  CHECK_INT(atomic_load(&nmessages), ==, n);
 }
 
 TEST(init_is_idempotent) {

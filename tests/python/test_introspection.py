@@ -337,3 +337,32 @@ def test_cambrian_verbose_keeps_the_application_s_logging():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True,
                        text=True, env=env, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr
+
+
+def test_starpu_messages_go_to_the_cambrian_starpu_logger(tmp_path):
+    # A fresh cache makes StarPU calibrate the bus, and say so once it
+    # is not silenced: the words reach logging, none reaches stderr raw.
+    code = (
+        "import logging, cambrian as cb\n"
+        "got = []\n"
+        "class Keep(logging.Handler):\n"
+        "    def emit(self, record): got.append(record)\n"
+        "logging.getLogger('cambrian.starpu').addHandler(Keep())\n"
+        "cb.init(ncpus=1, devices='none')\n"
+        "(cb.ones(10) + 1).numpy()\n"
+        "cb.shutdown()\n"
+        "print(len(got), all(r.name == 'cambrian.starpu' for r in got))\n"
+        "print(got[0].levelname, got[0].getMessage() if got else '')\n")
+    env = dict(os.environ, CAMBRIAN_VERBOSE="1",
+               XDG_CACHE_HOME=str(tmp_path))
+    env.pop("STARPU_SILENT", None)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    if not cb.config()["starpu_messages"]:
+        pytest.skip("this StarPU prints its messages itself")
+    count, named = r.stdout.splitlines()[0].split()
+    assert int(count) >= 1 and named == "True", r.stdout + r.stderr
+    assert "bus" in r.stdout.splitlines()[1], r.stdout
+    raw = [ln for ln in r.stderr.splitlines() if ln.startswith("[starpu]")]
+    assert raw == [], r.stderr
