@@ -38,5 +38,9 @@ void cb__blas_cpu(void *buffers[], void *cl_arg);
 void cb__blas_opencl(void *buffers[], void *cl_arg);
 /* Makes OpenBLAS single-threaded: StarPU's workers give the parallelism. */
 void cb__blas_cpu_setup(void);
+/* Hands the tuned CLBlast parameters of the file at path (see
+ * blas_tuning.c) to CLBlast for the OpenCL device devid (StarPU's id);
+ * returns how many kernels it took (0 when there is no such file). */
+int cb__blas_load_tuning(int devid, const char *path);
 
 #endif

@@ -171,6 +171,9 @@ typedef struct cb_device_info {
   int fp64;                /* float64 kernels supported. */
   char filter_string[32];  /* "backend:type:index". */
   int lost;                /* lost after a fault (see cb_device_lost). */
+  /* CLBlast kernels given tuned parameters at the start, from
+   * <cache>/clblast/<name>.txt (python -m cambrian calibrate --blas). */
+  int blas_tuned;
 } cb_device_info;
 
 /* StarPU workers, for information. */

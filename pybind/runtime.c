@@ -153,7 +153,7 @@ static PyObject *py_device_info(PyObject *module, PyObject *arg) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:K,s:i,s:i,s:O,s:s,s:I,s:O}",
+      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:K,s:i,s:i,s:O,s:s,s:I,s:O,s:i}",
       "id",
       d.id,
       "backend", cb_backend_name(d.backend), "type", cb_devtype_name(d.type),
@@ -163,7 +163,8 @@ static PyObject *py_device_info(PyObject *module, PyObject *arg) {
       "local_mem_bytes", (unsigned long long)d.local_mem_bytes,
       "compute_units", d.compute_units, "nworkers", d.nworkers, "fp64",
       d.fp64 ? Py_True : Py_False, "filter_string", d.filter_string,
-      "generation", cb_generation(), "lost", d.lost ? Py_True : Py_False);
+      "generation", cb_generation(), "lost", d.lost ? Py_True : Py_False,
+      "blas_tuned", d.blas_tuned);
 }
 
 static PyObject *py_workers(PyObject *module, PyObject *unused) {

@@ -12,6 +12,7 @@
  * it for writing, so no task is submitted into a runtime going away.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
@@ -24,6 +25,7 @@
 #include <CL/cl.h>
 
 #include "arrays.h"
+#include "blas_codelets.h"
 #include "budget.h"
 #include "devices.h"
 #include "devloss.h"
@@ -440,6 +442,26 @@ int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
   return tile;
 }
 
+/* Tuned CLBlast parameters for each OpenCL device, from the cache, where
+ * python -m cambrian calibrate --blas writes them: clblast/<name>.txt,
+ * the device's name with characters other than letters, digits, '.' and
+ * '-' made '_'. */
+static void load_blas_tuning(void) {
+  for (int i = 0; i < cb__ndevices; i++) {
+    cb__device *d = &cb__devices[i];
+    if (d->opencl_devid < 0)
+      continue;
+    char path[sizeof rt_info.cache_dir + 160];
+    int n = snprintf(path, sizeof path, "%s/clblast/", rt_info.cache_dir);
+    for (const char *c = d->info.name; *c && n < (int)sizeof path - 8; c++)
+      path[n++] = isalnum((unsigned char)*c) || *c == '.' || *c == '-'
+                      ? *c
+                      : '_';
+    snprintf(path + n, sizeof path - (size_t)n, ".txt");
+    d->info.blas_tuned = cb__blas_load_tuning(d->opencl_devid, path);
+  }
+}
+
 static int start(const cb_config *user) {
   cb_config cfg = {.ncpus = -1};
   if (user)
@@ -528,6 +550,8 @@ static int start(const cb_config *user) {
   total_workers = (int)starpu_worker_get_count();
 
   rc = cb__devices_discover();
+  if (rc == 0)
+    load_blas_tuning();
   if (rc == 0)
     cb__budget_start();
   if (rc == 0)

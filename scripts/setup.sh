@@ -27,7 +27,7 @@ PY="$VENV/bin/python"
 # fuzzing programs (fuzz.sh).
 DEB_PACKAGES="build-essential cmake pkg-config libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
-  libclblast-dev mpi-default-dev clang libclang-rt-dev patch"
+  libclblast-dev clblast-utils mpi-default-dev clang libclang-rt-dev patch"
 # The extras the repository's environment gets (see pyproject.toml).
 SETUP_EXTRAS="test,plot,docs"
 

@@ -1,7 +1,8 @@
 """The command line: ``python -m cambrian COMMAND``.
 
     info [--json]          what cambrian sees on this machine
-    calibrate [--fresh]    fill the performance models
+    calibrate [--fresh] [--blas [--seconds S] [--devices F]]
+                           fill the performance models; tune CLBlast
     trace-view FILE [-o OUT]
                            draw a trace of cambrian.trace: an HTML
                            timeline, or a PNG Gantt chart (matplotlib)
@@ -369,6 +370,45 @@ def calibrate(fresh: bool = False, out: IO[str] | None = None) -> int:
     return 0
 
 
+def calibrate_blas(filter: str = "opencl:gpu", seconds: float = 180.0,
+                   out: IO[str] | None = None) -> int:
+    """Tunes CLBlast's GEMM for each OpenCL device that filter names
+    (cambrian._blas_tune), then restarts the runtime, which hands the
+    parameters to CLBlast."""
+    if out is None:
+        out = sys.stdout
+    import cambrian as cb
+    from cambrian import _core
+    from cambrian._blas_tune import find_tuner, tune_device, tune_file
+
+    if not find_tuner():
+        print("calibrate --blas: clblast_tuner_xgemm was not found; install "
+              "CLBlast's tuners (Debian: apt-get install clblast-utils) or "
+              "name the program in CAMBRIAN_CLBLAST_TUNER", file=out)
+        return 1
+    cache = cb.config()["cache_dir"]
+    devs = [d for d in cb.devices(filter) if d.backend == "opencl"]
+    if not devs:
+        print(f"calibrate --blas: no OpenCL device matches '{filter}'",
+              file=out)
+        return 1
+    platforms = _core.opencl_platforms()
+    names = [d.name for d in devs]
+    # The tuner takes the device for its own: the runtime lets go first.
+    cb.shutdown()
+    status = 0
+    for d in devs:
+        print(f"tuning CLBlast on {d.filter_string} ({d.name}), at most "
+              f"{seconds:.0f} s per precision", file=out)
+        if not tune_device(d, cache, platforms, seconds=seconds, out=out):
+            status = 1
+    for d, name in zip(cb.devices(filter), names):
+        if d.name == name and os.path.exists(tune_file(cache, name)):
+            print(f"{d.filter_string}: {d.blas_tuned} CLBlast kernel(s) "
+                  f"tuned ({tune_file(cache, name)})", file=out)
+    return status
+
+
 # ---- trace-view -------------------------------------------------------------
 
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -484,6 +524,15 @@ def _parser() -> argparse.ArgumentParser:
                        "directory that info shows.")
     p.add_argument("--fresh", action="store_true",
                    help="start the models anew")
+    p.add_argument("--blas", action="store_true",
+                   help="tune CLBlast's GEMM for the OpenCL devices "
+                   "instead (needs clblast_tuner_xgemm)")
+    p.add_argument("--seconds", type=float, default=180.0,
+                   help="with --blas: the most each precision may take "
+                   "(default 180)")
+    p.add_argument("--devices", default="opencl:gpu", metavar="FILTER",
+                   help="with --blas: the devices to tune (default "
+                   "opencl:gpu)")
     p = sub.add_parser("trace-view", help="draw a trace of cambrian.trace",
                        description="Draw a trace written by cambrian.trace: "
                        "an HTML timeline (the default), or a PNG Gantt "
@@ -500,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "info":
         return info(as_json=args.json)
+    if args.command == "calibrate" and args.blas:
+        return calibrate_blas(args.devices, args.seconds)
     if args.command == "calibrate":
         return calibrate(fresh=args.fresh)
     if args.command == "trace-view":

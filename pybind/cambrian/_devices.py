@@ -47,6 +47,10 @@ class Device:
         Whether a fault left the device's OpenCL context unusable, when
         this Device was obtained: nothing runs there any more in this
         runtime (see :class:`~cambrian.DeviceLostError`). Not compared.
+    blas_tuned : int
+        CLBlast kernels that run with parameters tuned for this device
+        (``python -m cambrian calibrate --blas`` finds them; 0: CLBlast's
+        own). Not compared.
 
     Examples
     --------
@@ -69,6 +73,7 @@ class Device:
     fp64: bool
     filter_string: str
     lost: bool = dataclasses.field(compare=False)
+    blas_tuned: int = dataclasses.field(compare=False)
     _id: int = dataclasses.field(repr=False, compare=False)
     _gen: int = dataclasses.field(repr=False, compare=False)
 
@@ -90,7 +95,8 @@ def _device(i: int) -> Device:
         local_mem_bytes=info["local_mem_bytes"],
         compute_units=info["compute_units"], nworkers=info["nworkers"],
         fp64=info["fp64"], filter_string=info["filter_string"],
-        lost=info["lost"], _id=info["id"], _gen=info["generation"])
+        lost=info["lost"], blas_tuned=info["blas_tuned"], _id=info["id"],
+        _gen=info["generation"])
 
 
 def devices(filter: str | None = None) -> list[Device]:

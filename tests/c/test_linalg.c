@@ -1,7 +1,12 @@
 /* Matrix products (matmul, gemm, gemv) and transposes: values against a
  * reference computed here, NumPy's shape rules, placement and the
  * refusals. */
+#include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "test.h"
 
@@ -310,6 +315,55 @@ TEST(linalg_on_opencl_device) {
   cb_array_unref(x);
   cb_array_unref(y);
   cb_array_unref(t);
+  cb_array_unref(c);
+  cb_array_unref(a);
+  cb_array_unref(b);
+}
+
+/* Tuned CLBlast parameters in the cache reach CLBlast when the runtime
+ * starts (blas_tuned counts them), a line CLBlast refuses is skipped,
+ * and products stay right. */
+TEST(blas_tuning_from_the_cache) {
+  char dir[] = "/tmp/cb-tuning-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  setenv("XDG_CACHE_HOME", dir, 1);
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  cb_device_info info;
+  ASSERT_OK(cb_device_get(dev, &info));
+  CHECK_INT(info.blas_tuned, ==, 0);
+  ASSERT_OK(cb_shutdown());
+  char path[512];
+  snprintf(path, sizeof path, "%s/cambrian/clblast", dir);
+  ASSERT(mkdir(path, 0700) == 0);
+  size_t n = strlen(path);
+  path[n++] = '/';
+  for (const char *c = info.name; *c && n < sizeof path - 8; c++)
+    path[n++] = isalnum((unsigned char)*c) || *c == '.' || *c == '-' ? *c
+                                                                      : '_';
+  snprintf(path + n, sizeof path - n, ".txt");
+  FILE *f = fopen(path, "w");
+  ASSERT(f != NULL);
+  fputs("# GEMM tuned for this device\n"
+        "Xgemm 32 GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=16 MDIMC=16 MWG=64 "
+        "NDIMB=8 NDIMC=8 NWG=64 SA=1 SB=1 STRM=0 STRN=0 VWM=4 VWN=4\n"
+        "Xgemm 64 MWG=64\n"
+        "Xgemm 32 MWG=x\n",
+        f);
+  fclose(f);
+  dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  ASSERT_OK(cb_device_get(dev, &info));
+  CHECK_INT(info.blas_tuned, ==, 1);
+  cb_array *a = matrix(CB_FLOAT32, 96, 80, 0.5, 0.01);
+  cb_array *b = matrix(CB_FLOAT32, 80, 72, -1, 0.02);
+  ASSERT(a && b);
+  cb_array *c;
+  int placed = -5;
+  ASSERT_OK(cb_matmul(a, b, dev, &c, &placed));
+  CHECK_INT(placed, ==, dev);
+  CHECK_OK(test_sync(c));
+  check_product(c, 1, a, 0, b, 0, 0, NULL, 1e-4);
   cb_array_unref(c);
   cb_array_unref(a);
   cb_array_unref(b);

@@ -161,6 +161,7 @@
   X(gemv_refuses_bad_arguments)                                              \
   X(transpose_values)                                                        \
   X(linalg_on_opencl_device)                                                 \
+  X(blas_tuning_from_the_cache)                                              \
   /* test_graph.c */                                                         \
   X(graph_record_and_inspect)                                                \
   X(graph_record_refuses_bad_operations)                                     \

@@ -102,6 +102,76 @@ def test_calibrate_writes_models(tmp_path):
     assert "calibrated cpu:cpu:0" in r.stdout
 
 
+# ---- calibrate --blas ------------------------------------------------------
+
+GOOD = ("GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=16 MDIMC=16 MWG=64 NDIMB=8 "
+        "NDIMC=8 NWG=64 SA=1 SB=1 STRM=0 STRN=0 VWM=4 VWN=4")
+SLOW = GOOD.replace("KWI=2", "KWI=8")
+
+
+@pytest.fixture
+def fake_tuner(tmp_path):
+    """A stand-in for clblast_tuner_xgemm that reports two stages, the
+    second faster, and records its arguments."""
+    path = tmp_path / "tuner"
+    path.write_text(
+        "#!/bin/sh\n"
+        f"echo \"$@\" >> {tmp_path}/calls\n"
+        "p=32; while [ $# -gt 0 ]; do [ \"$1\" = -precision ] && p=$2; "
+        "shift; done\n"
+        "echo '* Found best result 9.0 ms: 15000.0 GFLOPS'\n"
+        f"echo \"* Best parameters: {SLOW} PRECISION=$p\"\n"
+        "echo '* Found best result 3.5 ms: 39000.0 GFLOPS'\n"
+        f"echo \"* Best parameters: {GOOD} PRECISION=$p\"\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_calibrate_blas_writes_the_fastest_parameters(tmp_path, fake_tuner):
+    import cambrian as cb
+    if not cb.devices("opencl:cpu"):
+        pytest.skip("no OpenCL CPU device")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path),
+               CAMBRIAN_CLBLAST_TUNER=str(fake_tuner))
+    r = run("calibrate", "--blas", "--devices", "opencl:cpu", "--seconds",
+            "60", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    files = list((tmp_path / "cambrian" / "clblast").glob("*.txt"))
+    assert len(files) == 1
+    lines = files[0].read_text().splitlines()
+    assert lines == [f"Xgemm 32 {GOOD}", f"Xgemm 64 {GOOD}"]
+    # The restarted runtime handed both to CLBlast.
+    assert "opencl:cpu:0: 2 CLBlast kernel(s) tuned" in r.stdout, r.stdout
+    assert "-precision 32" in (tmp_path / "calls").read_text()
+    # A product on the device with those parameters is right.
+    code = ("import numpy as np, cambrian as cb\n"
+            "d = cb.devices('opencl:cpu')[0]\n"
+            "a = np.random.rand(70, 50); b = np.random.rand(50, 30)\n"
+            "c = (cb.asarray(a, device=d) @ cb.asarray(b, device=d))\n"
+            "print(d.blas_tuned, np.abs(c.numpy() - a @ b).max() < 1e-9)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, timeout=300, env=env)
+    assert r.stdout.split() == ["2", "True"], r.stdout + r.stderr
+
+
+def test_calibrate_blas_without_a_tuner(monkeypatch):
+    import io
+
+    import cambrian._blas_tune as tune
+    monkeypatch.delenv(tune.TUNER_ENV, raising=False)
+    monkeypatch.setattr(tune.shutil, "which", lambda name: None)
+    out = io.StringIO()
+    assert main.calibrate_blas(out=out) == 1
+    assert "clblast-utils" in out.getvalue()
+
+
+def test_tune_file_and_lines(tmp_path):
+    from cambrian._blas_tune import Tuned, tune_file
+    path = tune_file(str(tmp_path), "Some GPU (rev 2)")
+    assert path.endswith(os.path.join("clblast", "Some_GPU__rev_2_.txt"))
+    assert Tuned(64, 1.0, {"B": 2, "A": 1}).line() == "Xgemm 64 A=1 B=2"
+
+
 # ---- OpenCL drivers that no ICD file registers ----------------------------
 
 def touch(path):
