@@ -34,6 +34,11 @@ TUNER_ENV = "CAMBRIAN_CLBLAST_TUNER"
 
 _BEST = re.compile(r"Found best result\s+([0-9.]+)\s*ms:\s*([0-9.]+)\s*GFLOPS")
 _PARAMS = re.compile(r"Best parameters:\s*(.*)$")
+_EXPLORED = re.compile(r"Parameters explored:\s*(.*)$")
+# A configuration's row: | id | total | values | local | global | compiles
+# | time | GFLOPS | status |
+_ROW = re.compile(r"^\|\s*\d+\s*\|\s*\d+\s*\|([\d\s]+)\|.*\|\s*([\d.]+)\s*\|"
+                  r"\s*results match\s*\|")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -61,17 +66,40 @@ def find_tuner() -> str | None:
 
 
 def parse_tuner_output(lines: Iterable[str], precision: int) -> Tuned | None:
-    """The fastest result among the tuner's stages, from its output.
+    """The fastest configuration the tuner's output reports: the best of
+    each stage it finished, and each configuration it timed whose results
+    matched (a stage cut short by the time budget counts too).
 
-    >>> out = ["* Found best result 3.51 ms: 39168.0 GFLOPS",
+    >>> out = ["* Parameters explored: KWG MWG",
+    ...        "|  1 | 9 |   16   32 | 8 8 | 64 64 | OK 9 ms | 2.1 ms |"
+    ...        "  900.0 |     results match |",
+    ...        "* Found best result 3.51 ms: 39168.0 GFLOPS",
     ...        "* Best parameters: KWG=32 MWG=64 PRECISION=32"]
     >>> parse_tuner_output(out, 32).line()
     'Xgemm 32 KWG=32 MWG=64'
     """
     best: Tuned | None = None
     gflops = None
+    names: list[str] = []
+
+    def offer(g: float, params: dict[str, int]) -> None:
+        nonlocal best
+        if params and (best is None or g > best.gflops):
+            best = Tuned(precision, g, params)
+
     for raw in lines:
-        line = _ANSI.sub("", raw)
+        line = _ANSI.sub("", raw).strip()
+        m = _EXPLORED.search(line)
+        if m:
+            names = m.group(1).split()
+            continue
+        m = _ROW.match(line)
+        if m and names:
+            values = m.group(1).split()
+            if len(values) == len(names):
+                offer(float(m.group(2)),
+                      {n: int(v) for n, v in zip(names, values)})
+            continue
         m = _BEST.search(line)
         if m:
             gflops = float(m.group(2))
@@ -83,8 +111,7 @@ def parse_tuner_output(lines: Iterable[str], precision: int) -> Tuned | None:
                 name, _, value = item.partition("=")
                 if name and value.isdigit() and name != "PRECISION":
                     params[name] = int(value)
-            if params and (best is None or gflops > best.gflops):
-                best = Tuned(precision, gflops, params)
+            offer(gflops, params)
             gflops = None
     return best
 
@@ -188,7 +215,7 @@ def tune_device(device: object, cache_dir: str, platforms: list[dict[str,
         cmd = [tuner, "-platform", str(platform), "-device",
                str(getattr(device, "index", 0)), "-precision",
                str(precision), "-m", str(size), "-n", str(size), "-k",
-               str(size), "-runs", "1", "-fraction", "0.002"]
+               str(size), "-runs", "1"]
         best = _run(cmd, seconds, precision, out)
         if best is not None:
             found.append(best)
