@@ -21,7 +21,8 @@ StarPU's workers never share the cores with another competitor:
 
 With --gpu, the GPU peers instead, inputs already on the device:
 
-  cambrian gpu     (a @ b).wait() on the first OpenCL GPU (CLBlast);
+  cambrian gpu     a @ b on the first OpenCL GPU (CLBlast), waiting for
+                   the product to be written there (it stays there);
                    CAMBRIAN_TILE_SIZE is left as the environment sets it
   cupy             a @ b (cuBLAS), then a device synchronisation; skipped
                    when CuPy or a CUDA device is missing
@@ -123,6 +124,15 @@ def child(args):
             st = {"a": ca, "b": cb_}
             get = lambda st: st["c"]  # noqa: E731
             dask.config.set(num_workers=args.threads)
+        elif peer == "cambrian gpu":
+            # The product stays on the GPU, as CuPy's does: the wait is
+            # for the write (Array.wait() would bring it home too).
+            def run(st):
+                st["c"] = st["a"] @ st["b"]
+                st["c"].future.result()
+            st = {"a": cb.asarray(a, device=dev),
+                  "b": cb.asarray(b, device=dev)}
+            get = lambda st: st["c"].numpy()  # noqa: E731
         else:
             def run(st):
                 st["c"] = st["a"] @ st["b"]
