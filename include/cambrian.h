@@ -266,6 +266,11 @@ int cb_array_prefetch(cb_array *a, int device);
  * a tile once the array is in use, else what was asked for (0: default). */
 int cb_array_set_tile_size(cb_array *a, int64_t tile_elems);
 int64_t cb_array_tile_size(const cb_array *a);
+/* The tile size that arrays the calling thread makes from now on ask for,
+ * as cb_array_set_tile_size() would (0: the default); results that take
+ * the tiles of their operands still do. *previous (when not NULL) gets
+ * the value it replaces. CB_EINVAL for a negative size. */
+int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous);
 
 /* Waiting for host data. cb_array_sync_host_start() asks for every pending
  * write to end and for the host copy to be brought up to date; wait on the

@@ -150,6 +150,11 @@ static PyObject *get_nbytes(ArrayObject *a, void *c) {
                              (long long)cb_dtype_size(cb_array_dtype(a->arr)));
 }
 
+static PyObject *get_tile_size(ArrayObject *a, void *c) {
+  (void)c;
+  return PyLong_FromLongLong((long long)cb_array_tile_size(a->arr));
+}
+
 static PyObject *get_device(ArrayObject *a, void *c) {
   (void)c;
   return Py_NewRef(a->device);
@@ -198,6 +203,10 @@ static PyGetSetDef array_getset[] = {
     {"size", (getter)get_size, NULL, "Number of elements.", NULL},
     {"itemsize", (getter)get_itemsize, NULL, "Bytes per element.", NULL},
     {"nbytes", (getter)get_nbytes, NULL, "Bytes of data.", NULL},
+    {"tile_size", (getter)get_tile_size, NULL,
+     "Elements per tile once the array is in use (whole rows), else the\n"
+     "size asked for (0: the device's choice at first use).",
+     NULL},
     {"T", (getter)get_T, NULL,
      "The transpose of a 2-D array, as a new array written by a task; "
      "0-D and 1-D arrays give themselves.",

@@ -242,6 +242,24 @@ static PyObject *py_check_filter(PyObject *module, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
+/* thread_tile_size(n): the tile size this thread's new arrays ask for
+ * (0: the default); returns the one it replaces. */
+static PyObject *py_thread_tile_size(PyObject *module, PyObject *arg) {
+  long long n = PyLong_AsLongLong(arg);
+  if (n == -1 && PyErr_Occurred())
+    return NULL;
+  if (n < 0) {
+    PyErr_Format(PyExc_ValueError,
+                 "tile_size must be a positive number of elements, got %lld",
+                 n);
+    return NULL;
+  }
+  int64_t previous;
+  int rc = cb_set_thread_tile_size((int64_t)n, &previous);
+  return rc ? cbp_raise(mstate(module), rc)
+            : PyLong_FromLongLong((long long)previous);
+}
+
 /* _configure(default_device, device_factory, future_factory) */
 static PyObject *py_configure(PyObject *module, PyObject *const *args,
                               Py_ssize_t nargs) {
@@ -333,6 +351,11 @@ PyDoc_STRVAR(doc_check_filter,
 "check_filter(filter, /)\n--\n\n"
 "Raise ValueError if a filter string does not parse.\n");
 
+PyDoc_STRVAR(doc_thread_tile_size,
+"thread_tile_size(n, /)\n--\n\n"
+"The tile size (elements) of the arrays this thread makes from now on\n"
+"(0: the default); returns the one it replaces.\n");
+
 PyDoc_STRVAR(doc_configure,
 "_configure(default_device, device_factory, future_factory, /)\n--\n\n"
 "The package's callables that the module calls.\n");
@@ -349,5 +372,7 @@ PyMethodDef cbp_runtime_methods[] = {
     {"opencl_platforms", py_opencl_platforms, METH_NOARGS,
      doc_opencl_platforms},
     {"check_filter", py_check_filter, METH_O, doc_check_filter},
+    {"thread_tile_size", py_thread_tile_size, METH_O,
+     doc_thread_tile_size},
     {"_configure", CBP_METH(py_configure), METH_FASTCALL, doc_configure},
     {NULL}};

@@ -56,11 +56,25 @@ static int check_shape(cb_dtype t, int ndim, const int64_t *shape,
   return 0;
 }
 
+/* The tile size the arrays this thread makes ask for (0: default). */
+static _Thread_local int64_t thread_tile;
+
+int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous) {
+  if (tile_elems < 0)
+    return cb__fail(CB_EINVAL, "tile size %lld is negative",
+                    (long long)tile_elems);
+  if (previous)
+    *previous = thread_tile;
+  thread_tile = tile_elems;
+  return 0;
+}
+
 static cb_array *alloc_array(cb_dtype t, int ndim, const int64_t *shape,
                              int64_t size) {
   cb_array *a = calloc(1, sizeof *a);
   if (!a)
     return NULL;
+  a->tile_hint = thread_tile;
   atomic_init(&a->refcount, 1);
   atomic_init(&a->gen, 0);
   atomic_init(&a->mark.failure, NULL);
@@ -139,6 +153,8 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
   int rc = check_shape(t, ndim, shape, &size);
   if (rc)
     return rc;
+  if (!hint)
+    hint = thread_tile;
   int64_t ntiles, tile = 0;
   if (size > 0)
     tile = cb__tile_elems_for(size, ndim == 2 ? shape[1] : 1, device, hint,

@@ -4,7 +4,8 @@ array is placed on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import numpy as _np
@@ -19,13 +20,14 @@ if TYPE_CHECKING:
 
 ShapeLike = SupportsIndex | Sequence[SupportsIndex]
 
-__all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones",
+__all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones", "tile_size",
            "arange"]
 
 
 def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
             device: str | Device | None = None,
-            copy: bool | None = None) -> Array:
+            copy: bool | None = None, *,
+            tile_size: int | None = None) -> Array:
     """An Array from obj, placed on device.
 
     C-contiguous buffers (NumPy arrays, memoryviews, ...) of a supported
@@ -45,6 +47,10 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
     copy : bool, optional
         True: always copy; False: never (ValueError where a copy is
         needed); None: copy only where needed.
+    tile_size : int, optional
+        Elements per tile of the array made (rounded to whole rows),
+        instead of the device's choice; see :func:`tile_size`. An Array
+        given without a copy keeps its tiles.
 
     Returns
     -------
@@ -69,6 +75,12 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
     >>> cb.asarray([1, 2], dtype="float64", device="cpu").device.backend
     'cpu'
     """
+    with _tiles(tile_size):
+        return _asarray(obj, dtype, device, copy)
+
+
+def _asarray(obj: Any, dtype: npt.DTypeLike | None,
+             device: str | Device | None, copy: bool | None) -> Array:
     dev = _placement(device)
     if isinstance(obj, _core.Array):
         out = obj
@@ -112,7 +124,8 @@ def _shape(shape: ShapeLike) -> tuple[int, ...]:
 
 
 def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
-          device: str | Device | None = None) -> Array:
+          device: str | Device | None = None, *,
+          tile_size: int | None = None) -> Array:
     """An uninitialised Array.
 
     Parameters
@@ -124,6 +137,9 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     device : str or Device, optional
         Default :func:`default_device`. On a GPU its host copy is pinned
         memory.
+    tile_size : int, optional
+        Elements per tile of the new array (rounded to whole rows),
+        instead of the device's choice; see :func:`tile_size`.
 
     Returns
     -------
@@ -141,12 +157,14 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     >>> cb.empty((2, 3), dtype=cb.float32).shape
     (2, 3)
     """
-    return _core.empty(_shape(shape), dtype, _placement(device))
+    with _tiles(tile_size):
+        return _core.empty(_shape(shape), dtype, _placement(device))
 
 
 def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
          dtype: npt.DTypeLike | None = None,
-         device: str | Device | None = None) -> Array:
+         device: str | Device | None = None, *,
+         tile_size: int | None = None) -> Array:
     """An Array filled with fill_value, written by tasks on device.
 
     Parameters
@@ -159,6 +177,9 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
         Default: fill_value's (float64 for Python floats).
     device : str or Device, optional
         Default :func:`default_device`.
+    tile_size : int, optional
+        Elements per tile of the new array (rounded to whole rows),
+        instead of the device's choice; see :func:`tile_size`.
 
     Returns
     -------
@@ -178,11 +199,14 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
         dtype = _np.asarray(fill_value).dtype
         if dtype.name not in _core.DTYPES:
             dtype = _np.float64
-    return _core.full(_shape(shape), dtype, fill_value, _placement(device))
+    with _tiles(tile_size):
+        return _core.full(_shape(shape), dtype, fill_value,
+                          _placement(device))
 
 
 def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
-          device: str | Device | None = None) -> Array:
+          device: str | Device | None = None, *,
+          tile_size: int | None = None) -> Array:
     """An Array of zeros, written by tasks on device.
 
     Parameters
@@ -193,6 +217,9 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
         Default float64.
     device : str or Device, optional
         Default :func:`default_device`.
+    tile_size : int, optional
+        Elements per tile of the new array (rounded to whole rows),
+        instead of the device's choice; see :func:`tile_size`.
 
     Returns
     -------
@@ -209,11 +236,12 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     array([[0., 0.],
            [0., 0.]])
     """
-    return full(shape, 0, dtype, device)
+    return full(shape, 0, dtype, device, tile_size=tile_size)
 
 
 def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
-         device: str | Device | None = None) -> Array:
+         device: str | Device | None = None, *,
+         tile_size: int | None = None) -> Array:
     """An Array of ones, written by tasks on device.
 
     Parameters
@@ -224,6 +252,9 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
         Default float64.
     device : str or Device, optional
         Default :func:`default_device`.
+    tile_size : int, optional
+        Elements per tile of the new array (rounded to whole rows),
+        instead of the device's choice; see :func:`tile_size`.
 
     Returns
     -------
@@ -239,12 +270,13 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     >>> cb.ones(3, dtype=cb.bool_).numpy()
     array([ True,  True,  True])
     """
-    return full(shape, 1, dtype, device)
+    return full(shape, 1, dtype, device, tile_size=tile_size)
 
 
 def arange(start: int | float, stop: int | float | None = None,
            step: int | float = 1, dtype: npt.DTypeLike | None = None,
-           device: str | Device | None = None) -> Array:
+           device: str | Device | None = None, *,
+           tile_size: int | None = None) -> Array:
     """Evenly spaced values in [start, stop), as numpy.arange.
 
     Parameters
@@ -259,6 +291,9 @@ def arange(start: int | float, stop: int | float | None = None,
         Default: NumPy's for these numbers (int64 or float64).
     device : str or Device, optional
         Default :func:`default_device`.
+    tile_size : int, optional
+        Elements per tile of the new array (rounded to whole rows),
+        instead of the device's choice; see :func:`tile_size`.
 
     Returns
     -------
@@ -284,4 +319,54 @@ def arange(start: int | float, stop: int | float | None = None,
         if dtype.name not in _core.DTYPES:
             dtype = _np.int64 if dtype.kind in "iub" else _np.float64
     n = max(0, int(_np.ceil((stop - start) / step)))
-    return _core.arange(n, start, step, dtype, _placement(device))
+    with _tiles(tile_size):
+        return _core.arange(n, start, step, dtype, _placement(device))
+
+
+@contextlib.contextmanager
+def tile_size(elements: int | None) -> Iterator[None]:
+    """Arrays that this thread makes inside the block take tiles of
+    ``elements`` elements.
+
+    An array is cut into tiles, StarPU's unit of work and of transfer,
+    when it is first used: by default CPU workers share cache-sized
+    tiles and a GPU takes few large ones. Inside the block, the arrays
+    made by this thread (created, copied, or computed from operands not
+    tiled yet) take the size given, rounded to whole rows; results of
+    element-wise operations keep taking the tiles of their operands.
+    Blocks nest; other threads are not affected. The creation functions'
+    ``tile_size=`` and :class:`Graph`'s do the same for one call.
+
+    Parameters
+    ----------
+    elements : int or None
+        Elements per tile, 1 or more; None: the device's choice.
+
+    Raises
+    ------
+    ValueError
+        elements is below 1.
+
+    Examples
+    --------
+    >>> with cb.tile_size(1000):
+    ...     a = cb.ones(4000)
+    >>> float((a + 1).sum()), a.tile_size
+    (8000.0, 1000)
+    """
+    if elements is not None and (not isinstance(elements, int)
+                                 or isinstance(elements, bool)
+                                 or elements < 1):
+        raise ValueError(f"tile_size must be a whole number of elements, 1 "
+                         f"or more (None: the device's choice), got "
+                         f"{elements!r}")
+    previous = _core.thread_tile_size(elements or 0)
+    try:
+        yield
+    finally:
+        _core.thread_tile_size(previous)
+
+
+def _tiles(elements: int | None) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if elements is None else \
+        tile_size(elements)

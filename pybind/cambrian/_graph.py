@@ -28,7 +28,7 @@ import numpy as _np
 import numpy.typing as npt
 
 from . import _core
-from ._creation import as_array, asarray
+from ._creation import _tiles, as_array, asarray
 from ._devices import _placement, _resolve
 from ._graph_map import map_batches
 
@@ -223,6 +223,14 @@ class Graph:
     constants. Dtypes and shapes are checked as each node is recorded;
     leaving the block checks that every input reaches an output.
 
+    Parameters
+    ----------
+    tile_size : int, optional
+        Elements per tile of the arrays a run makes from its inputs that
+        are not Arrays yet (and so of everything computed from them),
+        instead of the device's choice (see :func:`tile_size`): one large
+        tile per batch for a GPU, say.
+
     Attributes
     ----------
     max_in_flight : int
@@ -239,7 +247,11 @@ class Graph:
     array([0.5, 0.5, 0.5, 0.5], dtype=float32)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tile_size: int | None = None) -> None:
+        if tile_size is not None:
+            with _tiles(tile_size):  # checks it
+                pass
+        self._tile_size = tile_size
         self._cap = _core.graph_new()
         self._inputs: list[tuple[str, Value]] = []
         self._outputs: list[tuple[str, Value]] = []
@@ -549,8 +561,10 @@ class Graph:
         if not self._sealed:
             raise RuntimeError("record the graph first (leave its 'with')")
         dev = _placement(device)
-        arrays = self._arrays(inputs, dev if device is not None else None)
-        outs = _core.graph_run(self._cap, arrays, len(self._outputs), dev)
+        with _tiles(self._tile_size):
+            arrays = self._arrays(inputs, dev if device is not None else None)
+            outs = _core.graph_run(self._cap, arrays, len(self._outputs),
+                                   dev)
         return {name: a for (name, _), a in zip(self._outputs, outs)}
 
     def estimate(self, device: str | Device | None = None,

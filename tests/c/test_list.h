@@ -73,6 +73,7 @@
   X(array_writer)                                                            \
   /* test_tiles.c */                                                         \
   X(tile_size_is_asked_before_use)                                           \
+  X(thread_tile_size_reaches_new_arrays)                                     \
   X(tiles_follow_the_first_operand)                                          \
   X(tiles_copied_on_opencl)                                                  \
   X(array_new_on_pins_for_devices)                                           \

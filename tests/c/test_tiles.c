@@ -1,6 +1,7 @@
 /* Tiles: per-array tile sizes, results that take their operands' tiles,
  * operands tiled otherwise copied first (on CPU workers and on OpenCL
  * devices), and host buffers made for a device (pinned memory). */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "test.h"
@@ -31,6 +32,49 @@ TEST(tile_size_is_asked_before_use) {
   ASSERT_OK(cb_array_prefetch(m, 0));
   CHECK_INT(cb_array_tile_size(m), ==, 900);
   cb_array_unref(m);
+  CHECK_OK(cb_shutdown());
+}
+
+/* The thread's tile size reaches the arrays it makes, results of fills
+ * included, and nothing else; it is per thread. */
+static void *other_thread_tile(void *arg) {
+  int64_t n = N;
+  cb_array *a;
+  if (cb_array_new(CB_FLOAT64, 1, &n, &a) == 0) {
+    *(int64_t *)arg = cb_array_tile_size(a);
+    cb_array_unref(a);
+  }
+  return NULL;
+}
+
+TEST(thread_tile_size_reaches_new_arrays) {
+  int64_t previous = -1, n = N;
+  CHECK_RC(cb_set_thread_tile_size(-1, NULL), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "negative");
+  CHECK_OK(cb_set_thread_tile_size(4096, &previous));
+  CHECK_INT(previous, ==, 0);
+  cb_array *a, *f;
+  ASSERT_OK(cb_array_new(CB_FLOAT64, 1, &n, &a));
+  CHECK_INT(cb_array_tile_size(a), ==, 4096);
+  ASSERT_OK(test_start(2, "none"));
+  cb_scalar one = {.f = 1};
+  ASSERT_OK(cb_full(CB_FLOAT64, 1, &n, one, 0, &f));
+  CHECK_INT(cb_array_tile_size(f), ==, 4096);
+  int64_t seen = -1;
+  pthread_t t;
+  ASSERT(pthread_create(&t, NULL, other_thread_tile, &seen) == 0);
+  pthread_join(t, NULL);
+  CHECK_INT(seen, ==, 0);
+  CHECK_OK(cb_set_thread_tile_size(0, &previous));
+  CHECK_INT(previous, ==, 4096);
+  cb_array *b;
+  ASSERT_OK(cb_array_new(CB_FLOAT64, 1, &n, &b));
+  CHECK_INT(cb_array_tile_size(b), ==, 0);
+  CHECK_OK(test_sync(f));
+  CHECK_DBL(test_get(f, N - 1), ==, 1);
+  cb_array_unref(a);
+  cb_array_unref(b);
+  cb_array_unref(f);
   CHECK_OK(cb_shutdown());
 }
 
