@@ -46,8 +46,33 @@ static void clear_all(void) {
   }
 }
 
+/* Whether a failed build's log says that the compiler's temporary files
+ * went away under it: pocl compiles with LLVM in the process, and LLVM's
+ * SIGINT handler deletes the files of the build running before it passes
+ * the signal on. The Ctrl-C still reaches Python; the build is tried
+ * again. */
+static int lost_temporaries(const char *log) {
+  return log && (strstr(log, "unable to rename temporary") ||
+                 strstr(log, "could not rename temporary"));
+}
+
+static cl_int build_once(int devid, const char *src, size_t len,
+                         const char *options, cl_program *out, char **log);
+
 cl_int cb__clprog_build(int devid, const char *src, size_t len,
                         const char *options, cl_program *out, char **log) {
+  cl_int st = build_once(devid, src, len, options, out, log);
+  for (int again = 0; st != CL_SUCCESS && again < 2 &&
+                      lost_temporaries(*log);
+       again++) {
+    free(*log);
+    st = build_once(devid, src, len, options, out, log);
+  }
+  return st;
+}
+
+static cl_int build_once(int devid, const char *src, size_t len,
+                         const char *options, cl_program *out, char **log) {
   cl_context ctx;
   cl_device_id dev;
   starpu_opencl_get_context(devid, &ctx);

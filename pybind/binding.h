@@ -168,6 +168,8 @@ void *cbp_capsule_int_args(PyObject *const *args, Py_ssize_t nargs,
 /* ---- futures.c ---- */
 
 extern PyType_Spec cbp_event_spec;
+/* The base of cambrian.Future, whose finalizer is C (see futures.c). */
+extern PyType_Spec cbp_future_base_spec;
 extern PyMethodDef cbp_future_methods[];
 /* Wraps e (taking its reference) and token (borrowed; may be NULL). */
 PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token);

@@ -781,3 +781,105 @@ PyMethodDef cbp_future_methods[] = {
     {"take_failures", py_take_failures, METH_NOARGS, doc_take_failures},
     {"wait_idle", py_wait_idle, METH_O, doc_wait_idle},
     {NULL}};
+
+/* ---- the finalizer of cambrian.Future ---------------------------------- */
+
+/* cambrian.Future derives from FutureBase for this finalizer: a future
+ * collected with a failure that nobody retrieved has it logged. The
+ * collector runs finalizers at any moment, and CPython drops an exception
+ * raised in one: a Ctrl-C whose handler ran in a finalizer written in
+ * Python would be lost. So the checks here are C, which runs no handler;
+ * only a failure to report calls Python
+ * (cambrian._futures._report_unretrieved). */
+static void future_base_finalize(PyObject *self);
+
+static PyObject *module_of(PyObject *self) {
+  PyObject *mro = Py_TYPE(self)->tp_mro;
+  for (Py_ssize_t i = 0; mro && i < PyTuple_GET_SIZE(mro); i++) {
+    PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+    if (t->tp_finalize == future_base_finalize &&
+        PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE) &&
+        PyObject_HasAttrString((PyObject *)t, "__module__") &&
+        t->tp_base == &PyBaseObject_Type)
+      return PyType_GetModule(t);
+  }
+  return NULL;
+}
+
+/* The failure to report, a new reference; NULL when there is none (no
+ * error set). */
+static PyObject *unretrieved_failure(PyObject *self) {
+  PyObject *module = module_of(self);
+  PyObject *v = module ? PyObject_GetAttrString(self, "_retrieved") : NULL;
+  int retrieved = v ? PyObject_IsTrue(v) : 1;
+  Py_XDECREF(v);
+  if (retrieved)
+    return NULL;
+  PyObject *state = PyObject_GetAttrString(self, "_state");
+  PyObject *exc = NULL;
+  if (state && PyUnicode_Check(state) &&
+      PyUnicode_CompareWithASCIIString(state, "PENDING") == 0) {
+    /* Nobody looked: the operation's failure, if it is done, without
+     * resolving a future that is going away. */
+    PyObject *array = PyObject_GetAttrString(self, "_array");
+    PyObject *zero = PyLong_FromLong(0);
+    PyObject *args[2] = {array, zero};
+    PyObject *done = array && zero ? py_poll_writer(module, args, 2) : NULL;
+    if (done == Py_True) {
+      args[1] = Py_False;
+      exc = py_array_failure(module, args, 2);
+    }
+    Py_XDECREF(done);
+    Py_XDECREF(zero);
+    Py_XDECREF(array);
+  } else if (state && PyUnicode_Check(state) &&
+             PyUnicode_CompareWithASCIIString(state, "FINISHED") == 0) {
+    exc = PyObject_GetAttrString(self, "_exception");
+  }
+  Py_XDECREF(state);
+  if (exc == Py_None)
+    Py_CLEAR(exc);
+  return exc;
+}
+
+static void future_base_finalize(PyObject *self) {
+#if PY_VERSION_HEX >= 0x030C0000
+  PyObject *saved = PyErr_GetRaisedException();
+#else
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+#endif
+  PyObject *exc = unretrieved_failure(self);
+  if (exc) {
+    PyObject *futures = PyImport_ImportModule("cambrian._futures");
+    PyObject *r = futures ? PyObject_CallMethod(
+                                futures, "_report_unretrieved", "O", exc)
+                          : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(futures);
+    Py_DECREF(exc);
+  }
+  /* A Ctrl-C whose handler ran in the Python code above comes again,
+   * out of the finalizer, where it can be raised. Whatever else failed
+   * here (the interpreter shutting down, an object never made whole) is
+   * not the collector's business. */
+  if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+    PyErr_SetInterrupt();
+  PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030C0000
+  PyErr_SetRaisedException(saved);
+#else
+  PyErr_Restore(type, value, tb);
+#endif
+}
+
+static PyType_Slot future_base_slots[] = {
+    {Py_tp_doc, "The base of cambrian.Future: its finalizer, in C."},
+    {Py_tp_finalize, future_base_finalize},
+    {0, NULL}};
+
+PyType_Spec cbp_future_base_spec = {
+    .name = "cambrian._core.FutureBase",
+    .basicsize = sizeof(PyObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = future_base_slots};

@@ -99,6 +99,13 @@ static int core_exec(PyObject *m) {
   if (PyModule_AddType(m, st->array_type) < 0 ||
       PyModule_AddType(m, st->event_type) < 0)
     return -1;
+  PyObject *future_base = PyType_FromModuleAndSpec(m, &cbp_future_base_spec,
+                                                   NULL);
+  if (!future_base || PyModule_AddType(m, (PyTypeObject *)future_base) < 0) {
+    Py_XDECREF(future_base);
+    return -1;
+  }
+  Py_DECREF(future_base);
   for (size_t i = 0; i < sizeof method_tables / sizeof *method_tables; i++)
     if (PyModule_AddFunctions(m, method_tables[i]) < 0)
       return -1;

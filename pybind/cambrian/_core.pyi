@@ -96,6 +96,10 @@ class Array:
         ...
 
 
+class FutureBase:
+    """The base of cambrian.Future: its finalizer, in C."""
+
+
 @final
 class Event:
     """The completion of a kernel launch or a task call."""

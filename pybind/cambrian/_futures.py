@@ -45,8 +45,8 @@ _PENDING, _CANCELLED, _FINISHED = (_cf._base.PENDING, _cf._base.CANCELLED,
 _Array, _Event = _core.Array, _core.Event
 _monotonic = time.monotonic
 # Guards the making of futures' Conditions against their quiet resolution.
-# Reentrant: the garbage collector may run a future's __del__, which
-# resolves it, in a thread that holds it.
+# Reentrant: the garbage collector may finalize a future (and log its
+# failure) in a thread that holds it.
 _cond_lock = threading.RLock()
 _AWAIT_POLL_US = 20
 
@@ -66,7 +66,7 @@ class _Waiters(list):  # type: ignore[type-arg]
         super().append(waiter)
 
 
-class Future(_cf.Future[_T]):
+class Future(_core.FutureBase, _cf.Future[_T]):
     """The future of an operation: a concurrent.futures.Future that is also
     awaitable.
 
@@ -367,27 +367,6 @@ class Future(_cf.Future[_T]):
 
     __iter__ = __await__
 
-    def __del__(self) -> None:
-        try:
-            if self._retrieved:
-                return
-            if self._state == _PENDING:
-                # Nobody looked: the operation's failure, if it is done,
-                # without resolving a future that is going away.
-                if not _core.poll_writer(self._array, 0):
-                    return
-                exc = _core.array_failure(self._array, False)
-            elif self._state == _FINISHED:
-                exc = self._exception
-            else:
-                return
-            if exc is not None and not _raised_already(exc):
-                _log.error("cambrian: exception of a future never retrieved",
-                           exc_info=exc)
-                _core.failure_seen(exc)  # reported once
-        except Exception:  # interpreter shutting down, or never made
-            pass
-
 
 # Failures somebody has seen (cb.synchronize() raised them, or a future's
 # result gave them): futures that failed with them, or because of them,
@@ -406,6 +385,15 @@ def _note_raised(exc: BaseException) -> None:
         _raised[fid] = None
         if len(_raised) > _RAISED_KEPT:
             del _raised[next(iter(_raised))]
+
+
+def _report_unretrieved(exc: BaseException) -> None:
+    """Logs the failure of a future collected without anybody retrieving
+    it (its finalizer, _core.FutureBase's, calls this), once."""
+    if not _raised_already(exc):
+        _log.error("cambrian: exception of a future never retrieved",
+                   exc_info=exc)
+        _core.failure_seen(exc)  # reported once
 
 
 def _raised_already(exc: BaseException) -> bool:
