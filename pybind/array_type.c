@@ -166,6 +166,16 @@ static PyObject *get_T(ArrayObject *a, void *c) {
   return cbp_transpose(state_of((PyObject *)a), (PyObject *)a);
 }
 
+/* The matrix transpose: of a 2-D array, its transpose. */
+static PyObject *get_mT(ArrayObject *a, void *c) {
+  if (cb_array_ndim(a->arr) < 2) {
+    PyErr_SetString(PyExc_ValueError,
+                    "matrix transpose with ndim < 2 is undefined");
+    return NULL;
+  }
+  return get_T(a, c);
+}
+
 /* The cambrian.Future of the array's pending writes, made once. */
 static PyObject *get_future(ArrayObject *a, void *c) {
   (void)c;
@@ -213,6 +223,10 @@ static PyGetSetDef array_getset[] = {
      NULL},
     {"device", (getter)get_device, NULL,
      "The Device the array is placed on, or None (the scheduler chooses).",
+     NULL},
+    {"mT", (getter)get_mT, NULL,
+     "The matrix transpose (of the last two axes) as a new array; "
+     "ValueError below 2 dimensions.",
      NULL},
     {NULL}};
 
@@ -302,6 +316,77 @@ static PyObject *array_copy(ArrayObject *a, PyObject *unused) {
   PyObject *self = (PyObject *)a;
   return cbp_apply(state_of(self), CB_OP_cast, &self, 1,
                    (int)cb_array_dtype(a->arr));
+}
+
+/* NumPy's method name of the array's data, once ready: item, tolist. */
+static PyObject *numpy_method(ArrayObject *a, const char *name,
+                              PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames) {
+  PyObject *v = numpy_view(a);
+  if (!v)
+    return NULL;
+  PyObject *m = PyObject_GetAttrString(v, name);
+  Py_DECREF(v);
+  if (!m)
+    return NULL;
+  PyObject *r = PyObject_Vectorcall(m, args, (size_t)nargs, kwnames);
+  Py_DECREF(m);
+  return r;
+}
+
+static PyObject *array_item(ArrayObject *a, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *kwnames) {
+  return numpy_method(a, "item", args, nargs, kwnames);
+}
+
+static PyObject *array_tolist(ArrayObject *a, PyObject *unused) {
+  (void)unused;
+  return numpy_method(a, "tolist", NULL, 0, NULL);
+}
+
+static PyObject *array_format(ArrayObject *a, PyObject *spec) {
+  PyObject *v = numpy_view(a);
+  if (!v)
+    return NULL;
+  PyObject *r = PyObject_Format(v, spec);
+  Py_DECREF(v);
+  return r;
+}
+
+static PyObject *array_dlpack(ArrayObject *a, PyObject *const *args,
+                              Py_ssize_t nargs, PyObject *kwnames) {
+  return numpy_method(a, "__dlpack__", args, nargs, kwnames);
+}
+
+static PyObject *array_dlpack_device(ArrayObject *a, PyObject *unused) {
+  (void)a;
+  (void)unused;
+  return Py_BuildValue("(ii)", 1, 0); /* kDLCPU: the host copy */
+}
+
+/* Pickling: the data (NumPy pickles the host copy) and the placement,
+ * rebuilt by cambrian._creation._unpickle. */
+static PyObject *array_pickle(ArrayObject *a, PyObject *unused) {
+  (void)unused;
+  PyObject *v = numpy_view(a);
+  if (!v)
+    return NULL;
+  PyObject *mod = PyImport_ImportModule("cambrian._creation");
+  PyObject *fn = mod ? PyObject_GetAttrString(mod, "_unpickle") : NULL;
+  Py_XDECREF(mod);
+  PyObject *where = a->device == Py_None
+                        ? Py_NewRef(Py_None)
+                        : PyObject_GetAttrString(a->device, "filter_string");
+  PyObject *r = fn && where ? Py_BuildValue("(O(OO))", fn, v, where) : NULL;
+  Py_XDECREF(where);
+  Py_XDECREF(fn);
+  Py_DECREF(v);
+  return r;
+}
+
+static PyObject *array_deepcopy(ArrayObject *a, PyObject *memo) {
+  (void)memo;
+  return array_copy(a, NULL);
 }
 
 static PyObject *array_wait(ArrayObject *a, PyObject *unused) {
@@ -423,6 +508,46 @@ PyDoc_STRVAR(copy_doc,
 "Examples\n--------\n"
 ">>> cb.arange(3).copy().numpy()\narray([0, 1, 2])\n");
 
+PyDoc_STRVAR(item_doc,
+"item($self, /, *args)\n--\n\n"
+"The element as a Python scalar, once ready (numpy.ndarray.item).\n\n"
+"Returns\n-------\nbool, int or float\n\n"
+"Raises\n------\nValueError\n    The array has more than one element "
+"and no index is given.\n\n"
+"Examples\n--------\n>>> cb.sum(cb.ones(3)).item()\n3.0\n");
+
+PyDoc_STRVAR(tolist_doc,
+"tolist($self, /)\n--\n\n"
+"The data as nested lists of Python scalars, once ready.\n\n"
+"Returns\n-------\nlist, or a scalar for a 0-D array\n\n"
+"Examples\n--------\n>>> cb.arange(3).tolist()\n[0, 1, 2]\n");
+
+PyDoc_STRVAR(format_doc,
+"__format__($self, spec, /)\n--\n\n"
+"format() of the data, once ready, as NumPy formats it: a 0-D or\n"
+"one-element array takes number formats.\n\n"
+"Examples\n--------\n>>> f\"{cb.sum(cb.ones(3)):.2f}\"\n'3.00'\n");
+
+PyDoc_STRVAR(dlpack_doc,
+"__dlpack__($self, /, *, stream=None, max_version=None, dl_device=None,\n"
+"           copy=None)\n--\n\n"
+"A DLPack capsule of the host copy, once ready (no copy): for\n"
+"numpy.from_dlpack and other DLPack consumers on the host.\n\n"
+"Examples\n--------\n>>> np.from_dlpack(cb.arange(3))\n"
+"array([0, 1, 2])\n");
+
+PyDoc_STRVAR(dlpack_device_doc,
+"__dlpack_device__($self, /)\n--\n\n"
+"(1, 0): DLPack's CPU device, where the exported host copy is.\n");
+
+PyDoc_STRVAR(reduce_doc,
+"__reduce__($self, /)\n--\n\n"
+"Pickling: the data, once ready, and the device's filter string.\n");
+
+PyDoc_STRVAR(deepcopy_doc,
+"__deepcopy__($self, memo, /)\n--\n\n"
+"A new array with a copy of the data (as copy()).\n");
+
 PyDoc_STRVAR(wait_doc,
 "wait($self, /)\n--\n\n"
 "Block until the pending writes are done and the host copy is\n"
@@ -488,6 +613,16 @@ static PyMethodDef array_methods[] = {
     {"astype", (PyCFunction)array_astype, METH_O, astype_doc},
     {"copy", (PyCFunction)array_copy, METH_NOARGS, copy_doc},
     {"wait", (PyCFunction)array_wait, METH_NOARGS, wait_doc},
+    {"item", CBP_METH(array_item), METH_FASTCALL | METH_KEYWORDS, item_doc},
+    {"tolist", (PyCFunction)array_tolist, METH_NOARGS, tolist_doc},
+    {"__format__", (PyCFunction)array_format, METH_O, format_doc},
+    {"__dlpack__", CBP_METH(array_dlpack), METH_FASTCALL | METH_KEYWORDS,
+     dlpack_doc},
+    {"__dlpack_device__", (PyCFunction)array_dlpack_device, METH_NOARGS,
+     dlpack_device_doc},
+    {"__reduce__", (PyCFunction)array_pickle, METH_NOARGS, reduce_doc},
+    {"__copy__", (PyCFunction)array_copy, METH_NOARGS, copy_doc},
+    {"__deepcopy__", (PyCFunction)array_deepcopy, METH_O, deepcopy_doc},
     REDUCTION_METHOD_DEF(sum),
     REDUCTION_METHOD_DEF(min),
     REDUCTION_METHOD_DEF(max),
@@ -575,6 +710,7 @@ static int nb_bool(PyObject *x) {
 
 static PyObject *nb_float(PyObject *x) { return to_scalar(x, "__float__"); }
 static PyObject *nb_int(PyObject *x) { return to_scalar(x, "__int__"); }
+static PyObject *nb_index(PyObject *x) { return to_scalar(x, "__index__"); }
 
 static PyObject *array_richcompare(PyObject *x, PyObject *y, int cmp) {
   static const cb_op ops[] = {
@@ -776,6 +912,7 @@ static PyType_Slot array_slots[] = {
     {Py_nb_bool, nb_bool},
     {Py_nb_float, nb_float},
     {Py_nb_int, nb_int},
+    {Py_nb_index, nb_index},
     {Py_mp_length, array_length},
     {Py_am_await, array_await},
     {0, NULL}};

@@ -63,7 +63,8 @@ from ._runtime import config, init, shutdown
 from . import _runtime
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
-from ._creation import arange, asarray, empty, full, ones, tile_size, zeros
+from ._creation import (arange, asarray, empty, from_dlpack, full, ones,
+                        tile_size, zeros)
 from ._elementwise import (abs, absolute, add, cos, divide, equal, exp,
                            greater, greater_equal, less, less_equal, log,
                            maximum, minimum, multiply, negative, not_equal,
@@ -114,7 +115,7 @@ __all__ = [
     "get_device", "default_device", "device_scope",
     # arrays and their creation
     "Array", "asarray", "empty", "zeros", "ones", "full", "arange",
-    "tile_size",
+    "from_dlpack", "tile_size",
     "bool_", "int32", "int64", "float32", "float64",
     # element-wise operations
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",

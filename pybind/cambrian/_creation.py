@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 ShapeLike = SupportsIndex | Sequence[SupportsIndex]
 
 __all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones", "tile_size",
+           "from_dlpack",
            "arange"]
 
 
@@ -370,3 +371,49 @@ def tile_size(elements: int | None) -> Iterator[None]:
 def _tiles(elements: int | None) -> contextlib.AbstractContextManager[None]:
     return contextlib.nullcontext() if elements is None else \
         tile_size(elements)
+
+
+def from_dlpack(x: Any, /, *, device: str | Device | None = None,
+                copy: bool | None = None) -> Array:
+    """An Array over the data of a DLPack producer on the host.
+
+    Parameters
+    ----------
+    x : object
+        Anything with ``__dlpack__`` and ``__dlpack_device__`` whose data
+        is in host memory: a NumPy array, another library's CPU tensor,
+        a cambrian Array.
+    device : str or Device, optional
+        Where the array's work runs (default: :func:`default_device`).
+    copy : bool, optional
+        True: copy the data; False or None: use it in place when its
+        dtype is one of cambrian's and it is C-contiguous (it must then
+        stay unchanged while tasks read it).
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    BufferError
+        The data is not in host memory.
+    TypeError
+        Its dtype is not one of cambrian's.
+
+    Examples
+    --------
+    >>> x = np.arange(4.0)
+    >>> cb.from_dlpack(x).numpy()
+    array([0., 1., 2., 3.])
+    """
+    data = _np.from_dlpack(x)
+    return asarray(data, device=device, copy=copy)
+
+
+def _unpickle(data: npt.NDArray[Any], where: str | None) -> Array:
+    """An unpickled Array: its data, on the device of that filter string
+    when this runtime has it (else where the scheduler chooses)."""
+    from ._devices import devices
+    device = where if where is not None and devices(where) else None
+    return asarray(data, device=device, copy=True)
