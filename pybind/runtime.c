@@ -260,6 +260,25 @@ static PyObject *py_thread_tile_size(PyObject *module, PyObject *arg) {
             : PyLong_FromLongLong((long long)previous);
 }
 
+/* _numpy_protocols(array_ufunc, array_function): the Array type's
+ * __array_ufunc__ and __array_function__ (cambrian._numpy_dispatch). */
+static PyObject *py_numpy_protocols(PyObject *module, PyObject *const *args,
+                                    Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  if (nargs != 2 || !PyCallable_Check(args[0]) ||
+      !PyCallable_Check(args[1])) {
+    PyErr_SetString(PyExc_TypeError,
+                    "_numpy_protocols(array_ufunc, array_function)");
+    return NULL;
+  }
+  PyObject *d = st->array_type->tp_dict;
+  if (PyDict_SetItemString(d, "__array_ufunc__", args[0]) < 0 ||
+      PyDict_SetItemString(d, "__array_function__", args[1]) < 0)
+    return NULL;
+  PyType_Modified(st->array_type);
+  Py_RETURN_NONE;
+}
+
 /* _configure(default_device, device_factory, future_factory) */
 static PyObject *py_configure(PyObject *module, PyObject *const *args,
                               Py_ssize_t nargs) {
@@ -356,6 +375,10 @@ PyDoc_STRVAR(doc_thread_tile_size,
 "The tile size (elements) of the arrays this thread makes from now on\n"
 "(0: the default); returns the one it replaces.\n");
 
+PyDoc_STRVAR(doc_numpy_protocols,
+"_numpy_protocols(array_ufunc, array_function, /)\n--\n\n"
+"The Array type's __array_ufunc__ and __array_function__.\n");
+
 PyDoc_STRVAR(doc_configure,
 "_configure(default_device, device_factory, future_factory, /)\n--\n\n"
 "The package's callables that the module calls.\n");
@@ -374,5 +397,7 @@ PyMethodDef cbp_runtime_methods[] = {
     {"check_filter", py_check_filter, METH_O, doc_check_filter},
     {"thread_tile_size", py_thread_tile_size, METH_O,
      doc_thread_tile_size},
+    {"_numpy_protocols", CBP_METH(py_numpy_protocols), METH_FASTCALL,
+     doc_numpy_protocols},
     {"_configure", CBP_METH(py_configure), METH_FASTCALL, doc_configure},
     {NULL}};

@@ -109,6 +109,13 @@ _core._configure(default_device, _device_or_spec, _array_future)
 # cambrian's reductions, not the builtins.
 from ._reductions import max, min, sum  # noqa: E402,A004
 
+# NumPy's ufuncs and functions called on Arrays run as cambrian's.
+from ._numpy_dispatch import array_function as _af  # noqa: E402
+from ._numpy_dispatch import array_ufunc as _au  # noqa: E402
+
+_core._numpy_protocols(_au, _af)
+del _af, _au
+
 __all__ = [
     # runtime and devices
     "init", "shutdown", "config", "synchronize", "Device", "devices",

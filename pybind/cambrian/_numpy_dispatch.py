@@ -1,0 +1,101 @@
+"""NumPy's functions called on cambrian Arrays (NEP 13 and NEP 18).
+
+The ufuncs and functions cambrian has run as its own tasks and return
+Arrays: ``np.sqrt(a)``, ``np.add(a, 1)``, ``np.add.reduce(a, axis=0)``,
+``np.sum(a, axis=0)``, ``np.where(m, a, b)``... Anything else (another
+ufunc, an option cambrian does not take, a function it does not have)
+runs in NumPy over the arrays' host copies, once they are ready, and
+returns what NumPy returns. ``out=`` takes NumPy arrays, which receive
+the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["array_ufunc", "array_function"]
+
+# ufunc -> the name of cambrian's function.
+_CALLS: dict[np.ufunc, str] = {
+    np.add: "add", np.subtract: "subtract", np.multiply: "multiply",
+    np.divide: "divide", np.power: "power", np.maximum: "maximum",
+    np.minimum: "minimum", np.equal: "equal", np.not_equal: "not_equal",
+    np.less: "less", np.less_equal: "less_equal", np.greater: "greater",
+    np.greater_equal: "greater_equal", np.negative: "negative",
+    np.absolute: "abs", np.sqrt: "sqrt", np.exp: "exp", np.log: "log",
+    np.sin: "sin", np.cos: "cos", np.tanh: "tanh", np.matmul: "matmul",
+}
+# ufunc.reduce -> cambrian's reduction.
+_REDUCES: dict[np.ufunc, str] = {np.add: "sum", np.maximum: "max",
+                                 np.minimum: "min"}
+# NumPy function -> cambrian's, the positional arguments it takes (at
+# least, at most) and its keyword arguments.
+_FUNCTIONS: dict[Any, tuple[str, int, int, tuple[str, ...]]] = {
+    np.sum: ("sum", 1, 2, ("axis",)), np.mean: ("mean", 1, 2, ("axis",)),
+    np.min: ("min", 1, 2, ("axis",)), np.max: ("max", 1, 2, ("axis",)),
+    np.amin: ("min", 1, 2, ("axis",)), np.amax: ("max", 1, 2, ("axis",)),
+    np.where: ("where", 3, 3, ()), np.transpose: ("transpose", 1, 1, ()),
+    np.matmul: ("matmul", 2, 2, ()),
+}
+
+
+def _cb() -> Any:
+    import cambrian
+    return cambrian
+
+
+def _host(x: Any) -> Any:
+    """x with every Array, also inside lists and tuples, as its host copy."""
+    if isinstance(x, _core.Array):
+        return np.asarray(x)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_host(v) for v in x)
+    return x
+
+
+def _store(result: Any, out: tuple[Any, ...] | None) -> Any:
+    """result into out's NumPy array when out is given, which it then is."""
+    if out is None:
+        return result
+    if len(out) != 1 or not isinstance(out[0], np.ndarray):
+        raise TypeError("cambrian: out= takes one NumPy array (writing into "
+                        "a cambrian Array is not supported)")
+    np.copyto(out[0], np.asarray(result))
+    return out[0]
+
+
+def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
+                **kwargs: Any) -> Any:
+    """Array.__array_ufunc__: cambrian's operation where it has one."""
+    out = kwargs.pop("out", None)
+    if kwargs.get("where", True) is True:
+        kwargs.pop("where", None)
+    if method == "__call__" and ufunc in _CALLS and not kwargs:
+        return _store(getattr(_cb(), _CALLS[ufunc])(*inputs), out)
+    if method == "reduce" and ufunc in _REDUCES and len(inputs) == 1 and \
+            set(kwargs) <= {"axis"}:
+        axis = kwargs.get("axis", 0)
+        if axis is None or isinstance(axis, int):
+            return _store(getattr(_cb(), _REDUCES[ufunc])(inputs[0],
+                                                          axis=axis), out)
+    args = _host(inputs)
+    if out is not None:
+        kwargs["out"] = _host(out)
+    return getattr(ufunc, method)(*args, **kwargs)
+
+
+def array_function(self: Any, func: Any, types: Any, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    """Array.__array_function__: cambrian's function where it has one."""
+    known = _FUNCTIONS.get(func)
+    if known is not None and known[1] <= len(args) <= known[2] and \
+            set(kwargs) <= set(known[3]):
+        axis = kwargs.get("axis", args[1] if known[3] and len(args) > 1
+                          else None)
+        if axis is None or isinstance(axis, int):
+            return getattr(_cb(), known[0])(*args, **kwargs)
+    return func(*_host(args), **_host(kwargs))
