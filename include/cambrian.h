@@ -424,6 +424,13 @@ int cb_result_dtype(cb_op op, const cb_operand *x, int n, cb_dtype *out);
 int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
              int out_dtype, cb_array **out, int *out_device);
 
+/* As cb_ewise, writing the result into dst instead of a new array: dst may
+ * be one of the operands (an update in place, ordered after the tasks
+ * that read or write it before). dst must have the result's dtype
+ * (CB_ETYPE) and shape (CB_ESHAPE); the operands take its tiles. */
+int cb_ewise_into(cb_op op, const cb_operand *x, int n, int default_device,
+                  int out_dtype, cb_array *dst, int *out_device);
+
 /* As cb_ewise, but returns CB_EAGAIN at once instead of waiting when the
  * runtime is not running or is being stopped: a caller holding a lock
  * (the Python GIL) tries this first, then cb_ewise without the lock. */

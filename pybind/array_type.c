@@ -681,6 +681,33 @@ static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
   return binary(x, y, CB_OP_power);
 }
 
+/* x op= y: NumPy's in-place update, x keeping its dtype. An operand
+ * that is not an Array (x is then y's right operand) is not updated. */
+static PyObject *inplace(PyObject *x, PyObject *y, cb_op op) {
+  if (!is_array_object(x))
+    Py_RETURN_NOTIMPLEMENTED;
+  PyObject *args[2] = {x, y};
+  return cbp_apply_into(state_of(x), op, args, 2, x);
+}
+
+static PyObject *nb_inplace_add(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_add);
+}
+static PyObject *nb_inplace_subtract(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_subtract);
+}
+static PyObject *nb_inplace_multiply(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_multiply);
+}
+static PyObject *nb_inplace_true_divide(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_divide);
+}
+static PyObject *nb_inplace_power(PyObject *x, PyObject *y, PyObject *m) {
+  if (m != Py_None)
+    Py_RETURN_NOTIMPLEMENTED;
+  return inplace(x, y, CB_OP_power);
+}
+
 static PyObject *unary(PyObject *x, cb_op op) {
   return cbp_apply(state_of(x), op, &x, 1, -1);
 }
@@ -901,6 +928,11 @@ static PyType_Slot array_slots[] = {
     {Py_bf_getbuffer, array_getbuffer},
     {Py_bf_releasebuffer, array_releasebuffer},
     {Py_nb_add, nb_add},
+    {Py_nb_inplace_add, nb_inplace_add},
+    {Py_nb_inplace_subtract, nb_inplace_subtract},
+    {Py_nb_inplace_multiply, nb_inplace_multiply},
+    {Py_nb_inplace_true_divide, nb_inplace_true_divide},
+    {Py_nb_inplace_power, nb_inplace_power},
     {Py_nb_subtract, nb_subtract},
     {Py_nb_multiply, nb_multiply},
     {Py_nb_true_divide, nb_true_divide},

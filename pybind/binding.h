@@ -230,6 +230,10 @@ extern PyMethodDef cbp_operation_methods[];
 /* Runs an element-wise operation over Python operands. */
 PyObject *cbp_apply(cbp_state *st, cb_op op, PyObject *const *args,
                     Py_ssize_t n, int out_dtype);
+/* The same, writing into the Array dst (which may be an operand): an
+ * update in place. Returns dst (a new reference). */
+PyObject *cbp_apply_into(cbp_state *st, cb_op op, PyObject *const *args,
+                         Py_ssize_t n, PyObject *dst);
 
 /* ---- creation.c ---- */
 

@@ -237,8 +237,11 @@ static int reusable(const cb_array *reuse, cb_dtype result,
                  sizeof(int64_t) * (size_t)reuse->ndim);
 }
 
-int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
-                 const cb_operand *x, int n, int default_device,
+/* cb__ewise_in; into: the result must go to reuse, an array of the
+ * result's dtype and shape (cb_ewise_into), whose tiles the operands
+ * then take. */
+static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
+                 cb_op op, const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device) {
   cb_op_kind kind = cb_op_get_kind(op);
   if (n != arity(kind) || n > CB__MAX_OPERANDS)
@@ -294,6 +297,15 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
   if ((rc = check_device(device, compute)) ||
       (rc = check_device(device, result)))
     return rc;
+  if (into && reuse->dtype != result)
+    return cb__fail(CB_ETYPE, "%s: cannot write its %s result into an "
+                    "array of %s", cb_op_name(op), cb_dtype_name(result),
+                    cb_dtype_name(reuse->dtype));
+  if (into && (reuse->ndim != shaped->ndim ||
+               memcmp(reuse->shape, shaped->shape,
+                      sizeof(int64_t) * (size_t)shaped->ndim)))
+    return cb__fail(CB_ESHAPE, "%s: the array written has another shape "
+                    "than the result", cb_op_name(op));
 
   /* A task keeps its device's drivers awake; when an input is placed
    * elsewhere its data may have to come from another device, whose driver
@@ -311,6 +323,11 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
    * operand of its size (registered now for the device if it was not);
    * operands tiled otherwise are copied into those tiles first. */
   int64_t tile = 0;
+  if (into) {
+    if ((rc = cb__array_register(reuse, device)))
+      goto done;
+    tile = reuse->tile_elems;
+  }
   for (int i = 0; i < n; i++) {
     if (!x[i].array)
       continue;
@@ -351,6 +368,10 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
   if (reusable(reuse, result, shaped, tile)) {
     cb_array_ref(reuse);
     *out = reuse;
+  } else if (into) {
+    rc = cb__fail(CB_ESTATE, "%s: the array written is tiled otherwise",
+                  cb_op_name(op));
+    goto done;
   } else if ((rc = cb__array_new_registered(result, shaped->ndim,
                                             shaped->shape, device, tile,
                                             out))) {
@@ -370,18 +391,25 @@ done:
   return rc;
 }
 
-/* cb_ewise alone; try_only: CB_EAGAIN instead of starting or waiting for
- * the runtime. */
+int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
+                 const cb_operand *x, int n, int default_device,
+                 int out_dtype, cb_array **out, int *out_device) {
+  return ewise(b, event, reuse, 0, op, x, n, default_device, out_dtype, out,
+               out_device);
+}
+
+/* cb_ewise alone, into dst when not NULL; try_only: CB_EAGAIN instead of
+ * starting or waiting for the runtime. */
 static int ewise_alone(int try_only, cb_op op, const cb_operand *x, int n,
-                       int default_device, int out_dtype, cb_array **out,
-                       int *out_device) {
+                       int default_device, int out_dtype, cb_array *dst,
+                       cb_array **out, int *out_device) {
   if ((unsigned)op >= CB_NOPS)
     return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
   int rc = try_only ? cb__try_enter() : cb__enter();
   if (rc)
     return rc;
-  rc = cb__ewise_in(NULL, 1, NULL, op, x, n, default_device, out_dtype, out,
-                    out_device);
+  rc = ewise(NULL, 1, dst, dst != NULL, op, x, n, default_device, out_dtype,
+             out, out_device);
   cb__leave();
   return rc;
 }
@@ -389,14 +417,26 @@ static int ewise_alone(int try_only, cb_op op, const cb_operand *x, int n,
 int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
                          int default_device, int out_dtype, cb_array **out,
                          int *out_device) {
-  return ewise_alone(1, op, x, n, default_device, out_dtype, out,
+  return ewise_alone(1, op, x, n, default_device, out_dtype, NULL, out,
                      out_device);
 }
 
 int cb_ewise(cb_op op, const cb_operand *x, int n, int default_device,
              int out_dtype, cb_array **out, int *out_device) {
-  return ewise_alone(0, op, x, n, default_device, out_dtype, out,
+  return ewise_alone(0, op, x, n, default_device, out_dtype, NULL, out,
                      out_device);
+}
+
+int cb_ewise_into(cb_op op, const cb_operand *x, int n, int default_device,
+                  int out_dtype, cb_array *dst, int *out_device) {
+  if (!dst)
+    return cb__fail(CB_EINVAL, "no array to write into");
+  cb_array *out = NULL;
+  int rc = ewise_alone(0, op, x, n, default_device, out_dtype, dst, &out,
+                       out_device);
+  if (out)
+    cb_array_unref(out); /* dst itself */
+  return rc;
 }
 
 static int generate(cb__task *proto, int ndim, const int64_t *shape,

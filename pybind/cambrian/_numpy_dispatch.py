@@ -5,8 +5,9 @@ Arrays: ``np.sqrt(a)``, ``np.add(a, 1)``, ``np.add.reduce(a, axis=0)``,
 ``np.sum(a, axis=0)``, ``np.where(m, a, b)``... Anything else (another
 ufunc, an option cambrian does not take, a function it does not have)
 runs in NumPy over the arrays' host copies, once they are ready, and
-returns what NumPy returns. ``out=`` takes NumPy arrays, which receive
-the result.
+returns what NumPy returns. ``out=`` takes a NumPy array, which
+receives the result, or a cambrian Array for cambrian's element-wise
+operations, which a task then writes (in place when it is an operand).
 """
 
 from __future__ import annotations
@@ -49,12 +50,20 @@ def _cb() -> Any:
 
 
 def _host(x: Any) -> Any:
-    """x with every Array, also inside lists and tuples, as its host copy."""
+    """x with every Array, also inside lists, tuples and dicts, as its host
+    copy."""
     if isinstance(x, _core.Array):
         return np.asarray(x)
     if isinstance(x, (list, tuple)):
         return type(x)(_host(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _host(v) for k, v in x.items()}
     return x
+
+
+def _leaves(x: Any) -> list[Any]:
+    return [v for item in x for v in _leaves(item)] \
+        if isinstance(x, (list, tuple)) else [x]
 
 
 def _store(result: Any, out: tuple[Any, ...] | None) -> Any:
@@ -62,10 +71,20 @@ def _store(result: Any, out: tuple[Any, ...] | None) -> Any:
     if out is None:
         return result
     if len(out) != 1 or not isinstance(out[0], np.ndarray):
-        raise TypeError("cambrian: out= takes one NumPy array (writing into "
-                        "a cambrian Array is not supported)")
+        raise TypeError("cambrian: out= takes one NumPy array, or a "
+                        "cambrian Array for an element-wise operation")
     np.copyto(out[0], np.asarray(result))
     return out[0]
+
+
+def _into(ufunc: np.ufunc, inputs: tuple[Any, ...], out: Any) -> Any:
+    """ufunc(*inputs) written by a task into the Array out."""
+    name = _CALLS.get(ufunc)
+    op = {"abs": "absolute"}.get(name or "", name)
+    if op not in _core.OPS:
+        raise TypeError(f"cambrian: {ufunc.__name__} cannot write into a "
+                        "cambrian Array (out=); give a NumPy array")
+    return _core.ewise_into(_core.OPS.index(op), out, *inputs)
 
 
 def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
@@ -75,6 +94,9 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
     if kwargs.get("where", True) is True:
         kwargs.pop("where", None)
     if method == "__call__" and ufunc in _CALLS and not kwargs:
+        if out is not None and len(out) == 1 and \
+                isinstance(out[0], _core.Array):
+            return _into(ufunc, inputs, out[0])
         return _store(getattr(_cb(), _CALLS[ufunc])(*inputs), out)
     if method == "reduce" and ufunc in _REDUCES and len(inputs) == 1 and \
             set(kwargs) <= {"axis"}:
@@ -91,6 +113,9 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
 def array_function(self: Any, func: Any, types: Any, args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
     """Array.__array_function__: cambrian's function where it has one."""
+    if any(isinstance(v, _core.Array) for v in _leaves(kwargs.get("out"))):
+        raise TypeError(f"cambrian: {func.__name__} cannot write into a "
+                        "cambrian Array (out=); give a NumPy array")
     known = _FUNCTIONS.get(func)
     if known is not None and known[1] <= len(args) <= known[2] and \
             set(kwargs) <= set(known[3]):

@@ -38,6 +38,44 @@ TEST(ewise_add) {
   cb_array_unref(c);
 }
 
+/* cb_ewise_into: a result written into an array, also one of the
+ * operands (after the tasks that read it before), and the refusals. */
+TEST(ewise_into_writes_an_array) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t n = 200000;
+  cb_array *a = test_ramp(CB_FLOAT64, 1, &n, 0, 1);
+  cb_array *d = new_array(CB_FLOAT64, n);
+  ASSERT(a && d);
+  cb_operand two = {.device = -1, .dtype = CB_FLOAT64, .weak = 1,
+                    .value = {.f = 2}};
+  cb_operand x[2] = {test_arg(a, -1), two};
+  int dev = -5;
+  ASSERT_OK(cb_ewise_into(CB_OP_multiply, x, 2, -1, -1, d, &dev));
+  cb_array *before;
+  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &before, &dev));
+  ASSERT_OK(cb_ewise_into(CB_OP_add, x, 2, -1, -1, a, &dev)); /* a += 2 */
+  CHECK_OK(test_sync(d));
+  CHECK_OK(test_sync(before));
+  CHECK_OK(test_sync(a));
+  int bad = 0;
+  for (int64_t i = 0; i < n; i++)
+    bad += test_get(d, i) != 2.0 * (double)i ||
+           test_get(before, i) != (double)i + 2 ||
+           test_get(a, i) != (double)i + 2;
+  CHECK_INT(bad, ==, 0);
+  cb_array *ints = new_array(CB_INT64, n), *small = new_array(CB_FLOAT64, 3);
+  ASSERT(ints && small);
+  CHECK_RC(cb_ewise_into(CB_OP_add, x, 2, -1, -1, ints, &dev), CB_ETYPE);
+  CHECK_HAS(cb_last_error(), "into an array of int64");
+  CHECK_RC(cb_ewise_into(CB_OP_add, x, 2, -1, -1, small, &dev), CB_ESHAPE);
+  CHECK_RC(cb_ewise_into(CB_OP_add, x, 2, -1, -1, NULL, &dev), CB_EINVAL);
+  cb_array_unref(ints);
+  cb_array_unref(small);
+  cb_array_unref(before);
+  cb_array_unref(a);
+  cb_array_unref(d);
+}
+
 TEST(ewise_scalars_and_0d_broadcast) {
   ASSERT_OK(test_start(1, "none"));
   int64_t shape[2] = {3, 4};

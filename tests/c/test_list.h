@@ -88,6 +88,7 @@
   X(event_failure)                                                           \
   /* test_ewise.c */                                                         \
   X(ewise_add)                                                               \
+  X(ewise_into_writes_an_array)                                              \
   X(ewise_scalars_and_0d_broadcast)                                          \
   X(ewise_promotes_and_casts_inputs)                                         \
   X(ewise_integers_wrap)                                                     \

@@ -76,7 +76,25 @@ def test_out_takes_numpy_arrays(dev):
     assert np.add.reduce(a, axis=0, out=out) is out
     np.testing.assert_array_equal(out, X.sum(axis=0))
     with pytest.raises(TypeError, match="out="):
-        np.add(a, 1, out=cb.ones((2, 3)))
+        np.cumsum(a, out=cb.ones(6))
+
+
+def test_out_takes_arrays_for_element_wise_ufuncs(dev):
+    a = cb.asarray(X, device=dev, copy=True)   # written in place below
+    c = cb.zeros((2, 3), device=dev)
+    assert np.multiply(a, 2, out=c) is c
+    np.testing.assert_array_equal(c.numpy(), X * 2)
+    assert np.add(a, 1, out=a) is a            # in place
+    np.testing.assert_array_equal(a.numpy(), X + 1)
+    m = cb.ones((2, 3), dtype=cb.bool_, device=dev)
+    np.less(a, 4, out=m)
+    np.testing.assert_array_equal(m.numpy(), X + 1 < 4)
+    with pytest.raises(TypeError, match="int64"):
+        np.add(a, 1, out=cb.zeros((2, 3), dtype=cb.int64, device=dev))
+    with pytest.raises(ValueError, match="shape"):
+        np.add(a, 1, out=cb.zeros(6, device=dev))
+    with pytest.raises(TypeError, match="out="):
+        np.matmul(a, a.T, out=cb.zeros((2, 2), device=dev))
 
 
 def test_bad_input_raises_as_numpy_does(dev):
