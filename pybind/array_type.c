@@ -345,12 +345,7 @@ static PyObject *array_tolist(ArrayObject *a, PyObject *unused) {
 }
 
 static PyObject *array_format(ArrayObject *a, PyObject *spec) {
-  PyObject *v = numpy_view(a);
-  if (!v)
-    return NULL;
-  PyObject *r = PyObject_Format(v, spec);
-  Py_DECREF(v);
-  return r;
+  return numpy_method(a, "__format__", &spec, 1, NULL);
 }
 
 static PyObject *array_dlpack(ArrayObject *a, PyObject *const *args,
@@ -718,12 +713,7 @@ static PyObject *nb_positive(PyObject *x) { return Py_NewRef(x); }
 
 /* Conversions to Python scalars wait and defer to NumPy's rules. */
 static PyObject *to_scalar(PyObject *x, const char *method) {
-  PyObject *v = numpy_view((ArrayObject *)x);
-  if (!v)
-    return NULL;
-  PyObject *r = PyObject_CallMethod(v, method, NULL);
-  Py_DECREF(v);
-  return r;
+  return numpy_method((ArrayObject *)x, method, NULL, 0, NULL);
 }
 
 static int nb_bool(PyObject *x) {

@@ -105,6 +105,33 @@ static inline cb_array *cbp_arr(PyObject *obj) {
   return ((ArrayObject *)obj)->arr;
 }
 
+/* The exception set now, taken aside (NULL when none) while other code
+ * runs, and set again. */
+static inline PyObject *cbp_error_take(void) {
+#if PY_VERSION_HEX >= 0x030C0000
+  return PyErr_GetRaisedException();
+#else
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (value && tb)
+    PyException_SetTraceback(value, tb);
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+  return value;
+#endif
+}
+
+static inline void cbp_error_restore(PyObject *exc) {
+#if PY_VERSION_HEX >= 0x030C0000
+  PyErr_SetRaisedException(exc);
+#else
+  if (exc)
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
+                  PyException_GetTraceback(exc));
+#endif
+}
+
 /* A function of another signature than PyCFunction's (METH_FASTCALL,
  * METH_KEYWORDS) as a PyMethodDef's ml_meth. */
 #define CBP_METH(fn) ((PyCFunction)(void (*)(void))(fn))

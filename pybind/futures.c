@@ -843,12 +843,7 @@ static PyObject *unretrieved_failure(PyObject *self) {
 }
 
 static void future_base_finalize(PyObject *self) {
-#if PY_VERSION_HEX >= 0x030C0000
-  PyObject *saved = PyErr_GetRaisedException();
-#else
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-#endif
+  PyObject *saved = cbp_error_take();
   PyObject *exc = unretrieved_failure(self);
   if (exc) {
     PyObject *futures = PyImport_ImportModule("cambrian._futures");
@@ -866,11 +861,7 @@ static void future_base_finalize(PyObject *self) {
   if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
     PyErr_SetInterrupt();
   PyErr_Clear();
-#if PY_VERSION_HEX >= 0x030C0000
-  PyErr_SetRaisedException(saved);
-#else
-  PyErr_Restore(type, value, tb);
-#endif
+  cbp_error_restore(saved);
 }
 
 static PyType_Slot future_base_slots[] = {

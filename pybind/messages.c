@@ -82,12 +82,7 @@ int cbp_messages_drain(void) {
   if (n == 0 && lost == 0)
     return 0;
   /* A failure to log is not the caller's: it is reported and dropped. */
-#if PY_VERSION_HEX >= 0x030C0000
-  PyObject *exc = PyErr_GetRaisedException();
-#else
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-#endif
+  PyObject *exc = cbp_error_take();
   PyObject *logging = PyImport_ImportModule("logging");
   PyObject *logger = logging ? PyObject_CallMethod(logging, "getLogger", "s",
                                                    "cambrian.starpu")
@@ -109,11 +104,7 @@ int cbp_messages_drain(void) {
     PyErr_WriteUnraisable(NULL);
   Py_XDECREF(logger);
   Py_XDECREF(logging);
-#if PY_VERSION_HEX >= 0x030C0000
-  PyErr_SetRaisedException(exc);
-#else
-  PyErr_Restore(type, value, tb);
-#endif
+  cbp_error_restore(exc);
   return 0;
 }
 

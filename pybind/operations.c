@@ -5,29 +5,38 @@
  */
 #include "binding.h"
 
-PyObject *cbp_apply(cbp_state *st, cb_op op, PyObject *const *args,
-                    Py_ssize_t n, int out_dtype) {
-  cb_operand x[3];
-  PyObject *tmp[3] = {NULL, NULL, NULL}, *result = NULL, *dflt = NULL;
+/* The n operands of op as C operands (tmp keeps what was made for them,
+ * released by the caller), and the device their work goes to by default
+ * (*dflt, a new reference, and its id); -1 with an error set. */
+static int operands(cbp_state *st, cb_op op, PyObject *const *args,
+                    Py_ssize_t n, cb_operand *x, PyObject **tmp,
+                    PyObject **dflt, int *dflt_id) {
   if (n > 3) {
     PyErr_Format(PyExc_TypeError, "%s takes at most 3 operands",
                  cb_op_name(op));
-    return NULL;
+    return -1;
   }
   int placed = 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     int ok = cbp_to_operand(st, args[i], &x[i], &tmp[i]);
     if (ok < 0)
-      goto out;
+      return -1;
     if (ok == 0) {
       PyErr_Format(PyExc_TypeError, "%s: unsupported operand type '%s'",
                    cb_op_name(op), Py_TYPE(args[i])->tp_name);
-      goto out;
+      return -1;
     }
     placed |= x[i].device >= 0;
   }
+  return cbp_work_device(st, placed, dflt, dflt_id) ? -1 : 0;
+}
+
+PyObject *cbp_apply(cbp_state *st, cb_op op, PyObject *const *args,
+                    Py_ssize_t n, int out_dtype) {
+  cb_operand x[3];
+  PyObject *tmp[3] = {NULL, NULL, NULL}, *result = NULL, *dflt = NULL;
   int dflt_id;
-  if (cbp_work_device(st, placed, &dflt, &dflt_id))
+  if (operands(st, op, args, n, x, tmp, &dflt, &dflt_id))
     goto out;
   cb_array *arr;
   int dev;
@@ -65,25 +74,8 @@ PyObject *cbp_apply_into(cbp_state *st, cb_op op, PyObject *const *args,
   }
   cb_operand x[3];
   PyObject *tmp[3] = {NULL, NULL, NULL}, *result = NULL, *dflt = NULL;
-  if (n > 3) {
-    PyErr_Format(PyExc_TypeError, "%s takes at most 3 operands",
-                 cb_op_name(op));
-    return NULL;
-  }
-  int placed = 0;
-  for (Py_ssize_t i = 0; i < n; i++) {
-    int ok = cbp_to_operand(st, args[i], &x[i], &tmp[i]);
-    if (ok < 0)
-      goto out;
-    if (ok == 0) {
-      PyErr_Format(PyExc_TypeError, "%s: unsupported operand type '%s'",
-                   cb_op_name(op), Py_TYPE(args[i])->tp_name);
-      goto out;
-    }
-    placed |= x[i].device >= 0;
-  }
   int dflt_id;
-  if (cbp_work_device(st, placed, &dflt, &dflt_id))
+  if (operands(st, op, args, n, x, tmp, &dflt, &dflt_id))
     goto out;
   ArrayObject *d = (ArrayObject *)dst;
   int rc, dev;
