@@ -96,6 +96,19 @@ out:
   return result;
 }
 
+/* The element-wise operation numbered by arg; -1 with an error set. */
+static int ewise_op(PyObject *arg) {
+  long op = PyLong_AsLong(arg);
+  if (op < 0 || op >= CB_NOPS || cb_op_get_kind((cb_op)op) == CB_KIND_CAST ||
+      cb_op_get_kind((cb_op)op) == CB_KIND_FILL ||
+      cb_op_get_kind((cb_op)op) == CB_KIND_ARANGE) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "not an element-wise operation");
+    return -1;
+  }
+  return (int)op;
+}
+
 /* ewise_into(op, dst, *operands) */
 static PyObject *py_ewise_into(PyObject *module, PyObject *const *args,
                                Py_ssize_t nargs) {
@@ -103,16 +116,10 @@ static PyObject *py_ewise_into(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "ewise_into(op, dst, *operands)");
     return NULL;
   }
-  long op = PyLong_AsLong(args[0]);
-  if (op < 0 || op >= CB_NOPS || cb_op_get_kind((cb_op)op) == CB_KIND_CAST ||
-      cb_op_get_kind((cb_op)op) == CB_KIND_FILL ||
-      cb_op_get_kind((cb_op)op) == CB_KIND_ARANGE) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "not an element-wise operation");
-    return NULL;
-  }
-  return cbp_apply_into(mstate(module), (cb_op)op, args + 2, nargs - 2,
-                        args[1]);
+  int op = ewise_op(args[0]);
+  return op < 0 ? NULL
+                : cbp_apply_into(mstate(module), (cb_op)op, args + 2,
+                                 nargs - 2, args[1]);
 }
 
 /* ewise(op, *operands) */
@@ -122,15 +129,10 @@ static PyObject *py_ewise(PyObject *module, PyObject *const *args,
     PyErr_SetString(PyExc_TypeError, "ewise(op, *operands)");
     return NULL;
   }
-  long op = PyLong_AsLong(args[0]);
-  if (op < 0 || op >= CB_NOPS || cb_op_get_kind((cb_op)op) == CB_KIND_CAST ||
-      cb_op_get_kind((cb_op)op) == CB_KIND_FILL ||
-      cb_op_get_kind((cb_op)op) == CB_KIND_ARANGE) {
-    if (!PyErr_Occurred())
-      PyErr_SetString(PyExc_ValueError, "not an element-wise operation");
-    return NULL;
-  }
-  return cbp_apply(mstate(module), (cb_op)op, args + 1, nargs - 1, -1);
+  int op = ewise_op(args[0]);
+  return op < 0 ? NULL
+                : cbp_apply(mstate(module), (cb_op)op, args + 1, nargs - 1,
+                            -1);
 }
 
 /* Docstrings; their first lines are the text signatures that
