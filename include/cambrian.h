@@ -143,6 +143,9 @@ typedef struct cb_runtime_info {
   /* 1 when StarPU hands its messages to cb_set_message_handler's
    * handler, 0 when it prints them on stderr itself. */
   int starpu_messages;
+  /* 1 when OpenCL codelets run asynchronously (a StarPU with
+   * starpu_opencl_set_task_event), 0 when each waits for its commands. */
+  int opencl_async;
 } cb_runtime_info;
 
 int cb_runtime_info_get(cb_runtime_info *info);

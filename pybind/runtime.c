@@ -119,7 +119,7 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K,s:O}", "ncpus",
+      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K,s:O,s:O}", "ncpus",
       info.ncpus, "nopencl", info.nopencl, "ncores", info.ncores,
       "max_cpus", info.max_cpus, "tile_size", (long long)info.tile_elems,
       "min_tile_size", (long long)info.min_tile_elems, "max_tile_bytes",
@@ -129,7 +129,8 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
       "pinned_max_bytes", (unsigned long long)info.pinned_max_bytes,
       "memory_held_bytes", (unsigned long long)info.memory_held_bytes,
       "memory_limit_bytes", (unsigned long long)info.memory_limit_bytes,
-      "starpu_messages", info.starpu_messages ? Py_True : Py_False);
+      "starpu_messages", info.starpu_messages ? Py_True : Py_False,
+      "opencl_async", info.opencl_async ? Py_True : Py_False);
 }
 
 static PyObject *py_device_count(PyObject *module, PyObject *unused) {

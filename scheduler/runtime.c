@@ -547,6 +547,9 @@ static int start(const cb_config *user) {
 #ifdef CB_HAVE_STARPU_MESSAGE_FUNCTION
   rt_info.starpu_messages = 1;
 #endif
+#ifdef CB_HAVE_STARPU_TASK_EVENT
+  rt_info.opencl_async = 1;
+#endif
   total_workers = (int)starpu_worker_get_count();
 
   rc = cb__devices_discover();

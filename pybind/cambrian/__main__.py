@@ -281,8 +281,10 @@ def info(out: IO[str] | None = None, as_json: bool = False) -> int:
         f"automatic (at least {cfg['min_tile_size']} elements, at most "
         f"{cfg['max_tile_bytes'] // 2**20} MiB)")
     p(f"tile size: {tile}   cache: {cfg['cache_dir']}")
-    p("StarPU's messages: " + ("the logger cambrian.starpu"
-                               if cfg["starpu_messages"] else "stderr"))
+    p("OpenCL codelets: " + ("asynchronous" if cfg["opencl_async"]
+                             else "synchronous") +
+      "   StarPU's messages: " + ("the logger cambrian.starpu"
+                                  if cfg["starpu_messages"] else "stderr"))
     p(f"pinned host memory: {cfg['pinned_bytes'] / 2**20:.0f} MiB in use, "
       f"at most {cfg['pinned_max_bytes'] / 2**30:.1f} GiB "
       "(CAMBRIAN_PINNED_MAX)")

@@ -112,7 +112,8 @@ def config() -> dict[str, Any]:
         min_tile_size, max_tile_bytes, starpu_version, cache_dir,
         pinned_bytes, pinned_max_bytes, memory_held_bytes,
         memory_limit_bytes, starpu_messages (whether StarPU's messages
-        reach the logger "cambrian.starpu" rather than stderr), and
+        reach the logger "cambrian.starpu" rather than stderr),
+        opencl_async (whether OpenCL codelets run asynchronously), and
         devices (filter strings).
 
     Examples

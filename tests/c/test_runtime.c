@@ -401,6 +401,17 @@ TEST(runtime_info_starts_runtime) {
   CHECK_OK(cb_runtime_info_get(&info));
   CHECK(cb_is_running());
   CHECK_INT(info.ncpus, >=, 1);
+  /* What the StarPU this was built with can do. */
+#ifdef CB_HAVE_STARPU_TASK_EVENT
+  CHECK_INT(info.opencl_async, ==, 1);
+#else
+  CHECK_INT(info.opencl_async, ==, 0);
+#endif
+#ifdef CB_HAVE_STARPU_MESSAGE_FUNCTION
+  CHECK_INT(info.starpu_messages, ==, 1);
+#else
+  CHECK_INT(info.starpu_messages, ==, 0);
+#endif
 }
 
 TEST(restart_keeps_arrays) {

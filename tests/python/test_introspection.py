@@ -366,3 +366,16 @@ def test_starpu_messages_go_to_the_cambrian_starpu_logger(tmp_path):
     assert "bus" in r.stdout.splitlines()[1], r.stdout
     raw = [ln for ln in r.stderr.splitlines() if ln.startswith("[starpu]")]
     assert raw == [], r.stderr
+
+
+def test_config_says_what_starpu_can_do():
+    cfg = cb.config()
+    assert isinstance(cfg["opencl_async"], bool)
+    assert isinstance(cfg["starpu_messages"], bool)
+    import cambrian.__main__ as main
+    import io
+    out = io.StringIO()
+    main.info(out=out)
+    line = "OpenCL codelets: " + ("asynchronous" if cfg["opencl_async"]
+                                  else "synchronous")
+    assert line in out.getvalue()
