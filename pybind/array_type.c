@@ -670,6 +670,16 @@ static PyObject *nb_matrix_multiply(PyObject *x, PyObject *y) {
   return cbp_matmul(state_of_pair(x, y), x, y, 1);
 }
 
+static PyObject *nb_and(PyObject *x, PyObject *y) {
+  return binary(x, y, CB_OP_bitwise_and);
+}
+static PyObject *nb_or(PyObject *x, PyObject *y) {
+  return binary(x, y, CB_OP_bitwise_or);
+}
+static PyObject *nb_xor(PyObject *x, PyObject *y) {
+  return binary(x, y, CB_OP_bitwise_xor);
+}
+
 static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
   if (mod != Py_None)
     Py_RETURN_NOTIMPLEMENTED;
@@ -696,6 +706,15 @@ static PyObject *nb_inplace_multiply(PyObject *x, PyObject *y) {
 }
 static PyObject *nb_inplace_true_divide(PyObject *x, PyObject *y) {
   return inplace(x, y, CB_OP_divide);
+}
+static PyObject *nb_inplace_and(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_bitwise_and);
+}
+static PyObject *nb_inplace_or(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_bitwise_or);
+}
+static PyObject *nb_inplace_xor(PyObject *x, PyObject *y) {
+  return inplace(x, y, CB_OP_bitwise_xor);
 }
 static PyObject *nb_inplace_power(PyObject *x, PyObject *y, PyObject *m) {
   if (m != Py_None)
@@ -918,6 +937,12 @@ static PyType_Slot array_slots[] = {
     {Py_bf_getbuffer, array_getbuffer},
     {Py_bf_releasebuffer, array_releasebuffer},
     {Py_nb_add, nb_add},
+    {Py_nb_and, nb_and},
+    {Py_nb_or, nb_or},
+    {Py_nb_xor, nb_xor},
+    {Py_nb_inplace_and, nb_inplace_and},
+    {Py_nb_inplace_or, nb_inplace_or},
+    {Py_nb_inplace_xor, nb_inplace_xor},
     {Py_nb_inplace_add, nb_inplace_add},
     {Py_nb_inplace_subtract, nb_inplace_subtract},
     {Py_nb_inplace_multiply, nb_inplace_multiply},

@@ -71,6 +71,7 @@ typedef struct la_op {
   int64_t a_ld, b_ld;
   double alpha, beta;
   cb_array *a, *b, *out;
+  uint64_t out_bytes;         /* out's size, known before out is made */
   int out_read;               /* out is read too (gemm, gemv) */
 } la_op;
 
@@ -96,7 +97,8 @@ static int fits_device(const la_op *op, const cb__device *d, char *why,
     return 0;
   }
   uint64_t a = op->a->nbytes, b = op->b ? op->b->nbytes : 0;
-  uint64_t total = 2 * a + 2 * b + op->out->nbytes;
+  uint64_t total = 2 * a + 2 * b + (op->out ? op->out->nbytes
+                                            : op->out_bytes);
   uint64_t largest = a > b ? a : b;
   uint64_t room = cb__budget_device_bytes((int)(d - cb__devices));
   if (largest > d->info.max_alloc_bytes || total > room) {
@@ -332,7 +334,17 @@ static int run_new(la_op *op, int ndim, const int64_t *shape, int device,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = cb__array_new_registered(op->dtype, ndim, shape, device, 0,
+  /* A device that cannot hold the operation says so before the host is
+   * asked for the result's memory. */
+  op->out_bytes = cb_dtype_size(op->dtype);
+  for (int i = 0; i < ndim; i++)
+    op->out_bytes *= (uint64_t)shape[i];
+  int cpu_only;
+  rc = check_dims(op);
+  if (rc == 0)
+    rc = plan_device(op, device, &cpu_only);
+  if (rc == 0)
+    rc = cb__array_new_registered(op->dtype, ndim, shape, device, 0,
                                   &op->out);
   if (rc == 0 && (rc = run(op, device))) {
     cb_array_unref(op->out);

@@ -65,10 +65,16 @@ from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
 from ._creation import (arange, asarray, empty, from_dlpack, full, ones,
                         tile_size, zeros)
-from ._elementwise import (abs, absolute, add, cos, divide, equal, exp,
-                           greater, greater_equal, less, less_equal, log,
-                           maximum, minimum, multiply, negative, not_equal,
-                           power, sin, sqrt, subtract, tanh, where)
+from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
+                           arccosh, arcsin, arcsinh, arctan, arctanh,
+                           asin, asinh, atan, atanh,
+                           bitwise_and, bitwise_or, bitwise_xor, cos, cosh,
+                           divide, equal, exp, exp2, expm1, greater,
+                           greater_equal, less, less_equal, log,
+                           log1p, log2, log10, logical_and, logical_or,
+                           logical_xor, maximum, minimum, multiply, negative,
+                           not_equal, power, sin, sinh, sqrt, subtract, tan,
+                           tanh, where)
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
@@ -128,7 +134,10 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "negative", "abs", "absolute", "sqrt", "exp", "log", "sin", "cos",
-    "tanh", "where",
+    "tanh", "tan", "arcsin", "asin", "arccos", "acos", "arctan", "atan",
+    "sinh", "cosh", "arcsinh", "asinh", "arccosh", "acosh", "arctanh",
+    "atanh", "log2", "log10", "log1p", "expm1", "exp2", "logical_and", "logical_or", "logical_xor", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "where",
     # reductions and linear algebra
     "sum", "min", "max", "mean", "norm", "dot", "matmul", "gemm", "gemv",
     "transpose",

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 __all__ = ["add", "subtract", "multiply", "divide", "power", "maximum",
            "minimum", "equal", "not_equal", "less", "less_equal", "greater",
            "greater_equal", "negative", "abs", "absolute", "sqrt", "exp",
-           "log", "sin", "cos", "tanh", "where"]
+           "log", "sin", "cos", "tanh", "tan", "arcsin", "asin", "arccos",
+           "acos", "arctan", "atan", "sinh", "cosh", "arcsinh", "asinh",
+           "arccosh", "acosh", "arctanh", "atanh", "log2", "log10", "log1p",
+           "expm1", "exp2", "logical_and",
+           "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+           "bitwise_xor", "where"]
 
 _OP = {name: i for i, name in enumerate(_core.OPS)}
 _ewise = _core.ewise
@@ -166,6 +171,58 @@ cos = _unary("cos", "Cosine, element-wise.",
              "cb.cos(cb.zeros(2)).numpy()", "array([1., 1.])")
 tanh = _unary("tanh", "Hyperbolic tangent, element-wise.",
               "cb.tanh(cb.zeros(2)).numpy()", "array([0., 0.])")
+tan = _unary("tan", "Tangent, element-wise.",
+             "cb.tan(cb.zeros(2)).numpy()", "array([0., 0.])")
+arcsin = asin = _unary("arcsin", "Inverse sine, element-wise.",
+                       "cb.arcsin(cb.zeros(2)).numpy()", "array([0., 0.])")
+arccos = acos = _unary("arccos", "Inverse cosine, element-wise.",
+                       "cb.arccos(cb.ones(2)).numpy()", "array([0., 0.])")
+arctan = atan = _unary("arctan", "Inverse tangent, element-wise.",
+                       "cb.arctan(cb.zeros(2)).numpy()", "array([0., 0.])")
+sinh = _unary("sinh", "Hyperbolic sine, element-wise.",
+              "cb.sinh(cb.zeros(2)).numpy()", "array([0., 0.])")
+cosh = _unary("cosh", "Hyperbolic cosine, element-wise.",
+              "cb.cosh(cb.zeros(2)).numpy()", "array([1., 1.])")
+arcsinh = asinh = _unary("arcsinh", "Inverse hyperbolic sine, "
+                         "element-wise.", "cb.arcsinh(cb.zeros(2)).numpy()",
+                         "array([0., 0.])")
+arccosh = acosh = _unary("arccosh", "Inverse hyperbolic cosine, "
+                         "element-wise.", "cb.arccosh(cb.ones(2)).numpy()",
+                         "array([0., 0.])")
+arctanh = atanh = _unary("arctanh", "Inverse hyperbolic tangent, "
+                         "element-wise.", "cb.arctanh(cb.zeros(2)).numpy()",
+                         "array([0., 0.])")
+log2 = _unary("log2", "Base-2 logarithm, element-wise.",
+              "cb.log2(cb.asarray([1.0, 8.0])).numpy()", "array([0., 3.])")
+log10 = _unary("log10", "Base-10 logarithm, element-wise.",
+               "cb.log10(cb.asarray([1.0, 100.0])).numpy()",
+               "array([0., 2.])")
+log1p = _unary("log1p", "log(1 + x), accurate for small x, element-wise.",
+               "cb.log1p(cb.zeros(2)).numpy()", "array([0., 0.])")
+expm1 = _unary("expm1", "exp(x) - 1, accurate for small x, element-wise.",
+               "cb.expm1(cb.zeros(2)).numpy()", "array([0., 0.])")
+exp2 = _unary("exp2", "2 ** x, element-wise.",
+              "cb.exp2(cb.asarray([0.0, 3.0])).numpy()", "array([1., 8.])")
+logical_and = _binary("logical_and", "x1 and x2 by truth value, "
+                      "element-wise (bool).",
+                      f"cb.logical_and({_A}, 1).numpy()",
+                      "array([False,  True,  True,  True])")
+logical_or = _binary("logical_or", "x1 or x2 by truth value, element-wise "
+                     "(bool).", f"cb.logical_or({_A}, 0).numpy()",
+                     "array([False,  True,  True,  True])")
+logical_xor = _binary("logical_xor", "Exactly one of x1 and x2 true, "
+                      "element-wise (bool).",
+                      f"cb.logical_xor({_A}, 1).numpy()",
+                      "array([ True, False, False, False])")
+bitwise_and = _binary("bitwise_and", "x1 & x2 (integers and bools), "
+                      "element-wise.", f"cb.bitwise_and({_A}, 2).numpy()",
+                      "array([0, 0, 2, 2])")
+bitwise_or = _binary("bitwise_or", "x1 | x2 (integers and bools), "
+                     "element-wise.", f"cb.bitwise_or({_A}, 4).numpy()",
+                     "array([4, 5, 6, 7])")
+bitwise_xor = _binary("bitwise_xor", "x1 ^ x2 (integers and bools), "
+                      "element-wise.", f"cb.bitwise_xor({_A}, 1).numpy()",
+                      "array([1, 0, 3, 2])")
 
 _WHERE = _OP["where"]
 

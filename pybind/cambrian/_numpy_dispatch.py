@@ -29,6 +29,14 @@ _CALLS: dict[np.ufunc, str] = {
     np.greater_equal: "greater_equal", np.negative: "negative",
     np.absolute: "abs", np.sqrt: "sqrt", np.exp: "exp", np.log: "log",
     np.sin: "sin", np.cos: "cos", np.tanh: "tanh", np.matmul: "matmul",
+    np.tan: "tan", np.arcsin: "arcsin", np.arccos: "arccos",
+    np.arctan: "arctan", np.sinh: "sinh", np.cosh: "cosh",
+    np.arcsinh: "arcsinh", np.arccosh: "arccosh", np.arctanh: "arctanh",
+    np.log2: "log2", np.log10: "log10", np.log1p: "log1p",
+    np.expm1: "expm1", np.exp2: "exp2", np.logical_and: "logical_and",
+    np.logical_or: "logical_or", np.logical_xor: "logical_xor",
+    np.bitwise_and: "bitwise_and", np.bitwise_or: "bitwise_or",
+    np.bitwise_xor: "bitwise_xor",
 }
 # ufunc.reduce -> cambrian's reduction.
 _REDUCES: dict[np.ufunc, str] = {np.add: "sum", np.maximum: "max",

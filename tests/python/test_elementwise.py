@@ -29,6 +29,12 @@ BINARY = {
     "less_equal": (cb.less_equal, np.less_equal, operator.le),
     "greater": (cb.greater, np.greater, operator.gt),
     "greater_equal": (cb.greater_equal, np.greater_equal, operator.ge),
+    "logical_and": (cb.logical_and, np.logical_and, None),
+    "logical_or": (cb.logical_or, np.logical_or, None),
+    "logical_xor": (cb.logical_xor, np.logical_xor, None),
+    "bitwise_and": (cb.bitwise_and, np.bitwise_and, operator.and_),
+    "bitwise_or": (cb.bitwise_or, np.bitwise_or, operator.or_),
+    "bitwise_xor": (cb.bitwise_xor, np.bitwise_xor, operator.xor),
 }
 UNARY = {
     "negative": (cb.negative, np.negative, operator.neg),
@@ -39,8 +45,24 @@ UNARY = {
     "sin": (cb.sin, np.sin, None),
     "cos": (cb.cos, np.cos, None),
     "tanh": (cb.tanh, np.tanh, None),
+    "tan": (cb.tan, np.tan, None),
+    "arcsin": (cb.arcsin, np.arcsin, None),
+    "arccos": (cb.arccos, np.arccos, None),
+    "arctan": (cb.arctan, np.arctan, None),
+    "sinh": (cb.sinh, np.sinh, None),
+    "cosh": (cb.cosh, np.cosh, None),
+    "arcsinh": (cb.arcsinh, np.arcsinh, None),
+    "arccosh": (cb.arccosh, np.arccosh, None),
+    "arctanh": (cb.arctanh, np.arctanh, None),
+    "log2": (cb.log2, np.log2, None),
+    "log10": (cb.log10, np.log10, None),
+    "log1p": (cb.log1p, np.log1p, None),
+    "expm1": (cb.expm1, np.expm1, None),
+    "exp2": (cb.exp2, np.exp2, None),
 }
-MATH = {"sqrt", "exp", "log", "sin", "cos", "tanh"}
+MATH = {"sqrt", "exp", "log", "sin", "cos", "tanh", "tan", "arcsin",
+        "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
+        "log2", "log10", "log1p", "expm1", "exp2"}
 # Operations whose zero results must keep NumPy's sign.
 SIGNED_ZEROS = {"add", "subtract", "multiply", "divide", "negative",
                 "absolute", "sqrt"}
