@@ -665,19 +665,12 @@ BINARY_SLOT(nb_add, CB_OP_add)
 BINARY_SLOT(nb_subtract, CB_OP_subtract)
 BINARY_SLOT(nb_multiply, CB_OP_multiply)
 BINARY_SLOT(nb_true_divide, CB_OP_divide)
+BINARY_SLOT(nb_and, CB_OP_bitwise_and)
+BINARY_SLOT(nb_or, CB_OP_bitwise_or)
+BINARY_SLOT(nb_xor, CB_OP_bitwise_xor)
 
 static PyObject *nb_matrix_multiply(PyObject *x, PyObject *y) {
   return cbp_matmul(state_of_pair(x, y), x, y, 1);
-}
-
-static PyObject *nb_and(PyObject *x, PyObject *y) {
-  return binary(x, y, CB_OP_bitwise_and);
-}
-static PyObject *nb_or(PyObject *x, PyObject *y) {
-  return binary(x, y, CB_OP_bitwise_or);
-}
-static PyObject *nb_xor(PyObject *x, PyObject *y) {
-  return binary(x, y, CB_OP_bitwise_xor);
 }
 
 static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
@@ -695,27 +688,16 @@ static PyObject *inplace(PyObject *x, PyObject *y, cb_op op) {
   return cbp_apply_into(state_of(x), op, args, 2, x);
 }
 
-static PyObject *nb_inplace_add(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_add);
-}
-static PyObject *nb_inplace_subtract(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_subtract);
-}
-static PyObject *nb_inplace_multiply(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_multiply);
-}
-static PyObject *nb_inplace_true_divide(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_divide);
-}
-static PyObject *nb_inplace_and(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_bitwise_and);
-}
-static PyObject *nb_inplace_or(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_bitwise_or);
-}
-static PyObject *nb_inplace_xor(PyObject *x, PyObject *y) {
-  return inplace(x, y, CB_OP_bitwise_xor);
-}
+#define INPLACE_SLOT(fn, op)                                                 \
+  static PyObject *fn(PyObject *x, PyObject *y) { return inplace(x, y, op); }
+INPLACE_SLOT(nb_inplace_add, CB_OP_add)
+INPLACE_SLOT(nb_inplace_subtract, CB_OP_subtract)
+INPLACE_SLOT(nb_inplace_multiply, CB_OP_multiply)
+INPLACE_SLOT(nb_inplace_true_divide, CB_OP_divide)
+INPLACE_SLOT(nb_inplace_and, CB_OP_bitwise_and)
+INPLACE_SLOT(nb_inplace_or, CB_OP_bitwise_or)
+INPLACE_SLOT(nb_inplace_xor, CB_OP_bitwise_xor)
+
 static PyObject *nb_inplace_power(PyObject *x, PyObject *y, PyObject *m) {
   if (m != Py_None)
     Py_RETURN_NOTIMPLEMENTED;
