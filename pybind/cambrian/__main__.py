@@ -565,5 +565,22 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _run() -> int:
+    """main() for ``python -m cambrian``: a reader that goes away early
+    (``python -m cambrian info | head``) ends the output quietly, as Unix
+    tools do."""
+    try:
+        status = main()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Nothing more can be written; stdout is pointed at /dev/null so
+        # that the interpreter's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE, as a shell reports it
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())

@@ -49,6 +49,16 @@ def test_no_command_prints_the_usage():
     assert r.returncode == 2 and "usage" in r.stderr
 
 
+def test_info_into_a_reader_that_leaves_early():
+    # python -m cambrian info | head -1: no traceback when head is done.
+    p = subprocess.run(
+        f"{sys.executable} -m cambrian info | head -1", shell=True,
+        capture_output=True, text=True, timeout=300)
+    assert p.stdout.startswith("cambrian "), p.stdout
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, \
+        p.stderr
+
+
 def test_info_json():
     r = run("info", "--json")
     assert r.returncode == 0, r.stderr
