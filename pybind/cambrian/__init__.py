@@ -63,8 +63,9 @@ from ._runtime import config, init, shutdown
 from . import _runtime
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
-from ._creation import (arange, asarray, empty, from_dlpack, full, ones,
-                        tile_size, zeros)
+from ._creation import (arange, asarray, empty, empty_like, from_dlpack,
+                        full, full_like, ones, ones_like, tile_size, zeros,
+                        zeros_like)
 from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
                            arccosh, arcsin, arcsinh, arctan, arctanh,
                            asin, asinh, atan, atanh,
@@ -128,7 +129,8 @@ __all__ = [
     "get_device", "default_device", "device_scope",
     # arrays and their creation
     "Array", "asarray", "empty", "zeros", "ones", "full", "arange",
-    "from_dlpack", "tile_size",
+    "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",
+    "full_like",
     "bool_", "int32", "int64", "float32", "float64",
     # element-wise operations
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",

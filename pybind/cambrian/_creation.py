@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 ShapeLike = SupportsIndex | Sequence[SupportsIndex]
 
 __all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones", "tile_size",
-           "from_dlpack",
+           "from_dlpack", "empty_like", "zeros_like", "ones_like",
+           "full_like",
            "arange"]
 
 
@@ -417,3 +418,82 @@ def _unpickle(data: npt.NDArray[Any], where: str | None) -> Array:
     from ._devices import devices
     device = where if where is not None and devices(where) else None
     return asarray(data, device=device, copy=True)
+
+
+def _like(x: Any, dtype: npt.DTypeLike | None,
+          device: str | Device | None) -> tuple[tuple[int, ...], Any, Any]:
+    """The shape, dtype and device of a new array like x."""
+    a = x if isinstance(x, _core.Array) else _np.asarray(x)
+    where = device if device is not None else (
+        a.device if isinstance(a, _core.Array) else None)
+    return tuple(a.shape), a.dtype if dtype is None else dtype, where
+
+
+_LIKE_DOC = """{summary}
+
+    Parameters
+    ----------
+    x : Array or array_like
+        The array to take after.{extra}
+    dtype : dtype, optional
+        Default: x's.
+    device : str or Device, optional
+        Default: x's device (an Array's), else :func:`default_device`.
+
+    Returns
+    -------
+    Array
+{raises}
+    Examples
+    --------
+    >>> {example}
+    {result}
+    """
+
+
+def _like_doc(fn: Any, summary: str, example: str, result: str,
+              extra: str = "", raises: str = "") -> None:
+    fn.__doc__ = _LIKE_DOC.format(summary=summary, extra=extra,
+                                  raises=raises, example=example,
+                                  result=result)
+
+
+def empty_like(x: Any, /, *, dtype: npt.DTypeLike | None = None,
+               device: str | Device | None = None) -> Array:
+    shape, dt, where = _like(x, dtype, device)
+    return empty(shape, dt, where)
+
+
+def zeros_like(x: Any, /, *, dtype: npt.DTypeLike | None = None,
+               device: str | Device | None = None) -> Array:
+    shape, dt, where = _like(x, dtype, device)
+    return full(shape, 0, dt, where)
+
+
+def ones_like(x: Any, /, *, dtype: npt.DTypeLike | None = None,
+              device: str | Device | None = None) -> Array:
+    shape, dt, where = _like(x, dtype, device)
+    return full(shape, 1, dt, where)
+
+
+def full_like(x: Any, /, fill_value: bool | int | float | _np.generic, *,
+              dtype: npt.DTypeLike | None = None,
+              device: str | Device | None = None) -> Array:
+    shape, dt, where = _like(x, dtype, device)
+    return full(shape, fill_value, dt, where)
+
+
+_like_doc(empty_like, "An uninitialised Array of x's shape, dtype and "
+          "device.", "cb.empty_like(cb.ones((2, 3), dtype=cb.int32)).shape",
+          "(2, 3)")
+_like_doc(zeros_like, "An Array of zeros of x's shape, dtype and device.",
+          "cb.zeros_like(cb.arange(3)).numpy()", "array([0, 0, 0])")
+_like_doc(ones_like, "An Array of ones of x's shape, dtype and device.",
+          "cb.ones_like(np.zeros(2)).numpy()", "array([1., 1.])")
+_like_doc(full_like, "An Array of x's shape, dtype and device filled with "
+          "fill_value.", "cb.full_like(cb.arange(3), 7).numpy()",
+          "array([7, 7, 7])",
+          extra="\n    fill_value : scalar\n        The value of every "
+          "element (it must fit the dtype).",
+          raises="\n    Raises\n    ------\n    OverflowError\n        "
+          "fill_value does not fit the dtype.\n")
