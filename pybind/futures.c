@@ -793,14 +793,14 @@ PyMethodDef cbp_future_methods[] = {
  * (cambrian._futures._report_unretrieved). */
 static void future_base_finalize(PyObject *self);
 
+/* The module of FutureBase: the first type of self's MRO whose
+ * finalizer is this one, but not its base's (subclasses inherit it). */
 static PyObject *module_of(PyObject *self) {
   PyObject *mro = Py_TYPE(self)->tp_mro;
   for (Py_ssize_t i = 0; mro && i < PyTuple_GET_SIZE(mro); i++) {
     PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
     if (t->tp_finalize == future_base_finalize &&
-        PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE) &&
-        PyObject_HasAttrString((PyObject *)t, "__module__") &&
-        t->tp_base == &PyBaseObject_Type)
+        t->tp_base->tp_finalize != future_base_finalize)
       return PyType_GetModule(t);
   }
   return NULL;

@@ -249,12 +249,6 @@ static PyObject *py_thread_tile_size(PyObject *module, PyObject *arg) {
   long long n = PyLong_AsLongLong(arg);
   if (n == -1 && PyErr_Occurred())
     return NULL;
-  if (n < 0) {
-    PyErr_Format(PyExc_ValueError,
-                 "tile_size must be a positive number of elements, got %lld",
-                 n);
-    return NULL;
-  }
   int64_t previous;
   int rc = cb_set_thread_tile_size((int64_t)n, &previous);
   return rc ? cbp_raise(mstate(module), rc)
