@@ -27,7 +27,11 @@ PyObject *cbp_array_object_new(cbp_state *st, cb_array *arr,
   for (int i = ndim - 1; i >= 0; i--) {
     a->shape[i] = (Py_ssize_t)shape[i];
     a->strides[i] = stride;
-    stride *= a->shape[i];
+    /* Only an empty array's dimensions can multiply past the largest
+     * size (its other dimensions are unbounded): its strides are never
+     * followed, so 0 does. */
+    if (i > 0 && __builtin_mul_overflow(stride, a->shape[i], &stride))
+      stride = 0;
   }
   PyObject_GC_Track(a);
   return (PyObject *)a;
