@@ -155,7 +155,8 @@ int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
     return cb__fail(CB_EINVAL, "bad operation or operand count");
   cb_array stand[CB__MAX_OPERANDS];
   cb_operand ops[CB__MAX_OPERANDS];
-  const gvalue *shaped = NULL;
+  int ndims[CB__MAX_OPERANDS], narrays = 0;
+  const int64_t *shapes[CB__MAX_OPERANDS];
   for (int i = 0; i < n; i++) {
     if (x[i].value < 0) {
       ops[i] = x[i].scalar;
@@ -167,30 +168,25 @@ int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
     const gvalue *v = &g->values[x[i].value];
     stand_in(v, &stand[i]);
     ops[i] = (cb_operand){.array = &stand[i], .device = -1};
-    if (!shaped || (shaped->ndim == 0 && v->ndim > 0))
-      shaped = v;
+    ndims[narrays] = v->ndim;
+    shapes[narrays++] = v->shape;
   }
-  if (!shaped)
+  if (!narrays)
     return cb__fail(CB_EINVAL, "%s needs at least one array",
                     cb_op_name(op));
-  for (int i = 0; i < n; i++) {
-    const gvalue *v = x[i].value >= 0 ? &g->values[x[i].value] : NULL;
-    if (v && v->ndim > 0 &&
-        (v->ndim != shaped->ndim ||
-         memcmp(v->shape, shaped->shape, sizeof(int64_t) * v->ndim)))
-      return cb__fail(CB_ESHAPE,
-                      "%s: shapes differ (only equal shapes, 0-D arrays "
-                      "and scalars broadcast)", cb_op_name(op));
-  }
+  int ndim;
+  int64_t shape[CB_MAX_NDIM];
+  int rc = cb__broadcast_shape(cb_op_name(op), narrays, ndims, shapes, &ndim,
+                               shape);
+  if (rc)
+    return rc;
   cb_dtype result;
   if (cb_op_get_kind(op) == CB_KIND_CAST) {
     if (out_dtype < 0 || out_dtype >= CB_NDTYPES)
       return cb__fail(CB_ETYPE, "cast needs a target dtype");
     result = (cb_dtype)out_dtype;
-  } else {
-    int rc = cb_result_dtype(op, ops, n, &result);
-    if (rc)
-      return rc;
+  } else if ((rc = cb_result_dtype(op, ops, n, &result))) {
+    return rc;
   }
   gnode node = {.kind = NODE_EWISE, .op = (uint8_t)op, .n = (uint8_t)n,
                 .out_dtype = (int8_t)out_dtype, .axis = CB_AXIS_ALL};
@@ -205,7 +201,7 @@ int cb_graph_ewise(cb_graph *g, cb_op op, const cb_graph_operand *x, int n,
     g->scalars[g->nscalars] = ops[i];
     node.x[i] = -2 - g->nscalars++;
   }
-  return add_node(g, &node, result, shaped->ndim, shaped->shape);
+  return add_node(g, &node, result, ndim, shape);
 }
 
 /* A value's dtype and shape, checked to exist. */
@@ -237,7 +233,7 @@ static int record_reduce(cb_graph *g, int finish, int x, int y, int axis) {
     stand_in(b, &sb);
   cb_dtype in, t;
   int ndim;
-  int64_t shape[1], count;
+  int64_t shape[CB_MAX_NDIM], count;
   int rc = cb__reduce_shape(finish, &sa, b ? &sb : NULL, axis, &in, &t,
                             &ndim, shape, &count);
   if (rc)

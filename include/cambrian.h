@@ -230,7 +230,8 @@ int cb_devices_select(const char *filter, int *ids, int cap);
 /* Arrays                                                              */
 /* ------------------------------------------------------------------ */
 
-#define CB_MAX_NDIM 2
+/* Arrays have up to CB_MAX_NDIM dimensions, C-ordered. */
+#define CB_MAX_NDIM 8
 typedef struct cb_array cb_array;
 
 /* A new array with an uninitialised host buffer owned by cambrian. */
@@ -447,6 +448,41 @@ int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
             int device, cb_array **out);
 int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
               int device, cb_array **out);
+
+/* ------------------------------------------------------------------ */
+/* Layouts: strided views of an array's elements, and copies between them */
+/* ------------------------------------------------------------------ */
+
+/* The elements of an array that an operation reaches: the element at
+ * index (i0, ..., i[ndim-1]) of shape is element offset + sum of
+ * i[d] * strides[d] of the array's C-ordered data. A stride of 0 repeats
+ * an element (broadcasting); a negative one walks backwards. */
+typedef struct cb_layout {
+  int ndim;
+  int64_t shape[CB_MAX_NDIM];
+  int64_t strides[CB_MAX_NDIM]; /* in elements */
+  int64_t offset;               /* in elements */
+} cb_layout;
+
+/* The layout of a whole array: its shape, C-ordered strides, offset 0. */
+void cb_layout_of(const cb_array *a, cb_layout *out);
+
+/* Copies the elements of src that from reaches into those of dst that to
+ * reaches, pairing them in C order of their shapes, which must be equal
+ * (CB_ESHAPE). The dtypes must be equal (CB_ETYPE). Every element reached
+ * must lie in its array, and to must not reach an element twice
+ * (CB_EINVAL). One task does it on device (-1: the scheduler chooses),
+ * ordered after the work submitted before on either array; dst is
+ * written asynchronously and keeps the elements to does not reach. src
+ * may be dst: the elements are read before any is written. */
+int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
+                   const cb_layout *to, int device);
+
+/* A new C-ordered array of from's shape holding the elements of src that
+ * from reaches, written by a task on device (-1: the scheduler chooses),
+ * as cb_copy_layout would. *out is a new reference. */
+int cb_gather(cb_array *src, const cb_layout *from, int device,
+              cb_array **out);
 
 /* ------------------------------------------------------------------ */
 /* Tasks over whole arrays: custom OpenCL kernels, host functions      */

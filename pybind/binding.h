@@ -275,6 +275,10 @@ PyObject *cbp_reduce(cbp_state *st, cb_reduce_op op, PyObject *x,
 /* The dot product of two vectors, as a new 0-D Array. */
 PyObject *cbp_dot(cbp_state *st, PyObject *x, PyObject *y);
 
+/* ---- layout.c ---- */
+
+extern PyMethodDef cbp_layout_methods[];
+
 /* ---- linalg.c ---- */
 
 extern PyMethodDef cbp_linalg_methods[];

@@ -11,7 +11,7 @@ static PyMethodDef *const method_tables[] = {
     cbp_runtime_methods,   cbp_operation_methods, cbp_creation_methods,
     cbp_future_methods,    cbp_kernel_methods,    cbp_observe_methods,
     cbp_graph_methods,     cbp_task_methods,      cbp_reduction_methods,
-    cbp_linalg_methods,    cbp_testing_methods};
+    cbp_linalg_methods,    cbp_layout_methods,    cbp_testing_methods};
 
 /* Visits, or clears, every object of the state. */
 #define STATE_OBJECTS(X, st)                                                 \

@@ -41,8 +41,8 @@ static int check_shape(cb_dtype t, int ndim, const int64_t *shape,
     return cb__fail(CB_ETYPE, "unknown dtype %d", (int)t);
   if (ndim < 0 || ndim > CB_MAX_NDIM)
     return cb__fail(CB_EINVAL,
-                    "only 0-D, 1-D and 2-D arrays are supported (got %d-D)",
-                    ndim);
+                    "arrays have at most %d dimensions (got %d)",
+                    CB_MAX_NDIM, ndim);
   int64_t n = 1;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] < 0)
@@ -157,7 +157,7 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
     hint = thread_tile;
   int64_t ntiles, tile = 0;
   if (size > 0)
-    tile = cb__tile_elems_for(size, ndim == 2 ? shape[1] : 1, device, hint,
+    tile = cb__tile_elems_for(size, cb__shape_row(ndim, shape), device, hint,
                               &ntiles);
   cb_array *a = size > 0 ? cb__pool_get(t, size, tile) : NULL;
   if (a) {

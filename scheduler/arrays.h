@@ -52,9 +52,18 @@ static inline size_t cb__array_host_bytes(const cb_array *a) {
   return (a->nbytes + 63) & ~(size_t)63;
 }
 
-/* The row length tiles follow: the last dimension of a 2-D array. */
+/* The row length tiles follow: the elements after the leading dimension
+ * (1 for 0-D and 1-D arrays). Tiles hold whole rows, so that they cut an
+ * array along its leading dimension only. */
+static inline int64_t cb__shape_row(int ndim, const int64_t *shape) {
+  int64_t row = 1;
+  for (int i = 1; i < ndim; i++)
+    row *= shape[i];
+  return row;
+}
+
 static inline int64_t cb__array_row(const cb_array *a) {
-  return a->ndim == 2 ? a->shape[1] : 1;
+  return cb__shape_row(a->ndim, a->shape);
 }
 
 /* A new array registered with the running runtime, tiled for device (-1:

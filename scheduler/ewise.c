@@ -15,7 +15,9 @@
 #include "errors.h"
 #include "events.h"
 #include "ewise.h"
+#include "layout.h"
 #include "promote.h"
+#include "shapes.h"
 #include "ewise_codelets.h"
 #include "failure.h"
 #include "runtime.h"
@@ -227,14 +229,23 @@ static int check_device(int device, cb_dtype t) {
   return 0;
 }
 
+/* A shape, with its number of elements. */
+typedef struct cb__shape {
+  int ndim;
+  int64_t shape[CB_MAX_NDIM];
+  int64_t size;
+} cb__shape;
+
+static int same_shape(const cb_array *a, const cb__shape *s) {
+  return a->ndim == s->ndim &&
+         !memcmp(a->shape, s->shape, sizeof(int64_t) * (size_t)a->ndim);
+}
+
 /* Whether the result, tiled as tile says, may be written over reuse. */
 static int reusable(const cb_array *reuse, cb_dtype result,
-                    const cb_array *shaped, int64_t tile) {
+                    const cb__shape *shaped, int64_t tile) {
   return reuse && reuse->dtype == result && reuse->ntiles > 0 &&
-         reuse->tile_elems == tile &&
-         reuse->ndim == shaped->ndim &&
-         !memcmp(reuse->shape, shaped->shape,
-                 sizeof(int64_t) * (size_t)reuse->ndim);
+         reuse->tile_elems == tile && same_shape(reuse, shaped);
 }
 
 /* cb__ewise_in; into: the result must go to reuse, an array of the
@@ -247,15 +258,16 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   if (n != arity(kind) || n > CB__MAX_OPERANDS)
     return cb__fail(CB_EINVAL, "%s takes %d operands, got %d",
                     cb_op_name(op), arity(kind), n);
-  /* Shape and placement. */
-  const cb_array *shaped = NULL;
+  /* Shape and placement: array operands broadcast to one shape. */
+  int ndims[CB__MAX_OPERANDS], narrays = 0;
+  const int64_t *shapes[CB__MAX_OPERANDS];
   int device = -1;
   for (int i = 0; i < n; i++) {
     const cb_array *a = x[i].array;
     if (!a)
       continue;
-    if (!shaped || (shaped->ndim == 0 && a->ndim > 0))
-      shaped = a;
+    ndims[narrays] = a->ndim;
+    shapes[narrays++] = a->shape;
     if (x[i].device >= 0) {
       if (device >= 0 && device != x[i].device)
         return cb__fail(CB_EPLACE,
@@ -266,26 +278,25 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       device = x[i].device;
     }
   }
-  if (!shaped)
+  if (!narrays)
     return cb__fail(CB_EINVAL, "%s needs at least one array",
                     cb_op_name(op));
-  for (int i = 0; i < n; i++) {
-    const cb_array *a = x[i].array;
-    if (!a || a->ndim == 0)
-      continue;
-    if (a->ndim != shaped->ndim ||
-        memcmp(a->shape, shaped->shape, sizeof(int64_t) * (size_t)a->ndim))
-      return cb__fail(CB_ESHAPE,
-                      "%s: shapes differ (only equal shapes, 0-D arrays "
-                      "and scalars broadcast)",
-                      cb_op_name(op));
+  cb__shape shaped;
+  int rc = cb__broadcast_shape(cb_op_name(op), narrays, ndims, shapes,
+                               &shaped.ndim, shaped.shape);
+  if (rc)
+    return rc;
+  shaped.size = 1;
+  for (int d = 0; d < shaped.ndim; d++) {
+    if (shaped.shape[d] && shaped.size > INT64_MAX / 16 / shaped.shape[d])
+      return cb__fail(CB_ENOMEM, "%s: array too large", cb_op_name(op));
+    shaped.size *= shaped.shape[d];
   }
   if (device < 0)
     device = default_device;
 
   /* Dtypes. */
   cb_dtype compute, result;
-  int rc;
   if (kind == CB_KIND_CAST) {
     if (out_dtype < 0 || out_dtype >= CB_NDTYPES)
       return cb__fail(CB_ETYPE, "cast needs a target dtype");
@@ -301,9 +312,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     return cb__fail(CB_ETYPE, "%s: cannot write its %s result into an "
                     "array of %s", cb_op_name(op), cb_dtype_name(result),
                     cb_dtype_name(reuse->dtype));
-  if (into && (reuse->ndim != shaped->ndim ||
-               memcmp(reuse->shape, shaped->shape,
-                      sizeof(int64_t) * (size_t)shaped->ndim)))
+  if (into && !same_shape(reuse, &shaped))
     return cb__fail(CB_ESHAPE, "%s: the array written has another shape "
                     "than the result", cb_op_name(op));
 
@@ -334,7 +343,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     in[i] = x[i].array;
     if ((rc = cb__array_register(in[i], device)))
       goto done;
-    if (!tile && in[i]->size == shaped->size)
+    if (!tile && same_shape(in[i], &shaped))
       tile = in[i]->tile_elems;
   }
   for (int i = 0; i < n; i++) {
@@ -347,7 +356,17 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
                             : to_value(x[i].value, x[i].dtype, want);
       continue;
     }
-    if (in[i]->size == shaped->size && in[i]->tile_elems != tile) {
+    if (in[i]->ndim > 0 && !same_shape(in[i], &shaped)) {
+      /* An operand broadcast along some dimension is copied out whole
+       * first, tiled like the result. */
+      cb_layout wide;
+      cb__broadcast_layout(in[i], shaped.ndim, shaped.shape, &wide);
+      if ((rc = cb__gather_locked(in[i], &wide, device, tile,
+                                    &temps[i])))
+        goto done;
+      in[i] = temps[i];
+    }
+    if (in[i]->size == shaped.size && in[i]->tile_elems != tile) {
       if ((rc = cb__array_retile(in[i], device, tile, &temps[i])))
         goto done;
       in[i] = temps[i];
@@ -365,15 +384,15 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       in[i] = temps[i] = cast;
     }
   }
-  if (reusable(reuse, result, shaped, tile)) {
+  if (reusable(reuse, result, &shaped, tile)) {
     cb_array_ref(reuse);
     *out = reuse;
   } else if (into) {
     rc = cb__fail(CB_ESTATE, "%s: the array written is tiled otherwise",
                   cb_op_name(op));
     goto done;
-  } else if ((rc = cb__array_new_registered(result, shaped->ndim,
-                                            shaped->shape, device, tile,
+  } else if ((rc = cb__array_new_registered(result, shaped.ndim,
+                                            shaped.shape, device, tile,
                                             out))) {
     goto done;
   }

@@ -312,15 +312,20 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
                     axis, a->ndim);
   *count = a->size;
   *out_ndim = 0;
-  if (a->ndim == 2 && axis != CB_AXIS_ALL) {
+  if (a->ndim >= 2 && axis != CB_AXIS_ALL) {
     *count = a->shape[axis];
-    *out_ndim = 1;
-    out_shape[0] = a->shape[1 - axis];
-    if (a->shape[1] > ((int64_t)8 << 20))
+    for (int i = 0; i < a->ndim; i++)
+      if (i != axis)
+        out_shape[(*out_ndim)++] = a->shape[i];
+    /* Along the last axis each row is reduced; along the first, each
+     * column; along another, the axis is moved last first. */
+    int64_t cols = axis == 0 ? cb__shape_row(a->ndim, a->shape)
+                             : a->shape[a->ndim - 1];
+    if (a->size && cols > ((int64_t)8 << 20))
       return cb__fail(CB_EINVAL,
                       "%s: rows of %lld elements are too long to reduce "
                       "along an axis",
-                      name, (long long)a->shape[1]);
+                      name, (long long)cols);
   }
   if ((finish == CB_REDUCE_min || finish == CB_REDUCE_max) && *count == 0)
     return cb__fail(CB_EINVAL,
@@ -360,8 +365,12 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
   if (rc)
     return rc;
   int mode = CB__RM_ALL;
-  if (*out_ndim == 1)
-    mode = axis == 1 ? CB__RM_ROWS : CB__RM_COLS;
+  int64_t cols = cb__array_row(a);
+  if (a->ndim >= 2 && axis != CB_AXIS_ALL) {
+    mode = axis == a->ndim - 1 ? CB__RM_ROWS : CB__RM_COLS;
+    if (mode == CB__RM_ROWS)
+      cols = a->shape[axis];
+  }
 
   static const int families[CB_NREDUCE + 1] = {
       [CB_REDUCE_sum] = CB__RF_ADD,    [CB_REDUCE_min] = CB__RF_MIN,
@@ -372,7 +381,7 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
       .ctx = {.name = name, .device = device, .busy_device = device},
       .family = families[finish], .mode = mode, .finish = finish,
       .in = in, .part = part, .res = res,
-      .cols = a->ndim == 2 ? a->shape[1] : 1, .count = count};
+      .cols = cols, .count = count};
   if ((rc = check_device(device, in)) || (rc = check_device(device, part)))
     return rc;
   if (starpu_cpu_worker_get_count() == 0)
@@ -383,10 +392,45 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
 
 static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int axis, int default_device, cb_array **out,
+                  int *out_device);
+
+/* Along an axis other than the first and the last: the array with that
+ * axis moved last (a copy), reduced along its last axis. */
+static int reduce_inner_axis(int finish, const cb_operand *x, int axis,
+                             int default_device, cb_array **out,
+                             int *out_device) {
+  const cb_array *a = x->array;
+  cb_layout whole, moved = {.ndim = a->ndim};
+  cb_layout_of(a, &whole);
+  for (int d = 0, k = 0; d < a->ndim; d++)
+    if (d != axis) {
+      moved.shape[k] = whole.shape[d];
+      moved.strides[k++] = whole.strides[d];
+    }
+  moved.shape[a->ndim - 1] = whole.shape[axis];
+  moved.strides[a->ndim - 1] = whole.strides[axis];
+  cb_operand op = *x;
+  int rc = cb_gather(x->array, &moved,
+                     x->device >= 0 ? x->device : default_device,
+                     &op.array);
+  if (rc)
+    return rc;
+  rc = reduce(finish, &op, NULL, a->ndim - 1, default_device, out,
+              out_device);
+  cb_array_unref(op.array);
+  return rc;
+}
+
+static int reduce(int finish, const cb_operand *x, const cb_operand *y,
+                  int axis, int default_device, cb_array **out,
                   int *out_device) {
   cb__rtask proto = {0};
   int ndim = 0;
-  int64_t shape[1] = {0};
+  int64_t shape[CB_MAX_NDIM] = {0};
+  if (finish != CB_NREDUCE && x && x->array && x->array->ndim > 2 &&
+      axis > 0 && axis < x->array->ndim - 1)
+    return reduce_inner_axis(finish, x, axis, default_device, out,
+                             out_device);
   cb_dtype in = CB_FLOAT64;
   int rc = cb__enter();
   if (rc)

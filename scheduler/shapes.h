@@ -20,4 +20,11 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
                      int axis, cb_dtype *in, cb_dtype *res, int *out_ndim,
                      int64_t *out_shape, int64_t *count);
 
+/* The shape that n arrays (ndims[i], shapes[i]) broadcast to by NumPy's
+ * rules: dimensions aligned from the last, each equal or 1. CB_ESHAPE,
+ * naming op and the shapes, when they cannot broadcast (layout.c). */
+int cb__broadcast_shape(const char *op, int n, const int *ndims,
+                        const int64_t *const *shapes, int *ndim,
+                        int64_t *shape);
+
 #endif

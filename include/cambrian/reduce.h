@@ -3,7 +3,7 @@
 #define CAMBRIAN_REDUCE_H
 
 /* Reductions over all the elements of an array, or along one axis of a
- * 2-D array: X(name, description). Each tile of the input is reduced by
+ * N-D array: X(name, description). Each tile of the input is reduced by
  * a task of its own into a small partial result (on the worker that holds
  * the tile: a CPU core or an OpenCL device), then one task combines the
  * partials into the result. Result dtypes follow NumPy 2:
@@ -31,9 +31,11 @@ typedef enum {
 /* The name of a reduction ("sum"); its tasks and failures carry it. */
 const char *cb_reduce_name(cb_reduce_op op);
 
-/* Submits op over x (an array operand) along axis: CB_AXIS_ALL, or 0 or
- * 1 for a 2-D array (0 reduces the rows into one row, 1 each row into
- * one value). The result is 0-D for CB_AXIS_ALL, else 1-D. The work goes
+/* Submits op over x (an array operand) along axis: CB_AXIS_ALL, or one
+ * axis of an array of 2 or more dimensions, which the result lacks (for a
+ * 1-D array axis 0 is all of it). The result is 0-D for CB_AXIS_ALL.
+ * Along an axis other than the first and the last, the array is copied
+ * with that axis moved last first (cb_gather). The work goes
  * where x is placed, else to default_device (-1: the scheduler chooses).
  * min and max of a zero-size extent fail with CB_EINVAL; the sum of none
  * is 0, the mean of none NaN. On success *out is a new array (the caller

@@ -1,0 +1,115 @@
+/*
+ * Layout copies on OpenCL devices: one kernel per element size, whose
+ * work-item i finds its index in the destination's shape, then the
+ * element it reads and the one it writes. The layout travels by value.
+ * Both arrays are gathered into one buffer each when they have several
+ * tiles. Every status is checked and recorded on the job.
+ */
+#include <CL/cl.h>
+#include <starpu.h>
+
+#include "clprog.h"
+#include "errors.h"
+#include "layout_codelets.h"
+
+/* The kernel's view of the layout: the same fields in the same order. */
+typedef struct {
+  cl_long shape[CB_MAX_NDIM];
+  cl_long from[CB_MAX_NDIM];
+  cl_long to[CB_MAX_NDIM];
+  cl_long from_offset, to_offset, count;
+  cl_int ndim, pad;
+} cl_layout;
+
+static size_t kernel_source(const void *arg, char *buf, size_t cap) {
+  int elem = *(const int *)arg;
+  const char *type = elem == 1   ? "uchar"
+                     : elem == 2 ? "ushort"
+                     : elem == 4 ? "uint"
+                     : elem == 8 ? "ulong"
+                                 : "ulong2";
+  size_t len = 0;
+  cb__put(buf, cap, &len,
+      "#define E %s\n#define MAXD %d\n"
+      "typedef struct { long shape[MAXD], from[MAXD], to[MAXD];\n"
+      "  long from_offset, to_offset, count; int ndim, pad; } layout;\n"
+      "__kernel void cb_layout(__global const E *src, __global E *dst,\n"
+      "                        const layout l) {\n"
+      "  long i = (long)get_global_id(0);\n"
+      "  if (i >= l.count)\n"
+      "    return;\n"
+      "  long s = l.from_offset, d = l.to_offset;\n"
+      "  for (int k = l.ndim - 1; k >= 0; k--) {\n"
+      "    long n = l.shape[k], x = i %% n;\n"
+      "    i /= n;\n"
+      "    s += x * l.from[k];\n"
+      "    d += x * l.to[k];\n"
+      "  }\n"
+      "  dst[d] = src[s];\n"
+      "}\n",
+      type, CB_MAX_NDIM);
+  return len < cap ? len : 0;
+}
+
+void cb__layout_copy_opencl(cb__job *j, void *buffers[]) {
+  const cb__layout_copy *c = j->payload;
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  if (c->count == 0)
+    return;
+  const cb__clkernel *e = cb__clprog_get(
+      &j->ctx, CB__CLP_LAYOUT, (uint32_t)c->elem, devid, kernel_source,
+      &c->elem, "", "cb_layout", j->ctx.name);
+  if (!e)
+    return;
+  cl_command_queue q;
+  starpu_opencl_get_queue(devid, &q);
+  cb__clbuf src = {0}, dst = {0};
+  const char *what = "gathering the source";
+  cl_int st = cb__job_cl_gather(j, 0, buffers, q, 1, &src);
+  if (st == CL_SUCCESS) {
+    what = "gathering the destination";
+    st = cb__job_cl_gather(j, 1, buffers, q, 1, &dst);
+  }
+  cl_layout l = {.from_offset = c->from_offset +
+                                (cl_long)(src.offset / (size_t)c->elem),
+                 .to_offset = c->to_offset +
+                              (cl_long)(dst.offset / (size_t)c->elem),
+                 .count = c->count, .ndim = c->ndim};
+  for (int d = 0; d < c->ndim; d++) {
+    l.shape[d] = c->shape[d];
+    l.from[d] = c->from[d];
+    l.to[d] = c->to[d];
+  }
+  if (st == CL_SUCCESS) {
+    what = "setting the kernel's arguments";
+    st = clSetKernelArg(e->kernel, 0, sizeof src.mem, &src.mem);
+    if (st == CL_SUCCESS)
+      st = clSetKernelArg(e->kernel, 1, sizeof dst.mem, &dst.mem);
+    if (st == CL_SUCCESS)
+      st = clSetKernelArg(e->kernel, 2, sizeof l, &l);
+  }
+  if (st == CL_SUCCESS) {
+    what = "the copy kernel";
+    size_t local = e->wg >= 256 ? 256 : (e->wg ? e->wg : 1);
+    size_t global = ((size_t)c->count + local - 1) / local * local;
+    cl_event ev;
+    st = clEnqueueNDRangeKernel(q, e->kernel, 1, NULL, &global, &local, 0,
+                                NULL, &ev);
+    if (st == CL_SUCCESS)
+      st = cb__cl_wait(&j->ctx, ev);
+  }
+  if (dst.mem) {
+    cl_int sc = st == CL_SUCCESS ? cb__job_cl_scatter(j, 1, buffers, q, &dst)
+                                 : CL_SUCCESS;
+    if (dst.scratch)
+      clReleaseMemObject(dst.mem);
+    if (st == CL_SUCCESS)
+      st = sc;
+  }
+  if (src.scratch)
+    clReleaseMemObject(src.mem);
+  if (st != CL_SUCCESS)
+    cb__ctx_fail(&j->ctx, CB_EDEVICE, st, "%s on %s: %s failed: %s",
+                 j->ctx.name, cb__ctx_device_name(&j->ctx), what,
+                 cb_cl_status_name(st));
+}

@@ -1,0 +1,120 @@
+/*
+ * Layout copies for the Python package: gather(x, layout) and
+ * copy_layout(src, layout, dst, layout), where a layout is a tuple
+ * (shape, strides, offset) in elements. cambrian._manipulation builds
+ * transposes, broadcasts, indexing and joins on these two.
+ */
+#include "binding.h"
+
+/* Reads a (shape, strides, offset) tuple into l; -1 with an error. */
+static int layout_arg(PyObject *obj, cb_layout *l) {
+  PyObject *shape, *strides, *offset;
+  if (!PyTuple_Check(obj) || PyTuple_GET_SIZE(obj) != 3) {
+    PyErr_SetString(PyExc_TypeError,
+                    "a layout is a tuple (shape, strides, offset)");
+    return -1;
+  }
+  shape = PyTuple_GET_ITEM(obj, 0);
+  strides = PyTuple_GET_ITEM(obj, 1);
+  offset = PyTuple_GET_ITEM(obj, 2);
+  if (!PyTuple_Check(shape) || !PyTuple_Check(strides) ||
+      PyTuple_GET_SIZE(shape) != PyTuple_GET_SIZE(strides)) {
+    PyErr_SetString(PyExc_TypeError,
+                    "a layout's shape and strides are tuples of one length");
+    return -1;
+  }
+  Py_ssize_t n = PyTuple_GET_SIZE(shape);
+  if (n > CB_MAX_NDIM) {
+    PyErr_Format(PyExc_ValueError,
+                 "arrays have at most %d dimensions (got %zd)", CB_MAX_NDIM,
+                 n);
+    return -1;
+  }
+  memset(l, 0, sizeof *l);
+  l->ndim = (int)n;
+  for (Py_ssize_t d = 0; d < n; d++) {
+    l->shape[d] = PyLong_AsLongLong(PyTuple_GET_ITEM(shape, d));
+    if (l->shape[d] == -1 && PyErr_Occurred())
+      return -1;
+    l->strides[d] = PyLong_AsLongLong(PyTuple_GET_ITEM(strides, d));
+    if (l->strides[d] == -1 && PyErr_Occurred())
+      return -1;
+  }
+  l->offset = PyLong_AsLongLong(offset);
+  return l->offset == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+static int array_arg(cbp_state *st, PyObject *obj, const char *what) {
+  if (cbp_is_array(st, obj))
+    return 0;
+  PyErr_Format(PyExc_TypeError, "%s must be a cambrian.Array, not '%s'",
+               what, Py_TYPE(obj)->tp_name);
+  return -1;
+}
+
+static PyObject *py_gather(PyObject *module, PyObject *const *args,
+                           Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  cb_layout l;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "gather(x, layout)");
+    return NULL;
+  }
+  if (array_arg(st, args[0], "x") || layout_arg(args[1], &l))
+    return NULL;
+  ArrayObject *a = (ArrayObject *)args[0];
+  int id = cbp_array_object_device(st, a), rc;
+  if (id < -1)
+    return NULL;
+  cb_array *out = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_gather(a->arr, &l, id, &out);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cbp_raise(st, rc);
+  return cbp_array_object_new(st, out, id < 0 ? Py_None : a->device, id);
+}
+
+static PyObject *py_copy_layout(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  cb_layout from, to;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError,
+                    "copy_layout(src, src_layout, dst, dst_layout)");
+    return NULL;
+  }
+  if (array_arg(st, args[0], "src") || layout_arg(args[1], &from) ||
+      array_arg(st, args[2], "dst") || layout_arg(args[3], &to))
+    return NULL;
+  ArrayObject *src = (ArrayObject *)args[0], *dst = (ArrayObject *)args[2];
+  /* The copy runs where the array written is placed, else where the
+   * source is. */
+  int id = cbp_array_object_device(st, dst), rc;
+  if (id == -1)
+    id = cbp_array_object_device(st, src);
+  if (id < -1)
+    return NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_copy_layout(src->arr, &from, dst->arr, &to, id);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cbp_raise(st, rc);
+  Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(doc_gather,
+"gather(x, layout, /)\n--\n\n"
+"A new C-ordered Array holding the elements of x that layout, a tuple\n"
+"(shape, strides, offset) in elements, reaches; a task copies them.\n");
+
+PyDoc_STRVAR(doc_copy_layout,
+"copy_layout(src, src_layout, dst, dst_layout, /)\n--\n\n"
+"Copies the elements of src that src_layout reaches into those of dst\n"
+"that dst_layout reaches (equal shapes and dtypes), as a task.\n");
+
+PyMethodDef cbp_layout_methods[] = {
+    {"gather", CBP_METH(py_gather), METH_FASTCALL, doc_gather},
+    {"copy_layout", CBP_METH(py_copy_layout), METH_FASTCALL,
+     doc_copy_layout},
+    {NULL}};
