@@ -59,7 +59,7 @@ int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype) {
   }
   if (v->ndim > CB_MAX_NDIM) {
     PyErr_Format(PyExc_ValueError,
-                 "only 0-D, 1-D and 2-D arrays are supported (got %d-D)",
+                 "arrays have at most %d dimensions (got %d)", CB_MAX_NDIM,
                  v->ndim);
     goto fail;
   }

@@ -19,7 +19,8 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
   if (n > CB_MAX_NDIM) {
     Py_DECREF(t);
     PyErr_Format(PyExc_ValueError,
-                 "only 0-D, 1-D and 2-D arrays are supported (got %zd-D)", n);
+                 "arrays have at most %d dimensions (got %zd)", CB_MAX_NDIM,
+                 n);
     return -1;
   }
   *ndim = (int)n;

@@ -48,8 +48,8 @@ static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
     return NULL;
   Py_ssize_t nd = PySequence_Fast_GET_SIZE(seq);
   if (nd > CB_MAX_NDIM) {
-    PyErr_Format(PyExc_ValueError, "only 0-D, 1-D and 2-D arrays are "
-                 "supported (got %zd-D: shape %R)", nd, args[2]);
+    PyErr_Format(PyExc_ValueError, "arrays have at most %d dimensions "
+                 "(got %zd: shape %R)", CB_MAX_NDIM, nd, args[2]);
     Py_DECREF(seq);
     return NULL;
   }

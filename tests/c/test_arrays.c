@@ -37,9 +37,10 @@ TEST(array_new_shapes) {
 
 TEST(array_new_refuses_bad_shapes) {
   cb_array *sentinel = (cb_array *)&sentinel, *a = sentinel;
-  int64_t shape[3] = {2, 2, 2};
-  CHECK_RC(cb_array_new(CB_FLOAT32, 3, shape, &a), CB_EINVAL);
-  CHECK_HAS(cb_last_error(), "got 3-D");
+  int64_t shape[CB_MAX_NDIM + 1] = {2, 2, 2, 2, 2, 2, 2, 2, 2};
+  CHECK_RC(cb_array_new(CB_FLOAT32, CB_MAX_NDIM + 1, shape, &a),
+           CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "at most 8 dimensions (got 9)");
   CHECK_RC(cb_array_new(CB_FLOAT32, -1, shape, &a), CB_EINVAL);
   int64_t negative[2] = {4, -1};
   CHECK_RC(cb_array_new(CB_FLOAT32, 2, negative, &a), CB_EINVAL);

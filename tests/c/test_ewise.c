@@ -416,12 +416,12 @@ TEST(full_values) {
 
 TEST(full_refuses_bad_arguments) {
   ASSERT_OK(test_start(1, "none"));
-  int64_t shape[3] = {2, 2, 2};
+  int64_t shape[CB_MAX_NDIM + 1] = {2, 2, 2, 2, 2, 2, 2, 2, 2};
   cb_array *sentinel = (cb_array *)&sentinel, *a = sentinel;
   cb_scalar v = {.i = 1};
   CHECK_RC(cb_full(CB_INT32, 1, shape, v, 1, &a), CB_ENODEV);
   CHECK_RC(cb_full(CB_INT32, 1, shape, v, -2, &a), CB_ENODEV);
-  CHECK_RC(cb_full(CB_INT32, 3, shape, v, -1, &a), CB_EINVAL);
+  CHECK_RC(cb_full(CB_INT32, CB_MAX_NDIM + 1, shape, v, -1, &a), CB_EINVAL);
   int64_t negative = -1;
   CHECK_RC(cb_full(CB_INT32, 1, &negative, v, -1, &a), CB_EINVAL);
   CHECK_RC(cb_full(CB_NDTYPES, 1, shape, v, -1, &a), CB_ETYPE);

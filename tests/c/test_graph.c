@@ -82,7 +82,8 @@ TEST(graph_record_refuses_bad_operations) {
   int y = cb_graph_input(g, CB_FLOAT32, 1, other);
   int b = cb_graph_input(g, CB_BOOL, 2, shape);
   ASSERT(x == 0 && y == 1 && b == 2);
-  CHECK_RC(cb_graph_input(g, CB_FLOAT32, 3, shape), CB_EINVAL);
+  int64_t nine[CB_MAX_NDIM + 1] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  CHECK_RC(cb_graph_input(g, CB_FLOAT32, CB_MAX_NDIM + 1, nine), CB_EINVAL);
   CHECK_RC(cb_graph_input(g, CB_NDTYPES, 1, other), CB_EINVAL);
   CHECK_RC(cb_graph_input(g, CB_FLOAT32, 1, negative), CB_EINVAL);
   cb_graph_operand two[2] = {val(x), val(y)};

@@ -152,6 +152,14 @@
   X(dot_values)                                                              \
   X(dot_refuses_bad_arguments)                                               \
   X(dot_refuses_two_devices)                                                 \
+  /* test_layout.c */                                                        \
+  X(gather_transposes)                                                       \
+  X(copy_layout_writes_part_of_an_array)                                     \
+  X(copy_layout_within_one_array)                                            \
+  X(copy_layout_refuses_bad_layouts)                                         \
+  X(ewise_broadcasts_operands)                                               \
+  X(reduce_along_every_axis_of_nd)                                           \
+  X(layout_copies_on_opencl_device)                                          \
   /* test_linalg.c */                                                        \
   X(matmul_matrices)                                                         \
   X(matmul_over_many_tiles)                                                  \

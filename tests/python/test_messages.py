@@ -60,10 +60,10 @@ def test_asarray_names_the_unsupported_dtype():
 
 
 def test_asarray_names_the_dimensions():
-    with pytest.raises(ValueError, match=r"0-D, 1-D and 2-D.*got 3-D"):
-        cb.asarray(np.zeros((2, 2, 2)))
-    with pytest.raises(ValueError, match=r"got 4-D"):
-        cb.asarray(np.zeros((1, 1, 1, 1)).tolist())
+    with pytest.raises(ValueError, match=r"at most 8 dimensions \(got 9\)"):
+        cb.asarray(np.zeros((1,) * 9))
+    with pytest.raises(ValueError, match=r"got 10\)"):
+        cb.asarray(np.zeros((1,) * 10).tolist())
 
 
 def test_asarray_says_how_to_copy():
@@ -93,10 +93,10 @@ def test_placement_names_the_filter(no_gpu):
 # ---- creation functions ---------------------------------------------------
 
 def test_creation_names_shapes_and_dtypes():
-    with pytest.raises(ValueError, match=r"got 3-D"):
-        cb.zeros((2, 2, 2))
-    with pytest.raises(ValueError, match=r"got 4-D"):
-        cb.empty((1, 1, 1, 1))
+    with pytest.raises(ValueError, match=r"got 9\)"):
+        cb.zeros((1,) * 9)
+    with pytest.raises(ValueError, match=r"got 10\)"):
+        cb.empty((1,) * 10)
     with pytest.raises(ValueError, match=r"negative dimension -1"):
         cb.zeros(-1)
     with pytest.raises(ValueError, match=r"negative dimension -3"):
@@ -147,7 +147,9 @@ def test_shape_mismatch_names_the_operation():
                                               lambda: cb.maximum(a, b)),
                     ("less", lambda: a < b),
                     ("where", lambda: cb.where(a > 0, a, b))):
-        with pytest.raises(ValueError, match=f"{name}: shapes differ"):
+        with pytest.raises(ValueError, match=f"{name}: operands could not "
+                           r"be broadcast together with shapes \(3,\).* "
+                           r"\(4,\)"):
             f()
 
 
@@ -163,8 +165,8 @@ def test_operand_errors_name_the_operation_and_type():
         cb.add(1, 2)
     with pytest.raises(ValueError, match="sqrt needs at least one array"):
         cb.sqrt(2.0)
-    with pytest.raises(ValueError, match=r"got 3-D"):
-        a + np.ones((3, 1, 1))
+    with pytest.raises(ValueError, match=r"got 9\)"):
+        a + np.ones((1,) * 9)
     with pytest.raises(ValueError, match="not C-contiguous"):
         a + np.arange(6.0)[::2]
 
@@ -607,7 +609,7 @@ def test_graph_recording_names_dtypes_and_operations():
         g.output("y", i + b)
 
 
-@pytest.mark.parametrize("shape,named", [((2, 2, 2), "3-D"),
+@pytest.mark.parametrize("shape,named", [((1,) * 9, "got 9"),
                                          ((-2,), "-2")])
 def test_graph_input_names_its_bad_shape(shape, named):
     with pytest.raises(ValueError, match=named):

@@ -1,0 +1,213 @@
+/* Layout copies and broadcasting: transposes, broadcasts and writes into
+ * part of an array, on CPU workers and an OpenCL device; reductions along
+ * every axis of an N-D array; and the refusals. */
+#include <string.h>
+
+#include "test.h"
+
+/* The layout of shape with strides and offset. */
+static cb_layout layout(int ndim, const int64_t *shape,
+                        const int64_t *strides, int64_t offset) {
+  cb_layout l = {.ndim = ndim, .offset = offset};
+  for (int d = 0; d < ndim; d++) {
+    l.shape[d] = shape[d];
+    l.strides[d] = strides[d];
+  }
+  return l;
+}
+
+/* The transpose of a (3, 4) ramp, gathered on device, read back. */
+static void check_transpose(int device) {
+  int64_t shape[2] = {3, 4}, tshape[2] = {4, 3}, tstrides[2] = {1, 4};
+  cb_array *a = test_ramp(CB_FLOAT32, 2, shape, 0, 1), *t = NULL;
+  if (!a)
+    return;
+  cb_layout l = layout(2, tshape, tstrides, 0);
+  CHECK_OK(cb_gather(a, &l, device, &t));
+  if (t) {
+    CHECK_OK(test_sync(t));
+    CHECK_INT(cb_array_ndim(t), ==, 2);
+    CHECK_INT(cb_array_shape(t)[0], ==, 4);
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 3; j++)
+        CHECK_DBL(test_get(t, i * 3 + j), ==, j * 4 + i);
+    cb_array_unref(t);
+  }
+  cb_array_unref(a);
+}
+
+TEST(gather_transposes) {
+  ASSERT_OK(test_start(2, "none"));
+  check_transpose(-1);
+  check_transpose(0);
+}
+
+TEST(copy_layout_writes_part_of_an_array) {
+  ASSERT_OK(test_start(1, "none"));
+  int64_t shape[2] = {3, 4}, one = 4;
+  cb_array *dst = test_ramp(CB_INT64, 2, shape, 0, 0);
+  cb_array *row = test_ramp(CB_INT64, 1, &one, 10, 1);
+  ASSERT(dst && row);
+  /* dst[1, :] = row[::-1], then dst[:, 0] = row[0] repeated. */
+  int64_t n4[1] = {4}, back[1] = {-1}, fwd[1] = {1};
+  cb_layout from = layout(1, n4, back, 3), to = layout(1, n4, fwd, 4);
+  CHECK_OK(cb_copy_layout(row, &from, dst, &to, -1));
+  int64_t n3[1] = {3}, zero[1] = {0}, down[1] = {4};
+  from = layout(1, n3, zero, 0);
+  to = layout(1, n3, down, 0);
+  CHECK_OK(cb_copy_layout(row, &from, dst, &to, -1));
+  CHECK_OK(test_sync(dst));
+  double want[12] = {10, 0, 0, 0, 10, 12, 11, 10, 10, 0, 0, 0};
+  for (int i = 0; i < 12; i++)
+    CHECK_DBL(test_get(dst, i), ==, want[i]);
+  cb_array_unref(dst);
+  cb_array_unref(row);
+}
+
+TEST(copy_layout_within_one_array) {
+  ASSERT_OK(test_start(1, "none"));
+  int64_t n = 6;
+  cb_array *a = test_ramp(CB_INT32, 1, &n, 0, 1);
+  ASSERT(a);
+  /* a[:] = a[::-1]: every element is read before any is written. */
+  int64_t six[1] = {6}, back[1] = {-1}, fwd[1] = {1};
+  cb_layout from = layout(1, six, back, 5), to = layout(1, six, fwd, 0);
+  CHECK_OK(cb_copy_layout(a, &from, a, &to, -1));
+  CHECK_OK(test_sync(a));
+  for (int i = 0; i < 6; i++)
+    CHECK_DBL(test_get(a, i), ==, 5 - i);
+  cb_array_unref(a);
+}
+
+TEST(copy_layout_refuses_bad_layouts) {
+  ASSERT_OK(test_start(1, "none"));
+  int64_t n = 6, two[2] = {2, 3};
+  cb_array *a = test_ramp(CB_INT32, 1, &n, 0, 1);
+  cb_array *f = test_ramp(CB_FLOAT32, 1, &n, 0, 1);
+  ASSERT(a && f);
+  int64_t six[1] = {6}, seven[1] = {7}, fwd[1] = {1}, zero[1] = {0};
+  cb_layout whole = layout(1, six, fwd, 0);
+  cb_layout past = layout(1, seven, fwd, 0);
+  cb_layout shifted = layout(1, six, fwd, 1);
+  cb_layout before = layout(1, six, fwd, -1);
+  cb_layout repeat = layout(1, six, zero, 0);
+  int64_t s2[2] = {1, 1};
+  cb_layout overlap = layout(2, two, s2, 0);
+  cb_array *sentinel = (cb_array *)&sentinel, *out = sentinel;
+  CHECK_RC(cb_gather(a, &past, -1, &out), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "outside its array");
+  CHECK_RC(cb_gather(a, &shifted, -1, &out), CB_EINVAL);
+  CHECK_RC(cb_gather(a, &before, -1, &out), CB_EINVAL);
+  CHECK(out == sentinel, "a failed call wrote *out");
+  CHECK_RC(cb_copy_layout(a, &whole, f, &whole, -1), CB_ETYPE);
+  CHECK_HAS(cb_last_error(), "dtypes differ");
+  CHECK_RC(cb_copy_layout(a, &whole, a, &past, -1), CB_ESHAPE);
+  CHECK_RC(cb_copy_layout(a, &repeat, a, &repeat, -1), CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "reaches an element twice");
+  CHECK_RC(cb_copy_layout(a, &overlap, a, &overlap, -1), CB_EINVAL);
+  cb_layout nine = {.ndim = CB_MAX_NDIM + 1};
+  CHECK_RC(cb_gather(a, &nine, -1, &out), CB_EINVAL);
+  CHECK_RC(cb_copy_layout(NULL, &whole, a, &whole, -1), CB_EINVAL);
+  /* A repeated source is fine: it broadcasts. */
+  CHECK_OK(cb_gather(a, &repeat, -1, &out));
+  if (out != sentinel) {
+    CHECK_OK(test_sync(out));
+    for (int i = 0; i < 6; i++)
+      CHECK_DBL(test_get(out, i), ==, 0);
+    cb_array_unref(out);
+  }
+  cb_layout own;
+  cb_layout_of(f, &own);
+  CHECK_INT(own.ndim, ==, 1);
+  CHECK_INT(own.strides[0], ==, 1);
+  cb_array_unref(a);
+  cb_array_unref(f);
+}
+
+TEST(ewise_broadcasts_operands) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t col[2] = {4, 1}, row[2] = {1, 3}, bad[2] = {2, 3};
+  cb_array *c = test_ramp(CB_FLOAT64, 2, col, 0, 10);
+  cb_array *r = test_ramp(CB_FLOAT64, 2, row, 0, 1);
+  cb_array *b = test_ramp(CB_FLOAT64, 2, bad, 0, 1);
+  ASSERT(c && r && b);
+  cb_operand ops[2] = {test_arg(c, -1), test_arg(r, -1)};
+  cb_array *out = NULL;
+  int dev;
+  CHECK_OK(cb_ewise(CB_OP_add, ops, 2, -1, -1, &out, &dev));
+  if (out) {
+    CHECK_OK(test_sync(out));
+    CHECK_INT(cb_array_ndim(out), ==, 2);
+    CHECK_INT(cb_array_shape(out)[0], ==, 4);
+    CHECK_INT(cb_array_shape(out)[1], ==, 3);
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 3; j++)
+        CHECK_DBL(test_get(out, i * 3 + j), ==, 10 * i + j);
+    cb_array_unref(out);
+  }
+  ops[1] = test_arg(b, -1);
+  CHECK_RC(cb_ewise(CB_OP_add, ops, 2, -1, -1, &out, &dev), CB_ESHAPE);
+  CHECK_HAS(cb_last_error(), "could not be broadcast together with shapes "
+                             "(4,1) (2,3)");
+  cb_array_unref(c);
+  cb_array_unref(r);
+  cb_array_unref(b);
+}
+
+TEST(reduce_along_every_axis_of_nd) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t shape[4] = {2, 3, 4, 5};
+  cb_array *x = test_ramp(CB_INT64, 4, shape, 0, 1);
+  ASSERT(x);
+  int64_t strides[4] = {60, 20, 5, 1};
+  for (int axis = 0; axis < 4; axis++) {
+    cb_operand a = test_arg(x, -1);
+    cb_array *r = NULL;
+    int dev;
+    CHECK_OK(cb_reduce(CB_REDUCE_sum, &a, axis, -1, &r, &dev));
+    if (!r)
+      continue;
+    CHECK_OK(test_sync(r));
+    CHECK_INT(cb_array_ndim(r), ==, 3);
+    /* Element k of the result, by the index it has without axis. */
+    int64_t k = 0;
+    int64_t idx[4];
+    for (idx[0] = 0; idx[0] < 2; idx[0]++)
+      for (idx[1] = 0; idx[1] < 3; idx[1]++)
+        for (idx[2] = 0; idx[2] < 4; idx[2]++)
+          for (idx[3] = 0; idx[3] < 5; idx[3]++) {
+            if (idx[axis] != 0)
+              continue;
+            double want = 0;
+            int64_t base = 0;
+            for (int d = 0; d < 4; d++)
+              base += idx[d] * strides[d];
+            for (int64_t i = 0; i < shape[axis]; i++)
+              want += (double)(base + i * strides[axis]);
+            CHECK_DBL(test_get(r, k), ==, want);
+            k++;
+          }
+    cb_array_unref(r);
+  }
+  cb_array_unref(x);
+}
+
+TEST(layout_copies_on_opencl_device) {
+  int dev = test_need_opencl();
+  if (dev < 0)
+    return;
+  check_transpose(dev);
+  int64_t shape[3] = {2, 3, 4}, flipped[3] = {2, 3, 4};
+  int64_t back[3] = {-12, -4, -1};
+  cb_array *a = test_ramp(CB_INT64, 3, shape, 0, 1), *t = NULL;
+  ASSERT(a);
+  cb_layout l = layout(3, flipped, back, 23);
+  CHECK_OK(cb_gather(a, &l, dev, &t));
+  if (t) {
+    CHECK_OK(test_sync(t));
+    for (int i = 0; i < 24; i++)
+      CHECK_DBL(test_get(t, i), ==, 23 - i);
+    cb_array_unref(t);
+  }
+  cb_array_unref(a);
+}
