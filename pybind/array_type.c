@@ -160,19 +160,50 @@ static PyObject *get_device(ArrayObject *a, void *c) {
   return Py_NewRef(a->device);
 }
 
-/* The transpose, computed by tasks into a new array (not a view). */
+/* cambrian._manipulation.name(a, *args, **kwargs): shapes and indexing
+ * are written in Python over the layout copies of the core. */
+static PyObject *manipulate(PyObject *a, const char *name,
+                            PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames) {
+  PyObject *mod = PyImport_ImportModule("cambrian._manipulation");
+  PyObject *fn = mod ? PyObject_GetAttrString(mod, name) : NULL;
+  Py_XDECREF(mod);
+  if (!fn)
+    return NULL;
+  Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+  PyObject **all = PyMem_Malloc((size_t)(n + 1) * sizeof *all);
+  PyObject *r = NULL;
+  if (!all) {
+    PyErr_NoMemory();
+  } else {
+    all[0] = a;
+    for (Py_ssize_t i = 0; i < n; i++)
+      all[i + 1] = args[i];
+    r = PyObject_Vectorcall(fn, all, (size_t)nargs + 1, kwnames);
+    PyMem_Free(all);
+  }
+  Py_DECREF(fn);
+  return r;
+}
+
+/* The transpose, computed by tasks into a new array (not a view): of a
+ * matrix by row blocks, of an N-D array with its axes reversed. */
 static PyObject *get_T(ArrayObject *a, void *c) {
   (void)c;
+  if (cb_array_ndim(a->arr) > 2)
+    return manipulate((PyObject *)a, "_reversed_axes", NULL, 0, NULL);
   return cbp_transpose(state_of((PyObject *)a), (PyObject *)a);
 }
 
-/* The matrix transpose: of a 2-D array, its transpose. */
+/* The matrix transpose: the last two axes exchanged. */
 static PyObject *get_mT(ArrayObject *a, void *c) {
   if (cb_array_ndim(a->arr) < 2) {
     PyErr_SetString(PyExc_ValueError,
                     "matrix transpose with ndim < 2 is undefined");
     return NULL;
   }
+  if (cb_array_ndim(a->arr) > 2)
+    return manipulate((PyObject *)a, "_matrix_transpose", NULL, 0, NULL);
   return get_T(a, c);
 }
 
@@ -384,6 +415,37 @@ static PyObject *array_deepcopy(ArrayObject *a, PyObject *memo) {
   return array_copy(a, NULL);
 }
 
+#define MANIPULATION_METHOD(name, fn)                                        \
+  static PyObject *array_##name(PyObject *a, PyObject *const *args,         \
+                                Py_ssize_t nargs, PyObject *kwnames) {      \
+    return manipulate(a, fn, args, nargs, kwnames);                          \
+  }
+MANIPULATION_METHOD(reshape, "_method_reshape")
+MANIPULATION_METHOD(transpose, "_method_transpose")
+MANIPULATION_METHOD(ravel, "ravel")
+MANIPULATION_METHOD(flatten, "ravel")
+MANIPULATION_METHOD(squeeze, "squeeze")
+MANIPULATION_METHOD(swapaxes, "swapaxes")
+
+static PyObject *array_getitem(PyObject *a, PyObject *key) {
+  return manipulate(a, "getitem", &key, 1, NULL);
+}
+
+static int array_setitem(PyObject *a, PyObject *key, PyObject *value) {
+  if (!value) {
+    PyErr_SetString(PyExc_ValueError, "cannot delete array elements");
+    return -1;
+  }
+  PyObject *args[2] = {key, value};
+  PyObject *r = manipulate(a, "setitem", args, 2, NULL);
+  Py_XDECREF(r);
+  return r ? 0 : -1;
+}
+
+static PyObject *array_iter(PyObject *a) {
+  return manipulate(a, "iterate", NULL, 0, NULL);
+}
+
 static PyObject *array_wait(ArrayObject *a, PyObject *unused) {
   (void)unused;
   if (cbp_array_object_sync(state_of((PyObject *)a), a))
@@ -583,6 +645,39 @@ PyDoc_STRVAR(dot_doc,
 "Examples\n--------\n"
 ">>> float(cb.arange(3.0).dot(cb.ones(3)))\n3.0\n");
 
+PyDoc_STRVAR(reshape_doc,
+"reshape($self, /, *shape, copy=None)\n--\n\n"
+"The array's elements with another shape, in a new array (see\n"
+"cambrian.reshape); the shape may be given as one tuple or as\n"
+"integers.\n\n"
+">>> cb.arange(6).reshape(2, 3).shape\n(2, 3)\n");
+
+PyDoc_STRVAR(transpose_doc,
+"transpose($self, /, *axes)\n--\n\n"
+"The array with its axes reversed, or in the order axes gives, in a\n"
+"new array (see cambrian.permute_dims).\n\n"
+">>> cb.zeros((2, 3, 4)).transpose().shape\n(4, 3, 2)\n");
+
+PyDoc_STRVAR(ravel_doc,
+"ravel($self, /)\n--\n\n"
+"The elements as a new 1-D array, in C order.\n\n"
+">>> cb.ones((2, 2)).ravel().shape\n(4,)\n");
+
+PyDoc_STRVAR(flatten_doc,
+"flatten($self, /)\n--\n\n"
+"The elements as a new 1-D array, in C order (as ravel()).\n\n"
+">>> cb.ones((2, 2)).flatten().shape\n(4,)\n");
+
+PyDoc_STRVAR(squeeze_doc,
+"squeeze($self, /, axis=None)\n--\n\n"
+"The array without dimensions of length 1 (see cambrian.squeeze).\n\n"
+">>> cb.ones((1, 3)).squeeze().shape\n(3,)\n");
+
+PyDoc_STRVAR(swapaxes_doc,
+"swapaxes($self, axis1, axis2, /)\n--\n\n"
+"The array with two axes exchanged, in a new array.\n\n"
+">>> cb.ones((1, 3)).swapaxes(0, 1).shape\n(3, 1)\n");
+
 PyDoc_STRVAR(peek_doc,
 "_peek($self, /)\n--\n\n"
 "(state, data) without waiting: (\"pending\", None), (\"ready\", a\n"
@@ -623,6 +718,18 @@ static PyMethodDef array_methods[] = {
     REDUCTION_METHOD_DEF(max),
     REDUCTION_METHOD_DEF(mean),
     {"dot", (PyCFunction)array_dot, METH_O, dot_doc},
+    {"reshape", CBP_METH(array_reshape), METH_FASTCALL | METH_KEYWORDS,
+     reshape_doc},
+    {"transpose", CBP_METH(array_transpose), METH_FASTCALL | METH_KEYWORDS,
+     transpose_doc},
+    {"ravel", CBP_METH(array_ravel), METH_FASTCALL | METH_KEYWORDS,
+     ravel_doc},
+    {"flatten", CBP_METH(array_flatten), METH_FASTCALL | METH_KEYWORDS,
+     flatten_doc},
+    {"squeeze", CBP_METH(array_squeeze), METH_FASTCALL | METH_KEYWORDS,
+     squeeze_doc},
+    {"swapaxes", CBP_METH(array_swapaxes), METH_FASTCALL | METH_KEYWORDS,
+     swapaxes_doc},
     {"_peek", (PyCFunction)array_peek_method, METH_NOARGS, peek_doc},
     {"_repr_html_", (PyCFunction)array_repr_html, METH_NOARGS,
      repr_html_doc},
@@ -943,6 +1050,9 @@ static PyType_Slot array_slots[] = {
     {Py_nb_int, nb_int},
     {Py_nb_index, nb_index},
     {Py_mp_length, array_length},
+    {Py_mp_subscript, array_getitem},
+    {Py_mp_ass_subscript, array_setitem},
+    {Py_tp_iter, array_iter},
     {Py_am_await, array_await},
     {0, NULL}};
 

@@ -82,6 +82,10 @@ from ._trace import plot_trace, profiling, stats, trace
 from ._graph import Graph
 from ._reductions import dot, mean, norm
 from ._linalg import gemm, gemv, matmul, transpose
+from ._manipulation import (broadcast_arrays, broadcast_shapes,
+                            broadcast_to, concat, concatenate, expand_dims,
+                            flip, moveaxis, permute_dims, ravel, reshape,
+                            roll, squeeze, stack, swapaxes)
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceLostError, DeviceMemoryError,
                      DeviceNotFoundError, KernelBuildError, TaskError)
@@ -138,8 +142,14 @@ __all__ = [
     "negative", "abs", "absolute", "sqrt", "exp", "log", "sin", "cos",
     "tanh", "tan", "arcsin", "asin", "arccos", "acos", "arctan", "atan",
     "sinh", "cosh", "arcsinh", "asinh", "arccosh", "acosh", "arctanh",
-    "atanh", "log2", "log10", "log1p", "expm1", "exp2", "logical_and", "logical_or", "logical_xor", "bitwise_and",
-    "bitwise_or", "bitwise_xor", "where",
+    "atanh", "log2", "log10", "log1p", "expm1", "exp2", "logical_and",
+    "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "where",
+    # shapes
+    "reshape", "ravel", "permute_dims", "moveaxis", "swapaxes",
+    "expand_dims", "squeeze", "flip", "roll", "broadcast_to",
+    "broadcast_arrays", "broadcast_shapes", "concat", "concatenate",
+    "stack",
     # reductions and linear algebra
     "sum", "min", "max", "mean", "norm", "dot", "matmul", "gemm", "gemv",
     "transpose",

@@ -17,7 +17,7 @@ dtype only. matmul and transpose given a graph's values record nodes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, SupportsFloat, overload
+from typing import TYPE_CHECKING, Any, Sequence, SupportsFloat, overload
 
 import numpy.typing as npt
 
@@ -159,22 +159,26 @@ def gemv(alpha: SupportsFloat, A: Array | npt.NDArray[Any],
 
 
 @overload
-def transpose(a: _Value) -> _Value: ...
+def transpose(a: _Value, axes: None = None) -> _Value: ...
 @overload
-def transpose(a: Array | npt.NDArray[Any]) -> Array: ...
+def transpose(a: Array | npt.NDArray[Any],
+              axes: Sequence[int] | None = None) -> Array: ...
 
 
-def transpose(a: object) -> object:
-    """a.T: the transpose, as a new Array written by a task.
+def transpose(a: object, axes: Sequence[int] | None = None) -> object:
+    """The transpose, as a new Array written by tasks: the axes reversed,
+    or in the order axes gives.
 
-    Not a view: the data is copied, in row blocks. 0-D and 1-D arrays are
-    returned as they are. float32 and float64 transposes also run on
+    Not a view: the data is copied; a matrix in row blocks, an N-D array
+    by a layout copy (see permute_dims). 0-D and 1-D arrays are returned
+    as they are. float32 and float64 matrix transposes also run on
     OpenCL devices, other dtypes on CPU workers.
 
     Parameters
     ----------
     a : Array or numpy.ndarray
-        Up to 2-D.
+    axes : sequence of ints, optional
+        A permutation of ``range(a.ndim)``.
 
     Returns
     -------
@@ -183,13 +187,21 @@ def transpose(a: object) -> object:
     Raises
     ------
     ValueError
-        a has more than 2 dimensions.
+        axes is not a permutation of a's axes.
 
     Examples
     --------
     >>> cb.transpose(cb.asarray([[1, 2, 3]])).shape
     (3, 1)
+    >>> cb.transpose(cb.zeros((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
     """
     if isinstance(a, _Value):
+        if axes is not None:
+            raise TypeError("transpose with axes is not recorded in graphs")
         return a.T
-    return _core.transpose(a)
+    if axes is None and (not hasattr(a, "ndim") or a.ndim <= 2):
+        return _core.transpose(a)
+    from ._manipulation import _array, _reversed_axes, permute_dims
+    x = _array(a, "a")
+    return _reversed_axes(x) if axes is None else permute_dims(x, axes)

@@ -12,7 +12,7 @@ operations, which a task then writes (in place when it is an operand).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -47,14 +47,83 @@ _FUNCTIONS: dict[Any, tuple[str, int, int, tuple[str, ...]]] = {
     np.sum: ("sum", 1, 2, ("axis",)), np.mean: ("mean", 1, 2, ("axis",)),
     np.min: ("min", 1, 2, ("axis",)), np.max: ("max", 1, 2, ("axis",)),
     np.amin: ("min", 1, 2, ("axis",)), np.amax: ("max", 1, 2, ("axis",)),
-    np.where: ("where", 3, 3, ()), np.transpose: ("transpose", 1, 1, ()),
-    np.matmul: ("matmul", 2, 2, ()),
+    np.where: ("where", 3, 3, ()), np.matmul: ("matmul", 2, 2, ()),
 }
 
 
 def _cb() -> Any:
     import cambrian
     return cambrian
+
+
+# NumPy's shape functions, with NumPy's signatures, as cambrian's layout
+# copies; None where an argument asks for what cambrian does not do (a
+# memory order, an output), which then runs on the host.
+def _np_reshape(a: Any, shape: Any = None, order: str = "C", *,
+                newshape: Any = None, copy: Any = None) -> Any:
+    if order != "C":
+        return None
+    return _cb().reshape(a, newshape if shape is None else shape, copy=copy)
+
+
+def _np_ravel(a: Any, order: str = "C") -> Any:
+    return _cb().ravel(a) if order == "C" else None
+
+
+def _np_transpose(a: Any, axes: Any = None) -> Any:
+    return _cb().transpose(a, axes)
+
+
+def _np_squeeze(a: Any, axis: Any = None) -> Any:
+    return _cb().squeeze(a, axis)
+
+
+def _np_expand_dims(a: Any, axis: Any) -> Any:
+    return _cb().expand_dims(a, axis=axis)
+
+
+def _np_flip(m: Any, axis: Any = None) -> Any:
+    return _cb().flip(m, axis=axis)
+
+
+def _np_roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    return _cb().roll(a, shift, axis=axis)
+
+
+def _np_moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    return _cb().moveaxis(a, source, destination)
+
+
+def _np_swapaxes(a: Any, axis1: Any, axis2: Any) -> Any:
+    return _cb().swapaxes(a, axis1, axis2)
+
+
+def _np_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
+    return _cb().broadcast_to(array, shape)
+
+
+def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None,
+                    dtype: Any = None, casting: str = "same_kind") -> Any:
+    if out is not None or dtype is not None:
+        return None
+    return _cb().concat(arrays, axis=axis)
+
+
+def _np_stack(arrays: Any, axis: Any = 0, out: Any = None,
+              dtype: Any = None, casting: str = "same_kind") -> Any:
+    if out is not None or dtype is not None:
+        return None
+    return _cb().stack(arrays, axis=axis)
+
+
+_SHAPES: dict[Any, Callable[..., Any]] = {
+    np.reshape: _np_reshape, np.ravel: _np_ravel,
+    np.transpose: _np_transpose, np.squeeze: _np_squeeze,
+    np.expand_dims: _np_expand_dims, np.flip: _np_flip, np.roll: _np_roll,
+    np.moveaxis: _np_moveaxis, np.swapaxes: _np_swapaxes,
+    np.broadcast_to: _np_broadcast_to, np.concatenate: _np_concatenate,
+    np.stack: _np_stack,
+}
 
 
 def _host(x: Any) -> Any:
@@ -124,6 +193,11 @@ def array_function(self: Any, func: Any, types: Any, args: tuple[Any, ...],
     if any(isinstance(v, _core.Array) for v in _leaves(kwargs.get("out"))):
         raise TypeError(f"cambrian: {func.__name__} cannot write into a "
                         "cambrian Array (out=); give a NumPy array")
+    shape_fn = _SHAPES.get(func)
+    if shape_fn is not None:
+        got = shape_fn(*args, **kwargs)
+        if got is not None:
+            return got
     known = _FUNCTIONS.get(func)
     if known is not None and known[1] <= len(args) <= known[2] and \
             set(kwargs) <= set(known[3]):
