@@ -15,6 +15,12 @@ CB__IPOW_DEF(int32_t, uint32_t, cb__ipow32)
 CB__IPOW_DEF(int64_t, uint64_t, cb__ipow64)
 #define CB_IPOW(a, b)                                                        \
   _Generic((a), int32_t: cb__ipow32, default: cb__ipow64)(a, b)
+CB__FDIV_DEF(float, cb__fdivf)
+CB__FDIV_DEF(double, cb__fdiv)
+CB__FMOD_DEF(float, cb__fmodf)
+CB__FMOD_DEF(double, cb__fmod)
+#define CB_FDIV(a, b) _Generic((a), float: cb__fdivf, default: cb__fdiv)(a, b)
+#define CB_FMOD(a, b) _Generic((a), float: cb__fmodf, default: cb__fmod)(a, b)
 
 typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
                         void *out, const cb__task *t);
@@ -37,6 +43,8 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define RTYPE_CB_KIND_BINARY(c) c
 #define RTYPE_CB_KIND_DIVIDE(c) c
 #define RTYPE_CB_KIND_COMPARE(c) uint8_t
+#define RTYPE_CB_KIND_MATH2(c) c
+#define RTYPE_CB_KIND_TEST(c) uint8_t
 #define RTYPE_CB_KIND_WHERE(c) c
 #define RTYPE_CB_KIND_CAST(c) c
 #define RTYPE_CB_KIND_FILL(c) c
@@ -92,6 +100,8 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define BODY_CB_KIND_BINARY(expr) LOOP_TWO(expr)
 #define BODY_CB_KIND_DIVIDE(expr) LOOP_TWO(expr)
 #define BODY_CB_KIND_COMPARE(expr) LOOP_TWO(expr)
+#define BODY_CB_KIND_MATH2(expr) LOOP_TWO(expr)
+#define BODY_CB_KIND_TEST(expr) LOOP_ONE(expr)
 #define BODY_CB_KIND_WHERE(expr)                                             \
   const uint8_t *C = in[0];                                                  \
   const T *X = in[1], *Y = in[2];                                            \
@@ -183,6 +193,10 @@ static inline int64_t float_to_int64(double x) {
   LOOPS_OTHER(name, CB_KIND_DIVIDE, f, i, b)
 #define LOOPS_CB_KIND_COMPARE(name, f, i, b) \
   LOOPS_OTHER(name, CB_KIND_COMPARE, f, i, b)
+#define LOOPS_CB_KIND_MATH2(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_MATH2, f, i, b)
+#define LOOPS_CB_KIND_TEST(name, f, i, b) \
+  LOOPS_OTHER(name, CB_KIND_TEST, f, i, b)
 #define LOOPS_CB_KIND_WHERE(name, f, i, b) \
   LOOPS_OTHER(name, CB_KIND_WHERE, f, i, b)
 #define LOOPS_CB_KIND_FILL(name, f, i, b) \
@@ -201,6 +215,8 @@ static inline int64_t float_to_int64(double x) {
 #define ROW_CB_KIND_BINARY(name) ROW(name)
 #define ROW_CB_KIND_DIVIDE(name) ROW(name)
 #define ROW_CB_KIND_COMPARE(name) ROW(name)
+#define ROW_CB_KIND_MATH2(name) ROW(name)
+#define ROW_CB_KIND_TEST(name) ROW(name)
 #define ROW_CB_KIND_WHERE(name) ROW(name)
 #define ROW_CB_KIND_FILL(name) ROW(name)
 #define ROW_CB_KIND_ARANGE(name) ROW(name)

@@ -62,6 +62,14 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "%s\n#define CB_IPOW cb_ipow\n",
         T == CB_INT32 ? CB__XSTR(CB__IPOW_DEF(int, uint, cb_ipow))
                       : CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)));
+  if (t->op == CB_OP_floor_divide && (T == CB_FLOAT32 || T == CB_FLOAT64))
+    cb__put(buf, cap, &len, "%s\n#define CB_FDIV cb_fdiv\n",
+        T == CB_FLOAT32 ? CB__XSTR(CB__FDIV_DEF(float, cb_fdiv))
+                        : CB__XSTR(CB__FDIV_DEF(double, cb_fdiv)));
+  if (t->op == CB_OP_remainder && (T == CB_FLOAT32 || T == CB_FLOAT64))
+    cb__put(buf, cap, &len, "%s\n#define CB_FMOD cb_fmod\n",
+        T == CB_FLOAT32 ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
+                        : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
   cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];

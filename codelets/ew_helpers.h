@@ -22,6 +22,34 @@
     return (T)r;                                                             \
   }
 
+/* Floor division and remainder of floats as NumPy computes them (the
+ * remainder takes the divisor's sign; the quotient is rounded so that
+ * q * b + r == a holds as closely as it can). */
+#define CB__FDIV_DEF(T, NAME)                                                \
+  static inline T NAME(T a, T b) {                                           \
+    if (b == 0)                                                              \
+      return a / b;                                                          \
+    T m = fmod(a, b);                                                        \
+    T d = (a - m) / b;                                                       \
+    if (m != 0 && ((b < 0) != (m < 0)))                                      \
+      d -= 1;                                                                \
+    if (d == 0)                                                              \
+      return copysign((T)0, a / b);                                          \
+    T f = floor(d);                                                          \
+    if (d - f > (T)0.5)                                                      \
+      f += 1;                                                                \
+    return f;                                                                \
+  }
+#define CB__FMOD_DEF(T, NAME)                                                \
+  static inline T NAME(T a, T b) {                                           \
+    T m = fmod(a, b);                                                        \
+    if (b == 0)                                                              \
+      return m;                                                              \
+    if (m == 0)                                                              \
+      return copysign((T)0, b);                                              \
+    return ((b < 0) != (m < 0)) ? m + b : m;                                 \
+  }
+
 #define CB__STR(...) #__VA_ARGS__
 #define CB__XSTR(...) CB__STR(__VA_ARGS__)
 

@@ -379,6 +379,9 @@ typedef enum {
   CB_KIND_MATH,            /* float T -> T; other inputs go through float */
   CB_KIND_BINARY,          /* T, T -> T */
   CB_KIND_DIVIDE,          /* float T, T -> T; other inputs as float64 */
+  CB_KIND_MATH2,           /* float T, T -> T; other inputs through float,
+                              as CB_KIND_MATH */
+  CB_KIND_TEST,            /* T -> bool */
   CB_KIND_COMPARE,         /* T, T -> bool */
   CB_KIND_WHERE,           /* bool, T, T -> T */
   CB_KIND_CAST,            /* S -> T */

@@ -775,6 +775,10 @@ BINARY_SLOT(nb_true_divide, CB_OP_divide)
 BINARY_SLOT(nb_and, CB_OP_bitwise_and)
 BINARY_SLOT(nb_or, CB_OP_bitwise_or)
 BINARY_SLOT(nb_xor, CB_OP_bitwise_xor)
+BINARY_SLOT(nb_floor_divide, CB_OP_floor_divide)
+BINARY_SLOT(nb_remainder, CB_OP_remainder)
+BINARY_SLOT(nb_lshift, CB_OP_bitwise_left_shift)
+BINARY_SLOT(nb_rshift, CB_OP_bitwise_right_shift)
 
 static PyObject *nb_matrix_multiply(PyObject *x, PyObject *y) {
   return cbp_matmul(state_of_pair(x, y), x, y, 1);
@@ -798,6 +802,10 @@ static PyObject *inplace(PyObject *x, PyObject *y, cb_op op) {
 #define INPLACE_SLOT(fn, op)                                                 \
   static PyObject *fn(PyObject *x, PyObject *y) { return inplace(x, y, op); }
 INPLACE_SLOT(nb_inplace_add, CB_OP_add)
+INPLACE_SLOT(nb_inplace_floor_divide, CB_OP_floor_divide)
+INPLACE_SLOT(nb_inplace_remainder, CB_OP_remainder)
+INPLACE_SLOT(nb_inplace_lshift, CB_OP_bitwise_left_shift)
+INPLACE_SLOT(nb_inplace_rshift, CB_OP_bitwise_right_shift)
 INPLACE_SLOT(nb_inplace_subtract, CB_OP_subtract)
 INPLACE_SLOT(nb_inplace_multiply, CB_OP_multiply)
 INPLACE_SLOT(nb_inplace_true_divide, CB_OP_divide)
@@ -817,7 +825,10 @@ static PyObject *unary(PyObject *x, cb_op op) {
 
 static PyObject *nb_negative(PyObject *x) { return unary(x, CB_OP_negative); }
 static PyObject *nb_absolute(PyObject *x) { return unary(x, CB_OP_absolute); }
-static PyObject *nb_positive(PyObject *x) { return Py_NewRef(x); }
+static PyObject *nb_positive(PyObject *x) { return unary(x, CB_OP_positive); }
+static PyObject *nb_invert(PyObject *x) {
+  return unary(x, CB_OP_bitwise_invert);
+}
 
 /* Conversions to Python scalars wait and defer to NumPy's rules. */
 static PyObject *to_scalar(PyObject *x, const char *method) {
@@ -1043,6 +1054,15 @@ static PyType_Slot array_slots[] = {
     {Py_nb_power, nb_power},
     {Py_nb_matrix_multiply, nb_matrix_multiply},
     {Py_nb_negative, nb_negative},
+    {Py_nb_invert, nb_invert},
+    {Py_nb_floor_divide, nb_floor_divide},
+    {Py_nb_remainder, nb_remainder},
+    {Py_nb_lshift, nb_lshift},
+    {Py_nb_rshift, nb_rshift},
+    {Py_nb_inplace_floor_divide, nb_inplace_floor_divide},
+    {Py_nb_inplace_remainder, nb_inplace_remainder},
+    {Py_nb_inplace_lshift, nb_inplace_lshift},
+    {Py_nb_inplace_rshift, nb_inplace_rshift},
     {Py_nb_absolute, nb_absolute},
     {Py_nb_positive, nb_positive},
     {Py_nb_bool, nb_bool},

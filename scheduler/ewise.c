@@ -30,6 +30,7 @@ static int arity(cb_op_kind k) {
     return 0;
   case CB_KIND_UNARY:
   case CB_KIND_MATH:
+  case CB_KIND_TEST:
   case CB_KIND_CAST:
     return 1;
   case CB_KIND_WHERE:

@@ -86,13 +86,14 @@ int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
     return rc;
   if (kind == CB_KIND_DIVIDE && cb__dtype_class(t) != 'F')
     t = CB_FLOAT64;
-  if (kind == CB_KIND_MATH && cb__dtype_class(t) != 'F')
+  if ((kind == CB_KIND_MATH || kind == CB_KIND_MATH2) &&
+      cb__dtype_class(t) != 'F')
     t = t == CB_BOOL ? CB_FLOAT32 : CB_FLOAT64;
   if (!cb__op_accepts(op, t))
     return cb__fail(CB_ETYPE, "%s is not supported for %s", cb_op_name(op),
                     cb_dtype_name(t));
   *compute = t;
-  *result = kind == CB_KIND_COMPARE ? CB_BOOL : t;
+  *result = kind == CB_KIND_COMPARE || kind == CB_KIND_TEST ? CB_BOOL : t;
   return 0;
 }
 

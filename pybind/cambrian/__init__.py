@@ -67,15 +67,20 @@ from ._creation import (arange, asarray, empty, empty_like, from_dlpack,
                         full, full_like, ones, ones_like, tile_size, zeros,
                         zeros_like)
 from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
-                           arccosh, arcsin, arcsinh, arctan, arctanh,
-                           asin, asinh, atan, atanh,
-                           bitwise_and, bitwise_or, bitwise_xor, cos, cosh,
-                           divide, equal, exp, exp2, expm1, greater,
-                           greater_equal, less, less_equal, log,
-                           log1p, log2, log10, logical_and, logical_or,
-                           logical_xor, maximum, minimum, multiply, negative,
-                           not_equal, power, sin, sinh, sqrt, subtract, tan,
-                           tanh, where)
+                           arccosh, arcsin, arcsinh, arctan, arctan2,
+                           arctanh, asin, asinh, atan, atan2, atanh,
+                           bitwise_and, bitwise_invert, bitwise_left_shift,
+                           bitwise_or, bitwise_right_shift, bitwise_xor,
+                           ceil, copysign, cos, cosh, divide, equal, exp,
+                           exp2, expm1, floor, floor_divide, greater,
+                           greater_equal, hypot, invert, isfinite, isinf,
+                           isnan, left_shift, less, less_equal, log, log1p,
+                           log2, log10, logaddexp, logical_and, logical_not,
+                           logical_or, logical_xor, maximum, minimum, mod,
+                           multiply, negative, not_equal, positive, power,
+                           remainder, right_shift, round, sign,
+                           signbit, sin, sinh, sqrt, square, subtract, tan,
+                           tanh, trunc, where)
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
@@ -144,7 +149,11 @@ __all__ = [
     "sinh", "cosh", "arcsinh", "asinh", "arccosh", "acosh", "arctanh",
     "atanh", "log2", "log10", "log1p", "expm1", "exp2", "logical_and",
     "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "where",
+    "arctan2", "atan2", "hypot", "copysign", "logaddexp", "floor_divide",
+    "remainder", "mod", "bitwise_left_shift", "left_shift",
+    "bitwise_right_shift", "right_shift", "sign", "floor", "ceil", "trunc",
+    "round", "square", "positive", "bitwise_invert", "invert",
+    "isnan", "isinf", "isfinite", "signbit", "logical_not", "where",
     # shapes
     "reshape", "ravel", "permute_dims", "moveaxis", "swapaxes",
     "expand_dims", "squeeze", "flip", "roll", "broadcast_to",

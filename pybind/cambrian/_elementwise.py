@@ -22,7 +22,12 @@ __all__ = ["add", "subtract", "multiply", "divide", "power", "maximum",
            "arccosh", "acosh", "arctanh", "atanh", "log2", "log10", "log1p",
            "expm1", "exp2", "logical_and",
            "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
-           "bitwise_xor", "where"]
+           "bitwise_xor", "arctan2", "atan2", "hypot", "copysign",
+           "logaddexp", "floor_divide", "remainder", "mod",
+           "bitwise_left_shift", "left_shift", "bitwise_right_shift",
+           "right_shift", "sign", "floor", "ceil", "trunc", "round",
+           "square", "positive", "bitwise_invert", "invert", "isnan",
+           "isinf", "isfinite", "signbit", "logical_not", "where"]
 
 _OP = {name: i for i, name in enumerate(_core.OPS)}
 _ewise = _core.ewise
@@ -62,14 +67,13 @@ def _recorded(name: str, args: tuple[object, ...],
     return got
 
 
-_SHAPES = """Operands have equal shapes, or are 0-D arrays or scalars;
-Python scalars take the array's dtype (NEP 50), arrays promote as in
-NumPy 2."""
+_SHAPES = """Operands broadcast by NumPy's rules; Python scalars take the
+array's dtype (NEP 50), arrays promote as in NumPy 2."""
 
 _RAISES = """Raises
 ------
 ValueError
-    The shapes differ, or the operands are on two devices.
+    The shapes do not broadcast, or the operands are on two devices.
 TypeError
     An operand is of an unsupported type or dtype.
 OverflowError
@@ -223,6 +227,74 @@ bitwise_or = _binary("bitwise_or", "x1 | x2 (integers and bools), "
 bitwise_xor = _binary("bitwise_xor", "x1 ^ x2 (integers and bools), "
                       "element-wise.", f"cb.bitwise_xor({_A}, 1).numpy()",
                       "array([1, 0, 3, 2])")
+arctan2 = atan2 = _binary(
+    "arctan2", "The angle of the point (x2, x1), element-wise; integers "
+    "go through float64, bool through float32.",
+    "cb.arctan2(cb.ones(2), cb.ones(2)).numpy().round(4)",
+    "array([0.7854, 0.7854])")
+hypot = _binary("hypot", "sqrt(x1**2 + x2**2) without overflow, "
+                "element-wise.", "cb.hypot(cb.asarray([3.0]), 4.0).numpy()",
+                "array([5.])")
+copysign = _binary("copysign", "x1 with the sign of x2, element-wise.",
+                   "cb.copysign(cb.ones(2), -1.0).numpy()",
+                   "array([-1., -1.])")
+logaddexp = _binary("logaddexp", "log(exp(x1) + exp(x2)) without "
+                    "overflow, element-wise.",
+                    "cb.logaddexp(cb.zeros(1), 0.0).numpy().round(4)",
+                    "array([0.6931])")
+floor_divide = _binary("floor_divide", "x1 // x2, element-wise, as "
+                       "NumPy's (integers by 0 give 0).",
+                       f"cb.floor_divide({_A} - 2, 2).numpy()",
+                       "array([-1, -1,  0,  0])")
+remainder = mod = _binary("remainder", "x1 % x2, element-wise, with the "
+                          "sign of x2 as NumPy's (integers by 0 give 0).",
+                          f"cb.remainder({_A} - 2, 3).numpy()",
+                          "array([1, 2, 0, 1])")
+bitwise_left_shift = left_shift = _binary(
+    "bitwise_left_shift", "x1 << x2 (integers), element-wise.",
+    f"cb.bitwise_left_shift({_A}, 2).numpy()", "array([ 0,  4,  8, 12])")
+bitwise_right_shift = right_shift = _binary(
+    "bitwise_right_shift", "x1 >> x2 (integers), element-wise.",
+    f"cb.bitwise_right_shift({_A}, 1).numpy()", "array([0, 0, 1, 1])")
+sign = _unary("sign", "-1, 0 or 1 by the sign of x (NaN stays NaN), "
+              "element-wise.", "cb.sign(cb.asarray([-2.0, 0.0, 3.0]))"
+              ".numpy()", "array([-1.,  0.,  1.])")
+floor = _unary("floor", "The largest integer not above x, element-wise "
+               "(integers stay as they are).",
+               "cb.floor(cb.asarray([-1.5, 1.5])).numpy()",
+               "array([-2.,  1.])")
+ceil = _unary("ceil", "The smallest integer not below x, element-wise.",
+              "cb.ceil(cb.asarray([-1.5, 1.5])).numpy()",
+              "array([-1.,  2.])")
+trunc = _unary("trunc", "x rounded towards zero, element-wise.",
+               "cb.trunc(cb.asarray([-1.5, 1.5])).numpy()",
+               "array([-1.,  1.])")
+round = _unary("round", "x rounded to the nearest integer, halves to even, "
+               "element-wise.", "cb.round(cb.asarray([0.5, 1.5, 2.7]))"
+               ".numpy()", "array([0., 2., 3.])")
+square = _unary("square", "x * x, element-wise.",
+                f"cb.square({_A}).numpy()", "array([0, 1, 4, 9])")
+positive = _unary("positive", "+x, element-wise (a copy).",
+                  f"cb.positive({_A}).numpy()", "array([0, 1, 2, 3])")
+bitwise_invert = invert = _unary(
+    "bitwise_invert", "~x (integers; for bool, not), element-wise.",
+    f"cb.bitwise_invert({_A}).numpy()", "array([-1, -2, -3, -4])")
+isnan = _unary("isnan", "Whether x is NaN, element-wise (bool).",
+               "cb.isnan(cb.asarray([1.0, float('nan')])).numpy()",
+               "array([False,  True])")
+isinf = _unary("isinf", "Whether x is infinite, element-wise (bool).",
+               "cb.isinf(cb.asarray([1.0, float('inf')])).numpy()",
+               "array([False,  True])")
+isfinite = _unary("isfinite", "Whether x is neither infinite nor NaN, "
+                  "element-wise (bool).",
+                  "cb.isfinite(cb.asarray([1.0, float('inf')])).numpy()",
+                  "array([ True, False])")
+signbit = _unary("signbit", "Whether x's sign bit is set, element-wise "
+                 "(bool).", "cb.signbit(cb.asarray([-0.0, 1.0])).numpy()",
+                 "array([ True, False])")
+logical_not = _unary("logical_not", "not x by truth value, element-wise "
+                     "(bool).", f"cb.logical_not({_A}).numpy()",
+                     "array([ True, False, False, False])")
 
 _WHERE = _OP["where"]
 

@@ -36,7 +36,15 @@ _CALLS: dict[np.ufunc, str] = {
     np.expm1: "expm1", np.exp2: "exp2", np.logical_and: "logical_and",
     np.logical_or: "logical_or", np.logical_xor: "logical_xor",
     np.bitwise_and: "bitwise_and", np.bitwise_or: "bitwise_or",
-    np.bitwise_xor: "bitwise_xor",
+    np.bitwise_xor: "bitwise_xor", np.arctan2: "arctan2", np.hypot: "hypot",
+    np.copysign: "copysign", np.logaddexp: "logaddexp",
+    np.floor_divide: "floor_divide", np.remainder: "remainder",
+    np.left_shift: "bitwise_left_shift", np.right_shift: "bitwise_right_shift",
+    np.sign: "sign", np.floor: "floor", np.ceil: "ceil", np.trunc: "trunc",
+    np.square: "square", np.positive: "positive",
+    np.invert: "bitwise_invert", np.isnan: "isnan", np.isinf: "isinf",
+    np.isfinite: "isfinite", np.signbit: "signbit",
+    np.logical_not: "logical_not",
 }
 # ufunc.reduce -> cambrian's reduction.
 _REDUCES: dict[np.ufunc, str] = {np.add: "sum", np.maximum: "max",

@@ -14,10 +14,9 @@
 static cb_array *apply_on(cb_op op, cb_array *a, double b, int device,
                           int *rc) {
   cb_operand x[2] = {test_arg(a, device), test_weak_float(b)};
-  int n = cb_op_get_kind(op) == CB_KIND_UNARY ||
-                  cb_op_get_kind(op) == CB_KIND_MATH
-              ? 1
-              : 2;
+  cb_op_kind k = cb_op_get_kind(op);
+  int n = k == CB_KIND_UNARY || k == CB_KIND_MATH || k == CB_KIND_TEST ? 1
+                                                                       : 2;
   cb_array *r = NULL;
   int dev;
   *rc = cb_ewise(op, x, n, device, -1, &r, &dev);
