@@ -85,7 +85,7 @@ from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
 from ._graph import Graph
-from ._reductions import dot, mean, norm
+from ._reductions import (argmax, argmin, dot, mean, norm, std, var)
 from ._linalg import gemm, gemv, matmul, transpose
 from ._manipulation import (broadcast_arrays, broadcast_shapes,
                             broadcast_to, concat, concatenate, expand_dims,
@@ -123,7 +123,7 @@ _core._configure(default_device, _device_or_spec, _array_future)
 
 # Last: from here on, sum, min and max in this module's namespace are
 # cambrian's reductions, not the builtins.
-from ._reductions import max, min, sum  # noqa: E402,A004
+from ._reductions import all, any, max, min, sum  # noqa: E402,A004
 
 # NumPy's ufuncs and functions called on Arrays run as cambrian's.
 from ._numpy_dispatch import array_function as _af  # noqa: E402
@@ -160,7 +160,8 @@ __all__ = [
     "broadcast_arrays", "broadcast_shapes", "concat", "concatenate",
     "stack",
     # reductions and linear algebra
-    "sum", "min", "max", "mean", "norm", "dot", "matmul", "gemm", "gemv",
+    "sum", "min", "max", "mean", "norm", "dot", "any", "all", "std", "var",
+    "argmax", "argmin", "matmul", "gemm", "gemv",
     "transpose",
     # futures, tasks, kernels, graphs
     "Future", "wait", "as_completed", "task", "In", "Out", "InOut",

@@ -1,5 +1,6 @@
-"""Reductions: sum, min, max, mean, norm over all elements or along an
-axis of a 2-D array, and the dot product of two vectors.
+"""Reductions: sum, min, max, mean, norm over all elements or along axes,
+any, all, std, var, argmax and argmin built on them, and the dot product
+of two vectors.
 
 Each returns at once a new Array (0-D when reducing everything) that tasks
 write: one task per tile of the input computes partial results where the
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from ._core import Array
     from ._typing import ArrayLike
 
-__all__ = ["sum", "min", "max", "mean", "norm", "dot"]
+__all__ = ["sum", "min", "max", "mean", "norm", "dot", "any", "all",
+           "std", "var", "argmax", "argmin"]
 
 _reduce = _core.reduce
 
@@ -34,7 +36,9 @@ class Reduction(Protocol):
     @overload
     def __call__(self, x: _Value, axis: int | None = None) -> _Value: ...
     @overload
-    def __call__(self, x: ArrayLike, axis: int | None = None) -> Array: ...
+    def __call__(self, x: ArrayLike,
+                 axis: int | tuple[int, ...] | None = None, *,
+                 keepdims: bool = False) -> Array: ...
 
 
 _COMMON = """
@@ -42,9 +46,11 @@ Parameters
 ----------
 x : Array or array_like
     The array to reduce.
-axis : int, optional
-    None: every element, giving a 0-D array; 0 or 1 (negative counts
-    from the end): along that axis of a 2-D array.
+axis : int or tuple of ints, optional
+    None: every element, giving a 0-D array; else the axes reduced
+    (negative counts from the end), which the result lacks.
+keepdims : bool, optional
+    Keep the reduced axes, with length 1.
 
 Returns
 -------
@@ -61,12 +67,53 @@ TypeError
 """
 
 
+def _axes_of(axis: object, ndim: int) -> tuple[int, ...]:
+    """The axes a reduction's axis argument names, normalised and sorted
+    (every axis for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    from ._manipulation import _axes
+    return tuple(sorted(_axes(axis, ndim)))
+
+
+def _reduce_axes(name: str, x: Array, axis: object,
+                 keepdims: bool) -> Array:
+    """name over the axes axis names: one axis by the core's tasks; several
+    by moving them last and merging them into one (copies) first."""
+    from ._manipulation import permute_dims, reshape
+    if isinstance(axis, tuple):
+        axes = _axes_of(axis, x.ndim)
+        kept = [d for d in range(x.ndim) if d not in axes]
+        if len(axes) == x.ndim:
+            out = _reduce(name, x, None)
+        elif len(axes) == 1:
+            out = _reduce(name, x, axes[0])
+        else:
+            merged = 1
+            for d in axes:
+                merged *= x.shape[d]
+            y = reshape(permute_dims(x, kept + list(axes)),
+                        tuple(x.shape[d] for d in kept) + (merged,))
+            out = _reduce(name, y, len(kept))
+    else:
+        out = _reduce(name, x, cast("int | None", axis))
+        axes = _axes_of(axis, x.ndim)
+    if keepdims:
+        out = reshape(out, tuple(1 if d in axes else n
+                                 for d, n in enumerate(x.shape)))
+    return out
+
+
 def _reduction(name: str, doc: str, empty: str, example: str,
                result: str) -> Reduction:
-    def op(x: object, axis: int | None = None) -> object:
+    def op(x: object, axis: int | tuple[int, ...] | None = None, *,
+           keepdims: bool = False) -> object:
         if isinstance(x, _Value):
+            if keepdims or isinstance(axis, tuple):
+                raise TypeError(f"{name}: graphs record one axis or all, "
+                                "without keepdims")
             return x._graph._apply(name, (x,), axis)
-        return _reduce(name, _array(x), axis)
+        return _reduce_axes(name, _array(x), axis, keepdims)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (doc + "\n" + _COMMON.format(empty=empty) +
                   f"\nExamples\n--------\n>>> {example}\n{result}\n")
@@ -140,3 +187,245 @@ def dot(x: object, y: object) -> object:
         if isinstance(v, _Value):
             return v._graph._apply("dot", (x, y))
     return _core.dot(_array(x), _array(y))
+
+
+# ---- built on the reductions above ------------------------------------------
+
+def _extent(x: Array, axes: tuple[int, ...]) -> int:
+    n = 1
+    for d in axes:
+        n *= x.shape[d]
+    return n
+
+
+def _reduced_shape(x: Array, axes: tuple[int, ...],
+                   keepdims: bool) -> tuple[int, ...]:
+    return tuple(1 if d in axes else n for d, n in enumerate(x.shape)
+                 if keepdims or d not in axes)
+
+
+def _truth(name: str, x: object, axis: int | tuple[int, ...] | None,
+           keepdims: bool) -> Array:
+    from ._creation import full
+    a = _array(x)
+    axes = _axes_of(axis, a.ndim)
+    if _extent(a, axes) == 0:  # all of nothing is True, any of it False
+        return full(_reduced_shape(a, axes, keepdims), name == "min",
+                    dtype=bool, device=a.device)
+    b = a if a.dtype == bool else a.astype(bool)
+    return _reduce_axes(name, b, axis, keepdims)
+
+
+def any(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False) -> Array:
+    """Whether any element of x is true (non-zero), over axis.
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int or tuple of ints, optional
+        None: every element.
+    keepdims : bool, optional
+        Keep the reduced axes, with length 1.
+
+    Returns
+    -------
+    Array
+        bool; False over nothing.
+
+    Raises
+    ------
+    ValueError
+        An axis is out of range.
+
+    Examples
+    --------
+    >>> bool(cb.any(cb.arange(3) > 1))
+    True
+    """
+    return _truth("max", x, axis, keepdims)
+
+
+def all(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False) -> Array:
+    """Whether every element of x is true (non-zero), over axis.
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int or tuple of ints, optional
+        None: every element.
+    keepdims : bool, optional
+        Keep the reduced axes, with length 1.
+
+    Returns
+    -------
+    Array
+        bool; True over nothing.
+
+    Raises
+    ------
+    ValueError
+        An axis is out of range.
+
+    Examples
+    --------
+    >>> bool(cb.all(cb.arange(3) > 1))
+    False
+    """
+    return _truth("min", x, axis, keepdims)
+
+
+def var(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
+        correction: int | float = 0.0, keepdims: bool = False) -> Array:
+    """The variance of x over axis: the mean squared deviation from the
+    mean, with the count lessened by correction.
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int or tuple of ints, optional
+        None: every element.
+    correction : int or float, optional
+        1 gives the sample variance.
+    keepdims : bool, optional
+        Keep the reduced axes, with length 1.
+
+    Returns
+    -------
+    Array
+        float64 for bool and integers, else x's dtype; NaN when the count
+        less correction is not positive.
+
+    Raises
+    ------
+    ValueError
+        An axis is out of range.
+
+    Examples
+    --------
+    >>> float(cb.var(cb.asarray([1.0, 3.0])))
+    1.0
+    """
+    a = _array(x)
+    if a.dtype.kind != "f":
+        a = a.astype("float64")
+    axes = _axes_of(axis, a.ndim)
+    d = a - mean(a, axes, keepdims=True)
+    n = _extent(a, axes) - correction
+    s = sum(d * d, axes, keepdims=keepdims)
+    return s / n if n > 0 else s * float("nan")
+
+
+def std(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
+        correction: int | float = 0.0, keepdims: bool = False) -> Array:
+    """The standard deviation of x over axis: the square root of var().
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int or tuple of ints, optional
+        None: every element.
+    correction : int or float, optional
+        1 gives the sample standard deviation.
+    keepdims : bool, optional
+        Keep the reduced axes, with length 1.
+
+    Returns
+    -------
+    Array
+        float64 for bool and integers, else x's dtype.
+
+    Raises
+    ------
+    ValueError
+        An axis is out of range.
+
+    Examples
+    --------
+    >>> float(cb.std(cb.asarray([1.0, 3.0])))
+    1.0
+    """
+    from ._elementwise import sqrt
+    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+
+
+def _arg(name: str, x: object, axis: int | None, keepdims: bool) -> Array:
+    from ._creation import arange
+    from ._elementwise import equal, isnan, logical_and, logical_or, where
+    from ._manipulation import _axis, ravel, reshape
+    a = _array(x)
+    if axis is None:
+        flat = _arg(name, ravel(a), 0, False)
+        return reshape(flat, (1,) * a.ndim) if keepdims else flat
+    ax = _axis(axis, a.ndim)
+    n = a.shape[ax]
+    if n == 0:
+        raise ValueError(f"attempt to get {name} of an empty sequence")
+    best = _reduce_axes("max" if name == "argmax" else "min", a, ax, True)
+    hit = equal(a, best)
+    if a.dtype.kind == "f":  # the first NaN wins, as in NumPy
+        hit = logical_or(hit, logical_and(isnan(a), isnan(best)))
+    index = reshape(arange(n, dtype="int64", device=a.device),
+                    tuple(n if d == ax else 1 for d in range(a.ndim)))
+    return _reduce_axes("min", where(hit, index, n), ax, keepdims)
+
+
+def argmax(x: ArrayLike, /, *, axis: int | None = None,
+           keepdims: bool = False) -> Array:
+    """The index of the largest element of x along axis (of the flattened
+    array when None); the first one on ties, and the first NaN if any.
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int, optional
+    keepdims : bool, optional
+        Keep the reduced axis, with length 1.
+
+    Returns
+    -------
+    Array
+        int64.
+
+    Raises
+    ------
+    ValueError
+        The extent is empty, or axis is out of range.
+
+    Examples
+    --------
+    >>> int(cb.argmax(cb.asarray([1, 5, 5, 2])))
+    1
+    """
+    return _arg("argmax", x, axis, keepdims)
+
+
+def argmin(x: ArrayLike, /, *, axis: int | None = None,
+           keepdims: bool = False) -> Array:
+    """The index of the smallest element of x along axis (of the flattened
+    array when None); the first one on ties, and the first NaN if any.
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int, optional
+    keepdims : bool, optional
+        Keep the reduced axis, with length 1.
+
+    Returns
+    -------
+    Array
+        int64.
+
+    Raises
+    ------
+    ValueError
+        The extent is empty, or axis is out of range.
+
+    Examples
+    --------
+    >>> int(cb.argmin(cb.asarray([3, 1, 1, 2])))
+    1
+    """
+    return _arg("argmin", x, axis, keepdims)

@@ -1,0 +1,79 @@
+"""Reductions over N-D arrays: several axes, keepdims, and any, all, std,
+var, argmax and argmin, each against NumPy."""
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+from helpers import assert_same
+
+X = np.random.default_rng(5).normal(size=(3, 4, 5))
+
+AXES = [None, 0, 1, 2, -1, (0, 1), (0, 2), (1, 2), (0, 1, 2), (2, 0)]
+
+
+@pytest.mark.parametrize("axis", AXES, ids=str)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_axes_and_keepdims(axis, keepdims, device):
+    a = cb.asarray(X, device=device)
+    for name in ("sum", "min", "max", "mean"):
+        got = getattr(cb, name)(a, axis, keepdims=keepdims)
+        want = getattr(np, name)(X, axis=axis, keepdims=keepdims)
+        assert_same(got, np.asarray(want), rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", AXES, ids=str)
+def test_any_all(axis, device):
+    x = X > 1.0
+    a = cb.asarray(x, device=device)
+    assert_same(cb.any(a, axis=axis), np.asarray(np.any(x, axis=axis)))
+    assert_same(cb.all(a, axis=axis), np.asarray(np.all(x, axis=axis)))
+    i = (X * 3).astype(np.int32)
+    assert_same(cb.all(cb.asarray(i), axis=axis, keepdims=True),
+                np.asarray(np.all(i, axis=axis, keepdims=True)))
+
+
+def test_any_all_of_nothing():
+    e = cb.zeros((0, 3))
+    assert_same(cb.all(e), np.asarray(True))
+    assert_same(cb.any(e), np.asarray(False))
+    assert_same(cb.all(e, axis=0), np.ones(3, dtype=bool))
+    assert_same(cb.any(e, axis=1), np.zeros(0, dtype=bool))
+
+
+@pytest.mark.parametrize("axis", AXES, ids=str)
+@pytest.mark.parametrize("correction", [0, 1])
+def test_std_var(axis, correction, device):
+    a = cb.asarray(X, device=device)
+    assert_same(cb.var(a, axis=axis, correction=correction),
+                np.asarray(np.var(X, axis=axis, ddof=correction)),
+                rtol=1e-12, atol=1e-15)
+    assert_same(cb.std(a, axis=axis, correction=correction, keepdims=True),
+                np.asarray(np.std(X, axis=axis, ddof=correction,
+                                  keepdims=True)), rtol=1e-12, atol=1e-15)
+    i = np.arange(12, dtype=np.int32).reshape(3, 4)
+    assert_same(cb.var(cb.asarray(i), axis=0), np.var(i, axis=0),
+                rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, 2, -1])
+def test_argmax_argmin(axis, device):
+    x = np.round(X, 1)  # ties
+    x[1, 2, 3] = np.nan
+    for data in (x, (X * 2).astype(np.int64), X > 0):
+        a = cb.asarray(data, device=device)
+        assert_same(cb.argmax(a, axis=axis),
+                    np.asarray(np.argmax(data, axis=axis)))
+        assert_same(cb.argmin(a, axis=axis, keepdims=True),
+                    np.asarray(np.argmin(data, axis=axis, keepdims=True)))
+
+
+def test_refusals():
+    with pytest.raises(ValueError, match="empty sequence"):
+        cb.argmax(cb.zeros(0))
+    with pytest.raises(ValueError):
+        cb.sum(cb.ones((2, 2)), axis=(0, 0))
+    with pytest.raises(np.exceptions.AxisError):
+        cb.sum(cb.ones((2, 2)), axis=(0, 2))
+    with pytest.raises(ValueError):
+        cb.sum(cb.ones((2, 2)), axis=2)
