@@ -160,12 +160,11 @@ static PyObject *get_device(ArrayObject *a, void *c) {
   return Py_NewRef(a->device);
 }
 
-/* cambrian._manipulation.name(a, *args, **kwargs): shapes and indexing
- * are written in Python over the layout copies of the core. */
-static PyObject *manipulate(PyObject *a, const char *name,
-                            PyObject *const *args, Py_ssize_t nargs,
-                            PyObject *kwnames) {
-  PyObject *mod = PyImport_ImportModule("cambrian._manipulation");
+/* module.name(a, *args, **kwargs): methods written in Python. */
+static PyObject *call_python(const char *module, PyObject *a,
+                             const char *name, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames) {
+  PyObject *mod = PyImport_ImportModule(module);
   PyObject *fn = mod ? PyObject_GetAttrString(mod, name) : NULL;
   Py_XDECREF(mod);
   if (!fn)
@@ -184,6 +183,15 @@ static PyObject *manipulate(PyObject *a, const char *name,
   }
   Py_DECREF(fn);
   return r;
+}
+
+/* cambrian._manipulation.name(a, ...): shapes and indexing are written in
+ * Python over the layout copies of the core. */
+static PyObject *manipulate(PyObject *a, const char *name,
+                            PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames) {
+  return call_python("cambrian._manipulation", a, name, args, nargs,
+                     kwnames);
 }
 
 /* The transpose, computed by tasks into a new array (not a view): of a
@@ -427,6 +435,12 @@ MANIPULATION_METHOD(flatten, "ravel")
 MANIPULATION_METHOD(squeeze, "squeeze")
 MANIPULATION_METHOD(swapaxes, "swapaxes")
 
+static PyObject *array_namespace(PyObject *a, PyObject *const *args,
+                                 Py_ssize_t nargs, PyObject *kwnames) {
+  return call_python("cambrian._array_api", a, "namespace", args, nargs,
+                     kwnames);
+}
+
 static PyObject *array_getitem(PyObject *a, PyObject *key) {
   return manipulate(a, "getitem", &key, 1, NULL);
 }
@@ -663,6 +677,11 @@ PyDoc_STRVAR(ravel_doc,
 "The elements as a new 1-D array, in C order.\n\n"
 ">>> cb.ones((2, 2)).ravel().shape\n(4,)\n");
 
+PyDoc_STRVAR(namespace_doc,
+"__array_namespace__($self, /, *, api_version=None)\n--\n\n"
+"The Array API namespace of the array: the cambrian module.\n\n"
+">>> cb.ones(2).__array_namespace__() is cb\nTrue\n");
+
 PyDoc_STRVAR(flatten_doc,
 "flatten($self, /)\n--\n\n"
 "The elements as a new 1-D array, in C order (as ravel()).\n\n"
@@ -730,6 +749,8 @@ static PyMethodDef array_methods[] = {
      squeeze_doc},
     {"swapaxes", CBP_METH(array_swapaxes), METH_FASTCALL | METH_KEYWORDS,
      swapaxes_doc},
+    {"__array_namespace__", CBP_METH(array_namespace),
+     METH_FASTCALL | METH_KEYWORDS, namespace_doc},
     {"_peek", (PyCFunction)array_peek_method, METH_NOARGS, peek_doc},
     {"_repr_html_", (PyCFunction)array_repr_html, METH_NOARGS,
      repr_html_doc},

@@ -87,6 +87,13 @@ from ._trace import plot_trace, profiling, stats, trace
 from ._graph import Graph
 from ._reductions import (argmax, argmin, dot, mean, norm, std, var)
 from ._linalg import gemm, gemv, matmul, transpose
+from ._array_api import (argsort, astype, can_cast, clip, cumulative_sum,
+                         e, eye, finfo, iinfo, inf, isdtype, linspace,
+                         matrix_transpose, meshgrid, nan, newaxis, nonzero,
+                         pi, repeat, result_type, searchsorted, sort, split,
+                         take, tensordot, tile, tril, triu, unique_all,
+                         unique_counts, unique_inverse, unique_values,
+                         unstack, vecdot)
 from ._manipulation import (broadcast_arrays, broadcast_shapes,
                             broadcast_to, concat, concatenate, expand_dims,
                             flip, moveaxis, permute_dims, ravel, reshape,
@@ -107,6 +114,7 @@ int32 = _np.int32
 int64 = _np.int64
 float32 = _np.float32
 float64 = _np.float64
+__array_api_version__ = "2023.12"
 
 _atexit.register(_runtime._shutdown_at_exit)
 _atexit.register(_stop_futures)  # runs first: atexit is last in, first out
@@ -124,6 +132,7 @@ _core._configure(default_device, _device_or_spec, _array_future)
 # Last: from here on, sum, min and max in this module's namespace are
 # cambrian's reductions, not the builtins.
 from ._reductions import all, any, max, min, sum  # noqa: E402,A004
+bool = bool_  # noqa: A001  (the Array API's name of the dtype)
 
 # NumPy's ufuncs and functions called on Arrays run as cambrian's.
 from ._numpy_dispatch import array_function as _af  # noqa: E402
@@ -140,7 +149,14 @@ __all__ = [
     "Array", "asarray", "empty", "zeros", "ones", "full", "arange",
     "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",
     "full_like",
-    "bool_", "int32", "int64", "float32", "float64",
+    "bool_", "bool", "int32", "int64", "float32", "float64",
+    # the rest of the Array API namespace
+    "finfo", "iinfo", "result_type", "can_cast", "isdtype", "astype",
+    "linspace", "eye", "tril", "triu", "meshgrid", "clip",
+    "matrix_transpose", "vecdot", "tensordot", "tile", "repeat", "split",
+    "unstack", "nonzero", "take", "cumulative_sum", "sort", "argsort",
+    "searchsorted", "unique_values", "unique_counts", "unique_inverse",
+    "unique_all", "e", "pi", "inf", "nan", "newaxis",
     # element-wise operations
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",

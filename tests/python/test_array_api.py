@@ -1,0 +1,191 @@
+"""The rest of the Array API namespace against NumPy: dtype queries,
+creation, clip, stacks of matrices, joining and splitting, and the
+data-dependent functions computed on the host."""
+
+import math
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+from helpers import assert_same
+
+
+def test_namespace_and_version():
+    a = cb.ones(2)
+    assert a.__array_namespace__() is cb
+    assert a.__array_namespace__(api_version="2023.12") is cb
+    with pytest.raises(ValueError, match="unsupported"):
+        a.__array_namespace__(api_version="1999.01")
+    assert cb.__array_api_version__ == "2023.12"
+    assert cb.bool is np.bool_
+    assert (cb.e, cb.pi, cb.newaxis) == (math.e, math.pi, None)
+    assert math.isinf(cb.inf) and math.isnan(cb.nan)
+
+
+def test_dtype_queries():
+    assert cb.finfo(cb.float32).eps == np.finfo(np.float32).eps
+    assert cb.finfo(cb.ones(1)).bits == 64
+    assert cb.iinfo(cb.int64).min == np.iinfo(np.int64).min
+    with pytest.raises(TypeError, match="float dtype"):
+        cb.finfo(cb.int32)
+    with pytest.raises(TypeError, match="integer dtype"):
+        cb.iinfo(cb.float64)
+    with pytest.raises(TypeError, match="no dtype"):
+        cb.finfo(np.float16)
+    for args in [(cb.int32, cb.float32), (cb.int32, 1), (cb.bool_, 1.0),
+                 (cb.ones(1, dtype=cb.int32), cb.int64), (cb.float32, 1.0)]:
+        assert cb.result_type(*args) == np.result_type(*args)
+    with pytest.raises(TypeError):
+        cb.result_type()
+    with pytest.raises(TypeError):
+        cb.result_type(1, 2.0)
+    assert cb.can_cast(cb.int32, cb.float64)
+    assert not cb.can_cast(cb.float64, cb.int64)
+    assert cb.isdtype(cb.int32, "signed integer")
+    assert cb.isdtype(cb.bool_, "bool")
+    assert not cb.isdtype(cb.bool_, "numeric")
+    assert cb.isdtype(cb.float32, ("integral", cb.float32))
+    with pytest.raises(ValueError, match="unknown dtype kind"):
+        cb.isdtype(cb.int32, "whole")
+    a = cb.arange(3)
+    assert cb.astype(a, cb.int64, copy=False) is a
+    assert_same(cb.astype(a, cb.float32), np.arange(3, dtype=np.float32))
+
+
+@pytest.mark.parametrize("num,endpoint", [(5, True), (5, False), (1, True),
+                                          (0, True), (7, True)])
+def test_linspace(num, endpoint, device):
+    got = cb.linspace(-1, 2.5, num, endpoint=endpoint, device=device)
+    assert_same(got, np.linspace(-1, 2.5, num, endpoint=endpoint),
+                rtol=1e-15, atol=1e-15)
+    assert cb.linspace(0, 1, 3, dtype=cb.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="non-negative"):
+        cb.linspace(0, 1, -1)
+
+
+@pytest.mark.parametrize("n,m,k", [(3, None, 0), (2, 4, 1), (4, 2, -1),
+                                   (3, 3, 5), (0, None, 0)])
+def test_eye(n, m, k, device):
+    assert_same(cb.eye(n, m, k=k, device=device), np.eye(n, m, k=k))
+    assert_same(cb.eye(n, m, k=k, dtype=cb.int32), np.eye(n, m, k=k,
+                                                          dtype=np.int32))
+
+
+@pytest.mark.parametrize("k", [-1, 0, 2])
+def test_tril_triu(k, device):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    a = cb.asarray(x, device=device)
+    assert_same(cb.tril(a, k=k), np.tril(x, k=k))
+    assert_same(cb.triu(a, k=k), np.triu(x, k=k))
+    with pytest.raises(ValueError):
+        cb.tril(cb.ones(3))
+
+
+@pytest.mark.parametrize("indexing", ["xy", "ij"])
+def test_meshgrid(indexing):
+    xs = [np.arange(3), np.arange(2.0), np.arange(4)]
+    for n in (1, 2, 3):
+        got = cb.meshgrid(*(cb.asarray(x) for x in xs[:n]),
+                          indexing=indexing)
+        for g, w in zip(got, np.meshgrid(*xs[:n], indexing=indexing)):
+            assert_same(g, w)
+    with pytest.raises(ValueError):
+        cb.meshgrid(cb.ones(2), indexing="yx")
+
+
+def test_clip(device):
+    x = np.arange(-3.0, 4.0)
+    a = cb.asarray(x, device=device)
+    assert_same(cb.clip(a, -1, 2), np.clip(x, -1, 2))
+    assert_same(cb.clip(a, max=0.5), np.clip(x, None, 0.5))
+    assert_same(cb.clip(a), x)
+    i = np.arange(5, dtype=np.int32)
+    assert_same(cb.clip(cb.asarray(i), 1, 3), np.clip(i, 1, 3))
+
+
+def test_stacks_of_matrices():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    a = cb.asarray(x)
+    assert_same(cb.matrix_transpose(a), np.swapaxes(x, -1, -2))
+    y = np.arange(12.0).reshape(3, 4)
+    assert_same(cb.vecdot(a, cb.asarray(y)), np.vecdot(x, y))
+    assert_same(cb.vecdot(a, cb.asarray(x), axis=0),
+                np.vecdot(x, x, axis=0))
+    with pytest.raises(ValueError):
+        cb.vecdot(cb.ones(3), cb.ones(4))
+    z = np.arange(60.0).reshape(3, 4, 5)
+    for axes in (1, 2, ([1, 2], [0, 1]), ([2], [0])):
+        if axes == ([2], [0]):
+            assert_same(cb.tensordot(cb.asarray(x), cb.asarray(
+                np.ones((4, 2))), axes=axes),
+                np.tensordot(x, np.ones((4, 2)), axes=axes), rtol=1e-12)
+        elif axes == 1:
+            assert_same(cb.tensordot(a, cb.asarray(np.ones((4, 5))),
+                                     axes=1),
+                        np.tensordot(x, np.ones((4, 5)), axes=1),
+                        rtol=1e-12)
+        else:
+            assert_same(cb.tensordot(a, cb.asarray(z), axes=axes),
+                        np.tensordot(x, z, axes=axes), rtol=1e-12)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        cb.tensordot(a, a, axes=1)
+    with pytest.raises(ValueError):
+        cb.matrix_transpose(cb.ones(2))
+
+
+def test_tile_repeat_split_unstack(device):
+    x = np.arange(6).reshape(2, 3)
+    a = cb.asarray(x, device=device)
+    for reps in [(2,), (2, 1), (1, 3), (2, 2, 2)]:
+        assert_same(cb.tile(a, reps), np.tile(x, reps))
+    for r, axis in [(2, None), (3, 0), (2, 1), (0, 1)]:
+        assert_same(cb.repeat(a, r, axis=axis), np.repeat(x, r, axis=axis))
+    counts = np.array([1, 0, 2])
+    assert_same(cb.repeat(a, cb.asarray(counts), axis=1),
+                np.repeat(x, counts, axis=1))
+    for got, want in zip(cb.split(a, 3, axis=1), np.split(x, 3, axis=1)):
+        assert_same(got, want)
+    for got, want in zip(cb.split(a, [1, 2], axis=1),
+                         np.split(x, [1, 2], axis=1)):
+        assert_same(got, want)
+    with pytest.raises(ValueError, match="equal division"):
+        cb.split(a, 2, axis=1)
+    for got, want in zip(cb.unstack(a, axis=1), np.unstack(x, axis=1)):
+        assert_same(got, want)
+
+
+def test_data_dependent_functions_on_the_host(device):
+    x = np.array([3, 0, 2, 0, 5, 2, 2], dtype=np.int64)
+    a = cb.asarray(x, device=device)
+    (nz,) = cb.nonzero(a)
+    assert_same(nz, np.nonzero(x)[0])
+    assert nz.device == a.device
+    assert_same(cb.take(a, cb.asarray([6, 0])), x[[6, 0]])
+    assert_same(cb.cumulative_sum(a), np.cumsum(x))
+    assert_same(cb.cumulative_sum(a, include_initial=True),
+                np.concatenate([[0], np.cumsum(x)]))
+    assert_same(cb.sort(a), np.sort(x))
+    assert_same(cb.sort(a, descending=True), np.sort(x)[::-1])
+    assert_same(cb.argsort(a), np.argsort(x, kind="stable"))
+    got = cb.argsort(a, descending=True).numpy()
+    assert list(x[got]) == sorted(x, reverse=True)
+    for i in range(len(x) - 1):  # ties keep their order
+        if x[got[i]] == x[got[i + 1]]:
+            assert got[i] < got[i + 1]
+    s = np.sort(x)
+    assert_same(cb.searchsorted(cb.asarray(s), cb.asarray([2, 4]),
+                                side="right"),
+                np.searchsorted(s, [2, 4], side="right"))
+    assert_same(cb.unique_values(a), np.unique(x))
+    u = cb.unique_all(a)
+    v, i, inv, c = np.unique(x, return_index=True, return_inverse=True,
+                             return_counts=True)
+    for got, want in zip(u, (v, i, inv, c)):
+        assert_same(got, want)
+    assert_same(cb.unique_counts(a).counts, c)
+    assert_same(cb.unique_inverse(a).inverse_indices, inv)
+    with pytest.raises(ValueError):
+        cb.nonzero(cb.asarray(1))
+    with pytest.raises(ValueError, match="needs an axis"):
+        cb.take(cb.ones((2, 2)), cb.asarray([0]))
