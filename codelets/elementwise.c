@@ -36,7 +36,19 @@ cb_op_kind cb_op_get_kind(cb_op op) {
 }
 
 char cb__dtype_class(cb_dtype t) {
-  return t == CB_BOOL ? 'B' : (t == CB_INT32 || t == CB_INT64) ? 'I' : 'F';
+  switch (t) {
+  case CB_BOOL:
+    return 'B';
+  case CB_FLOAT32:
+  case CB_FLOAT64:
+    return 'F';
+  default:
+    return 'I';
+  }
+}
+
+int cb__dtype_unsigned(cb_dtype t) {
+  return t == CB_UINT8 || t == CB_UINT16 || t == CB_UINT32 || t == CB_UINT64;
 }
 
 int cb__op_accepts(cb_op op, cb_dtype t) {

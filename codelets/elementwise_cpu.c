@@ -11,10 +11,13 @@
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
 
-CB__IPOW_DEF(int32_t, uint32_t, cb__ipow32)
 CB__IPOW_DEF(int64_t, uint64_t, cb__ipow64)
+CB__UPOW_DEF(uint64_t, cb__upow64)
+/* Powers of every integer dtype, in 64 bits and narrowed: the low bits
+ * are the same. */
 #define CB_IPOW(a, b)                                                        \
-  _Generic((a), int32_t: cb__ipow32, default: cb__ipow64)(a, b)
+  ((T)((T)-1 < 0 ? (U)cb__ipow64((int64_t)(a), (int64_t)(b))               \
+                 : (U)cb__upow64((uint64_t)(a), (uint64_t)(b))))
 CB__FDIV_DEF(float, cb__fdivf)
 CB__FDIV_DEF(double, cb__fdiv)
 CB__FMOD_DEF(float, cb__fmodf)
@@ -26,14 +29,15 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
                         void *out, const cb__task *t);
 
 /* Per dtype: the expression of its class, and its unsigned twin. */
-#define PICK_BOOL(f, i, b) b
-#define PICK_INT32(f, i, b) i
-#define PICK_INT64(f, i, b) i
-#define PICK_FLOAT32(f, i, b) f
-#define PICK_FLOAT64(f, i, b) f
 #define UTYPE_BOOL uint8_t
+#define UTYPE_INT8 uint8_t
+#define UTYPE_INT16 uint16_t
 #define UTYPE_INT32 uint32_t
 #define UTYPE_INT64 uint64_t
+#define UTYPE_UINT8 uint8_t
+#define UTYPE_UINT16 uint16_t
+#define UTYPE_UINT32 uint32_t
+#define UTYPE_UINT64 uint64_t
 #define UTYPE_FLOAT32 uint32_t
 #define UTYPE_FLOAT64 uint64_t
 
@@ -121,7 +125,8 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
     o[k] = (R)(expr);                                                        \
   }
 
-/* Five loops per operation, one per dtype; casts have their own. */
+/* One loop per operation and dtype, in the order of CB_DTYPE_MAP ("u8"
+ * is bool); casts have their own. */
 #define LOOP(name, low, ctype, UP, kind, expr)                               \
   LOOP_HEAD(loop_##name##_##low, ctype, UP, kind)                            \
   BODY_##kind(expr)                                                          \
@@ -131,10 +136,18 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
   LOOP(name, int32, int32_t, INT32, kind, i)                                 \
   LOOP(name, int64, int64_t, INT64, kind, i)                                 \
   LOOP(name, float32, float, FLOAT32, kind, f)                               \
-  LOOP(name, float64, double, FLOAT64, kind, f)
+  LOOP(name, float64, double, FLOAT64, kind, f)                              \
+  LOOP(name, int8, int8_t, INT8, kind, i)                                    \
+  LOOP(name, int16, int16_t, INT16, kind, i)                                 \
+  LOOP(name, uint8, uint8_t, UINT8, kind, i)                                 \
+  LOOP(name, uint16, uint16_t, UINT16, kind, i)                              \
+  LOOP(name, uint32, uint32_t, UINT32, kind, i)                              \
+  LOOP(name, uint64, uint64_t, UINT64, kind, i)
 #define ROW(name)                                                            \
-  {loop_##name##_u8, loop_##name##_int32, loop_##name##_int64,             \
-   loop_##name##_float32, loop_##name##_float64},
+  {loop_##name##_u8,     loop_##name##_int32,  loop_##name##_int64,        \
+   loop_##name##_float32, loop_##name##_float64, loop_##name##_int8,       \
+   loop_##name##_int16,  loop_##name##_uint8,  loop_##name##_uint16,       \
+   loop_##name##_uint32, loop_##name##_uint64},
 
 /* Floating values as integers: truncated towards zero, and the minimum of
  * the integer type beyond its range (NaN too), where C leaves the
@@ -145,9 +158,16 @@ static inline int32_t float_to_int32(double x) {
 static inline int64_t float_to_int64(double x) {
   return x >= -0x1p63 && x < 0x1p63 ? (int64_t)x : INT64_MIN;
 }
+/* Narrower and unsigned integers: through int64 (uint64 above it), and
+ * the low bits kept, as NumPy's casts give on x86-64. */
+static inline uint64_t float_to_bits(double x) {
+  return x >= 0x1p63 && x < 0x1p64 ? (uint64_t)x
+                                   : (uint64_t)float_to_int64(x);
+}
 #define FLOAT_TO(D, x)                                                       \
   _Generic((D *)0, int32_t *: float_to_int32(x),                             \
-           int64_t *: float_to_int64(x), default: (D)(x))
+           int64_t *: float_to_int64(x), float *: (D)(x),                    \
+           double *: (D)(x), uint8_t *: (D)(x), default: (D)float_to_bits(x))
 /* x converted to D. */
 #define CONVERT(D, x)                                                        \
   _Generic((x), float: FLOAT_TO(D, x), double: FLOAT_TO(D, x),              \
@@ -171,17 +191,31 @@ static inline int64_t float_to_int64(double x) {
   CAST_LOOP(slow, S, int32, int32_t, i)                                      \
   CAST_LOOP(slow, S, int64, int64_t, i)                                      \
   CAST_LOOP(slow, S, float32, float, f)                                      \
-  CAST_LOOP(slow, S, float64, double, f)
+  CAST_LOOP(slow, S, float64, double, f)                                     \
+  CAST_LOOP(slow, S, int8, int8_t, i)                                        \
+  CAST_LOOP(slow, S, int16, int16_t, i)                                      \
+  CAST_LOOP(slow, S, uint8, uint8_t, i)                                      \
+  CAST_LOOP(slow, S, uint16, uint16_t, i)                                    \
+  CAST_LOOP(slow, S, uint32, uint32_t, i)                                    \
+  CAST_LOOP(slow, S, uint64, uint64_t, i)
 #define CAST_ROW(slow)                                                       \
-  {cast_##slow##_u8, cast_##slow##_int32, cast_##slow##_int64,             \
-   cast_##slow##_float32, cast_##slow##_float64},
+  {cast_##slow##_u8,     cast_##slow##_int32,  cast_##slow##_int64,        \
+   cast_##slow##_float32, cast_##slow##_float64, cast_##slow##_int8,       \
+   cast_##slow##_int16,  cast_##slow##_uint8,  cast_##slow##_uint16,       \
+   cast_##slow##_uint32, cast_##slow##_uint64},
 
 #define LOOPS_CB_KIND_CAST(name, f, i, b)                                    \
   CASTS_FROM(u8, uint8_t, f, i, b)                                         \
   CASTS_FROM(int32, int32_t, f, i, b)                                        \
   CASTS_FROM(int64, int64_t, f, i, b)                                        \
   CASTS_FROM(float32, float, f, i, b)                                        \
-  CASTS_FROM(float64, double, f, i, b)
+  CASTS_FROM(float64, double, f, i, b)                                       \
+  CASTS_FROM(int8, int8_t, f, i, b)                                          \
+  CASTS_FROM(int16, int16_t, f, i, b)                                        \
+  CASTS_FROM(uint8, uint8_t, f, i, b)                                        \
+  CASTS_FROM(uint16, uint16_t, f, i, b)                                      \
+  CASTS_FROM(uint32, uint32_t, f, i, b)                                      \
+  CASTS_FROM(uint64, uint64_t, f, i, b)
 #define LOOPS_OTHER(name, kind, f, i, b) LOOPS(name, kind, f, i, b)
 #define LOOPS_CB_KIND_UNARY(name, f, i, b) \
   LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b)
@@ -229,7 +263,8 @@ static const loop_fn loops[CB_NOPS][CB_NDTYPES] = {
 
 static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
     CAST_ROW(u8) CAST_ROW(int32) CAST_ROW(int64) CAST_ROW(float32)
-        CAST_ROW(float64)};
+        CAST_ROW(float64) CAST_ROW(int8) CAST_ROW(int16) CAST_ROW(uint8)
+            CAST_ROW(uint16) CAST_ROW(uint32) CAST_ROW(uint64)};
 
 void cb__ew_cpu(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;

@@ -24,18 +24,24 @@ static const char *const exprs[CB_NOPS][3] = {
 #undef X
 };
 
-static const char *const cl_types[CB_NDTYPES] = {"uchar", "int", "long",
-                                                 "float", "double"};
-static const char *const cl_utypes[CB_NDTYPES] = {"uchar", "uint", "ulong",
-                                                  "uint", "ulong"};
+static const char *const cl_types[CB_NDTYPES] = {
+    "uchar", "int",   "long",  "float",  "double", "char",
+    "short", "uchar", "ushort", "uint",  "ulong"};
+static const char *const cl_utypes[CB_NDTYPES] = {
+    "uchar",  "uint",  "ulong", "uint", "ulong", "uchar",
+    "ushort", "uchar", "ushort", "uint", "ulong"};
 
+/* Operation (7 bits), output dtype and three input dtypes (4 bits each),
+ * and which inputs are scalars (3 bits). */
 static uint32_t variant_key(const cb__task *t) {
-  uint32_t key = (uint32_t)t->op << 18 | (uint32_t)t->out_dtype << 15;
+  uint32_t key = (uint32_t)t->op << 23 | (uint32_t)t->out_dtype << 19;
   for (int k = 0; k < t->nin; k++)
-    key |= ((uint32_t)t->in_dtype[k] << (3 * k + 3)) |
+    key |= ((uint32_t)t->in_dtype[k] << (4 * k + 3)) |
            ((uint32_t)(t->in_kind[k] == CB__IN_SCALAR) << k);
   return key;
 }
+_Static_assert(CB_NOPS <= 128 && CB_NDTYPES <= 16,
+               "variant keys have 7 bits for operations, 4 for dtypes");
 
 static int class_index(cb_dtype t) {
   char c = cb__dtype_class(t);
@@ -58,10 +64,12 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
   cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
       cl_types[T], cl_utypes[T], cl_types[R]);
-  if (T == CB_INT32 || T == CB_INT64)
-    cb__put(buf, cap, &len, "%s\n#define CB_IPOW cb_ipow\n",
-        T == CB_INT32 ? CB__XSTR(CB__IPOW_DEF(int, uint, cb_ipow))
-                      : CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)));
+  if (t->op == CB_OP_power && cb__dtype_class(T) == 'I')
+    cb__put(buf, cap, &len, "%s\n%s\n#define CB_IPOW(a, b) ((T)((T)-1 < 0 "
+        "? (U)cb_ipow((long)(a), (long)(b)) : (U)cb_upow((ulong)(a), "
+        "(ulong)(b))))\n",
+        CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)),
+        CB__XSTR(CB__UPOW_DEF(ulong, cb_upow)));
   if (t->op == CB_OP_floor_divide && (T == CB_FLOAT32 || T == CB_FLOAT64))
     cb__put(buf, cap, &len, "%s\n#define CB_FDIV cb_fdiv\n",
         T == CB_FLOAT32 ? CB__XSTR(CB__FDIV_DEF(float, cb_fdiv))

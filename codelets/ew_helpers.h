@@ -50,6 +50,19 @@
     return ((b < 0) != (m < 0)) ? m + b : m;                                 \
   }
 
+/* Unsigned integer power with wrap-around. */
+#define CB__UPOW_DEF(U, NAME)                                                \
+  static inline U NAME(U a, U b) {                                           \
+    U r = 1;                                                                 \
+    while (b) {                                                              \
+      if (b & 1)                                                             \
+        r *= a;                                                              \
+      a *= a;                                                                \
+      b >>= 1;                                                               \
+    }                                                                        \
+    return r;                                                                \
+  }
+
 #define CB__STR(...) #__VA_ARGS__
 #define CB__XSTR(...) CB__STR(__VA_ARGS__)
 

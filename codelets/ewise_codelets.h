@@ -17,8 +17,14 @@
 /* A scalar operand, in the dtype the loop reads it as. */
 typedef union cb__value {
   uint8_t b;
+  int8_t i8;
+  int16_t i16;
   int32_t i32;
   int64_t i64;
+  uint8_t u8;
+  uint16_t u16;
+  uint32_t u32;
+  uint64_t u64;
   float f32;
   double f64;
 } cb__value;
@@ -51,8 +57,10 @@ extern struct starpu_codelet cb__ew_codelets[CB_NOPS];
 void cb__ew_cpu(void *buffers[], void *cl_arg);
 void cb__ew_opencl(void *buffers[], void *cl_arg);
 
-/* The class letter of a dtype in the operation table: 'F', 'I' or 'B'. */
+/* The class letter of a dtype in the operation table: 'F', 'I' (every
+ * integer dtype) or 'B'; and whether an integer dtype is unsigned. */
 char cb__dtype_class(cb_dtype t);
+int cb__dtype_unsigned(cb_dtype t);
 int cb__op_accepts(cb_op op, cb_dtype t);
 
 /* The dtype a task's loop computes in. */

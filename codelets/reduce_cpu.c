@@ -115,7 +115,19 @@ typedef int (*tile_fn)(const cb__rtask *t, const void *x, const void *y,
   TILE_FN(FAM, i32, int32_t, d, double, double, 0, 0, NAN_I)                 \
   TILE_FN(FAM, i64, int64_t, d, double, double, 0, 0, NAN_I)                 \
   TILE_FN(FAM, f32, float, f, double, float, 0, 0, NAN_I)                    \
-  TILE_FN(FAM, f64, double, d, double, double, 0, 0, NAN_I)
+  TILE_FN(FAM, f64, double, d, double, double, 0, 0, NAN_I)                  \
+  TILE_FN(FAM, i8, int8_t, i, uint64_t, int64_t, 0, 0, NAN_I)                \
+  TILE_FN(FAM, i16, int16_t, i, uint64_t, int64_t, 0, 0, NAN_I)              \
+  TILE_FN(FAM, u8, uint8_t, i, uint64_t, int64_t, 0, 0, NAN_I)               \
+  TILE_FN(FAM, u16, uint16_t, i, uint64_t, int64_t, 0, 0, NAN_I)             \
+  TILE_FN(FAM, u32, uint32_t, i, uint64_t, int64_t, 0, 0, NAN_I)             \
+  TILE_FN(FAM, u64, uint64_t, i, uint64_t, int64_t, 0, 0, NAN_I)             \
+  TILE_FN(FAM, i8, int8_t, d, double, double, 0, 0, NAN_I)                   \
+  TILE_FN(FAM, i16, int16_t, d, double, double, 0, 0, NAN_I)                 \
+  TILE_FN(FAM, u8, uint8_t, d, double, double, 0, 0, NAN_I)                  \
+  TILE_FN(FAM, u16, uint16_t, d, double, double, 0, 0, NAN_I)                \
+  TILE_FN(FAM, u32, uint32_t, d, double, double, 0, 0, NAN_I)                \
+  TILE_FN(FAM, u64, uint64_t, d, double, double, 0, 0, NAN_I)
 /* min and max of floats in explicit vectors: a comparison selects the
  * better element, and a mask remembers NaN, since the compiler does not
  * vectorise the NaN-propagating select by itself. */
@@ -169,7 +181,14 @@ VRUN(MAX, f64, double, int64_t, >, -INFINITY)
   TILE_FN_RUN(FAM, f32, float, t, float, float, INFINITY, -INFINITY, NAN_F, \
               vrun_##FAM##_f32)                                              \
   TILE_FN_RUN(FAM, f64, double, t, double, double, INFINITY, -INFINITY,      \
-              NAN_F, vrun_##FAM##_f64)
+              NAN_F, vrun_##FAM##_f64)                                       \
+  TILE_FN(FAM, i8, int8_t, t, int8_t, int8_t, INT8_MAX, INT8_MIN, NAN_I)     \
+  TILE_FN(FAM, i16, int16_t, t, int16_t, int16_t, INT16_MAX, INT16_MIN,      \
+          NAN_I)                                                             \
+  TILE_FN(FAM, u8, uint8_t, t, uint8_t, uint8_t, UINT8_MAX, 0, NAN_I)        \
+  TILE_FN(FAM, u16, uint16_t, t, uint16_t, uint16_t, UINT16_MAX, 0, NAN_I)   \
+  TILE_FN(FAM, u32, uint32_t, t, uint32_t, uint32_t, UINT32_MAX, 0, NAN_I)   \
+  TILE_FN(FAM, u64, uint64_t, t, uint64_t, uint64_t, UINT64_MAX, 0, NAN_I)
 
 SUM_FAMILY(ADD)
 SUM_FAMILY(SQUARE)
@@ -177,11 +196,17 @@ SUM_FAMILY(DOT)
 ORDER_FAMILY(MIN)
 ORDER_FAMILY(MAX)
 
-/* Storage of partials: 0 int64, 1 double, 2 float, 3 the input dtype. */
+/* Whether partials are integers (int64 or uint64: the same bits). */
+static int integral_part(const cb__rtask *t) {
+  return t->part == CB_INT64 || t->part == CB_UINT64;
+}
+
+/* Storage of partials: 0 64-bit integer, 1 double, 2 float, 3 the input
+ * dtype. */
 static int part_kind(const cb__rtask *t) {
   if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
     return 3;
-  return t->part == CB_INT64 ? 0 : t->part == CB_FLOAT64 ? 1 : 2;
+  return integral_part(t) ? 0 : t->part == CB_FLOAT64 ? 1 : 2;
 }
 
 #define SUM_ROW(FAM)                                                         \
@@ -189,13 +214,25 @@ static int part_kind(const cb__rtask *t) {
    {tile_##FAM##_i32_i, tile_##FAM##_i32_d, NULL, NULL},                     \
    {tile_##FAM##_i64_i, tile_##FAM##_i64_d, NULL, NULL},                     \
    {NULL, NULL, tile_##FAM##_f32_f, NULL},                                   \
-   {NULL, tile_##FAM##_f64_d, NULL, NULL}}
+   {NULL, tile_##FAM##_f64_d, NULL, NULL},                                   \
+   {tile_##FAM##_i8_i, tile_##FAM##_i8_d, NULL, NULL},                       \
+   {tile_##FAM##_i16_i, tile_##FAM##_i16_d, NULL, NULL},                     \
+   {tile_##FAM##_u8_i, tile_##FAM##_u8_d, NULL, NULL},                       \
+   {tile_##FAM##_u16_i, tile_##FAM##_u16_d, NULL, NULL},                     \
+   {tile_##FAM##_u32_i, tile_##FAM##_u32_d, NULL, NULL},                     \
+   {tile_##FAM##_u64_i, tile_##FAM##_u64_d, NULL, NULL}}
 #define ORDER_ROW(FAM)                                                       \
   {{NULL, NULL, NULL, tile_##FAM##_b_t},                                     \
    {NULL, NULL, NULL, tile_##FAM##_i32_t},                                   \
    {NULL, NULL, NULL, tile_##FAM##_i64_t},                                   \
    {NULL, NULL, NULL, tile_##FAM##_f32_t},                                   \
-   {NULL, NULL, NULL, tile_##FAM##_f64_t}}
+   {NULL, NULL, NULL, tile_##FAM##_f64_t},                                   \
+   {NULL, NULL, NULL, tile_##FAM##_i8_t},                                    \
+   {NULL, NULL, NULL, tile_##FAM##_i16_t},                                   \
+   {NULL, NULL, NULL, tile_##FAM##_u8_t},                                    \
+   {NULL, NULL, NULL, tile_##FAM##_u16_t},                                   \
+   {NULL, NULL, NULL, tile_##FAM##_u32_t},                                   \
+   {NULL, NULL, NULL, tile_##FAM##_u64_t}}
 
 static const tile_fn tiles[CB__NRF][CB_NDTYPES][4] = {
     [CB__RF_ADD] = SUM_ROW(ADD),      [CB__RF_SQUARE] = SUM_ROW(SQUARE),
@@ -232,11 +269,29 @@ static void store(const cb__rtask *t, void *out, int64_t i, double d,
   case CB_BOOL:
     ((uint8_t *)out)[i] = integral ? u != 0 : d != 0;
     break;
+  case CB_INT8:
+    ((int8_t *)out)[i] = (int8_t)(uint8_t)u;
+    break;
+  case CB_INT16:
+    ((int16_t *)out)[i] = (int16_t)(uint16_t)u;
+    break;
   case CB_INT32:
     ((int32_t *)out)[i] = (int32_t)(uint32_t)u;
     break;
   case CB_INT64:
     ((int64_t *)out)[i] = (int64_t)u;
+    break;
+  case CB_UINT8:
+    ((uint8_t *)out)[i] = (uint8_t)u;
+    break;
+  case CB_UINT16:
+    ((uint16_t *)out)[i] = (uint16_t)u;
+    break;
+  case CB_UINT32:
+    ((uint32_t *)out)[i] = (uint32_t)u;
+    break;
+  case CB_UINT64:
+    ((uint64_t *)out)[i] = u;
     break;
   case CB_FLOAT32:
     ((float *)out)[i] = (float)d;
@@ -253,12 +308,12 @@ static void finish_sum(const cb__rtask *t, void *out, int64_t i, double d,
     d = d / (double)t->count;
   else if (t->finish == CB_REDUCE_norm)
     d = sqrt(d);
-  store(t, out, i, d, u, t->part == CB_INT64);
+  store(t, out, i, d, u, integral_part(t));
 }
 
 static void combine_sum(const cb__rtask *t, void *buffers[], void *out,
                         int64_t nout) {
-  int integral = t->part == CB_INT64;
+  int integral = integral_part(t);
   int np = t->nparts;
   /* Value j of partial buffer p, as double and as uint64_t. */
 #define PART_D(p, j)                                                         \
@@ -332,12 +387,20 @@ COMBINE_ORDER(i32, int32_t, NAN_I)
 COMBINE_ORDER(i64, int64_t, NAN_I)
 COMBINE_ORDER(f32, float, NAN_F)
 COMBINE_ORDER(f64, double, NAN_F)
+COMBINE_ORDER(i8, int8_t, NAN_I)
+COMBINE_ORDER(i16, int16_t, NAN_I)
+COMBINE_ORDER(u8, uint8_t, NAN_I)
+COMBINE_ORDER(u16, uint16_t, NAN_I)
+COMBINE_ORDER(u32, uint32_t, NAN_I)
+COMBINE_ORDER(u64, uint64_t, NAN_I)
 
 typedef void (*combine_fn)(const cb__rtask *t, void *buffers[], void *out,
                            int64_t nout);
 static const combine_fn order_combines[CB_NDTYPES] = {
-    combine_order_b, combine_order_i32, combine_order_i64, combine_order_f32,
-    combine_order_f64};
+    combine_order_b,   combine_order_i32, combine_order_i64,
+    combine_order_f32, combine_order_f64, combine_order_i8,
+    combine_order_i16, combine_order_u8,  combine_order_u16,
+    combine_order_u32, combine_order_u64};
 
 void cb__reduce_combine_cpu(void *buffers[], void *cl_arg) {
   cb__rtask *t = cl_arg;

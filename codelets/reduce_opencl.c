@@ -21,12 +21,15 @@
 #include "errors.h"
 #include "reduce_codelets.h"
 
-static const char *const cl_types[CB_NDTYPES] = {"uchar", "int", "long",
-                                                 "float", "double"};
-static const char *const cl_hi[CB_NDTYPES] = {"1", "INT_MAX", "LONG_MAX",
-                                              "INFINITY", "INFINITY"};
-static const char *const cl_lo[CB_NDTYPES] = {"0", "INT_MIN", "LONG_MIN",
-                                              "-INFINITY", "-INFINITY"};
+static const char *const cl_types[CB_NDTYPES] = {
+    "uchar", "int",   "long",  "float",  "double", "char",
+    "short", "uchar", "ushort", "uint",  "ulong"};
+static const char *const cl_hi[CB_NDTYPES] = {
+    "1",        "INT_MAX",   "LONG_MAX",  "INFINITY", "INFINITY", "CHAR_MAX",
+    "SHRT_MAX", "UCHAR_MAX", "USHRT_MAX", "UINT_MAX", "ULONG_MAX"};
+static const char *const cl_lo[CB_NDTYPES] = {
+    "0",        "INT_MIN", "LONG_MIN", "-INFINITY", "-INFINITY", "CHAR_MIN",
+    "SHRT_MIN", "0",       "0",        "0",         "0"};
 
 static uint32_t variant_key(const cb__rtask *t) {
   return (uint32_t)t->family << 12 | (uint32_t)t->in << 8 |
@@ -37,7 +40,8 @@ static uint32_t variant_key(const cb__rtask *t) {
 static const char *acc_type(const cb__rtask *t) {
   if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
     return cl_types[t->in];
-  return t->part == CB_INT64 ? "ulong" : cl_types[t->part];
+  return t->part == CB_INT64 || t->part == CB_UINT64 ? "ulong"
+                                                     : cl_types[t->part];
 }
 
 

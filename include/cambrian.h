@@ -64,7 +64,13 @@ const char *cb_last_error(void);
   X(INT32, int32, int32_t, 'i')                                             \
   X(INT64, int64, int64_t, 'q')                                             \
   X(FLOAT32, float32, float, 'f')                                           \
-  X(FLOAT64, float64, double, 'd')
+  X(FLOAT64, float64, double, 'd')                                          \
+  X(INT8, int8, int8_t, 'b')                                                \
+  X(INT16, int16, int16_t, 'h')                                             \
+  X(UINT8, uint8, uint8_t, 'B')                                             \
+  X(UINT16, uint16, uint16_t, 'H')                                          \
+  X(UINT32, uint32, uint32_t, 'I')                                          \
+  X(UINT64, uint64, uint64_t, 'Q')
 
 typedef enum {
 #define CB__DTYPE_ENUM(up, low, ctype, fmt) CB_##up,
@@ -413,9 +419,12 @@ typedef struct cb_operand {
   cb_array *array;         /* NULL for a scalar. */
   int device;              /* array placement: device id, -1 for auto. */
   cb_dtype dtype;          /* scalar dtype (arrays: ignored). */
-  int weak;                /* scalar only: 1 for a Python scalar, 2 for a
-                              Python int beyond int64 (value in .f). */
-  cb_scalar value;
+  int weak;                /* scalar only: 1 for a Python scalar, 3 for a
+                              Python int in [2**63, 2**64) (its uint64
+                              bits in .i), 2 for one beyond (value in
+                              .f). */
+  cb_scalar value;         /* .f for float dtypes, else .i (the bits of
+                              a uint64 for CB_UINT64). */
 } cb_operand;
 
 /* The dtype NumPy's rules give op over the operands; CB_ETYPE if the

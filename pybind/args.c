@@ -63,8 +63,8 @@ int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out) {
   int t = s && strlen(s) == (size_t)len ? cb_dtype_from_name(s) : -1;
   if (s && t < 0)
     PyErr_Format(PyExc_TypeError,
-                 "unsupported dtype %.200R (cambrian has bool, int32, "
-                 "int64, float32 and float64)", name);
+                 "unsupported dtype %.200R (cambrian has bool, int8 to "
+                 "int64, uint8 to uint64, float32 and float64)", name);
   Py_DECREF(name);
   *out = t;
   return t < 0 ? -1 : 0;

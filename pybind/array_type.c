@@ -16,7 +16,8 @@
 /* int64 is "l" where long has 64 bits, so that NumPy sees its default
  * integer type (np.int64), not long long, which prints its dtype. */
 static const char *const formats[CB_NDTYPES] = {
-    "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d"};
+    "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d", "b", "h", "B", "H",
+    "I", sizeof(long) == 8 ? "L" : "Q"};
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
@@ -562,7 +563,7 @@ PyDoc_STRVAR(astype_doc,
 "astype($self, dtype, /)\n--\n\n"
 "A copy converted to dtype, written by a task (asynchronous).\n\n"
 "Parameters\n----------\ndtype : str or numpy.dtype or type\n"
-"    bool, int32, int64, float32 or float64.\n\n"
+"    bool, an integer of 8 to 64 bits, float32 or float64.\n\n"
 "Returns\n-------\nArray\n\n"
 "Raises\n------\nTypeError\n    dtype is not one of cambrian's.\n\n"
 "Examples\n--------\n"

@@ -23,10 +23,22 @@ static int format_dtype(const char *fmt, Py_ssize_t itemsize) {
     return CB_FLOAT32;
   case 'd':
     return CB_FLOAT64;
+  case 'b':
+    return CB_INT8;
+  case 'h':
+    return itemsize == 2 ? CB_INT16 : -1;
+  case 'B':
+    return CB_UINT8;
+  case 'H':
+    return itemsize == 2 ? CB_UINT16 : -1;
   case 'i':
   case 'l':
   case 'q':
     return itemsize == 4 ? CB_INT32 : itemsize == 8 ? CB_INT64 : -1;
+  case 'I':
+  case 'L':
+  case 'Q':
+    return itemsize == 4 ? CB_UINT32 : itemsize == 8 ? CB_UINT64 : -1;
   default:
     return -1;
   }
@@ -53,8 +65,9 @@ int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype) {
   *dtype = format_dtype(v->format, v->itemsize);
   if (*dtype < 0) {
     PyErr_Format(PyExc_TypeError,
-                 "unsupported element format '%s' (cambrian has bool, int32, "
-                 "int64, float32 and float64)", v->format ? v->format : "B");
+                 "unsupported element format '%s' (cambrian has bool, the "
+                 "integers of 8 to 64 bits, float32 and float64)",
+                 v->format ? v->format : "?");
     goto fail;
   }
   if (v->ndim > CB_MAX_NDIM) {
@@ -136,7 +149,15 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
     if (v == -1 && PyErr_Occurred()) {
       if (!PyErr_ExceptionMatches(PyExc_OverflowError))
         return -1;
-      /* Beyond int64: fine with float arrays, refused by integer ones. */
+      /* Beyond int64: a uint64 (weak 3) up to 2**64 - 1; beyond, fine
+       * with float arrays, refused by integer ones. */
+      PyErr_Clear();
+      unsigned long long u = PyLong_AsUnsignedLongLong(obj);
+      if (!(u == (unsigned long long)-1 && PyErr_Occurred())) {
+        *op = (cb_operand){.device = -1, .dtype = CB_INT64, .weak = 3,
+                           .value.i = (int64_t)u};
+        return 1;
+      }
       PyErr_Clear();
       double d = PyLong_AsDouble(obj);
       if (d == -1.0 && PyErr_Occurred())
@@ -170,7 +191,23 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
       op->value.i = *(int32_t *)v->buf;
       break;
     case CB_INT64:
+    case CB_UINT64: /* its bits */
       op->value.i = *(int64_t *)v->buf;
+      break;
+    case CB_INT8:
+      op->value.i = *(int8_t *)v->buf;
+      break;
+    case CB_INT16:
+      op->value.i = *(int16_t *)v->buf;
+      break;
+    case CB_UINT8:
+      op->value.i = *(uint8_t *)v->buf;
+      break;
+    case CB_UINT16:
+      op->value.i = *(uint16_t *)v->buf;
+      break;
+    case CB_UINT32:
+      op->value.i = *(uint32_t *)v->buf;
       break;
     case CB_FLOAT32:
       op->value.f = *(float *)v->buf;

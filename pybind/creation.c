@@ -4,6 +4,8 @@
  * that may block (starting the runtime, writing the values) runs with
  * the GIL released.
  */
+#include <limits.h>
+
 #include "binding.h"
 
 static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
@@ -33,9 +35,25 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
   return rc;
 }
 
+/* The smallest and largest values of an integer dtype (uint64's largest
+ * does not fit: UINT64 is checked apart). */
+static void int_range(cb_dtype t, long long *lo, long long *hi) {
+  int bits = 8 * (int)cb_dtype_size(t);
+  int is_unsigned = t == CB_UINT8 || t == CB_UINT16 || t == CB_UINT32 ||
+                    t == CB_UINT64;
+  if (is_unsigned) {
+    *lo = 0;
+    *hi = bits >= 64 ? LLONG_MAX : (1LL << bits) - 1;
+  } else {
+    *lo = bits >= 64 ? LLONG_MIN : -(1LL << (bits - 1));
+    *hi = bits >= 64 ? LLONG_MAX : (1LL << (bits - 1)) - 1;
+  }
+}
+
 /* A fill value converted as NumPy does for a dtype: floats truncate
  * towards zero for integers, anything is true or false for bool, and a
- * Python integer out of the dtype's range raises OverflowError. */
+ * Python integer out of the dtype's range raises OverflowError. A uint64
+ * is held as its bits. */
 static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
   if (t == CB_FLOAT32 || t == CB_FLOAT64) {
     out->f = PyFloat_AsDouble(obj);
@@ -46,6 +64,8 @@ static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
     out->i = b;
     return b < 0 ? -1 : 0;
   }
+  long long lo, hi;
+  int_range(t, &lo, &hi);
   PyObject *i = PyNumber_Index(obj);
   if (!i) {
     PyErr_Clear();
@@ -54,9 +74,10 @@ static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
       return -1;
     double d = PyFloat_AS_DOUBLE(f);
     /* Truncated towards zero, d must fit the dtype; NaN fits none. */
-    int fits = t == CB_INT32 ? d > -2147483649.0 && d < 2147483648.0
-                             : d >= -9223372036854775808.0 &&
-                                   d < 9223372036854775808.0;
+    double top = t == CB_UINT64 ? 18446744073709551616.0
+                 : hi == LLONG_MAX ? 9223372036854775808.0
+                                   : (double)hi + 1.0;
+    int fits = d > (double)lo - 1.0 && d < top;
     if (!fits) {
       /* PyErr_Format has no %g: the float as repr() writes it. */
       PyErr_Format(PyExc_OverflowError, "cannot convert float %R to %s",
@@ -65,17 +86,27 @@ static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
       return -1;
     }
     Py_DECREF(f);
-    out->i = (int64_t)d;
+    out->i = t == CB_UINT64 && d >= 9223372036854775808.0
+                 ? (int64_t)(uint64_t)d
+                 : (int64_t)d;
     return 0;
   }
-  int overflow;
-  out->i = PyLong_AsLongLongAndOverflow(i, &overflow);
-  if (out->i == -1 && PyErr_Occurred()) {
-    Py_DECREF(i);
-    return -1;
+  int bad = 0;
+  if (t == CB_UINT64) {
+    unsigned long long u = PyLong_AsUnsignedLongLong(i);
+    bad = u == (unsigned long long)-1 && PyErr_Occurred();
+    out->i = (int64_t)u;
+  } else {
+    int overflow;
+    out->i = PyLong_AsLongLongAndOverflow(i, &overflow);
+    if (out->i == -1 && PyErr_Occurred()) {
+      Py_DECREF(i);
+      return -1;
+    }
+    bad = overflow || out->i < lo || out->i > hi;
   }
-  if (overflow || (t == CB_INT32 && (out->i < INT32_MIN ||
-                                     out->i > INT32_MAX))) {
+  if (bad) {
+    PyErr_Clear();
     PyErr_Format(PyExc_OverflowError,
                  "Python integer %S out of bounds for %s", i,
                  cb_dtype_name(t));
@@ -154,11 +185,15 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
       scalar_arg(args[2], (cb_dtype)t, &step) ||
       (id = cbp_device_id(st, args[4])) < -1)
     return NULL;
-  if (t == CB_INT32 && n > 0) {
+  long long lo, hi;
+  if (t != CB_BOOL && t != CB_FLOAT32 && t != CB_FLOAT64 && t != CB_INT64 &&
+      t != CB_UINT64 && n > 0) {
+    int_range((cb_dtype)t, &lo, &hi);
     long long last = (long long)start.i + (long long)step.i * (n - 1);
-    if (last < INT32_MIN || last > INT32_MAX) {
-      PyErr_SetString(PyExc_OverflowError,
-                      "arange: values out of bounds for int32");
+    if (last < lo || last > hi) {
+      PyErr_Format(PyExc_OverflowError,
+                   "arange: values out of bounds for %s",
+                   cb_dtype_name((cb_dtype)t));
       return NULL;
     }
   }

@@ -109,6 +109,17 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
       if (!arrs[i])
         goto out;
     }
+  if (cb_array_ndim(cbp_arr(arrs[0])) > 2 ||
+      cb_array_ndim(cbp_arr(arrs[1])) > 2) {
+    /* Stacks of matrices: one product per matrix (_linalg.py). */
+    PyObject *mod = PyImport_ImportModule("cambrian._linalg");
+    if (mod) {
+      result = PyObject_CallMethod(mod, "_stacked_matmul", "OO", arrs[0],
+                                   arrs[1]);
+      Py_DECREF(mod);
+    }
+    goto out;
+  }
   int id, dev;
   if (placement(st, "matmul", arrs, 2, &id, &devobj))
     goto out;

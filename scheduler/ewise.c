@@ -40,23 +40,49 @@ static int arity(cb_op_kind k) {
   }
 }
 
+/* A scalar as the dtype to a loop reads it as. v holds a double when
+ * from is a float dtype, else an integer: the bits of a uint64 for
+ * CB_UINT64, an int64 for the others. */
 static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
-  cb__value out;
+  cb__value out = {0};
   int isf = cb__dtype_class(from) == 'F';
-  double d = isf ? v.f : (double)v.i;
-  /* A double truncated towards zero; one beyond int64 (NaN too), whose
-   * conversion C leaves undefined, gives INT64_MIN, as x86-64 does. */
-  int64_t i = !isf ? v.i
-              : d >= -0x1p63 && d < 0x1p63 ? (int64_t)d : INT64_MIN;
+  double d = isf ? v.f
+             : from == CB_UINT64 ? (double)(uint64_t)v.i
+                                 : (double)v.i;
+  /* A double truncated towards zero; one beyond the integers (NaN too),
+   * whose conversion C leaves undefined, gives INT64_MIN, as x86-64
+   * does. Integers narrow by keeping their low bits, as NumPy's casts. */
+  uint64_t u = !isf                         ? (uint64_t)v.i
+               : d >= -0x1p63 && d < 0x1p63 ? (uint64_t)(int64_t)d
+               : d >= 0x1p63 && d < 0x1p64  ? (uint64_t)d
+                                            : (uint64_t)INT64_MIN;
   switch (to) {
   case CB_BOOL:
-    out.b = isf ? v.f != 0 : v.i != 0;
+    out.b = isf ? d != 0 : u != 0;
+    break;
+  case CB_INT8:
+    out.i8 = (int8_t)u;
+    break;
+  case CB_INT16:
+    out.i16 = (int16_t)u;
     break;
   case CB_INT32:
-    out.i32 = (int32_t)i;
+    out.i32 = (int32_t)u;
     break;
   case CB_INT64:
-    out.i64 = i;
+    out.i64 = (int64_t)u;
+    break;
+  case CB_UINT8:
+    out.u8 = (uint8_t)u;
+    break;
+  case CB_UINT16:
+    out.u16 = (uint16_t)u;
+    break;
+  case CB_UINT32:
+    out.u32 = (uint32_t)u;
+    break;
+  case CB_UINT64:
+    out.u64 = u;
     break;
   case CB_FLOAT32:
     out.f32 = (float)d;
@@ -352,9 +378,13 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     proto.in_dtype[i] = want;
     if (!x[i].array) {
       proto.in_kind[i] = CB__IN_SCALAR;
-      proto.scalar[i] = x[i].weak == 2 /* a huge int, held as a double */
-                            ? to_value(x[i].value, CB_FLOAT64, want)
-                            : to_value(x[i].value, x[i].dtype, want);
+      /* A huge int is held as a double (weak 2), or as the bits of a
+       * uint64 (weak 3). */
+      proto.scalar[i] = to_value(x[i].value,
+                                 x[i].weak == 2   ? CB_FLOAT64
+                                 : x[i].weak == 3 ? CB_UINT64
+                                                  : x[i].dtype,
+                                 want);
       continue;
     }
     if (in[i]->ndim > 0 && !same_shape(in[i], &shaped)) {
@@ -492,7 +522,9 @@ int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
                             .busy_device = device},
                     .op = CB_OP_fill, .out_dtype = t};
   proto.scalar[0] = to_value(value, cb__dtype_class(t) == 'F' ? CB_FLOAT64
-                                                              : CB_INT64, t);
+                                     : t == CB_UINT64         ? CB_UINT64
+                                                              : CB_INT64,
+                             t);
   return generate(&proto, ndim, shape, out);
 }
 
@@ -507,7 +539,9 @@ int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,
   cb__task proto = {.ctx = {.name = cb_op_name(CB_OP_arange), .device = device,
                             .busy_device = device},
                     .op = CB_OP_arange, .out_dtype = t};
-  cb_dtype from = cb__dtype_class(t) == 'F' ? CB_FLOAT64 : CB_INT64;
+  cb_dtype from = cb__dtype_class(t) == 'F' ? CB_FLOAT64
+                 : t == CB_UINT64            ? CB_UINT64
+                                             : CB_INT64;
   proto.start = to_value(start, from, t);
   proto.step = to_value(step, from, t);
   return generate(&proto, 1, &n, out);

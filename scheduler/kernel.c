@@ -296,7 +296,13 @@ static int type_fits(const char *type, cb_dtype t) {
       [CB_INT32] = {"int", "uint", NULL},
       [CB_INT64] = {"long", "ulong", NULL},
       [CB_FLOAT32] = {"float", NULL, NULL},
-      [CB_FLOAT64] = {"double", NULL, NULL}};
+      [CB_FLOAT64] = {"double", NULL, NULL},
+      [CB_INT8] = {"char", "uchar", NULL},
+      [CB_INT16] = {"short", "ushort", NULL},
+      [CB_UINT8] = {"uchar", "char", NULL},
+      [CB_UINT16] = {"ushort", "short", NULL},
+      [CB_UINT32] = {"uint", "int", NULL},
+      [CB_UINT64] = {"ulong", "long", NULL}};
   size_t len = strcspn(type, "*0123456789 ");
   if (!*type || strcmp(type, "void*") == 0)
     return 1; /* nothing to check against */

@@ -381,6 +381,12 @@ int cb__matmul_shape(const cb_array *a, const cb_array *b, int *ndim,
     return cb__fail(CB_ESHAPE,
                     "matmul: operands must have 1 or 2 dimensions, not 0 "
                     "(use * for scalars)");
+  if (a->ndim > 2 || b->ndim > 2)
+    return cb__fail(CB_ESHAPE,
+                    "matmul: operands must have 1 or 2 dimensions, not %d "
+                    "(stacks of matrices are multiplied one matrix at a "
+                    "time by cambrian.matmul)",
+                    a->ndim > 2 ? a->ndim : b->ndim);
   int64_t ka = a->ndim == 2 ? dim(a, 1) : dim(a, 0);
   int64_t kb = dim(b, 0);
   if (ka != kb)

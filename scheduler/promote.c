@@ -1,17 +1,21 @@
 /*
- * Result dtypes, as NumPy 2 computes them for these five dtypes:
+ * Result dtypes, as NumPy 2 computes them for cambrian's dtypes:
  *
- * - arrays and NumPy scalars are "strong": bool < int32 < int64, float32 <
- *   float64, and an integer with float32 gives float64;
+ * - arrays and NumPy scalars are "strong": within a kind the wider dtype
+ *   wins; a signed and an unsigned integer give the narrowest signed
+ *   integer holding both (uint64 with a signed one gives float64); an
+ *   integer of 16 bits or fewer with float32 gives float32, a wider one
+ *   float64; bool gives way to any other dtype;
  * - Python scalars are "weak" (NEP 50): a Python int takes an integer or
  *   float array's dtype (and must fit it) and makes a bool array int64; a
  *   Python float takes a float array's dtype and makes others float64; a
  *   Python bool takes any array's dtype;
- * - divide and the math functions (sqrt, exp, ...) compute in floats:
- *   integers go to float64, bool goes to float32 (NumPy gives float16,
- *   which cambrian lacks);
+ * - divide computes in floats: integers and bool go to float64; the math
+ *   functions (sqrt, exp, ...) give integers of 16 bits float32 and wider
+ *   ones float64, and bool and 8-bit integers float32 (NumPy gives
+ *   float16, which cambrian lacks);
  * - bool - bool, -bool and bool ** bool raise TypeError (NumPy refuses the
- *   first two; the third would be int8, which cambrian lacks);
+ *   first two; the third would be int8);
  * - comparisons give bool; where() promotes its second and third operands.
  */
 #include <string.h>
@@ -21,15 +25,58 @@
 #include "ewise_codelets.h"
 #include "promote.h"
 
+static int bits(cb_dtype t) { return 8 * (int)cb_dtype_size(t); }
+
+static cb_dtype int_of(int nbits, int is_unsigned) {
+  switch (nbits) {
+  case 8:
+    return is_unsigned ? CB_UINT8 : CB_INT8;
+  case 16:
+    return is_unsigned ? CB_UINT16 : CB_INT16;
+  case 32:
+    return is_unsigned ? CB_UINT32 : CB_INT32;
+  default:
+    return is_unsigned ? CB_UINT64 : CB_INT64;
+  }
+}
+
 static cb_dtype promote2(cb_dtype a, cb_dtype b) {
   if (a == b || b == CB_BOOL)
     return a;
   if (a == CB_BOOL)
     return b;
   char ca = cb__dtype_class(a), cbb = cb__dtype_class(b);
-  if (ca == 'I' && cbb == 'I')
-    return CB_INT64;
-  return CB_FLOAT64; /* int with float, or float32 with float64 */
+  if (ca == 'F' && cbb == 'F')
+    return CB_FLOAT64; /* float32 with float64 */
+  if (ca == 'F' || cbb == 'F') {
+    cb_dtype f = ca == 'F' ? a : b, i = ca == 'F' ? b : a;
+    return f == CB_FLOAT32 && bits(i) <= 16 ? CB_FLOAT32 : CB_FLOAT64;
+  }
+  int ua = cb__dtype_unsigned(a), ub = cb__dtype_unsigned(b);
+  int wide = bits(a) > bits(b) ? bits(a) : bits(b);
+  if (ua == ub)
+    return int_of(wide, ua);
+  cb_dtype sgn = ua ? b : a, uns = ua ? a : b;
+  if (bits(sgn) > bits(uns))
+    return sgn;
+  return bits(uns) == 64 ? CB_FLOAT64 : int_of(2 * bits(uns), 0);
+}
+
+/* Whether the weak integer x fits dtype t (an integer dtype). weak 3
+ * holds an integer in [2**63, 2**64) as the bits of a uint64; weak 2, one
+ * beyond that, as a double. */
+static int weak_fits(const cb_operand *x, cb_dtype t) {
+  if (x->weak == 2)
+    return 0;
+  if (x->weak == 3)
+    return t == CB_UINT64;
+  int64_t v = x->value.i;
+  if (cb__dtype_unsigned(t))
+    return v >= 0 && (t == CB_UINT64 || v < ((int64_t)1 << bits(t)));
+  if (t == CB_INT64)
+    return 1;
+  int64_t lim = (int64_t)1 << (bits(t) - 1);
+  return v >= -lim && v < lim;
 }
 
 /* Promotes strong dtypes, then applies the weak scalars. */
@@ -60,15 +107,18 @@ static int promote(const cb_operand *x, int n, cb_dtype *out) {
   /* A weak integer must fit the integer dtype it takes. */
   if (cb__dtype_class(s) == 'I')
     for (int i = 0; i < n; i++) {
-      if (x[i].array || !x[i].weak || x[i].dtype != CB_INT64)
+      if (x[i].array || !x[i].weak || x[i].dtype != CB_INT64 ||
+          weak_fits(&x[i], s))
         continue;
       if (x[i].weak == 2) /* an integer: written as one, exactly */
         return cb__fail(CB_ERANGE, "Python integer %.0f out of bounds for "
                                    "%s", x[i].value.f, cb_dtype_name(s));
-      if (s == CB_INT32 &&
-          (x[i].value.i < INT32_MIN || x[i].value.i > INT32_MAX))
-        return cb__fail(CB_ERANGE, "Python integer %lld out of bounds for "
-                                   "int32", (long long)x[i].value.i);
+      if (x[i].weak == 3)
+        return cb__fail(CB_ERANGE, "Python integer %llu out of bounds for "
+                                   "%s", (unsigned long long)x[i].value.i,
+                        cb_dtype_name(s));
+      return cb__fail(CB_ERANGE, "Python integer %lld out of bounds for %s",
+                      (long long)x[i].value.i, cb_dtype_name(s));
     }
   *out = s;
   return 0;
@@ -88,7 +138,7 @@ int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
     t = CB_FLOAT64;
   if ((kind == CB_KIND_MATH || kind == CB_KIND_MATH2) &&
       cb__dtype_class(t) != 'F')
-    t = t == CB_BOOL ? CB_FLOAT32 : CB_FLOAT64;
+    t = bits(t) <= 16 ? CB_FLOAT32 : CB_FLOAT64;
   if (!cb__op_accepts(op, t))
     return cb__fail(CB_ETYPE, "%s is not supported for %s", cb_op_name(op),
                     cb_dtype_name(t));

@@ -49,8 +49,11 @@ static cb_dtype part_dtype(int op, cb_dtype t) {
   case CB_REDUCE_mean:
   case CB_REDUCE_norm:
     return is_float(t) ? t : CB_FLOAT64;
-  default: /* sum, dot */
-    return is_float(t) ? t : CB_INT64;
+  default: /* sum, dot: unsigned integers sum into uint64 */
+    return is_float(t)                                   ? t
+           : t == CB_UINT8 || t == CB_UINT16 ||
+                     t == CB_UINT32 || t == CB_UINT64 ? CB_UINT64
+                                                       : CB_INT64;
   }
 }
 

@@ -110,8 +110,14 @@ from ._logging import _configure_from_environment
 _configure_from_environment()
 
 bool_ = _np.bool_
+int8 = _np.int8
+int16 = _np.int16
 int32 = _np.int32
 int64 = _np.int64
+uint8 = _np.uint8
+uint16 = _np.uint16
+uint32 = _np.uint32
+uint64 = _np.uint64
 float32 = _np.float32
 float64 = _np.float64
 __array_api_version__ = "2023.12"
@@ -149,7 +155,8 @@ __all__ = [
     "Array", "asarray", "empty", "zeros", "ones", "full", "arange",
     "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",
     "full_like",
-    "bool_", "bool", "int32", "int64", "float32", "float64",
+    "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+    "uint32", "uint64", "float32", "float64",
     # the rest of the Array API namespace
     "finfo", "iinfo", "result_type", "can_cast", "isdtype", "astype",
     "linspace", "eye", "tril", "triu", "meshgrid", "clip",

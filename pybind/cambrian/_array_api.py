@@ -43,7 +43,8 @@ nan = math.nan
 newaxis = None
 
 _DTYPES = tuple(np.dtype(t) for t in
-                (np.bool_, np.int32, np.int64, np.float32, np.float64))
+                (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                 np.uint16, np.uint32, np.uint64, np.float32, np.float64))
 
 
 def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
@@ -56,8 +57,8 @@ def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
         raise TypeError(f"{what} must be a dtype or an Array, not "
                         f"{type(t).__name__!r}") from None
     if d not in _DTYPES:
-        raise TypeError(f"cambrian has no dtype {d} (it has bool, int32, "
-                        "int64, float32 and float64)")
+        raise TypeError(f"cambrian has no dtype {d} (it has bool, int8 to "
+                        "int64, uint8 to uint64, float32 and float64)")
     return d
 
 
@@ -98,7 +99,7 @@ def iinfo(type: Any, /) -> np.iinfo[Any]:
     Parameters
     ----------
     type : dtype or Array
-        int32 or int64, or an Array of one.
+        An integer dtype, or an Array of one.
 
     Returns
     -------

@@ -42,7 +42,8 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
     obj : array_like
         An Array, a buffer, a scalar or nested sequences.
     dtype : dtype, optional
-        bool, int32, int64, float32 or float64 (default: obj's).
+        bool, int8 to int64, uint8 to uint64, float32 or float64
+        (default: obj's).
     device : str or Device, optional
         Where the array's work runs (default: :func:`default_device`);
         "auto": the scheduler chooses.
@@ -107,7 +108,8 @@ def _asarray(obj: Any, dtype: npt.DTypeLike | None,
         if dtype is None:
             raise TypeError(
                 f"unsupported dtype '{obj.dtype.name}' (cambrian has bool, "
-                "int32, int64, float32 and float64): pass dtype=")
+                "int8 to int64, uint8 to uint64, float32 and float64): "
+                "pass dtype=")
         if copy is False:
             raise ValueError("copy=False, but the dtype differs")
         obj, copy = obj.astype(dtype), None

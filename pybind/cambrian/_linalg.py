@@ -40,17 +40,18 @@ def matmul(x1: Array | npt.NDArray[Any],
 
 
 def matmul(x1: object, x2: object) -> object:
-    """The matrix product x1 @ x2, with NumPy's rules for 1-D and 2-D
-    operands.
+    """The matrix product x1 @ x2, with NumPy's rules.
 
     (m, k) @ (k, n) is (m, n); a 1-D operand is a row on the left and a
     column on the right, and its dimension is dropped from the result
-    ((k,) @ (k,) is a 0-D array).
+    ((k,) @ (k,) is a 0-D array). Operands of more dimensions are stacks
+    of matrices, whose leading dimensions broadcast: each product is a
+    matrix product of its own.
 
     Parameters
     ----------
     x1, x2 : Array or numpy.ndarray
-        1-D or 2-D, float32 or float64 (or promoting to them).
+        float32 or float64 (or promoting to them).
 
     Returns
     -------
@@ -76,6 +77,42 @@ def matmul(x1: object, x2: object) -> object:
         if isinstance(v, _Value):
             return v._graph._apply("matmul", (x1, x2))
     return _core.matmul(x1, x2)
+
+
+def _stacked_matmul(a: Array, b: Array) -> Array:
+    """a @ b where an operand has more than 2 dimensions: the leading
+    dimensions broadcast, and each pair of matrices is multiplied apart."""
+    import itertools
+
+    from ._manipulation import (broadcast_shapes, broadcast_to, reshape,
+                                stack)
+    va, vb = a.ndim == 1, b.ndim == 1
+    if va:
+        a = reshape(a, (1, a.shape[0]))
+    if vb:
+        b = reshape(b, (b.shape[0], 1))
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: operands do not match in their inner "
+                         f"dimension: {a.shape[-1]} (a) and "
+                         f"{b.shape[-2]} (b)")
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, n = a.shape[-2], b.shape[-1]
+    a = broadcast_to(a, batch + a.shape[-2:]) if a.shape[:-2] != batch \
+        else a
+    b = broadcast_to(b, batch + b.shape[-2:]) if b.shape[:-2] != batch \
+        else b
+    parts = [_core.matmul(a[i], b[i])
+             for i in itertools.product(*(range(d) for d in batch))]
+    if parts:
+        out = reshape(stack(parts), batch + (m, n))
+    else:
+        from ._creation import zeros
+        out = zeros(batch + (m, n), dtype=a.dtype, device=a.device)
+    if va:
+        out = reshape(out, out.shape[:-2] + (n,))
+    elif vb:
+        out = reshape(out, out.shape[:-1])
+    return out
 
 
 def gemm(alpha: SupportsFloat, A: Array | npt.NDArray[Any],
