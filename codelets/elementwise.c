@@ -55,6 +55,10 @@ int cb__op_accepts(cb_op op, cb_dtype t) {
   return strchr(op_types[op], cb__dtype_class(t)) != NULL;
 }
 
+int cb__op_accepts_bool_as_int8(cb_op op) {
+  return strchr(op_types[op], '8') != NULL;
+}
+
 
 static struct starpu_perfmodel models[CB_NOPS] = {
 #define X(name, kind, fexpr, iexpr, bexpr, types)                            \

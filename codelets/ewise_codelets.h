@@ -62,6 +62,8 @@ void cb__ew_opencl(void *buffers[], void *cl_arg);
 char cb__dtype_class(cb_dtype t);
 int cb__dtype_unsigned(cb_dtype t);
 int cb__op_accepts(cb_op op, cb_dtype t);
+/* Whether op computes bool operands as int8 (an '8' in its classes). */
+int cb__op_accepts_bool_as_int8(cb_op op);
 
 /* The dtype a task's loop computes in. */
 static inline cb_dtype cb__task_dtype(const cb__task *t) {

@@ -175,7 +175,9 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
                        .value.f = PyFloat_AS_DOUBLE(obj)};
     return 1;
   }
-  if (!PyObject_CheckBuffer(obj))
+  /* bytes are text to NumPy, not numbers. */
+  if (!PyObject_CheckBuffer(obj) || PyBytes_Check(obj) ||
+      PyByteArray_Check(obj))
     return 0;
   Py_buffer *v;
   int dtype;

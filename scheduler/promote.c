@@ -14,8 +14,8 @@
  *   functions (sqrt, exp, ...) give integers of 16 bits float32 and wider
  *   ones float64, and bool and 8-bit integers float32 (NumPy gives
  *   float16, which cambrian lacks);
- * - bool - bool, -bool and bool ** bool raise TypeError (NumPy refuses the
- *   first two; the third would be int8);
+ * - bool - bool and -bool raise TypeError, as in NumPy; bool ** bool,
+ *   //, %, shifts and square of bools compute in int8, as NumPy's;
  * - comparisons give bool; where() promotes its second and third operands.
  */
 #include <string.h>
@@ -79,8 +79,10 @@ static int weak_fits(const cb_operand *x, cb_dtype t) {
   return v >= -lim && v < lim;
 }
 
-/* Promotes strong dtypes, then applies the weak scalars. */
-static int promote(const cb_operand *x, int n, cb_dtype *out) {
+/* Promotes strong dtypes, then applies the weak scalars. A weak integer
+ * that does not fit the integer dtype it takes is refused (CB_ERANGE),
+ * unless stray is given: then *stray gets its index (-1 when all fit). */
+static int promote(const cb_operand *x, int n, cb_dtype *out, int *stray) {
   int have_strong = 0;
   cb_dtype s = CB_BOOL;
   char weak = 'B';
@@ -105,11 +107,17 @@ static int promote(const cb_operand *x, int n, cb_dtype *out) {
   else if (weak == 'I' && cs == 'B')
     s = CB_INT64;
   /* A weak integer must fit the integer dtype it takes. */
+  if (stray)
+    *stray = -1;
   if (cb__dtype_class(s) == 'I')
     for (int i = 0; i < n; i++) {
       if (x[i].array || !x[i].weak || x[i].dtype != CB_INT64 ||
           weak_fits(&x[i], s))
         continue;
+      if (stray) {
+        *stray = i;
+        break;
+      }
       if (x[i].weak == 2) /* an integer: written as one, exactly */
         return cb__fail(CB_ERANGE, "Python integer %.0f out of bounds for "
                                    "%s", x[i].value.f, cb_dtype_name(s));
@@ -124,16 +132,30 @@ static int promote(const cb_operand *x, int n, cb_dtype *out) {
   return 0;
 }
 
-int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
-                    cb_dtype *result) {
+int cb__weak_above(const cb_operand *x) {
+  return x->weak == 3 || (x->weak == 2 ? x->value.f > 0 : x->value.i > 0);
+}
+
+int cb__ewise_types_ex(cb_op op, const cb_operand *x, int n,
+                       cb_dtype *compute, cb_dtype *result, int *stray) {
   if ((unsigned)op >= CB_NOPS)
     return cb__fail(CB_EINVAL, "unknown operation %d", (int)op);
   cb_op_kind kind = cb_op_get_kind(op);
   int first = kind == CB_KIND_WHERE ? 1 : 0;
+  /* Where the result does not take the integer dtype (true division, the
+   * math functions) a weak integer need not fit it; comparisons answer
+   * by value, as NumPy's. */
+  int lenient = kind == CB_KIND_DIVIDE || kind == CB_KIND_MATH ||
+                kind == CB_KIND_MATH2 || kind == CB_KIND_COMPARE;
+  int s = -1;
   cb_dtype t = CB_BOOL;
-  int rc = promote(x + first, n - first, &t);
+  int rc = promote(x + first, n - first, &t, lenient ? &s : NULL);
   if (rc)
     return rc;
+  if (stray)
+    *stray = kind == CB_KIND_COMPARE && s >= 0 ? s + first : -1;
+  if (t == CB_BOOL && cb__op_accepts_bool_as_int8(op))
+    t = CB_INT8;
   if (kind == CB_KIND_DIVIDE && cb__dtype_class(t) != 'F')
     t = CB_FLOAT64;
   if ((kind == CB_KIND_MATH || kind == CB_KIND_MATH2) &&
@@ -145,6 +167,11 @@ int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
   *compute = t;
   *result = kind == CB_KIND_COMPARE || kind == CB_KIND_TEST ? CB_BOOL : t;
   return 0;
+}
+
+int cb__ewise_types(cb_op op, const cb_operand *x, int n, cb_dtype *compute,
+                    cb_dtype *result) {
+  return cb__ewise_types_ex(op, x, n, compute, result, NULL);
 }
 
 int cb_result_dtype(cb_op op, const cb_operand *x, int n, cb_dtype *out) {

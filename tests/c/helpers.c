@@ -62,6 +62,18 @@ double test_get(const cb_array *a, int64_t i) {
     return ((const int32_t *)p)[i];
   case CB_INT64:
     return (double)((const int64_t *)p)[i];
+  case CB_INT8:
+    return ((const int8_t *)p)[i];
+  case CB_INT16:
+    return ((const int16_t *)p)[i];
+  case CB_UINT8:
+    return ((const uint8_t *)p)[i];
+  case CB_UINT16:
+    return ((const uint16_t *)p)[i];
+  case CB_UINT32:
+    return ((const uint32_t *)p)[i];
+  case CB_UINT64:
+    return (double)((const uint64_t *)p)[i];
   case CB_FLOAT32:
     return ((const float *)p)[i];
   default:
@@ -80,6 +92,24 @@ void test_set(cb_array *a, int64_t i, double v) {
     break;
   case CB_INT64:
     ((int64_t *)p)[i] = (int64_t)v;
+    break;
+  case CB_INT8:
+    ((int8_t *)p)[i] = (int8_t)v;
+    break;
+  case CB_INT16:
+    ((int16_t *)p)[i] = (int16_t)v;
+    break;
+  case CB_UINT8:
+    ((uint8_t *)p)[i] = (uint8_t)v;
+    break;
+  case CB_UINT16:
+    ((uint16_t *)p)[i] = (uint16_t)v;
+    break;
+  case CB_UINT32:
+    ((uint32_t *)p)[i] = (uint32_t)v;
+    break;
+  case CB_UINT64:
+    ((uint64_t *)p)[i] = (uint64_t)v;
     break;
   case CB_FLOAT32:
     ((float *)p)[i] = (float)v;

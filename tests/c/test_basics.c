@@ -70,9 +70,15 @@ TEST(dtype_names_and_sizes) {
               {CB_INT32, "int32", 4},
               {CB_INT64, "int64", 8},
               {CB_FLOAT32, "float32", 4},
-              {CB_FLOAT64, "float64", 8}};
-  CHECK_INT(CB_NDTYPES, ==, 5);
-  for (int i = 0; i < 5; i++) {
+              {CB_FLOAT64, "float64", 8},
+              {CB_INT8, "int8", 1},
+              {CB_INT16, "int16", 2},
+              {CB_UINT8, "uint8", 1},
+              {CB_UINT16, "uint16", 2},
+              {CB_UINT32, "uint32", 4},
+              {CB_UINT64, "uint64", 8}};
+  CHECK_INT(CB_NDTYPES, ==, 11);
+  for (int i = 0; i < 11; i++) {
     CHECK_STR(cb_dtype_name(rows[i].t), rows[i].name);
     CHECK_INT(cb_dtype_size(rows[i].t), ==, rows[i].size);
     CHECK_INT(cb_dtype_from_name(rows[i].name), ==, rows[i].t);

@@ -351,7 +351,7 @@ TEST(result_dtype_rules) {
        CB_FLOAT64},
       {CB_OP_subtract, 2, {A(CB_BOOL), A(CB_BOOL)}, CB_ETYPE, 0},
       {CB_OP_negative, 1, {A(CB_BOOL)}, CB_ETYPE, 0},
-      {CB_OP_power, 2, {A(CB_BOOL), A(CB_BOOL)}, CB_ETYPE, 0},
+      {CB_OP_power, 2, {A(CB_BOOL), A(CB_BOOL)}, 0, CB_INT8},
       {CB_OP_add, 2, {A(CB_INT32), WEAK_INT((int64_t)1 << 40)}, CB_ERANGE,
        0},
       {CB_OP_add, 2, {A(CB_INT64), {.device = -1, .dtype = CB_INT64,
@@ -389,11 +389,14 @@ TEST(result_dtype_rules) {
 TEST(full_values) {
   ASSERT_OK(test_start(1, "none"));
   int64_t shape[2] = {300, 700};
-  static const double values[CB_NDTYPES] = {1, -123456, 1e15, 1.25, -0.1};
+  static const double values[CB_NDTYPES] = {
+      1, -123456, 1e15, 1.25, -0.1, -100, -30000, 200, 60000, 4e9, 1e19};
   for (int t = 0; t < CB_NDTYPES; t++) {
     cb_scalar v;
     if (t == CB_FLOAT32 || t == CB_FLOAT64)
       v.f = values[t];
+    else if (t == CB_UINT64) /* its bits */
+      v.i = (int64_t)(uint64_t)values[t];
     else
       v.i = (int64_t)values[t];
     cb_array *a;

@@ -19,11 +19,14 @@ DEVICES = os.environ.get("CAMBRIAN_TEST_DEVICES", "cpu;opencl").split(";")
 NO_OPENCL = "no OpenCL device: no OpenCL platform is registered, or none " \
     "has a device"
 
-# The five dtypes of cambrian, as NumPy dtypes.
+# The dtypes of cambrian, as NumPy dtypes.
 DTYPES = [np.dtype(t) for t in
-          (np.bool_, np.int32, np.int64, np.float32, np.float64)]
+          (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+           np.uint16, np.uint32, np.uint64, np.float32, np.float64)]
 FLOAT_DTYPES = [np.dtype(np.float32), np.dtype(np.float64)]
-INT_DTYPES = [np.dtype(np.int32), np.dtype(np.int64)]
+INT_DTYPES = [np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64,
+                                    np.uint8, np.uint16, np.uint32,
+                                    np.uint64)]
 
 
 def dtype_id(t):
@@ -126,8 +129,9 @@ def int_pair(dtype, seed=0, n_random=200):
     """Two integer arrays: extremes (so that + - * wrap around), small values
     and random ones of the whole range."""
     info = np.iinfo(dtype)
-    sp = np.array([info.min, info.min + 1, -7, -1, 0, 1, 2, 7, info.max - 1,
-                   info.max], dtype=dtype)
+    small = [-7, -1, 0, 1, 2, 7] if info.min < 0 else [0, 1, 2, 7, 9]
+    sp = np.array([info.min, info.min + 1, *small, info.max - 1, info.max],
+                  dtype=dtype)
     x = np.repeat(sp, len(sp))
     y = np.tile(sp, len(sp))
     rng = np.random.default_rng(seed)
@@ -135,8 +139,9 @@ def int_pair(dtype, seed=0, n_random=200):
                       endpoint=True)
     ry = rng.integers(info.min, info.max, n_random, dtype=dtype,
                       endpoint=True)
-    small_x = rng.integers(-1000, 1000, n_random, dtype=dtype)
-    small_y = rng.integers(-1000, 1000, n_random, dtype=dtype)
+    lo, hi = max(info.min, -1000), min(info.max, 1000)
+    small_x = rng.integers(lo, hi, n_random, dtype=dtype)
+    small_y = rng.integers(lo, hi, n_random, dtype=dtype)
     return (np.concatenate([x, rx, small_x]).astype(dtype),
             np.concatenate([y, ry, small_y]).astype(dtype))
 
@@ -151,7 +156,7 @@ def sample_pair(dtype, seed=0):
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
         return float_pair(dtype, seed)
-    if dtype.kind == "i":
+    if dtype.kind in "iu":
         return int_pair(dtype, seed)
     return bool_pair()
 

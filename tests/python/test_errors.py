@@ -46,9 +46,9 @@ def test_shape_mismatch_with_numpy_operand():
 
 # ---- dtypes --------------------------------------------------------------------
 
-@pytest.mark.parametrize("x", [np.arange(4, dtype=np.uint8),
-                               np.arange(4, dtype=np.int16),
-                               np.arange(4, dtype=np.uint32),
+@pytest.mark.parametrize("x", [np.arange(4, dtype=np.float16),
+                               np.arange(4, dtype=">f8"),
+                               np.arange(4, dtype=">i4"),
                                np.arange(4, dtype=np.float16),
                                np.ones(3, dtype=np.complex128),
                                np.ones(3, dtype=np.complex64),
@@ -63,7 +63,7 @@ def test_unsupported_dtype(x, device):
         cb.asarray(x.tolist() if x.dtype.kind == "c" else x, device=device)
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.complex128, "float16", "S3",
+@pytest.mark.parametrize("dtype", [np.float16, np.complex128, "float16", "S3",
                                    object])
 def test_unsupported_dtype_argument(dtype):
     with pytest.raises(TypeError):
@@ -77,7 +77,7 @@ def test_unsupported_dtype_argument(dtype):
 def test_unsupported_numpy_operand():
     a = cb.ones(3)
     with pytest.raises(TypeError):
-        a + np.ones(3, dtype=np.uint8)
+        a + np.ones(3, dtype=np.float16)
     with pytest.raises(TypeError):
         a + np.complex128(1j)
     with pytest.raises(TypeError):
@@ -87,14 +87,13 @@ def test_unsupported_numpy_operand():
 @pytest.mark.parametrize("op", ["sqrt", "exp", "log", "sin", "cos", "tanh",
                                 "divide"])
 def test_operation_type_errors(op):
-    """bool - bool, -bool and bool ** bool raise TypeError."""
+    """bool - bool and -bool raise TypeError; bool ** bool is int8."""
     b = cb.asarray(np.array([True, False]))
     with pytest.raises(TypeError):
         b - b
     with pytest.raises(TypeError):
         -b
-    with pytest.raises(TypeError):
-        b ** b
+    assert (b ** b).dtype == np.int8
     with pytest.raises(TypeError):
         cb.subtract(b, True)
     # ... while the rest is fine on bools:
@@ -218,7 +217,7 @@ def test_arange_arguments():
     with pytest.raises(ValueError):
         cb.arange(0, 10, 0)
     with pytest.raises(TypeError):
-        cb.arange(5, dtype=np.uint8)
+        cb.arange(5, dtype=np.float16)
     with pytest.raises(TypeError):
         cb.arange(5, dtype=bool)
 

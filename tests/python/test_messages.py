@@ -45,18 +45,18 @@ def clean_faults():
 # ---- asarray --------------------------------------------------------------
 
 def test_asarray_names_the_unsupported_dtype():
-    with pytest.raises(TypeError, match=r"unsupported dtype 'uint8'.*"
+    with pytest.raises(TypeError, match=r"unsupported dtype 'float16'.*"
                        r"pass dtype="):
-        cb.asarray(np.arange(3, dtype=np.uint8))
+        cb.asarray(np.arange(3, dtype=np.float16))
     with pytest.raises(TypeError, match="unsupported dtype 'complex128'"):
         cb.asarray([1j, 2j])
     with pytest.raises(TypeError, match="unsupported dtype 'object'"):
         cb.asarray(object())
     # A dtype asked for is named, and so are those that exist.
     with pytest.raises(TypeError, match=escaped(
-            "unsupported dtype 'int16'", "bool, int32, int64, float32 and "
-            "float64")):
-        cb.asarray(np.arange(3.0), dtype=np.int16)
+            "unsupported dtype 'float16'", "bool, int8 to int64, uint8 to "
+            "uint64, float32 and float64")):
+        cb.asarray(np.arange(3.0), dtype=np.float16)
 
 
 def test_asarray_names_the_dimensions():
@@ -103,7 +103,7 @@ def test_creation_names_shapes_and_dtypes():
         cb.ones((2, -3))
     with pytest.raises(MemoryError, match="too large"):
         cb.zeros((1 << 40, 1 << 40))
-    for dtype, name in ((np.uint8, "uint8"), (object, "object"),
+    for dtype, name in ((np.float16, "float16"), (object, "object"),
                         ("junk", "junk")):
         with pytest.raises(TypeError, match=f"unsupported dtype '{name}'"):
             cb.zeros(3, dtype=dtype)
@@ -132,8 +132,8 @@ def test_arange_names_its_problem():
         cb.arange(0, 10, 0)
     with pytest.raises(TypeError, match="arange is not supported for bool"):
         cb.arange(5, dtype=bool)
-    with pytest.raises(TypeError, match="unsupported dtype 'uint8'"):
-        cb.arange(5, dtype=np.uint8)
+    with pytest.raises(TypeError, match="unsupported dtype 'float16'"):
+        cb.arange(5, dtype=np.float16)
     with pytest.raises(OverflowError, match="arange: values out of bounds "
                        "for int32"):
         cb.arange(2 ** 31 - 2, 2 ** 31 + 2, dtype=np.int32)
@@ -172,8 +172,7 @@ def test_operand_errors_name_the_operation_and_type():
 
 
 @pytest.mark.parametrize("op,f", [("subtract", lambda b: b - b),
-                                  ("negative", lambda b: -b),
-                                  ("power", lambda b: b ** b)])
+                                  ("negative", lambda b: -b)])
 def test_bool_refusals_name_the_operation(op, f):
     b = cb.asarray(np.array([True, False]))
     with pytest.raises(TypeError, match=f"{op} is not supported for bool"):
@@ -198,8 +197,8 @@ def test_python_integer_beyond_int64_is_named_exactly():
 
 def test_astype_and_len_name_their_problem():
     a = cb.ones(3)
-    with pytest.raises(TypeError, match="unsupported dtype 'uint8'"):
-        a.astype(np.uint8)
+    with pytest.raises(TypeError, match="unsupported dtype 'float16'"):
+        a.astype(np.float16)
     with pytest.raises(TypeError, match=r"astype\(\) needs a dtype"):
         a.astype(None)
     with pytest.raises(TypeError, match="unsized object"):
@@ -232,8 +231,7 @@ def test_reduction_axis_errors_name_the_axis():
     with pytest.raises(ValueError, match="axis 1 is out of bounds for "
                        "array of dimension 1"):
         cb.mean(cb.ones(3), axis=1)
-    for axis, name in ((1.0, "float"), ("0", "str"), (True, "bool"),
-                       ((0, 1), "tuple")):
+    for axis, name in ((1.0, "float"), ("0", "str"), (True, "bool")):
         with pytest.raises(TypeError, match=f"axis must be None or an "
                            f"integer, not '{name}'"):
             cb.sum(m, axis=axis)
@@ -599,13 +597,13 @@ def test_graph_recording_names_dtypes_and_operations():
         with pytest.raises(OverflowError, match=escaped(
                 f"Python integer {2 ** 40} out of bounds for int32")):
             i + 2 ** 40
-        with pytest.raises(TypeError, match="unsupported dtype 'uint8'"):
-            i.astype(np.uint8)
+        with pytest.raises(TypeError, match="unsupported dtype 'float16'"):
+            i.astype(np.float16)
         with pytest.raises(ValueError, match="dot: operands must be arrays, "
                            "not scalars"):
             cb.dot(i, 2.0)
-        with pytest.raises(TypeError, match="unsupported dtype 'uint8'"):
-            g.input("u", (4,), np.uint8)
+        with pytest.raises(TypeError, match="unsupported dtype 'float16'"):
+            g.input("u", (4,), np.float16)
         g.output("y", i + b)
 
 
