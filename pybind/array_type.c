@@ -305,7 +305,7 @@ static PyObject *array_dunder_array(ArrayObject *a, PyObject *args,
   return x;
 }
 
-static PyObject *array_to_device(ArrayObject *a, PyObject *device) {
+static PyObject *to_device(ArrayObject *a, PyObject *device) {
   cbp_state *st = state_of((PyObject *)a);
   /* The device factory takes ints for the device table's ids, which are
    * no business of users: an int is refused, as asarray(device=) does. */
@@ -336,6 +336,28 @@ static PyObject *array_to_device(ArrayObject *a, PyObject *device) {
   PyObject *out = cbp_array_object_new(st, a->arr, dev, id);
   Py_DECREF(dev);
   return out;
+}
+
+/* to_device(device, /, *, stream=None): the Array API's signature; the
+ * copy is ordered by the array's dependencies, so a stream has no role
+ * and must be None. */
+static PyObject *array_to_device(ArrayObject *a, PyObject *const *args,
+                                 Py_ssize_t nargs, PyObject *kwnames) {
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  PyObject *kw = nkw == 1 ? PyTuple_GET_ITEM(kwnames, 0) : NULL;
+  if (nargs != 1 || nkw > 1 ||
+      (kw && PyUnicode_CompareWithASCIIString(kw, "stream") != 0)) {
+    PyErr_SetString(PyExc_TypeError,
+                    "to_device(device, /, *, stream=None)");
+    return NULL;
+  }
+  if (nkw == 1 && args[1] != Py_None) {
+    PyErr_SetString(PyExc_ValueError,
+                    "to_device: cambrian orders copies by data "
+                    "dependencies; stream must be None");
+    return NULL;
+  }
+  return to_device(a, args[0]);
 }
 
 static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
@@ -546,7 +568,7 @@ PyDoc_STRVAR(dunder_array_doc,
 "array([1., 1.])\n");
 
 PyDoc_STRVAR(to_device_doc,
-"to_device($self, device, /)\n--\n\n"
+"to_device($self, device, /, *, stream=None)\n--\n\n"
 "This array placed on another device; the data moves asynchronously.\n\n"
 "Parameters\n----------\ndevice : str or Device or None\n"
 "    A filter string (\"opencl:cpu\", \"cpu\"), a Device, or None or\n"
@@ -710,6 +732,12 @@ PyDoc_STRVAR(repr_html_doc,
 "preview of the data when it is ready. Never waits.\n");
 
 static PyObject *array_peek_method(ArrayObject *a, PyObject *unused);
+static PyObject *array_complex(PyObject *x, PyObject *unused);
+
+PyDoc_STRVAR(complex_doc,
+"__complex__($self, /)\n--\n\n"
+"complex(a) of a one-element array, once written.\n\n"
+">>> complex(cb.asarray(2.0))\n(2+0j)\n");
 static PyObject *array_repr_html(ArrayObject *a, PyObject *unused);
 
 #define REDUCTION_METHOD_DEF(name)                                           \
@@ -719,7 +747,8 @@ static PyMethodDef array_methods[] = {
     {"numpy", (PyCFunction)array_numpy, METH_NOARGS, numpy_doc},
     {"__array__", CBP_METH(array_dunder_array),
      METH_VARARGS | METH_KEYWORDS, dunder_array_doc},
-    {"to_device", (PyCFunction)array_to_device, METH_O, to_device_doc},
+    {"to_device", CBP_METH(array_to_device), METH_FASTCALL | METH_KEYWORDS,
+     to_device_doc},
     {"astype", (PyCFunction)array_astype, METH_O, astype_doc},
     {"copy", (PyCFunction)array_copy, METH_NOARGS, copy_doc},
     {"wait", (PyCFunction)array_wait, METH_NOARGS, wait_doc},
@@ -738,6 +767,7 @@ static PyMethodDef array_methods[] = {
     REDUCTION_METHOD_DEF(max),
     REDUCTION_METHOD_DEF(mean),
     {"dot", (PyCFunction)array_dot, METH_O, dot_doc},
+    {"__complex__", (PyCFunction)array_complex, METH_NOARGS, complex_doc},
     {"reshape", CBP_METH(array_reshape), METH_FASTCALL | METH_KEYWORDS,
      reshape_doc},
     {"transpose", CBP_METH(array_transpose), METH_FASTCALL | METH_KEYWORDS,
@@ -867,6 +897,10 @@ static int nb_bool(PyObject *x) {
 }
 
 static PyObject *nb_float(PyObject *x) { return to_scalar(x, "__float__"); }
+static PyObject *array_complex(PyObject *x, PyObject *unused) {
+  (void)unused;
+  return to_scalar(x, "__complex__");
+}
 static PyObject *nb_int(PyObject *x) { return to_scalar(x, "__int__"); }
 static PyObject *nb_index(PyObject *x) { return to_scalar(x, "__index__"); }
 

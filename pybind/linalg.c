@@ -92,11 +92,13 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
   cb_dtype t;
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
   if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64) {
-    PyErr_Format(PyExc_TypeError,
-                 "matmul: %s @ %s is not supported (BLAS multiplies float32 "
-                 "and float64 arrays); convert with astype(float64)",
-                 cb_dtype_name(cb_array_dtype(ops[0].array)),
-                 cb_dtype_name(cb_array_dtype(ops[1].array)));
+    /* Integers and bools: element-wise products summed (_linalg.py). */
+    PyObject *mod = PyImport_ImportModule("cambrian._linalg");
+    if (mod) {
+      result = PyObject_CallMethod(mod, "_integer_matmul", "OO", arrs[0],
+                                   arrs[1]);
+      Py_DECREF(mod);
+    }
     goto out;
   }
   if (rc) {

@@ -456,9 +456,13 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       in[i] = temps[i] = cast;
     }
   }
-  if (reusable(reuse, result, &shaped, tile)) {
+  if (reusable(reuse, result, &shaped, tile) || (into && shaped.size == 0)) {
     cb_array_ref(reuse);
     *out = reuse;
+    if (shaped.size == 0) { /* nothing to write */
+      *out_device = device;
+      goto done;
+    }
   } else if (into) {
     rc = cb__fail(CB_ESTATE, "%s: the array written is tiled otherwise",
                   cb_op_name(op));

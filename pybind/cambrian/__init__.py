@@ -85,9 +85,11 @@ from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
 from ._graph import Graph
-from ._reductions import (argmax, argmin, dot, mean, norm, std, var)
+from ._reductions import (argmax, argmin, dot, mean, norm, prod, std,
+                          var)
 from ._linalg import gemm, gemv, matmul, transpose
-from ._array_api import (argsort, astype, can_cast, clip, cumulative_sum,
+from ._array_api import (__array_namespace_info__, argsort, astype,
+                         conj, imag, real, can_cast, clip, cumulative_sum,
                          e, eye, finfo, iinfo, inf, isdtype, linspace,
                          matrix_transpose, meshgrid, nan, newaxis, nonzero,
                          pi, repeat, result_type, searchsorted, sort, split,
@@ -139,6 +141,7 @@ _core._configure(default_device, _device_or_spec, _array_future)
 # cambrian's reductions, not the builtins.
 from ._reductions import all, any, max, min, sum  # noqa: E402,A004
 bool = bool_  # noqa: A001  (the Array API's name of the dtype)
+pow = power  # noqa: A001  (the Array API's name)
 
 # NumPy's ufuncs and functions called on Arrays run as cambrian's.
 from ._numpy_dispatch import array_function as _af  # noqa: E402
@@ -163,7 +166,8 @@ __all__ = [
     "matrix_transpose", "vecdot", "tensordot", "tile", "repeat", "split",
     "unstack", "nonzero", "take", "cumulative_sum", "sort", "argsort",
     "searchsorted", "unique_values", "unique_counts", "unique_inverse",
-    "unique_all", "e", "pi", "inf", "nan", "newaxis",
+    "unique_all", "conj", "real", "imag", "__array_namespace_info__", "pow",
+    "e", "pi", "inf", "nan", "newaxis",
     # element-wise operations
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -184,7 +188,7 @@ __all__ = [
     "stack",
     # reductions and linear algebra
     "sum", "min", "max", "mean", "norm", "dot", "any", "all", "std", "var",
-    "argmax", "argmin", "matmul", "gemm", "gemv",
+    "argmax", "argmin", "prod", "matmul", "gemm", "gemv",
     "transpose",
     # futures, tasks, kernels, graphs
     "Future", "wait", "as_completed", "task", "In", "Out", "InOut",

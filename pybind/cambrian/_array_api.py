@@ -33,8 +33,8 @@ __all__ = ["finfo", "iinfo", "result_type", "can_cast", "isdtype",
            "matrix_transpose", "vecdot", "tensordot", "tile", "repeat",
            "split", "unstack", "nonzero", "take", "cumulative_sum", "sort",
            "argsort", "searchsorted", "unique_values", "unique_counts",
-           "unique_inverse", "unique_all", "e", "pi", "inf", "nan",
-           "newaxis"]
+           "unique_inverse", "unique_all", "conj", "real", "imag",
+           "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis"]
 
 e = math.e
 pi = math.pi
@@ -64,7 +64,25 @@ def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
 
 # ---- dtypes -------------------------------------------------------------------
 
-def finfo(type: Any, /) -> np.finfo[Any]:
+class FInfo(NamedTuple):
+    """Machine limits of a float dtype, as Python numbers."""
+    bits: int
+    eps: float
+    max: float
+    min: float
+    smallest_normal: float
+    dtype: np.dtype[Any]
+
+
+class IInfo(NamedTuple):
+    """Machine limits of an integer dtype, as Python ints."""
+    bits: int
+    max: int
+    min: int
+    dtype: np.dtype[Any]
+
+
+def finfo(type: Any, /) -> FInfo:
     """Machine limits of a floating dtype (NumPy's finfo).
 
     Parameters
@@ -74,8 +92,8 @@ def finfo(type: Any, /) -> np.finfo[Any]:
 
     Returns
     -------
-    numpy.finfo
-        bits, eps, max, min, smallest_normal, dtype.
+    FInfo
+        bits, eps, max, min, smallest_normal (Python floats), dtype.
 
     Raises
     ------
@@ -90,10 +108,12 @@ def finfo(type: Any, /) -> np.finfo[Any]:
     d = _dtype(type, "type")
     if d.kind != "f":
         raise TypeError(f"finfo takes a float dtype, not {d}")
-    return np.finfo(d)
+    f = np.finfo(d)
+    return FInfo(int(f.bits), float(f.eps), float(f.max), float(f.min),
+                 float(f.smallest_normal), d)
 
 
-def iinfo(type: Any, /) -> np.iinfo[Any]:
+def iinfo(type: Any, /) -> IInfo:
     """Machine limits of an integer dtype (NumPy's iinfo).
 
     Parameters
@@ -103,8 +123,8 @@ def iinfo(type: Any, /) -> np.iinfo[Any]:
 
     Returns
     -------
-    numpy.iinfo
-        bits, max, min, dtype.
+    IInfo
+        bits, max, min (Python ints), dtype.
 
     Raises
     ------
@@ -117,9 +137,10 @@ def iinfo(type: Any, /) -> np.iinfo[Any]:
     2147483647
     """
     d = _dtype(type, "type")
-    if d.kind != "i":
+    if d.kind not in "iu":
         raise TypeError(f"iinfo takes an integer dtype, not {d}")
-    return np.iinfo(d)
+    i = np.iinfo(d)
+    return IInfo(int(i.bits), int(i.max), int(i.min), d)
 
 
 def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
@@ -185,7 +206,7 @@ _KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u",
           "numeric": "iufc"}
 
 
-def isdtype(dtype: Any, kind: Any, /) -> bool:
+def isdtype(dtype: Any, kind: Any) -> bool:
     """Whether dtype is of kind: a dtype, a kind name ("bool", "signed
     integer", "unsigned integer", "integral", "real floating", "complex
     floating", "numeric"), or a tuple of these.
@@ -536,7 +557,9 @@ def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
         raise ValueError("vecdot needs arrays of 1 or more dimensions")
     if a.shape[axis] != b.shape[axis]:
         raise ValueError("vecdot: the vectors differ in length")
-    return sum(a * b, axis)
+    out = sum(a * b, axis)
+    want = result_type(a, b)
+    return out if out.dtype == want else out.astype(want)
 
 
 def tensordot(x1: Array, x2: Array, /, *,
@@ -1045,3 +1068,115 @@ def namespace(x: Array, /, *, api_version: str | None = None) -> Any:
         raise ValueError(f"unsupported Array API version {api_version!r}")
     import cambrian
     return cambrian
+
+
+# ---- complex parts of real arrays, and the namespace's inspection -------------
+
+def conj(x: Array, /) -> Array:
+    """The complex conjugate of x: for cambrian's real dtypes, a copy.
+
+    Parameters
+    ----------
+    x : Array
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> cb.conj(cb.arange(2.0)).tolist()
+    [0.0, 1.0]
+    """
+    return _array(x).copy()
+
+
+def real(x: Array, /) -> Array:
+    """The real part of x: for cambrian's real dtypes, a copy.
+
+    Parameters
+    ----------
+    x : Array
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> cb.real(cb.arange(2.0)).tolist()
+    [0.0, 1.0]
+    """
+    return _array(x).copy()
+
+
+def imag(x: Array, /) -> Array:
+    """The imaginary part of x: for cambrian's real dtypes, zeros.
+
+    Parameters
+    ----------
+    x : Array
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> cb.imag(cb.arange(2.0)).tolist()
+    [0.0, 0.0]
+    """
+    from ._creation import zeros_like
+    return zeros_like(_array(x))
+
+
+class Info:
+    """What the namespace offers (the Array API's inspection): its
+    capabilities, devices and dtypes."""
+
+    def capabilities(self) -> dict[str, Any]:
+        """boolean indexing (on the host) and data-dependent shapes are
+        supported; cambrian arrays have at most 8 dimensions."""
+        return {"boolean indexing": True, "data-dependent shapes": True,
+                "max dimensions": 8}
+
+    def default_device(self) -> Any:
+        """The device work without a placement goes to (None: the
+        scheduler chooses)."""
+        from ._devices import default_device
+        return default_device()
+
+    def devices(self) -> list[Any]:
+        """Every device of the running runtime."""
+        from ._devices import devices
+        return devices()
+
+    def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
+        """float64 for real floats, int64 for integers and indices."""
+        return {"real floating": np.dtype(np.float64),
+                "integral": np.dtype(np.int64),
+                "indexing": np.dtype(np.int64)}
+
+    def dtypes(self, *, device: Any = None,
+               kind: str | tuple[str, ...] | None = None
+               ) -> dict[str, np.dtype[Any]]:
+        """The dtypes of a kind (all when None), by name."""
+        return {d.name: d for d in _DTYPES
+                if kind is None or isdtype(d, kind)}
+
+
+def __array_namespace_info__() -> Info:
+    """The Array API's inspection object of the namespace.
+
+    Returns
+    -------
+    Info
+        capabilities(), default_device(), devices(), default_dtypes() and
+        dtypes().
+
+    Examples
+    --------
+    >>> sorted(cb.__array_namespace_info__().dtypes(kind="bool"))
+    ['bool']
+    """
+    return Info()

@@ -162,7 +162,9 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     (2, 3)
     """
     with _tiles(tile_size):
-        return _core.empty(_shape(shape), dtype, _placement(device))
+        return _core.empty(_shape(shape),
+                           _np.float64 if dtype is None else dtype,
+                           _placement(device))
 
 
 def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
@@ -240,7 +242,8 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     array([[0., 0.],
            [0., 0.]])
     """
-    return full(shape, 0, dtype, device, tile_size=tile_size)
+    return full(shape, 0, _np.float64 if dtype is None else dtype, device,
+                tile_size=tile_size)
 
 
 def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
@@ -274,7 +277,8 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     >>> cb.ones(3, dtype=cb.bool_).numpy()
     array([ True,  True,  True])
     """
-    return full(shape, 1, dtype, device, tile_size=tile_size)
+    return full(shape, 1, _np.float64 if dtype is None else dtype, device,
+                tile_size=tile_size)
 
 
 def arange(start: int | float, stop: int | float | None = None,

@@ -2,17 +2,17 @@
 result, with OpenBLAS on CPU workers and CLBlast on OpenCL devices.
 
 Operands are cambrian Arrays or C-contiguous buffers (NumPy arrays, used
-without a copy) of 1 or 2 dimensions. Shapes and dtypes are checked at the
+without a copy); matmul also multiplies stacks of matrices, one product
+each. Shapes and dtypes are checked at the
 call (ValueError, TypeError); the work runs asynchronously and its
 failures come back on the result, as for any operation. Tasks are named
 "matmul", "gemm", "gemv" and "transpose" (cambrian.testing.inject_fault
 takes these names).
 
-Dtypes: float32 and float64. matmul promotes as NumPy does when the result
-is a float dtype (float32 @ float64 and int32 @ float32 are float64);
-products whose result would be an integer or bool raise TypeError, since
-BLAS has no integer products. gemm and gemv take operands of C's (y's)
-dtype only. matmul and transpose given a graph's values record nodes.
+Dtypes: BLAS multiplies float32 and float64. matmul promotes as NumPy does
+(float32 @ float64 and int32 @ float32 are float64); integer and bool
+products, which BLAS lacks, are element-wise products summed. gemm and
+gemv take operands of C's (y's) dtype only. matmul and transpose given a graph's values record nodes.
 """
 
 from __future__ import annotations
@@ -59,13 +59,16 @@ def matmul(x1: object, x2: object) -> object:
         A new array placed where the operands are (or on the default
         device), one task per row block.
 
+    Integers and bools (which BLAS lacks) multiply by broadcasting and
+    summing: m * k * n elements a matrix are held meanwhile, and the
+    result wraps around as NumPy's does.
+
     Raises
     ------
     ValueError
         The inner dimensions differ, or the operands are on two devices.
     TypeError
-        The result would be an integer or bool (BLAS has no integer
-        products), or float64 on a device without it.
+        float64 on a device without it.
 
     Examples
     --------
@@ -77,6 +80,36 @@ def matmul(x1: object, x2: object) -> object:
         if isinstance(v, _Value):
             return v._graph._apply("matmul", (x1, x2))
     return _core.matmul(x1, x2)
+
+
+def _integer_matmul(a: Array, b: Array) -> Array:
+    """a @ b of integers or bools, which BLAS lacks: every product of the
+    inner dimension made by broadcasting, then summed, wrapping around as
+    NumPy's do. It holds m * k * n elements a matrix meanwhile."""
+    from ._array_api import result_type
+    from ._manipulation import expand_dims, reshape
+    from ._reductions import any, sum
+    va, vb = a.ndim == 1, b.ndim == 1
+    if va:
+        a = reshape(a, (1, a.shape[0]))
+    if vb:
+        b = reshape(b, (b.shape[0], 1))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: operands must have 1 or more dimensions")
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: operands do not match in their inner "
+                         f"dimension: {a.shape[-1]} (a) and "
+                         f"{b.shape[-2]} (b)")
+    want = result_type(a, b)
+    terms = expand_dims(a, axis=-1) * expand_dims(b, axis=-3)
+    out = any(terms, axis=-2) if want == bool else sum(terms, axis=-2)
+    if out.dtype != want:
+        out = out.astype(want)
+    if va:
+        out = reshape(out, out.shape[:-2] + (out.shape[-1],))
+    elif vb:
+        out = reshape(out, out.shape[:-1])
+    return out
 
 
 def _stacked_matmul(a: Array, b: Array) -> Array:

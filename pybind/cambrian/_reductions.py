@@ -12,7 +12,7 @@ values, they record nodes instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast, overload
+from typing import TYPE_CHECKING, Any, Protocol, cast, overload
 
 from . import _core
 from ._creation import as_array as _array
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._typing import ArrayLike
 
 __all__ = ["sum", "min", "max", "mean", "norm", "dot", "any", "all",
-           "std", "var", "argmax", "argmin"]
+           "std", "var", "argmax", "argmin", "prod"]
 
 _reduce = _core.reduce
 
@@ -38,7 +38,7 @@ class Reduction(Protocol):
     @overload
     def __call__(self, x: ArrayLike,
                  axis: int | tuple[int, ...] | None = None, *,
-                 keepdims: bool = False) -> Array: ...
+                 keepdims: bool = False, dtype: Any = None) -> Array: ...
 
 
 _COMMON = """
@@ -51,6 +51,8 @@ axis : int or tuple of ints, optional
     (negative counts from the end), which the result lacks.
 keepdims : bool, optional
     Keep the reduced axes, with length 1.
+dtype : dtype, optional
+    Of the result; x is converted to it first.
 
 Returns
 -------
@@ -107,13 +109,18 @@ def _reduce_axes(name: str, x: Array, axis: object,
 def _reduction(name: str, doc: str, empty: str, example: str,
                result: str) -> Reduction:
     def op(x: object, axis: int | tuple[int, ...] | None = None, *,
-           keepdims: bool = False) -> object:
+           keepdims: bool = False, dtype: Any = None) -> object:
         if isinstance(x, _Value):
-            if keepdims or isinstance(axis, tuple):
+            if keepdims or isinstance(axis, tuple) or dtype is not None:
                 raise TypeError(f"{name}: graphs record one axis or all, "
-                                "without keepdims")
+                                "without keepdims or dtype")
             return x._graph._apply(name, (x,), axis)
-        return _reduce_axes(name, _array(x), axis, keepdims)
+        a = _array(x)
+        if dtype is not None and a.dtype != dtype:
+            a = a.astype(dtype)
+        out = _reduce_axes(name, a, axis, keepdims)
+        return out if dtype is None or out.dtype == dtype \
+            else out.astype(dtype)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (doc + "\n" + _COMMON.format(empty=empty) +
                   f"\nExamples\n--------\n>>> {example}\n{result}\n")
@@ -429,3 +436,69 @@ def argmin(x: ArrayLike, /, *, axis: int | None = None,
     1
     """
     return _arg("argmin", x, axis, keepdims)
+
+
+def prod(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
+         dtype: Any = None, keepdims: bool = False) -> Array:
+    """The product of the elements of x over axis.
+
+    Computed by halving: each step multiplies the first half of the
+    extent by the second, element-wise, so log2(n) steps of tasks.
+    bool and signed integers multiply into int64, unsigned ones into
+    uint64 (wrapping around), floats in their own dtype, as NumPy's.
+
+    Parameters
+    ----------
+    x : Array or array_like
+    axis : int or tuple of ints, optional
+        None: every element.
+    dtype : dtype, optional
+        Of the result; x is converted to it first.
+    keepdims : bool, optional
+        Keep the reduced axes, with length 1.
+
+    Returns
+    -------
+    Array
+        1 over nothing.
+
+    Raises
+    ------
+    ValueError
+        An axis is out of range.
+
+    Examples
+    --------
+    >>> int(cb.prod(cb.arange(1, 5)))
+    24
+    """
+    import numpy as np
+
+    from ._creation import ones
+    from ._manipulation import permute_dims, reshape
+    a = _array(x)
+    if dtype is None:
+        kind = np.dtype(a.dtype).kind
+        dtype = ("int64" if kind in "bi" else "uint64" if kind == "u"
+                 else a.dtype)
+    if a.dtype != dtype:
+        a = a.astype(dtype)
+    axes = _axes_of(axis, a.ndim)
+    kept = [d for d in range(a.ndim) if d not in axes]
+    shape = _reduced_shape(a, axes, keepdims)
+    n = _extent(a, axes)
+    if n == 0 or a.ndim == 0:
+        return ones(shape, dtype=a.dtype, device=a.device) if n == 0 \
+            else reshape(a, shape)
+    # The reduced axes first, as one: (n, rest...).
+    m = reshape(permute_dims(a, list(axes) + kept),
+                (n,) + tuple(a.shape[d] for d in kept))
+    while m.shape[0] > 1:
+        half = m.shape[0] // 2
+        rest = m[2 * half:]
+        m2 = m[:half] * m[half:2 * half]
+        if rest.shape[0]:
+            from ._manipulation import concat
+            m2 = concat([m2, rest])
+        m = m2
+    return reshape(m, shape)

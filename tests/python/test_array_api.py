@@ -189,3 +189,74 @@ def test_data_dependent_functions_on_the_host(device):
         cb.nonzero(cb.asarray(1))
     with pytest.raises(ValueError, match="needs an axis"):
         cb.take(cb.ones((2, 2)), cb.asarray([0]))
+
+
+def test_more_of_the_namespace():
+    a = cb.arange(4)
+    assert cb.pow is cb.power
+    assert_same(cb.pow(a, 2), np.arange(4) ** 2)
+    f = cb.asarray([1.5, -2.0])
+    assert_same(cb.conj(f), np.array([1.5, -2.0]))
+    assert_same(cb.real(f), np.array([1.5, -2.0]))
+    assert_same(cb.imag(f), np.zeros(2))
+    assert complex(cb.asarray(2.5)) == 2.5 + 0j
+    info = cb.__array_namespace_info__()
+    assert info.capabilities()["boolean indexing"] is True
+    assert set(info.dtypes()) == {"bool", "int8", "int16", "int32", "int64",
+                                  "uint8", "uint16", "uint32", "uint64",
+                                  "float32", "float64"}
+    assert set(info.dtypes(kind="real floating")) == {"float32", "float64"}
+    assert info.default_dtypes()["integral"] == np.int64
+    assert info.devices() == cb.devices()
+    fi = cb.finfo(cb.float32)
+    assert type(fi.eps) is float and fi.bits == 32
+    ii = cb.iinfo(cb.uint16)
+    assert (ii.min, ii.max) == (0, 65535) and type(ii.max) is int
+    assert cb.isdtype(dtype=cb.int8, kind="signed integer")
+
+
+def test_prod_and_sum_dtypes(device):
+    x = np.arange(1, 25, dtype=np.int32).reshape(2, 3, 4)
+    a = cb.asarray(x, device=device)
+    for axis in (None, 0, 1, 2, (0, 2)):
+        assert_same(cb.prod(a, axis=axis), np.asarray(np.prod(x, axis=axis)))
+    u = np.arange(1, 6, dtype=np.uint8)
+    assert_same(cb.prod(cb.asarray(u)), np.asarray(np.prod(u)))
+    f = np.random.default_rng(0).uniform(0.5, 1.5, (7, 5))
+    assert_same(cb.prod(cb.asarray(f), axis=0, keepdims=True),
+                np.prod(f, axis=0, keepdims=True), rtol=1e-13)
+    assert_same(cb.prod(cb.zeros((0, 3)), axis=0), np.ones(3))
+    assert_same(cb.sum(a, dtype=cb.int32), np.asarray(np.sum(x,
+                                                            dtype=np.int32)))
+    assert_same(cb.sum(a, axis=1, dtype=cb.float32),
+                np.sum(x, axis=1, dtype=np.float32))
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4,)),
+                                   ((4,), (3, 4, 2)), ((1, 3, 4), (5, 4, 2)),
+                                   ((0, 0, 0), (0,)), ((3, 4), (4, 2))],
+                         ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.int32, np.uint8,
+                                   np.bool_], ids=str)
+def test_matmul_of_stacks_and_integers(sa, sb, dtype):
+    x = (np.arange(int(np.prod(sa))) % 7).reshape(sa).astype(dtype)
+    y = (np.arange(int(np.prod(sb))) % 5).reshape(sb).astype(dtype)
+    got = cb.asarray(x) @ cb.asarray(y)
+    assert_same(got, np.asarray(x @ y), rtol=1e-12)
+    assert_same(cb.matmul(cb.asarray(x), cb.asarray(y)), np.asarray(x @ y),
+                rtol=1e-12)
+
+
+def test_empty_in_place_and_default_dtypes():
+    m = cb.zeros((0,))
+    m += cb.zeros((0,))
+    assert m.shape == (0,)
+    b = cb.zeros((0, 3), dtype=bool)
+    b |= cb.zeros((0, 3), dtype=bool)
+    assert b.shape == (0, 3)
+    assert cb.zeros(3, dtype=None).dtype == np.float64
+    assert cb.ones((), dtype=None).dtype == np.float64
+    assert cb.empty((), dtype=None).dtype == np.float64
+    assert cb.ones(2).to_device("cpu", stream=None).device.type == "cpu"
+    with pytest.raises(ValueError, match="stream"):
+        cb.ones(2).to_device("cpu", stream=1)

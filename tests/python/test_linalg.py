@@ -88,11 +88,15 @@ def test_matmul_promotes_like_numpy(ta, tb, expected):
     assert_same(cb.asarray(a) @ cb.asarray(b), a @ b, rtol=1e-6)
 
 
-@pytest.mark.parametrize("t", ["int32", "int64", "bool"])
-def test_matmul_integers_refused(t):
-    a = cb.asarray(np.ones((2, 2), dtype=t))
-    with pytest.raises(TypeError, match="matmul"):
-        a @ a
+@pytest.mark.parametrize("t", ["int32", "int64", "bool", "uint8"])
+def test_matmul_integers_are_exact(t):
+    """BLAS has no integer products: they are summed products, exact and
+    wrapping around as NumPy's."""
+    x = (np.arange(12) * 977).reshape(3, 4).astype(t)
+    a = cb.asarray(x)
+    got = (a @ a.T).numpy()
+    assert got.dtype == (x @ x.T).dtype
+    np.testing.assert_array_equal(got, x @ x.T)
 
 
 @pytest.mark.parametrize("sa,sb", [((2, 3), (2, 3)), ((3,), (4,)),

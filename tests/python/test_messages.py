@@ -269,9 +269,7 @@ def test_matmul_names_shapes_dtypes_and_operands():
     with pytest.raises(ValueError, match=escaped("3 (a) and 4 (b)")):
         cb.ones((2, 3)) @ cb.ones((4, 2))
     i = cb.asarray(np.ones((2, 2), np.int32))
-    with pytest.raises(TypeError, match=escaped("int32 @ int32",
-                                                "astype(float64)")):
-        i @ i
+    assert (i @ i).tolist() == [[2, 2], [2, 2]]  # no BLAS: exact sums
     with pytest.raises(ValueError, match="matmul: operands must be arrays "
                        "of 1 or 2 dimensions, not scalars"):
         cb.matmul(cb.ones((2, 2)), 2.0)
