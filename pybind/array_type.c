@@ -412,7 +412,8 @@ static PyObject *array_format(ArrayObject *a, PyObject *spec) {
 
 static PyObject *array_dlpack(ArrayObject *a, PyObject *const *args,
                               Py_ssize_t nargs, PyObject *kwnames) {
-  return numpy_method(a, "__dlpack__", args, nargs, kwnames);
+  return call_python("cambrian._creation", (PyObject *)a, "_dlpack", args,
+                     nargs, kwnames);
 }
 
 static PyObject *array_dlpack_device(ArrayObject *a, PyObject *unused) {

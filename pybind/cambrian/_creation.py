@@ -503,3 +503,21 @@ _like_doc(full_like, "An Array of x's shape, dtype and device filled with "
           "element (it must fit the dtype).",
           raises="\n    Raises\n    ------\n    OverflowError\n        "
           "fill_value does not fit the dtype.\n")
+
+
+def _dlpack(x: Array, *, stream: Any = None,
+            max_version: tuple[int, int] | None = None,
+            dl_device: Any = None, copy: bool | None = None) -> Any:
+    """Array.__dlpack__: a capsule over the host data, once written. The
+    data is read-only, which DLPack before 1.0 cannot say: a consumer that
+    asks for no version (or an older one) gets a copy, unless copy=False
+    forbids it (BufferError)."""
+    view = _np.asarray(x)
+    if max_version is None or tuple(max_version) < (1, 0):
+        if copy is False:
+            raise BufferError("cambrian's data is read-only and DLPack "
+                              "before 1.0 cannot say so: pass "
+                              "max_version=(1, 0), or allow a copy")
+        return view.copy().__dlpack__(stream=stream)
+    return view.__dlpack__(stream=stream, max_version=max_version,
+                           dl_device=dl_device, copy=copy)

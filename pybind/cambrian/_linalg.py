@@ -105,7 +105,9 @@ def _integer_matmul(a: Array, b: Array) -> Array:
     out = any(terms, axis=-2) if want == bool else sum(terms, axis=-2)
     if out.dtype != want:
         out = out.astype(want)
-    if va:
+    if va and vb:
+        out = reshape(out, out.shape[:-2])
+    elif va:
         out = reshape(out, out.shape[:-2] + (out.shape[-1],))
     elif vb:
         out = reshape(out, out.shape[:-1])

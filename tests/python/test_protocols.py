@@ -125,3 +125,14 @@ def test_from_dlpack(dev):
         cb.from_dlpack(np.arange(3, dtype=np.float16))
     with pytest.raises((TypeError, AttributeError)):
         cb.from_dlpack([1, 2, 3])
+
+
+def test_dlpack_without_a_version_gets_a_copy():
+    """DLPack before 1.0 cannot mark data read-only: a consumer asking for
+    no version gets a copy; one that forbids copies is told why."""
+    a = cb.arange(4)
+    assert np.from_dlpack(a).tolist() == [0, 1, 2, 3]
+    assert a.__dlpack__() is not None
+    assert a.__dlpack__(max_version=(1, 0)) is not None
+    with pytest.raises(BufferError, match="read-only"):
+        a.__dlpack__(copy=False)
