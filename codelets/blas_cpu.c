@@ -46,6 +46,9 @@ static void transpose(const cb__blas_task *t, const void *a, void *out) {
   case 1:
     TRANSPOSE_LOOP(uint8_t);
     break;
+  case 2:
+    TRANSPOSE_LOOP(uint16_t);
+    break;
   case 4:
     TRANSPOSE_LOOP(uint32_t);
     break;

@@ -167,7 +167,7 @@ static inline uint64_t float_to_bits(double x) {
 #define FLOAT_TO(D, x)                                                       \
   _Generic((D *)0, int32_t *: float_to_int32(x),                             \
            int64_t *: float_to_int64(x), float *: (D)(x),                    \
-           double *: (D)(x), uint8_t *: (D)(x), default: (D)float_to_bits(x))
+           double *: (D)(x), default: (D)float_to_bits(x))
 /* x converted to D. */
 #define CONVERT(D, x)                                                        \
   _Generic((x), float: FLOAT_TO(D, x), double: FLOAT_TO(D, x),              \

@@ -36,9 +36,10 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
 }
 
 /* The smallest and largest values of an integer dtype (uint64's largest
- * does not fit: UINT64 is checked apart). */
+ * does not fit: UINT64 is checked apart); int64's for a value that is no
+ * dtype, which the core refuses afterwards. */
 static void int_range(cb_dtype t, long long *lo, long long *hi) {
-  int bits = 8 * (int)cb_dtype_size(t);
+  int bits = (unsigned)t < CB_NDTYPES ? 8 * (int)cb_dtype_size(t) : 64;
   int is_unsigned = t == CB_UINT8 || t == CB_UINT16 || t == CB_UINT32 ||
                     t == CB_UINT64;
   if (is_unsigned) {
@@ -185,12 +186,13 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
       scalar_arg(args[2], (cb_dtype)t, &step) ||
       (id = cbp_device_id(st, args[4])) < -1)
     return NULL;
-  long long lo, hi;
-  if (t != CB_BOOL && t != CB_FLOAT32 && t != CB_FLOAT64 && t != CB_INT64 &&
-      t != CB_UINT64 && n > 0) {
+  long long lo, hi, span, last;
+  if ((unsigned)t < CB_NDTYPES && t != CB_BOOL && t != CB_FLOAT32 &&
+      t != CB_FLOAT64 && t != CB_INT64 && t != CB_UINT64 && n > 0) {
     int_range((cb_dtype)t, &lo, &hi);
-    long long last = (long long)start.i + (long long)step.i * (n - 1);
-    if (last < lo || last > hi) {
+    if (__builtin_mul_overflow((long long)step.i, n - 1, &span) ||
+        __builtin_add_overflow((long long)start.i, span, &last) ||
+        last < lo || last > hi) {
       PyErr_Format(PyExc_OverflowError,
                    "arange: values out of bounds for %s",
                    cb_dtype_name((cb_dtype)t));
