@@ -752,9 +752,9 @@ def _host(fn: Any, x: Array, *args: Any) -> Any:  # Array or tuple
     from ._creation import asarray
     out = fn(np.asarray(x), *args)
     if isinstance(out, tuple):
-        return tuple(asarray(np.ascontiguousarray(o), device=x.device)
+        return tuple(asarray(np.asarray(o, order="C"), device=x.device)
                      for o in out)
-    return asarray(np.ascontiguousarray(out), device=x.device)
+    return asarray(np.asarray(out, order="C"), device=x.device)
 
 
 def nonzero(x: Array, /) -> tuple[Array, ...]:
