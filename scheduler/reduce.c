@@ -321,7 +321,8 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
       if (i != axis)
         out_shape[(*out_ndim)++] = a->shape[i];
     /* Along the last axis each row is reduced; along the first, each
-     * column; along another, the axis is moved last first. */
+     * column; along another, the axis is moved first, or last when the
+     * columns would be too long (reduce_inner_axis). */
     int64_t cols = axis == 0 ? cb__shape_row(a->ndim, a->shape)
                              : a->shape[a->ndim - 1];
     if (a->size && cols > ((int64_t)8 << 20))
@@ -398,28 +399,34 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int *out_device);
 
 /* Along an axis other than the first and the last: the array with that
- * axis moved last (a copy), reduced along its last axis. */
+ * axis moved first (a copy), reduced along its first axis, whose tiles
+ * then hold whole rows of everything else; or, when those rows would be
+ * longer than a column reduction takes, moved last. */
 static int reduce_inner_axis(int finish, const cb_operand *x, int axis,
                              int default_device, cb_array **out,
                              int *out_device) {
   const cb_array *a = x->array;
+  int64_t rest = a->shape[axis] ? a->size / a->shape[axis] : 0;
+  int to = rest > ((int64_t)8 << 20) ? a->ndim - 1 : 0;
   cb_layout whole, moved = {.ndim = a->ndim};
   cb_layout_of(a, &whole);
-  for (int d = 0, k = 0; d < a->ndim; d++)
-    if (d != axis) {
-      moved.shape[k] = whole.shape[d];
-      moved.strides[k++] = whole.strides[d];
-    }
-  moved.shape[a->ndim - 1] = whole.shape[axis];
-  moved.strides[a->ndim - 1] = whole.strides[axis];
+  moved.shape[to] = whole.shape[axis];
+  moved.strides[to] = whole.strides[axis];
+  for (int d = 0, k = 0; d < a->ndim; d++) {
+    if (d == axis)
+      continue;
+    if (k == to)
+      k++;
+    moved.shape[k] = whole.shape[d];
+    moved.strides[k++] = whole.strides[d];
+  }
   cb_operand op = *x;
   int rc = cb_gather(x->array, &moved,
                      x->device >= 0 ? x->device : default_device,
                      &op.array);
   if (rc)
     return rc;
-  rc = reduce(finish, &op, NULL, a->ndim - 1, default_device, out,
-              out_device);
+  rc = reduce(finish, &op, NULL, to, default_device, out, out_device);
   cb_array_unref(op.array);
   return rc;
 }

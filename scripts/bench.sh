@@ -2,7 +2,8 @@
 # Runs the benchmarks against their peers (NumPy, numba, dask,
 # ThreadPoolExecutor, raw StarPU; Python functions as tasks against
 # ThreadPoolExecutor; reductions and gemm against NumPy and dask; graph
-# replay against eager calls and dask.delayed; transfer/compute overlap of
+# replay against eager calls and dask.delayed; views, broadcasts, indexing
+# and sort against NumPy; transfer/compute overlap of
 # a streamed graph) after installing the peers (the "bench" extra) into the
 # virtual environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
@@ -16,6 +17,7 @@ install_requirements bench extra:bench
 "$VENV/bin/python" bench/futures/run.py "$@"
 "$VENV/bin/python" bench/tasks/run.py "$@"
 "$VENV/bin/python" bench/reductions/run.py "$@"
+"$VENV/bin/python" bench/arrays/run.py "$@"
 "$VENV/bin/python" bench/gemm/run.py "$@"
 "$VENV/bin/python" bench/graph/run.py "$@"
 "$VENV/bin/python" bench/overlap/run.py "$@"

@@ -34,8 +34,8 @@ const char *cb_reduce_name(cb_reduce_op op);
 /* Submits op over x (an array operand) along axis: CB_AXIS_ALL, or one
  * axis of an array of 2 or more dimensions, which the result lacks (for a
  * 1-D array axis 0 is all of it). The result is 0-D for CB_AXIS_ALL.
- * Along an axis other than the first and the last, the array is copied
- * with that axis moved last first (cb_gather). The work goes
+ * Along an axis other than the first and the last, the array is first
+ * copied with that axis moved first (cb_gather). The work goes
  * where x is placed, else to default_device (-1: the scheduler chooses).
  * min and max of a zero-size extent fail with CB_EINVAL; the sum of none
  * is 0, the mean of none NaN. On success *out is a new array (the caller

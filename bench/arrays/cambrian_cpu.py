@@ -1,0 +1,60 @@
+"""cambrian on its CPU workers (device "cpu").
+
+The inputs are wrapped once (zero-copy). Each repetition submits the
+operation and waits for its result: a strided operand is first gathered
+by a layout copy task, a broadcast one copied out to the result's shape;
+take and masks wait and index on the host; sort runs on the host.
+"""
+import cambrian as cb
+
+NAME = "cambrian cpu"
+VARIANTS = ["r = op(...); r.wait()"]
+DEVICE = "cpu"
+
+
+def available():
+    return True, ""
+
+
+def setup(data, variant):
+    cb.shutdown()
+    cb.init()
+    dev = cb.get_device(DEVICE)
+    s = {name: cb.asarray(v, device=dev) for name, v in data.items()}
+    for a in s.values():
+        a.wait()
+    return s
+
+
+def compute(s, op):
+    x, y = s["x"], s["y"]
+    if op == "add contiguous, half":
+        return s["xh"] + s["yh"]
+    if op == "add contiguous":
+        return x + y
+    if op == "add strided":
+        return x[:, ::2] + y[:, ::2]
+    if op == "add broadcast":
+        return x + s["row"]
+    if op == "take":
+        return cb.take(s["flat"], s["idx"])
+    if op == "mask":
+        return s["flat"][s["flat"] > 0.5]
+    if op == "sort":
+        return cb.sort(s["flat"])
+    if op == "sum middle axis, keepdims":
+        return cb.sum(s["cube"], axis=1, keepdims=True)
+    raise ValueError(op)
+
+
+def run(s, op):
+    compute(s, op).wait()
+
+
+def result(s, op):
+    return compute(s, op).numpy()
+
+
+def teardown(s):
+    s.clear()
+    cb.shutdown()
