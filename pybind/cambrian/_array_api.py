@@ -62,7 +62,7 @@ def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
     return d
 
 
-# ---- dtypes -------------------------------------------------------------------
+# ---- dtypes -----------------------------------------------------------------
 
 class FInfo(NamedTuple):
     """Machine limits of a float dtype, as Python numbers."""
@@ -273,7 +273,7 @@ def astype(x: Array, dtype: Any, /, *, copy: bool = True,
     return out.to_device(device) if device is not None else out
 
 
-# ---- creation ------------------------------------------------------------------
+# ---- creation ---------------------------------------------------------------
 
 def linspace(start: int | float, stop: int | float, /, num: int, *,
              dtype: npt.DTypeLike | None = None,
@@ -499,7 +499,7 @@ def clip(x: Array, /, min: Any = None, max: Any = None) -> Array:
     return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
-# ---- linear algebra over stacks --------------------------------------------------
+# ---- linear algebra over stacks ---------------------------------------------
 
 def matrix_transpose(x: Array, /) -> Array:
     """x with its last two axes exchanged (a copy).
@@ -611,7 +611,7 @@ def tensordot(x1: Array, x2: Array, /, *,
                    tuple(b.shape[d] for d in free_b))
 
 
-# ---- joining and splitting --------------------------------------------------------
+# ---- joining and splitting --------------------------------------------------
 
 def tile(x: Array, repetitions: Sequence[int], /) -> Array:
     """x repeated along each axis as repetitions says.
@@ -745,7 +745,7 @@ def unstack(x: Array, /, *, axis: int = 0) -> tuple[Array, ...]:
     return tuple(x[lead + (i,)] for i in range(x.shape[ax]))
 
 
-# ---- data-dependent: on the host ------------------------------------------------
+# ---- data-dependent: on the host --------------------------------------------
 
 def _host(fn: Any, x: Array, *args: Any) -> Any:  # Array or tuple
     """fn over x's host data (waiting for it); Arrays back, placed as x."""
@@ -882,7 +882,7 @@ def sort(x: Array, /, *, axis: int = -1, descending: bool = False,
         # Sorted values are the same whatever the order of equal ones,
         # except -0.0 and 0.0: only then does stability take a stable
         # (slower) sort.
-        kind = "stable" if (stable and a.dtype.kind == "f" and np.any(
+        kind: Any = "stable" if (stable and a.dtype.kind == "f" and np.any(
             (a == 0) & np.signbit(a))) else None
         if descending:
             return np.flip(np.sort(np.flip(a, axis), axis=axis, kind=kind),
@@ -1075,7 +1075,7 @@ def namespace(x: Array, /, *, api_version: str | None = None) -> Any:
     return cambrian
 
 
-# ---- complex parts of real arrays, and the namespace's inspection -------------
+# ---- complex parts of real arrays, and the namespace's inspection -----------
 
 def conj(x: Array, /) -> Array:
     """The complex conjugate of x: for cambrian's real dtypes, a copy.

@@ -245,7 +245,7 @@ def cross(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
     return moveaxis(out, 0, _axis(axis, out.ndim))
 
 
-# ---- through LAPACK on the host ------------------------------------------------
+# ---- through LAPACK on the host ---------------------------------------------
 
 def _host(fn: Any, x: Array, *args: Any) -> Any:
     from ._array_api import _host as run
