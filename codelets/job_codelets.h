@@ -52,6 +52,18 @@ cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
                          cb__clbuf *out);
 cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
                           cl_command_queue q, cb__clbuf *buf);
+
+/* The body of a job's OpenCL function over a source (argument 0) and a
+ * destination (argument 1): gathers both, calls run(j, q, src, dst, arg,
+ * what), which returns a status and names in *what the step that failed,
+ * then scatters the destination back, releases the scratch buffers and
+ * records any failure on the job. */
+typedef cl_int (*cb__job_cl_pair_fn)(cb__job *j, cl_command_queue q,
+                                     const cb__clbuf *src,
+                                     const cb__clbuf *dst, const void *arg,
+                                     const char **what);
+void cb__job_cl_pair(cb__job *j, void *buffers[], cb__job_cl_pair_fn run,
+                     const void *arg);
 #endif
 
 /* A job's OpenCL function: copies argument 0 into argument 1 (of the

@@ -71,7 +71,8 @@ cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
   return st != CL_SUCCESS ? st : rel;
 }
 
-void cb__job_cl_copy(cb__job *j, void *buffers[]) {
+void cb__job_cl_pair(cb__job *j, void *buffers[], cb__job_cl_pair_fn run,
+                     const void *arg) {
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   cl_command_queue q;
   starpu_opencl_get_queue(devid, &q);
@@ -79,17 +80,11 @@ void cb__job_cl_copy(cb__job *j, void *buffers[]) {
   const char *what = "gathering the source";
   cl_int st = cb__job_cl_gather(j, 0, buffers, q, 1, &src);
   if (st == CL_SUCCESS) {
-    what = "preparing the copy";
+    what = "gathering the destination";
     st = cb__job_cl_gather(j, 1, buffers, q, 1, &dst);
   }
-  if (st == CL_SUCCESS && j->args[0].nbytes) {
-    what = "the copy";
-    cl_event ev;
-    st = clEnqueueCopyBuffer(q, src.mem, dst.mem, src.offset, dst.offset,
-                             j->args[0].nbytes, 0, NULL, &ev);
-    if (st == CL_SUCCESS)
-      st = cb__cl_wait(&j->ctx, ev);
-  }
+  if (st == CL_SUCCESS)
+    st = run(j, q, &src, &dst, arg, &what);
   if (dst.mem) {
     cl_int sc = st == CL_SUCCESS ? cb__job_cl_scatter(j, 1, buffers, q, &dst)
                                  : CL_SUCCESS;
@@ -104,4 +99,23 @@ void cb__job_cl_copy(cb__job *j, void *buffers[]) {
     cb__ctx_fail(&j->ctx, CB_EDEVICE, st, "%s on %s: %s failed: %s",
                  j->ctx.name, cb__ctx_device_name(&j->ctx), what,
                  cb_cl_status_name(st));
+}
+
+/* The copy of equal sizes, for cb__job_cl_copy. */
+static cl_int copy_run(cb__job *j, cl_command_queue q, const cb__clbuf *src,
+                       const cb__clbuf *dst, const void *arg,
+                       const char **what) {
+  (void)arg;
+  if (!j->args[0].nbytes)
+    return CL_SUCCESS;
+  *what = "the copy";
+  cl_event ev;
+  cl_int st = clEnqueueCopyBuffer(q, src->mem, dst->mem, src->offset,
+                                  dst->offset, j->args[0].nbytes, 0, NULL,
+                                  &ev);
+  return st == CL_SUCCESS ? cb__cl_wait(&j->ctx, ev) : st;
+}
+
+void cb__job_cl_copy(cb__job *j, void *buffers[]) {
+  cb__job_cl_pair(j, buffers, copy_run, NULL);
 }

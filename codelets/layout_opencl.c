@@ -51,6 +51,40 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   return len < cap ? len : 0;
 }
 
+/* The kernel over the gathered buffers (a cb__job_cl_pair_fn; arg is
+ * the built kernel). */
+static cl_int layout_run(cb__job *j, cl_command_queue q, const cb__clbuf *src,
+                         const cb__clbuf *dst, const void *arg,
+                         const char **what) {
+  const cb__layout_copy *c = j->payload;
+  const cb__clkernel *e = arg;
+  cl_layout l = {.from_offset = c->from_offset +
+                                (cl_long)(src->offset / (size_t)c->elem),
+                 .to_offset = c->to_offset +
+                              (cl_long)(dst->offset / (size_t)c->elem),
+                 .count = c->count, .ndim = c->ndim};
+  for (int d = 0; d < c->ndim; d++) {
+    l.shape[d] = c->shape[d];
+    l.from[d] = c->from[d];
+    l.to[d] = c->to[d];
+  }
+  *what = "setting the kernel's arguments";
+  cl_int st = clSetKernelArg(e->kernel, 0, sizeof src->mem, &src->mem);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(e->kernel, 1, sizeof dst->mem, &dst->mem);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(e->kernel, 2, sizeof l, &l);
+  if (st != CL_SUCCESS)
+    return st;
+  *what = "the copy kernel";
+  size_t local = e->wg >= 256 ? 256 : (e->wg ? e->wg : 1);
+  size_t global = ((size_t)c->count + local - 1) / local * local;
+  cl_event ev;
+  st = clEnqueueNDRangeKernel(q, e->kernel, 1, NULL, &global, &local, 0,
+                              NULL, &ev);
+  return st == CL_SUCCESS ? cb__cl_wait(&j->ctx, ev) : st;
+}
+
 void cb__layout_copy_opencl(cb__job *j, void *buffers[]) {
   const cb__layout_copy *c = j->payload;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
@@ -59,57 +93,6 @@ void cb__layout_copy_opencl(cb__job *j, void *buffers[]) {
   const cb__clkernel *e = cb__clprog_get(
       &j->ctx, CB__CLP_LAYOUT, (uint32_t)c->elem, devid, kernel_source,
       &c->elem, "", "cb_layout", j->ctx.name);
-  if (!e)
-    return;
-  cl_command_queue q;
-  starpu_opencl_get_queue(devid, &q);
-  cb__clbuf src = {0}, dst = {0};
-  const char *what = "gathering the source";
-  cl_int st = cb__job_cl_gather(j, 0, buffers, q, 1, &src);
-  if (st == CL_SUCCESS) {
-    what = "gathering the destination";
-    st = cb__job_cl_gather(j, 1, buffers, q, 1, &dst);
-  }
-  cl_layout l = {.from_offset = c->from_offset +
-                                (cl_long)(src.offset / (size_t)c->elem),
-                 .to_offset = c->to_offset +
-                              (cl_long)(dst.offset / (size_t)c->elem),
-                 .count = c->count, .ndim = c->ndim};
-  for (int d = 0; d < c->ndim; d++) {
-    l.shape[d] = c->shape[d];
-    l.from[d] = c->from[d];
-    l.to[d] = c->to[d];
-  }
-  if (st == CL_SUCCESS) {
-    what = "setting the kernel's arguments";
-    st = clSetKernelArg(e->kernel, 0, sizeof src.mem, &src.mem);
-    if (st == CL_SUCCESS)
-      st = clSetKernelArg(e->kernel, 1, sizeof dst.mem, &dst.mem);
-    if (st == CL_SUCCESS)
-      st = clSetKernelArg(e->kernel, 2, sizeof l, &l);
-  }
-  if (st == CL_SUCCESS) {
-    what = "the copy kernel";
-    size_t local = e->wg >= 256 ? 256 : (e->wg ? e->wg : 1);
-    size_t global = ((size_t)c->count + local - 1) / local * local;
-    cl_event ev;
-    st = clEnqueueNDRangeKernel(q, e->kernel, 1, NULL, &global, &local, 0,
-                                NULL, &ev);
-    if (st == CL_SUCCESS)
-      st = cb__cl_wait(&j->ctx, ev);
-  }
-  if (dst.mem) {
-    cl_int sc = st == CL_SUCCESS ? cb__job_cl_scatter(j, 1, buffers, q, &dst)
-                                 : CL_SUCCESS;
-    if (dst.scratch)
-      clReleaseMemObject(dst.mem);
-    if (st == CL_SUCCESS)
-      st = sc;
-  }
-  if (src.scratch)
-    clReleaseMemObject(src.mem);
-  if (st != CL_SUCCESS)
-    cb__ctx_fail(&j->ctx, CB_EDEVICE, st, "%s on %s: %s failed: %s",
-                 j->ctx.name, cb__ctx_device_name(&j->ctx), what,
-                 cb_cl_status_name(st));
+  if (e)
+    cb__job_cl_pair(j, buffers, layout_run, e);
 }
