@@ -190,3 +190,12 @@ cl_int cb__cl_finish(cb__ctx *c, cl_command_queue q) {
     c->lose = 1;
   return st;
 }
+
+const char *cb__cl_type(cb_dtype t) {
+  static const char *const cl[CB_NDTYPES] = {
+      [CB_BOOL] = "uchar",   [CB_INT8] = "char",     [CB_INT16] = "short",
+      [CB_INT32] = "int",    [CB_INT64] = "long",    [CB_UINT8] = "uchar",
+      [CB_UINT16] = "ushort", [CB_UINT32] = "uint",  [CB_UINT64] = "ulong",
+      [CB_FLOAT32] = "float", [CB_FLOAT64] = "double"};
+  return (unsigned)t < CB_NDTYPES ? cl[t] : "uchar";
+}

@@ -53,4 +53,8 @@ cl_int cb__cl_wait(cb__ctx *c, cl_event ev);
 /* clFinish(q), with the same rule for what it reports. */
 cl_int cb__cl_finish(cb__ctx *c, cl_command_queue q);
 
+/* The OpenCL C type of a dtype's elements, for generated sources: bool is
+ * "uchar". */
+const char *cb__cl_type(cb_dtype t);
+
 #endif

@@ -24,9 +24,6 @@ static const char *const exprs[CB_NOPS][3] = {
 #undef X
 };
 
-static const char *const cl_types[CB_NDTYPES] = {
-    "uchar", "int",   "long",  "float",  "double", "char",
-    "short", "uchar", "ushort", "uint",  "ulong"};
 static const char *const cl_utypes[CB_NDTYPES] = {
     "uchar",  "uint",  "ulong", "uint", "ulong", "uchar",
     "ushort", "uchar", "ushort", "uint", "ulong"};
@@ -63,7 +60,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   if (uses_f64)
     cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
   cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
-      cl_types[T], cl_utypes[T], cl_types[R]);
+      cb__cl_type(T), cl_utypes[T], cb__cl_type(R));
   if (t->op == CB_OP_power && cb__dtype_class(T) == 'I')
     cb__put(buf, cap, &len, "%s\n%s\n#define CB_IPOW(a, b) ((T)((T)-1 < 0 "
         "? (U)cb_ipow((long)(a), (long)(b)) : (U)cb_upow((ulong)(a), "
@@ -95,10 +92,11 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   }
   for (int k = 0; k < nops; k++) {
     if (scalar[k])
-      cb__put(buf, cap, &len, "const %s v%d, ", cl_types[optype[k]], k);
+      cb__put(buf, cap, &len, "const %s v%d, ", cb__cl_type(optype[k]), k);
     else
       cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
-                          "const ulong s%d, ", cl_types[optype[k]], k, k, k);
+                          "const ulong s%d, ", cb__cl_type(optype[k]), k, k,
+                          k);
   }
   cb__put(buf, cap, &len, "__global R *out, const ulong oo, const ulong n, "
                       "const long base) {\n"
@@ -107,11 +105,11 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                       "  const long i = base + (long)k;\n");
   for (int k = 0; k < nops; k++) {
     if (scalar[k])
-      cb__put(buf, cap, &len, "  const %s %s = v%d;\n", cl_types[optype[k]],
+      cb__put(buf, cap, &len, "  const %s %s = v%d;\n", cb__cl_type(optype[k]),
           names[k], k);
     else
       cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
-          cl_types[optype[k]], names[k], k, k, k);
+          cb__cl_type(optype[k]), names[k], k, k, k);
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
   cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",

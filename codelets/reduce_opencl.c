@@ -21,9 +21,6 @@
 #include "errors.h"
 #include "reduce_codelets.h"
 
-static const char *const cl_types[CB_NDTYPES] = {
-    "uchar", "int",   "long",  "float",  "double", "char",
-    "short", "uchar", "ushort", "uint",  "ulong"};
 static const char *const cl_hi[CB_NDTYPES] = {
     "1",        "INT_MAX",   "LONG_MAX",  "INFINITY", "INFINITY", "CHAR_MAX",
     "SHRT_MAX", "UCHAR_MAX", "USHRT_MAX", "UINT_MAX", "ULONG_MAX"};
@@ -39,9 +36,9 @@ static uint32_t variant_key(const cb__rtask *t) {
 /* The type accumulators have on the device. */
 static const char *acc_type(const cb__rtask *t) {
   if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
-    return cl_types[t->in];
+    return cb__cl_type(t->in);
   return t->part == CB_INT64 || t->part == CB_UINT64 ? "ulong"
-                                                     : cl_types[t->part];
+                                                     : cb__cl_type(t->part);
 }
 
 
@@ -71,7 +68,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
       "#define ISNAN(v) %s\n#define X(i) x[xo + (i)]\n"
       "#define Y(i) y[yo + (i)]\n#define STEP(a, i) %s\n"
       "#define MERGE(a, b) %s\n#define CHUNKS %d\n",
-      cl_types[t->in], acc_type(t), cl_types[t->part], init,
+      cb__cl_type(t->in), acc_type(t), cb__cl_type(t->part), init,
       isf ? "isnan(v)" : "0", steps[t->family], merges[t->family],
       CB__RCHUNKS);
   cb__put(buf, cap, &len,
