@@ -276,26 +276,20 @@ static int reusable(const cb_array *reuse, cb_dtype result,
 }
 
 /* A comparison with a Python integer beyond the range of the integer
- * dtype compared in answers by value, as NumPy's: every element is below
- * it, or above. The operation becomes one of the same shape whose answer
- * is that constant (x == x, or x != x, on integers), and a logical one
- * takes the integer as true. Returns 1 when *op is then to run over adj
- * (n operands), else 0. */
-static int settle_stray(cb_op *opp, const cb_operand *x, int n,
-                        cb_operand *adj) {
-  cb_dtype compute, result;
-  cb_op op = *opp;
-  int stray = -1;
-  if (cb_op_get_kind(op) != CB_KIND_COMPARE || n != 2 ||
-      cb__ewise_types_ex(op, x, n, &compute, &result, &stray) || stray < 0)
-    return 0;
+ * dtype compared in (operand stray, found by cb__ewise_types_ex) answers
+ * by value, as NumPy's: every element is below it, or above. The
+ * operation becomes one of the same shape whose answer is that constant
+ * (x == x, or x != x, on integers); a logical one takes the integer as
+ * true. Returns the operation to run over adj (two operands). */
+static cb_op settle_stray(cb_op op, const cb_operand *x, int stray,
+                          cb_operand *adj) {
   adj[0] = x[0];
   adj[1] = x[1];
   if (op == CB_OP_logical_and || op == CB_OP_logical_or ||
       op == CB_OP_logical_xor) {
     adj[stray] = (cb_operand){.device = -1, .dtype = CB_INT64, .weak = 1,
                               .value.i = 1};
-    return 1;
+    return op;
   }
   int above = cb__weak_above(&x[stray]);
   if (stray == 0) /* s < x is x > s */
@@ -309,8 +303,7 @@ static int settle_stray(cb_op *opp, const cb_operand *x, int n,
                ((op == CB_OP_greater || op == CB_OP_greater_equal) &&
                 !above);
   adj[stray] = x[1 - stray];
-  *opp = answer ? CB_OP_equal : CB_OP_not_equal;
-  return 1;
+  return answer ? CB_OP_equal : CB_OP_not_equal;
 }
 
 /* cb__ewise_in; into: the result must go to reuse, an array of the
@@ -323,9 +316,6 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   if (n != arity(kind) || n > CB__MAX_OPERANDS)
     return cb__fail(CB_EINVAL, "%s takes %d operands, got %d",
                     cb_op_name(op), arity(kind), n);
-  cb_operand adj[CB__MAX_OPERANDS];
-  if (settle_stray(&op, x, n, adj))
-    x = adj;
   /* Shape and placement: array operands broadcast to one shape. */
   int ndims[CB__MAX_OPERANDS], narrays = 0;
   const int64_t *shapes[CB__MAX_OPERANDS];
@@ -363,15 +353,26 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   if (device < 0)
     device = default_device;
 
-  /* Dtypes. */
+  /* Dtypes. A stray operand (settle_stray) takes the place of none that
+   * shapes or places the work: the checks above hold for the operands
+   * that replace it, kept in adj. */
   cb_dtype compute, result;
+  cb_operand adj[CB__MAX_OPERANDS];
   if (kind == CB_KIND_CAST) {
     if (out_dtype < 0 || out_dtype >= CB_NDTYPES)
       return cb__fail(CB_ETYPE, "cast needs a target dtype");
     compute = cb_array_dtype(x[0].array);
     result = (cb_dtype)out_dtype;
-  } else if ((rc = cb__ewise_types(op, x, n, &compute, &result))) {
-    return rc;
+  } else {
+    int stray;
+    if ((rc = cb__ewise_types_ex(op, x, n, &compute, &result, &stray)))
+      return rc;
+    if (stray >= 0) {
+      op = settle_stray(op, x, stray, adj);
+      x = adj;
+      if ((rc = cb__ewise_types(op, x, n, &compute, &result)))
+        return rc;
+    }
   }
   if ((rc = check_device(device, compute)) ||
       (rc = check_device(device, result)))
