@@ -161,6 +161,23 @@ def environment():
     return info
 
 
+def parse_size(s):
+    """An element count as a command line writes it: 1000, 16M, 2**24
+    or 2^24."""
+    s = s.strip().replace("^", "**")
+    if "**" in s:
+        base, exp = s.split("**")
+        return int(base) ** int(exp)
+    mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(s[-1].lower())
+    return int(s[:-1]) * mult if mult else int(s)
+
+
+def size_label(n):
+    """n as tables show it: "2^24" for a power of two."""
+    k = n.bit_length() - 1
+    return f"2^{k}" if n == 1 << k else str(n)
+
+
 def markdown_table(headers, rows, align=None):
     """A Markdown table; align is a string of 'l'/'r' per column."""
     align = align or "l" + "r" * (len(headers) - 1)

@@ -42,15 +42,6 @@ REFERENCE = {"add strided": "add contiguous, half",
              "add broadcast": "add contiguous"}
 
 
-def parse_size(s):
-    s = s.strip().replace("^", "**")
-    if "**" in s:
-        base, exp = s.split("**")
-        return int(base) ** int(exp)
-    mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(s[-1].lower())
-    return int(s[:-1]) * mult if mult else int(s)
-
-
 def make_data(n, rng):
     x = rng.random(n, dtype=np.float32).reshape(-1, 1024)
     y = rng.random(n, dtype=np.float32).reshape(-1, 1024)
@@ -74,7 +65,7 @@ def main(argv=None):
     p.add_argument("--opencl-device", default="opencl",
                    help="filter of the OpenCL device (default: the first)")
     args = p.parse_args(argv)
-    n = parse_size(args.size) if args.size else (2**20 if args.quick
+    n = harness.parse_size(args.size) if args.size else (2**20 if args.quick
                                                  else 2**24)
     n -= n % 32768
     warmup = args.warmup if args.warmup is not None else (1 if args.quick

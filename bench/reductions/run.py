@@ -34,20 +34,6 @@ BASELINE = "numpy"
 OPS = ["sum", "max", "dot", "norm", "sum axis=0", "sum axis=1"]
 
 
-def parse_size(s):
-    s = s.strip().replace("^", "**")
-    if "**" in s:
-        base, exp = s.split("**")
-        return int(base) ** int(exp)
-    mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(s[-1].lower())
-    return int(s[:-1]) * mult if mult else int(s)
-
-
-def size_label(n):
-    k = n.bit_length() - 1
-    return f"2^{k}" if n == 1 << k else str(n)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", help="comma-separated element counts, "
@@ -63,7 +49,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     if args.sizes:
-        sizes = [parse_size(s) for s in args.sizes.split(",")]
+        sizes = [harness.parse_size(s) for s in args.sizes.split(",")]
     else:
         sizes = [2**20] if args.quick else [2**24]
     ops = args.ops.split(",") if args.ops else OPS
@@ -96,7 +82,7 @@ def main(argv=None):
         n -= n % 1024
         x = rng.random(n, dtype=np.float32)
         y = rng.random(n, dtype=np.float32)
-        print(f"# N = {size_label(n)} float32 ({x.nbytes / 2**20:.0f} MiB);"
+        print(f"# N = {harness.size_label(n)} float32 ({x.nbytes / 2**20:.0f} MiB);"
               f" warm-up {warmup}, {reps} timed repetitions",
               file=sys.stderr)
         want = {op: np.asarray(mods[0].compute({"x": x.astype(np.float64),
@@ -176,7 +162,7 @@ def main(argv=None):
                          f"{r['vs_numpy']:.2f}x" if "vs_numpy" in r
                          else "-"])
         rows.sort(key=lambda row: ops.index(row[0]))
-        md.append(f"## N = {size_label(n)} ({n} elements, "
+        md.append(f"## N = {harness.size_label(n)} ({n} elements, "
                   f"{n * 4 / 2**20:.0f} MiB)\n")
         md.append(harness.markdown_table(headers, rows, "llrrrr") + "\n")
     if any(r["busy_others"] for r in results):

@@ -36,20 +36,6 @@ COMPETITORS = ["copy_numpy", "copy_numba", "numpy_st", "numba_prange",
 BASELINE = ("numpy", "np.add(a, b, out=c)")
 
 
-def parse_size(s):
-    s = s.strip().replace("^", "**")
-    if "**" in s:
-        base, exp = s.split("**")
-        return int(base) ** int(exp)
-    mult = {"k": 2**10, "m": 2**20, "g": 2**30}.get(s[-1].lower())
-    return int(s[:-1]) * mult if mult else int(s)
-
-
-def size_label(n):
-    k = n.bit_length() - 1
-    return f"2^{k}" if n == 1 << k else str(n)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", help="comma-separated element counts "
@@ -66,7 +52,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     if args.sizes:
-        sizes = [parse_size(s) for s in args.sizes.split(",")]
+        sizes = [harness.parse_size(s) for s in args.sizes.split(",")]
     elif args.quick:
         sizes = [2**20, 2**22]
     else:
@@ -114,7 +100,7 @@ def main(argv=None):
         a = rng.random(n, dtype=np.float32)
         b = rng.random(n, dtype=np.float32)
         expect = a + b
-        print(f"# N = {size_label(n)} ({n} float32, "
+        print(f"# N = {harness.size_label(n)} ({n} float32, "
               f"{a.nbytes / 2**20:.0f} MiB per array); warm-up {warmup}, "
               f"{reps} timed repetitions (inputs made in "
               f"{time.perf_counter() - t0:.1f} s)", file=sys.stderr)
@@ -207,7 +193,7 @@ def main(argv=None):
                 else f"{r['pct_of_copy']:.0f}%",
                 "-" if r.get("vs_numpy") is None
                 else f"{r['vs_numpy']:.2f}x"])
-        md.append(f"## N = {size_label(n)} ({n} elements, "
+        md.append(f"## N = {harness.size_label(n)} ({n} elements, "
                   f"{n * 4 / 2**20:.0f} MiB per array)\n")
         md.append(harness.markdown_table(headers, rows, "llrrrrr") + "\n")
     if any(r["busy_others"] for r in results):

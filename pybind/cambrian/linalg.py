@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ._array_api import matrix_transpose, tensordot, vecdot
+from ._array_api import _host, matrix_transpose, tensordot, vecdot
 from ._linalg import matmul
 from ._manipulation import _array, _axis
 
@@ -246,11 +246,6 @@ def cross(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
 
 
 # ---- through LAPACK on the host ---------------------------------------------
-
-def _host(fn: Any, x: Array, *args: Any) -> Any:
-    from ._array_api import _host as run
-    return run(fn, x, *args)
-
 
 class EighResult(NamedTuple):
     eigenvalues: Array
