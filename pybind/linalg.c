@@ -75,6 +75,17 @@ static int placement(cbp_state *st, const char *name, PyObject *const *arrs,
   return cbp_work_device(st, 0, devobj, id);
 }
 
+/* cambrian._linalg.name(arrs[0], arrs[1]): the products BLAS cannot
+ * make in one call. */
+static PyObject *python_matmul(const char *name, PyObject *const *arrs) {
+  PyObject *mod = PyImport_ImportModule("cambrian._linalg");
+  if (!mod)
+    return NULL;
+  PyObject *r = PyObject_CallMethod(mod, name, "OO", arrs[0], arrs[1]);
+  Py_DECREF(mod);
+  return r;
+}
+
 PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
   PyObject *arrs[2] = {NULL, NULL}, *devobj = NULL, *result = NULL;
   PyObject *in[2] = {x, y};
@@ -92,13 +103,8 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
   cb_dtype t;
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
   if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64) {
-    /* Integers and bools: element-wise products summed (_linalg.py). */
-    PyObject *mod = PyImport_ImportModule("cambrian._linalg");
-    if (mod) {
-      result = PyObject_CallMethod(mod, "_integer_matmul", "OO", arrs[0],
-                                   arrs[1]);
-      Py_DECREF(mod);
-    }
+    /* Integers and bools: element-wise products summed. */
+    result = python_matmul("_integer_matmul", arrs);
     goto out;
   }
   if (rc) {
@@ -113,13 +119,8 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
     }
   if (cb_array_ndim(cbp_arr(arrs[0])) > 2 ||
       cb_array_ndim(cbp_arr(arrs[1])) > 2) {
-    /* Stacks of matrices: one product per matrix (_linalg.py). */
-    PyObject *mod = PyImport_ImportModule("cambrian._linalg");
-    if (mod) {
-      result = PyObject_CallMethod(mod, "_stacked_matmul", "OO", arrs[0],
-                                   arrs[1]);
-      Py_DECREF(mod);
-    }
+    /* Stacks of matrices: one product per matrix. */
+    result = python_matmul("_stacked_matmul", arrs);
     goto out;
   }
   int id, dev;
