@@ -93,10 +93,14 @@ typedef struct cb_config {
   const char *devices;     /* OpenCL device filter; NULL: all. "none". */
   const char *scheduler;   /* StarPU policy name; NULL: automatic. */
   int64_t tile_elems;      /* elements per tile; 0: automatic. */
+  /* 1: run over the ranks of an MPI launch with StarPU-MPI; -1: not; 0:
+   * as CAMBRIAN_DISTRIBUTED says, else when an MPI launcher started the
+   * process. */
+  int distributed;
 } cb_config;
 
 /* Fills cfg from the environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES,
- * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE) where the field is unset. Returns
+ * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE, CAMBRIAN_DISTRIBUTED) where the field is unset. Returns
  * CB_EINVAL, naming the variable and its value, for a number that does
  * not parse or is out of range (CPU workers: 0 or more; tile size: 1 or
  * more) or a scheduler StarPU does not have; an empty variable is unset. */
@@ -152,6 +156,12 @@ typedef struct cb_runtime_info {
   /* 1 when OpenCL codelets run asynchronously (a StarPU with
    * starpu_opencl_set_task_event), 0 when each waits for its commands. */
   int opencl_async;
+  /* 1 when the runtime runs over MPI ranks (StarPU-MPI): this process is
+   * rank of nranks (0 of 1 otherwise), with the MPI library named. */
+  int distributed;
+  int rank;
+  int nranks;
+  char mpi_library[96];
 } cb_runtime_info;
 
 int cb_runtime_info_get(cb_runtime_info *info);
@@ -282,12 +292,45 @@ int64_t cb_array_tile_size(const cb_array *a);
  * the value it replaces. CB_EINVAL for a negative size. */
 int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous);
 
+/* Distribution over the ranks of a distributed runtime (StarPU-MPI; see
+ * cb_config.distributed). A distributed array is cut along its leading
+ * dimension into tiles, each owned by one rank: block gives each rank one
+ * run of consecutive rows. A task runs on the rank that owns what it
+ * writes; StarPU-MPI moves what it reads there. Every rank creates, uses
+ * and reads distributed arrays in the same order, from one thread.
+ * Reading one on the host (cb_array_sync_host_start) brings the whole
+ * array to every rank: all ranks call it. cb_array_set_distribution()
+ * is called before the array is first used (CB_ESTATE after); results
+ * of element-wise operations are distributed as their operands are.
+ * Without a distributed runtime a distributed array is an ordinary one. */
+typedef enum { CB_DIST_NONE, CB_DIST_BLOCK } cb_distribution;
+int cb_array_set_distribution(cb_array *a, cb_distribution d);
+cb_distribution cb_array_distribution(const cb_array *a);
+/* The distribution that arrays the calling thread makes from now on take
+ * (CB_DIST_NONE: the default), as cb_set_thread_tile_size() does for
+ * tiles; *previous (when not NULL) gets the one it replaces. */
+int cb_set_thread_distribution(cb_distribution d, cb_distribution *previous);
+/* The rows [*first, *first + *count) of a that this rank owns (all of
+ * them for an array that is not distributed). Starts the runtime and
+ * tiles the array if needed. */
+int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count);
+/* This process's rank and the number of ranks (0 and 1 when the runtime
+ * is not distributed). */
+int cb_rank(void);
+int cb_nranks(void);
+/* Waits for every task and transfer of this rank, then for every rank to
+ * get there; 0 at once when not distributed. Blocks. */
+int cb_barrier(void);
+
 /* Waiting for host data. cb_array_sync_host_start() asks for every pending
  * write to end and for the host copy to be brought up to date; wait on the
  * returned event with cb_event_wait(). */
 typedef struct cb_event cb_event;
 typedef struct cb_failure cb_failure;
 int cb_array_sync_host_start(cb_array *a, cb_event **out);
+/* The same for the tiles of a distributed array that this rank owns (its
+ * local rows, see cb_array_local_rows): no other rank takes part. */
+int cb_array_sync_local_start(cb_array *a, cb_event **out);
 /* Waits at most timeout_ms (-1: forever); returns 0 when done,
  * CB_ETIMEDOUT, or the error the event completed with (CB_ESTATE at once
  * in a child created by fork() while the event was pending). Blocks. */

@@ -74,13 +74,18 @@ static int wait_writer_done(cbp_state *st, cb_event *writer) {
 }
 
 int cbp_array_object_sync(cbp_state *st, ArrayObject *a) {
+  return cbp_array_object_sync_part(st, a, 0);
+}
+
+int cbp_array_object_sync_part(cbp_state *st, ArrayObject *a, int mine) {
   cb_event *e;
   int rc;
   /* The writer the host copy will be current with: waited for too, so
    * that once the array is read its future is done. */
   cb_event *writer = cb_array_writer(a->arr);
   Py_BEGIN_ALLOW_THREADS
-  rc = cb_array_sync_host_start(a->arr, &e);
+  rc = mine ? cb_array_sync_local_start(a->arr, &e)
+            : cb_array_sync_host_start(a->arr, &e);
   Py_END_ALLOW_THREADS
   if (rc) {
     cb_event_unref(writer);

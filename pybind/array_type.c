@@ -86,7 +86,8 @@ static int array_getbuffer(ArrayObject *a, Py_buffer *view, int flags) {
   }
   cbp_state *st = state_of((PyObject *)a);
   Py_CLEAR(a->interrupt);
-  int rc = cbp_array_object_sync(st, a);
+  int mine = a->local_thread && a->local_thread == PyThread_get_thread_ident();
+  int rc = cbp_array_object_sync_part(st, a, mine);
   if (rc) {
     if (rc == -2)
       keep_interrupt(a);
@@ -149,6 +150,13 @@ static PyObject *get_nbytes(ArrayObject *a, void *c) {
   (void)c;
   return PyLong_FromLongLong(cb_array_size(a->arr) *
                              (long long)cb_dtype_size(cb_array_dtype(a->arr)));
+}
+
+static PyObject *get_distribution(ArrayObject *a, void *c) {
+  (void)c;
+  if (cb_array_distribution(a->arr) == CB_DIST_BLOCK)
+    return PyUnicode_FromString("block");
+  Py_RETURN_NONE;
 }
 
 static PyObject *get_tile_size(ArrayObject *a, void *c) {
@@ -261,6 +269,10 @@ static PyGetSetDef array_getset[] = {
      "The transpose of a 2-D array, as a new array written by a task; "
      "0-D and 1-D arrays give themselves.",
      NULL},
+    {"distribution", (getter)get_distribution, NULL,
+     "How the array is spread over the ranks of a distributed runtime:\n"
+     "'block', or None.",
+     NULL},
     {"device", (getter)get_device, NULL,
      "The Device the array is placed on, or None (the scheduler chooses).",
      NULL},
@@ -287,6 +299,32 @@ static PyObject *numpy_view(ArrayObject *a) {
 static PyObject *array_numpy(ArrayObject *a, PyObject *unused) {
   (void)unused;
   return numpy_view(a);
+}
+
+/* The rows this rank owns, as a read-only NumPy view; only they are
+ * waited for, and no other rank takes part. */
+static PyObject *array_local(ArrayObject *a, PyObject *unused) {
+  (void)unused;
+  cbp_state *st = state_of((PyObject *)a);
+  int64_t first, count;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_array_local_rows(a->arr, &first, &count);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cbp_raise(st, rc);
+  PyObject *np = cbp_numpy(st);
+  if (!np)
+    return NULL;
+  a->local_thread = PyThread_get_thread_ident();
+  PyObject *all = PyObject_CallMethod(np, "asarray", "O", (PyObject *)a);
+  a->local_thread = 0;
+  if (!all || cb_array_ndim(a->arr) == 0)
+    return all;
+  PyObject *rows = PySequence_GetSlice(all, (Py_ssize_t)first,
+                                       (Py_ssize_t)(first + count));
+  Py_DECREF(all);
+  return rows;
 }
 
 static PyObject *array_dunder_array(ArrayObject *a, PyObject *args,
@@ -541,6 +579,22 @@ static PyObject *array_dot(PyObject *self, PyObject *other) {
 
 /* Docstrings: the first lines are the text signatures that
  * inspect.signature() reads. */
+PyDoc_STRVAR(local_doc,
+"local($self, /)\n--\n\n"
+"The rows of a distributed array that this rank owns.\n\n"
+"Waits for the pending writes to those rows only; no other rank takes\n"
+"part (``numpy()`` of a distributed array gathers it, and every rank\n"
+"calls it). For an array that is not distributed, or without a\n"
+"distributed runtime, this is ``numpy()``.\n\n"
+"Returns\n-------\nnumpy.ndarray\n"
+"    A read-only view of this rank's rows of the host copy.\n\n"
+"Raises\n------\nCambrianError\n"
+"    The failure of the task that wrote the array.\n\n"
+"Examples\n--------\n"
+">>> a = cb.arange(6, distribution=\"block\")\n"
+">>> a.local()  # one rank: every row\n"
+"array([0, 1, 2, 3, 4, 5])\n");
+
 PyDoc_STRVAR(numpy_doc,
 "numpy($self, /)\n--\n\n"
 "Wait for the pending writes, then return the host data.\n\n"
@@ -746,6 +800,7 @@ static PyObject *array_repr_html(ArrayObject *a, PyObject *unused);
 
 static PyMethodDef array_methods[] = {
     {"numpy", (PyCFunction)array_numpy, METH_NOARGS, numpy_doc},
+    {"local", (PyCFunction)array_local, METH_NOARGS, local_doc},
     {"__array__", CBP_METH(array_dunder_array),
      METH_VARARGS | METH_KEYWORDS, dunder_array_doc},
     {"to_device", CBP_METH(array_to_device), METH_FASTCALL | METH_KEYWORDS,
@@ -934,7 +989,7 @@ static Py_ssize_t array_length(ArrayObject *a) {
 #define PEEK_HOST_US 20000
 
 /* What an array is, found without waiting beyond the polls above. */
-enum { PEEK_PENDING, PEEK_READY, PEEK_FAILED, PEEK_AWAY };
+enum { PEEK_PENDING, PEEK_READY, PEEK_FAILED, PEEK_AWAY, PEEK_SPREAD };
 static const char *const peek_names[] = {"pending", "ready", "failed",
                                          "away"};
 
@@ -961,6 +1016,9 @@ static int array_peek(ArrayObject *a, PyObject **out) {
     *out = cbp_failure_exception(st, &f, 0);
     return *out ? PEEK_FAILED : -1;
   }
+  /* Gathering a distributed array takes every rank: a look does not. */
+  if (cb_array_distribution(a->arr) != CB_DIST_NONE && cb_nranks() > 1)
+    return PEEK_SPREAD;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_array_sync_host_start(a->arr, &e);
   if (!rc)
@@ -1011,6 +1069,8 @@ static PyObject *array_repr(ArrayObject *a) {
                                 obj);
   } else if (state == PEEK_AWAY) {
     text = PyUnicode_FromString("<ready; the data is on the device>");
+  } else if (state == PEEK_SPREAD) {
+    text = PyUnicode_FromFormat("<distributed over %d ranks>", cb_nranks());
   } else {
     text = PyUnicode_FromString("<pending>");
   }

@@ -86,6 +86,8 @@ typedef struct {
   PyObject *interrupt;       /* what a signal handler raised while the
                               * buffer export waited (array_type.c) */
   unsigned long interrupt_thread; /* the thread it was raised in */
+  unsigned long local_thread; /* a thread exporting the rows this rank
+                               * owns (Array.local), else 0 */
 } ArrayObject;
 
 /* An Event: the completion of a kernel launch or a task call. */
@@ -219,6 +221,8 @@ int cbp_array_object_device(cbp_state *st, ArrayObject *a);
  * Returns 0, -1 with the array's failure raised, or -2 with what a
  * signal handler raised during the wait (KeyboardInterrupt). */
 int cbp_array_object_sync(cbp_state *st, ArrayObject *a);
+/* The same for the tiles this rank owns when mine (Array.local). */
+int cbp_array_object_sync_part(cbp_state *st, ArrayObject *a, int mine);
 
 /* ---- convert.c ---- */
 

@@ -59,14 +59,15 @@ static int check_filter_text(const char *f) {
   return -1;
 }
 
-/* init(ncpus, devices, scheduler, tile_size): None for the defaults.
+/* init(ncpus, devices, scheduler, tile_size, distributed): None for the
+ * defaults.
  * While the runtime runs, settings that differ from its own are ignored
  * with a RuntimeWarning: it keeps running as it is. */
 static PyObject *py_init(PyObject *module, PyObject *const *args,
                          Py_ssize_t nargs) {
-  if (nargs != 4) {
+  if (nargs != 5) {
     PyErr_SetString(PyExc_TypeError,
-                    "init(ncpus, devices, scheduler, tile_size)");
+                    "init(ncpus, devices, scheduler, tile_size, distributed)");
     return NULL;
   }
   cb_config cfg = {.ncpus = -1};
@@ -83,6 +84,12 @@ static PyObject *py_init(PyObject *module, PyObject *const *args,
     return NULL;
   cfg.ncpus = (int)ncpus;
   cfg.tile_elems = tile;
+  if (args[4] != Py_None) {
+    int on = PyObject_IsTrue(args[4]);
+    if (on < 0)
+      return NULL;
+    cfg.distributed = on ? 1 : -1;
+  }
   int rc, running;
   Py_BEGIN_ALLOW_THREADS
   rc = cb_init(&cfg);
@@ -119,7 +126,9 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
   if (rc)
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
-      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K,s:O,s:O}", "ncpus",
+      "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K,s:O,s:O,"
+      "s:O,s:i,s:i,s:s}",
+      "ncpus",
       info.ncpus, "nopencl", info.nopencl, "ncores", info.ncores,
       "max_cpus", info.max_cpus, "tile_size", (long long)info.tile_elems,
       "min_tile_size", (long long)info.min_tile_elems, "max_tile_bytes",
@@ -130,7 +139,9 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
       "memory_held_bytes", (unsigned long long)info.memory_held_bytes,
       "memory_limit_bytes", (unsigned long long)info.memory_limit_bytes,
       "starpu_messages", info.starpu_messages ? Py_True : Py_False,
-      "opencl_async", info.opencl_async ? Py_True : Py_False);
+      "opencl_async", info.opencl_async ? Py_True : Py_False,
+      "distributed", info.distributed ? Py_True : Py_False, "rank",
+      info.rank, "nranks", info.nranks, "mpi_library", info.mpi_library);
 }
 
 static PyObject *py_device_count(PyObject *module, PyObject *unused) {
@@ -255,6 +266,27 @@ static PyObject *py_thread_tile_size(PyObject *module, PyObject *arg) {
             : PyLong_FromLongLong((long long)previous);
 }
 
+/* thread_distribution(d): the distribution (0: none, 1: block) this
+ * thread's new arrays take; returns the one it replaces. */
+static PyObject *py_thread_distribution(PyObject *module, PyObject *arg) {
+  long d = PyLong_AsLong(arg);
+  if (d == -1 && PyErr_Occurred())
+    return NULL;
+  cb_distribution previous;
+  int rc = cb_set_thread_distribution((cb_distribution)d, &previous);
+  return rc ? cbp_raise(mstate(module), rc) : PyLong_FromLong(previous);
+}
+
+/* barrier(): every task and transfer of this rank, then every rank. */
+static PyObject *py_barrier(PyObject *module, PyObject *unused) {
+  (void)unused;
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_barrier();
+  Py_END_ALLOW_THREADS
+  return rc ? cbp_raise(mstate(module), rc) : Py_NewRef(Py_None);
+}
+
 /* _numpy_protocols(array_ufunc, array_function): the Array type's
  * __array_ufunc__ and __array_function__ (cambrian._numpy_dispatch). */
 static PyObject *py_numpy_protocols(PyObject *module, PyObject *const *args,
@@ -326,7 +358,7 @@ static PyObject *py_drain_at_exit(PyObject *module, PyObject *unused) {
  * inspect.signature() reads. */
 
 PyDoc_STRVAR(doc_init,
-"init(ncpus, devices, scheduler, tile_size, /)\n--\n\n"
+"init(ncpus, devices, scheduler, tile_size, distributed, /)\n--\n\n"
 "Start the runtime with these settings (None: the environment's).\n");
 
 PyDoc_STRVAR(doc_shutdown,
@@ -370,6 +402,15 @@ PyDoc_STRVAR(doc_thread_tile_size,
 "The tile size (elements) of the arrays this thread makes from now on\n"
 "(0: the default); returns the one it replaces.\n");
 
+PyDoc_STRVAR(doc_thread_distribution,
+"thread_distribution(d, /)\n--\n\n"
+"The distribution (0: none, 1: block) of the arrays this thread makes\n"
+"from now on; returns the one it replaces.\n");
+
+PyDoc_STRVAR(doc_barrier,
+"barrier()\n--\n\n"
+"Wait for this rank's work and transfers, then for every rank.\n");
+
 PyDoc_STRVAR(doc_numpy_protocols,
 "_numpy_protocols(array_ufunc, array_function, /)\n--\n\n"
 "The Array type's __array_ufunc__ and __array_function__.\n");
@@ -392,6 +433,9 @@ PyMethodDef cbp_runtime_methods[] = {
     {"check_filter", py_check_filter, METH_O, doc_check_filter},
     {"thread_tile_size", py_thread_tile_size, METH_O,
      doc_thread_tile_size},
+    {"thread_distribution", py_thread_distribution, METH_O,
+     doc_thread_distribution},
+    {"barrier", py_barrier, METH_NOARGS, doc_barrier},
     {"_numpy_protocols", CBP_METH(py_numpy_protocols), METH_FASTCALL,
      doc_numpy_protocols},
     {"_configure", CBP_METH(py_configure), METH_FASTCALL, doc_configure},

@@ -22,6 +22,7 @@
 #include "budget.h"
 #include "devices.h"
 #include "devtab.h"
+#include "distributed.h"
 #include "drivers.h"
 #include "errors.h"
 #include "events.h"
@@ -69,12 +70,24 @@ int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous) {
   return 0;
 }
 
+static _Thread_local cb_distribution thread_dist;
+
+int cb_set_thread_distribution(cb_distribution d, cb_distribution *previous) {
+  if (d != CB_DIST_NONE && d != CB_DIST_BLOCK)
+    return cb__fail(CB_EINVAL, "unknown distribution %d", (int)d);
+  if (previous)
+    *previous = thread_dist;
+  thread_dist = d;
+  return 0;
+}
+
 static cb_array *alloc_array(cb_dtype t, int ndim, const int64_t *shape,
                              int64_t size) {
   cb_array *a = calloc(1, sizeof *a);
   if (!a)
     return NULL;
   a->tile_hint = thread_tile;
+  a->dist = thread_dist;
   atomic_init(&a->refcount, 1);
   atomic_init(&a->gen, 0);
   atomic_init(&a->mark.failure, NULL);
@@ -149,6 +162,19 @@ int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
 
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
                              int device, int64_t hint, cb_array **out) {
+  return cb__array_new_dist(t, ndim, shape, device, hint, thread_dist, out);
+}
+
+cb_distribution cb__dist_of(cb_array *const *arrays, int n) {
+  for (int i = 0; i < n; i++)
+    if (arrays[i] && arrays[i]->dist != CB_DIST_NONE)
+      return arrays[i]->dist;
+  return thread_dist;
+}
+
+int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
+                       int device, int64_t hint, cb_distribution dist,
+                       cb_array **out) {
   int64_t size;
   int rc = check_shape(t, ndim, shape, &size);
   if (rc)
@@ -159,7 +185,8 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
   if (size > 0)
     tile = cb__tile_elems_for(size, cb__shape_row(ndim, shape), device, hint,
                               &ntiles);
-  cb_array *a = size > 0 ? cb__pool_get(t, size, tile) : NULL;
+  cb_array *a = size > 0 && dist == CB_DIST_NONE ? cb__pool_get(t, size, tile)
+                                                 : NULL;
   if (a) {
     a->ndim = ndim;
     for (int i = 0; i < ndim; i++)
@@ -168,8 +195,10 @@ int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
     return 0;
   }
   rc = array_new(t, ndim, shape, device, 0, out);
-  if (rc == 0)
+  if (rc == 0) {
     (*out)->tile_hint = hint;
+    (*out)->dist = dist;
+  }
   if (rc == 0 && (rc = cb__array_register(*out, device))) {
     cb_array_unref(*out);
     *out = NULL;
@@ -303,9 +332,19 @@ int cb__array_register(cb_array *a, int device) {
   if (atomic_load(&a->gen) == g)
     goto out;
   int64_t ntiles = 0, tile = 0;
+  int spread = cb__dist_on && a->dist != CB_DIST_NONE;
   if (a->size > 0)
     tile = cb__tile_elems_for(a->size, cb__array_row(a), device, a->tile_hint,
                               &ntiles);
+  if (spread && a->size > 0 && !a->tile_hint) {
+    /* As many tiles for each rank as the device would take, whole rows
+     * each, so that the ranks get equal parts. */
+    int64_t row = cb__array_row(a), rows = a->size / row;
+    int64_t want = (ntiles + cb_nranks() - 1) / cb_nranks() * cb_nranks();
+    int64_t per = (rows + want - 1) / want;
+    tile = per * row;
+    ntiles = (rows + per - 1) / per;
+  }
   a->tiles = ntiles > 1 ? calloc((size_t)ntiles, sizeof *a->tiles)
                         : &a->tile0;
   if (!a->tiles) {
@@ -319,6 +358,8 @@ int cb__array_register(cb_array *a, int device) {
     cb__tile_register(&a->tiles[i], STARPU_MAIN_RAM,
                       (uintptr_t)((char *)a->data + first * es), (uint32_t)n,
                       es, a, NULL);
+    cb__dist_register(a->tiles[i], spread ? cb__dist_block_owner(i, ntiles)
+                                          : CB__DIST_REPLICATED);
   }
   a->ntiles = (int)ntiles;
   a->tile_elems = tile;
@@ -349,6 +390,37 @@ int cb_array_set_tile_size(cb_array *a, int64_t tile_elems) {
   pthread_mutex_unlock(&registry_lock);
   return used ? cb__fail(CB_ESTATE, "the array is in use: its tiles are set")
               : 0;
+}
+
+int cb_array_set_distribution(cb_array *a, cb_distribution d) {
+  if (d != CB_DIST_NONE && d != CB_DIST_BLOCK)
+    return cb__fail(CB_EINVAL, "unknown distribution %d", (int)d);
+  pthread_mutex_lock(&registry_lock);
+  int used = atomic_load(&a->gen) != 0;
+  if (!used)
+    a->dist = d;
+  pthread_mutex_unlock(&registry_lock);
+  return used ? cb__fail(CB_ESTATE, "the array is in use: its distribution "
+                         "is set")
+              : 0;
+}
+
+cb_distribution cb_array_distribution(const cb_array *a) { return a->dist; }
+
+int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count) {
+  int64_t rows = a->ndim ? a->shape[0] : 1;
+  *first = 0;
+  *count = rows;
+  if (a->dist == CB_DIST_NONE || a->size == 0)
+    return 0;
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  if (cb__dist_on && (rc = cb__array_register(a, -1)) == 0)
+    cb__dist_rows(cb_rank(), rows, a->tile_elems / cb__array_row(a),
+                  a->ntiles, first, count);
+  cb__leave();
+  return rc;
 }
 
 int64_t cb_array_tile_size(const cb_array *a) {
@@ -434,7 +506,9 @@ static int acquire_tile(cb_array *a, int tile, int node, cb_event *e) {
   return rc;
 }
 
-int cb_array_sync_host_start(cb_array *a, cb_event **out) {
+/* Brings the tiles of a to the host, all of them (from other ranks too)
+ * unless mine: then those this rank owns. */
+static int sync_host(cb_array *a, int mine, cb_event **out) {
   int rc = 0;
   cb_event *e = NULL;
   if (!atomic_load(&a->gen) || !cb_is_running()) {
@@ -449,7 +523,14 @@ int cb_array_sync_host_start(cb_array *a, cb_event **out) {
     cb__leave();
     goto out;
   }
-  e = cb__event_new(a->ntiles);
+  int spread = cb__dist_on && a->dist != CB_DIST_NONE;
+  int64_t t0 = 0, t1 = a->ntiles;
+  if (spread && mine) {
+    t0 = ((int64_t)cb_rank() * a->ntiles + cb_nranks() - 1) / cb_nranks();
+    t1 = ((int64_t)(cb_rank() + 1) * a->ntiles + cb_nranks() - 1) /
+         cb_nranks();
+  }
+  e = cb__event_new((int)(t1 - t0));
   if (!e) {
     cb__leave();
     goto out;
@@ -458,14 +539,25 @@ int cb_array_sync_host_start(cb_array *a, cb_event **out) {
    * this size may take pinned memory (pinned.c). */
   if (!a->pinned && !a->release)
     cb__pinned_demand(cb__array_host_bytes(a));
-  for (int i = 0; i < a->ntiles; i++)
-    acquire_tile(a, i, STARPU_MAIN_RAM, e);
+  for (int64_t i = t0; i < t1; i++) {
+    if (spread && !mine)
+      cb__dist_fetch(a->tiles[i]);
+    acquire_tile(a, (int)i, STARPU_MAIN_RAM, e);
+  }
   cb__leave();
 out:
   if (!e)
     return cb__fail(CB_ENOMEM, "out of host memory");
   *out = e;
   return 0;
+}
+
+int cb_array_sync_host_start(cb_array *a, cb_event **out) {
+  return sync_host(a, 0, out);
+}
+
+int cb_array_sync_local_start(cb_array *a, cb_event **out) {
+  return sync_host(a, 1, out);
 }
 
 int cb_array_prefetch(cb_array *a, int device) {

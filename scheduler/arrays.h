@@ -35,6 +35,7 @@ struct cb_array {
   int ntiles;
   int64_t tile_elems;
   int64_t tile_hint;          /* elements a tile asked for; 0: default */
+  cb_distribution dist;       /* over the ranks (distributed.h) */
   starpu_data_handle_t *tiles;
   starpu_data_handle_t tile0;  /* storage when ntiles == 1 */
   /* The event of the operation that writes it; NULL when none does.
@@ -72,6 +73,14 @@ static inline int64_t cb__array_row(const cb_array *a) {
  * then undefined). */
 int cb__array_new_registered(cb_dtype t, int ndim, const int64_t *shape,
                              int device, int64_t hint, cb_array **out);
+/* The same, distributed as dist says (never from the pool when it is);
+ * cb__array_new_registered takes the calling thread's distribution. */
+int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
+                       int device, int64_t hint, cb_distribution dist,
+                       cb_array **out);
+/* The distribution of a result computed from the arrays given (NULL ones
+ * skipped): the first distributed one's, else the calling thread's. */
+cb_distribution cb__dist_of(cb_array *const *arrays, int n);
 /* Registers the array's tiles with the running runtime, tiled for device,
  * unless it is registered already (with the tiles it has then). */
 int cb__array_register(cb_array *a, int device);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distributed.h"
 #include "arrays.h"
 #include "batch.h"
 #include "devices.h"
@@ -226,7 +227,7 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     cb__place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
     int worker = cb__task_worker(task);
     cb__busy_begin_on(t->ctx.busy_device, worker);
-    int sp = starpu_task_submit(task);
+    int sp = cb__task_submit(task);
     if (sp) {
       cb__busy_end_on(t->ctx.busy_device, worker);
       task->callback_func = NULL;
@@ -415,6 +416,15 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     if (!tile && same_shape(in[i], &shaped))
       tile = in[i]->tile_elems;
   }
+  /* A result is distributed as its first distributed operand of its
+   * shape (whose tiles it takes when it is the first of that shape). */
+  cb_distribution dist = cb__dist_of(NULL, 0);
+  for (int i = 0; i < n; i++)
+    if (in[i] && same_shape(in[i], &shaped) && in[i]->tile_elems == tile &&
+        in[i]->dist != CB_DIST_NONE) {
+      dist = in[i]->dist;
+      break;
+    }
   for (int i = 0; i < n; i++) {
     cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
     proto.in_dtype[i] = want;
@@ -468,9 +478,8 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     rc = cb__fail(CB_ESTATE, "%s: the array written is tiled otherwise",
                   cb_op_name(op));
     goto done;
-  } else if ((rc = cb__array_new_registered(result, shaped.ndim,
-                                            shaped.shape, device, tile,
-                                            out))) {
+  } else if ((rc = cb__array_new_dist(result, shaped.ndim, shaped.shape,
+                                      device, tile, dist, out))) {
     goto done;
   }
   rc = submit_tiles(b, event, &proto, in, *out);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distributed.h"
 #include "arrays.h"
 #include "clasync.h"
 #include "devices.h"
@@ -240,7 +241,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
     cb__array_set_writer(c->out[i], e);
   int busy = c->busy_device, worker = cb__task_worker(task);
   cb__busy_begin_on(busy, worker);
-  int sp = starpu_task_submit(task);
+  int sp = cb__task_submit(task);
   if (sp) {
     cb__busy_end_on(busy, worker);
     task->callback_func = NULL;

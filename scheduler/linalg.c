@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distributed.h"
 #include "arrays.h"
 #include "devices.h"
 #include "blas_codelets.h"
@@ -297,7 +298,7 @@ static int submit(const la_op *op, int device, int cpu_only) {
     t->ctx.task = task; /* its end reads the worker it was placed on */
     int worker = cb__task_worker(task);
     cb__busy_begin_on(-1, worker);
-    int sp = starpu_task_submit(task);
+    int sp = cb__task_submit(task);
     if (sp) {
       cb__busy_end_on(-1, worker);
       task->callback_func = NULL;

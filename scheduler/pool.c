@@ -48,7 +48,8 @@ static size_t byte_cap(void) {
 }
 
 int cb__pool_put(cb_array *a) {
-  if (a->release || !a->ntiles || atomic_load(&a->gen) != cb_generation() ||
+  if (a->release || !a->ntiles || a->dist != CB_DIST_NONE ||
+      atomic_load(&a->gen) != cb_generation() ||
       !cb_is_running() || atomic_load(&cb__stopping))
     return 0;
   /* A pageable buffer of a size that is read back from a GPU goes, so

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distributed.h"
 #include "arrays.h"
 #include "clasync.h"
 #include "devices.h"
@@ -153,7 +154,7 @@ static int submit_one(struct starpu_task *task, cb__rtask *t) {
   task->callback_arg = t;
   int worker = cb__task_worker(task);
   cb__busy_begin_on(t->ctx.busy_device, worker);
-  int sp = starpu_task_submit(task);
+  int sp = cb__task_submit(task);
   if (sp == 0)
     return 0;
   const char *name = names[t->finish];
@@ -211,6 +212,10 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     cb_array_ref(out);
     cb__tile_register(&parts[tile], -1, 0, (uint32_t)part_elems(proto, n),
                       pes, out, cb_array_unref);
+    /* A partial belongs where its tile is: only partials travel. */
+    cb__dist_register(parts[tile], in[0]->dist != CB_DIST_NONE
+                                       ? cb__dist_block_owner(tile, ntiles)
+                                       : CB__DIST_REPLICATED);
     int nb = 0;
     for (int k = 0; k < nin; k++) {
       task->handles[nb] = in[k]->tiles[tile];

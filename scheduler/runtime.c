@@ -30,6 +30,7 @@
 #include "devices.h"
 #include "devloss.h"
 #include "devtab.h"
+#include "distributed.h"
 #include "drivers.h"
 #include "errors.h"
 #include "hooks.h"
@@ -185,6 +186,15 @@ int cb_config_from_env(cb_config *cfg) {
     if (rc)
       return rc;
     cfg->scheduler = v && *v ? v : NULL;
+  }
+  if (!cfg->distributed) {
+    const char *v = getenv("CAMBRIAN_DISTRIBUTED");
+    if (v && *v && strcmp(v, "auto") != 0) {
+      if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+        return cb__fail(CB_EINVAL, "CAMBRIAN_DISTRIBUTED is 1, 0 or auto, "
+                        "not '%.*s%s'", CB__QUOTED(v));
+      cfg->distributed = *v == '1' ? 1 : -1;
+    }
   }
   if (cfg->tile_elems <= 0) {
     rc = env_number("CAMBRIAN_TILE_SIZE", 1, INT64_MAX,
@@ -462,6 +472,32 @@ static void load_blas_tuning(void) {
   }
 }
 
+/* The ranks an MPI launcher started on this machine, when they share
+ * its ncores cores (a launcher that binds each rank to its own cores
+ * leaves each fewer); 1 otherwise. */
+static int local_ranks(int ncores) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE",
+                                     "MPI_LOCALNRANKS", "PMI_LOCAL_SIZE",
+                                     "SLURM_NTASKS_PER_NODE"};
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  if (online > 0 && ncores < online)
+    return 1;
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+    const char *v = getenv(vars[i]);
+    long n = v ? strtol(v, NULL, 10) : 0;
+    if (n > 1)
+      return n < ncores ? (int)n : ncores;
+  }
+  return 1;
+}
+
+static void stop_starpu(void) {
+  if (cb__dist_on)
+    cb__dist_stop();
+  else
+    starpu_shutdown();
+}
+
 static int start(const cb_config *user) {
   cb_config cfg = {.ncpus = -1};
   if (user)
@@ -499,10 +535,16 @@ static int start(const cb_config *user) {
   conf.nopencl = nchosen;
   int ncores = cores_available();
   int ncpus = cfg.ncpus;
+  int dist = cb__dist_wanted(cfg.distributed);
   if (ncpus < 0) {
     /* A GPU's driver thread gets a core of its own; an OpenCL device
-     * that computes on the cores (pocl) reserves none. */
-    ncpus = ncores - own_cores;
+     * that computes on the cores (pocl) reserves none; distributed, the
+     * ranks on this machine share its cores, and each leaves one to its
+     * MPI progress thread. */
+    int cores = ncores;
+    if (dist)
+      cores = cores / local_ranks(ncores) - 1;
+    ncpus = cores - own_cores;
     if (ncpus < 1)
       ncpus = 1;
   }
@@ -528,9 +570,20 @@ static int start(const cb_config *user) {
   conf.sched_policy_name = sched;
   cb__drivers_plan(&conf, ncpus, opencl_ids, conf.nopencl);
 
-  int sp = starpu_init(&conf);
-  if (sp)
-    return cb__fail(CB_ESTARPU, "starpu_init failed (%d)", sp);
+  if (dist) {
+    rc = cb__dist_start(&conf);
+    if (rc)
+      return rc;
+  } else {
+    int sp = starpu_init(&conf);
+    if (sp)
+      return cb__fail(CB_ESTARPU, "starpu_init failed (%d)", sp);
+  }
+  rt_info.distributed = dist;
+  rt_info.rank = cb_rank();
+  rt_info.nranks = cb_nranks();
+  snprintf(rt_info.mpi_library, sizeof rt_info.mpi_library, "%s",
+           dist ? cb__dist_library() : "");
 
   rt_info.ncpus = (int)starpu_cpu_worker_get_count();
   rt_info.nopencl = (int)starpu_opencl_worker_get_count();
@@ -564,7 +617,7 @@ static int start(const cb_config *user) {
   if (rc) {
     cb__drivers_stop();
     cb__budget_stop();
-    starpu_shutdown();
+    stop_starpu();
     return rc;
   }
   memcpy(started.opencl, chosen, (size_t)nchosen * sizeof *chosen);
@@ -613,6 +666,10 @@ static int check_running_settings(const cb_config *cfg) {
     snprintf(b, sizeof b, "%lld", (long long)cfg->tile_elems);
     differs(diff, sizeof diff, &used, "the tile size", a, b);
   }
+  if (cfg->distributed && (cfg->distributed > 0) != rt_info.distributed)
+    differs(diff, sizeof diff, &used, "distributed",
+            rt_info.distributed ? "on" : "off",
+            cfg->distributed > 0 ? "on" : "off");
   if (cfg->devices) {
     unsigned chosen[STARPU_MAXOPENCLDEVS];
     int cpus = cfg->ncpus < 0 ? started.ncpus : cfg->ncpus;
@@ -738,6 +795,12 @@ int cb_shutdown(void) {
   pthread_rwlock_wrlock(&cb__run_lock);
   atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
+  if (cb__dist_on) {
+    /* Transfers to and from other ranks end before data goes. */
+    cb__busy_begin(-1);
+    cb__dist_barrier();
+    cb__busy_end(-1);
+  }
   cb_wait_idle(-1); /* acquisitions too: their callbacks drop references */
   cb__hooks_run(CB__HOOK_DRAINED);
   cb__reclaim_stop();
@@ -750,7 +813,7 @@ int cb_shutdown(void) {
   cb__hooks_run(CB__HOOK_RELEASE);
   cb__budget_stop();
   if (!unusable)
-    starpu_shutdown();
+    stop_starpu();
   cb__ndevices = 0;
   atomic_store(&running, 0);
   atomic_store(&cb__stopping, 0);

@@ -59,7 +59,7 @@ from . import _core  # noqa: E402
 from ._devices import (Device, default_device, device_scope, devices,
                        get_device)
 from ._devices import _device, _resolve
-from ._runtime import config, init, shutdown
+from ._runtime import barrier, config, init, nranks, rank, shutdown
 from . import _runtime
 from ._futures import Future, as_completed, wait, synchronize
 from ._futures import array_future as _array_future, _stop as _stop_futures
@@ -154,7 +154,8 @@ del _af, _au
 __all__ = [
     # runtime and devices
     "init", "shutdown", "config", "synchronize", "Device", "devices",
-    "get_device", "default_device", "device_scope",
+    "get_device", "default_device", "device_scope", "rank", "nranks",
+    "barrier",
     # arrays and their creation
     "Array", "asarray", "empty", "zeros", "ones", "full", "arange",
     "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",

@@ -29,7 +29,8 @@ __all__ = ["asarray", "as_array", "empty", "full", "zeros", "ones", "tile_size",
 def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
             device: str | Device | None = None,
             copy: bool | None = None, *,
-            tile_size: int | None = None) -> Array:
+            tile_size: int | None = None,
+            distribution: str | None = None) -> Array:
     """An Array from obj, placed on device.
 
     C-contiguous buffers (NumPy arrays, memoryviews, ...) of a supported
@@ -55,6 +56,11 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
         instead of the device's choice; see :func:`tile_size`. An Array
         given without a copy keeps its tiles.
 
+    distribution : {'block'}, optional
+        Spread the array over the ranks of a distributed runtime,
+        each rank owning one block of rows (see
+        :ref:`distributed`); without one, an ordinary array.
+
     Returns
     -------
     Array
@@ -78,7 +84,12 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
     >>> cb.asarray([1, 2], dtype="float64", device="cpu").device.backend
     'cpu'
     """
-    with _tiles(tile_size):
+    if (distribution is not None and isinstance(obj, _core.Array)
+            and obj.distribution != distribution):
+        if copy is False:
+            raise ValueError("copy=False, but the distribution differs")
+        copy = True
+    with _tiles(tile_size), _spread(distribution):
         return _asarray(obj, dtype, device, copy)
 
 
@@ -129,7 +140,8 @@ def _shape(shape: ShapeLike) -> tuple[int, ...]:
 
 def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
           device: str | Device | None = None, *,
-          tile_size: int | None = None) -> Array:
+          tile_size: int | None = None,
+            distribution: str | None = None) -> Array:
     """An uninitialised Array.
 
     Parameters
@@ -144,6 +156,11 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     tile_size : int, optional
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
+
+    distribution : {'block'}, optional
+        Spread the array over the ranks of a distributed runtime,
+        each rank owning one block of rows (see
+        :ref:`distributed`); without one, an ordinary array.
 
     Returns
     -------
@@ -161,7 +178,7 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     >>> cb.empty((2, 3), dtype=cb.float32).shape
     (2, 3)
     """
-    with _tiles(tile_size):
+    with _tiles(tile_size), _spread(distribution):
         return _core.empty(_shape(shape),
                            _np.float64 if dtype is None else dtype,
                            _placement(device))
@@ -170,7 +187,8 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
 def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
          dtype: npt.DTypeLike | None = None,
          device: str | Device | None = None, *,
-         tile_size: int | None = None) -> Array:
+         tile_size: int | None = None,
+            distribution: str | None = None) -> Array:
     """An Array filled with fill_value, written by tasks on device.
 
     Parameters
@@ -186,6 +204,11 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
     tile_size : int, optional
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
+
+    distribution : {'block'}, optional
+        Spread the array over the ranks of a distributed runtime,
+        each rank owning one block of rows (see
+        :ref:`distributed`); without one, an ordinary array.
 
     Returns
     -------
@@ -205,14 +228,15 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
         dtype = _np.asarray(fill_value).dtype
         if dtype.name not in _core.DTYPES:
             dtype = _np.float64
-    with _tiles(tile_size):
+    with _tiles(tile_size), _spread(distribution):
         return _core.full(_shape(shape), dtype, fill_value,
                           _placement(device))
 
 
 def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
           device: str | Device | None = None, *,
-          tile_size: int | None = None) -> Array:
+          tile_size: int | None = None,
+            distribution: str | None = None) -> Array:
     """An Array of zeros, written by tasks on device.
 
     Parameters
@@ -226,6 +250,11 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     tile_size : int, optional
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
+
+    distribution : {'block'}, optional
+        Spread the array over the ranks of a distributed runtime,
+        each rank owning one block of rows (see
+        :ref:`distributed`); without one, an ordinary array.
 
     Returns
     -------
@@ -243,12 +272,13 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
            [0., 0.]])
     """
     return full(shape, 0, _np.float64 if dtype is None else dtype, device,
-                tile_size=tile_size)
+                tile_size=tile_size, distribution=distribution)
 
 
 def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
          device: str | Device | None = None, *,
-         tile_size: int | None = None) -> Array:
+         tile_size: int | None = None,
+            distribution: str | None = None) -> Array:
     """An Array of ones, written by tasks on device.
 
     Parameters
@@ -262,6 +292,11 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     tile_size : int, optional
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
+
+    distribution : {'block'}, optional
+        Spread the array over the ranks of a distributed runtime,
+        each rank owning one block of rows (see
+        :ref:`distributed`); without one, an ordinary array.
 
     Returns
     -------
@@ -278,13 +313,14 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     array([ True,  True,  True])
     """
     return full(shape, 1, _np.float64 if dtype is None else dtype, device,
-                tile_size=tile_size)
+                tile_size=tile_size, distribution=distribution)
 
 
 def arange(start: int | float, stop: int | float | None = None,
            step: int | float = 1, dtype: npt.DTypeLike | None = None,
            device: str | Device | None = None, *,
-           tile_size: int | None = None) -> Array:
+           tile_size: int | None = None,
+            distribution: str | None = None) -> Array:
     """Evenly spaced values in [start, stop), as numpy.arange.
 
     Parameters
@@ -302,6 +338,11 @@ def arange(start: int | float, stop: int | float | None = None,
     tile_size : int, optional
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
+
+    distribution : {'block'}, optional
+        Spread the array over the ranks of a distributed runtime,
+        each rank owning one block of rows (see
+        :ref:`distributed`); without one, an ordinary array.
 
     Returns
     -------
@@ -327,7 +368,7 @@ def arange(start: int | float, stop: int | float | None = None,
         if dtype.name not in _core.DTYPES:
             dtype = _np.int64 if dtype.kind in "iub" else _np.float64
     n = max(0, int(_np.ceil((stop - start) / step)))
-    with _tiles(tile_size):
+    with _tiles(tile_size), _spread(distribution):
         return _core.arange(n, start, step, dtype, _placement(device))
 
 
@@ -373,6 +414,26 @@ def tile_size(elements: int | None) -> Iterator[None]:
         yield
     finally:
         _core.thread_tile_size(previous)
+
+
+_DISTRIBUTIONS = {"block": 1}
+
+
+@contextlib.contextmanager
+def _spread(distribution: str | None) -> Iterator[None]:
+    if distribution is None:
+        yield
+        return
+    code = _DISTRIBUTIONS.get(distribution) \
+        if isinstance(distribution, str) else None
+    if code is None:
+        raise ValueError(f"distribution must be 'block' or None, got "
+                         f"{distribution!r}")
+    previous = _core.thread_distribution(code)
+    try:
+        yield
+    finally:
+        _core.thread_distribution(previous)
 
 
 def _tiles(elements: int | None) -> contextlib.AbstractContextManager[None]:

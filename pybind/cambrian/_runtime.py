@@ -8,16 +8,18 @@ from typing import Any
 from . import _core
 from ._devices import devices as _devices
 
-__all__ = ["init", "shutdown", "config"]
+__all__ = ["init", "shutdown", "config", "rank", "nranks", "barrier"]
 
 
 def init(ncpus: int | None = None, devices: str | None = None,
-         scheduler: str | None = None, tile_size: int | None = None) -> None:
+         scheduler: str | None = None, tile_size: int | None = None,
+         distributed: bool | None = None) -> None:
     """Start the runtime.
 
     Optional: the first operation starts it with the settings of the
     environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES, CAMBRIAN_SCHED,
-    CAMBRIAN_TILE_SIZE), which these arguments override.
+    CAMBRIAN_TILE_SIZE, CAMBRIAN_DISTRIBUTED), which these arguments
+    override.
 
     Parameters
     ----------
@@ -29,6 +31,10 @@ def init(ncpus: int | None = None, devices: str | None = None,
         A StarPU policy ("dmda", "eager", "lws", ...).
     tile_size : int, optional
         Elements per tile (default: automatic).
+    distributed : bool, optional
+        Run over the ranks of an MPI launch with StarPU-MPI (default:
+        when an MPI launcher such as ``mpirun`` or ``srun`` started the
+        process; see :ref:`distributed`).
 
     Raises
     ------
@@ -62,7 +68,7 @@ def init(ncpus: int | None = None, devices: str | None = None,
     (1, 0)
     >>> cb.shutdown()   # the next operation starts the default runtime
     """
-    _core.init(ncpus, devices, scheduler, tile_size)
+    _core.init(ncpus, devices, scheduler, tile_size, distributed)
 
 
 def shutdown() -> None:
@@ -124,3 +130,55 @@ def config() -> dict[str, Any]:
     info = _core.runtime_info()
     info["devices"] = [d.filter_string for d in _devices()]
     return info
+
+
+def rank() -> int:
+    """This process's rank among the ranks of a distributed runtime.
+
+    Starts the runtime if needed (a distributed one when an MPI launcher
+    started the process).
+
+    Returns
+    -------
+    int
+        0 to :func:`nranks` - 1; 0 when the runtime is not distributed.
+
+    Examples
+    --------
+    >>> cb.rank(), cb.nranks()   # without mpirun
+    (0, 1)
+    """
+    return int(_core.runtime_info()["rank"])
+
+
+def nranks() -> int:
+    """The number of ranks of a distributed runtime (1 when it is not).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> cb.nranks()
+    1
+    """
+    return int(_core.runtime_info()["nranks"])
+
+
+def barrier() -> None:
+    """Wait for this rank's tasks and transfers, then for every rank.
+
+    Every rank calls it. Without a distributed runtime it returns at once.
+    The GIL is released while it waits.
+
+    Raises
+    ------
+    CambrianError
+        Called from inside a task, which must not wait.
+
+    Examples
+    --------
+    >>> cb.barrier()
+    """
+    _core.barrier()

@@ -1,0 +1,52 @@
+/*
+ * Running over the ranks of an MPI launch (distributed.c): loading the
+ * StarPU-MPI plugin, the owners of distributed arrays' tiles, and the one
+ * way every task is submitted.
+ *
+ * Every rank runs the same program: distributed arrays are created, used
+ * and read in the same order on every rank, from one thread per rank, so
+ * that their tiles get the same tags everywhere and each transfer finds
+ * its partner.
+ */
+#ifndef CAMBRIAN_SCHEDULER_DISTRIBUTED_H
+#define CAMBRIAN_SCHEDULER_DISTRIBUTED_H
+
+#include <starpu.h>
+
+#include "cambrian.h"
+
+/* 1 while the runtime runs over MPI ranks; set before any task runs. */
+extern int cb__dist_on;
+
+/* Whether the runtime should start distributed: setting 1 yes, -1 no, 0
+ * when an MPI launcher started the process. */
+int cb__dist_wanted(int setting);
+/* Starts StarPU through StarPU-MPI with conf (instead of starpu_init).
+ * The CPU workers leave a core to the MPI progress thread. */
+int cb__dist_start(struct starpu_conf *conf);
+/* Stops StarPU-MPI and StarPU (instead of starpu_shutdown). */
+void cb__dist_stop(void);
+/* Gives a new handle its owner (a rank; CB__DIST_REPLICATED: each rank
+ * has its own) and a tag. No-op when not distributed. */
+#define CB__DIST_REPLICATED (-1)
+void cb__dist_register(starpu_data_handle_t h, int owner);
+/* The owner of tile i of the ntiles of an array distributed by block. */
+int cb__dist_block_owner(int64_t tile, int64_t ntiles);
+/* Submits task: on this process alone, or, distributed, on the rank that
+ * owns what it writes, after bringing there what it reads (the task ends
+ * here without running on the other ranks). Returns starpu_task_submit's
+ * code. */
+int cb__task_submit(struct starpu_task *task);
+/* The barrier of cb_barrier, for a caller that holds the run lock and
+ * keeps the drivers awake. */
+int cb__dist_barrier(void);
+/* The MPI library's name and version (empty when not distributed). */
+const char *cb__dist_library(void);
+/* Brings a tile from its owner to every rank (every rank calls it). */
+void cb__dist_fetch(starpu_data_handle_t h);
+/* The rows of an n-row array distributed by block in ntiles tiles of
+ * rows_per_tile rows that rank owns: [*first, *first + *count). */
+void cb__dist_rows(int rank, int64_t rows, int64_t rows_per_tile,
+                   int64_t ntiles, int64_t *first, int64_t *count);
+
+#endif

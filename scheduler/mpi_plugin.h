@@ -1,0 +1,64 @@
+/*
+ * The StarPU-MPI plugin's table: what the scheduler asks of StarPU-MPI,
+ * behind one loadable module (libcambrian_mpi.so, mpi_plugin.c), so that a
+ * process that is not launched by MPI never loads MPI at all.
+ *
+ * Data handles have an owner rank, or are replicated: each rank then has
+ * its own value and computes it itself. Every rank submits the same tasks
+ * in the same order; the owner of what a task writes runs it, and the
+ * plugin moves what the task reads there, and what it wrote back to the
+ * owners of the other data it writes.
+ */
+#ifndef CAMBRIAN_SCHEDULER_MPI_PLUGIN_H
+#define CAMBRIAN_SCHEDULER_MPI_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <starpu.h>
+
+/* Raised when the table changes; a module of another ABI is refused. */
+#define CB__MPI_PLUGIN_ABI 1
+/* The symbol the module exports: a function returning its table. */
+#define CB__MPI_PLUGIN_SYMBOL "cb__mpi_plugin_table"
+/* The owner of replicated data. */
+#define CB__MPI_REPLICATED (-1)
+
+/* Submits task on this rank (run) or completes it here without running it
+ * (!run). Returns 0 or a negative StarPU code. */
+typedef int (*cb__mpi_local_fn)(struct starpu_task *task, int run,
+                                void *arg);
+
+typedef struct cb__mpi_plugin {
+  int abi;
+  /* Initialises MPI unless it runs already (it is then never finalised by
+   * the plugin before exit), then StarPU-MPI and StarPU with conf. On
+   * failure, a message in err. */
+  int (*start)(struct starpu_conf *conf, int *rank, int *nranks, char *err,
+               size_t cap);
+  /* Waits for every communication, then stops StarPU-MPI and StarPU. All
+   * ranks call it. */
+  int (*stop)(void);
+  /* Gives h its tag (the same on every rank for owned data) and owner (a
+   * rank, or CB__MPI_REPLICATED). */
+  void (*data_register)(starpu_data_handle_t h, int64_t tag, int owner);
+  /* The owner of h, CB__MPI_REPLICATED, or -2 when h is not registered. */
+  int (*data_owner)(starpu_data_handle_t h);
+  /* Moves what task reads to the rank that runs it, has local submit it
+   * there (and complete it without running elsewhere), then moves what it
+   * wrote to the owners. Returns local's code, or -EINVAL for a task that
+   * writes both replicated and owned data. */
+  int (*submit)(struct starpu_task *task, cb__mpi_local_fn local,
+                void *arg);
+  /* Brings h from its owner to every rank (all ranks call it); detached:
+   * an access to h on the host waits for its arrival. */
+  void (*fetch_all)(starpu_data_handle_t h);
+  /* An MPI barrier over all ranks, waiting for all communications. */
+  int (*barrier)(void);
+  /* The MPI library's version string. */
+  void (*library)(char *buf, size_t cap);
+} cb__mpi_plugin;
+
+typedef const cb__mpi_plugin *(*cb__mpi_plugin_fn)(void);
+
+#endif
