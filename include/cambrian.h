@@ -162,6 +162,9 @@ typedef struct cb_runtime_info {
   int rank;
   int nranks;
   char mpi_library[96];
+  /* 1 when the StarPU-MPI plugin of this build is installed (the runtime
+   * can run distributed). */
+  int mpi_plugin;
 } cb_runtime_info;
 
 int cb_runtime_info_get(cb_runtime_info *info);

@@ -127,7 +127,7 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
     return cbp_raise(mstate(module), rc);
   return Py_BuildValue(
       "{s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:s,s:s,s:s,s:K,s:K,s:K,s:K,s:O,s:O,"
-      "s:O,s:i,s:i,s:s}",
+      "s:O,s:i,s:i,s:s,s:O}",
       "ncpus",
       info.ncpus, "nopencl", info.nopencl, "ncores", info.ncores,
       "max_cpus", info.max_cpus, "tile_size", (long long)info.tile_elems,
@@ -141,7 +141,8 @@ static PyObject *py_runtime_info(PyObject *module, PyObject *unused) {
       "starpu_messages", info.starpu_messages ? Py_True : Py_False,
       "opencl_async", info.opencl_async ? Py_True : Py_False,
       "distributed", info.distributed ? Py_True : Py_False, "rank",
-      info.rank, "nranks", info.nranks, "mpi_library", info.mpi_library);
+      info.rank, "nranks", info.nranks, "mpi_library", info.mpi_library,
+      "mpi_plugin", info.mpi_plugin ? Py_True : Py_False);
 }
 
 static PyObject *py_device_count(PyObject *module, PyObject *unused) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "distributed.h"
 #include "drivers.h"
@@ -42,23 +43,37 @@ int cb__dist_wanted(int setting) {
   return 0;
 }
 
+/* Where the plugin is: CAMBRIAN_MPI_PLUGIN, else beside this code. */
+static int plugin_path(char *path, size_t cap) {
+  const char *set = getenv("CAMBRIAN_MPI_PLUGIN");
+  if (set && *set) {
+    snprintf(path, cap, "%s", set);
+    return 0;
+  }
+  Dl_info info;
+  if (!dladdr((void *)plugin_path, &info) || !info.dli_fname)
+    return cb__fail(CB_ESTATE, "distributed: cannot tell where cambrian "
+                    "is installed; set CAMBRIAN_MPI_PLUGIN");
+  const char *slash = strrchr(info.dli_fname, '/');
+  int dir = slash ? (int)(slash - info.dli_fname) : 1;
+  snprintf(path, cap, "%.*s/libcambrian_mpi.so", dir,
+           slash ? info.dli_fname : ".");
+  return 0;
+}
+
+int cb__dist_available(void) {
+  char path[4096];
+  return plugin || (plugin_path(path, sizeof path) == 0 &&
+                    access(path, R_OK) == 0);
+}
+
 static int load(void) {
   if (plugin)
     return 0;
   char path[4096];
-  const char *set = getenv("CAMBRIAN_MPI_PLUGIN");
-  if (set && *set) {
-    snprintf(path, sizeof path, "%s", set);
-  } else {
-    Dl_info info;
-    if (!dladdr((void *)load, &info) || !info.dli_fname)
-      return cb__fail(CB_ESTATE, "distributed: cannot tell where cambrian "
-                      "is installed; set CAMBRIAN_MPI_PLUGIN");
-    const char *slash = strrchr(info.dli_fname, '/');
-    int dir = slash ? (int)(slash - info.dli_fname) : 1;
-    snprintf(path, sizeof path, "%.*s/libcambrian_mpi.so", dir,
-             slash ? info.dli_fname : ".");
-  }
+  int rc = plugin_path(path, sizeof path);
+  if (rc)
+    return rc;
   /* Global: MPI libraries load components that look for its symbols. */
   void *lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
   if (!lib)
@@ -152,6 +167,11 @@ int cb__task_submit(struct starpu_task *task) {
   if (!cb__dist_on)
     return starpu_task_submit(task);
   return plugin->submit(task, local, NULL);
+}
+
+void cb__task_discard(struct starpu_task *task) {
+  task->destroy = 0;
+  starpu_task_destroy(task);
 }
 
 void cb__dist_fetch(starpu_data_handle_t h) {

@@ -21,6 +21,8 @@ extern int cb__dist_on;
 /* Whether the runtime should start distributed: setting 1 yes, -1 no, 0
  * when an MPI launcher started the process. */
 int cb__dist_wanted(int setting);
+/* Whether the StarPU-MPI plugin is installed. */
+int cb__dist_available(void);
 /* Starts StarPU through StarPU-MPI with conf (instead of starpu_init).
  * The CPU workers leave a core to the MPI progress thread. */
 int cb__dist_start(struct starpu_conf *conf);
@@ -42,6 +44,9 @@ int cb__task_submit(struct starpu_task *task);
 int cb__dist_barrier(void);
 /* The MPI library's name and version (empty when not distributed). */
 const char *cb__dist_library(void);
+/* Frees a task that was never submitted (starpu_task_destroy refuses the
+ * detached tasks that starpu_task_create makes). */
+void cb__task_discard(struct starpu_task *task);
 /* Brings a tile from its owner to every rank (every rank calls it). */
 void cb__dist_fetch(starpu_data_handle_t h);
 /* The rows of an n-row array distributed by block in ntiles tiles of

@@ -234,7 +234,7 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
       if (b)
         starpu_task_clean(task); /* its block frees it */
       else
-        starpu_task_destroy(task);
+        cb__task_discard(task);
       release_task(t);
       rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                     "%s: no worker can run this task (%d)",

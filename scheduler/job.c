@@ -219,7 +219,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   struct starpu_task *task = starpu_task_create();
   if (!task || (rc = fill_buffers(j, task))) {
     if (task)
-      starpu_task_destroy(task);
+      cb__task_discard(task);
     cb__job_free(j);
     return rc ? rc : cb__fail(CB_ENOMEM, "out of host memory");
   }
@@ -245,7 +245,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   if (sp) {
     cb__busy_end_on(busy, worker);
     task->callback_func = NULL;
-    starpu_task_destroy(task);
+    cb__task_discard(task);
     cb__job_free(j);
     rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                   "%s: no worker can run this task (%d)", symbol, sp);

@@ -276,7 +276,7 @@ static int submit(const la_op *op, int device, int cpu_only) {
       break;
     }
     if ((rc = setup_task(op, tile, t, task))) {
-      starpu_task_destroy(task);
+      cb__task_discard(task);
       release_task(t);
       rc = abandon(op, e, tile, rc);
       break;
@@ -302,7 +302,7 @@ static int submit(const la_op *op, int device, int cpu_only) {
     if (sp) {
       cb__busy_end_on(-1, worker);
       task->callback_func = NULL;
-      starpu_task_destroy(task);
+      cb__task_discard(task);
       release_task(t);
       rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                     "%s: no worker can run this task (%d)", op->name, sp);

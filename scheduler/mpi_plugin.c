@@ -67,22 +67,18 @@ static int owner_of(starpu_data_handle_t h) {
 
 static int data_owner(starpu_data_handle_t h) { return owner_of(h); }
 
-/* The rank that runs task (CB__MPI_REPLICATED: every rank), or -EINVAL
- * when it writes both replicated and owned data. */
+/* The rank that runs task: the owner of the first owned datum it writes;
+ * CB__MPI_REPLICATED (every rank) when it writes none. Replicated data
+ * that a task run by one rank writes changes on that rank only. */
 static int runner(const struct starpu_task *task, unsigned n) {
-  int who = -3, replicated = 0;
   for (unsigned i = 0; i < n; i++) {
     if (!(STARPU_TASK_GET_MODE(task, i) & STARPU_W))
       continue;
     int r = owner_of(STARPU_TASK_GET_HANDLE(task, i));
-    if (r == CB__MPI_REPLICATED)
-      replicated = 1;
-    else if (who == -3)
-      who = r;
+    if (r != CB__MPI_REPLICATED)
+      return r;
   }
-  if (replicated && who != -3)
-    return -EINVAL;
-  return replicated || who == -3 ? CB__MPI_REPLICATED : who;
+  return CB__MPI_REPLICATED;
 }
 
 static int submit(struct starpu_task *task, cb__mpi_local_fn local,
@@ -90,12 +86,20 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local,
   int me = starpu_mpi_world_rank();
   unsigned n = STARPU_TASK_GET_NBUFFERS(task);
   int x = runner(task, n);
-  if (x == -EINVAL)
-    return x;
+  /* What the task writes, kept apart: once submitted, the task may end
+   * and be freed at any time. */
+  struct starpu_data_descr few[STARPU_NMAXBUFS], *out = few;
+  if (x != CB__MPI_REPLICATED && n > STARPU_NMAXBUFS &&
+      !(out = malloc(n * sizeof *out)))
+    return -ENOMEM;
+  unsigned nout = 0;
   for (unsigned i = 0; i < n; i++) {
     starpu_data_handle_t h = STARPU_TASK_GET_HANDLE(task, i);
     enum starpu_data_access_mode m = STARPU_TASK_GET_MODE(task, i);
     int r = owner_of(h);
+    if ((m & STARPU_W) && r != CB__MPI_REPLICATED &&
+        x != CB__MPI_REPLICATED)
+      out[nout++] = (struct starpu_data_descr){.handle = h, .mode = m};
     if (!(m & STARPU_R) || r == CB__MPI_REPLICATED || r == x)
       continue;
     if (x == CB__MPI_REPLICATED)
@@ -104,14 +108,10 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local,
       starpu_mpi_get_data_on_node_detached(MPI_COMM_WORLD, h, x, NULL, NULL);
   }
   int rc = local(task, x == CB__MPI_REPLICATED || x == me, arg);
-  if (rc || x == CB__MPI_REPLICATED)
-    return rc;
   /* What the runner wrote for other owners goes back to them; copies
    * others hold of what it wrote are stale. */
-  for (unsigned i = 0; i < n; i++) {
-    starpu_data_handle_t h = STARPU_TASK_GET_HANDLE(task, i);
-    if (!(STARPU_TASK_GET_MODE(task, i) & STARPU_W))
-      continue;
+  for (unsigned i = 0; rc == 0 && i < nout; i++) {
+    starpu_data_handle_t h = out[i].handle;
     int r = owner_of(h);
     starpu_mpi_tag_t tag = starpu_mpi_data_get_tag(h);
     if (r != x && me == x)
@@ -120,7 +120,9 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local,
       starpu_mpi_irecv_detached(h, x, tag, MPI_COMM_WORLD, NULL, NULL);
     starpu_mpi_cache_flush(MPI_COMM_WORLD, h);
   }
-  return 0;
+  if (out != few)
+    free(out);
+  return rc;
 }
 
 static void fetch_all(starpu_data_handle_t h) {

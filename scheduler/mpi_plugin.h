@@ -46,8 +46,7 @@ typedef struct cb__mpi_plugin {
   int (*data_owner)(starpu_data_handle_t h);
   /* Moves what task reads to the rank that runs it, has local submit it
    * there (and complete it without running elsewhere), then moves what it
-   * wrote to the owners. Returns local's code, or -EINVAL for a task that
-   * writes both replicated and owned data. */
+   * wrote to the owners. Returns local's code. */
   int (*submit)(struct starpu_task *task, cb__mpi_local_fn local,
                 void *arg);
   /* Brings h from its owner to every rank (all ranks call it); detached:

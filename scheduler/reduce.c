@@ -160,7 +160,7 @@ static int submit_one(struct starpu_task *task, cb__rtask *t) {
   const char *name = names[t->finish];
   cb__busy_end_on(t->ctx.busy_device, worker);
   task->callback_func = NULL;
-  starpu_task_destroy(task);
+  cb__task_discard(task);
   release_task(t);
   return cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                   "%s: no worker can run this task (%d)", name, sp);
@@ -251,7 +251,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
   }
   if (!task || !h || !m) {
     if (task)
-      starpu_task_destroy(task);
+      cb__task_discard(task);
     if (t)
       release_task(t);
     rc = cb__fail(CB_ENOMEM, "out of host memory");

@@ -580,6 +580,7 @@ static int start(const cb_config *user) {
       return cb__fail(CB_ESTARPU, "starpu_init failed (%d)", sp);
   }
   rt_info.distributed = dist;
+  rt_info.mpi_plugin = cb__dist_available();
   rt_info.rank = cb_rank();
   rt_info.nranks = cb_nranks();
   snprintf(rt_info.mpi_library, sizeof rt_info.mpi_library, "%s",

@@ -119,7 +119,10 @@ def config() -> dict[str, Any]:
         pinned_bytes, pinned_max_bytes, memory_held_bytes,
         memory_limit_bytes, starpu_messages (whether StarPU's messages
         reach the logger "cambrian.starpu" rather than stderr),
-        opencl_async (whether OpenCL codelets run asynchronously), and
+        opencl_async (whether OpenCL codelets run asynchronously),
+        distributed (whether it runs over MPI ranks), rank, nranks,
+        mpi_library (the MPI library's name when distributed),
+        mpi_plugin (whether this build can run distributed), and
         devices (filter strings).
 
     Examples

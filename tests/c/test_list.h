@@ -77,6 +77,9 @@
   X(tiles_follow_the_first_operand)                                          \
   X(tiles_copied_on_opencl)                                                  \
   X(array_new_on_pins_for_devices)                                           \
+  /* test_distributed.c */                                                   \
+  X(distribution_is_asked_before_use)                                        \
+  X(thread_distribution_reaches_new_arrays)                                  \
   /* test_events.c */                                                        \
   X(event_wait_timeout_and_poll)                                             \
   X(event_poll_sees_completion)                                              \

@@ -1,0 +1,94 @@
+"""Checks of distributed arrays, run by every rank of an MPI launch
+(tests/python/test_distributed.py starts it with mpirun): each result is
+compared with NumPy's on every rank. Prints one line per rank at the end:
+"rank R of N: K checks passed"."""
+
+import sys
+
+import numpy as np
+
+import cambrian as cb
+
+rank, nranks = cb.rank(), cb.nranks()
+checks = 0
+
+
+def same(got, want, what):
+    global checks
+    got = np.asarray(got)
+    if got.shape != np.shape(want) or not np.allclose(got, want):
+        raise AssertionError(f"rank {rank}: {what}: got {got!r}, "
+                             f"want {want!r}")
+    checks += 1
+
+
+assert cb.config()["distributed"], "the runtime is not distributed"
+assert nranks == int(sys.argv[1]), (nranks, sys.argv[1])
+
+rng = np.random.default_rng(7)  # the same data on every rank
+for n in (1, 3, 1000, 4099):
+    x = rng.standard_normal(n)
+    y = rng.standard_normal(n)
+    a = cb.asarray(x, distribution="block")
+    b = cb.asarray(y, distribution="block")
+    assert a.distribution == "block"
+    same(a + b, x + y, f"add {n}")
+    same(cb.sqrt(cb.abs(a)) * 2 - b, np.sqrt(np.abs(x)) * 2 - y,
+         f"chain {n}")
+    same(a > b, x > y, f"compare {n}")
+    same(cb.where(a > 0, a, b), np.where(x > 0, x, y), f"where {n}")
+    same(float(cb.sum(a)), x.sum(), f"sum {n}")
+    same(float(cb.max(a)), x.max(), f"max {n}")
+    same(float(cb.mean(b)), y.mean(), f"mean {n}")
+    # With an array every rank has whole.
+    r = cb.asarray(y)
+    same(a * r, x * y, f"times replicated {n}")
+    assert (a * r).distribution == "block", f"distribution of result {n}"
+    # In place.
+    c = cb.asarray(x, distribution="block", copy=True)
+    c += 1
+    same(c, x + 1, f"in place {n}")
+    # This rank's rows.
+    loc = (a + 0).local()
+    per = a.numpy()
+    assert loc.size <= n
+    checks += 1
+
+# 2-D: rows spread, reductions along both axes, matmul.
+m = rng.standard_normal((37, 5))
+k = rng.standard_normal((5, 4))
+A = cb.asarray(m, distribution="block")
+same(A * 3, m * 3, "2-d scale")
+same(cb.sum(A, axis=0), m.sum(axis=0), "sum axis 0")
+same(cb.sum(A, axis=1), m.sum(axis=1), "sum axis 1")
+same(A + m[0], m + m[0], "broadcast row")
+same(A @ cb.asarray(k), m @ k, "matmul")
+same(A.T, m.T, "transpose")
+same(A[3:9], m[3:9], "slice")
+
+# Creation functions.
+same(cb.zeros((10, 3), distribution="block"), np.zeros((10, 3)), "zeros")
+same(cb.arange(17, distribution="block") * 2, np.arange(17) * 2, "arange")
+same(cb.full(9, 2.5, distribution="block") + 1, np.full(9, 3.5), "full")
+
+# Python tasks over distributed arrays run where their output lives.
+@cb.task
+def double(x, out):
+    out[...] = 2 * x
+
+o = cb.empty(1000, distribution="block")
+i = cb.asarray(np.arange(1000.0), distribution="block")
+double(i, cb.Out(o))
+same(o, 2 * np.arange(1000.0), "python task")
+
+# A graph replayed over distributed inputs.
+with cb.Graph() as g:
+    gx = g.input("x", (1000,), "float64")
+    g.output("y", gx * gx + 1)
+for rep in range(2):
+    v = np.arange(1000.0) + rep
+    out = g.run(x=cb.asarray(v, distribution="block"))["y"]
+    same(out, v * v + 1, f"graph replay {rep}")
+
+cb.barrier()
+print(f"rank {rank} of {nranks}: {checks} checks passed", flush=True)

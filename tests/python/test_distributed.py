@@ -1,0 +1,87 @@
+"""Distributed runs: tests/mpi/check_distributed.py under mpirun with 2
+and 4 ranks (every rank compares its results with NumPy's), and what a
+process that no MPI launcher started sees."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+
+HERE = Path(__file__).resolve().parent
+PROGRAM = HERE.parent / "mpi" / "check_distributed.py"
+MPIRUN = shutil.which("mpirun")
+
+
+def mpirun(nranks, *args, timeout=240):
+    env = dict(os.environ, CAMBRIAN_DEVICES="none",
+               OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               # Ranks share the few cores of a test machine.
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    return subprocess.run(
+        [MPIRUN, "-n", str(nranks), sys.executable, *args],
+        env=env, capture_output=True, text=True, timeout=timeout)
+
+
+needs_mpirun = pytest.mark.skipif(
+    MPIRUN is None or not cb.config()["mpi_plugin"],
+    reason="no mpirun, or cambrian built without StarPU-MPI")
+
+
+@needs_mpirun
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_every_rank_matches_numpy(nranks):
+    p = mpirun(nranks, str(PROGRAM), str(nranks))
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    lines = [ln for ln in p.stdout.splitlines() if "checks passed" in ln]
+    assert sorted(int(ln.split()[1]) for ln in lines) == list(range(nranks))
+    counts = {int(ln.split()[4]) for ln in lines}
+    assert len(counts) == 1 and counts.pop() > 40, lines
+
+
+def test_without_a_launcher_nothing_is_distributed():
+    assert cb.rank() == 0 and cb.nranks() == 1
+    assert not cb.config()["distributed"]
+    a = cb.arange(10, distribution="block")
+    assert a.distribution == "block"
+    np.testing.assert_array_equal((a * 2).local(), np.arange(10) * 2)
+    np.testing.assert_array_equal((a * 2).numpy(), np.arange(10) * 2)
+    assert (a + 1).distribution == "block"
+    assert cb.asarray([1.0, 2.0]).distribution is None
+    cb.barrier()  # at once
+
+
+def test_mpi_stays_unloaded_without_a_launcher():
+    code = ("import cambrian as cb; float(cb.sum(cb.ones(3))); "
+            "maps = open('/proc/self/maps').read(); "
+            "print('libmpi' in maps, 'starpumpi' in maps)")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OMPI_", "PMI", "PMIX"))}
+    out = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_bad_distribution_is_refused():
+    with pytest.raises(ValueError, match="distribution must be 'block'"):
+        cb.zeros(3, distribution="cyclic")
+    a = cb.zeros(3)
+    with pytest.raises(ValueError, match="copy=False"):
+        cb.asarray(a, distribution="block", copy=False)
+    b = cb.asarray(a, distribution="block")
+    assert b.distribution == "block" and a.distribution is None
+
+
+def test_bad_setting_is_refused(monkeypatch):
+    code = "import cambrian as cb; cb.config()"
+    env = dict(os.environ, CAMBRIAN_DISTRIBUTED="yes")
+    out = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "CAMBRIAN_DISTRIBUTED is 1, 0 or auto, not 'yes'" in out.stderr
