@@ -4,7 +4,7 @@
 # ThreadPoolExecutor; reductions and gemm against NumPy and dask; graph
 # replay against eager calls and dask.delayed; views, broadcasts, indexing
 # and sort against NumPy; transfer/compute overlap of
-# a streamed graph) after installing the peers (the "bench" extra) into the
+# a streamed graph; distributed runs over MPI ranks against one process) after installing the peers (the "bench" extra) into the
 # virtual environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +18,7 @@ install_requirements bench extra:bench
 "$VENV/bin/python" bench/tasks/run.py "$@"
 "$VENV/bin/python" bench/reductions/run.py "$@"
 "$VENV/bin/python" bench/arrays/run.py "$@"
+"$VENV/bin/python" bench/distributed/run.py "$@"
 "$VENV/bin/python" bench/gemm/run.py "$@"
 "$VENV/bin/python" bench/graph/run.py "$@"
 "$VENV/bin/python" bench/overlap/run.py "$@"

@@ -22,12 +22,14 @@ PY="$VENV/bin/python"
 
 # StarPU is not among them: Debian's binary package caps CPU workers at 4,
 # so StarPU is built from Debian's source package (see ensure_starpu);
-# mpi-default-dev (Open MPI) is for its StarPU-MPI library; clang and
+# mpi-default-dev (Open MPI) is for its StarPU-MPI library, and
+# mpi-default-bin (mpirun) for distributed runs and their tests; clang and
 # libclang-rt-dev (its libFuzzer and sanitizer runtimes) are for the
 # fuzzing programs (fuzz.sh).
 DEB_PACKAGES="build-essential cmake pkg-config libhwloc-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libopenblas-dev
-  libclblast-dev clblast-utils mpi-default-dev clang libclang-rt-dev patch"
+  libclblast-dev clblast-utils mpi-default-dev mpi-default-bin clang
+  libclang-rt-dev patch"
 # The extras the repository's environment gets (see pyproject.toml).
 SETUP_EXTRAS="test,plot,docs"
 

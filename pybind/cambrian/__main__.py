@@ -285,6 +285,13 @@ def info(out: IO[str] | None = None, as_json: bool = False) -> int:
                              else "synchronous") +
       "   StarPU's messages: " + ("the logger cambrian.starpu"
                                   if cfg["starpu_messages"] else "stderr"))
+    if cfg["distributed"]:
+        p(f"distributed: rank {cfg['rank']} of {cfg['nranks']} "
+          f"({cfg['mpi_library']})")
+    else:
+        p("distributed: no (" + ("StarPU-MPI ready: run under mpirun or srun"
+                                 if cfg["mpi_plugin"] else
+                                 "this build has no StarPU-MPI") + ")")
     p(f"pinned host memory: {cfg['pinned_bytes'] / 2**20:.0f} MiB in use, "
       f"at most {cfg['pinned_max_bytes'] / 2**30:.1f} GiB "
       "(CAMBRIAN_PINNED_MAX)")
