@@ -21,7 +21,7 @@ MAX_SECONDS = 3.0
 
 def available():
     try:
-        import distributed  # noqa: F401
+        from distributed import Client, LocalCluster  # noqa: F401
     except ImportError:
         return False, ("distributed is not installed (pip install "
                        "distributed)")

@@ -244,10 +244,12 @@ def main(argv=None):
 
     import cambrian as cb
     env = harness.environment()
+    # The installed distribution's version: a module of that name may
+    # be another package's (one machine had such a namespace package).
     try:
-        import distributed
-        env["distributed"] = distributed.__version__
-    except ImportError:
+        from importlib.metadata import PackageNotFoundError, version
+        env["distributed"] = version("distributed")
+    except PackageNotFoundError:
         env["distributed"] = None
     cb.init()
     cbcfg = cb.config()
