@@ -72,9 +72,15 @@ int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous) {
 
 static _Thread_local cb_distribution thread_dist;
 
+static int check_distribution(cb_distribution d) {
+  return d == CB_DIST_NONE || d == CB_DIST_BLOCK
+             ? 0
+             : cb__fail(CB_EINVAL, "unknown distribution %d", (int)d);
+}
+
 int cb_set_thread_distribution(cb_distribution d, cb_distribution *previous) {
-  if (d != CB_DIST_NONE && d != CB_DIST_BLOCK)
-    return cb__fail(CB_EINVAL, "unknown distribution %d", (int)d);
+  if (check_distribution(d))
+    return CB_EINVAL;
   if (previous)
     *previous = thread_dist;
   thread_dist = d;
@@ -393,8 +399,8 @@ int cb_array_set_tile_size(cb_array *a, int64_t tile_elems) {
 }
 
 int cb_array_set_distribution(cb_array *a, cb_distribution d) {
-  if (d != CB_DIST_NONE && d != CB_DIST_BLOCK)
-    return cb__fail(CB_EINVAL, "unknown distribution %d", (int)d);
+  if (check_distribution(d))
+    return CB_EINVAL;
   pthread_mutex_lock(&registry_lock);
   int used = atomic_load(&a->gen) != 0;
   if (!used)
@@ -417,8 +423,8 @@ int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count) {
   if (rc)
     return rc;
   if (cb__dist_on && (rc = cb__array_register(a, -1)) == 0)
-    cb__dist_rows(cb_rank(), rows, a->tile_elems / cb__array_row(a),
-                  a->ntiles, first, count);
+    cb__dist_rows(rows, a->tile_elems / cb__array_row(a), a->ntiles, first,
+                  count);
   cb__leave();
   return rc;
 }
@@ -525,11 +531,8 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
   }
   int spread = cb__dist_on && a->dist != CB_DIST_NONE;
   int64_t t0 = 0, t1 = a->ntiles;
-  if (spread && mine) {
-    t0 = ((int64_t)cb_rank() * a->ntiles + cb_nranks() - 1) / cb_nranks();
-    t1 = ((int64_t)(cb_rank() + 1) * a->ntiles + cb_nranks() - 1) /
-         cb_nranks();
-  }
+  if (spread && mine)
+    cb__dist_tiles(a->ntiles, &t0, &t1);
   e = cb__event_new((int)(t1 - t0));
   if (!e) {
     cb__leave();

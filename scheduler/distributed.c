@@ -125,11 +125,16 @@ int cb__dist_block_owner(int64_t tile, int64_t ntiles) {
   return ntiles > 0 ? (int)(tile * nranks / ntiles) : 0;
 }
 
-void cb__dist_rows(int rank, int64_t rows, int64_t rows_per_tile,
-                   int64_t ntiles, int64_t *first, int64_t *count) {
-  /* The tiles rank owns: those with tile * nranks / ntiles == rank. */
-  int64_t t0 = ((int64_t)rank * ntiles + nranks - 1) / nranks;
-  int64_t t1 = ((int64_t)(rank + 1) * ntiles + nranks - 1) / nranks;
+void cb__dist_tiles(int64_t ntiles, int64_t *t0, int64_t *t1) {
+  /* Those with tile * nranks / ntiles == my_rank. */
+  *t0 = ((int64_t)my_rank * ntiles + nranks - 1) / nranks;
+  *t1 = ((int64_t)(my_rank + 1) * ntiles + nranks - 1) / nranks;
+}
+
+void cb__dist_rows(int64_t rows, int64_t rows_per_tile, int64_t ntiles,
+                   int64_t *first, int64_t *count) {
+  int64_t t0, t1;
+  cb__dist_tiles(ntiles, &t0, &t1);
   int64_t a = t0 * rows_per_tile, b = t1 * rows_per_tile;
   if (b > rows)
     b = rows;
@@ -153,8 +158,7 @@ static struct starpu_codelet elsewhere = {
     .name = "elsewhere",
 };
 
-static int local(struct starpu_task *task, int run, void *arg) {
-  (void)arg;
+static int local(struct starpu_task *task, int run) {
   if (!run) {
     task->cl = &elsewhere;
     task->nbuffers = 0;
@@ -166,7 +170,7 @@ static int local(struct starpu_task *task, int run, void *arg) {
 int cb__task_submit(struct starpu_task *task) {
   if (!cb__dist_on)
     return starpu_task_submit(task);
-  return plugin->submit(task, local, NULL);
+  return plugin->submit(task, local);
 }
 
 void cb__task_discard(struct starpu_task *task) {

@@ -49,9 +49,12 @@ const char *cb__dist_library(void);
 void cb__task_discard(struct starpu_task *task);
 /* Brings a tile from its owner to every rank (every rank calls it). */
 void cb__dist_fetch(starpu_data_handle_t h);
-/* The rows of an n-row array distributed by block in ntiles tiles of
- * rows_per_tile rows that rank owns: [*first, *first + *count). */
-void cb__dist_rows(int rank, int64_t rows, int64_t rows_per_tile,
-                   int64_t ntiles, int64_t *first, int64_t *count);
+/* The tiles of an array distributed by block in ntiles tiles that this
+ * rank owns: [*t0, *t1). */
+void cb__dist_tiles(int64_t ntiles, int64_t *t0, int64_t *t1);
+/* The rows of a rows-row array distributed by block in ntiles tiles of
+ * rows_per_tile rows that this rank owns: [*first, *first + *count). */
+void cb__dist_rows(int64_t rows, int64_t rows_per_tile, int64_t ntiles,
+                   int64_t *first, int64_t *count);
 
 #endif

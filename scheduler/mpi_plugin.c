@@ -65,8 +65,6 @@ static int owner_of(starpu_data_handle_t h) {
   return r == STARPU_MPI_PER_NODE ? CB__MPI_REPLICATED : r;
 }
 
-static int data_owner(starpu_data_handle_t h) { return owner_of(h); }
-
 /* The rank that runs task: the owner of the first owned datum it writes;
  * CB__MPI_REPLICATED (every rank) when it writes none. Replicated data
  * that a task run by one rank writes changes on that rank only. */
@@ -81,8 +79,7 @@ static int runner(const struct starpu_task *task, unsigned n) {
   return CB__MPI_REPLICATED;
 }
 
-static int submit(struct starpu_task *task, cb__mpi_local_fn local,
-                  void *arg) {
+static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
   int me = starpu_mpi_world_rank();
   unsigned n = STARPU_TASK_GET_NBUFFERS(task);
   int x = runner(task, n);
@@ -107,7 +104,7 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local,
     else
       starpu_mpi_get_data_on_node_detached(MPI_COMM_WORLD, h, x, NULL, NULL);
   }
-  int rc = local(task, x == CB__MPI_REPLICATED || x == me, arg);
+  int rc = local(task, x == CB__MPI_REPLICATED || x == me);
   /* What the runner wrote for other owners goes back to them; copies
    * others hold of what it wrote are stale. */
   for (unsigned i = 0; rc == 0 && i < nout; i++) {
@@ -151,7 +148,6 @@ static const cb__mpi_plugin table = {
     .start = start,
     .stop = stop,
     .data_register = data_register,
-    .data_owner = data_owner,
     .submit = submit,
     .fetch_all = fetch_all,
     .barrier = barrier,

@@ -26,8 +26,7 @@
 
 /* Submits task on this rank (run) or completes it here without running it
  * (!run). Returns 0 or a negative StarPU code. */
-typedef int (*cb__mpi_local_fn)(struct starpu_task *task, int run,
-                                void *arg);
+typedef int (*cb__mpi_local_fn)(struct starpu_task *task, int run);
 
 typedef struct cb__mpi_plugin {
   int abi;
@@ -42,13 +41,10 @@ typedef struct cb__mpi_plugin {
   /* Gives h its tag (the same on every rank for owned data) and owner (a
    * rank, or CB__MPI_REPLICATED). */
   void (*data_register)(starpu_data_handle_t h, int64_t tag, int owner);
-  /* The owner of h, CB__MPI_REPLICATED, or -2 when h is not registered. */
-  int (*data_owner)(starpu_data_handle_t h);
   /* Moves what task reads to the rank that runs it, has local submit it
    * there (and complete it without running elsewhere), then moves what it
    * wrote to the owners. Returns local's code. */
-  int (*submit)(struct starpu_task *task, cb__mpi_local_fn local,
-                void *arg);
+  int (*submit)(struct starpu_task *task, cb__mpi_local_fn local);
   /* Brings h from its owner to every rank (all ranks call it); detached:
    * an access to h on the host waits for its arrival. */
   void (*fetch_all)(starpu_data_handle_t h);

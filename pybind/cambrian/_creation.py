@@ -5,7 +5,7 @@ array is placed on."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import numpy as _np
@@ -409,11 +409,20 @@ def tile_size(elements: int | None) -> Iterator[None]:
         raise ValueError(f"tile_size must be a whole number of elements, 1 "
                          f"or more (None: the device's choice), got "
                          f"{elements!r}")
-    previous = _core.thread_tile_size(elements or 0)
+    with _thread_setting(_core.thread_tile_size, elements or 0):
+        yield
+
+
+@contextlib.contextmanager
+def _thread_setting(setter: Callable[[int], int],
+                    value: int) -> Iterator[None]:
+    """Sets a per-thread setting of _core for the block, then restores
+    the one it replaced."""
+    previous = setter(value)
     try:
         yield
     finally:
-        _core.thread_tile_size(previous)
+        setter(previous)
 
 
 _DISTRIBUTIONS = {"block": 1}
@@ -429,11 +438,8 @@ def _spread(distribution: str | None) -> Iterator[None]:
     if code is None:
         raise ValueError(f"distribution must be 'block' or None, got "
                          f"{distribution!r}")
-    previous = _core.thread_distribution(code)
-    try:
+    with _thread_setting(_core.thread_distribution, code):
         yield
-    finally:
-        _core.thread_distribution(previous)
 
 
 def _tiles(elements: int | None) -> contextlib.AbstractContextManager[None]:
