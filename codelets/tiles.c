@@ -38,6 +38,7 @@ typedef struct tile_iface {
   struct starpu_vector_interface v;
   cb_array *owner;
   void (*drop)(cb_array *owner); /* at unregistration, when set */
+  starpu_data_handle_t handle;   /* the handle it was registered for */
 } tile_iface;
 
 static struct starpu_data_interface_ops ops;
@@ -63,10 +64,15 @@ static void tile_register(starpu_data_handle_t handle, home_node_t home_node,
                           void *data_interface) {
   vector()->register_data_handle(handle, home_node, data_interface);
   const tile_iface *t = data_interface;
+  /* An interface that names a handle already is another handle's: StarPU
+   * (StarPU-MPI's buffer for data that arrives early) registers a
+   * temporary handle like it, which neither marks nor drops the array. */
+  int same = t->handle != NULL;
   for (unsigned node = 0; node < STARPU_MAXNODES; node++) {
     tile_iface *on = starpu_data_get_interface_on_node(handle, node);
-    on->owner = t->owner;
-    on->drop = t->drop;
+    on->owner = same ? NULL : t->owner;
+    on->drop = same ? NULL : t->drop;
+    on->handle = handle;
   }
 }
 
