@@ -10,9 +10,11 @@
 
 #include <pthread.h>
 
+#include "devtab.h"
 #include "failure.h"
 
 static atomic_ulong failure_ids;
+int cb__failure_rank;
 
 cb__failure *cb__failure_new(int code, int cl_status, int device,
                              const char *task, const char *fmt, ...) {
@@ -24,11 +26,34 @@ cb__failure *cb__failure_new(int code, int cl_status, int device,
   f->info.code = code;
   f->info.cl_status = cl_status;
   f->info.device = device;
+  f->info.rank = cb__failure_rank;
+  if (device >= 0 && device < cb__ndevices)
+    snprintf(f->info.device_name, sizeof f->info.device_name, "%s",
+             cb__devices[device].info.filter_string);
   snprintf(f->info.task, sizeof f->info.task, "%s", task ? task : "");
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(f->info.message, sizeof f->info.message, fmt, ap);
   va_end(ap);
+  return f;
+}
+
+cb__failure *cb__failure_dependent(const char *task, cb__failure *cause) {
+  /* A failure on another rank says where it happened. */
+  char where[96] = "";
+  if (cause->info.rank != cb__failure_rank)
+    snprintf(where, sizeof where, " on rank %d%s%s%s", cause->info.rank,
+             cause->info.device_name[0] ? " (" : "",
+             cause->info.device_name,
+             cause->info.device_name[0] ? ")" : "");
+  cb__failure *f = cb__failure_new(
+      CB_EDEPEND, cause->info.cl_status, cause->info.device, task,
+      "%s did not run: an input came from %s%s, which failed: %s", task,
+      cause->info.task, where, cause->info.message);
+  if (f) {
+    f->cause = cause;
+    cb__failure_ref(cause);
+  }
   return f;
 }
 

@@ -17,9 +17,16 @@ typedef struct cb__failure {
   cb_failure_info info;
 } cb__failure;
 
+/* The rank of this process, which new failures record (0 unless
+ * distributed; the scheduler sets it while the runtime starts). */
+extern int cb__failure_rank;
+
 cb__failure *cb__failure_new(int code, int cl_status, int device,
                              const char *task, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The failure of task, which did not run because an input came from the
+ * failure cause (the first of its chain; the result holds a reference). */
+cb__failure *cb__failure_dependent(const char *task, cb__failure *cause);
 void cb__failure_ref(cb__failure *f);
 /* Lists a failure until a reader sees it (not dependency failures). */
 void cb__failure_register(cb__failure *f);

@@ -54,14 +54,7 @@ int cb__ctx_inputs_failed(cb__ctx *c) {
       continue;
     if (cause->cause) /* the chain's first failure */
       cause = cause->cause;
-    cb__failure *f = cb__failure_new(
-        CB_EDEPEND, cause->info.cl_status, cause->info.device, c->name,
-        "%s did not run: an input came from %s, which failed: %s", c->name,
-        cause->info.task, cause->info.message);
-    if (f) {
-      f->cause = cause;
-      cb__failure_ref(cause);
-    }
+    cb__failure *f = cb__failure_dependent(c->name, cause);
     poison_outputs(c, f ? f : cause);
     cb__failure_unref(f);
     return 1;

@@ -42,7 +42,8 @@ extern "C" {
   X(EAGAIN, "the call would block")                                          \
   X(ESTATE, "the runtime is shutting down")                                 \
   X(EINTASK, "a task cannot wait for cambrian work")                        \
-  X(EDEVLOST, "the device was lost after a fault")
+  X(EDEVLOST, "the device was lost after a fault")                          \
+  X(ERANKLOST, "another rank stopped answering")
 
 typedef enum {
   CB_OK = 0,
@@ -324,6 +325,14 @@ int cb_nranks(void);
 /* Waits for every task and transfer of this rank, then for every rank to
  * get there; 0 at once when not distributed. Blocks. */
 int cb_barrier(void);
+/* A lost rank. While this rank has work pending, if nothing of it moves
+ * for CAMBRIAN_RANK_TIMEOUT seconds (default 300; 0: never), another rank
+ * is taken to have died or hung: from then on every wait for work that is
+ * not done (events, cb_wait_idle, cb_barrier) fails with CB_ERANKLOST,
+ * and cb_shutdown() leaves StarPU and MPI as they are, since they would
+ * wait for that rank. cb_check_ranks() returns CB_ERANKLOST once that
+ * happened, else 0: loops that wait in slices call it. */
+int cb_check_ranks(void);
 
 /* Waiting for host data. cb_array_sync_host_start() asks for every pending
  * write to end and for the host copy to be brought up to date; wait on the
@@ -376,6 +385,11 @@ typedef struct cb_failure_info {
   char task[48];           /* operation name. */
   int line;                /* CB_EASSERT: the assertion's source line */
   int64_t item[3];         /* CB_EASSERT: the first failing work-item */
+  int rank;                /* the rank it happened on (0 unless
+                            * distributed) */
+  char device_name[48];    /* the device's filter string, "" if unknown;
+                            * a failure from another rank has device -1
+                            * and this name */
   char message[1024];
 } cb_failure_info;
 struct cb_failure {

@@ -57,8 +57,8 @@ int cbp_array_object_device(cbp_state *st, ArrayObject *a) {
  * child after fork()), or -2 with what a signal handler raised. */
 static int wait_writer_done(cbp_state *st, cb_event *writer) {
   int waited = cbp_event_wait_interruptibly(writer, -1);
-  if (waited == -3) {
-    cbp_raise(st, CB_ESTATE);
+  if (waited == -3 || waited == -4) {
+    cbp_raise(st, waited == -3 ? CB_ESTATE : CB_ERANKLOST);
     return -1;
   }
   if (waited != -2)
@@ -96,8 +96,10 @@ int cbp_array_object_sync_part(cbp_state *st, ArrayObject *a, int mine) {
   if (waited < 0) {
     cb_event_unref(e);
     cb_event_unref(writer);
-    if (waited == -2 || waited == -3) {
-      cbp_raise(st, waited == -2 ? CB_EINTASK : CB_ESTATE);
+    if (waited <= -2) {
+      cbp_raise(st, waited == -2   ? CB_EINTASK
+                    : waited == -3 ? CB_ESTATE
+                                   : CB_ERANKLOST);
       return -1;
     }
     return -2;

@@ -49,6 +49,7 @@ typedef struct {
   PyObject *KernelBuildError;
   PyObject *DeviceAssertionError;
   PyObject *DeviceLostError;
+  PyObject *RankLostError;
   PyObject *TaskError;
   PyTypeObject *event_type;
   PyObject *task_errors;     /* failure id -> TaskError raised by a task */
@@ -207,7 +208,8 @@ PyObject *cbp_event_object_new(cbp_state *st, cb_event *e, PyObject *token);
  * -1 with the signal handler's exception set, -2 (no exception set) when
  * called from inside a task, where the wait could deadlock (CB_EINTASK),
  * -3 (no exception set) in a child created by fork() while e was pending,
- * where it can never end (CB_ESTATE). */
+ * where it can never end (CB_ESTATE), -4 (no exception set) when a rank
+ * the work needs was lost (CB_ERANKLOST). */
 int cbp_event_wait_interruptibly(cb_event *e, double timeout);
 
 /* ---- array_object.c ---- */

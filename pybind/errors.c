@@ -97,6 +97,9 @@ PyObject *cbp_raise(cbp_state *st, int err) {
   case CB_ETASK:
     type = st->TaskError;
     break;
+  case CB_ERANKLOST:
+    type = st->RankLostError;
+    break;
   case CB_EDEVLOST:
     return raise_lost(st);
   default:
@@ -124,11 +127,16 @@ PyObject *cbp_failure_info_exception(cbp_state *st,
     PyObject *known = key ? PyDict_GetItemWithError(st->task_errors, key)
                           : NULL;
     Py_XDECREF(key);
-    if (known)
-      return Py_NewRef(known);
-    if (PyErr_Occurred())
+    if (!known && PyErr_Occurred())
       return NULL;
-    return PyObject_CallFunction(st->TaskError, "s", f->message);
+    /* Else one from another rank, or one whose exception is gone. */
+    PyObject *exc = known ? Py_NewRef(known)
+                          : PyObject_CallFunction(st->TaskError, "s",
+                                                  f->message);
+    if (exc && (set_attr(exc, "rank", PyLong_FromLong(f->rank)) ||
+                set_attr(exc, "task", PyUnicode_FromString(f->task))))
+      Py_CLEAR(exc);
+    return exc;
   }
   PyObject *type = f->code == CB_EBUILD    ? st->KernelBuildError
                    : f->code == CB_EDEPEND ? st->DependencyError
@@ -154,6 +162,7 @@ PyObject *cbp_failure_info_exception(cbp_state *st,
                                   cb_cl_status_name(f->cl_status))
                             : Py_NewRef(Py_None)) ||
       set_attr(exc, "task", PyUnicode_FromString(f->task)) ||
+      set_attr(exc, "rank", PyLong_FromLong(f->rank)) ||
       (f->code == CB_EBUILD &&
        set_attr(exc, "build_log", PyUnicode_FromString(f->message))) ||
       (f->code == CB_EASSERT &&

@@ -413,6 +413,11 @@ static int wait_or_cancel(cbp_state *st, cb_event *e, double timeout) {
       woken = -1;
       break;
     }
+    if (cb_check_ranks()) { /* the work may never end */
+      cbp_raise(st, CB_ERANKLOST);
+      woken = -1;
+      break;
+    }
     if (timeout >= 0 && seconds_since(&start) >= timeout)
       break;
   }
@@ -565,6 +570,8 @@ int cbp_event_wait_interruptibly(cb_event *e, double timeout) {
     Py_END_ALLOW_THREADS
     if (rc == CB_EINTASK) /* waiting inside a task would deadlock */
       return -2;
+    if (rc == CB_ERANKLOST && !cb_event_done(e))
+      return -4; /* a rank that the work needs was lost */
     if (rc != CB_ETIMEDOUT && !cb_event_done(e))
       return -3; /* a child after fork(): the work can never end */
     if (rc != CB_ETIMEDOUT)

@@ -22,6 +22,7 @@ static PyMethodDef *const method_tables[] = {
   X((st)->KernelBuildError);                                                 \
   X((st)->DeviceAssertionError);                                             \
   X((st)->DeviceLostError);                                                  \
+  X((st)->RankLostError);                                                    \
   X((st)->TaskError);                                                        \
   X((st)->event_type);                                                       \
   X((st)->task_errors);                                                      \
@@ -70,6 +71,7 @@ static int core_exec(PyObject *m) {
   GET_EXC(KernelBuildError)
   GET_EXC(DeviceAssertionError)
   GET_EXC(DeviceLostError)
+  GET_EXC(RankLostError)
   GET_EXC(TaskError)
   GET_EXC(DependencyError)
   GET_EXC(DeviceNotFoundError)

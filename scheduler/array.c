@@ -364,8 +364,10 @@ int cb__array_register(cb_array *a, int device) {
     cb__tile_register(&a->tiles[i], STARPU_MAIN_RAM,
                       (uintptr_t)((char *)a->data + first * es), (uint32_t)n,
                       es, a, NULL);
-    cb__dist_register(a->tiles[i], spread ? cb__dist_block_owner(i, ntiles)
-                                          : CB__DIST_REPLICATED);
+    cb__dist_register(a->tiles[i],
+                      spread ? cb__dist_block_owner(i, ntiles)
+                             : CB__DIST_REPLICATED,
+                      a);
   }
   a->ntiles = (int)ntiles;
   a->tile_elems = tile;

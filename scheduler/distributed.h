@@ -28,10 +28,15 @@ int cb__dist_available(void);
 int cb__dist_start(struct starpu_conf *conf);
 /* Stops StarPU-MPI and StarPU (instead of starpu_shutdown). */
 void cb__dist_stop(void);
+/* After a rank was lost: leaves StarPU, StarPU-MPI and MPI as they are
+ * (stopping them would wait for that rank), never to start again. */
+void cb__dist_abandon(void);
 /* Gives a new handle its owner (a rank; CB__DIST_REPLICATED: each rank
- * has its own) and a tag. No-op when not distributed. */
+ * has its own) and a tag; marked is the array whose failure mark tells
+ * whether what h holds came from a failure (it outlives h's tasks). No-op
+ * when not distributed. */
 #define CB__DIST_REPLICATED (-1)
-void cb__dist_register(starpu_data_handle_t h, int owner);
+void cb__dist_register(starpu_data_handle_t h, int owner, cb_array *marked);
 /* The owner of tile i of the ntiles of an array distributed by block. */
 int cb__dist_block_owner(int64_t tile, int64_t ntiles);
 /* Submits task: on this process alone, or, distributed, on the rank that
@@ -42,6 +47,16 @@ int cb__task_submit(struct starpu_task *task);
 /* The barrier of cb_barrier, for a caller that holds the run lock and
  * keeps the drivers awake. */
 int cb__dist_barrier(void);
+/* Whether another rank was taken as lost (see cb_check_ranks). */
+int cb__dist_lost(void);
+/* Fails with CB_ERANKLOST and the watchdog's message. */
+int cb__dist_refuse_lost(void);
+/* Where a wait that may need other ranks sleeps until: deadline (NULL:
+ * none), or, when distributed, at most a fraction of a second from now,
+ * so that it can check cb__dist_lost(); *sliced says which. */
+struct timespec cb__dist_wait_until(clockid_t clock,
+                                    const struct timespec *deadline,
+                                    int *sliced);
 /* The MPI library's name and version (empty when not distributed). */
 const char *cb__dist_library(void);
 /* Frees a task that was never submitted (starpu_task_destroy refuses the

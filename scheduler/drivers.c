@@ -33,6 +33,7 @@
  * lock and idle_cond the waits for all work to end.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -43,6 +44,7 @@
 
 #include "batch.h"
 #include "devtab.h"
+#include "distributed.h"
 #include "drivers.h"
 #include "errors.h"
 #include "events.h"
@@ -178,6 +180,12 @@ void cb__busy_end_on(int device, int worker) {
   }
 }
 
+unsigned long cb__drivers_progress(void) {
+  return atomic_load_explicit(&progress, memory_order_relaxed);
+}
+
+int cb__drivers_pending(void) { return atomic_load(&total) > 0; }
+
 void cb__busy_begin(int device) { cb__busy_begin_on(device, -1); }
 void cb__busy_end(int device) { cb__busy_end_on(device, -1); }
 
@@ -261,12 +269,22 @@ int cb_wait_idle(int timeout_ms) {
     return rc;
   struct timespec deadline = cb__deadline(CLOCK_REALTIME, timeout_ms);
   pthread_mutex_lock(&lock);
-  while (atomic_load(&total) > 0 && rc == 0)
-    rc = timeout_ms < 0 ? pthread_cond_wait(&idle_cond, &lock)
-                        : pthread_cond_timedwait(&idle_cond, &lock,
-                                                 &deadline);
+  int lost = 0;
+  while (atomic_load(&total) > 0 && rc == 0 && !(lost = cb__dist_lost())) {
+    int sliced; /* distributed: now and then, whether a rank was lost */
+    struct timespec until = cb__dist_wait_until(
+        CLOCK_REALTIME, timeout_ms >= 0 ? &deadline : NULL, &sliced);
+    if (timeout_ms < 0 && !sliced)
+      rc = pthread_cond_wait(&idle_cond, &lock);
+    else if ((rc = pthread_cond_timedwait(&idle_cond, &lock, &until)) ==
+                 ETIMEDOUT &&
+             sliced)
+      rc = 0;
+  }
   int busy_now = atomic_load(&total) > 0;
   pthread_mutex_unlock(&lock);
+  if (busy_now && lost)
+    return cb__dist_refuse_lost();
   if (!busy_now)
     cb__batch_reap(0); /* the blocks of batches that ended go back now */
   return busy_now ? CB_ETIMEDOUT : 0;

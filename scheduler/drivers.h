@@ -16,6 +16,10 @@ void cb__busy_end(int device);
  * Begin and end take the same arguments. */
 void cb__busy_begin_on(int device, int worker);
 void cb__busy_end_on(int device, int worker);
+/* Moves at every begin and end of pending work; and whether any is
+ * pending. */
+unsigned long cb__drivers_progress(void);
+int cb__drivers_pending(void);
 /* The worker a task was placed on (execute_on_a_specific_worker), or -1:
  * the worker argument of the brackets above. */
 int cb__task_worker(const struct starpu_task *task);

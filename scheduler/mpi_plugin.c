@@ -18,17 +18,24 @@
 
 #include "mpi_plugin.h"
 
-static int mpi_started_here;
+static int mpi_started_here, abandoned;
+static cb__mpi_hooks hooks;
+/* Status records take tags of their own, counted alike on every rank
+ * (by the one thread that submits there). */
+#define STATUS_TAGS (INT64_C(1) << 61)
+static int64_t status_count;
 
 static void finalize_at_exit(void) {
   int done = 0;
   MPI_Finalized(&done);
-  if (!done)
+  if (!done && !abandoned)
     MPI_Finalize();
 }
 
-static int start(struct starpu_conf *conf, int *rank, int *nranks, char *err,
-                 size_t cap) {
+static int start(struct starpu_conf *conf, const cb__mpi_hooks *h,
+                 int *rank, int *nranks, char *err, size_t cap) {
+  hooks = *h;
+  status_count = 0;
   int up = 0;
   MPI_Initialized(&up);
   if (!up) {
@@ -53,6 +60,8 @@ static int start(struct starpu_conf *conf, int *rank, int *nranks, char *err,
 }
 
 static int stop(void) { return starpu_mpi_shutdown(); }
+
+static void abandon(void) { abandoned = 1; }
 
 static void data_register(starpu_data_handle_t h, int64_t tag, int owner) {
   starpu_mpi_data_register_comm(
@@ -79,6 +88,97 @@ static int runner(const struct starpu_task *task, unsigned n) {
   return CB__MPI_REPLICATED;
 }
 
+/* The tasks that write and apply status records: CPU tasks, with the
+ * data described as their cl_arg. */
+static void stamp_cpu(void *buffers[], void *arg) {
+  hooks.stamp(arg, (void *)STARPU_VARIABLE_GET_PTR(buffers[1]));
+}
+
+static void apply_cpu(void *buffers[], void *arg) {
+  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[0]));
+}
+
+static struct starpu_codelet stamp_cl = {
+    .where = STARPU_CPU,
+    .cpu_funcs = {stamp_cpu},
+    .nbuffers = 2,
+    .modes = {STARPU_R, STARPU_W},
+    .name = "status",
+};
+
+/* The applying task writes the data so that every later reader waits for
+ * it; it leaves the values as they are. */
+static struct starpu_codelet apply_cl = {
+    .where = STARPU_CPU,
+    .cpu_funcs = {apply_cpu},
+    .nbuffers = 2,
+    .modes = {STARPU_R, STARPU_RW},
+    .name = "status",
+};
+
+static void status_done(void *arg) {
+  (void)arg;
+  hooks.busy(0);
+}
+
+/* Submits a task of cl on record and h; a record nobody fills reads as
+ * no status at all (the receiver checks its mark). */
+static void status_task(struct starpu_codelet *cl, starpu_data_handle_t h,
+                        starpu_data_handle_t record) {
+  struct starpu_task *t = starpu_task_create();
+  if (!t)
+    return;
+  t->cl = cl;
+  t->handles[cl == &stamp_cl ? 0 : 1] = h;
+  t->handles[cl == &stamp_cl ? 1 : 0] = record;
+  t->cl_arg = h;
+  t->callback_func = status_done;
+  hooks.busy(1);
+  if (starpu_task_submit(t)) {
+    hooks.busy(0);
+    t->destroy = 0;
+    starpu_task_destroy(t);
+  }
+}
+
+/* Moves h from rank from to rank to with its status record; every rank
+ * calls it, in the same order. When cached, nothing moves if StarPU-MPI's
+ * cache says that to holds h already (the status came with it). */
+static void move(starpu_data_handle_t h, int from, int to, int cached) {
+  int me = starpu_mpi_world_rank();
+  starpu_mpi_tag_t status_tag = STATUS_TAGS + status_count++;
+  if (from == to || (me != from && me != to))
+    return;
+  starpu_mpi_tag_t tag = starpu_mpi_data_get_tag(h);
+  if (me == to && cached && starpu_mpi_cached_receive_set(h))
+    return;
+  if (me == from && cached && starpu_mpi_cached_send_set(h, to))
+    return;
+  starpu_data_handle_t record;
+  starpu_variable_data_register(&record, -1, 0, hooks.status_bytes);
+  if (me == to) {
+    starpu_mpi_irecv_detached(h, from, tag, MPI_COMM_WORLD, NULL, NULL);
+    starpu_mpi_irecv_detached(record, from, status_tag, MPI_COMM_WORLD,
+                              NULL, NULL);
+    status_task(&apply_cl, h, record);
+  } else {
+    starpu_mpi_isend_detached(h, to, tag, MPI_COMM_WORLD, NULL, NULL);
+    status_task(&stamp_cl, h, record);
+    starpu_mpi_isend_detached(record, to, status_tag, MPI_COMM_WORLD, NULL,
+                              NULL);
+  }
+  starpu_data_unregister_submit(record);
+}
+
+/* Moves h from its owner to rank to (every rank when to is
+ * CB__MPI_REPLICATED), unless it is there already. */
+static void fetch(starpu_data_handle_t h, int to) {
+  int from = owner_of(h), n = starpu_mpi_world_size();
+  for (int r = 0; r < n; r++)
+    if (to == CB__MPI_REPLICATED || r == to)
+      move(h, from, r, 1);
+}
+
 static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
   int me = starpu_mpi_world_rank();
   unsigned n = STARPU_TASK_GET_NBUFFERS(task);
@@ -97,24 +197,15 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
     if ((m & STARPU_W) && r != CB__MPI_REPLICATED &&
         x != CB__MPI_REPLICATED)
       out[nout++] = (struct starpu_data_descr){.handle = h, .mode = m};
-    if (!(m & STARPU_R) || r == CB__MPI_REPLICATED || r == x)
-      continue;
-    if (x == CB__MPI_REPLICATED)
-      starpu_mpi_get_data_on_all_nodes_detached(MPI_COMM_WORLD, h);
-    else
-      starpu_mpi_get_data_on_node_detached(MPI_COMM_WORLD, h, x, NULL, NULL);
+    if ((m & STARPU_R) && r != CB__MPI_REPLICATED && r != x)
+      fetch(h, x);
   }
   int rc = local(task, x == CB__MPI_REPLICATED || x == me);
   /* What the runner wrote for other owners goes back to them; copies
    * others hold of what it wrote are stale. */
   for (unsigned i = 0; rc == 0 && i < nout; i++) {
     starpu_data_handle_t h = out[i].handle;
-    int r = owner_of(h);
-    starpu_mpi_tag_t tag = starpu_mpi_data_get_tag(h);
-    if (r != x && me == x)
-      starpu_mpi_isend_detached(h, r, tag, MPI_COMM_WORLD, NULL, NULL);
-    else if (r != x && me == r)
-      starpu_mpi_irecv_detached(h, x, tag, MPI_COMM_WORLD, NULL, NULL);
+    move(h, x, owner_of(h), 0);
     starpu_mpi_cache_flush(MPI_COMM_WORLD, h);
   }
   if (out != few)
@@ -124,7 +215,7 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
 
 static void fetch_all(starpu_data_handle_t h) {
   if (owner_of(h) != CB__MPI_REPLICATED)
-    starpu_mpi_get_data_on_all_nodes_detached(MPI_COMM_WORLD, h);
+    fetch(h, CB__MPI_REPLICATED);
 }
 
 static int barrier(void) {
@@ -147,6 +238,7 @@ static const cb__mpi_plugin table = {
     .abi = CB__MPI_PLUGIN_ABI,
     .start = start,
     .stop = stop,
+    .abandon = abandon,
     .data_register = data_register,
     .submit = submit,
     .fetch_all = fetch_all,

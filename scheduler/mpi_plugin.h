@@ -8,6 +8,12 @@
  * in the same order; the owner of what a task writes runs it, and the
  * plugin moves what the task reads there, and what it wrote back to the
  * owners of the other data it writes.
+ *
+ * A status record travels beside each transfer: whether what the data
+ * holds came from a failed task, and that failure. The sender writes it in
+ * a task that reads the data after its writer; the receiver applies it in
+ * a task that every later reader of the data waits for. So a failure on
+ * one rank fails the tasks that read its outputs on others.
  */
 #ifndef CAMBRIAN_SCHEDULER_MPI_PLUGIN_H
 #define CAMBRIAN_SCHEDULER_MPI_PLUGIN_H
@@ -18,7 +24,7 @@
 #include <starpu.h>
 
 /* Raised when the table changes; a module of another ABI is refused. */
-#define CB__MPI_PLUGIN_ABI 1
+#define CB__MPI_PLUGIN_ABI 2
 /* The symbol the module exports: a function returning its table. */
 #define CB__MPI_PLUGIN_SYMBOL "cb__mpi_plugin_table"
 /* The owner of replicated data. */
@@ -28,13 +34,25 @@
  * (!run). Returns 0 or a negative StarPU code. */
 typedef int (*cb__mpi_local_fn)(struct starpu_task *task, int run);
 
+/* What the scheduler gives the plugin for status records. */
+typedef struct cb__mpi_hooks {
+  size_t status_bytes;
+  /* Writes h's status into record (in a task reading h after its
+   * writer). */
+  void (*stamp)(starpu_data_handle_t h, void *record);
+  /* Applies a status received with h (in a task before h's readers). */
+  void (*apply)(starpu_data_handle_t h, const void *record);
+  /* Brackets the tasks the plugin submits: 1 before, 0 at their end. */
+  void (*busy)(int begin);
+} cb__mpi_hooks;
+
 typedef struct cb__mpi_plugin {
   int abi;
   /* Initialises MPI unless it runs already (it is then never finalised by
    * the plugin before exit), then StarPU-MPI and StarPU with conf. On
    * failure, a message in err. */
-  int (*start)(struct starpu_conf *conf, int *rank, int *nranks, char *err,
-               size_t cap);
+  int (*start)(struct starpu_conf *conf, const cb__mpi_hooks *hooks,
+               int *rank, int *nranks, char *err, size_t cap);
   /* Waits for every communication, then stops StarPU-MPI and StarPU. All
    * ranks call it. */
   int (*stop)(void);
@@ -48,6 +66,8 @@ typedef struct cb__mpi_plugin {
   /* Brings h from its owner to every rank (all ranks call it); detached:
    * an access to h on the host waits for its arrival. */
   void (*fetch_all)(starpu_data_handle_t h);
+  /* After a rank was lost: MPI is not finalised at exit. */
+  void (*abandon)(void);
   /* An MPI barrier over all ranks, waiting for all communications. */
   int (*barrier)(void);
   /* The MPI library's version string. */

@@ -213,9 +213,11 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     cb__tile_register(&parts[tile], -1, 0, (uint32_t)part_elems(proto, n),
                       pes, out, cb_array_unref);
     /* A partial belongs where its tile is: only partials travel. */
-    cb__dist_register(parts[tile], in[0]->dist != CB_DIST_NONE
-                                       ? cb__dist_block_owner(tile, ntiles)
-                                       : CB__DIST_REPLICATED);
+    cb__dist_register(parts[tile],
+                      in[0]->dist != CB_DIST_NONE
+                          ? cb__dist_block_owner(tile, ntiles)
+                          : CB__DIST_REPLICATED,
+                      out);
     int nb = 0;
     for (int k = 0; k < nin; k++) {
       task->handles[nb] = in[k]->tiles[tile];

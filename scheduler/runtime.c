@@ -63,6 +63,7 @@ static struct {
 /* Set (under init_lock) when a shutdown found a lost device's context
  * unusable: StarPU was left as it was, and cannot start again. */
 static char stuck[512];
+static int stuck_code = CB_EDEVLOST;
 
 int cb_is_running(void) { return atomic_load(&running); }
 int cb__forked(void) { return atomic_load(&forked); }
@@ -703,7 +704,7 @@ int cb_init(const cb_config *cfg) {
     return rc;
   pthread_mutex_lock(&init_lock);
   if (stuck[0])
-    rc = cb__fail(CB_EDEVLOST, "%s", stuck);
+    rc = cb__fail(stuck_code, "%s", stuck);
   else if (!atomic_load(&running))
     rc = start(cfg);
   else if (cfg)
@@ -794,6 +795,17 @@ int cb_shutdown(void) {
     return 0;
   }
   pthread_rwlock_wrlock(&cb__run_lock);
+  if (cb__dist_on && cb__dist_lost()) {
+    /* Stopping would wait for the lost rank's work: it all stays. */
+    cb__dist_abandon();
+    stuck_code = cb__dist_refuse_lost();
+    snprintf(stuck, sizeof stuck, "the runtime cannot start again in "
+             "this process: %s", cb_last_error());
+    atomic_store(&running, 0);
+    pthread_rwlock_unlock(&cb__run_lock);
+    pthread_mutex_unlock(&init_lock);
+    return 0;
+  }
   atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
   if (cb__dist_on) {

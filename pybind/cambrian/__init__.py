@@ -102,7 +102,8 @@ from ._manipulation import (broadcast_arrays, broadcast_shapes,
                             roll, squeeze, stack, swapaxes)
 from .errors import (CambrianError, DependencyError, DeviceAssertionError,
                      DeviceError, DeviceLostError, DeviceMemoryError,
-                     DeviceNotFoundError, KernelBuildError, TaskError)
+                     DeviceNotFoundError, KernelBuildError, RankLostError,
+                     TaskError)
 
 from ._version import __version__ as __version__  # written by the build
 from ._core import Array
@@ -200,5 +201,6 @@ __all__ = [
     # errors
     "CambrianError", "DependencyError", "DeviceAssertionError",
     "DeviceError", "DeviceLostError", "DeviceMemoryError",
-    "DeviceNotFoundError", "KernelBuildError", "TaskError",
+    "DeviceNotFoundError", "KernelBuildError", "RankLostError",
+    "TaskError",
 ]

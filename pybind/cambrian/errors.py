@@ -24,17 +24,27 @@ __all__ = [
     "TaskError",
     "DependencyError",
     "DeviceNotFoundError",
+    "RankLostError",
 ]
 
 
 class CambrianError(Exception):
     """Base class of cambrian's errors.
 
+    Attributes
+    ----------
+    rank : int
+        For a failure a task recorded: the rank it happened on (0 unless
+        the run is distributed). A failure that came from another rank
+        has ``device`` None and names its device in its message.
+
     Examples
     --------
     >>> issubclass(cb.DeviceError, cb.CambrianError)
     True
     """
+
+    rank: int = 0
 
     def __init__(self, *args: object) -> None:
         super().__init__(*args)
@@ -189,3 +199,18 @@ class DependencyError(CambrianError):
 class DeviceNotFoundError(CambrianError, ValueError):
     """No device matches a filter string; the message lists the devices
     present. Also a ValueError."""
+
+
+class RankLostError(CambrianError):
+    """Another rank of a distributed run died or hung.
+
+    While a rank has work pending that needs other ranks (data they own,
+    a reduction's parts, a barrier), and none of it moves for
+    ``CAMBRIAN_RANK_TIMEOUT`` seconds (300 by default; 0 waits forever),
+    the rank takes another to be lost: every wait for unfinished work
+    raises RankLostError from then on, on every rank that waits for the
+    lost one. The runtime then cannot stop cleanly (StarPU-MPI and MPI
+    would wait for the lost rank): at exit it leaves them as they are,
+    and it cannot start again in the process. Set the timeout above the
+    longest task a rank runs. See :ref:`distributed`.
+    """

@@ -21,6 +21,7 @@ TEST(distribution_is_asked_before_use) {
   CHECK_INT(cb_rank(), ==, 0);
   CHECK_INT(cb_nranks(), ==, 1);
   CHECK_OK(cb_barrier());
+  CHECK_OK(cb_check_ranks()); /* no rank to lose */
   cb_runtime_info info;
   ASSERT_OK(cb_runtime_info_get(&info));
   CHECK_INT(info.distributed, ==, 0);

@@ -1,6 +1,7 @@
 """Distributed runs: tests/mpi/check_distributed.py under mpirun with 2
-and 4 ranks (every rank compares its results with NumPy's), and what a
-process that no MPI launcher started sees."""
+and 4 ranks (every rank compares its results with NumPy's),
+tests/mpi/check_failures.py (failures that travel between ranks), and what
+a process that no MPI launcher started sees."""
 
 import os
 import shutil
@@ -14,16 +15,16 @@ import pytest
 import cambrian as cb
 
 HERE = Path(__file__).resolve().parent
-PROGRAM = HERE.parent / "mpi" / "check_distributed.py"
+MPI_TESTS = HERE.parent / "mpi"
 MPIRUN = shutil.which("mpirun")
 
 
-def mpirun(nranks, *args, timeout=240):
+def mpirun(nranks, *args, timeout=240, **settings):
     env = dict(os.environ, CAMBRIAN_DEVICES="none",
                OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                # Ranks share the few cores of a test machine.
-               OMPI_MCA_rmaps_base_oversubscribe="1")
+               OMPI_MCA_rmaps_base_oversubscribe="1", **settings)
     return subprocess.run(
         [MPIRUN, "-n", str(nranks), sys.executable, *args],
         env=env, capture_output=True, text=True, timeout=timeout)
@@ -34,15 +35,48 @@ needs_mpirun = pytest.mark.skipif(
     reason="no mpirun, or cambrian built without StarPU-MPI")
 
 
-@needs_mpirun
-@pytest.mark.parametrize("nranks", [2, 4])
-def test_every_rank_matches_numpy(nranks):
-    p = mpirun(nranks, str(PROGRAM), str(nranks))
+def every_rank_passes(program, nranks, at_least):
+    p = mpirun(nranks, str(MPI_TESTS / program), str(nranks))
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     lines = [ln for ln in p.stdout.splitlines() if "checks passed" in ln]
     assert sorted(int(ln.split()[1]) for ln in lines) == list(range(nranks))
     counts = {int(ln.split()[4]) for ln in lines}
-    assert len(counts) == 1 and counts.pop() > 40, lines
+    assert len(counts) == 1 and counts.pop() >= at_least, lines
+
+
+@needs_mpirun
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_every_rank_matches_numpy(nranks):
+    every_rank_passes("check_distributed.py", nranks, 40)
+
+
+@needs_mpirun
+@pytest.mark.parametrize("nranks", [2, 4])
+def test_failures_reach_every_rank(nranks):
+    every_rank_passes("check_failures.py", nranks, 6)
+
+
+@needs_mpirun
+def test_a_killed_rank_makes_the_others_raise():
+    # Open MPI kills the whole job when a rank dies, unless told not to:
+    # then the others are left waiting, as under srun's default.
+    p = mpirun(3, str(MPI_TESTS / "check_rank_lost.py"), timeout=120,
+               CAMBRIAN_RANK_TIMEOUT="3",
+               OMPI_MCA_orte_abort_on_non_zero_status="0")
+    lost = sorted(ln for ln in p.stdout.splitlines() if "lost after" in ln)
+    assert [ln.split(":")[0] for ln in lost] == ["rank 0", "rank 2"], (
+        p.stdout[-3000:] + p.stderr[-3000:])
+    for ln in lost:
+        assert 3 <= float(ln.split()[-2]) < 30, ln
+
+
+@needs_mpirun
+def test_a_bad_rank_timeout_is_refused():
+    code = ("import cambrian as cb\n"
+            "try:\n    cb.ones(2)\nexcept ValueError as e:\n    print(e)")
+    p = mpirun(1, "-c", code, timeout=120, CAMBRIAN_RANK_TIMEOUT="soon")
+    assert "CAMBRIAN_RANK_TIMEOUT is a number of seconds" in p.stdout, (
+        p.stdout + p.stderr)
 
 
 def test_without_a_launcher_nothing_is_distributed():
