@@ -344,7 +344,16 @@ static int run_new(la_op *op, int ndim, const int64_t *shape, int device,
   rc = check_dims(op);
   if (rc == 0)
     rc = plan_device(op, device, &cpu_only);
-  if (rc == 0)
+  /* A product whose rows are rows of a distributed matrix is distributed
+   * as it, in tiles of as many rows: each rank computes the rows it owns
+   * from its own rows of that matrix and the whole other operand. */
+  int spread = op->a->dist != CB_DIST_NONE && op->a->ndim == 2 && !op->ta &&
+               op->kind != CB__LA_TRANSPOSE;
+  if (rc == 0 && spread && (rc = cb__array_register(op->a, device)) == 0)
+    rc = cb__array_new_dist(op->dtype, ndim, shape, device,
+                            op->a->tile_elems / op->k * op->n, op->a->dist,
+                            &op->out);
+  else if (rc == 0)
     rc = cb__array_new_registered(op->dtype, ndim, shape, device, 0,
                                   &op->out);
   if (rc == 0 && (rc = run(op, device))) {

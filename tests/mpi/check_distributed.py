@@ -62,7 +62,16 @@ same(A * 3, m * 3, "2-d scale")
 same(cb.sum(A, axis=0), m.sum(axis=0), "sum axis 0")
 same(cb.sum(A, axis=1), m.sum(axis=1), "sum axis 1")
 same(A + m[0], m + m[0], "broadcast row")
-same(A @ cb.asarray(k), m @ k, "matmul")
+P = A @ cb.asarray(k)
+same(P, m @ k, "matmul")
+# The product's rows are where A's are: each rank's own part of it.
+assert P.distribution == "block", "distribution of a product"
+lo = np.asarray(A.local()).shape[0]
+assert np.asarray(P.local()).shape == (lo, 4), "own rows of a product"
+same(P.local(), (np.asarray(A.local()) @ k), "own rows of a product")
+same(A @ cb.asarray(k, distribution="block"), m @ k, "matmul of two spread")
+same(A @ cb.asarray(k[:, 0].copy()), m @ k[:, 0], "matrix times vector")
+same(cb.asarray(m[0]) @ A.T, m[0] @ m.T, "vector times matrix")
 same(A.T, m.T, "transpose")
 same(A[3:9], m[3:9], "slice")
 
