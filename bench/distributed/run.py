@@ -1,13 +1,18 @@
 """Distributed runs (StarPU-MPI) against the same program without MPI.
 
-    python bench/distributed/run.py [--n 2^24] [--ops 20] [--ranks 1,2,4]
+    python bench/distributed/run.py [--n 2^24] [--ops 20] [--k 1024]
+                                    [--ranks 1,2,4]
+    python bench/distributed/run.py --gpus    # a 2-GPU machine: 2^27, 8192
 
 Rows: the program alone (no MPI), then under mpirun with each number of
-ranks. Columns: a tiny operation's submit + result (the per-task
-overhead; ratio to the program alone), and 20 vector adds over a
-distributed float32 array (strong scaling: the same array for every
-count of ranks; speed-up over one rank under MPI). On a machine with few
-cores the ranks share them: scaling is measured on the GPU machines.
+ranks. With --gpus: one GPU alone, both GPUs in one process (the arrays'
+tiles spread over them), and 1 and 2 ranks under mpirun with a GPU each,
+the arrays placed on the GPUs. Columns: a tiny operation's submit +
+result (the per-task overhead; ratio to the program alone), 20 vector
+adds over a distributed float32 array and a square product whose rows
+are distributed (strong scaling: the same arrays for every row; speed-up
+over the first row). On a machine with few cores the ranks share them:
+scaling is measured on the GPU machines.
 """
 
 import argparse
@@ -24,10 +29,12 @@ import harness  # noqa: E402
 WORKLOAD = os.path.join(HERE, "workload.py")
 
 
-def launch(nranks, args):
+def launch(nranks, args, devices=None):
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
+    if devices:
+        env["CAMBRIAN_DEVICES"] = devices
     cmd = [sys.executable, WORKLOAD, *args]
     if nranks:
         cmd = [shutil.which("mpirun") or "mpirun", "-n", str(nranks), *cmd]
@@ -45,38 +52,54 @@ def launch(nranks, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", default="2^24")
+    ap.add_argument("--n", default=None, help="elements (2^24; --gpus 2^27)")
     ap.add_argument("--ops", type=int, default=20)
+    ap.add_argument("--k", type=int, default=None,
+                    help="side of the product's matrices (1024; --gpus "
+                    "8192)")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--ranks", default="1,2,4")
+    ap.add_argument("--gpus", action="store_true",
+                    help="1 GPU, 2 GPUs in one process, 2 ranks x 1 GPU")
     ap.add_argument("--quick", action="store_true",
                     help="2^20 elements, 2 repetitions")
     a = ap.parse_args()
+    size = a.n or ("2^27" if a.gpus else "2^24")
     if a.quick:
-        a.n, a.reps = "2^20", 2
-    n = harness.parse_size(a.n)
-    args = [str(n), str(a.ops), str(a.reps)]
-    rows = [("alone (no MPI)", launch(0, args))]
-    for k in (int(x) for x in a.ranks.split(",")):
-        rows.append((f"mpirun -n {k}", launch(k, args)))
-    base_tiny = rows[0][1]["tiny_op_s"]
-    one_rank = next((r for name, r in rows if r["nranks"] == 1 and
-                     r["distributed"]), rows[0][1])
+        size, a.reps = "2^20", 2
+    n = harness.parse_size(size)
+    k = a.k or (8192 if a.gpus else 256 if a.quick else 1024)
+    args = [str(n), str(a.ops), str(a.reps), str(k)]
+    if a.gpus:
+        gpu = [*args, "opencl:gpu"]
+        rows = [("1 GPU, no MPI", launch(0, gpu, "opencl:gpu:0")),
+                ("2 GPUs, 1 process, no MPI", launch(0, gpu, "opencl:gpu")),
+                ("mpirun -n 1, 1 GPU", launch(1, [*gpu, "--gpu-per-rank"])),
+                ("mpirun -n 2, 1 GPU each",
+                 launch(2, [*gpu, "--gpu-per-rank"]))]
+    else:
+        rows = [("alone (no MPI)", launch(0, args))]
+        for k in (int(x) for x in a.ranks.split(",")):
+            rows.append((f"mpirun -n {k}", launch(k, args)))
+    first = rows[0][1]
     table = []
     for name, r in rows:
         table.append([name, str(r["ncpus"]),
                       f"{r['tiny_op_s'] * 1e6:.1f}",
-                      f"{r['tiny_op_s'] / base_tiny:.2f}x",
+                      f"{r['tiny_op_s'] / first['tiny_op_s']:.2f}x",
                       f"{r['vector_add_s'] * 1e3:.2f}",
-                      f"{one_rank['vector_add_s'] / r['vector_add_s']:.2f}x"])
-    md = (f"{a.ops} vector adds of {harness.size_label(n)} float32, "
-          "distributed by block when ranks > 1\n\n" +
+                      f"{first['vector_add_s'] / r['vector_add_s']:.2f}x",
+                      f"{r['matmul_s'] * 1e3:.2f}",
+                      f"{first['matmul_s'] / r['matmul_s']:.2f}x"])
+    md = (f"{a.ops} vector adds of {harness.size_label(n)} float32 and a "
+          f"{k}x{k} float32 product, distributed by block when ranks > 1"
+          + (", placed on the GPUs" if a.gpus else "") + "\n\n" +
           harness.markdown_table(
               ["run", "CPU workers a rank", "tiny op (us)",
-               "vs alone", f"{a.ops} adds (ms)", "speed-up vs 1 rank"],
-              table))
+               "vs first", f"{a.ops} adds (ms)", "speed-up",
+               "product (ms)", "speed-up"], table))
     print(md)
-    harness.write_results("distributed", {
+    harness.write_results("distributed_gpus" if a.gpus else "distributed", {
         "environment": harness.environment(), "n": n, "ops": a.ops,
         "runs": [{"name": name, **r} for name, r in rows]}, md)
 

@@ -1,19 +1,27 @@
 """What every rank of bench/distributed runs (started by run.py, under
-mpirun or alone): a tiny operation's submit + result, and vector add
-over a distributed array, timed between barriers. Rank 0 prints one JSON
-line with medians."""
+mpirun or alone): a tiny operation's submit + result, vector add over a
+distributed array and a product by rows of a distributed matrix, timed
+between barriers. Rank 0 prints one JSON line with medians.
+
+    workload.py N OPS REPS K [DEVICE] [--gpu-per-rank]
+
+N elements a vector, OPS adds, K the side of the product's matrices.
+
+DEVICE places the arrays ("opencl:gpu"; default: the scheduler chooses).
+--gpu-per-rank gives each rank of a machine its own GPU (the local rank's
+index) before the runtime starts.
+"""
 
 import json
+import os
 import statistics
 import sys
 import time
 
 import numpy as np
 
-import cambrian as cb
 
-
-def median_time(fn, reps):
+def median_time(cb, fn, reps):
     fn()
     out = []
     for _ in range(reps):
@@ -26,7 +34,15 @@ def median_time(fn, reps):
 
 
 def main():
-    n, ops, reps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--gpu-per-rank" in sys.argv:
+        local = os.environ.get("OMPI_COMM_WORLD_LOCAL_RANK",
+                               os.environ.get("SLURM_LOCALID", "0"))
+        os.environ["CAMBRIAN_DEVICES"] = f"opencl:gpu:{local}"
+    import cambrian as cb
+
+    n, ops, reps, k = (int(x) for x in args[:4])
+    device = args[4] if len(args) > 4 else None
     spread = "block" if cb.nranks() > 1 else None
     one = cb.ones(1, device="cpu")
 
@@ -34,8 +50,10 @@ def main():
         for _ in range(200):
             (one + 1).numpy()
 
-    a = cb.asarray(np.ones(n, np.float32), distribution=spread)
-    b = cb.asarray(np.ones(n, np.float32), distribution=spread)
+    a = cb.asarray(np.ones(n, np.float32), distribution=spread,
+                   device=device)
+    b = cb.asarray(np.ones(n, np.float32), distribution=spread,
+                   device=device)
 
     def add():
         c = a
@@ -43,13 +61,26 @@ def main():
             c = c + b
         c.wait()
 
-    tiny_s = median_time(tiny, reps) / 200
-    add_s = median_time(add, reps)
+    # A square product: its rows are spread, the right operand is whole
+    # on every rank.
+    rng = np.random.default_rng(0)
+    m = cb.asarray(rng.standard_normal((k, k), np.float32),
+                   distribution=spread, device=device)
+    w = cb.asarray(rng.standard_normal((k, k), np.float32), device=device)
+
+    def product():
+        (m @ w).wait()
+
+    tiny_s = median_time(cb, tiny, reps) / 200
+    add_s = median_time(cb, add, reps)
+    matmul_s = median_time(cb, product, reps)
     if cb.rank() == 0:
         print(json.dumps({"nranks": cb.nranks(),
                           "distributed": cb.config()["distributed"],
                           "ncpus": cb.config()["ncpus"],
-                          "tiny_op_s": tiny_s, "vector_add_s": add_s}))
+                          "devices": os.environ.get("CAMBRIAN_DEVICES", ""),
+                          "matmul_n": k, "tiny_op_s": tiny_s,
+                          "vector_add_s": add_s, "matmul_s": matmul_s}))
 
 
 if __name__ == "__main__":
