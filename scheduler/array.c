@@ -178,6 +178,22 @@ cb_distribution cb__dist_of(cb_array *const *arrays, int n) {
   return thread_dist;
 }
 
+/* The tiles of an array of size elements in rows of row: as the device
+ * would take them, or, spread over the ranks without a hint, as many for
+ * each rank, whole rows each, so that the ranks get equal parts. */
+static int64_t plan_tiles(int64_t size, int64_t row, int device,
+                          int64_t hint, int spread, int64_t *ntiles) {
+  int64_t tile = cb__tile_elems_for(size, row, device, hint, ntiles);
+  if (spread && size > 0 && !hint) {
+    int64_t rows = size / row;
+    int64_t want = (*ntiles + cb_nranks() - 1) / cb_nranks() * cb_nranks();
+    int64_t per = (rows + want - 1) / want;
+    tile = per * row;
+    *ntiles = (rows + per - 1) / per;
+  }
+  return tile;
+}
+
 int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
                        int device, int64_t hint, cb_distribution dist,
                        cb_array **out) {
@@ -188,11 +204,16 @@ int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
   if (!hint)
     hint = thread_tile;
   int64_t ntiles, tile = 0;
+  int spread = cb__dist_on && dist != CB_DIST_NONE;
   if (size > 0)
-    tile = cb__tile_elems_for(size, cb__shape_row(ndim, shape), device, hint,
-                              &ntiles);
-  cb_array *a = size > 0 && dist == CB_DIST_NONE ? cb__pool_get(t, size, tile)
-                                                 : NULL;
+    tile = plan_tiles(size, cb__shape_row(ndim, shape), device, hint, spread,
+                      &ntiles);
+  /* A pooled distributed array has the same owners (the same tiles over
+   * the same ranks); its tiles take new tags, as many as a new one's. */
+  cb_array *a = size > 0 ? cb__pool_get(t, size, tile, dist) : NULL;
+  if (a && spread)
+    for (int i = 0; i < a->ntiles; i++)
+      cb__dist_retag(a->tiles[i]);
   if (a) {
     a->ndim = ndim;
     for (int i = 0; i < ndim; i++)
@@ -340,17 +361,8 @@ int cb__array_register(cb_array *a, int device) {
   int64_t ntiles = 0, tile = 0;
   int spread = cb__dist_on && a->dist != CB_DIST_NONE;
   if (a->size > 0)
-    tile = cb__tile_elems_for(a->size, cb__array_row(a), device, a->tile_hint,
-                              &ntiles);
-  if (spread && a->size > 0 && !a->tile_hint) {
-    /* As many tiles for each rank as the device would take, whole rows
-     * each, so that the ranks get equal parts. */
-    int64_t row = cb__array_row(a), rows = a->size / row;
-    int64_t want = (ntiles + cb_nranks() - 1) / cb_nranks() * cb_nranks();
-    int64_t per = (rows + want - 1) / want;
-    tile = per * row;
-    ntiles = (rows + per - 1) / per;
-  }
+    tile = plan_tiles(a->size, cb__array_row(a), device, a->tile_hint, spread,
+                      &ntiles);
   a->tiles = ntiles > 1 ? calloc((size_t)ntiles, sizeof *a->tiles)
                         : &a->tile0;
   if (!a->tiles) {

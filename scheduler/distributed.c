@@ -330,6 +330,11 @@ void cb__dist_register(starpu_data_handle_t h, int owner, cb_array *marked) {
   plugin->data_register(h, tag, owner);
 }
 
+void cb__dist_retag(starpu_data_handle_t h) {
+  if (cb__dist_on)
+    plugin->retag(h, 1 + atomic_fetch_add(&owned_tags, 1));
+}
+
 int cb__dist_block_owner(int64_t tile, int64_t ntiles) {
   return ntiles > 0 ? (int)(tile * nranks / ntiles) : 0;
 }

@@ -37,6 +37,9 @@ void cb__dist_abandon(void);
  * when not distributed. */
 #define CB__DIST_REPLICATED (-1)
 void cb__dist_register(starpu_data_handle_t h, int owner, cb_array *marked);
+/* Gives a reused tile of an owned array a new tag (the next of the same
+ * counter as new tiles'), forgetting what was cached of it. */
+void cb__dist_retag(starpu_data_handle_t h);
 /* The owner of tile i of the ntiles of an array distributed by block. */
 int cb__dist_block_owner(int64_t tile, int64_t ntiles);
 /* Submits task: on this process alone, or, distributed, on the rank that

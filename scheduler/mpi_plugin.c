@@ -69,6 +69,11 @@ static void data_register(starpu_data_handle_t h, int64_t tag, int owner) {
       MPI_COMM_WORLD);
 }
 
+static void retag(starpu_data_handle_t h, int64_t tag) {
+  starpu_mpi_cache_flush(MPI_COMM_WORLD, h);
+  starpu_mpi_data_set_tag(h, tag);
+}
+
 static int owner_of(starpu_data_handle_t h) {
   int r = starpu_mpi_data_get_rank(h);
   return r == STARPU_MPI_PER_NODE ? CB__MPI_REPLICATED : r;
@@ -240,6 +245,7 @@ static const cb__mpi_plugin table = {
     .stop = stop,
     .abandon = abandon,
     .data_register = data_register,
+    .retag = retag,
     .submit = submit,
     .fetch_all = fetch_all,
     .barrier = barrier,

@@ -24,7 +24,7 @@
 #include <starpu.h>
 
 /* Raised when the table changes; a module of another ABI is refused. */
-#define CB__MPI_PLUGIN_ABI 2
+#define CB__MPI_PLUGIN_ABI 3
 /* The symbol the module exports: a function returning its table. */
 #define CB__MPI_PLUGIN_SYMBOL "cb__mpi_plugin_table"
 /* The owner of replicated data. */
@@ -59,6 +59,9 @@ typedef struct cb__mpi_plugin {
   /* Gives h its tag (the same on every rank for owned data) and owner (a
    * rank, or CB__MPI_REPLICATED). */
   void (*data_register)(starpu_data_handle_t h, int64_t tag, int owner);
+  /* Gives owned data that is used anew (a pooled array's tile) a new tag,
+   * and forgets what StarPU-MPI's cache knew of it. */
+  void (*retag)(starpu_data_handle_t h, int64_t tag);
   /* Moves what task reads to the rank that runs it, has local submit it
    * there (and complete it without running elsewhere), then moves what it
    * wrote to the owners. Returns local's code. */

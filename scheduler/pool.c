@@ -48,7 +48,7 @@ static size_t byte_cap(void) {
 }
 
 int cb__pool_put(cb_array *a) {
-  if (a->release || !a->ntiles || a->dist != CB_DIST_NONE ||
+  if (a->release || !a->ntiles ||
       atomic_load(&a->gen) != cb_generation() ||
       !cb_is_running() || atomic_load(&cb__stopping))
     return 0;
@@ -84,14 +84,15 @@ int cb__pool_put(cb_array *a) {
   return taken;
 }
 
-cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems) {
+cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
+                       cb_distribution dist) {
   size_t es = cb_dtype_size(t);
   cb_array *a = NULL;
   pthread_mutex_lock(&lock);
   for (int i = 0; i < CB__POOL_BINS; i++) {
     struct bin *b = &bins[i];
     if (b->count && b->size == size && b->elemsize == es &&
-        b->head->tile_elems == tile_elems) {
+        b->head->tile_elems == tile_elems && b->head->dist == dist) {
       a = b->head;
       b->head = a->reclaim_next;
       b->count--;

@@ -9,9 +9,11 @@
 /* Keeps a dead array's buffer and tiles for reuse; returns 0 if it did
  * not take it. Never calls StarPU. */
 int cb__pool_put(cb_array *a);
-/* A pooled array of this size and tile geometry taken over for dtype t
- * (same element size), with one reference and no failure, or NULL. */
-cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems);
+/* A pooled array of this size, tile geometry and distribution taken over
+ * for dtype t (same element size), with one reference and no failure, or
+ * NULL. */
+cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
+                       cb_distribution dist);
 /* Destroys every pooled array (shutdown). */
 void cb__pool_flush(void);
 

@@ -37,7 +37,10 @@ def launch(nranks, args, devices=None):
         env["CAMBRIAN_DEVICES"] = devices
     cmd = [sys.executable, WORKLOAD, *args]
     if nranks:
-        cmd = [shutil.which("mpirun") or "mpirun", "-n", str(nranks), *cmd]
+        # Open MPI binds each of one or two ranks to a single core unless
+        # told not to: the ranks share the machine's cores instead.
+        cmd = [shutil.which("mpirun") or "mpirun", "--bind-to", "none",
+               "-n", str(nranks), *cmd]
     else:
         env = {k: v for k, v in env.items()
                if not k.startswith(("OMPI_COMM", "PMI", "PMIX"))}

@@ -4,6 +4,7 @@ tests/mpi/check_failures.py (failures that travel between ranks), and what
 a process that no MPI launcher started sees."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,10 +39,11 @@ needs_mpirun = pytest.mark.skipif(
 def every_rank_passes(program, nranks, at_least):
     p = mpirun(nranks, str(MPI_TESTS / program), str(nranks))
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    lines = [ln for ln in p.stdout.splitlines() if "checks passed" in ln]
-    assert sorted(int(ln.split()[1]) for ln in lines) == list(range(nranks))
-    counts = {int(ln.split()[4]) for ln in lines}
-    assert len(counts) == 1 and counts.pop() >= at_least, lines
+    # The ranks' lines may come interleaved.
+    found = re.findall(r"rank (\d+) of \d+: (\d+) checks passed", p.stdout)
+    assert sorted(int(r) for r, _ in found) == list(range(nranks)), found
+    counts = {int(k) for _, k in found}
+    assert len(counts) == 1 and counts.pop() >= at_least, found
 
 
 @needs_mpirun
@@ -63,11 +65,12 @@ def test_a_killed_rank_makes_the_others_raise():
     p = mpirun(3, str(MPI_TESTS / "check_rank_lost.py"), timeout=120,
                CAMBRIAN_RANK_TIMEOUT="3",
                OMPI_MCA_orte_abort_on_non_zero_status="0")
-    lost = sorted(ln for ln in p.stdout.splitlines() if "lost after" in ln)
-    assert [ln.split(":")[0] for ln in lost] == ["rank 0", "rank 2"], (
+    lost = sorted(re.findall(r"rank (\d+): lost after ([\d.]+) s",
+                             p.stdout))
+    assert [int(r) for r, _ in lost] == [0, 2], (
         p.stdout[-3000:] + p.stderr[-3000:])
-    for ln in lost:
-        assert 3 <= float(ln.split()[-2]) < 30, ln
+    for _, took in lost:
+        assert 3 <= float(took) < 30, lost
 
 
 @needs_mpirun
