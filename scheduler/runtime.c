@@ -492,6 +492,33 @@ static int local_ranks(int ncores) {
   return 1;
 }
 
+/* This rank's index among those on this machine (0 when unknown). */
+static int local_rank(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK",
+                                     "MPI_LOCALRANKID", "PMI_LOCAL_RANK",
+                                     "SLURM_LOCALID"};
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v)
+      return (int)strtol(v, NULL, 10);
+  }
+  return 0;
+}
+
+/* Ranks that share a machine's cores take each its own run of them:
+ * StarPU binds its threads (workers, drivers, then the MPI progress
+ * thread) to these cores in turn, where each rank's would otherwise all
+ * start at the first core. */
+static void bind_to_share(struct starpu_conf *conf, int ncores) {
+  int n = local_ranks(ncores);
+  if (n < 2)
+    return;
+  int per = ncores / n, first = (local_rank() % n) * per;
+  conf->use_explicit_workers_bindid = 1;
+  for (int i = 0; i < STARPU_NMAXWORKERS; i++)
+    conf->workers_bindid[i] = (unsigned)(first + i % per);
+}
+
 static void stop_starpu(void) {
   if (cb__dist_on)
     cb__dist_stop();
@@ -572,6 +599,7 @@ static int start(const cb_config *user) {
   cb__drivers_plan(&conf, ncpus, opencl_ids, conf.nopencl);
 
   if (dist) {
+    bind_to_share(&conf, ncores);
     rc = cb__dist_start(&conf);
     if (rc)
       return rc;

@@ -11,8 +11,9 @@ the arrays placed on the GPUs. Columns: a tiny operation's submit +
 result (the per-task overhead; ratio to the program alone), 20 vector
 adds over a distributed float32 array and a square product whose rows
 are distributed (strong scaling: the same arrays for every row; speed-up
-over the first row). On a machine with few cores the ranks share them:
-scaling is measured on the GPU machines.
+over the first row). Each timing runs between two barriers and includes
+the second: the barrier column is that cost alone. On a machine with few
+cores the ranks share them: scaling is measured on the GPU machines.
 """
 
 import argparse
@@ -90,6 +91,7 @@ def main():
         table.append([name, str(r["ncpus"]),
                       f"{r['tiny_op_s'] * 1e6:.1f}",
                       f"{r['tiny_op_s'] / first['tiny_op_s']:.2f}x",
+                      f"{r['barrier_s'] * 1e3:.2f}",
                       f"{r['vector_add_s'] * 1e3:.2f}",
                       f"{first['vector_add_s'] / r['vector_add_s']:.2f}x",
                       f"{r['matmul_s'] * 1e3:.2f}",
@@ -99,7 +101,7 @@ def main():
           + (", placed on the GPUs" if a.gpus else "") + "\n\n" +
           harness.markdown_table(
               ["run", "CPU workers a rank", "tiny op (us)",
-               "vs first", f"{a.ops} adds (ms)", "speed-up",
+               "vs first", "barrier (ms)", f"{a.ops} adds (ms)", "speed-up",
                "product (ms)", "speed-up"], table))
     print(md)
     harness.write_results("distributed_gpus" if a.gpus else "distributed", {

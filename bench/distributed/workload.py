@@ -75,6 +75,7 @@ def main():
         cb.synchronize()
 
     tiny_s = median_time(cb, tiny, reps) / 200
+    barrier_s = median_time(cb, lambda: None, reps)
     add_s = median_time(cb, add, reps)
     matmul_s = median_time(cb, product, reps)
     if cb.rank() == 0:
@@ -83,6 +84,7 @@ def main():
                           "ncpus": cb.config()["ncpus"],
                           "devices": os.environ.get("CAMBRIAN_DEVICES", ""),
                           "matmul_n": k, "tiny_op_s": tiny_s,
+                          "barrier_s": barrier_s,
                           "vector_add_s": add_s, "matmul_s": matmul_s}))
 
 
