@@ -3,6 +3,7 @@
     python bench/distributed/run.py [--n 2^24] [--ops 20] [--k 1024]
                                     [--ranks 1,2,4]
     python bench/distributed/run.py --gpus    # a 2-GPU machine: 2^27, 8192
+    python bench/distributed/run.py --weak    # weak scaling (either)
 
 Rows: the program alone (no MPI), then under mpirun with each number of
 ranks. With --gpus: one GPU alone, both GPUs in one process (the arrays'
@@ -11,9 +12,11 @@ the arrays placed on the GPUs. Columns: a tiny operation's submit +
 result (the per-task overhead; ratio to the program alone), 20 vector
 adds over a distributed float32 array and a square product whose rows
 are distributed (strong scaling: the same arrays for every row; speed-up
-over the first row). Each timing runs between two barriers and includes
-the second: the barrier column is that cost alone. On a machine with few
-cores the ranks share them: scaling is measured on the GPU machines.
+over the first row). --weak gives each rank as many elements and rows
+(weak scaling): the speed-up then counts the ranks' work. Each timing
+runs between two barriers and includes the second: the barrier column is
+that cost alone. On a machine with few cores the ranks share them:
+scaling is measured on the GPU machines.
 """
 
 import argparse
@@ -65,6 +68,9 @@ def main():
     ap.add_argument("--ranks", default="1,2,4")
     ap.add_argument("--gpus", action="store_true",
                     help="1 GPU, 2 GPUs in one process, 2 ranks x 1 GPU")
+    ap.add_argument("--weak", action="store_true",
+                    help="weak scaling: N elements and K product rows for "
+                    "each rank")
     ap.add_argument("--quick", action="store_true",
                     help="2^20 elements, 2 repetitions")
     a = ap.parse_args()
@@ -73,7 +79,8 @@ def main():
         size, a.reps = "2^20", 2
     n = harness.parse_size(size)
     k = a.k or (8192 if a.gpus else 256 if a.quick else 1024)
-    args = [str(n), str(a.ops), str(a.reps), str(k)]
+    args = [str(n), str(a.ops), str(a.reps), str(k)] + (
+        ["--weak"] if a.weak else [])
     if a.gpus:
         gpu = [*args, "opencl:gpu"]
         rows = [("1 GPU, no MPI", launch(0, gpu, "opencl:gpu:0")),
@@ -86,6 +93,13 @@ def main():
         for k in (int(x) for x in a.ranks.split(",")):
             rows.append((f"mpirun -n {k}", launch(k, args)))
     first = rows[0][1]
+
+    def scale(t1, t, r):
+        """Speed-up (strong scaling); weak: the work grows with the ranks,
+        so the speed-up is the ranks' work over the time ratio."""
+        work = r["nranks"] if a.weak and r["distributed"] else 1
+        return f"{work * t1 / t:.2f}x"
+
     table = []
     for name, r in rows:
         table.append([name, str(r["ncpus"]),
@@ -93,18 +107,22 @@ def main():
                       f"{r['tiny_op_s'] / first['tiny_op_s']:.2f}x",
                       f"{r['barrier_s'] * 1e3:.2f}",
                       f"{r['vector_add_s'] * 1e3:.2f}",
-                      f"{first['vector_add_s'] / r['vector_add_s']:.2f}x",
+                      f"{scale(first['vector_add_s'], r['vector_add_s'], r)}",
                       f"{r['matmul_s'] * 1e3:.2f}",
-                      f"{first['matmul_s'] / r['matmul_s']:.2f}x"])
-    md = (f"{a.ops} vector adds of {harness.size_label(n)} float32 and a "
-          f"{k}x{k} float32 product, distributed by block when ranks > 1"
+                      f"{scale(first['matmul_s'], r['matmul_s'], r)}"])
+    per = " a rank" if a.weak else ""
+    md = (f"{a.ops} vector adds of {harness.size_label(n)} float32{per} and "
+          f"a product of {k} rows{per} by a {k}x{k} float32 matrix, "
+          "distributed by block when ranks > 1"
           + (", placed on the GPUs" if a.gpus else "") + "\n\n" +
           harness.markdown_table(
               ["run", "CPU workers a rank", "tiny op (us)",
                "vs first", "barrier (ms)", f"{a.ops} adds (ms)", "speed-up",
                "product (ms)", "speed-up"], table))
     print(md)
-    harness.write_results("distributed_gpus" if a.gpus else "distributed", {
+    name = "distributed" + ("_gpus" if a.gpus else "") + (
+        "_weak" if a.weak else "")
+    harness.write_results(name, {
         "environment": harness.environment(), "n": n, "ops": a.ops,
         "runs": [{"name": name, **r} for name, r in rows]}, md)
 

@@ -3,9 +3,11 @@ mpirun or alone): a tiny operation's submit + result, vector add over a
 distributed array and a product by rows of a distributed matrix, timed
 between barriers. Rank 0 prints one JSON line with medians.
 
-    workload.py N OPS REPS K [DEVICE] [--gpu-per-rank]
+    workload.py N OPS REPS K [DEVICE] [--gpu-per-rank] [--weak]
 
 N elements a vector, OPS adds, K the side of the product's matrices.
+--weak: N elements and K rows of the product for each rank (weak
+scaling) instead of in all (strong scaling).
 
 DEVICE places the arrays ("opencl:gpu"; default: the scheduler chooses).
 --gpu-per-rank gives each rank of a machine its own GPU (the local rank's
@@ -43,6 +45,8 @@ def main():
 
     n, ops, reps, k = (int(x) for x in args[:4])
     device = args[4] if len(args) > 4 else None
+    rows = k * (cb.nranks() if "--weak" in sys.argv else 1)
+    n *= cb.nranks() if "--weak" in sys.argv else 1
     spread = "block" if cb.nranks() > 1 else None
     one = cb.ones(1, device="cpu")
 
@@ -63,10 +67,10 @@ def main():
             c = c + b
         cb.synchronize()
 
-    # A square product: its rows are spread, the right operand is whole
-    # on every rank.
+    # A product (rows x k) @ (k x k): its rows are spread, the right
+    # operand is whole on every rank.
     rng = np.random.default_rng(0)
-    m = cb.asarray(rng.standard_normal((k, k), np.float32),
+    m = cb.asarray(rng.standard_normal((rows, k), np.float32),
                    distribution=spread, device=device)
     w = cb.asarray(rng.standard_normal((k, k), np.float32), device=device)
 

@@ -59,6 +59,15 @@ def test_failures_reach_every_rank(nranks):
 
 
 @needs_mpirun
+def test_the_heat_example_keeps_its_heat_over_ranks():
+    example = HERE.parent.parent / "examples" / "distributed_heat.py"
+    p = mpirun(2, str(example))
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert re.search(r"2 rank\(s\): heat 64.000 -> 64.000, peak 0\.\d+, "
+                     r"this rank's rows: 128", p.stdout), p.stdout
+
+
+@needs_mpirun
 def test_a_killed_rank_makes_the_others_raise():
     # Open MPI kills the whole job when a rank dies, unless told not to:
     # then the others are left waiting, as under srun's default.
