@@ -299,7 +299,8 @@ int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous);
 /* Distribution over the ranks of a distributed runtime (StarPU-MPI; see
  * cb_config.distributed). A distributed array is cut along its leading
  * dimension into tiles, each owned by one rank: block gives each rank one
- * run of consecutive rows. A task runs on the rank that owns what it
+ * run of consecutive rows, cyclic deals the tiles to the ranks in turn
+ * (tile i to rank i % nranks). A task runs on the rank that owns what it
  * writes; StarPU-MPI moves what it reads there. Every rank creates, uses
  * and reads distributed arrays in the same order, from one thread.
  * Reading one on the host (cb_array_sync_host_start) brings the whole
@@ -307,17 +308,19 @@ int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous);
  * is called before the array is first used (CB_ESTATE after); results
  * of element-wise operations are distributed as their operands are.
  * Without a distributed runtime a distributed array is an ordinary one. */
-typedef enum { CB_DIST_NONE, CB_DIST_BLOCK } cb_distribution;
+typedef enum { CB_DIST_NONE, CB_DIST_BLOCK, CB_DIST_CYCLIC } cb_distribution;
 int cb_array_set_distribution(cb_array *a, cb_distribution d);
 cb_distribution cb_array_distribution(const cb_array *a);
 /* The distribution that arrays the calling thread makes from now on take
  * (CB_DIST_NONE: the default), as cb_set_thread_tile_size() does for
  * tiles; *previous (when not NULL) gets the one it replaces. */
 int cb_set_thread_distribution(cb_distribution d, cb_distribution *previous);
-/* The rows [*first, *first + *count) of a that this rank owns (all of
- * them for an array that is not distributed). Starts the runtime and
- * tiles the array if needed. */
-int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count);
+/* The rows of a that this rank owns, as runs [first[i], first[i] +
+ * count[i]) in order: *n of them, of which the first cap are written (all
+ * the rows, in one run, for an array that is not distributed; one run for
+ * block). Starts the runtime and tiles the array if needed. */
+int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count,
+                        int cap, int *n);
 /* This process's rank and the number of ranks (0 and 1 when the runtime
  * is not distributed). */
 int cb_rank(void);

@@ -154,9 +154,14 @@ static PyObject *get_nbytes(ArrayObject *a, void *c) {
 
 static PyObject *get_distribution(ArrayObject *a, void *c) {
   (void)c;
-  if (cb_array_distribution(a->arr) == CB_DIST_BLOCK)
+  switch (cb_array_distribution(a->arr)) {
+  case CB_DIST_BLOCK:
     return PyUnicode_FromString("block");
-  Py_RETURN_NONE;
+  case CB_DIST_CYCLIC:
+    return PyUnicode_FromString("cyclic");
+  default:
+    Py_RETURN_NONE;
+  }
 }
 
 static PyObject *get_tile_size(ArrayObject *a, void *c) {
@@ -271,7 +276,7 @@ static PyGetSetDef array_getset[] = {
      NULL},
     {"distribution", (getter)get_distribution, NULL,
      "How the array is spread over the ranks of a distributed runtime:\n"
-     "'block', or None.",
+     "'block', 'cyclic', or None.",
      NULL},
     {"device", (getter)get_device, NULL,
      "The Device the array is placed on, or None (the scheduler chooses).",
@@ -301,30 +306,70 @@ static PyObject *array_numpy(ArrayObject *a, PyObject *unused) {
   return numpy_view(a);
 }
 
-/* The rows this rank owns, as a read-only NumPy view; only they are
- * waited for, and no other rank takes part. */
+/* The rows this rank owns: a read-only NumPy view when they are one run,
+ * else a copy of its runs one after the other. Only they are waited for,
+ * and no other rank takes part. */
 static PyObject *array_local(ArrayObject *a, PyObject *unused) {
   (void)unused;
   cbp_state *st = state_of((PyObject *)a);
-  int64_t first, count;
-  int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = cb_array_local_rows(a->arr, &first, &count);
-  Py_END_ALLOW_THREADS
-  if (rc)
-    return cbp_raise(st, rc);
+  int64_t few_first[8], few_count[8], *first = few_first, *count = few_count;
+  int rc, n = 0, cap = 8;
+  PyObject *all = NULL, *runs = NULL, *out = NULL;
+  for (;;) {
+    Py_BEGIN_ALLOW_THREADS
+    rc = cb_array_local_rows(a->arr, first, count, cap, &n);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+      cbp_raise(st, rc);
+      goto done;
+    }
+    if (n <= cap)
+      break;
+    if (first != few_first) {
+      PyMem_Free(first);
+      PyMem_Free(count);
+    }
+    cap = n;
+    first = PyMem_New(int64_t, (size_t)cap);
+    count = PyMem_New(int64_t, (size_t)cap);
+    if (!first || !count) {
+      PyErr_NoMemory();
+      goto done;
+    }
+  }
   PyObject *np = cbp_numpy(st);
   if (!np)
-    return NULL;
+    goto done;
   a->local_thread = PyThread_get_thread_ident();
-  PyObject *all = PyObject_CallMethod(np, "asarray", "O", (PyObject *)a);
+  all = PyObject_CallMethod(np, "asarray", "O", (PyObject *)a);
   a->local_thread = 0;
-  if (!all || cb_array_ndim(a->arr) == 0)
-    return all;
-  PyObject *rows = PySequence_GetSlice(all, (Py_ssize_t)first,
-                                       (Py_ssize_t)(first + count));
-  Py_DECREF(all);
-  return rows;
+  if (!all || cb_array_ndim(a->arr) == 0) {
+    out = Py_XNewRef(all);
+    goto done;
+  }
+  if (n <= 1) { /* none: an empty view */
+    out = PySequence_GetSlice(all, n ? (Py_ssize_t)first[0] : 0,
+                              n ? (Py_ssize_t)(first[0] + count[0]) : 0);
+    goto done;
+  }
+  if (!(runs = PyList_New(n)))
+    goto done;
+  for (int i = 0; i < n; i++) {
+    PyObject *run = PySequence_GetSlice(all, (Py_ssize_t)first[i],
+                                        (Py_ssize_t)(first[i] + count[i]));
+    if (!run)
+      goto done;
+    PyList_SET_ITEM(runs, i, run);
+  }
+  out = PyObject_CallMethod(np, "concatenate", "O", runs);
+done:
+  Py_XDECREF(runs);
+  Py_XDECREF(all);
+  if (first != few_first) {
+    PyMem_Free(first);
+    PyMem_Free(count);
+  }
+  return out;
 }
 
 static PyObject *array_dunder_array(ArrayObject *a, PyObject *args,
@@ -587,7 +632,9 @@ PyDoc_STRVAR(local_doc,
 "calls it). For an array that is not distributed, or without a\n"
 "distributed runtime, this is ``numpy()``.\n\n"
 "Returns\n-------\nnumpy.ndarray\n"
-"    A read-only view of this rank's rows of the host copy.\n\n"
+"    A read-only view of this rank's rows of the host copy; a copy of\n"
+"    them, one run after the other, when they are not one run (a\n"
+"    ``'cyclic'`` distribution).\n\n"
 "Raises\n------\nCambrianError\n"
 "    The failure of the task that wrote the array.\n\n"
 "Examples\n--------\n"

@@ -73,7 +73,7 @@ int cb_set_thread_tile_size(int64_t tile_elems, int64_t *previous) {
 static _Thread_local cb_distribution thread_dist;
 
 static int check_distribution(cb_distribution d) {
-  return d == CB_DIST_NONE || d == CB_DIST_BLOCK
+  return d == CB_DIST_NONE || d == CB_DIST_BLOCK || d == CB_DIST_CYCLIC
              ? 0
              : cb__fail(CB_EINVAL, "unknown distribution %d", (int)d);
 }
@@ -377,7 +377,7 @@ int cb__array_register(cb_array *a, int device) {
                       (uintptr_t)((char *)a->data + first * es), (uint32_t)n,
                       es, a, NULL);
     cb__dist_register(a->tiles[i],
-                      spread ? cb__dist_block_owner(i, ntiles)
+                      spread ? cb__dist_owner(a->dist, i, ntiles)
                              : CB__DIST_REPLICATED,
                       a);
   }
@@ -427,18 +427,39 @@ int cb_array_set_distribution(cb_array *a, cb_distribution d) {
 
 cb_distribution cb_array_distribution(const cb_array *a) { return a->dist; }
 
-int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count) {
+int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count,
+                        int cap, int *n) {
   int64_t rows = a->ndim ? a->shape[0] : 1;
-  *first = 0;
-  *count = rows;
-  if (a->dist == CB_DIST_NONE || a->size == 0)
+  *n = 0;
+  if (a->dist == CB_DIST_NONE || a->size == 0 || !cb__dist_on) {
+    if (cap > 0) {
+      first[0] = 0;
+      count[0] = rows;
+    }
+    *n = 1;
     return 0;
+  }
   int rc = cb__enter();
   if (rc)
     return rc;
-  if (cb__dist_on && (rc = cb__array_register(a, -1)) == 0)
-    cb__dist_rows(rows, a->tile_elems / cb__array_row(a), a->ntiles, first,
-                  count);
+  if ((rc = cb__array_register(a, -1)) == 0) {
+    /* This rank's tiles, neighbours joined into one run. */
+    int64_t per = a->tile_elems / cb__array_row(a), end = -1;
+    for (int64_t t = 0; t < a->ntiles; t++) {
+      if (cb__dist_owner(a->dist, t, a->ntiles) != cb_rank())
+        continue;
+      int64_t lo = t * per, hi = lo + per < rows ? lo + per : rows;
+      if (lo != end)
+        (*n)++;
+      if (*n <= cap && lo != end) {
+        first[*n - 1] = lo;
+        count[*n - 1] = 0;
+      }
+      if (*n <= cap)
+        count[*n - 1] += hi - lo;
+      end = hi;
+    }
+  }
   cb__leave();
   return rc;
 }
@@ -543,11 +564,14 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
     cb__leave();
     goto out;
   }
+  /* Distributed: this rank's tiles (mine), or all of them from their
+   * owners. */
   int spread = cb__dist_on && a->dist != CB_DIST_NONE;
-  int64_t t0 = 0, t1 = a->ntiles;
-  if (spread && mine)
-    cb__dist_tiles(a->ntiles, &t0, &t1);
-  e = cb__event_new((int)(t1 - t0));
+  int n = 0;
+  for (int i = 0; i < a->ntiles; i++)
+    n += !(spread && mine) || cb__dist_owner(a->dist, i, a->ntiles) ==
+                                  cb_rank();
+  e = cb__event_new(n);
   if (!e) {
     cb__leave();
     goto out;
@@ -556,10 +580,13 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
    * this size may take pinned memory (pinned.c). */
   if (!a->pinned && !a->release)
     cb__pinned_demand(cb__array_host_bytes(a));
-  for (int64_t i = t0; i < t1; i++) {
+  for (int i = 0; i < a->ntiles; i++) {
+    if (spread && mine &&
+        cb__dist_owner(a->dist, i, a->ntiles) != cb_rank())
+      continue;
     if (spread && !mine)
       cb__dist_fetch(a->tiles[i]);
-    acquire_tile(a, (int)i, STARPU_MAIN_RAM, e);
+    acquire_tile(a, i, STARPU_MAIN_RAM, e);
   }
   cb__leave();
 out:

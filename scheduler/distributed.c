@@ -335,27 +335,10 @@ void cb__dist_retag(starpu_data_handle_t h) {
     plugin->retag(h, 1 + atomic_fetch_add(&owned_tags, 1));
 }
 
-int cb__dist_block_owner(int64_t tile, int64_t ntiles) {
+int cb__dist_owner(cb_distribution d, int64_t tile, int64_t ntiles) {
+  if (d == CB_DIST_CYCLIC)
+    return (int)(tile % nranks);
   return ntiles > 0 ? (int)(tile * nranks / ntiles) : 0;
-}
-
-void cb__dist_tiles(int64_t ntiles, int64_t *t0, int64_t *t1) {
-  /* Those with tile * nranks / ntiles == my_rank. */
-  *t0 = ((int64_t)my_rank * ntiles + nranks - 1) / nranks;
-  *t1 = ((int64_t)(my_rank + 1) * ntiles + nranks - 1) / nranks;
-}
-
-void cb__dist_rows(int64_t rows, int64_t rows_per_tile, int64_t ntiles,
-                   int64_t *first, int64_t *count) {
-  int64_t t0, t1;
-  cb__dist_tiles(ntiles, &t0, &t1);
-  int64_t a = t0 * rows_per_tile, b = t1 * rows_per_tile;
-  if (b > rows)
-    b = rows;
-  if (a > b)
-    a = b;
-  *first = a;
-  *count = b - a;
 }
 
 /* A task that ends where it does not run: the same callbacks, no work. */

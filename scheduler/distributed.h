@@ -40,8 +40,9 @@ void cb__dist_register(starpu_data_handle_t h, int owner, cb_array *marked);
 /* Gives a reused tile of an owned array a new tag (the next of the same
  * counter as new tiles'), forgetting what was cached of it. */
 void cb__dist_retag(starpu_data_handle_t h);
-/* The owner of tile i of the ntiles of an array distributed by block. */
-int cb__dist_block_owner(int64_t tile, int64_t ntiles);
+/* The owner of tile i of the ntiles of an array distributed as d (block:
+ * equal runs of tiles; cyclic: tile i to rank i % nranks). */
+int cb__dist_owner(cb_distribution d, int64_t tile, int64_t ntiles);
 /* Submits task: on this process alone, or, distributed, on the rank that
  * owns what it writes, after bringing there what it reads (the task ends
  * here without running on the other ranks). Returns starpu_task_submit's
@@ -67,12 +68,5 @@ const char *cb__dist_library(void);
 void cb__task_discard(struct starpu_task *task);
 /* Brings a tile from its owner to every rank (every rank calls it). */
 void cb__dist_fetch(starpu_data_handle_t h);
-/* The tiles of an array distributed by block in ntiles tiles that this
- * rank owns: [*t0, *t1). */
-void cb__dist_tiles(int64_t ntiles, int64_t *t0, int64_t *t1);
-/* The rows of a rows-row array distributed by block in ntiles tiles of
- * rows_per_tile rows that this rank owns: [*first, *first + *count). */
-void cb__dist_rows(int64_t rows, int64_t rows_per_tile, int64_t ntiles,
-                   int64_t *first, int64_t *count);
 
 #endif

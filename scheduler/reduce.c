@@ -215,7 +215,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     /* A partial belongs where its tile is: only partials travel. */
     cb__dist_register(parts[tile],
                       in[0]->dist != CB_DIST_NONE
-                          ? cb__dist_block_owner(tile, ntiles)
+                          ? cb__dist_owner(in[0]->dist, tile, ntiles)
                           : CB__DIST_REPLICATED,
                       out);
     int nb = 0;

@@ -56,10 +56,11 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
         instead of the device's choice; see :func:`tile_size`. An Array
         given without a copy keeps its tiles.
 
-    distribution : {'block'}, optional
-        Spread the array over the ranks of a distributed runtime,
-        each rank owning one block of rows (see
-        :ref:`distributed`); without one, an ordinary array.
+    distribution : {'block', 'cyclic'}, optional
+        Spread the array over the ranks of a distributed runtime:
+        each rank owns one block of rows ('block'), or the tiles
+        are dealt to the ranks in turn ('cyclic'); see
+        :ref:`distributed`. Without one, an ordinary array.
 
     Returns
     -------
@@ -157,10 +158,11 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
 
-    distribution : {'block'}, optional
-        Spread the array over the ranks of a distributed runtime,
-        each rank owning one block of rows (see
-        :ref:`distributed`); without one, an ordinary array.
+    distribution : {'block', 'cyclic'}, optional
+        Spread the array over the ranks of a distributed runtime:
+        each rank owns one block of rows ('block'), or the tiles
+        are dealt to the ranks in turn ('cyclic'); see
+        :ref:`distributed`. Without one, an ordinary array.
 
     Returns
     -------
@@ -205,10 +207,11 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
 
-    distribution : {'block'}, optional
-        Spread the array over the ranks of a distributed runtime,
-        each rank owning one block of rows (see
-        :ref:`distributed`); without one, an ordinary array.
+    distribution : {'block', 'cyclic'}, optional
+        Spread the array over the ranks of a distributed runtime:
+        each rank owns one block of rows ('block'), or the tiles
+        are dealt to the ranks in turn ('cyclic'); see
+        :ref:`distributed`. Without one, an ordinary array.
 
     Returns
     -------
@@ -251,10 +254,11 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
 
-    distribution : {'block'}, optional
-        Spread the array over the ranks of a distributed runtime,
-        each rank owning one block of rows (see
-        :ref:`distributed`); without one, an ordinary array.
+    distribution : {'block', 'cyclic'}, optional
+        Spread the array over the ranks of a distributed runtime:
+        each rank owns one block of rows ('block'), or the tiles
+        are dealt to the ranks in turn ('cyclic'); see
+        :ref:`distributed`. Without one, an ordinary array.
 
     Returns
     -------
@@ -293,10 +297,11 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
 
-    distribution : {'block'}, optional
-        Spread the array over the ranks of a distributed runtime,
-        each rank owning one block of rows (see
-        :ref:`distributed`); without one, an ordinary array.
+    distribution : {'block', 'cyclic'}, optional
+        Spread the array over the ranks of a distributed runtime:
+        each rank owns one block of rows ('block'), or the tiles
+        are dealt to the ranks in turn ('cyclic'); see
+        :ref:`distributed`. Without one, an ordinary array.
 
     Returns
     -------
@@ -339,10 +344,11 @@ def arange(start: int | float, stop: int | float | None = None,
         Elements per tile of the new array (rounded to whole rows),
         instead of the device's choice; see :func:`tile_size`.
 
-    distribution : {'block'}, optional
-        Spread the array over the ranks of a distributed runtime,
-        each rank owning one block of rows (see
-        :ref:`distributed`); without one, an ordinary array.
+    distribution : {'block', 'cyclic'}, optional
+        Spread the array over the ranks of a distributed runtime:
+        each rank owns one block of rows ('block'), or the tiles
+        are dealt to the ranks in turn ('cyclic'); see
+        :ref:`distributed`. Without one, an ordinary array.
 
     Returns
     -------
@@ -425,7 +431,7 @@ def _thread_setting(setter: Callable[[int], int],
         setter(previous)
 
 
-_DISTRIBUTIONS = {"block": 1}
+_DISTRIBUTIONS = {"block": 1, "cyclic": 2}
 
 
 @contextlib.contextmanager
@@ -436,8 +442,8 @@ def _spread(distribution: str | None) -> Iterator[None]:
     code = _DISTRIBUTIONS.get(distribution) \
         if isinstance(distribution, str) else None
     if code is None:
-        raise ValueError(f"distribution must be 'block' or None, got "
-                         f"{distribution!r}")
+        raise ValueError(f"distribution must be 'block', 'cyclic' or None, "
+                         f"got {distribution!r}")
     with _thread_setting(_core.thread_distribution, code):
         yield
 

@@ -28,9 +28,13 @@ TEST(distribution_is_asked_before_use) {
   CHECK_INT(info.nranks, ==, 1);
   /* One rank owns every row. */
   int64_t first = -1, count = -1;
-  CHECK_OK(cb_array_local_rows(a, &first, &count));
+  int runs = -1;
+  CHECK_OK(cb_array_local_rows(a, &first, &count, 1, &runs));
+  CHECK_INT(runs, ==, 1);
   CHECK_INT(first, ==, 0);
   CHECK_INT(count, ==, N);
+  CHECK_OK(cb_array_set_distribution(a, CB_DIST_CYCLIC));
+  CHECK_INT(cb_array_distribution(a), ==, CB_DIST_CYCLIC);
   ASSERT_OK(cb_array_prefetch(a, 0)); /* in use from now on */
   CHECK_RC(cb_array_set_distribution(a, CB_DIST_NONE), CB_ESTATE);
   CHECK_HAS(cb_last_error(), "in use");

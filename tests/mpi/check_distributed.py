@@ -99,5 +99,31 @@ for rep in range(2):
     out = g.run(x=cb.asarray(v, distribution="block"))["y"]
     same(out, v * v + 1, f"graph replay {rep}")
 
+# Cyclic: tiles dealt to the ranks in turn.
+for n in (5, 1000, 4099):
+    x = rng.standard_normal(n)
+    y = rng.standard_normal(n)
+    a = cb.asarray(x, distribution="cyclic", tile_size=64)
+    b = cb.asarray(y, distribution="cyclic", tile_size=64)
+    assert a.distribution == "cyclic"
+    c = cb.sqrt(cb.abs(a)) * 2 - b
+    assert c.distribution == "cyclic", "distribution of a cyclic result"
+    same(c, np.sqrt(np.abs(x)) * 2 - y, f"cyclic chain {n}")
+    same(float(cb.sum(a)), x.sum(), f"cyclic sum {n}")
+    same(float(cb.max(b)), y.max(), f"cyclic max {n}")
+    # This rank's rows: its tiles, one after the other.
+    per = a.tile_size
+    own = [t for t in range(-(-n // per)) if t % nranks == rank]
+    want = (np.concatenate([x[t * per:(t + 1) * per] for t in own])
+            if own else x[:0])
+    same(a.local(), want, f"cyclic own rows {n}")
+m = rng.standard_normal((300, 7))
+C = cb.asarray(m, distribution="cyclic", tile_size=7 * 16)
+same(cb.sum(C, axis=0), m.sum(axis=0), "cyclic sum axis 0")
+w = rng.standard_normal((7, 3))
+P = C @ cb.asarray(w)
+assert P.distribution == "cyclic", "distribution of a cyclic product"
+same(P, m @ w, "cyclic product")
+
 cb.barrier()
 print(f"rank {rank} of {nranks}: {checks} checks passed", flush=True)

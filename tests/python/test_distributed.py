@@ -99,6 +99,9 @@ def test_without_a_launcher_nothing_is_distributed():
     np.testing.assert_array_equal((a * 2).local(), np.arange(10) * 2)
     np.testing.assert_array_equal((a * 2).numpy(), np.arange(10) * 2)
     assert (a + 1).distribution == "block"
+    c = cb.arange(10, distribution="cyclic", tile_size=4)
+    assert c.distribution == "cyclic" and (c + 1).distribution == "cyclic"
+    np.testing.assert_array_equal(c.local(), np.arange(10))
     assert cb.asarray([1.0, 2.0]).distribution is None
     cb.barrier()  # at once
 
@@ -115,8 +118,9 @@ def test_mpi_stays_unloaded_without_a_launcher():
 
 
 def test_bad_distribution_is_refused():
-    with pytest.raises(ValueError, match="distribution must be 'block'"):
-        cb.zeros(3, distribution="cyclic")
+    with pytest.raises(ValueError, match="distribution must be 'block', "
+                       "'cyclic' or None, got 'diagonal'"):
+        cb.zeros(3, distribution="diagonal")
     a = cb.zeros(3)
     with pytest.raises(ValueError, match="copy=False"):
         cb.asarray(a, distribution="block", copy=False)
