@@ -329,7 +329,8 @@ int cb_nranks(void);
  * get there; 0 at once when not distributed. Blocks. */
 int cb_barrier(void);
 /* A lost rank. While this rank has work pending, if nothing of it moves
- * for CAMBRIAN_RANK_TIMEOUT seconds (default 300; 0: never), another rank
+ * and no job (a Python function, a kernel) runs for CAMBRIAN_RANK_TIMEOUT
+ * seconds (default 300; 0: never), another rank
  * is taken to have died or hung: from then on every wait for work that is
  * not done (events, cb_wait_idle, cb_barrier) fails with CB_ERANKLOST,
  * and cb_shutdown() leaves StarPU and MPI as they are, since they would

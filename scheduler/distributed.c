@@ -118,9 +118,11 @@ static void stamp(starpu_data_handle_t h, void *record) {
 }
 
 /* A failure from another rank, as a failure of this process: an id of
- * its own and no device here. */
+ * its own and no device here. Its strings are bounded by their fields. */
 static cb__failure *copy_failure(const cb_failure_info *in) {
-  cb__failure *f = cb__failure_new(in->code, in->cl_status, -1, in->task,
+  char task[sizeof in->task];
+  snprintf(task, sizeof task, "%.*s", (int)sizeof task - 1, in->task);
+  cb__failure *f = cb__failure_new(in->code, in->cl_status, -1, task,
                                    "%.*s", (int)sizeof in->message - 1,
                                    in->message);
   if (!f)
@@ -135,39 +137,57 @@ static cb__failure *copy_failure(const cb_failure_info *in) {
 
 /* The array's data came from a failure elsewhere: it gets that failure,
  * or, when that was a dependency failure, the same failure naming the
- * rank its first failure happened on. */
-static void apply(starpu_data_handle_t h, const void *record) {
+ * rank its first failure happened on. Data written elsewhere (written)
+ * brings its writer's status in place of the array's: a clean one clears
+ * a former failure. */
+static void apply(starpu_data_handle_t h, const void *record, int written) {
   const status_record *s = record;
   cb_array *a = starpu_data_get_user_data(h);
-  if (!a || s->magic != STATUS_MAGIC || !s->failed)
+  if (!a || s->magic != STATUS_MAGIC)
     return;
+  if (!s->failed) {
+    if (written)
+      cb__mark_clear(a);
+    return;
+  }
   cb__failure *first = copy_failure(s->failed == 2 ? &s->first : &s->own);
   cb__failure *f = first && s->failed == 2
                        ? cb__failure_dependent(s->own.task, first)
                        : first;
-  if (f)
+  if (f && written)
+    cb__mark_replace(a, f);
+  else if (f)
     cb__mark_poison(a, f);
   if (f != first)
     cb__failure_unref(f);
   cb__failure_unref(first);
 }
 
-static void busy(int begin) {
-  if (begin)
+/* A status task keeps the array it describes (a pooled array must not
+ * be taken for other data meanwhile) and the drivers awake. */
+static void hold(starpu_data_handle_t h, int begin) {
+  cb_array *a = starpu_data_get_user_data(h);
+  if (begin) {
+    if (a)
+      cb_array_ref(a);
     cb__busy_begin(-1);
-  else
+  } else {
+    if (a)
+      cb_array_unref(a);
     cb__busy_end(-1);
+  }
 }
 
 static const cb__mpi_hooks hooks = {
     .status_bytes = sizeof(status_record),
     .stamp = stamp,
     .apply = apply,
-    .busy = busy,
+    .hold = hold,
 };
 
-/* The watchdog: while this rank has work pending and none of it moves
- * for timeout_s seconds, another rank is taken to have died or hung.
+/* The watchdog: while this rank has work pending, none of it moves and
+ * no job runs for timeout_s seconds, another rank is taken to have died
+ * or hung.
  * Locking: watch_lock guards watching and lost_message; lost is read
  * without it. */
 #define CB__WATCH_MS 200
@@ -195,7 +215,8 @@ static void *watch(void *arg) {
     pthread_cond_timedwait(&watch_cond, &watch_lock, &until);
     unsigned long p = cb__drivers_progress();
     double now = now_s();
-    if (p != seen || !cb__drivers_pending()) {
+    /* A job that runs long (a Python function, a kernel) is progress. */
+    if (p != seen || !cb__drivers_pending() || cb__drivers_jobs_running()) {
       seen = p;
       since = now;
     } else if (now - since >= timeout_s) {
@@ -383,8 +404,6 @@ void cb__dist_fetch(starpu_data_handle_t h) {
 int cb_rank(void) { return my_rank; }
 int cb_nranks(void) { return nranks; }
 
-int cb__dist_barrier(void) { return plugin->barrier(); }
-
 /* The barrier runs in a thread of its own, so that the caller's wait can
  * give up when a rank is lost (the thread then never returns). */
 static void *barrier_thread(void *arg) {
@@ -396,20 +415,14 @@ static void *barrier_thread(void *arg) {
   return NULL;
 }
 
-int cb_barrier(void) {
-  int rc = cb__refuse_in_task("the other ranks");
-  if (rc || !cb__dist_on)
-    return rc;
-  if ((rc = cb__enter()))
-    return rc;
+int cb__dist_barrier(void) {
   cb_event *e = cb__event_new(1);
-  if (!e) {
-    cb__leave();
+  if (!e)
     return cb__fail(CB_ENOMEM, "out of host memory");
-  }
   cb__event_ref(e);
   cb__busy_begin(-1); /* transfers may need the drivers awake */
   pthread_t t;
+  int rc;
   if (pthread_create(&t, NULL, barrier_thread, e)) {
     cb__busy_end(-1);
     cb_event_unref(e);
@@ -421,6 +434,16 @@ int cb_barrier(void) {
       rc = cb__fail(CB_ESTARPU, "distributed: the barrier failed");
   }
   cb_event_unref(e);
+  return rc;
+}
+
+int cb_barrier(void) {
+  int rc = cb__refuse_in_task("the other ranks");
+  if (rc || !cb__dist_on)
+    return rc;
+  if ((rc = cb__enter()))
+    return rc;
+  rc = cb__dist_barrier();
   cb__leave();
   return rc;
 }

@@ -48,8 +48,8 @@ int cb__dist_owner(cb_distribution d, int64_t tile, int64_t ntiles);
  * here without running on the other ranks). Returns starpu_task_submit's
  * code. */
 int cb__task_submit(struct starpu_task *task);
-/* The barrier of cb_barrier, for a caller that holds the run lock and
- * keeps the drivers awake. */
+/* The barrier of cb_barrier, for a caller that holds the run lock: 0,
+ * or CB_ERANKLOST when a rank is lost meanwhile. */
 int cb__dist_barrier(void);
 /* Whether another rank was taken as lost (see cb_check_ranks). */
 int cb__dist_lost(void);

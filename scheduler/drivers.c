@@ -194,7 +194,13 @@ int cb__task_worker(const struct starpu_task *task) {
                                                     : -1;
 }
 
+/* Jobs running now, on any worker. */
+static atomic_int jobs_running;
+
+int cb__drivers_jobs_running(void) { return atomic_load(&jobs_running); }
+
 int cb__drivers_job_begin(void) {
+  atomic_fetch_add(&jobs_running, 1);
   int w = starpu_worker_get_id();
   if (worker_index(w) < 0)
     return -1;
@@ -203,6 +209,7 @@ int cb__drivers_job_begin(void) {
 }
 
 void cb__drivers_job_end(int worker) {
+  atomic_fetch_sub(&jobs_running, 1);
   if (worker_index(worker) >= 0)
     atomic_fetch_sub(&load[worker], CB__JOB_LOAD);
 }

@@ -20,6 +20,8 @@ void cb__busy_end_on(int device, int worker);
  * pending. */
 unsigned long cb__drivers_progress(void);
 int cb__drivers_pending(void);
+/* Jobs (cb__drivers_job_begin) running now: their length is unknown. */
+int cb__drivers_jobs_running(void);
 /* The worker a task was placed on (execute_on_a_specific_worker), or -1:
  * the worker argument of the brackets above. */
 int cb__task_worker(const struct starpu_task *task);

@@ -348,7 +348,7 @@ static int run_new(la_op *op, int ndim, const int64_t *shape, int device,
    * as it, in tiles of as many rows: each rank computes the rows it owns
    * from its own rows of that matrix and the whole other operand. */
   int spread = op->a->dist != CB_DIST_NONE && op->a->ndim == 2 && !op->ta &&
-               op->kind != CB__LA_TRANSPOSE;
+               op->kind != CB__LA_TRANSPOSE && op->k > 0;
   if (rc == 0 && spread && (rc = cb__array_register(op->a, device)) == 0)
     rc = cb__array_new_dist(op->dtype, ndim, shape, device,
                             op->a->tile_elems / op->k * op->n, op->a->dist,

@@ -100,7 +100,11 @@ static void stamp_cpu(void *buffers[], void *arg) {
 }
 
 static void apply_cpu(void *buffers[], void *arg) {
-  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[0]));
+  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[0]), 0);
+}
+
+static void overwrite_cpu(void *buffers[], void *arg) {
+  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[0]), 1);
 }
 
 static struct starpu_codelet stamp_cl = {
@@ -121,10 +125,15 @@ static struct starpu_codelet apply_cl = {
     .name = "status",
 };
 
-static void status_done(void *arg) {
-  (void)arg;
-  hooks.busy(0);
-}
+static struct starpu_codelet overwrite_cl = {
+    .where = STARPU_CPU,
+    .cpu_funcs = {overwrite_cpu},
+    .nbuffers = 2,
+    .modes = {STARPU_R, STARPU_RW},
+    .name = "status",
+};
+
+static void status_done(void *arg) { hooks.hold(arg, 0); }
 
 /* Submits a task of cl on record and h; a record nobody fills reads as
  * no status at all (the receiver checks its mark). */
@@ -134,21 +143,25 @@ static void status_task(struct starpu_codelet *cl, starpu_data_handle_t h,
   if (!t)
     return;
   t->cl = cl;
-  t->handles[cl == &stamp_cl ? 0 : 1] = h;
-  t->handles[cl == &stamp_cl ? 1 : 0] = record;
+  int stamp = cl == &stamp_cl;
+  t->handles[stamp ? 0 : 1] = h;
+  t->handles[stamp ? 1 : 0] = record;
   t->cl_arg = h;
   t->callback_func = status_done;
-  hooks.busy(1);
+  t->callback_arg = h;
+  hooks.hold(h, 1);
   if (starpu_task_submit(t)) {
-    hooks.busy(0);
+    hooks.hold(h, 0);
     t->destroy = 0;
     starpu_task_destroy(t);
   }
 }
 
 /* Moves h from rank from to rank to with its status record; every rank
- * calls it, in the same order. When cached, nothing moves if StarPU-MPI's
- * cache says that to holds h already (the status came with it). */
+ * calls it, in the same order. When cached (h is read there), nothing
+ * moves if StarPU-MPI's cache says that to holds h already (the status
+ * came with it); else h was written on from, and goes back to its owner
+ * with the status that replaces the one it had. */
 static void move(starpu_data_handle_t h, int from, int to, int cached) {
   int me = starpu_mpi_world_rank();
   starpu_mpi_tag_t status_tag = STATUS_TAGS + status_count++;
@@ -165,7 +178,7 @@ static void move(starpu_data_handle_t h, int from, int to, int cached) {
     starpu_mpi_irecv_detached(h, from, tag, MPI_COMM_WORLD, NULL, NULL);
     starpu_mpi_irecv_detached(record, from, status_tag, MPI_COMM_WORLD,
                               NULL, NULL);
-    status_task(&apply_cl, h, record);
+    status_task(cached ? &apply_cl : &overwrite_cl, h, record);
   } else {
     starpu_mpi_isend_detached(h, to, tag, MPI_COMM_WORLD, NULL, NULL);
     status_task(&stamp_cl, h, record);
@@ -207,8 +220,10 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
   }
   int rc = local(task, x == CB__MPI_REPLICATED || x == me);
   /* What the runner wrote for other owners goes back to them; copies
-   * others hold of what it wrote are stale. */
-  for (unsigned i = 0; rc == 0 && i < nout; i++) {
+   * others hold of what it wrote are stale. The owners wait for it even
+   * when the runner could not submit the task: they then get its
+   * failure (and every rank counts the same status tags). */
+  for (unsigned i = 0; i < nout; i++) {
     starpu_data_handle_t h = out[i].handle;
     move(h, x, owner_of(h), 0);
     starpu_mpi_cache_flush(MPI_COMM_WORLD, h);

@@ -24,7 +24,7 @@
 #include <starpu.h>
 
 /* Raised when the table changes; a module of another ABI is refused. */
-#define CB__MPI_PLUGIN_ABI 3
+#define CB__MPI_PLUGIN_ABI 4
 /* The symbol the module exports: a function returning its table. */
 #define CB__MPI_PLUGIN_SYMBOL "cb__mpi_plugin_table"
 /* The owner of replicated data. */
@@ -40,10 +40,13 @@ typedef struct cb__mpi_hooks {
   /* Writes h's status into record (in a task reading h after its
    * writer). */
   void (*stamp)(starpu_data_handle_t h, void *record);
-  /* Applies a status received with h (in a task before h's readers). */
-  void (*apply)(starpu_data_handle_t h, const void *record);
-  /* Brackets the tasks the plugin submits: 1 before, 0 at their end. */
-  void (*busy)(int begin);
+  /* Applies a status received with h (in a task before h's readers);
+   * written: h comes back from the rank that wrote it, whose status
+   * replaces the one h had. */
+  void (*apply)(starpu_data_handle_t h, const void *record, int written);
+  /* Brackets the tasks the plugin submits on h: 1 before (what h belongs
+   * to is kept), 0 at their end. */
+  void (*hold)(starpu_data_handle_t h, int begin);
 } cb__mpi_hooks;
 
 typedef struct cb__mpi_plugin {

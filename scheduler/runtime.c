@@ -823,8 +823,11 @@ int cb_shutdown(void) {
     return 0;
   }
   pthread_rwlock_wrlock(&cb__run_lock);
-  if (cb__dist_on && cb__dist_lost()) {
-    /* Stopping would wait for the lost rank's work: it all stays. */
+  /* Distributed, this rank's work and a barrier end first; either can
+   * find a rank lost, and stopping would then wait for the lost rank's
+   * work: it all stays. */
+  if (cb__dist_on && (cb__dist_lost() || cb_wait_idle(-1) == CB_ERANKLOST ||
+                      cb__dist_barrier() == CB_ERANKLOST)) {
     cb__dist_abandon();
     stuck_code = cb__dist_refuse_lost();
     snprintf(stuck, sizeof stuck, "the runtime cannot start again in "
@@ -836,12 +839,6 @@ int cb_shutdown(void) {
   }
   atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
-  if (cb__dist_on) {
-    /* Transfers to and from other ranks end before data goes. */
-    cb__busy_begin(-1);
-    cb__dist_barrier();
-    cb__busy_end(-1);
-  }
   cb_wait_idle(-1); /* acquisitions too: their callbacks drop references */
   cb__hooks_run(CB__HOOK_DRAINED);
   cb__reclaim_stop();
@@ -883,7 +880,11 @@ int cb_wait_all(void) {
   rc = cb__enter();
   if (rc)
     return rc;
-  starpu_task_wait_for_all();
+  /* Distributed, a wait that can give up when a rank is lost. */
+  if (cb__dist_on)
+    rc = cb_wait_idle(-1);
+  else
+    starpu_task_wait_for_all();
   cb__leave();
-  return 0;
+  return rc;
 }

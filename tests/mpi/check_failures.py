@@ -69,6 +69,19 @@ raises(lambda: float(cb.max(o * 2)), cb.DependencyError, cb.TaskError,
 raises(lambda: (o + 1).local(), cb.DependencyError, cb.TaskError,
        "own part after a task's exception", "fragile", where=0)
 
+
+# A task that writes the array again, and succeeds, clears its failure on
+# every rank.
+@cb.task
+def fill(x, out):
+    out[...] = x
+
+
+fill(a, cb.Out(o))
+assert float(cb.max(o)) == x.max(), "a good write after a failed one"
+assert np.array_equal(o.numpy(), x), "a good write after a failed one"
+checks += 1
+
 # Waiting for everything returns or raises on every rank; then work goes
 # on as before.
 try:

@@ -99,6 +99,8 @@ def test_without_a_launcher_nothing_is_distributed():
     np.testing.assert_array_equal((a * 2).local(), np.arange(10) * 2)
     np.testing.assert_array_equal((a * 2).numpy(), np.arange(10) * 2)
     assert (a + 1).distribution == "block"
+    empty = cb.zeros((4, 0), distribution="block") @ cb.zeros((0, 3))
+    np.testing.assert_array_equal(empty.numpy(), np.zeros((4, 3)))
     c = cb.arange(10, distribution="cyclic", tile_size=4)
     assert c.distribution == "cyclic" and (c + 1).distribution == "cyclic"
     np.testing.assert_array_equal(c.local(), np.arange(10))
