@@ -9,6 +9,8 @@
  * from an owner is first sent to every rank. StarPU-MPI's cache keeps what
  * a rank received until the owner writes it again.
  */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include "mpi_plugin.h"
 
 static int mpi_started_here, abandoned;
+typedef void (*clear_fn)(starpu_data_handle_t h);
+static clear_fn clear_tag; /* see retag() */
 static cb__mpi_hooks hooks;
 /* Status records take tags of their own, counted alike on every rank
  * (by the one thread that submits there). */
@@ -36,6 +40,8 @@ static int start(struct starpu_conf *conf, const cb__mpi_hooks *h,
                  int *rank, int *nranks, char *err, size_t cap) {
   hooks = *h;
   status_count = 0;
+  *(void **)&clear_tag = dlsym(RTLD_DEFAULT,
+                               "_starpu_mpi_mpi_backend_data_clear");
   int up = 0;
   MPI_Initialized(&up);
   if (!up) {
@@ -69,8 +75,15 @@ static void data_register(starpu_data_handle_t h, int64_t tag, int owner) {
       MPI_COMM_WORLD);
 }
 
+/* StarPU-MPI keeps a table from tags to handles; giving a handle a new
+ * tag adds an entry, and only the last one goes when the handle is
+ * unregistered. Its MPI backend's clear function (clear_tag, not part of
+ * the API, looked for at start) takes the handle's entry out first;
+ * without it each reuse of a tile leaves one entry until shutdown. */
 static void retag(starpu_data_handle_t h, int64_t tag) {
   starpu_mpi_cache_flush(MPI_COMM_WORLD, h);
+  if (clear_tag)
+    clear_tag(h);
   starpu_mpi_data_set_tag(h, tag);
 }
 
