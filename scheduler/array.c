@@ -446,7 +446,7 @@ int cb_array_local_rows(cb_array *a, int64_t *first, int64_t *count,
     /* This rank's tiles, neighbours joined into one run. */
     int64_t per = a->tile_elems / cb__array_row(a), end = -1;
     for (int64_t t = 0; t < a->ntiles; t++) {
-      if (cb__dist_owner(a->dist, t, a->ntiles) != cb_rank())
+      if (!cb__dist_mine(a->dist, t, a->ntiles))
         continue;
       int64_t lo = t * per, hi = lo + per < rows ? lo + per : rows;
       if (lo != end)
@@ -566,11 +566,10 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
   }
   /* Distributed: this rank's tiles (mine), or all of them from their
    * owners. */
-  int spread = cb__dist_on && a->dist != CB_DIST_NONE;
-  int n = 0;
+  int spread = cb__dist_on && a->dist != CB_DIST_NONE, n = 0;
+  int only_mine = spread && mine;
   for (int i = 0; i < a->ntiles; i++)
-    n += !(spread && mine) || cb__dist_owner(a->dist, i, a->ntiles) ==
-                                  cb_rank();
+    n += !only_mine || cb__dist_mine(a->dist, i, a->ntiles);
   e = cb__event_new(n);
   if (!e) {
     cb__leave();
@@ -581,8 +580,7 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
   if (!a->pinned && !a->release)
     cb__pinned_demand(cb__array_host_bytes(a));
   for (int i = 0; i < a->ntiles; i++) {
-    if (spread && mine &&
-        cb__dist_owner(a->dist, i, a->ntiles) != cb_rank())
+    if (only_mine && !cb__dist_mine(a->dist, i, a->ntiles))
       continue;
     if (spread && !mine)
       cb__dist_fetch(a->tiles[i]);

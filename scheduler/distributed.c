@@ -287,19 +287,18 @@ int cb_check_ranks(void) {
   return cb__dist_lost() ? cb__dist_refuse_lost() : 0;
 }
 
-struct timespec cb__dist_wait_until(clockid_t clock,
-                                    const struct timespec *deadline,
-                                    int *sliced) {
-  *sliced = 0;
+int cb__dist_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+                       clockid_t clock, const struct timespec *deadline) {
   if (!cb__dist_on)
-    return deadline ? *deadline : (struct timespec){0, 0};
+    return deadline ? pthread_cond_timedwait(cond, mutex, deadline)
+                    : pthread_cond_wait(cond, mutex);
   struct timespec slice = cb__deadline(clock, CB__WATCH_MS);
   if (deadline && (deadline->tv_sec < slice.tv_sec ||
                    (deadline->tv_sec == slice.tv_sec &&
                     deadline->tv_nsec <= slice.tv_nsec)))
-    return *deadline;
-  *sliced = 1;
-  return slice;
+    return pthread_cond_timedwait(cond, mutex, deadline);
+  int rc = pthread_cond_timedwait(cond, mutex, &slice);
+  return rc == ETIMEDOUT ? 0 : rc;
 }
 
 int cb__dist_start(struct starpu_conf *conf) {
@@ -360,6 +359,10 @@ int cb__dist_owner(cb_distribution d, int64_t tile, int64_t ntiles) {
   if (d == CB_DIST_CYCLIC)
     return (int)(tile % nranks);
   return ntiles > 0 ? (int)(tile * nranks / ntiles) : 0;
+}
+
+int cb__dist_mine(cb_distribution d, int64_t tile, int64_t ntiles) {
+  return cb__dist_owner(d, tile, ntiles) == my_rank;
 }
 
 /* A task that ends where it does not run: the same callbacks, no work. */

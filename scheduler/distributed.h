@@ -11,6 +11,9 @@
 #ifndef CAMBRIAN_SCHEDULER_DISTRIBUTED_H
 #define CAMBRIAN_SCHEDULER_DISTRIBUTED_H
 
+#include <pthread.h>
+#include <time.h>
+
 #include <starpu.h>
 
 #include "cambrian.h"
@@ -43,6 +46,8 @@ void cb__dist_retag(starpu_data_handle_t h);
 /* The owner of tile i of the ntiles of an array distributed as d (block:
  * equal runs of tiles; cyclic: tile i to rank i % nranks). */
 int cb__dist_owner(cb_distribution d, int64_t tile, int64_t ntiles);
+/* Whether this rank owns that tile. */
+int cb__dist_mine(cb_distribution d, int64_t tile, int64_t ntiles);
 /* Submits task: on this process alone, or, distributed, on the rank that
  * owns what it writes, after bringing there what it reads (the task ends
  * here without running on the other ranks). Returns starpu_task_submit's
@@ -55,12 +60,12 @@ int cb__dist_barrier(void);
 int cb__dist_lost(void);
 /* Fails with CB_ERANKLOST and the watchdog's message. */
 int cb__dist_refuse_lost(void);
-/* Where a wait that may need other ranks sleeps until: deadline (NULL:
- * none), or, when distributed, at most a fraction of a second from now,
- * so that it can check cb__dist_lost(); *sliced says which. */
-struct timespec cb__dist_wait_until(clockid_t clock,
-                                    const struct timespec *deadline,
-                                    int *sliced);
+/* Waits on cond (with mutex held, cond timed on clock) until deadline
+ * (NULL: none), as pthread_cond_(timed)wait does; distributed, it returns
+ * 0 now and then before that, so that the caller can check
+ * cb__dist_lost(). ETIMEDOUT only at the deadline. */
+int cb__dist_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+                       clockid_t clock, const struct timespec *deadline);
 /* The MPI library's name and version (empty when not distributed). */
 const char *cb__dist_library(void);
 /* Frees a task that was never submitted (starpu_task_destroy refuses the

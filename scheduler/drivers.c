@@ -33,7 +33,6 @@
  * lock and idle_cond the waits for all work to end.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -277,17 +276,10 @@ int cb_wait_idle(int timeout_ms) {
   struct timespec deadline = cb__deadline(CLOCK_REALTIME, timeout_ms);
   pthread_mutex_lock(&lock);
   int lost = 0;
-  while (atomic_load(&total) > 0 && rc == 0 && !(lost = cb__dist_lost())) {
-    int sliced; /* distributed: now and then, whether a rank was lost */
-    struct timespec until = cb__dist_wait_until(
-        CLOCK_REALTIME, timeout_ms >= 0 ? &deadline : NULL, &sliced);
-    if (timeout_ms < 0 && !sliced)
-      rc = pthread_cond_wait(&idle_cond, &lock);
-    else if ((rc = pthread_cond_timedwait(&idle_cond, &lock, &until)) ==
-                 ETIMEDOUT &&
-             sliced)
-      rc = 0;
-  }
+  /* Distributed: now and then, whether a rank was lost. */
+  while (atomic_load(&total) > 0 && rc == 0 && !(lost = cb__dist_lost()))
+    rc = cb__dist_cond_wait(&idle_cond, &lock, CLOCK_REALTIME,
+                            timeout_ms >= 0 ? &deadline : NULL);
   int busy_now = atomic_load(&total) > 0;
   pthread_mutex_unlock(&lock);
   if (busy_now && lost)

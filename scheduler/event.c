@@ -164,17 +164,9 @@ int cb_event_wait(cb_event *e, int timeout_ms) {
   int rc = 0, lost = 0;
   /* Distributed, the wait wakes now and then to see whether a rank was
    * lost: the work may never end then. */
-  while (!e->done && rc != ETIMEDOUT && !(lost = cb__dist_lost())) {
-    int sliced;
-    struct timespec until = cb__dist_wait_until(
-        CLOCK_MONOTONIC, timeout_ms >= 0 ? &deadline : NULL, &sliced);
-    if (timeout_ms < 0 && !sliced)
-      rc = pthread_cond_wait(&e->cond, &e->lock);
-    else if ((rc = pthread_cond_timedwait(&e->cond, &e->lock, &until)) ==
-                 ETIMEDOUT &&
-             sliced)
-      rc = 0;
-  }
+  while (!e->done && rc != ETIMEDOUT && !(lost = cb__dist_lost()))
+    rc = cb__dist_cond_wait(&e->cond, &e->lock, CLOCK_MONOTONIC,
+                            timeout_ms >= 0 ? &deadline : NULL);
   int status = e->done ? e->status : lost ? CB_ERANKLOST : CB_ETIMEDOUT;
   pthread_mutex_unlock(&e->lock);
   return status == CB_ERANKLOST ? cb__dist_refuse_lost() : status;

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "distributed.h"
 #include "arrays.h"
 #include "clasync.h"
 #include "devices.h"
+#include "distributed.h"
 #include "drivers.h"
 #include "errors.h"
 #include "events.h"

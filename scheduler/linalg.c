@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "distributed.h"
 #include "arrays.h"
 #include "devices.h"
 #include "blas_codelets.h"
 #include "clasync.h"
 #include "budget.h"
 #include "devtab.h"
+#include "distributed.h"
 #include "drivers.h"
 #include "errors.h"
 #include "events.h"

@@ -106,18 +106,18 @@ static int runner(const struct starpu_task *task, unsigned n) {
   return CB__MPI_REPLICATED;
 }
 
-/* The tasks that write and apply status records: CPU tasks, with the
- * data described as their cl_arg. */
+/* The tasks that write and apply status records: CPU tasks on the data
+ * (buffer 0, also their cl_arg) and its record (buffer 1). */
 static void stamp_cpu(void *buffers[], void *arg) {
   hooks.stamp(arg, (void *)STARPU_VARIABLE_GET_PTR(buffers[1]));
 }
 
 static void apply_cpu(void *buffers[], void *arg) {
-  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[0]), 0);
+  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[1]), 0);
 }
 
 static void overwrite_cpu(void *buffers[], void *arg) {
-  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[0]), 1);
+  hooks.apply(arg, (const void *)STARPU_VARIABLE_GET_PTR(buffers[1]), 1);
 }
 
 static struct starpu_codelet stamp_cl = {
@@ -134,7 +134,7 @@ static struct starpu_codelet apply_cl = {
     .where = STARPU_CPU,
     .cpu_funcs = {apply_cpu},
     .nbuffers = 2,
-    .modes = {STARPU_R, STARPU_RW},
+    .modes = {STARPU_RW, STARPU_R},
     .name = "status",
 };
 
@@ -142,7 +142,7 @@ static struct starpu_codelet overwrite_cl = {
     .where = STARPU_CPU,
     .cpu_funcs = {overwrite_cpu},
     .nbuffers = 2,
-    .modes = {STARPU_R, STARPU_RW},
+    .modes = {STARPU_RW, STARPU_R},
     .name = "status",
 };
 
@@ -156,9 +156,8 @@ static void status_task(struct starpu_codelet *cl, starpu_data_handle_t h,
   if (!t)
     return;
   t->cl = cl;
-  int stamp = cl == &stamp_cl;
-  t->handles[stamp ? 0 : 1] = h;
-  t->handles[stamp ? 1 : 0] = record;
+  t->handles[0] = h;
+  t->handles[1] = record;
   t->cl_arg = h;
   t->callback_func = status_done;
   t->callback_arg = h;
@@ -214,9 +213,9 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
   int me = starpu_mpi_world_rank();
   unsigned n = STARPU_TASK_GET_NBUFFERS(task);
   int x = runner(task, n);
-  /* What the task writes, kept apart: once submitted, the task may end
-   * and be freed at any time. */
-  struct starpu_data_descr few[STARPU_NMAXBUFS], *out = few;
+  /* The owned data the task writes, kept apart: once submitted, the task
+   * may end and be freed at any time. */
+  starpu_data_handle_t few[STARPU_NMAXBUFS], *out = few;
   if (x != CB__MPI_REPLICATED && n > STARPU_NMAXBUFS &&
       !(out = malloc(n * sizeof *out)))
     return -ENOMEM;
@@ -227,7 +226,7 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
     int r = owner_of(h);
     if ((m & STARPU_W) && r != CB__MPI_REPLICATED &&
         x != CB__MPI_REPLICATED)
-      out[nout++] = (struct starpu_data_descr){.handle = h, .mode = m};
+      out[nout++] = h;
     if ((m & STARPU_R) && r != CB__MPI_REPLICATED && r != x)
       fetch(h, x);
   }
@@ -237,9 +236,8 @@ static int submit(struct starpu_task *task, cb__mpi_local_fn local) {
    * when the runner could not submit the task: they then get its
    * failure (and every rank counts the same status tags). */
   for (unsigned i = 0; i < nout; i++) {
-    starpu_data_handle_t h = out[i].handle;
-    move(h, x, owner_of(h), 0);
-    starpu_mpi_cache_flush(MPI_COMM_WORLD, h);
+    move(out[i], x, owner_of(out[i]), 0);
+    starpu_mpi_cache_flush(MPI_COMM_WORLD, out[i]);
   }
   if (out != few)
     free(out);

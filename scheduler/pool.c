@@ -48,8 +48,7 @@ static size_t byte_cap(void) {
 }
 
 int cb__pool_put(cb_array *a) {
-  if (a->release || !a->ntiles ||
-      atomic_load(&a->gen) != cb_generation() ||
+  if (a->release || !a->ntiles || atomic_load(&a->gen) != cb_generation() ||
       !cb_is_running() || atomic_load(&cb__stopping))
     return 0;
   /* A pageable buffer of a size that is read back from a GPU goes, so
