@@ -42,6 +42,14 @@ void cb__alive_reset(void);
 int cb__device_lose(int device, cb__failure *cause);
 /* The first fault of a lost device (no new reference), else NULL. */
 static inline cb__failure *cb__device_lost(int device) {
+  if (device >= cb__ndevices && cb__device_valid(device)) {
+    /* A set is lost as soon as one of its devices is. */
+    const cb__device *s = &cb__devices[device];
+    cb__failure *f = NULL;
+    for (int k = 0; k < s->nmembers && !f; k++)
+      f = atomic_load(&cb__devices[s->members[k]].lost);
+    return f;
+  }
   return device >= 0 && device < cb__ndevices
              ? atomic_load(&cb__devices[device].lost)
              : NULL;

@@ -1,8 +1,9 @@
 /* The device table of the running runtime (see devtab.h). */
 #include "devtab.h"
 
-cb__device cb__devices[CB__MAX_DEVICES];
+cb__device cb__devices[CB__MAX_DEVICES + CB_NDEVTYPES];
 int cb__ndevices;
+int cb__nsets;
 atomic_uint cb__devtab_gen;
 
 int cb__worker_device(int w) {

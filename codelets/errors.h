@@ -9,7 +9,7 @@
 
 #include "cambrian.h"
 
-#define CB__MAX_DEVICES 16
+#define CB__MAX_DEVICES CB_MAX_DEVICES
 #define CB__MAX_OPERANDS 3
 
 /* Records msg (printf format) as this thread's last error; returns err. */

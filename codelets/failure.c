@@ -27,7 +27,7 @@ cb__failure *cb__failure_new(int code, int cl_status, int device,
   f->info.cl_status = cl_status;
   f->info.device = device;
   f->info.rank = cb__failure_rank;
-  if (device >= 0 && device < cb__ndevices)
+  if (cb__device_valid(device))
     snprintf(f->info.device_name, sizeof f->info.device_name, "%s",
              cb__devices[device].info.filter_string);
   snprintf(f->info.task, sizeof f->info.task, "%s", task ? task : "");

@@ -137,7 +137,8 @@ static _Thread_local int acting_for = -1;
 void cb__ctx_act_for(int device) { acting_for = device; }
 
 int cb__ctx_device(const cb__ctx *c) {
-  if (c->device >= 0)
+  /* A task on a device set runs on one of its devices: its worker's. */
+  if (c->device >= 0 && c->device < cb__ndevices)
     return c->device;
   int w = starpu_worker_get_id();
   return w >= 0 ? cb__worker_device(w) : acting_for;

@@ -178,6 +178,9 @@ typedef enum { CB_BACKEND_CPU, CB_BACKEND_OPENCL, CB_NBACKENDS } cb_backend;
 typedef enum { CB_DEVTYPE_CPU, CB_DEVTYPE_GPU, CB_DEVTYPE_ACCELERATOR,
                CB_NDEVTYPES } cb_devtype;
 
+/* Devices a runtime uses at most (the CPU workers count as one). */
+#define CB_MAX_DEVICES 16
+
 typedef struct cb_device_info {
   int id;                  /* position in the device table. */
   cb_backend backend;
@@ -197,6 +200,10 @@ typedef struct cb_device_info {
   /* CLBlast kernels given tuned parameters at the start, from
    * <cache>/clblast/<name>.txt (python -m cambrian calibrate --blas). */
   int blas_tuned;
+  /* A device set (see cb_device_set): its devices, nmembers >= 2, and
+   * index is -1; 0 for a device. */
+  int nmembers;
+  int members[CB_MAX_DEVICES];
 } cb_device_info;
 
 /* StarPU workers, for information. */
@@ -245,6 +252,17 @@ int cb_filter_match(const cb_filter *f, cb_backend b, cb_devtype t, int index);
 /* Writes into ids (up to cap) the devices matching filter, in filter order
  * without repeats; returns how many matched, or a negative code. */
 int cb_devices_select(const char *filter, int *ids, int cap);
+/* Where work asked to go to filter goes: when the filter matches several
+ * OpenCL devices of one type and they are all of that type ("gpu" on a
+ * machine with two GPUs), the device set of that type, whose arrays have
+ * their tiles spread over its devices in turn (tile i on device i mod n,
+ * the same tile on the same device from one operation to the next), and
+ * whose work runs where its tiles are; otherwise the first device that
+ * matches. Returns the id (a set's comes after the devices', and
+ * cb_device_get describes it), CB_ENODEV when nothing matches, or
+ * CB_EINVAL when the filter does not parse. Every function that takes a
+ * device takes a set. */
+int cb_device_set(const char *filter);
 
 /* ------------------------------------------------------------------ */
 /* Arrays                                                              */

@@ -101,13 +101,13 @@ int cbp_device_id(cbp_state *st, PyObject *device) {
     Py_XDECREF(fs);
     return -2;
   }
-  int found, rc;
+  int found;
   Py_BEGIN_ALLOW_THREADS
-  rc = cb_devices_select(f, &found, 1);
+  found = cb_device_set(f);
   Py_END_ALLOW_THREADS
-  if (rc <= 0) {
-    if (rc < 0)
-      cbp_raise(st, rc);
+  if (found < 0) {
+    if (found != CB_ENODEV)
+      cbp_raise(st, found);
     else
       PyErr_Format(st->DeviceNotFoundError,
                    "device %s does not exist in this runtime", f);

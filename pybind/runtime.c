@@ -165,8 +165,19 @@ static PyObject *py_device_info(PyObject *module, PyObject *arg) {
   Py_END_ALLOW_THREADS
   if (rc)
     return cbp_raise(mstate(module), rc);
+  PyObject *members = PyTuple_New(d.nmembers);
+  for (int i = 0; members && i < d.nmembers; i++) {
+    PyObject *v = PyLong_FromLong(d.members[i]);
+    if (!v)
+      Py_CLEAR(members);
+    else
+      PyTuple_SET_ITEM(members, i, v);
+  }
+  if (!members)
+    return NULL;
   return Py_BuildValue(
-      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:K,s:i,s:i,s:O,s:s,s:I,s:O,s:i}",
+      "{s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:K,s:K,s:K,s:i,s:i,s:O,s:s,s:I,s:O,s:i,"
+      "s:N}",
       "id",
       d.id,
       "backend", cb_backend_name(d.backend), "type", cb_devtype_name(d.type),
@@ -177,7 +188,7 @@ static PyObject *py_device_info(PyObject *module, PyObject *arg) {
       "compute_units", d.compute_units, "nworkers", d.nworkers, "fp64",
       d.fp64 ? Py_True : Py_False, "filter_string", d.filter_string,
       "generation", cb_generation(), "lost", d.lost ? Py_True : Py_False,
-      "blas_tuned", d.blas_tuned);
+      "blas_tuned", d.blas_tuned, "members", members);
 }
 
 static PyObject *py_workers(PyObject *module, PyObject *unused) {
@@ -244,6 +255,19 @@ static PyObject *py_select_devices(PyObject *module, PyObject *arg) {
     Py_XDECREF(v);
   }
   return list;
+}
+
+/* device_set(filter) -> the id of the device or device set that work
+ * asked to go to filter goes to. */
+static PyObject *py_device_set(PyObject *module, PyObject *arg) {
+  const char *f = cbp_text_arg(arg, "a device filter");
+  if (!f)
+    return NULL;
+  int id;
+  Py_BEGIN_ALLOW_THREADS
+  id = cb_device_set(f);
+  Py_END_ALLOW_THREADS
+  return id < 0 ? cbp_raise(mstate(module), id) : PyLong_FromLong(id);
 }
 
 /* check_filter(filter): raises ValueError if it does not parse. */
@@ -382,6 +406,11 @@ PyDoc_STRVAR(doc_device_info,
 "device_info(device_id, /)\n--\n\n"
 "A device's properties, as a dict.\n");
 
+PyDoc_STRVAR(doc_device_set,
+"device_set(filter, /)\n--\n\n"
+"The id of the device set of the OpenCL devices of one type that filter\n"
+"names, all of them; else of the first device that matches.");
+
 PyDoc_STRVAR(doc_select_devices,
 "select_devices(filter, /)\n--\n\n"
 "The ids of the devices a filter string matches, in its order.\n");
@@ -427,6 +456,7 @@ PyMethodDef cbp_runtime_methods[] = {
     {"runtime_info", py_runtime_info, METH_NOARGS, doc_runtime_info},
     {"device_count", py_device_count, METH_NOARGS, doc_device_count},
     {"device_info", py_device_info, METH_O, doc_device_info},
+    {"device_set", py_device_set, METH_O, doc_device_set},
     {"select_devices", py_select_devices, METH_O, doc_select_devices},
     {"workers", py_workers, METH_NOARGS, doc_workers},
     {"opencl_platforms", py_opencl_platforms, METH_NOARGS,

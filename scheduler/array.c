@@ -158,8 +158,7 @@ int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = device < cb__ndevices ? cb__device_usable(device)
-                             : cb__fail(CB_ENODEV, "no device %d", device);
+  rc = cb__device_usable(device);
   if (rc == 0)
     rc = array_new(t, ndim, shape, device, 1, out);
   cb__leave();
@@ -606,15 +605,17 @@ int cb_array_prefetch(cb_array *a, int device) {
   int rc = cb__enter();
   if (rc)
     return rc;
-  if (device < 0 || device >= cb__ndevices) {
+  if (!cb__device_valid(device)) {
     cb__leave();
     return cb__fail(CB_ENODEV, "no device %d", device);
   }
   rc = cb__device_usable(device);
   if (rc == 0)
     rc = cb__array_register(a, device);
-  for (int i = 0; rc == 0 && i < a->ntiles; i++)
-    rc = acquire_tile(a, i, (int)cb__devices[device].memory_node, NULL);
+  for (int i = 0; rc == 0 && i < a->ntiles; i++) {
+    int home = cb__device_for_tile(device, (unsigned)i);
+    rc = acquire_tile(a, i, (int)cb__devices[home].memory_node, NULL);
+  }
   cb__leave();
   return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * The device table: the CPU workers as one device, then one device per
- * OpenCL device that StarPU drives. Built once per runtime start and
+ * OpenCL device that StarPU drives, then a device set for each type of
+ * OpenCL device present more than once. Built once per runtime start and
  * read-only while the runtime runs.
  */
 #include <stdio.h>
@@ -93,9 +94,53 @@ static int opencl_info(cb__device *d, int devid) {
   return 0;
 }
 
+/* The set of the OpenCL devices of one type: its description sums what
+ * adds up (memory, compute units, workers) and keeps the least of what
+ * every member must offer (largest allocation, local memory, float64). */
+static void add_set(cb_devtype type) {
+  cb__device *s = &cb__devices[cb__ndevices + cb__nsets];
+  cb_device_info *info = &s->info;
+  for (int d = 0; d < cb__ndevices; d++) {
+    const cb__device *m = &cb__devices[d];
+    if (m->opencl_devid < 0 || m->info.type != type)
+      continue;
+    if (s->nmembers == 0) {
+      *info = m->info;
+      info->global_mem_bytes = 0;
+      info->compute_units = 0;
+      s->memory_node = m->memory_node;
+      s->opencl_devid = m->opencl_devid;
+    }
+    info->members[s->nmembers] = d;
+    s->members[s->nmembers++] = d;
+    info->global_mem_bytes += m->info.global_mem_bytes;
+    if (m->info.max_alloc_bytes < info->max_alloc_bytes)
+      info->max_alloc_bytes = m->info.max_alloc_bytes;
+    if (m->info.local_mem_bytes < info->local_mem_bytes)
+      info->local_mem_bytes = m->info.local_mem_bytes;
+    info->compute_units += m->info.compute_units;
+    info->fp64 &= m->info.fp64;
+    for (int k = 0; k < m->nworkers; k++)
+      add_worker(s, m->workers[k]);
+  }
+  if (s->nmembers < 2) {
+    memset(s, 0, sizeof *s);
+    return;
+  }
+  info->id = cb__ndevices + cb__nsets++;
+  info->index = -1;
+  info->nmembers = s->nmembers;
+  char one[sizeof info->name];
+  memcpy(one, cb__devices[s->members[0]].info.name, sizeof one);
+  snprintf(info->name, sizeof info->name, "%d x %.100s", s->nmembers, one);
+  snprintf(info->filter_string, sizeof info->filter_string, "opencl:%s",
+           cb_devtype_name(type));
+}
+
 int cb__devices_discover(void) {
   cb__devices_lost_forget();
   cb__ndevices = 0;
+  cb__nsets = 0;
   memset(cb__devices, 0, sizeof cb__devices);
   int nworkers = (int)starpu_worker_get_count();
   int per_kind[CB_NBACKENDS][CB_NDEVTYPES] = {{0}};
@@ -146,11 +191,15 @@ int cb__devices_discover(void) {
              cb_backend_name(info->backend), cb_devtype_name(info->type),
              info->index);
   }
+  for (int t = 0; t < CB_NDEVTYPES; t++)
+    add_set((cb_devtype)t);
   cb__alive_reset();
   return 0;
 }
 
 int cb__device_usable(int device) {
+  if (device >= 0 && !cb__device_valid(device))
+    return cb__fail(CB_ENODEV, "no device %d", device);
   cb__failure *cause = cb__device_lost(device);
   if (!cause)
     return 0;
@@ -165,7 +214,7 @@ int cb__device_usable(int device) {
 int cb_device_lost(int device, cb_failure_info *cause) {
   if (!cb_is_running())
     return 0;
-  if (device < 0 || device >= cb__ndevices)
+  if (!cb__device_valid(device))
     return cb__fail(CB_ENODEV, "no device %d", device);
   cb__failure *f = cb__device_lost(device);
   if (f && cause)
@@ -182,10 +231,16 @@ int cb_device_get(int id, cb_device_info *out) {
   int rc = cb__ensure_running();
   if (rc)
     return rc;
-  if (id < 0 || id >= cb__ndevices)
+  if (!cb__device_valid(id))
     return cb__fail(CB_ENODEV, "no device %d", id);
   *out = cb__devices[id].info;
   out->lost = cb__device_lost(id) != NULL;
+  /* A set's kernels are tuned as its least tuned device's. */
+  for (int k = 0; k < out->nmembers; k++) {
+    int tuned = cb__devices[out->members[k]].info.blas_tuned;
+    if (k == 0 || tuned < out->blas_tuned)
+      out->blas_tuned = tuned;
+  }
   return 0;
 }
 

@@ -136,6 +136,11 @@ static int worker_index(int worker) {
                                                     : -1;
 }
 
+/* Work for a device set counts as work for every driver. */
+static int busy_index(int device) {
+  return device >= 0 && device < cb__ndevices ? device + 1 : 0;
+}
+
 void cb__busy_begin_on(int device, int worker) {
   atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
   atomic_fetch_add(&total, 1);
@@ -150,8 +155,8 @@ void cb__busy_begin_on(int device, int worker) {
       return;
     }
   }
-  if (atomic_fetch_add(&busy[device + 1], 1) == 0)
-    wake_device(device);
+  if (atomic_fetch_add(&busy[busy_index(device)], 1) == 0)
+    wake_device(busy_index(device) - 1);
 }
 
 void cb__busy_end_on(int device, int worker) {
@@ -171,7 +176,7 @@ void cb__busy_end_on(int device, int worker) {
     atomic_fetch_sub(&load[worker], 1);
   }
   if (worker_index(worker) < 0 || device < 0)
-    atomic_fetch_sub(&busy[device + 1], 1);
+    atomic_fetch_sub(&busy[busy_index(device)], 1);
   if (atomic_fetch_sub(&total, 1) == 1) {
     pthread_mutex_lock(&lock);
     pthread_cond_broadcast(&idle_cond);

@@ -110,9 +110,10 @@ static void task_done(void *arg) {
   cb__ctx_end(&t->ctx, release_task, t);
 }
 
-void cb__place(struct starpu_task *task, int device, unsigned turn,
+void cb__place(struct starpu_task *task, int device, unsigned turn, int tile,
                int uses_f64) {
   if (device >= 0) {
+    device = cb__device_for_tile(device, tile >= 0 ? (unsigned)tile : turn);
     const cb__device *d = &cb__devices[device];
     task->execute_on_a_specific_worker = 1;
     task->workerid = (unsigned)(d->nworkers == 1
@@ -224,7 +225,8 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
     task->callback_arg = t;
-    cb__place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
+    cb__place(task, proto->ctx.device, first + (unsigned)tile, tile,
+              uses_f64);
     int worker = cb__task_worker(task);
     cb__busy_begin_on(t->ctx.busy_device, worker);
     int sp = cb__task_submit(task);
@@ -245,8 +247,8 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
   return rc;
 }
 
-static int check_device(int device, cb_dtype t) {
-  if (device < -1 || device >= cb__ndevices)
+int cb__check_device(int device, cb_dtype t) {
+  if (device < -1 || (device >= 0 && !cb__device_valid(device)))
     return cb__fail(CB_ENODEV, "no device %d", device);
   int rc = cb__device_usable(device);
   if (rc)
@@ -375,8 +377,8 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
         return rc;
     }
   }
-  if ((rc = check_device(device, compute)) ||
-      (rc = check_device(device, result)))
+  if ((rc = cb__check_device(device, compute)) ||
+      (rc = cb__check_device(device, result)))
     return rc;
   if (into && reuse->dtype != result)
     return cb__fail(CB_ETYPE, "%s: cannot write its %s result into an "
@@ -549,7 +551,7 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = check_device(proto->ctx.device, proto->out_dtype);
+  rc = cb__check_device(proto->ctx.device, proto->out_dtype);
   if (rc == 0)
     rc = cb__array_new_registered(proto->out_dtype, ndim, shape,
                                   proto->ctx.device, 0, out);

@@ -16,12 +16,18 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
                  const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device);
 
+/* 0 when work in dtype t may be placed on device (-1: auto; a device
+ * set), else CB_ENODEV, CB_EDEVLOST or CB_ETYPE (no float64 there). */
+int cb__check_device(int device, cb_dtype t);
+
 /* Where a task may run. A task placed on a device (>= 0) goes straight to
  * one of its workers, chosen by turn (tiles in turn: a static schedule,
  * as a prange loop's), which costs far less than asking the scheduler;
- * auto placement (-1) lets the scheduler choose, away from OpenCL devices
- * that lack float64 when uses_f64. */
-void cb__place(struct starpu_task *task, int device, unsigned turn,
+ * on a device set, to the member that holds tile (see
+ * cb__device_for_tile), or the member turn picks when tile is -1 (a task
+ * over whole arrays). Auto placement (-1) lets the scheduler choose, away
+ * from OpenCL devices that lack float64 when uses_f64. */
+void cb__place(struct starpu_task *task, int device, unsigned turn, int tile,
                int uses_f64);
 
 #endif

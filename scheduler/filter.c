@@ -250,3 +250,26 @@ int cb_devices_select(const char *filter, int *ids, int cap) {
   }
   return n;
 }
+
+int cb_device_set(const char *filter) {
+  int ids[CB__MAX_DEVICES];
+  int n = cb_devices_select(filter, ids, CB__MAX_DEVICES);
+  if (n < 0)
+    return n;
+  if (n == 0)
+    return cb__fail(CB_ENODEV, "no device matches '%.*s%s'",
+                    QUOTED(strlen(filter), filter));
+  /* The set whose members are exactly the devices matched. */
+  for (int s = cb__ndevices; s < cb__ndevices + cb__nsets; s++) {
+    const cb__device *set = &cb__devices[s];
+    int same = set->nmembers == n;
+    for (int i = 0; same && i < n; i++) {
+      same = 0;
+      for (int k = 0; k < set->nmembers; k++)
+        same |= set->members[k] == ids[i];
+    }
+    if (same)
+      return s;
+  }
+  return ids[0];
+}

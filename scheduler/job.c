@@ -233,7 +233,8 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   task->priority = priority;
   task->name = j->name;
   cb__place(task, device,
-            atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), 0);
+            atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), -1,
+            0);
   /* The outputs' readers wait for this job from now on. */
   cb_event *e = c->event;
   cb__event_ref(e);

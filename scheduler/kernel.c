@@ -232,6 +232,16 @@ void cb_kernel_unref(cb_kernel *k) {
 
 const char *cb_kernel_name(const cb_kernel *k) { return k->p.name; }
 
+/* The device of a set that a kernel's next launch takes: each launch
+ * takes the next (a kernel runs on one device); a device is its own. */
+static int launch_device(int device) {
+  static atomic_uint turns;
+  if (device < cb__ndevices || !cb__device_valid(device))
+    return device;
+  return cb__device_for_tile(
+      device, atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed));
+}
+
 static int check_opencl(int device) {
   if (device < 0 || device >= cb__ndevices)
     return cb__fail(CB_ENODEV, "no device %d", device);
@@ -268,7 +278,14 @@ int cb_kernel_build(cb_kernel *k, int device, char *log, size_t loglen) {
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = build_on(k, device, log, loglen);
+  /* A set's devices each build it. */
+  const cb__device *set = cb__device_valid(device) ? &cb__devices[device]
+                                                   : NULL;
+  if (set && set->nmembers)
+    for (int i = 0; rc == 0 && i < set->nmembers; i++)
+      rc = build_on(k, set->members[i], log, loglen);
+  else
+    rc = build_on(k, device, log, loglen);
   cb__leave();
   return rc;
 }
@@ -278,6 +295,7 @@ int cb_kernel_params(cb_kernel *k, int device, cb_kernel_param *out,
   int rc = cb_kernel_build(k, device, NULL, 0);
   if (rc)
     return rc;
+  device = cb__device_for_tile(device, 0); /* a set's devices are alike */
   pthread_mutex_lock(&k->p.lock);
   const cb__kbuild *b = &k->p.dev[device];
   int n = b->nparams;
@@ -476,6 +494,7 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
   if (rc)
     return rc;
   cb__job *j = NULL;
+  device = launch_device(device);
   if ((rc = build_on(k, device, NULL, 0)))
     goto out;
   pthread_mutex_lock(&k->p.lock);

@@ -120,15 +120,17 @@ static int plan_device(const la_op *op, int device, int *cpu_only) {
   char why[256];
   *cpu_only = !is_float(op->dtype) || (op->kind != CB__LA_TRANSPOSE &&
                                        op->k == 0);
-  if (device < -1 || device >= cb__ndevices)
+  if (device < -1 || (device >= 0 && !cb__device_valid(device)))
     return cb__fail(CB_ENODEV, "no device %d", device);
   int rc = cb__device_usable(device);
   if (rc)
     return rc;
-  if (device >= 0 && cb__devices[device].opencl_devid >= 0 && !*cpu_only) {
-    if (!fits_device(op, &cb__devices[device], why, sizeof why))
+  /* A set's devices are alike: its first stands for them all. */
+  int one = cb__device_for_tile(device, 0);
+  if (device >= 0 && cb__devices[one].opencl_devid >= 0 && !*cpu_only) {
+    if (!fits_device(op, &cb__devices[one], why, sizeof why))
       return cb__fail(op->dtype == CB_FLOAT64 &&
-                              !cb__devices[device].info.fp64
+                              !cb__devices[one].info.fp64
                           ? CB_ETYPE
                           : CB_EDEVMEM,
                       "%s", why);
@@ -293,7 +295,7 @@ static int submit(const la_op *op, int device, int cpu_only) {
     if (cpu_only) {
       task->where = STARPU_CPU;
     } else {
-      cb__place(task, device, first + (unsigned)tile, 0);
+      cb__place(task, device, first + (unsigned)tile, tile, 0);
     }
     t->ctx.task = task; /* its end reads the worker it was placed on */
     int worker = cb__task_worker(task);

@@ -100,6 +100,7 @@ static int policy(void) {
 }
 
 int cb__pinned_wanted(int device) {
+  device = cb__device_for_tile(device, 0); /* a set: as its devices */
   if (device < 0 || device >= cb__ndevices ||
       cb__devices[device].opencl_devid < 0 || cb__device_lost(device))
     return 0;

@@ -227,7 +227,8 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     task->modes[nb++] = STARPU_W;
     task->nbuffers = nb;
     task->cl = &tile_codelets[proto->finish];
-    cb__place(task, proto->ctx.device, first + (unsigned)tile, uses_f64);
+    cb__place(task, proto->ctx.device, first + (unsigned)tile, tile,
+              uses_f64);
     if ((rc = submit_one(task, t))) {
       starpu_data_unregister_submit(parts[tile]);
       break;
@@ -279,18 +280,6 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
   free(parts);
   if (rc)
     return abandon(proto, out, ntiles, 1, rc);
-  return 0;
-}
-
-static int check_device(int device, cb_dtype t) {
-  if (device < -1 || device >= cb__ndevices)
-    return cb__fail(CB_ENODEV, "no device %d", device);
-  int rc = cb__device_usable(device);
-  if (rc)
-    return rc;
-  if (device >= 0 && t == CB_FLOAT64 && !cb__devices[device].info.fp64)
-    return cb__fail(CB_ETYPE, "device %s does not support float64",
-                    cb__devices[device].info.filter_string);
   return 0;
 }
 
@@ -393,7 +382,8 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
       .family = families[finish], .mode = mode, .finish = finish,
       .in = in, .part = part, .res = res,
       .cols = cols, .count = count};
-  if ((rc = check_device(device, in)) || (rc = check_device(device, part)))
+  if ((rc = cb__check_device(device, in)) ||
+      (rc = cb__check_device(device, part)))
     return rc;
   if (starpu_cpu_worker_get_count() == 0)
     return cb__fail(CB_ENODEV, "%s: reductions need a CPU worker", name);

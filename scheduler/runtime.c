@@ -419,6 +419,12 @@ static int large_tiles(int device) {
 int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
                            int64_t hint, int64_t *ntiles) {
   int64_t tile = hint > 0 ? hint : rt_info.tile_elems;
+  /* A device set takes its devices' tiles, as many for each. */
+  int64_t members = 1;
+  if (device >= cb__ndevices && cb__device_valid(device)) {
+    members = cb__devices[device].nmembers;
+    device = cb__devices[device].members[0];
+  }
   if (tile <= 0 && large_tiles(device)) {
     /* One tile per CB__GPU_TILE_BYTES, at most CB__GPU_TILES of them
      * (enough for the copy of one to overlap the work on another), none
@@ -428,6 +434,7 @@ int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
     int64_t k = (n + CB__GPU_TILE_BYTES / 8 - 1) / (CB__GPU_TILE_BYTES / 8);
     if (k > CB__GPU_TILES)
       k = CB__GPU_TILES;
+    k = (k + members - 1) / members * members;
     if (k < 1)
       k = 1;
     int64_t cap = (int64_t)(cb__devices[device].info.max_alloc_bytes / 8);

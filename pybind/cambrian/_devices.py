@@ -18,7 +18,14 @@ __all__ = ["Device", "devices", "get_device", "default_device",
 
 @dataclasses.dataclass(frozen=True)
 class Device:
-    """A place where tasks run: the CPU workers, or one OpenCL device.
+    """A place where tasks run: the CPU workers, one OpenCL device, or a
+    device set.
+
+    A device set stands for all the OpenCL devices of one type when there
+    are several, as ``"gpu"`` does on a machine with two GPUs: an array
+    placed there has its tiles spread over them in turn (tile *i* on
+    member *i* mod *n*, and the same tile on the same member from one
+    operation to the next), and work on it runs where its tiles are.
 
     Devices come from :func:`devices` and :func:`get_device`; they compare
     equal when they name the same device.
@@ -30,7 +37,8 @@ class Device:
     type : str
         "cpu", "gpu" or "accelerator".
     index : int
-        The device's number among those of its backend and type.
+        The device's number among those of its backend and type; -1 for
+        a device set.
     name, vendor, version : str
         As the driver reports them.
     global_mem_bytes, max_alloc_bytes : int
@@ -51,6 +59,11 @@ class Device:
         CLBlast kernels that run with parameters tuned for this device
         (``python -m cambrian calibrate --blas`` finds them; 0: CLBlast's
         own). Not compared.
+    members : tuple of Device
+        A device set's devices; empty for a device. A set's memory,
+        compute units and workers are its members' together; its largest
+        allocation, local memory and float64 support those that every
+        member offers.
 
     Examples
     --------
@@ -74,6 +87,8 @@ class Device:
     filter_string: str
     lost: bool = dataclasses.field(compare=False)
     blas_tuned: int = dataclasses.field(compare=False)
+    members: tuple[Device, ...] = dataclasses.field(repr=False,
+                                                     compare=False)
     _id: int = dataclasses.field(repr=False, compare=False)
     _gen: int = dataclasses.field(repr=False, compare=False)
 
@@ -95,7 +110,8 @@ def _device(i: int) -> Device:
         local_mem_bytes=info["local_mem_bytes"],
         compute_units=info["compute_units"], nworkers=info["nworkers"],
         fp64=info["fp64"], filter_string=info["filter_string"],
-        lost=info["lost"], blas_tuned=info["blas_tuned"], _id=info["id"],
+        lost=info["lost"], blas_tuned=info["blas_tuned"],
+        members=tuple(_device(m) for m in info["members"]), _id=info["id"],
         _gen=info["generation"])
 
 
@@ -173,10 +189,16 @@ def get_device(filter: str | Device) -> Device:
 
 
 def _resolve(device: Any) -> Device | None:
-    """None, "auto", a filter string or a Device -> a Device or None."""
+    """None, "auto", a filter string or a Device -> a Device or None.
+
+    A filter that names every OpenCL device of one type, when there are
+    several, gives their device set; any other its first match."""
     if device is None or (isinstance(device, str) and device == "auto"):
         return None
-    return get_device(device)
+    found = get_device(device)
+    if isinstance(device, str) and len(devices(device)) > 1:
+        return _device(_core.device_set(device))
+    return found
 
 
 def _placement(device: Any) -> Device | None:

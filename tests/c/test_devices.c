@@ -138,3 +138,83 @@ TEST(opencl_platforms) {
     devices += p[i].ndevices;
   CHECK_INT(cb_device_count() - 1, <=, devices);
 }
+
+/* Two pocl devices (POCL_DEVICES lists one per device) make a set. */
+static int start_two_pocl_devices(void) {
+  setenv("POCL_DEVICES", "pthread pthread", 1);
+  int rc = test_start(1, "cpu:cpu,opencl:cpu");
+  if (rc == CB_ENODEV)
+    test_skip("no OpenCL device");
+  if (rc)
+    return rc;
+  int ids[4];
+  if (cb_devices_select("opencl:cpu", ids, 4) != 2)
+    test_skip("pocl did not make two devices");
+  return 0;
+}
+
+TEST(device_set_spreads_tiles_over_its_devices) {
+  ASSERT_OK(start_two_pocl_devices());
+  int set = cb_device_set("opencl:cpu");
+  ASSERT_INT(set, >=, cb_device_count());
+  cb_device_info s, m[2];
+  ASSERT_OK(cb_device_get(set, &s));
+  ASSERT_INT(s.nmembers, ==, 2);
+  ASSERT_OK(cb_device_get(s.members[0], &m[0]));
+  ASSERT_OK(cb_device_get(s.members[1], &m[1]));
+  CHECK_INT(s.id, ==, set);
+  CHECK_INT(s.index, ==, -1);
+  CHECK_STR(s.filter_string, "opencl:cpu");
+  CHECK_INT(s.nworkers, ==, m[0].nworkers + m[1].nworkers);
+  CHECK(s.global_mem_bytes ==
+        m[0].global_mem_bytes + m[1].global_mem_bytes);
+  CHECK_INT(m[0].nmembers, ==, 0);
+  /* Both devices by name make the set; one of them, or a filter that
+   * mixes types, is the first device matched. */
+  CHECK_INT(cb_device_set("opencl:cpu:1,opencl:cpu:0"), ==, set);
+  CHECK_INT(cb_device_set("opencl:cpu:1"), ==, s.members[1]);
+  CHECK_INT(cb_device_set("cpu"), ==, 0);
+  CHECK_RC(cb_device_set("gpu:9"), CB_ENODEV);
+  CHECK_HAS(cb_last_error(), "no device matches 'gpu:9'");
+  CHECK_RC(cb_device_set("nonsense"), CB_EINVAL);
+
+  /* Tile i runs on member i mod 2, from one operation to the next. */
+  int64_t n = 1 << 20;
+  cb_array *a = test_ramp(CB_FLOAT32, 1, &n, 0, 1);
+  ASSERT(a);
+  ASSERT_OK(cb_array_set_tile_size(a, n / 8));
+  ASSERT_OK(cb_profiling_set(1));
+  cb_operand x[2] = {test_arg(a, set), test_arg(a, set)};
+  cb_array *r[3] = {NULL, NULL, NULL};
+  int dev = -5;
+  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &r[0], &dev));
+  CHECK_INT(dev, ==, set);
+  cb_operand y[2] = {test_arg(r[0], set), test_arg(a, set)};
+  ASSERT_OK(cb_ewise(CB_OP_add, y, 2, -1, -1, &r[1], &dev));
+  cb_operand z[1] = {test_arg(r[1], set)};
+  ASSERT_OK(cb_ewise(CB_OP_negative, z, 1, -1, -1, &r[2], &dev));
+  CHECK_OK(test_sync(r[2]));
+  int bad = 0;
+  for (int64_t i = 0; i < n; i++)
+    bad += test_get(r[2], i) != -3.0 * (double)i;
+  CHECK_INT(bad, ==, 0);
+  cb_worker_stats w[8];
+  cb_link_stats l[16];
+  int nw, nl, nop;
+  ASSERT_OK(cb_stats_get(w, 8, &nw, l, 16, &nl, NULL, 0, &nop));
+  int64_t on[2] = {0, 0}, between = 0;
+  for (int i = 0; i < nw && i < 8; i++)
+    for (int k = 0; k < 2; k++)
+      on[k] += w[i].device == s.members[k] ? w[i].tasks : 0;
+  CHECK_INT(on[0], ==, 12);
+  CHECK_INT(on[1], ==, 12);
+  /* Nothing went from one device to the other. */
+  for (int i = 0; i < nl && i < 16; i++)
+    between += l[i].src_device >= 0 && l[i].dst_device >= 0 ? l[i].bytes
+                                                             : 0;
+  CHECK_INT(between, ==, 0);
+  ASSERT_OK(cb_profiling_set(0));
+  for (int i = 0; i < 3; i++)
+    cb_array_unref(r[i]);
+  cb_array_unref(a);
+}

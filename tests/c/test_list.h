@@ -58,6 +58,7 @@
   X(workers)                                                                 \
   X(workers_of_opencl_devices)                                               \
   X(opencl_platforms)                                                        \
+  X(device_set_spreads_tiles_over_its_devices)                               \
   /* test_arrays.c */                                                        \
   X(array_new_shapes)                                                        \
   X(array_new_refuses_bad_shapes)                                            \
