@@ -235,18 +235,21 @@ def info_dict() -> dict[str, Any]:
     import cambrian as cb
     from cambrian import _core
 
-    devices = []
-    for d in cb.devices():
-        entry = {f.name: getattr(d, f.name) for f in dataclasses.fields(d)
-                 if not f.name.startswith("_")}
-        devices.append(entry)
+    from cambrian._devices import _device_sets
+
+    def entry(d: cb.Device) -> dict[str, Any]:
+        e = {f.name: getattr(d, f.name) for f in dataclasses.fields(d)
+             if not f.name.startswith("_")}
+        e["members"] = [m.filter_string for m in d.members]
+        return e
     plats = _core.opencl_platforms()
     return {
         "versions": {"cambrian": cb.__version__, "numpy": numpy.__version__,
                      "python": sys.version.split()[0],
                      "starpu": cb.config()["starpu_version"]},
         "config": cb.config(),
-        "devices": devices,
+        "devices": [entry(d) for d in cb.devices()],
+        "device_sets": [entry(d) for d in _device_sets()],
         "workers": _core.workers(),
         "opencl_platforms": plats,
         "unregistered_opencl_drivers": [
@@ -311,6 +314,11 @@ def info(out: IO[str] | None = None, as_json: bool = False) -> int:
           f"{_gib(d.global_mem_bytes)} memory, max allocation "
           f"{_gib(d.max_alloc_bytes)}, float64 "
           f"{'yes' if d.fp64 else 'no'}, {d.nworkers} StarPU worker(s)")
+    from cambrian._devices import _device_sets
+    for s in _device_sets():
+        p(f"  {s.filter_string:<16} device set: "
+          f"{', '.join(m.filter_string for m in s.members)} (arrays placed "
+          f"there have their tiles spread over them)")
     p("")
     names = {d._id: d.filter_string for d in cb.devices()}
     p("StarPU workers:")

@@ -201,6 +201,14 @@ def _resolve(device: Any) -> Device | None:
     return found
 
 
+def _device_sets() -> list[Device]:
+    """The device sets of the running runtime: one for each type of
+    OpenCL device present more than once."""
+    found = (_resolve(f"opencl:{t}") for t in ("cpu", "gpu", "accelerator")
+             if len(devices(f"opencl:{t}")) > 1)
+    return [d for d in found if d is not None and d.members]
+
+
 def _placement(device: Any) -> Device | None:
     """Where work asked to go to device goes: device itself (resolved),
     else the default device."""
