@@ -3,9 +3,10 @@
 # ThreadPoolExecutor, raw StarPU; Python functions as tasks against
 # ThreadPoolExecutor; reductions and gemm against NumPy and dask; graph
 # replay against eager calls and dask.delayed; views, broadcasts, indexing
-# and sort against NumPy; transfer/compute overlap of
-# a streamed graph; distributed runs over MPI ranks against one process) after installing the peers (the "bench" extra) into the
-# virtual environment. Extra arguments go to every driver (e.g. --quick).
+# and sort against NumPy; transfer/compute overlap of a streamed graph;
+# distributed runs over MPI ranks against one process; one GPU against
+# every GPU, beside CuPy) after installing the peers (the "bench" extra)
+# into the virtual environment. Extra arguments go to every driver (e.g. --quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/setup.sh"
@@ -23,3 +24,4 @@ install_requirements bench extra:bench
 "$VENV/bin/python" bench/graph/run.py "$@"
 "$VENV/bin/python" bench/overlap/run.py "$@"
 "$VENV/bin/python" bench/transfers/run.py "$@"
+"$VENV/bin/python" bench/multi_gpu/run.py "$@"

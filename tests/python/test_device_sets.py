@@ -2,6 +2,7 @@
 are several, spreads arrays over them (tests/gpu/check_device_sets.py,
 run here on two pocl devices)."""
 
+import json
 import os
 import pathlib
 import subprocess
@@ -51,3 +52,23 @@ def test_device_set_refuses_bad_filters():
         _core.device_set("gpu:9")
     with pytest.raises(TypeError):
         _core.device_set(5)
+
+
+def test_info_lists_the_sets():
+    if not has_opencl():
+        pytest.skip(NO_OPENCL)
+    env = dict(os.environ, POCL_DEVICES="pthread pthread",
+               CAMBRIAN_DEVICES="cpu:cpu,opencl:cpu")
+    done = subprocess.run([sys.executable, "-m", "cambrian", "info",
+                           "--json"], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    sets = json.loads(done.stdout)["device_sets"]
+    if not sets:
+        pytest.skip("pocl did not make two devices")
+    assert [(s["filter_string"], s["index"], s["members"]) for s in sets] \
+        == [("opencl:cpu", -1, ["opencl:cpu:0", "opencl:cpu:1"])]
+    text = subprocess.run([sys.executable, "-m", "cambrian", "info"],
+                          capture_output=True, text=True, timeout=300,
+                          env=env).stdout
+    assert "opencl:cpu       device set: opencl:cpu:0, opencl:cpu:1" in text
