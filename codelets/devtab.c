@@ -15,3 +15,11 @@ int cb__worker_device(int w) {
         return d;
   return -1;
 }
+
+int cb__node_device(unsigned node) {
+  for (int d = 0; d < cb__ndevices; d++)
+    if (cb__devices[d].opencl_devid >= 0 &&
+        cb__devices[d].memory_node == node)
+      return d;
+  return -1;
+}

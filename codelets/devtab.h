@@ -56,6 +56,9 @@ static inline int cb__device_for_tile(int d, unsigned tile) {
   return s->members[tile % (unsigned)s->nmembers];
 }
 
+/* The OpenCL device whose memory node is node, or -1. */
+int cb__node_device(unsigned node);
+
 /* The device whose tasks StarPU worker w runs, or -1. */
 int cb__worker_device(int w);
 

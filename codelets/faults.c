@@ -71,15 +71,14 @@ void cb_testing_clear(void) {
   pthread_mutex_unlock(&lock);
 }
 
-int cb__fault_fire(cb__ctx *c) {
+int cb__fault_take(const char *name, int device, int *lose_out) {
   int status = 0, lose = 0;
-  int device = cb__ctx_device(c);
   pthread_mutex_lock(&lock);
   /* Every armed fault that matches counts this execution; the first
    * that reaches its count fires, and every one that did is used up. */
   for (int i = 0; i < nfaults;) {
     struct fault *f = &faults[i];
-    if ((f->name[0] && strcmp(f->name, c->name) != 0) ||
+    if ((f->name[0] && strcmp(f->name, name) != 0) ||
         (f->device >= 0 && f->device != device) || ++f->seen != f->nth) {
       i++;
       continue;
@@ -92,6 +91,15 @@ int cb__fault_fire(cb__ctx *c) {
   }
   atomic_store(&cb__faults_armed, nfaults > 0);
   pthread_mutex_unlock(&lock);
+  if (lose_out)
+    *lose_out = lose;
+  return status;
+}
+
+int cb__fault_fire(cb__ctx *c) {
+  int lose = 0;
+  int device = cb__ctx_device(c);
+  int status = cb__fault_take(c->name, device, &lose);
   if (!status)
     return 0;
   /* The context is marked unusable before the loss is visible, so that

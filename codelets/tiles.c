@@ -22,6 +22,7 @@
 #include "cambrian/testing.h"
 #include "devloss.h"
 #include "failure.h"
+#include "staging.h"
 #include "tiles.h"
 
 /* StarPU 1.3 names a home node unsigned, and maps no memory. */
@@ -39,6 +40,7 @@ typedef struct tile_iface {
   cb_array *owner;
   void (*drop)(cb_array *owner); /* at unregistration, when set */
   starpu_data_handle_t handle;   /* the handle it was registered for */
+  int host_pinned;               /* its host buffer is pinned memory */
 } tile_iface;
 
 static struct starpu_data_interface_ops ops;
@@ -73,6 +75,7 @@ static void tile_register(starpu_data_handle_t handle, home_node_t home_node,
     on->owner = same ? NULL : t->owner;
     on->drop = same ? NULL : t->drop;
     on->handle = handle;
+    on->host_pinned = t->host_pinned;
   }
 }
 
@@ -157,6 +160,51 @@ static int tile_copy(void *src_interface, unsigned src_node,
   return 0;
 }
 
+/* A copy from the host to an OpenCL device, asynchronous when event is
+ * set (StarPU then polls *event): from pageable memory to a GPU through
+ * staging buffers (staging.h), else straight, as the vector's. */
+static int tile_to_opencl(void *src_interface, unsigned src_node,
+                          void *dst_interface, unsigned dst_node,
+                          cl_event *event) {
+  const tile_iface *src = src_interface;
+  struct starpu_vector_interface *dst = dst_interface;
+  size_t bytes = (size_t)src->v.nx * src->v.elemsize;
+  const char *from = (const char *)src->v.dev_handle + src->v.offset;
+  if (lost_between(src_node, dst_node) >= 0)
+    return tile_copy(src_interface, src_node, dst_interface, dst_node,
+                     NULL);
+  if (event && !src->host_pinned && cb__stage_wanted(dst_node, bytes) &&
+      cb__stage_write(dst_node, (cl_mem)dst->dev_handle, dst->offset, from,
+                      bytes, event) == 0)
+    return -EAGAIN;
+  int ret = 0;
+  cl_int st = starpu_opencl_copy_ram_to_opencl(
+      (void *)from, src_node, (cl_mem)dst->dev_handle, dst_node, bytes,
+      dst->offset, event, &ret);
+  if (st != CL_SUCCESS) {
+    /* The device cannot take the copy: it is lost (the host copy stays
+     * good). */
+    int device = cb__node_device(dst_node);
+    cb__failure *f = cb__failure_new(CB_EDEVICE, st, device, "",
+                                     "copying %zu bytes to the device "
+                                     "failed (%s)", bytes,
+                                     cb_cl_status_name(st));
+    if (f) {
+      cb__failure_register(f);
+      cb__device_lose(device, f);
+      cb__failure_unref(f);
+    }
+    return 0;
+  }
+  return ret;
+}
+
+static int tile_to_opencl_sync(void *src_interface, unsigned src_node,
+                               void *dst_interface, unsigned dst_node) {
+  return tile_to_opencl(src_interface, src_node, dst_interface, dst_node,
+                        NULL);
+}
+
 #if CB__MAPS
 static int tile_map(void *src_interface, unsigned src_node,
                     void *dst_interface, unsigned dst_node) {
@@ -191,6 +239,8 @@ static void init_ops(void) {
   ops = *vector();
   memset(&copy_methods, 0, sizeof copy_methods);
   copy_methods.any_to_any = tile_copy;
+  copy_methods.ram_to_opencl = tile_to_opencl_sync;
+  copy_methods.ram_to_opencl_async = tile_to_opencl;
   ops.copy_methods = &copy_methods;
   ops.register_data_handle = tile_register;
   ops.unregister_data_handle = tile_unregister;
@@ -207,7 +257,8 @@ static void init_ops(void) {
 
 void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                        uintptr_t ptr, uint32_t nx, size_t elemsize,
-                       cb_array *owner, void (*drop)(cb_array *owner)) {
+                       int host_pinned, cb_array *owner,
+                       void (*drop)(cb_array *owner)) {
   pthread_once(&once, init_ops);
   tile_iface t = {.v = {.id = STARPU_VECTOR_INTERFACE_ID,
                         .ptr = ptr,
@@ -218,6 +269,7 @@ void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                         .slice_base = 0,
                         .allocsize = (size_t)nx * elemsize},
                   .owner = owner,
-                  .drop = drop};
+                  .drop = drop,
+                  .host_pinned = host_pinned};
   starpu_data_register(handle, home_node, &t, &ops);
 }

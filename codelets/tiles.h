@@ -19,13 +19,16 @@
 #include "cambrian.h"
 
 /* As starpu_vector_data_register(), for a tile of owner (the array whose
- * failure a lost copy marks; NULL: none). owner must outlive the
+ * failure a lost copy marks; NULL: none); host_pinned says that its host
+ * buffer is pinned memory (else copies from it to a GPU are staged, see
+ * staging.h). owner must outlive the
  * handle's registration: either it unregisters the handle itself before
  * it goes, or the caller takes a reference for the handle and passes
  * drop, which StarPU's unregistration calls with owner once nothing can
  * use the handle any more. */
 void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                        uintptr_t ptr, uint32_t nx, size_t elemsize,
-                       cb_array *owner, void (*drop)(cb_array *owner));
+                       int host_pinned, cb_array *owner,
+                       void (*drop)(cb_array *owner));
 
 #endif

@@ -49,6 +49,12 @@ static PyObject *py_lost_device_ops(PyObject *module, PyObject *unused) {
   return PyLong_FromLong(cb_testing_lost_device_ops());
 }
 
+static PyObject *py_staged_chunks(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  return PyLong_FromLong(cb_testing_staged_chunks());
+}
+
 static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
   (void)module;
   (void)unused;
@@ -69,6 +75,11 @@ PyDoc_STRVAR(doc_lost_device_ops,
 "lost_device_ops()\n--\n\n"
 "StarPU data operations kept away from lost devices so far.\n");
 
+PyDoc_STRVAR(doc_staged_chunks,
+"staged_chunks()\n--\n\n"
+"Chunks of copies to devices that went through pinned staging buffers\n"
+"so far.\n");
+
 PyDoc_STRVAR(doc_clear_faults,
 "clear_faults()\n--\n\n"
 "Remove the faults that have not fired.\n");
@@ -79,4 +90,5 @@ PyMethodDef cbp_testing_methods[] = {
     {"clear_faults", py_clear_faults, METH_NOARGS, doc_clear_faults},
     {"lost_device_ops", py_lost_device_ops, METH_NOARGS,
      doc_lost_device_ops},
+    {"staged_chunks", py_staged_chunks, METH_NOARGS, doc_staged_chunks},
     {NULL}};

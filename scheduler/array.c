@@ -374,7 +374,7 @@ int cb__array_register(cb_array *a, int device) {
     int64_t n = a->size - first < tile ? a->size - first : tile;
     cb__tile_register(&a->tiles[i], STARPU_MAIN_RAM,
                       (uintptr_t)((char *)a->data + first * es), (uint32_t)n,
-                      es, a, NULL);
+                      es, a->pinned != NULL, a, NULL);
     cb__dist_register(a->tiles[i],
                       spread ? cb__dist_owner(a->dist, i, ntiles)
                              : CB__DIST_REPLICATED,

@@ -211,7 +211,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
      * result until it is unregistered. */
     cb_array_ref(out);
     cb__tile_register(&parts[tile], -1, 0, (uint32_t)part_elems(proto, n),
-                      pes, out, cb_array_unref);
+                      pes, 0, out, cb_array_unref);
     /* A partial belongs where its tile is: only partials travel. */
     cb__dist_register(parts[tile],
                       in[0]->dist != CB_DIST_NONE

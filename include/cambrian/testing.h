@@ -48,6 +48,12 @@ void cb_testing_clear(void);
  * kept away from lost devices since the process started. */
 long cb_testing_lost_device_ops(void);
 
+/* How many chunks of copies from pageable host memory to a device went
+ * through pinned staging buffers since the process started. Such copies
+ * count as executions of an operation named "stage" for the faults
+ * above; a fault there always loses the device. */
+long cb_testing_staged_chunks(void);
+
 #ifdef __cplusplus
 }
 #endif

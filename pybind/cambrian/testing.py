@@ -17,7 +17,11 @@ on, as a fault that leaves a context unusable does on a GPU: the failing
 task raises DeviceError, every task that runs there afterwards raises
 DeviceLostError (see :class:`cambrian.DeviceLostError`).
 lost_device_ops() counts StarPU's data operations (copies, allocations,
-releases) that were kept away from lost devices.
+releases) that were kept away from lost devices. staged_chunks() counts
+the chunks of copies from pageable host memory (a zero-copy NumPy array)
+to a GPU that went through pinned staging buffers; such copies count as
+an operation named "stage" for inject_fault, and a fault there loses the
+device.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from ._devices import _resolve
 if TYPE_CHECKING:
     from ._devices import Device
 
-__all__ = ["inject_fault", "clear_faults", "lost_device_ops"]
+__all__ = ["inject_fault", "clear_faults", "lost_device_ops",
+           "staged_chunks"]
 
 
 def inject_fault(op: str = "*", device: str | Device | None = None,
@@ -105,3 +110,18 @@ def lost_device_ops() -> int:
     True
     """
     return _core.lost_device_ops()
+
+
+def staged_chunks() -> int:
+    """How many chunks of copies from pageable host memory to a device
+    went through pinned staging buffers since the process started (8 MiB
+    each at most; only copies of 4 MiB and more are staged, to GPUs, or to
+    every OpenCL device with ``CAMBRIAN_PINNED=all``).
+
+    Examples
+    --------
+    >>> import cambrian.testing
+    >>> cambrian.testing.staged_chunks() >= 0
+    True
+    """
+    return _core.staged_chunks()

@@ -291,3 +291,77 @@ TEST(device_loss_spares_the_cpu_workers) {
   cb_array_unref(b);
   cb_array_unref(c);
 }
+
+/* A wrapped (pageable) buffer of n floats 0, 1, 2...; the caller frees
+ * it with the array. */
+static cb_array *wrap_ramp(int64_t n) {
+  float *buf = malloc((size_t)n * sizeof *buf);
+  if (!buf)
+    return NULL;
+  for (int64_t i = 0; i < n; i++)
+    buf[i] = (float)i;
+  cb_array *a = NULL;
+  if (cb_array_wrap(CB_FLOAT32, 1, &n, buf, free, buf, &a))
+    free(buf);
+  return a;
+}
+
+TEST(staged_copies_reach_the_device) {
+  /* Every OpenCL device stages (pocl's too), not only GPUs. */
+  setenv("CAMBRIAN_PINNED", "all", 1);
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  int64_t n = (20 << 20) / 4 + 7; /* three chunks, the last one short */
+  cb_array *a = wrap_ramp(n);
+  ASSERT(a);
+  ASSERT_OK(cb_array_set_tile_size(a, n));
+  long before = cb_testing_staged_chunks();
+  cb_array *r = apply(CB_OP_negative, a, 0, dev);
+  ASSERT(r);
+  CHECK_OK(test_sync(r));
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 3);
+  int bad = 0;
+  for (int64_t i = 0; i < n; i++)
+    bad += test_get(r, i) != -(double)(float)i;
+  CHECK_INT(bad, ==, 0);
+  /* A copy below the threshold goes straight. */
+  int64_t small = 1000;
+  cb_array *s = wrap_ramp(small);
+  ASSERT(s);
+  before = cb_testing_staged_chunks();
+  cb_array *rs = apply(CB_OP_negative, s, 0, dev);
+  ASSERT(rs);
+  CHECK_OK(test_sync(rs));
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 0);
+  cb_array_unref(rs);
+  cb_array_unref(s);
+  cb_array_unref(r);
+  cb_array_unref(a);
+}
+
+TEST(device_loss_in_a_staged_copy) {
+  setenv("CAMBRIAN_PINNED", "all", 1);
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  int64_t n = (12 << 20) / 4;
+  cb_array *a = wrap_ramp(n);
+  ASSERT(a);
+  ASSERT_OK(cb_array_set_tile_size(a, n));
+  ASSERT_OK(cb_testing_inject_loss("stage", dev, 2, CL_OUT_OF_RESOURCES, 0));
+  cb_array *r = apply(CB_OP_negative, a, 0, dev);
+  ASSERT(r);
+  /* The copy's failure lost the device: the task there fails. */
+  CHECK_RC(test_wait_writer(r), CB_EDEVLOST);
+  cb_failure_info cause;
+  CHECK_INT(cb_device_lost(dev, &cause), ==, 1);
+  CHECK_INT(cause.cl_status, ==, CL_OUT_OF_RESOURCES);
+  CHECK_HAS(cause.message, "copying 12582912 bytes to");
+  /* The CPU workers go on, with the host copy. */
+  cb_array *c = apply(CB_OP_negative, a, 0, 0);
+  ASSERT(c);
+  CHECK_OK(test_sync(c));
+  CHECK_DBL(test_get(c, n - 1), ==, -(double)(n - 1));
+  cb_array_unref(c);
+  cb_array_unref(r);
+  cb_array_unref(a);
+}

@@ -125,6 +125,8 @@
   X(device_loss_ends_with_the_runtime)                                       \
   X(device_loss_unusable_context_stops_the_runtime)                          \
   X(device_loss_spares_the_cpu_workers)                                      \
+  X(staged_copies_reach_the_device)                                          \
+  X(device_loss_in_a_staged_copy)                                            \
   /* test_tasks.c */                                                         \
   X(task_submit_runs_on_host_data)                                           \
   X(task_token_orders_calls)                                                 \

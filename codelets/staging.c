@@ -1,0 +1,316 @@
+/*
+ * Staged copies to GPUs (see staging.h).
+ *
+ * A copy is cut into chunks of CB__STAGE_CHUNK bytes. Stager threads (up
+ * to CB__STAGERS, a quarter of the cores, at least two) take chunks in
+ * order: each takes a free pinned buffer of the device, copies the chunk
+ * into it, enqueues its write on the device's staging queue and waits for
+ * that write alone before it gives the buffer back; so as many chunks are
+ * in flight as there are stagers, memory copies overlapping bus copies.
+ * The last chunk of a copy completes its user event, which StarPU polls
+ * as the copy's event.
+ *
+ * Each device gets, on first use, a command queue of its own in StarPU's
+ * context (apart from StarPU's queues, so that staged writes never wait
+ * behind kernels) and CB__STAGE_BUFFERS pinned buffers (mapped
+ * CL_MEM_ALLOC_HOST_PTR buffers): 8 MiB each, 64 MiB a device. They go
+ * with StarPU's contexts, at shutdown (CB__HOOK_RELEASE); the stagers
+ * stay for the next runtime.
+ *
+ * Every OpenCL status is checked. A failure loses the device (its later
+ * work fails with DeviceLostError; the host copy, intact, stays readable
+ * and usable elsewhere) and still completes the event normally: StarPU
+ * aborts on an event that reports an error.
+ *
+ * Locking: lock guards the queue of chunks, the devices' state and their
+ * free buffers; OpenCL calls that may block run without it.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pthread.h>
+#include <starpu.h>
+
+#include "cambrian/testing.h"
+#include "devloss.h"
+#include "devtab.h"
+#include "failure.h"
+#include "faults.h"
+#include "hooks.h"
+#include "staging.h"
+
+#define CB__STAGE_CHUNK ((size_t)8 << 20)
+#define CB__STAGE_BUFFERS 8
+#define CB__STAGERS 8
+
+typedef struct stage_buf {
+  cl_mem mem;
+  void *ptr;
+} stage_buf;
+
+/* A device's staging state, made on its first staged copy. */
+typedef struct stage_dev {
+  int ready;                  /* 1: made; -1: could not be, copy directly */
+  cl_command_queue q;
+  stage_buf bufs[CB__STAGE_BUFFERS];
+  int nfree;
+  int free_idx[CB__STAGE_BUFFERS];
+} stage_dev;
+
+/* One copy: its chunks, and the event that its last one completes. */
+typedef struct stage_job {
+  int devid, device;
+  cl_mem dst;
+  size_t dst_off, bytes;
+  const char *src;
+  cl_event done;
+  size_t next;                /* the next chunk to take (lock) */
+  size_t nchunks;
+  atomic_size_t left;         /* chunks not finished */
+  atomic_int status;          /* the first failed status, else 0 */
+  struct stage_job *next_job;
+} stage_job;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
+static stage_dev devs[STARPU_MAXOPENCLDEVS];
+static stage_job *jobs_head, *jobs_tail;
+static int nstagers;
+static atomic_long staged_chunks;
+
+long cb_testing_staged_chunks(void) { return atomic_load(&staged_chunks); }
+/* CAMBRIAN_PINNED: 0 none, 1 GPUs, 2 all (pocl too: for tests). */
+static int policy = -1;
+
+int cb__stage_wanted(unsigned node, size_t bytes) {
+  if (bytes < CB__STAGE_MIN ||
+      starpu_node_get_kind(node) != STARPU_OPENCL_RAM)
+    return 0;
+  if (policy < 0) {
+    const char *p = getenv("CAMBRIAN_PINNED");
+    policy = !p ? 1 : strcmp(p, "none") == 0 ? 0 : strcmp(p, "all") == 0 ? 2
+                                                                      : 1;
+  }
+  int d = cb__node_device(node);
+  return d >= 0 && (policy == 2 || (policy == 1 && cb__devices[d].info.type !=
+                                                       CB_DEVTYPE_CPU));
+}
+
+/* Releases every device's queue and buffers (StarPU's contexts go). No
+ * staged copy is in flight: StarPU waited for every copy's event. */
+static void release_devices(void) {
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < STARPU_MAXOPENCLDEVS; i++) {
+    stage_dev *s = &devs[i];
+    for (int b = 0; s->ready == 1 && b < CB__STAGE_BUFFERS; b++) {
+      if (s->bufs[b].ptr)
+        clEnqueueUnmapMemObject(s->q, s->bufs[b].mem, s->bufs[b].ptr, 0,
+                                NULL, NULL);
+      if (s->bufs[b].mem)
+        clReleaseMemObject(s->bufs[b].mem);
+    }
+    if (s->q) {
+      clFinish(s->q);
+      clReleaseCommandQueue(s->q);
+    }
+    memset(s, 0, sizeof *s);
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+/* Makes devid's queue and buffers; the caller holds lock. On failure the
+ * device copies directly. */
+static void make_device(int devid) {
+  stage_dev *s = &devs[devid];
+  cl_context ctx;
+  cl_device_id dev;
+  cl_int st;
+  starpu_opencl_get_context((unsigned)devid, &ctx);
+  starpu_opencl_get_device((unsigned)devid, &dev);
+  s->q = clCreateCommandQueue(ctx, dev, 0, &st);
+  for (int b = 0; st == CL_SUCCESS && b < CB__STAGE_BUFFERS; b++) {
+    s->bufs[b].mem = clCreateBuffer(ctx,
+                                    CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR,
+                                    CB__STAGE_CHUNK, NULL, &st);
+    if (st == CL_SUCCESS)
+      s->bufs[b].ptr = clEnqueueMapBuffer(s->q, s->bufs[b].mem, CL_TRUE,
+                                          CL_MAP_WRITE, 0, CB__STAGE_CHUNK,
+                                          0, NULL, NULL, &st);
+    s->free_idx[s->nfree++] = b;
+  }
+  s->ready = st == CL_SUCCESS ? 1 : -1;
+  if (st != CL_SUCCESS) {
+    for (int b = 0; b < CB__STAGE_BUFFERS; b++) {
+      if (s->bufs[b].ptr)
+        clEnqueueUnmapMemObject(s->q, s->bufs[b].mem, s->bufs[b].ptr, 0,
+                                NULL, NULL);
+      if (s->bufs[b].mem)
+        clReleaseMemObject(s->bufs[b].mem);
+    }
+    if (s->q)
+      clReleaseCommandQueue(s->q);
+    memset(s, 0, sizeof *s);
+    s->ready = -1;
+  }
+}
+
+/* A copy failed with status st: the device is lost, the array failed. */
+static void fail_job(stage_job *j, cl_int st) {
+  cb__failure *f = cb__failure_new(
+      CB_EDEVICE, st, j->device, "", "copying %zu bytes to %s failed (%s)",
+      j->bytes, cb__devices[j->device].info.filter_string,
+      cb_cl_status_name(st));
+  if (!f)
+    return;
+  cb__failure_register(f);
+  cb__device_lose(j->device, f);
+  cb__failure_unref(f);
+}
+
+/* Copies chunk k of j through one of its device's buffers. */
+static void copy_chunk(stage_job *j, size_t k) {
+  stage_dev *s = &devs[j->devid];
+  size_t off = k * CB__STAGE_CHUNK;
+  size_t len = j->bytes - off < CB__STAGE_CHUNK ? j->bytes - off
+                                                : CB__STAGE_CHUNK;
+  pthread_mutex_lock(&lock);
+  while (s->nfree == 0)
+    pthread_cond_wait(&freed, &lock);
+  int b = s->free_idx[--s->nfree];
+  pthread_mutex_unlock(&lock);
+  cl_int st = atomic_load(&j->status);
+  if (st == CL_SUCCESS &&
+      atomic_load_explicit(&cb__faults_armed, memory_order_relaxed))
+    st = cb__fault_take("stage", j->device, NULL);
+  if (st != CL_SUCCESS) {
+    cl_int none = CL_SUCCESS;
+    if (atomic_compare_exchange_strong(&j->status, &none, st))
+      fail_job(j, st);
+  } else if (!cb__device_lost(j->device)) {
+    memcpy(s->bufs[b].ptr, j->src + off, len);
+    atomic_fetch_add(&staged_chunks, 1);
+    cl_event ev;
+    st = clEnqueueWriteBuffer(s->q, j->dst, CL_FALSE, j->dst_off + off, len,
+                              s->bufs[b].ptr, 0, NULL, &ev);
+    if (st == CL_SUCCESS) {
+      st = clFlush(s->q);
+      cl_int w = clWaitForEvents(1, &ev);
+      cl_int done = CL_SUCCESS;
+      if (w == CL_SUCCESS)
+        w = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                           sizeof done, &done, NULL);
+      st = st != CL_SUCCESS ? st : w != CL_SUCCESS ? w : done;
+      clReleaseEvent(ev);
+    }
+    if (st != CL_SUCCESS) {
+      cl_int none = CL_SUCCESS;
+      if (atomic_compare_exchange_strong(&j->status, &none, st))
+        fail_job(j, st);
+    }
+  }
+  pthread_mutex_lock(&lock);
+  s->free_idx[s->nfree++] = b;
+  pthread_cond_signal(&freed);
+  pthread_mutex_unlock(&lock);
+  if (atomic_fetch_sub(&j->left, 1) == 1) {
+    /* Never an error status: StarPU would abort on it. */
+    clSetUserEventStatus(j->done, CL_COMPLETE);
+    clReleaseEvent(j->done);
+    clReleaseMemObject(j->dst);
+    free(j);
+  }
+}
+
+static void *stager(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&lock);
+  for (;;) {
+    while (!jobs_head)
+      pthread_cond_wait(&work, &lock);
+    stage_job *j = jobs_head;
+    size_t k = j->next++;
+    if (j->next == j->nchunks) {
+      jobs_head = j->next_job;
+      if (!jobs_head)
+        jobs_tail = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    copy_chunk(j, k); /* may free j */
+    pthread_mutex_lock(&lock);
+  }
+  return NULL;
+}
+
+/* Starts the stagers once; the caller holds lock. */
+static int start_stagers(void) {
+  if (nstagers)
+    return 0;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    cores = CPU_COUNT(&set);
+  int want = (int)(cores / 4);
+  want = want < 2 ? 2 : want > CB__STAGERS ? CB__STAGERS : want;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  for (int i = 0; i < want; i++) {
+    pthread_t t;
+    if (pthread_create(&t, &attr, stager, NULL) == 0)
+      nstagers++;
+  }
+  pthread_attr_destroy(&attr);
+  return nstagers ? 0 : -1;
+}
+
+int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
+                    const void *src, size_t bytes, cl_event *done) {
+  int devid = starpu_memory_node_get_devid(node);
+  int device = cb__node_device(node);
+  if (devid < 0 || devid >= STARPU_MAXOPENCLDEVS || device < 0 || !bytes)
+    return -1;
+  pthread_mutex_lock(&lock);
+  int ok = start_stagers() == 0;
+  if (ok && devs[devid].ready == 0) {
+    make_device(devid);
+    cb__hook_add(CB__HOOK_RELEASE, release_devices);
+  }
+  ok = ok && devs[devid].ready == 1;
+  pthread_mutex_unlock(&lock);
+  if (!ok)
+    return -1;
+  cl_context ctx;
+  starpu_opencl_get_context((unsigned)devid, &ctx);
+  cl_int st;
+  cl_event ev = clCreateUserEvent(ctx, &st);
+  stage_job *j = st == CL_SUCCESS ? calloc(1, sizeof *j) : NULL;
+  if (!j) {
+    if (st == CL_SUCCESS)
+      clReleaseEvent(ev);
+    return -1;
+  }
+  clRetainMemObject(dst);
+  clRetainEvent(ev); /* one for StarPU, one for the last chunk */
+  *j = (stage_job){.devid = devid, .device = device, .dst = dst,
+                   .dst_off = dst_off, .bytes = bytes, .src = src,
+                   .done = ev,
+                   .nchunks = (bytes + CB__STAGE_CHUNK - 1) /
+                              CB__STAGE_CHUNK};
+  atomic_init(&j->left, j->nchunks);
+  atomic_init(&j->status, CL_SUCCESS);
+  pthread_mutex_lock(&lock);
+  if (jobs_tail)
+    jobs_tail->next_job = j;
+  else
+    jobs_head = j;
+  jobs_tail = j;
+  pthread_cond_broadcast(&work);
+  pthread_mutex_unlock(&lock);
+  *done = ev;
+  return 0;
+}

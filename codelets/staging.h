@@ -1,0 +1,37 @@
+/*
+ * Copies from pageable host memory to a GPU through pinned staging
+ * buffers (staging.c). From pageable memory NVIDIA's driver copies
+ * synchronously, holding the device's driver thread, at a fraction of the
+ * bus's speed; from pinned memory it copies in the background at full
+ * speed. Arrays over memory the user owns (zero-copy NumPy arrays) are
+ * pageable, so their tiles travel in chunks: a few threads of cambrian's
+ * own copy each chunk into a pinned buffer and send it from there, several
+ * chunks at a time, while the driver thread goes on with other work.
+ */
+#ifndef CAMBRIAN_CODELETS_STAGING_H
+#define CAMBRIAN_CODELETS_STAGING_H
+
+#include <stddef.h>
+
+#include <CL/cl.h>
+
+
+/* Copies smaller than this go straight from pageable memory. */
+#define CB__STAGE_MIN ((size_t)4 << 20)
+
+/* Whether a copy of bytes from pageable memory to memory node node (an
+ * OpenCL device's) goes through staging: a GPU's (not a device on the
+ * cores, which copies at memory speed; every device's with
+ * CAMBRIAN_PINNED=all, for tests), big enough, with pinning allowed
+ * (CAMBRIAN_PINNED is not "none"). */
+int cb__stage_wanted(unsigned node, size_t bytes);
+
+/* Starts copying bytes from src to offset dst_off of dst, a buffer of
+ * node's OpenCL device, through staging. On 0, *done is an event of that
+ * device's context that completes once the data are there (never with an
+ * error status: a failed copy loses the device). A negative return means
+ * nothing was started: copy directly. */
+int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
+                    const void *src, size_t bytes, cl_event *done);
+
+#endif
