@@ -1,19 +1,21 @@
 /*
- * Staged copies to GPUs (see staging.h).
+ * Staged copies between pageable host memory and GPUs (see staging.h).
  *
  * A copy is cut into chunks of CB__STAGE_CHUNK bytes. Stager threads (up
- * to CB__STAGERS, a quarter of the cores, at least two) take chunks in
+ * to CB__STAGERS, half the cores, at least two) take chunks in
  * order: each takes a free pinned buffer of the device, copies the chunk
  * into it, enqueues its write on the device's staging queue and waits for
- * that write alone before it gives the buffer back; so as many chunks are
- * in flight as there are stagers, memory copies overlapping bus copies.
+ * that write alone before it gives the buffer back (a read: enqueues the
+ * read into the buffer, waits, copies the chunk out); so as many chunks
+ * are in flight as there are stagers, memory copies overlapping bus
+ * copies.
  * The last chunk of a copy completes its user event, which StarPU polls
  * as the copy's event.
  *
  * Each device gets, on first use, a command queue of its own in StarPU's
  * context (apart from StarPU's queues, so that staged writes never wait
  * behind kernels) and CB__STAGE_BUFFERS pinned buffers (mapped
- * CL_MEM_ALLOC_HOST_PTR buffers): 8 MiB each, 64 MiB a device. They go
+ * CL_MEM_ALLOC_HOST_PTR buffers): 8 MiB each, 128 MiB a device. They go
  * with StarPU's contexts, at shutdown (CB__HOOK_RELEASE); the stagers
  * stay for the next runtime.
  *
@@ -44,8 +46,8 @@
 #include "staging.h"
 
 #define CB__STAGE_CHUNK ((size_t)8 << 20)
-#define CB__STAGE_BUFFERS 8
-#define CB__STAGERS 8
+#define CB__STAGE_BUFFERS 16
+#define CB__STAGERS 16
 
 typedef struct stage_buf {
   cl_mem mem;
@@ -64,9 +66,11 @@ typedef struct stage_dev {
 /* One copy: its chunks, and the event that its last one completes. */
 typedef struct stage_job {
   int devid, device;
-  cl_mem dst;
-  size_t dst_off, bytes;
-  const char *src;
+  int to_device;              /* 1: host to device; 0: device to host */
+  cl_mem mem;                 /* the device's buffer */
+  size_t mem_off, bytes;
+  char *host;
+  cb_array *owner;            /* reads: whose data a failure loses */
   cl_event done;
   size_t next;                /* the next chunk to take (lock) */
   size_t nchunks;
@@ -135,11 +139,12 @@ static void make_device(int devid) {
   s->q = clCreateCommandQueue(ctx, dev, 0, &st);
   for (int b = 0; st == CL_SUCCESS && b < CB__STAGE_BUFFERS; b++) {
     s->bufs[b].mem = clCreateBuffer(ctx,
-                                    CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR,
+                                    CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
                                     CB__STAGE_CHUNK, NULL, &st);
     if (st == CL_SUCCESS)
       s->bufs[b].ptr = clEnqueueMapBuffer(s->q, s->bufs[b].mem, CL_TRUE,
-                                          CL_MAP_WRITE, 0, CB__STAGE_CHUNK,
+                                          CL_MAP_READ | CL_MAP_WRITE, 0,
+                                          CB__STAGE_CHUNK,
                                           0, NULL, NULL, &st);
     s->free_idx[s->nfree++] = b;
   }
@@ -162,13 +167,16 @@ static void make_device(int devid) {
 /* A copy failed with status st: the device is lost, the array failed. */
 static void fail_job(stage_job *j, cl_int st) {
   cb__failure *f = cb__failure_new(
-      CB_EDEVICE, st, j->device, "", "copying %zu bytes to %s failed (%s)",
-      j->bytes, cb__devices[j->device].info.filter_string,
-      cb_cl_status_name(st));
+      CB_EDEVICE, st, j->device, "", "copying %zu bytes %s %s failed (%s)",
+      j->bytes, j->to_device ? "to" : "from",
+      cb__devices[j->device].info.filter_string, cb_cl_status_name(st));
   if (!f)
     return;
   cb__failure_register(f);
   cb__device_lose(j->device, f);
+  /* A read left the host copy incomplete: the array's data are lost. */
+  if (!j->to_device && j->owner)
+    cb__mark_poison(j->owner, f);
   cb__failure_unref(f);
 }
 
@@ -192,11 +200,16 @@ static void copy_chunk(stage_job *j, size_t k) {
     if (atomic_compare_exchange_strong(&j->status, &none, st))
       fail_job(j, st);
   } else if (!cb__device_lost(j->device)) {
-    memcpy(s->bufs[b].ptr, j->src + off, len);
     atomic_fetch_add(&staged_chunks, 1);
     cl_event ev;
-    st = clEnqueueWriteBuffer(s->q, j->dst, CL_FALSE, j->dst_off + off, len,
-                              s->bufs[b].ptr, 0, NULL, &ev);
+    if (j->to_device) {
+      memcpy(s->bufs[b].ptr, j->host + off, len);
+      st = clEnqueueWriteBuffer(s->q, j->mem, CL_FALSE, j->mem_off + off,
+                                len, s->bufs[b].ptr, 0, NULL, &ev);
+    } else {
+      st = clEnqueueReadBuffer(s->q, j->mem, CL_FALSE, j->mem_off + off,
+                               len, s->bufs[b].ptr, 0, NULL, &ev);
+    }
     if (st == CL_SUCCESS) {
       st = clFlush(s->q);
       cl_int w = clWaitForEvents(1, &ev);
@@ -206,6 +219,8 @@ static void copy_chunk(stage_job *j, size_t k) {
                            sizeof done, &done, NULL);
       st = st != CL_SUCCESS ? st : w != CL_SUCCESS ? w : done;
       clReleaseEvent(ev);
+      if (st == CL_SUCCESS && !j->to_device)
+        memcpy(j->host + off, s->bufs[b].ptr, len);
     }
     if (st != CL_SUCCESS) {
       cl_int none = CL_SUCCESS;
@@ -221,7 +236,7 @@ static void copy_chunk(stage_job *j, size_t k) {
     /* Never an error status: StarPU would abort on it. */
     clSetUserEventStatus(j->done, CL_COMPLETE);
     clReleaseEvent(j->done);
-    clReleaseMemObject(j->dst);
+    clReleaseMemObject(j->mem);
     free(j);
   }
 }
@@ -254,7 +269,7 @@ static int start_stagers(void) {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0)
     cores = CPU_COUNT(&set);
-  int want = (int)(cores / 4);
+  int want = (int)(cores / 2);
   want = want < 2 ? 2 : want > CB__STAGERS ? CB__STAGERS : want;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -268,8 +283,10 @@ static int start_stagers(void) {
   return nstagers ? 0 : -1;
 }
 
-int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
-                    const void *src, size_t bytes, cl_event *done) {
+/* Starts a staged copy between host and mem, a buffer of node's device;
+ * see cb__stage_write and cb__stage_read. */
+static int stage(unsigned node, int to_device, cl_mem mem, size_t mem_off,
+                 void *host, size_t bytes, cb_array *owner, cl_event *done) {
   int devid = starpu_memory_node_get_devid(node);
   int device = cb__node_device(node);
   if (devid < 0 || devid >= STARPU_MAXOPENCLDEVS || device < 0 || !bytes)
@@ -294,10 +311,11 @@ int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
       clReleaseEvent(ev);
     return -1;
   }
-  clRetainMemObject(dst);
+  clRetainMemObject(mem);
   clRetainEvent(ev); /* one for StarPU, one for the last chunk */
-  *j = (stage_job){.devid = devid, .device = device, .dst = dst,
-                   .dst_off = dst_off, .bytes = bytes, .src = src,
+  *j = (stage_job){.devid = devid, .device = device,
+                   .to_device = to_device, .mem = mem, .mem_off = mem_off,
+                   .bytes = bytes, .host = host, .owner = owner,
                    .done = ev,
                    .nchunks = (bytes + CB__STAGE_CHUNK - 1) /
                               CB__STAGE_CHUNK};
@@ -313,4 +331,14 @@ int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
   pthread_mutex_unlock(&lock);
   *done = ev;
   return 0;
+}
+
+int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
+                    const void *src, size_t bytes, cl_event *done) {
+  return stage(node, 1, dst, dst_off, (void *)src, bytes, NULL, done);
+}
+
+int cb__stage_read(unsigned node, cl_mem src, size_t src_off, void *dst,
+                   size_t bytes, cb_array *owner, cl_event *done) {
+  return stage(node, 0, src, src_off, dst, bytes, owner, done);
 }

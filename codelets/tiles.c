@@ -162,7 +162,8 @@ static int tile_copy(void *src_interface, unsigned src_node,
 
 /* A copy from the host to an OpenCL device, asynchronous when event is
  * set (StarPU then polls *event): from pageable memory to a GPU through
- * staging buffers (staging.h), else straight, as the vector's. */
+ * staging buffers (staging.h), else straight, as the vector's, but with
+ * a failed status losing the device instead of aborting. */
 static int tile_to_opencl(void *src_interface, unsigned src_node,
                           void *dst_interface, unsigned dst_node,
                           cl_event *event) {
@@ -197,6 +198,52 @@ static int tile_to_opencl(void *src_interface, unsigned src_node,
     return 0;
   }
   return ret;
+}
+
+/* The same, from an OpenCL device to the host: through staging into a
+ * host buffer that is not pinned memory. A failed copy loses the device
+ * and the array's data (the device had the only current copy). */
+static int tile_from_opencl(void *src_interface, unsigned src_node,
+                            void *dst_interface, unsigned dst_node,
+                            cl_event *event) {
+  const struct starpu_vector_interface *src = src_interface;
+  tile_iface *dst = dst_interface;
+  size_t bytes = (size_t)dst->v.nx * dst->v.elemsize;
+  char *to = (char *)dst->v.dev_handle + dst->v.offset;
+  if (lost_between(src_node, dst_node) >= 0)
+    return tile_copy(src_interface, src_node, dst_interface, dst_node,
+                     NULL);
+  if (event && !dst->host_pinned && cb__stage_wanted(src_node, bytes) &&
+      cb__stage_read(src_node, (cl_mem)src->dev_handle, src->offset, to,
+                     bytes, dst->owner, event) == 0)
+    return -EAGAIN;
+  populate(&dst->v);
+  int ret = 0;
+  cl_int st = starpu_opencl_copy_opencl_to_ram(
+      (cl_mem)src->dev_handle, src_node, to, dst_node, bytes, src->offset,
+      event, &ret);
+  if (st != CL_SUCCESS) {
+    int device = cb__node_device(src_node);
+    cb__failure *f = cb__failure_new(CB_EDEVICE, st, device, "",
+                                     "copying %zu bytes from the device "
+                                     "failed (%s)", bytes,
+                                     cb_cl_status_name(st));
+    if (f) {
+      cb__failure_register(f);
+      cb__device_lose(device, f);
+      if (dst->owner)
+        cb__mark_poison(dst->owner, f);
+      cb__failure_unref(f);
+    }
+    return 0;
+  }
+  return ret;
+}
+
+static int tile_from_opencl_sync(void *src_interface, unsigned src_node,
+                                 void *dst_interface, unsigned dst_node) {
+  return tile_from_opencl(src_interface, src_node, dst_interface, dst_node,
+                          NULL);
 }
 
 static int tile_to_opencl_sync(void *src_interface, unsigned src_node,
@@ -241,6 +288,8 @@ static void init_ops(void) {
   copy_methods.any_to_any = tile_copy;
   copy_methods.ram_to_opencl = tile_to_opencl_sync;
   copy_methods.ram_to_opencl_async = tile_to_opencl;
+  copy_methods.opencl_to_ram = tile_from_opencl_sync;
+  copy_methods.opencl_to_ram_async = tile_from_opencl;
   ops.copy_methods = &copy_methods;
   ops.register_data_handle = tile_register;
   ops.unregister_data_handle = tile_unregister;

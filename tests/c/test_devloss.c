@@ -315,11 +315,18 @@ TEST(staged_copies_reach_the_device) {
   cb_array *a = wrap_ramp(n);
   ASSERT(a);
   ASSERT_OK(cb_array_set_tile_size(a, n));
-  long before = cb_testing_staged_chunks();
-  cb_array *r = apply(CB_OP_negative, a, 0, dev);
+  /* The result goes to pageable memory too: a wrapped buffer. */
+  cb_array *r = wrap_ramp(n);
   ASSERT(r);
-  CHECK_OK(test_sync(r));
+  ASSERT_OK(cb_array_set_tile_size(r, n));
+  long before = cb_testing_staged_chunks();
+  cb_operand x[1] = {test_arg(a, dev)};
+  int where;
+  ASSERT_OK(cb_ewise_into(CB_OP_negative, x, 1, dev, -1, r, &where));
+  CHECK_INT(test_wait_writer(r), ==, 0);
   CHECK_INT(cb_testing_staged_chunks() - before, ==, 3);
+  CHECK_OK(test_sync(r));
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 6);
   int bad = 0;
   for (int64_t i = 0; i < n; i++)
     bad += test_get(r, i) != -(double)(float)i;
@@ -362,6 +369,34 @@ TEST(device_loss_in_a_staged_copy) {
   CHECK_OK(test_sync(c));
   CHECK_DBL(test_get(c, n - 1), ==, -(double)(n - 1));
   cb_array_unref(c);
+  cb_array_unref(r);
+  cb_array_unref(a);
+}
+
+TEST(device_loss_in_a_staged_read) {
+  setenv("CAMBRIAN_PINNED", "all", 1);
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  int64_t n = (12 << 20) / 4;
+  cb_array *a = wrap_ramp(n), *r = wrap_ramp(n);
+  ASSERT(a && r);
+  ASSERT_OK(cb_array_set_tile_size(a, n));
+  ASSERT_OK(cb_array_set_tile_size(r, n));
+  cb_operand x[1] = {test_arg(a, dev)};
+  int where;
+  ASSERT_OK(cb_ewise_into(CB_OP_negative, x, 1, dev, -1, r, &where));
+  CHECK_INT(test_wait_writer(r), ==, 0);
+  /* The first chunk of the copy home fails: the device is lost, and so
+   * is r, whose only current copy was there. */
+  ASSERT_OK(cb_testing_inject_loss("stage", dev, 1, CL_OUT_OF_RESOURCES, 0));
+  CHECK_OK(test_sync(r));
+  cb_failure f;
+  ASSERT_RC(cb_array_failure(r, &f), CB_EDEVICE);
+  CHECK_HAS(f.info.message, "copying 12582912 bytes from");
+  CHECK_INT(cb_device_lost(dev, NULL), ==, 1);
+  /* a kept its host copy. */
+  CHECK_OK(test_sync(a));
+  CHECK_DBL(test_get(a, n - 1), ==, (double)(n - 1));
   cb_array_unref(r);
   cb_array_unref(a);
 }

@@ -127,6 +127,7 @@
   X(device_loss_spares_the_cpu_workers)                                      \
   X(staged_copies_reach_the_device)                                          \
   X(device_loss_in_a_staged_copy)                                            \
+  X(device_loss_in_a_staged_read)                                            \
   /* test_tasks.c */                                                         \
   X(task_submit_runs_on_host_data)                                           \
   X(task_token_orders_calls)                                                 \

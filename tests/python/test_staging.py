@@ -18,23 +18,35 @@ CHILD = textwrap.dedent("""
     import cambrian.testing as t
     dev = cb.get_device("opencl")
     rng = np.random.default_rng(0)
-    before = t.staged_chunks()
+
+    def moved(make):
+        # Chunks staged to make an array and bring it to the device.
+        before = t.staged_chunks()
+        a = make()
+        a.to_device(dev)
+        cb.synchronize()
+        return a, t.staged_chunks() - before
+
     # 20 MiB and 7 elements, 1-D and 2-D, two dtypes, several tiles.
     x = rng.random((20 << 20) // 4 + 7, dtype=np.float32)
-    a = cb.asarray(x, device=dev, tile_size=x.size)
-    np.testing.assert_array_equal((a * 2).numpy(), x * 2)
     m = rng.integers(-9, 9, (1024, 2048), dtype=np.int64)
-    b = cb.asarray(m, device=dev, tile_size=512 * 2048)
+    a, na = moved(lambda: cb.asarray(x, device=dev, tile_size=x.size))
+    b, nb = moved(lambda: cb.asarray(m, device=dev, tile_size=512 * 2048))
+    # An array with a pinned host copy, and a small one, go straight.
+    p, np_ = moved(lambda: cb.asarray(x, device=dev, copy=True,
+                                      tile_size=x.size))
+    s, ns = moved(lambda: cb.asarray(x[:1000], device=dev))
+    print(na, nb, np_, ns)
+    # Results read back into pageable memory come through staging too.
+    before = t.staged_chunks()
+    out = np.empty_like(x)
+    np.copyto(out, (a * 2).numpy())
+    np.testing.assert_array_equal(out, x * 2)
     np.testing.assert_array_equal((b + 1).numpy(), m + 1)
     assert int(cb.sum(b)) == int(m.sum())
-    staged = t.staged_chunks() - before
-    # An array with a pinned host copy, and a small one, go straight.
-    before = t.staged_chunks()
-    p = cb.asarray(x, device=dev, copy=True, tile_size=x.size)
     np.testing.assert_array_equal((p - 1).numpy(), x - 1)
-    s = cb.asarray(x[:1000], device=dev)
     np.testing.assert_array_equal((s - 1).numpy(), x[:1000] - 1)
-    print(staged, t.staged_chunks() - before)
+    print(t.staged_chunks() - before)
 """)
 
 LOSS = textwrap.dedent("""
@@ -68,15 +80,19 @@ def run(code, pinned="all"):
 
 
 def test_pageable_arrays_travel_through_staging():
-    staged, straight = map(int, run(CHILD).split())
-    # 3 chunks for the float32 array, 1 for each 8 MiB int64 tile.
-    assert staged == 3 + 2
-    assert straight == 0
+    moved, results = run(CHILD).split("\n")[:2]
+    # 3 chunks for the float32 array, 1 for each 8 MiB int64 tile; none
+    # for pinned or small arrays.
+    assert list(map(int, moved.split())) == [3, 2, 0, 0]
+    # The first two results read back have no pinned buffer of their size
+    # yet (reads ask for one, in the background): 3 and 2 chunks.
+    assert int(results) >= 3 + 2
 
 
 def test_no_staging_when_pinning_is_off():
-    staged, straight = map(int, run(CHILD, pinned="none").split())
-    assert staged == straight == 0
+    moved, results = run(CHILD, pinned="none").split("\n")[:2]
+    assert list(map(int, moved.split())) == [0, 0, 0, 0]
+    assert int(results) == 0
 
 
 def test_a_failed_staged_copy_loses_the_device_and_keeps_the_host_copy():
