@@ -578,6 +578,17 @@ int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
 int cb_gather(cb_array *src, const cb_layout *from, int device,
               cb_array **out);
 
+/* A new array (*out, a new reference) holding a rolled by shift rows
+ * along its leading dimension (rows past the end come back at the start;
+ * a negative shift rolls towards the start), tiled and distributed as a.
+ * Each tile of the result is written by one task on device (-1: the
+ * scheduler chooses) where that tile lives, which reads a's tile of the
+ * same rows and, for the rows that come from other tiles, only those
+ * rows, which a small task copies out where their tile lives: over the
+ * ranks of a distributed run, only those rows travel (a stencil's halo
+ * exchange). CB_EINVAL for a 0-d array. */
+int cb_roll_rows(cb_array *a, int64_t shift, int device, cb_array **out);
+
 /* ------------------------------------------------------------------ */
 /* Tasks over whole arrays: custom OpenCL kernels, host functions      */
 /* ------------------------------------------------------------------ */

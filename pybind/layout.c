@@ -103,6 +103,37 @@ static PyObject *py_copy_layout(PyObject *module, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+static PyObject *py_roll_rows(PyObject *module, PyObject *const *args,
+                              Py_ssize_t nargs) {
+  cbp_state *st = mstate(module);
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "roll_rows(x, shift)");
+    return NULL;
+  }
+  if (array_arg(st, args[0], "x"))
+    return NULL;
+  long long shift = PyLong_AsLongLong(args[1]);
+  if (shift == -1 && PyErr_Occurred())
+    return NULL;
+  ArrayObject *a = (ArrayObject *)args[0];
+  int id = cbp_array_object_device(st, a), rc;
+  if (id < -1)
+    return NULL;
+  cb_array *out = NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_roll_rows(a->arr, (int64_t)shift, id, &out);
+  Py_END_ALLOW_THREADS
+  if (rc)
+    return cbp_raise(st, rc);
+  return cbp_array_object_new(st, out, id < 0 ? Py_None : a->device, id);
+}
+
+PyDoc_STRVAR(doc_roll_rows,
+"roll_rows(x, shift, /)\n--\n\n"
+"A new Array holding x rolled by shift rows along its first axis, tiled\n"
+"and distributed as x: one task per tile, reading only the rows that\n"
+"come from other tiles (a halo exchange over ranks).\n");
+
 PyDoc_STRVAR(doc_gather,
 "gather(x, layout, /)\n--\n\n"
 "A new C-ordered Array holding the elements of x that layout, a tuple\n"
@@ -115,6 +146,7 @@ PyDoc_STRVAR(doc_copy_layout,
 
 PyMethodDef cbp_layout_methods[] = {
     {"gather", CBP_METH(py_gather), METH_FASTCALL, doc_gather},
+    {"roll_rows", CBP_METH(py_roll_rows), METH_FASTCALL, doc_roll_rows},
     {"copy_layout", CBP_METH(py_copy_layout), METH_FASTCALL,
      doc_copy_layout},
     {NULL}};

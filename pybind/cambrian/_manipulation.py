@@ -398,7 +398,12 @@ def roll(x: Array, /, shift: int | tuple[int, ...], *,
     Returns
     -------
     Array
-        A new array, written by one copy task per moved block.
+        A new array. Rolled along the first axis alone, it is tiled (and
+        distributed) as x, each tile written by one task where it lives
+        that reads only the rows coming from other tiles, copied out
+        where those live: over the ranks of a distributed run only they
+        travel (a stencil's halo exchange). Otherwise one copy task per
+        moved block writes it.
 
     Raises
     ------
@@ -425,6 +430,10 @@ def roll(x: Array, /, shift: int | tuple[int, ...], *,
     by = [0] * x.ndim
     for s, a in zip(shifts, axes):
         by[_axis(a, x.ndim)] += operator.index(s)
+    if not any(by[1:]):
+        # Along the first axis alone: tile by tile, reading from the other
+        # tiles only the rows that cross (distributed: a halo exchange).
+        return _core.roll_rows(x, by[0])
     out = _core.empty(tuple(x.shape), x.dtype, x.device)
     shape, strides, _ = _whole(x)
     # Each part of the result is one box of the source: along every

@@ -211,3 +211,45 @@ TEST(layout_copies_on_opencl_device) {
   }
   cb_array_unref(a);
 }
+
+/* Rolls of a 2-D ramp of rows x 3 in tiles of 4 rows, on device. */
+static void check_rolls(int device) {
+  int64_t shape[2] = {37, 3};
+  cb_array *a = test_ramp(CB_INT32, 2, shape, 0, 1);
+  ASSERT(a);
+  ASSERT_OK(cb_array_set_tile_size(a, 4 * 3));
+  const int64_t shifts[] = {0, 1, -1, 5, -9, 37, 40, -75};
+  for (size_t k = 0; k < sizeof shifts / sizeof *shifts; k++) {
+    cb_array *r = NULL;
+    ASSERT_OK(cb_roll_rows(a, shifts[k], device, &r));
+    CHECK_INT(cb_array_tile_size(r), ==, 4 * 3);
+    CHECK_OK(test_sync(r));
+    int bad = 0;
+    for (int64_t i = 0; i < 37; i++) {
+      int64_t from = ((i - shifts[k]) % 37 + 37) % 37;
+      for (int64_t j = 0; j < 3; j++)
+        bad += test_get(r, i * 3 + j) != (double)(from * 3 + j);
+    }
+    CHECK(bad == 0, "shift %lld: %d wrong", (long long)shifts[k], bad);
+    cb_array_unref(r);
+  }
+  cb_array_unref(a);
+}
+
+TEST(roll_rows_by_tiles) {
+  ASSERT_OK(test_start(2, NULL));
+  check_rolls(-1);
+  check_rolls(0);
+  int dev = test_opencl_device();
+  if (dev >= 0)
+    check_rolls(dev);
+  /* Bad input. */
+  cb_array *r = NULL;
+  CHECK_RC(cb_roll_rows(NULL, 1, -1, &r), CB_EINVAL);
+  cb_array *zero_d = test_ramp(CB_FLOAT32, 0, NULL, 1, 0);
+  ASSERT(zero_d);
+  CHECK_RC(cb_roll_rows(zero_d, 1, -1, &r), CB_EINVAL);
+  CHECK_STR(cb_last_error(), "roll: a 0-d array has no rows");
+  CHECK_RC(cb_roll_rows(zero_d, 1, 99, &r), CB_EINVAL);
+  cb_array_unref(zero_d);
+}

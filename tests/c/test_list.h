@@ -163,6 +163,7 @@
   X(gather_transposes)                                                       \
   X(copy_layout_writes_part_of_an_array)                                     \
   X(copy_layout_within_one_array)                                            \
+  X(roll_rows_by_tiles)                                                      \
   X(copy_layout_refuses_bad_layouts)                                         \
   X(ewise_broadcasts_operands)                                               \
   X(reduce_along_every_axis_of_nd)                                           \

@@ -125,5 +125,21 @@ P = C @ cb.asarray(w)
 assert P.distribution == "cyclic", "distribution of a cyclic product"
 same(P, m @ w, "cyclic product")
 
+# Rolls along the rows: each tile's task reads its own rows and, from the
+# tiles before or after it, only the rows that cross (a halo exchange).
+for dist, n, ts in (("block", 1000, None), ("block", 4099, 64 * 3),
+                    ("cyclic", 1000, 48 * 3), ("block", 3, None)):
+    m = rng.standard_normal((n, 3))
+    R = cb.asarray(m, distribution=dist, tile_size=ts)
+    for shift in (1, -1, 5, -70, n + 2):
+        rolled = cb.roll(R, shift, axis=0)
+        assert rolled.distribution == dist, "distribution of a roll"
+        assert rolled.tile_size == R.tile_size, "tiles of a roll"
+        same(rolled, np.roll(m, shift, axis=0), f"{dist} roll {n} {shift}")
+    # A periodic 1-D stencil step, as distributed_heat.py takes them.
+    step = R + 0.25 * (cb.roll(R, 1, axis=0) - 2 * R + cb.roll(R, -1, axis=0))
+    want = m + 0.25 * (np.roll(m, 1, axis=0) - 2 * m + np.roll(m, -1, axis=0))
+    same(step, want, f"{dist} stencil {n}")
+
 cb.barrier()
 print(f"rank {rank} of {nranks}: {checks} checks passed", flush=True)
