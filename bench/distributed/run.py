@@ -10,9 +10,11 @@ ranks. With --gpus: one GPU alone, both GPUs in one process (the arrays'
 tiles spread over them), and 1 and 2 ranks under mpirun with a GPU each,
 the arrays placed on the GPUs. Columns: a tiny operation's submit +
 result (the per-task overhead; ratio to the program alone), 20 vector
-adds over a distributed float32 array and a square product whose rows
-are distributed (strong scaling: the same arrays for every row; speed-up
-over the first row). --weak gives each rank as many elements and rows
+adds over a distributed float32 array, a square product whose rows are
+distributed and 10 steps of a stencil over the rows of a distributed
+plate, exchanging boundary rows between ranks (strong scaling: the same
+arrays for every row; speed-up over the first row), with the share of
+the exchange hidden behind the compute (overlap, see workload.py). --weak gives each rank as many elements and rows
 (weak scaling): the speed-up then counts the ranks' work. Each timing
 runs between two barriers and includes the second: the barrier column is
 that cost alone. On a machine with few cores the ranks share them:
@@ -90,8 +92,8 @@ def main():
                  launch(2, [*gpu, "--gpu-per-rank"]))]
     else:
         rows = [("alone (no MPI)", launch(0, args))]
-        for k in (int(x) for x in a.ranks.split(",")):
-            rows.append((f"mpirun -n {k}", launch(k, args)))
+        for nr in (int(x) for x in a.ranks.split(",")):
+            rows.append((f"mpirun -n {nr}", launch(nr, args)))
     first = rows[0][1]
 
     def scale(t1, t, r):
@@ -99,6 +101,12 @@ def main():
         so the speed-up is the ranks' work over the time ratio."""
         work = r["nranks"] if a.weak and r["distributed"] else 1
         return f"{work * t1 / t:.2f}x"
+
+    def overlap(r):
+        """How much of the stencil's exchange hides behind its compute:
+        (compute + exchange - stencil) / min(compute, exchange)."""
+        c, h = r["stencil_compute_s"], r["stencil_halo_s"]
+        return (c + h - r["stencil_s"]) / min(c, h)
 
     table = []
     for name, r in rows:
@@ -109,16 +117,22 @@ def main():
                       f"{r['vector_add_s'] * 1e3:.2f}",
                       f"{scale(first['vector_add_s'], r['vector_add_s'], r)}",
                       f"{r['matmul_s'] * 1e3:.2f}",
-                      f"{scale(first['matmul_s'], r['matmul_s'], r)}"])
+                      f"{scale(first['matmul_s'], r['matmul_s'], r)}",
+                      f"{r['stencil_s'] * 1e3:.2f}",
+                      f"{scale(first['stencil_s'], r['stencil_s'], r)}",
+                      f"{overlap(r):.2f}"])
     per = " a rank" if a.weak else ""
     md = (f"{a.ops} vector adds of {harness.size_label(n)} float32{per} and "
           f"a product of {k} rows{per} by a {k}x{k} float32 matrix, "
+          f"10 steps of a stencil over {harness.size_label(n)} float32"
+          f"{per} in rows of 1024, "
           "distributed by block when ranks > 1"
           + (", placed on the GPUs" if a.gpus else "") + "\n\n" +
           harness.markdown_table(
               ["run", "CPU workers a rank", "tiny op (us)",
                "vs first", "barrier (ms)", f"{a.ops} adds (ms)", "speed-up",
-               "product (ms)", "speed-up"], table))
+               "product (ms)", "speed-up", "stencil (ms)", "speed-up",
+               "overlap"], table))
     print(md)
     name = "distributed" + ("_gpus" if a.gpus else "") + (
         "_weak" if a.weak else "")

@@ -1,7 +1,15 @@
 """What every rank of bench/distributed runs (started by run.py, under
 mpirun or alone): a tiny operation's submit + result, vector add over a
-distributed array and a product by rows of a distributed matrix, timed
-between barriers. Rank 0 prints one JSON line with medians.
+distributed array, a product by rows of a distributed matrix and a
+stencil over the rows of a distributed plate, timed between barriers.
+Rank 0 prints one JSON line with medians.
+
+The stencil: STEPS steps of u = u + 0.25 * (up - 2 * u + down) over a
+plate of N / 1024 rows of 1024 float32, up and down the plate rolled by
+one row each way (cb.roll along the rows: a halo exchange between
+neighbouring ranks). Timed also without the rolls (u in their place: the
+compute alone) and the rolls alone (the exchange alone), for its
+overlap: (compute + exchange - stencil) / min(compute, exchange).
 
     workload.py N OPS REPS K [DEVICE] [--gpu-per-rank] [--weak]
 
@@ -21,6 +29,8 @@ import sys
 import time
 
 import numpy as np
+
+STEPS = 10
 
 
 def median_time(cb, fn, reps):
@@ -78,10 +88,26 @@ def main():
         p = m @ w  # noqa: F841 (kept until the wait)
         cb.synchronize()
 
+    # The stencil over a plate of n / 1024 rows of 1024.
+    cols = 1024
+    plate = cb.asarray(np.ones((max(n // cols, 1), cols), np.float32),
+                       distribution=spread, device=device)
+
+    def stencil(roll=True, compute=True):
+        u = plate
+        for _ in range(STEPS):
+            up = cb.roll(u, 1, axis=0) if roll else u
+            down = cb.roll(u, -1, axis=0) if roll else u
+            u = u + 0.25 * (up - 2 * u + down) if compute else up + down
+        cb.synchronize()
+
     tiny_s = median_time(cb, tiny, reps) / 200
     barrier_s = median_time(cb, lambda: None, reps)
     add_s = median_time(cb, add, reps)
     matmul_s = median_time(cb, product, reps)
+    stencil_s = median_time(cb, stencil, reps)
+    compute_s = median_time(cb, lambda: stencil(roll=False), reps)
+    halo_s = median_time(cb, lambda: stencil(compute=False), reps)
     if cb.rank() == 0:
         print(json.dumps({"nranks": cb.nranks(),
                           "distributed": cb.config()["distributed"],
@@ -89,7 +115,10 @@ def main():
                           "devices": os.environ.get("CAMBRIAN_DEVICES", ""),
                           "matmul_n": k, "tiny_op_s": tiny_s,
                           "barrier_s": barrier_s,
-                          "vector_add_s": add_s, "matmul_s": matmul_s}))
+                          "vector_add_s": add_s, "matmul_s": matmul_s,
+                          "stencil_s": stencil_s,
+                          "stencil_compute_s": compute_s,
+                          "stencil_halo_s": halo_s}))
 
 
 if __name__ == "__main__":
