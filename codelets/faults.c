@@ -71,15 +71,29 @@ void cb_testing_clear(void) {
   pthread_mutex_unlock(&lock);
 }
 
-int cb__fault_take(const char *name, int device, int *lose_out) {
+/* Whether a fault armed for device id fires on device: the same device,
+ * any (-1), or a device set that holds it. */
+static int device_matches(int id, int device) {
+  if (id < 0 || id == device)
+    return 1;
+  if (!cb__device_valid(id))
+    return 0;
+  const cb__device *s = &cb__devices[id];
+  for (int k = 0; k < s->nmembers; k++)
+    if (s->members[k] == device)
+      return 1;
+  return 0;
+}
+
+int cb__fault_take(const char *name, int exact, int device, int *lose_out) {
   int status = 0, lose = 0;
   pthread_mutex_lock(&lock);
   /* Every armed fault that matches counts this execution; the first
    * that reaches its count fires, and every one that did is used up. */
   for (int i = 0; i < nfaults;) {
     struct fault *f = &faults[i];
-    if ((f->name[0] && strcmp(f->name, name) != 0) ||
-        (f->device >= 0 && f->device != device) || ++f->seen != f->nth) {
+    if ((f->name[0] ? strcmp(f->name, name) != 0 : exact) ||
+        !device_matches(f->device, device) || ++f->seen != f->nth) {
       i++;
       continue;
     }
@@ -99,7 +113,7 @@ int cb__fault_take(const char *name, int device, int *lose_out) {
 int cb__fault_fire(cb__ctx *c) {
   int lose = 0;
   int device = cb__ctx_device(c);
-  int status = cb__fault_take(c->name, device, &lose);
+  int status = cb__fault_take(c->name, 0, device, &lose);
   if (!status)
     return 0;
   /* The context is marked unusable before the loss is visible, so that

@@ -57,6 +57,7 @@ typedef struct stage_buf {
 /* A device's staging state, made on its first staged copy. */
 typedef struct stage_dev {
   int ready;                  /* 1: made; -1: could not be, copy directly */
+  int device;                 /* its entry in the device table */
   cl_command_queue q;
   stage_buf bufs[CB__STAGE_BUFFERS];
   int nfree;
@@ -89,20 +90,21 @@ static atomic_long staged_chunks;
 
 long cb_testing_staged_chunks(void) { return atomic_load(&staged_chunks); }
 /* CAMBRIAN_PINNED: 0 none, 1 GPUs, 2 all (pocl too: for tests). */
-static int policy = -1;
+static atomic_int policy = -1;
 
 int cb__stage_wanted(unsigned node, size_t bytes) {
   if (bytes < CB__STAGE_MIN ||
       starpu_node_get_kind(node) != STARPU_OPENCL_RAM)
     return 0;
-  if (policy < 0) {
-    const char *p = getenv("CAMBRIAN_PINNED");
-    policy = !p ? 1 : strcmp(p, "none") == 0 ? 0 : strcmp(p, "all") == 0 ? 2
-                                                                      : 1;
+  int p = atomic_load_explicit(&policy, memory_order_relaxed);
+  if (p < 0) {
+    const char *v = getenv("CAMBRIAN_PINNED");
+    p = !v ? 1 : strcmp(v, "none") == 0 ? 0 : strcmp(v, "all") == 0 ? 2 : 1;
+    atomic_store_explicit(&policy, p, memory_order_relaxed);
   }
   int d = cb__node_device(node);
-  return d >= 0 && (policy == 2 || (policy == 1 && cb__devices[d].info.type !=
-                                                       CB_DEVTYPE_CPU));
+  return d >= 0 && (p == 2 || (p == 1 && cb__devices[d].info.type !=
+                                             CB_DEVTYPE_CPU));
 }
 
 /* Releases every device's queue and buffers (StarPU's contexts go). No
@@ -111,15 +113,19 @@ static void release_devices(void) {
   pthread_mutex_lock(&lock);
   for (int i = 0; i < STARPU_MAXOPENCLDEVS; i++) {
     stage_dev *s = &devs[i];
+    /* A lost device's queue may never answer: its buffers are released
+     * without waiting for it. */
+    int alive = s->ready == 1 && !cb__device_lost(s->device);
     for (int b = 0; s->ready == 1 && b < CB__STAGE_BUFFERS; b++) {
-      if (s->bufs[b].ptr)
+      if (alive && s->bufs[b].ptr)
         clEnqueueUnmapMemObject(s->q, s->bufs[b].mem, s->bufs[b].ptr, 0,
                                 NULL, NULL);
       if (s->bufs[b].mem)
         clReleaseMemObject(s->bufs[b].mem);
     }
     if (s->q) {
-      clFinish(s->q);
+      if (alive)
+        clFinish(s->q);
       clReleaseCommandQueue(s->q);
     }
     memset(s, 0, sizeof *s);
@@ -164,20 +170,31 @@ static void make_device(int devid) {
   }
 }
 
+/* The device of j was lost before a read ended: its array's data are
+ * gone. */
+static void lose_data(stage_job *j) {
+  cb__failure *f = cb__lost_failure(j->device, "", "the array's data were "
+                                    "lost");
+  if (f) {
+    cb__mark_poison(j->owner, f);
+    cb__failure_unref(f);
+  }
+}
+
 /* A copy failed with status st: the device is lost, the array failed. */
 static void fail_job(stage_job *j, cl_int st) {
   cb__failure *f = cb__failure_new(
       CB_EDEVICE, st, j->device, "", "copying %zu bytes %s %s failed (%s)",
       j->bytes, j->to_device ? "to" : "from",
       cb__devices[j->device].info.filter_string, cb_cl_status_name(st));
-  if (!f)
-    return;
-  cb__failure_register(f);
-  cb__device_lose(j->device, f);
+  if (f) {
+    cb__failure_register(f);
+    cb__device_lose(j->device, f);
+    cb__failure_unref(f);
+  }
   /* A read left the host copy incomplete: the array's data are lost. */
   if (!j->to_device && j->owner)
-    cb__mark_poison(j->owner, f);
-  cb__failure_unref(f);
+    lose_data(j);
 }
 
 /* Copies chunk k of j through one of its device's buffers. */
@@ -194,12 +211,19 @@ static void copy_chunk(stage_job *j, size_t k) {
   cl_int st = atomic_load(&j->status);
   if (st == CL_SUCCESS &&
       atomic_load_explicit(&cb__faults_armed, memory_order_relaxed))
-    st = cb__fault_take("stage", j->device, NULL);
+    st = cb__fault_take("stage", 1, j->device, NULL);
   if (st != CL_SUCCESS) {
     cl_int none = CL_SUCCESS;
     if (atomic_compare_exchange_strong(&j->status, &none, st))
       fail_job(j, st);
-  } else if (!cb__device_lost(j->device)) {
+  } else if (cb__device_lost(j->device)) {
+    /* Lost by another fault meanwhile: a read leaves the host copy
+     * incomplete, so the array's data are lost with the device. */
+    cl_int none = CL_SUCCESS;
+    if (!j->to_device && j->owner &&
+        atomic_compare_exchange_strong(&j->status, &none, CL_INVALID_CONTEXT))
+      lose_data(j);
+  } else {
     atomic_fetch_add(&staged_chunks, 1);
     cl_event ev;
     if (j->to_device) {
@@ -230,11 +254,12 @@ static void copy_chunk(stage_job *j, size_t k) {
   }
   pthread_mutex_lock(&lock);
   s->free_idx[s->nfree++] = b;
-  pthread_cond_signal(&freed);
+  pthread_cond_broadcast(&freed); /* stagers of any device wait there */
   pthread_mutex_unlock(&lock);
   if (atomic_fetch_sub(&j->left, 1) == 1) {
-    /* Never an error status: StarPU would abort on it. */
-    clSetUserEventStatus(j->done, CL_COMPLETE);
+    /* Never an error status: StarPU would abort on it. Setting it fails
+     * only for an event that is not a user event, or out of memory. */
+    (void)clSetUserEventStatus(j->done, CL_COMPLETE);
     clReleaseEvent(j->done);
     clReleaseMemObject(j->mem);
     free(j);
@@ -265,15 +290,20 @@ static void *stager(void *unused) {
 static int start_stagers(void) {
   if (nstagers)
     return 0;
+  /* The cores of the process (its first thread's), not those of the
+   * driver thread that asks, which StarPU may have bound to one. */
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
+  int have_set = sched_getaffinity(getpid(), sizeof set, &set) == 0;
+  if (have_set)
     cores = CPU_COUNT(&set);
   int want = (int)(cores / 2);
   want = want < 2 ? 2 : want > CB__STAGERS ? CB__STAGERS : want;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (have_set)
+    pthread_attr_setaffinity_np(&attr, sizeof set, &set);
   for (int i = 0; i < want; i++) {
     pthread_t t;
     if (pthread_create(&t, &attr, stager, NULL) == 0)
@@ -294,6 +324,7 @@ static int stage(unsigned node, int to_device, cl_mem mem, size_t mem_off,
   pthread_mutex_lock(&lock);
   int ok = start_stagers() == 0;
   if (ok && devs[devid].ready == 0) {
+    devs[devid].device = device;
     make_device(devid);
     cb__hook_add(CB__HOOK_RELEASE, release_devices);
   }

@@ -162,8 +162,10 @@ static int tile_copy(void *src_interface, unsigned src_node,
 
 /* A copy from the host to an OpenCL device, asynchronous when event is
  * set (StarPU then polls *event): from pageable memory to a GPU through
- * staging buffers (staging.h), else straight, as the vector's, but with
- * a failed status losing the device instead of aborting. */
+ * staging buffers (staging.h), else straight, as the vector's. A copy
+ * that cannot be enqueued loses the device instead of aborting; a
+ * straight copy's wait (synchronous) or event (asynchronous) that fails
+ * later is StarPU's to check, and still aborts there. */
 static int tile_to_opencl(void *src_interface, unsigned src_node,
                           void *dst_interface, unsigned dst_node,
                           cl_event *event) {

@@ -56,7 +56,7 @@ int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
       device = d;
   cb_array **ref = calloc((size_t)g->nvalues + 1, sizeof *ref);
   double *finish = calloc((size_t)g->nvalues + 1, sizeof *finish);
-  if (!ref || !finish || device < 0 || device >= cb__ndevices) {
+  if (!ref || !finish || !cb__device_valid(device)) {
     rc = !ref || !finish ? cb__fail(CB_ENOMEM, "out of host memory")
                          : cb__fail(CB_ENODEV, "no such device");
     goto out;

@@ -860,6 +860,7 @@ int cb_shutdown(void) {
   if (!unusable)
     stop_starpu();
   cb__ndevices = 0;
+  cb__nsets = 0;
   atomic_store(&running, 0);
   atomic_store(&cb__stopping, 0);
   pthread_rwlock_unlock(&cb__run_lock);

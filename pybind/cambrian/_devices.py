@@ -227,7 +227,7 @@ def _env_device() -> Device | None:
     # Errors name the variable: the filter does not come from the call.
     try:
         _core.check_filter(value)
-        return get_device(value)
+        return _resolve(value)
     except DeviceNotFoundError as e:
         raise DeviceNotFoundError(f"CAMBRIAN_DEVICE: {e}") from None
     except ValueError as e:
