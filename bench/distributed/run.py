@@ -73,6 +73,9 @@ def main():
     ap.add_argument("--weak", action="store_true",
                     help="weak scaling: N elements and K product rows for "
                     "each rank")
+    ap.add_argument("--stencil-tiles", type=int, default=0,
+                    help="tiles a rank of the stencil's plate (default: "
+                    "the device's choice)")
     ap.add_argument("--quick", action="store_true",
                     help="2^20 elements, 2 repetitions")
     a = ap.parse_args()
@@ -82,7 +85,8 @@ def main():
     n = harness.parse_size(size)
     k = a.k or (8192 if a.gpus else 256 if a.quick else 1024)
     args = [str(n), str(a.ops), str(a.reps), str(k)] + (
-        ["--weak"] if a.weak else [])
+        ["--weak"] if a.weak else []) + (
+        [f"--stencil-tiles={a.stencil_tiles}"] if a.stencil_tiles else [])
     if a.gpus:
         gpu = [*args, "opencl:gpu"]
         rows = [("1 GPU, no MPI", launch(0, gpu, "opencl:gpu:0")),

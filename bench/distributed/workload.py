@@ -5,13 +5,15 @@ stencil over the rows of a distributed plate, timed between barriers.
 Rank 0 prints one JSON line with medians.
 
 The stencil: STEPS steps of u = u + 0.25 * (up - 2 * u + down) over a
-plate of N / 1024 rows of 1024 float32, up and down the plate rolled by
+plate of N / 1024 rows of 1024 float32 (--stencil-tiles=K: in K tiles
+a rank), up and down the plate rolled by
 one row each way (cb.roll along the rows: a halo exchange between
 neighbouring ranks). Timed also without the rolls (u in their place: the
 compute alone) and the rolls alone (the exchange alone), for its
 overlap: (compute + exchange - stencil) / min(compute, exchange).
 
     workload.py N OPS REPS K [DEVICE] [--gpu-per-rank] [--weak]
+                [--stencil-tiles=K]
 
 N elements a vector, OPS adds, K the side of the product's matrices.
 --weak: N elements and K rows of the product for each rank (weak
@@ -88,10 +90,18 @@ def main():
         p = m @ w  # noqa: F841 (kept until the wait)
         cb.synchronize()
 
-    # The stencil over a plate of n / 1024 rows of 1024.
+    # The stencil over a plate of n / 1024 rows of 1024, in TILES tiles a
+    # rank (--stencil-tiles=TILES; 0: the device's choice): the tiles
+    # inside a rank's band need no rows from another rank, so their work
+    # may go on while the boundary rows travel.
     cols = 1024
-    plate = cb.asarray(np.ones((max(n // cols, 1), cols), np.float32),
-                       distribution=spread, device=device)
+    prows = max(n // cols, 1)
+    tiles = next((int(x.split("=")[1]) for x in sys.argv
+                  if x.startswith("--stencil-tiles=")), 0)
+    plate = cb.asarray(np.ones((prows, cols), np.float32),
+                       distribution=spread, device=device,
+                       tile_size=(max(prows // (tiles * cb.nranks()), 1)
+                                  * cols if tiles else None))
 
     def stencil(roll=True, compute=True):
         u = plate
