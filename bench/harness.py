@@ -161,6 +161,19 @@ def environment():
     return info
 
 
+def cuda_available(cp):
+    """Whether CuPy (the module, or None when it failed to import) has a
+    CUDA device: (True, "") or (False, why), as competitors' available()
+    return it."""
+    if cp is None:
+        return False, "CuPy is not installed"
+    try:
+        n = cp.cuda.runtime.getDeviceCount()
+    except Exception as e:  # noqa: BLE001 - no driver, no device...
+        return False, f"no CUDA device: {e}"
+    return (n > 0, "" if n else "no CUDA device")
+
+
 def parse_size(s):
     """An element count as a command line writes it: 1000, 16M, 2**24
     or 2^24."""

@@ -160,6 +160,25 @@ static int tile_copy(void *src_interface, unsigned src_node,
   return 0;
 }
 
+/* A copy of bytes to or from (way) node's device could not be enqueued
+ * (status st): the device is lost, and with it the data of lost, when
+ * set, whose only current copy was there. */
+static void copy_failed(unsigned node, cl_int st, size_t bytes,
+                        const char *way, cb_array *lost) {
+  int device = cb__node_device(node);
+  cb__failure *f = cb__failure_new(CB_EDEVICE, st, device, "",
+                                   "copying %zu bytes %s the device "
+                                   "failed (%s)", bytes, way,
+                                   cb_cl_status_name(st));
+  if (!f)
+    return;
+  cb__failure_register(f);
+  cb__device_lose(device, f);
+  if (lost)
+    cb__mark_poison(lost, f);
+  cb__failure_unref(f);
+}
+
 /* A copy from the host to an OpenCL device, asynchronous when event is
  * set (StarPU then polls *event): from pageable memory to a GPU through
  * staging buffers (staging.h), else straight, as the vector's. A copy
@@ -187,16 +206,7 @@ static int tile_to_opencl(void *src_interface, unsigned src_node,
   if (st != CL_SUCCESS) {
     /* The device cannot take the copy: it is lost (the host copy stays
      * good). */
-    int device = cb__node_device(dst_node);
-    cb__failure *f = cb__failure_new(CB_EDEVICE, st, device, "",
-                                     "copying %zu bytes to the device "
-                                     "failed (%s)", bytes,
-                                     cb_cl_status_name(st));
-    if (f) {
-      cb__failure_register(f);
-      cb__device_lose(device, f);
-      cb__failure_unref(f);
-    }
+    copy_failed(dst_node, st, bytes, "to", NULL);
     return 0;
   }
   return ret;
@@ -225,18 +235,7 @@ static int tile_from_opencl(void *src_interface, unsigned src_node,
       (cl_mem)src->dev_handle, src_node, to, dst_node, bytes, src->offset,
       event, &ret);
   if (st != CL_SUCCESS) {
-    int device = cb__node_device(src_node);
-    cb__failure *f = cb__failure_new(CB_EDEVICE, st, device, "",
-                                     "copying %zu bytes from the device "
-                                     "failed (%s)", bytes,
-                                     cb_cl_status_name(st));
-    if (f) {
-      cb__failure_register(f);
-      cb__device_lose(device, f);
-      if (dst->owner)
-        cb__mark_poison(dst->owner, f);
-      cb__failure_unref(f);
-    }
+    copy_failed(src_node, st, bytes, "from", dst->owner);
     return 0;
   }
   return ret;

@@ -6,6 +6,8 @@ Variants:
   every GPU, by hand       products: pair j on GPU j mod n; element-wise:
                            each GPU its slice of the arrays
 """
+import harness
+
 NAME = "cupy"
 VARIANTS = ["one GPU", "every GPU, by hand"]
 
@@ -16,13 +18,7 @@ except Exception:  # noqa: BLE001
 
 
 def available():
-    if cp is None:
-        return False, "CuPy is not installed"
-    try:
-        n = cp.cuda.runtime.getDeviceCount()
-    except Exception as e:  # noqa: BLE001
-        return False, f"no CUDA device: {e}"
-    return (n >= 1, "" if n else "no CUDA device")
+    return harness.cuda_available(cp)
 
 
 def _ngpus(variant):

@@ -8,6 +8,8 @@ Variants:
   20 x (c = a + b); sync       twenty operations, then one wait
   cp.asnumpy(a + b)            the result brought back to the host
 """
+import harness
+
 NAME = "cupy gpu"
 KIND = "add"
 VARIANTS = ["c = a + b; sync", "20 x (c = a + b); sync",
@@ -21,13 +23,7 @@ except Exception:  # noqa: BLE001 - any import failure means "not here"
 
 
 def available():
-    if cp is None:
-        return False, "CuPy is not installed"
-    try:
-        n = cp.cuda.runtime.getDeviceCount()
-    except Exception as e:  # noqa: BLE001
-        return False, f"no CUDA device: {e}"
-    return (n > 0, "" if n else "no CUDA device")
+    return harness.cuda_available(cp)
 
 
 def setup(a, b, variant):
