@@ -8,11 +8,14 @@
 #include <stdio.h>
 
 #include <CL/cl.h>
+#include <pthread.h>
 #include <clblast_c.h>
 
 #include "blas_codelets.h"
 #include "clasync.h"
 #include "clprog.h"
+
+static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A matrix on the device: element e of the array is at element e + shift
  * of mem. */
@@ -167,7 +170,12 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
     what = t->kind == CB__LA_GEMM ? "gemm"
            : t->kind == CB__LA_GEMV ? "gemv" : "omatcopy";
     blast = 1;
+    /* CLBlast's caches of routines and tuning databases are not safe to
+     * fill from two threads at once (two devices' drivers; seen with
+     * AddressSanitizer): one call at a time, which only enqueues. */
+    pthread_mutex_lock(&clblast_lock);
     st = (cl_int)enqueue(t, &a, &b, c, c_off, &q, &ev);
+    pthread_mutex_unlock(&clblast_lock);
     if (st == CL_SUCCESS && ev) {
       blast = 0;
       cb__cl_end(&t->ctx, ev, what); /* it records its failure */
