@@ -170,7 +170,8 @@ TEST(array_wrap_refuses_bad_arguments) {
   CHECK_RC(cb_array_wrap(CB_INT32, 1, &negative, data, count_release, NULL,
                          &a),
            CB_EINVAL);
-  CHECK_RC(cb_array_wrap(CB_INT32, 3, &n, data, count_release, NULL, &a),
+  int64_t three[3] = {2, -1, 2};
+  CHECK_RC(cb_array_wrap(CB_INT32, 3, three, data, count_release, NULL, &a),
            CB_EINVAL);
   CHECK_RC(cb_array_wrap((cb_dtype)-1, 1, &n, data, count_release, NULL, &a),
            CB_ETYPE);
