@@ -113,19 +113,19 @@ static void release_devices(void) {
   pthread_mutex_lock(&lock);
   for (int i = 0; i < STARPU_MAXOPENCLDEVS; i++) {
     stage_dev *s = &devs[i];
-    /* A lost device's queue may never answer: its buffers are released
-     * without waiting for it. */
+    /* A lost device's context may never answer again, even to a
+     * release: its queue and buffers are left as they are, as StarPU's
+     * own are (see cb_shutdown). */
     int alive = s->ready == 1 && !cb__device_lost(s->device);
-    for (int b = 0; s->ready == 1 && b < CB__STAGE_BUFFERS; b++) {
-      if (alive && s->bufs[b].ptr)
+    for (int b = 0; alive && b < CB__STAGE_BUFFERS; b++) {
+      if (s->bufs[b].ptr)
         clEnqueueUnmapMemObject(s->q, s->bufs[b].mem, s->bufs[b].ptr, 0,
                                 NULL, NULL);
       if (s->bufs[b].mem)
         clReleaseMemObject(s->bufs[b].mem);
     }
-    if (s->q) {
-      if (alive)
-        clFinish(s->q);
+    if (alive && s->q) {
+      clFinish(s->q);
       clReleaseCommandQueue(s->q);
     }
     memset(s, 0, sizeof *s);

@@ -152,7 +152,12 @@ def devices(filter: str | None = None) -> list[Device]:
 
 
 def get_device(filter: str | Device) -> Device:
-    """The first device matching a filter, or the Device itself.
+    """The device a filter names, or the Device itself: where work asked
+    to go to filter goes.
+
+    A filter that names every OpenCL device of one type, when there are
+    several (``"gpu"`` on a machine with two GPUs), gives their device set
+    (see :class:`Device`); any other filter its first match.
 
     Parameters
     ----------
@@ -185,20 +190,17 @@ def get_device(filter: str | Device) -> Device:
             f"{d.filter_string} ({d.name})" for d in devices()) or "none"
         raise DeviceNotFoundError(
             f"no device matches '{filter}'; devices present: {present}")
+    if len(found) > 1:
+        return _device(_core.device_set(filter))
     return found[0]
 
 
 def _resolve(device: Any) -> Device | None:
-    """None, "auto", a filter string or a Device -> a Device or None.
-
-    A filter that names every OpenCL device of one type, when there are
-    several, gives their device set; any other its first match."""
+    """None, "auto", a filter string or a Device -> a Device (or device
+    set, see get_device) or None."""
     if device is None or (isinstance(device, str) and device == "auto"):
         return None
-    found = get_device(device)
-    if isinstance(device, str) and len(devices(device)) > 1:
-        return _device(_core.device_set(device))
-    return found
+    return get_device(device)
 
 
 def _device_sets() -> list[Device]:
