@@ -14,6 +14,8 @@
 typedef struct cb__failure {
   atomic_int refcount;
   struct cb__failure *cause;  /* the first failure a dependency follows */
+  uint64_t op;                /* the operation of the task that failed
+                               * (its event's serial; 0: unknown) */
   cb_failure_info info;
 } cb__failure;
 

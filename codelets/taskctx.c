@@ -50,7 +50,10 @@ int cb__ctx_cancelled(cb__ctx *c) {
 int cb__ctx_inputs_failed(cb__ctx *c) {
   for (int i = 0; i < c->nin; i++) {
     cb__failure *cause = cb__mark_get(c->in[i]);
-    if (!cause)
+    /* An array this operation updates in place, marked by another of its
+     * own tasks (another tile) that failed: this task's tile is still its
+     * own to compute. */
+    if (!cause || (c->op && cause->op == c->op))
       continue;
     if (cause->cause) /* the chain's first failure */
       cause = cause->cause;
@@ -70,6 +73,7 @@ static uint64_t fail(cb__ctx *c, int code, int cl_status, int lose,
                                    msg);
   if (!f)
     return 0;
+  f->op = c->op;
   uint64_t id = f->info.id;
   cb__failure_register(f);
   poison_outputs(c, f);

@@ -28,6 +28,7 @@ typedef struct cb__ctx {
   int busy_device;            /* the drivers it keeps awake, -1: all */
   cb_event *event;            /* the operation's, signalled at the end;
                                * NULL in a batch */
+  uint64_t op;                /* the operation's serial (0: none) */
   atomic_int *state;          /* the event's start state; NULL when none */
   int nin, nout;
   cb_array **in;              /* arrays it reads */

@@ -20,7 +20,9 @@ cb_event *cb__event_new(int pending) {
   cb_event *e = malloc(sizeof *e);
   if (!e)
     return NULL;
+  static atomic_uint_fast64_t serials;
   atomic_init(&e->refcount, 1);
+  e->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
   atomic_init(&e->pending, pending);
   e->status = 0;
   e->failure = NULL;

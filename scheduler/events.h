@@ -21,6 +21,7 @@ typedef struct cb__listener {
 
 struct cb_event {
   atomic_int refcount;
+  uint64_t serial;            /* this operation's, unique in the process */
   atomic_int pending;
   int status;                 /* first error, set before completion */
   cb__failure *failure;       /* first failure, guarded by lock */
@@ -45,6 +46,7 @@ void cb__event_signal_failure(cb_event *e, cb__failure *f);
 static inline void cb__ctx_set_event(cb__ctx *c, cb_event *e) {
   c->event = e;
   c->state = e ? &e->state : NULL;
+  c->op = e ? e->serial : 0;
 }
 
 #endif

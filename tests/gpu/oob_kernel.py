@@ -45,6 +45,9 @@ from cambrian.__main__ import info
 
 GPU = sys.argv[1]
 INJECT = sys.argv[2] == "inject"
+# A step that hangs shows where: every thread's Python stack, then exit.
+import faulthandler
+faulthandler.dump_traceback_later(float(sys.argv[3]), exit=True)
 
 def step(name, ok, detail=""):
     print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}",
@@ -162,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                     "of running the kernel")
     args = ap.parse_args(argv)
     mode = "inject" if args.inject else "real"
-    done = subprocess.run([sys.executable, "-c", CHILD, args.device, mode],
+    done = subprocess.run([sys.executable, "-c", CHILD, args.device, mode,
+                           str(max(args.timeout - 10, 1))],
                           capture_output=True, text=True,
                           timeout=args.timeout)
     sys.stdout.write(done.stdout)

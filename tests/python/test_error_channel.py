@@ -156,3 +156,32 @@ def test_unretrieved_future_failure_is_logged(dev, caplog):
         del f, b
         gc.collect()
     assert "never retrieved" in caplog.text
+
+
+# ---- one tile of an update in place fails ------------------------------------
+
+def test_a_failed_tile_of_a_product_in_place_fails_the_product(device):
+    # gemm updates C in place, one task per tile of C: the other tile's
+    # task must compute its rows, not fail as a dependent of its sibling.
+    faults.inject_fault("gemm", device=cb.get_device(device), nth=1,
+                        cl_status="CL_OUT_OF_RESOURCES")
+    a = cb.asarray(np.eye(4), device=device, tile_size=8)
+    c = cb.zeros((4, 4), device=device, tile_size=8)
+    r = cb.gemm(1.0, a, a, 0.0, c)
+    with pytest.raises(cb.DeviceError) as info:
+        r.numpy()
+    assert type(info.value) is cb.DeviceError
+    assert info.value.cl_status == "CL_OUT_OF_RESOURCES"
+
+
+def test_a_failed_tile_of_an_update_in_place_fails_the_update(device):
+    faults.inject_fault("add", device=cb.get_device(device), nth=1,
+                        cl_status="CL_OUT_OF_RESOURCES")
+    x = cb.ones(16, device=device, tile_size=8)
+    x += 1
+    with pytest.raises(cb.DeviceError) as info:
+        x.numpy()
+    assert type(info.value) is cb.DeviceError
+    # Its readers fail as its dependents.
+    with pytest.raises(cb.DependencyError):
+        (x * 2).numpy()
