@@ -101,10 +101,11 @@ typedef struct cb_config {
 } cb_config;
 
 /* Fills cfg from the environment (CAMBRIAN_NCPUS, CAMBRIAN_DEVICES,
- * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE, CAMBRIAN_DISTRIBUTED) where the field is unset. Returns
- * CB_EINVAL, naming the variable and its value, for a number that does
- * not parse or is out of range (CPU workers: 0 or more; tile size: 1 or
- * more) or a scheduler StarPU does not have; an empty variable is unset. */
+ * CAMBRIAN_SCHED, CAMBRIAN_TILE_SIZE, CAMBRIAN_DISTRIBUTED) where the
+ * field is unset. Returns CB_EINVAL, naming the variable and its value,
+ * for a number that does not parse or is out of range (CPU workers: 0 or
+ * more; tile size: 1 or more) or a scheduler StarPU does not have; an
+ * empty variable is unset. */
 int cb_config_from_env(cb_config *cfg);
 
 /* Starts StarPU with cfg (NULL: environment only). Blocks while StarPU
