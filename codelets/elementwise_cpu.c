@@ -273,11 +273,13 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
   /* The output's buffer comes after the inputs'. */
   int nb = 0;
   for (int k = 0; k < t->nin; k++)
-    nb += t->in_kind[k] == CB__IN_TILE || t->in_kind[k] == CB__IN_ELEM;
+    nb += t->in_kind[k] == CB__IN_TILE || t->in_kind[k] == CB__IN_ELEM ||
+          t->in_kind[k] == CB__IN_ROW;
   void *out = (void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
   int64_t n = STARPU_VECTOR_GET_NX(buffers[nb]);
   const void *in[CB__MAX_OPERANDS];
   int s[CB__MAX_OPERANDS] = {0};
+  int64_t period = 0;
   nb = 0;
   for (int k = 0; k < t->nin; k++) {
     switch (t->in_kind[k]) {
@@ -290,7 +292,9 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
       break;
     default:
       in[k] = (const void *)STARPU_VECTOR_GET_PTR(buffers[nb++]);
-      s[k] = t->in_kind[k] == CB__IN_TILE;
+      s[k] = t->in_kind[k] == CB__IN_TILE || t->in_kind[k] == CB__IN_ROW;
+      if (t->in_kind[k] == CB__IN_ROW)
+        period = t->period[k];
     }
   }
   cb_op_kind kind = cb_op_get_kind(t->op);
@@ -303,5 +307,22 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
   loop_fn fn = kind == CB_KIND_CAST
                    ? casts[t->in_dtype[0]][t->out_dtype]
                    : loops[t->op][cb__task_dtype(t)];
-  fn(n, in, s, out, t);
+  if (!period) {
+    fn(n, in, s, out, t);
+    return;
+  }
+  /* Rows: the loop runs over one period at a time, rows staying where
+   * they are and everything else moving on (the tile starts at a whole
+   * number of periods). */
+  size_t oes = cb_dtype_size(t->out_dtype);
+  for (int64_t at = 0; at < n; at += period) {
+    const void *part[CB__MAX_OPERANDS];
+    for (int k = 0; k < t->nin; k++)
+      part[k] = s[k] && t->in_kind[k] != CB__IN_ROW
+                    ? (const char *)in[k] +
+                          (size_t)at * cb_dtype_size(t->in_dtype[k])
+                    : in[k];
+    int64_t m = n - at < period ? n - at : period;
+    fn(m, part, s, (char *)out + (size_t)at * oes, t);
+  }
 }

@@ -133,6 +133,12 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
+  for (int i = 0; i < t->nin; i++)
+    if (t->in_kind[i] == CB__IN_ROW) { /* placed on CPU workers only */
+      cb__ctx_fail(&t->ctx, CB_EINVAL, 0, "%s: a repeated row reached an "
+                   "OpenCL device", cb_op_name(t->op));
+      return;
+    }
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   const cb__clkernel *ck =
       cb__clprog_get(&t->ctx, CB__CLP_EWISE, variant_key(t), devid,

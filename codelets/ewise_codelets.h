@@ -29,9 +29,12 @@ typedef union cb__value {
   double f64;
 } cb__value;
 
-/* An operand is a tile of an array, a broadcast 0-D array, a scalar, or
- * the output tile itself (the result is written over it). */
-enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT };
+/* An operand is a tile of an array, a broadcast 0-D array, a scalar,
+ * the output tile itself (the result is written over it), or a row: an
+ * array of period elements (one tile) that repeats along the output tile,
+ * as an operand broadcast along the leading dimensions does (CPU workers
+ * only). */
+enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT, CB__IN_ROW };
 
 /* The context of one element-wise task (cl_arg). */
 typedef struct cb__task {
@@ -42,6 +45,7 @@ typedef struct cb__task {
   int nin;
   int in_kind[CB__MAX_OPERANDS];
   cb__value scalar[CB__MAX_OPERANDS];
+  int64_t period[CB__MAX_OPERANDS]; /* CB__IN_ROW: its elements */
   cb__value start, step;      /* arange */
   int64_t base;               /* index of the tile's first element */
   int64_t n;                  /* elements in the output tile */

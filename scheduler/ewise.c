@@ -204,8 +204,11 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
         continue;
       }
       int elem = in[k]->ntiles == 1 && in[k]->size == 1 && out->size > 1;
-      t->in_kind[k] = elem ? CB__IN_ELEM : CB__IN_TILE;
-      task->handles[nbuf] = in[k]->tiles[elem ? 0 : tile];
+      int row = proto->in_kind[k] == CB__IN_ROW;
+      t->in_kind[k] = row ? CB__IN_ROW : elem ? CB__IN_ELEM : CB__IN_TILE;
+      task->handles[nbuf] = in[k]->tiles[elem || row ? 0 : tile];
+      if (row)
+        task->where = STARPU_CPU;
       task->modes[nbuf++] = STARPU_R;
       cb_array_ref(in[k]);
       t->arrays[t->narrays++] = in[k];
@@ -307,6 +310,29 @@ static cb_op settle_stray(cb_op op, const cb_operand *x, int stray,
                 !above);
   adj[stray] = x[1 - stray];
   return answer ? CB_OP_equal : CB_OP_not_equal;
+}
+
+/* Rows shorter than this are copied out instead: a loop a row would cost
+ * more than the copy. */
+#define CB__MIN_ROW 64
+
+/* Whether a, broadcast to shape, repeats itself along the result: its
+ * shape, leading 1s aside, is shape's last dimensions (so that each run
+ * of a->size elements of the result is a whole, and a tile, made of
+ * whole rows, starts at one), it has one tile and needs no cast. */
+static int repeats_rows(const cb_array *a, const cb__shape *shape,
+                        cb_dtype want) {
+  int lead = 0;
+  while (lead < a->ndim && a->shape[lead] == 1)
+    lead++;
+  int k = a->ndim - lead;
+  if (k >= shape->ndim || a->size < CB__MIN_ROW || a->ntiles != 1 ||
+      a->dtype != want)
+    return 0;
+  for (int d = 0; d < k; d++)
+    if (a->shape[lead + d] != shape->shape[shape->ndim - k + d])
+      return 0;
+  return 1;
 }
 
 /* cb__ewise_in; into: the result must go to reuse, an array of the
@@ -427,6 +453,11 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       dist = in[i]->dist;
       break;
     }
+  /* Rows repeated in place need the CPU workers: placed there, or placed
+   * by the scheduler when they exist (the tasks then stay there). */
+  int cpu_rows = starpu_cpu_worker_get_count() > 0 &&
+                 (device < 0 || cb__devices[device].opencl_devid < 0) &&
+                 !cb__dist_on;
   for (int i = 0; i < n; i++) {
     cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
     proto.in_dtype[i] = want;
@@ -439,6 +470,14 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
                                  : x[i].weak == 3 ? CB_UINT64
                                                   : x[i].dtype,
                                  want);
+      continue;
+    }
+    if (in[i]->ndim > 0 && !same_shape(in[i], &shaped) && cpu_rows &&
+        repeats_rows(in[i], &shaped, want)) {
+      /* Broadcast along the leading dimensions only, on CPU workers: read
+       * in place, once per period of the result. */
+      proto.in_kind[i] = CB__IN_ROW;
+      proto.period[i] = in[i]->size;
       continue;
     }
     if (in[i]->ndim > 0 && !same_shape(in[i], &shaped)) {

@@ -2,7 +2,8 @@
 
 The inputs are wrapped once (zero-copy). Each repetition submits the
 operation and waits for its result: a strided operand is first gathered
-by a layout copy task, a broadcast one copied out to the result's shape;
+by a layout copy task, a row broadcast along the leading dimension is
+read in place by each tile's task;
 take and masks wait and index on the host; sort runs on the host.
 """
 import cambrian as cb

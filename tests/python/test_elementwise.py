@@ -561,3 +561,35 @@ def test_classification_gives_true_bools(dtype, device):
         got = getattr(cb, name)(a).numpy()
         np.testing.assert_array_equal(got, getattr(np, name)(x))
         assert got.view(np.uint8).max() <= 1
+
+
+# ---- operands broadcast along the leading dimensions ----------------------
+
+@pytest.mark.parametrize("big,small", [
+    ((300, 256), (256,)), ((40, 30, 100), (30, 100)),
+    ((40, 30, 100), (1, 1, 100)), ((300, 3), (3,)), ((7, 64), (1, 64))])
+def test_rows_broadcast_along_leading_dimensions(device, big, small):
+    # On CPU workers a row of 64 elements or more is read in place, once
+    # for each period of the result; elsewhere it is copied out first.
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(big).astype(np.float32)
+    r = rng.standard_normal(small).astype(np.float32)
+    tile = int(np.prod(big[1:])) * 7  # several tiles
+    a = cb.asarray(x, device=device, tile_size=tile)
+    b = cb.asarray(r, device=device)
+    np.testing.assert_allclose((a + b).numpy(), x + r, rtol=1e-6)
+    np.testing.assert_allclose((b - a).numpy(), r - x, rtol=1e-6)
+    np.testing.assert_array_equal((a > b).numpy(), x > r)
+    np.testing.assert_allclose(cb.where(a > 0, b, a).numpy(),
+                               np.where(x > 0, r, x), rtol=1e-6)
+    c = cb.asarray(x.copy(), device=device, tile_size=tile)
+    c += b
+    np.testing.assert_allclose(c.numpy(), x + r, rtol=1e-6)
+    xi = rng.integers(-9, 9, big)
+    ri = rng.integers(-9, 9, small)
+    np.testing.assert_array_equal(
+        (cb.asarray(xi, device=device) * cb.asarray(ri, device=device))
+        .numpy(), xi * ri)
+    # A row of another dtype is cast first, then broadcast.
+    np.testing.assert_allclose(
+        (a * cb.asarray(ri, device=device)).numpy(), x * ri, rtol=1e-6)
