@@ -28,12 +28,14 @@ static const char *const cl_utypes[CB_NDTYPES] = {
     "uchar",  "uint",  "ulong", "uint", "ulong", "uchar",
     "ushort", "uchar", "ushort", "uint", "ulong"};
 
-/* Operation (7 bits), output dtype and three input dtypes (4 bits each),
- * and which inputs are scalars (3 bits). */
+/* Operation (7 bits), output dtype (4 bits), which inputs are repeated
+ * rows (3 bits), three input dtypes (4 bits each), and which inputs are
+ * scalars (3 bits). */
 static uint32_t variant_key(const cb__task *t) {
   uint32_t key = (uint32_t)t->op << 23 | (uint32_t)t->out_dtype << 19;
   for (int k = 0; k < t->nin; k++)
-    key |= ((uint32_t)t->in_dtype[k] << (4 * k + 3)) |
+    key |= ((uint32_t)(t->in_kind[k] == CB__IN_ROW) << (15 + k)) |
+           ((uint32_t)t->in_dtype[k] << (4 * k + 3)) |
            ((uint32_t)(t->in_kind[k] == CB__IN_SCALAR) << k);
   return key;
 }
@@ -78,10 +80,11 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];
-  int scalar[CB__MAX_OPERANDS];
+  int scalar[CB__MAX_OPERANDS], row[CB__MAX_OPERANDS] = {0};
   for (int k = 0; k < nops; k++) {
     optype[k] = t->in_dtype[k];
     scalar[k] = t->in_kind[k] == CB__IN_SCALAR;
+    row[k] = t->in_kind[k] == CB__IN_ROW;
   }
   if (kind == CB_KIND_FILL || kind == CB_KIND_ARANGE) {
     nops = kind == CB_KIND_FILL ? 1 : 2;
@@ -107,6 +110,9 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     if (scalar[k])
       cb__put(buf, cap, &len, "  const %s %s = v%d;\n", cb__cl_type(optype[k]),
           names[k], k);
+    else if (row[k]) /* s is the row's length; the tile starts a row */
+      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k %% s%d];\n",
+          cb__cl_type(optype[k]), names[k], k, k, k);
     else
       cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
           cb__cl_type(optype[k]), names[k], k, k, k);
@@ -133,12 +139,6 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
-  for (int i = 0; i < t->nin; i++)
-    if (t->in_kind[i] == CB__IN_ROW) { /* placed on CPU workers only */
-      cb__ctx_fail(&t->ctx, CB_EINVAL, 0, "%s: a repeated row reached an "
-                   "OpenCL device", cb_op_name(t->op));
-      return;
-    }
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   const cb__clkernel *ck =
       cb__clprog_get(&t->ctx, CB__CLP_EWISE, variant_key(t), devid,
@@ -151,7 +151,8 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   /* The output's buffer comes after the inputs'. */
   int nb = 0, ob = 0;
   for (int i = 0; i < t->nin; i++)
-    ob += t->in_kind[i] == CB__IN_TILE || t->in_kind[i] == CB__IN_ELEM;
+    ob += t->in_kind[i] == CB__IN_TILE || t->in_kind[i] == CB__IN_ELEM ||
+          t->in_kind[i] == CB__IN_ROW;
   cb_op_kind kind = cb_op_get_kind(t->op);
   for (int i = 0; st == CL_SUCCESS && i < t->nin; i++) {
     size_t es = cb_dtype_size(t->in_dtype[i]);
@@ -161,7 +162,10 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
       st = set_buffer_args(k, &arg, buffers[ob], es, 1, 1);
     else
       st = set_buffer_args(k, &arg, buffers[nb++], es,
-                           t->in_kind[i] == CB__IN_TILE, 1);
+                           t->in_kind[i] == CB__IN_ROW
+                               ? (cl_ulong)t->period[i]
+                               : t->in_kind[i] == CB__IN_TILE,
+                           1);
   }
   size_t oes = cb_dtype_size(t->out_dtype);
   if (st == CL_SUCCESS && kind == CB_KIND_FILL)

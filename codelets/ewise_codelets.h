@@ -32,8 +32,7 @@ typedef union cb__value {
 /* An operand is a tile of an array, a broadcast 0-D array, a scalar,
  * the output tile itself (the result is written over it), or a row: an
  * array of period elements (one tile) that repeats along the output tile,
- * as an operand broadcast along the leading dimensions does (CPU workers
- * only). */
+ * as an operand broadcast along the leading dimensions does. */
 enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT, CB__IN_ROW };
 
 /* The context of one element-wise task (cl_arg). */

@@ -207,8 +207,6 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
       int row = proto->in_kind[k] == CB__IN_ROW;
       t->in_kind[k] = row ? CB__IN_ROW : elem ? CB__IN_ELEM : CB__IN_TILE;
       task->handles[nbuf] = in[k]->tiles[elem || row ? 0 : tile];
-      if (row)
-        task->where = STARPU_CPU;
       task->modes[nbuf++] = STARPU_R;
       cb_array_ref(in[k]);
       t->arrays[t->narrays++] = in[k];
@@ -453,11 +451,9 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       dist = in[i]->dist;
       break;
     }
-  /* Rows repeated in place need the CPU workers: placed there, or placed
-   * by the scheduler when they exist (the tasks then stay there). */
-  int cpu_rows = starpu_cpu_worker_get_count() > 0 &&
-                 (device < 0 || cb__devices[device].opencl_devid < 0) &&
-                 !cb__dist_on;
+  /* Distributed, a row read by every tile's task would be sent to every
+   * rank: it is copied out there instead. */
+  int rows_ok = !cb__dist_on;
   for (int i = 0; i < n; i++) {
     cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
     proto.in_dtype[i] = want;
@@ -472,10 +468,10 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
                                  want);
       continue;
     }
-    if (in[i]->ndim > 0 && !same_shape(in[i], &shaped) && cpu_rows &&
+    if (in[i]->ndim > 0 && !same_shape(in[i], &shaped) && rows_ok &&
         repeats_rows(in[i], &shaped, want)) {
-      /* Broadcast along the leading dimensions only, on CPU workers: read
-       * in place, once per period of the result. */
+      /* Broadcast along the leading dimensions only: read in place, once
+       * per period of the result. */
       proto.in_kind[i] = CB__IN_ROW;
       proto.period[i] = in[i]->size;
       continue;
