@@ -142,20 +142,9 @@ void cb__place(struct starpu_task *task, int device, unsigned turn, int tile,
  * failed, and the event counts the rest as failed parts, so that nobody
  * waits for them. Returns rc. */
 static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
-  cb__failure *f = cb__failure_new(rc, 0, proto->ctx.device,
-                                   cb_op_name(proto->op), "%s",
-                                   cb_last_error());
-  if (f && tile > 0) {
-    cb__failure_register(f);
-    cb__mark_poison(out, f);
-  }
-  for (int rest = tile; out->writer && rest < out->ntiles; rest++)
-    if (f)
-      cb__event_signal_failure(out->writer, f);
-    else
-      cb__event_signal(out->writer, rc);
-  cb__failure_unref(f);
-  return rc;
+  return cb__submit_abandon(out, out->writer, proto->ctx.device,
+                            cb_op_name(proto->op), tile, out->ntiles - tile,
+                            rc);
 }
 
 /* Submits one task per tile of out, in batch b (NULL: alone), out's writer

@@ -161,19 +161,8 @@ static void task_done(void *arg) {
 /* Submitting stopped at tile: earlier tiles run, so the output is marked
  * failed, and the event counts the rest as failed parts. Returns rc. */
 static int abandon(const la_op *op, cb_event *e, int tile, int rc) {
-  cb__failure *f = cb__failure_new(rc, 0, -1, op->name, "%s",
-                                   cb_last_error());
-  if (f && tile > 0) {
-    cb__failure_register(f);
-    cb__mark_poison(op->out, f);
-  }
-  for (int rest = tile; rest < op->out->ntiles; rest++)
-    if (f)
-      cb__event_signal_failure(e, f);
-    else
-      cb__event_signal(e, rc);
-  cb__failure_unref(f);
-  return rc;
+  return cb__submit_abandon(op->out, e, -1, op->name, tile,
+                            op->out->ntiles - tile, rc);
 }
 
 /* The tiles of x holding elements [lo, hi): the first and how many. */

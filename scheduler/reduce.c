@@ -131,19 +131,8 @@ static cb__rtask *task_new(const cb__rtask *proto, cb_event *e) {
  * failed. Returns rc. */
 static int abandon(const cb__rtask *proto, cb_array *out, int submitted,
                    int missing, int rc) {
-  cb__failure *f = cb__failure_new(rc, 0, proto->ctx.device, proto->ctx.name,
-                                   "%s", cb_last_error());
-  if (f && submitted > 0) {
-    cb__failure_register(f);
-    cb__mark_poison(out, f);
-  }
-  for (int i = 0; i < missing; i++)
-    if (f)
-      cb__event_signal_failure(out->writer, f);
-    else
-      cb__event_signal(out->writer, rc);
-  cb__failure_unref(f);
-  return rc;
+  return cb__submit_abandon(out, out->writer, proto->ctx.device,
+                            proto->ctx.name, submitted, missing, rc);
 }
 
 static int submit_one(struct starpu_task *task, cb__rtask *t) {

@@ -14,7 +14,6 @@
  * failure, as the other operations do.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "arrays.h"
 #include "distributed.h"
@@ -22,7 +21,6 @@
 #include "errors.h"
 #include "events.h"
 #include "ewise.h"
-#include "failure.h"
 #include "rows_codelets.h"
 #include "runtime.h"
 #include "task_end.h"
@@ -196,24 +194,6 @@ static int result_tile(cb_array *a, cb_array *o, cb_event *e, int device,
   return rc;
 }
 
-/* Submitting stopped: what went in runs, so the result is marked failed,
- * and the event counts the missing tasks as failed. */
-static int abandon(cb_array *o, cb_event *e, int missing, int rc) {
-  cb__failure *f = cb__failure_new(rc, 0, -1, "roll", "%s",
-                                   cb_last_error());
-  if (f) {
-    cb__failure_register(f);
-    cb__mark_poison(o, f);
-  }
-  for (int i = 0; i < missing; i++)
-    if (f)
-      cb__event_signal_failure(e, f);
-    else
-      cb__event_signal(e, rc);
-  cb__failure_unref(f);
-  return rc;
-}
-
 static int roll_locked(cb_array *a, int64_t shift, int device,
                        cb_array **out) {
   int rc;
@@ -270,7 +250,7 @@ static int roll_locked(cb_array *a, int64_t shift, int device,
   for (int t = 0; rc == 0 && t < a->ntiles; t++)
     rc = result_tile(a, o, e, device, t, plan[t], nruns[t], row, &done);
   if (rc)
-    abandon(o, e, ntasks - done, rc);
+    cb__submit_abandon(o, e, device, "roll", done, ntasks - done, rc);
   cb_event_unref(e);
   free(plan);
   free(nruns);

@@ -29,3 +29,21 @@ void cb__ctx_done(cb__ctx *c) {
   cb__failure_unref(c->failure);
   c->failure = NULL;
 }
+
+int cb__submit_abandon(cb_array *out, cb_event *e, int device,
+                       const char *name, int submitted, int missing,
+                       int rc) {
+  cb__failure *f = cb__failure_new(rc, 0, device, name, "%s",
+                                   cb_last_error());
+  if (f && submitted > 0) {
+    cb__failure_register(f);
+    cb__mark_poison(out, f);
+  }
+  for (int i = 0; e && i < missing; i++)
+    if (f)
+      cb__event_signal_failure(e, f);
+    else
+      cb__event_signal(e, rc);
+  cb__failure_unref(f);
+  return rc;
+}

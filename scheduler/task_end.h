@@ -14,5 +14,11 @@ void cb__ctx_done(cb__ctx *c);
 void cb__ctx_end(cb__ctx *c, void (*release)(void *owner), void *owner);
 /* Drops a task's references: its arrays and its event. */
 void cb__ctx_drop_refs(cb__ctx *c, cb_array *const *arrays, int n);
+/* Submitting the tasks of operation name (placed on device) stopped with
+ * rc (the last error's message says why) after submitted of them: those
+ * run, so out is marked failed when any did, and e (NULL: none) counts
+ * the missing ones that will never run as failed. Returns rc. */
+int cb__submit_abandon(cb_array *out, cb_event *e, int device,
+                       const char *name, int submitted, int missing, int rc);
 
 #endif
