@@ -161,6 +161,19 @@ def environment():
     return info
 
 
+def availability(mods):
+    """Asks each competitor module whether it can run here: a dict from
+    its NAME to a bool, and the lines "NAME: skipped (why)" of those that
+    cannot."""
+    avail, skipped = {}, []
+    for m in mods:
+        ok, why = m.available()
+        avail[m.NAME] = ok
+        if not ok:
+            skipped.append(f"{m.NAME}: skipped ({why})")
+    return avail, skipped
+
+
 def cuda_available(cp):
     """Whether CuPy (the module, or None when it failed to import) has a
     CUDA device: (True, "") or (False, why), as competitors' available()

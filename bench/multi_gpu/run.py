@@ -89,13 +89,9 @@ def main(argv=None):
                                 for d in cb.devices(args.kind))
     except Exception:  # noqa: BLE001 - the table says "?"
         pass
-    skipped, avail = [], {}
-    for m in mods:
-        ok, why = m.available()
-        avail[m.NAME] = ok
-        if not ok:
-            skipped.append(f"{m.NAME}: skipped ({why})")
-            print(skipped[-1], file=sys.stderr)
+    avail, skipped = harness.availability(mods)
+    for line in skipped:
+        print(line, file=sys.stderr)
 
     results = []
     for work in works:

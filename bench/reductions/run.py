@@ -69,12 +69,7 @@ def main(argv=None):
     env["cambrian"] = cb.config()
     cb.shutdown()
 
-    skipped, avail = [], {}
-    for m in mods:
-        ok, why = m.available()
-        avail[m.NAME] = ok
-        if not ok:
-            skipped.append(f"{m.NAME}: skipped ({why})")
+    avail, skipped = harness.availability(mods)
 
     results = []
     rng = np.random.default_rng(0)

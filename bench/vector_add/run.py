@@ -73,13 +73,8 @@ def main(argv=None):
     except ImportError:
         pass
 
-    notes, skipped = [], []
-    avail = {}
-    for m in mods:
-        ok, why = m.available()
-        avail[m.NAME] = ok
-        if not ok:
-            skipped.append(f"{m.NAME}: skipped ({why})")
+    notes = []
+    avail, skipped = harness.availability(mods)
 
     results = []
     rng = np.random.default_rng(0)

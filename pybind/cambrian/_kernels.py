@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as _np
 
 from . import _core
-from ._devices import Device, _resolve, default_device, devices
+from ._devices import Device, default_device, devices, get_device
 from ._futures import Future
 from ._tasks import _Access, _IN
 from .errors import DeviceNotFoundError
@@ -103,8 +103,8 @@ def _choose_device(device: str | Device | None,
                 f"OpenCL devices; present: "
                 f"{[d.filter_string for d in devices()]})")
         # A device set: each launch runs on its next device.
-        chosen = _resolve(device) if len(found) > 1 else None
-        return chosen if chosen is not None and chosen.members else found[0]
+        chosen = get_device(device)
+        return chosen if chosen.members else found[0]
     for a in arrays:
         if a.device is not None and a.device.backend == "opencl":
             return a.device
