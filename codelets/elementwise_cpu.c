@@ -271,10 +271,7 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
   if (cb__ctx_skip(&t->ctx))
     return;
   /* The output's buffer comes after the inputs'. */
-  int nb = 0;
-  for (int k = 0; k < t->nin; k++)
-    nb += t->in_kind[k] == CB__IN_TILE || t->in_kind[k] == CB__IN_ELEM ||
-          t->in_kind[k] == CB__IN_ROW;
+  int nb = cb__ew_output_buffer(t->in_kind, t->nin);
   void *out = (void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
   int64_t n = STARPU_VECTOR_GET_NX(buffers[nb]);
   const void *in[CB__MAX_OPERANDS];

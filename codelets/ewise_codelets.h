@@ -35,6 +35,16 @@ typedef union cb__value {
  * as an operand broadcast along the leading dimensions does. */
 enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT, CB__IN_ROW };
 
+/* The index of the output tile's buffer in a task: it follows one buffer
+ * per operand of a kind that has a buffer of its own. */
+static inline int cb__ew_output_buffer(const int *in_kind, int nin) {
+  int nb = 0;
+  for (int k = 0; k < nin; k++)
+    nb += in_kind[k] == CB__IN_TILE || in_kind[k] == CB__IN_ELEM ||
+          in_kind[k] == CB__IN_ROW;
+  return nb;
+}
+
 /* The context of one element-wise task (cl_arg). */
 typedef struct cb__task {
   cb__ctx ctx;                /* first: the codelets see a cb__ctx too */
