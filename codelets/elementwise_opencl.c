@@ -118,8 +118,12 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
           cb__cl_type(optype[k]), names[k], k, k, k);
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
-  cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",
-      exprs[t->op][class_index(cls)]);
+  /* A negative float cast to an unsigned type wraps around, as NumPy's
+   * does on CPUs (through a signed integer); GPUs would clamp it to 0. */
+  int wrap = kind == CB_KIND_CAST && cb__dtype_class(T) == 'F' &&
+             cb__dtype_unsigned(R);
+  cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s(%s));\n}\n",
+      wrap ? "(long)" : "", exprs[t->op][class_index(cls)]);
   return len < cap ? len : 0;
 }
 
