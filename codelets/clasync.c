@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "clasync.h"
+#include "clevents.h"
 #include "clprog.h"
 #include "hooks.h"
 
@@ -62,8 +63,7 @@ static void *watch(void *arg) {
     /* What the task recorded is seen by the driver thread that finds the
      * event complete and ends the task. */
     atomic_thread_fence(memory_order_release);
-    clSetUserEventStatus(p->user, CL_COMPLETE);
-    clReleaseEvent(p->user);
+    cb__user_event_end(p->user, w->device);
     free(p);
   }
 }

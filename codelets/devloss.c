@@ -7,6 +7,7 @@
 #include <CL/cl.h>
 
 #include "devloss.h"
+#include "faults.h"
 
 atomic_int cb__nlost;
 uint32_t cb__alive_workers[CB__WORKER_WORDS];
@@ -33,7 +34,8 @@ void cb__alive_reset(void) {
   cb__alive_words = (n + 31) / 32;
 }
 
-int cb__device_lose(int device, cb__failure *cause) {
+/* Marks device lost with cause; 1 when this call lost it. */
+static int lose(int device, cb__failure *cause) {
   if (!cause || device < 0 || device >= cb__ndevices ||
       cb__devices[device].opencl_devid < 0)
     return 0;
@@ -53,6 +55,83 @@ int cb__device_lose(int device, cb__failure *cause) {
                          __ATOMIC_SEQ_CST);
   }
   atomic_fetch_add(&cb__nlost, 1);
+  return 1;
+}
+
+/* The OpenCL platform of device (an OpenCL one), or NULL. */
+static cl_platform_id platform_of(int device) {
+  cl_device_id id;
+  cl_platform_id p = NULL;
+  starpu_opencl_get_device((unsigned)cb__devices[device].opencl_devid, &id);
+  if (clGetDeviceInfo(id, CL_DEVICE_PLATFORM, sizeof p, &p, NULL) !=
+      CL_SUCCESS)
+    return NULL;
+  return p;
+}
+
+/* Whether device's context still runs a command: a tiny write on a queue
+ * of its own, so that StarPU's queues see nothing. 0, or the status that
+ * tells it does not. */
+static cl_int answers(int device) {
+  if (atomic_load_explicit(&cb__faults_armed, memory_order_relaxed)) {
+    cl_int injected = cb__fault_take("answer", 1, device, NULL);
+    if (injected != CL_SUCCESS)
+      return injected;
+  }
+  unsigned devid = (unsigned)cb__devices[device].opencl_devid;
+  cl_context ctx;
+  cl_device_id id;
+  starpu_opencl_get_context(devid, &ctx);
+  starpu_opencl_get_device(devid, &id);
+  cl_int st;
+  cl_command_queue q = clCreateCommandQueue(ctx, id, 0, &st);
+  if (st != CL_SUCCESS)
+    return st;
+  cl_mem m = clCreateBuffer(ctx, CL_MEM_READ_WRITE, 64, NULL, &st);
+  if (st == CL_SUCCESS) {
+    static const char zeros[64];
+    st = clEnqueueWriteBuffer(q, m, CL_TRUE, 0, sizeof zeros, zeros, 0,
+                              NULL, NULL);
+    if (st == CL_SUCCESS)
+      st = clFinish(q);
+    clReleaseMemObject(m);
+  }
+  clReleaseCommandQueue(q);
+  return st;
+}
+
+/* After device was lost to cause: the other devices of its platform that
+ * no longer run a command are lost with it. A fault on one GPU poisons
+ * every GPU of NVIDIA's platform in the process, for instance; work that
+ * the scheduler places then keeps away from them at once, instead of
+ * failing there one task at a time. */
+static void lose_siblings(int device, cb__failure *cause) {
+  cl_platform_id p = platform_of(device);
+  for (int d = 0; p && d < cb__ndevices; d++) {
+    if (d == device || cb__devices[d].opencl_devid < 0 ||
+        cb__device_lost(d) || platform_of(d) != p)
+      continue;
+    cl_int st = answers(d);
+    if (!cb__cl_completion_loses(st))
+      continue;
+    cb__failure *f = cb__failure_new(
+        CB_EDEVICE, st, d, "", "%s no longer answers after the fault on "
+        "%s (%s)", cb__devices[d].info.filter_string,
+        cb__devices[device].info.filter_string, cb_cl_status_name(st));
+    if (!f)
+      continue;
+    cb__failure_ref(cause);
+    f->cause = cause;
+    cb__failure_register(f);
+    lose(d, f);
+    cb__failure_unref(f);
+  }
+}
+
+int cb__device_lose(int device, cb__failure *cause) {
+  if (!lose(device, cause))
+    return 0;
+  lose_siblings(device, cause);
   return 1;
 }
 

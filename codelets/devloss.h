@@ -37,8 +37,11 @@ void cb__devices_lost_forget(void);
 void cb__alive_reset(void);
 
 /* Marks device lost with cause as the first fault (the device keeps a
- * reference). Returns 1 when this call lost it, 0 when it was lost
- * already or cannot be lost (not an OpenCL device). */
+ * reference), and with it every other device of its OpenCL platform
+ * that no longer runs a command (a fault on one of NVIDIA's GPUs poisons
+ * them all), each with a failure of its own whose cause is cause.
+ * Returns 1 when this call lost device, 0 when it was lost already or
+ * cannot be lost (not an OpenCL device). */
 int cb__device_lose(int device, cb__failure *cause);
 /* The first fault of a lost device (no new reference), else NULL. */
 static inline cb__failure *cb__device_lost(int device) {

@@ -38,6 +38,7 @@
 #include <starpu.h>
 
 #include "cambrian/testing.h"
+#include "clevents.h"
 #include "devloss.h"
 #include "devtab.h"
 #include "failure.h"
@@ -257,10 +258,8 @@ static void copy_chunk(stage_job *j, size_t k) {
   pthread_cond_broadcast(&freed); /* stagers of any device wait there */
   pthread_mutex_unlock(&lock);
   if (atomic_fetch_sub(&j->left, 1) == 1) {
-    /* Never an error status: StarPU would abort on it. Setting it fails
-     * only for an event that is not a user event, or out of memory. */
-    (void)clSetUserEventStatus(j->done, CL_COMPLETE);
-    clReleaseEvent(j->done);
+    /* Never an error status: StarPU would abort on it. */
+    cb__user_event_end(j->done, j->device);
     clReleaseMemObject(j->mem);
     free(j);
   }

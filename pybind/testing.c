@@ -55,6 +55,12 @@ static PyObject *py_staged_chunks(PyObject *module, PyObject *unused) {
   return PyLong_FromLong(cb_testing_staged_chunks());
 }
 
+static PyObject *py_unfinished_events(PyObject *module, PyObject *unused) {
+  (void)module;
+  (void)unused;
+  return PyLong_FromLong(cb_testing_unfinished_events());
+}
+
 static PyObject *py_clear_faults(PyObject *module, PyObject *unused) {
   (void)module;
   (void)unused;
@@ -80,6 +86,11 @@ PyDoc_STRVAR(doc_staged_chunks,
 "Chunks of copies to devices that went through pinned staging buffers\n"
 "so far.\n");
 
+PyDoc_STRVAR(doc_unfinished_events,
+"unfinished_events()\n--\n\n"
+"User events that could not be completed so far (StarPU was told that\n"
+"they ended).\n");
+
 PyDoc_STRVAR(doc_clear_faults,
 "clear_faults()\n--\n\n"
 "Remove the faults that have not fired.\n");
@@ -91,4 +102,6 @@ PyMethodDef cbp_testing_methods[] = {
     {"lost_device_ops", py_lost_device_ops, METH_NOARGS,
      doc_lost_device_ops},
     {"staged_chunks", py_staged_chunks, METH_NOARGS, doc_staged_chunks},
+    {"unfinished_events", py_unfinished_events, METH_NOARGS,
+     doc_unfinished_events},
     {NULL}};

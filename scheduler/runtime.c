@@ -27,6 +27,7 @@
 #include "arrays.h"
 #include "blas_codelets.h"
 #include "budget.h"
+#include "clevents.h"
 #include "devices.h"
 #include "devloss.h"
 #include "devtab.h"
@@ -604,6 +605,11 @@ static int start(const cb_config *user) {
     sched = (ncpus > 0 && conf.nopencl > 0) ? "dmda" : "eager";
   conf.sched_policy_name = sched;
   cb__drivers_plan(&conf, ncpus, opencl_ids, conf.nopencl);
+#ifdef CB_HAVE_STARPU_UNFINISHED_EVENTS
+  /* StarPU asks before it waits for ever on an event of a lost device,
+   * or aborts on one that failed (codelets/clevents.h). */
+  starpu_opencl_set_unfinished_event_function(cb__cl_unfinished);
+#endif
 
   if (dist) {
     bind_to_share(&conf, ncores);
@@ -809,10 +815,9 @@ static int check_lost_devices(void) {
     if (n++ == 0)
       snprintf(stuck, sizeof stuck,
                "the runtime cannot start again in this process: %s was "
-               "lost after a fault in %s (%s), and its OpenCL context no "
+               "lost after a fault (%.300s), and its OpenCL context no "
                "longer answers (%s), so StarPU could not be stopped",
-               cb__devices[d].info.filter_string, cause->info.task,
-               cb_cl_status_name(cause->info.cl_status),
+               cb__devices[d].info.filter_string, cause->info.message,
                cb_cl_status_name(st));
   }
   return n;
@@ -859,6 +864,7 @@ int cb_shutdown(void) {
   cb__budget_stop();
   if (!unusable)
     stop_starpu();
+  cb__cl_unfinished_forget();
   cb__ndevices = 0;
   cb__nsets = 0;
   atomic_store(&running, 0);

@@ -135,6 +135,9 @@ STARPU_OPTIONS="--enable-maxcpus=$STARPU_MIN_CPUS --enable-maxnumanodes=4
 # 1.4 source; a 1.3 one builds without them): opencl-task-event.patch
 # lets an asynchronous OpenCL codelet end its task with an event of its
 # own, which cambrian's codelets need to run asynchronously;
+# opencl-unfinished-events.patch (applied after it) makes StarPU ask
+# cambrian about OpenCL events that do not complete, so that nothing
+# waits for ever on, or aborts over, an event of a lost device;
 # messages.patch hands StarPU's messages to a function instead of
 # stderr, which cambrian forwards to Python's logging.
 STARPU_PATCHES=("$ROOT"/scripts/starpu/*.patch)

@@ -54,6 +54,18 @@ long cb_testing_lost_device_ops(void);
  * above; a fault there always loses the device. */
 long cb_testing_staged_chunks(void);
 
+/* How many of cambrian's OpenCL user events (the ends of asynchronous
+ * tasks and of staged copies) could not be completed since the process
+ * started; StarPU, which waits for them, was told that they ended. The
+ * completions count as executions of an operation named "complete" for
+ * the faults above, where the StarPU build asks about such events. */
+long cb_testing_unfinished_events(void);
+
+/* When a device is lost, each other device of its OpenCL platform is
+ * asked whether it still runs a command, which counts as an execution of
+ * an operation named "answer" for the faults above: a fault there makes
+ * the device seem lost with the first. */
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,7 +21,10 @@ releases) that were kept away from lost devices. staged_chunks() counts
 the chunks of copies from pageable host memory (a zero-copy NumPy array)
 to a GPU that went through pinned staging buffers; such copies count as
 an operation named "stage" for inject_fault, and a fault there loses the
-device.
+device. unfinished_events() counts the OpenCL user events (the ends of
+asynchronous tasks and staged copies) that could not be completed, as on
+a GPU whose context a fault poisoned; their completions count as an
+operation named "complete", whose fault makes them fail.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from ._devices import Device
 
 __all__ = ["inject_fault", "clear_faults", "lost_device_ops",
-           "staged_chunks"]
+           "staged_chunks", "unfinished_events"]
 
 
 def inject_fault(op: str = "*", device: str | Device | None = None,
@@ -125,3 +128,19 @@ def staged_chunks() -> int:
     True
     """
     return _core.staged_chunks()
+
+
+def unfinished_events() -> int:
+    """How many OpenCL user events that mark the end of an asynchronous
+    task or of a staged copy could not be completed since the process
+    started (as on a GPU whose context a fault poisoned). StarPU, which
+    waits for them, is told that they ended instead, so that nothing
+    waits for ever.
+
+    Examples
+    --------
+    >>> import cambrian.testing
+    >>> cambrian.testing.unfinished_events() >= 0
+    True
+    """
+    return _core.unfinished_events()

@@ -414,3 +414,27 @@ TEST(device_loss_in_a_staged_read) {
   cb_array_unref(r);
   cb_array_unref(a);
 }
+
+TEST(events_that_cannot_complete_end_all_the_same) {
+#ifndef CB_HAVE_STARPU_UNFINISHED_EVENTS
+  SKIP("this StarPU build does not ask about unfinished events");
+#endif
+  setenv("CAMBRIAN_PINNED", "all", 1);
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  int64_t n = (12 << 20) / 4;
+  cb_array *a = wrap_ramp(n);
+  ASSERT(a);
+  ASSERT_OK(cb_array_set_tile_size(a, n));
+  /* The user event that ends the staged copy up would not complete: the
+   * copy counts as ended all the same, and the task's result is right. */
+  long before = cb_testing_unfinished_events();
+  ASSERT_OK(cb_testing_inject("complete", dev, 1, CL_INVALID_VALUE));
+  cb_array *r = apply(CB_OP_negative, a, 0, dev);
+  ASSERT(r);
+  CHECK_OK(test_sync(r));
+  CHECK_INT(cb_testing_unfinished_events() - before, ==, 1);
+  CHECK_DBL(test_get(r, n - 1), ==, -(double)(n - 1));
+  cb_array_unref(r);
+  cb_array_unref(a);
+}

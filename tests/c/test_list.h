@@ -128,6 +128,7 @@
   X(staged_copies_reach_the_device)                                          \
   X(device_loss_in_a_staged_copy)                                            \
   X(device_loss_in_a_staged_read)                                            \
+  X(events_that_cannot_complete_end_all_the_same)                            \
   /* test_tasks.c */                                                         \
   X(task_submit_runs_on_host_data)                                           \
   X(task_token_orders_calls)                                                 \

@@ -101,3 +101,44 @@ def test_a_failed_staged_copy_loses_the_device_and_keeps_the_host_copy():
     assert "CL_OUT_OF_RESOURCES" in out
     assert "device lost: True" in out
     assert f"cpu: {float(3 << 20)}" in out
+
+
+UNFINISHED = textwrap.dedent("""
+    import numpy as np
+    import cambrian as cb
+    import cambrian.testing as t
+    dev = cb.get_device("opencl")
+    x = np.arange(3 << 20, dtype=np.float32)
+    # A task's end that cannot be completed (as on a poisoned context):
+    # StarPU is told that it ended, and the result is right.
+    a = cb.asarray(x, device=dev, copy=True, tile_size=x.size)
+    t.inject_fault("complete", device=dev, nth=1)
+    before = t.unfinished_events()
+    print("task:", np.array_equal((a + 1).numpy(), x + 1),
+          t.unfinished_events() - before)
+    # A staged copy that fails and whose end cannot be completed either:
+    # the device is lost, nothing waits for ever.
+    t.inject_fault("stage", device=dev, nth=1, lose_device=True)
+    t.inject_fault("complete", device=dev, nth=1)
+    b = cb.asarray(x, device=dev, tile_size=x.size)
+    try:
+        (b * 2).numpy()
+    except cb.DeviceLostError as e:
+        print("lost:", e.__cause__)
+    print("copy:", t.unfinished_events() - before)
+    print("cpu:", float((b.to_device("cpu") * 2).max()))
+    cb.shutdown()
+    print("done")
+""")
+
+
+def test_events_that_cannot_complete_end_instead_of_hanging():
+    import cambrian as cb
+    if not cb.config()["opencl_async"]:
+        pytest.skip("this StarPU build does not ask about such events")
+    out = run(UNFINISHED)
+    assert "task: True 1" in out
+    assert "lost: " in out and "copying 12582912 bytes to" in out
+    assert "copy: 2" in out
+    assert f"cpu: {float(2 * ((3 << 20) - 1))}" in out
+    assert "done" in out
