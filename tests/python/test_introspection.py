@@ -357,7 +357,8 @@ def test_starpu_messages_go_to_the_cambrian_starpu_logger(tmp_path):
         "(cb.ones(10) + 1).numpy()\n"
         "cb.shutdown()\n"
         "print(len(got), all(r.name == 'cambrian.starpu' for r in got))\n"
-        "print(got[0].levelname, got[0].getMessage() if got else '')\n")
+        "print(' | '.join(r.levelname + ' ' + r.getMessage().strip()\n"
+        "                 for r in got).replace('\\n', ' '))\n")
     env = dict(os.environ, CAMBRIAN_VERBOSE="1",
                XDG_CACHE_HOME=str(tmp_path))
     env.pop("STARPU_SILENT", None)
@@ -368,6 +369,7 @@ def test_starpu_messages_go_to_the_cambrian_starpu_logger(tmp_path):
         pytest.skip("this StarPU prints its messages itself")
     count, named = r.stdout.splitlines()[0].split()
     assert int(count) >= 1 and named == "True", r.stdout + r.stderr
+    # Among them (a machine may have more to say first), the bus.
     assert "bus" in r.stdout.splitlines()[1], r.stdout
     raw = [ln for ln in r.stderr.splitlines() if ln.startswith("[starpu]")]
     assert raw == [], r.stderr
