@@ -21,6 +21,7 @@ typedef struct pending {
   cb__cl_after_fn after;
   void *arg;
   struct pending *next;
+  int gated;                  /* it passed the gate (cb__cl_gate_close) */
 } pending;
 
 typedef struct watcher {
@@ -43,8 +44,48 @@ static watcher watchers[STARPU_MAXOPENCLDEVS] = {
 static _Thread_local struct {
   int on;
   int devid;
+  int gated;
   cl_event user;
 } cur;
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static long gate_inflight;          /* codelets past the gate */
+static int gate_closing, gate_closed;
+
+/* A codelet on a device that runs on the CPU goes through the gate,
+ * waiting while it is closed or about to be. */
+static void gate_enter(void) {
+  pthread_mutex_lock(&gate_lock);
+  while (gate_closing || gate_closed)
+    pthread_cond_wait(&gate_cond, &gate_lock);
+  gate_inflight++;
+  pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_leave(void) {
+  pthread_mutex_lock(&gate_lock);
+  if (--gate_inflight == 0)
+    pthread_cond_broadcast(&gate_cond);
+  pthread_mutex_unlock(&gate_lock);
+}
+
+void cb__cl_gate_close(void) {
+  pthread_mutex_lock(&gate_lock);
+  gate_closing++;
+  while (gate_inflight > 0 || gate_closed)
+    pthread_cond_wait(&gate_cond, &gate_lock);
+  gate_closing--;
+  gate_closed = 1;
+  pthread_mutex_unlock(&gate_lock);
+}
+
+void cb__cl_gate_open(void) {
+  pthread_mutex_lock(&gate_lock);
+  gate_closed = 0;
+  pthread_cond_broadcast(&gate_cond);
+  pthread_mutex_unlock(&gate_lock);
+}
 
 static void *watch(void *arg) {
   watcher *w = arg;
@@ -64,6 +105,8 @@ static void *watch(void *arg) {
      * event complete and ends the task. */
     atomic_thread_fence(memory_order_release);
     cb__user_event_end(p->user, w->device);
+    if (p->gated)
+      gate_leave();
     free(p);
   }
 }
@@ -107,10 +150,17 @@ static int start(int devid) {
 }
 
 void cb__cl_async_begin(void) {
-  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  int worker = starpu_worker_get_id();
+  int devid = starpu_worker_get_devid(worker);
   cur.on = CB__CL_ASYNC && devid >= 0 && devid < STARPU_MAXOPENCLDEVS;
   cur.devid = devid;
   cur.user = NULL;
+  int device = cb__worker_device(worker);
+  cur.gated = device >= 0 && device < cb__ndevices &&
+              cb__devices[device].opencl_devid >= 0 &&
+              cb__devices[device].info.type == CB_DEVTYPE_CPU;
+  if (cur.gated)
+    gate_enter();
   if (!cur.on || watchers[devid].done)
     return;
   /* Made while the device is surely usable: its first task. */
@@ -135,6 +185,9 @@ void cb__cl_async_end(void) {
   if (ev)
     starpu_opencl_set_task_event(ev);
 #endif
+  if (cur.gated)
+    gate_leave(); /* nothing went to the watcher, or it waited here */
+  cur.gated = 0;
   cur.on = 0;
   cur.user = NULL;
 }
@@ -162,7 +215,8 @@ void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
     if (p && start(cur.devid) == 0) {
       /* One reference for StarPU, one for the watcher. */
       clRetainEvent(user);
-      *p = (pending){ev, user, c, after, arg, NULL};
+      *p = (pending){ev, user, c, after, arg, NULL, cur.gated};
+      cur.gated = 0; /* the watcher leaves the gate once ev ends */
       pthread_mutex_lock(&w->lock);
       if (w->tail)
         w->tail->next = p;

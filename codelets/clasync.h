@@ -18,7 +18,8 @@
  * CB__CL_ASYNC is 0 and every codelet waits for its commands itself.
  *
  * Locking: each device's watcher queue has its own lock; the per-thread
- * state of the running codelet needs none.
+ * state of the running codelet needs none; one lock guards the gate
+ * below.
  */
 #ifndef CAMBRIAN_CODELETS_CLASYNC_H
 #define CAMBRIAN_CODELETS_CLASYNC_H
@@ -55,5 +56,16 @@ typedef void (*cb__cl_after_fn)(cb__ctx *c, cl_int st, void *arg);
  * after runs on the watcher thread, or here when the call waits. */
 void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
                      void *arg);
+
+/* The gate between pocl's kernel builds and changes of the process's
+ * environment. pocl (an OpenCL device that runs on the CPU) builds a
+ * kernel while it runs it, and starts its linker then, handed the
+ * environment; a setenv() in another thread at that moment can move the
+ * array it reads, and pocl aborts the process. So the commands of every
+ * codelet on such a device, from cb__cl_async_begin until the watcher has
+ * seen the last one end, pass through the gate; close waits until none
+ * is in flight and keeps new ones out until open. */
+void cb__cl_gate_close(void);
+void cb__cl_gate_open(void);
 
 #endif

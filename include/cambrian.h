@@ -741,6 +741,16 @@ int cb_wait_all(void);
  * work can never end). Blocks. */
 int cb_wait_idle(int timeout_ms);
 
+/* Bracket a change of the process's environment (setenv, unsetenv,
+ * putenv) made while the runtime may run: begin waits until no driver of
+ * an OpenCL device that runs on the CPU (pocl) acts, and keeps them
+ * waiting until end. pocl starts its linker with the environment when it
+ * builds a kernel, and a change at that moment makes it abort the
+ * process. The Python package brackets os.environ's changes so. Begin
+ * blocks. */
+void cb_environ_change_begin(void);
+void cb_environ_change_end(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -379,8 +379,32 @@ static PyObject *py_drain_at_exit(PyObject *module, PyObject *unused) {
   return PyBool_FromLong(rc == 0 && !exit_interrupted);
 }
 
+/* _environ_change(fn, *args) -> fn(*args), called while no driver of a
+ * pocl device acts (cb_environ_change_begin); the GIL is released while
+ * it waits for them. */
+static PyObject *py_environ_change(PyObject *module, PyObject *const *args,
+                                   Py_ssize_t nargs) {
+  (void)module;
+  if (nargs < 1 || !PyCallable_Check(args[0])) {
+    PyErr_SetString(PyExc_TypeError, "_environ_change(fn, *args)");
+    return NULL;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  cb_environ_change_begin();
+  Py_END_ALLOW_THREADS
+  PyObject *r = PyObject_Vectorcall(args[0], args + 1,
+                                    (size_t)(nargs - 1), NULL);
+  cb_environ_change_end();
+  return r;
+}
+
 /* Docstrings; their first lines are the text signatures that
  * inspect.signature() reads. */
+
+PyDoc_STRVAR(doc_environ_change,
+"_environ_change(fn, /, *args)\n--\n\n"
+"fn(*args), while no driver of an OpenCL device that runs on the CPU\n"
+"acts (an environment change: see cb_environ_change_begin).\n");
 
 PyDoc_STRVAR(doc_init,
 "init(ncpus, devices, scheduler, tile_size, distributed, /)\n--\n\n"
@@ -470,4 +494,6 @@ PyMethodDef cbp_runtime_methods[] = {
     {"_numpy_protocols", CBP_METH(py_numpy_protocols), METH_FASTCALL,
      doc_numpy_protocols},
     {"_configure", CBP_METH(py_configure), METH_FASTCALL, doc_configure},
+    {"_environ_change", CBP_METH(py_environ_change), METH_FASTCALL,
+     doc_environ_change},
     {NULL}};

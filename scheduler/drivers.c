@@ -42,6 +42,7 @@
 #include <CL/cl.h>
 
 #include "batch.h"
+#include "clasync.h"
 #include "devtab.h"
 #include "distributed.h"
 #include "drivers.h"
@@ -268,6 +269,18 @@ int cb__drivers_pick(const int *workers, int n, unsigned turn) {
     }
   }
   return best;
+}
+
+/* A child after fork() has no drivers, and the parent's may have left
+ * the gate closed: there the environment changes at once. */
+void cb_environ_change_begin(void) {
+  if (!cb__forked())
+    cb__cl_gate_close();
+}
+
+void cb_environ_change_end(void) {
+  if (!cb__forked())
+    cb__cl_gate_open();
 }
 
 int cb_wait_idle(int timeout_ms) {

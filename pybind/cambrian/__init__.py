@@ -111,6 +111,9 @@ from . import errors
 from ._logging import _configure_from_environment
 
 _configure_from_environment()
+from ._environ import guard_environment as _guard_environment
+
+_guard_environment()
 
 bool_ = _np.bool_
 int8 = _np.int8

@@ -175,6 +175,7 @@ def _configure(default_device: Callable[[], Device | None],
                device_factory: Callable[[Any], Device | None],
                future_factory: Callable[[Array], Future[Array]],
                /) -> None: ...
+def _environ_change(fn: Callable[..., Any], /, *args: Any) -> Any: ...
 
 # ---- operations ---------------------------------------------------------
 

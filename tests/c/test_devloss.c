@@ -438,3 +438,37 @@ TEST(events_that_cannot_complete_end_all_the_same) {
   cb_array_unref(r);
   cb_array_unref(a);
 }
+
+TEST(environment_changes_keep_pocl_codelets_out) {
+  int dev = test_need_opencl();
+  ASSERT(dev >= 0);
+  cb_device_info info;
+  ASSERT_OK(cb_device_get(dev, &info));
+  if (info.type != CB_DEVTYPE_CPU)
+    SKIP("the OpenCL device does not run on the CPU");
+  int64_t n = 1000;
+  cb_array *a = wrap_ramp(n);
+  ASSERT(a);
+  /* While an environment change goes on, a codelet on pocl waits for it
+   * to end (pocl may be starting its linker with the environment). */
+  cb_environ_change_begin();
+  cb_array *r = apply(CB_OP_negative, a, 0, dev);
+  ASSERT(r);
+  cb_event *e = cb_array_writer(r);
+  ASSERT(e);
+  CHECK_RC(cb_event_wait(e, 300), CB_ETIMEDOUT);
+  cb_environ_change_end();
+  CHECK_OK(cb_event_wait(e, -1));
+  cb_event_unref(e);
+  CHECK_OK(test_sync(r));
+  CHECK_DBL(test_get(r, n - 1), ==, -(double)(n - 1));
+  /* The CPU workers do not wait. */
+  cb_environ_change_begin();
+  cb_array *c = apply(CB_OP_negative, a, 0, 0);
+  ASSERT(c);
+  CHECK_OK(test_wait_writer(c));
+  cb_environ_change_end();
+  cb_array_unref(c);
+  cb_array_unref(r);
+  cb_array_unref(a);
+}

@@ -129,6 +129,7 @@
   X(device_loss_in_a_staged_copy)                                            \
   X(device_loss_in_a_staged_read)                                            \
   X(events_that_cannot_complete_end_all_the_same)                            \
+  X(environment_changes_keep_pocl_codelets_out)                              \
   /* test_tasks.c */                                                         \
   X(task_submit_runs_on_host_data)                                           \
   X(task_token_orders_calls)                                                 \

@@ -66,3 +66,44 @@ def test_defaults_follow_settings_made_after_the_import(tmp_path):
     assert cache_dir == str(tmp_path / "cambrian")
     assert starpu_home == cache_dir
     assert silent == "None"
+
+
+SPAWN_RACE = textwrap.dedent("""
+    import os, sys, tempfile, threading
+    # A cache of its own: every kernel is built, and pocl links each.
+    os.environ["POCL_CACHE_DIR"] = tempfile.mkdtemp()
+    import cambrian as cb
+    if sys.argv[1:] == ["unguarded"]:
+        os.putenv, os.unsetenv = (f.__wrapped__ for f in
+                                  (os.putenv, os.unsetenv))
+    stop = threading.Event()
+    def churn():
+        # As pytest does around every test: a variable set, then removed.
+        i = 0
+        while not stop.is_set():
+            os.environ["CB_CHURN"] = "x" * (i % 50)
+            del os.environ["CB_CHURN"]
+            i += 1
+    t = threading.Thread(target=churn)
+    t.start()
+    dev = cb.get_device("opencl:cpu")
+    for k in range(40):
+        y = cb.empty(4, dtype=cb.float32, device=dev)
+        cb.Kernel(f"__kernel void k{k}(__global float *y) "
+                  f"{{ y[get_global_id(0)] = {k}.0f; }}",
+                  f"k{k}")(4, cb.Out(y)).result()
+        assert float(y.numpy()[0]) == k
+    stop.set()
+    t.join()
+    print("built 40")
+""")
+
+
+def test_environment_changes_wait_for_pocl_kernel_builds():
+    from helpers import NO_OPENCL, has_opencl
+    if not has_opencl():
+        pytest.skip(NO_OPENCL)
+    done = subprocess.run([sys.executable, "-c", SPAWN_RACE, "guarded"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "built 40" in done.stdout
