@@ -13,8 +13,9 @@
  * a runtime. A child stops the runtime when its test returns, so a test
  * that hangs in shutdown fails too. It has CAMBRIAN_TEST_TIMEOUT seconds
  * (110 by default, within ctest's 120: the whole operation table on a
- * busy machine or under a sanitizer takes long). Exit status: 0 when every test run passed or was
- * skipped, TEST_SKIPPED when the only test run was skipped, 1 otherwise.
+ * busy machine or under a sanitizer takes long). Exit status: 0 when
+ * every test run passed or was skipped, TEST_SKIPPED when the only test
+ * run was skipped, 1 otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
