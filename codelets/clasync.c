@@ -52,6 +52,23 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static long gate_inflight;          /* codelets past the gate */
 static int gate_closing, gate_closed;
+/* How many times this thread closed the gate it keeps closed: a change
+ * of the environment inside another (a signal handler's) goes on. */
+static _Thread_local int gate_closed_here;
+
+/* In a child after fork() only the forking thread exists: no codelet is
+ * in flight there, and the gate starts open. */
+static void gate_reset_in_child(void) {
+  pthread_mutex_init(&gate_lock, NULL);
+  pthread_cond_init(&gate_cond, NULL);
+  gate_inflight = 0;
+  gate_closing = 0;
+  gate_closed = gate_closed_here > 0;
+}
+
+__attribute__((constructor)) static void gate_watch_forks(void) {
+  pthread_atfork(NULL, NULL, gate_reset_in_child);
+}
 
 /* A codelet on a device that runs on the CPU goes through the gate,
  * waiting while it is closed or about to be. */
@@ -71,6 +88,8 @@ static void gate_leave(void) {
 }
 
 void cb__cl_gate_close(void) {
+  if (gate_closed_here++)
+    return;
   pthread_mutex_lock(&gate_lock);
   gate_closing++;
   while (gate_inflight > 0 || gate_closed)
@@ -81,6 +100,8 @@ void cb__cl_gate_close(void) {
 }
 
 void cb__cl_gate_open(void) {
+  if (--gate_closed_here)
+    return;
   pthread_mutex_lock(&gate_lock);
   gate_closed = 0;
   pthread_cond_broadcast(&gate_cond);

@@ -63,8 +63,10 @@ void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
  * environment; a setenv() in another thread at that moment can move the
  * array it reads, and pocl aborts the process. So the commands of every
  * codelet on such a device, from cb__cl_async_begin until the watcher has
- * seen the last one end, pass through the gate; close waits until none
- * is in flight and keeps new ones out until open. */
+ * seen the last one end, pass through the gate (a codelet hands its last
+ * command to cb__cl_end_then, as every one does); close waits until none
+ * is in flight and keeps new ones out until open. A thread may close it
+ * again inside its own closing (a signal handler's change). */
 void cb__cl_gate_close(void);
 void cb__cl_gate_open(void);
 

@@ -11,6 +11,7 @@
 #include "clevents.h"
 #include "devloss.h"
 #include "faults.h"
+#include "tiles.h"
 
 typedef struct stuck {
   cl_event ev;
@@ -102,10 +103,19 @@ int cb__cl_unfinished(cl_event ev, cl_int status) {
   int device = device_of(ev);
   if (device < 0)
     return 0;
-  if (cb__device_lost(device))
+  /* A transfer still pending ends only on a device that no longer runs
+   * anything: one lost but alive (pocl after an injected fault) may still
+   * be copying, into memory StarPU would then reuse. */
+  if (status > CL_COMPLETE) {
+    if (!cb__device_dead(device))
+      return 0;
+    cb__tile_read_abandoned(ev, device);
     return 1;
-  if (status > CL_COMPLETE)
-    return 0;
+  }
+  if (cb__device_lost(device)) {
+    cb__tile_read_abandoned(ev, device);
+    return 1;
+  }
   /* A transfer that ended in error: its device is lost, and the copy
    * counts as ended (the data it was to move are unusable there). */
   cb__failure *f = cb__failure_new(
@@ -117,10 +127,12 @@ int cb__cl_unfinished(cl_event ev, cl_int status) {
   cb__failure_register(f);
   cb__device_lose(device, f);
   cb__failure_unref(f);
+  cb__tile_read_abandoned(ev, device); /* its data never arrived */
   return 1;
 }
 
 void cb__cl_unfinished_forget(void) {
+  cb__tile_reads_forget();
   pthread_mutex_lock(&lock);
   stuck *s = stuck_head;
   stuck_head = NULL;

@@ -13,12 +13,15 @@
  *
  * User events end only through cambrian's own bookkeeping: once their
  * outcome is recorded, cb__user_event_end completes them, or remembers
- * those that would not complete. Other events (transfers) end when their
- * device is lost; one that reads an error loses its device.
+ * those that would not complete. Other events (transfers) end when they
+ * read an error, which loses their device, or while pending when their
+ * device is lost and no longer runs anything (cb__device_dead); a copy
+ * into host memory that ends so fails its array (tiles.h).
  *
  * Locking: one lock guards the list of user events that would not
- * complete; cb__cl_unfinished takes it only while some device is lost or
- * the list is not empty.
+ * complete; cb__cl_unfinished takes it only while the list is not empty.
+ * It may run inside StarPU's locks: it calls no StarPU function that
+ * takes one (only getters of OpenCL contexts and devices).
  */
 #ifndef CAMBRIAN_CODELETS_CLEVENTS_H
 #define CAMBRIAN_CODELETS_CLEVENTS_H

@@ -3,6 +3,7 @@
  * bitmap of workers still usable, and what counts as a lost context.
  */
 #include <stdio.h>
+#include <time.h>
 
 #include <CL/cl.h>
 
@@ -17,6 +18,7 @@ void cb__devices_lost_forget(void) {
   for (int d = 0; d < CB__MAX_DEVICES; d++) {
     cb__failure_unref(atomic_exchange(&cb__devices[d].lost, NULL));
     atomic_store(&cb__devices[d].unusable, 0);
+    atomic_store(&cb__devices[d].dead, 0);
   }
   atomic_store(&cb__nlost, 0);
 }
@@ -69,9 +71,16 @@ static cl_platform_id platform_of(int device) {
   return p;
 }
 
+/* How long a device may take to run the tiny write that asks whether it
+ * still answers. */
+#define CB__ANSWER_MS 2000
+
 /* Whether device's context still runs a command: a tiny write on a queue
- * of its own, so that StarPU's queues see nothing. 0, or the status that
- * tells it does not. */
+ * of its own, so that StarPU's queues see nothing, waited for at most
+ * CB__ANSWER_MS (a context that never completes a command would hold the
+ * caller, maybe inside StarPU's locks, for ever). 0, or the status that
+ * tells it does not (CL_DEVICE_NOT_AVAILABLE: no answer in time; its
+ * queue and buffer are then left as they are). */
 static cl_int answers(int device) {
   if (atomic_load_explicit(&cb__faults_armed, memory_order_relaxed)) {
     cl_int injected = cb__fault_take("answer", 1, device, NULL);
@@ -90,14 +99,48 @@ static cl_int answers(int device) {
   cl_mem m = clCreateBuffer(ctx, CL_MEM_READ_WRITE, 64, NULL, &st);
   if (st == CL_SUCCESS) {
     static const char zeros[64];
-    st = clEnqueueWriteBuffer(q, m, CL_TRUE, 0, sizeof zeros, zeros, 0,
-                              NULL, NULL);
-    if (st == CL_SUCCESS)
-      st = clFinish(q);
+    cl_event ev;
+    st = clEnqueueWriteBuffer(q, m, CL_FALSE, 0, sizeof zeros, zeros, 0,
+                              NULL, &ev);
+    if (st == CL_SUCCESS) {
+      st = clFlush(q);
+      cl_int done = CL_QUEUED;
+      struct timespec nap = {0, 1000000};
+      for (int ms = 0; st == CL_SUCCESS && done > CL_COMPLETE; ms++) {
+        st = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                            sizeof done, &done, NULL);
+        if (st == CL_SUCCESS && done > CL_COMPLETE) {
+          if (ms >= CB__ANSWER_MS)
+            return CL_DEVICE_NOT_AVAILABLE;
+          nanosleep(&nap, NULL);
+        }
+      }
+      if (st == CL_SUCCESS)
+        st = done;
+      clReleaseEvent(ev);
+    }
     clReleaseMemObject(m);
   }
   clReleaseCommandQueue(q);
   return st;
+}
+
+/* Records whether device answers (status st of answers()). */
+static int record_answer(int device, cl_int st) {
+  int dead = cb__cl_completion_loses(st);
+  atomic_store(&cb__devices[device].dead, dead ? 2 : 1);
+  return dead;
+}
+
+int cb__device_dead(int device) {
+  if (device < 0 || device >= cb__ndevices || !cb__device_lost(device))
+    return 0;
+  int known = atomic_load(&cb__devices[device].dead);
+  if (known)
+    return known == 2;
+  return record_answer(device, atomic_load(&cb__devices[device].unusable)
+                                   ? CL_INVALID_CONTEXT
+                                   : answers(device));
 }
 
 /* After device was lost to cause: the other devices of its platform that
@@ -114,6 +157,7 @@ static void lose_siblings(int device, cb__failure *cause) {
     cl_int st = answers(d);
     if (!cb__cl_completion_loses(st))
       continue;
+    atomic_store(&cb__devices[d].dead, 2);
     cb__failure *f = cb__failure_new(
         CB_EDEVICE, st, d, "", "%s no longer answers after the fault on "
         "%s (%s)", cb__devices[d].info.filter_string,

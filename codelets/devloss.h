@@ -74,6 +74,11 @@ int cb__cl_status_loses(int cl_status);
  * failure does but a lack of memory. */
 int cb__cl_completion_loses(int cl_status);
 
+/* Whether lost device no longer runs a command (asked once, with a tiny
+ * write waited for at most two seconds): then nothing it was doing will
+ * ever end, and waiting for it is pointless. 0 for a device not lost. */
+int cb__device_dead(int device);
+
 /* Asks a lost device's context whether it still answers: 0 when it does,
  * else the OpenCL status it gave (or CL_INVALID_CONTEXT for a context an
  * injected loss left unusable). */

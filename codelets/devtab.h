@@ -28,6 +28,9 @@ typedef struct cb__device {
   _Atomic(cb__failure *) lost;
   /* Set by an injected loss that leaves the context "unusable". */
   atomic_int unusable;
+  /* Whether a lost device still runs a command (cb__device_dead): 0 not
+   * asked yet, 1 it does, 2 it does not. */
+  atomic_int dead;
   /* A device set's devices (nmembers >= 2); 0 for a device. */
   int nmembers;
   int members[CB__MAX_DEVICES];

@@ -119,11 +119,16 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
   /* A negative float cast to an unsigned type wraps around, as NumPy's
-   * does on CPUs (through a signed integer); GPUs would clamp it to 0. */
-  int wrap = kind == CB_KIND_CAST && cb__dtype_class(T) == 'F' &&
-             cb__dtype_unsigned(R);
-  cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s(%s));\n}\n",
-      wrap ? "(long)" : "", exprs[t->op][class_index(cls)]);
+   * does on CPUs (through a signed integer); GPUs would clamp it to 0.
+   * Others go straight (through long, 2^63 and above would not fit). */
+  if (kind == CB_KIND_CAST && cb__dtype_class(T) == 'F' &&
+      cb__dtype_unsigned(R))
+    cb__put(buf, cap, &len, "  (void)i;\n  const T w = (T)(%s);\n"
+        "  out[oo + k] = w < 0 ? (R)(long)w : (R)w;\n}\n",
+        exprs[t->op][class_index(cls)]);
+  else
+    cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",
+        exprs[t->op][class_index(cls)]);
   return len < cap ? len : 0;
 }
 

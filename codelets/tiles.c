@@ -10,7 +10,9 @@
  * memory, 16 GB/s into memory already used).
  */
 #include <stdatomic.h>
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -42,6 +44,81 @@ typedef struct tile_iface {
   starpu_data_handle_t handle;   /* the handle it was registered for */
   int host_pinned;               /* its host buffer is pinned memory */
 } tile_iface;
+
+/* Asynchronous copies into host memory, kept (with a reference of their
+ * event) from their start until they are seen complete, so that a copy
+ * StarPU stops waiting for (a lost device's) fails the array it filled.
+ * The array outlives its copies in flight: StarPU unregisters a handle
+ * only once they ended. Locking: reads_lock guards the list. */
+typedef struct pending_read {
+  cl_event ev;
+  cb_array *owner;
+  struct pending_read *next;
+} pending_read;
+static pthread_mutex_t reads_lock = PTHREAD_MUTEX_INITIALIZER;
+static pending_read *reads;
+
+/* Keeps ev, a copy into owner's host memory; drops those seen complete
+ * meanwhile. */
+static void remember_read(cl_event ev, cb_array *owner) {
+  pending_read *r = malloc(sizeof *r);
+  pthread_mutex_lock(&reads_lock);
+  for (pending_read **p = &reads; *p;) {
+    cl_int st = CL_QUEUED;
+    clGetEventInfo((*p)->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof st,
+                   &st, NULL);
+    if (st == CL_COMPLETE) {
+      pending_read *done = *p;
+      *p = done->next;
+      clReleaseEvent(done->ev);
+      free(done);
+    } else {
+      p = &(*p)->next;
+    }
+  }
+  if (r) {
+    clRetainEvent(ev);
+    *r = (pending_read){ev, owner, reads};
+    reads = r;
+  }
+  pthread_mutex_unlock(&reads_lock);
+}
+
+int cb__tile_read_abandoned(cl_event ev, int device) {
+  pending_read *found = NULL;
+  pthread_mutex_lock(&reads_lock);
+  for (pending_read **p = &reads; *p; p = &(*p)->next)
+    if ((*p)->ev == ev) {
+      found = *p;
+      *p = found->next;
+      break;
+    }
+  pthread_mutex_unlock(&reads_lock);
+  if (!found)
+    return 0;
+  cb__failure *f = cb__lost_failure(device, "", "the array's data were "
+                                    "lost");
+  if (f) {
+    cb__mark_poison(found->owner, f);
+    cb__failure_unref(f);
+  }
+  clReleaseEvent(found->ev);
+  free(found);
+  return 1;
+}
+
+void cb__tile_reads_forget(void) {
+  pthread_mutex_lock(&reads_lock);
+  pending_read *r = reads;
+  reads = NULL;
+  pthread_mutex_unlock(&reads_lock);
+  while (r) {
+    pending_read *next = r->next;
+    clReleaseEvent(r->ev);
+    free(r);
+    r = next;
+  }
+}
 
 static struct starpu_data_interface_ops ops;
 static struct starpu_data_copy_methods copy_methods;
@@ -238,6 +315,8 @@ static int tile_from_opencl(void *src_interface, unsigned src_node,
     copy_failed(src_node, st, bytes, "from", dst->owner);
     return 0;
   }
+  if (event && *event && ret == -EAGAIN && dst->owner)
+    remember_read(*event, dst->owner);
   return ret;
 }
 

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include <CL/cl.h>
 #include <starpu.h>
 
 #include "cambrian.h"
@@ -30,5 +31,13 @@ void cb__tile_register(starpu_data_handle_t *handle, int home_node,
                        uintptr_t ptr, uint32_t nx, size_t elemsize,
                        int host_pinned, cb_array *owner,
                        void (*drop)(cb_array *owner));
+
+/* Of an asynchronous copy from a device into host memory whose event
+ * StarPU was told to stop waiting for (clevents.h): marks the array it
+ * was filling lost with device, its data never arrived. Returns 1 when ev
+ * was such a copy. */
+int cb__tile_read_abandoned(cl_event ev, int device);
+/* Lets go of the copies kept for that (at shutdown). */
+void cb__tile_reads_forget(void);
 
 #endif

@@ -271,17 +271,9 @@ int cb__drivers_pick(const int *workers, int n, unsigned turn) {
   return best;
 }
 
-/* A child after fork() has no drivers, and the parent's may have left
- * the gate closed: there the environment changes at once. */
-void cb_environ_change_begin(void) {
-  if (!cb__forked())
-    cb__cl_gate_close();
-}
+void cb_environ_change_begin(void) { cb__cl_gate_close(); }
 
-void cb_environ_change_end(void) {
-  if (!cb__forked())
-    cb__cl_gate_open();
-}
+void cb_environ_change_end(void) { cb__cl_gate_open(); }
 
 int cb_wait_idle(int timeout_ms) {
   /* In a child after fork(), the work the parent had in flight is counted

@@ -60,11 +60,10 @@ long cb_testing_staged_chunks(void);
  * completions count as executions of an operation named "complete" for
  * the faults above, where the StarPU build asks about such events. */
 long cb_testing_unfinished_events(void);
-
-/* When a device is lost, each other device of its OpenCL platform is
+/* (When a device is lost, each other device of its OpenCL platform is
  * asked whether it still runs a command, which counts as an execution of
  * an operation named "answer" for the faults above: a fault there makes
- * the device seem lost with the first. */
+ * that device seem lost with the first.) */
 
 #ifdef __cplusplus
 }
