@@ -55,6 +55,9 @@ static int gate_closing, gate_closed;
 /* How many times this thread closed the gate it keeps closed: a change
  * of the environment inside another (a signal handler's) goes on. */
 static _Thread_local int gate_closed_here;
+/* Passes through the gate this thread holds: one more (a build inside a
+ * codelet) does not wait, as a closing waits for the first anyway. */
+static _Thread_local int gate_held_here;
 
 /* In a child after fork() only the forking thread exists: no codelet is
  * in flight there, and the gate starts open. */
@@ -63,6 +66,7 @@ static void gate_reset_in_child(void) {
   pthread_cond_init(&gate_cond, NULL);
   gate_inflight = 0;
   gate_closing = 0;
+  gate_held_here = 0;
   gate_closed = gate_closed_here > 0;
 }
 
@@ -70,22 +74,31 @@ __attribute__((constructor)) static void gate_watch_forks(void) {
   pthread_atfork(NULL, NULL, gate_reset_in_child);
 }
 
-/* A codelet on a device that runs on the CPU goes through the gate,
- * waiting while it is closed or about to be. */
+/* Passes the gate, waiting while it is closed or about to be, unless
+ * this thread holds a pass already. */
 static void gate_enter(void) {
   pthread_mutex_lock(&gate_lock);
-  while (gate_closing || gate_closed)
+  while (!gate_held_here && (gate_closing || gate_closed))
     pthread_cond_wait(&gate_cond, &gate_lock);
   gate_inflight++;
   pthread_mutex_unlock(&gate_lock);
+  gate_held_here++;
 }
 
-static void gate_leave(void) {
+/* Gives a pass back; here: this thread's own (not one handed to the
+ * watcher with a codelet's last command). */
+static void gate_leave(int here) {
+  if (here)
+    gate_held_here--;
   pthread_mutex_lock(&gate_lock);
   if (--gate_inflight == 0)
     pthread_cond_broadcast(&gate_cond);
   pthread_mutex_unlock(&gate_lock);
 }
+
+void cb__cl_gate_enter(void) { gate_enter(); }
+
+void cb__cl_gate_leave(void) { gate_leave(1); }
 
 void cb__cl_gate_close(void) {
   if (gate_closed_here++)
@@ -127,7 +140,7 @@ static void *watch(void *arg) {
     atomic_thread_fence(memory_order_release);
     cb__user_event_end(p->user, w->device);
     if (p->gated)
-      gate_leave();
+      gate_leave(0);
     free(p);
   }
 }
@@ -207,7 +220,7 @@ void cb__cl_async_end(void) {
     starpu_opencl_set_task_event(ev);
 #endif
   if (cur.gated)
-    gate_leave(); /* nothing went to the watcher, or it waited here */
+    gate_leave(1); /* nothing went to the watcher, or it waited here */
   cur.gated = 0;
   cur.on = 0;
   cur.user = NULL;
@@ -237,7 +250,9 @@ void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
       /* One reference for StarPU, one for the watcher. */
       clRetainEvent(user);
       *p = (pending){ev, user, c, after, arg, NULL, cur.gated};
-      cur.gated = 0; /* the watcher leaves the gate once ev ends */
+      if (cur.gated)
+        gate_held_here--; /* the watcher gives the pass back once ev ends */
+      cur.gated = 0;
       pthread_mutex_lock(&w->lock);
       if (w->tail)
         w->tail->next = p;

@@ -69,5 +69,11 @@ void cb__cl_end_then(cb__ctx *c, cl_event ev, cb__cl_after_fn after,
  * again inside its own closing (a signal handler's change). */
 void cb__cl_gate_close(void);
 void cb__cl_gate_open(void);
+/* A pass through the gate for other work that reads the environment
+ * while a change may move it (getenv() in pocl's, StarPU's and the
+ * OpenCL loader's start, pocl's program builds); re-entrant on a
+ * thread. */
+void cb__cl_gate_enter(void);
+void cb__cl_gate_leave(void);
 
 #endif

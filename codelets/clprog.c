@@ -10,6 +10,7 @@
 
 #include <starpu.h>
 
+#include "clasync.h"
 #include "clprog.h"
 #include "hooks.h"
 
@@ -84,7 +85,10 @@ static cl_int build_once(int devid, const char *src, size_t len,
                                               len ? &len : NULL, &st);
   if (st != CL_SUCCESS)
     return st;
+  /* pocl reads the environment as it builds (clasync.h, the gate). */
+  cb__cl_gate_enter();
   st = clBuildProgram(prog, 1, &dev, options ? options : "", NULL, NULL);
+  cb__cl_gate_leave();
   if (st != CL_SUCCESS) {
     size_t n = 0;
     if (clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL,

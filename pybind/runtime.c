@@ -6,8 +6,10 @@
  */
 #include "binding.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A whole-number setting of init (None: *out unchanged) from min up. */
@@ -379,32 +381,43 @@ static PyObject *py_drain_at_exit(PyObject *module, PyObject *unused) {
   return PyBool_FromLong(rc == 0 && !exit_interrupted);
 }
 
-/* _environ_change(fn, *args) -> fn(*args), called while no driver of a
- * pocl device acts (cb_environ_change_begin); the GIL is released while
- * it waits for them. */
-static PyObject *py_environ_change(PyObject *module, PyObject *const *args,
-                                   Py_ssize_t nargs) {
+/* _environ_set(name, value) sets (value None: removes) a variable of
+ * the environment, bracketed by cb_environ_change_begin/end, without the
+ * GIL: a thread that holds it may be waiting at the gate (a runtime that
+ * starts). name and value are bytes the caller checked. */
+static PyObject *py_environ_set(PyObject *module, PyObject *const *args,
+                                Py_ssize_t nargs) {
   (void)module;
-  if (nargs < 1 || !PyCallable_Check(args[0])) {
-    PyErr_SetString(PyExc_TypeError, "_environ_change(fn, *args)");
+  if (nargs != 2 || !PyBytes_Check(args[0]) ||
+      (args[1] != Py_None && !PyBytes_Check(args[1]))) {
+    PyErr_SetString(PyExc_TypeError, "_environ_set(name, value)");
     return NULL;
   }
+  const char *name = PyBytes_AS_STRING(args[0]);
+  const char *value = args[1] == Py_None ? NULL : PyBytes_AS_STRING(args[1]);
+  int rc, err = 0;
   Py_BEGIN_ALLOW_THREADS
   cb_environ_change_begin();
-  Py_END_ALLOW_THREADS
-  PyObject *r = PyObject_Vectorcall(args[0], args + 1,
-                                    (size_t)(nargs - 1), NULL);
+  rc = value ? setenv(name, value, 1) : unsetenv(name);
+  if (rc)
+    err = errno;
   cb_environ_change_end();
-  return r;
+  Py_END_ALLOW_THREADS
+  if (rc) {
+    errno = err;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  Py_RETURN_NONE;
 }
 
 /* Docstrings; their first lines are the text signatures that
  * inspect.signature() reads. */
 
-PyDoc_STRVAR(doc_environ_change,
-"_environ_change(fn, /, *args)\n--\n\n"
-"fn(*args), while no driver of an OpenCL device that runs on the CPU\n"
-"acts (an environment change: see cb_environ_change_begin).\n");
+PyDoc_STRVAR(doc_environ_set,
+"_environ_set(name, value, /)\n--\n\n"
+"Set (value None: remove) an environment variable, from checked bytes,\n"
+"while no codelet of an OpenCL device that runs on the CPU is in flight\n"
+"(see cb_environ_change_begin).\n");
 
 PyDoc_STRVAR(doc_init,
 "init(ncpus, devices, scheduler, tile_size, distributed, /)\n--\n\n"
@@ -494,6 +507,6 @@ PyMethodDef cbp_runtime_methods[] = {
     {"_numpy_protocols", CBP_METH(py_numpy_protocols), METH_FASTCALL,
      doc_numpy_protocols},
     {"_configure", CBP_METH(py_configure), METH_FASTCALL, doc_configure},
-    {"_environ_change", CBP_METH(py_environ_change), METH_FASTCALL,
-     doc_environ_change},
+    {"_environ_set", CBP_METH(py_environ_set), METH_FASTCALL,
+     doc_environ_set},
     {NULL}};

@@ -27,6 +27,7 @@
 #include "arrays.h"
 #include "blas_codelets.h"
 #include "budget.h"
+#include "clasync.h"
 #include "clevents.h"
 #include "devices.h"
 #include "devloss.h"
@@ -746,8 +747,13 @@ int cb_init(const cb_config *cfg) {
   pthread_mutex_lock(&init_lock);
   if (stuck[0])
     rc = cb__fail(stuck_code, "%s", stuck);
-  else if (!atomic_load(&running))
+  else if (!atomic_load(&running)) {
+    /* StarPU, the OpenCL loader and pocl read the environment as they
+     * start: os.environ's changes wait (codelets/clasync.h). */
+    cb__cl_gate_enter();
     rc = start(cfg);
+    cb__cl_gate_leave();
+  }
   else if (cfg)
     rc = check_running_settings(cfg);
   pthread_mutex_unlock(&init_lock);
