@@ -5,7 +5,8 @@ stacks of matrices, joining helpers, and the data-dependent functions.
 Most are compositions of cambrian's tasks (layout copies, element-wise
 operations, reductions, matrix products) and run where the data is. The
 functions whose result's shape depends on the data (nonzero, unique_*,
-sort, argsort, searchsorted, take, cumulative_sum) wait for the data and
+sort, argsort, searchsorted, take, take_along_axis, cumulative_sum,
+cumulative_prod, nextafter) wait for the data and
 compute on the host with NumPy, then return an Array placed as the input:
 their docstrings say so.
 """
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["finfo", "iinfo", "result_type", "can_cast", "isdtype",
            "astype", "linspace", "eye", "tril", "triu", "meshgrid", "clip",
            "matrix_transpose", "vecdot", "tensordot", "tile", "repeat",
-           "split", "unstack", "nonzero", "take", "cumulative_sum", "sort",
+           "split", "unstack", "nonzero", "take", "take_along_axis",
+           "cumulative_sum", "cumulative_prod", "nextafter", "reciprocal",
+           "count_nonzero", "diff", "sort",
            "argsort", "searchsorted", "unique_values", "unique_counts",
            "unique_inverse", "unique_all", "conj", "real", "imag",
            "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis"]
@@ -853,6 +856,222 @@ def cumulative_sum(x: Array, /, *, axis: int | None = None,
     out: Array = _host(lambda a: np.cumulative_sum(
         a, axis=axis, dtype=dtype, include_initial=include_initial), x)
     return out
+
+
+def cumulative_prod(x: Array, /, *, axis: int | None = None,
+                    dtype: npt.DTypeLike | None = None,
+                    include_initial: bool = False) -> Array:
+    """Running products along axis. Waits for x and computes on the host.
+
+    Parameters
+    ----------
+    x : Array
+    axis : int, optional
+        Needed when x has more than one dimension.
+    dtype : dtype, optional
+    include_initial : bool, optional
+        Start with a 1.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        No axis for an array of more than one dimension.
+
+    Examples
+    --------
+    >>> cb.cumulative_prod(cb.arange(1, 5)).tolist()
+    [1, 2, 6, 24]
+    """
+    x = _array(x)
+    if axis is None:
+        if x.ndim != 1:
+            raise ValueError("cumulative_prod needs an axis for arrays of "
+                             "more than one dimension")
+        axis = 0
+    out: Array = _host(lambda a: np.cumulative_prod(
+        a, axis=axis, dtype=dtype, include_initial=include_initial), x)
+    return out
+
+
+def take_along_axis(x: Array, indices: Array, /, *,
+                    axis: int = -1) -> Array:
+    """The elements of x at indices along axis (indices broadcast with x
+    on the other axes). Waits for the data and computes on the host.
+
+    Parameters
+    ----------
+    x : Array
+    indices : Array
+        Integers, with as many dimensions as x.
+    axis : int, optional
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    IndexError
+        An index out of range.
+
+    Examples
+    --------
+    >>> x = cb.asarray([[10, 30, 20]])
+    >>> cb.take_along_axis(x, cb.argsort(x), axis=1).tolist()
+    [[10, 20, 30]]
+    """
+    x = _array(x)
+    idx = np.asarray(_array(indices))
+    out: Array = _host(lambda a: np.take_along_axis(a, idx, axis=axis), x)
+    return out
+
+
+def nextafter(x1: Array | float, x2: Array | float, /) -> Array:
+    """The next floating-point value after x1 towards x2, element-wise,
+    with NumPy's broadcasting and dtypes. Waits for the data and computes
+    on the host.
+
+    Parameters
+    ----------
+    x1, x2 : Array or float
+        Floating-point; one at least an Array.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    TypeError
+        An operand that is not floating-point.
+
+    Examples
+    --------
+    >>> float(cb.nextafter(cb.asarray([1.0]), 2.0)[0]) > 1.0
+    True
+    """
+    a = x1 if isinstance(x1, _core.Array) else x2
+    if not isinstance(a, _core.Array):
+        raise TypeError("nextafter needs an Array operand")
+    for v in (x1, x2):
+        if isinstance(v, _core.Array):
+            kind = v.dtype.kind
+        else:  # a Python int or float is weak, as in NumPy 2
+            kind = ("f" if isinstance(v, (int, float)) and
+                    not isinstance(v, bool) else np.asarray(v).dtype.kind)
+        if kind != "f":
+            raise TypeError("nextafter needs floating-point operands")
+    h1 = np.asarray(x1) if isinstance(x1, _core.Array) else x1
+    h2 = np.asarray(x2) if isinstance(x2, _core.Array) else x2
+    out: Array = _host(lambda _: np.nextafter(h1, h2), a)
+    return out
+
+
+def reciprocal(x: Array, /) -> Array:
+    """1 / x, element-wise, as tasks where x is.
+
+    Parameters
+    ----------
+    x : Array
+        Floating-point.
+
+    Returns
+    -------
+    Array
+        Of x's dtype.
+
+    Raises
+    ------
+    TypeError
+        x is not floating-point.
+
+    Examples
+    --------
+    >>> cb.reciprocal(cb.asarray([2.0, 4.0])).tolist()
+    [0.5, 0.25]
+    """
+    x = _array(x)
+    if x.dtype.kind != "f":
+        raise TypeError("reciprocal needs a floating-point array")
+    out: Array = 1 / x
+    return out
+
+
+def count_nonzero(x: Array, /, *, axis: int | tuple[int, ...] | None = None,
+                  keepdims: bool = False) -> Array:
+    """How many elements of x are not zero (along axis), as a reduction
+    where x is.
+
+    Parameters
+    ----------
+    x : Array
+    axis : int or tuple of int, optional
+        None: all of them.
+    keepdims : bool, optional
+
+    Returns
+    -------
+    Array
+        int64.
+
+    Examples
+    --------
+    >>> int(cb.count_nonzero(cb.asarray([0, 3, 0, 1])))
+    2
+    """
+    from ._reductions import sum as _sum
+    x = _array(x)
+    out: Array = _sum(x != 0, axis=axis, keepdims=keepdims)
+    return out
+
+
+def diff(x: Array, /, *, axis: int = -1, n: int = 1,
+         prepend: Array | None = None, append: Array | None = None) -> Array:
+    """The n-th differences along axis (x[i + 1] - x[i]; for bool, !=),
+    as tasks where x is.
+
+    Parameters
+    ----------
+    x : Array
+        At least 1-D.
+    axis : int, optional
+    n : int, optional
+        How many times to take differences (0: x itself).
+    prepend, append : Array, optional
+        Joined to x along axis first.
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    ValueError
+        n is negative, or x is 0-D.
+
+    Examples
+    --------
+    >>> cb.diff(cb.asarray([1, 4, 9, 16])).tolist()
+    [3, 5, 7]
+    """
+    x = _array(x)
+    if x.ndim == 0:
+        raise ValueError("diff needs an array of at least one dimension")
+    n = operator.index(n)
+    if n < 0:
+        raise ValueError(f"diff: n must be at least 0 (got {n})")
+    ax = _axis(axis, x.ndim)
+    parts = [p for p in (prepend, x, append) if p is not None]
+    y = concat([_array(p) for p in parts], axis=ax) if len(parts) > 1 else x
+    head = (slice(None),) * ax
+    for _ in range(n):
+        later, earlier = y[head + (slice(1, None),)], y[head + (slice(-1),)]
+        y = later != earlier if y.dtype == np.bool_ else later - earlier
+    return y
 
 
 def sort(x: Array, /, *, axis: int = -1, descending: bool = False,

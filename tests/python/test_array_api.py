@@ -260,3 +260,51 @@ def test_empty_in_place_and_default_dtypes():
     assert cb.ones(2).to_device("cpu", stream=None).device.type == "cpu"
     with pytest.raises(ValueError, match="stream"):
         cb.ones(2).to_device("cpu", stream=1)
+
+
+def test_functions_of_the_2024_standard(device):
+    rng = np.random.default_rng(3)
+    m = rng.integers(-3, 4, (4, 5)).astype(np.int64)
+    a = cb.asarray(m, device=device)
+    for axis in (0, 1, -1):
+        assert_same(cb.diff(a, axis=axis), np.diff(m, axis=axis))
+        assert_same(cb.diff(a, axis=axis, n=2), np.diff(m, axis=axis, n=2))
+        assert_same(cb.count_nonzero(a, axis=axis),
+                    np.count_nonzero(m, axis=axis).astype(np.int64))
+        assert_same(cb.cumulative_prod(a, axis=axis),
+                    np.cumulative_prod(m, axis=axis))
+    assert_same(cb.diff(a, n=0), m)
+    edge = cb.asarray(np.zeros((4, 1), np.int64), device=device)
+    assert_same(cb.diff(a, prepend=edge, append=edge),
+                np.diff(m, prepend=np.zeros((4, 1), np.int64),
+                        append=np.zeros((4, 1), np.int64)))
+    b = np.array([True, True, False, True])
+    assert_same(cb.diff(cb.asarray(b, device=device)), np.diff(b))
+    assert int(cb.count_nonzero(a)) == np.count_nonzero(m)
+    assert_same(cb.count_nonzero(a, axis=1, keepdims=True),
+                np.count_nonzero(m, axis=1, keepdims=True).astype(np.int64))
+    assert_same(cb.cumulative_prod(cb.asarray(m[0], device=device),
+                                   include_initial=True),
+                np.cumulative_prod(m[0], include_initial=True))
+    order = np.argsort(m, axis=1)
+    got = cb.take_along_axis(a, cb.asarray(order), axis=1)
+    assert_same(got, np.take_along_axis(m, order, axis=1))
+    assert got.device == a.device
+    f = rng.standard_normal(7).astype(np.float32)
+    x = cb.asarray(f, device=device)
+    assert_same(cb.reciprocal(x), np.reciprocal(f))
+    assert_same(cb.nextafter(x, np.float32(np.inf)),
+                np.nextafter(f, np.float32(np.inf)))
+    assert_same(cb.nextafter(x, cb.asarray(-f, device=device)),
+                np.nextafter(f, -f))
+    assert_same(cb.nextafter(x, 0), np.nextafter(f, 0))
+    with pytest.raises(TypeError, match="floating-point"):
+        cb.reciprocal(a)
+    with pytest.raises(TypeError, match="floating-point"):
+        cb.nextafter(a, 1.0)
+    with pytest.raises(ValueError, match="n must be at least 0"):
+        cb.diff(a, n=-1)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        cb.diff(cb.asarray(1.0))
+    with pytest.raises(ValueError, match="needs an axis"):
+        cb.cumulative_prod(a)
