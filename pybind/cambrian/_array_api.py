@@ -847,14 +847,21 @@ def cumulative_sum(x: Array, /, *, axis: int | None = None,
     >>> cb.cumulative_sum(cb.arange(4)).tolist()
     [0, 1, 3, 6]
     """
+    return _cumulative("cumulative_sum", np.cumulative_sum, x, axis, dtype,
+                       include_initial)
+
+
+def _cumulative(name: str, fn: Any, x: Array, axis: int | None,
+                dtype: npt.DTypeLike | None, include_initial: bool) -> Array:
+    """fn (NumPy's cumulative_sum or cumulative_prod) over x on the host."""
     x = _array(x)
     if axis is None:
         if x.ndim != 1:
-            raise ValueError("cumulative_sum needs an axis for arrays of "
-                             "more than one dimension")
+            raise ValueError(f"{name} needs an axis for arrays of more "
+                             "than one dimension")
         axis = 0
-    out: Array = _host(lambda a: np.cumulative_sum(
-        a, axis=axis, dtype=dtype, include_initial=include_initial), x)
+    out: Array = _host(lambda a: fn(a, axis=axis, dtype=dtype,
+                                    include_initial=include_initial), x)
     return out
 
 
@@ -886,15 +893,8 @@ def cumulative_prod(x: Array, /, *, axis: int | None = None,
     >>> cb.cumulative_prod(cb.arange(1, 5)).tolist()
     [1, 2, 6, 24]
     """
-    x = _array(x)
-    if axis is None:
-        if x.ndim != 1:
-            raise ValueError("cumulative_prod needs an axis for arrays of "
-                             "more than one dimension")
-        axis = 0
-    out: Array = _host(lambda a: np.cumulative_prod(
-        a, axis=axis, dtype=dtype, include_initial=include_initial), x)
-    return out
+    return _cumulative("cumulative_prod", np.cumulative_prod, x, axis,
+                       dtype, include_initial)
 
 
 def take_along_axis(x: Array, indices: Array, /, *,
