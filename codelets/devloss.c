@@ -125,22 +125,17 @@ static cl_int answers(int device) {
   return st;
 }
 
-/* Records whether device answers (status st of answers()). */
-static int record_answer(int device, cl_int st) {
-  int dead = cb__cl_completion_loses(st);
-  atomic_store(&cb__devices[device].dead, dead ? 2 : 1);
-  return dead;
-}
-
 int cb__device_dead(int device) {
   if (device < 0 || device >= cb__ndevices || !cb__device_lost(device))
     return 0;
   int known = atomic_load(&cb__devices[device].dead);
   if (known)
     return known == 2;
-  return record_answer(device, atomic_load(&cb__devices[device].unusable)
-                                   ? CL_INVALID_CONTEXT
-                                   : answers(device));
+  int dead = cb__cl_completion_loses(
+      atomic_load(&cb__devices[device].unusable) ? CL_INVALID_CONTEXT
+                                                 : answers(device));
+  atomic_store(&cb__devices[device].dead, dead ? 2 : 1);
+  return dead;
 }
 
 /* After device was lost to cause: the other devices of its platform that

@@ -13,6 +13,7 @@ the C API), and change it without holding the GIL.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Callable
 
@@ -40,8 +41,7 @@ def _unsetenv(key: Any) -> None:
 
 
 def _install(new: Callable[..., None], old: Callable[..., None]) -> Any:
-    setattr(new, "__wrapped__", old)
-    setattr(new, "__doc__", old.__doc__)
+    functools.update_wrapper(new, old)  # old's name and doc; __wrapped__
     setattr(new, "_cambrian_guarded", True)
     return new
 
