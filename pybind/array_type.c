@@ -229,20 +229,52 @@ static PyObject *get_mT(ArrayObject *a, void *c) {
   return get_T(a, c);
 }
 
-/* The cambrian.Future of the array's pending writes, made once. */
+/* The cambrian.Future of the array's pending writes. The future holds
+ * the array (its result), and the array holds the future while the
+ * operation may still fail or be cancelled: a failure nobody retrieved
+ * is reported when both go, and a cancel() stays visible. Once the
+ * operation has succeeded (settle_future), the array keeps only a weak
+ * reference: otherwise every array whose future was asked for would be
+ * a cycle, freed by the garbage collector long after its last use, its
+ * buffers kept from the pool meanwhile. While somebody holds that future
+ * this gives the same one; after, a new one, done at once. */
 static PyObject *get_future(ArrayObject *a, void *c) {
   (void)c;
-  if (!a->future) {
-    cbp_state *st = state_of((PyObject *)a);
-    if (!st->future_factory) {
-      PyErr_SetString(PyExc_RuntimeError, "cambrian is not initialised");
+  PyObject *fut = NULL;
+  if (a->future && !PyWeakref_CheckRef(a->future))
+    return Py_NewRef(a->future);
+  if (a->future) {
+#if PY_VERSION_HEX >= 0x030D0000
+    if (PyWeakref_GetRef(a->future, &fut) < 0)
       return NULL;
-    }
-    a->future = PyObject_CallOneArg(st->future_factory, (PyObject *)a);
-    if (!a->future)
-      return NULL;
+#else
+    fut = PyWeakref_GetObject(a->future);
+    fut = fut == Py_None ? NULL : Py_NewRef(fut);
+#endif
+    if (fut)
+      return fut;
   }
-  return Py_NewRef(a->future);
+  cbp_state *st = state_of((PyObject *)a);
+  if (!st->future_factory) {
+    PyErr_SetString(PyExc_RuntimeError, "cambrian is not initialised");
+    return NULL;
+  }
+  fut = PyObject_CallOneArg(st->future_factory, (PyObject *)a);
+  if (!fut)
+    return NULL;
+  Py_XSETREF(a->future, Py_NewRef(fut));
+  return fut;
+}
+
+int cbp_array_settle_future(PyObject *obj) {
+  ArrayObject *a = (ArrayObject *)obj;
+  if (!a->future || PyWeakref_CheckRef(a->future))
+    return 0;
+  PyObject *ref = PyWeakref_NewRef(a->future, NULL);
+  if (!ref)
+    return -1;
+  Py_SETREF(a->future, ref);
+  return 0;
 }
 
 /* await array: waits for its pending writes; gives the array. */

@@ -82,7 +82,8 @@ typedef struct {
   unsigned dev_gen;
   Py_ssize_t shape[CB_MAX_NDIM];
   Py_ssize_t strides[CB_MAX_NDIM];
-  PyObject *future;          /* created on first use */
+  PyObject *future;          /* made on first use; a weak reference
+                              * once its operation succeeded */
   PyObject *weakreflist;
   PyObject *interrupt;       /* what a signal handler raised while the
                               * buffer export waited (array_type.c) */
@@ -296,6 +297,9 @@ PyObject *cbp_transpose(cbp_state *st, PyObject *a);
 /* ---- array_type.c ---- */
 
 extern PyType_Spec cbp_array_spec;
+/* The array's operation succeeded: it keeps its future only through a
+ * weak reference from now on. 0, or -1 with an error set. */
+int cbp_array_settle_future(PyObject *array);
 
 /* ---- runtime.c, observe.c, graphs.c, kernels.c, tasks.c, testing.c ---- */
 

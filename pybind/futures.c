@@ -486,6 +486,15 @@ static PyObject *py_started(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(started);
 }
 
+/* settle_future(source): the source's operation succeeded; an Array
+ * keeps its future only weakly from now on (array_type.c). */
+static PyObject *py_settle_future(PyObject *module, PyObject *arg) {
+  if (Py_TYPE(arg) == mstate(module)->array_type &&
+      cbp_array_settle_future(arg) < 0)
+    return NULL;
+  Py_RETURN_NONE;
+}
+
 /* Waits for a source (see source_event) with wait(e, limit): True when it
  * is done, False when not (in time), NULL with an error. */
 static PyObject *wait_source(cbp_state *st, PyObject *source,
@@ -721,6 +730,11 @@ PyDoc_STRVAR(doc_started,
 "Whether a task of the operation of source (an Array's writer, an\n"
 "Event) has started.\n");
 
+PyDoc_STRVAR(doc_settle_future,
+"settle_future(source, /)\n--\n\n"
+"The operation of source succeeded: an Array keeps its future only\n"
+"through a weak reference from now on.\n");
+
 PyDoc_STRVAR(doc_poll_writer,
 "poll_writer(source, us, /)\n--\n\n"
 "Whether the operation of source is done, polling at most us\n"
@@ -775,6 +789,7 @@ PyDoc_STRVAR(doc_wait_idle,
 PyMethodDef cbp_future_methods[] = {
     {"cancel", py_cancel, METH_O, doc_cancel},
     {"started", py_started, METH_O, doc_started},
+    {"settle_future", py_settle_future, METH_O, doc_settle_future},
     {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, doc_poll_writer},
     {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, doc_wait_writer},
     {"watch", CBP_METH(py_watch), METH_FASTCALL, doc_watch},

@@ -387,7 +387,7 @@ def calibrate(fresh: bool = False, out: IO[str] | None = None) -> int:
     return 0
 
 
-def calibrate_blas(filter: str = "opencl:gpu", seconds: float = 180.0,
+def calibrate_blas(filter: str = "opencl:gpu", seconds: float = 300.0,
                    out: IO[str] | None = None) -> int:
     """Tunes CLBlast's GEMM for each OpenCL device that filter names
     (cambrian._blas_tune), then restarts the runtime, which hands the
@@ -544,9 +544,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--blas", action="store_true",
                    help="tune CLBlast's GEMM for the OpenCL devices "
                    "instead (needs clblast_tuner_xgemm)")
-    p.add_argument("--seconds", type=float, default=180.0,
+    p.add_argument("--seconds", type=float, default=300.0,
                    help="with --blas: the most each precision may take "
-                   "(default 180)")
+                   "(default 300)")
     p.add_argument("--devices", default="opencl:gpu", metavar="FILTER",
                    help="with --blas: the devices to tune (default "
                    "opencl:gpu)")

@@ -165,7 +165,8 @@ def _run(cmd: list[str], seconds: float, precision: int,
 
 
 def tune_device(device: object, cache_dir: str, platforms: list[dict[str,
-                object]], *, seconds: float = 180.0, size: int = 4096,
+                object]], *, seconds: float = 300.0, size: int = 2048,
+                fraction: float = 0.02,
                 precisions: Iterable[int] = (32, 64),
                 tuner: str | None = None,
                 out: IO[str] | None = None) -> list[Tuned]:
@@ -185,7 +186,15 @@ def tune_device(device: object, cache_dir: str, platforms: list[dict[str,
         The most each precision may take; the best result found by then
         is kept.
     size : int
-        The matrices' order the tuner times.
+        The matrices' order the tuner times. 2048 keeps a poor candidate
+        to a fraction of a second on a large GPU while giving its cores
+        enough work groups to tell large tiles apart; at 4096 the fixed
+        first stage (which starts with the smallest tiles) did not end
+        in three minutes on an NVIDIA H200.
+    fraction : float
+        The share of the tuner's random second stage to draw (it lists
+        about 120,000 candidates): on the H200 that stage raised float32
+        from 34.6 to 40.1 TFLOPS, and float64 from 14.5 to 18.4.
     precisions : iterable of int
         32 (float32) and/or 64 (float64).
     tuner : str, optional
@@ -215,7 +224,7 @@ def tune_device(device: object, cache_dir: str, platforms: list[dict[str,
         cmd = [tuner, "-platform", str(platform), "-device",
                str(getattr(device, "index", 0)), "-precision",
                str(precision), "-m", str(size), "-n", str(size), "-k",
-               str(size), "-runs", "1"]
+               str(size), "-runs", "1", "-fraction", str(fraction)]
         best = _run(cmd, seconds, precision, out)
         if best is not None:
             found.append(best)

@@ -417,3 +417,28 @@ def test_cancel_ends_awaits_at_once():
     assert input_done is False
     with pytest.raises(cf.CancelledError):
         y.numpy()
+
+
+def test_an_array_and_its_future_are_freed_without_the_collector(dev):
+    # The future holds its array; the array must not hold the future back,
+    # or both wait for the garbage collector (and the array's buffers stay
+    # out of the pool until then).
+    import gc
+    import weakref
+    a = cb.asarray(np.arange(100.0), device=dev)
+    gc.disable()
+    try:
+        c = a + 1
+        f = c.future
+        assert c.future is f  # the same one while it is held
+        assert f.result(timeout=30) is c
+        arrays, futures = weakref.ref(c), weakref.ref(f)
+        del c, f
+        assert arrays() is None and futures() is None
+        # Asked for again after it went: a new one, of the same operation.
+        d = a * 2
+        d.future.result(timeout=30)
+        g = d.future
+        assert g.done() and g.result() is d
+    finally:
+        gc.enable()
