@@ -4,6 +4,24 @@
  * when they lie in one tile, else gathered into a scratch buffer; the
  * output tile is always used in place. Every OpenCL and CLBlast status is
  * checked and recorded on the task; nothing here aborts.
+ *
+ * Scratch buffers (gathered operands, and the temporary matrices of
+ * CLBlast's GEMM, which transposes and pads its operands) stay with their
+ * device from one task to the next. A buffer released while commands
+ * still use it makes NVIDIA's driver wait for them: CLBlast's own
+ * temporary buffer, made and released inside each call, held the
+ * driver's thread for the whole product (3.8 ms of a 4096-order float32
+ * product on an H200), so that it could neither feed the device nor
+ * start a transfer meanwhile. The compute queue runs its commands in
+ * order, so the next task of the device may reuse them at once.
+ *
+ * Locking: the scratch buffers and warm flags of a device are used by its
+ * driver thread alone (and by the release hook, once no task runs).
+ * clblast_lock orders the first call of each routine and precision on
+ * each device of a runtime: CLBlast fills its caches of programs and
+ * tuning then, and two devices' threads filling them at once corrupted
+ * its heap (AddressSanitizer, two pocl devices). Later calls only read
+ * them, and run without the lock, so that devices work at once.
  */
 #include <stdio.h>
 
@@ -14,21 +32,79 @@
 #include "blas_codelets.h"
 #include "clasync.h"
 #include "clprog.h"
+#include "devtab.h"
+#include "hooks.h"
 
 static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
+
+enum { SCRATCH_A, SCRATCH_B, SCRATCH_TEMP, NSCRATCH };
+
+static struct device_state {
+  struct scratch {
+    cl_mem mem;
+    size_t bytes;
+  } scratch[NSCRATCH];
+  /* The runtime (cb__devtab_gen) in which each routine and precision
+   * has run once on the device. */
+  unsigned warm[CB__LA_NKINDS][2];
+} devs[STARPU_MAXOPENCLDEVS];
+
+static void release_scratch(void) {
+  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++)
+    for (int i = 0; i < NSCRATCH; i++) {
+      if (devs[d].scratch[i].mem)
+        clReleaseMemObject(devs[d].scratch[i].mem); /* status: no use */
+      devs[d].scratch[i] = (struct scratch){0};
+    }
+}
+
+/* The device's scratch buffer slot, of at least bytes; NULL with *st set
+ * when it cannot be made. */
+static cl_mem scratch(cl_command_queue q, int slot, size_t bytes,
+                      cl_int *st) {
+  int devid = starpu_worker_get_devid(starpu_worker_get_id());
+  struct scratch *s = &devs[devid].scratch[slot];
+  *st = CL_SUCCESS;
+  if (s->mem && s->bytes >= bytes)
+    return s->mem;
+  cl_context ctx;
+  *st = clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof ctx, &ctx, NULL);
+  if (*st != CL_SUCCESS)
+    return NULL;
+  if (s->mem) /* grows: the driver waits for the commands that use it */
+    clReleaseMemObject(s->mem);
+  *s = (struct scratch){0};
+  /* A quarter more, so that sizes that creep up do not make it again
+   * each time. */
+  size_t want = bytes + bytes / 4;
+  cl_mem m = clCreateBuffer(ctx, CL_MEM_READ_WRITE, want, NULL, st);
+  if (*st != CL_SUCCESS)
+    return NULL;
+  /* The hook releases them before the runtime's contexts go (adding it
+   * again does nothing). */
+  *st = cb__hook_add(CB__HOOK_RELEASE, release_scratch)
+            ? CL_OUT_OF_HOST_MEMORY
+            : CL_SUCCESS;
+  if (*st != CL_SUCCESS) {
+    clReleaseMemObject(m);
+    return NULL;
+  }
+  s->mem = m;
+  s->bytes = want;
+  return m;
+}
 
 /* A matrix on the device: element e of the array is at element e + shift
  * of mem. */
 typedef struct operand {
   cl_mem mem;
   int64_t shift;
-  int scratch;
 } operand;
 
 /* The elements [lo, hi) of an array whose tiles are buffers[0..n), the
  * first starting at element base. */
 static cl_int gather(void *buffers[], int n, int64_t base, int64_t lo,
-                     int64_t hi, size_t es, cl_command_queue q,
+                     int64_t hi, size_t es, cl_command_queue q, int slot,
                      operand *out) {
   *out = (operand){0};
   if (n == 1) {
@@ -36,16 +112,10 @@ static cl_int gather(void *buffers[], int n, int64_t base, int64_t lo,
     out->shift = (int64_t)(STARPU_VECTOR_GET_OFFSET(buffers[0]) / es) - base;
     return CL_SUCCESS;
   }
-  cl_context ctx;
-  cl_int st = clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof ctx, &ctx,
-                                    NULL);
+  cl_int st;
+  out->mem = scratch(q, slot, (size_t)(hi - lo) * es, &st);
   if (st != CL_SUCCESS)
     return st;
-  out->mem = clCreateBuffer(ctx, CL_MEM_READ_WRITE, (size_t)(hi - lo) * es,
-                            NULL, &st);
-  if (st != CL_SUCCESS)
-    return st;
-  out->scratch = 1;
   out->shift = -lo;
   int64_t start = base;
   for (int i = 0; i < n && st == CL_SUCCESS; i++) {
@@ -63,12 +133,6 @@ static cl_int gather(void *buffers[], int n, int64_t base, int64_t lo,
     start += len;
   }
   return st;
-}
-
-static void release(operand *x) {
-  if (x->scratch)
-    clReleaseMemObject(x->mem);
-  *x = (operand){0};
 }
 
 static const char *clblast_name(CLBlastStatusCode s) {
@@ -107,15 +171,34 @@ static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
   int f32 = t->dtype == CB_FLOAT32;
   size_t rows = (size_t)t->rows, n = (size_t)t->n, k = (size_t)t->k;
   switch (t->kind) {
-  case CB__LA_GEMM:
-    return f32 ? CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, rows, n, k,
-                              (float)t->alpha, a->mem, a_off, ld(t->a_ld),
-                              b->mem, b_off, ld(t->b_ld), (float)t->beta, c,
-                              c_off, ld(t->n), q, ev)
-               : CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, rows, n, k,
-                              t->alpha, a->mem, a_off, ld(t->a_ld), b->mem,
-                              b_off, ld(t->b_ld), t->beta, c, c_off,
-                              ld(t->n), q, ev);
+  case CB__LA_GEMM: {
+    /* The temporary matrices in the device's scratch (see the top). */
+    size_t bytes = 0;
+    CLBlastStatusCode s =
+        f32 ? CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
+                                         n, k, a_off, ld(t->a_ld), b_off,
+                                         ld(t->b_ld), c_off, ld(t->n), q,
+                                         &bytes)
+            : CLBlastDGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
+                                         n, k, a_off, ld(t->a_ld), b_off,
+                                         ld(t->b_ld), c_off, ld(t->n), q,
+                                         &bytes);
+    if (s != CLBlastSuccess)
+      return s;
+    cl_int st = CL_SUCCESS;
+    cl_mem temp = bytes ? scratch(*q, SCRATCH_TEMP, bytes, &st) : NULL;
+    if (st != CL_SUCCESS)
+      return (CLBlastStatusCode)st;
+    return f32 ? CLBlastSgemmWithTempBuffer(
+                     CLBlastLayoutRowMajor, ta, tb, rows, n, k,
+                     (float)t->alpha, a->mem, a_off, ld(t->a_ld), b->mem,
+                     b_off, ld(t->b_ld), (float)t->beta, c, c_off, ld(t->n),
+                     q, ev, temp)
+               : CLBlastDgemmWithTempBuffer(
+                     CLBlastLayoutRowMajor, ta, tb, rows, n, k, t->alpha,
+                     a->mem, a_off, ld(t->a_ld), b->mem, b_off, ld(t->b_ld),
+                     t->beta, c, c_off, ld(t->n), q, ev, temp);
+  }
   case CB__LA_GEMV: {
     /* op(A)'s block is rows x k; stored, k x rows when transposed. */
     size_t sr = t->ta ? k : rows, sc = t->ta ? rows : k;
@@ -153,10 +236,12 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
   size_t c_off = STARPU_VECTOR_GET_OFFSET(cbuf) / es;
   const char *what = "gathering A";
   int blast = 0;
-  cl_int st = gather(buffers, t->na, t->a_base, t->a_lo, t->a_hi, es, q, &a);
+  cl_int st = gather(buffers, t->na, t->a_base, t->a_lo, t->a_hi, es, q,
+                     SCRATCH_A, &a);
   if (st == CL_SUCCESS && t->nb) {
     what = "gathering B";
-    st = gather(buffers + t->na, t->nb, 0, 0, t->b_size, es, q, &b);
+    st = gather(buffers + t->na, t->nb, 0, 0, t->b_size, es, q, SCRATCH_B,
+                &b);
   }
   /* BLAS ignores C when beta is 0, NaNs included: start from zeros. */
   if (st == CL_SUCCESS && t->kind != CB__LA_TRANSPOSE && t->beta == 0) {
@@ -170,12 +255,20 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
     what = t->kind == CB__LA_GEMM ? "gemm"
            : t->kind == CB__LA_GEMV ? "gemv" : "omatcopy";
     blast = 1;
-    /* CLBlast's caches of routines and tuning databases are not safe to
-     * fill from two threads at once (two devices' drivers; seen with
-     * AddressSanitizer): one call at a time, which only enqueues. */
-    pthread_mutex_lock(&clblast_lock);
+    /* The first call of the routine on the device fills CLBlast's
+     * caches: one such call at a time (see the top). */
+    unsigned gen = atomic_load(&cb__devtab_gen);
+    unsigned *warm = &devs[starpu_worker_get_devid(starpu_worker_get_id())]
+                          .warm[t->kind][t->dtype == CB_FLOAT32];
+    int cold = *warm != gen;
+    if (cold)
+      pthread_mutex_lock(&clblast_lock);
     st = (cl_int)enqueue(t, &a, &b, c, c_off, &q, &ev);
-    pthread_mutex_unlock(&clblast_lock);
+    if (cold) {
+      if (st == CL_SUCCESS)
+        *warm = gen;
+      pthread_mutex_unlock(&clblast_lock);
+    }
     if (st == CL_SUCCESS && ev) {
       blast = 0;
       cb__cl_end(&t->ctx, ev, what); /* it records its failure */
@@ -183,9 +276,6 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
       st = cb__cl_finish(&t->ctx, q);
     }
   }
-  /* OpenCL keeps a released buffer until the commands that use it end. */
-  release(&a);
-  release(&b);
   if (st != CL_SUCCESS)
     cb__ctx_fail(&t->ctx, st == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
                                   st == CL_OUT_OF_HOST_MEMORY

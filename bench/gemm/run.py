@@ -215,7 +215,10 @@ def main(argv=None):
     peers = ["numpy", "cambrian cpu", "dask", "cambrian pocl"]
     if args.gpu:
         peers = ["cupy", "cambrian gpu"]
-        args.opencl_device = "opencl:gpu"
+        # One GPU against CuPy's one: "opencl:gpu" names every GPU of a
+        # machine that has several (a device set).
+        if args.opencl_device == "opencl":
+            args.opencl_device = "opencl:gpu:0"
         args.no_gemv = True
     for dtype in args.dtypes.split(","):
         for peer in peers:
