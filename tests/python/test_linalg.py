@@ -245,6 +245,23 @@ def test_multi_tile(device, dtype):
     assert_same(x.T, a.T)
 
 
+def test_products_reuse_the_scratch_of_their_device(device, dtype):
+    """Products one after the other, growing, shrinking and gathering:
+    each device keeps its scratch buffers (gathered operands, CLBlast's
+    temporary matrices) from one task to the next and grows them when a
+    product needs more; every result stays NumPy's."""
+    shapes = [(96, 64, 80), (700, 300, 250), (33, 17, 5), (700, 300, 250),
+              (1100, 300, 260)]
+    results = []
+    for i, (m, k, n) in enumerate(shapes):
+        a, b = rand((m, k), dtype, 10 + i), rand((k, n), dtype, 20 + i)
+        x, y = cb.asarray(a, device=device), cb.asarray(b, device=device)
+        results.append((x @ y, a @ b))
+        results.append((x.T.T @ y, a @ b))
+    for got, want in results:  # submitted together, checked after
+        close(got, want, dtype)
+
+
 # ---- failures ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("op", ["matmul", "gemm", "gemv", "transpose"])
