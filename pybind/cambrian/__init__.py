@@ -128,6 +128,8 @@ uint32 = _np.uint32
 uint64 = _np.uint64
 float32 = _np.float32
 float64 = _np.float64
+complex64 = _np.complex64
+complex128 = _np.complex128
 __array_api_version__ = "2023.12"
 
 _atexit.register(_runtime._shutdown_at_exit)
@@ -167,7 +169,7 @@ __all__ = [
     "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",
     "full_like",
     "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
-    "uint32", "uint64", "float32", "float64",
+    "uint32", "uint64", "float32", "float64", "complex64", "complex128",
     # the rest of the Array API namespace
     "finfo", "iinfo", "result_type", "can_cast", "isdtype", "astype",
     "linspace", "eye", "tril", "triu", "meshgrid", "clip",

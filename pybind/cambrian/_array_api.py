@@ -47,7 +47,8 @@ newaxis = None
 
 _DTYPES = tuple(np.dtype(t) for t in
                 (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-                 np.uint16, np.uint32, np.uint64, np.float32, np.float64))
+                 np.uint16, np.uint32, np.uint64, np.float32, np.float64,
+                 np.complex64, np.complex128))
 
 
 def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
@@ -61,7 +62,8 @@ def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
                         f"{type(t).__name__!r}") from None
     if d not in _DTYPES:
         raise TypeError(f"cambrian has no dtype {d} (it has bool, int8 to "
-                        "int64, uint8 to uint64, float32 and float64)")
+                        "int64, uint8 to uint64, float32, float64, "
+                        "complex64 and complex128)")
     return d
 
 
@@ -91,29 +93,33 @@ def finfo(type: Any, /) -> FInfo:
     Parameters
     ----------
     type : dtype or Array
-        float32 or float64, or an Array of one.
+        float32, float64, complex64 or complex128, or an Array of one.
+        A complex dtype gives the limits of its parts' dtype.
 
     Returns
     -------
     FInfo
-        bits, eps, max, min, smallest_normal (Python floats), dtype.
+        bits, eps, max, min, smallest_normal (Python floats), dtype
+        (float32 or float64).
 
     Raises
     ------
     TypeError
-        Not a float dtype of cambrian.
+        Not a float or complex dtype of cambrian.
 
     Examples
     --------
     >>> cb.finfo(cb.float32).bits
     32
+    >>> cb.finfo(cb.complex128).dtype
+    dtype('float64')
     """
     d = _dtype(type, "type")
-    if d.kind != "f":
-        raise TypeError(f"finfo takes a float dtype, not {d}")
+    if d.kind not in "fc":
+        raise TypeError(f"finfo takes a float dtype or a complex one, not {d}")
     f = np.finfo(d)
     return FInfo(int(f.bits), float(f.eps), float(f.max), float(f.min),
-                 float(f.smallest_normal), d)
+                 float(f.smallest_normal), np.dtype(f.dtype))
 
 
 def iinfo(type: Any, /) -> IInfo:
@@ -977,7 +983,7 @@ def reciprocal(x: Array, /) -> Array:
     Parameters
     ----------
     x : Array
-        Floating-point.
+        Floating-point or complex.
 
     Returns
     -------
@@ -987,7 +993,7 @@ def reciprocal(x: Array, /) -> Array:
     Raises
     ------
     TypeError
-        x is not floating-point.
+        x is neither floating-point nor complex.
 
     Examples
     --------
@@ -995,8 +1001,8 @@ def reciprocal(x: Array, /) -> Array:
     [0.5, 0.25]
     """
     x = _array(x)
-    if x.dtype.kind != "f":
-        raise TypeError("reciprocal needs a floating-point array")
+    if x.dtype.kind not in "fc":
+        raise TypeError("reciprocal needs a floating-point or complex array")
     out: Array = 1 / x
     return out
 
@@ -1294,10 +1300,16 @@ def namespace(x: Array, /, *, api_version: str | None = None) -> Any:
     return cambrian
 
 
-# ---- complex parts of real arrays, and the namespace's inspection -----------
+# ---- complex parts, and the namespace's inspection --------------------------
+
+def _complex_part(name: str, x: Array) -> Array:
+    """Operation name of the table over a complex x, as tasks where x is."""
+    out: Array = _core.ewise(_core.OPS.index(name), x)
+    return out
+
 
 def conj(x: Array, /) -> Array:
-    """The complex conjugate of x: for cambrian's real dtypes, a copy.
+    """The complex conjugate of x, element-wise (a copy for real dtypes).
 
     Parameters
     ----------
@@ -1306,17 +1318,19 @@ def conj(x: Array, /) -> Array:
     Returns
     -------
     Array
+        Of x's dtype.
 
     Examples
     --------
-    >>> cb.conj(cb.arange(2.0)).tolist()
-    [0.0, 1.0]
+    >>> cb.conj(cb.asarray([1 + 2j])).tolist()
+    [(1-2j)]
     """
-    return _array(x).copy()
+    x = _array(x)
+    return _complex_part("conj", x) if x.dtype.kind == "c" else x.copy()
 
 
 def real(x: Array, /) -> Array:
-    """The real part of x: for cambrian's real dtypes, a copy.
+    """The real part of x, element-wise (a copy for real dtypes).
 
     Parameters
     ----------
@@ -1325,17 +1339,19 @@ def real(x: Array, /) -> Array:
     Returns
     -------
     Array
+        float32 for complex64, float64 for complex128, else x's dtype.
 
     Examples
     --------
-    >>> cb.real(cb.arange(2.0)).tolist()
-    [0.0, 1.0]
+    >>> cb.real(cb.asarray([1 + 2j])).tolist()
+    [1.0]
     """
-    return _array(x).copy()
+    x = _array(x)
+    return _complex_part("real", x) if x.dtype.kind == "c" else x.copy()
 
 
 def imag(x: Array, /) -> Array:
-    """The imaginary part of x: for cambrian's real dtypes, zeros.
+    """The imaginary part of x, element-wise (zeros for real dtypes).
 
     Parameters
     ----------
@@ -1344,14 +1360,18 @@ def imag(x: Array, /) -> Array:
     Returns
     -------
     Array
+        float32 for complex64, float64 for complex128, else x's dtype.
 
     Examples
     --------
-    >>> cb.imag(cb.arange(2.0)).tolist()
-    [0.0, 0.0]
+    >>> cb.imag(cb.asarray([1 + 2j])).tolist()
+    [2.0]
     """
+    x = _array(x)
+    if x.dtype.kind == "c":
+        return _complex_part("imag", x)
     from ._creation import zeros_like
-    return zeros_like(_array(x))
+    return zeros_like(x)
 
 
 class Info:
@@ -1376,8 +1396,10 @@ class Info:
         return devices()
 
     def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
-        """float64 for real floats, int64 for integers and indices."""
+        """float64 for real floats, complex128 for complex ones, int64
+        for integers and indices."""
         return {"real floating": np.dtype(np.float64),
+                "complex floating": np.dtype(np.complex128),
                 "integral": np.dtype(np.int64),
                 "indexing": np.dtype(np.int64)}
 
