@@ -176,9 +176,9 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
     """
     if not arrays_and_dtypes:
         raise TypeError("result_type needs at least one argument")
-    args = [a if isinstance(a, builtins.bool | int | float)
+    args = [a if isinstance(a, builtins.bool | int | float | complex)
             else _dtype(a) for a in arrays_and_dtypes]
-    if builtins.all(isinstance(a, builtins.bool | int | float)
+    if builtins.all(isinstance(a, builtins.bool | int | float | complex)
                     for a in args):
         raise TypeError("result_type needs at least one array or dtype")
     return _dtype(np.result_type(*args))

@@ -1,0 +1,315 @@
+"""complex64 and complex128 against NumPy 2 (values and dtypes) on every
+device under test: conversions, promotion, element-wise operations,
+casts, creation, the namespace's dtype functions, and what is refused."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import cambrian as cb
+from helpers import DTYPES
+
+COMPLEX = [np.dtype(np.complex64), np.dtype(np.complex128)]
+
+
+def tol(dtype):
+    """Relative tolerance of results of dtype, against NumPy's."""
+    return 2e-6 if np.dtype(dtype) in (np.complex64, np.float32) else 1e-13
+
+
+def values(dtype, n=64, offset=0.0):
+    """Moderate values off both axes, so off every branch cut."""
+    i = np.arange(n)
+    re = (i % 17) / 13.0 - 0.6 + offset
+    im = (i % 11) / 9.0 - 0.55 + offset / 2
+    return (re + 1j * im).astype(dtype)
+
+
+def check(got, want, dtype=None):
+    """got (an Array) has want's dtype and shape and its values within
+    the tolerance of that dtype (NaN where want has NaN)."""
+    want = np.asarray(want)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    g = got.numpy()
+    assert g.shape == want.shape
+    if want.dtype.kind in "fc":
+        np.testing.assert_allclose(g, want, rtol=tol(dtype or want.dtype),
+                                   atol=tol(dtype or want.dtype),
+                                   equal_nan=True)
+    else:
+        np.testing.assert_array_equal(g, want)
+
+
+def skip_without_fp64(dtype, device):
+    if np.dtype(dtype) == np.complex128 and not all(
+            d.fp64 for d in cb.devices(device)):
+        pytest.skip(f"{device} has no float64")
+
+
+# ---- conversions --------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_round_trip(dtype, device):
+    skip_without_fp64(dtype, device)
+    x = values(dtype)
+    a = cb.asarray(x, device=device)
+    assert a.dtype == dtype
+    np.testing.assert_array_equal(a.numpy(), x)
+    np.testing.assert_array_equal(np.asarray(a), x)
+    assert memoryview(a).format == ("Zf" if dtype == np.complex64 else "Zd")
+    np.testing.assert_array_equal(np.from_dlpack(a), x)
+    np.testing.assert_array_equal(cb.from_dlpack(x).numpy(), x)
+    assert a[3].item() == complex(x[3])
+    assert a.tolist() == x.tolist()
+    assert complex(a[5]) == complex(x[5])
+    assert "j" in repr(a)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(a)).numpy(), x)
+
+
+def test_python_complex_scalars_and_lists(device):
+    a = cb.asarray([1 + 2j, 3.5 - 1j], device=device)
+    assert a.dtype == np.complex128
+    assert cb.asarray(1j).dtype == np.complex128
+    assert cb.asarray([1, 2j], dtype=cb.complex64).dtype == np.complex64
+    np.testing.assert_array_equal(a.numpy(), [1 + 2j, 3.5 - 1j])
+
+
+# ---- promotion ----------------------------------------------------------------
+
+@pytest.mark.parametrize("other", DTYPES + COMPLEX, ids=str)
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_promotion_with_arrays(dtype, other, device):
+    want = np.result_type(dtype, other)
+    skip_without_fp64(want, device)
+    x = values(dtype, 8)
+    y = (np.arange(8) % 3 + 1).astype(other)
+    a = cb.asarray(x, device=device)
+    b = cb.asarray(y, device=device)
+    check(a + b, x + y)
+    check(b * a, y * x)
+    assert cb.result_type(a, b) == want
+    assert cb.result_type(dtype, other) == want
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.int64, np.uint64,
+                                   np.float32, np.float64, np.complex64,
+                                   np.complex128], ids=lambda t: t.__name__)
+def test_python_complex_is_weak(dtype, device):
+    """A Python complex keeps complex dtypes, makes float32 complex64 and
+    the others complex128 (NEP 50)."""
+    want = np.result_type(np.dtype(dtype), 1j)
+    skip_without_fp64(want, device)
+    y = (np.arange(5) % 2).astype(dtype)
+    b = cb.asarray(y, device=device)
+    check(b + (2 - 0.5j), y + (2 - 0.5j))
+    check((2 - 0.5j) * b, (2 - 0.5j) * y)
+    assert cb.result_type(b, 1j) == want
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_real_scalars_and_numpy_scalars(dtype, device):
+    skip_without_fp64(np.complex128, device)
+    x = values(dtype, 8)
+    a = cb.asarray(x, device=device)
+    check(a * 2.5, x * 2.5)
+    check(a - 3, x - 3)
+    check(a / True, x / True)
+    check(a + np.complex128(1 - 1j), x + np.complex128(1 - 1j))
+    check(a + np.float64(2), x + np.float64(2))
+    check(np.complex64(2j) * a, np.complex64(2j) * x)
+
+
+# ---- element-wise operations -----------------------------------------------
+
+UNARY = ["negative", "positive", "absolute", "conj", "real", "imag", "sqrt",
+         "exp", "log", "expm1", "log1p", "log2", "log10", "sin", "cos",
+         "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan",
+         "arcsinh", "arccosh", "arctanh", "square", "sign", "isnan",
+         "isinf", "isfinite", "logical_not", "reciprocal"]
+
+
+@pytest.mark.parametrize("op", UNARY)
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_unary(dtype, op, device):
+    skip_without_fp64(dtype, device)
+    x = values(dtype)
+    a = cb.asarray(x, device=device)
+    check(getattr(cb, op)(a), getattr(np, op)(x), dtype)
+
+
+BINARY = ["add", "subtract", "multiply", "divide", "power", "equal",
+          "not_equal", "logical_and", "logical_or", "logical_xor"]
+
+
+@pytest.mark.parametrize("op", BINARY)
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_binary(dtype, op, device):
+    skip_without_fp64(dtype, device)
+    x, y = values(dtype), values(dtype, offset=0.3)
+    y[::5] = x[::5]   # some equal pairs
+    y[1::7] = 0       # and some zeros, for the logical operations
+    if op in ("divide", "power"):
+        y[1::7] = 0.5 - 0.25j
+    a, b = cb.asarray(x, device=device), cb.asarray(y, device=device)
+    check(getattr(cb, op)(a, b), getattr(np, op)(x, y), dtype)
+    check(getattr(cb, op)(a, y[3].item()), getattr(np, op)(x, y[3].item()),
+          dtype)
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_operators_and_powers(dtype, device):
+    skip_without_fp64(dtype, device)
+    x = values(dtype)
+    a = cb.asarray(x, device=device)
+    check(-a, -x)
+    check(abs(a), abs(x))
+    check(a ** 2, x ** 2)
+    check(a ** -3, x ** -3)
+    check(a ** 0, x ** 0)
+    check(a ** 0.5, x ** 0.5)
+    check(a ** (1 + 1j), x ** (1 + 1j))
+    check(2 ** a, 2 ** x)
+    check(a == a, x == x)
+    check(a != 1j, x != 1j)
+    c = a.copy()
+    c *= 2j
+    check(c, x * 2j)
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_special_values_classify_as_numpy(dtype, device):
+    skip_without_fp64(dtype, device)
+    inf, nan = np.inf, np.nan
+    x = np.array([complex(inf, 0), complex(0, -inf), complex(nan, 1),
+                  complex(1, nan), complex(inf, nan), 1 + 1j, 0j],
+                 dtype=dtype)
+    a = cb.asarray(x, device=device)
+    for op in ("isnan", "isinf", "isfinite"):
+        check(getattr(cb, op)(a), getattr(np, op)(x))
+    check(cb.real(a), np.real(x))
+    check(cb.imag(a), np.imag(x))
+    check(cb.sign(cb.asarray(np.array([0j, 3 + 4j], dtype=dtype),
+                             device=device)),
+          np.sign(np.array([0j, 3 + 4j], dtype=dtype)))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_where(dtype, device):
+    skip_without_fp64(np.complex128, device)
+    x = values(dtype, 10)
+    c = np.arange(10) % 3 == 0
+    a = cb.asarray(x, device=device)
+    check(cb.where(cb.asarray(c, device=device), a, 1j),
+          np.where(c, x, np.array(1j, dtype=dtype)))
+    check(cb.where(cb.asarray(c, device=device), a, 2.0), np.where(c, x, 2.0)
+          .astype(dtype))
+
+
+REFUSED = ["less", "less_equal", "greater", "greater_equal", "maximum",
+           "minimum", "floor_divide", "remainder", "bitwise_and",
+           "bitwise_or", "bitwise_xor", "bitwise_left_shift", "arctan2",
+           "hypot", "copysign", "logaddexp"]
+REFUSED_UNARY = ["floor", "ceil", "trunc", "round", "signbit",
+                 "bitwise_invert", "exp2"]
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_refused_operations_raise_type_error(dtype, device):
+    skip_without_fp64(dtype, device)
+    a = cb.asarray(values(dtype, 4), device=device)
+    for op in REFUSED:
+        with pytest.raises(TypeError, match="not supported for complex"):
+            getattr(cb, op)(a, a)
+    for op in REFUSED_UNARY:
+        with pytest.raises(TypeError, match="not supported for complex"):
+            getattr(cb, op)(a)
+    with pytest.raises(TypeError):
+        a < a
+    with pytest.raises(TypeError):
+        a // 2
+    with pytest.raises(TypeError):
+        a % 2
+    with pytest.raises(TypeError):
+        cb.arange(3, dtype=dtype)
+    # Real arrays refuse a complex operand where complex has no loop.
+    with pytest.raises(TypeError):
+        cb.maximum(cb.ones(3, device=device), 1j)
+
+
+def test_complex128_refused_without_float64():
+    """complex128 is refused at the call on a device without float64, as
+    float64 is."""
+    lacking = [d for d in cb.devices("opencl") if not d.fp64]
+    if not lacking:
+        pytest.skip("every OpenCL device here computes in float64")
+    for d in lacking:
+        with pytest.raises(TypeError, match="does not support complex128"):
+            cb.asarray(values(np.complex64), device=d) + 1j + \
+                cb.ones(64, dtype=cb.complex128, device=d)
+
+
+# ---- casts and creation ---------------------------------------------------------
+
+@pytest.mark.parametrize("target", DTYPES + COMPLEX, ids=str)
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_astype_from_complex(dtype, target, device):
+    skip_without_fp64(np.complex128, device)
+    x = np.array([1.5 - 2j, -3.25 + 1j, 1j, 0, 7.75 + 0.5j], dtype=dtype)
+    if np.dtype(target).kind == "u":
+        x = x.real.astype(dtype)    # negative values to unsigned: NumPy
+    a = cb.asarray(x, device=device)  # leaves them platform-defined
+    if np.dtype(target).kind == "c":
+        check(a.astype(target), x.astype(target))
+        return
+    with pytest.warns(np.exceptions.ComplexWarning):
+        got = a.astype(target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        want = x.astype(target)
+    check(got, want, target)
+
+
+@pytest.mark.parametrize("source", DTYPES, ids=str)
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_astype_to_complex(dtype, source, device):
+    skip_without_fp64(np.complex128, device)
+    x = (np.arange(6) % 4).astype(source)
+    a = cb.asarray(x, device=device)
+    check(a.astype(dtype), x.astype(dtype))
+    check(cb.astype(a, dtype), x.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_creation(dtype, device):
+    skip_without_fp64(dtype, device)
+    check(cb.zeros((2, 3), dtype=dtype, device=device),
+          np.zeros((2, 3), dtype))
+    check(cb.ones(4, dtype=dtype, device=device), np.ones(4, dtype))
+    check(cb.full(3, 1.5 - 2j, dtype=dtype, device=device),
+          np.full(3, 1.5 - 2j, dtype))
+    check(cb.full(2, 3, dtype=dtype, device=device), np.full(2, 3, dtype))
+    assert cb.empty(5, dtype=dtype, device=device).dtype == dtype
+    check(cb.zeros_like(cb.ones(2, dtype=dtype, device=device)),
+          np.zeros(2, dtype))
+    check(cb.full(2, 2j, device=device), np.full(2, 2j))
+
+
+def test_dtype_functions():
+    assert cb.complex64 is np.complex64 and cb.complex128 is np.complex128
+    for t in COMPLEX:
+        f, nf = cb.finfo(t), np.finfo(t)
+        assert (f.bits, f.eps, f.max, f.min, f.smallest_normal) == (
+            nf.bits, nf.eps, nf.max, nf.min, nf.smallest_normal)
+        assert f.dtype == nf.dtype
+        assert cb.isdtype(t, "complex floating")
+        assert cb.isdtype(t, "numeric")
+        assert not cb.isdtype(t, "real floating")
+    assert not cb.isdtype(cb.float64, "complex floating")
+    assert cb.can_cast(cb.float32, cb.complex64)
+    assert not cb.can_cast(cb.complex64, cb.float64)
+    assert cb.result_type(cb.int64, cb.complex64) == np.complex128
+    assert cb.result_type(cb.float32, cb.complex64) == np.complex64
+    assert cb.result_type(cb.float64, cb.complex64) == np.complex128
+    assert cb.result_type(cb.float32, 1j) == np.complex64
