@@ -52,8 +52,11 @@ static void transpose(const cb__blas_task *t, const void *a, void *out) {
   case 4:
     TRANSPOSE_LOOP(uint32_t);
     break;
-  default:
+  case 8:
     TRANSPOSE_LOOP(uint64_t);
+    break;
+  default: /* complex128 */
+    TRANSPOSE_LOOP(cb_complex128);
   }
 }
 

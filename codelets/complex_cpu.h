@@ -68,6 +68,7 @@
 CB__COMPLEX_DEF(float _Complex, float, f)
 CB__COMPLEX_DEF(double _Complex, double, )
 
+#define CB_CMAKE(re, im) CB__CF(cb__cmake, (re) + 0 * I)(re, im)
 #define CB_CMUL(a, b) ((a) * (b))
 #define CB_CDIV(a, b) ((a) / (b))
 #define CB_CPOW(a, b) CB__CF(cb__cpow, a)(a, b)

@@ -44,27 +44,29 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define UTYPE_COMPLEX64 uint64_t
 #define UTYPE_COMPLEX128 uint64_t
 
-/* The result type of each kind, given the loop type c and the type p of
- * its parts (c itself but for complex types). */
-#define RTYPE_CB_KIND_UNARY(c, p) c
-#define RTYPE_CB_KIND_MATH(c, p) c
-#define RTYPE_CB_KIND_BINARY(c, p) c
-#define RTYPE_CB_KIND_DIVIDE(c, p) c
-#define RTYPE_CB_KIND_COMPARE(c, p) uint8_t
-#define RTYPE_CB_KIND_MATH2(c, p) c
-#define RTYPE_CB_KIND_PART(c, p) p
-#define RTYPE_CB_KIND_TEST(c, p) uint8_t
-#define RTYPE_CB_KIND_WHERE(c, p) c
-#define RTYPE_CB_KIND_CAST(c, p) c
-#define RTYPE_CB_KIND_FILL(c, p) c
-#define RTYPE_CB_KIND_ARANGE(c, p) c
+/* The result type of each kind, given the loop type c, the type p of
+ * its parts (c itself but for complex types) and the complex type z whose
+ * parts have type c (double _Complex for types other than float). */
+#define RTYPE_CB_KIND_UNARY(c, p, z) c
+#define RTYPE_CB_KIND_MATH(c, p, z) c
+#define RTYPE_CB_KIND_BINARY(c, p, z) c
+#define RTYPE_CB_KIND_DIVIDE(c, p, z) c
+#define RTYPE_CB_KIND_COMPARE(c, p, z) uint8_t
+#define RTYPE_CB_KIND_MATH2(c, p, z) c
+#define RTYPE_CB_KIND_PART(c, p, z) p
+#define RTYPE_CB_KIND_COMPOSE(c, p, z) z
+#define RTYPE_CB_KIND_TEST(c, p, z) uint8_t
+#define RTYPE_CB_KIND_WHERE(c, p, z) c
+#define RTYPE_CB_KIND_CAST(c, p, z) c
+#define RTYPE_CB_KIND_FILL(c, p, z) c
+#define RTYPE_CB_KIND_ARANGE(c, p, z) c
 
-#define LOOP_HEAD(fn, ctype, ptype, UP, kind)                                \
+#define LOOP_HEAD(fn, ctype, ptype, ztype, UP, kind)                         \
   static void fn(int64_t n, const void *const *in, const int *s, void *out, \
                  const cb__task *t) {                                        \
     typedef ctype T;                                                         \
     typedef UTYPE_##UP U;                                                    \
-    typedef RTYPE_##kind(ctype, ptype) R;                                    \
+    typedef RTYPE_##kind(ctype, ptype, ztype) R;                             \
     R *o = out;                                                              \
     (void)s;                                                                 \
     (void)t;                                                                 \
@@ -106,6 +108,7 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define BODY_CB_KIND_UNARY(expr) LOOP_ONE(expr)
 #define BODY_CB_KIND_MATH(expr) LOOP_ONE(expr)
 #define BODY_CB_KIND_PART(expr) LOOP_ONE(expr)
+#define BODY_CB_KIND_COMPOSE(expr) LOOP_TWO(expr)
 #define BODY_CB_KIND_CAST(expr) LOOP_ONE(expr)
 #define BODY_CB_KIND_BINARY(expr) LOOP_TWO(expr)
 #define BODY_CB_KIND_DIVIDE(expr) LOOP_TWO(expr)
@@ -133,24 +136,25 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 
 /* One loop per operation and dtype, in the order of CB_DTYPE_MAP ("u8"
  * is bool); casts have their own. */
-#define LOOP(name, low, ctype, ptype, UP, kind, expr)                        \
-  LOOP_HEAD(loop_##name##_##low, ctype, ptype, UP, kind)                     \
+#define LOOP(name, low, ctype, ptype, ztype, UP, kind, expr)                 \
+  LOOP_HEAD(loop_##name##_##low, ctype, ptype, ztype, UP, kind)              \
   BODY_##kind(expr)                                                          \
   }
+#define ZD double _Complex
 #define LOOPS(name, kind, f, i, b, c)                                        \
-  LOOP(name, u8, uint8_t, uint8_t, BOOL, kind, b)                          \
-  LOOP(name, int32, int32_t, int32_t, INT32, kind, i)                        \
-  LOOP(name, int64, int64_t, int64_t, INT64, kind, i)                        \
-  LOOP(name, float32, float, float, FLOAT32, kind, f)                        \
-  LOOP(name, float64, double, double, FLOAT64, kind, f)                      \
-  LOOP(name, int8, int8_t, int8_t, INT8, kind, i)                            \
-  LOOP(name, int16, int16_t, int16_t, INT16, kind, i)                        \
-  LOOP(name, uint8, uint8_t, uint8_t, UINT8, kind, i)                        \
-  LOOP(name, uint16, uint16_t, uint16_t, UINT16, kind, i)                    \
-  LOOP(name, uint32, uint32_t, uint32_t, UINT32, kind, i)                    \
-  LOOP(name, uint64, uint64_t, uint64_t, UINT64, kind, i)                    \
-  LOOP(name, complex64, float _Complex, float, COMPLEX64, kind, c)           \
-  LOOP(name, complex128, double _Complex, double, COMPLEX128, kind, c)
+  LOOP(name, u8, uint8_t, uint8_t, ZD, BOOL, kind, b)                      \
+  LOOP(name, int32, int32_t, int32_t, ZD, INT32, kind, i)                    \
+  LOOP(name, int64, int64_t, int64_t, ZD, INT64, kind, i)                    \
+  LOOP(name, float32, float, float, float _Complex, FLOAT32, kind, f)        \
+  LOOP(name, float64, double, double, ZD, FLOAT64, kind, f)                  \
+  LOOP(name, int8, int8_t, int8_t, ZD, INT8, kind, i)                        \
+  LOOP(name, int16, int16_t, int16_t, ZD, INT16, kind, i)                    \
+  LOOP(name, uint8, uint8_t, uint8_t, ZD, UINT8, kind, i)                    \
+  LOOP(name, uint16, uint16_t, uint16_t, ZD, UINT16, kind, i)                \
+  LOOP(name, uint32, uint32_t, uint32_t, ZD, UINT32, kind, i)                \
+  LOOP(name, uint64, uint64_t, uint64_t, ZD, UINT64, kind, i)                \
+  LOOP(name, complex64, float _Complex, float, ZD, COMPLEX64, kind, c)       \
+  LOOP(name, complex128, double _Complex, double, ZD, COMPLEX128, kind, c)
 #define ROW(name)                                                            \
   {loop_##name##_u8,     loop_##name##_int32,  loop_##name##_int64,        \
    loop_##name##_float32, loop_##name##_float64, loop_##name##_int8,       \
@@ -250,6 +254,8 @@ static inline uint64_t float_to_bits(double x) {
   LOOPS_OTHER(name, CB_KIND_MATH2, f, i, b, c)
 #define LOOPS_CB_KIND_PART(name, f, i, b, c) \
   LOOPS_OTHER(name, CB_KIND_PART, f, i, b, c)
+#define LOOPS_CB_KIND_COMPOSE(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_COMPOSE, f, i, b, c)
 #define LOOPS_CB_KIND_TEST(name, f, i, b, c) \
   LOOPS_OTHER(name, CB_KIND_TEST, f, i, b, c)
 #define LOOPS_CB_KIND_WHERE(name, f, i, b, c) \
@@ -272,6 +278,7 @@ static inline uint64_t float_to_bits(double x) {
 #define ROW_CB_KIND_COMPARE(name) ROW(name)
 #define ROW_CB_KIND_MATH2(name) ROW(name)
 #define ROW_CB_KIND_PART(name) ROW(name)
+#define ROW_CB_KIND_COMPOSE(name) ROW(name)
 #define ROW_CB_KIND_TEST(name) ROW(name)
 #define ROW_CB_KIND_WHERE(name) ROW(name)
 #define ROW_CB_KIND_FILL(name) ROW(name)

@@ -69,6 +69,8 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   cb_dtype TV = from_complex ? cb__dtype_part(T) : T;
   cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
       cb__cl_type(TV), cl_utypes[TV], cb__cl_type(R));
+  if (kind == CB_KIND_COMPOSE)
+    cb__put(buf, cap, &len, "#define CB_CMAKE(a, b) ((R)((a), (b)))\n");
   if (cb__dtype_class(T) == 'C' && kind != CB_KIND_CAST)
     cb__put(buf, cap, &len, "#define CT %s\n#define RT %s\n%s",
         cb__cl_type(T), cb__cl_type(cb__dtype_part(T)),

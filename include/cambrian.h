@@ -484,6 +484,7 @@ typedef enum {
   CB_KIND_MATH2,           /* float T, T -> T; other inputs through float,
                               as CB_KIND_MATH */
   CB_KIND_PART,            /* T -> T; complex T -> the dtype of its parts */
+  CB_KIND_COMPOSE,         /* float T, T -> the complex dtype of parts T */
   CB_KIND_TEST,            /* T -> bool */
   CB_KIND_COMPARE,         /* T, T -> bool */
   CB_KIND_WHERE,           /* bool, T, T -> T */

@@ -22,7 +22,8 @@
  *   complex64 gives complex64, int32 complex128); a Python complex is
  *   weak, keeping a complex array's dtype, making float32 complex64 and
  *   others complex128;
- * - absolute, real and imag of complex give the dtype of its parts.
+ * - absolute, real and imag of complex give the dtype of its parts;
+ *   complex(re, im) the complex dtype of parts re and im promote to.
  */
 #include <string.h>
 
@@ -188,6 +189,7 @@ int cb__ewise_types_ex(cb_op op, const cb_operand *x, int n,
   *compute = t;
   *result = kind == CB_KIND_COMPARE || kind == CB_KIND_TEST ? CB_BOOL
             : kind == CB_KIND_PART                           ? cb__dtype_part(t)
+            : kind == CB_KIND_COMPOSE                        ? complex_of(t)
                                                              : t;
   return 0;
 }

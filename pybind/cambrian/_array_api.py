@@ -539,7 +539,8 @@ def matrix_transpose(x: Array, /) -> Array:
 
 
 def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
-    """The dot products of the vectors along axis (broadcast first).
+    """The dot products of the vectors along axis (broadcast first); a
+    complex x1 is conjugated first, as the Array API says.
 
     Parameters
     ----------
@@ -566,6 +567,8 @@ def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
         raise ValueError("vecdot needs arrays of 1 or more dimensions")
     if a.shape[axis] != b.shape[axis]:
         raise ValueError("vecdot: the vectors differ in length")
+    if a.dtype.kind == "c":
+        a = conj(a)
     out = sum(a * b, axis)
     want = result_type(a, b)
     return out if out.dtype == want else out.astype(want)

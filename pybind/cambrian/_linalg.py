@@ -10,8 +10,9 @@ failures come back on the result, as for any operation. Tasks are named
 takes these names).
 
 Dtypes: BLAS multiplies float32 and float64. matmul promotes as NumPy does
-(float32 @ float64 and int32 @ float32 are float64); integer and bool
-products, which BLAS lacks, are element-wise products summed. gemm and
+(float32 @ float64 and int32 @ float32 are float64); integer, bool and
+complex products, which cambrian's BLAS lacks, are element-wise products
+summed (complex ones as tasks too, holding m * k * n elements). gemm and
 gemv take operands of C's (y's) dtype only. matmul and transpose given a graph's values record nodes.
 """
 
@@ -83,9 +84,10 @@ def matmul(x1: object, x2: object) -> object:
 
 
 def _integer_matmul(a: Array, b: Array) -> Array:
-    """a @ b of integers or bools, which BLAS lacks: every product of the
-    inner dimension made by broadcasting, then summed, wrapping around as
-    NumPy's do. It holds m * k * n elements a matrix meanwhile."""
+    """a @ b of integers, bools or complex, which cambrian's BLAS lacks:
+    every product of the inner dimension made by broadcasting, then
+    summed, integers wrapping around as NumPy's do. It holds m * k * n
+    elements a matrix meanwhile."""
     from ._array_api import result_type
     from ._manipulation import expand_dims, reshape
     from ._reductions import any, sum

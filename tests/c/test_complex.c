@@ -333,6 +333,33 @@ TEST(complex_promotion) {
 #undef WEAK_COMPLEX
 }
 
+/* complex(re, im): parts kept as they are, infinities and NaN too. */
+TEST(complex_compose) {
+  ASSERT_OK(test_start(2, NULL));
+  int64_t n = 4;
+  static const double re[4] = {1.5, INFINITY, NAN, -0.0};
+  static const double im[4] = {-2, 3, INFINITY, NAN};
+  for (int d = 0; d < cb_device_count(); d++) {
+    cb_array *a = test_values(CB_FLOAT32, n, re);
+    cb_array *b = test_values(CB_FLOAT32, n, im), *z;
+    cb_operand x[2] = {test_arg(a, d), test_arg(b, d)};
+    int dev;
+    ASSERT_OK(cb_ewise(CB_OP_complex, x, 2, -1, -1, &z, &dev));
+    CHECK_INT(cb_array_dtype(z), ==, CB_COMPLEX64);
+    CHECK_OK(test_sync(z));
+    for (int64_t i = 0; i < n; i++) {
+      double complex v = get(z, i);
+      CHECK((creal(v) == re[i] || (isnan(creal(v)) && isnan(re[i]))) &&
+                (cimag(v) == im[i] || (isnan(cimag(v)) && isnan(im[i]))),
+            "complex(%g, %g) on device %d: %g%+gi", re[i], im[i], d,
+            creal(v), cimag(v));
+    }
+    cb_array_unref(z);
+    cb_array_unref(b);
+    cb_array_unref(a);
+  }
+}
+
 /* A complex fill, and a complex scalar operand. */
 TEST(complex_fill_and_scalar) {
   ASSERT_OK(test_start(2, NULL));
@@ -348,6 +375,7 @@ TEST(complex_fill_and_scalar) {
     ASSERT_OK(cb_ewise(CB_OP_multiply, x, 2, -1, -1, &r, &dev));
     CHECK_INT(cb_array_dtype(r), ==, CB_COMPLEX64);
     CHECK_OK(test_sync(r));
+    CHECK_OK(test_sync(a));
     for (int64_t i = 0; i < n; i++) {
       CHECK(get(a, i) == 1.5 - 2 * I, "fill on device %d", d);
       CHECK(get(r, i) == 2 + 1.5 * I, "(1.5-2i) * i on device %d", d);

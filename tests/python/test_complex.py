@@ -313,3 +313,59 @@ def test_dtype_functions():
     assert cb.result_type(cb.float32, cb.complex64) == np.complex64
     assert cb.result_type(cb.float64, cb.complex64) == np.complex128
     assert cb.result_type(cb.float32, 1j) == np.complex64
+
+
+# ---- reductions and products ---------------------------------------------------
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_reductions(dtype, device):
+    skip_without_fp64(np.complex128, device)   # mean of parts: float64
+    x = values(dtype, 60).reshape(3, 4, 5)
+    a = cb.asarray(x, device=device)
+    for name in ("sum", "prod", "mean"):
+        for axis in (None, 0, 1, 2, (0, 2)):
+            check(getattr(cb, name)(a, axis=axis),
+                  getattr(np, name)(x, axis=axis), dtype)
+        check(getattr(cb, name)(a, axis=1, keepdims=True),
+              getattr(np, name)(x, axis=1, keepdims=True), dtype)
+    check(cb.var(a), np.var(x), dtype)
+    check(cb.std(a, axis=0), np.std(x, axis=0), dtype)
+    check(cb.linalg.vector_norm(a), np.linalg.vector_norm(x), dtype)
+    check(cb.linalg.vector_norm(a, ord=1, axis=2),
+          np.linalg.vector_norm(x, ord=1, axis=2), dtype)
+    check(cb.norm(a), np.linalg.norm(x.ravel()), dtype)
+    check(cb.cumulative_sum(a, axis=1), np.cumulative_sum(x, axis=1), dtype)
+    check(cb.sum(cb.asarray(np.zeros(0, dtype), device=device)),
+          np.sum(np.zeros(0, dtype)))
+    for name in ("min", "max", "argmax"):
+        with pytest.raises(TypeError):
+            getattr(cb, name)(a)
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_infinite_parts_survive_sums(dtype, device):
+    """The parts of a sum are put back as they are: an infinite imaginary
+    sum leaves the real one alone."""
+    skip_without_fp64(np.complex128, device)
+    x = np.array([1 + 1j, complex(2, np.inf), 3 - 1j], dtype=dtype)
+    check(cb.sum(cb.asarray(x, device=device)), np.sum(x))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_products(dtype, device):
+    skip_without_fp64(np.complex128, device)
+    x, y = values(dtype, 12).reshape(3, 4), values(dtype, 20, 0.2)
+    y = y.reshape(4, 5)
+    a, b = cb.asarray(x, device=device), cb.asarray(y, device=device)
+    check(a @ b, x @ y, dtype)
+    check(cb.matmul(a, b[:, 0]), x @ y[:, 0], dtype)
+    check(a.T, x.T)
+    check(cb.matrix_transpose(b), y.T)
+    check(cb.vecdot(a, a), np.vecdot(x, x), dtype)     # conjugates x1
+    check(cb.vecdot(b, b, axis=0), np.vecdot(y, y, axis=0), dtype)
+    check(cb.dot(a[0], b[:, 1]), np.dot(x[0], y[:, 1]), dtype)
+    check(cb.tensordot(a, b, axes=1), np.tensordot(x, y, axes=1), dtype)
+    s = x[:, :3] + 3 * np.eye(3, dtype=dtype)
+    check(cb.linalg.inv(cb.asarray(s, device=device)), np.linalg.inv(s),
+          np.complex64 if dtype == np.complex64 else None)
+    check(cb.linalg.matrix_norm(a), np.linalg.matrix_norm(x), dtype)
