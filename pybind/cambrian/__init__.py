@@ -71,7 +71,8 @@ from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
                            arctanh, asin, asinh, atan, atan2, atanh,
                            bitwise_and, bitwise_invert, bitwise_left_shift,
                            bitwise_or, bitwise_right_shift, bitwise_xor,
-                           ceil, copysign, cos, cosh, divide, equal, exp,
+                           ceil, conj, copysign, cos, cosh, divide, equal,
+                           exp,
                            exp2, expm1, floor, floor_divide, greater,
                            greater_equal, hypot, invert, isfinite, isinf,
                            isnan, left_shift, less, less_equal, log, log1p,
@@ -80,7 +81,7 @@ from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
                            multiply, negative, not_equal, positive, power,
                            remainder, right_shift, round, sign,
                            signbit, sin, sinh, sqrt, square, subtract, tan,
-                           tanh, trunc, where)
+                           tanh, trunc, where, real, imag)
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
@@ -89,7 +90,7 @@ from ._reductions import (argmax, argmin, dot, mean, norm, prod, std,
                           var)
 from ._linalg import gemm, gemv, matmul, transpose
 from ._array_api import (__array_namespace_info__, argsort, astype,
-                         conj, imag, real, can_cast, clip, cumulative_sum,
+                         can_cast, clip, cumulative_sum,
                          cumulative_prod, count_nonzero, diff, nextafter,
                          reciprocal, take_along_axis,
                          e, eye, finfo, iinfo, inf, isdtype, linspace,

@@ -36,8 +36,7 @@ __all__ = ["finfo", "iinfo", "result_type", "can_cast", "isdtype",
            "cumulative_sum", "cumulative_prod", "nextafter", "reciprocal",
            "count_nonzero", "diff", "sort",
            "argsort", "searchsorted", "unique_values", "unique_counts",
-           "unique_inverse", "unique_all", "conj", "real", "imag",
-           "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis"]
+           "unique_inverse", "unique_all", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis"]
 
 e = math.e
 pi = math.pi
@@ -568,6 +567,7 @@ def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
     if a.shape[axis] != b.shape[axis]:
         raise ValueError("vecdot: the vectors differ in length")
     if a.dtype.kind == "c":
+        from ._elementwise import conj
         a = conj(a)
     out = sum(a * b, axis)
     want = result_type(a, b)
@@ -1303,79 +1303,7 @@ def namespace(x: Array, /, *, api_version: str | None = None) -> Any:
     return cambrian
 
 
-# ---- complex parts, and the namespace's inspection --------------------------
-
-def _complex_part(name: str, x: Array) -> Array:
-    """Operation name of the table over a complex x, as tasks where x is."""
-    out: Array = _core.ewise(_core.OPS.index(name), x)
-    return out
-
-
-def conj(x: Array, /) -> Array:
-    """The complex conjugate of x, element-wise (a copy for real dtypes).
-
-    Parameters
-    ----------
-    x : Array
-
-    Returns
-    -------
-    Array
-        Of x's dtype.
-
-    Examples
-    --------
-    >>> cb.conj(cb.asarray([1 + 2j])).tolist()
-    [(1-2j)]
-    """
-    x = _array(x)
-    return _complex_part("conj", x) if x.dtype.kind == "c" else x.copy()
-
-
-def real(x: Array, /) -> Array:
-    """The real part of x, element-wise (a copy for real dtypes).
-
-    Parameters
-    ----------
-    x : Array
-
-    Returns
-    -------
-    Array
-        float32 for complex64, float64 for complex128, else x's dtype.
-
-    Examples
-    --------
-    >>> cb.real(cb.asarray([1 + 2j])).tolist()
-    [1.0]
-    """
-    x = _array(x)
-    return _complex_part("real", x) if x.dtype.kind == "c" else x.copy()
-
-
-def imag(x: Array, /) -> Array:
-    """The imaginary part of x, element-wise (zeros for real dtypes).
-
-    Parameters
-    ----------
-    x : Array
-
-    Returns
-    -------
-    Array
-        float32 for complex64, float64 for complex128, else x's dtype.
-
-    Examples
-    --------
-    >>> cb.imag(cb.asarray([1 + 2j])).tolist()
-    [2.0]
-    """
-    x = _array(x)
-    if x.dtype.kind == "c":
-        return _complex_part("imag", x)
-    from ._creation import zeros_like
-    return zeros_like(x)
-
+# ---- the namespace's inspection -------------------------------------------
 
 class Info:
     """What the namespace offers (the Array API's inspection): its

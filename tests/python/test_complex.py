@@ -369,3 +369,27 @@ def test_products(dtype, device):
     check(cb.linalg.inv(cb.asarray(s, device=device)), np.linalg.inv(s),
           np.complex64 if dtype == np.complex64 else None)
     check(cb.linalg.matrix_norm(a), np.linalg.matrix_norm(x), dtype)
+
+
+def test_kernel_sees_complex_as_float2(opencl_device):
+    """A custom kernel reads a complex64 array through float2 (x the real
+    part, y the imaginary)."""
+    k = cb.Kernel("""
+__kernel void swap(__global const float2 *z, __global float2 *w) {
+  size_t i = get_global_id(0);
+  w[i] = (float2)(z[i].y, z[i].x);
+}""", "swap")
+    x = values(np.complex64, 16)
+    a = cb.asarray(x, device=opencl_device)
+    b = cb.empty(16, dtype=cb.complex64, device=opencl_device)
+    k((16,), a, cb.Out(b)).result()
+    np.testing.assert_array_equal(b.numpy(), x.imag + 1j * x.real)
+
+
+def test_graphs_record_complex_element_wise_work():
+    n = 8
+    x = values(np.complex64, n)
+    with cb.Graph() as g:
+        v = g.input("x", (n,), cb.complex64)
+        g.output("y", cb.exp(v) * (1 - 1j) + cb.conj(v) * 2)
+    check(g.run(x=x)["y"], np.exp(x) * (1 - 1j) + np.conj(x) * 2)
