@@ -50,7 +50,8 @@ static const char source[] =
     "}\n"
     "static inline CT cb_cexpm1(CT a) {\n"
     "  RT h = sin(a.y / 2);\n"
-    "  return (CT)(expm1(a.x) * cos(a.y) - 2 * h * h, exp(a.x) * sin(a.y));\n"
+    "  return (CT)(expm1(a.x) * cos(a.y) - 2 * h * h,\n"
+    "              a.y == 0 ? a.y : exp(a.x) * sin(a.y));\n"
     "}\n"
     "static inline CT cb_clog1p(CT a) {\n"
     "  RT x = a.x + 1;\n"
@@ -84,11 +85,16 @@ static const char source[] =
     "  return (CT)(h.y, -h.x);\n"
     "}\n"
     /* asinh(z) = log(z + sqrt(z^2 + 1)), odd: computed where Re z >= 0,
-     * away from the cancellation of z + sqrt(...). */
+     * away from the cancellation of z + sqrt(...); beyond |z| = 2^12
+     * (float) or 2^27 (double), where z^2 could overflow, log(2z), whose
+     * error 1/(4 z^2) is below the precision there. */
     "static inline CT cb_casinh(CT a) {\n"
-    "  int neg = a.x < 0;\n"
+    "  int neg = signbit(a.x);\n"
     "  CT z = neg ? -a : a;\n"
-    "  CT w = cb_clog(z + cb_csqrt(cb_cmul(z, z) + (CT)((RT)1, (RT)0)));\n"
+    "  RT big = sizeof(RT) == 4 ? (RT)4096 : (RT)134217728;\n"
+    "  CT w = hypot(z.x, z.y) > big\n"
+    "      ? cb_clog(z) + (CT)((RT)0.6931471805599453, (RT)0)\n"
+    "      : cb_clog(z + cb_csqrt(cb_cmul(z, z) + (CT)((RT)1, (RT)0)));\n"
     "  return neg ? -w : w;\n"
     "}\n"
     "static inline CT cb_casin(CT a) {\n"
@@ -150,6 +156,7 @@ static const char source[] =
     "#define CB_CASINH cb_casinh\n#define CB_CACOSH cb_cacosh\n"
     "#define CB_CATANH cb_catanh\n#define CB_CEXPM1 cb_cexpm1\n"
     "#define CB_CLOG1P cb_clog1p\n"
+    "#define CB_CROUND(a) ((CT)(rint((a).x), rint((a).y)))\n"
     "#define CB_CLOG2(a) cb_cscale(cb_clog(a), (RT)1.4426950408889634)\n"
     "#define CB_CLOG10(a) cb_cscale(cb_clog(a), (RT)0.4342944819032518)\n"
     "#define CB_CSIGN cb_csign\n"

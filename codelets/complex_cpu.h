@@ -33,7 +33,11 @@
   static inline CT cb__cexpm1##S(CT z) {                                     \
     RT x = creal##S(z), y = cimag##S(z), h = sin##S(y / 2);                  \
     return cb__cmake##S(expm1##S(x) * cos##S(y) - 2 * h * h,                 \
-                        exp##S(x) * sin##S(y));                              \
+                        y == 0 ? y : exp##S(x) * sin##S(y));                 \
+  }                                                                          \
+  /* Both parts rounded to the nearest integer, halves to even. */           \
+  static inline CT cb__cround##S(CT z) {                                     \
+    return cb__cmake##S(rint##S(creal##S(z)), rint##S(cimag##S(z)));         \
   }                                                                          \
   static inline CT cb__clog1p##S(CT z) {                                     \
     RT x = creal##S(z) + 1, y = cimag##S(z);                                 \
@@ -96,6 +100,7 @@ CB__COMPLEX_DEF(double _Complex, double, )
 #define CB_CLOG2(a) CB__CF(cb__cscale, a)(CB_CLOG(a), 1.4426950408889634)
 #define CB_CLOG10(a) CB__CF(cb__cscale, a)(CB_CLOG(a), 0.4342944819032518)
 #define CB_CSIGN(a) CB__CF(cb__csign, a)(a)
+#define CB_CROUND(a) CB__CF(cb__cround, a)(a)
 #define CB_CISNAN(a) (isnan(CB_CREAL(a)) || isnan(CB_CIMAG(a)))
 #define CB_CISINF(a) (isinf(CB_CREAL(a)) || isinf(CB_CIMAG(a)))
 #define CB_CISFINITE(a) (isfinite(CB_CREAL(a)) && isfinite(CB_CIMAG(a)))

@@ -271,7 +271,8 @@ trunc = _unary("trunc", "x rounded towards zero, element-wise.",
                "cb.trunc(cb.asarray([-1.5, 1.5])).numpy()",
                "array([-1.,  1.])")
 round = _unary("round", "x rounded to the nearest integer, halves to even, "
-               "element-wise.", "cb.round(cb.asarray([0.5, 1.5, 2.7]))"
+               "element-wise (each part of a complex x).",
+               "cb.round(cb.asarray([0.5, 1.5, 2.7]))"
                ".numpy()", "array([0., 2., 3.])")
 square = _unary("square", "x * x, element-wise.",
                 f"cb.square({_A}).numpy()", "array([0, 1, 4, 9])")

@@ -38,6 +38,8 @@ static double complex reference(cb_op op, double complex a,
     return cimag(a);
   case CB_OP_sign:
     return a / cabs(a);
+  case CB_OP_round:
+    return rint(creal(a)) + I * rint(cimag(a));
   case CB_OP_sqrt:
     return csqrt(a);
   case CB_OP_exp:
