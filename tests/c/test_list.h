@@ -115,6 +115,7 @@
   X(complex_promotion)                                                       \
   X(complex_fill_and_scalar)                                                 \
   X(complex_compose)                                                         \
+  X(complex_matmul)                                                          \
   /* test_failures.c */                                                      \
   X(testing_inject_fails_one_task)                                           \
   X(testing_inject_counts_executions)                                        \

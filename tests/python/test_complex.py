@@ -411,3 +411,23 @@ def test_large_and_signed_zero_arguments(dtype, device):
     check(cb.expm1(cb.asarray(np.array([complex(np.inf, 0)], dtype),
                               device=device)),
           np.array([complex(np.inf, 0)], dtype))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_blas_routines(dtype, device):
+    """gemm and gemv of complex arrays, in place, with real alpha and beta
+    (cblas_?gemm on CPU workers, CLBlast on OpenCL devices)."""
+    skip_without_fp64(dtype, device)
+    x, y = values(dtype, 40).reshape(8, 5), values(dtype, 30, 0.1)
+    y = y.reshape(5, 6)
+    c0 = values(dtype, 48, -0.2).reshape(8, 6)
+    a, b = cb.asarray(x, device=device), cb.asarray(y, device=device)
+    c = cb.asarray(c0.copy(), device=device)
+    cb.gemm(2.0, a, b, -0.5, c)
+    check(c, 2 * (x @ y) - 0.5 * c0, dtype)
+    c = cb.asarray(c0[:5, :5].copy(), device=device)
+    cb.gemm(1.0, a, cb.asarray(x, device=device), 0.0, c, trans_a=True)
+    check(c, x.T @ x, dtype)
+    v = cb.asarray(c0[:, 0].copy(), device=device)
+    cb.gemv(1.5, a, b[:, 2], 1.0, v)
+    check(v, 1.5 * (x @ y[:, 2]) + c0[:, 0], dtype)
