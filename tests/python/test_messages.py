@@ -292,8 +292,8 @@ def test_gemm_names_shapes_and_dtypes():
     with pytest.raises(ValueError, match="got 1-D, 2-D, 2-D"):
         cb.gemm(1.0, cb.ones(2), f64, 0.0, cb.ones((2, 2)))
     i = cb.ones((2, 2), dtype=np.int32)
-    with pytest.raises(TypeError, match="gemm: operands must be float32 or "
-                       "float64, got int32"):
+    with pytest.raises(TypeError, match="gemm: operands must be float32, "
+                       "float64, complex64 or complex128, got int32"):
         cb.gemm(1.0, i, i, 0.0, cb.ones((2, 2), dtype=np.int32))
     with pytest.raises(TypeError, match="operands are float64 and float32"):
         cb.gemm(1.0, f64, cb.ones((2, 2), dtype=np.float32), 0.0,

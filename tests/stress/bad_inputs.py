@@ -48,7 +48,7 @@ def creation_cases():
                          ({"a": 1}, TypeError),
                          ([[1, 2], [3]], ValueError),
                          ([1, "x"], MISUSE),
-                         ([1j, 2j], TypeError),
+                         (np.ones(2, np.clongdouble), TypeError),
                          ([2 ** 70], (OverflowError, TypeError)),
                          (np.zeros((2,) * 9), ValueError),
                          (np.zeros((1,) * 10), ValueError),
@@ -87,8 +87,9 @@ def creation_cases():
                ValueError)
         yield (f"full(3, 'x', {dev})",
                lambda dev=dev: cb.full(3, "x", device=dev), TypeError)
-        yield (f"full(3, 1j, {dev})",
-               lambda dev=dev: cb.full(3, 1j, device=dev), TypeError)
+        yield (f"full(3, 1j, float64, {dev})",
+               lambda dev=dev: cb.full(3, 1j, dtype=np.float64, device=dev),
+               TypeError)
         yield (f"full(3, 2**70, int64, {dev})",
                lambda dev=dev: cb.full(3, 2 ** 70, dtype=np.int64,
                                        device=dev), OverflowError)
