@@ -431,3 +431,14 @@ def test_blas_routines(dtype, device):
     v = cb.asarray(c0[:, 0].copy(), device=device)
     cb.gemv(1.5, a, b[:, 2], 1.0, v)
     check(v, 1.5 * (x @ y[:, 2]) + c0[:, 0], dtype)
+
+
+def test_numpy_functions_dispatch_to_tasks(device):
+    x = values(np.complex128, 6)
+    a = cb.asarray(x, device=device)
+    for fn in (np.conjugate, np.real, np.imag, np.sqrt, np.abs):
+        got = fn(a)
+        assert isinstance(got, cb.Array), fn.__name__
+        check(got, fn(x))
+    check(np.add(a, 1j), x + 1j)
+    check(np.sum(a, axis=0), np.sum(x, axis=0))
