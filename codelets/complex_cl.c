@@ -45,8 +45,19 @@ static const char source[] =
     "    return (CT)(e, a.y);\n"
     "  return (CT)(e * cos(a.y), e * sin(a.y));\n"
     "}\n"
+    /* Near the unit circle log|a| is taken as log1p(|a|^2 - 1) / 2, with
+     * the larger part m giving (m - 1)(m + 1), exact, and the smaller n
+     * adding n^2: log(hypot(...)) would lose the digits of a small
+     * result. */
     "static inline CT cb_clog(CT a) {\n"
-    "  return (CT)(log(hypot(a.x, a.y)), atan2(a.y, a.x));\n"
+    "  RT r = hypot(a.x, a.y), re;\n"
+    "  if (r > (RT)0.5 && r < 2) {\n"
+    "    RT m = fmax(fabs(a.x), fabs(a.y)), n = fmin(fabs(a.x), fabs(a.y));\n"
+    "    re = (RT)0.5 * log1p((m - 1) * (m + 1) + n * n);\n"
+    "  } else {\n"
+    "    re = log(r);\n"
+    "  }\n"
+    "  return (CT)(re, atan2(a.y, a.x));\n"
     "}\n"
     "static inline CT cb_cexpm1(CT a) {\n"
     "  RT h = sin(a.y / 2);\n"
@@ -56,6 +67,14 @@ static const char source[] =
     "static inline CT cb_clog1p(CT a) {\n"
     "  RT x = a.x + 1;\n"
     "  return (CT)(log(hypot(x, a.y)), atan2(a.y, x));\n"
+    "}\n"
+    /* log(1 + a) without cancellation for small a, for the inverse
+     * functions (the log1p operation keeps NumPy's formula above). */
+    "static inline CT cb_clog1p_small(CT a) {\n"
+    "  if (hypot(a.x, a.y) > (RT)0.5)\n"
+    "    return cb_clog1p(a);\n"
+    "  return (CT)((RT)0.5 * log1p(a.x * (2 + a.x) + a.y * a.y),\n"
+    "              atan2(a.y, 1 + a.x));\n"
     "}\n"
     "static inline CT cb_csin(CT a) {\n"
     "  return (CT)(sin(a.x) * cosh(a.y), cos(a.x) * sinh(a.y));\n"
@@ -85,16 +104,21 @@ static const char source[] =
     "  return (CT)(h.y, -h.x);\n"
     "}\n"
     /* asinh(z) = log(z + sqrt(z^2 + 1)), odd: computed where Re z >= 0,
-     * away from the cancellation of z + sqrt(...); beyond |z| = 2^12
+     * away from the cancellation of z + sqrt(...), as log1p(z + z^2 /
+     * (1 + sqrt(1 + z^2))), exact for small z too; beyond |z| = 2^12
      * (float) or 2^27 (double), where z^2 could overflow, log(2z), whose
      * error 1/(4 z^2) is below the precision there. */
     "static inline CT cb_casinh(CT a) {\n"
     "  int neg = signbit(a.x);\n"
-    "  CT z = neg ? -a : a;\n"
+    "  CT z = neg ? -a : a, one = (CT)((RT)1, (RT)0);\n"
     "  RT big = sizeof(RT) == 4 ? (RT)4096 : (RT)134217728;\n"
-    "  CT w = hypot(z.x, z.y) > big\n"
-    "      ? cb_clog(z) + (CT)((RT)0.6931471805599453, (RT)0)\n"
-    "      : cb_clog(z + cb_csqrt(cb_cmul(z, z) + (CT)((RT)1, (RT)0)));\n"
+    "  CT w;\n"
+    "  if (hypot(z.x, z.y) > big) {\n"
+    "    w = cb_clog(z) + (CT)((RT)0.6931471805599453, (RT)0);\n"
+    "  } else {\n"
+    "    CT z2 = cb_cmul(z, z);\n"
+    "    w = cb_clog1p_small(z + cb_cdiv(z2, one + cb_csqrt(one + z2)));\n"
+    "  }\n"
     "  return neg ? -w : w;\n"
     "}\n"
     "static inline CT cb_casin(CT a) {\n"
@@ -111,7 +135,7 @@ static const char source[] =
     "  return cb_clog(a + cb_cmul(p, m));\n"
     "}\n"
     "static inline CT cb_catanh(CT a) {\n"
-    "  return cb_cscale(cb_clog1p(a) - cb_clog1p(-a), (RT)0.5);\n"
+    "  return cb_cscale(cb_clog1p_small(a) - cb_clog1p_small(-a), (RT)0.5);\n"
     "}\n"
     "static inline CT cb_catan(CT a) {\n"
     "  CT h = cb_catanh((CT)(-a.y, a.x));\n"

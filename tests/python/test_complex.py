@@ -442,3 +442,31 @@ def test_numpy_functions_dispatch_to_tasks(device):
         check(got, fn(x))
     check(np.add(a, 1j), x + 1j)
     check(np.sum(a, axis=0), np.sum(x, axis=0))
+
+
+WIDE = ["sqrt", "exp", "log", "expm1", "log1p", "log2", "log10", "sin",
+        "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan",
+        "arcsinh", "arccosh", "arctanh", "reciprocal", "square", "sign",
+        "absolute"]
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_wide_range_within_a_few_ulp(dtype, device):
+    """Finite arguments of magnitudes 1e-8 to 50 in both parts and every
+    quadrant (no overflow): each result within 32 ulp of NumPy's,
+    relative to its magnitude."""
+    skip_without_fp64(dtype, device)
+    rng = np.random.default_rng(7)
+    n = 4000
+    mag = 10 ** rng.uniform(-8, np.log10(50), (2, n))
+    sign = rng.choice([-1.0, 1.0], (2, n))
+    x = (sign[0] * mag[0] + 1j * sign[1] * mag[1]).astype(dtype)
+    a = cb.asarray(x, device=device)
+    eps = np.finfo(dtype).eps
+    for op in WIDE:
+        got = getattr(cb, op)(a).numpy()
+        with np.errstate(all="ignore"):
+            want = getattr(np, op)(x)
+        assert np.isfinite(got).all(), op
+        err = np.abs(got - want) / np.abs(want)
+        assert err.max() <= 32 * eps, (op, err.max() / eps)
