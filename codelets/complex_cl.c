@@ -59,7 +59,13 @@ static const char source[] =
     "  }\n"
     "  return (CT)(re, atan2(a.y, a.x));\n"
     "}\n"
+    /* An infinite real part gives exp's infinities, or -1 (from -inf),
+     * whatever the imaginary part. */
     "static inline CT cb_cexpm1(CT a) {\n"
+    "  if (isinf(a.x) && a.x < 0)\n"
+    "    return (CT)((RT)-1, isfinite(a.y) ? copysign((RT)0, a.y) : (RT)0);\n"
+    "  if (isinf(a.x) && !isfinite(a.y))\n"
+    "    return (CT)(a.x, a.y - a.y);\n"
     "  RT h = sin(a.y / 2);\n"
     "  return (CT)(expm1(a.x) * cos(a.y) - 2 * h * h,\n"
     "              a.y == 0 ? a.y : exp(a.x) * sin(a.y));\n"

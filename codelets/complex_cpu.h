@@ -30,8 +30,14 @@
     RT r = cabs##S(z);                                                       \
     return r == 0 ? (CT)0 : cb__cmake##S(creal##S(z) / r, cimag##S(z) / r);  \
   }                                                                          \
+  /* exp(z) - 1; an infinite real part gives exp(z)'s infinities, or -1  \
+   * (from -inf), whatever the imaginary part. */                           \
   static inline CT cb__cexpm1##S(CT z) {                                     \
     RT x = creal##S(z), y = cimag##S(z), h = sin##S(y / 2);                  \
+    if (isinf(x) && x < 0)                                                   \
+      return cb__cmake##S(-1, isfinite(y) ? copysign##S(0, y) : 0);          \
+    if (isinf(x) && !isfinite(y))                                            \
+      return cb__cmake##S(x, y - y);                                         \
     return cb__cmake##S(expm1##S(x) * cos##S(y) - 2 * h * h,                 \
                         y == 0 ? y : exp##S(x) * sin##S(y));                 \
   }                                                                          \

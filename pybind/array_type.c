@@ -469,8 +469,9 @@ static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
     PyErr_SetString(PyExc_TypeError, "astype() needs a dtype");
     return NULL;
   }
+  /* bool keeps whether either part is not 0: nothing is discarded. */
   if (is_complex((int)cb_array_dtype(a->arr)) && !is_complex(t) &&
-      warn_complex_discard() < 0)
+      t != CB_BOOL && warn_complex_discard() < 0)
     return NULL;
   PyObject *self = (PyObject *)a;
   return cbp_apply(st, CB_OP_cast, &self, 1, t);
@@ -708,8 +709,9 @@ PyDoc_STRVAR(astype_doc,
 "A copy converted to dtype, written by a task (asynchronous).\n\n"
 "Parameters\n----------\ndtype : str or numpy.dtype or type\n"
 "    bool, an integer of 8 to 64 bits, float32, float64, complex64 or\n"
-"    complex128. From complex to another kind, the real part is kept\n"
-"    and NumPy's ComplexWarning given, as NumPy does.\n\n"
+"    complex128. From complex to a real dtype, the real part is kept\n"
+"    and NumPy's ComplexWarning given, as NumPy does (bool says whether\n"
+"    either part is not 0).\n\n"
 "Returns\n-------\nArray\n\n"
 "Raises\n------\nTypeError\n    dtype is not one of cambrian's.\n\n"
 "Examples\n--------\n"

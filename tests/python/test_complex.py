@@ -260,8 +260,10 @@ def test_astype_from_complex(dtype, target, device):
     if np.dtype(target).kind == "u":
         x = x.real.astype(dtype)    # negative values to unsigned: NumPy
     a = cb.asarray(x, device=device)  # leaves them platform-defined
-    if np.dtype(target).kind == "c":
-        check(a.astype(target), x.astype(target))
+    if np.dtype(target).kind in "cb":     # nothing discarded: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            check(a.astype(target), x.astype(target))
         return
     with pytest.warns(np.exceptions.ComplexWarning):
         got = a.astype(target)
@@ -470,3 +472,29 @@ def test_wide_range_within_a_few_ulp(dtype, device):
         assert np.isfinite(got).all(), op
         err = np.abs(got - want) / np.abs(want)
         assert err.max() <= 32 * eps, (op, err.max() / eps)
+
+
+def test_truth_reductions(device):
+    x = np.array([[1j, 0], [0, 0], [2, -1j]], dtype=np.complex64)
+    a = cb.asarray(x, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(cb.any(a, axis=1), np.any(x, axis=1))
+        check(cb.all(a, axis=0), np.all(x, axis=0))
+        check(cb.count_nonzero(a), np.count_nonzero(x))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_expm1_of_infinite_real_parts(dtype, device):
+    """exp(z) - 1 where the real part is infinite: -1 from -inf, and exp's
+    infinite result from +inf, whatever the imaginary part."""
+    skip_without_fp64(dtype, device)
+    inf, nan = np.inf, np.nan
+    x = np.array([complex(-inf, inf), complex(-inf, nan), complex(-inf, 2),
+                  complex(inf, 0), complex(inf, inf), complex(inf, nan)],
+                 dtype=dtype)
+    got = cb.expm1(cb.asarray(x, device=device)).numpy()
+    np.testing.assert_array_equal(got[:3].real, -1)
+    np.testing.assert_array_equal(got[:3].imag, 0)
+    assert got[3] == complex(inf, 0)
+    assert np.isinf(got[4:].real).all() and np.isnan(got[4:].imag).all()
