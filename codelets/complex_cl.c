@@ -39,10 +39,14 @@ static const char source[] =
     "    return (CT)(t, a.y / (2 * t));\n"
     "  return (CT)(fabs(a.y) / (2 * t), copysign(t, a.y));\n"
     "}\n"
+    /* An infinite real part with an imaginary one that is not finite
+     * gives (inf, NaN) from +inf and 0 from -inf, as C99 says. */
     "static inline CT cb_cexp(CT a) {\n"
     "  RT e = exp(a.x);\n"
     "  if (a.y == 0)\n"
     "    return (CT)(e, a.y);\n"
+    "  if (isinf(a.x) && !isfinite(a.y))\n"
+    "    return a.x > 0 ? (CT)(a.x, a.y - a.y) : (CT)((RT)0, (RT)0);\n"
     "  return (CT)(e * cos(a.y), e * sin(a.y));\n"
     "}\n"
     /* Near the unit circle log|a| is taken as log1p(|a|^2 - 1) / 2, with
@@ -147,7 +151,14 @@ static const char source[] =
     "  CT h = cb_catanh((CT)(-a.y, a.x));\n"
     "  return (CT)(h.y, -h.x);\n"
     "}\n"
+    /* As on CPUs: a unit along an infinite part when the other is not,
+     * NaN when both are infinite or a part is NaN and none infinite. */
     "static inline CT cb_csign(CT a) {\n"
+    "  if (!isinf(a.x) != !isinf(a.y))\n"
+    "    return (CT)(isinf(a.x) ? copysign((RT)1, a.x) : (RT)0,\n"
+    "                isinf(a.y) ? copysign((RT)1, a.y) : (RT)0);\n"
+    "  if (isnan(a.x) || isnan(a.y) || isinf(a.x))\n"
+    "    return (CT)((RT)NAN, (RT)NAN);\n"
     "  RT r = hypot(a.x, a.y);\n"
     "  return r == 0 ? (CT)((RT)0, (RT)0) : (CT)(a.x / r, a.y / r);\n"
     "}\n"

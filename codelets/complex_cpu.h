@@ -4,7 +4,9 @@
  * _Complex: <complex.h> where it has the function, small functions of
  * our own where it has not (expm1, log1p, log2, log10, sign, and the
  * powers NumPy computes by repeated multiplication). OpenCL devices get
- * the same names from complex_cl.c.
+ * the same names from complex_cl.c. Products and quotients are NumPy's
+ * (the textbook product, Smith's quotient), not C's, whose infinities
+ * follow Annex G and whose calls keep loops from being vectorised.
  */
 #ifndef CAMBRIAN_COMPLEX_CPU_H
 #define CAMBRIAN_COMPLEX_CPU_H
@@ -25,10 +27,35 @@
     ((RT *)&z)[1] = im;                                                      \
     return z;                                                                \
   }                                                                          \
-  /* z / |z|, and 0 for 0 (NumPy 2's sign). */                               \
+  static inline CT cb__cmul##S(CT a, CT b) {                                 \
+    RT ar = creal##S(a), ai = cimag##S(a), br = creal##S(b),                 \
+       bi = cimag##S(b);                                                     \
+    return cb__cmake##S(ar * br - ai * bi, ar * bi + ai * br);               \
+  }                                                                          \
+  static inline CT cb__cdiv##S(CT a, CT b) {                                 \
+    RT ar = creal##S(a), ai = cimag##S(a), br = creal##S(b),                 \
+       bi = cimag##S(b), abr = fabs##S(br), abi = fabs##S(bi);               \
+    if (abr == 0 && abi == 0)                                                \
+      return cb__cmake##S(ar / abr, ai / abi);                               \
+    if (abr >= abi) {                                                        \
+      RT r = bi / br, d = br + bi * r;                                       \
+      return cb__cmake##S((ar + ai * r) / d, (ai - ar * r) / d);             \
+    }                                                                        \
+    RT r = br / bi, d = bi + br * r;                                         \
+    return cb__cmake##S((ar * r + ai) / d, (ai * r - ar) / d);               \
+  }                                                                          \
+  /* z / |z|, 0 for 0 (NumPy 2's sign): a unit along an infinite part     \
+   * when the other is not, NaN when both are infinite or a part is NaN    \
+   * and none infinite. */                                                   \
   static inline CT cb__csign##S(CT z) {                                      \
+    RT x = creal##S(z), y = cimag##S(z);                                     \
+    if (!isinf(x) != !isinf(y))                                              \
+      return cb__cmake##S(isinf(x) ? copysign##S(1, x) : 0,                  \
+                          isinf(y) ? copysign##S(1, y) : 0);                 \
+    if (isnan(x) || isnan(y) || isinf(x))                                    \
+      return cb__cmake##S(NAN, NAN);                                         \
     RT r = cabs##S(z);                                                       \
-    return r == 0 ? (CT)0 : cb__cmake##S(creal##S(z) / r, cimag##S(z) / r);  \
+    return r == 0 ? (CT)0 : cb__cmake##S(x / r, y / r);                      \
   }                                                                          \
   /* exp(z) - 1; an infinite real part gives exp(z)'s infinities, or -1  \
    * (from -inf), whatever the imaginary part. */                           \
@@ -66,11 +93,11 @@
       CT r = 1, x = a;                                                       \
       while (n) {                                                            \
         if (n & 1)                                                           \
-          r *= x;                                                            \
-        x *= x;                                                              \
+          r = cb__cmul##S(r, x);                                             \
+        x = cb__cmul##S(x, x);                                               \
         n >>= 1;                                                             \
       }                                                                      \
-      return br < 0 ? 1 / r : r;                                             \
+      return br < 0 ? cb__cdiv##S(1, r) : r;                                 \
     }                                                                        \
     return cpow##S(a, b);                                                    \
   }
@@ -79,8 +106,8 @@ CB__COMPLEX_DEF(float _Complex, float, f)
 CB__COMPLEX_DEF(double _Complex, double, )
 
 #define CB_CMAKE(re, im) CB__CF(cb__cmake, (re) + 0 * I)(re, im)
-#define CB_CMUL(a, b) ((a) * (b))
-#define CB_CDIV(a, b) ((a) / (b))
+#define CB_CMUL(a, b) CB__CF(cb__cmul, a)(a, b)
+#define CB_CDIV(a, b) CB__CF(cb__cdiv, a)(a, b)
 #define CB_CPOW(a, b) CB__CF(cb__cpow, a)(a, b)
 #define CB_CABS(a) CB__CF(cabs, a)(a)
 #define CB_CREAL(a) CB__CF(creal, a)(a)

@@ -183,13 +183,21 @@ def test_special_values_classify_as_numpy(dtype, device):
     skip_without_fp64(dtype, device)
     inf, nan = np.inf, np.nan
     x = np.array([complex(inf, 0), complex(0, -inf), complex(nan, 1),
-                  complex(1, nan), complex(inf, nan), 1 + 1j, 0j],
-                 dtype=dtype)
+                  complex(1, nan), complex(inf, nan), 1 + 1j, 0j,
+                  complex(inf, -inf), complex(-inf, inf)], dtype=dtype)
     a = cb.asarray(x, device=device)
     for op in ("isnan", "isinf", "isfinite"):
         check(getattr(cb, op)(a), getattr(np, op)(x))
     check(cb.real(a), np.real(x))
     check(cb.imag(a), np.imag(x))
+    with np.errstate(all="ignore"):
+        check(cb.sign(a), np.sign(x))
+        e, want = cb.exp(a).numpy(), np.exp(x)
+    for part in (np.real, np.imag):    # exp: C99's infinities and NaNs
+        np.testing.assert_array_equal(np.isnan(part(e)),
+                                      np.isnan(part(want)))
+        np.testing.assert_array_equal(np.isinf(part(e)),
+                                      np.isinf(part(want)))
     check(cb.sign(cb.asarray(np.array([0j, 3 + 4j], dtype=dtype),
                              device=device)),
           np.sign(np.array([0j, 3 + 4j], dtype=dtype)))
