@@ -109,7 +109,9 @@ static entry *build(cb__ctx *c, uint64_t key, int devid,
                     cb__clsource_fn source, const void *arg,
                     const char *options, const char *name,
                     const char *what) {
-  char src[8192];
+  /* Room for a complex kernel: the helpers of complex_cl.c take about 7
+   * KiB before the kernel itself. */
+  char src[16384];
   size_t len = source(arg, src, sizeof src);
   if (!len) {
     cb__ctx_fail(c, CB_EBUILD, 0, "the %s kernel's source is too long",

@@ -506,3 +506,26 @@ def test_expm1_of_infinite_real_parts(dtype, device):
     np.testing.assert_array_equal(got[:3].imag, 0)
     assert got[3] == complex(inf, 0)
     assert np.isinf(got[4:].real).all() and np.isnan(got[4:].imag).all()
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, np.inf, -np.inf, np.nan]
+CLASSIFIED = ["sqrt", "exp", "log", "log1p", "log2", "log10", "sin", "cos",
+              "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan",
+              "arcsinh", "arccosh", "arctanh", "square", "sign",
+              "absolute"]
+
+
+def test_special_values_give_numpy_infinities_and_nans(device):
+    """Over every pair of parts from 0, -0, 1, -1, 2.5, inf, -inf and NaN,
+    each part of each result is NaN, infinite or finite where NumPy's is
+    (expm1 follows the Array API instead, and reciprocal of 0 is 1 / 0)."""
+    x = np.array([complex(r, i) for r in SPECIAL for i in SPECIAL])
+    a = cb.asarray(x, device=device)
+    for op in CLASSIFIED:
+        got = getattr(cb, op)(a).numpy()
+        with np.errstate(all="ignore"):
+            want = getattr(np, op)(x)
+        for part in (np.real, np.imag):
+            for test in (np.isnan, np.isinf):
+                bad = test(part(got)) != test(part(want))
+                assert not bad.any(), (op, x[bad], got[bad], want[bad])
