@@ -13,10 +13,21 @@
 
 void cb__blas_cpu_setup(void) { openblas_set_num_threads(1); }
 
+/* Whether the task's elements are complex, and whether their parts are
+ * float32. */
+static int is_complex(const cb__blas_task *t) {
+  return t->dtype == CB_COMPLEX64 || t->dtype == CB_COMPLEX128;
+}
+static int single(const cb__blas_task *t) {
+  return t->dtype == CB_FLOAT32 || t->dtype == CB_COMPLEX64;
+}
+
 /* out = beta * out when the inner dimension is empty (BLAS refuses a
- * leading dimension of 0). */
+ * leading dimension of 0); a real beta scales both parts of complex. */
 static void scale(const cb__blas_task *t, void *out, int64_t n) {
-  if (t->dtype == CB_FLOAT32) {
+  if (is_complex(t))
+    n *= 2;
+  if (single(t)) {
     float *y = out;
     for (int64_t i = 0; i < n; i++)
       y[i] = t->beta == 0 ? 0.0f : (float)t->beta * y[i];
@@ -52,8 +63,11 @@ static void transpose(const cb__blas_task *t, const void *a, void *out) {
   case 4:
     TRANSPOSE_LOOP(uint32_t);
     break;
-  default:
+  case 8:
     TRANSPOSE_LOOP(uint64_t);
+    break;
+  default: /* complex128 */
+    TRANSPOSE_LOOP(cb_complex128);
   }
 }
 
@@ -64,12 +78,26 @@ static void gemm(const cb__blas_task *t, const void *a, const void *b,
   enum CBLAS_TRANSPOSE ta = t->ta ? CblasTrans : CblasNoTrans;
   enum CBLAS_TRANSPOSE tb = t->tb ? CblasTrans : CblasNoTrans;
   int m = (int)t->rows, n = (int)t->n, k = (int)t->k;
-  if (t->dtype == CB_FLOAT32)
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float)t->alpha, a,
-                ld(t->a_ld), b, ld(t->b_ld), (float)t->beta, c, ld(n));
-  else
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, t->alpha, a, ld(t->a_ld), b,
-                ld(t->b_ld), t->beta, c, ld(n));
+  /* alpha and beta are real: complex routines take them as (x, 0). */
+  float fa[2] = {(float)t->alpha, 0}, fb[2] = {(float)t->beta, 0};
+  double da[2] = {t->alpha, 0}, db[2] = {t->beta, 0};
+  switch (t->dtype) {
+  case CB_FLOAT32:
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, fa[0], a, ld(t->a_ld), b,
+                ld(t->b_ld), fb[0], c, ld(n));
+    break;
+  case CB_COMPLEX64:
+    cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, fa, a, ld(t->a_ld), b,
+                ld(t->b_ld), fb, c, ld(n));
+    break;
+  case CB_COMPLEX128:
+    cblas_zgemm(CblasRowMajor, ta, tb, m, n, k, da, a, ld(t->a_ld), b,
+                ld(t->b_ld), db, c, ld(n));
+    break;
+  default:
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, da[0], a, ld(t->a_ld), b,
+                ld(t->b_ld), db[0], c, ld(n));
+  }
 }
 
 /* op(A)'s block is rows x k; stored, it is k x rows when transposed. */
@@ -78,12 +106,25 @@ static void gemv(const cb__blas_task *t, const void *a, const void *x,
   enum CBLAS_TRANSPOSE ta = t->ta ? CblasTrans : CblasNoTrans;
   int rows = (int)(t->ta ? t->k : t->rows);
   int cols = (int)(t->ta ? t->rows : t->k);
-  if (t->dtype == CB_FLOAT32)
-    cblas_sgemv(CblasRowMajor, ta, rows, cols, (float)t->alpha, a,
-                ld(t->a_ld), x, 1, (float)t->beta, y, 1);
-  else
-    cblas_dgemv(CblasRowMajor, ta, rows, cols, t->alpha, a, ld(t->a_ld), x,
-                1, t->beta, y, 1);
+  float fa[2] = {(float)t->alpha, 0}, fb[2] = {(float)t->beta, 0};
+  double da[2] = {t->alpha, 0}, db[2] = {t->beta, 0};
+  switch (t->dtype) {
+  case CB_FLOAT32:
+    cblas_sgemv(CblasRowMajor, ta, rows, cols, fa[0], a, ld(t->a_ld), x, 1,
+                fb[0], y, 1);
+    break;
+  case CB_COMPLEX64:
+    cblas_cgemv(CblasRowMajor, ta, rows, cols, fa, a, ld(t->a_ld), x, 1, fb,
+                y, 1);
+    break;
+  case CB_COMPLEX128:
+    cblas_zgemv(CblasRowMajor, ta, rows, cols, da, a, ld(t->a_ld), x, 1, db,
+                y, 1);
+    break;
+  default:
+    cblas_dgemv(CblasRowMajor, ta, rows, cols, da[0], a, ld(t->a_ld), x, 1,
+                db[0], y, 1);
+  }
 }
 
 void cb__blas_cpu(void *buffers[], void *cl_arg) {

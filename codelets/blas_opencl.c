@@ -160,6 +160,46 @@ static const char *clblast_name(CLBlastStatusCode s) {
 
 static size_t ld(int64_t x) { return x > 1 ? (size_t)x : 1; }
 
+/* enqueue() for complex elements: alpha and beta are real, (x, 0). */
+static CLBlastStatusCode enqueue_complex(const cb__blas_task *t,
+                                         size_t a_off, cl_mem a,
+                                         size_t b_off, cl_mem b, cl_mem c,
+                                         size_t c_off, cl_command_queue *q,
+                                         cl_event *ev) {
+  CLBlastTranspose ta = t->ta ? CLBlastTransposeYes : CLBlastTransposeNo;
+  CLBlastTranspose tb = t->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
+  size_t rows = (size_t)t->rows, n = (size_t)t->n, k = (size_t)t->k;
+  cl_float2 fa = {{(float)t->alpha, 0}}, fb = {{(float)t->beta, 0}};
+  cl_float2 fone = {{1, 0}};
+  cl_double2 da = {{t->alpha, 0}}, db = {{t->beta, 0}}, done = {{1, 0}};
+  int c64 = t->dtype == CB_COMPLEX64;
+  switch (t->kind) {
+  case CB__LA_GEMM:
+    return c64 ? CLBlastCgemm(CLBlastLayoutRowMajor, ta, tb, rows, n, k, fa,
+                              a, a_off, ld(t->a_ld), b, b_off, ld(t->b_ld),
+                              fb, c, c_off, ld(t->n), q, ev)
+               : CLBlastZgemm(CLBlastLayoutRowMajor, ta, tb, rows, n, k, da,
+                              a, a_off, ld(t->a_ld), b, b_off, ld(t->b_ld),
+                              db, c, c_off, ld(t->n), q, ev);
+  case CB__LA_GEMV: {
+    size_t sr = t->ta ? k : rows, sc = t->ta ? rows : k;
+    return c64 ? CLBlastCgemv(CLBlastLayoutRowMajor, ta, sr, sc, fa, a, a_off,
+                              ld(t->a_ld), b, b_off, 1, fb, c, c_off, 1, q,
+                              ev)
+               : CLBlastZgemv(CLBlastLayoutRowMajor, ta, sr, sc, da, a, a_off,
+                              ld(t->a_ld), b, b_off, 1, db, c, c_off, 1, q,
+                              ev);
+  }
+  default:
+    return c64 ? CLBlastComatcopy(CLBlastLayoutRowMajor, CLBlastTransposeYes,
+                                  n, rows, fone, a, a_off, ld(t->a_ld), c,
+                                  c_off, ld(t->n), q, ev)
+               : CLBlastZomatcopy(CLBlastLayoutRowMajor, CLBlastTransposeYes,
+                                  n, rows, done, a, a_off, ld(t->a_ld), c,
+                                  c_off, ld(t->n), q, ev);
+  }
+}
+
 /* Enqueues the block's routine; *ev is its event on success. */
 static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
                                  const operand *b, cl_mem c, size_t c_off,
@@ -170,6 +210,8 @@ static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
   CLBlastTranspose tb = t->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
   int f32 = t->dtype == CB_FLOAT32;
   size_t rows = (size_t)t->rows, n = (size_t)t->n, k = (size_t)t->k;
+  if (t->dtype == CB_COMPLEX64 || t->dtype == CB_COMPLEX128)
+    return enqueue_complex(t, a_off, a->mem, b_off, b->mem, c, c_off, q, ev);
   switch (t->kind) {
   case CB__LA_GEMM: {
     /* The temporary matrices in the device's scratch (see the top). */
@@ -246,7 +288,7 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
   /* BLAS ignores C when beta is 0, NaNs included: start from zeros. */
   if (st == CL_SUCCESS && t->kind != CB__LA_TRANSPOSE && t->beta == 0) {
     what = "clearing the output";
-    double zero = 0;
+    static const cb_complex128 zero; /* of the widest element */
     st = clEnqueueFillBuffer(q, c, &zero, es, c_off * es,
                              (size_t)(t->rows * t->n) * es, 0, NULL, NULL);
   }

@@ -109,7 +109,9 @@ static entry *build(cb__ctx *c, uint64_t key, int devid,
                     cb__clsource_fn source, const void *arg,
                     const char *options, const char *name,
                     const char *what) {
-  char src[8192];
+  /* Room for a complex kernel: the helpers of complex_cl.c take about 7
+   * KiB before the kernel itself. */
+  char src[16384];
   size_t len = source(arg, src, sizeof src);
   if (!len) {
     cb__ctx_fail(c, CB_EBUILD, 0, "the %s kernel's source is too long",
@@ -200,6 +202,7 @@ const char *cb__cl_type(cb_dtype t) {
       [CB_BOOL] = "uchar",   [CB_INT8] = "char",     [CB_INT16] = "short",
       [CB_INT32] = "int",    [CB_INT64] = "long",    [CB_UINT8] = "uchar",
       [CB_UINT16] = "ushort", [CB_UINT32] = "uint",  [CB_UINT64] = "ulong",
-      [CB_FLOAT32] = "float", [CB_FLOAT64] = "double"};
+      [CB_FLOAT32] = "float", [CB_FLOAT64] = "double",
+      [CB_COMPLEX64] = "float2", [CB_COMPLEX128] = "double2"};
   return (unsigned)t < CB_NDTYPES ? cl[t] : "uchar";
 }

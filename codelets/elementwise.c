@@ -11,17 +11,17 @@
 #include "ewise_codelets.h"
 
 static const char *const op_names[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) #name,
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) #name,
 #include "cambrian/elementwise.def"
 #undef X
 };
 static const cb_op_kind op_kinds[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) kind,
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) kind,
 #include "cambrian/elementwise.def"
 #undef X
 };
 static const char *const op_types[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) types,
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) types,
 #include "cambrian/elementwise.def"
 #undef X
 };
@@ -42,9 +42,16 @@ char cb__dtype_class(cb_dtype t) {
   case CB_FLOAT32:
   case CB_FLOAT64:
     return 'F';
+  case CB_COMPLEX64:
+  case CB_COMPLEX128:
+    return 'C';
   default:
     return 'I';
   }
+}
+
+cb_dtype cb__dtype_part(cb_dtype t) {
+  return t == CB_COMPLEX64 ? CB_FLOAT32 : t == CB_COMPLEX128 ? CB_FLOAT64 : t;
 }
 
 int cb__dtype_unsigned(cb_dtype t) {
@@ -61,7 +68,7 @@ int cb__op_accepts_bool_as_int8(cb_op op) {
 
 
 static struct starpu_perfmodel models[CB_NOPS] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types)                            \
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types)                      \
   [CB_OP_##name] = {.type = STARPU_HISTORY_BASED,                            \
                     .symbol = "cambrian_" #name},
 #include "cambrian/elementwise.def"
@@ -69,7 +76,7 @@ static struct starpu_perfmodel models[CB_NOPS] = {
 };
 
 struct starpu_codelet cb__ew_codelets[CB_NOPS] = {
-#define X(op, kind, fexpr, iexpr, bexpr, types)                              \
+#define X(op, kind, fexpr, iexpr, bexpr, cexpr, types)                        \
   [CB_OP_##op] = {.where = STARPU_CPU | STARPU_OPENCL,                     \
                     .cpu_funcs = {cb__ew_cpu},                               \
                     .opencl_funcs = {cb__ew_opencl},                         \

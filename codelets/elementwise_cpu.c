@@ -8,6 +8,7 @@
  */
 #include <tgmath.h>
 
+#include "complex_cpu.h"
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
 
@@ -40,26 +41,32 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define UTYPE_UINT64 uint64_t
 #define UTYPE_FLOAT32 uint32_t
 #define UTYPE_FLOAT64 uint64_t
+#define UTYPE_COMPLEX64 uint64_t
+#define UTYPE_COMPLEX128 uint64_t
 
-/* The result type of each kind, given the loop type. */
-#define RTYPE_CB_KIND_UNARY(c) c
-#define RTYPE_CB_KIND_MATH(c) c
-#define RTYPE_CB_KIND_BINARY(c) c
-#define RTYPE_CB_KIND_DIVIDE(c) c
-#define RTYPE_CB_KIND_COMPARE(c) uint8_t
-#define RTYPE_CB_KIND_MATH2(c) c
-#define RTYPE_CB_KIND_TEST(c) uint8_t
-#define RTYPE_CB_KIND_WHERE(c) c
-#define RTYPE_CB_KIND_CAST(c) c
-#define RTYPE_CB_KIND_FILL(c) c
-#define RTYPE_CB_KIND_ARANGE(c) c
+/* The result type of each kind, given the loop type c, the type p of
+ * its parts (c itself but for complex types) and the complex type z whose
+ * parts have type c (double _Complex for types other than float). */
+#define RTYPE_CB_KIND_UNARY(c, p, z) c
+#define RTYPE_CB_KIND_MATH(c, p, z) c
+#define RTYPE_CB_KIND_BINARY(c, p, z) c
+#define RTYPE_CB_KIND_DIVIDE(c, p, z) c
+#define RTYPE_CB_KIND_COMPARE(c, p, z) uint8_t
+#define RTYPE_CB_KIND_MATH2(c, p, z) c
+#define RTYPE_CB_KIND_PART(c, p, z) p
+#define RTYPE_CB_KIND_COMPOSE(c, p, z) z
+#define RTYPE_CB_KIND_TEST(c, p, z) uint8_t
+#define RTYPE_CB_KIND_WHERE(c, p, z) c
+#define RTYPE_CB_KIND_CAST(c, p, z) c
+#define RTYPE_CB_KIND_FILL(c, p, z) c
+#define RTYPE_CB_KIND_ARANGE(c, p, z) c
 
-#define LOOP_HEAD(fn, ctype, UP, kind)                                       \
+#define LOOP_HEAD(fn, ctype, ptype, ztype, UP, kind)                         \
   static void fn(int64_t n, const void *const *in, const int *s, void *out, \
                  const cb__task *t) {                                        \
     typedef ctype T;                                                         \
     typedef UTYPE_##UP U;                                                    \
-    typedef RTYPE_##kind(ctype) R;                                           \
+    typedef RTYPE_##kind(ctype, ptype, ztype) R;                             \
     R *o = out;                                                              \
     (void)s;                                                                 \
     (void)t;                                                                 \
@@ -100,6 +107,8 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 
 #define BODY_CB_KIND_UNARY(expr) LOOP_ONE(expr)
 #define BODY_CB_KIND_MATH(expr) LOOP_ONE(expr)
+#define BODY_CB_KIND_PART(expr) LOOP_ONE(expr)
+#define BODY_CB_KIND_COMPOSE(expr) LOOP_TWO(expr)
 #define BODY_CB_KIND_CAST(expr) LOOP_ONE(expr)
 #define BODY_CB_KIND_BINARY(expr) LOOP_TWO(expr)
 #define BODY_CB_KIND_DIVIDE(expr) LOOP_TWO(expr)
@@ -127,27 +136,31 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 
 /* One loop per operation and dtype, in the order of CB_DTYPE_MAP ("u8"
  * is bool); casts have their own. */
-#define LOOP(name, low, ctype, UP, kind, expr)                               \
-  LOOP_HEAD(loop_##name##_##low, ctype, UP, kind)                            \
+#define LOOP(name, low, ctype, ptype, ztype, UP, kind, expr)                 \
+  LOOP_HEAD(loop_##name##_##low, ctype, ptype, ztype, UP, kind)              \
   BODY_##kind(expr)                                                          \
   }
-#define LOOPS(name, kind, f, i, b)                                           \
-  LOOP(name, u8, uint8_t, BOOL, kind, b)                                   \
-  LOOP(name, int32, int32_t, INT32, kind, i)                                 \
-  LOOP(name, int64, int64_t, INT64, kind, i)                                 \
-  LOOP(name, float32, float, FLOAT32, kind, f)                               \
-  LOOP(name, float64, double, FLOAT64, kind, f)                              \
-  LOOP(name, int8, int8_t, INT8, kind, i)                                    \
-  LOOP(name, int16, int16_t, INT16, kind, i)                                 \
-  LOOP(name, uint8, uint8_t, UINT8, kind, i)                                 \
-  LOOP(name, uint16, uint16_t, UINT16, kind, i)                              \
-  LOOP(name, uint32, uint32_t, UINT32, kind, i)                              \
-  LOOP(name, uint64, uint64_t, UINT64, kind, i)
+#define ZD double _Complex
+#define LOOPS(name, kind, f, i, b, c)                                        \
+  LOOP(name, u8, uint8_t, uint8_t, ZD, BOOL, kind, b)                      \
+  LOOP(name, int32, int32_t, int32_t, ZD, INT32, kind, i)                    \
+  LOOP(name, int64, int64_t, int64_t, ZD, INT64, kind, i)                    \
+  LOOP(name, float32, float, float, float _Complex, FLOAT32, kind, f)        \
+  LOOP(name, float64, double, double, ZD, FLOAT64, kind, f)                  \
+  LOOP(name, int8, int8_t, int8_t, ZD, INT8, kind, i)                        \
+  LOOP(name, int16, int16_t, int16_t, ZD, INT16, kind, i)                    \
+  LOOP(name, uint8, uint8_t, uint8_t, ZD, UINT8, kind, i)                    \
+  LOOP(name, uint16, uint16_t, uint16_t, ZD, UINT16, kind, i)                \
+  LOOP(name, uint32, uint32_t, uint32_t, ZD, UINT32, kind, i)                \
+  LOOP(name, uint64, uint64_t, uint64_t, ZD, UINT64, kind, i)                \
+  LOOP(name, complex64, float _Complex, float, ZD, COMPLEX64, kind, c)       \
+  LOOP(name, complex128, double _Complex, double, ZD, COMPLEX128, kind, c)
 #define ROW(name)                                                            \
   {loop_##name##_u8,     loop_##name##_int32,  loop_##name##_int64,        \
    loop_##name##_float32, loop_##name##_float64, loop_##name##_int8,       \
    loop_##name##_int16,  loop_##name##_uint8,  loop_##name##_uint16,       \
-   loop_##name##_uint32, loop_##name##_uint64},
+   loop_##name##_uint32, loop_##name##_uint64, loop_##name##_complex64,    \
+   loop_##name##_complex128},
 
 /* Floating values as integers: truncated towards zero, and the minimum of
  * the integer type beyond its range (NaN too), where C leaves the
@@ -168,10 +181,15 @@ static inline uint64_t float_to_bits(double x) {
   _Generic((D *)0, int32_t *: float_to_int32(x),                             \
            int64_t *: float_to_int64(x), float *: (D)(x),                    \
            double *: (D)(x), default: (D)float_to_bits(x))
-/* x converted to D. */
-#define CONVERT(D, x)                                                        \
+/* x converted to D: to a complex type as C converts; a complex x to
+ * another type through its real part, as NumPy does. */
+#define CONVERT_REAL(D, x)                                                   \
   _Generic((x), float: FLOAT_TO(D, x), double: FLOAT_TO(D, x),              \
-           default: (D)(x))
+           float _Complex: FLOAT_TO(D, creal(x)),                            \
+           double _Complex: FLOAT_TO(D, creal(x)), default: (D)(x))
+#define CONVERT(D, x)                                                        \
+  _Generic((D *)0, float _Complex *: (D)(x), double _Complex *: (D)(x),      \
+           default: CONVERT_REAL(D, x))
 
 #define CAST_LOOP(slow, S, dlow, D, expr)                                    \
   static void cast_##slow##_##dlow(int64_t n, const void *const *in,         \
@@ -186,7 +204,7 @@ static inline uint64_t float_to_bits(double x) {
       o[k] = CONVERT(D, expr);                                               \
     }                                                                        \
   }
-#define CASTS_FROM(slow, S, f, i, b)                                         \
+#define CASTS_FROM(slow, S, f, i, b, c)                                      \
   CAST_LOOP(slow, S, u8, uint8_t, b)                                       \
   CAST_LOOP(slow, S, int32, int32_t, i)                                      \
   CAST_LOOP(slow, S, int64, int64_t, i)                                      \
@@ -197,49 +215,58 @@ static inline uint64_t float_to_bits(double x) {
   CAST_LOOP(slow, S, uint8, uint8_t, i)                                      \
   CAST_LOOP(slow, S, uint16, uint16_t, i)                                    \
   CAST_LOOP(slow, S, uint32, uint32_t, i)                                    \
-  CAST_LOOP(slow, S, uint64, uint64_t, i)
+  CAST_LOOP(slow, S, uint64, uint64_t, i)                                    \
+  CAST_LOOP(slow, S, complex64, float _Complex, c)                           \
+  CAST_LOOP(slow, S, complex128, double _Complex, c)
 #define CAST_ROW(slow)                                                       \
   {cast_##slow##_u8,     cast_##slow##_int32,  cast_##slow##_int64,        \
    cast_##slow##_float32, cast_##slow##_float64, cast_##slow##_int8,       \
    cast_##slow##_int16,  cast_##slow##_uint8,  cast_##slow##_uint16,       \
-   cast_##slow##_uint32, cast_##slow##_uint64},
+   cast_##slow##_uint32, cast_##slow##_uint64, cast_##slow##_complex64,    \
+   cast_##slow##_complex128},
 
-#define LOOPS_CB_KIND_CAST(name, f, i, b)                                    \
-  CASTS_FROM(u8, uint8_t, f, i, b)                                         \
-  CASTS_FROM(int32, int32_t, f, i, b)                                        \
-  CASTS_FROM(int64, int64_t, f, i, b)                                        \
-  CASTS_FROM(float32, float, f, i, b)                                        \
-  CASTS_FROM(float64, double, f, i, b)                                       \
-  CASTS_FROM(int8, int8_t, f, i, b)                                          \
-  CASTS_FROM(int16, int16_t, f, i, b)                                        \
-  CASTS_FROM(uint8, uint8_t, f, i, b)                                        \
-  CASTS_FROM(uint16, uint16_t, f, i, b)                                      \
-  CASTS_FROM(uint32, uint32_t, f, i, b)                                      \
-  CASTS_FROM(uint64, uint64_t, f, i, b)
-#define LOOPS_OTHER(name, kind, f, i, b) LOOPS(name, kind, f, i, b)
-#define LOOPS_CB_KIND_UNARY(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b)
-#define LOOPS_CB_KIND_MATH(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_MATH, f, i, b)
-#define LOOPS_CB_KIND_BINARY(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_BINARY, f, i, b)
-#define LOOPS_CB_KIND_DIVIDE(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_DIVIDE, f, i, b)
-#define LOOPS_CB_KIND_COMPARE(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_COMPARE, f, i, b)
-#define LOOPS_CB_KIND_MATH2(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_MATH2, f, i, b)
-#define LOOPS_CB_KIND_TEST(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_TEST, f, i, b)
-#define LOOPS_CB_KIND_WHERE(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_WHERE, f, i, b)
-#define LOOPS_CB_KIND_FILL(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_FILL, f, i, b)
-#define LOOPS_CB_KIND_ARANGE(name, f, i, b) \
-  LOOPS_OTHER(name, CB_KIND_ARANGE, f, i, b)
+#define LOOPS_CB_KIND_CAST(name, f, i, b, c)                                 \
+  CASTS_FROM(u8, uint8_t, f, i, b, c)                                      \
+  CASTS_FROM(int32, int32_t, f, i, b, c)                                     \
+  CASTS_FROM(int64, int64_t, f, i, b, c)                                     \
+  CASTS_FROM(float32, float, f, i, b, c)                                     \
+  CASTS_FROM(float64, double, f, i, b, c)                                    \
+  CASTS_FROM(int8, int8_t, f, i, b, c)                                       \
+  CASTS_FROM(int16, int16_t, f, i, b, c)                                     \
+  CASTS_FROM(uint8, uint8_t, f, i, b, c)                                     \
+  CASTS_FROM(uint16, uint16_t, f, i, b, c)                                   \
+  CASTS_FROM(uint32, uint32_t, f, i, b, c)                                   \
+  CASTS_FROM(uint64, uint64_t, f, i, b, c)                                   \
+  CASTS_FROM(complex64, float _Complex, f, i, b, c)                          \
+  CASTS_FROM(complex128, double _Complex, f, i, b, c)
+#define LOOPS_OTHER(name, kind, f, i, b, c) LOOPS(name, kind, f, i, b, c)
+#define LOOPS_CB_KIND_UNARY(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b, c)
+#define LOOPS_CB_KIND_MATH(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_MATH, f, i, b, c)
+#define LOOPS_CB_KIND_BINARY(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_BINARY, f, i, b, c)
+#define LOOPS_CB_KIND_DIVIDE(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_DIVIDE, f, i, b, c)
+#define LOOPS_CB_KIND_COMPARE(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_COMPARE, f, i, b, c)
+#define LOOPS_CB_KIND_MATH2(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_MATH2, f, i, b, c)
+#define LOOPS_CB_KIND_PART(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_PART, f, i, b, c)
+#define LOOPS_CB_KIND_COMPOSE(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_COMPOSE, f, i, b, c)
+#define LOOPS_CB_KIND_TEST(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_TEST, f, i, b, c)
+#define LOOPS_CB_KIND_WHERE(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_WHERE, f, i, b, c)
+#define LOOPS_CB_KIND_FILL(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_FILL, f, i, b, c)
+#define LOOPS_CB_KIND_ARANGE(name, f, i, b, c) \
+  LOOPS_OTHER(name, CB_KIND_ARANGE, f, i, b, c)
 
-#define X(name, kind, fexpr, iexpr, bexpr, types)                            \
-  LOOPS_##kind(name, fexpr, iexpr, bexpr)
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types)                      \
+  LOOPS_##kind(name, fexpr, iexpr, bexpr, cexpr)
 #include "cambrian/elementwise.def"
 #undef X
 
@@ -250,13 +277,15 @@ static inline uint64_t float_to_bits(double x) {
 #define ROW_CB_KIND_DIVIDE(name) ROW(name)
 #define ROW_CB_KIND_COMPARE(name) ROW(name)
 #define ROW_CB_KIND_MATH2(name) ROW(name)
+#define ROW_CB_KIND_PART(name) ROW(name)
+#define ROW_CB_KIND_COMPOSE(name) ROW(name)
 #define ROW_CB_KIND_TEST(name) ROW(name)
 #define ROW_CB_KIND_WHERE(name) ROW(name)
 #define ROW_CB_KIND_FILL(name) ROW(name)
 #define ROW_CB_KIND_ARANGE(name) ROW(name)
 
 static const loop_fn loops[CB_NOPS][CB_NDTYPES] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) ROW_##kind(name)
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) ROW_##kind(name)
 #include "cambrian/elementwise.def"
 #undef X
 };
@@ -264,7 +293,8 @@ static const loop_fn loops[CB_NOPS][CB_NDTYPES] = {
 static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
     CAST_ROW(u8) CAST_ROW(int32) CAST_ROW(int64) CAST_ROW(float32)
         CAST_ROW(float64) CAST_ROW(int8) CAST_ROW(int16) CAST_ROW(uint8)
-            CAST_ROW(uint16) CAST_ROW(uint32) CAST_ROW(uint64)};
+            CAST_ROW(uint16) CAST_ROW(uint32) CAST_ROW(uint64)
+                CAST_ROW(complex64) CAST_ROW(complex128)};
 
 void cb__ew_cpu(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;

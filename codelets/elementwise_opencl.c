@@ -17,16 +17,16 @@
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
 
-static const char *const exprs[CB_NOPS][3] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types)                            \
-  [CB_OP_##name] = {#fexpr, #iexpr, #bexpr},
+static const char *const exprs[CB_NOPS][4] = {
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types)                      \
+  [CB_OP_##name] = {#fexpr, #iexpr, #bexpr, #cexpr},
 #include "cambrian/elementwise.def"
 #undef X
 };
 
 static const char *const cl_utypes[CB_NDTYPES] = {
     "uchar",  "uint",  "ulong", "uint", "ulong", "uchar",
-    "ushort", "uchar", "ushort", "uint", "ulong"};
+    "ushort", "uchar", "ushort", "uint", "ulong", "ulong", "ulong"};
 
 /* Operation (7 bits), output dtype (4 bits), which inputs are repeated
  * rows (3 bits), three input dtypes (4 bits each), and which inputs are
@@ -44,7 +44,7 @@ _Static_assert(CB_NOPS <= 128 && CB_NDTYPES <= 16,
 
 static int class_index(cb_dtype t) {
   char c = cb__dtype_class(t);
-  return c == 'F' ? 0 : c == 'I' ? 1 : 2;
+  return c == 'F' ? 0 : c == 'I' ? 1 : c == 'B' ? 2 : 3;
 }
 
 
@@ -55,14 +55,26 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   static const char *const names[CB__MAX_OPERANDS] = {"a", "b", "c"};
   cb_op_kind kind = cb_op_get_kind(t->op);
   cb_dtype T = cb__task_dtype(t), R = t->out_dtype;
-  int uses_f64 = T == CB_FLOAT64 || R == CB_FLOAT64;
+  int uses_f64 = cb__dtype_fp64(T) || cb__dtype_fp64(R);
   for (int k = 0; k < t->nin; k++)
-    uses_f64 |= t->in_dtype[k] == CB_FLOAT64;
+    uses_f64 |= cb__dtype_fp64(t->in_dtype[k]);
   size_t len = 0;
   if (uses_f64)
     cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+  /* A cast from complex to another class reads the real part (or, for
+   * bool, whether either part is not 0) as a value of the parts' type,
+   * which is then T. */
+  int from_complex = kind == CB_KIND_CAST && cb__dtype_class(T) == 'C' &&
+                     cb__dtype_class(R) != 'C';
+  cb_dtype TV = from_complex ? cb__dtype_part(T) : T;
   cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
-      cb__cl_type(T), cl_utypes[T], cb__cl_type(R));
+      cb__cl_type(TV), cl_utypes[TV], cb__cl_type(R));
+  if (kind == CB_KIND_COMPOSE)
+    cb__put(buf, cap, &len, "#define CB_CMAKE(a, b) ((R)((a), (b)))\n");
+  if (cb__dtype_class(T) == 'C' && kind != CB_KIND_CAST)
+    cb__put(buf, cap, &len, "#define CT %s\n#define RT %s\n%s",
+        cb__cl_type(T), cb__cl_type(cb__dtype_part(T)),
+        cb__complex_cl_source());
   if (t->op == CB_OP_power && cb__dtype_class(T) == 'I')
     cb__put(buf, cap, &len, "%s\n%s\n#define CB_IPOW(a, b) ((T)((T)-1 < 0 "
         "? (U)cb_ipow((long)(a), (long)(b)) : (U)cb_upow((ulong)(a), "
@@ -106,6 +118,13 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                       "  const ulong k = get_global_id(0);\n"
                       "  if (k >= n) return;\n"
                       "  const long i = base + (long)k;\n");
+  if (from_complex) {
+    /* One operand, a tile: a cast reads no scalar and no row. */
+    cb__put(buf, cap, &len, "  const %s z = p0[o0 + k * s0];\n"
+        "  const T a = %s;\n", cb__cl_type(T),
+        R == CB_BOOL ? "(T)(z.x != 0 || z.y != 0)" : "z.x");
+    nops = 0;
+  }
   for (int k = 0; k < nops; k++) {
     if (scalar[k])
       cb__put(buf, cap, &len, "  const %s %s = v%d;\n", cb__cl_type(optype[k]),
@@ -118,11 +137,19 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
           cb__cl_type(optype[k]), names[k], k, k, k);
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
-  /* A negative float cast to an unsigned type wraps around, as NumPy's
-   * does on CPUs (through a signed integer); GPUs would clamp it to 0.
-   * Others go straight (through long, 2^63 and above would not fit). */
-  if (kind == CB_KIND_CAST && cb__dtype_class(T) == 'F' &&
-      cb__dtype_unsigned(R))
+  if (kind == CB_KIND_CAST && cb__dtype_class(R) == 'C') {
+    /* Into complex: the parts converted one by one (OpenCL C converts no
+     * vector type to another, and a scalar would fill both parts). */
+    const char *part = cb__cl_type(cb__dtype_part(R));
+    int both = cb__dtype_class(T) == 'C';
+    cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)((%s)%s, "
+        "(%s)%s);\n}\n", part, both ? "a.x" : "a", part, both ? "a.y" : "0");
+  } else if (kind == CB_KIND_CAST && cb__dtype_class(TV) == 'F' &&
+             cb__dtype_unsigned(R))
+    /* A negative float cast to an unsigned type wraps around, as NumPy's
+     * does on CPUs (through a signed integer); GPUs would clamp it to 0.
+     * Others go straight (through long, 2^63 and above would not
+     * fit). */
     cb__put(buf, cap, &len, "  (void)i;\n  const T w = (T)(%s);\n"
         "  out[oo + k] = w < 0 ? (R)(long)w : (R)w;\n}\n",
         exprs[t->op][class_index(cls)]);

@@ -27,6 +27,8 @@ typedef union cb__value {
   uint64_t u64;
   float f32;
   double f64;
+  cb_complex64 c64;
+  cb_complex128 c128;
 } cb__value;
 
 /* An operand is a tile of an array, a broadcast 0-D array, a scalar,
@@ -71,12 +73,24 @@ void cb__ew_cpu(void *buffers[], void *cl_arg);
 void cb__ew_opencl(void *buffers[], void *cl_arg);
 
 /* The class letter of a dtype in the operation table: 'F', 'I' (every
- * integer dtype) or 'B'; and whether an integer dtype is unsigned. */
+ * integer dtype), 'B' or 'C'; and whether an integer dtype is unsigned. */
 char cb__dtype_class(cb_dtype t);
+/* The dtype of a complex dtype's parts (float32 or float64); any other
+ * dtype itself. */
+cb_dtype cb__dtype_part(cb_dtype t);
 int cb__dtype_unsigned(cb_dtype t);
 int cb__op_accepts(cb_op op, cb_dtype t);
 /* Whether op computes bool operands as int8 (an '8' in its classes). */
 int cb__op_accepts_bool_as_int8(cb_op op);
+
+/* Whether OpenCL kernels over t need cl_khr_fp64. */
+static inline int cb__dtype_fp64(cb_dtype t) {
+  return t == CB_FLOAT64 || t == CB_COMPLEX128;
+}
+
+/* The OpenCL C source of the complex helpers (complex_cl.c), for a
+ * kernel that defines CT and RT first. */
+const char *cb__complex_cl_source(void);
 
 /* The dtype a task's loop computes in. */
 static inline cb_dtype cb__task_dtype(const cb__task *t) {

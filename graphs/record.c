@@ -269,10 +269,11 @@ int cb_graph_matmul(cb_graph *g, int x, int y) {
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
   if (rc)
     return rc;
-  if (t != CB_FLOAT32 && t != CB_FLOAT64)
+  if (t != CB_FLOAT32 && t != CB_FLOAT64 && t != CB_COMPLEX64 &&
+      t != CB_COMPLEX128)
     return cb__fail(CB_ETYPE,
                     "matmul: %s @ %s is not supported (BLAS multiplies "
-                    "float32 and float64 arrays); convert with "
+                    "float and complex arrays); convert with "
                     "astype(float64)",
                     cb_dtype_name(sa.dtype), cb_dtype_name(sb.dtype));
   int ndim;

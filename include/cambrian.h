@@ -59,19 +59,32 @@ const char *cb_strerror(int err);
 /* Returns the detailed message of the last failure on this thread. */
 const char *cb_last_error(void);
 
-/* Element types: X(name, C type, size, buffer-protocol format). */
+/* Complex elements: the real part, then the imaginary part, laid out as
+ * C's float _Complex and double _Complex and NumPy's complex64 and
+ * complex128. */
+typedef struct cb_complex64 {
+  float re, im;
+} cb_complex64;
+typedef struct cb_complex128 {
+  double re, im;
+} cb_complex128;
+
+/* Element types: X(name, lower-case name, C type, buffer-protocol
+ * format). */
 #define CB_DTYPE_MAP(X)                                                     \
-  X(BOOL, bool, uint8_t, '?')                                               \
-  X(INT32, int32, int32_t, 'i')                                             \
-  X(INT64, int64, int64_t, 'q')                                             \
-  X(FLOAT32, float32, float, 'f')                                           \
-  X(FLOAT64, float64, double, 'd')                                          \
-  X(INT8, int8, int8_t, 'b')                                                \
-  X(INT16, int16, int16_t, 'h')                                             \
-  X(UINT8, uint8, uint8_t, 'B')                                             \
-  X(UINT16, uint16, uint16_t, 'H')                                          \
-  X(UINT32, uint32, uint32_t, 'I')                                          \
-  X(UINT64, uint64, uint64_t, 'Q')
+  X(BOOL, bool, uint8_t, "?")                                               \
+  X(INT32, int32, int32_t, "i")                                             \
+  X(INT64, int64, int64_t, "q")                                             \
+  X(FLOAT32, float32, float, "f")                                           \
+  X(FLOAT64, float64, double, "d")                                          \
+  X(INT8, int8, int8_t, "b")                                                \
+  X(INT16, int16, int16_t, "h")                                             \
+  X(UINT8, uint8, uint8_t, "B")                                             \
+  X(UINT16, uint16, uint16_t, "H")                                          \
+  X(UINT32, uint32, uint32_t, "I")                                          \
+  X(UINT64, uint64, uint64_t, "Q")                                          \
+  X(COMPLEX64, complex64, cb_complex64, "Zf")                               \
+  X(COMPLEX128, complex128, cb_complex128, "Zd")
 
 typedef enum {
 #define CB__DTYPE_ENUM(up, low, ctype, fmt) CB_##up,
@@ -470,6 +483,8 @@ typedef enum {
   CB_KIND_DIVIDE,          /* float T, T -> T; other inputs as float64 */
   CB_KIND_MATH2,           /* float T, T -> T; other inputs through float,
                               as CB_KIND_MATH */
+  CB_KIND_PART,            /* T -> T; complex T -> the dtype of its parts */
+  CB_KIND_COMPOSE,         /* float T, T -> the complex dtype of parts T */
   CB_KIND_TEST,            /* T -> bool */
   CB_KIND_COMPARE,         /* T, T -> bool */
   CB_KIND_WHERE,           /* bool, T, T -> T */
@@ -481,7 +496,7 @@ typedef enum {
 
 /* The operation table lives in include/cambrian/elementwise.def. */
 typedef enum {
-#define X(name, kind, fexpr, iexpr, bexpr, types) CB_OP_##name,
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) CB_OP_##name,
 #include "cambrian/elementwise.def"
 #undef X
   CB_NOPS
@@ -494,6 +509,7 @@ cb_op_kind cb_op_get_kind(cb_op op);
 typedef union cb_scalar {
   double f;
   int64_t i;
+  double c[2]; /* complex dtypes: the real part, then the imaginary */
 } cb_scalar;
 
 /* An operand is an array, or a scalar. A weak scalar (a Python int, float
@@ -506,8 +522,9 @@ typedef struct cb_operand {
                               Python int in [2**63, 2**64) (its uint64
                               bits in .i), 2 for one beyond (value in
                               .f). */
-  cb_scalar value;         /* .f for float dtypes, else .i (the bits of
-                              a uint64 for CB_UINT64). */
+  cb_scalar value;         /* .f for float dtypes, .c for complex ones,
+                              else .i (the bits of a uint64 for
+                              CB_UINT64). */
 } cb_operand;
 
 /* The dtype NumPy's rules give op over the operands; CB_ETYPE if the
@@ -538,7 +555,8 @@ int cb_ewise_nonblocking(cb_op op, const cb_operand *x, int n,
                          int *out_device);
 
 /* Creation with a value: fill or arange over a new array on device (-1:
- * auto). Values are read as .f for float dtypes and .i for the others. */
+ * auto). Values are read as .f for float dtypes, .c for complex ones and
+ * .i for the others (arange has no complex dtype). */
 int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
             int device, cb_array **out);
 int cb_arange(cb_dtype t, int64_t n, cb_scalar start, cb_scalar step,

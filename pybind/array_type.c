@@ -17,7 +17,7 @@
  * integer type (np.int64), not long long, which prints its dtype. */
 static const char *const formats[CB_NDTYPES] = {
     "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d", "b", "h", "B", "H",
-    "I", sizeof(long) == 8 ? "L" : "Q"};
+    "I", sizeof(long) == 8 ? "L" : "Q", "Zf", "Zd"};
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
@@ -475,6 +475,23 @@ static PyObject *array_to_device(ArrayObject *a, PyObject *const *args,
   return to_device(a, args[0]);
 }
 
+/* NumPy's ComplexWarning, as a cast from complex to a real dtype gives
+ * it; -1 when the warning was turned into an error (or NumPy lacks it). */
+static int warn_complex_discard(void) {
+  PyObject *mod = PyImport_ImportModule("numpy.exceptions");
+  PyObject *category = mod ? PyObject_GetAttrString(mod, "ComplexWarning")
+                           : NULL;
+  Py_XDECREF(mod);
+  if (!category)
+    return -1;
+  int rc = PyErr_WarnEx(category, "Casting complex values to real "
+                        "discards the imaginary part", 1);
+  Py_DECREF(category);
+  return rc;
+}
+
+static int is_complex(int t) { return t == CB_COMPLEX64 || t == CB_COMPLEX128; }
+
 static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
   cbp_state *st = state_of((PyObject *)a);
   int t;
@@ -484,6 +501,10 @@ static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
     PyErr_SetString(PyExc_TypeError, "astype() needs a dtype");
     return NULL;
   }
+  /* bool keeps whether either part is not 0: nothing is discarded. */
+  if (is_complex((int)cb_array_dtype(a->arr)) && !is_complex(t) &&
+      t != CB_BOOL && warn_complex_discard() < 0)
+    return NULL;
   PyObject *self = (PyObject *)a;
   return cbp_apply(st, CB_OP_cast, &self, 1, t);
 }
@@ -719,7 +740,10 @@ PyDoc_STRVAR(astype_doc,
 "astype($self, dtype, /)\n--\n\n"
 "A copy converted to dtype, written by a task (asynchronous).\n\n"
 "Parameters\n----------\ndtype : str or numpy.dtype or type\n"
-"    bool, an integer of 8 to 64 bits, float32 or float64.\n\n"
+"    bool, an integer of 8 to 64 bits, float32, float64, complex64 or\n"
+"    complex128. From complex to a real dtype, the real part is kept\n"
+"    and NumPy's ComplexWarning given, as NumPy does (bool says whether\n"
+"    either part is not 0).\n\n"
 "Returns\n-------\nArray\n\n"
 "Raises\n------\nTypeError\n    dtype is not one of cambrian's.\n\n"
 "Examples\n--------\n"

@@ -14,6 +14,8 @@ static int format_dtype(const char *fmt, Py_ssize_t itemsize) {
     return -1;
   if (*fmt == '@' || *fmt == '=' || *fmt == '<')
     fmt++;
+  if (fmt[0] == 'Z' && (fmt[1] == 'f' || fmt[1] == 'd') && !fmt[2])
+    return fmt[1] == 'f' ? CB_COMPLEX64 : CB_COMPLEX128;
   if (!fmt[0] || fmt[1])
     return -1;
   switch (*fmt) {
@@ -66,7 +68,8 @@ int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype) {
   if (*dtype < 0) {
     PyErr_Format(PyExc_TypeError,
                  "unsupported element format '%s' (cambrian has bool, the "
-                 "integers of 8 to 64 bits, float32 and float64)",
+                 "integers of 8 to 64 bits, float32, float64, complex64 "
+                 "and complex128)",
                  v->format ? v->format : "?");
     goto fail;
   }
@@ -175,6 +178,12 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
                        .value.f = PyFloat_AS_DOUBLE(obj)};
     return 1;
   }
+  if (PyComplex_CheckExact(obj)) {
+    *op = (cb_operand){.device = -1, .dtype = CB_COMPLEX128, .weak = 1,
+                       .value.c = {PyComplex_RealAsDouble(obj),
+                                   PyComplex_ImagAsDouble(obj)}};
+    return 1;
+  }
   /* bytes are text to NumPy, not numbers. */
   if (!PyObject_CheckBuffer(obj) || PyBytes_Check(obj) ||
       PyByteArray_Check(obj))
@@ -213,6 +222,14 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
       break;
     case CB_FLOAT32:
       op->value.f = *(float *)v->buf;
+      break;
+    case CB_COMPLEX64:
+      op->value.c[0] = ((float *)v->buf)[0];
+      op->value.c[1] = ((float *)v->buf)[1];
+      break;
+    case CB_COMPLEX128:
+      op->value.c[0] = ((double *)v->buf)[0];
+      op->value.c[1] = ((double *)v->buf)[1];
       break;
     default:
       op->value.f = *(double *)v->buf;

@@ -54,8 +54,14 @@ static void int_range(cb_dtype t, long long *lo, long long *hi) {
 /* A fill value converted as NumPy does for a dtype: floats truncate
  * towards zero for integers, anything is true or false for bool, and a
  * Python integer out of the dtype's range raises OverflowError. A uint64
- * is held as its bits. */
+ * is held as its bits; a complex value as its parts. */
 static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
+  if (t == CB_COMPLEX64 || t == CB_COMPLEX128) {
+    Py_complex c = PyComplex_AsCComplex(obj);
+    out->c[0] = c.real;
+    out->c[1] = c.imag;
+    return PyErr_Occurred() ? -1 : 0;
+  }
   if (t == CB_FLOAT32 || t == CB_FLOAT64) {
     out->f = PyFloat_AsDouble(obj);
     return PyErr_Occurred() ? -1 : 0;

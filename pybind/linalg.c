@@ -97,12 +97,13 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
       goto out;
     }
   }
-  /* NumPy's promotion; products of integers or bools are refused. */
+  /* NumPy's promotion; BLAS multiplies float and complex dtypes only. */
   cb_operand ops[2] = {{.array = cbp_arr(arrs[0]), .device = -1},
                        {.array = cbp_arr(arrs[1]), .device = -1}};
   cb_dtype t;
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
-  if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64) {
+  if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64 && t != CB_COMPLEX64 &&
+      t != CB_COMPLEX128) {
     /* Integers and bools: element-wise products summed. */
     result = python_matmul("_integer_matmul", arrs);
     goto out;

@@ -30,6 +30,7 @@ static int arity(cb_op_kind k) {
   case CB_KIND_ARANGE:
     return 0;
   case CB_KIND_UNARY:
+  case CB_KIND_PART:
   case CB_KIND_MATH:
   case CB_KIND_TEST:
   case CB_KIND_CAST:
@@ -42,10 +43,29 @@ static int arity(cb_op_kind k) {
 }
 
 /* A scalar as the dtype to a loop reads it as. v holds a double when
- * from is a float dtype, else an integer: the bits of a uint64 for
- * CB_UINT64, an int64 for the others. */
+ * from is a float dtype, two (its parts) when from is complex, else an
+ * integer: the bits of a uint64 for CB_UINT64, an int64 for the others.
+ * A complex value becomes another dtype as NumPy casts it: bool says
+ * whether either part is not 0, the others take the real part. */
 static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   cb__value out = {0};
+  if (cb__dtype_class(from) == 'C') {
+    if (to == CB_BOOL) {
+      out.b = v.c[0] != 0 || v.c[1] != 0;
+      return out;
+    }
+    double im = v.c[1];
+    v = (cb_scalar){.f = v.c[0]};
+    from = CB_FLOAT64;
+    if (to == CB_COMPLEX64 || to == CB_COMPLEX128) {
+      out = to_value(v, from, to);
+      if (to == CB_COMPLEX64)
+        out.c64.im = (float)im;
+      else
+        out.c128.im = im;
+      return out;
+    }
+  }
   int isf = cb__dtype_class(from) == 'F';
   double d = isf ? v.f
              : from == CB_UINT64 ? (double)(uint64_t)v.i
@@ -87,6 +107,12 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
     break;
   case CB_FLOAT32:
     out.f32 = (float)d;
+    break;
+  case CB_COMPLEX64:
+    out.c64 = (cb_complex64){(float)d, 0};
+    break;
+  case CB_COMPLEX128:
+    out.c128 = (cb_complex128){d, 0};
     break;
   default:
     out.f64 = d;
@@ -159,9 +185,9 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
   out->writer = event ? cb__event_new(out->ntiles) : NULL;
   if (event && !out->writer)
     return cb__fail(CB_ENOMEM, "out of host memory");
-  int uses_f64 = proto->out_dtype == CB_FLOAT64;
+  int uses_f64 = cb__dtype_fp64(proto->out_dtype);
   for (int k = 0; k < proto->nin; k++)
-    uses_f64 |= proto->in_dtype[k] == CB_FLOAT64;
+    uses_f64 |= cb__dtype_fp64(proto->in_dtype[k]);
   for (int tile = 0; tile < out->ntiles; tile++) {
     cb__task *t = NULL;
     struct starpu_task *task = NULL;
@@ -243,9 +269,10 @@ int cb__check_device(int device, cb_dtype t) {
   int rc = cb__device_usable(device);
   if (rc)
     return rc;
-  if (device >= 0 && t == CB_FLOAT64 && !cb__devices[device].info.fp64)
-    return cb__fail(CB_ETYPE, "device %s does not support float64",
-                    cb__devices[device].info.filter_string);
+  if (device >= 0 && cb__dtype_fp64(t) && !cb__devices[device].info.fp64)
+    return cb__fail(CB_ETYPE, "device %s does not support %s",
+                    cb__devices[device].info.filter_string,
+                    cb_dtype_name(t));
   return 0;
 }
 
@@ -602,9 +629,11 @@ int cb_full(cb_dtype t, int ndim, const int64_t *shape, cb_scalar value,
   cb__task proto = {.ctx = {.name = cb_op_name(CB_OP_fill), .device = device,
                             .busy_device = device},
                     .op = CB_OP_fill, .out_dtype = t};
-  proto.scalar[0] = to_value(value, cb__dtype_class(t) == 'F' ? CB_FLOAT64
-                                     : t == CB_UINT64         ? CB_UINT64
-                                                              : CB_INT64,
+  char cls = cb__dtype_class(t);
+  proto.scalar[0] = to_value(value, cls == 'F'       ? CB_FLOAT64
+                                    : cls == 'C'     ? CB_COMPLEX128
+                                    : t == CB_UINT64 ? CB_UINT64
+                                                     : CB_INT64,
                              t);
   return generate(&proto, ndim, shape, out);
 }

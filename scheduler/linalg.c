@@ -76,7 +76,14 @@ typedef struct la_op {
   int out_read;               /* out is read too (gemm, gemv) */
 } la_op;
 
-static int is_float(cb_dtype t) { return t == CB_FLOAT32 || t == CB_FLOAT64; }
+/* The dtypes BLAS multiplies, and those of them kernels need float64 for. */
+static int is_blas(cb_dtype t) {
+  return t == CB_FLOAT32 || t == CB_FLOAT64 || t == CB_COMPLEX64 ||
+         t == CB_COMPLEX128;
+}
+static int is_double(cb_dtype t) {
+  return t == CB_FLOAT64 || t == CB_COMPLEX128;
+}
 
 static int check_dims(const la_op *op) {
   int64_t dims[] = {op->m, op->n, op->k, op->a_ld, op->b_ld};
@@ -92,9 +99,9 @@ static int check_dims(const la_op *op) {
  * its buffers and their gathered copies within its memory. */
 static int fits_device(const la_op *op, const cb__device *d, char *why,
                        size_t whylen) {
-  if (op->dtype == CB_FLOAT64 && !d->info.fp64) {
-    snprintf(why, whylen, "device %s does not support float64",
-             d->info.filter_string);
+  if (is_double(op->dtype) && !d->info.fp64) {
+    snprintf(why, whylen, "device %s does not support %s",
+             d->info.filter_string, cb_dtype_name(op->dtype));
     return 0;
   }
   uint64_t a = op->a->nbytes, b = op->b ? op->b->nbytes : 0;
@@ -118,7 +125,7 @@ static int fits_device(const la_op *op, const cb__device *d, char *why,
  * (other dtypes, an empty inner dimension) or it cannot fit there. */
 static int plan_device(const la_op *op, int device, int *cpu_only) {
   char why[256];
-  *cpu_only = !is_float(op->dtype) || (op->kind != CB__LA_TRANSPOSE &&
+  *cpu_only = !is_blas(op->dtype) || (op->kind != CB__LA_TRANSPOSE &&
                                        op->k == 0);
   if (device < -1 || (device >= 0 && !cb__device_valid(device)))
     return cb__fail(CB_ENODEV, "no device %d", device);
@@ -129,7 +136,7 @@ static int plan_device(const la_op *op, int device, int *cpu_only) {
   int one = cb__device_for_tile(device, 0);
   if (device >= 0 && cb__devices[one].opencl_devid >= 0 && !*cpu_only) {
     if (!fits_device(op, &cb__devices[one], why, sizeof why))
-      return cb__fail(op->dtype == CB_FLOAT64 &&
+      return cb__fail(is_double(op->dtype) &&
                               !cb__devices[one].info.fp64
                           ? CB_ETYPE
                           : CB_EDEVMEM,
@@ -361,9 +368,10 @@ static int run_new(la_op *op, int ndim, const int64_t *shape, int device,
 
 static int check_float(const char *name, const cb_array *const *x, int n) {
   for (int i = 0; i < n; i++) {
-    if (!is_float(x[i]->dtype))
+    if (!is_blas(x[i]->dtype))
       return cb__fail(CB_ETYPE,
-                      "%s: operands must be float32 or float64, got %s",
+                      "%s: operands must be float32, float64, complex64 "
+                      "or complex128, got %s",
                       name, cb_dtype_name(x[i]->dtype));
     if (x[i]->dtype != x[0]->dtype)
       return cb__fail(CB_ETYPE,

@@ -16,7 +16,14 @@
  *   float16, which cambrian lacks);
  * - bool - bool and -bool raise TypeError, as in NumPy; bool ** bool,
  *   //, %, shifts and square of bools compute in int8, as NumPy's;
- * - comparisons give bool; where() promotes its second and third operands.
+ * - comparisons give bool; where() promotes its second and third operands;
+ * - a complex dtype with another gives the complex dtype whose parts
+ *   have the dtype the other would give with those parts (int16 with
+ *   complex64 gives complex64, int32 complex128); a Python complex is
+ *   weak, keeping a complex array's dtype, making float32 complex64 and
+ *   others complex128;
+ * - absolute, real and imag of complex give the dtype of its parts;
+ *   complex(re, im) the complex dtype of parts re and im promote to.
  */
 #include <string.h>
 
@@ -40,12 +47,19 @@ static cb_dtype int_of(int nbits, int is_unsigned) {
   }
 }
 
+/* The complex dtype whose parts have dtype t (float32 or float64). */
+static cb_dtype complex_of(cb_dtype t) {
+  return t == CB_FLOAT32 ? CB_COMPLEX64 : CB_COMPLEX128;
+}
+
 static cb_dtype promote2(cb_dtype a, cb_dtype b) {
   if (a == b || b == CB_BOOL)
     return a;
   if (a == CB_BOOL)
     return b;
   char ca = cb__dtype_class(a), cbb = cb__dtype_class(b);
+  if (ca == 'C' || cbb == 'C')
+    return complex_of(promote2(cb__dtype_part(a), cb__dtype_part(b)));
   if (ca == 'F' && cbb == 'F')
     return CB_FLOAT64; /* float32 with float64 */
   if (ca == 'F' || cbb == 'F') {
@@ -91,6 +105,8 @@ static int promote(const cb_operand *x, int n, cb_dtype *out, int *stray) {
     if (x[i].array || !x[i].weak) {
       s = have_strong ? promote2(s, t) : t;
       have_strong = 1;
+    } else if (cb__dtype_class(t) == 'C' || weak == 'C') {
+      weak = 'C';
     } else if (cb__dtype_class(t) == 'F' || weak == 'F') {
       weak = 'F';
     } else if (cb__dtype_class(t) == 'I') {
@@ -98,11 +114,16 @@ static int promote(const cb_operand *x, int n, cb_dtype *out, int *stray) {
     }
   }
   if (!have_strong) {
-    *out = weak == 'F' ? CB_FLOAT64 : weak == 'I' ? CB_INT64 : CB_BOOL;
+    *out = weak == 'C'   ? CB_COMPLEX128
+           : weak == 'F' ? CB_FLOAT64
+           : weak == 'I' ? CB_INT64
+                         : CB_BOOL;
     return 0;
   }
   char cs = cb__dtype_class(s);
-  if (weak == 'F' && cs != 'F')
+  if (weak == 'C' && cs != 'C')
+    s = s == CB_FLOAT32 ? CB_COMPLEX64 : CB_COMPLEX128;
+  else if (weak == 'F' && cs != 'F' && cs != 'C')
     s = CB_FLOAT64;
   else if (weak == 'I' && cs == 'B')
     s = CB_INT64;
@@ -156,16 +177,20 @@ int cb__ewise_types_ex(cb_op op, const cb_operand *x, int n,
     *stray = kind == CB_KIND_COMPARE && s >= 0 ? s + first : -1;
   if (t == CB_BOOL && cb__op_accepts_bool_as_int8(op))
     t = CB_INT8;
-  if (kind == CB_KIND_DIVIDE && cb__dtype_class(t) != 'F')
+  char ct = cb__dtype_class(t);
+  if (kind == CB_KIND_DIVIDE && ct != 'F' && ct != 'C')
     t = CB_FLOAT64;
-  if ((kind == CB_KIND_MATH || kind == CB_KIND_MATH2) &&
-      cb__dtype_class(t) != 'F')
+  if ((kind == CB_KIND_MATH || kind == CB_KIND_MATH2) && ct != 'F' &&
+      ct != 'C')
     t = bits(t) <= 16 ? CB_FLOAT32 : CB_FLOAT64;
   if (!cb__op_accepts(op, t))
     return cb__fail(CB_ETYPE, "%s is not supported for %s", cb_op_name(op),
                     cb_dtype_name(t));
   *compute = t;
-  *result = kind == CB_KIND_COMPARE || kind == CB_KIND_TEST ? CB_BOOL : t;
+  *result = kind == CB_KIND_COMPARE || kind == CB_KIND_TEST ? CB_BOOL
+            : kind == CB_KIND_PART                           ? cb__dtype_part(t)
+            : kind == CB_KIND_COMPOSE                        ? complex_of(t)
+                                                             : t;
   return 0;
 }
 

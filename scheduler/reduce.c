@@ -294,6 +294,11 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
       return rc;
     axis = CB_AXIS_ALL;
   }
+  if (*in == CB_COMPLEX64 || *in == CB_COMPLEX128)
+    return cb__fail(CB_ETYPE,
+                    "%s is not supported for %s (reduce its real and "
+                    "imaginary parts, CB_OP_real and CB_OP_imag)",
+                    name, cb_dtype_name(*in));
   if (axis != CB_AXIS_ALL && (axis < 0 || axis >= a->ndim))
     return cb__fail(CB_EINVAL,
                     "axis %d is out of bounds for array of dimension %d",

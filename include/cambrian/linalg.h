@@ -4,8 +4,9 @@
 
 /*
  * Matrix products run as one task per tile (row block) of the result:
- * OpenBLAS on CPU workers, CLBlast on OpenCL devices. Operands are float32
- * or float64, all of one dtype (callers convert first); shapes are checked
+ * OpenBLAS on CPU workers, CLBlast on OpenCL devices. Operands are float32,
+ * float64, complex64 or complex128, all of one dtype (callers convert
+ * first; alpha and beta are real for complex too); shapes are checked
  * at the call and nothing is submitted when a call fails. device is where
  * the tasks run: a device id, or -1 to let the scheduler choose. Failures
  * of the tasks (device errors, failed inputs) mark the result, as for
@@ -34,7 +35,8 @@ int cb_gemv(double alpha, cb_array *a, cb_trans ta, cb_array *x,
             double beta, cb_array *y, int device);
 
 /* *out = the transpose of a 2-D array, a new array written by tasks (any
- * dtype; those other than float32 and float64 run on CPU workers). */
+ * dtype; those other than the float and complex ones run on CPU
+ * workers). */
 int cb_transpose(cb_array *a, int device, cb_array **out, int *out_device);
 
 #endif

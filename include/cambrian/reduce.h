@@ -10,7 +10,9 @@
  *   sum   bool, int32, int64 -> int64 (wrapping); float T -> T
  *   min, max   the input dtype; NaN propagates
  *   mean  bool and integers -> float64; float T -> T
- *   norm  sqrt of the sum of squares; integers -> float64, float T -> T */
+ *   norm  sqrt of the sum of squares; integers -> float64, float T -> T
+ * Complex dtypes are refused (CB_ETYPE): their sums are those of their
+ * parts (CB_OP_real, CB_OP_imag), put together by CB_OP_complex. */
 #define CB_REDUCE_MAP(X)                                                    \
   X(sum, "the sum of the elements")                                         \
   X(min, "the smallest element")                                            \

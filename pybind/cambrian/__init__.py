@@ -71,7 +71,8 @@ from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
                            arctanh, asin, asinh, atan, atan2, atanh,
                            bitwise_and, bitwise_invert, bitwise_left_shift,
                            bitwise_or, bitwise_right_shift, bitwise_xor,
-                           ceil, copysign, cos, cosh, divide, equal, exp,
+                           ceil, conj, copysign, cos, cosh, divide, equal,
+                           exp,
                            exp2, expm1, floor, floor_divide, greater,
                            greater_equal, hypot, invert, isfinite, isinf,
                            isnan, left_shift, less, less_equal, log, log1p,
@@ -80,7 +81,7 @@ from ._elementwise import (abs, absolute, acos, acosh, add, arccos,
                            multiply, negative, not_equal, positive, power,
                            remainder, right_shift, round, sign,
                            signbit, sin, sinh, sqrt, square, subtract, tan,
-                           tanh, trunc, where)
+                           tanh, trunc, where, real, imag)
 from ._tasks import In, InOut, Out, task
 from ._kernels import Kernel, Local
 from ._trace import plot_trace, profiling, stats, trace
@@ -89,7 +90,7 @@ from ._reductions import (argmax, argmin, dot, mean, norm, prod, std,
                           var)
 from ._linalg import gemm, gemv, matmul, transpose
 from ._array_api import (__array_namespace_info__, argsort, astype,
-                         conj, imag, real, can_cast, clip, cumulative_sum,
+                         can_cast, clip, cumulative_sum,
                          cumulative_prod, count_nonzero, diff, nextafter,
                          reciprocal, take_along_axis,
                          e, eye, finfo, iinfo, inf, isdtype, linspace,
@@ -128,6 +129,8 @@ uint32 = _np.uint32
 uint64 = _np.uint64
 float32 = _np.float32
 float64 = _np.float64
+complex64 = _np.complex64
+complex128 = _np.complex128
 __array_api_version__ = "2023.12"
 
 _atexit.register(_runtime._shutdown_at_exit)
@@ -167,7 +170,7 @@ __all__ = [
     "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",
     "full_like",
     "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
-    "uint32", "uint64", "float32", "float64",
+    "uint32", "uint64", "float32", "float64", "complex64", "complex128",
     # the rest of the Array API namespace
     "finfo", "iinfo", "result_type", "can_cast", "isdtype", "astype",
     "linspace", "eye", "tril", "triu", "meshgrid", "clip",

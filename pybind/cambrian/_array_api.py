@@ -36,8 +36,7 @@ __all__ = ["finfo", "iinfo", "result_type", "can_cast", "isdtype",
            "cumulative_sum", "cumulative_prod", "nextafter", "reciprocal",
            "count_nonzero", "diff", "sort",
            "argsort", "searchsorted", "unique_values", "unique_counts",
-           "unique_inverse", "unique_all", "conj", "real", "imag",
-           "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis"]
+           "unique_inverse", "unique_all", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis"]
 
 e = math.e
 pi = math.pi
@@ -47,7 +46,8 @@ newaxis = None
 
 _DTYPES = tuple(np.dtype(t) for t in
                 (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-                 np.uint16, np.uint32, np.uint64, np.float32, np.float64))
+                 np.uint16, np.uint32, np.uint64, np.float32, np.float64,
+                 np.complex64, np.complex128))
 
 
 def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
@@ -61,7 +61,8 @@ def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
                         f"{type(t).__name__!r}") from None
     if d not in _DTYPES:
         raise TypeError(f"cambrian has no dtype {d} (it has bool, int8 to "
-                        "int64, uint8 to uint64, float32 and float64)")
+                        "int64, uint8 to uint64, float32, float64, "
+                        "complex64 and complex128)")
     return d
 
 
@@ -91,29 +92,33 @@ def finfo(type: Any, /) -> FInfo:
     Parameters
     ----------
     type : dtype or Array
-        float32 or float64, or an Array of one.
+        float32, float64, complex64 or complex128, or an Array of one.
+        A complex dtype gives the limits of its parts' dtype.
 
     Returns
     -------
     FInfo
-        bits, eps, max, min, smallest_normal (Python floats), dtype.
+        bits, eps, max, min, smallest_normal (Python floats), dtype
+        (float32 or float64).
 
     Raises
     ------
     TypeError
-        Not a float dtype of cambrian.
+        Not a float or complex dtype of cambrian.
 
     Examples
     --------
     >>> cb.finfo(cb.float32).bits
     32
+    >>> cb.finfo(cb.complex128).dtype
+    dtype('float64')
     """
     d = _dtype(type, "type")
-    if d.kind != "f":
-        raise TypeError(f"finfo takes a float dtype, not {d}")
+    if d.kind not in "fc":
+        raise TypeError(f"finfo takes a float dtype or a complex one, not {d}")
     f = np.finfo(d)
     return FInfo(int(f.bits), float(f.eps), float(f.max), float(f.min),
-                 float(f.smallest_normal), d)
+                 float(f.smallest_normal), np.dtype(f.dtype))
 
 
 def iinfo(type: Any, /) -> IInfo:
@@ -170,9 +175,9 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
     """
     if not arrays_and_dtypes:
         raise TypeError("result_type needs at least one argument")
-    args = [a if isinstance(a, builtins.bool | int | float)
+    args = [a if isinstance(a, builtins.bool | int | float | complex)
             else _dtype(a) for a in arrays_and_dtypes]
-    if builtins.all(isinstance(a, builtins.bool | int | float)
+    if builtins.all(isinstance(a, builtins.bool | int | float | complex)
                     for a in args):
         raise TypeError("result_type needs at least one array or dtype")
     return _dtype(np.result_type(*args))
@@ -533,7 +538,8 @@ def matrix_transpose(x: Array, /) -> Array:
 
 
 def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
-    """The dot products of the vectors along axis (broadcast first).
+    """The dot products of the vectors along axis (broadcast first); a
+    complex x1 is conjugated first, as the Array API says.
 
     Parameters
     ----------
@@ -560,6 +566,9 @@ def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
         raise ValueError("vecdot needs arrays of 1 or more dimensions")
     if a.shape[axis] != b.shape[axis]:
         raise ValueError("vecdot: the vectors differ in length")
+    if a.dtype.kind == "c":
+        from ._elementwise import conj
+        a = conj(a)
     out = sum(a * b, axis)
     want = result_type(a, b)
     return out if out.dtype == want else out.astype(want)
@@ -977,7 +986,7 @@ def reciprocal(x: Array, /) -> Array:
     Parameters
     ----------
     x : Array
-        Floating-point.
+        Floating-point or complex.
 
     Returns
     -------
@@ -987,7 +996,7 @@ def reciprocal(x: Array, /) -> Array:
     Raises
     ------
     TypeError
-        x is not floating-point.
+        x is neither floating-point nor complex.
 
     Examples
     --------
@@ -995,8 +1004,8 @@ def reciprocal(x: Array, /) -> Array:
     [0.5, 0.25]
     """
     x = _array(x)
-    if x.dtype.kind != "f":
-        raise TypeError("reciprocal needs a floating-point array")
+    if x.dtype.kind not in "fc":
+        raise TypeError("reciprocal needs a floating-point or complex array")
     out: Array = 1 / x
     return out
 
@@ -1294,65 +1303,7 @@ def namespace(x: Array, /, *, api_version: str | None = None) -> Any:
     return cambrian
 
 
-# ---- complex parts of real arrays, and the namespace's inspection -----------
-
-def conj(x: Array, /) -> Array:
-    """The complex conjugate of x: for cambrian's real dtypes, a copy.
-
-    Parameters
-    ----------
-    x : Array
-
-    Returns
-    -------
-    Array
-
-    Examples
-    --------
-    >>> cb.conj(cb.arange(2.0)).tolist()
-    [0.0, 1.0]
-    """
-    return _array(x).copy()
-
-
-def real(x: Array, /) -> Array:
-    """The real part of x: for cambrian's real dtypes, a copy.
-
-    Parameters
-    ----------
-    x : Array
-
-    Returns
-    -------
-    Array
-
-    Examples
-    --------
-    >>> cb.real(cb.arange(2.0)).tolist()
-    [0.0, 1.0]
-    """
-    return _array(x).copy()
-
-
-def imag(x: Array, /) -> Array:
-    """The imaginary part of x: for cambrian's real dtypes, zeros.
-
-    Parameters
-    ----------
-    x : Array
-
-    Returns
-    -------
-    Array
-
-    Examples
-    --------
-    >>> cb.imag(cb.arange(2.0)).tolist()
-    [0.0, 0.0]
-    """
-    from ._creation import zeros_like
-    return zeros_like(_array(x))
-
+# ---- the namespace's inspection -------------------------------------------
 
 class Info:
     """What the namespace offers (the Array API's inspection): its
@@ -1376,8 +1327,10 @@ class Info:
         return devices()
 
     def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
-        """float64 for real floats, int64 for integers and indices."""
+        """float64 for real floats, complex128 for complex ones, int64
+        for integers and indices."""
         return {"real floating": np.dtype(np.float64),
+                "complex floating": np.dtype(np.complex128),
                 "integral": np.dtype(np.int64),
                 "indexing": np.dtype(np.int64)}
 

@@ -12,9 +12,12 @@ from ._futures import Future
 
 # What an operand of an operation may be: an Array, a Python or NumPy
 # scalar, or a buffer (a NumPy array) used without a copy.
-_Scalar: TypeAlias = bool | int | float | np.bool_ | np.integer[Any] | \
+_RealScalar: TypeAlias = bool | int | float | np.bool_ | np.integer[Any] | \
     np.floating[Any]
+_Scalar: TypeAlias = _RealScalar | complex | np.complexfloating[Any, Any]
 _Operand: TypeAlias = Array | _Scalar | npt.NDArray[Any]
+# Orderings have no complex operands.
+_RealOperand: TypeAlias = Array | _RealScalar | npt.NDArray[Any]
 _DTypeLike: TypeAlias = npt.DTypeLike | None
 _Capsule: TypeAlias = object
 
@@ -127,10 +130,10 @@ class Array:
     def __pos__(self) -> Array: ...
     def __abs__(self) -> Array: ...
     # Element-wise comparisons give Arrays, as NumPy's give arrays.
-    def __lt__(self, other: _Operand) -> Array: ...  # type: ignore[misc]
-    def __le__(self, other: _Operand) -> Array: ...  # type: ignore[misc]
-    def __gt__(self, other: _Operand) -> Array: ...  # type: ignore[misc]
-    def __ge__(self, other: _Operand) -> Array: ...  # type: ignore[misc]
+    def __lt__(self, other: _RealOperand) -> Array: ...  # type: ignore[misc]
+    def __le__(self, other: _RealOperand) -> Array: ...  # type: ignore[misc]
+    def __gt__(self, other: _RealOperand) -> Array: ...  # type: ignore[misc]
+    def __ge__(self, other: _RealOperand) -> Array: ...  # type: ignore[misc]
     def __eq__(self, other: object) -> Array:  # type: ignore[override]
         ...
     def __ne__(self, other: object) -> Array:  # type: ignore[override]

@@ -120,7 +120,8 @@ def _asarray(obj: Any, dtype: npt.DTypeLike | None,
         if dtype is None:
             raise TypeError(
                 f"unsupported dtype '{obj.dtype.name}' (cambrian has bool, "
-                "int8 to int64, uint8 to uint64, float32 and float64): "
+                "int8 to int64, uint8 to uint64, float32, float64, "
+                "complex64 and complex128): "
                 "pass dtype=")
         if copy is False:
             raise ValueError("copy=False, but the dtype differs")

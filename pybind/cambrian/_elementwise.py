@@ -27,7 +27,8 @@ __all__ = ["add", "subtract", "multiply", "divide", "power", "maximum",
            "bitwise_left_shift", "left_shift", "bitwise_right_shift",
            "right_shift", "sign", "floor", "ceil", "trunc", "round",
            "square", "positive", "bitwise_invert", "invert", "isnan",
-           "isinf", "isfinite", "signbit", "logical_not", "where"]
+           "isinf", "isfinite", "signbit", "logical_not", "conj", "real",
+           "imag", "where"]
 
 _OP = {name: i for i, name in enumerate(_core.OPS)}
 _ewise = _core.ewise
@@ -270,7 +271,8 @@ trunc = _unary("trunc", "x rounded towards zero, element-wise.",
                "cb.trunc(cb.asarray([-1.5, 1.5])).numpy()",
                "array([-1.,  1.])")
 round = _unary("round", "x rounded to the nearest integer, halves to even, "
-               "element-wise.", "cb.round(cb.asarray([0.5, 1.5, 2.7]))"
+               "element-wise (each part of a complex x).",
+               "cb.round(cb.asarray([0.5, 1.5, 2.7]))"
                ".numpy()", "array([0., 2., 3.])")
 square = _unary("square", "x * x, element-wise.",
                 f"cb.square({_A}).numpy()", "array([0, 1, 4, 9])")
@@ -295,6 +297,17 @@ signbit = _unary("signbit", "Whether x's sign bit is set, element-wise "
 logical_not = _unary("logical_not", "not x by truth value, element-wise "
                      "(bool).", f"cb.logical_not({_A}).numpy()",
                      "array([ True, False, False, False])")
+conj = _unary("conj", "The complex conjugate of x, element-wise (x itself "
+              "for real dtypes).", "cb.conj(cb.asarray([1 + 2j])).numpy()",
+              "array([1.-2.j])")
+real = _unary("real", "The real part of x, element-wise: float32 for "
+              "complex64, float64 for complex128, x itself for real "
+              "dtypes.", "cb.real(cb.asarray([1 + 2j])).numpy()",
+              "array([1.])")
+imag = _unary("imag", "The imaginary part of x, element-wise: float32 for "
+              "complex64, float64 for complex128, zeros of x's dtype for "
+              "real dtypes.", "cb.imag(cb.asarray([1 + 2j])).numpy()",
+              "array([2.])")
 
 _WHERE = _OP["where"]
 

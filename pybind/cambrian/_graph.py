@@ -44,8 +44,8 @@ _KINDS = ("input", "constant", "node")
 
 #: What a graph value's operators take besides values: Arrays, scalars and
 #: buffers, which become constants of the graph.
-_Other: TypeAlias = Union["Value", "Array", bool, int, float, _np.generic,
-                          npt.NDArray[Any]]
+_Other: TypeAlias = Union["Value", "Array", bool, int, float, complex,
+                          _np.generic, npt.NDArray[Any]]
 
 
 class Value:
@@ -360,7 +360,7 @@ class Graph:
             if x._graph is not self:
                 raise ValueError("a value of another graph")
             return (x._id,)
-        if isinstance(x, (bool, int, float, _np.generic)):
+        if isinstance(x, (bool, int, float, complex, _np.generic)):
             return x
         x = as_array(x)
         entry = self._consts.get(id(x))
@@ -383,7 +383,7 @@ class Graph:
         self._check_recording()
         ids = []
         for a in args:
-            if isinstance(a, (bool, int, float, _np.generic)):
+            if isinstance(a, (bool, int, float, complex, _np.generic)):
                 raise ValueError(f"{name}: operands must be arrays, not "
                                  f"scalars (use * for scalars)")
             ids.append(self._operand(a)[0])

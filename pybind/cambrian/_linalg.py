@@ -9,7 +9,8 @@ failures come back on the result, as for any operation. Tasks are named
 "matmul", "gemm", "gemv" and "transpose" (cambrian.testing.inject_fault
 takes these names).
 
-Dtypes: BLAS multiplies float32 and float64. matmul promotes as NumPy does
+Dtypes: BLAS multiplies float32, float64, complex64 and complex128 (alpha
+and beta of gemm and gemv are real). matmul promotes as NumPy does
 (float32 @ float64 and int32 @ float32 are float64); integer and bool
 products, which BLAS lacks, are element-wise products summed. gemm and
 gemv take operands of C's (y's) dtype only. matmul and transpose given a graph's values record nodes.
@@ -243,8 +244,8 @@ def transpose(a: object, axes: Sequence[int] | None = None) -> object:
 
     Not a view: the data is copied; a matrix in row blocks, an N-D array
     by a layout copy (see permute_dims). 0-D and 1-D arrays are returned
-    as they are. float32 and float64 matrix transposes also run on
-    OpenCL devices, other dtypes on CPU workers.
+    as they are. Float and complex matrix transposes also run on OpenCL
+    devices, other dtypes on CPU workers.
 
     Parameters
     ----------

@@ -44,7 +44,7 @@ _CALLS: dict[np.ufunc, str] = {
     np.square: "square", np.positive: "positive",
     np.invert: "bitwise_invert", np.isnan: "isnan", np.isinf: "isinf",
     np.isfinite: "isfinite", np.signbit: "signbit",
-    np.logical_not: "logical_not",
+    np.logical_not: "logical_not", np.conjugate: "conj",
 }
 # ufunc.reduce -> cambrian's reduction.
 _REDUCES: dict[np.ufunc, str] = {np.add: "sum", np.maximum: "max",
@@ -56,6 +56,7 @@ _FUNCTIONS: dict[Any, tuple[str, int, int, tuple[str, ...]]] = {
     np.min: ("min", 1, 2, ("axis",)), np.max: ("max", 1, 2, ("axis",)),
     np.amin: ("min", 1, 2, ("axis",)), np.amax: ("max", 1, 2, ("axis",)),
     np.where: ("where", 3, 3, ()), np.matmul: ("matmul", 2, 2, ()),
+    np.real: ("real", 1, 1, ()), np.imag: ("imag", 1, 1, ()),
 }
 
 

@@ -106,6 +106,26 @@ def _reduce_axes(name: str, x: Array, axis: object,
     return out
 
 
+_OPS = _core.OPS
+
+
+def _complex_reduce(name: str, x: Array, axis: object,
+                    keepdims: bool) -> Array:
+    """name over a complex x: sum and mean of the real and the imaginary
+    parts, put back together; norm of the magnitudes. Orderings do not
+    exist for complex (TypeError)."""
+    ewise = _core.ewise
+    if name == "norm":
+        return _reduce_axes(name, ewise(_OPS.index("absolute"), x), axis,
+                            keepdims)
+    if name not in ("sum", "mean"):
+        raise TypeError(f"{name} is not supported for {x.dtype}")
+    re = _reduce_axes(name, ewise(_OPS.index("real"), x), axis, keepdims)
+    im = _reduce_axes(name, ewise(_OPS.index("imag"), x), axis, keepdims)
+    out: Array = ewise(_OPS.index("complex"), re, im)
+    return out
+
+
 def _reduction(name: str, doc: str, empty: str, example: str,
                result: str) -> Reduction:
     def op(x: object, axis: int | tuple[int, ...] | None = None, *,
@@ -118,7 +138,8 @@ def _reduction(name: str, doc: str, empty: str, example: str,
         a = _array(x)
         if dtype is not None and a.dtype != dtype:
             a = a.astype(dtype)
-        out = _reduce_axes(name, a, axis, keepdims)
+        out = _complex_reduce(name, a, axis, keepdims) \
+            if a.dtype.kind == "c" else _reduce_axes(name, a, axis, keepdims)
         return out if dtype is None or out.dtype == dtype \
             else out.astype(dtype)
     op.__name__ = op.__qualname__ = name
@@ -132,29 +153,32 @@ _EMPTY = ", or the reduced extent is empty"
 sum = _reduction("sum", """The sum of the elements of x.
 
 bool and integers sum into int64 (wrapping around as NumPy's do),
-floats in their own dtype. The sum of nothing is 0; NaN propagates.""",
+floats and complex in their own dtype. The sum of nothing is 0; NaN
+propagates.""",
                  "", "cb.sum(cb.ones((2, 3)), axis=1).numpy()",
                  "array([3., 3.])")
 
 min = _reduction("min", """The smallest element of x, of x's dtype.
 
-NaN propagates.""", _EMPTY, "int(cb.min(cb.arange(5)))", "0")
+NaN propagates; complex dtypes have no order (TypeError).""", _EMPTY, "int(cb.min(cb.arange(5)))", "0")
 
 max = _reduction("max", """The largest element of x, of x's dtype.
 
-NaN propagates.""", _EMPTY, "int(cb.max(cb.arange(5)))", "4")
+NaN propagates; complex dtypes have no order (TypeError).""", _EMPTY, "int(cb.max(cb.arange(5)))", "4")
 
 mean = _reduction("mean", """The arithmetic mean of x.
 
-float64 for bool and integers (summed in float64), else x's dtype. The
-mean of nothing is NaN, with a RuntimeWarning, as in NumPy.""", "",
+float64 for bool and integers (summed in float64), else x's dtype
+(complex included). The mean of nothing is NaN, with a RuntimeWarning,
+as in NumPy.""", "",
                   "float(cb.mean(cb.arange(5)))", "2.0")
 
 norm = _reduction("norm", """The Euclidean (2-) norm of x, the square
 root of the sum of its squares.
 
-float64 for bool and integers, else x's dtype. The norm of nothing is
-0.""", "", "float(cb.norm(cb.asarray([3.0, 4.0])))", "5.0")
+float64 for bool and integers, float32 for complex64 and float64 for
+complex128 (the norm of the magnitudes), else x's dtype. The norm of
+nothing is 0.""", "", "float(cb.norm(cb.asarray([3.0, 4.0])))", "5.0")
 
 
 @overload
@@ -177,7 +201,8 @@ def dot(x: object, y: object) -> object:
     -------
     Array
         0-D, of the dtype NumPy's promotion gives the operands (integers
-        wrap around).
+        wrap around). Complex operands are not conjugated (see
+        :func:`vecdot`).
 
     Raises
     ------
@@ -193,7 +218,13 @@ def dot(x: object, y: object) -> object:
     for v in (x, y):
         if isinstance(v, _Value):
             return v._graph._apply("dot", (x, y))
-    return _core.dot(_array(x), _array(y))
+    a, b = _array(x), _array(y)
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+            raise ValueError(f"dot takes 1-D vectors of one length, not "
+                             f"{a.shape} and {b.shape}")
+        return sum(a * b)
+    return _core.dot(a, b)
 
 
 # ---- built on the reductions above ------------------------------------------
@@ -301,8 +332,9 @@ def var(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
     Returns
     -------
     Array
-        float64 for bool and integers, else x's dtype; NaN when the count
-        less correction is not positive.
+        float64 for bool and integers, the parts' dtype for complex (the
+        mean squared magnitude), else x's dtype; NaN when the count less
+        correction is not positive.
 
     Raises
     ------
@@ -315,10 +347,12 @@ def var(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
     1.0
     """
     a = _array(x)
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         a = a.astype("float64")
     axes = _axes_of(axis, a.ndim)
     d = a - mean(a, axes, keepdims=True)
+    if d.dtype.kind == "c":   # squared magnitudes, of the parts' dtype
+        d = _core.ewise(_OPS.index("absolute"), d)
     n = _extent(a, axes) - correction
     s = sum(d * d, axes, keepdims=keepdims)
     return s / n if n > 0 else s * float("nan")

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 __all__ = ["Scalar", "ArrayLike", "DeviceLike", "DTypeLike"]
 
 #: A Python or NumPy scalar.
-Scalar: TypeAlias = Union[bool, int, float, np.generic]
+Scalar: TypeAlias = Union[bool, int, float, complex, np.generic]
 #: What operations take: an Array, a scalar, or a buffer (a NumPy array,
 #: used without a copy where it can be).
 ArrayLike: TypeAlias = Union["Array", Scalar, npt.NDArray[Any]]
 #: A device: a filter string, a Device, or None (the default device).
 DeviceLike: TypeAlias = Union[str, "Device", None]
-#: A dtype: bool, int8 to int64, uint8 to uint64, float32 or float64, by
-#: name or type.
+#: A dtype: bool, int8 to int64, uint8 to uint64, float32, float64,
+#: complex64 or complex128, by name or type.
 DTypeLike: TypeAlias = npt.DTypeLike

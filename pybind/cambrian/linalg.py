@@ -147,15 +147,15 @@ def vector_norm(x: Array, /, *, axis: int | tuple[int, ...] | None = None,
     from ._elementwise import absolute
     from ._reductions import max, min, sum
     a = _array(x)
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         a = a.astype(np.float64)
-    m = absolute(a)
+    m = absolute(a)   # of the parts' dtype for complex
     if ord == math.inf:
         return max(m, axis, keepdims=keepdims)
     if ord == -math.inf:
         return min(m, axis, keepdims=keepdims)
     if ord == 0:
-        return sum((m != 0).astype(a.dtype), axis, keepdims=keepdims)
+        return sum((m != 0).astype(m.dtype), axis, keepdims=keepdims)
     if ord == 1:
         return sum(m, axis, keepdims=keepdims)
     if ord == 2:
@@ -193,11 +193,12 @@ def matrix_norm(x: Array, /, *, keepdims: bool = False,
     from ._elementwise import absolute
     from ._reductions import max, min, sum
     a = _array(x)
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         a = a.astype(np.float64)
     axes = (a.ndim - 2, a.ndim - 1)
     if ord == "fro":
-        return sum(a * a, axes, keepdims=keepdims) ** 0.5
+        m = absolute(a)
+        return sum(m * m, axes, keepdims=keepdims) ** 0.5
     if ord in (1, -1, math.inf, -math.inf):
         along = -2 if ord in (1, -1) else -1
         sums = sum(absolute(a), along, keepdims=True)
@@ -269,8 +270,9 @@ class SVDResult(NamedTuple):
 
 
 def _float(x: Array) -> Array:
+    """x, converted to float64 unless it is float or complex."""
     a = _array(x)
-    return a if a.dtype.kind == "f" else a.astype(np.float64)
+    return a if a.dtype.kind in "fc" else a.astype(np.float64)
 
 
 def cholesky(x: Array, /, *, upper: bool = False) -> Array:

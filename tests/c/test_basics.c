@@ -76,9 +76,11 @@ TEST(dtype_names_and_sizes) {
               {CB_UINT8, "uint8", 1},
               {CB_UINT16, "uint16", 2},
               {CB_UINT32, "uint32", 4},
-              {CB_UINT64, "uint64", 8}};
-  CHECK_INT(CB_NDTYPES, ==, 11);
-  for (int i = 0; i < 11; i++) {
+              {CB_UINT64, "uint64", 8},
+              {CB_COMPLEX64, "complex64", 8},
+              {CB_COMPLEX128, "complex128", 16}};
+  CHECK_INT(CB_NDTYPES, ==, 13);
+  for (int i = 0; i < 13; i++) {
     CHECK_STR(cb_dtype_name(rows[i].t), rows[i].name);
     CHECK_INT(cb_dtype_size(rows[i].t), ==, rows[i].size);
     CHECK_INT(cb_dtype_from_name(rows[i].name), ==, rows[i].t);
@@ -97,12 +99,12 @@ TEST(dtype_invalid) {
 
 TEST(op_names_and_kinds) {
   static const char *const names[] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) #name,
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) #name,
 #include "cambrian/elementwise.def"
 #undef X
   };
   static const cb_op_kind kinds[] = {
-#define X(name, kind, fexpr, iexpr, bexpr, types) kind,
+#define X(name, kind, fexpr, iexpr, bexpr, cexpr, types) kind,
 #include "cambrian/elementwise.def"
 #undef X
   };

@@ -130,7 +130,7 @@ TEST(matmul_refuses_bad_arguments) {
   cb_array *sentinel = (cb_array *)&sentinel, *r = sentinel;
   int dev;
   CHECK_RC(cb_matmul(i32, i32, -1, &r, &dev), CB_ETYPE);
-  CHECK_HAS(cb_last_error(), "float32 or float64, got int32");
+  CHECK_HAS(cb_last_error(), "complex64 or complex128, got int32");
   CHECK_RC(cb_matmul(f32, f64, -1, &r, &dev), CB_ETYPE);
   CHECK_HAS(cb_last_error(), "astype()");
   CHECK_RC(cb_matmul(f32, zero_d, -1, &r, &dev), CB_ESHAPE);

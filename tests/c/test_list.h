@@ -108,6 +108,14 @@
   /* test_codelets.c */                                                      \
   X(codelets_cpu)                                                            \
   X(codelets_opencl)                                                         \
+  /* test_complex.c */                                                       \
+  X(complex_codelets_cpu)                                                    \
+  X(complex_codelets_opencl)                                                 \
+  X(complex_casts)                                                           \
+  X(complex_promotion)                                                       \
+  X(complex_fill_and_scalar)                                                 \
+  X(complex_compose)                                                         \
+  X(complex_matmul)                                                          \
   /* test_failures.c */                                                      \
   X(testing_inject_fails_one_task)                                           \
   X(testing_inject_counts_executions)                                        \

@@ -204,8 +204,12 @@ def test_more_of_the_namespace():
     assert info.capabilities()["boolean indexing"] is True
     assert set(info.dtypes()) == {"bool", "int8", "int16", "int32", "int64",
                                   "uint8", "uint16", "uint32", "uint64",
-                                  "float32", "float64"}
+                                  "float32", "float64", "complex64",
+                                  "complex128"}
     assert set(info.dtypes(kind="real floating")) == {"float32", "float64"}
+    assert set(info.dtypes(kind="complex floating")) == {"complex64",
+                                                         "complex128"}
+    assert info.default_dtypes()["complex floating"] == np.complex128
     assert info.default_dtypes()["integral"] == np.int64
     assert info.devices() == cb.devices()
     fi = cb.finfo(cb.float32)

@@ -50,8 +50,8 @@ def test_shape_mismatch_with_numpy_operand():
                                np.arange(4, dtype=">f8"),
                                np.arange(4, dtype=">i4"),
                                np.arange(4, dtype=np.float16),
-                               np.ones(3, dtype=np.complex128),
-                               np.ones(3, dtype=np.complex64),
+                               np.ones(3, dtype=np.clongdouble),
+                               np.ones(3, dtype=">c16"),
                                np.array(["a", "b"])],
                          ids=lambda x: x.dtype.name)
 def test_unsupported_dtype(x, device):
@@ -60,11 +60,11 @@ def test_unsupported_dtype(x, device):
     with pytest.raises(TypeError):
         cb.asarray(memoryview(x), device=device)
     with pytest.raises(TypeError):
-        cb.asarray(x.tolist() if x.dtype.kind == "c" else x, device=device)
+        cb.asarray(x, device=device)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.complex128, "float16", "S3",
-                                   object])
+@pytest.mark.parametrize("dtype", [np.float16, np.clongdouble, "float16",
+                                   "S3", object])
 def test_unsupported_dtype_argument(dtype):
     with pytest.raises(TypeError):
         cb.zeros(3, dtype=dtype)
@@ -79,9 +79,7 @@ def test_unsupported_numpy_operand():
     with pytest.raises(TypeError):
         a + np.ones(3, dtype=np.float16)
     with pytest.raises(TypeError):
-        a + np.complex128(1j)
-    with pytest.raises(TypeError):
-        a + 1j
+        a + np.clongdouble(1j)
 
 
 @pytest.mark.parametrize("op", ["sqrt", "exp", "log", "sin", "cos", "tanh",
