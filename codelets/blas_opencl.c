@@ -45,9 +45,14 @@ static struct device_state {
     size_t bytes;
   } scratch[NSCRATCH];
   /* The runtime (cb__devtab_gen) in which each routine and precision
-   * has run once on the device. */
-  unsigned warm[CB__LA_NKINDS][2];
+   * (precision_of) has run once on the device. */
+  unsigned warm[CB__LA_NKINDS][4];
 } devs[STARPU_MAXOPENCLDEVS];
+
+/* CLBlast's precisions that cambrian uses: 0 to 3. */
+static int precision_of(cb_dtype t) {
+  return t == CB_FLOAT32 ? 0 : t == CB_FLOAT64 ? 1 : t == CB_COMPLEX64 ? 2 : 3;
+}
 
 static void release_scratch(void) {
   for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++)
@@ -174,13 +179,32 @@ static CLBlastStatusCode enqueue_complex(const cb__blas_task *t,
   cl_double2 da = {{t->alpha, 0}}, db = {{t->beta, 0}}, done = {{1, 0}};
   int c64 = t->dtype == CB_COMPLEX64;
   switch (t->kind) {
-  case CB__LA_GEMM:
-    return c64 ? CLBlastCgemm(CLBlastLayoutRowMajor, ta, tb, rows, n, k, fa,
-                              a, a_off, ld(t->a_ld), b, b_off, ld(t->b_ld),
-                              fb, c, c_off, ld(t->n), q, ev)
-               : CLBlastZgemm(CLBlastLayoutRowMajor, ta, tb, rows, n, k, da,
-                              a, a_off, ld(t->a_ld), b, b_off, ld(t->b_ld),
-                              db, c, c_off, ld(t->n), q, ev);
+  case CB__LA_GEMM: {
+    size_t bytes = 0;
+    CLBlastStatusCode s =
+        c64 ? CLBlastCGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
+                                         n, k, a_off, ld(t->a_ld), b_off,
+                                         ld(t->b_ld), c_off, ld(t->n), q,
+                                         &bytes)
+            : CLBlastZGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
+                                         n, k, a_off, ld(t->a_ld), b_off,
+                                         ld(t->b_ld), c_off, ld(t->n), q,
+                                         &bytes);
+    if (s != CLBlastSuccess)
+      return s;
+    cl_int st = CL_SUCCESS;
+    cl_mem temp = bytes ? scratch(*q, SCRATCH_TEMP, bytes, &st) : NULL;
+    if (st != CL_SUCCESS)
+      return (CLBlastStatusCode)st;
+    return c64 ? CLBlastCgemmWithTempBuffer(
+                     CLBlastLayoutRowMajor, ta, tb, rows, n, k, fa, a, a_off,
+                     ld(t->a_ld), b, b_off, ld(t->b_ld), fb, c, c_off,
+                     ld(t->n), q, ev, temp)
+               : CLBlastZgemmWithTempBuffer(
+                     CLBlastLayoutRowMajor, ta, tb, rows, n, k, da, a, a_off,
+                     ld(t->a_ld), b, b_off, ld(t->b_ld), db, c, c_off,
+                     ld(t->n), q, ev, temp);
+  }
   case CB__LA_GEMV: {
     size_t sr = t->ta ? k : rows, sc = t->ta ? rows : k;
     return c64 ? CLBlastCgemv(CLBlastLayoutRowMajor, ta, sr, sc, fa, a, a_off,
@@ -301,7 +325,7 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
      * caches: one such call at a time (see the top). */
     unsigned gen = atomic_load(&cb__devtab_gen);
     unsigned *warm = &devs[starpu_worker_get_devid(starpu_worker_get_id())]
-                          .warm[t->kind][t->dtype == CB_FLOAT32];
+                          .warm[t->kind][precision_of(t->dtype)];
     int cold = *warm != gen;
     if (cold)
       pthread_mutex_lock(&clblast_lock);

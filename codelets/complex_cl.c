@@ -163,9 +163,19 @@ static const char source[] =
     "  CT h = cb_casinh((CT)(-a.y, a.x));\n"
     "  return (CT)(h.y, -h.x);\n"
     "}\n"
+    /* pi/2 - asin(z) cancels where acos(z) is small (z near 1): from
+     * the square roots of 1 - z and 1 + z instead, whose real parts give
+     * the angle and whose cross product the imaginary part; far out or
+     * infinite, where the products could overflow, pi/2 - asin(z). */
     "static inline CT cb_cacos(CT a) {\n"
-    "  CT s = cb_casin(a);\n"
-    "  return (CT)((RT)1.5707963267948966 - s.x, -s.y);\n"
+    "  RT big = sizeof(RT) == 4 ? (RT)4096 : (RT)134217728;\n"
+    "  if (!isfinite(a.x) || !isfinite(a.y) || hypot(a.x, a.y) > big) {\n"
+    "    CT s = cb_casin(a);\n"
+    "    return (CT)((RT)1.5707963267948966 - s.x, -s.y);\n"
+    "  }\n"
+    "  CT one = (CT)((RT)1, (RT)0);\n"
+    "  CT p = cb_csqrt(one - a), q = cb_csqrt(one + a);\n"
+    "  return (CT)(2 * atan2(p.x, q.x), asinh(q.x * p.y - q.y * p.x));\n"
     "}\n"
     /* An infinite part: +inf, at the angle of a; +-0 + NaN i: NaN +
      * pi/2 i (C99's values). */

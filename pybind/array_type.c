@@ -475,23 +475,6 @@ static PyObject *array_to_device(ArrayObject *a, PyObject *const *args,
   return to_device(a, args[0]);
 }
 
-/* NumPy's ComplexWarning, as a cast from complex to a real dtype gives
- * it; -1 when the warning was turned into an error (or NumPy lacks it). */
-static int warn_complex_discard(void) {
-  PyObject *mod = PyImport_ImportModule("numpy.exceptions");
-  PyObject *category = mod ? PyObject_GetAttrString(mod, "ComplexWarning")
-                           : NULL;
-  Py_XDECREF(mod);
-  if (!category)
-    return -1;
-  int rc = PyErr_WarnEx(category, "Casting complex values to real "
-                        "discards the imaginary part", 1);
-  Py_DECREF(category);
-  return rc;
-}
-
-static int is_complex(int t) { return t == CB_COMPLEX64 || t == CB_COMPLEX128; }
-
 static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
   cbp_state *st = state_of((PyObject *)a);
   int t;
@@ -501,9 +484,7 @@ static PyObject *array_astype(ArrayObject *a, PyObject *dtype) {
     PyErr_SetString(PyExc_TypeError, "astype() needs a dtype");
     return NULL;
   }
-  /* bool keeps whether either part is not 0: nothing is discarded. */
-  if (is_complex((int)cb_array_dtype(a->arr)) && !is_complex(t) &&
-      t != CB_BOOL && warn_complex_discard() < 0)
+  if (cbp_warn_complex_discard((int)cb_array_dtype(a->arr), t) < 0)
     return NULL;
   PyObject *self = (PyObject *)a;
   return cbp_apply(st, CB_OP_cast, &self, 1, t);
@@ -652,12 +633,21 @@ static int method_axis(const char *name, PyObject *const *args,
   return 0;
 }
 
+static int is_complex(cb_dtype t) {
+  return t == CB_COMPLEX64 || t == CB_COMPLEX128;
+}
+
 static PyObject *array_reduce(PyObject *self, cb_reduce_op op,
                               PyObject *const *args, Py_ssize_t nargs,
                               PyObject *kwnames) {
   PyObject *axis;
   if (method_axis(cb_reduce_name(op), args, nargs, kwnames, &axis))
     return NULL;
+  /* The C core reduces real dtypes; the package's functions take
+   * complex arrays apart (or refuse orderings) as cb.sum(a) does. */
+  if (is_complex(cb_array_dtype(((ArrayObject *)self)->arr)))
+    return call_python("cambrian._reductions", self, cb_reduce_name(op),
+                       args, nargs, kwnames);
   return cbp_reduce(state_of(self), op, self, axis);
 }
 
@@ -672,7 +662,13 @@ REDUCTION_METHOD(max)
 REDUCTION_METHOD(mean)
 
 static PyObject *array_dot(PyObject *self, PyObject *other) {
-  return cbp_dot(state_of(self), self, other);
+  cbp_state *st = state_of(self);
+  if (is_complex(cb_array_dtype(((ArrayObject *)self)->arr)) ||
+      (Py_TYPE(other) == st->array_type &&
+       is_complex(cb_array_dtype(((ArrayObject *)other)->arr))))
+    return call_python("cambrian._reductions", self, "dot", &other, 1,
+                       NULL);
+  return cbp_dot(st, self, other);
 }
 
 /* Docstrings: the first lines are the text signatures that

@@ -229,6 +229,11 @@ int cbp_array_object_sync_part(cbp_state *st, ArrayObject *a, int mine);
 
 /* ---- convert.c ---- */
 
+/* NumPy's ComplexWarning when a cast from dtype from to dtype to drops
+ * imaginary parts; 0, or -1 with an error set (the warning turned into
+ * an error, or NumPy without it). */
+int cbp_warn_complex_discard(int from, int to);
+
 /* Converts obj into an operand: Array, Python scalar (weak), NumPy scalar
  * (strong) or buffer (wrapped zero-copy, *tmp owns it). Returns 1 on
  * success, 0 when obj cannot be an operand (no error set), -1 on error. */

@@ -278,3 +278,21 @@ PyObject *cbp_result_device(int dev, PyObject *dflt, PyObject *const *objs,
       device = ((ArrayObject *)objs[i])->device;
   return device;
 }
+
+static int is_complex(int t) { return t == CB_COMPLEX64 || t == CB_COMPLEX128; }
+
+int cbp_warn_complex_discard(int from, int to) {
+  /* bool keeps whether either part is not 0: nothing is discarded. */
+  if (!is_complex(from) || is_complex(to) || to == CB_BOOL)
+    return 0;
+  PyObject *mod = PyImport_ImportModule("numpy.exceptions");
+  PyObject *category = mod ? PyObject_GetAttrString(mod, "ComplexWarning")
+                           : NULL;
+  Py_XDECREF(mod);
+  if (!category)
+    return -1;
+  int rc = PyErr_WarnEx(category, "Casting complex values to real "
+                        "discards the imaginary part", 1);
+  Py_DECREF(category);
+  return rc;
+}

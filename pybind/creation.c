@@ -193,8 +193,11 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
       (id = cbp_device_id(st, args[4])) < -1)
     return NULL;
   long long lo, hi, span, last;
+  /* Narrow integers: the last value must fit (complex start and step
+   * are .c, and cb_arange refuses them). */
   if ((unsigned)t < CB_NDTYPES && t != CB_BOOL && t != CB_FLOAT32 &&
-      t != CB_FLOAT64 && t != CB_INT64 && t != CB_UINT64 && n > 0) {
+      t != CB_FLOAT64 && t != CB_INT64 && t != CB_UINT64 &&
+      t != CB_COMPLEX64 && t != CB_COMPLEX128 && n > 0) {
     int_range((cb_dtype)t, &lo, &hi);
     if (__builtin_mul_overflow((long long)step.i, n - 1, &span) ||
         __builtin_add_overflow((long long)start.i, span, &last) ||
@@ -243,6 +246,10 @@ static PyObject *py_asarray_buffer(PyObject *module, PyObject *const *args,
   /* A copy is a snapshot taken now, on the host; a conversion then runs
    * as a task over that snapshot. */
   int host_copy = copy || want != src;
+  if (cbp_warn_complex_discard(src, want) < 0) {
+    cbp_buffer_close(v);
+    return NULL;
+  }
   cb_array *arr;
   if (cbp_array_from_buffer(st, v, src, host_copy, id, &arr))
     return NULL;

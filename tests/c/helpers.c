@@ -76,6 +76,10 @@ double test_get(const cb_array *a, int64_t i) {
     return (double)((const uint64_t *)p)[i];
   case CB_FLOAT32:
     return ((const float *)p)[i];
+  case CB_COMPLEX64: /* the real part */
+    return ((const float *)p)[2 * i];
+  case CB_COMPLEX128:
+    return ((const double *)p)[2 * i];
   default:
     return ((const double *)p)[i];
   }
@@ -113,6 +117,14 @@ void test_set(cb_array *a, int64_t i, double v) {
     break;
   case CB_FLOAT32:
     ((float *)p)[i] = (float)v;
+    break;
+  case CB_COMPLEX64: /* v + 0j */
+    ((float *)p)[2 * i] = (float)v;
+    ((float *)p)[2 * i + 1] = 0;
+    break;
+  case CB_COMPLEX128:
+    ((double *)p)[2 * i] = v;
+    ((double *)p)[2 * i + 1] = 0;
     break;
   default:
     ((double *)p)[i] = v;

@@ -104,7 +104,8 @@ int test_sync(cb_array *a);
  * also covers their callbacks); returns what the wait returned, or 0 when
  * no task writes a. */
 int test_wait_writer(cb_array *a);
-/* Element i of a's host buffer, read as a double, and written. */
+/* Element i of a's host buffer, read as a double, and written (complex
+ * elements: the real part; written with a zero imaginary part). */
 double test_get(const cb_array *a, int64_t i);
 void test_set(cb_array *a, int64_t i, double v);
 /* A new array whose element i is first + i * step (converted to t); NULL

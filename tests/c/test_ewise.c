@@ -389,13 +389,20 @@ TEST(result_dtype_rules) {
 TEST(full_values) {
   ASSERT_OK(test_start(1, "none"));
   int64_t shape[2] = {300, 700};
+  /* Complex dtypes: the real part; the imaginary one is imag. */
   static const double values[CB_NDTYPES] = {
-      1, -123456, 1e15, 1.25, -0.1, -100, -30000, 200, 60000, 4e9, 1e19};
+      1, -123456, 1e15, 1.25, -0.1, -100, -30000, 200, 60000, 4e9, 1e19,
+      -2.5, 1e300};
+  const double imag = -0.75;
   for (int t = 0; t < CB_NDTYPES; t++) {
-    cb_scalar v;
+    cb_scalar v = {0};
+    int complex = t == CB_COMPLEX64 || t == CB_COMPLEX128;
     if (t == CB_FLOAT32 || t == CB_FLOAT64)
       v.f = values[t];
-    else if (t == CB_UINT64) /* its bits */
+    else if (complex) {
+      v.c[0] = values[t];
+      v.c[1] = imag;
+    } else if (t == CB_UINT64) /* its bits */
       v.i = (int64_t)(uint64_t)values[t];
     else
       v.i = (int64_t)values[t];
@@ -407,6 +414,15 @@ TEST(full_values) {
     double want = t == CB_FLOAT32 ? (float)values[t] : values[t];
     CHECK_DBL(test_get(a, 0), ==, want);
     CHECK_DBL(test_get(a, 300 * 700 - 1), ==, want);
+    if (t == CB_COMPLEX64) {
+      const float *p = cb_array_data(a);
+      CHECK_DBL(p[1], ==, imag);
+      CHECK_DBL(p[2 * (300 * 700) - 1], ==, imag);
+    } else if (t == CB_COMPLEX128) {
+      const double *p = cb_array_data(a);
+      CHECK_DBL(p[1], ==, imag);
+      CHECK_DBL(p[2 * (300 * 700) - 1], ==, imag);
+    }
     cb_array_unref(a);
   }
   cb_array *a;
