@@ -165,6 +165,20 @@ static const char *clblast_name(CLBlastStatusCode s) {
 
 static size_t ld(int64_t x) { return x > 1 ? (size_t)x : 1; }
 
+/* The scratch for GEMM's temporary matrices, of the *bytes that
+ * CLBlast's ...GemmTempBufferSize call (which returned s) asked for;
+ * NULL when none is needed, or with *err set. */
+static cl_mem gemm_temp(cl_command_queue q, CLBlastStatusCode s,
+                        const size_t *bytes, CLBlastStatusCode *err) {
+  *err = s;
+  if (s != CLBlastSuccess || !*bytes)
+    return NULL;
+  cl_int st;
+  cl_mem m = scratch(q, SCRATCH_TEMP, *bytes, &st);
+  *err = (CLBlastStatusCode)st;
+  return m;
+}
+
 /* enqueue() for complex elements: alpha and beta are real, (x, 0). */
 static CLBlastStatusCode enqueue_complex(const cb__blas_task *t,
                                          size_t a_off, cl_mem a,
@@ -181,7 +195,9 @@ static CLBlastStatusCode enqueue_complex(const cb__blas_task *t,
   switch (t->kind) {
   case CB__LA_GEMM: {
     size_t bytes = 0;
-    CLBlastStatusCode s =
+    CLBlastStatusCode s;
+    cl_mem temp = gemm_temp(
+        *q,
         c64 ? CLBlastCGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
                                          n, k, a_off, ld(t->a_ld), b_off,
                                          ld(t->b_ld), c_off, ld(t->n), q,
@@ -189,13 +205,10 @@ static CLBlastStatusCode enqueue_complex(const cb__blas_task *t,
             : CLBlastZGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
                                          n, k, a_off, ld(t->a_ld), b_off,
                                          ld(t->b_ld), c_off, ld(t->n), q,
-                                         &bytes);
+                                         &bytes),
+        &bytes, &s);
     if (s != CLBlastSuccess)
       return s;
-    cl_int st = CL_SUCCESS;
-    cl_mem temp = bytes ? scratch(*q, SCRATCH_TEMP, bytes, &st) : NULL;
-    if (st != CL_SUCCESS)
-      return (CLBlastStatusCode)st;
     return c64 ? CLBlastCgemmWithTempBuffer(
                      CLBlastLayoutRowMajor, ta, tb, rows, n, k, fa, a, a_off,
                      ld(t->a_ld), b, b_off, ld(t->b_ld), fb, c, c_off,
@@ -240,7 +253,9 @@ static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
   case CB__LA_GEMM: {
     /* The temporary matrices in the device's scratch (see the top). */
     size_t bytes = 0;
-    CLBlastStatusCode s =
+    CLBlastStatusCode s;
+    cl_mem temp = gemm_temp(
+        *q,
         f32 ? CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
                                          n, k, a_off, ld(t->a_ld), b_off,
                                          ld(t->b_ld), c_off, ld(t->n), q,
@@ -248,13 +263,10 @@ static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
             : CLBlastDGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
                                          n, k, a_off, ld(t->a_ld), b_off,
                                          ld(t->b_ld), c_off, ld(t->n), q,
-                                         &bytes);
+                                         &bytes),
+        &bytes, &s);
     if (s != CLBlastSuccess)
       return s;
-    cl_int st = CL_SUCCESS;
-    cl_mem temp = bytes ? scratch(*q, SCRATCH_TEMP, bytes, &st) : NULL;
-    if (st != CL_SUCCESS)
-      return (CLBlastStatusCode)st;
     return f32 ? CLBlastSgemmWithTempBuffer(
                      CLBlastLayoutRowMajor, ta, tb, rows, n, k,
                      (float)t->alpha, a->mem, a_off, ld(t->a_ld), b->mem,
