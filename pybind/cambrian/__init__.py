@@ -153,6 +153,7 @@ bool = bool_  # noqa: A001  (the Array API's name of the dtype)
 pow = power  # noqa: A001  (the Array API's name)
 
 # NumPy's ufuncs and functions called on Arrays run as cambrian's.
+from . import fft  # noqa: E402  (the Array API's fft extension)
 from . import linalg  # noqa: E402  (the Array API's linalg extension)
 from ._numpy_dispatch import array_function as _af  # noqa: E402
 from ._numpy_dispatch import array_ufunc as _au  # noqa: E402
