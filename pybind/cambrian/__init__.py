@@ -131,7 +131,7 @@ float32 = _np.float32
 float64 = _np.float64
 complex64 = _np.complex64
 complex128 = _np.complex128
-__array_api_version__ = "2023.12"
+__array_api_version__ = "2024.12"
 
 _atexit.register(_runtime._shutdown_at_exit)
 _atexit.register(_stop_futures)  # runs first: atexit is last in, first out

@@ -1297,7 +1297,8 @@ def unique_all(x: Array, /) -> UniqueAll:
 def namespace(x: Array, /, *, api_version: str | None = None) -> Any:
     """Array.__array_namespace__: the cambrian module."""
     if api_version is not None and api_version not in ("2022.12",
-                                                       "2023.12"):
+                                                       "2023.12",
+                                                       "2024.12"):
         raise ValueError(f"unsupported Array API version {api_version!r}")
     import cambrian
     return cambrian
