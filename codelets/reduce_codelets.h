@@ -37,6 +37,11 @@ typedef struct cb__rtask {
   cb_array *arrays[3];        /* references: inputs, then the result */
 } cb__rtask;
 
+/* Reductions have loops for real dtypes only: the scheduler refuses
+ * complex ones at the call (the package takes them apart). A task of
+ * another dtype that got here anyway fails (CB_ETYPE); returns 1 then. */
+int cb__reduce_refused(cb__rtask *t);
+
 void cb__reduce_tile_cpu(void *buffers[], void *cl_arg);
 void cb__reduce_tile_opencl(void *buffers[], void *cl_arg);
 void cb__reduce_combine_cpu(void *buffers[], void *cl_arg);

@@ -239,9 +239,17 @@ static const tile_fn tiles[CB__NRF][CB_NDTYPES][4] = {
     [CB__RF_DOT] = SUM_ROW(DOT),      [CB__RF_MIN] = ORDER_ROW(MIN),
     [CB__RF_MAX] = ORDER_ROW(MAX)};
 
+int cb__reduce_refused(cb__rtask *t) {
+  if (t->in != CB_COMPLEX64 && t->in != CB_COMPLEX128)
+    return 0;
+  cb__ctx_fail(&t->ctx, CB_ETYPE, 0, "%s: no loop for %s", t->ctx.name,
+               cb_dtype_name(t->in));
+  return 1;
+}
+
 void cb__reduce_tile_cpu(void *buffers[], void *cl_arg) {
   cb__rtask *t = cl_arg;
-  if (cb__ctx_skip(&t->ctx))
+  if (cb__ctx_skip(&t->ctx) || cb__reduce_refused(t))
     return;
   int nin = t->family == CB__RF_DOT ? 2 : 1;
   const void *x = (const void *)STARPU_VECTOR_GET_PTR(buffers[0]);
@@ -404,7 +412,7 @@ static const combine_fn order_combines[CB_NDTYPES] = {
 
 void cb__reduce_combine_cpu(void *buffers[], void *cl_arg) {
   cb__rtask *t = cl_arg;
-  if (cb__ctx_skip(&t->ctx))
+  if (cb__ctx_skip(&t->ctx) || cb__reduce_refused(t))
     return;
   cb_array *out = t->arrays[t->narrays - 1];
   /* A tile task of this reduction failed: the result carries it. */

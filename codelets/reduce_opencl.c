@@ -114,7 +114,7 @@ static size_t pow2_floor(size_t n) {
 
 static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   cb__rtask *t = cl_arg;
-  if (cb__ctx_skip(&t->ctx))
+  if (cb__ctx_skip(&t->ctx) || cb__reduce_refused(t))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   /* Sums may be reassociated (the tree does so anyway); min and max keep
