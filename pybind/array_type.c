@@ -266,9 +266,11 @@ static PyObject *get_future(ArrayObject *a, void *c) {
   return fut;
 }
 
-int cbp_array_settle_future(PyObject *obj) {
+int cbp_array_settle_future(PyObject *obj, PyObject *future) {
   ArrayObject *a = (ArrayObject *)obj;
-  if (!a->future || PyWeakref_CheckRef(a->future))
+  /* A later write makes the array a new future (operations.c), whose
+   * operation may still fail: that one stays. */
+  if (a->future != future)
     return 0;
   PyObject *ref = PyWeakref_NewRef(a->future, NULL);
   if (!ref)

@@ -302,9 +302,10 @@ PyObject *cbp_transpose(cbp_state *st, PyObject *a);
 /* ---- array_type.c ---- */
 
 extern PyType_Spec cbp_array_spec;
-/* The array's operation succeeded: it keeps its future only through a
- * weak reference from now on. 0, or -1 with an error set. */
-int cbp_array_settle_future(PyObject *array);
+/* The operation of future, the array's, succeeded: the array keeps it
+ * only through a weak reference from now on. 0, or -1 with an error
+ * set. */
+int cbp_array_settle_future(PyObject *array, PyObject *future);
 
 /* ---- runtime.c, observe.c, graphs.c, kernels.c, tasks.c, testing.c ---- */
 

@@ -486,11 +486,16 @@ static PyObject *py_started(PyObject *module, PyObject *arg) {
   return PyBool_FromLong(started);
 }
 
-/* settle_future(source): the source's operation succeeded; an Array
- * keeps its future only weakly from now on (array_type.c). */
-static PyObject *py_settle_future(PyObject *module, PyObject *arg) {
-  if (Py_TYPE(arg) == mstate(module)->array_type &&
-      cbp_array_settle_future(arg) < 0)
+/* settle_future(source, future): future's operation succeeded; an Array
+ * keeps it only weakly from now on (array_type.c). */
+static PyObject *py_settle_future(PyObject *module, PyObject *const *args,
+                                  Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "settle_future(source, future)");
+    return NULL;
+  }
+  if (Py_TYPE(args[0]) == mstate(module)->array_type &&
+      cbp_array_settle_future(args[0], args[1]) < 0)
     return NULL;
   Py_RETURN_NONE;
 }
@@ -731,9 +736,9 @@ PyDoc_STRVAR(doc_started,
 "Event) has started.\n");
 
 PyDoc_STRVAR(doc_settle_future,
-"settle_future(source, /)\n--\n\n"
-"The operation of source succeeded: an Array keeps its future only\n"
-"through a weak reference from now on.\n");
+"settle_future(source, future, /)\n--\n\n"
+"The operation of future, source's, succeeded: an Array keeps that\n"
+"future only through a weak reference from now on.\n");
 
 PyDoc_STRVAR(doc_poll_writer,
 "poll_writer(source, us, /)\n--\n\n"
@@ -789,7 +794,8 @@ PyDoc_STRVAR(doc_wait_idle,
 PyMethodDef cbp_future_methods[] = {
     {"cancel", py_cancel, METH_O, doc_cancel},
     {"started", py_started, METH_O, doc_started},
-    {"settle_future", py_settle_future, METH_O, doc_settle_future},
+    {"settle_future", CBP_METH(py_settle_future), METH_FASTCALL,
+     doc_settle_future},
     {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, doc_poll_writer},
     {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, doc_wait_writer},
     {"watch", CBP_METH(py_watch), METH_FASTCALL, doc_watch},

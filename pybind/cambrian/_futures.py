@@ -422,7 +422,7 @@ def _resolve(fut: Future[Any], array: Array | Event) -> None:
     exc = _core.array_failure(array, False)  # not retrieved: only known
     value = fut._value() if exc is None else None
     if exc is None:
-        _core.settle_future(array)  # no cycle with its array any more
+        _core.settle_future(array, fut)  # no cycle with its array now
     if fut._finish_quietly(value, exc):
         return
     try:

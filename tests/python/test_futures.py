@@ -442,3 +442,32 @@ def test_an_array_and_its_future_are_freed_without_the_collector(dev):
         assert g.done() and g.result() is d
     finally:
         gc.enable()
+
+
+def test_a_later_write_keeps_its_own_future(dev):
+    # The first write's future settles when that write succeeds; the
+    # future of a later write, whose operation may still fail, stays with
+    # the array all the same.
+    import gc
+    import weakref
+    held = Held(dev)
+    try:
+        d = held.array + 1
+        first = d.future
+        settled = threading.Event()
+        first.add_done_callback(lambda f: settled.set())
+        d += 1  # a new write: a new future
+        later = d.future
+        assert later is not first
+    finally:
+        held.release()
+    assert settled.wait(30)
+    gc.disable()
+    try:
+        ref = weakref.ref(later)
+        del later
+        assert ref() is not None  # the array still holds it
+        assert d.future is ref()
+        d.future.result(timeout=30)
+    finally:
+        gc.enable()
