@@ -635,10 +635,6 @@ static int method_axis(const char *name, PyObject *const *args,
   return 0;
 }
 
-static int is_complex(cb_dtype t) {
-  return t == CB_COMPLEX64 || t == CB_COMPLEX128;
-}
-
 static PyObject *array_reduce(PyObject *self, cb_reduce_op op,
                               PyObject *const *args, Py_ssize_t nargs,
                               PyObject *kwnames) {
@@ -647,7 +643,7 @@ static PyObject *array_reduce(PyObject *self, cb_reduce_op op,
     return NULL;
   /* The C core reduces real dtypes; the package's functions take
    * complex arrays apart (or refuse orderings) as cb.sum(a) does. */
-  if (is_complex(cb_array_dtype(((ArrayObject *)self)->arr)))
+  if (cbp_dtype_complex(cb_array_dtype(((ArrayObject *)self)->arr)))
     return call_python("cambrian._reductions", self, cb_reduce_name(op),
                        args, nargs, kwnames);
   return cbp_reduce(state_of(self), op, self, axis);
@@ -665,9 +661,10 @@ REDUCTION_METHOD(mean)
 
 static PyObject *array_dot(PyObject *self, PyObject *other) {
   cbp_state *st = state_of(self);
-  if (is_complex(cb_array_dtype(((ArrayObject *)self)->arr)) ||
+  ArrayObject *x = (ArrayObject *)self, *y = (ArrayObject *)other;
+  if (cbp_dtype_complex(cb_array_dtype(x->arr)) ||
       (Py_TYPE(other) == st->array_type &&
-       is_complex(cb_array_dtype(((ArrayObject *)other)->arr))))
+       cbp_dtype_complex(cb_array_dtype(y->arr))))
     return call_python("cambrian._reductions", self, "dot", &other, 1,
                        NULL);
   return cbp_dot(st, self, other);

@@ -229,6 +229,8 @@ int cbp_array_object_sync_part(cbp_state *st, ArrayObject *a, int mine);
 
 /* ---- convert.c ---- */
 
+/* Whether dtype t is complex64 or complex128. */
+int cbp_dtype_complex(int t);
 /* NumPy's ComplexWarning when a cast from dtype from to dtype to drops
  * imaginary parts; 0, or -1 with an error set (the warning turned into
  * an error, or NumPy without it). */

@@ -279,11 +279,13 @@ PyObject *cbp_result_device(int dev, PyObject *dflt, PyObject *const *objs,
   return device;
 }
 
-static int is_complex(int t) { return t == CB_COMPLEX64 || t == CB_COMPLEX128; }
+int cbp_dtype_complex(int t) {
+  return t == CB_COMPLEX64 || t == CB_COMPLEX128;
+}
 
 int cbp_warn_complex_discard(int from, int to) {
   /* bool keeps whether either part is not 0: nothing is discarded. */
-  if (!is_complex(from) || is_complex(to) || to == CB_BOOL)
+  if (!cbp_dtype_complex(from) || cbp_dtype_complex(to) || to == CB_BOOL)
     return 0;
   PyObject *mod = PyImport_ImportModule("numpy.exceptions");
   PyObject *category = mod ? PyObject_GetAttrString(mod, "ComplexWarning")

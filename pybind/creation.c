@@ -56,7 +56,7 @@ static void int_range(cb_dtype t, long long *lo, long long *hi) {
  * Python integer out of the dtype's range raises OverflowError. A uint64
  * is held as its bits; a complex value as its parts. */
 static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
-  if (t == CB_COMPLEX64 || t == CB_COMPLEX128) {
+  if (cbp_dtype_complex(t)) {
     Py_complex c = PyComplex_AsCComplex(obj);
     out->c[0] = c.real;
     out->c[1] = c.imag;
@@ -197,7 +197,7 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
    * are .c, and cb_arange refuses them). */
   if ((unsigned)t < CB_NDTYPES && t != CB_BOOL && t != CB_FLOAT32 &&
       t != CB_FLOAT64 && t != CB_INT64 && t != CB_UINT64 &&
-      t != CB_COMPLEX64 && t != CB_COMPLEX128 && n > 0) {
+      !cbp_dtype_complex(t) && n > 0) {
     int_range((cb_dtype)t, &lo, &hi);
     if (__builtin_mul_overflow((long long)step.i, n - 1, &span) ||
         __builtin_add_overflow((long long)start.i, span, &last) ||
