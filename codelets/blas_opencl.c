@@ -165,16 +165,30 @@ static const char *clblast_name(CLBlastStatusCode s) {
 
 static size_t ld(int64_t x) { return x > 1 ? (size_t)x : 1; }
 
-/* The scratch for GEMM's temporary matrices, of the *bytes that
- * CLBlast's ...GemmTempBufferSize call (which returned s) asked for;
- * NULL when none is needed, or with *err set. */
-static cl_mem gemm_temp(cl_command_queue q, CLBlastStatusCode s,
-                        const size_t *bytes, CLBlastStatusCode *err) {
-  *err = s;
-  if (s != CLBlastSuccess || !*bytes)
+/* The device's scratch for the temporary matrices of t's GEMM with these
+ * offsets, as large as CLBlast asks; NULL when it needs none, or with
+ * *err set. */
+static cl_mem gemm_temp(const cb__blas_task *t, size_t a_off, size_t b_off,
+                        size_t c_off, cl_command_queue *q,
+                        CLBlastStatusCode *err) {
+  CLBlastTranspose ta = t->ta ? CLBlastTransposeYes : CLBlastTransposeNo;
+  CLBlastTranspose tb = t->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
+  size_t rows = (size_t)t->rows, n = (size_t)t->n, k = (size_t)t->k;
+  size_t al = ld(t->a_ld), bl = ld(t->b_ld), cl = ld(t->n), bytes = 0;
+  CLBlastStatusCode (*size_of)(CLBlastLayout, CLBlastTranspose,
+                               CLBlastTranspose, size_t, size_t, size_t,
+                               size_t, size_t, size_t, size_t, size_t,
+                               size_t, cl_command_queue *, size_t *) =
+      t->dtype == CB_FLOAT32     ? CLBlastSGemmTempBufferSize
+      : t->dtype == CB_FLOAT64   ? CLBlastDGemmTempBufferSize
+      : t->dtype == CB_COMPLEX64 ? CLBlastCGemmTempBufferSize
+                                 : CLBlastZGemmTempBufferSize;
+  *err = size_of(CLBlastLayoutRowMajor, ta, tb, rows, n, k, a_off, al, b_off,
+                 bl, c_off, cl, q, &bytes);
+  if (*err != CLBlastSuccess || !bytes)
     return NULL;
   cl_int st;
-  cl_mem m = scratch(q, SCRATCH_TEMP, *bytes, &st);
+  cl_mem m = scratch(*q, SCRATCH_TEMP, bytes, &st);
   *err = (CLBlastStatusCode)st;
   return m;
 }
@@ -194,19 +208,8 @@ static CLBlastStatusCode enqueue_complex(const cb__blas_task *t,
   int c64 = t->dtype == CB_COMPLEX64;
   switch (t->kind) {
   case CB__LA_GEMM: {
-    size_t bytes = 0;
     CLBlastStatusCode s;
-    cl_mem temp = gemm_temp(
-        *q,
-        c64 ? CLBlastCGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
-                                         n, k, a_off, ld(t->a_ld), b_off,
-                                         ld(t->b_ld), c_off, ld(t->n), q,
-                                         &bytes)
-            : CLBlastZGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
-                                         n, k, a_off, ld(t->a_ld), b_off,
-                                         ld(t->b_ld), c_off, ld(t->n), q,
-                                         &bytes),
-        &bytes, &s);
+    cl_mem temp = gemm_temp(t, a_off, b_off, c_off, q, &s);
     if (s != CLBlastSuccess)
       return s;
     return c64 ? CLBlastCgemmWithTempBuffer(
@@ -252,19 +255,8 @@ static CLBlastStatusCode enqueue(const cb__blas_task *t, const operand *a,
   switch (t->kind) {
   case CB__LA_GEMM: {
     /* The temporary matrices in the device's scratch (see the top). */
-    size_t bytes = 0;
     CLBlastStatusCode s;
-    cl_mem temp = gemm_temp(
-        *q,
-        f32 ? CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
-                                         n, k, a_off, ld(t->a_ld), b_off,
-                                         ld(t->b_ld), c_off, ld(t->n), q,
-                                         &bytes)
-            : CLBlastDGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, rows,
-                                         n, k, a_off, ld(t->a_ld), b_off,
-                                         ld(t->b_ld), c_off, ld(t->n), q,
-                                         &bytes),
-        &bytes, &s);
+    cl_mem temp = gemm_temp(t, a_off, b_off, c_off, q, &s);
     if (s != CLBlastSuccess)
       return s;
     return f32 ? CLBlastSgemmWithTempBuffer(
