@@ -94,6 +94,7 @@ static cb_array *alloc_array(cb_dtype t, int ndim, const int64_t *shape,
     return NULL;
   a->tile_hint = thread_tile;
   a->dist = thread_dist;
+  a->home = -1;
   atomic_init(&a->refcount, 1);
   atomic_init(&a->gen, 0);
   atomic_init(&a->mark.failure, NULL);
@@ -217,6 +218,7 @@ int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
     a->ndim = ndim;
     for (int i = 0; i < ndim; i++)
       a->shape[i] = shape[i];
+    a->home = device;
     *out = a;
     return 0;
   }
@@ -382,6 +384,7 @@ int cb__array_register(cb_array *a, int device) {
   }
   a->ntiles = (int)ntiles;
   a->tile_elems = tile;
+  a->home = device;
   a->next = &registered;
   a->prev = registered.prev;
   registered.prev->next = a;
@@ -546,6 +549,20 @@ static int acquire_tile(cb_array *a, int tile, int node, cb_event *e) {
   return rc;
 }
 
+/* Whether reading a back is likely a copy from a device that wants pinned
+ * memory: a is placed there, or, placed automatically, a tile has no
+ * valid copy in host memory now. An array placed on CPU workers or pocl
+ * is not: pooling its pageable buffer (pool.c) spares the page faults of
+ * a fresh one, which cost far more than pinning would save. */
+static int from_device(const cb_array *a) {
+  if (a->home >= 0)
+    return cb__pinned_wanted(a->home);
+  for (int i = 0; i < a->ntiles; i++)
+    if (!starpu_data_is_on_node(a->tiles[i], STARPU_MAIN_RAM))
+      return 1;
+  return 0;
+}
+
 /* Brings the tiles of a to the host, all of them (from other ranks too)
  * unless mine: then those this rank owns. */
 static int sync_host(cb_array *a, int mine, cb_event **out) {
@@ -576,7 +593,7 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
   }
   /* Results read back from a GPU are worth pinning: the next array of
    * this size may take pinned memory (pinned.c). */
-  if (!a->pinned && !a->release)
+  if (!a->pinned && !a->release && from_device(a))
     cb__pinned_demand(cb__array_host_bytes(a));
   for (int i = 0; i < a->ntiles; i++) {
     if (only_mine && !cb__dist_mine(a->dist, i, a->ntiles))

@@ -38,6 +38,9 @@ struct cb_array {
   cb_distribution dist;       /* over the ranks (distributed.h) */
   starpu_data_handle_t *tiles;
   starpu_data_handle_t tile0;  /* storage when ntiles == 1 */
+  /* The device the array was last made or registered for (-1: none, or
+   * automatic placement): where its results are read back from. */
+  int home;
   /* The event of the operation that writes it; NULL when none does.
    * Set before the operation's tasks are submitted. */
   cb_event *writer;

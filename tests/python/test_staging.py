@@ -142,3 +142,35 @@ def test_events_that_cannot_complete_end_instead_of_hanging():
     assert "copy: 2" in out
     assert f"cpu: {float(2 * ((3 << 20) - 1))}" in out
     assert "done" in out
+
+
+CPU_RESULTS = textwrap.dedent("""
+    import time
+    import numpy as np
+    import cambrian as cb
+    x = np.ones(1 << 22, np.float32)
+    a = cb.asarray(x, device="cpu")
+    buffers = set()
+    for _ in range(4):
+        r = (a + 1).numpy()
+        buffers.add(r.ctypes.data)
+        del r
+    time.sleep(0.5)  # pinning runs in the background
+    print(len(buffers), cb.config()["pinned_bytes"])
+    g = cb.asarray(x, device="opencl")
+    for _ in range(3):
+        r = (g + 1).numpy()
+        del r
+    time.sleep(0.5)
+    print(cb.config()["pinned_bytes"])
+""")
+
+
+def test_results_of_cpu_workers_keep_their_pooled_buffers():
+    # Reading back a result of the CPU workers asks for no pinned memory,
+    # so its buffer goes back to the pool and the next result takes it
+    # (a fresh one would fault its pages in again); a result of a device
+    # that wants pinned memory still asks for it.
+    cpu, device = run(CPU_RESULTS).split("\n")[:2]
+    assert cpu.split() == ["1", "0"]
+    assert int(device) >= 4 << 22
