@@ -6,6 +6,7 @@
  * array or scalar; common stride patterns get
  * loops of their own so that the compiler vectorises them.
  */
+#include <string.h>
 #include <tgmath.h>
 
 #include "complex_cpu.h"
@@ -296,17 +297,116 @@ static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
             CAST_ROW(uint16) CAST_ROW(uint32) CAST_ROW(uint64)
                 CAST_ROW(complex64) CAST_ROW(complex128)};
 
+/* Elements of strided operands are copied into blocks of this many, which
+ * stay in the core's cache, and the loop runs over the blocks. */
+#define CB__STRIDED_BLOCK 1024
+
+/* Copies n elements of size es, from src at stride st, to dst. */
+static void gather_run(char *dst, const char *src, int64_t n, int64_t st,
+                       size_t es) {
+  switch (es) {
+  case 1:
+    for (int64_t k = 0; k < n; k++)
+      ((uint8_t *)dst)[k] = ((const uint8_t *)src)[k * st];
+    break;
+  case 2:
+    for (int64_t k = 0; k < n; k++)
+      ((uint16_t *)dst)[k] = ((const uint16_t *)src)[k * st];
+    break;
+  case 4:
+    for (int64_t k = 0; k < n; k++)
+      ((uint32_t *)dst)[k] = ((const uint32_t *)src)[k * st];
+    break;
+  case 8:
+    for (int64_t k = 0; k < n; k++)
+      ((uint64_t *)dst)[k] = ((const uint64_t *)src)[k * st];
+    break;
+  default:
+    for (int64_t k = 0; k < n; k++)
+      memcpy(dst + (size_t)k * es, src + (size_t)(k * st) * es, es);
+  }
+}
+
+/* A walk over a strided operand in C order of the result's shape: the
+ * index of the next element, and its offset in the operand. */
+typedef struct walk {
+  int64_t idx[CB_MAX_NDIM];
+  int64_t off;
+} walk;
+
+static void walk_start(walk *w, const cb__task *t, const cb__strided *s,
+                       int64_t at) {
+  w->off = s->offset;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    int64_t n = t->shape[d] > 0 ? t->shape[d] : 1;
+    w->idx[d] = at % n;
+    at /= n;
+    w->off += w->idx[d] * s->strides[d];
+  }
+}
+
+/* Copies the next n elements of the walk into dst. */
+static void walk_take(walk *w, const cb__task *t, const cb__strided *s,
+                      const char *src, char *dst, int64_t n, size_t es) {
+  int last = t->ndim - 1;
+  while (n > 0) {
+    int64_t m = t->shape[last] - w->idx[last];
+    if (m > n)
+      m = n;
+    gather_run(dst, src + (size_t)w->off * es, m, s->strides[last], es);
+    dst += (size_t)m * es;
+    n -= m;
+    w->idx[last] += m;
+    w->off += m * s->strides[last];
+    /* Carry into the outer dimensions. */
+    for (int d = last; d > 0 && w->idx[d] == t->shape[d]; d--) {
+      w->off += s->strides[d - 1] - w->idx[d] * s->strides[d];
+      w->idx[d] = 0;
+      w->idx[d - 1]++;
+    }
+  }
+}
+
+/* A task with strided operands: each block of the output reads them
+ * through their layouts into blocks of its own first. */
+static void run_strided(loop_fn fn, const cb__task *t, const void **in,
+                        const int *s, void *out, int64_t n) {
+  _Alignas(64) char blocks[CB__MAX_OPERANDS][CB__STRIDED_BLOCK * 16];
+  walk w[CB__MAX_OPERANDS];
+  size_t es[CB__MAX_OPERANDS] = {0};
+  for (int k = 0; k < t->nin; k++) {
+    es[k] = cb_dtype_size(t->in_dtype[k]);
+    if (t->in_kind[k] == CB__IN_STRIDED)
+      walk_start(&w[k], t, &t->strided[k], t->base);
+  }
+  size_t oes = cb_dtype_size(t->out_dtype);
+  for (int64_t at = 0; at < n; at += CB__STRIDED_BLOCK) {
+    int64_t m = n - at < CB__STRIDED_BLOCK ? n - at : CB__STRIDED_BLOCK;
+    const void *part[CB__MAX_OPERANDS];
+    for (int k = 0; k < t->nin; k++) {
+      if (t->in_kind[k] == CB__IN_STRIDED) {
+        walk_take(&w[k], t, &t->strided[k], in[k], blocks[k], m, es[k]);
+        part[k] = blocks[k];
+      } else {
+        part[k] = s[k] ? (const char *)in[k] + (size_t)at * es[k] : in[k];
+      }
+    }
+    fn(m, part, s, (char *)out + (size_t)at * oes, t);
+  }
+}
+
 void cb__ew_cpu(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
   /* The output's buffer comes after the inputs'. */
-  int nb = cb__ew_output_buffer(t->in_kind, t->nin);
+  int nb = cb__ew_output_buffer(t);
   void *out = (void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
   int64_t n = STARPU_VECTOR_GET_NX(buffers[nb]);
   const void *in[CB__MAX_OPERANDS];
   int s[CB__MAX_OPERANDS] = {0};
   int64_t period = 0;
+  int strided = 0;
   nb = 0;
   for (int k = 0; k < t->nin; k++) {
     switch (t->in_kind[k]) {
@@ -316,6 +416,14 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
     case CB__IN_OUT:
       in[k] = out;
       s[k] = 1;
+      break;
+    case CB__IN_STRIDED:
+      /* On a CPU worker the tiles of an array lie in order in its host
+       * buffer: the first one's address reaches them all. */
+      in[k] = (const void *)STARPU_VECTOR_GET_PTR(buffers[nb]);
+      nb += t->strided[k].ntiles;
+      s[k] = 1;
+      strided = 1;
       break;
     default:
       in[k] = (const void *)STARPU_VECTOR_GET_PTR(buffers[nb++]);
@@ -334,6 +442,10 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
   loop_fn fn = kind == CB_KIND_CAST
                    ? casts[t->in_dtype[0]][t->out_dtype]
                    : loops[t->op][cb__task_dtype(t)];
+  if (strided) {
+    run_strided(fn, t, in, s, out, n);
+    return;
+  }
   if (!period) {
     fn(n, in, s, out, t);
     return;

@@ -185,7 +185,7 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   cl_int st = CL_SUCCESS;
   cl_uint arg = 0;
   /* The output's buffer comes after the inputs'. */
-  int nb = 0, ob = cb__ew_output_buffer(t->in_kind, t->nin);
+  int nb = 0, ob = cb__ew_output_buffer(t);
   cb_op_kind kind = cb_op_get_kind(t->op);
   for (int i = 0; st == CL_SUCCESS && i < t->nin; i++) {
     size_t es = cb_dtype_size(t->in_dtype[i]);

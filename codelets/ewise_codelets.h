@@ -32,19 +32,36 @@ typedef union cb__value {
 } cb__value;
 
 /* An operand is a tile of an array, a broadcast 0-D array, a scalar,
- * the output tile itself (the result is written over it), or a row: an
+ * the output tile itself (the result is written over it), a row: an
  * array of period elements (one tile) that repeats along the output tile,
- * as an operand broadcast along the leading dimensions does. */
-enum { CB__IN_TILE, CB__IN_ELEM, CB__IN_SCALAR, CB__IN_OUT, CB__IN_ROW };
+ * as an operand broadcast along the leading dimensions does, or a strided
+ * operand: consecutive tiles of an array read through a layout (a view
+ * or a broadcast), on CPU workers only. */
+enum {
+  CB__IN_TILE,
+  CB__IN_ELEM,
+  CB__IN_SCALAR,
+  CB__IN_OUT,
+  CB__IN_ROW,
+  CB__IN_STRIDED
+};
 
-/* The index of the output tile's buffer in a task: it follows one buffer
- * per operand of a kind that has a buffer of its own. */
-static inline int cb__ew_output_buffer(const int *in_kind, int nin) {
-  int nb = 0;
-  for (int k = 0; k < nin; k++)
-    nb += in_kind[k] == CB__IN_TILE || in_kind[k] == CB__IN_ELEM ||
-          in_kind[k] == CB__IN_ROW;
-  return nb;
+/* A strided operand: the output element at index (i0, i1, ...) of the
+ * result's shape reads element offset + sum of i[d] * strides[d], counted
+ * from the first element of the first of the ntiles tiles the task
+ * holds of it. */
+typedef struct cb__strided {
+  int64_t strides[CB_MAX_NDIM];
+  int64_t offset;
+  int ntiles;
+} cb__strided;
+
+/* The number of buffers of an operand of kind kind. */
+static inline int cb__ew_operand_buffers(int kind, const cb__strided *s) {
+  return kind == CB__IN_STRIDED                                   ? s->ntiles
+         : kind == CB__IN_TILE || kind == CB__IN_ELEM ||
+                   kind == CB__IN_ROW                             ? 1
+                                                                  : 0;
 }
 
 /* The context of one element-wise task (cl_arg). */
@@ -57,6 +74,9 @@ typedef struct cb__task {
   int in_kind[CB__MAX_OPERANDS];
   cb__value scalar[CB__MAX_OPERANDS];
   int64_t period[CB__MAX_OPERANDS]; /* CB__IN_ROW: its elements */
+  cb__strided strided[CB__MAX_OPERANDS]; /* CB__IN_STRIDED */
+  int ndim;                   /* the result's shape, for strided operands */
+  int64_t shape[CB_MAX_NDIM];
   cb__value start, step;      /* arange */
   int64_t base;               /* index of the tile's first element */
   int64_t n;                  /* elements in the output tile */
@@ -65,6 +85,15 @@ typedef struct cb__task {
   struct cb__slab *slab;      /* the submitter's block it lives in, or
                                * NULL: its own allocation */
 } cb__task;
+
+/* The index of the output tile's buffer in a task: it follows the
+ * operands' buffers. */
+static inline int cb__ew_output_buffer(const cb__task *t) {
+  int nb = 0;
+  for (int k = 0; k < t->nin; k++)
+    nb += cb__ew_operand_buffers(t->in_kind[k], &t->strided[k]);
+  return nb;
+}
 
 /* One codelet per operation, with its history-based model. */
 extern struct starpu_codelet cb__ew_codelets[CB_NOPS];

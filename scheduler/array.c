@@ -27,6 +27,7 @@
 #include "errors.h"
 #include "events.h"
 #include "failure.h"
+#include "lazy.h"
 #include "pinned.h"
 #include "pool.h"
 #include "reclaim.h"
@@ -270,6 +271,7 @@ void cb_array_unref(cb_array *a) {
       free(a->data);
     return;
   }
+  cb__lazy_drop(a);
   if (cb__pool_put(a))
     return;
   if (atomic_load(&a->gen))
@@ -352,6 +354,13 @@ void cb__arrays_unregister_all(void) {
 }
 
 int cb__array_register(cb_array *a, int device) {
+  /* An array filled by a gather put off is about to be used: the gather
+   * goes first (lazy.c). */
+  if (atomic_load_explicit(&a->lazy, memory_order_relaxed)) {
+    int rc = cb__lazy_fill(a);
+    if (rc)
+      return rc;
+  }
   unsigned g = cb_generation();
   if (atomic_load_explicit(&a->gen, memory_order_acquire) == g)
     return 0;
@@ -484,6 +493,12 @@ int cb_array_failure(const cb_array *a, cb_failure *out) {
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 cb_event *cb_array_writer(cb_array *a) {
+  /* A gather put off: the operation that writes the array starts now. */
+  if (atomic_load_explicit(&a->lazy, memory_order_relaxed) &&
+      cb__enter() == 0) {
+    (void)cb__lazy_fill(a); /* if it cannot be, reading a says why */
+    cb__leave();
+  }
   pthread_mutex_lock(&writer_lock);
   cb_event *e = a->writer;
   if (e)
@@ -575,6 +590,10 @@ static int sync_host(cb_array *a, int mine, cb_event **out) {
   }
   if ((rc = cb__enter()))
     return rc;
+  if ((rc = cb__lazy_fill(a))) {
+    cb__leave();
+    return rc;
+  }
   if (atomic_load(&a->gen) != cb_generation()) {
     e = cb__event_new(0);
     cb__leave();

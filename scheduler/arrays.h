@@ -46,6 +46,10 @@ struct cb_array {
   cb_event *writer;
   /* Links in the list of registered arrays (registry_lock). */
   struct cb_array *prev, *next;
+  /* Gathers put off (lazy.c): the one that fills this array, and those
+   * that read it. */
+  struct cb__lazy *_Atomic lazy;
+  struct cb__lazy *_Atomic readers;
   /* Link in the reclaim queue. */
   struct cb_array *reclaim_next;
 };

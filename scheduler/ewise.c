@@ -23,6 +23,8 @@
 #include "failure.h"
 #include "runtime.h"
 #include "task_end.h"
+#include "jobs.h"
+#include "lazy.h"
 
 static int arity(cb_op_kind k) {
   switch (k) {
@@ -173,14 +175,38 @@ static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
                             rc);
 }
 
+/* The tiles of a, read through lay (over out's shape) by the task of
+ * out's tile at element base and n elements on: first to last. */
+static void strided_span(const cb_array *a, const cb_layout *lay,
+                         const cb_array *out, int64_t base, int64_t n,
+                         int64_t *first, int64_t *last) {
+  int64_t row = cb__array_row(out);
+  int64_t r0 = base / row, r1 = (base + n + row - 1) / row;
+  int64_t lo = lay->offset, hi = lay->offset, s0 = lay->strides[0];
+  lo += s0 >= 0 ? r0 * s0 : (r1 - 1) * s0;
+  hi += s0 >= 0 ? (r1 - 1) * s0 : r0 * s0;
+  for (int d = 1; d < lay->ndim; d++) {
+    int64_t ext = (lay->shape[d] - 1) * lay->strides[d];
+    if (ext >= 0)
+      hi += ext;
+    else
+      lo += ext;
+  }
+  *first = a->ntiles > 1 ? lo / a->tile_elems : 0;
+  *last = a->ntiles > 1 ? hi / a->tile_elems : 0;
+}
+
 /* Submits one task per tile of out, in batch b (NULL: alone), out's writer
- * a new event unless !event. in[i] is NULL for scalars. Holds the run
- * lock. */
+ * a new event unless !event. in[i] is NULL for scalars; an operand of
+ * kind CB__IN_STRIDED is read through lay[i]. Holds the run lock. */
 static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
-                        cb_array *const *in, cb_array *out) {
+                        cb_array *const *in, const cb_layout *lay,
+                        cb_array *out) {
   static atomic_uint turns;
   unsigned first = atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed);
-  int rc = 0;
+  int rc = cb__lazy_before_write(out);
+  if (rc)
+    return rc;
   cb_event_unref(out->writer); /* written over in place: the former's */
   out->writer = event ? cb__event_new(out->ntiles) : NULL;
   if (event && !out->writer)
@@ -209,10 +235,46 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     t->n = out->size - t->base < out->tile_elems ? out->size - t->base
                                                  : out->tile_elems;
     t->narrays = 0;
-    int nbuf = 0, inplace = 0;
+    int nbuf = 0, inplace = 0, strided = 0;
+    starpu_data_handle_t *handles = task->handles;
+    enum starpu_data_access_mode *modes = task->modes;
+    int64_t span[CB__MAX_OPERANDS][2];
+    for (int k = 0; k < proto->nin; k++) {
+      if (in[k] && proto->in_kind[k] == CB__IN_STRIDED) {
+        strided_span(in[k], &lay[k], out, t->base, t->n, &span[k][0],
+                     &span[k][1]);
+        nbuf += (int)(span[k][1] - span[k][0] + 1);
+        strided = 1;
+      } else {
+        nbuf += in[k] && in[k] != out;
+      }
+    }
+    if (strided &&
+        (rc = cb__task_buffers(task, nbuf + 1, &handles, &modes))) {
+      if (b)
+        starpu_task_clean(task); /* its block frees it */
+      else
+        cb__task_discard(task);
+      release_task(t);
+      return abandon(proto, out, tile, rc);
+    }
+    nbuf = 0;
     for (int k = 0; k < proto->nin; k++) {
       if (!in[k])
         continue;
+      if (proto->in_kind[k] == CB__IN_STRIDED) {
+        /* Its tiles from the first that the task's elements reach. */
+        int64_t t0 = span[k][0];
+        t->strided[k].offset = lay[k].offset - t0 * in[k]->tile_elems;
+        t->strided[k].ntiles = (int)(span[k][1] - t0 + 1);
+        for (int64_t i = t0; i <= span[k][1]; i++) {
+          handles[nbuf] = in[k]->tiles[i];
+          modes[nbuf++] = STARPU_R;
+        }
+        cb_array_ref(in[k]);
+        t->arrays[t->narrays++] = in[k];
+        continue;
+      }
       if (in[k] == out) {
         t->in_kind[k] = CB__IN_OUT;
         inplace = 1;
@@ -221,13 +283,13 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
       int elem = in[k]->ntiles == 1 && in[k]->size == 1 && out->size > 1;
       int row = proto->in_kind[k] == CB__IN_ROW;
       t->in_kind[k] = row ? CB__IN_ROW : elem ? CB__IN_ELEM : CB__IN_TILE;
-      task->handles[nbuf] = in[k]->tiles[elem || row ? 0 : tile];
-      task->modes[nbuf++] = STARPU_R;
+      handles[nbuf] = in[k]->tiles[elem || row ? 0 : tile];
+      modes[nbuf++] = STARPU_R;
       cb_array_ref(in[k]);
       t->arrays[t->narrays++] = in[k];
     }
-    task->handles[nbuf] = out->tiles[tile];
-    task->modes[nbuf++] = inplace ? STARPU_RW : STARPU_W;
+    handles[nbuf] = out->tiles[tile];
+    modes[nbuf++] = inplace ? STARPU_RW : STARPU_W;
     cb_array_ref(out);
     t->arrays[t->narrays++] = out;
     t->ctx.task = task;
@@ -241,6 +303,8 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
     task->callback_arg = t;
+    if (strided) /* the OpenCL kernels read tiles only */
+      task->where = STARPU_CPU;
     cb__place(task, proto->ctx.device, first + (unsigned)tile, tile,
               uses_f64);
     int worker = cb__task_worker(task);
@@ -349,6 +413,51 @@ static int repeats_rows(const cb_array *a, const cb__shape *shape,
   return 1;
 }
 
+/* Operands read in place through a layout by tasks on CPU workers, when
+ * device lets them (cb__lazy_allowed): arrays that a gather put off would
+ * fill (views) are read in their source, and operands broadcast along
+ * other than their leading dimensions in themselves, instead of a copy
+ * each. Once one is, operands broadcast along the leading dimensions are
+ * too (the loops do not mix the two). Sets in[i] (a reference), lay[i]
+ * and the task's kinds and strides; returns how many. The caller holds
+ * the run lock, and the lazy lock when an operand may be a view. */
+static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
+                        cb_op_kind kind, const cb_array *reuse,
+                        const cb__shape *shape, cb_array **in,
+                        cb_layout *lay, cb__task *proto) {
+  int count = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < n; i++) {
+      cb_array *a = x[i].array, *src = NULL;
+      cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
+      if (!a || in[i] || a == reuse || a->dtype != want || a->ndim == 0)
+        continue;
+      cb_layout from;
+      int wide = !same_shape(a, shape);
+      if (pass == 0 && cb__lazy_source(a, &src, &from) && src != reuse) {
+        cb__layout_broadcast(&from, shape->ndim, shape->shape, &lay[i]);
+      } else if (wide && (pass == 1 ? count > 0
+                                    : !repeats_rows(a, shape, want))) {
+        src = a;
+        cb__broadcast_layout(a, shape->ndim, shape->shape, &lay[i]);
+      } else {
+        continue;
+      }
+      cb_array_ref(src);
+      in[i] = src;
+      proto->in_kind[i] = CB__IN_STRIDED;
+      memcpy(proto->strided[i].strides, lay[i].strides,
+             sizeof lay[i].strides);
+      count++;
+    }
+  }
+  if (count) {
+    proto->ndim = shape->ndim;
+    memcpy(proto->shape, shape->shape, sizeof proto->shape);
+  }
+  return count;
+}
+
 /* cb__ewise_in; into: the result must go to reuse, an array of the
  * result's dtype and shape (cb_ewise_into), whose tiles the operands
  * then take. */
@@ -440,6 +549,24 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
                     .op = op, .out_dtype = result, .nin = n};
   cb_array *in[CB__MAX_OPERANDS] = {NULL};
   cb_array *temps[CB__MAX_OPERANDS] = {NULL};
+  cb_layout lay[CB__MAX_OPERANDS];
+  /* Views and broadcasts read in place (plan_strided); until their tasks
+   * are submitted, no view may be filled by another thread, nor its
+   * source written. */
+  int views = 0;
+  for (int i = 0; i < n; i++)
+    views |= x[i].array && atomic_load_explicit(&x[i].array->lazy,
+                                                memory_order_relaxed);
+  int strided = shaped.ndim > 0 && shaped.size > 0 && !into &&
+                cb__lazy_allowed(device);
+  if (strided && views)
+    cb__lazy_begin();
+  if (strided &&
+      plan_strided(x, n, compute, kind, reuse, &shaped, in, lay, &proto)) {
+    for (int i = 0; i < n; i++)
+      if (in[i] && (rc = cb__array_register(in[i], device)))
+        goto done;
+  }
   /* Tiles follow the data: the result takes the tiles of the first
    * operand of its size (registered now for the device if it was not);
    * operands tiled otherwise are copied into those tiles first. */
@@ -452,6 +579,14 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   for (int i = 0; i < n; i++) {
     if (!x[i].array)
       continue;
+    if (proto.in_kind[i] == CB__IN_STRIDED) {
+      /* A view read in place still gives the result its tiles, as its
+       * copy would have. */
+      if (!tile && same_shape(x[i].array, &shaped) &&
+          atomic_load(&x[i].array->gen) == cb_generation())
+        tile = x[i].array->tile_elems;
+      continue;
+    }
     in[i] = x[i].array;
     if ((rc = cb__array_register(in[i], device)))
       goto done;
@@ -473,6 +608,8 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   for (int i = 0; i < n; i++) {
     cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
     proto.in_dtype[i] = want;
+    if (proto.in_kind[i] == CB__IN_STRIDED)
+      continue;
     if (!x[i].array) {
       proto.in_kind[i] = CB__IN_SCALAR;
       /* A huge int is held as a double (weak 2), or as the bits of a
@@ -535,7 +672,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
                                       device, tile, dist, out))) {
     goto done;
   }
-  rc = submit_tiles(b, event, &proto, in, *out);
+  rc = submit_tiles(b, event, &proto, in, lay, *out);
   if (rc) {
     cb_array_unref(*out);
     *out = NULL;
@@ -543,9 +680,14 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     *out_device = device;
   }
 done:
-  for (int i = 0; i < n; i++)
+  if (strided && views)
+    cb__lazy_end();
+  for (int i = 0; i < n; i++) {
     if (temps[i])
       cb_array_unref(temps[i]);
+    if (proto.in_kind[i] == CB__IN_STRIDED)
+      cb_array_unref(in[i]);
+  }
   return rc;
 }
 
@@ -606,7 +748,7 @@ static int generate(cb__task *proto, int ndim, const int64_t *shape,
   if (rc == 0)
     rc = cb__array_new_registered(proto->out_dtype, ndim, shape,
                                   proto->ctx.device, 0, out);
-  if (rc == 0 && (rc = submit_tiles(NULL, 1, proto, NULL, *out))) {
+  if (rc == 0 && (rc = submit_tiles(NULL, 1, proto, NULL, NULL, *out))) {
     cb_array_unref(*out);
     *out = NULL;
   }

@@ -28,6 +28,7 @@
 #include "jobs.h"
 #include "task_end.h"
 #include "taskctx.h"
+#include "lazy.h"
 
 typedef struct kind {
   struct starpu_codelet cl;
@@ -100,6 +101,8 @@ void cb__job_free(cb__job *j) {
 
 int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode) {
   int rc = cb__array_register(a, j->ctx.device);
+  if (rc == 0 && (mode & CB__WRITE))
+    rc = cb__lazy_before_write(a);
   if (rc)
     return rc;
   cb_array_ref(a);

@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "layout.h"
 #include "layout_codelets.h"
+#include "lazy.h"
 #include "runtime.h"
 #include "shapes.h"
 
@@ -108,9 +109,8 @@ static int layout_whole(const cb_layout *l, const cb_array *a) {
 
 static void release_copy(cb__job *j) { free(j->payload); }
 
-/* Submits the copy; the caller holds the run lock. */
-static int submit(cb_array *src, const cb_layout *from, cb_array *dst,
-                  const cb_layout *to, int64_t count, int device) {
+int cb__layout_submit(cb_array *src, const cb_layout *from, cb_array *dst,
+                      const cb_layout *to, int64_t count, int device) {
   cb__layout_copy *c = calloc(1, sizeof *c);
   cb__job *j = c ? cb__job_new("copy", 2) : NULL;
   if (!j) {
@@ -193,13 +193,15 @@ int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
   }
   if ((rc = cb__enter()))
     return rc;
-  rc = submit(src, from, dst, to, count, device);
+  rc = cb__layout_submit(src, from, dst, to, count, device);
   cb__leave();
   return rc;
 }
 
-int cb__gather_locked(cb_array *src, const cb_layout *from, int device,
-                      int64_t hint, cb_array **out) {
+/* cb__gather_locked; lazy: the copy may be put off (lazy.c), for a
+ * caller whose result every use registers first. */
+static int gather(cb_array *src, const cb_layout *from, int device,
+                  int64_t hint, int lazy, cb_array **out) {
   int64_t count = 0;
   int rc;
   if (!src || !from)
@@ -214,7 +216,12 @@ int cb__gather_locked(cb_array *src, const cb_layout *from, int device,
   if (rc == 0 && count) {
     cb_layout to;
     cb_layout_of(dst, &to);
-    if ((rc = submit(src, from, dst, &to, count, device)))
+    /* Put off where the result may be read in place: the copy is made
+     * only if something else needs it. */
+    rc = lazy && cb__lazy_allowed(device)
+             ? cb__lazy_gather(src, from, device, count, dst)
+             : cb__layout_submit(src, from, dst, &to, count, device);
+    if (rc)
       cb_array_unref(dst);
   }
   if (rc == 0)
@@ -222,12 +229,17 @@ int cb__gather_locked(cb_array *src, const cb_layout *from, int device,
   return rc;
 }
 
+int cb__gather_locked(cb_array *src, const cb_layout *from, int device,
+                      int64_t hint, cb_array **out) {
+  return gather(src, from, device, hint, 0, out);
+}
+
 int cb_gather(cb_array *src, const cb_layout *from, int device,
               cb_array **out) {
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = cb__gather_locked(src, from, device, 0, out);
+  rc = gather(src, from, device, 0, 1, out);
   cb__leave();
   return rc;
 }
@@ -236,13 +248,19 @@ void cb__broadcast_layout(const cb_array *a, int ndim, const int64_t *shape,
                           cb_layout *out) {
   cb_layout own;
   cb_layout_of(a, &own);
+  cb__layout_broadcast(&own, ndim, shape, out);
+}
+
+void cb__layout_broadcast(const cb_layout *own, int ndim,
+                          const int64_t *shape, cb_layout *out) {
   memset(out, 0, sizeof *out);
+  out->offset = own->offset;
   out->ndim = ndim;
   for (int d = 0; d < ndim; d++) {
-    int k = d - (ndim - a->ndim);
+    int k = d - (ndim - own->ndim);
     out->shape[d] = shape[d];
-    out->strides[d] = k >= 0 && own.shape[k] == shape[d] && shape[d] != 1
-                          ? own.strides[k]
+    out->strides[d] = k >= 0 && own->shape[k] == shape[d] && shape[d] != 1
+                          ? own->strides[k]
                           : 0;
   }
 }

@@ -31,6 +31,7 @@
 #include "runtime.h"
 #include "shapes.h"
 #include "task_end.h"
+#include "lazy.h"
 
 static const char *const kind_names[CB__LA_NKINDS] = {"gemm", "gemv",
                                                       "transpose"};
@@ -321,7 +322,8 @@ static int run(la_op *op, int device) {
   if ((rc = check_dims(op)) || (rc = plan_device(op, device, &cpu_only)) ||
       (rc = cb__array_register(op->a, device)) ||
       (op->b && (rc = cb__array_register(op->b, device))) ||
-      (rc = cb__array_register(op->out, device)))
+      (rc = cb__array_register(op->out, device)) ||
+      (rc = cb__lazy_before_write(op->out)))
     return rc;
   return submit(op, device, cpu_only);
 }

@@ -41,6 +41,7 @@
 #include "reclaim.h"
 #include "runtime.h"
 #include "trace.h"
+#include "lazy.h"
 
 #define CB__MIN_TILE_ELEMS ((int64_t)1 << 16)
 #define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
@@ -855,6 +856,7 @@ int cb_shutdown(void) {
     pthread_mutex_unlock(&init_lock);
     return 0;
   }
+  cb__lazy_fill_all(); /* results of gathers put off outlive the runtime */
   atomic_store(&cb__stopping, 1); /* the pool takes no more arrays */
   starpu_task_wait_for_all();
   cb_wait_idle(-1); /* acquisitions too: their callbacks drop references */

@@ -42,6 +42,38 @@ TEST(gather_transposes) {
   check_transpose(0);
 }
 
+/* Every other column of a (6, 4) ramp gathered on CPU workers, whose copy
+ * is put off: element-wise work reads it in place, and writing the source
+ * afterwards leaves it as it was asked for. */
+TEST(gather_holds_its_source_as_it_was) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t shape[2] = {6, 4}, vshape[2] = {6, 2}, vstrides[2] = {4, 2};
+  cb_array *a = test_ramp(CB_INT64, 2, shape, 0, 1), *v = NULL, *w = NULL;
+  ASSERT(a);
+  cb_layout l = layout(2, vshape, vstrides, 1);
+  CHECK_OK(cb_gather(a, &l, 0, &v));
+  ASSERT(v);
+  int dev;
+  cb_operand ops[2] = {test_arg(v, 0), test_arg(v, 0)};
+  CHECK_OK(cb_ewise(CB_OP_add, ops, 2, -1, -1, &w, &dev));
+  /* a += a: the source changes after both. */
+  cb_operand self[2] = {test_arg(a, 0), test_arg(a, 0)};
+  CHECK_OK(cb_ewise_into(CB_OP_add, self, 2, -1, -1, a, &dev));
+  CHECK_OK(test_sync(v));
+  CHECK_OK(w ? test_sync(w) : CB_EINVAL);
+  CHECK_OK(test_sync(a));
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 2; j++) {
+      CHECK_DBL(test_get(v, i * 2 + j), ==, i * 4 + 2 * j + 1);
+      if (w)
+        CHECK_DBL(test_get(w, i * 2 + j), ==, 2 * (i * 4 + 2 * j + 1));
+    }
+  CHECK_DBL(test_get(a, 23), ==, 46);
+  cb_array_unref(w);
+  cb_array_unref(v);
+  cb_array_unref(a);
+}
+
 TEST(copy_layout_writes_part_of_an_array) {
   ASSERT_OK(test_start(1, "none"));
   int64_t shape[2] = {3, 4}, one = 4;

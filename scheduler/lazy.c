@@ -1,0 +1,181 @@
+/*
+ * Gathers put off (see lazy.h). A put-off gather is a record on its
+ * result (cb_array.lazy) and in its source's list of readers
+ * (cb_array.readers); it holds a reference to the source, so that the
+ * source lives while a reader may still need its elements as they are.
+ *
+ * The source must not change before the gather is submitted: every task
+ * that writes an array submits the put-off gathers that read it first
+ * (cb__lazy_before_write, called where tasks take arrays to write). Work
+ * that reads the result in place (element-wise work on CPU workers)
+ * submits its tasks between cb__lazy_begin and cb__lazy_end, so that no
+ * write of the source can come between its look and its tasks.
+ *
+ * Locking: lock, recursive, guards the records and the lists; it is held
+ * while a gather is submitted, so that no task reads a result before its
+ * gather is submitted. A record is only made or dropped by threads
+ * outside tasks and callbacks.
+ */
+#include <stdlib.h>
+
+#include <pthread.h>
+
+#include "arrays.h"
+#include "devtab.h"
+#include "distributed.h"
+#include "errors.h"
+#include "layout.h"
+#include "lazy.h"
+
+struct cb__lazy {
+  cb_array *dst;              /* the result (not a reference) */
+  cb_array *src;              /* a reference */
+  cb_layout from;
+  int device;
+  int64_t count;
+  struct cb__lazy *_Atomic next; /* in src's list of readers */
+  struct cb__lazy *all_prev, *all_next; /* in the list of all records */
+};
+
+static pthread_mutex_t lock;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static struct cb__lazy all = {.all_prev = &all, .all_next = &all};
+
+static void init_lock(void) {
+  pthread_mutexattr_t at;
+  pthread_mutexattr_init(&at);
+  pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&lock, &at);
+  pthread_mutexattr_destroy(&at);
+}
+
+void cb__lazy_begin(void) {
+  pthread_once(&once, init_lock);
+  pthread_mutex_lock(&lock);
+}
+
+void cb__lazy_end(void) { pthread_mutex_unlock(&lock); }
+
+int cb__lazy_allowed(int device) {
+  if (cb__dist_on)
+    return 0;
+  if (device >= 0)
+    return device < cb__ndevices && cb__devices[device].opencl_devid < 0;
+  return starpu_opencl_worker_get_count() == 0;
+}
+
+/* Takes z off its lists; the lock is held. */
+static void unlink_record(struct cb__lazy *z) {
+  struct cb__lazy *_Atomic *p = &z->src->readers;
+  while (*p != z)
+    p = &(*p)->next;
+  *p = z->next;
+  z->all_prev->all_next = z->all_next;
+  z->all_next->all_prev = z->all_prev;
+  atomic_store(&z->dst->lazy, NULL);
+}
+
+/* Puts z on its lists; the lock is held. */
+static void link_record(struct cb__lazy *z) {
+  z->next = z->src->readers;
+  z->src->readers = z;
+  z->all_next = &all;
+  z->all_prev = all.all_prev;
+  all.all_prev->all_next = z;
+  all.all_prev = z;
+  atomic_store(&z->dst->lazy, z);
+}
+
+/* Submits z's gather and frees it; one that cannot be submitted stays put
+ * off, and the next use tries again (and reports why). The lock is
+ * held. */
+static int fill(struct cb__lazy *z) {
+  unlink_record(z);
+  cb_layout to;
+  cb_layout_of(z->dst, &to);
+  /* Views of dst want what this gather writes: its task must not submit
+   * their gathers before it, as a task that changes dst would. */
+  struct cb__lazy *readers = atomic_exchange(&z->dst->readers, NULL);
+  int rc = cb__layout_submit(z->src, &z->from, z->dst, &to, z->count,
+                             z->device);
+  atomic_store(&z->dst->readers, readers);
+  if (rc) {
+    link_record(z);
+    return rc;
+  }
+  cb_array_unref(z->src);
+  free(z);
+  return 0;
+}
+
+int cb__lazy_gather(cb_array *src, const cb_layout *from, int device,
+                    int64_t count, cb_array *dst) {
+  struct cb__lazy *z = malloc(sizeof *z);
+  if (!z)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  cb_array_ref(src);
+  *z = (struct cb__lazy){.dst = dst, .src = src, .from = *from,
+                         .device = device, .count = count};
+  cb__lazy_begin();
+  link_record(z);
+  cb__lazy_end();
+  return 0;
+}
+
+int cb__lazy_fill(cb_array *a) {
+  if (!atomic_load(&a->lazy))
+    return 0;
+  cb__lazy_begin();
+  struct cb__lazy *z = atomic_load(&a->lazy);
+  int rc = z ? fill(z) : 0;
+  cb__lazy_end();
+  return rc;
+}
+
+int cb__lazy_before_write(cb_array *a) {
+  if (!a->readers)
+    return 0;
+  cb__lazy_begin();
+  int rc = 0;
+  while (a->readers && rc == 0)
+    rc = fill(a->readers);
+  cb__lazy_end();
+  return rc;
+}
+
+void cb__lazy_fill_all(void) {
+  cb__lazy_begin();
+  /* One that cannot be submitted is dropped: its array keeps what its
+   * buffer holds. */
+  while (all.all_next != &all) {
+    struct cb__lazy *z = all.all_next;
+    if (fill(z)) {
+      unlink_record(z);
+      cb_array_unref(z->src);
+      free(z);
+    }
+  }
+  cb__lazy_end();
+}
+
+void cb__lazy_drop(cb_array *a) {
+  if (!atomic_load(&a->lazy))
+    return;
+  cb__lazy_begin();
+  struct cb__lazy *z = atomic_load(&a->lazy);
+  if (z) {
+    unlink_record(z);
+    cb_array_unref(z->src);
+    free(z);
+  }
+  cb__lazy_end();
+}
+
+int cb__lazy_source(const cb_array *a, cb_array **src, cb_layout *from) {
+  struct cb__lazy *z = atomic_load(&a->lazy);
+  if (!z)
+    return 0;
+  *src = z->src;
+  *from = z->from;
+  return 1;
+}

@@ -1,0 +1,44 @@
+/*
+ * Gathers put off until their result is needed (lazy.c): a new array of
+ * the elements of a source that a layout reaches (a slice with steps, a
+ * transpose) is filled when something first reads it, or before its
+ * source is written, whichever comes first; element-wise work on CPU
+ * workers reads the source through the layout instead, and the copy is
+ * never made.
+ */
+#ifndef CAMBRIAN_SCHEDULER_LAZY_H
+#define CAMBRIAN_SCHEDULER_LAZY_H
+
+#include <stdint.h>
+
+#include "cambrian.h"
+
+/* Whether a gather on device may be put off: its result could be read
+ * through its layout by work there. */
+int cb__lazy_allowed(int device);
+/* Makes dst (registered, nothing pending) the put-off gather of the
+ * count elements of src that from reaches, on device. The caller holds
+ * the run lock. */
+int cb__lazy_gather(cb_array *src, const cb_layout *from, int device,
+                    int64_t count, cb_array *dst);
+/* Submits a's gather if it was put off. The caller holds the run lock. */
+int cb__lazy_fill(cb_array *a);
+/* Submits the put-off gathers that read a, before a task writes it. The
+ * caller holds the run lock. */
+int cb__lazy_before_write(cb_array *a);
+/* Submits every put-off gather (the runtime stops). */
+void cb__lazy_fill_all(void);
+/* a dies: its gather, if put off, never will be. */
+void cb__lazy_drop(cb_array *a);
+
+/* Reading put-off gathers in place. Between begin and end no gather is
+ * submitted by another thread and no source written through these
+ * functions, so a source read in place holds what it held when the
+ * gather was asked for. */
+void cb__lazy_begin(void);
+void cb__lazy_end(void);
+/* Whether a is a put-off gather: then its source (borrowed) and layout.
+ * Between cb__lazy_begin and cb__lazy_end. */
+int cb__lazy_source(const cb_array *a, cb_array **src, cb_layout *from);
+
+#endif

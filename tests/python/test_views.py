@@ -1,0 +1,176 @@
+"""Results of basic indexing, transposes and broadcasts on CPU workers,
+whose copy is put off: element-wise work reads them in their source, and
+the copy is made only when something else needs it, or before the source
+changes. Results must be those of copies taken when they were asked
+for, whatever comes after."""
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import cambrian as cb
+import cambrian.testing as faults
+from helpers import assert_same
+
+SETTINGS = settings(max_examples=120, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def ramp(shape, dtype=np.int64):
+    return np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
+
+
+@st.composite
+def shape_and_key(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0,
+                                  max_side=6))
+    key = draw(hnp.basic_indices(shape, allow_newaxis=True,
+                                 allow_ellipsis=True))
+    return shape, key
+
+
+@SETTINGS
+@given(shape_and_key(), st.integers(1, 40))
+def test_element_wise_work_over_views_matches_numpy(case, tile):
+    shape, key = case
+    x = ramp(shape)
+    a = cb.asarray(x, device="cpu", tile_size=tile)
+    v, w = a[key], x[key]
+    assert_same(v + 1, w + 1)
+    assert_same(v * v - v, w * w - w)
+    assert_same(cb.where(v > 3, v, -v), np.where(w > 3, w, -w))
+    assert_same(v, w)
+
+
+@SETTINGS
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1,
+                                         max_dims=4, max_side=6),
+       st.integers(1, 40))
+def test_broadcasts_read_in_place_match_numpy(shapes, tile):
+    s1, s2 = shapes.input_shapes
+    x, y = ramp(s1), ramp(s2) * 3 + 1
+    a = cb.asarray(x, device="cpu", tile_size=tile)
+    b = cb.asarray(y, device="cpu", tile_size=tile)
+    assert_same(a + b, x + y)
+    assert_same(b - a, y - x)
+    assert_same(cb.where(a > b, a, b), np.where(x > y, x, y))
+
+
+def writes():
+    """Ways to change every element of an array in place."""
+    def inplace(a):
+        a += 1
+
+    def setitem(a):
+        a[...] = a + 1
+
+    def rows(a):
+        a[1:] = a[1:] + 1
+        a[:1] = a[:1] + 1
+
+    @cb.task(device="cpu")
+    def bump(x):
+        x += 1
+
+    def task(a):
+        bump(cb.InOut(a))
+
+    return [inplace, setitem, rows, task]
+
+
+@pytest.mark.parametrize("write", writes(),
+                         ids=["inplace", "setitem", "rows", "task"])
+def test_views_keep_what_they_were_given(write):
+    x = ramp((40, 24), np.float64)
+    a = cb.asarray(x.copy(), device="cpu", tile_size=24 * 7)
+    strided, flipped, col = a[::3, 1::2], a[::-1], a[:, 5]
+    transposed = cb.permute_dims(a, (1, 0))
+    nested = a[2:][::2, ::-3]
+    used = a[::2] + 0  # read in place once before the write
+    write(a)
+    assert_same(a, x + 1)
+    assert_same(strided, x[::3, 1::2])
+    assert_same(flipped + 0, x[::-1])
+    assert_same(col * 2, x[:, 5] * 2)
+    assert_same(transposed, x.T)
+    assert_same(nested - 1, x[2:][::2, ::-3] - 1)
+    assert_same(used, x[::2])
+
+
+def test_a_view_of_a_view_keeps_the_first_views_elements():
+    x = ramp((30, 8))
+    a = cb.asarray(x.copy(), device="cpu", tile_size=8 * 4)
+    v1 = a[::2]
+    v2 = v1[1:, ::2]
+    v3 = v2.T
+    v1 += 100  # v1 is written: v2 and v3 hold its former elements
+    a[...] = 0
+    assert_same(v1, x[::2] + 100)
+    assert_same(v2 + 0, x[::2][1:, ::2])
+    assert_same(v3, x[::2][1:, ::2].T)
+    assert_same(a, np.zeros_like(x))
+
+
+def test_views_outlive_a_shutdown():
+    x = ramp((20, 10))
+    a = cb.asarray(x.copy(), device="cpu")
+    v = a[::2, ::-1]
+    cb.shutdown()
+    assert_same(v, x[::2, ::-1])
+    a += 1
+    assert_same(v + 0, x[::2, ::-1])
+
+
+def test_views_of_a_failed_array_fail():
+    faults.inject_fault("add", device="cpu", nth=1)
+    try:
+        a = cb.asarray(np.arange(64.0), device="cpu") + 1
+        v = a[::2]
+        with pytest.raises(cb.DependencyError):
+            (v * 2).numpy()
+        with pytest.raises(cb.CambrianError):
+            v.numpy()
+    finally:
+        faults.clear_faults()
+
+
+def test_views_taken_while_another_thread_writes():
+    # Each write sets every element to one value, so any view read must
+    # hold one value throughout: a mix would be a view read half before
+    # and half after a write.
+    a = cb.asarray(np.zeros((64, 32)), device="cpu", tile_size=32 * 8)
+    bad = []
+
+    def writer():
+        for k in range(1, 301):
+            a[...] = float(k)
+            if k % 20 == 0:
+                a.wait()  # the readers' work is not starved
+
+    def reader():
+        for _ in range(60):
+            r = (a[::2, 1::3] + a[1::2, ::3]).numpy()
+            if r.min() != r.max():
+                bad.append((r.min(), r.max()))
+            v = a[::-1].numpy()
+            if v.min() != v.max():
+                bad.append((v.min(), v.max()))
+
+    threads = [threading.Thread(target=writer)]
+    threads += [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []
+
+
+def test_element_wise_work_over_views_on_every_device(device):
+    x = ramp((50, 12), np.float32)
+    a = cb.asarray(x, device=device, tile_size=12 * 9)
+    assert_same(a[::2, 1::2] + a[1::2, ::2], x[::2, 1::2] + x[1::2, ::2])
+    assert_same(cb.sqrt(a.T[::-1]), np.sqrt(x.T[::-1]), rtol=1e-6)
