@@ -767,10 +767,10 @@ int cb_wait_idle(int timeout_ms);
  * putenv) made while the runtime may run: begin waits until no codelet of
  * an OpenCL device that runs on the CPU (pocl) is in flight, no OpenCL
  * program is being built and no runtime starts, and keeps them waiting
- * until end (a long kernel holds begin that long). pocl starts its linker with the environment when it
- * builds a kernel, and a change at that moment makes it abort the
- * process. The Python package brackets os.environ's changes so. Begin
- * blocks. */
+ * until end (a long kernel holds begin that long). pocl starts its
+ * linker with the environment when it builds a kernel, and a change at
+ * that moment makes it abort the process. The Python package brackets
+ * os.environ's changes so. Begin blocks. */
 void cb_environ_change_begin(void);
 void cb_environ_change_end(void);
 
