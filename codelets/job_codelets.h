@@ -19,8 +19,9 @@ typedef struct cb__job_arg {
   cb_array *array;            /* a reference */
   int mode;                   /* CB__READ, CB__WRITE, CB__READWRITE */
   int first;                  /* index of its first tile in buffers[] */
+  int tile0;                  /* the array's first tile the job holds */
   int ntiles;                 /* its tiles (buffers[first] onwards) */
-  size_t nbytes;              /* its size */
+  size_t nbytes;              /* the bytes of those tiles */
 } cb__job_arg;
 
 typedef struct cb__job cb__job;

@@ -199,9 +199,9 @@ static void strided_span(const cb_array *a, const cb_layout *lay,
 /* Submits one task per tile of out, in batch b (NULL: alone), out's writer
  * a new event unless !event. in[i] is NULL for scalars; an operand of
  * kind CB__IN_STRIDED is read through lay[i]. Holds the run lock. */
-static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
-                        cb_array *const *in, const cb_layout *lay,
-                        cb_array *out) {
+static int submit_tiles_locked(cb__batch *b, int event,
+                               const cb__task *proto, cb_array *const *in,
+                               const cb_layout *lay, cb_array *out) {
   static atomic_uint turns;
   unsigned first = atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed);
   int rc = cb__lazy_before_write(out);
@@ -324,6 +324,19 @@ static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
       return abandon(proto, out, tile, rc);
     }
   }
+  return rc;
+}
+
+/* submit_tiles_locked, its tasks submitted together: no other thread's
+ * view of these arrays is filled, nor another write of them submitted,
+ * between two of them (lazy.h), so the operation reads and writes as if
+ * it happened at once. */
+static int submit_tiles(cb__batch *b, int event, const cb__task *proto,
+                        cb_array *const *in, const cb_layout *lay,
+                        cb_array *out) {
+  cb__lazy_begin();
+  int rc = submit_tiles_locked(b, event, proto, in, lay, out);
+  cb__lazy_end();
   return rc;
 }
 

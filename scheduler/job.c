@@ -99,16 +99,31 @@ void cb__job_free(cb__job *j) {
   free(j);
 }
 
-int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode) {
+int cb__job_set_arg_tiles(cb__job *j, int i, cb_array *a, int mode,
+                          int tile0, int ntiles) {
   int rc = cb__array_register(a, j->ctx.device);
   if (rc == 0 && (mode & CB__WRITE))
     rc = cb__lazy_before_write(a);
   if (rc)
     return rc;
+  if (ntiles < 0) {
+    tile0 = 0;
+    ntiles = a->ntiles;
+  }
+  size_t es = cb_dtype_size(a->dtype);
+  int64_t first = (int64_t)tile0 * a->tile_elems;
+  int64_t end = (int64_t)(tile0 + ntiles) * a->tile_elems;
+  if (end > a->size || ntiles == a->ntiles)
+    end = a->size;
   cb_array_ref(a);
-  j->args[i] = (cb__job_arg){.array = a, .mode = mode, .ntiles = a->ntiles,
-                            .nbytes = a->nbytes};
+  j->args[i] = (cb__job_arg){.array = a, .mode = mode, .tile0 = tile0,
+                            .ntiles = ntiles,
+                            .nbytes = (size_t)(end - first) * es};
   return 0;
+}
+
+int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode) {
+  return cb__job_set_arg_tiles(j, i, a, mode, 0, -1);
 }
 
 void *cb__job_host_ptr(const cb__job *j, int i, void *buffers[]) {
@@ -173,7 +188,7 @@ int cb__task_buffers(struct starpu_task *task, int n,
 static int fill_buffers(cb__job *j, struct starpu_task *task) {
   int n = 0;
   for (int i = 0; i < j->nargs; i++)
-    n += j->args[i].array->ntiles;
+    n += j->args[i].ntiles;
   starpu_data_handle_t *h;
   enum starpu_data_access_mode *m;
   int rc = cb__task_buffers(task, n, &h, &m);
@@ -186,8 +201,8 @@ static int fill_buffers(cb__job *j, struct starpu_task *task) {
         g->mode == CB__READ ? STARPU_R
         : g->mode == CB__WRITE ? STARPU_W : STARPU_RW;
     g->first = b;
-    for (int t = 0; t < g->array->ntiles; t++, b++) {
-      h[b] = g->array->tiles[t];
+    for (int t = 0; t < g->ntiles; t++, b++) {
+      h[b] = g->array->tiles[g->tile0 + t];
       m[b] = mode;
     }
   }
@@ -195,19 +210,27 @@ static int fill_buffers(cb__job *j, struct starpu_task *task) {
   return 0;
 }
 
-int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
-                   int device, int priority, cb_event **event) {
+/* cb__job_submit, or cb__job_submit_part when part_of is not NULL. */
+static int submit(cb__job *j, const char *symbol, unsigned where,
+                  int device, int priority, cb_event *part_of,
+                  cb_event **event) {
   static atomic_uint turns;
   int rc = cb__device_usable(device);
   if (rc) {
     cb__job_free(j);
+    if (part_of)
+      cb__event_signal(part_of, rc);
     return rc;
   }
   cb__ctx *c = &j->ctx;
   struct starpu_codelet *cl = cb__job_codelet(symbol);
-  cb__ctx_set_event(c, cb__event_new(1));
+  if (part_of)
+    cb__event_ref(part_of);
+  cb__ctx_set_event(c, part_of ? part_of : cb__event_new(1));
   if (!cl || !c->event) {
     cb__job_free(j);
+    if (part_of)
+      cb__event_signal(part_of, CB_ENOMEM);
     return cb__fail(CB_ENOMEM, "out of host memory");
   }
   c->in = j->lists;
@@ -224,7 +247,10 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
     if (task)
       cb__task_discard(task);
     cb__job_free(j);
-    return rc ? rc : cb__fail(CB_ENOMEM, "out of host memory");
+    rc = rc ? rc : cb__fail(CB_ENOMEM, "out of host memory");
+    if (part_of)
+      cb__event_signal(part_of, rc);
+    return rc;
   }
   c->task = task;
   task->cl = cl;
@@ -241,7 +267,7 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
   /* The outputs' readers wait for this job from now on. */
   cb_event *e = c->event;
   cb__event_ref(e);
-  for (int i = 0; i < c->nout; i++)
+  for (int i = 0; i < c->nout && !part_of; i++)
     cb__array_set_writer(c->out[i], e);
   int busy = c->busy_device, worker = cb__task_worker(task);
   cb__busy_begin_on(busy, worker);
@@ -257,6 +283,19 @@ int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
     cb_event_unref(e);
     return rc;
   }
-  *event = e;
+  if (event)
+    *event = e;
+  else
+    cb_event_unref(e);
   return 0;
+}
+
+int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
+                   int device, int priority, cb_event **event) {
+  return submit(j, symbol, where, device, priority, NULL, event);
+}
+
+int cb__job_submit_part(cb__job *j, const char *symbol, unsigned where,
+                        int device, cb_event *e) {
+  return submit(j, symbol, where, device, 0, e, NULL);
 }

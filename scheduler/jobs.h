@@ -17,6 +17,10 @@
 cb__job *cb__job_new(const char *name, int nargs);
 /* Sets argument i (registering the array; the job takes a reference). */
 int cb__job_set_arg(cb__job *j, int i, cb_array *a, int mode);
+/* The same for ntiles tiles of a from tile0 on: the job holds those only
+ * (on a CPU worker, from the first one's address). */
+int cb__job_set_arg_tiles(cb__job *j, int i, cb_array *a, int mode,
+                          int tile0, int ntiles);
 /* Frees a job that was not submitted. */
 void cb__job_free(cb__job *j);
 /* Submits the job as one task of the codelet kind symbol (its model's
@@ -26,6 +30,11 @@ void cb__job_free(cb__job *j);
  * The caller holds the run lock. */
 int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
                    int device, int priority, cb_event **event);
+/* The same for a job that is one part of event e (its caller made e, with
+ * a part for each job, and made it its outputs' writer): the job signals
+ * its part when it ends, or at once when it cannot be submitted. */
+int cb__job_submit_part(cb__job *j, const char *symbol, unsigned where,
+                        int device, cb_event *e);
 /* The codelet of a kind of job (made on first use, kept for good). */
 struct starpu_codelet *cb__job_codelet(const char *symbol);
 /* Gives task room for n buffers: its own arrays, or arrays StarPU frees

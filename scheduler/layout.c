@@ -11,12 +11,14 @@
 #include "arrays.h"
 #include "devtab.h"
 #include "errors.h"
+#include "events.h"
 #include "jobs.h"
 #include "layout.h"
 #include "layout_codelets.h"
 #include "lazy.h"
 #include "runtime.h"
 #include "shapes.h"
+#include "task_end.h"
 
 void cb_layout_of(const cb_array *a, cb_layout *out) {
   memset(out, 0, sizeof *out);
@@ -109,13 +111,18 @@ static int layout_whole(const cb_layout *l, const cb_array *a) {
 
 static void release_copy(cb__job *j) { free(j->payload); }
 
-int cb__layout_submit(cb_array *src, const cb_layout *from, cb_array *dst,
-                      const cb_layout *to, int64_t count, int device) {
+/* A job copying count elements of src that from reaches into the
+ * elements of dst (tiles tile0 to tile0 + ntiles; -1: all) that to
+ * reaches, to's offset counted from tile0's first element. */
+static cb__job *copy_job(cb_array *src, const cb_layout *from, cb_array *dst,
+                         const cb_layout *to, int64_t count, int device,
+                         int tile0, int ntiles, int *rc) {
   cb__layout_copy *c = calloc(1, sizeof *c);
   cb__job *j = c ? cb__job_new("copy", 2) : NULL;
   if (!j) {
     free(c);
-    return cb__fail(CB_ENOMEM, "out of host memory");
+    *rc = cb__fail(CB_ENOMEM, "out of host memory");
+    return NULL;
   }
   *c = (cb__layout_copy){.ndim = from->ndim, .from_offset = from->offset,
                          .to_offset = to->offset, .count = count,
@@ -131,19 +138,80 @@ int cb__layout_submit(cb_array *src, const cb_layout *from, cb_array *dst,
   j->ctx.busy_device = device;
   j->run_cpu = cb__layout_copy_cpu;
   j->run_opencl = cb__layout_copy_opencl;
-  int rc;
-  int mode = layout_whole(to, dst) ? CB__WRITE : CB__READWRITE;
-  if ((rc = cb__job_set_arg(j, 0, src, CB__READ)) ||
-      (rc = cb__job_set_arg(j, 1, dst, mode))) {
+  int mode = ntiles < 0 && layout_whole(to, dst) ? CB__WRITE
+             : ntiles < 0                        ? CB__READWRITE
+                                                 : CB__WRITE;
+  if ((*rc = cb__job_set_arg(j, 0, src, CB__READ)) ||
+      (*rc = cb__job_set_arg_tiles(j, 1, dst, mode, tile0, ntiles))) {
     cb__job_free(j);
-    return rc;
+    return NULL;
   }
-  unsigned where = STARPU_CPU | STARPU_OPENCL;
-  if (device >= 0)
-    where = cb__devices[device].opencl_devid >= 0 ? STARPU_OPENCL
-                                                   : STARPU_CPU;
+  return j;
+}
+
+/* Where a copy on device may run. */
+static unsigned copy_where(int device) {
+  if (device < 0)
+    return STARPU_CPU | STARPU_OPENCL;
+  return cb__devices[device].opencl_devid >= 0 ? STARPU_OPENCL : STARPU_CPU;
+}
+
+/* A copy into the whole of dst, which CPU workers run, as one task per
+ * tile of dst, so that they share it; 1 when it was so (rc then says how
+ * it went), 0 when one task does it. */
+static int submit_by_tiles(cb_array *src, const cb_layout *from,
+                           cb_array *dst, const cb_layout *to, int device,
+                           int *rc) {
+  int64_t row = cb__array_row(dst);
+  if (dst->ntiles < 2 || from->ndim < 1 || dst->tile_elems % row ||
+      !layout_whole(to, dst) || !cb__lazy_allowed(device))
+    return 0;
+  if ((*rc = cb__lazy_before_write(dst)))
+    return 1;
+  cb_event *e = cb__event_new(dst->ntiles);
+  if (!e) {
+    *rc = cb__fail(CB_ENOMEM, "out of host memory");
+    return 1;
+  }
+  cb__array_set_writer(dst, e);
+  int64_t rows = dst->tile_elems / row;
+  *rc = 0;
+  /* Submitted together, as one operation (see lazy.h). */
+  cb__lazy_begin();
+  for (int t = 0; t < dst->ntiles && *rc == 0; t++) {
+    /* The rows of tile t: from's part, and dst's from the tile's start. */
+    cb_layout part = *from, mine = *to;
+    int64_t r0 = t * rows;
+    part.shape[0] = mine.shape[0] = r0 + rows < from->shape[0]
+                                        ? rows
+                                        : from->shape[0] - r0;
+    part.offset += r0 * from->strides[0];
+    mine.offset = 0;
+    cb__job *j = copy_job(src, &part, dst, &mine, part.shape[0] * row,
+                          device, t, 1, rc);
+    /* A job that cannot be submitted signals its part itself. */
+    int gone = j != NULL;
+    if (j)
+      *rc = cb__job_submit_part(j, "copy", STARPU_CPU, device, e);
+    if (*rc)
+      cb__submit_abandon(dst, e, device, "copy", t,
+                         dst->ntiles - t - gone, *rc);
+  }
+  cb__lazy_end();
+  cb_event_unref(e);
+  return 1;
+}
+
+int cb__layout_submit(cb_array *src, const cb_layout *from, cb_array *dst,
+                      const cb_layout *to, int64_t count, int device) {
+  int rc;
+  if (submit_by_tiles(src, from, dst, to, device, &rc))
+    return rc;
+  cb__job *j = copy_job(src, from, dst, to, count, device, 0, -1, &rc);
+  if (!j)
+    return rc;
   cb_event *e;
-  if ((rc = cb__job_submit(j, "copy", where, device, 0, &e)))
+  if ((rc = cb__job_submit(j, "copy", copy_where(device), device, 0, &e)))
     return rc;
   cb_event_unref(e);
   return 0;

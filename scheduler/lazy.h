@@ -31,10 +31,12 @@ void cb__lazy_fill_all(void);
 /* a dies: its gather, if put off, never will be. */
 void cb__lazy_drop(cb_array *a);
 
-/* Reading put-off gathers in place. Between begin and end no gather is
- * submitted by another thread and no source written through these
- * functions, so a source read in place holds what it held when the
- * gather was asked for. */
+/* The submission lock. Between begin and end (recursive) no gather is
+ * submitted by another thread, and no other operation that holds it
+ * submits tasks: work that reads a put-off gather in place sees its
+ * source as it was when the gather was asked for, and an operation made
+ * of several tasks (element-wise, reductions, products, copies by tiles)
+ * submits them together, as if it happened at once. */
 void cb__lazy_begin(void);
 void cb__lazy_end(void);
 /* Whether a is a put-off gather: then its source (borrowed) and layout.

@@ -325,7 +325,10 @@ static int run(la_op *op, int device) {
       (rc = cb__array_register(op->out, device)) ||
       (rc = cb__lazy_before_write(op->out)))
     return rc;
-  return submit(op, device, cpu_only);
+  cb__lazy_begin(); /* its tasks together (lazy.h) */
+  rc = submit(op, device, cpu_only);
+  cb__lazy_end();
+  return rc;
 }
 
 /* Runs op into a new array of the given shape (op->out), returned in

@@ -28,6 +28,7 @@
 #include "shapes.h"
 #include "task_end.h"
 #include "tiles.h"
+#include "lazy.h"
 
 static const char *const names[CB_NREDUCE + 1] = {
 #define X(name, doc) #name,
@@ -485,7 +486,9 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
       proto.arrays[proto.narrays++] = inputs[k];
     proto.arrays[proto.narrays++] = *out;
     int uses_f64 = in == CB_FLOAT64 || proto.part == CB_FLOAT64;
+    cb__lazy_begin(); /* its tasks together (lazy.h) */
     rc = submit(&proto, inputs, nin, *out, uses_f64);
+    cb__lazy_end();
     if (rc) {
       cb_array_unref(*out);
       *out = NULL;
