@@ -301,25 +301,25 @@ static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
  * stay in the core's cache, and the loop runs over the blocks. */
 #define CB__STRIDED_BLOCK 1024
 
+#define GATHER_RUN(T)                                                        \
+  for (int64_t k = 0; k < n; k++)                                            \
+    ((T *)dst)[k] = ((const T *)src)[k * st]
+
 /* Copies n elements of size es, from src at stride st, to dst. */
 static void gather_run(char *dst, const char *src, int64_t n, int64_t st,
                        size_t es) {
   switch (es) {
   case 1:
-    for (int64_t k = 0; k < n; k++)
-      ((uint8_t *)dst)[k] = ((const uint8_t *)src)[k * st];
+    GATHER_RUN(uint8_t);
     break;
   case 2:
-    for (int64_t k = 0; k < n; k++)
-      ((uint16_t *)dst)[k] = ((const uint16_t *)src)[k * st];
+    GATHER_RUN(uint16_t);
     break;
   case 4:
-    for (int64_t k = 0; k < n; k++)
-      ((uint32_t *)dst)[k] = ((const uint32_t *)src)[k * st];
+    GATHER_RUN(uint32_t);
     break;
   case 8:
-    for (int64_t k = 0; k < n; k++)
-      ((uint64_t *)dst)[k] = ((const uint64_t *)src)[k * st];
+    GATHER_RUN(uint64_t);
     break;
   default:
     for (int64_t k = 0; k < n; k++)

@@ -173,3 +173,24 @@ def reserve(shape, dtype, device=None):
         return cb.empty(shape, dtype=dtype, device=device)
     except MemoryError as e:
         pytest.skip(f"the host cannot hold the array: {e}")
+
+
+def ramp(shape, dtype=np.int64):
+    """0, 1, 2, ... in shape."""
+    return np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
+
+
+def shape_and_key(min_dims=0, max_side=5):
+    """A hypothesis strategy: an array shape and a basic index of it
+    (integers, slices with steps, Ellipsis, None)."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    @st.composite
+    def draw_case(draw):
+        shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=4,
+                                      min_side=0, max_side=max_side))
+        key = draw(hnp.basic_indices(shape, allow_newaxis=True,
+                                     allow_ellipsis=True))
+        return shape, key
+    return draw_case()

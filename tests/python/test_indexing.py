@@ -6,26 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import cambrian as cb
-from helpers import assert_same
+from helpers import assert_same, ramp, shape_and_key
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def shape_and_key(draw):
-    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0,
-                                  max_side=5))
-    key = draw(hnp.basic_indices(shape, allow_newaxis=True,
-                                 allow_ellipsis=True))
-    return shape, key
-
-
-def ramp(shape, dtype=np.int64):
-    return np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
 
 
 @SETTINGS

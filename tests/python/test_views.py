@@ -14,27 +14,14 @@ from hypothesis.extra import numpy as hnp
 
 import cambrian as cb
 import cambrian.testing as faults
-from helpers import assert_same
+from helpers import assert_same, ramp, shape_and_key
 
 SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def ramp(shape, dtype=np.int64):
-    return np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
-
-
-@st.composite
-def shape_and_key(draw):
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0,
-                                  max_side=6))
-    key = draw(hnp.basic_indices(shape, allow_newaxis=True,
-                                 allow_ellipsis=True))
-    return shape, key
-
-
 @SETTINGS
-@given(shape_and_key(), st.integers(1, 40))
+@given(shape_and_key(min_dims=1, max_side=6), st.integers(1, 40))
 def test_element_wise_work_over_views_matches_numpy(case, tile):
     shape, key = case
     x = ramp(shape)
