@@ -26,7 +26,7 @@ typedef struct cb__clkernel {
 } cb__clkernel;
 
 /* Families of generated kernels (the key's namespace). */
-enum { CB__CLP_EWISE, CB__CLP_REDUCE, CB__CLP_LAYOUT };
+enum { CB__CLP_EWISE, CB__CLP_REDUCE, CB__CLP_LAYOUT, CB__CLP_EWISE_STRIDED };
 
 /* Writes the source of the variant arg describes into buf (cap bytes);
  * returns its length, or 0 when it does not fit. */

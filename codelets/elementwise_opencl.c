@@ -42,6 +42,27 @@ static uint32_t variant_key(const cb__task *t) {
 _Static_assert(CB_NOPS <= 128 && CB_NDTYPES <= 16,
                "variant keys have 7 bits for operations, 4 for dtypes");
 
+/* Whether the task reads an operand through a layout. */
+static int has_strided(const cb__task *t) {
+  for (int k = 0; k < t->nin; k++)
+    if (t->in_kind[k] == CB__IN_STRIDED)
+      return 1;
+  return 0;
+}
+
+/* The key of a variant with strided operands (family
+ * CB__CLP_EWISE_STRIDED, which has no rows): the rows' bits say which
+ * inputs are strided, and the two bits above the operation, with the
+ * row bits' spare one, hold the result's dimensions less one. */
+static uint32_t strided_key(const cb__task *t) {
+  uint32_t key = variant_key(t);
+  for (int k = 0; k < t->nin; k++)
+    key |= (uint32_t)(t->in_kind[k] == CB__IN_STRIDED) << (15 + k);
+  uint32_t d = (uint32_t)(t->ndim - 1);
+  return key | (d & 3u) << 30 | (d >> 2 & 1u) << 18;
+}
+_Static_assert(CB_MAX_NDIM <= 8, "strided keys have 3 bits for dimensions");
+
 static int class_index(cb_dtype t) {
   char c = cb__dtype_class(t);
   return c == 'F' ? 0 : c == 'I' ? 1 : c == 'B' ? 2 : 3;
@@ -89,14 +110,20 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "%s\n#define CB_FMOD cb_fmod\n",
         T == CB_FLOAT32 ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
                         : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
+  if (has_strided(t))
+    cb__put(buf, cap, &len, "typedef struct { long v[%d]; } cb_dims;\n",
+            t->ndim);
   cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];
   int scalar[CB__MAX_OPERANDS], row[CB__MAX_OPERANDS] = {0};
+  int strided[CB__MAX_OPERANDS] = {0}, any_strided = 0;
   for (int k = 0; k < nops; k++) {
     optype[k] = t->in_dtype[k];
     scalar[k] = t->in_kind[k] == CB__IN_SCALAR;
     row[k] = t->in_kind[k] == CB__IN_ROW;
+    strided[k] = t->in_kind[k] == CB__IN_STRIDED;
+    any_strided |= strided[k];
   }
   if (kind == CB_KIND_FILL || kind == CB_KIND_ARANGE) {
     nops = kind == CB_KIND_FILL ? 1 : 2;
@@ -108,16 +135,36 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   for (int k = 0; k < nops; k++) {
     if (scalar[k])
       cb__put(buf, cap, &len, "const %s v%d, ", cb__cl_type(optype[k]), k);
+    else if (strided[k])
+      cb__put(buf, cap, &len, "__global const %s *p%d, const long o%d, "
+                          "const cb_dims s%d, ", cb__cl_type(optype[k]), k,
+                          k, k);
     else
       cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
                           "const ulong s%d, ", cb__cl_type(optype[k]), k, k,
                           k);
   }
   cb__put(buf, cap, &len, "__global R *out, const ulong oo, const ulong n, "
-                      "const long base) {\n"
+                      "const long base%s) {\n"
                       "  const ulong k = get_global_id(0);\n"
                       "  if (k >= n) return;\n"
-                      "  const long i = base + (long)k;\n");
+                      "  const long i = base + (long)k;\n",
+                      any_strided ? ", const cb_dims shape" : "");
+  if (any_strided) {
+    /* The index of element i in the result's shape, and where each
+     * strided operand holds it. */
+    cb__put(buf, cap, &len, "  long rest = i");
+    for (int k = 0; k < nops; k++)
+      if (strided[k])
+        cb__put(buf, cap, &len, ", f%d = o%d", k, k);
+    cb__put(buf, cap, &len, ";\n  for (int d = %d; d >= 0; d--) {\n"
+                        "    const long x = rest %% shape.v[d];\n"
+                        "    rest /= shape.v[d];\n", t->ndim - 1);
+    for (int k = 0; k < nops; k++)
+      if (strided[k])
+        cb__put(buf, cap, &len, "    f%d += x * s%d.v[d];\n", k, k);
+    cb__put(buf, cap, &len, "  }\n");
+  }
   if (from_complex) {
     /* One operand, a tile: a cast reads no scalar and no row. */
     cb__put(buf, cap, &len, "  const %s z = p0[o0 + k * s0];\n"
@@ -132,6 +179,9 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     else if (row[k]) /* s is the row's length; the tile starts a row */
       cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k %% s%d];\n",
           cb__cl_type(optype[k]), names[k], k, k, k);
+    else if (strided[k])
+      cb__put(buf, cap, &len, "  const %s %s = p%d[f%d];\n",
+          cb__cl_type(optype[k]), names[k], k, k);
     else
       cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
           cb__cl_type(optype[k]), names[k], k, k, k);
@@ -171,14 +221,35 @@ static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
   return st;
 }
 
+/* A strided operand's arguments: its tile, the offset of its first
+ * element there and its strides (as many as the result's dimensions). */
+static cl_int set_strided_args(cl_kernel k, cl_uint *arg, void *buf,
+                               size_t es, const cb__task *t, int i) {
+  cl_mem mem = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buf);
+  cl_long off = (cl_long)(STARPU_VECTOR_GET_OFFSET(buf) / es) +
+                t->strided[i].offset;
+  cl_long strides[CB_MAX_NDIM];
+  for (int d = 0; d < t->ndim; d++)
+    strides[d] = t->strided[i].strides[d];
+  cl_int st = clSetKernelArg(k, (*arg)++, sizeof mem, &mem);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof off, &off);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof(cl_long) * (size_t)t->ndim,
+                        strides);
+  return st;
+}
+
 static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
-  const cb__clkernel *ck =
-      cb__clprog_get(&t->ctx, CB__CLP_EWISE, variant_key(t), devid,
-                     kernel_source, t, "", "cb_kernel", cb_op_name(t->op));
+  int strided = has_strided(t);
+  const cb__clkernel *ck = cb__clprog_get(
+      &t->ctx, strided ? CB__CLP_EWISE_STRIDED : CB__CLP_EWISE,
+      strided ? strided_key(t) : variant_key(t), devid, kernel_source, t,
+      "", "cb_kernel", cb_op_name(t->op));
   if (!ck)
     return;
   cl_kernel k = ck->kernel;
@@ -193,6 +264,9 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
       st = clSetKernelArg(k, arg++, es, &t->scalar[i]);
     else if (t->in_kind[i] == CB__IN_OUT)
       st = set_buffer_args(k, &arg, buffers[ob], es, 1, 1);
+    else if (t->in_kind[i] == CB__IN_STRIDED)
+      /* One tile (the scheduler asks for no more on OpenCL). */
+      st = set_strided_args(k, &arg, buffers[nb++], es, t, i);
     else
       st = set_buffer_args(k, &arg, buffers[nb++], es,
                            t->in_kind[i] == CB__IN_ROW
@@ -216,6 +290,12 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
     st = clSetKernelArg(k, arg++, sizeof n, &n);
   if (st == CL_SUCCESS)
     st = clSetKernelArg(k, arg++, sizeof base, &base);
+  if (st == CL_SUCCESS && strided) {
+    cl_long shape[CB_MAX_NDIM];
+    for (int d = 0; d < t->ndim; d++)
+      shape[d] = t->shape[d];
+    st = clSetKernelArg(k, arg++, sizeof(cl_long) * (size_t)t->ndim, shape);
+  }
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clSetKernelArg: %s",
                   cb_cl_status_name(st));

@@ -593,11 +593,11 @@ int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
 
 /* A new C-ordered array of from's shape holding the elements of src that
  * from reaches, written by a task on device (-1: the scheduler chooses),
- * as cb_copy_layout would. *out is a new reference. On CPU workers
- * (device a CPU device, or -1 where no OpenCL device exists) the task is
- * put off: element-wise work reads src through from instead, and the
- * task is submitted when other work reads *out, or before work that
- * writes src, so *out holds src's elements as they were at this call. */
+ * as cb_copy_layout would. *out is a new reference. The task is put
+ * off (but over MPI ranks): element-wise work reads src through from
+ * instead, and the task is submitted when other work reads *out, or
+ * before work that writes src, so *out holds src's elements as they were
+ * at this call. */
 int cb_gather(cb_array *src, const cb_layout *from, int device,
               cb_array **out);
 

@@ -235,7 +235,7 @@ static int submit_tiles_locked(cb__batch *b, int event,
     t->n = out->size - t->base < out->tile_elems ? out->size - t->base
                                                  : out->tile_elems;
     t->narrays = 0;
-    int nbuf = 0, inplace = 0, strided = 0;
+    int nbuf = 0, inplace = 0, strided = 0, wide_span = 0;
     starpu_data_handle_t *handles = task->handles;
     enum starpu_data_access_mode *modes = task->modes;
     int64_t span[CB__MAX_OPERANDS][2];
@@ -245,6 +245,7 @@ static int submit_tiles_locked(cb__batch *b, int event,
                      &span[k][1]);
         nbuf += (int)(span[k][1] - span[k][0] + 1);
         strided = 1;
+        wide_span |= span[k][1] > span[k][0];
       } else {
         nbuf += in[k] && in[k] != out;
       }
@@ -303,7 +304,7 @@ static int submit_tiles_locked(cb__batch *b, int event,
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
     task->callback_arg = t;
-    if (strided) /* the OpenCL kernels read tiles only */
+    if (wide_span) /* OpenCL kernels read one tile of an operand */
       task->where = STARPU_CPU;
     cb__place(task, proto->ctx.device, first + (unsigned)tile, tile,
               uses_f64);
@@ -436,9 +437,14 @@ static int repeats_rows(const cb_array *a, const cb__shape *shape,
  * the run lock, and the lazy lock when an operand may be a view. */
 static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
                         cb_op_kind kind, const cb_array *reuse,
-                        const cb__shape *shape, cb_array **in,
+                        const cb__shape *shape, int device, cb_array **in,
                         cb_layout *lay, cb__task *proto) {
   int count = 0;
+  /* OpenCL kernels read one tile of a strided operand, and do not cast
+   * complex values through one. */
+  int cpu = cb__lazy_cpu_only(device);
+  if (kind == CB_KIND_CAST && cb__dtype_class(compute) == 'C' && !cpu)
+    return 0;
   for (int pass = 0; pass < 2; pass++) {
     for (int i = 0; i < n; i++) {
       cb_array *a = x[i].array, *src = NULL;
@@ -447,10 +453,11 @@ static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
         continue;
       cb_layout from;
       int wide = !same_shape(a, shape);
-      if (pass == 0 && cb__lazy_source(a, &src, &from) && src != reuse) {
+      if (pass == 0 && cb__lazy_source(a, &src, &from) && src != reuse &&
+          (cpu || src->ntiles == 1)) {
         cb__layout_broadcast(&from, shape->ndim, shape->shape, &lay[i]);
-      } else if (wide && (pass == 1 ? count > 0
-                                    : !repeats_rows(a, shape, want))) {
+      } else if (wide && (cpu || a->ntiles == 1) &&
+                 (pass == 1 ? count > 0 : !repeats_rows(a, shape, want))) {
         src = a;
         cb__broadcast_layout(a, shape->ndim, shape->shape, &lay[i]);
       } else {
@@ -575,7 +582,8 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   if (strided && views)
     cb__lazy_begin();
   if (strided &&
-      plan_strided(x, n, compute, kind, reuse, &shaped, in, lay, &proto)) {
+      plan_strided(x, n, compute, kind, reuse, &shaped, device, in, lay,
+                   &proto)) {
     for (int i = 0; i < n; i++)
       if (in[i] && (rc = cb__array_register(in[i], device)))
         goto done;

@@ -10,6 +10,7 @@
 
 #include "arrays.h"
 #include "devtab.h"
+#include "distributed.h"
 #include "errors.h"
 #include "events.h"
 #include "jobs.h"
@@ -164,7 +165,7 @@ static int submit_by_tiles(cb_array *src, const cb_layout *from,
                            int *rc) {
   int64_t row = cb__array_row(dst);
   if (dst->ntiles < 2 || from->ndim < 1 || dst->tile_elems % row ||
-      !layout_whole(to, dst) || !cb__lazy_allowed(device))
+      !layout_whole(to, dst) || cb__dist_on || !cb__lazy_cpu_only(device))
     return 0;
   if ((*rc = cb__lazy_before_write(dst)))
     return 1;

@@ -57,8 +57,11 @@ void cb__lazy_begin(void) {
 void cb__lazy_end(void) { pthread_mutex_unlock(&lock); }
 
 int cb__lazy_allowed(int device) {
-  if (cb__dist_on)
-    return 0;
+  (void)device;
+  return !cb__dist_on;
+}
+
+int cb__lazy_cpu_only(int device) {
   if (device >= 0)
     return device < cb__ndevices && cb__devices[device].opencl_devid < 0;
   return starpu_opencl_worker_get_count() == 0;

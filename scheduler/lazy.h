@@ -2,9 +2,9 @@
  * Gathers put off until their result is needed (lazy.c): a new array of
  * the elements of a source that a layout reaches (a slice with steps, a
  * transpose) is filled when something first reads it, or before its
- * source is written, whichever comes first; element-wise work on CPU
- * workers reads the source through the layout instead, and the copy is
- * never made.
+ * source is written, whichever comes first; element-wise work reads the
+ * source through the layout instead (on CPU workers, or on an OpenCL
+ * device when the source is one tile), and the copy is never made.
  */
 #ifndef CAMBRIAN_SCHEDULER_LAZY_H
 #define CAMBRIAN_SCHEDULER_LAZY_H
@@ -14,8 +14,10 @@
 #include "cambrian.h"
 
 /* Whether a gather on device may be put off: its result could be read
- * through its layout by work there. */
+ * through its layout by work there (anywhere but over MPI ranks). */
 int cb__lazy_allowed(int device);
+/* Whether work on device runs on CPU workers only. */
+int cb__lazy_cpu_only(int device);
 /* Makes dst (registered, nothing pending) the put-off gather of the
  * count elements of src that from reaches, on device. The caller holds
  * the run lock. */

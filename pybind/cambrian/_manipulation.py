@@ -9,10 +9,10 @@ existing one. The work is asynchronous and ordered after the earlier
 writes of the arrays it reads; its failures come back on the result.
 
 Results are new arrays, never views: writing into ``a[1:3]`` changes a
-copy, while ``a[1:3] = x`` writes into ``a``. On CPU workers the copy is
-put off (see the C core's cb_gather): element-wise work reads the source
-through the layout, and the copy is made when something else needs it,
-or before the source is written. Indexing with integer
+copy, while ``a[1:3] = x`` writes into ``a``. The copy is put off (see
+the C core's cb_gather): element-wise work reads the source through the
+layout, and the copy is made when something else needs it, or before the
+source is written. Indexing with integer
 arrays and boolean masks (advanced indexing) waits for the data and runs
 on the host, except a boolean mask of the array's own shape in an
 assignment, which is a task.
