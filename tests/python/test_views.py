@@ -164,3 +164,21 @@ def test_element_wise_work_over_views_on_every_device(device):
     a = cb.asarray(x, device=device, tile_size=12 * 9)
     assert_same(a[::2, 1::2] + a[1::2, ::2], x[::2, 1::2] + x[1::2, ::2])
     assert_same(cb.sqrt(a.T[::-1]), np.sqrt(x.T[::-1]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int16, np.complex64])
+def test_views_of_one_tile_are_read_in_place_on_every_device(device, dtype):
+    # One tile: OpenCL kernels read such views through their strides too.
+    x = (ramp((4, 6, 10)) % 7 - 3).astype(dtype)
+    a = cb.asarray(x.copy(), device=device)
+    v, w = a[::-1, 1::2, ::3], x[::-1, 1::2, ::3]
+    t = cb.permute_dims(a, (2, 0, 1))[1:, :, ::2]
+    xt = x.transpose(2, 0, 1)[1:, :, ::2]
+    assert_same(v * 2 + v, w * 2 + w)
+    assert_same(cb.where(v == 0, a[1:2, ::2, ::3] - 1, v),
+                np.where(w == 0, x[1:2, ::2, ::3] - 1, w))
+    assert_same(t + a[0, 0, :9].reshape(9, 1, 1), xt + x[0, 0, :9]
+                .reshape(9, 1, 1))
+    a += 1  # the views keep what they were given
+    assert_same(v + 0, w)
+    assert_same(t * 1, xt)
