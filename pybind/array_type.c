@@ -17,7 +17,7 @@
  * integer type (np.int64), not long long, which prints its dtype. */
 static const char *const formats[CB_NDTYPES] = {
     "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d", "b", "h", "B", "H",
-    "I", sizeof(long) == 8 ? "L" : "Q", "Zf", "Zd"};
+    "I", sizeof(long) == 8 ? "L" : "Q", "Zf", "Zd", "e"};
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));

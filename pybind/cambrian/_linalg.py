@@ -62,7 +62,8 @@ def matmul(x1: object, x2: object) -> object:
 
     Integers and bools (which BLAS lacks) multiply by broadcasting and
     summing: m * k * n elements a matrix are held meanwhile, and the
-    result wraps around as NumPy's does.
+    result wraps around as NumPy's does. float16 multiplies as float32
+    and the result is rounded back to float16.
 
     Raises
     ------
@@ -113,6 +114,14 @@ def _integer_matmul(a: Array, b: Array) -> Array:
     elif vb:
         out = reshape(out, out.shape[:-1])
     return out
+
+
+def _half_matmul(a: Array, b: Array) -> Array:
+    """a @ b of float16 (with bool or 8-bit integers): multiplied by
+    float32 BLAS, the result rounded back to float16, as NumPy's matmul of
+    halves sums in floats."""
+    out: Array = _core.matmul(a.astype("float32"), b.astype("float32"))
+    return out.astype("float16")
 
 
 def _stacked_matmul(a: Array, b: Array) -> Array:
