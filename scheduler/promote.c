@@ -16,7 +16,9 @@
  *   functions (sqrt, exp, ...) give bool and 8-bit integers float16,
  *   integers of 16 bits float32 and wider ones float64;
  * - bool - bool and -bool raise TypeError, as in NumPy; bool ** bool,
- *   //, %, shifts and square of bools compute in int8, as NumPy's;
+ *   //, %, shifts and square of bools compute in int8, as NumPy's; round
+ *   of bool gives float16, as NumPy's (which rounds as its math function
+ *   rint does);
  * - comparisons give bool; where() promotes its second and third operands;
  * - a complex dtype with another gives the complex dtype whose parts
  *   have the dtype the other would give with those parts (int16 with
@@ -191,6 +193,8 @@ int cb__ewise_types_ex(cb_op op, const cb_operand *x, int n,
     *stray = kind == CB_KIND_COMPARE && s >= 0 ? s + first : -1;
   if (t == CB_BOOL && cb__op_accepts_bool_as_int8(op))
     t = CB_INT8;
+  if (t == CB_BOOL && op == CB_OP_round)
+    t = CB_FLOAT16;
   char ct = cb__dtype_class(t);
   if (kind == CB_KIND_DIVIDE && ct != 'F' && ct != 'C')
     t = CB_FLOAT64;
