@@ -86,6 +86,10 @@ def _reduce_axes(name: str, x: Array, axis: object,
     NumPy accumulates halves in floats."""
     from ._manipulation import permute_dims, reshape
     if x.dtype == "float16":
+        if name == "norm":  # the sum of squares is a half, as NumPy's
+            from ._elementwise import sqrt, square
+            return sqrt(_reduce_axes("sum", square(x.astype("float32")),
+                                     axis, keepdims).astype("float16"))
         return _reduce_axes(name, x.astype("float32"), axis,
                             keepdims).astype("float16")
     if isinstance(axis, tuple):
