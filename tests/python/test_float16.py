@@ -471,7 +471,7 @@ def test_numpy_functions_dispatch(device):
     same_bits(got.numpy(), np.sqrt(np.abs(x)) + x)
 
 
-# ---- tasks, kernels and graphs -----------------------------------------------
+# ---- tasks, kernels and graphs ----------------------------------------------
 
 def test_task_sees_float16_views(device):
     seen = []
