@@ -143,6 +143,14 @@ def _reduction(name: str, doc: str, empty: str, example: str,
             if keepdims or isinstance(axis, tuple) or dtype is not None:
                 raise TypeError(f"{name}: graphs record one axis or all, "
                                 "without keepdims or dtype")
+            if x.dtype == "float16":  # as _reduce_axes does
+                from ._elementwise import sqrt
+                if name == "norm":
+                    y = x.astype("float32")
+                    s = x._graph._apply("sum", (y * y,), axis)
+                    return sqrt(s.astype("float16"))
+                return x._graph._apply(name, (x.astype("float32"),),
+                                       axis).astype("float16")
             return x._graph._apply(name, (x,), axis)
         a = _array(x)
         if dtype is not None and a.dtype != dtype:

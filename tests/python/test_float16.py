@@ -524,3 +524,20 @@ def test_graphs_record_float16_work():
     assert out["y"].dtype == np.float32
     np.testing.assert_allclose(out["y"].numpy(), want, rtol=1e-3)
     same_bits(out["z"].numpy(), x * x - 1)
+
+
+def test_graphs_record_float16_reductions():
+    """Reductions of halves in graphs go through float32 as outside."""
+    x = halves(12, 13).reshape(3, 4)
+    ops = ["sum", "mean", "min", "max", "norm"]
+    with cb.Graph() as g:
+        v = g.input("x", (3, 4), cb.float16)
+        for op in ops:
+            g.output(op, getattr(cb, op)(v, axis=1))
+    out = g.run(x=x)
+    for op in ops:
+        want = np.linalg.norm(x, axis=1) if op == "norm" else \
+            getattr(np, op)(x, axis=1)
+        assert out[op].dtype == F16, op
+        np.testing.assert_allclose(out[op].numpy(), want, rtol=2e-3,
+                                   err_msg=op)
