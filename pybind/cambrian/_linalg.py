@@ -12,8 +12,9 @@ takes these names).
 Dtypes: BLAS multiplies float32, float64, complex64 and complex128 (alpha
 and beta of gemm and gemv are real). matmul promotes as NumPy does
 (float32 @ float64 and int32 @ float32 are float64); integer and bool
-products, which BLAS lacks, are element-wise products summed. gemm and
-gemv take operands of C's (y's) dtype only. matmul and transpose given a graph's values record nodes.
+products, which BLAS lacks, are element-wise products summed; float16
+multiplies as float32 and rounds the result back. gemm and gemv take
+operands of C's (y's) dtype only (not float16). matmul and transpose given a graph's values record nodes.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def matmul(x1: object, x2: object) -> object:
     """
     for v in (x1, x2):
         if isinstance(v, _Value):
-            return v._graph._apply("matmul", (x1, x2))
+            return v._graph._product("matmul", x1, x2)
     return _core.matmul(x1, x2)
 
 

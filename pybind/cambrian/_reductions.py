@@ -234,7 +234,7 @@ def dot(x: object, y: object) -> object:
     """
     for v in (x, y):
         if isinstance(v, _Value):
-            return v._graph._apply("dot", (x, y))
+            return v._graph._product("dot", x, y)
     a, b = _array(x), _array(y)
     from ._array_api import result_type
     if result_type(a, b) == "float16":  # in float32, rounded back

@@ -471,6 +471,19 @@ def test_numpy_functions_dispatch(device):
     same_bits(got.numpy(), np.sqrt(np.abs(x)) + x)
 
 
+def test_fft_of_halves_is_numpys(device):
+    """The transforms run through NumPy's pocketfft, which takes halves
+    in single precision: complex64, as NumPy gives."""
+    x = halves(16, 15)
+    a = cb.asarray(x, device=device)
+    for name in ("fft", "rfft"):
+        want = getattr(np.fft, name)(x)
+        got = getattr(cb.fft, name)(a)
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5,
+                                   atol=1e-5)
+
+
 # ---- tasks, kernels and graphs ----------------------------------------------
 
 def test_task_sees_float16_views(device):
@@ -541,3 +554,15 @@ def test_graphs_record_float16_reductions():
         assert out[op].dtype == F16, op
         np.testing.assert_allclose(out[op].numpy(), want, rtol=2e-3,
                                    err_msg=op)
+
+
+def test_graphs_record_float16_products():
+    x = halves(12, 14).reshape(3, 4)
+    with cb.Graph() as g:
+        v = g.input("x", (3, 4), cb.float16)
+        w = g.input("w", (4, 3), cb.float16)
+        g.output("p", v @ w)
+    out = g.run(x=x, w=x.T.copy())
+    assert out["p"].dtype == F16
+    np.testing.assert_allclose(out["p"].numpy(), x @ x.T, rtol=2e-3,
+                               atol=2e-3)
