@@ -43,8 +43,8 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
     obj : array_like
         An Array, a buffer, a scalar or nested sequences.
     dtype : dtype, optional
-        bool, int8 to int64, uint8 to uint64, float32 or float64
-        (default: obj's).
+        bool, int8 to int64, uint8 to uint64, float16, float32, float64,
+        complex64 or complex128 (default: obj's).
     device : str or Device, optional
         Where the array's work runs (default: :func:`default_device`);
         "auto": the scheduler chooses.
