@@ -267,8 +267,9 @@ def random_halves(n, seed):
 BINARY_EXACT = ["add", "subtract", "multiply", "divide", "maximum",
                 "minimum", "copysign", "floor_divide", "remainder",
                 "equal", "less", "greater_equal", "not_equal",
-                "logical_and", "hypot"]
-BINARY_CLOSE = ["power", "arctan2", "logaddexp"]
+                "logical_and"]
+# hypot too: OpenCL's is not correctly rounded in float.
+BINARY_CLOSE = ["power", "arctan2", "logaddexp", "hypot"]
 
 
 @pytest.mark.parametrize("op", BINARY_EXACT + BINARY_CLOSE)
