@@ -93,11 +93,11 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   if (t->op == CB_OP_floor_divide && (single || T == CB_FLOAT64))
     cb__put(buf, cap, &len, "%s\n#define CB_FDIV cb_fdiv\n",
         single ? CB__XSTR(CB__FDIV_DEF(float, cb_fdiv))
-                        : CB__XSTR(CB__FDIV_DEF(double, cb_fdiv)));
+               : CB__XSTR(CB__FDIV_DEF(double, cb_fdiv)));
   if (t->op == CB_OP_remainder && (single || T == CB_FLOAT64))
     cb__put(buf, cap, &len, "%s\n#define CB_FMOD cb_fmod\n",
         single ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
-                        : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
+               : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
   cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];

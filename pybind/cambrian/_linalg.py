@@ -14,7 +14,8 @@ and beta of gemm and gemv are real). matmul promotes as NumPy does
 (float32 @ float64 and int32 @ float32 are float64); integer and bool
 products, which BLAS lacks, are element-wise products summed; float16
 multiplies as float32 and rounds the result back. gemm and gemv take
-operands of C's (y's) dtype only (not float16). matmul and transpose given a graph's values record nodes.
+operands of C's (y's) dtype only (not float16). matmul and transpose
+given a graph's values record nodes.
 """
 
 from __future__ import annotations
