@@ -153,6 +153,27 @@ def test_complex_to_half_warns(device):
     same_bits(got.numpy(), x.real.astype(np.float16))
 
 
+def test_indexing_assignment_and_layout(device):
+    x = (np.arange(6, dtype=np.float16).reshape(2, 3) / 3).astype(
+        np.float16)
+    a = cb.asarray(x.copy(), device=device)
+    a[0, 1] = 3.5
+    a[1] = cb.asarray(np.array([7, 8, 9], np.float16), device=device)
+    a[a > 2] = -1.25
+    want = x.copy()
+    want[0, 1] = 3.5
+    want[1] = [7, 8, 9]
+    want[want > 2] = -1.25
+    same_bits(a.numpy(), want)
+    same_bits(a[np.array([1, 0])].numpy(), want[[1, 0]])
+    same_bits(a.T.numpy(), want.T)
+    same_bits(cb.roll(a, 1).numpy(), np.roll(want, 1))
+    same_bits(cb.concat([a, a]).numpy(), np.concatenate([want, want]))
+    s = cb.stack([a, cb.asarray(x.astype(np.float32), device=device)])
+    same_bits(s.numpy(), np.stack([want, x.astype(np.float32)]))
+    same_bits(cb.sort(a, axis=1).numpy(), np.sort(want, axis=1))
+
+
 # ---- promotion -------------------------------------------------------------
 
 @pytest.mark.parametrize("other", DTYPES + COMPLEX, ids=str)
