@@ -203,6 +203,7 @@ const char *cb__cl_type(cb_dtype t) {
       [CB_INT32] = "int",    [CB_INT64] = "long",    [CB_UINT8] = "uchar",
       [CB_UINT16] = "ushort", [CB_UINT32] = "uint",  [CB_UINT64] = "ulong",
       [CB_FLOAT32] = "float", [CB_FLOAT64] = "double",
-      [CB_COMPLEX64] = "float2", [CB_COMPLEX128] = "double2"};
+      [CB_COMPLEX64] = "float2", [CB_COMPLEX128] = "double2",
+      [CB_FLOAT16] = "half"};
   return (unsigned)t < CB_NDTYPES ? cl[t] : "uchar";
 }

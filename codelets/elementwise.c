@@ -39,6 +39,7 @@ char cb__dtype_class(cb_dtype t) {
   switch (t) {
   case CB_BOOL:
     return 'B';
+  case CB_FLOAT16:
   case CB_FLOAT32:
   case CB_FLOAT64:
     return 'F';

@@ -12,6 +12,7 @@
 #include "complex_cpu.h"
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
+#include "half.h"
 
 CB__IPOW_DEF(int64_t, uint64_t, cb__ipow64)
 CB__UPOW_DEF(uint64_t, cb__upow64)
@@ -44,6 +45,7 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define UTYPE_FLOAT64 uint64_t
 #define UTYPE_COMPLEX64 uint64_t
 #define UTYPE_COMPLEX128 uint64_t
+#define UTYPE_FLOAT16 uint16_t
 
 /* The result type of each kind, given the loop type c, the type p of
  * its parts (c itself but for complex types) and the complex type z whose
@@ -62,84 +64,117 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
 #define RTYPE_CB_KIND_FILL(c, p, z) c
 #define RTYPE_CB_KIND_ARANGE(c, p, z) c
 
-#define LOOP_HEAD(fn, ctype, ptype, ztype, UP, kind)                         \
+/* A loop reads its operands as S (the dtype's storage), computes in T
+ * and writes R. Every dtype but float16 stores what it computes in: LD
+ * is CB__AS_IS and ST a cast to R. float16 loads halves to float (T),
+ * computes in float and stores back rounded to the nearest half (R its
+ * 16 bits), or as bool for the tests and comparisons. */
+#define LOOP_HEAD(fn, ctype, stype, rtype, UP)                               \
   static void fn(int64_t n, const void *const *in, const int *s, void *out, \
                  const cb__task *t) {                                        \
     typedef ctype T;                                                         \
+    typedef stype S;                                                         \
     typedef UTYPE_##UP U;                                                    \
-    typedef RTYPE_##kind(ctype, ptype, ztype) R;                             \
+    typedef rtype R;                                                         \
     R *o = out;                                                              \
     (void)s;                                                                 \
     (void)t;                                                                 \
     (void)in;                                                                \
-    (void)sizeof(U);
+    (void)sizeof(U);                                                         \
+    (void)sizeof(S);
 
-#define LOOP_ONE(expr)                                                       \
-  const T *A = in[0];                                                        \
+#define CB__AS_IS(x) (x)
+#define CB__AS_R(x) ((R)(x))
+#define CB__TO_HALF(x) cb__float_to_half((float)(x))
+
+#define LOOP_ONE(expr, LD, ST)                                               \
+  const S *A = in[0];                                                        \
   for (int64_t k = 0; k < n; k++) {                                          \
-    T a = A[k];                                                              \
-    o[k] = (R)(expr);                                                        \
+    T a = LD(A[k]);                                                          \
+    o[k] = ST(expr);                                                         \
   }
 
-#define LOOP_TWO(expr)                                                       \
-  const T *A = in[0], *B = in[1];                                            \
+#define LOOP_TWO(expr, LD, ST)                                               \
+  const S *A = in[0], *B = in[1];                                            \
   if (s[0] && s[1]) {                                                        \
     for (int64_t k = 0; k < n; k++) {                                        \
-      T a = A[k], b = B[k];                                                  \
-      o[k] = (R)(expr);                                                      \
+      T a = LD(A[k]), b = LD(B[k]);                                          \
+      o[k] = ST(expr);                                                       \
     }                                                                        \
   } else if (s[0]) {                                                         \
-    const T b = B[0];                                                        \
+    const T b = LD(B[0]);                                                    \
     for (int64_t k = 0; k < n; k++) {                                        \
-      T a = A[k];                                                            \
-      o[k] = (R)(expr);                                                      \
+      T a = LD(A[k]);                                                        \
+      o[k] = ST(expr);                                                       \
     }                                                                        \
   } else if (s[1]) {                                                         \
-    const T a = A[0];                                                        \
+    const T a = LD(A[0]);                                                    \
     for (int64_t k = 0; k < n; k++) {                                        \
-      T b = B[k];                                                            \
-      o[k] = (R)(expr);                                                      \
+      T b = LD(B[k]);                                                        \
+      o[k] = ST(expr);                                                       \
     }                                                                        \
   } else {                                                                   \
-    const T a = A[0], b = B[0];                                              \
+    const T a = LD(A[0]), b = LD(B[0]);                                      \
     for (int64_t k = 0; k < n; k++)                                          \
-      o[k] = (R)(expr);                                                      \
+      o[k] = ST(expr);                                                       \
   }
 
-#define BODY_CB_KIND_UNARY(expr) LOOP_ONE(expr)
-#define BODY_CB_KIND_MATH(expr) LOOP_ONE(expr)
-#define BODY_CB_KIND_PART(expr) LOOP_ONE(expr)
-#define BODY_CB_KIND_COMPOSE(expr) LOOP_TWO(expr)
-#define BODY_CB_KIND_CAST(expr) LOOP_ONE(expr)
-#define BODY_CB_KIND_BINARY(expr) LOOP_TWO(expr)
-#define BODY_CB_KIND_DIVIDE(expr) LOOP_TWO(expr)
-#define BODY_CB_KIND_COMPARE(expr) LOOP_TWO(expr)
-#define BODY_CB_KIND_MATH2(expr) LOOP_TWO(expr)
-#define BODY_CB_KIND_TEST(expr) LOOP_ONE(expr)
-#define BODY_CB_KIND_WHERE(expr)                                             \
+#define BODY_CB_KIND_UNARY(expr, LD, ST) LOOP_ONE(expr, LD, ST)
+#define BODY_CB_KIND_MATH(expr, LD, ST) LOOP_ONE(expr, LD, ST)
+#define BODY_CB_KIND_PART(expr, LD, ST) LOOP_ONE(expr, LD, ST)
+#define BODY_CB_KIND_COMPOSE(expr, LD, ST) LOOP_TWO(expr, LD, ST)
+#define BODY_CB_KIND_CAST(expr, LD, ST) LOOP_ONE(expr, LD, ST)
+#define BODY_CB_KIND_BINARY(expr, LD, ST) LOOP_TWO(expr, LD, ST)
+#define BODY_CB_KIND_DIVIDE(expr, LD, ST) LOOP_TWO(expr, LD, ST)
+#define BODY_CB_KIND_COMPARE(expr, LD, ST) LOOP_TWO(expr, LD, ST)
+#define BODY_CB_KIND_MATH2(expr, LD, ST) LOOP_TWO(expr, LD, ST)
+#define BODY_CB_KIND_TEST(expr, LD, ST) LOOP_ONE(expr, LD, ST)
+#define BODY_CB_KIND_WHERE(expr, LD, ST)                                     \
   const uint8_t *C = in[0];                                                  \
-  const T *X = in[1], *Y = in[2];                                            \
+  const S *X = in[1], *Y = in[2];                                            \
   for (int64_t k = 0; k < n; k++) {                                          \
     uint8_t a = C[k * s[0]];                                                 \
-    T b = X[k * s[1]], c = Y[k * s[2]];                                      \
-    o[k] = (R)(expr);                                                        \
+    T b = LD(X[k * s[1]]), c = LD(Y[k * s[2]]);                              \
+    o[k] = ST(expr);                                                         \
   }
-#define BODY_CB_KIND_FILL(expr)                                              \
-  const T a = *(const T *)in[0];                                             \
+#define BODY_CB_KIND_FILL(expr, LD, ST)                                      \
+  const T a = LD(*(const S *)in[0]);                                         \
   for (int64_t k = 0; k < n; k++)                                            \
-    o[k] = (R)(expr);
-#define BODY_CB_KIND_ARANGE(expr)                                            \
-  const T a = *(const T *)in[0], b = *(const T *)in[1];                      \
+    o[k] = ST(expr);
+#define BODY_CB_KIND_ARANGE(expr, LD, ST)                                    \
+  const T a = LD(*(const S *)in[0]), b = LD(*(const S *)in[1]);              \
   for (int64_t k = 0; k < n; k++) {                                          \
     int64_t i = t->base + k;                                                 \
-    o[k] = (R)(expr);                                                        \
+    o[k] = ST(expr);                                                         \
   }
+
+/* How float16 loops store each kind's result: tests and comparisons give
+ * bool, complex(re, im) complex64, the others a half. */
+#define HST_CB_KIND_UNARY CB__TO_HALF
+#define HST_CB_KIND_MATH CB__TO_HALF
+#define HST_CB_KIND_BINARY CB__TO_HALF
+#define HST_CB_KIND_DIVIDE CB__TO_HALF
+#define HST_CB_KIND_COMPARE CB__AS_R
+#define HST_CB_KIND_MATH2 CB__TO_HALF
+#define HST_CB_KIND_PART CB__TO_HALF
+#define HST_CB_KIND_COMPOSE CB__AS_R
+#define HST_CB_KIND_TEST CB__AS_R
+#define HST_CB_KIND_WHERE CB__TO_HALF
+#define HST_CB_KIND_CAST CB__TO_HALF
+#define HST_CB_KIND_FILL CB__TO_HALF
+#define HST_CB_KIND_ARANGE CB__TO_HALF
 
 /* One loop per operation and dtype, in the order of CB_DTYPE_MAP ("u8"
  * is bool); casts have their own. */
 #define LOOP(name, low, ctype, ptype, ztype, UP, kind, expr)                 \
-  LOOP_HEAD(loop_##name##_##low, ctype, ptype, ztype, UP, kind)              \
-  BODY_##kind(expr)                                                          \
+  LOOP_HEAD(loop_##name##_##low, ctype, ctype,                               \
+            RTYPE_##kind(ctype, ptype, ztype), UP)                           \
+  BODY_##kind(expr, CB__AS_IS, CB__AS_R)                                     \
+  }
+#define LOOP_HALF(name, kind, expr)                                          \
+  LOOP_HEAD(loop_##name##_float16, float, uint16_t,                          \
+            RTYPE_##kind(uint16_t, uint16_t, float _Complex), FLOAT16)       \
+  BODY_##kind(expr, cb__half_to_float, HST_##kind)                           \
   }
 #define ZD double _Complex
 #define LOOPS(name, kind, f, i, b, c)                                        \
@@ -155,13 +190,14 @@ typedef void (*loop_fn)(int64_t n, const void *const *in, const int *s,
   LOOP(name, uint32, uint32_t, uint32_t, ZD, UINT32, kind, i)                \
   LOOP(name, uint64, uint64_t, uint64_t, ZD, UINT64, kind, i)                \
   LOOP(name, complex64, float _Complex, float, ZD, COMPLEX64, kind, c)       \
-  LOOP(name, complex128, double _Complex, double, ZD, COMPLEX128, kind, c)
+  LOOP(name, complex128, double _Complex, double, ZD, COMPLEX128, kind, c)   \
+  LOOP_HALF(name, kind, f)
 #define ROW(name)                                                            \
   {loop_##name##_u8,     loop_##name##_int32,  loop_##name##_int64,        \
    loop_##name##_float32, loop_##name##_float64, loop_##name##_int8,       \
    loop_##name##_int16,  loop_##name##_uint8,  loop_##name##_uint16,       \
    loop_##name##_uint32, loop_##name##_uint64, loop_##name##_complex64,    \
-   loop_##name##_complex128},
+   loop_##name##_complex128, loop_##name##_float16},
 
 /* Floating values as integers: truncated towards zero, and the minimum of
  * the integer type beyond its range (NaN too), where C leaves the
@@ -192,39 +228,49 @@ static inline uint64_t float_to_bits(double x) {
   _Generic((D *)0, float _Complex *: (D)(x), double _Complex *: (D)(x),      \
            default: CONVERT_REAL(D, x))
 
-#define CAST_LOOP(slow, S, dlow, D, expr)                                    \
+/* A cast loads a value of type V from storage S (LD), and stores it as
+ * dtype D's storage E (ST): float16 loads its halves as floats and
+ * stores a value converted to double, then rounded once to a half. */
+#define CB__CONVERT_TO(D, x) CONVERT(D, x)
+#define CB__CONVERT_HALF(D, x) cb__double_to_half(CONVERT(double, x))
+#define CAST_LOOP(slow, S, V, LD, dlow, D, E, ST, expr)                      \
   static void cast_##slow##_##dlow(int64_t n, const void *const *in,         \
                                    const int *s, void *out,                  \
                                    const cb__task *t) {                      \
     const S *A = in[0];                                                      \
-    D *o = out;                                                              \
+    E *o = out;                                                              \
     (void)s;                                                                 \
     (void)t;                                                                 \
     for (int64_t k = 0; k < n; k++) {                                        \
-      S a = A[k];                                                            \
-      o[k] = CONVERT(D, expr);                                               \
+      V a = LD(A[k]);                                                        \
+      o[k] = ST(D, expr);                                                    \
     }                                                                        \
   }
+#define CASTS_INTO(slow, S, V, LD, f, i, b, c)                               \
+  CAST_LOOP(slow, S, V, LD, u8, uint8_t, uint8_t, CB__CONVERT_TO, b)         \
+  CAST_LOOP(slow, S, V, LD, int32, int32_t, int32_t, CB__CONVERT_TO, i)      \
+  CAST_LOOP(slow, S, V, LD, int64, int64_t, int64_t, CB__CONVERT_TO, i)      \
+  CAST_LOOP(slow, S, V, LD, float32, float, float, CB__CONVERT_TO, f)        \
+  CAST_LOOP(slow, S, V, LD, float64, double, double, CB__CONVERT_TO, f)      \
+  CAST_LOOP(slow, S, V, LD, int8, int8_t, int8_t, CB__CONVERT_TO, i)         \
+  CAST_LOOP(slow, S, V, LD, int16, int16_t, int16_t, CB__CONVERT_TO, i)      \
+  CAST_LOOP(slow, S, V, LD, uint8, uint8_t, uint8_t, CB__CONVERT_TO, i)      \
+  CAST_LOOP(slow, S, V, LD, uint16, uint16_t, uint16_t, CB__CONVERT_TO, i)   \
+  CAST_LOOP(slow, S, V, LD, uint32, uint32_t, uint32_t, CB__CONVERT_TO, i)   \
+  CAST_LOOP(slow, S, V, LD, uint64, uint64_t, uint64_t, CB__CONVERT_TO, i)   \
+  CAST_LOOP(slow, S, V, LD, complex64, float _Complex, float _Complex,       \
+            CB__CONVERT_TO, c)                                               \
+  CAST_LOOP(slow, S, V, LD, complex128, double _Complex, double _Complex,    \
+            CB__CONVERT_TO, c)                                               \
+  CAST_LOOP(slow, S, V, LD, float16, double, uint16_t, CB__CONVERT_HALF, f)
 #define CASTS_FROM(slow, S, f, i, b, c)                                      \
-  CAST_LOOP(slow, S, u8, uint8_t, b)                                       \
-  CAST_LOOP(slow, S, int32, int32_t, i)                                      \
-  CAST_LOOP(slow, S, int64, int64_t, i)                                      \
-  CAST_LOOP(slow, S, float32, float, f)                                      \
-  CAST_LOOP(slow, S, float64, double, f)                                     \
-  CAST_LOOP(slow, S, int8, int8_t, i)                                        \
-  CAST_LOOP(slow, S, int16, int16_t, i)                                      \
-  CAST_LOOP(slow, S, uint8, uint8_t, i)                                      \
-  CAST_LOOP(slow, S, uint16, uint16_t, i)                                    \
-  CAST_LOOP(slow, S, uint32, uint32_t, i)                                    \
-  CAST_LOOP(slow, S, uint64, uint64_t, i)                                    \
-  CAST_LOOP(slow, S, complex64, float _Complex, c)                           \
-  CAST_LOOP(slow, S, complex128, double _Complex, c)
+  CASTS_INTO(slow, S, S, CB__AS_IS, f, i, b, c)
 #define CAST_ROW(slow)                                                       \
   {cast_##slow##_u8,     cast_##slow##_int32,  cast_##slow##_int64,        \
    cast_##slow##_float32, cast_##slow##_float64, cast_##slow##_int8,       \
    cast_##slow##_int16,  cast_##slow##_uint8,  cast_##slow##_uint16,       \
    cast_##slow##_uint32, cast_##slow##_uint64, cast_##slow##_complex64,    \
-   cast_##slow##_complex128},
+   cast_##slow##_complex128, cast_##slow##_float16},
 
 #define LOOPS_CB_KIND_CAST(name, f, i, b, c)                                 \
   CASTS_FROM(u8, uint8_t, f, i, b, c)                                      \
@@ -239,7 +285,8 @@ static inline uint64_t float_to_bits(double x) {
   CASTS_FROM(uint32, uint32_t, f, i, b, c)                                   \
   CASTS_FROM(uint64, uint64_t, f, i, b, c)                                   \
   CASTS_FROM(complex64, float _Complex, f, i, b, c)                          \
-  CASTS_FROM(complex128, double _Complex, f, i, b, c)
+  CASTS_FROM(complex128, double _Complex, f, i, b, c)                        \
+  CASTS_INTO(float16, uint16_t, float, cb__half_to_float, f, i, b, c)
 #define LOOPS_OTHER(name, kind, f, i, b, c) LOOPS(name, kind, f, i, b, c)
 #define LOOPS_CB_KIND_UNARY(name, f, i, b, c) \
   LOOPS_OTHER(name, CB_KIND_UNARY, f, i, b, c)
@@ -295,7 +342,8 @@ static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
     CAST_ROW(u8) CAST_ROW(int32) CAST_ROW(int64) CAST_ROW(float32)
         CAST_ROW(float64) CAST_ROW(int8) CAST_ROW(int16) CAST_ROW(uint8)
             CAST_ROW(uint16) CAST_ROW(uint32) CAST_ROW(uint64)
-                CAST_ROW(complex64) CAST_ROW(complex128)};
+                CAST_ROW(complex64) CAST_ROW(complex128)
+                    CAST_ROW(float16)};
 
 /* Elements of strided operands are copied into blocks of this many, which
  * stay in the core's cache, and the loop runs over the blocks. */

@@ -16,6 +16,7 @@
 #include "clprog.h"
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
+#include "half.h"
 
 static const char *const exprs[CB_NOPS][4] = {
 #define X(name, kind, fexpr, iexpr, bexpr, cexpr, types)                      \
@@ -26,7 +27,7 @@ static const char *const exprs[CB_NOPS][4] = {
 
 static const char *const cl_utypes[CB_NDTYPES] = {
     "uchar",  "uint",  "ulong", "uint", "ulong", "uchar",
-    "ushort", "uchar", "ushort", "uint", "ulong", "ulong", "ulong"};
+    "ushort", "uchar", "ushort", "uint", "ulong", "ulong", "ulong", "ushort"};
 
 /* Operation (7 bits), output dtype (4 bits), which inputs are repeated
  * rows (3 bits), three input dtypes (4 bits each), and which inputs are
@@ -63,6 +64,13 @@ static uint32_t strided_key(const cb__task *t) {
 }
 _Static_assert(CB_MAX_NDIM <= 8, "strided keys have 3 bits for dimensions");
 
+/* The OpenCL type a value of dtype t is computed in: float16 values are
+ * stored as halves, which core OpenCL C loads into floats (vload_half)
+ * and stores from them (vstore_half_rte) without cl_khr_fp16. */
+static const char *value_type(cb_dtype t) {
+  return t == CB_FLOAT16 ? "float" : cb__cl_type(t);
+}
+
 static int class_index(cb_dtype t) {
   char c = cb__dtype_class(t);
   return c == 'F' ? 0 : c == 'I' ? 1 : c == 'B' ? 2 : 3;
@@ -89,7 +97,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                      cb__dtype_class(R) != 'C';
   cb_dtype TV = from_complex ? cb__dtype_part(T) : T;
   cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
-      cb__cl_type(TV), cl_utypes[TV], cb__cl_type(R));
+      value_type(TV), cl_utypes[TV], value_type(R));
   if (kind == CB_KIND_COMPOSE)
     cb__put(buf, cap, &len, "#define CB_CMAKE(a, b) ((R)((a), (b)))\n");
   if (cb__dtype_class(T) == 'C' && kind != CB_KIND_CAST)
@@ -102,14 +110,15 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
         "(ulong)(b))))\n",
         CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)),
         CB__XSTR(CB__UPOW_DEF(ulong, cb_upow)));
-  if (t->op == CB_OP_floor_divide && (T == CB_FLOAT32 || T == CB_FLOAT64))
+  int single = T == CB_FLOAT32 || T == CB_FLOAT16;
+  if (t->op == CB_OP_floor_divide && (single || T == CB_FLOAT64))
     cb__put(buf, cap, &len, "%s\n#define CB_FDIV cb_fdiv\n",
-        T == CB_FLOAT32 ? CB__XSTR(CB__FDIV_DEF(float, cb_fdiv))
-                        : CB__XSTR(CB__FDIV_DEF(double, cb_fdiv)));
-  if (t->op == CB_OP_remainder && (T == CB_FLOAT32 || T == CB_FLOAT64))
+        single ? CB__XSTR(CB__FDIV_DEF(float, cb_fdiv))
+               : CB__XSTR(CB__FDIV_DEF(double, cb_fdiv)));
+  if (t->op == CB_OP_remainder && (single || T == CB_FLOAT64))
     cb__put(buf, cap, &len, "%s\n#define CB_FMOD cb_fmod\n",
-        T == CB_FLOAT32 ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
-                        : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
+        single ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
+               : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
   if (has_strided(t))
     cb__put(buf, cap, &len, "typedef struct { long v[%d]; } cb_dims;\n",
             t->ndim);
@@ -133,8 +142,8 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     }
   }
   for (int k = 0; k < nops; k++) {
-    if (scalar[k])
-      cb__put(buf, cap, &len, "const %s v%d, ", cb__cl_type(optype[k]), k);
+    if (scalar[k]) /* a float16 scalar comes as a float */
+      cb__put(buf, cap, &len, "const %s v%d, ", value_type(optype[k]), k);
     else if (strided[k])
       cb__put(buf, cap, &len, "__global const %s *p%d, const long o%d, "
                           "const cb_dims s%d, ", cb__cl_type(optype[k]), k,
@@ -144,12 +153,12 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                           "const ulong s%d, ", cb__cl_type(optype[k]), k, k,
                           k);
   }
-  cb__put(buf, cap, &len, "__global R *out, const ulong oo, const ulong n, "
+  cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
                       "const long base%s) {\n"
                       "  const ulong k = get_global_id(0);\n"
                       "  if (k >= n) return;\n"
                       "  const long i = base + (long)k;\n",
-                      any_strided ? ", const cb_dims shape" : "");
+      cb__cl_type(R), any_strided ? ", const cb_dims shape" : "");
   if (any_strided) {
     /* The index of element i in the result's shape, and where each
      * strided operand holds it. */
@@ -173,18 +182,23 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     nops = 0;
   }
   for (int k = 0; k < nops; k++) {
+    /* s is a row's length (the tile starts a row), else the stride. */
+    const char *at = row[k] ? "%" : "*";
     if (scalar[k])
-      cb__put(buf, cap, &len, "  const %s %s = v%d;\n", cb__cl_type(optype[k]),
+      cb__put(buf, cap, &len, "  const %s %s = v%d;\n", value_type(optype[k]),
           names[k], k);
-    else if (row[k]) /* s is the row's length; the tile starts a row */
-      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k %% s%d];\n",
-          cb__cl_type(optype[k]), names[k], k, k, k);
+    else if (strided[k] && optype[k] == CB_FLOAT16)
+      cb__put(buf, cap, &len, "  const float %s = vload_half(f%d, p%d);\n",
+          names[k], k, k);
     else if (strided[k])
       cb__put(buf, cap, &len, "  const %s %s = p%d[f%d];\n",
           cb__cl_type(optype[k]), names[k], k, k);
+    else if (optype[k] == CB_FLOAT16)
+      cb__put(buf, cap, &len, "  const float %s = vload_half(o%d + k %s s%d, "
+          "p%d);\n", names[k], k, at, k, k);
     else
-      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
-          cb__cl_type(optype[k]), names[k], k, k, k);
+      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k %s s%d];\n",
+          cb__cl_type(optype[k]), names[k], k, k, at, k);
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
   if (kind == CB_KIND_CAST && cb__dtype_class(R) == 'C') {
@@ -203,10 +217,25 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "  (void)i;\n  const T w = (T)(%s);\n"
         "  out[oo + k] = w < 0 ? (R)(long)w : (R)w;\n}\n",
         exprs[t->op][class_index(cls)]);
+  else if (R == CB_FLOAT16)
+    /* Rounded once to the nearest half: from double when the operand is
+     * one (a float in between could round twice). */
+    cb__put(buf, cap, &len, "  (void)i;\n  vstore_half_rte((%s)(%s), "
+        "oo + k, out);\n}\n", cb__dtype_fp64(TV) ? "double" : "float",
+        exprs[t->op][class_index(cls)]);
   else
     cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)(%s);\n}\n",
         exprs[t->op][class_index(cls)]);
   return len < cap ? len : 0;
+}
+
+/* Sets a scalar argument of dtype t: a float16 scalar goes as a float. */
+static cl_int set_scalar_arg(cl_kernel k, cl_uint *arg, cb_dtype t,
+                             const cb__value *v) {
+  if (t != CB_FLOAT16)
+    return clSetKernelArg(k, (*arg)++, cb_dtype_size(t), v);
+  float f = cb__half_to_float(v->f16);
+  return clSetKernelArg(k, (*arg)++, sizeof f, &f);
 }
 
 static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
@@ -261,7 +290,7 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   for (int i = 0; st == CL_SUCCESS && i < t->nin; i++) {
     size_t es = cb_dtype_size(t->in_dtype[i]);
     if (t->in_kind[i] == CB__IN_SCALAR)
-      st = clSetKernelArg(k, arg++, es, &t->scalar[i]);
+      st = set_scalar_arg(k, &arg, t->in_dtype[i], &t->scalar[i]);
     else if (t->in_kind[i] == CB__IN_OUT)
       st = set_buffer_args(k, &arg, buffers[ob], es, 1, 1);
     else if (t->in_kind[i] == CB__IN_STRIDED)
@@ -276,11 +305,11 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   }
   size_t oes = cb_dtype_size(t->out_dtype);
   if (st == CL_SUCCESS && kind == CB_KIND_FILL)
-    st = clSetKernelArg(k, arg++, oes, &t->scalar[0]);
+    st = set_scalar_arg(k, &arg, t->out_dtype, &t->scalar[0]);
   if (st == CL_SUCCESS && kind == CB_KIND_ARANGE) {
-    st = clSetKernelArg(k, arg++, oes, &t->start);
+    st = set_scalar_arg(k, &arg, t->out_dtype, &t->start);
     if (st == CL_SUCCESS)
-      st = clSetKernelArg(k, arg++, oes, &t->step);
+      st = set_scalar_arg(k, &arg, t->out_dtype, &t->step);
   }
   cl_ulong n = STARPU_VECTOR_GET_NX(buffers[ob]);
   cl_long base = t->base;

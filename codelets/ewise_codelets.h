@@ -29,6 +29,7 @@ typedef union cb__value {
   double f64;
   cb_complex64 c64;
   cb_complex128 c128;
+  cb_half f16; /* its bits */
 } cb__value;
 
 /* An operand is a tile of an array, a broadcast 0-D array, a scalar,

@@ -240,7 +240,8 @@ static const tile_fn tiles[CB__NRF][CB_NDTYPES][4] = {
     [CB__RF_MAX] = ORDER_ROW(MAX)};
 
 int cb__reduce_refused(cb__rtask *t) {
-  if (t->in != CB_COMPLEX64 && t->in != CB_COMPLEX128)
+  if (t->in != CB_COMPLEX64 && t->in != CB_COMPLEX128 &&
+      t->in != CB_FLOAT16)
     return 0;
   cb__ctx_fail(&t->ctx, CB_ETYPE, 0, "%s: no loop for %s", t->ctx.name,
                cb_dtype_name(t->in));

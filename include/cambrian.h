@@ -69,6 +69,11 @@ typedef struct cb_complex128 {
   double re, im;
 } cb_complex128;
 
+/* Half-precision elements (float16): the 16 bits of an IEEE 754 binary16
+ * value, as NumPy's float16 stores them. Operations load them as float,
+ * compute in float and round the result to the nearest half. */
+typedef uint16_t cb_half;
+
 /* Element types: X(name, lower-case name, C type, buffer-protocol
  * format). */
 #define CB_DTYPE_MAP(X)                                                     \
@@ -84,7 +89,8 @@ typedef struct cb_complex128 {
   X(UINT32, uint32, uint32_t, "I")                                          \
   X(UINT64, uint64, uint64_t, "Q")                                          \
   X(COMPLEX64, complex64, cb_complex64, "Zf")                               \
-  X(COMPLEX128, complex128, cb_complex128, "Zd")
+  X(COMPLEX128, complex128, cb_complex128, "Zd")                            \
+  X(FLOAT16, float16, cb_half, "e")
 
 typedef enum {
 #define CB__DTYPE_ENUM(up, low, ctype, fmt) CB_##up,
@@ -97,6 +103,13 @@ const char *cb_dtype_name(cb_dtype t);
 size_t cb_dtype_size(cb_dtype t);
 /* Parses a name such as "float32"; returns -1 when unknown. */
 int cb_dtype_from_name(const char *name);
+
+/* A half as a float (exactly), and a double rounded to the nearest half,
+ * ties to even: beyond the largest half (65504) it rounds to an
+ * infinity, below the smallest subnormal (2^-24) to a signed zero; NaN
+ * stays NaN. */
+float cb_half_to_float(cb_half h);
+cb_half cb_half_from_double(double d);
 
 /* ------------------------------------------------------------------ */
 /* Runtime                                                             */

@@ -64,8 +64,8 @@ int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out) {
   if (s && t < 0)
     PyErr_Format(PyExc_TypeError,
                  "unsupported dtype %.200R (cambrian has bool, int8 to "
-                 "int64, uint8 to uint64, float32, float64, complex64 and "
-                 "complex128)", name);
+                 "int64, uint8 to uint64, float16, float32, float64, "
+                 "complex64 and complex128)", name);
   Py_DECREF(name);
   *out = t;
   return t < 0 ? -1 : 0;

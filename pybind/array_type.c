@@ -17,7 +17,7 @@
  * integer type (np.int64), not long long, which prints its dtype. */
 static const char *const formats[CB_NDTYPES] = {
     "?", "i", sizeof(long) == 8 ? "l" : "q", "f", "d", "b", "h", "B", "H",
-    "I", sizeof(long) == 8 ? "L" : "Q", "Zf", "Zd"};
+    "I", sizeof(long) == 8 ? "L" : "Q", "Zf", "Zd", "e"};
 
 static int array_traverse(ArrayObject *a, visitproc visit, void *arg) {
   Py_VISIT(Py_TYPE(a));
@@ -735,10 +735,10 @@ PyDoc_STRVAR(astype_doc,
 "astype($self, dtype, /)\n--\n\n"
 "A copy converted to dtype, written by a task (asynchronous).\n\n"
 "Parameters\n----------\ndtype : str or numpy.dtype or type\n"
-"    bool, an integer of 8 to 64 bits, float32, float64, complex64 or\n"
-"    complex128. From complex to a real dtype, the real part is kept\n"
-"    and NumPy's ComplexWarning given, as NumPy does (bool says whether\n"
-"    either part is not 0).\n\n"
+"    bool, an integer of 8 to 64 bits, float16, float32, float64,\n"
+"    complex64 or complex128. From complex to a real dtype, the real\n"
+"    part is kept and NumPy's ComplexWarning given, as NumPy does (bool\n"
+"    says whether either part is not 0).\n\n"
 "Returns\n-------\nArray\n\n"
 "Raises\n------\nTypeError\n    dtype is not one of cambrian's.\n\n"
 "Examples\n--------\n"

@@ -25,6 +25,8 @@ static int format_dtype(const char *fmt, Py_ssize_t itemsize) {
     return CB_FLOAT32;
   case 'd':
     return CB_FLOAT64;
+  case 'e':
+    return itemsize == 2 ? CB_FLOAT16 : -1;
   case 'b':
     return CB_INT8;
   case 'h':
@@ -68,8 +70,8 @@ int cbp_buffer_open(PyObject *obj, Py_buffer **view, int *dtype) {
   if (*dtype < 0) {
     PyErr_Format(PyExc_TypeError,
                  "unsupported element format '%s' (cambrian has bool, the "
-                 "integers of 8 to 64 bits, float32, float64, complex64 "
-                 "and complex128)",
+                 "integers of 8 to 64 bits, float16, float32, float64, "
+                 "complex64 and complex128)",
                  v->format ? v->format : "?");
     goto fail;
   }
@@ -222,6 +224,9 @@ int cbp_to_operand(cbp_state *st, PyObject *obj, cb_operand *op,
       break;
     case CB_FLOAT32:
       op->value.f = *(float *)v->buf;
+      break;
+    case CB_FLOAT16:
+      op->value.f = cb_half_to_float(*(cb_half *)v->buf);
       break;
     case CB_COMPLEX64:
       op->value.c[0] = ((float *)v->buf)[0];

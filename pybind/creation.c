@@ -62,7 +62,7 @@ static int scalar_arg(PyObject *obj, cb_dtype t, cb_scalar *out) {
     out->c[1] = c.imag;
     return PyErr_Occurred() ? -1 : 0;
   }
-  if (t == CB_FLOAT32 || t == CB_FLOAT64) {
+  if (t == CB_FLOAT16 || t == CB_FLOAT32 || t == CB_FLOAT64) {
     out->f = PyFloat_AsDouble(obj);
     return PyErr_Occurred() ? -1 : 0;
   }
@@ -195,8 +195,8 @@ static PyObject *py_arange(PyObject *module, PyObject *const *args,
   long long lo, hi, span, last;
   /* Narrow integers: the last value must fit (complex start and step
    * are .c, and cb_arange refuses them). */
-  if ((unsigned)t < CB_NDTYPES && t != CB_BOOL && t != CB_FLOAT32 &&
-      t != CB_FLOAT64 && t != CB_INT64 && t != CB_UINT64 &&
+  if ((unsigned)t < CB_NDTYPES && t != CB_BOOL && t != CB_FLOAT16 &&
+      t != CB_FLOAT32 && t != CB_FLOAT64 && t != CB_INT64 && t != CB_UINT64 &&
       !cbp_dtype_complex(t) && n > 0) {
     int_range((cb_dtype)t, &lo, &hi);
     if (__builtin_mul_overflow((long long)step.i, n - 1, &span) ||

@@ -102,6 +102,11 @@ PyObject *cbp_matmul(cbp_state *st, PyObject *x, PyObject *y, int probe) {
                        {.array = cbp_arr(arrs[1]), .device = -1}};
   cb_dtype t;
   int rc = cb_result_dtype(CB_OP_multiply, ops, 2, &t);
+  if (rc == 0 && t == CB_FLOAT16) {
+    /* Halves: multiplied as float32, the result rounded back. */
+    result = python_matmul("_half_matmul", arrs);
+    goto out;
+  }
   if (rc == 0 && t != CB_FLOAT32 && t != CB_FLOAT64 && t != CB_COMPLEX64 &&
       t != CB_COMPLEX128) {
     /* Integers and bools: element-wise products summed. */

@@ -21,6 +21,7 @@
 #include "shapes.h"
 #include "ewise_codelets.h"
 #include "failure.h"
+#include "half.h"
 #include "runtime.h"
 #include "task_end.h"
 #include "jobs.h"
@@ -115,6 +116,9 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
     break;
   case CB_COMPLEX128:
     out.c128 = (cb_complex128){d, 0};
+    break;
+  case CB_FLOAT16:
+    out.f16 = cb__double_to_half(d);
     break;
   default:
     out.f64 = d;

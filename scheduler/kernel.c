@@ -308,7 +308,9 @@ int cb_kernel_params(cb_kernel *k, int device, cb_kernel_param *out,
 }
 
 /* The OpenCL names an array of dtype t may be seen through (vector
- * widths aside: a complex64 array is a float2 or a float array). */
+ * widths aside: a complex64 array is a float2 or a float array; a
+ * float16 array is a half array, read with vload_half, or a ushort one,
+ * its bits). */
 static int type_fits(const char *type, cb_dtype t) {
   static const char *const names[CB_NDTYPES][3] = {
       [CB_BOOL] = {"uchar", "char", "bool"},
@@ -323,7 +325,8 @@ static int type_fits(const char *type, cb_dtype t) {
       [CB_UINT32] = {"uint", "int", NULL},
       [CB_UINT64] = {"ulong", "long", NULL},
       [CB_COMPLEX64] = {"float", NULL, NULL},
-      [CB_COMPLEX128] = {"double", NULL, NULL}};
+      [CB_COMPLEX128] = {"double", NULL, NULL},
+      [CB_FLOAT16] = {"half", "ushort", NULL}};
   size_t len = strcspn(type, "*0123456789 ");
   if (!*type || strcmp(type, "void*") == 0)
     return 1; /* nothing to check against */

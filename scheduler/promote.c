@@ -4,24 +4,27 @@
  * - arrays and NumPy scalars are "strong": within a kind the wider dtype
  *   wins; a signed and an unsigned integer give the narrowest signed
  *   integer holding both (uint64 with a signed one gives float64); an
- *   integer of 16 bits or fewer with float32 gives float32, a wider one
- *   float64; bool gives way to any other dtype;
+ *   float is as wide as the wider of the float and what the integer
+ *   needs: float16 for 8 bits, float32 for 16, float64 for more (int8
+ *   with float16 gives float16, int16 float32, int32 float64); bool gives
+ *   way to any other dtype;
  * - Python scalars are "weak" (NEP 50): a Python int takes an integer or
  *   float array's dtype (and must fit it) and makes a bool array int64; a
  *   Python float takes a float array's dtype and makes others float64; a
  *   Python bool takes any array's dtype;
  * - divide computes in floats: integers and bool go to float64; the math
- *   functions (sqrt, exp, ...) give integers of 16 bits float32 and wider
- *   ones float64, and bool and 8-bit integers float32 (NumPy gives
- *   float16, which cambrian lacks);
+ *   functions (sqrt, exp, ...) give bool and 8-bit integers float16,
+ *   integers of 16 bits float32 and wider ones float64;
  * - bool - bool and -bool raise TypeError, as in NumPy; bool ** bool,
- *   //, %, shifts and square of bools compute in int8, as NumPy's;
+ *   //, %, shifts and square of bools compute in int8, as NumPy's; round
+ *   of bool gives float16, as NumPy's (which rounds as its math function
+ *   rint does);
  * - comparisons give bool; where() promotes its second and third operands;
  * - a complex dtype with another gives the complex dtype whose parts
  *   have the dtype the other would give with those parts (int16 with
  *   complex64 gives complex64, int32 complex128); a Python complex is
- *   weak, keeping a complex array's dtype, making float32 complex64 and
- *   others complex128;
+ *   weak, keeping a complex array's dtype, making float16 and float32
+ *   complex64 and others complex128;
  * - absolute, real and imag of complex give the dtype of its parts;
  *   complex(re, im) the complex dtype of parts re and im promote to.
  */
@@ -47,9 +50,21 @@ static cb_dtype int_of(int nbits, int is_unsigned) {
   }
 }
 
-/* The complex dtype whose parts have dtype t (float32 or float64). */
+/* The float dtype of nbits bits. */
+static cb_dtype float_of(int nbits) {
+  return nbits <= 16 ? CB_FLOAT16 : nbits == 32 ? CB_FLOAT32 : CB_FLOAT64;
+}
+
+/* The narrowest complex dtype holding values of dtype t (a float: a
+ * float16 or float32 one gives complex64). */
 static cb_dtype complex_of(cb_dtype t) {
-  return t == CB_FLOAT32 ? CB_COMPLEX64 : CB_COMPLEX128;
+  return t == CB_FLOAT16 || t == CB_FLOAT32 ? CB_COMPLEX64 : CB_COMPLEX128;
+}
+
+/* The bits of the narrowest float that holds every integer of dtype t
+ * (or bool) exactly. */
+static int float_bits_for(cb_dtype t) {
+  return bits(t) <= 8 ? 16 : bits(t) <= 16 ? 32 : 64;
 }
 
 static cb_dtype promote2(cb_dtype a, cb_dtype b) {
@@ -61,10 +76,11 @@ static cb_dtype promote2(cb_dtype a, cb_dtype b) {
   if (ca == 'C' || cbb == 'C')
     return complex_of(promote2(cb__dtype_part(a), cb__dtype_part(b)));
   if (ca == 'F' && cbb == 'F')
-    return CB_FLOAT64; /* float32 with float64 */
+    return bits(a) > bits(b) ? a : b;
   if (ca == 'F' || cbb == 'F') {
     cb_dtype f = ca == 'F' ? a : b, i = ca == 'F' ? b : a;
-    return f == CB_FLOAT32 && bits(i) <= 16 ? CB_FLOAT32 : CB_FLOAT64;
+    int need = float_bits_for(i);
+    return float_of(bits(f) > need ? bits(f) : need);
   }
   int ua = cb__dtype_unsigned(a), ub = cb__dtype_unsigned(b);
   int wide = bits(a) > bits(b) ? bits(a) : bits(b);
@@ -122,7 +138,7 @@ static int promote(const cb_operand *x, int n, cb_dtype *out, int *stray) {
   }
   char cs = cb__dtype_class(s);
   if (weak == 'C' && cs != 'C')
-    s = s == CB_FLOAT32 ? CB_COMPLEX64 : CB_COMPLEX128;
+    s = cs == 'F' ? complex_of(s) : CB_COMPLEX128;
   else if (weak == 'F' && cs != 'F' && cs != 'C')
     s = CB_FLOAT64;
   else if (weak == 'I' && cs == 'B')
@@ -177,12 +193,14 @@ int cb__ewise_types_ex(cb_op op, const cb_operand *x, int n,
     *stray = kind == CB_KIND_COMPARE && s >= 0 ? s + first : -1;
   if (t == CB_BOOL && cb__op_accepts_bool_as_int8(op))
     t = CB_INT8;
+  if (t == CB_BOOL && op == CB_OP_round)
+    t = CB_FLOAT16;
   char ct = cb__dtype_class(t);
   if (kind == CB_KIND_DIVIDE && ct != 'F' && ct != 'C')
     t = CB_FLOAT64;
   if ((kind == CB_KIND_MATH || kind == CB_KIND_MATH2) && ct != 'F' &&
       ct != 'C')
-    t = bits(t) <= 16 ? CB_FLOAT32 : CB_FLOAT64;
+    t = float_of(float_bits_for(t));
   if (!cb__op_accepts(op, t))
     return cb__fail(CB_ETYPE, "%s is not supported for %s", cb_op_name(op),
                     cb_dtype_name(t));

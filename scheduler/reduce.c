@@ -300,6 +300,12 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
                     "%s is not supported for %s (reduce its real and "
                     "imaginary parts, CB_OP_real and CB_OP_imag)",
                     name, cb_dtype_name(*in));
+  if (*in == CB_FLOAT16)
+    return cb__fail(CB_ETYPE,
+                    "%s is not supported for float16 (reduce it cast to "
+                    "float32, CB_OP_cast, as NumPy accumulates halves in "
+                    "floats)",
+                    name);
   if (axis != CB_AXIS_ALL && (axis < 0 || axis >= a->ndim))
     return cb__fail(CB_EINVAL,
                     "axis %d is out of bounds for array of dimension %d",

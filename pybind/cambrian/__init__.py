@@ -127,6 +127,7 @@ uint8 = _np.uint8
 uint16 = _np.uint16
 uint32 = _np.uint32
 uint64 = _np.uint64
+float16 = _np.float16
 float32 = _np.float32
 float64 = _np.float64
 complex64 = _np.complex64
@@ -171,7 +172,8 @@ __all__ = [
     "from_dlpack", "tile_size", "empty_like", "zeros_like", "ones_like",
     "full_like",
     "bool_", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
-    "uint32", "uint64", "float32", "float64", "complex64", "complex128",
+    "uint32", "uint64", "float16", "float32", "float64", "complex64",
+    "complex128",
     # the rest of the Array API namespace
     "finfo", "iinfo", "result_type", "can_cast", "isdtype", "astype",
     "linspace", "eye", "tril", "triu", "meshgrid", "clip",

@@ -46,8 +46,8 @@ newaxis = None
 
 _DTYPES = tuple(np.dtype(t) for t in
                 (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-                 np.uint16, np.uint32, np.uint64, np.float32, np.float64,
-                 np.complex64, np.complex128))
+                 np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+                 np.float64, np.complex64, np.complex128))
 
 
 def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
@@ -61,8 +61,8 @@ def _dtype(t: object, what: str = "dtype") -> np.dtype[Any]:
                         f"{type(t).__name__!r}") from None
     if d not in _DTYPES:
         raise TypeError(f"cambrian has no dtype {d} (it has bool, int8 to "
-                        "int64, uint8 to uint64, float32, float64, "
-                        "complex64 and complex128)")
+                        "int64, uint8 to uint64, float16, float32, "
+                        "float64, complex64 and complex128)")
     return d
 
 
@@ -92,14 +92,15 @@ def finfo(type: Any, /) -> FInfo:
     Parameters
     ----------
     type : dtype or Array
-        float32, float64, complex64 or complex128, or an Array of one.
+        float16, float32, float64, complex64 or complex128, or an Array
+        of one.
         A complex dtype gives the limits of its parts' dtype.
 
     Returns
     -------
     FInfo
         bits, eps, max, min, smallest_normal (Python floats), dtype
-        (float32 or float64).
+        (float16, float32 or float64).
 
     Raises
     ------
@@ -1338,9 +1339,11 @@ class Info:
     def dtypes(self, *, device: Any = None,
                kind: str | tuple[str, ...] | None = None
                ) -> dict[str, np.dtype[Any]]:
-        """The dtypes of a kind (all when None), by name."""
+        """The Array API's dtypes of a kind (all when None), by name.
+        float16, which the standard does not define, is left out, as
+        NumPy leaves it out of its own."""
         return {d.name: d for d in _DTYPES
-                if kind is None or isdtype(d, kind)}
+                if d != np.float16 and (kind is None or isdtype(d, kind))}
 
 
 def __array_namespace_info__() -> Info:

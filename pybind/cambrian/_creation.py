@@ -43,8 +43,8 @@ def asarray(obj: Any, dtype: npt.DTypeLike | None = None,
     obj : array_like
         An Array, a buffer, a scalar or nested sequences.
     dtype : dtype, optional
-        bool, int8 to int64, uint8 to uint64, float32 or float64
-        (default: obj's).
+        bool, int8 to int64, uint8 to uint64, float16, float32, float64,
+        complex64 or complex128 (default: obj's).
     device : str or Device, optional
         Where the array's work runs (default: :func:`default_device`);
         "auto": the scheduler chooses.
@@ -120,7 +120,7 @@ def _asarray(obj: Any, dtype: npt.DTypeLike | None,
         if dtype is None:
             raise TypeError(
                 f"unsupported dtype '{obj.dtype.name}' (cambrian has bool, "
-                "int8 to int64, uint8 to uint64, float32, float64, "
+                "int8 to int64, uint8 to uint64, float16, float32, float64, "
                 "complex64 and complex128): "
                 "pass dtype=")
         if copy is False:
@@ -375,6 +375,13 @@ def arange(start: int | float, stop: int | float | None = None,
         if dtype.name not in _core.DTYPES:
             dtype = _np.int64 if dtype.kind in "iub" else _np.float64
     n = max(0, int(_np.ceil((stop - start) / step)))
+    if _np.dtype(dtype) == _np.float16:
+        # NumPy steps halves by the difference of the first two, taken
+        # in float: 1, 1.1 (1.0996), 1.199, ... for arange(1, 2, 0.1).
+        first = _np.float16(start)
+        second = _np.float16(start + step)
+        start = float(first)
+        step = float(_np.float32(second) - _np.float32(first))
     with _tiles(tile_size), _spread(distribution):
         return _core.arange(n, start, step, dtype, _placement(device))
 

@@ -230,7 +230,8 @@ bitwise_xor = _binary("bitwise_xor", "x1 ^ x2 (integers and bools), "
                       "array([1, 0, 3, 2])")
 arctan2 = atan2 = _binary(
     "arctan2", "The angle of the point (x2, x1), element-wise; integers "
-    "go through float64, bool through float32.",
+    "of 32 bits and more go through float64, 16-bit ones through float32, "
+    "bool and 8-bit ones through float16, as NumPy's.",
     "cb.arctan2(cb.ones(2), cb.ones(2)).numpy().round(4)",
     "array([0.7854, 0.7854])")
 hypot = _binary("hypot", "sqrt(x1**2 + x2**2) without overflow, "

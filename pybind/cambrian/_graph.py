@@ -99,13 +99,13 @@ class Value:
 
     def dot(self, other: _Other) -> Value:
         """Records a dot product."""
-        return self._graph._apply("dot", (self, other))
+        return self._graph._product("dot", self, other)
 
     def __matmul__(self, other: _Other) -> Value:
-        return self._graph._apply("matmul", (self, other))
+        return self._graph._product("matmul", self, other)
 
     def __rmatmul__(self, other: _Other) -> Value:
-        return self._graph._apply("matmul", (other, self))
+        return self._graph._product("matmul", other, self)
 
     def _reduce(self, name: str, axis: int | None) -> Value:
         return self._graph._apply(name, (self,), axis)
@@ -376,6 +376,15 @@ class Graph:
         vid = _core.graph_ewise(self._cap, _OP[op_name], operands, out_dtype)
         dtype, shape = _core.graph_value(self._cap, vid)
         return Value(self, vid, shape, dtype)
+
+    def _product(self, name: str, a: object, b: object) -> Value:
+        """Records a dot or matmul node; of two float16 operands, in
+        float32 and rounded back, as outside graphs."""
+        ops: tuple[Any, ...] = (a, b)
+        if all(getattr(x, "dtype", None) == _np.float16 for x in ops):
+            return self._apply(name, tuple(x.astype(_np.float32)
+                                           for x in ops)).astype(_np.float16)
+        return self._apply(name, ops)
 
     def _apply(self, name: str, args: tuple[object, ...],
                axis: int | None = None) -> Value:

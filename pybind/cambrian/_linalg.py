@@ -12,8 +12,10 @@ takes these names).
 Dtypes: BLAS multiplies float32, float64, complex64 and complex128 (alpha
 and beta of gemm and gemv are real). matmul promotes as NumPy does
 (float32 @ float64 and int32 @ float32 are float64); integer and bool
-products, which BLAS lacks, are element-wise products summed. gemm and
-gemv take operands of C's (y's) dtype only. matmul and transpose given a graph's values record nodes.
+products, which BLAS lacks, are element-wise products summed; float16
+multiplies as float32 and rounds the result back. gemm and gemv take
+operands of C's (y's) dtype only (not float16). matmul and transpose
+given a graph's values record nodes.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def matmul(x1: object, x2: object) -> object:
 
     Integers and bools (which BLAS lacks) multiply by broadcasting and
     summing: m * k * n elements a matrix are held meanwhile, and the
-    result wraps around as NumPy's does.
+    result wraps around as NumPy's does. float16 multiplies as float32
+    and the result is rounded back to float16.
 
     Raises
     ------
@@ -79,7 +82,7 @@ def matmul(x1: object, x2: object) -> object:
     """
     for v in (x1, x2):
         if isinstance(v, _Value):
-            return v._graph._apply("matmul", (x1, x2))
+            return v._graph._product("matmul", x1, x2)
     return _core.matmul(x1, x2)
 
 
@@ -113,6 +116,14 @@ def _integer_matmul(a: Array, b: Array) -> Array:
     elif vb:
         out = reshape(out, out.shape[:-1])
     return out
+
+
+def _half_matmul(a: Array, b: Array) -> Array:
+    """a @ b of float16 (with bool or 8-bit integers): multiplied by
+    float32 BLAS, the result rounded back to float16, as NumPy's matmul of
+    halves sums in floats."""
+    out: Array = _core.matmul(a.astype("float32"), b.astype("float32"))
+    return out.astype("float16")
 
 
 def _stacked_matmul(a: Array, b: Array) -> Array:

@@ -81,8 +81,17 @@ def _axes_of(axis: object, ndim: int) -> tuple[int, ...]:
 def _reduce_axes(name: str, x: Array, axis: object,
                  keepdims: bool) -> Array:
     """name over the axes axis names: one axis by the core's tasks; several
-    by moving them last and merging them into one (copies) first."""
+    by moving them last and merging them into one (copies) first. float16
+    is reduced as float32 and the result rounded back to float16, as
+    NumPy accumulates halves in floats."""
     from ._manipulation import permute_dims, reshape
+    if x.dtype == "float16":
+        if name == "norm":  # the sum of squares is a half, as NumPy's
+            from ._elementwise import sqrt, square
+            return sqrt(_reduce_axes("sum", square(x.astype("float32")),
+                                     axis, keepdims).astype("float16"))
+        return _reduce_axes(name, x.astype("float32"), axis,
+                            keepdims).astype("float16")
     if isinstance(axis, tuple):
         axes = _axes_of(axis, x.ndim)
         kept = [d for d in range(x.ndim) if d not in axes]
@@ -134,6 +143,14 @@ def _reduction(name: str, doc: str, empty: str, example: str,
             if keepdims or isinstance(axis, tuple) or dtype is not None:
                 raise TypeError(f"{name}: graphs record one axis or all, "
                                 "without keepdims or dtype")
+            if x.dtype == "float16":  # as _reduce_axes does
+                from ._elementwise import sqrt
+                if name == "norm":
+                    y = x.astype("float32")
+                    s = x._graph._apply("sum", (y * y,), axis)
+                    return sqrt(s.astype("float16"))
+                return x._graph._apply(name, (x.astype("float32"),),
+                                       axis).astype("float16")
             return x._graph._apply(name, (x,), axis)
         a = _array(x)
         if dtype is not None and a.dtype != dtype:
@@ -217,8 +234,12 @@ def dot(x: object, y: object) -> object:
     """
     for v in (x, y):
         if isinstance(v, _Value):
-            return v._graph._apply("dot", (x, y))
+            return v._graph._product("dot", x, y)
     a, b = _array(x), _array(y)
+    from ._array_api import result_type
+    if result_type(a, b) == "float16":  # in float32, rounded back
+        return dot(a.astype("float32"), b.astype("float32")).astype(
+            "float16")
     if a.dtype.kind == "c" or b.dtype.kind == "c":
         if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
             raise ValueError(f"dot takes 1-D vectors of one length, not "
@@ -517,6 +538,9 @@ def prod(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
                  else a.dtype)
     if a.dtype != dtype:
         a = a.astype(dtype)
+    if a.dtype == "float16":  # multiplied in float32, rounded back
+        return prod(a.astype("float32"), axis=axis,
+                    keepdims=keepdims).astype("float16")
     axes = _axes_of(axis, a.ndim)
     kept = [d for d in range(a.ndim) if d not in axes]
     shape = _reduced_shape(a, axes, keepdims)

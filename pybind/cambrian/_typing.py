@@ -22,6 +22,6 @@ Scalar: TypeAlias = Union[bool, int, float, complex, np.generic]
 ArrayLike: TypeAlias = Union["Array", Scalar, npt.NDArray[Any]]
 #: A device: a filter string, a Device, or None (the default device).
 DeviceLike: TypeAlias = Union[str, "Device", None]
-#: A dtype: bool, int8 to int64, uint8 to uint64, float32, float64,
-#: complex64 or complex128, by name or type.
+#: A dtype: bool, int8 to int64, uint8 to uint64, float16, float32,
+#: float64, complex64 or complex128, by name or type.
 DTypeLike: TypeAlias = npt.DTypeLike

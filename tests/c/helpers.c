@@ -80,6 +80,8 @@ double test_get(const cb_array *a, int64_t i) {
     return ((const float *)p)[2 * i];
   case CB_COMPLEX128:
     return ((const double *)p)[2 * i];
+  case CB_FLOAT16:
+    return cb_half_to_float(((const cb_half *)p)[i]);
   default:
     return ((const double *)p)[i];
   }
@@ -126,6 +128,9 @@ void test_set(cb_array *a, int64_t i, double v) {
     ((double *)p)[2 * i] = v;
     ((double *)p)[2 * i + 1] = 0;
     break;
+  case CB_FLOAT16:
+    ((cb_half *)p)[i] = cb_half_from_double(v);
+    break;
   default:
     ((double *)p)[i] = v;
   }
@@ -162,7 +167,7 @@ cb_operand test_weak_float(double v) {
 
 cb_operand test_scalar(cb_dtype t, double v) {
   cb_operand x = {.device = -1, .dtype = t};
-  if (t == CB_FLOAT32 || t == CB_FLOAT64)
+  if (t == CB_FLOAT16 || t == CB_FLOAT32 || t == CB_FLOAT64)
     x.value.f = v;
   else
     x.value.i = (int64_t)v;

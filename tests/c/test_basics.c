@@ -78,9 +78,10 @@ TEST(dtype_names_and_sizes) {
               {CB_UINT32, "uint32", 4},
               {CB_UINT64, "uint64", 8},
               {CB_COMPLEX64, "complex64", 8},
-              {CB_COMPLEX128, "complex128", 16}};
-  CHECK_INT(CB_NDTYPES, ==, 13);
-  for (int i = 0; i < 13; i++) {
+              {CB_COMPLEX128, "complex128", 16},
+              {CB_FLOAT16, "float16", 2}};
+  CHECK_INT(CB_NDTYPES, ==, 14);
+  for (int i = 0; i < 14; i++) {
     CHECK_STR(cb_dtype_name(rows[i].t), rows[i].name);
     CHECK_INT(cb_dtype_size(rows[i].t), ==, rows[i].size);
     CHECK_INT(cb_dtype_from_name(rows[i].name), ==, rows[i].t);
@@ -92,7 +93,7 @@ TEST(dtype_invalid) {
   CHECK_STR(cb_dtype_name((cb_dtype)-1), "invalid");
   CHECK_INT(cb_dtype_size(CB_NDTYPES), ==, 0);
   CHECK_INT(cb_dtype_size((cb_dtype)-1), ==, 0);
-  CHECK_INT(cb_dtype_from_name("float16"), ==, -1);
+  CHECK_INT(cb_dtype_from_name("bfloat16"), ==, -1);
   CHECK_INT(cb_dtype_from_name("Float32"), ==, -1);
   CHECK_INT(cb_dtype_from_name(""), ==, -1);
 }

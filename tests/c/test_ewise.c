@@ -345,7 +345,7 @@ TEST(result_dtype_rules) {
       {CB_OP_divide, 2, {A(CB_INT32), A(CB_INT32)}, 0, CB_FLOAT64},
       {CB_OP_divide, 2, {A(CB_FLOAT32), A(CB_FLOAT32)}, 0, CB_FLOAT32},
       {CB_OP_sqrt, 1, {A(CB_INT32)}, 0, CB_FLOAT64},
-      {CB_OP_sqrt, 1, {A(CB_BOOL)}, 0, CB_FLOAT32},
+      {CB_OP_sqrt, 1, {A(CB_BOOL)}, 0, CB_FLOAT16},
       {CB_OP_less, 2, {A(CB_FLOAT32), A(CB_INT32)}, 0, CB_BOOL},
       {CB_OP_where, 3, {A(CB_BOOL), A(CB_INT32), A(CB_FLOAT32)}, 0,
        CB_FLOAT64},
@@ -392,12 +392,12 @@ TEST(full_values) {
   /* Complex dtypes: the real part; the imaginary one is imag. */
   static const double values[CB_NDTYPES] = {
       1, -123456, 1e15, 1.25, -0.1, -100, -30000, 200, 60000, 4e9, 1e19,
-      -2.5, 1e300};
+      -2.5, 1e300, 0.1};
   const double imag = -0.75;
   for (int t = 0; t < CB_NDTYPES; t++) {
     cb_scalar v = {0};
     int complex = t == CB_COMPLEX64 || t == CB_COMPLEX128;
-    if (t == CB_FLOAT32 || t == CB_FLOAT64)
+    if (t == CB_FLOAT16 || t == CB_FLOAT32 || t == CB_FLOAT64)
       v.f = values[t];
     else if (complex) {
       v.c[0] = values[t];
@@ -411,7 +411,10 @@ TEST(full_values) {
     CHECK_INT(cb_array_dtype(a), ==, t);
     CHECK_INT(cb_array_ndim(a), ==, 2);
     CHECK_OK(test_sync(a));
-    double want = t == CB_FLOAT32 ? (float)values[t] : values[t];
+    double want = t == CB_FLOAT32   ? (float)values[t]
+                  : t == CB_FLOAT16 ? cb_half_to_float(
+                                          cb_half_from_double(values[t]))
+                                    : values[t];
     CHECK_DBL(test_get(a, 0), ==, want);
     CHECK_DBL(test_get(a, 300 * 700 - 1), ==, want);
     if (t == CB_COMPLEX64) {

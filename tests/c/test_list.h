@@ -116,6 +116,15 @@
   X(complex_fill_and_scalar)                                                 \
   X(complex_compose)                                                         \
   X(complex_matmul)                                                          \
+  /* test_float16.c */                                                       \
+  X(float16_conversions)                                                     \
+  X(float16_codelets_cpu)                                                    \
+  X(float16_codelets_opencl)                                                 \
+  X(float16_comparisons)                                                     \
+  X(float16_casts)                                                           \
+  X(float16_fill_and_scalar)                                                 \
+  X(float16_promotion)                                                       \
+  X(float16_reductions_and_blas_refused)                                     \
   /* test_failures.c */                                                      \
   X(testing_inject_fails_one_task)                                           \
   X(testing_inject_counts_executions)                                        \

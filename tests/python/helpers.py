@@ -22,8 +22,10 @@ NO_OPENCL = "no OpenCL device: no OpenCL platform is registered, or none " \
 # The dtypes of cambrian, as NumPy dtypes.
 DTYPES = [np.dtype(t) for t in
           (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-           np.uint16, np.uint32, np.uint64, np.float32, np.float64)]
-FLOAT_DTYPES = [np.dtype(np.float32), np.dtype(np.float64)]
+           np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+           np.float64)]
+FLOAT_DTYPES = [np.dtype(np.float16), np.dtype(np.float32),
+                np.dtype(np.float64)]
 INT_DTYPES = [np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64,
                                     np.uint8, np.uint16, np.uint32,
                                     np.uint64)]

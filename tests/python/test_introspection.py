@@ -24,8 +24,8 @@ from cambrian import _core
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DTYPE_ALIASES = {"bool_", "bool", "int8", "int16", "int32", "int64", "uint8",
-                 "uint16", "uint32", "uint64", "float32", "float64",
-                 "complex64", "complex128"}
+                 "uint16", "uint32", "uint64", "float16", "float32",
+                 "float64", "complex64", "complex128"}
 # The Array API's constants: plain numbers (and None), documented on the
 # API page.
 CONSTANTS = {"e", "pi", "inf", "nan", "newaxis"}

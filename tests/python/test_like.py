@@ -40,4 +40,4 @@ def test_bad_fill_values_raise():
     with pytest.raises(OverflowError):
         cb.full_like(cb.arange(3, dtype=cb.int32), 2 ** 40)
     with pytest.raises(TypeError):
-        cb.zeros_like(np.zeros(3, np.float16))
+        cb.zeros_like(np.zeros(3, np.longdouble))
