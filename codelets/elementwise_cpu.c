@@ -208,8 +208,9 @@ static inline int32_t float_to_int32(double x) {
 static inline int64_t float_to_int64(double x) {
   return x >= -0x1p63 && x < 0x1p63 ? (int64_t)x : INT64_MIN;
 }
-/* Narrower and unsigned integers: through int64 (uint64 above it), and
- * the low bits kept, as NumPy's casts give on x86-64. */
+/* Unsigned 32 and 64 bits: through int64 (uint64 above it), and the low
+ * bits kept; 8 and 16 bits, signed or not, through int32: as NumPy's
+ * casts give on x86-64. */
 static inline uint64_t float_to_bits(double x) {
   return x >= 0x1p63 && x < 0x1p64 ? (uint64_t)x
                                    : (uint64_t)float_to_int64(x);
@@ -217,7 +218,9 @@ static inline uint64_t float_to_bits(double x) {
 #define FLOAT_TO(D, x)                                                       \
   _Generic((D *)0, int32_t *: float_to_int32(x),                             \
            int64_t *: float_to_int64(x), float *: (D)(x),                    \
-           double *: (D)(x), default: (D)float_to_bits(x))
+           double *: (D)(x), int8_t *: (D)float_to_int32(x),                 \
+           int16_t *: (D)float_to_int32(x), uint8_t *: (D)float_to_int32(x), \
+           uint16_t *: (D)float_to_int32(x), default: (D)float_to_bits(x))
 /* x converted to D: to a complex type as C converts; a complex x to
  * another type through its real part, as NumPy does. */
 #define CONVERT_REAL(D, x)                                                   \

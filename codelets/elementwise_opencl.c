@@ -122,6 +122,18 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   if (has_strided(t))
     cb__put(buf, cap, &len, "typedef struct { long v[%d]; } cb_dims;\n",
             t->ndim);
+  int halves = 0;
+  for (int k = 0; k < t->nin; k++)
+    halves |= t->in_dtype[k] == CB_FLOAT16 && t->in_kind[k] != CB__IN_SCALAR;
+  if (halves)
+    /* A half as a float, a NaN keeping its sign (some drivers' vload_half
+     * drops it, and signbit and copysign read it). */
+    cb__put(buf, cap, &len, "float cb_load_half(const ulong i, "
+        "__global const half *p) {\n"
+        "  const float f = vload_half(i, p);\n"
+        "  const ushort b = ((__global const ushort *)p)[i];\n"
+        "  return isnan(f) && (b & 0x8000) ? as_float(as_uint(f) | "
+        "0x80000000u) : f;\n}\n");
   cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];
@@ -188,14 +200,14 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
       cb__put(buf, cap, &len, "  const %s %s = v%d;\n", value_type(optype[k]),
           names[k], k);
     else if (strided[k] && optype[k] == CB_FLOAT16)
-      cb__put(buf, cap, &len, "  const float %s = vload_half(f%d, p%d);\n",
+      cb__put(buf, cap, &len, "  const float %s = cb_load_half(f%d, p%d);\n",
           names[k], k, k);
     else if (strided[k])
       cb__put(buf, cap, &len, "  const %s %s = p%d[f%d];\n",
           cb__cl_type(optype[k]), names[k], k, k);
     else if (optype[k] == CB_FLOAT16)
-      cb__put(buf, cap, &len, "  const float %s = vload_half(o%d + k %s s%d, "
-          "p%d);\n", names[k], k, at, k, k);
+      cb__put(buf, cap, &len, "  const float %s = cb_load_half(o%d + k %s "
+          "s%d, p%d);\n", names[k], k, at, k, k);
     else
       cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k %s s%d];\n",
           cb__cl_type(optype[k]), names[k], k, k, at, k);
@@ -209,14 +221,25 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "  (void)i;\n  out[oo + k] = (R)((%s)%s, "
         "(%s)%s);\n}\n", part, both ? "a.x" : "a", part, both ? "a.y" : "0");
   } else if (kind == CB_KIND_CAST && cb__dtype_class(TV) == 'F' &&
-             cb__dtype_unsigned(R))
-    /* A negative float cast to an unsigned type wraps around, as NumPy's
+             cb__dtype_unsigned(R) && cb_dtype_size(R) >= 4)
+    /* A negative float cast to uint32 or uint64 wraps around, as NumPy's
      * does on CPUs (through a signed integer); GPUs would clamp it to 0.
      * Others go straight (through long, 2^63 and above would not
      * fit). */
     cb__put(buf, cap, &len, "  (void)i;\n  const T w = (T)(%s);\n"
         "  out[oo + k] = w < 0 ? (R)(long)w : (R)w;\n}\n",
         exprs[t->op][class_index(cls)]);
+  else if (kind == CB_KIND_CAST && cb__dtype_class(TV) == 'F' &&
+           cb__dtype_class(R) == 'I') {
+    /* To int64 through long, to narrower types through int (keeping
+     * the low bits), the minimum beyond the range, NaN included: as
+     * NumPy's casts on x86-64; GPUs would saturate. */
+    int wide = R == CB_INT64;
+    cb__put(buf, cap, &len, "  (void)i;\n  const T w = (T)(%s);\n"
+        "  out[oo + k] = (R)(w >= -0x1p%d && w < 0x1p%d ? (%s)w : %s);\n}\n",
+        exprs[t->op][class_index(cls)], wide ? 63 : 31, wide ? 63 : 31,
+        wide ? "long" : "int", wide ? "LONG_MIN" : "INT_MIN");
+  }
   else if (R == CB_FLOAT16)
     /* Rounded once to the nearest half: from double when the operand is
      * one (a float in between could round twice). */

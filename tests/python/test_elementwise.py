@@ -572,3 +572,18 @@ def test_rows_broadcast_along_leading_dimensions(device, big, small):
     # A row of another dtype is cast first, then broadcast.
     np.testing.assert_allclose(
         (a * cb.asarray(ri, device=device)).numpy(), x * ri, rtol=1e-6)
+
+
+@pytest.mark.parametrize("src", [np.float32, np.float64])
+@pytest.mark.parametrize("dst", [np.int8, np.int16, np.int32, np.int64,
+                                 np.uint8, np.uint16])
+def test_floats_beyond_an_integer_range_cast_as_numpy(device, src, dst):
+    # NumPy on x86-64: truncated through int64 (int64) or int32 (the
+    # others, their low bits kept), the minimum beyond that range (NaN
+    # too). GPUs saturate unless told otherwise.
+    x = np.array([300.7, -300.7, 70000.5, -70000.5, 3e9, -3e9, 1e19, -1e19,
+                  np.nan, np.inf, -np.inf], dtype=src)
+    with np.errstate(all="ignore"):
+        want = x.astype(dst)
+    got = cb.asarray(x, device=device).astype(dst).numpy()
+    np.testing.assert_array_equal(got, want)
