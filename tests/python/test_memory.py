@@ -57,14 +57,14 @@ def test_work_on_pocl_stays_within_the_address_space_limit():
     # cannot fit beside the first and raises at the call.
     out = check(run_child("""
         n = 2 * 2**30 // 8
-        a = cb.zeros(n, device="opencl")
+        a = cb.zeros(n, device="opencl:cpu")
         print(float(cb.sum(a)))
         try:
             b = a + 1
             print(float(cb.sum(b)))
         except MemoryError as e:
             print("MemoryError")
-        print(float(cb.sum(cb.ones(1000, device="opencl"))))
+        print(float(cb.sum(cb.ones(1000, device="opencl:cpu"))))
     """, headroom=3 * GIB))
     assert out.split() == ["0.0", "MemoryError", "1000.0"]
 
