@@ -222,12 +222,12 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
         "(%s)%s);\n}\n", part, both ? "a.x" : "a", part, both ? "a.y" : "0");
   } else if (kind == CB_KIND_CAST && cb__dtype_class(TV) == 'F' &&
              cb__dtype_unsigned(R) && cb_dtype_size(R) >= 4)
-    /* A negative float cast to uint32 or uint64 wraps around, as NumPy's
-     * does on CPUs (through a signed integer); GPUs would clamp it to 0.
-     * Others go straight (through long, 2^63 and above would not
-     * fit). */
+    /* To uint32 and uint64 as on CPU workers: through long (the low
+     * bits kept; its minimum beyond its range, NaN included), but 2^63
+     * to 2^64 through ulong; GPUs would clamp. */
     cb__put(buf, cap, &len, "  (void)i;\n  const T w = (T)(%s);\n"
-        "  out[oo + k] = w < 0 ? (R)(long)w : (R)w;\n}\n",
+        "  out[oo + k] = w >= 0x1p63 && w < 0x1p64 ? (R)(ulong)w : (R)(w >= "
+        "-0x1p63 && w < 0x1p63 ? (long)w : LONG_MIN);\n}\n",
         exprs[t->op][class_index(cls)]);
   else if (kind == CB_KIND_CAST && cb__dtype_class(TV) == 'F' &&
            cb__dtype_class(R) == 'I') {

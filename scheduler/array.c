@@ -495,7 +495,7 @@ static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 cb_event *cb_array_writer(cb_array *a) {
   /* A gather put off: the operation that writes the array starts now. */
   if (atomic_load_explicit(&a->lazy, memory_order_relaxed) &&
-      cb__enter() == 0) {
+      cb__try_enter() == 0) { /* never starts or waits for the runtime */
     (void)cb__lazy_fill(a); /* if it cannot be, reading a says why */
     cb__leave();
   }
@@ -583,6 +583,11 @@ static int from_device(const cb_array *a) {
 static int sync_host(cb_array *a, int mine, cb_event **out) {
   int rc = 0;
   cb_event *e = NULL;
+  if (atomic_load(&a->lazy) && (cb__forked() || !cb_is_running()))
+    /* Its copy is put off, and no runtime here can make it (a child
+     * made by fork()): its buffer holds nothing yet. */
+    return cb__fail(CB_ESTATE, "this array's elements were to be copied "
+                    "by a runtime that does not run in this process");
   if (!atomic_load(&a->gen) || !cb_is_running()) {
     /* Never used by a task of this runtime: the host copy is current. */
     e = cb__event_new(0);

@@ -577,13 +577,9 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   /* Views and broadcasts read in place (plan_strided); until their tasks
    * are submitted, no view may be filled by another thread, nor its
    * source written. */
-  int views = 0;
-  for (int i = 0; i < n; i++)
-    views |= x[i].array && atomic_load_explicit(&x[i].array->lazy,
-                                                memory_order_relaxed);
   int strided = shaped.ndim > 0 && shaped.size > 0 && !into &&
                 cb__lazy_allowed(device);
-  if (strided && views)
+  if (strided)
     cb__lazy_begin();
   if (strided &&
       plan_strided(x, n, compute, kind, reuse, &shaped, device, in, lay,
@@ -705,7 +701,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     *out_device = device;
   }
 done:
-  if (strided && views)
+  if (strided)
     cb__lazy_end();
   for (int i = 0; i < n; i++) {
     if (temps[i])

@@ -102,8 +102,6 @@ void cb__job_free(cb__job *j) {
 int cb__job_set_arg_tiles(cb__job *j, int i, cb_array *a, int mode,
                           int tile0, int ntiles) {
   int rc = cb__array_register(a, j->ctx.device);
-  if (rc == 0 && (mode & CB__WRITE))
-    rc = cb__lazy_before_write(a);
   if (rc)
     return rc;
   if (ntiles < 0) {
@@ -211,9 +209,9 @@ static int fill_buffers(cb__job *j, struct starpu_task *task) {
 }
 
 /* cb__job_submit, or cb__job_submit_part when part_of is not NULL. */
-static int submit(cb__job *j, const char *symbol, unsigned where,
-                  int device, int priority, cb_event *part_of,
-                  cb_event **event) {
+static int submit_locked(cb__job *j, const char *symbol, unsigned where,
+                         int device, int priority, cb_event *part_of,
+                         cb_event **event) {
   static atomic_uint turns;
   int rc = cb__device_usable(device);
   if (rc) {
@@ -223,6 +221,16 @@ static int submit(cb__job *j, const char *symbol, unsigned where,
     return rc;
   }
   cb__ctx *c = &j->ctx;
+  /* Views of the arrays it writes take their copies first (lazy.h). */
+  for (int i = 0; i < j->nargs && rc == 0; i++)
+    if (j->args[i].mode & CB__WRITE)
+      rc = cb__lazy_before_write(j->args[i].array);
+  if (rc) {
+    cb__job_free(j);
+    if (part_of)
+      cb__event_signal(part_of, rc);
+    return rc;
+  }
   struct starpu_codelet *cl = cb__job_codelet(symbol);
   if (part_of)
     cb__event_ref(part_of);
@@ -288,6 +296,18 @@ static int submit(cb__job *j, const char *symbol, unsigned where,
   else
     cb_event_unref(e);
   return 0;
+}
+
+/* submit_locked under the submission lock, from the views' copies to
+ * the task's submission, so that no view of a written array is taken in
+ * between (lazy.h). */
+static int submit(cb__job *j, const char *symbol, unsigned where,
+                  int device, int priority, cb_event *part_of,
+                  cb_event **event) {
+  cb__lazy_begin();
+  int rc = submit_locked(j, symbol, where, device, priority, part_of, event);
+  cb__lazy_end();
+  return rc;
 }
 
 int cb__job_submit(cb__job *j, const char *symbol, unsigned where,

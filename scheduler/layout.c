@@ -167,18 +167,20 @@ static int submit_by_tiles(cb_array *src, const cb_layout *from,
   if (dst->ntiles < 2 || from->ndim < 1 || dst->tile_elems % row ||
       !layout_whole(to, dst) || cb__dist_on || !cb__lazy_cpu_only(device))
     return 0;
-  if ((*rc = cb__lazy_before_write(dst)))
-    return 1;
-  cb_event *e = cb__event_new(dst->ntiles);
-  if (!e) {
+  /* Submitted together, as one operation, after the copies of dst's
+   * views (lazy.h). */
+  cb__lazy_begin();
+  cb_event *e = NULL;
+  if ((*rc = cb__lazy_before_write(dst)) == 0 &&
+      !(e = cb__event_new(dst->ntiles)))
     *rc = cb__fail(CB_ENOMEM, "out of host memory");
+  if (*rc) {
+    cb__lazy_end();
     return 1;
   }
   cb__array_set_writer(dst, e);
   int64_t rows = dst->tile_elems / row;
   *rc = 0;
-  /* Submitted together, as one operation (see lazy.h). */
-  cb__lazy_begin();
   for (int t = 0; t < dst->ntiles && *rc == 0; t++) {
     /* The rows of tile t: from's part, and dst's from the tile's start. */
     cb_layout part = *from, mine = *to;

@@ -24,6 +24,7 @@
 #include "devtab.h"
 #include "distributed.h"
 #include "errors.h"
+#include "failure.h"
 #include "layout.h"
 #include "lazy.h"
 
@@ -33,6 +34,7 @@ struct cb__lazy {
   cb_layout from;
   int device;
   int64_t count;
+  int filling;                /* its gather is being submitted */
   struct cb__lazy *_Atomic next; /* in src's list of readers */
   struct cb__lazy *all_prev, *all_next; /* in the list of all records */
 };
@@ -91,9 +93,14 @@ static void link_record(struct cb__lazy *z) {
 
 /* Submits z's gather and frees it; one that cannot be submitted stays put
  * off, and the next use tries again (and reports why). The lock is
- * held. */
+ * held. z stays on its lists until its task is submitted, so that other
+ * threads, which look at them without the lock first, wait for it; the
+ * submission itself, which registers and writes dst, passes over z
+ * (filling). */
 static int fill(struct cb__lazy *z) {
-  unlink_record(z);
+  if (z->filling)
+    return 0;
+  z->filling = 1;
   cb_layout to;
   cb_layout_of(z->dst, &to);
   /* Views of dst want what this gather writes: its task must not submit
@@ -102,10 +109,10 @@ static int fill(struct cb__lazy *z) {
   int rc = cb__layout_submit(z->src, &z->from, z->dst, &to, z->count,
                              z->device);
   atomic_store(&z->dst->readers, readers);
-  if (rc) {
-    link_record(z);
+  z->filling = 0;
+  if (rc)
     return rc;
-  }
+  unlink_record(z);
   cb_array_unref(z->src);
   free(z);
   return 0;
@@ -140,8 +147,14 @@ int cb__lazy_before_write(cb_array *a) {
     return 0;
   cb__lazy_begin();
   int rc = 0;
-  while (a->readers && rc == 0)
-    rc = fill(a->readers);
+  for (;;) {
+    /* The first reader not being submitted by this thread already. */
+    struct cb__lazy *z = a->readers;
+    while (z && z->filling)
+      z = z->next;
+    if (!z || (rc = fill(z)))
+      break;
+  }
   cb__lazy_end();
   return rc;
 }
@@ -153,6 +166,15 @@ void cb__lazy_fill_all(void) {
   while (all.all_next != &all) {
     struct cb__lazy *z = all.all_next;
     if (fill(z)) {
+      /* Reading the array raises instead of giving what it holds. */
+      cb__failure *f = cb__failure_new(CB_ENOMEM, 0, -1, "copy",
+                                       "the copy of an indexing result "
+                                       "could not be made: %s",
+                                       cb_last_error());
+      if (f) {
+        cb__mark_poison(z->dst, f);
+        cb__failure_unref(f);
+      }
       unlink_record(z);
       cb_array_unref(z->src);
       free(z);

@@ -322,11 +322,12 @@ static int run(la_op *op, int device) {
   if ((rc = check_dims(op)) || (rc = plan_device(op, device, &cpu_only)) ||
       (rc = cb__array_register(op->a, device)) ||
       (op->b && (rc = cb__array_register(op->b, device))) ||
-      (rc = cb__array_register(op->out, device)) ||
-      (rc = cb__lazy_before_write(op->out)))
+      (rc = cb__array_register(op->out, device)))
     return rc;
   cb__lazy_begin(); /* its tasks together (lazy.h) */
-  rc = submit(op, device, cpu_only);
+  rc = cb__lazy_before_write(op->out);
+  if (rc == 0)
+    rc = submit(op, device, cpu_only);
   cb__lazy_end();
   return rc;
 }

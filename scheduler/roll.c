@@ -25,6 +25,7 @@
 #include "runtime.h"
 #include "task_end.h"
 #include "tiles.h"
+#include "lazy.h"
 
 /* A run of source rows [lo, hi) within source tile tile. */
 typedef struct run {
@@ -266,7 +267,9 @@ int cb_roll_rows(cb_array *a, int64_t shift, int device, cb_array **out) {
   int rc = cb__enter();
   if (rc)
     return rc;
+  cb__lazy_begin(); /* its tasks together (lazy.h) */
   rc = roll_locked(a, shift, device, out);
+  cb__lazy_end();
   cb__leave();
   return rc;
 }

@@ -4,6 +4,7 @@ the copy is made only when something else needs it, or before the source
 changes. Results must be those of copies taken when they were asked
 for, whatever comes after."""
 
+import os
 import threading
 
 import numpy as np
@@ -182,3 +183,47 @@ def test_views_of_one_tile_are_read_in_place_on_every_device(device, dtype):
     a += 1  # the views keep what they were given
     assert_same(v + 0, w)
     assert_same(t * 1, xt)
+
+
+def test_threads_reading_one_fresh_view_get_its_elements():
+    # Two threads read the same view at once: the one that does not make
+    # its copy waits for the copy to be submitted, never reads before it.
+    x = ramp((256, 64), np.float64)
+    a = cb.asarray(x.copy(), device="cpu", tile_size=64 * 16)
+    bad = []
+    for k in range(40):
+        v = a[::-1, ::2]
+        got = [None, None]
+
+        def read(i, v=v, got=got):
+            got[i] = v.numpy()
+        ts = [threading.Thread(target=read, args=(i,)) for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        for g in got:
+            if not np.array_equal(g, x[::-1, ::2]):
+                bad.append(k)
+        a += 1
+        x += 1
+    assert bad == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork()")
+def test_a_view_read_in_a_forked_child_raises():
+    a = cb.asarray(ramp((8, 8)), device="cpu")
+    v = a[::2]
+    pid = os.fork()
+    if pid == 0:  # child: nothing can make v's copy here
+        code = 3
+        try:
+            v.numpy()
+            code = 1
+        except cb.CambrianError:
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert_same(v, ramp((8, 8))[::2])
