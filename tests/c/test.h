@@ -18,6 +18,20 @@
 
 #define TEST(name) void test_##name(void)
 
+/* Two tests of check(device): name_cpu on the CPU workers alone, and
+ * name_opencl on every OpenCL device. */
+#define TEST_CPU_AND_OPENCL(name, check)                                     \
+  TEST(name##_cpu) {                                                         \
+    ASSERT_OK(test_start(2, "none"));                                        \
+    check(0);                                                                \
+  }                                                                          \
+  TEST(name##_opencl) {                                                      \
+    int first = test_need_opencl();                                          \
+    ASSERT(first >= 0);                                                      \
+    for (int d = first; d < cb_device_count(); d++)                          \
+      check(d);                                                              \
+  }
+
 /* The exit status of a skipped test (ctest's SKIP_RETURN_CODE). */
 #define TEST_SKIPPED 77
 

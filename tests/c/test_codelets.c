@@ -316,14 +316,4 @@ static void check_device(int d) {
   }
 }
 
-TEST(codelets_cpu) {
-  ASSERT_OK(test_start(2, "none"));
-  check_device(0);
-}
-
-TEST(codelets_opencl) {
-  int first = test_need_opencl();
-  ASSERT(first >= 0);
-  for (int d = first; d < cb_device_count(); d++)
-    check_device(d);
-}
+TEST_CPU_AND_OPENCL(codelets, check_device)

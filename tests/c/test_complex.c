@@ -213,17 +213,7 @@ static void check_device(int d) {
   }
 }
 
-TEST(complex_codelets_cpu) {
-  ASSERT_OK(test_start(2, "none"));
-  check_device(0);
-}
-
-TEST(complex_codelets_opencl) {
-  int first = test_need_opencl();
-  ASSERT(first >= 0);
-  for (int d = first; d < cb_device_count(); d++)
-    check_device(d);
-}
+TEST_CPU_AND_OPENCL(complex_codelets, check_device)
 
 /* Casts between complex and every class, both ways, on each device. */
 TEST(complex_casts) {

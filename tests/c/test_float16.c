@@ -180,17 +180,7 @@ static void check_device(int d) {
     check_op(close_ops[i], d, 0);
 }
 
-TEST(float16_codelets_cpu) {
-  ASSERT_OK(test_start(2, "none"));
-  check_device(0);
-}
-
-TEST(float16_codelets_opencl) {
-  int first = test_need_opencl();
-  ASSERT(first >= 0);
-  for (int d = first; d < cb_device_count(); d++)
-    check_device(d);
-}
+TEST_CPU_AND_OPENCL(float16_codelets, check_device)
 
 /* Comparisons and tests of halves give bool, as float's do. */
 TEST(float16_comparisons) {
