@@ -182,3 +182,13 @@ int test_wait_flag(const volatile int *flag, int timeout_ms) {
     nanosleep(&pause, NULL);
   return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }
+
+void test_check_promotions(const test_promotion *rows, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    cb_dtype got = CB_BOOL;
+    CHECK_OK(cb_result_dtype(rows[i].op, rows[i].x, rows[i].n, &got));
+    CHECK(got == rows[i].want, "row %zu: %s gives %s, want %s", i,
+          cb_op_name(rows[i].op), cb_dtype_name(got),
+          cb_dtype_name(rows[i].want));
+  }
+}

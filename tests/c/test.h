@@ -130,6 +130,15 @@ cb_array *test_ramp(cb_dtype t, int ndim, const int64_t *shape, double first,
 cb_array *test_values(cb_dtype t, int64_t n, const double *values);
 /* An operand for an array, placed on device (-1: auto). */
 cb_operand test_arg(cb_array *a, int device);
+/* An operation over n operands and the dtype its result must have. */
+typedef struct test_promotion {
+  cb_op op;
+  cb_operand x[2];
+  int n;
+  cb_dtype want;
+} test_promotion;
+/* Checks cb_result_dtype against each of the n rows. */
+void test_check_promotions(const test_promotion *rows, size_t n);
 /* A weak (Python) float scalar, and a strong scalar of dtype t. */
 cb_operand test_weak_float(double v);
 cb_operand test_scalar(cb_dtype t, double v);

@@ -277,12 +277,7 @@ TEST(complex_casts) {
 TEST(complex_promotion) {
 #define A(t) {.device = -1, .dtype = t, .weak = 0}
 #define WEAK_COMPLEX {.device = -1, .dtype = CB_COMPLEX128, .weak = 1}
-  static const struct {
-    cb_op op;
-    cb_operand x[2];
-    int n;
-    cb_dtype want;
-  } rows[] = {
+  static const test_promotion rows[] = {
       {CB_OP_add, {A(CB_INT64), A(CB_COMPLEX64)}, 2, CB_COMPLEX128},
       {CB_OP_add, {A(CB_INT16), A(CB_COMPLEX64)}, 2, CB_COMPLEX64},
       {CB_OP_add, {A(CB_UINT64), A(CB_COMPLEX64)}, 2, CB_COMPLEX128},
@@ -301,13 +296,7 @@ TEST(complex_promotion) {
       {CB_OP_imag, {A(CB_COMPLEX64)}, 1, CB_FLOAT32},
       {CB_OP_equal, {A(CB_COMPLEX64), A(CB_FLOAT64)}, 2, CB_BOOL},
   };
-  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    cb_dtype got = CB_BOOL;
-    CHECK_OK(cb_result_dtype(rows[i].op, rows[i].x, rows[i].n, &got));
-    CHECK(got == rows[i].want, "row %zu: %s gives %s, want %s", i,
-          cb_op_name(rows[i].op), cb_dtype_name(got),
-          cb_dtype_name(rows[i].want));
-  }
+  test_check_promotions(rows, sizeof rows / sizeof *rows);
   /* Orderings, rounding, remainders and bits do not exist for complex. */
   static const cb_op refused[] = {
       CB_OP_less,  CB_OP_maximum,   CB_OP_floor,       CB_OP_remainder,

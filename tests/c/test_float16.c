@@ -290,12 +290,7 @@ TEST(float16_fill_and_scalar) {
 TEST(float16_promotion) {
 #define A(t) {.device = -1, .dtype = t, .weak = 0}
 #define WEAK(t) {.device = -1, .dtype = t, .weak = 1}
-  static const struct {
-    cb_op op;
-    cb_operand x[2];
-    int n;
-    cb_dtype want;
-  } rows[] = {
+  static const test_promotion rows[] = {
       {CB_OP_add, {A(CB_FLOAT16), A(CB_BOOL)}, 2, CB_FLOAT16},
       {CB_OP_add, {A(CB_INT8), A(CB_FLOAT16)}, 2, CB_FLOAT16},
       {CB_OP_add, {A(CB_FLOAT16), A(CB_UINT8)}, 2, CB_FLOAT16},
@@ -321,13 +316,7 @@ TEST(float16_promotion) {
       {CB_OP_round, {A(CB_BOOL)}, 1, CB_FLOAT16},
       {CB_OP_equal, {A(CB_FLOAT16), A(CB_INT64)}, 2, CB_BOOL},
   };
-  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    cb_dtype got = CB_BOOL;
-    CHECK_OK(cb_result_dtype(rows[i].op, rows[i].x, rows[i].n, &got));
-    CHECK(got == rows[i].want, "row %zu: %s gives %s, want %s", i,
-          cb_op_name(rows[i].op), cb_dtype_name(got),
-          cb_dtype_name(rows[i].want));
-  }
+  test_check_promotions(rows, sizeof rows / sizeof *rows);
   /* Bits do not exist for floats, float16 included. */
   cb_operand x[2] = {A(CB_FLOAT16), A(CB_FLOAT16)};
   cb_dtype got;
