@@ -473,12 +473,11 @@ class _LoopQueue:
         self.waiting: dict[int, tuple[asyncio.Future[Any], Future[Any]]] = {}
         if self.qid is not None:
             loop.add_reader(self.fd, self._drain)
-            weakref.finalize(loop, self._close, self.fd, self.qid)
 
-    @staticmethod
-    def _close(fd: int, qid: int) -> None:
-        _core.queue_close(qid)
-        os.close(fd)
+    def close(self) -> None:
+        if self.qid is not None:
+            _core.queue_close(self.qid)
+        os.close(self.fd)
 
     def wait(self, fut: Future[Any]) -> asyncio.Future[Any]:
         waiter = asyncio.get_running_loop().create_future()
@@ -527,18 +526,26 @@ class _LoopQueue:
                 _log.exception("cambrian: resolving an await failed")
 
 
-_loop_queues: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
+# Loop -> its queue, through weak references without callbacks: the queues
+# of loops that are gone are closed by the next call of _loop_queue, never
+# by a finalizer, where CPython would drop a Ctrl-C that lands in it.
+_loop_queues: dict[weakref.ref[asyncio.AbstractEventLoop], _LoopQueue] = {}
 
 
 def _loop_queue(loop: asyncio.AbstractEventLoop) -> _LoopQueue | None:
     """The loop's completion queue; None where there is none to be had
     (no eventfd on this system, or too many loops)."""
-    queue = _loop_queues.get(loop)
+    with _lock:
+        gone = [_loop_queues.pop(k) for k in list(_loop_queues)
+                if k() is None]
+    for q in gone:
+        q.close()
+    key = weakref.ref(loop)
+    queue = _loop_queues.get(key)
     if queue is None and hasattr(os, "eventfd"):
         queue = _LoopQueue(loop)
         with _lock:
-            _loop_queues[loop] = queue
+            _loop_queues[key] = queue
     return queue if queue is not None and queue.qid is not None else None
 
 
@@ -546,9 +553,9 @@ def _end_awaits(fut: Future[Any]) -> None:
     """fut was cancelled: the loops awaiting it through their queues are
     told to end those awaits."""
     with _lock:
-        queues = list(_loop_queues.items())
+        queues = [(k(), q) for k, q in _loop_queues.items()]
     for loop, queue in queues:
-        if queue.waiting:
+        if loop is not None and queue.waiting:
             try:
                 loop.call_soon_threadsafe(queue._cancelled, fut)
             except RuntimeError:  # the loop is closed

@@ -3,6 +3,7 @@ from threads and event loops."""
 
 import asyncio
 import concurrent.futures as cf
+import os
 import threading
 
 import numpy as np
@@ -471,3 +472,32 @@ def test_a_later_write_keeps_its_own_future(dev):
         d.future.result(timeout=30)
     finally:
         gc.enable()
+
+
+def test_queues_of_gone_event_loops_are_closed():
+    # Each event loop that awaits gets an eventfd queue; once the loop is
+    # gone, the next await closes it (no finalizer does, where a Ctrl-C
+    # would be lost).
+    import gc
+
+    def eventfds():
+        n = 0
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                n += "eventfd" in os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                pass
+        return n
+
+    async def one():
+        return float(await cb.sum(cb.asarray(np.arange(4.0)) + 1))
+
+    asyncio.run(one())
+    gc.collect()
+    asyncio.run(one())
+    before = eventfds()
+    for _ in range(30):
+        assert asyncio.run(one()) == 10.0
+        gc.collect()
+    asyncio.run(one())
+    assert eventfds() <= before + 1
