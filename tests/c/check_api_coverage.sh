@@ -60,9 +60,14 @@ while read -r fn; do
   fi
 done <"$tmp/api"
 
-# Tests and lists agree.
-grep -hoE '^TEST\([a-z0-9_]+\)' "$TESTS"/test_*.c |
-  sed -E 's/TEST\((.*)\)/\1/' | sort >"$tmp/defined"
+# Tests and lists agree. TEST_CPU_AND_OPENCL(name, check) defines two:
+# name_cpu and name_opencl.
+{
+  grep -hoE '^TEST\([a-z0-9_]+\)' "$TESTS"/test_*.c |
+    sed -E 's/TEST\((.*)\)/\1/'
+  grep -hoE '^TEST_CPU_AND_OPENCL\([a-z0-9_]+,' "$TESTS"/test_*.c |
+    sed -E 's/TEST_CPU_AND_OPENCL\((.*),/\1_cpu\n\1_opencl/'
+} | sort >"$tmp/defined"
 grep -hoE '^[[:space:]]*X\([a-z0-9_]+\)' "$TESTS/test_list.h" \
   "$TESTS/internal_list.h" | sed -E 's/.*X\((.*)\)/\1/' | sort >"$tmp/listed"
 for name in $(comm -23 "$tmp/defined" "$tmp/listed"); do
