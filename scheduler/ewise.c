@@ -431,14 +431,13 @@ static int repeats_rows(const cb_array *a, const cb__shape *shape,
   return 1;
 }
 
-/* Operands read in place through a layout by tasks on CPU workers, when
- * device lets them (cb__lazy_allowed): arrays that a gather put off would
- * fill (views) are read in their source, and operands broadcast along
- * other than their leading dimensions in themselves, instead of a copy
- * each. Once one is, operands broadcast along the leading dimensions are
+/* Operands read in place through a layout (on OpenCL devices, only
+ * those whose array is one tile): arrays that a gather put off would fill
+ * (views) are read in their source, and operands broadcast along other
+ * than their leading dimensions in themselves, instead of a copy each. Once one is, operands broadcast along the leading dimensions are
  * too (the loops do not mix the two). Sets in[i] (a reference), lay[i]
  * and the task's kinds and strides; returns how many. The caller holds
- * the run lock, and the lazy lock when an operand may be a view. */
+ * the run lock and the lazy lock. */
 static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
                         cb_op_kind kind, const cb_array *reuse,
                         const cb__shape *shape, int device, cb_array **in,
@@ -578,7 +577,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
    * are submitted, no view may be filled by another thread, nor its
    * source written. */
   int strided = shaped.ndim > 0 && shaped.size > 0 && !into &&
-                cb__lazy_allowed(device);
+                cb__lazy_allowed();
   if (strided)
     cb__lazy_begin();
   if (strided &&

@@ -289,7 +289,7 @@ static int gather(cb_array *src, const cb_layout *from, int device,
     cb_layout_of(dst, &to);
     /* Put off where the result may be read in place: the copy is made
      * only if something else needs it. */
-    rc = lazy && cb__lazy_allowed(device)
+    rc = lazy && cb__lazy_allowed()
              ? cb__lazy_gather(src, from, device, count, dst)
              : cb__layout_submit(src, from, dst, &to, count, device);
     if (rc)

@@ -6,10 +6,10 @@
  *
  * The source must not change before the gather is submitted: every task
  * that writes an array submits the put-off gathers that read it first
- * (cb__lazy_before_write, called where tasks take arrays to write). Work
- * that reads the result in place (element-wise work on CPU workers)
- * submits its tasks between cb__lazy_begin and cb__lazy_end, so that no
- * write of the source can come between its look and its tasks.
+ * (cb__lazy_before_write, called where tasks take arrays to write).
+ * Element-wise work, which reads the result in place, submits its tasks
+ * between cb__lazy_begin and cb__lazy_end, so that no write of the
+ * source can come between its look and its tasks.
  *
  * Locking: lock, recursive, guards the records and the lists; it is held
  * while a gather is submitted, so that no task reads a result before its
@@ -58,10 +58,7 @@ void cb__lazy_begin(void) {
 
 void cb__lazy_end(void) { pthread_mutex_unlock(&lock); }
 
-int cb__lazy_allowed(int device) {
-  (void)device;
-  return !cb__dist_on;
-}
+int cb__lazy_allowed(void) { return !cb__dist_on; }
 
 int cb__lazy_cpu_only(int device) {
   if (device >= 0)

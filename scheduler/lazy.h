@@ -13,9 +13,9 @@
 
 #include "cambrian.h"
 
-/* Whether a gather on device may be put off: its result could be read
- * through its layout by work there (anywhere but over MPI ranks). */
-int cb__lazy_allowed(int device);
+/* Whether gathers may be put off and their results read in place:
+ * anywhere but over MPI ranks. */
+int cb__lazy_allowed(void);
 /* Whether work on device runs on CPU workers only. */
 int cb__lazy_cpu_only(int device);
 /* Makes dst (registered, nothing pending) the put-off gather of the
