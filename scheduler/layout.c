@@ -288,8 +288,9 @@ static int gather(cb_array *src, const cb_layout *from, int device,
     cb_layout to;
     cb_layout_of(dst, &to);
     /* Put off where the result may be read in place: the copy is made
-     * only if something else needs it. */
-    rc = lazy && cb__lazy_allowed()
+     * only if something else needs it. A small part of a large source is
+     * copied at once: put off, it would keep the whole source alive. */
+    rc = lazy && cb__lazy_allowed() && 4 * count >= src->size
              ? cb__lazy_gather(src, from, device, count, dst)
              : cb__layout_submit(src, from, dst, &to, count, device);
     if (rc)
