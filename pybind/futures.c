@@ -500,6 +500,30 @@ static PyObject *py_settle_future(PyObject *module, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+/* start_host_copy(array): asks for the array's host copy to be brought up
+ * to date once its writers are done, without waiting. */
+static PyObject *py_start_host_copy(PyObject *module, PyObject *arg) {
+  cbp_state *st = mstate(module);
+  if (Py_TYPE(arg) != st->array_type) {
+    PyErr_Format(PyExc_TypeError, "start_host_copy: an Array, not '%.200s'",
+                 Py_TYPE(arg)->tp_name);
+    return NULL;
+  }
+  cb_array *a = ((ArrayObject *)arg)->arr;
+  cb_event *e = NULL;
+  int rc;
+  /* Gathering a distributed array takes every rank: only a read does. */
+  if (cb_array_distribution(a) != CB_DIST_NONE && cb_nranks() > 1)
+    Py_RETURN_NONE;
+  Py_BEGIN_ALLOW_THREADS
+  rc = cb_array_sync_host_start(a, &e);
+  Py_END_ALLOW_THREADS
+  cb_event_unref(e); /* the copy goes on; a later read finds it done */
+  if (rc)
+    return cbp_raise(st, rc);
+  Py_RETURN_NONE;
+}
+
 /* Waits for a source (see source_event) with wait(e, limit): True when it
  * is done, False when not (in time), NULL with an error. */
 static PyObject *wait_source(cbp_state *st, PyObject *source,
@@ -740,6 +764,11 @@ PyDoc_STRVAR(doc_settle_future,
 "The operation of future, source's, succeeded: an Array keeps that\n"
 "future only through a weak reference from now on.\n");
 
+PyDoc_STRVAR(doc_start_host_copy,
+"start_host_copy(array, /)\n--\n\n"
+"Start bringing the array's host copy up to date once its writers are\n"
+"done; returns at once.\n");
+
 PyDoc_STRVAR(doc_poll_writer,
 "poll_writer(source, us, /)\n--\n\n"
 "Whether the operation of source is done, polling at most us\n"
@@ -796,6 +825,7 @@ PyMethodDef cbp_future_methods[] = {
     {"started", py_started, METH_O, doc_started},
     {"settle_future", CBP_METH(py_settle_future), METH_FASTCALL,
      doc_settle_future},
+    {"start_host_copy", py_start_host_copy, METH_O, doc_start_host_copy},
     {"poll_writer", CBP_METH(py_poll_writer), METH_FASTCALL, doc_poll_writer},
     {"wait_writer", CBP_METH(py_wait_writer), METH_FASTCALL, doc_wait_writer},
     {"watch", CBP_METH(py_watch), METH_FASTCALL, doc_watch},

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "arrays.h"
+#include "drivers.h"
 #include "failure.h"
 #include "pinned.h"
 #include "pool.h"
@@ -115,6 +116,30 @@ cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
   a->reclaim_next = NULL;
   atomic_store(&a->refcount, 1);
   return a;
+}
+
+int cb__pool_drop_pinned(size_t bytes) {
+  cb_array *a = NULL;
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < CB__POOL_BINS && !a; i++) {
+    struct bin *b = &bins[i];
+    cb_array **at = &b->head;
+    while (*at && !((*at)->pinned && cb__array_host_bytes(*at) == bytes))
+      at = &(*at)->reclaim_next;
+    if ((a = *at)) {
+      *at = a->reclaim_next;
+      b->count--;
+      b->bytes -= a->nbytes;
+      pooled_bytes -= a->nbytes;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  if (!a)
+    return 0;
+  cb__busy_begin(-1); /* unregistering needs the drivers awake */
+  cb__array_destroy(a); /* its pinned buffer goes to pinned.c's cache */
+  cb__busy_end(-1);
+  return 1;
 }
 
 void cb__pool_flush(void) {

@@ -14,6 +14,10 @@ int cb__pool_put(cb_array *a);
  * NULL. */
 cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
                        cb_distribution dist);
+/* Destroys a pooled array whose host buffer is pinned memory of bytes,
+ * so that its buffer goes back to the cache of pinned memory; returns
+ * whether there was one. Not from a task or a callback: it unregisters. */
+int cb__pool_drop_pinned(size_t bytes);
 /* Destroys every pooled array (shutdown). */
 void cb__pool_flush(void);
 

@@ -614,7 +614,8 @@ class Graph:
     def map(self, batches: Iterable[Any], in_flight: int = 2,
             progress: bool = False, ordered: bool = True,
             stop_on_error: bool = False,
-            device: str | Device | None = None
+            device: str | Device | None = None,
+            to_host: bool | None = None
             ) -> Iterator[tuple[int, dict[str, Array]]]:
         """Run the graph over each batch, at most in_flight at once.
 
@@ -636,6 +637,12 @@ class Graph:
             Raise the first failure at once, instead of after the last.
         device : str or Device, optional
             Where the runs go.
+        to_host : bool, optional
+            Bring each batch's outputs back to the host as soon as they
+            are written, while later batches move in and compute, so
+            that reading them waits for no copy. Default: for batches
+            given as host data (NumPy arrays, buffers), not for batches
+            of cambrian Arrays (their outputs stay where they were made).
 
         Yields
         ------
@@ -661,5 +668,5 @@ class Graph:
         if in_flight < 1:
             raise ValueError("in_flight must be at least 1")
         return map_batches(self, batches, in_flight, progress, ordered,
-                           stop_on_error, device)
+                           stop_on_error, device, to_host)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import _core
 from ._futures import wait
 
 if TYPE_CHECKING:
@@ -37,13 +38,18 @@ def _outcome(outs: _Outputs) -> BaseException | None:
     return None
 
 
+def _from_host(batch: dict[str, Any]) -> bool:
+    """Whether a batch came as host data (not as cambrian Arrays)."""
+    return any(not isinstance(v, _core.Array) for v in batch.values())
+
+
 def _done(outs: _Outputs) -> bool:
     return all(a.future.done() for a in outs.values())
 
 
 def map_batches(g: Graph, batches: Iterable[Any], in_flight: int,
                 progress: bool, ordered: bool, stop_on_error: bool,
-                device: str | Device | None
+                device: str | Device | None, to_host: bool | None
                 ) -> Iterator[tuple[int, _Outputs]]:
     """The generator behind g.map (Graph.map says what the arguments
     mean)."""
@@ -84,7 +90,13 @@ def map_batches(g: Graph, batches: Iterable[Any], in_flight: int,
                     raise TypeError("batches must be dicts of inputs: the "
                                     "graph has several inputs")
                 batch = {g._inputs[0][0]: batch}
-            pending.append((i, g.run(device=device, **batch)))
+            outs = g.run(device=device, **batch)
+            if to_host or (to_host is None and _from_host(batch)):
+                # Each output comes back as soon as it is written, while
+                # later batches move in and compute.
+                for a in outs.values():
+                    _core.start_host_copy(a)
+            pending.append((i, outs))
             g.max_in_flight = max(g.max_in_flight, len(pending))
             while len(pending) >= in_flight:
                 got = finish(*take_one())

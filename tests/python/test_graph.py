@@ -380,6 +380,43 @@ def test_map_is_quiet_by_default(capsys):
     assert captured.err == "" and captured.out == ""
 
 
+def _map_bytes_back(device, batches, to_host):
+    """The outputs of g.map over batches on device, and the bytes that
+    came back to RAM from device before any was read."""
+    g = chunk_graph()
+    was = cb.profiling()
+    cb.profiling(True)
+    try:
+        cb.stats(reset=True)
+        outs = [o["y"] for _, o in g.map(batches, device=device,
+                                         to_host=to_host)]
+        cb.synchronize()
+        links = cb.stats()["links"]
+    finally:
+        cb.profiling(was)
+    back = sum(link["bytes"] for link in links
+               if link["src"] == device.filter_string and link["dst"] == "RAM")
+    return outs, back
+
+
+def test_map_brings_outputs_of_host_batches_back(opencl_device):
+    batches = [np.full(4096, k, np.float32) for k in range(4)]
+    resident = [cb.asarray(b, device=opencl_device) for b in batches]
+    out_bytes = 4 * 4096 * 4
+    # Host batches: each output is on its way back once submitted.
+    outs, back = _map_bytes_back(opencl_device, batches, None)
+    assert back == out_bytes
+    for k, y in enumerate(outs):
+        assert_same(y, batches[k] * 2 + 1)
+    # Batches of Arrays: outputs stay on the device unless asked for.
+    assert _map_bytes_back(opencl_device, resident, None)[1] == 0
+    assert _map_bytes_back(opencl_device, batches, False)[1] == 0
+    outs, back = _map_bytes_back(opencl_device, resident, True)
+    assert back == out_bytes
+    for k, y in enumerate(outs):
+        assert_same(y, batches[k] * 2 + 1)
+
+
 def test_map_bad_arguments():
     g = chunk_graph()
     with pytest.raises(ValueError):
