@@ -606,11 +606,12 @@ int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
 
 /* A new C-ordered array of from's shape holding the elements of src that
  * from reaches, written by a task on device (-1: the scheduler chooses),
- * as cb_copy_layout would. *out is a new reference. The task is put
- * off (but over MPI ranks): element-wise work reads src through from
- * instead, and the task is submitted when other work reads *out, or
- * before work that writes src, so *out holds src's elements as they were
- * at this call. */
+ * as cb_copy_layout would. *out is a new reference. When from reaches a
+ * quarter of src's elements or more, the task is put off (but over MPI
+ * ranks): element-wise work reads src through from instead, and the task
+ * is submitted when other work reads *out, or before work that writes
+ * src, so *out holds src's elements as they were at this call. A smaller
+ * part is copied at once: a put-off copy keeps all of src alive. */
 int cb_gather(cb_array *src, const cb_layout *from, int device,
               cb_array **out);
 
