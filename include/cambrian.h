@@ -615,6 +615,22 @@ int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
 int cb_gather(cb_array *src, const cb_layout *from, int device,
               cb_array **out);
 
+/* A view of the elements of src that from reaches (*out, a new
+ * reference): an array of from's shape that always holds what src holds
+ * there now, not when the view was made, as NumPy's views do. Reading it
+ * (a task, or on the host) copies those elements again only if work
+ * that writes src was submitted since the last time; element-wise work
+ * reads src through from instead. A view keeps src alive. It cannot be
+ * written (CB_EINVAL from the operation that would): write src through
+ * from, with cb_copy_layout. src cannot be a view (CB_EINVAL): compose
+ * the layouts and view src's source (cb_view_source). Over MPI ranks the
+ * view is a copy made at once. */
+int cb_view(cb_array *src, const cb_layout *from, int device,
+            cb_array **out);
+/* Whether a is a view (cb_view): then *src, a new reference, and *from
+ * are what it views; else *src is NULL. Returns 0. */
+int cb_view_source(cb_array *a, cb_array **src, cb_layout *from);
+
 /* A new array (*out, a new reference) holding a rolled by shift rows
  * along its leading dimension (rows past the end come back at the start;
  * a negative shift rolls towards the start), tiled and distributed as a.

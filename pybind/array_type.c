@@ -997,32 +997,50 @@ static PyObject *nb_power(PyObject *x, PyObject *y, PyObject *mod) {
 }
 
 /* x op= y: NumPy's in-place update, x keeping its dtype. An operand
- * that is not an Array (x is then y's right operand) is not updated. */
-static PyObject *inplace(PyObject *x, PyObject *y, cb_op op) {
+ * that is not an Array (x is then y's right operand) is not updated. A
+ * view, which cannot be written, is updated through what it views
+ * (_manipulation.inplace_view, which calls name on a copy). */
+static PyObject *inplace(PyObject *x, PyObject *y, cb_op op,
+                         const char *name) {
   if (!is_array_object(x))
     Py_RETURN_NOTIMPLEMENTED;
+  cb_array *src;
+  cb_layout l;
+  cb_view_source(((ArrayObject *)x)->arr, &src, &l);
+  if (src) {
+    cb_array_unref(src);
+    PyObject *args[2] = {y, NULL};
+    args[1] = PyUnicode_FromString(name);
+    if (!args[1])
+      return NULL;
+    PyObject *r = manipulate(x, "inplace_view", args, 2, NULL);
+    Py_DECREF(args[1]);
+    return r;
+  }
   PyObject *args[2] = {x, y};
   return cbp_apply_into(state_of(x), op, args, 2, x);
 }
 
-#define INPLACE_SLOT(fn, op)                                                 \
-  static PyObject *fn(PyObject *x, PyObject *y) { return inplace(x, y, op); }
-INPLACE_SLOT(nb_inplace_add, CB_OP_add)
-INPLACE_SLOT(nb_inplace_floor_divide, CB_OP_floor_divide)
-INPLACE_SLOT(nb_inplace_remainder, CB_OP_remainder)
-INPLACE_SLOT(nb_inplace_lshift, CB_OP_bitwise_left_shift)
-INPLACE_SLOT(nb_inplace_rshift, CB_OP_bitwise_right_shift)
-INPLACE_SLOT(nb_inplace_subtract, CB_OP_subtract)
-INPLACE_SLOT(nb_inplace_multiply, CB_OP_multiply)
-INPLACE_SLOT(nb_inplace_true_divide, CB_OP_divide)
-INPLACE_SLOT(nb_inplace_and, CB_OP_bitwise_and)
-INPLACE_SLOT(nb_inplace_or, CB_OP_bitwise_or)
-INPLACE_SLOT(nb_inplace_xor, CB_OP_bitwise_xor)
+#define INPLACE_SLOT(fn, op, name)                                           \
+  static PyObject *fn(PyObject *x, PyObject *y) {                            \
+    return inplace(x, y, op, name);                                          \
+  }
+INPLACE_SLOT(nb_inplace_add, CB_OP_add, "__iadd__")
+INPLACE_SLOT(nb_inplace_floor_divide, CB_OP_floor_divide, "__ifloordiv__")
+INPLACE_SLOT(nb_inplace_remainder, CB_OP_remainder, "__imod__")
+INPLACE_SLOT(nb_inplace_lshift, CB_OP_bitwise_left_shift, "__ilshift__")
+INPLACE_SLOT(nb_inplace_rshift, CB_OP_bitwise_right_shift, "__irshift__")
+INPLACE_SLOT(nb_inplace_subtract, CB_OP_subtract, "__isub__")
+INPLACE_SLOT(nb_inplace_multiply, CB_OP_multiply, "__imul__")
+INPLACE_SLOT(nb_inplace_true_divide, CB_OP_divide, "__itruediv__")
+INPLACE_SLOT(nb_inplace_and, CB_OP_bitwise_and, "__iand__")
+INPLACE_SLOT(nb_inplace_or, CB_OP_bitwise_or, "__ior__")
+INPLACE_SLOT(nb_inplace_xor, CB_OP_bitwise_xor, "__ixor__")
 
 static PyObject *nb_inplace_power(PyObject *x, PyObject *y, PyObject *m) {
   if (m != Py_None)
     Py_RETURN_NOTIMPLEMENTED;
-  return inplace(x, y, CB_OP_power);
+  return inplace(x, y, CB_OP_power, "__ipow__");
 }
 
 static PyObject *unary(PyObject *x, cb_op op) {

@@ -52,12 +52,16 @@ static int array_arg(cbp_state *st, PyObject *obj, const char *what) {
   return -1;
 }
 
-static PyObject *py_gather(PyObject *module, PyObject *const *args,
-                           Py_ssize_t nargs) {
+/* gather(x, layout) and view(x, layout): make(x, layout) into a new
+ * Array placed as x. */
+static PyObject *gather_with(PyObject *module, PyObject *const *args,
+                             Py_ssize_t nargs, const char *name,
+                             int (*make)(cb_array *, const cb_layout *, int,
+                                         cb_array **)) {
   cbp_state *st = mstate(module);
   cb_layout l;
   if (nargs != 2) {
-    PyErr_SetString(PyExc_TypeError, "gather(x, layout)");
+    PyErr_Format(PyExc_TypeError, "%s(x, layout)", name);
     return NULL;
   }
   if (array_arg(st, args[0], "x") || layout_arg(args[1], &l))
@@ -68,11 +72,58 @@ static PyObject *py_gather(PyObject *module, PyObject *const *args,
     return NULL;
   cb_array *out = NULL;
   Py_BEGIN_ALLOW_THREADS
-  rc = cb_gather(a->arr, &l, id, &out);
+  rc = make(a->arr, &l, id, &out);
   Py_END_ALLOW_THREADS
   if (rc)
     return cbp_raise(st, rc);
   return cbp_array_object_new(st, out, id < 0 ? Py_None : a->device, id);
+}
+
+static PyObject *py_gather(PyObject *module, PyObject *const *args,
+                           Py_ssize_t nargs) {
+  return gather_with(module, args, nargs, "gather", cb_gather);
+}
+
+static PyObject *py_view(PyObject *module, PyObject *const *args,
+                         Py_ssize_t nargs) {
+  return gather_with(module, args, nargs, "view", cb_view);
+}
+
+/* view_source(x): None, or (source, layout) of a view. */
+static PyObject *py_view_source(PyObject *module, PyObject *x) {
+  cbp_state *st = mstate(module);
+  if (array_arg(st, x, "x"))
+    return NULL;
+  ArrayObject *a = (ArrayObject *)x;
+  cb_array *src;
+  cb_layout l;
+  cb_view_source(a->arr, &src, &l);
+  if (!src)
+    Py_RETURN_NONE;
+  int id = cbp_array_object_device(st, a);
+  PyObject *obj = id < -1 ? NULL
+                          : cbp_array_object_new(st, src, id < 0 ? Py_None
+                                                                 : a->device,
+                                                 id);
+  if (!obj) {
+    if (id < -1)
+      cb_array_unref(src);
+    return NULL;
+  }
+  PyObject *shape = PyTuple_New(l.ndim), *strides = PyTuple_New(l.ndim);
+  for (int d = 0; shape && strides && d < l.ndim; d++) {
+    PyTuple_SET_ITEM(shape, d, PyLong_FromLongLong(l.shape[d]));
+    PyTuple_SET_ITEM(strides, d, PyLong_FromLongLong(l.strides[d]));
+  }
+  PyObject *out = shape && strides && !PyErr_Occurred()
+                      ? Py_BuildValue("(N(OOL))", obj, shape, strides,
+                                      (long long)l.offset)
+                      : NULL;
+  if (!out)
+    Py_XDECREF(obj);
+  Py_XDECREF(shape);
+  Py_XDECREF(strides);
+  return out;
 }
 
 static PyObject *py_copy_layout(PyObject *module, PyObject *const *args,
@@ -139,6 +190,15 @@ PyDoc_STRVAR(doc_gather,
 "A new C-ordered Array holding the elements of x that layout, a tuple\n"
 "(shape, strides, offset) in elements, reaches; a task copies them.\n");
 
+PyDoc_STRVAR(doc_view,
+"view(x, layout, /)\n--\n\n"
+"A view of the elements of x that layout reaches: an Array that always\n"
+"holds what x holds there now. x cannot be a view itself.\n");
+
+PyDoc_STRVAR(doc_view_source,
+"view_source(x, /)\n--\n\n"
+"None, or (source, layout) when x is a view.\n");
+
 PyDoc_STRVAR(doc_copy_layout,
 "copy_layout(src, src_layout, dst, dst_layout, /)\n--\n\n"
 "Copies the elements of src that src_layout reaches into those of dst\n"
@@ -146,6 +206,8 @@ PyDoc_STRVAR(doc_copy_layout,
 
 PyMethodDef cbp_layout_methods[] = {
     {"gather", CBP_METH(py_gather), METH_FASTCALL, doc_gather},
+    {"view", CBP_METH(py_view), METH_FASTCALL, doc_view},
+    {"view_source", py_view_source, METH_O, doc_view_source},
     {"roll_rows", CBP_METH(py_roll_rows), METH_FASTCALL, doc_roll_rows},
     {"copy_layout", CBP_METH(py_copy_layout), METH_FASTCALL,
      doc_copy_layout},

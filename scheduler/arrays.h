@@ -50,6 +50,9 @@ struct cb_array {
    * that read it. */
   struct cb__lazy *_Atomic lazy;
   struct cb__lazy *_Atomic readers;
+  /* Operations submitted that write it (cb__lazy_before_write): a view
+   * reads it again when the count moved since it last did. */
+  atomic_ullong writes;
   /* Link in the reclaim queue. */
   struct cb_array *reclaim_next;
 };

@@ -270,13 +270,23 @@ int cb_copy_layout(cb_array *src, const cb_layout *from, cb_array *dst,
 }
 
 /* cb__gather_locked; lazy: the copy may be put off (lazy.c), for a
- * caller whose result every use registers first. */
+ * caller whose result every use registers first; 2: the result is a view
+ * (lazy.h), where views may be made. */
 static int gather(cb_array *src, const cb_layout *from, int device,
                   int64_t hint, int lazy, cb_array **out) {
   int64_t count = 0;
   int rc;
   if (!src || !from)
     return cb__fail(CB_EINVAL, "copy: missing array or layout");
+  if (cb__lazy_is_view(src)) {
+    if (lazy == 2)
+      return cb__fail(CB_EINVAL, "view: make views of the array a view "
+                      "is of, not of a view");
+    /* A copy of a view holds what the view's source holds now. */
+    if ((rc = cb__lazy_fill(src)))
+      return rc;
+    lazy = 0;
+  }
   if ((rc = layout_count(from, "copy", &count)))
     return rc;
   if (count && !layout_inside(from, src))
@@ -290,9 +300,10 @@ static int gather(cb_array *src, const cb_layout *from, int device,
     /* Put off where the result may be read in place: the copy is made
      * only if something else needs it. A small part of a large source is
      * copied at once: put off, it would keep the whole source alive. */
-    rc = lazy && cb__lazy_allowed() && 4 * count >= src->size
-             ? cb__lazy_gather(src, from, device, count, dst)
-             : cb__layout_submit(src, from, dst, &to, count, device);
+    int put_off = lazy && cb__lazy_allowed() &&
+                  (lazy == 2 || 4 * count >= src->size);
+    rc = put_off ? cb__lazy_gather(src, from, device, count, lazy == 2, dst)
+                 : cb__layout_submit(src, from, dst, &to, count, device);
     if (rc)
       cb_array_unref(dst);
   }
@@ -314,6 +325,27 @@ int cb_gather(cb_array *src, const cb_layout *from, int device,
   rc = gather(src, from, device, 0, 1, out);
   cb__leave();
   return rc;
+}
+
+int cb_view(cb_array *src, const cb_layout *from, int device,
+            cb_array **out) {
+  int rc = cb__enter();
+  if (rc)
+    return rc;
+  rc = gather(src, from, device, 0, 2, out);
+  cb__leave();
+  return rc;
+}
+
+int cb_view_source(cb_array *a, cb_array **src, cb_layout *from) {
+  *src = NULL;
+  if (!cb__lazy_is_view(a))
+    return 0;
+  cb__lazy_begin();
+  if (cb__lazy_is_view(a) && cb__lazy_source(a, src, from))
+    cb_array_ref(*src);
+  cb__lazy_end();
+  return 0;
 }
 
 void cb__broadcast_layout(const cb_array *a, int ndim, const int64_t *shape,

@@ -11,6 +11,11 @@
  * between cb__lazy_begin and cb__lazy_end, so that no write of the
  * source can come between its look and its tasks.
  *
+ * A view's record stays for the view's life: each fill copies what the
+ * source holds then, and notes the source's count of writes, so that
+ * the next use fills again only if the source was written since. Writes
+ * of the source pass over views; only their fill may write a view.
+ *
  * Locking: lock, recursive, guards the records and the lists; it is held
  * while a gather is submitted, so that no task reads a result before its
  * gather is submitted. A record is only made or dropped by threads
@@ -35,6 +40,9 @@ struct cb__lazy {
   int device;
   int64_t count;
   int filling;                /* its gather is being submitted */
+  int view;                   /* never settles (lazy.h) */
+  int filled;                 /* a view: filled once, when src had */
+  unsigned long long seen;    /* this count of writes */
   struct cb__lazy *_Atomic next; /* in src's list of readers */
   struct cb__lazy *all_prev, *all_next; /* in the list of all records */
 };
@@ -97,6 +105,9 @@ static void link_record(struct cb__lazy *z) {
 static int fill(struct cb__lazy *z) {
   if (z->filling)
     return 0;
+  unsigned long long writes = atomic_load(&z->src->writes);
+  if (z->view && z->filled && z->seen == writes)
+    return 0; /* what it holds is what src holds */
   z->filling = 1;
   cb_layout to;
   cb_layout_of(z->dst, &to);
@@ -109,6 +120,11 @@ static int fill(struct cb__lazy *z) {
   z->filling = 0;
   if (rc)
     return rc;
+  if (z->view) {
+    z->filled = 1;
+    z->seen = writes;
+    return 0;
+  }
   unlink_record(z);
   cb_array_unref(z->src);
   free(z);
@@ -116,13 +132,14 @@ static int fill(struct cb__lazy *z) {
 }
 
 int cb__lazy_gather(cb_array *src, const cb_layout *from, int device,
-                    int64_t count, cb_array *dst) {
+                    int64_t count, int view, cb_array *dst) {
   struct cb__lazy *z = malloc(sizeof *z);
   if (!z)
     return cb__fail(CB_ENOMEM, "out of host memory");
   cb_array_ref(src);
   *z = (struct cb__lazy){.dst = dst, .src = src, .from = *from,
-                         .device = device, .count = count};
+                         .device = device, .count = count,
+                         .view = view};
   cb__lazy_begin();
   link_record(z);
   cb__lazy_end();
@@ -140,14 +157,20 @@ int cb__lazy_fill(cb_array *a) {
 }
 
 int cb__lazy_before_write(cb_array *a) {
+  atomic_fetch_add(&a->writes, 1);
+  struct cb__lazy *own = atomic_load(&a->lazy);
+  if (own && own->view && !own->filling)
+    return cb__fail(CB_EINVAL, "a view cannot be written: write the array "
+                    "it is a view of");
   if (!a->readers)
     return 0;
   cb__lazy_begin();
   int rc = 0;
   for (;;) {
-    /* The first reader not being submitted by this thread already. */
+    /* The first reader not being submitted by this thread already; views
+     * read a when they are used, not before it changes. */
     struct cb__lazy *z = a->readers;
-    while (z && z->filling)
+    while (z && (z->filling || z->view))
       z = z->next;
     if (!z || (rc = fill(z)))
       break;
@@ -162,7 +185,12 @@ void cb__lazy_fill_all(void) {
    * buffer holds. */
   while (all.all_next != &all) {
     struct cb__lazy *z = all.all_next;
-    if (fill(z)) {
+    int rc = fill(z);
+    if (rc == 0 && z->view) { /* it keeps what its source holds now */
+      unlink_record(z);
+      cb_array_unref(z->src);
+      free(z);
+    } else if (rc) {
       /* Reading the array raises instead of giving what it holds. */
       cb__failure *f = cb__failure_new(CB_ENOMEM, 0, -1, "copy",
                                        "the copy of an indexing result "
@@ -191,6 +219,11 @@ void cb__lazy_drop(cb_array *a) {
     free(z);
   }
   cb__lazy_end();
+}
+
+int cb__lazy_is_view(const cb_array *a) {
+  struct cb__lazy *z = atomic_load(&a->lazy);
+  return z && z->view;
 }
 
 int cb__lazy_source(const cb_array *a, cb_array **src, cb_layout *from) {

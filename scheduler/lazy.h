@@ -5,6 +5,11 @@
  * source is written, whichever comes first; element-wise work reads the
  * source through the layout instead (on CPU workers, or on an OpenCL
  * device when the source is one tile), and the copy is never made.
+ *
+ * A view is such a gather that never settles: it stands for what its
+ * source holds now, not when it was made. It is filled again whenever
+ * it is read after its source was written, never before its source is
+ * written, and it cannot be written itself (write its source).
  */
 #ifndef CAMBRIAN_SCHEDULER_LAZY_H
 #define CAMBRIAN_SCHEDULER_LAZY_H
@@ -19,14 +24,17 @@ int cb__lazy_allowed(void);
 /* Whether work on device runs on CPU workers only. */
 int cb__lazy_cpu_only(int device);
 /* Makes dst (registered, nothing pending) the put-off gather of the
- * count elements of src that from reaches, on device. The caller holds
- * the run lock. */
+ * count elements of src that from reaches, on device; a view of them
+ * when view is set. The caller holds the run lock. */
 int cb__lazy_gather(cb_array *src, const cb_layout *from, int device,
-                    int64_t count, cb_array *dst);
+                    int64_t count, int view, cb_array *dst);
+/* Whether a is a view (a gather that never settles). */
+int cb__lazy_is_view(const cb_array *a);
 /* Submits a's gather if it was put off. The caller holds the run lock. */
 int cb__lazy_fill(cb_array *a);
-/* Submits the put-off gathers that read a, before a task writes it. The
- * caller holds the run lock. */
+/* Submits the put-off gathers that read a, before a task writes it, and
+ * counts the write; CB_EINVAL when a is a view. The caller holds the run
+ * lock. */
 int cb__lazy_before_write(cb_array *a);
 /* Submits every put-off gather (the runtime stops). */
 void cb__lazy_fill_all(void);

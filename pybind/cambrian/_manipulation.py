@@ -8,11 +8,12 @@ broadcast) and writes them into a new C-ordered array, or into part of an
 existing one. The work is asynchronous and ordered after the earlier
 writes of the arrays it reads; its failures come back on the result.
 
-Results are new arrays, never views: writing into ``a[1:3]`` changes a
-copy, while ``a[1:3] = x`` writes into ``a``. The copy is put off (see
-the C core's cb_gather): element-wise work reads the source through the
-layout, and the copy is made when something else needs it, or before the
-source is written. Indexing with integer
+Basic indexing gives views (the C core's cb_view): ``a[1:3]`` holds what
+``a`` holds there now, and writing through it (``v[...] = x``, ``v +=
+1``) writes ``a``. The other results are new arrays, whose copy is put
+off (cb_gather): element-wise work reads the source through the layout,
+and the copy is made when something else needs it, or before the source
+is written. Indexing with integer
 arrays and boolean masks (advanced indexing) waits for the data and runs
 on the host, except a boolean mask of the array's own shape in an
 assignment, which is a task.
@@ -685,9 +686,11 @@ def _is_basic(key: tuple[Any, ...]) -> bool:
     return True
 
 
-def _index_layout(shape: tuple[int, ...], key: tuple[Any, ...]) -> _Layout:
+def _index_layout(shape: tuple[int, ...], key: tuple[Any, ...],
+                  within: _Layout | None = None) -> _Layout:
     """The layout of x[key] for basic indexing: integers, slices,
-    Ellipsis and None, with NumPy's rules."""
+    Ellipsis and None, with NumPy's rules; of the array x views when x
+    is a view through within (its layout there)."""
     if sum(k is Ellipsis for k in key) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     used = sum(k is not None and k is not Ellipsis for k in key)
@@ -697,10 +700,10 @@ def _index_layout(shape: tuple[int, ...], key: tuple[Any, ...]) -> _Layout:
                          f"indexed")
     if Ellipsis not in key:
         key = key + (Ellipsis,)
-    strides = _c_strides(shape)
+    strides = _c_strides(shape) if within is None else within[1]
     out_shape: list[int] = []
     out_strides: list[int] = []
-    offset = 0
+    offset = 0 if within is None else within[2]
     d = 0
     for k in key:
         if k is None:
@@ -738,12 +741,23 @@ def _host_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
                  for k in key)
 
 
+def _target(x: Array, key: tuple[Any, ...]) -> tuple[Array, _Layout]:
+    """The array that x[key] (basic) reaches into, and its layout there:
+    x's own source when x is a view."""
+    seen = _core.view_source(x)
+    if seen is None:
+        return x, _index_layout(tuple(x.shape), key)
+    src, within = seen
+    return src, _index_layout(tuple(x.shape), key, within)
+
+
 def getitem(x: Array, key: object) -> Array:
-    """x[key]: basic indexing is a task; advanced indexing waits for the
-    data and indexes on the host (see the module's docstring)."""
+    """x[key]: basic indexing gives a view of x (of x's source when x is
+    a view); advanced indexing waits for the data and indexes on the
+    host (see the module's docstring)."""
     k = _key(key)
     if _is_basic(k):
-        return _core.gather(x, _index_layout(tuple(x.shape), k))
+        return _core.view(*_target(x, k))
     from ._creation import asarray
     return asarray(np.asarray(x)[_host_key(k)], device=x.device)
 
@@ -762,9 +776,15 @@ def setitem(x: Array, key: object, value: object) -> None:
     after the earlier work on x (see the module's docstring)."""
     k = _key(key)
     if _is_basic(k):
-        target = _index_layout(tuple(x.shape), k)
+        dst, target = _target(x, k)
         v = _value_for(x, value)
-        _core.copy_layout(v, _broadcast_layout(v, target[0]), x, target)
+        _core.copy_layout(v, _broadcast_layout(v, target[0]), dst, target)
+        return
+    if _core.view_source(x) is not None:
+        # Through a copy: what it holds then goes back where x views.
+        whole = x.copy()
+        setitem(whole, key, value)
+        setitem(x, Ellipsis, whole)
         return
     if (len(k) == 1 and isinstance(k[0], _core.Array)
             and k[0].dtype == np.bool_ and k[0].shape == x.shape
@@ -779,6 +799,17 @@ def setitem(x: Array, key: object, value: object) -> None:
     from ._creation import asarray
     _core.copy_layout(asarray(host, device=x.device), _whole(x), x,
                       _whole(x))
+
+
+def inplace_view(x: Array, y: object, name: str) -> Array:
+    """x op= y for a view x (which cannot be written itself): the update
+    made on a copy, with NumPy's rules, written back where x views."""
+    whole = x.copy()
+    got = getattr(whole, name)(y)
+    if got is NotImplemented:
+        return got  # type: ignore[no-any-return]
+    setitem(x, Ellipsis, whole)
+    return x
 
 
 def iterate(x: Array) -> Iterator[Array]:

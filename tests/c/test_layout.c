@@ -74,6 +74,48 @@ TEST(gather_holds_its_source_as_it_was) {
   cb_array_unref(a);
 }
 
+TEST(views_follow_their_source) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t shape[2] = {6, 4}, vshape[2] = {6, 2}, vstrides[2] = {4, 2};
+  cb_array *a = test_ramp(CB_INT64, 2, shape, 0, 1), *v = NULL, *w = NULL;
+  ASSERT(a);
+  cb_layout l = layout(2, vshape, vstrides, 1);
+  CHECK_OK(cb_view(a, &l, 0, &v));
+  ASSERT(v);
+  cb_array *src = NULL;
+  cb_layout seen;
+  CHECK_OK(cb_view_source(v, &src, &seen));
+  CHECK(src == a && seen.offset == 1 && seen.strides[1] == 2);
+  cb_array_unref(src);
+  CHECK_OK(cb_view_source(a, &src, &seen));
+  CHECK(src == NULL);
+  /* Read once, then a += a: the view holds the new elements. */
+  CHECK_OK(test_sync(v));
+  CHECK_DBL(test_get(v, 11), ==, 23);
+  int dev;
+  cb_operand self[2] = {test_arg(a, 0), test_arg(a, 0)};
+  CHECK_OK(cb_ewise_into(CB_OP_add, self, 2, -1, -1, a, &dev));
+  cb_operand ops[2] = {test_arg(v, 0), test_arg(v, 0)};
+  CHECK_OK(cb_ewise(CB_OP_add, ops, 2, -1, -1, &w, &dev));
+  CHECK_OK(test_sync(v));
+  CHECK_OK(w ? test_sync(w) : CB_EINVAL);
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 2; j++) {
+      CHECK_DBL(test_get(v, i * 2 + j), ==, 2 * (i * 4 + 2 * j + 1));
+      if (w)
+        CHECK_DBL(test_get(w, i * 2 + j), ==, 4 * (i * 4 + 2 * j + 1));
+    }
+  /* A view is written through its source only, and is not viewed. */
+  CHECK_INT(cb_ewise_into(CB_OP_add, ops, 2, -1, -1, v, &dev), ==,
+            CB_EINVAL);
+  cb_array *vv = NULL;
+  CHECK_INT(cb_view(v, &l, 0, &vv), ==, CB_EINVAL);
+  CHECK(vv == NULL);
+  cb_array_unref(w);
+  cb_array_unref(v);
+  cb_array_unref(a);
+}
+
 TEST(copy_layout_writes_part_of_an_array) {
   ASSERT_OK(test_start(1, "none"));
   int64_t shape[2] = {3, 4}, one = 4;

@@ -83,12 +83,15 @@ def test_writes_are_ordered_with_the_work_around_them():
     assert_same(a, x)
 
 
-def test_index_results_are_copies():
+def test_index_results_are_views():
     a = cb.arange(6)
     b = a[1:4]
+    c = b.copy()
     a[2] = 100
-    assert b.tolist() == [1, 2, 3]
-    assert a.tolist() == [0, 1, 100, 3, 4, 5]
+    assert b.tolist() == [1, 100, 3]
+    b[0] = -1
+    assert a.tolist() == [0, -1, 100, 3, 4, 5]
+    assert c.tolist() == [1, 2, 3]
 
 
 def test_setitem_converts_as_numpy_does():
