@@ -81,22 +81,28 @@
       for (int64_t r = 0; r < n / cols; r++)                                 \
         o[r] = (P)RUN(X, Y, r * cols, (r + 1) * cols);                       \
     } else {                                                                 \
+      /* Columns of each slab of rows (one slab: the tile's columns). */     \
+      int mid = t->mode == CB__RM_MID;                                       \
+      int64_t rows = mid ? t->count : n / cols;                              \
+      int64_t slabs = mid ? n / (rows * cols) : 1;                           \
       A *acc = malloc((size_t)cols * sizeof *acc);                           \
       if (!acc)                                                              \
         return -1;                                                           \
-      for (int64_t c = 0; c < cols; c++)                                     \
-        acc[c] = INIT_##FAM(T, A, HI, LO);                                   \
-      for (int64_t r = 0; r < n / cols; r++) {                               \
-        const T *row = X + r * cols;                                         \
-        const T *yrow = Y ? Y + r * cols : NULL;                             \
-        for (int64_t c = 0; c < cols; c++) {                                 \
-          const T *X = row, *Y = yrow;                                       \
-          (void)Y;                                                           \
-          STEP_##FAM(acc[c], c, A, NANQ);                                    \
+      for (int64_t s = 0; s < slabs; s++) {                                  \
+        for (int64_t c = 0; c < cols; c++)                                   \
+          acc[c] = INIT_##FAM(T, A, HI, LO);                                 \
+        for (int64_t r = 0; r < rows; r++) {                                 \
+          const T *row = X + (s * rows + r) * cols;                          \
+          const T *yrow = Y ? Y + (s * rows + r) * cols : NULL;              \
+          for (int64_t c = 0; c < cols; c++) {                               \
+            const T *X = row, *Y = yrow;                                     \
+            (void)Y;                                                         \
+            STEP_##FAM(acc[c], c, A, NANQ);                                  \
+          }                                                                  \
         }                                                                    \
+        for (int64_t c = 0; c < cols; c++)                                   \
+          o[s * cols + c] = (P)acc[c];                                       \
       }                                                                      \
-      for (int64_t c = 0; c < cols; c++)                                     \
-        o[c] = (P)acc[c];                                                    \
       free(acc);                                                             \
     }                                                                        \
     return 0;                                                                \
@@ -333,7 +339,7 @@ static void combine_sum(const cb__rtask *t, void *buffers[], void *out,
   ((uint64_t)((const int64_t *)STARPU_VECTOR_GET_PTR(buffers[p]))[j])
   /* Rows of no elements (no partials) fall to the loop below, which
    * writes what reducing nothing gives. */
-  if (t->mode == CB__RM_ROWS && np > 0) {
+  if ((t->mode == CB__RM_ROWS || t->mode == CB__RM_MID) && np > 0) {
     int64_t at = 0;
     for (int p = 0; p < np; p++) {
       int64_t m = STARPU_VECTOR_GET_NX(buffers[p]);
@@ -368,7 +374,7 @@ static void combine_sum(const cb__rtask *t, void *buffers[], void *out,
                                  void *out, int64_t nout) {                  \
     T *o = out;                                                              \
     int np = t->nparts, min = t->family == CB__RF_MIN;                       \
-    if (t->mode == CB__RM_ROWS) {                                            \
+    if (t->mode == CB__RM_ROWS || t->mode == CB__RM_MID) {                   \
       int64_t at = 0;                                                        \
       for (int p = 0; p < np; p++) {                                         \
         const T *v = (const T *)STARPU_VECTOR_GET_PTR(buffers[p]);           \

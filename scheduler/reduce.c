@@ -163,6 +163,8 @@ static int64_t part_elems(const cb__rtask *t, int64_t tile_elems) {
     return CB__RCHUNKS;
   case CB__RM_ROWS:
     return tile_elems / t->cols;
+  case CB__RM_MID:
+    return tile_elems / t->count;
   default:
     return t->cols;
   }
@@ -368,9 +370,13 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
   int mode = CB__RM_ALL;
   int64_t cols = cb__array_row(a);
   if (a->ndim >= 2 && axis != CB_AXIS_ALL) {
-    mode = axis == a->ndim - 1 ? CB__RM_ROWS : CB__RM_COLS;
+    mode = axis == a->ndim - 1 ? CB__RM_ROWS
+           : axis == 0         ? CB__RM_COLS
+                               : CB__RM_MID;
     if (mode == CB__RM_ROWS)
       cols = a->shape[axis];
+    if (mode == CB__RM_MID)
+      cols = cb__shape_row(a->ndim - axis, a->shape + axis);
   }
 
   static const int families[CB_NREDUCE + 1] = {
@@ -429,16 +435,40 @@ static int reduce_inner_axis(int finish, const cb_operand *x, int axis,
   return rc;
 }
 
+/* The device of the CPU workers, or -1. */
+static int cpu_device(void) {
+  for (int i = 0; i < cb__ndevices; i++)
+    if (cb__devices[i].info.type == CB_DEVTYPE_CPU &&
+        cb__devices[i].opencl_devid < 0)
+      return starpu_cpu_worker_get_count() > 0 ? i : -1;
+  return -1;
+}
+
 static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int axis, int default_device, cb_array **out,
                   int *out_device) {
   cb__rtask proto = {0};
   int ndim = 0;
   int64_t shape[CB_MAX_NDIM] = {0};
+  /* Along an axis between the first and the last: each slab reduced by
+   * columns on CPU workers (reduce_cpu.c), where the work may run there;
+   * else with the axis moved first. */
+  cb_operand on_cpu;
   if (finish != CB_NREDUCE && x && x->array && x->array->ndim > 2 &&
-      axis > 0 && axis < x->array->ndim - 1)
-    return reduce_inner_axis(finish, x, axis, default_device, out,
-                             out_device);
+      axis > 0 && axis < x->array->ndim - 1) {
+    int device = x->device >= 0 ? x->device : default_device;
+    int cpu = device < 0 ? cpu_device() : -1;
+    if ((!cb__lazy_cpu_only(device) && cpu < 0) ||
+        cb__shape_row(x->array->ndim - axis, x->array->shape + axis) >
+            ((int64_t)8 << 20))
+      return reduce_inner_axis(finish, x, axis, default_device, out,
+                               out_device);
+    if (cpu >= 0) { /* placed automatically: on the CPU workers */
+      on_cpu = *x;
+      on_cpu.device = cpu;
+      x = &on_cpu;
+    }
+  }
   cb_dtype in = CB_FLOAT64;
   int rc = cb__enter();
   if (rc)

@@ -3,6 +3,9 @@ var, argmax and argmin, each against NumPy."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import cambrian as cb
 from helpers import assert_same
@@ -77,3 +80,22 @@ def test_refusals():
         cb.sum(cb.ones((2, 2)), axis=(0, 2))
     with pytest.raises(ValueError):
         cb.sum(cb.ones((2, 2)), axis=2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(hnp.array_shapes(min_dims=3, max_dims=5, min_side=1, max_side=6),
+       st.data(), st.sampled_from([np.float32, np.float64, np.int32]),
+       st.integers(1, 60))
+def test_middle_axes_over_tiles_match_numpy(shape, data, dtype, tile):
+    # Along an axis between the first and the last, CPU workers reduce
+    # each tile's slabs by columns: tiles of any whole number of rows.
+    axis = data.draw(st.integers(1, len(shape) - 2))
+    x = np.random.default_rng(len(shape)).normal(size=shape) * 10
+    x = x.astype(dtype)
+    if dtype == np.float64:
+        x.flat[::7] = np.nan
+    a = cb.asarray(x, device="cpu", tile_size=tile)
+    for name in ("sum", "mean", "min", "max"):
+        got = getattr(cb, name)(a, axis=axis, keepdims=bool(tile % 2))
+        want = getattr(np, name)(x, axis=axis, keepdims=bool(tile % 2))
+        assert_same(got, np.asarray(want), rtol=1e-5, atol=1e-4)
