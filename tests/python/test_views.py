@@ -170,9 +170,11 @@ def test_views_outlive_a_shutdown():
     assert_same(v, x[::2, ::-1])
     a += 1
     assert_same(v + 0, x[::2, ::-1])
+    assert_same(a, x + 1)
 
 
 def test_views_of_a_failed_array_fail():
+    cb.synchronize()  # no add of another test takes the fault
     faults.inject_fault("add", device="cpu", nth=1)
     try:
         a = cb.asarray(np.arange(64.0), device="cpu") + 1
