@@ -288,3 +288,41 @@ def test_a_view_read_in_a_forked_child_raises():
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert_same(v, ramp((8, 8))[::2])
+
+
+def test_writes_through_a_view_while_other_threads_read_the_base():
+    # A writer sets a[::2] to one value at a time through a view; readers
+    # of the base must see every even element equal (a write is one
+    # task), the odd ones never touched, and the view what they see.
+    a = cb.asarray(np.zeros((64, 32)), device="cpu", tile_size=32 * 8)
+    a[1::2] = -1.0
+    even = a[::2]
+    bad = []
+
+    def writer():
+        for k in range(1, 201):
+            even[...] = float(k)
+            if k % 20 == 0:
+                even.wait()
+
+    def reader():
+        for _ in range(60):
+            # A copy, a task ordered with the writes: numpy() would give
+            # the host buffer, which the next write changes in place.
+            x = a.copy().numpy()
+            e, o = x[::2], x[1::2]
+            if e.min() != e.max() or o.min() != -1 or o.max() != -1:
+                bad.append((e.min(), e.max(), o.min(), o.max()))
+            v = even.copy().numpy()
+            if v.min() != v.max():
+                bad.append(("view", v.min(), v.max()))
+
+    threads = [threading.Thread(target=writer)]
+    threads += [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []
+    assert_same(a[::2], np.full((32, 32), 200.0))
+    assert_same(a[1::2], np.full((32, 32), -1.0))
