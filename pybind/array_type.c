@@ -1006,7 +1006,10 @@ static PyObject *inplace(PyObject *x, PyObject *y, cb_op op,
     Py_RETURN_NOTIMPLEMENTED;
   cb_array *src;
   cb_layout l;
+  /* It may take the lock that submissions hold: not with the GIL. */
+  Py_BEGIN_ALLOW_THREADS
   cb_view_source(((ArrayObject *)x)->arr, &src, &l);
+  Py_END_ALLOW_THREADS
   if (src) {
     cb_array_unref(src);
     PyObject *args[2] = {y, NULL};

@@ -97,7 +97,10 @@ static PyObject *py_view_source(PyObject *module, PyObject *x) {
   ArrayObject *a = (ArrayObject *)x;
   cb_array *src;
   cb_layout l;
+  /* It may take the lock that submissions hold: not with the GIL. */
+  Py_BEGIN_ALLOW_THREADS
   cb_view_source(a->arr, &src, &l);
+  Py_END_ALLOW_THREADS
   if (!src)
     Py_RETURN_NONE;
   int id = cbp_array_object_device(st, a);

@@ -13,8 +13,9 @@
  *
  * A view's record stays for the view's life: each fill copies what the
  * source holds then, and notes the source's count of writes, so that
- * the next use fills again only if the source was written since. Writes
- * of the source pass over views; only their fill may write a view.
+ * the next use fills again only if the source was written since (or the
+ * last fill failed). Writes of the source pass over views, which are
+ * not on its list of readers; only their fill may write a view.
  *
  * Locking: lock, recursive, guards the records and the lists; it is held
  * while a gather is submitted, so that no task reads a result before its
@@ -77,9 +78,10 @@ int cb__lazy_cpu_only(int device) {
 /* Takes z off its lists; the lock is held. */
 static void unlink_record(struct cb__lazy *z) {
   struct cb__lazy *_Atomic *p = &z->src->readers;
-  while (*p != z)
+  while (!z->view && *p != z)
     p = &(*p)->next;
-  *p = z->next;
+  if (!z->view)
+    *p = z->next;
   z->all_prev->all_next = z->all_next;
   z->all_next->all_prev = z->all_prev;
   atomic_store(&z->dst->lazy, NULL);
@@ -87,8 +89,10 @@ static void unlink_record(struct cb__lazy *z) {
 
 /* Puts z on its lists; the lock is held. */
 static void link_record(struct cb__lazy *z) {
-  z->next = z->src->readers;
-  z->src->readers = z;
+  if (!z->view) {
+    z->next = z->src->readers;
+    z->src->readers = z;
+  }
   z->all_next = &all;
   z->all_prev = all.all_prev;
   all.all_prev->all_next = z;
@@ -96,18 +100,51 @@ static void link_record(struct cb__lazy *z) {
   atomic_store(&z->dst->lazy, z);
 }
 
-/* Submits z's gather and frees it; one that cannot be submitted stays put
- * off, and the next use tries again (and reports why). The lock is
- * held. z stays on its lists until its task is submitted, so that other
- * threads, which look at them without the lock first, wait for it; the
- * submission itself, which registers and writes dst, passes over z
- * (filling). */
+/* Frees z, off its lists; the lock is held. */
+static void drop_record(struct cb__lazy *z) {
+  unlink_record(z);
+  cb_array_unref(z->src);
+  free(z);
+}
+
+/* Takes a reference to a unless it is dying (another thread let its last
+ * one go and is about to drop its record): whether it did. */
+static int ref_live(cb_array *a) {
+  int n = atomic_load(&a->refcount);
+  while (n > 0 && !atomic_compare_exchange_weak(&a->refcount, &n, n + 1))
+    ;
+  return n > 0;
+}
+
+static int fill_live(struct cb__lazy *z);
+
+/* Submits z's gather and, but for a view, frees it; one that cannot be
+ * submitted stays put off, and the next use tries again (and reports
+ * why). The lock is held. z stays on its lists until its task is
+ * submitted, so that other threads, which look at them without the lock
+ * first, wait for it; the submission itself, which registers and writes
+ * dst, passes over z (filling). The gather of a result that is dying
+ * goes with it: its task would bring it back to life. */
 static int fill(struct cb__lazy *z) {
   if (z->filling)
     return 0;
+  cb_array *dst = z->dst; /* z may be gone after its fill */
+  if (!ref_live(dst)) {
+    drop_record(z);
+    return 0;
+  }
+  int rc = fill_live(z);
+  cb_array_unref(dst);
+  return rc;
+}
+
+/* fill, with a reference to z->dst held. */
+static int fill_live(struct cb__lazy *z) {
   unsigned long long writes = atomic_load(&z->src->writes);
-  if (z->view && z->filled && z->seen == writes)
+  if (z->view && z->filled && z->seen == writes && !cb__mark_get(z->dst))
     return 0; /* what it holds is what src holds */
+  if (z->view) /* filled again: a failed fill's mark goes */
+    cb__failure_unref(atomic_exchange(&z->dst->mark.failure, NULL));
   z->filling = 1;
   cb_layout to;
   cb_layout_of(z->dst, &to);
@@ -125,9 +162,7 @@ static int fill(struct cb__lazy *z) {
     z->seen = writes;
     return 0;
   }
-  unlink_record(z);
-  cb_array_unref(z->src);
-  free(z);
+  drop_record(z);
   return 0;
 }
 
@@ -158,19 +193,20 @@ int cb__lazy_fill(cb_array *a) {
 
 int cb__lazy_before_write(cb_array *a) {
   atomic_fetch_add(&a->writes, 1);
-  struct cb__lazy *own = atomic_load(&a->lazy);
-  if (own && own->view && !own->filling)
-    return cb__fail(CB_EINVAL, "a view cannot be written: write the array "
-                    "it is a view of");
-  if (!a->readers)
+  if (!a->readers && !atomic_load(&a->lazy))
     return 0;
   cb__lazy_begin();
+  struct cb__lazy *own = atomic_load(&a->lazy);
+  if (own && own->view && !own->filling) {
+    cb__lazy_end();
+    return cb__fail(CB_EINVAL, "a view cannot be written: write the array "
+                    "it is a view of");
+  }
   int rc = 0;
   for (;;) {
-    /* The first reader not being submitted by this thread already; views
-     * read a when they are used, not before it changes. */
+    /* The first reader not being submitted by this thread already. */
     struct cb__lazy *z = a->readers;
-    while (z && (z->filling || z->view))
+    while (z && z->filling)
       z = z->next;
     if (!z || (rc = fill(z)))
       break;
@@ -185,11 +221,14 @@ void cb__lazy_fill_all(void) {
    * buffer holds. */
   while (all.all_next != &all) {
     struct cb__lazy *z = all.all_next;
-    int rc = fill(z);
-    if (rc == 0 && z->view) { /* it keeps what its source holds now */
-      unlink_record(z);
-      cb_array_unref(z->src);
-      free(z);
+    cb_array *dst = z->dst;
+    if (!ref_live(dst)) {
+      drop_record(z);
+      continue;
+    }
+    int view = z->view, rc = fill_live(z); /* a copy's z is gone */
+    if (rc == 0 && view) { /* it keeps what its source holds now */
+      drop_record(z);
     } else if (rc) {
       /* Reading the array raises instead of giving what it holds. */
       cb__failure *f = cb__failure_new(CB_ENOMEM, 0, -1, "copy",
@@ -197,13 +236,12 @@ void cb__lazy_fill_all(void) {
                                        "could not be made: %s",
                                        cb_last_error());
       if (f) {
-        cb__mark_poison(z->dst, f);
+        cb__mark_poison(dst, f);
         cb__failure_unref(f);
       }
-      unlink_record(z);
-      cb_array_unref(z->src);
-      free(z);
+      drop_record(z);
     }
+    cb_array_unref(dst);
   }
   cb__lazy_end();
 }
@@ -214,16 +252,20 @@ void cb__lazy_drop(cb_array *a) {
   cb__lazy_begin();
   struct cb__lazy *z = atomic_load(&a->lazy);
   if (z) {
-    unlink_record(z);
-    cb_array_unref(z->src);
-    free(z);
+    drop_record(z);
   }
   cb__lazy_end();
 }
 
 int cb__lazy_is_view(const cb_array *a) {
+  if (!atomic_load(&a->lazy))
+    return 0;
+  /* Another thread may fill and free a put-off copy's record meanwhile. */
+  cb__lazy_begin();
   struct cb__lazy *z = atomic_load(&a->lazy);
-  return z && z->view;
+  int view = z && z->view;
+  cb__lazy_end();
+  return view;
 }
 
 int cb__lazy_source(const cb_array *a, cb_array **src, cb_layout *from) {

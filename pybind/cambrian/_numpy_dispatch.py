@@ -190,6 +190,14 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
         if axis is None or isinstance(axis, int):
             return _store(getattr(_cb(), _REDUCES[ufunc])(inputs[0],
                                                           axis=axis), out)
+    if method == "at" and isinstance(inputs[0], _core.Array):
+        # In place, unbuffered: on a copy of the host data, written back by
+        # a task (the host copy itself is the runtime's, and read-only).
+        target = inputs[0]
+        host = np.array(target)
+        ufunc.at(host, *_host(inputs[1:]), **kwargs)
+        target[...] = host
+        return None
     args = _host(inputs)
     if out is not None:
         kwargs["out"] = _host(out)

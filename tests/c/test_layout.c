@@ -1,7 +1,11 @@
 /* Layout copies and broadcasting: transposes, broadcasts and writes into
  * part of an array, on CPU workers and an OpenCL device; reductions along
  * every axis of an N-D array; and the refusals. */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <pthread.h>
 
 #include "test.h"
 
@@ -113,6 +117,65 @@ TEST(views_follow_their_source) {
   CHECK(vv == NULL);
   cb_array_unref(w);
   cb_array_unref(v);
+  cb_array_unref(a);
+}
+
+static atomic_int adding;
+
+/* a += 1, 5000 times, beside the main thread (views_of_copies). */
+static void *add_ones(void *arg) {
+  cb_array *a = arg;
+  cb_operand ops[2] = {{.array = a, .device = -1},
+                       {.device = -1, .dtype = CB_FLOAT64, .weak = 1,
+                        .value.f = 1}};
+  int dev;
+  void *rc = NULL;
+  for (int i = 0; i < 5000 && !rc; i++)
+    if (cb_ewise_into(CB_OP_add, ops, 2, -1, -1, a, &dev))
+      rc = (void *)1;
+  atomic_store(&adding, 0);
+  return rc;
+}
+
+/* Whether put-off copies are views, asked while another thread writes
+ * their source, which fills their copies and frees their records: never.
+ * (A record read after it was freed, which this once did, shows in a
+ * sanitized build only now and then.) */
+TEST(views_of_copies_asked_while_their_source_changes) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t shape[2] = {8, 8}, tstrides[2] = {1, 8};
+  cb_array *a = test_ramp(CB_FLOAT64, 2, shape, 0, 0);
+  ASSERT(a);
+  atomic_store(&adding, 1);
+  pthread_t writer;
+  ASSERT(pthread_create(&writer, NULL, add_ones, a) == 0);
+  cb_layout tr = layout(2, shape, tstrides, 0);
+  /* The copies stay, so that each write of a fills those still put off
+   * while this thread asks about them. */
+  enum { KEEP = 4000 };
+  cb_array **kept = calloc(KEEP, sizeof *kept);
+  ASSERT(kept);
+  int views = 0, n = 0;
+  while (atomic_load(&adding) && n < KEEP) {
+    cb_array *src;
+    cb_layout seen;
+    CHECK_OK(cb_gather(a, &tr, 0, &kept[n]));
+    for (int k = 0; kept[n] && k < 50; k++) {
+      cb_view_source(kept[n], &src, &seen);
+      views += src != NULL;
+      cb_array_unref(src);
+    }
+    n++;
+  }
+  void *failed;
+  pthread_join(writer, &failed);
+  CHECK(failed == NULL);
+  CHECK_INT(views, ==, 0);
+  CHECK_OK(test_sync(a));
+  CHECK_DBL(test_get(a, 63), ==, 5000);
+  for (int i = 0; i < n; i++)
+    cb_array_unref(kept[i]);
+  free(kept);
   cb_array_unref(a);
 }
 

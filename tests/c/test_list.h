@@ -182,6 +182,7 @@
   X(gather_transposes)                                                       \
   X(gather_holds_its_source_as_it_was)                                       \
   X(views_follow_their_source)                                               \
+  X(views_of_copies_asked_while_their_source_changes)                       \
   X(copy_layout_writes_part_of_an_array)                                     \
   X(copy_layout_within_one_array)                                            \
   X(roll_rows_by_tiles)                                                      \

@@ -104,3 +104,13 @@ def test_bad_input_raises_as_numpy_does(dev):
         np.add(a, np.ones(4))
     with pytest.raises(np.exceptions.AxisError):
         np.sum(a, axis=5, keepdims=True)
+
+
+def test_ufunc_at_writes_the_array_and_through_views():
+    a = cb.arange(8.0)
+    np.add.at(a, [0, 0, 7], 5.0)
+    assert a.tolist() == [10.0, 1, 2, 3, 4, 5, 6, 12]
+    v = a[2:6]
+    np.multiply.at(v, [1, 1], 2.0)
+    assert a.tolist() == [10.0, 1, 2, 12, 4, 5, 6, 12]
+    assert v.tolist() == [2.0, 12, 4, 5]

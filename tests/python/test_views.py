@@ -187,6 +187,16 @@ def test_views_of_a_failed_array_fail():
         faults.clear_faults()
 
 
+def run_together(writer, reader, readers=3):
+    """writer in a thread, beside readers threads of reader."""
+    threads = [threading.Thread(target=writer)]
+    threads += [threading.Thread(target=reader) for _ in range(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_views_taken_while_another_thread_writes():
     # Each write sets every element to one value, so any view read must
     # hold one value throughout: a mix would be a view read half before
@@ -212,12 +222,7 @@ def test_views_taken_while_another_thread_writes():
             if v.min() != v.max():
                 bad.append((v.min(), v.max()))
 
-    threads = [threading.Thread(target=writer)]
-    threads += [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(writer, reader)
     assert bad == []
 
 
@@ -317,12 +322,32 @@ def test_writes_through_a_view_while_other_threads_read_the_base():
             if v.min() != v.max():
                 bad.append(("view", v.min(), v.max()))
 
-    threads = [threading.Thread(target=writer)]
-    threads += [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(writer, reader)
     assert bad == []
     assert_same(a[::2], np.full((32, 32), 200.0))
     assert_same(a[1::2], np.full((32, 32), -1.0))
+
+
+def test_a_view_whose_copy_failed_is_copied_again_when_read():
+    a = cb.arange(8.0, device="cpu")
+    v = a[1:5]
+    cb.synchronize()
+    faults.inject_fault("copy", nth=1)
+    try:
+        with pytest.raises(cb.DeviceError):
+            v.tolist()
+    finally:
+        faults.clear_faults()
+    assert a.tolist() == list(np.arange(8.0))
+    assert v.tolist() == [1.0, 2.0, 3.0, 4.0]  # read again, not the failure
+
+
+def test_many_views_of_one_array_come_and_go():
+    # 20000 views of one array: made, following a write, dropped (views are
+    # not on their array's list of readers, which dropping one walked).
+    a = cb.arange(4 * 20000.0, device="cpu").reshape(20000, 4)
+    rows = [a[i] for i in range(20000)]
+    a += 1
+    assert rows[-1].tolist() == [79997.0, 79998.0, 79999.0, 80000.0]
+    del rows
+    assert float(a[0, 0]) == 1.0
