@@ -11,7 +11,8 @@
  * at once, none waiting for the bus, and bus copies go on meanwhile: one
  * core copies about 8 GB/s, an H200's bus takes 55 GB/s each way.
  * The last chunk of a copy completes its user event, which StarPU polls
- * as the copy's event.
+ * as the copy's event. Copies between host buffers (cb__stage_memcpy)
+ * go through the same queue, their caller waiting for the last chunk.
  *
  * Each device gets, on first use, two command queues of its own in
  * StarPU's context, one for writes and one for reads, so that the bus
@@ -72,6 +73,8 @@ typedef struct stage_dev {
 typedef struct stage_job {
   int devid, device;
   int to_device;              /* 1: host to device; 0: device to host */
+  const char *from;           /* a copy between host buffers: from host */
+  int ended;                  /* such a copy: its last chunk ended (lock) */
   cl_mem mem;                 /* the device's buffer */
   size_t mem_off, bytes;
   char *host;
@@ -87,6 +90,7 @@ typedef struct stage_job {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t host_ended = PTHREAD_COND_INITIALIZER;
 static stage_dev devs[STARPU_MAXOPENCLDEVS];
 static stage_job *jobs_head, *jobs_tail;
 static int nstagers;
@@ -335,6 +339,21 @@ static void copy_chunk(stage_job *j, size_t k) {
   chunk_done(j, b, st);
 }
 
+/* Chunk k of a copy between host buffers; its caller waits for the last
+ * (cb__stage_memcpy), and frees j. */
+static void host_chunk(stage_job *j, size_t k) {
+  size_t off = k * CB__STAGE_CHUNK;
+  size_t len = j->bytes - off < CB__STAGE_CHUNK ? j->bytes - off
+                                                : CB__STAGE_CHUNK;
+  memcpy(j->host + off, j->from + off, len);
+  if (atomic_fetch_sub(&j->left, 1) == 1) {
+    pthread_mutex_lock(&lock);
+    j->ended = 1;
+    pthread_cond_broadcast(&host_ended);
+    pthread_mutex_unlock(&lock);
+  }
+}
+
 static void *stager(void *unused) {
   (void)unused;
   pthread_mutex_lock(&lock);
@@ -349,7 +368,10 @@ static void *stager(void *unused) {
         jobs_tail = NULL;
     }
     pthread_mutex_unlock(&lock);
-    copy_chunk(j, k); /* may free j */
+    if (j->from)
+      host_chunk(j, k);
+    else
+      copy_chunk(j, k); /* may free j */
     pthread_mutex_lock(&lock);
   }
   return NULL;
@@ -381,6 +403,16 @@ static int start_stagers(void) {
         nstagers++;
   pthread_attr_destroy(&attr);
   return nstagers ? 0 : -1;
+}
+
+/* Queues j (the lock is held). */
+static void enqueue_job(stage_job *j) {
+  if (jobs_tail)
+    jobs_tail->next_job = j;
+  else
+    jobs_head = j;
+  jobs_tail = j;
+  pthread_cond_broadcast(&work);
 }
 
 /* Starts a staged copy between host and mem, a buffer of node's device;
@@ -423,14 +455,27 @@ static int stage(unsigned node, int to_device, cl_mem mem, size_t mem_off,
   atomic_init(&j->left, j->nchunks);
   atomic_init(&j->status, CL_SUCCESS);
   pthread_mutex_lock(&lock);
-  if (jobs_tail)
-    jobs_tail->next_job = j;
-  else
-    jobs_head = j;
-  jobs_tail = j;
-  pthread_cond_broadcast(&work);
+  enqueue_job(j);
   pthread_mutex_unlock(&lock);
   *done = ev;
+  return 0;
+}
+
+int cb__stage_memcpy(void *dst, const void *src, size_t bytes) {
+  stage_job j = {.host = dst, .from = src, .bytes = bytes,
+                 .nchunks = (bytes + CB__STAGE_CHUNK - 1) / CB__STAGE_CHUNK};
+  if (!bytes)
+    return 0;
+  atomic_init(&j.left, j.nchunks);
+  pthread_mutex_lock(&lock);
+  if (start_stagers()) {
+    pthread_mutex_unlock(&lock);
+    return -1;
+  }
+  enqueue_job(&j);
+  while (!j.ended)
+    pthread_cond_wait(&host_ended, &lock);
+  pthread_mutex_unlock(&lock);
   return 0;
 }
 

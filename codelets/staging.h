@@ -42,4 +42,10 @@ int cb__stage_write(unsigned node, cl_mem dst, size_t dst_off,
 int cb__stage_read(unsigned node, cl_mem src, size_t src_off, void *dst,
                    size_t bytes, cb_array *owner, cl_event *done);
 
+/* Copies bytes from src to dst, host memory both, in chunks spread over
+ * the stager threads, and waits: a large copy into an array's host buffer
+ * runs at the memory's speed, not one core's. 0, or -1 when no stager
+ * could be started (nothing was copied). */
+int cb__stage_memcpy(void *dst, const void *src, size_t bytes);
+
 #endif

@@ -322,6 +322,11 @@ const int64_t *cb_array_shape(const cb_array *a);
 int64_t cb_array_size(const cb_array *a);
 /* The host buffer; valid to read after cb_array_sync_host succeeded. */
 void *cb_array_data(const cb_array *a);
+/* Copies the array's elements, in C order, from src into its host buffer
+ * before its first use (CB_ESTATE after it, and for an array over the
+ * caller's memory), with several threads when they are many: as writing
+ * cb_array_data(a) would, at the memory's speed rather than one core's. */
+int cb_array_copy_in(cb_array *a, const void *src);
 
 /* Starts moving the array's tiles to device (asynchronous). */
 int cb_array_prefetch(cb_array *a, int device);

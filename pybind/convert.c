@@ -118,10 +118,13 @@ int cbp_array_from_buffer(cbp_state *st, Py_buffer *v, int dtype, int copy,
   if (rc)
     goto fail_rc;
   if (contiguous) {
-    void *dst = cb_array_data(*out);
     Py_BEGIN_ALLOW_THREADS
-    memcpy(dst, v->buf, (size_t)v->len);
+    rc = cb_array_copy_in(*out, v->buf);
     Py_END_ALLOW_THREADS
+    if (rc) {
+      cb_array_unref(*out);
+      goto fail_rc;
+    }
   } else if (PyBuffer_ToContiguous(cb_array_data(*out), v, v->len, 'C') < 0) {
     cb_array_unref(*out);
     goto fail;

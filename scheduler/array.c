@@ -32,6 +32,7 @@
 #include "pool.h"
 #include "reclaim.h"
 #include "runtime.h"
+#include "staging.h"
 #include "tiles.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -417,6 +418,19 @@ int cb_array_ndim(const cb_array *a) { return a->ndim; }
 const int64_t *cb_array_shape(const cb_array *a) { return a->shape; }
 int64_t cb_array_size(const cb_array *a) { return a->size; }
 void *cb_array_data(const cb_array *a) { return a->data; }
+
+/* Copies from this many bytes up go through the stager threads. */
+#define CB__COPY_IN_SHARED ((size_t)8 << 20)
+
+int cb_array_copy_in(cb_array *a, const void *src) {
+  if (atomic_load(&a->gen) || a->release)
+    return cb__fail(CB_ESTATE, "copy_in: only an array not used yet, with "
+                    "a host buffer of its own, takes a copy in");
+  if (a->nbytes < CB__COPY_IN_SHARED ||
+      cb__stage_memcpy(a->data, src, a->nbytes))
+    memcpy(a->data, src, a->nbytes);
+  return 0;
+}
 
 int cb_array_set_tile_size(cb_array *a, int64_t tile_elems) {
   if (tile_elems < 0)

@@ -87,6 +87,45 @@ TEST(array_wrap_is_zero_copy) {
   CHECK(released_arg == buf);
 }
 
+TEST(array_copy_in_fills_a_new_array) {
+  ASSERT_OK(test_start(2, "none"));
+  /* 12 MiB, shared by the stager threads; and 10 elements, copied at
+   * once. */
+  int64_t sizes[2] = {3 << 20, 10};
+  for (int s = 0; s < 2; s++) {
+    int64_t n = sizes[s];
+    float *src = malloc((size_t)n * sizeof *src);
+    ASSERT(src != NULL);
+    for (int64_t i = 0; i < n; i++)
+      src[i] = (float)(i % 1000);
+    cb_array *a = NULL;
+    CHECK_OK(cb_array_new(CB_FLOAT32, 1, &n, &a));
+    CHECK_OK(a ? cb_array_copy_in(a, src) : CB_EINVAL);
+    int bad = 0;
+    for (int64_t i = 0; a && i < n; i++)
+      bad += ((float *)cb_array_data(a))[i] != src[i];
+    CHECK_INT(bad, ==, 0);
+    /* Once used, the array takes no copy in. */
+    cb_operand x[2] = {test_arg(a, -1), test_weak_float(1)};
+    cb_array *b = NULL;
+    int dev;
+    CHECK_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+    CHECK_INT(cb_array_copy_in(a, src), ==, CB_ESTATE);
+    CHECK_OK(b ? test_sync(b) : CB_EINVAL);
+    CHECK_DBL(b ? test_get(b, n - 1) : 0, ==, (double)((n - 1) % 1000) + 1);
+    cb_array_unref(b);
+    cb_array_unref(a);
+    free(src);
+  }
+  /* Nor does an array over the caller's memory. */
+  float buf[4] = {0};
+  int64_t four = 4;
+  cb_array *w;
+  ASSERT_OK(cb_array_wrap(CB_FLOAT32, 1, &four, buf, count_release, buf, &w));
+  CHECK_INT(cb_array_copy_in(w, buf), ==, CB_ESTATE);
+  cb_array_unref(w);
+}
+
 static int write_squares(void *arg, void **ptrs, cb_task_ctx *ctx) {
   (void)arg, (void)ctx;
   double *out = ptrs[0];

@@ -63,6 +63,7 @@
   X(array_new_shapes)                                                        \
   X(array_new_refuses_bad_shapes)                                            \
   X(array_wrap_is_zero_copy)                                                 \
+  X(array_copy_in_fills_a_new_array)                                         \
   X(array_wrap_receives_task_output)                                         \
   X(array_wrap_release_on_last_unref)                                        \
   X(array_wrap_release_waits_for_tasks)                                      \

@@ -187,6 +187,7 @@ EXPLICIT = textwrap.dedent("""
         a = cb.asarray(x, device=dev, copy=True)
         (a + k).wait()  # used: its tiles go to the pool when it dies
         del a
+        cb.synchronize()  # its task lets it go as it ends
         pinned.append(cb.config()["pinned_bytes"])
     print(*pinned)
 """)
