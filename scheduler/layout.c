@@ -317,24 +317,25 @@ int cb__gather_locked(cb_array *src, const cb_layout *from, int device,
   return gather(src, from, device, hint, 0, out);
 }
 
-int cb_gather(cb_array *src, const cb_layout *from, int device,
-              cb_array **out) {
+/* gather with the run lock taken (cb_gather: lazy 1; cb_view: 2). */
+static int gather_entered(cb_array *src, const cb_layout *from, int device,
+                          int lazy, cb_array **out) {
   int rc = cb__enter();
   if (rc)
     return rc;
-  rc = gather(src, from, device, 0, 1, out);
+  rc = gather(src, from, device, 0, lazy, out);
   cb__leave();
   return rc;
 }
 
+int cb_gather(cb_array *src, const cb_layout *from, int device,
+              cb_array **out) {
+  return gather_entered(src, from, device, 1, out);
+}
+
 int cb_view(cb_array *src, const cb_layout *from, int device,
             cb_array **out) {
-  int rc = cb__enter();
-  if (rc)
-    return rc;
-  rc = gather(src, from, device, 0, 2, out);
-  cb__leave();
-  return rc;
+  return gather_entered(src, from, device, 2, out);
 }
 
 int cb_view_source(cb_array *a, cb_array **src, cb_layout *from) {
