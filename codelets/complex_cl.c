@@ -88,19 +88,21 @@ static const char source[] =
     "}\n"
     /* The hyperbolic functions; a zero part, or an infinite real part
      * with an imaginary one that is not finite, gives what C99 says
-     * (where the products below would make 0 * inf a NaN). */
+     * (where the products below would make 0 * inf a NaN): a zero part
+     * keeps the sign of its product, sinh(+-0) cos(y), say, and is 0
+     * where the other factor overflows. */
     "static inline CT cb_csinh(CT a) {\n"
     "  if (a.y == 0)\n"
     "    return (CT)(sinh(a.x), a.y);\n"
     "  if (a.x == 0)\n"
-    "    return (CT)(a.x, sin(a.y));\n"
+    "    return (CT)(isfinite(a.y) ? a.x * cos(a.y) : a.x, sin(a.y));\n"
     "  if (isinf(a.x) && !isfinite(a.y))\n"
     "    return (CT)(a.x, a.y - a.y);\n"
     "  return (CT)(sinh(a.x) * cos(a.y), cosh(a.x) * sin(a.y));\n"
     "}\n"
     "static inline CT cb_ccosh(CT a) {\n"
     "  if (a.y == 0)\n"
-    "    return (CT)(cosh(a.x), isfinite(a.x) ? sinh(a.x) * a.y : a.y);\n"
+    "    return (CT)(cosh(a.x), copysign((RT)0, a.x) * a.y);\n"
     "  if (a.x == 0)\n"
     "    return (CT)(cos(a.y), isfinite(a.y) ? a.x * sin(a.y) : a.x);\n"
     "  if (isinf(a.x) && !isfinite(a.y))\n"
@@ -116,16 +118,20 @@ static const char source[] =
     "  return cb_ccosh((CT)(-a.y, a.x));\n"
     "}\n"
     /* Beyond |x| = 22, tanh(x) is 1 to double precision; tanh(iy) is
-     * i tan(y) and tanh(x + 0i) tanh(x), NaN parts included. */
+     * i tan(y) and tanh(x + 0i) tanh(x), NaN parts included; a finite x
+     * with an infinite or NaN y gives NaN + NaN i (C99's values). */
     "static inline CT cb_ctanh(CT a) {\n"
     "  if (a.x == 0)\n"
     "    return (CT)(a.x, tan(a.y));\n"
     "  if (a.y == 0)\n"
     "    return (CT)(tanh(a.x), a.y);\n"
+    "  if (isfinite(a.x) && !isfinite(a.y))\n"
+    "    return (CT)((RT)NAN, (RT)NAN);\n"
     "  if (fabs(a.x) > 22) {\n"
     "    RT e = exp(-2 * fabs(a.x));\n"
     "    return (CT)(copysign((RT)1, a.x),\n"
-    "                isfinite(a.y) ? 4 * sin(a.y) * cos(a.y) * e : (RT)0);\n"
+    "                isfinite(a.y) ? 4 * sin(a.y) * cos(a.y) * e\n"
+    "                              : copysign((RT)0, a.y));\n"
     "  }\n"
     "  RT t = tan(a.y), b = 1 + t * t, s = sinh(a.x), r = sqrt(1 + s * s);\n"
     "  RT d = 1 + b * s * s;\n"

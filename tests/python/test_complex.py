@@ -565,3 +565,47 @@ def test_special_values_give_numpy_infinities_and_nans(device):
             for test in (np.isnan, np.isinf):
                 bad = test(part(got)) != test(part(want))
                 assert not bad.any(), (op, x[bad], got[bad], want[bad])
+
+
+def _parts_match(got, want):
+    """Part by part: NaN where NumPy has NaN, else the same value (to
+    1e-12) and the same sign, zeros and infinities included."""
+    bad = []
+    for g, w in zip(got, want):
+        for gp, wp in ((g.real, w.real), (g.imag, w.imag)):
+            if np.isnan(wp) or np.isnan(gp):
+                if np.isnan(wp) != np.isnan(gp):
+                    bad.append((g, w))
+            elif np.signbit(gp) != np.signbit(wp) or not (
+                    gp == wp or abs(gp - wp) <= 1e-12 * abs(wp)):
+                bad.append((g, w))
+    return bad
+
+
+SPECIAL = [0.0, -0.0, 0.5, -2.0, 1000.0, -1000.0]
+
+
+@pytest.mark.parametrize("name", ["tanh", "tan", "sinh", "cosh", "sin",
+                                  "cos"])
+def test_zero_parts_keep_their_sign_on_every_device(name, device):
+    # A zero part keeps the sign of its product (sinh(+-0) cos(y)), and is
+    # 0 where the other factor overflows (cos(1000j) is inf - 0j), on
+    # OpenCL devices as in C99 and NumPy.
+    x = np.array([complex(a, b) for a in SPECIAL for b in SPECIAL])
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(x)
+    got = getattr(cb, name)(cb.asarray(x, device=device)).numpy()
+    assert _parts_match(got, want) == []
+
+
+@pytest.mark.parametrize("name", ["tanh", "tan"])
+def test_tanh_of_infinite_and_nan_parts_as_c99(name, device):
+    # A finite real part with an infinite or NaN imaginary one is NaN +
+    # NaN i (tan through tanh(iz)); an infinite real part gives +-1 and a
+    # zero of the imaginary part's sign.
+    vals = [0.0, -0.0, 2.0, -40.0, 7e15, np.inf, -np.inf, np.nan]
+    x = np.array([complex(a, b) for a in vals for b in vals])
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(x)
+    got = getattr(cb, name)(cb.asarray(x, device=device)).numpy()
+    assert _parts_match(got, want) == []
