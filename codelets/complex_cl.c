@@ -26,6 +26,11 @@ static const char source[] =
     "  return (CT)((a.x * r + a.y) / d, (a.y * r - a.x) / d);\n"
     "}\n"
     "static inline RT cb_cabs(CT a) { return hypot(a.x, a.y); }\n"
+    /* r + a and r - a for a real r: the imaginary part as it is (a zero
+     * keeps its sign, which picks the side of a branch cut), where
+     * adding (r, +0) would make -0 + 0 = +0. */
+    "static inline CT cb_cradd(RT r, CT a) { return (CT)(r + a.x, a.y); }\n"
+    "static inline CT cb_crsub(RT r, CT a) { return (CT)(r - a.x, -a.y); }\n"
     "static inline CT cb_cscale(CT a, RT k) {\n"
     "  return (CT)(a.x * k, a.y * k);\n"
     "}\n"
@@ -149,7 +154,7 @@ static const char source[] =
      * error 1/(4 z^2) is below the precision there. */
     "static inline CT cb_casinh(CT a) {\n"
     "  int neg = signbit(a.x);\n"
-    "  CT z = neg ? -a : a, one = (CT)((RT)1, (RT)0);\n"
+    "  CT z = neg ? -a : a;\n"
     "  RT big = sizeof(RT) == 4 ? (RT)4096 : (RT)134217728;\n"
     "  CT w;\n"
     "  if (z.y == 0) {\n"
@@ -161,7 +166,8 @@ static const char source[] =
     "    w = cb_clog(z) + (CT)((RT)0.6931471805599453, (RT)0);\n"
     "  } else {\n"
     "    CT z2 = cb_cmul(z, z);\n"
-    "    w = cb_clog1p_small(z + cb_cdiv(z2, one + cb_csqrt(one + z2)));\n"
+    "    CT s = cb_csqrt(cb_cradd((RT)1, z2));\n"
+    "    w = cb_clog1p_small(z + cb_cdiv(z2, cb_cradd((RT)1, s)));\n"
     "  }\n"
     "  return neg ? -w : w;\n"
     "}\n"
@@ -179,8 +185,7 @@ static const char source[] =
     "    CT s = cb_casin(a);\n"
     "    return (CT)((RT)1.5707963267948966 - s.x, -s.y);\n"
     "  }\n"
-    "  CT one = (CT)((RT)1, (RT)0);\n"
-    "  CT p = cb_csqrt(one - a), q = cb_csqrt(one + a);\n"
+    "  CT p = cb_csqrt(cb_crsub((RT)1, a)), q = cb_csqrt(cb_cradd((RT)1, a));\n"
     "  return (CT)(2 * atan2(p.x, q.x), asinh(q.x * p.y - q.y * p.x));\n"
     "}\n"
     /* An infinite part: +inf, at the angle of a; +-0 + NaN i: NaN +
@@ -191,8 +196,8 @@ static const char source[] =
     "  if (isinf(a.x) || isinf(a.y))\n"
     "    return (CT)((RT)INFINITY, isnan(a.x) || isnan(a.y)\n"
     "                                  ? (RT)NAN : atan2(a.y, a.x));\n"
-    "  CT one = (CT)((RT)1, (RT)0);\n"
-    "  CT p = cb_csqrt(a + one), m = cb_csqrt(a - one);\n"
+    "  CT p = cb_csqrt(cb_cradd((RT)1, a));\n"
+    "  CT m = cb_csqrt(cb_cradd((RT)-1, a));\n"
     "  return cb_clog(a + cb_cmul(p, m));\n"
     "}\n"
     /* An infinite part: a signed 0 and +-pi/2 (C99's values); atanh(iy)
