@@ -118,12 +118,12 @@ static PyObject *py_view_source(PyObject *module, PyObject *x) {
     PyTuple_SET_ITEM(shape, d, PyLong_FromLongLong(l.shape[d]));
     PyTuple_SET_ITEM(strides, d, PyLong_FromLongLong(l.strides[d]));
   }
+  /* Every reference taken here is let go here, whatever fails. */
   PyObject *out = shape && strides && !PyErr_Occurred()
-                      ? Py_BuildValue("(N(OOL))", obj, shape, strides,
+                      ? Py_BuildValue("(O(OOL))", obj, shape, strides,
                                       (long long)l.offset)
                       : NULL;
-  if (!out)
-    Py_XDECREF(obj);
+  Py_DECREF(obj);
   Py_XDECREF(shape);
   Py_XDECREF(strides);
   return out;
