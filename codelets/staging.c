@@ -210,6 +210,11 @@ static void fail_job(stage_job *j, cl_int st) {
     lose_data(j);
 }
 
+/* The bytes of j's chunk that starts at off: a whole chunk but the last. */
+static size_t chunk_bytes(const stage_job *j, size_t off) {
+  return j->bytes - off < CB__STAGE_CHUNK ? j->bytes - off : CB__STAGE_CHUNK;
+}
+
 /* Checks the outcome of a chunk's copy, whose event is ev: 0, or the
  * first failed status (the wait's, then the event's, since on NVIDIA a
  * failed command's event may read CL_COMPLETE). Releases ev. */
@@ -278,9 +283,7 @@ static void *completer(void *unused) {
  * copied out. */
 static void copy_chunk(stage_job *j, size_t k) {
   stage_dev *s = &devs[j->devid];
-  size_t off = k * CB__STAGE_CHUNK;
-  size_t len = j->bytes - off < CB__STAGE_CHUNK ? j->bytes - off
-                                                : CB__STAGE_CHUNK;
+  size_t off = k * CB__STAGE_CHUNK, len = chunk_bytes(j, off);
   pthread_mutex_lock(&lock);
   while (s->nfree == 0)
     pthread_cond_wait(&freed, &lock);
@@ -339,12 +342,10 @@ static void copy_chunk(stage_job *j, size_t k) {
   chunk_done(j, b, st);
 }
 
-/* Chunk k of a copy between host buffers; its caller waits for the last
- * (cb__stage_memcpy), and frees j. */
+/* Chunk k of a copy between host buffers. j is its caller's
+ * (cb__stage_memcpy), which waits for the last chunk to end. */
 static void host_chunk(stage_job *j, size_t k) {
-  size_t off = k * CB__STAGE_CHUNK;
-  size_t len = j->bytes - off < CB__STAGE_CHUNK ? j->bytes - off
-                                                : CB__STAGE_CHUNK;
+  size_t off = k * CB__STAGE_CHUNK, len = chunk_bytes(j, off);
   memcpy(j->host + off, j->from + off, len);
   if (atomic_fetch_sub(&j->left, 1) == 1) {
     pthread_mutex_lock(&lock);

@@ -135,16 +135,18 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
     free(a);
     return rc;
   }
-  if (device >= 0)
+  if (device >= 0) {
     a->data = cb__pinned_alloc(device, bytes, 0, &a->pinned);
-  /* A dead array's pinned buffer of this size, kept in the pool with its
-   * tiles for results, is taken back before pinning anew: pinning costs
-   * far more (11 ms for 16 MiB on an H200, against 1.5 ms to fill it). */
-  if (device >= 0 && !a->data && pin_now && cb_is_running() &&
-      !cb__in_task() && cb__pool_drop_pinned(bytes))
-    a->data = cb__pinned_alloc(device, bytes, 0, &a->pinned);
-  if (device >= 0 && !a->data && pin_now)
-    a->data = cb__pinned_alloc(device, bytes, 1, &a->pinned);
+    /* A dead array's pinned buffer of this size, kept in the pool with
+     * its tiles for results, is taken back before pinning anew: pinning
+     * costs far more (11 ms for 16 MiB on an H200, against 1.5 ms to
+     * fill it). */
+    if (!a->data && pin_now && cb_is_running() && !cb__in_task() &&
+        cb__pool_drop_pinned(bytes))
+      a->data = cb__pinned_alloc(device, bytes, 0, &a->pinned);
+    if (!a->data && pin_now)
+      a->data = cb__pinned_alloc(device, bytes, 1, &a->pinned);
+  }
   if (!a->data)
     a->data = aligned_alloc(64, bytes ? bytes : 64);
   if (!a->data) {

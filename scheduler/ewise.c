@@ -433,9 +433,10 @@ static int repeats_rows(const cb_array *a, const cb__shape *shape,
 
 /* Operands read in place through a layout (on OpenCL devices, only
  * those whose array is one tile): arrays that a gather put off would fill
- * (views) are read in their source, and operands broadcast along other
- * than their leading dimensions in themselves, instead of a copy each. Once one is, operands broadcast along the leading dimensions are
- * too (the loops do not mix the two). Sets in[i] (a reference), lay[i]
+ * (copies put off and views) are read in their source, and operands
+ * broadcast along other than their leading dimensions in themselves,
+ * instead of a copy each. Once one is, operands broadcast along the
+ * leading dimensions are too (the loops do not mix the two). Sets in[i] (a reference), lay[i]
  * and the task's kinds and strides; returns how many. The caller holds
  * the run lock and the lazy lock. */
 static int plan_strided(const cb_operand *x, int n, cb_dtype compute,

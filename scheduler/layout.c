@@ -340,12 +340,7 @@ int cb_view(cb_array *src, const cb_layout *from, int device,
 
 int cb_view_source(cb_array *a, cb_array **src, cb_layout *from) {
   *src = NULL;
-  if (!cb__lazy_is_view(a))
-    return 0;
-  cb__lazy_begin();
-  if (cb__lazy_is_view(a) && cb__lazy_source(a, src, from))
-    cb_array_ref(*src);
-  cb__lazy_end();
+  cb__lazy_view_of(a, src, from);
   return 0;
 }
 

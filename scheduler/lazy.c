@@ -257,15 +257,24 @@ void cb__lazy_drop(cb_array *a) {
   cb__lazy_end();
 }
 
-int cb__lazy_is_view(const cb_array *a) {
+int cb__lazy_view_of(const cb_array *a, cb_array **src, cb_layout *from) {
   if (!atomic_load(&a->lazy))
     return 0;
   /* Another thread may fill and free a put-off copy's record meanwhile. */
   cb__lazy_begin();
   struct cb__lazy *z = atomic_load(&a->lazy);
   int view = z && z->view;
+  if (view && src) {
+    cb_array_ref(z->src);
+    *src = z->src;
+    *from = z->from;
+  }
   cb__lazy_end();
   return view;
+}
+
+int cb__lazy_is_view(const cb_array *a) {
+  return cb__lazy_view_of(a, NULL, NULL);
 }
 
 int cb__lazy_source(const cb_array *a, cb_array **src, cb_layout *from) {

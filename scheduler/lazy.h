@@ -30,6 +30,9 @@ int cb__lazy_gather(cb_array *src, const cb_layout *from, int device,
                     int64_t count, int view, cb_array *dst);
 /* Whether a is a view (a gather that never settles). */
 int cb__lazy_is_view(const cb_array *a);
+/* The same; when it is and src is set, also its source (*src, a new
+ * reference) and the layout it views there (*from). */
+int cb__lazy_view_of(const cb_array *a, cb_array **src, cb_layout *from);
 /* Submits a's gather if it was put off. The caller holds the run lock. */
 int cb__lazy_fill(cb_array *a);
 /* Submits the put-off gathers that read a, before a task writes it, and
