@@ -332,6 +332,24 @@ TEST(staged_copies_reach_the_device) {
   for (int64_t i = 0; i < n; i++)
     bad += test_get(r, i) != -(double)(float)i;
   CHECK_INT(bad, ==, 0);
+  /* A copy shorter than four chunks is shared out in four pieces (of
+   * whole 256 KiB: here 1.5 MiB, the last one short). */
+  int64_t m = (5 << 20) / 4 + 3;
+  cb_array *b = wrap_ramp(m);
+  ASSERT(b);
+  ASSERT_OK(cb_array_set_tile_size(b, m));
+  before = cb_testing_staged_chunks();
+  cb_array *rb = apply(CB_OP_negative, b, 0, dev);
+  ASSERT(rb);
+  CHECK_INT(test_wait_writer(rb), ==, 0);
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 4);
+  CHECK_OK(test_sync(rb));
+  bad = 0;
+  for (int64_t i = 0; i < m; i++)
+    bad += test_get(rb, i) != -(double)(float)i;
+  CHECK_INT(bad, ==, 0);
+  cb_array_unref(rb);
+  cb_array_unref(b);
   /* A copy below the threshold goes straight. */
   int64_t small = 1000;
   cb_array *s = wrap_ramp(small);
