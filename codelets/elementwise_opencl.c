@@ -6,6 +6,7 @@
  * recorded on the task's output, never through StarPU's aborting report
  * macros.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
 #include "half.h"
+#include "udiv.h"
 
 static const char *const exprs[CB_NOPS][4] = {
 #define X(name, kind, fexpr, iexpr, bexpr, cexpr, types)                      \
@@ -63,6 +65,16 @@ static uint32_t strided_key(const cb__task *t) {
   return key | (d & 3u) << 30 | (d >> 2 & 1u) << 18;
 }
 _Static_assert(CB_MAX_NDIM <= 8, "strided keys have 3 bits for dimensions");
+
+/* Moves each strided operand's offset by x times its stride along
+ * dimension d, in the kernel being written. */
+static void put_strided_steps(char *buf, size_t cap, size_t *len,
+                              const int *strided, int nops, int d,
+                              const char *indent) {
+  for (int k = 0; k < nops; k++)
+    if (strided[k])
+      cb__put(buf, cap, len, "%sf%d += x * s%d.v[%d];\n", indent, k, k, d);
+}
 
 /* The OpenCL type a value of dtype t is computed in: float16 values are
  * stored as halves, which core OpenCL C loads into floats (vload_half)
@@ -120,8 +132,11 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
         single ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
                : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
   if (has_strided(t))
-    cb__put(buf, cap, &len, "typedef struct { long v[%d]; } cb_dims;\n",
-            t->ndim);
+    /* Indexes below 2^32 are split by multiplying (udiv.h). */
+    cb__put(buf, cap, &len,
+            "typedef struct { long v[%d]; } cb_dims;\n"
+            "typedef struct { uint m[%d], s[%d]; } cb_divs;\n%s",
+            t->ndim, t->ndim, t->ndim, cb__udiv_cl_source);
   int halves = 0;
   for (int k = 0; k < t->nin; k++)
     halves |= t->in_dtype[k] == CB_FLOAT16 && t->in_kind[k] != CB__IN_SCALAR;
@@ -170,20 +185,36 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                       "  const ulong k = get_global_id(0);\n"
                       "  if (k >= n) return;\n"
                       "  const long i = base + (long)k;\n",
-      cb__cl_type(R), any_strided ? ", const cb_dims shape" : "");
+      cb__cl_type(R), any_strided ? ", const cb_dims shape, const cb_divs "
+                                    "dv, const int narrow" : "");
   if (any_strided) {
     /* The index of element i in the result's shape, and where each
-     * strided operand holds it. */
-    cb__put(buf, cap, &len, "  long rest = i");
+     * strided operand holds it: split by multiplying where every index
+     * is below 2^32 (narrow), else by dividing. */
+    cb__put(buf, cap, &len, "  long x");
     for (int k = 0; k < nops; k++)
       if (strided[k])
         cb__put(buf, cap, &len, ", f%d = o%d", k, k);
-    cb__put(buf, cap, &len, ";\n  for (int d = %d; d >= 0; d--) {\n"
-                        "    const long x = rest %% shape.v[d];\n"
-                        "    rest /= shape.v[d];\n", t->ndim - 1);
-    for (int k = 0; k < nops; k++)
-      if (strided[k])
-        cb__put(buf, cap, &len, "    f%d += x * s%d.v[d];\n", k, k);
+    cb__put(buf, cap, &len, ";\n  if (narrow) {\n    uint r = (uint)i;\n");
+    for (int d = t->ndim - 1; d >= 0; d--) {
+      if (d > 0)
+        cb__put(buf, cap, &len, "    { const uint q = cb_udiv(r, dv.m[%d], "
+                            "dv.s[%d]);\n      x = (long)(r - q * "
+                            "(uint)shape.v[%d]);\n      r = q; }\n",
+                d, d, d);
+      else
+        cb__put(buf, cap, &len, "    x = (long)r;\n");
+      put_strided_steps(buf, cap, &len, strided, nops, d, "    ");
+    }
+    cb__put(buf, cap, &len, "  } else {\n    long rest = i;\n");
+    for (int d = t->ndim - 1; d >= 0; d--) {
+      if (d > 0)
+        cb__put(buf, cap, &len, "    x = rest %% shape.v[%d];\n"
+                            "    rest /= shape.v[%d];\n", d, d);
+      else
+        cb__put(buf, cap, &len, "    x = rest;\n");
+      put_strided_steps(buf, cap, &len, strided, nops, d, "    ");
+    }
     cb__put(buf, cap, &len, "  }\n");
   }
   if (from_complex) {
@@ -292,6 +323,29 @@ static cl_int set_strided_args(cl_kernel k, cl_uint *arg, void *buf,
   return st;
 }
 
+/* The result's shape for a task with strided operands, the divisors of
+ * its dimensions and whether every index in it is below 2^32. */
+static cl_int set_shape_args(cl_kernel k, cl_uint *arg, const cb__task *t,
+                             cl_ulong n) {
+  cl_long shape[CB_MAX_NDIM];
+  cl_uint divs[2 * CB_MAX_NDIM];
+  cl_int narrow = (uint64_t)t->base + n <= UINT32_MAX;
+  for (int d = 0; d < t->ndim; d++) {
+    shape[d] = t->shape[d];
+    uint64_t div = t->shape[d] > 0 ? (uint64_t)t->shape[d] : 1;
+    narrow = narrow && div <= UINT32_MAX;
+    cb__udiv_magic(div <= UINT32_MAX ? div : 1, &divs[d],
+                   &divs[t->ndim + d]);
+  }
+  size_t nd = (size_t)t->ndim;
+  cl_int st = clSetKernelArg(k, (*arg)++, sizeof(cl_long) * nd, shape);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof(cl_uint) * 2 * nd, divs);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof narrow, &narrow);
+  return st;
+}
+
 static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
@@ -342,12 +396,8 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
     st = clSetKernelArg(k, arg++, sizeof n, &n);
   if (st == CL_SUCCESS)
     st = clSetKernelArg(k, arg++, sizeof base, &base);
-  if (st == CL_SUCCESS && strided) {
-    cl_long shape[CB_MAX_NDIM];
-    for (int d = 0; d < t->ndim; d++)
-      shape[d] = t->shape[d];
-    st = clSetKernelArg(k, arg++, sizeof(cl_long) * (size_t)t->ndim, shape);
-  }
+  if (st == CL_SUCCESS && strided)
+    st = set_shape_args(k, &arg, t, n);
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clSetKernelArg: %s",
                   cb_cl_status_name(st));

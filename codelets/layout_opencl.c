@@ -1,7 +1,8 @@
 /*
  * Layout copies on OpenCL devices: one kernel per element size, whose
  * work-item i finds its index in the destination's shape, then the
- * element it reads and the one it writes. The layout travels by value.
+ * element it reads and the one it writes (dividing by multiplying where
+ * every index is below 2^32, udiv.h). The layout travels by value.
  * Both arrays are gathered into one buffer each when they have several
  * tiles. Every status is checked and recorded on the job.
  */
@@ -11,6 +12,7 @@
 #include "clprog.h"
 #include "errors.h"
 #include "layout_codelets.h"
+#include "udiv.h"
 
 /* The kernel's view of the layout: the same fields in the same order. */
 typedef struct {
@@ -18,7 +20,8 @@ typedef struct {
   cl_long from[CB_MAX_NDIM];
   cl_long to[CB_MAX_NDIM];
   cl_long from_offset, to_offset, count;
-  cl_int ndim, pad;
+  cl_uint m[CB_MAX_NDIM], sh[CB_MAX_NDIM]; /* divisors of shape (udiv.h) */
+  cl_int ndim, narrow;        /* narrow: every index below 2^32 */
 } cl_layout;
 
 static size_t kernel_source(const void *arg, char *buf, size_t cap) {
@@ -30,24 +33,38 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                                  : "ulong2";
   size_t len = 0;
   cb__put(buf, cap, &len,
-      "#define E %s\n#define MAXD %d\n"
+      "#define E %s\n#define MAXD %d\n%s"
       "typedef struct { long shape[MAXD], from[MAXD], to[MAXD];\n"
-      "  long from_offset, to_offset, count; int ndim, pad; } layout;\n"
+      "  long from_offset, to_offset, count;\n"
+      "  uint m[MAXD], sh[MAXD]; int ndim, narrow; } layout;\n"
       "__kernel void cb_layout(__global const E *src, __global E *dst,\n"
       "                        const layout l) {\n"
       "  long i = (long)get_global_id(0);\n"
       "  if (i >= l.count)\n"
       "    return;\n"
       "  long s = l.from_offset, d = l.to_offset;\n"
-      "  for (int k = l.ndim - 1; k >= 0; k--) {\n"
-      "    long n = l.shape[k], x = i %% n;\n"
-      "    i /= n;\n"
-      "    s += x * l.from[k];\n"
-      "    d += x * l.to[k];\n"
+      "  if (l.narrow) {\n"
+      "    uint r = (uint)i;\n"
+      "    for (int k = l.ndim - 1; k > 0; k--) {\n"
+      "      const uint q = cb_udiv(r, l.m[k], l.sh[k]);\n"
+      "      const long x = (long)(r - q * (uint)l.shape[k]);\n"
+      "      r = q;\n"
+      "      s += x * l.from[k];\n"
+      "      d += x * l.to[k];\n"
+      "    }\n"
+      "    s += (long)r * l.from[0];\n"
+      "    d += (long)r * l.to[0];\n"
+      "  } else {\n"
+      "    for (int k = l.ndim - 1; k >= 0; k--) {\n"
+      "      long n = l.shape[k], x = i %% n;\n"
+      "      i /= n;\n"
+      "      s += x * l.from[k];\n"
+      "      d += x * l.to[k];\n"
+      "    }\n"
       "  }\n"
       "  dst[d] = src[s];\n"
       "}\n",
-      type, CB_MAX_NDIM);
+      type, CB_MAX_NDIM, cb__udiv_cl_source);
   return len < cap ? len : 0;
 }
 
@@ -62,11 +79,15 @@ static cl_int layout_run(cb__job *j, cl_command_queue q, const cb__clbuf *src,
                                 (cl_long)(src->offset / (size_t)c->elem),
                  .to_offset = c->to_offset +
                               (cl_long)(dst->offset / (size_t)c->elem),
-                 .count = c->count, .ndim = c->ndim};
+                 .count = c->count, .ndim = c->ndim,
+                 .narrow = (uint64_t)c->count <= UINT32_MAX};
   for (int d = 0; d < c->ndim; d++) {
     l.shape[d] = c->shape[d];
     l.from[d] = c->from[d];
     l.to[d] = c->to[d];
+    uint64_t n = c->shape[d] > 0 ? (uint64_t)c->shape[d] : 1;
+    l.narrow = l.narrow && n <= UINT32_MAX;
+    cb__udiv_magic(n <= UINT32_MAX ? n : 1, &l.m[d], &l.sh[d]);
   }
   *what = "setting the kernel's arguments";
   cl_int st = clSetKernelArg(e->kernel, 0, sizeof src->mem, &src->mem);
