@@ -5,18 +5,15 @@
  * output tile is always used in place. Every OpenCL and CLBlast status is
  * checked and recorded on the task; nothing here aborts.
  *
- * Scratch buffers (gathered operands, and the temporary matrices of
- * CLBlast's GEMM, which transposes and pads its operands) stay with their
- * device from one task to the next. A buffer released while commands
- * still use it makes NVIDIA's driver wait for them: CLBlast's own
- * temporary buffer, made and released inside each call, held the
- * driver's thread for the whole product (3.8 ms of a 4096-order float32
- * product on an H200), so that it could neither feed the device nor
- * start a transfer meanwhile. The compute queue runs its commands in
- * order, so the next task of the device may reuse them at once.
+ * Gathered operands, and the temporary matrices of CLBlast's GEMM (which
+ * transposes and pads its operands), use the device's scratch buffers
+ * (scratch.h). CLBlast's own temporary buffer, made and released inside
+ * each call, held the driver's thread for the whole product (3.8 ms of a
+ * 4096-order float32 product on an H200), so that it could neither feed
+ * the device nor start a transfer meanwhile.
  *
- * Locking: the scratch buffers and warm flags of a device are used by its
- * driver thread alone (and by the release hook, once no task runs).
+ * Locking: the warm flags of a device are used by its driver thread
+ * alone.
  * clblast_lock orders the first call of each routine and precision on
  * each device of a runtime: CLBlast fills its caches of programs and
  * tuning then, and two devices' threads filling them at once corrupted
@@ -33,17 +30,11 @@
 #include "clasync.h"
 #include "clprog.h"
 #include "devtab.h"
-#include "hooks.h"
+#include "scratch.h"
 
 static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
-enum { SCRATCH_A, SCRATCH_B, SCRATCH_TEMP, NSCRATCH };
-
 static struct device_state {
-  struct scratch {
-    cl_mem mem;
-    size_t bytes;
-  } scratch[NSCRATCH];
   /* The runtime (cb__devtab_gen) in which each routine and precision
    * (precision_of) has run once on the device. */
   unsigned warm[CB__LA_NKINDS][4];
@@ -52,51 +43,6 @@ static struct device_state {
 /* CLBlast's precisions that cambrian uses: 0 to 3. */
 static int precision_of(cb_dtype t) {
   return t == CB_FLOAT32 ? 0 : t == CB_FLOAT64 ? 1 : t == CB_COMPLEX64 ? 2 : 3;
-}
-
-static void release_scratch(void) {
-  for (int d = 0; d < STARPU_MAXOPENCLDEVS; d++)
-    for (int i = 0; i < NSCRATCH; i++) {
-      if (devs[d].scratch[i].mem)
-        clReleaseMemObject(devs[d].scratch[i].mem); /* status: no use */
-      devs[d].scratch[i] = (struct scratch){0};
-    }
-}
-
-/* The device's scratch buffer slot, of at least bytes; NULL with *st set
- * when it cannot be made. */
-static cl_mem scratch(cl_command_queue q, int slot, size_t bytes,
-                      cl_int *st) {
-  int devid = starpu_worker_get_devid(starpu_worker_get_id());
-  struct scratch *s = &devs[devid].scratch[slot];
-  *st = CL_SUCCESS;
-  if (s->mem && s->bytes >= bytes)
-    return s->mem;
-  cl_context ctx;
-  *st = clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof ctx, &ctx, NULL);
-  if (*st != CL_SUCCESS)
-    return NULL;
-  if (s->mem) /* grows: the driver waits for the commands that use it */
-    clReleaseMemObject(s->mem);
-  *s = (struct scratch){0};
-  /* A quarter more, so that sizes that creep up do not make it again
-   * each time. */
-  size_t want = bytes + bytes / 4;
-  cl_mem m = clCreateBuffer(ctx, CL_MEM_READ_WRITE, want, NULL, st);
-  if (*st != CL_SUCCESS)
-    return NULL;
-  /* The hook releases them before the runtime's contexts go (adding it
-   * again does nothing). */
-  *st = cb__hook_add(CB__HOOK_RELEASE, release_scratch)
-            ? CL_OUT_OF_HOST_MEMORY
-            : CL_SUCCESS;
-  if (*st != CL_SUCCESS) {
-    clReleaseMemObject(m);
-    return NULL;
-  }
-  s->mem = m;
-  s->bytes = want;
-  return m;
 }
 
 /* A matrix on the device: element e of the array is at element e + shift
@@ -118,7 +64,7 @@ static cl_int gather(void *buffers[], int n, int64_t base, int64_t lo,
     return CL_SUCCESS;
   }
   cl_int st;
-  out->mem = scratch(q, slot, (size_t)(hi - lo) * es, &st);
+  out->mem = cb__scratch(q, slot, (size_t)(hi - lo) * es, &st);
   if (st != CL_SUCCESS)
     return st;
   out->shift = -lo;
@@ -188,7 +134,7 @@ static cl_mem gemm_temp(const cb__blas_task *t, size_t a_off, size_t b_off,
   if (*err != CLBlastSuccess || !bytes)
     return NULL;
   cl_int st;
-  cl_mem m = scratch(*q, SCRATCH_TEMP, bytes, &st);
+  cl_mem m = cb__scratch(*q, CB__SCRATCH_TEMP, bytes, &st);
   *err = (CLBlastStatusCode)st;
   return m;
 }
@@ -307,11 +253,11 @@ static void blas_opencl(void *buffers[], void *cl_arg) {
   const char *what = "gathering A";
   int blast = 0;
   cl_int st = gather(buffers, t->na, t->a_base, t->a_lo, t->a_hi, es, q,
-                     SCRATCH_A, &a);
+                     CB__SCRATCH_A, &a);
   if (st == CL_SUCCESS && t->nb) {
     what = "gathering B";
-    st = gather(buffers + t->na, t->nb, 0, 0, t->b_size, es, q, SCRATCH_B,
-                &b);
+    st = gather(buffers + t->na, t->nb, 0, 0, t->b_size, es, q,
+                CB__SCRATCH_B, &b);
   }
   /* BLAS ignores C when beta is 0, NaNs included: start from zeros. */
   if (st == CL_SUCCESS && t->kind != CB__LA_TRANSPOSE && t->beta == 0) {

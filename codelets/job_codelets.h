@@ -40,17 +40,21 @@ struct cb__job {
 
 /* The OpenCL side, for codelets that include CL/cl.h: argument i as one
  * device buffer, gathered from its tiles when it has several (or when its
- * one tile starts at an offset and the caller cannot take one); scatter
- * writes a gathered buffer back and frees it. */
+ * one tile starts at an offset and the caller cannot take one), into the
+ * device's scratch buffer slot (scratch.h), or into a buffer of its own
+ * when slot is -1; scatter writes a gathered buffer back, and frees it
+ * when it was its own. */
 #ifdef CL_SUCCESS
 typedef struct cb__clbuf {
   cl_mem mem;
   size_t offset;              /* bytes */
-  int scratch;                /* 1: gathered, to scatter and release */
+  int scratch;                /* gathered: 1, its own; 2, a scratch slot */
 } cb__clbuf;
 cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
-                         cl_command_queue q, int accept_offset,
+                         cl_command_queue q, int accept_offset, int slot,
                          cb__clbuf *out);
+/* Frees buf's buffer when it is its own. */
+void cb__job_cl_release(cb__clbuf *buf);
 cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
                           cl_command_queue q, cb__clbuf *buf);
 

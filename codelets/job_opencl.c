@@ -1,17 +1,19 @@
 /*
  * OpenCL side of jobs: an array whose tiles are separate device buffers is
- * gathered into one scratch buffer before the job's kernel and scattered
- * back after it when the job writes it. An array of one tile is used in
- * place. Every status is returned to the caller, which records it.
+ * gathered into one buffer before the job's kernel (a scratch buffer of
+ * the device's, or one of its own) and scattered back after it when the
+ * job writes it. An array of one tile is used in place. Every status is
+ * returned to the caller, which records it.
  */
 #include <CL/cl.h>
 #include <starpu.h>
 
 #include "clprog.h"
 #include "job_codelets.h"
+#include "scratch.h"
 
 cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
-                         cl_command_queue q, int accept_offset,
+                         cl_command_queue q, int accept_offset, int slot,
                          cb__clbuf *out) {
   const cb__job_arg *g = &j->args[i];
   *out = (cb__clbuf){0};
@@ -21,17 +23,24 @@ cl_int cb__job_cl_gather(const cb__job *j, int i, void *buffers[],
     out->offset = STARPU_VECTOR_GET_OFFSET(buffers[g->first]);
     return CL_SUCCESS;
   }
-  cl_context ctx;
-  cl_int st = clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof ctx, &ctx,
-                                    NULL);
-  if (st != CL_SUCCESS)
-    return st;
   /* An empty array still gets a buffer: kernels take an address. */
   size_t bytes = g->nbytes ? g->nbytes : 16;
-  out->mem = clCreateBuffer(ctx, CL_MEM_READ_WRITE, bytes, NULL, &st);
-  if (st != CL_SUCCESS)
-    return st;
-  out->scratch = 1;
+  cl_int st;
+  if (slot >= 0) {
+    out->mem = cb__scratch(q, slot, bytes, &st);
+    if (st != CL_SUCCESS)
+      return st;
+    out->scratch = 2;
+  } else {
+    cl_context ctx;
+    st = clGetCommandQueueInfo(q, CL_QUEUE_CONTEXT, sizeof ctx, &ctx, NULL);
+    if (st != CL_SUCCESS)
+      return st;
+    out->mem = clCreateBuffer(ctx, CL_MEM_READ_WRITE, bytes, NULL, &st);
+    if (st != CL_SUCCESS)
+      return st;
+    out->scratch = 1;
+  }
   if (!(g->mode & CB__READ))
     return CL_SUCCESS;
   size_t at = 0;
@@ -62,13 +71,23 @@ cl_int cb__job_cl_scatter(const cb__job *j, int i, void *buffers[],
                              STARPU_VECTOR_GET_OFFSET(b), n, 0, NULL, NULL);
     at += n;
   }
-  /* The release waits for the copies that use the buffer. */
+  /* The task ends once the copies have: wait for them (a release would
+   * too). */
   if (st == CL_SUCCESS && (g->mode & CB__WRITE))
     st = clFinish(q);
-  cl_int rel = clReleaseMemObject(buf->mem);
+  cl_int rel = CL_SUCCESS;
+  if (buf->scratch == 1)
+    rel = clReleaseMemObject(buf->mem);
   buf->mem = NULL;
   buf->scratch = 0;
   return st != CL_SUCCESS ? st : rel;
+}
+
+void cb__job_cl_release(cb__clbuf *buf) {
+  if (buf->scratch == 1)
+    clReleaseMemObject(buf->mem); /* status: no use */
+  buf->mem = NULL;
+  buf->scratch = 0;
 }
 
 void cb__job_cl_pair(cb__job *j, void *buffers[], cb__job_cl_pair_fn run,
@@ -78,23 +97,17 @@ void cb__job_cl_pair(cb__job *j, void *buffers[], cb__job_cl_pair_fn run,
   starpu_opencl_get_queue(devid, &q);
   cb__clbuf src = {0}, dst = {0};
   const char *what = "gathering the source";
-  cl_int st = cb__job_cl_gather(j, 0, buffers, q, 1, &src);
+  cl_int st = cb__job_cl_gather(j, 0, buffers, q, 1, CB__SCRATCH_A, &src);
   if (st == CL_SUCCESS) {
     what = "gathering the destination";
-    st = cb__job_cl_gather(j, 1, buffers, q, 1, &dst);
+    st = cb__job_cl_gather(j, 1, buffers, q, 1, CB__SCRATCH_B, &dst);
   }
   if (st == CL_SUCCESS)
     st = run(j, q, &src, &dst, arg, &what);
-  if (dst.mem) {
-    cl_int sc = st == CL_SUCCESS ? cb__job_cl_scatter(j, 1, buffers, q, &dst)
-                                 : CL_SUCCESS;
-    if (dst.scratch)
-      clReleaseMemObject(dst.mem);
-    if (st == CL_SUCCESS)
-      st = sc;
-  }
-  if (src.scratch)
-    clReleaseMemObject(src.mem);
+  if (st == CL_SUCCESS && dst.scratch)
+    st = cb__job_cl_scatter(j, 1, buffers, q, &dst);
+  cb__job_cl_release(&dst);
+  cb__job_cl_release(&src);
   if (st != CL_SUCCESS)
     cb__ctx_fail(&j->ctx, CB_EDEVICE, st, "%s on %s: %s failed: %s",
                  j->ctx.name, cb__ctx_device_name(&j->ctx), what,

@@ -142,7 +142,7 @@ static cl_int set_args(cb__job *j, cb__launch *L, cb__kbuild *b,
     }
     cb__clbuf *cb = &bufs[L->job_arg[i]];
     if (!cb->mem)
-      st = cb__job_cl_gather(j, L->job_arg[i], buffers, q, 0, cb);
+      st = cb__job_cl_gather(j, L->job_arg[i], buffers, q, 0, -1, cb);
     if (st == CL_SUCCESS)
       st = clSetKernelArg(kernel, at++, sizeof cb->mem, &cb->mem);
   }
@@ -247,8 +247,8 @@ void cb__kernel_run(cb__job *j, void *buffers[]) {
     cl_int sc = CL_SUCCESS;
     if (bufs[i].mem && st == CL_SUCCESS && !rec[0])
       sc = cb__job_cl_scatter(j, i, buffers, q, &bufs[i]);
-    else if (bufs[i].scratch)
-      clReleaseMemObject(bufs[i].mem);
+    else
+      cb__job_cl_release(&bufs[i]);
     if (sc != CL_SUCCESS && st == CL_SUCCESS) {
       what = "copying a result back";
       st = sc;
