@@ -45,6 +45,14 @@ static uint32_t variant_key(const cb__task *t) {
 _Static_assert(CB_NOPS <= 128 && CB_NDTYPES <= 16,
                "variant keys have 7 bits for operations, 4 for dtypes");
 
+/* Whether the task reads an operand as a row repeated. */
+static int has_row(const cb__task *t) {
+  for (int k = 0; k < t->nin; k++)
+    if (t->in_kind[k] == CB__IN_ROW)
+      return 1;
+  return 0;
+}
+
 /* Whether the task reads an operand through a layout. */
 static int has_strided(const cb__task *t) {
   for (int k = 0; k < t->nin; k++)
@@ -131,12 +139,15 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "%s\n#define CB_FMOD cb_fmod\n",
         single ? CB__XSTR(CB__FMOD_DEF(float, cb_fmod))
                : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
+  /* Indexes below 2^32 are split, and rows wrapped, by multiplying
+   * (udiv.h). */
+  if (has_strided(t) || has_row(t))
+    cb__put(buf, cap, &len, "%s", cb__udiv_cl_source);
   if (has_strided(t))
-    /* Indexes below 2^32 are split by multiplying (udiv.h). */
     cb__put(buf, cap, &len,
             "typedef struct { long v[%d]; } cb_dims;\n"
-            "typedef struct { uint m[%d], s[%d]; } cb_divs;\n%s",
-            t->ndim, t->ndim, t->ndim, cb__udiv_cl_source);
+            "typedef struct { uint m[%d], s[%d]; } cb_divs;\n",
+            t->ndim, t->ndim, t->ndim);
   int halves = 0;
   for (int k = 0; k < t->nin; k++)
     halves |= t->in_dtype[k] == CB_FLOAT16 && t->in_kind[k] != CB__IN_SCALAR;
@@ -177,8 +188,10 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                           k, k);
     else
       cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
-                          "const ulong s%d, ", cb__cl_type(optype[k]), k, k,
-                          k);
+                          "const ulong s%d, %s", cb__cl_type(optype[k]), k, k,
+                          k, "");
+    if (row[k])
+      cb__put(buf, cap, &len, "const uint m%d, const uint h%d, ", k, k);
   }
   cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
                       "const long base%s) {\n"
@@ -224,9 +237,14 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
         R == CB_BOOL ? "(T)(z.x != 0 || z.y != 0)" : "z.x");
     nops = 0;
   }
+  for (int k = 0; k < nops; k++)
+    if (row[k])
+      /* Where k falls in a row of s elements (the tile starts a row). */
+      cb__put(buf, cap, &len, "  const ulong r%d = (n | s%d) <= "
+          "0xffffffffUL ? (ulong)((uint)k - (uint)s%d * cb_udiv((uint)k, "
+          "m%d, h%d)) : k %% s%d;\n", k, k, k, k, k, k);
   for (int k = 0; k < nops; k++) {
-    /* s is a row's length (the tile starts a row), else the stride. */
-    const char *at = row[k] ? "%" : "*";
+    /* The element of a row (r), else of a stride s. */
     if (scalar[k])
       cb__put(buf, cap, &len, "  const %s %s = v%d;\n", value_type(optype[k]),
           names[k], k);
@@ -236,12 +254,18 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
     else if (strided[k])
       cb__put(buf, cap, &len, "  const %s %s = p%d[f%d];\n",
           cb__cl_type(optype[k]), names[k], k, k);
+    else if (row[k] && optype[k] == CB_FLOAT16)
+      cb__put(buf, cap, &len, "  const float %s = cb_load_half(o%d + r%d, "
+          "p%d);\n", names[k], k, k, k);
+    else if (row[k])
+      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + r%d];\n",
+          cb__cl_type(optype[k]), names[k], k, k, k);
     else if (optype[k] == CB_FLOAT16)
-      cb__put(buf, cap, &len, "  const float %s = cb_load_half(o%d + k %s "
-          "s%d, p%d);\n", names[k], k, at, k, k);
+      cb__put(buf, cap, &len, "  const float %s = cb_load_half(o%d + k * "
+          "s%d, p%d);\n", names[k], k, k, k);
     else
-      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k %s s%d];\n",
-          cb__cl_type(optype[k]), names[k], k, k, at, k);
+      cb__put(buf, cap, &len, "  const %s %s = p%d[o%d + k * s%d];\n",
+          cb__cl_type(optype[k]), names[k], k, k, k);
   }
   cb_dtype cls = kind == CB_KIND_CAST ? R : T;
   if (kind == CB_KIND_CAST && cb__dtype_class(R) == 'C') {
@@ -301,6 +325,21 @@ static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
     st = clSetKernelArg(k, (*arg)++, sizeof off, &off);
   if (st == CL_SUCCESS && with_stride)
     st = clSetKernelArg(k, (*arg)++, sizeof stride, &stride);
+  return st;
+}
+
+/* A row's arguments: its buffer, offset and length, and the divisor of
+ * the length (udiv.h). */
+static cl_int set_row_args(cl_kernel k, cl_uint *arg, void *buf, size_t es,
+                           int64_t period) {
+  cl_uint m, s;
+  uint64_t p = period > 0 ? (uint64_t)period : 1;
+  cb__udiv_magic(p <= UINT32_MAX ? p : 1, &m, &s);
+  cl_int st = set_buffer_args(k, arg, buf, es, (cl_ulong)period, 1);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof m, &m);
+  if (st == CL_SUCCESS)
+    st = clSetKernelArg(k, (*arg)++, sizeof s, &s);
   return st;
 }
 
@@ -373,12 +412,11 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
     else if (t->in_kind[i] == CB__IN_STRIDED)
       /* One tile (the scheduler asks for no more on OpenCL). */
       st = set_strided_args(k, &arg, buffers[nb++], es, t, i);
+    else if (t->in_kind[i] == CB__IN_ROW)
+      st = set_row_args(k, &arg, buffers[nb++], es, t->period[i]);
     else
       st = set_buffer_args(k, &arg, buffers[nb++], es,
-                           t->in_kind[i] == CB__IN_ROW
-                               ? (cl_ulong)t->period[i]
-                               : t->in_kind[i] == CB__IN_TILE,
-                           1);
+                           t->in_kind[i] == CB__IN_TILE, 1);
   }
   size_t oes = cb_dtype_size(t->out_dtype);
   if (st == CL_SUCCESS && kind == CB_KIND_FILL)
