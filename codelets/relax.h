@@ -1,6 +1,6 @@
 /* A spinning thread's hint to the core that it is waiting. */
-#ifndef CAMBRIAN_SCHEDULER_RELAX_H
-#define CAMBRIAN_SCHEDULER_RELAX_H
+#ifndef CAMBRIAN_CODELETS_RELAX_H
+#define CAMBRIAN_CODELETS_RELAX_H
 
 static inline void cb__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
