@@ -442,11 +442,8 @@ static int start_stagers(void) {
   int have_set = sched_getaffinity(getpid(), sizeof set, &set) == 0;
   if (have_set)
     cores = CPU_COUNT(&set);
-  if (starpu_is_initialized()) {
-    /* As many as the cores they may take. */
-    choose_cores();
-    cores = have_cores ? CPU_COUNT(&stager_cores) : cores;
-  }
+  if (have_cores) /* as many as the cores they may take */
+    cores = CPU_COUNT(&stager_cores);
   int want = (int)cores;
   want = want < 2 ? 2 : want > CB__STAGERS ? CB__STAGERS : want;
   pthread_attr_t attr;
@@ -483,9 +480,12 @@ static int stage(unsigned node, int to_device, cl_mem mem, size_t mem_off,
   if (devid < 0 || devid >= STARPU_MAXOPENCLDEVS || device < 0 || !bytes)
     return -1;
   pthread_mutex_lock(&lock);
-  int ok = start_stagers() == 0;
-  if (ok && devs[devid].ready == 0) {
+  /* Called on a driver thread: the runtime is up. */
+  int fresh = devs[devid].ready == 0;
+  if (fresh)
     choose_cores();
+  int ok = start_stagers() == 0;
+  if (ok && fresh) {
     devs[devid].device = device;
     make_device(devid);
     cb__hook_add(CB__HOOK_RELEASE, release_devices);
