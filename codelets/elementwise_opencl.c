@@ -188,8 +188,8 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                           k, k);
     else
       cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
-                          "const ulong s%d, %s", cb__cl_type(optype[k]), k, k,
-                          k, "");
+                          "const ulong s%d, ", cb__cl_type(optype[k]), k, k,
+                          k);
     if (row[k])
       cb__put(buf, cap, &len, "const uint m%d, const uint h%d, ", k, k);
   }
