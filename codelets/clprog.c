@@ -174,17 +174,27 @@ const cb__clkernel *cb__clprog_get(cb__ctx *c, int family, uint32_t key,
   return e ? &e->k : NULL;
 }
 
-cl_int cb__cl_wait(cb__ctx *c, cl_event ev) {
+cl_int cb__cl_outcome(cl_event ev) {
   cl_int exec = CL_SUCCESS;
   cl_int st = clWaitForEvents(1, &ev);
   /* A wait that fails while the event reads complete (NVIDIA's -9999
-   * after a kernel's fault) is a failure of the command all the same. */
-  if (st == CL_SUCCESS || st == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
-    st = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof exec,
-                        &exec, NULL);
+   * after a kernel's fault) is a failure of the command all the same;
+   * one that says only that the event failed gives way to the event's
+   * own status, when that names the failure. */
+  if (st == CL_SUCCESS || st == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST) {
+    cl_int info = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                 sizeof exec, &exec, NULL);
+    if (info != CL_SUCCESS)
+      st = info;
+    else if (exec < 0)
+      st = exec;
+  }
   clReleaseEvent(ev);
-  if (st == CL_SUCCESS && exec < 0)
-    st = exec;
+  return st;
+}
+
+cl_int cb__cl_wait(cb__ctx *c, cl_event ev) {
+  cl_int st = cb__cl_outcome(ev);
   if (cb__cl_completion_loses(st))
     c->lose = 1;
   return st;

@@ -46,9 +46,14 @@ const cb__clkernel *cb__clprog_get(cb__ctx *c, int family, uint32_t key,
 cl_int cb__clprog_build(int devid, const char *src, size_t len,
                         const char *options, cl_program *out, char **log);
 
-/* Waits for ev, releases it, and returns the command's final status. A
- * command that failed while it executed marks c (c->lose) so that the
- * failure it records loses the device (devloss.h). */
+/* Waits for ev, releases it, and returns the command's final status: the
+ * wait's, or the event's (on NVIDIA a failed command's event may read
+ * CL_COMPLETE while the wait fails, and a failed wait for a failed event
+ * names no cause). */
+cl_int cb__cl_outcome(cl_event ev);
+/* cb__cl_outcome; a command that failed while it executed also marks c
+ * (c->lose) so that the failure it records loses the device
+ * (devloss.h). */
 cl_int cb__cl_wait(cb__ctx *c, cl_event ev);
 /* clFinish(q), with the same rule for what it reports. */
 cl_int cb__cl_finish(cb__ctx *c, cl_command_queue q);

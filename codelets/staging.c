@@ -44,6 +44,7 @@
 
 #include "cambrian/testing.h"
 #include "clevents.h"
+#include "clprog.h"
 #include "devloss.h"
 #include "devtab.h"
 #include "failure.h"
@@ -231,19 +232,6 @@ static void cut(stage_job *j) {
   atomic_init(&j->left, j->nchunks);
 }
 
-/* Checks the outcome of a chunk's copy, whose event is ev: 0, or the
- * first failed status (the wait's, then the event's, since on NVIDIA a
- * failed command's event may read CL_COMPLETE). Releases ev. */
-static cl_int wait_copy(cl_event ev) {
-  cl_int w = clWaitForEvents(1, &ev);
-  cl_int done = CL_SUCCESS;
-  if (w == CL_SUCCESS)
-    w = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof done,
-                       &done, NULL);
-  clReleaseEvent(ev);
-  return w != CL_SUCCESS ? w : done;
-}
-
 /* Chunk status st of j ended, through buffer b: records a failure, gives
  * the buffer back and, after the last chunk, completes the copy. */
 static void chunk_done(stage_job *j, int b, cl_int st) {
@@ -287,7 +275,7 @@ static void *completer(void *unused) {
     if (!sent_head)
       sent_tail = NULL;
     pthread_mutex_unlock(&lock);
-    chunk_done(w->job, w->buf, wait_copy(w->ev));
+    chunk_done(w->job, w->buf, cb__cl_outcome(w->ev));
     free(w);
     pthread_mutex_lock(&lock);
   }
@@ -352,7 +340,7 @@ static void copy_chunk(stage_job *j, size_t k) {
     pthread_mutex_unlock(&lock);
     return;
   }
-  st = wait_copy(ev);
+  st = cb__cl_outcome(ev);
   if (st == CL_SUCCESS && !j->to_device)
     memcpy(j->host + off, s->bufs[b].ptr, len);
   chunk_done(j, b, st);
@@ -379,7 +367,7 @@ static void host_chunk(stage_job *j, size_t k) {
  * anew for each runtime (the drivers may move); stagers take it on when
  * they next wake (lock). */
 static cpu_set_t stager_cores;
-static int have_cores, cores_epoch;
+static int cores_epoch;       /* 0: none chosen yet */
 
 static void choose_cores(void) {
   cpu_set_t set;
@@ -396,13 +384,12 @@ static void choose_cores(void) {
       CPU_CLR(os, &left);
   }
   stager_cores = CPU_COUNT(&left) >= 2 ? left : set;
-  have_cores = 1;
   cores_epoch++;
 }
 
 /* Puts the calling stager on the cores chosen last (lock). */
 static void take_cores(int *epoch) {
-  if (*epoch == cores_epoch || !have_cores)
+  if (*epoch == cores_epoch)
     return;
   *epoch = cores_epoch;
   pthread_setaffinity_np(pthread_self(), sizeof stager_cores, &stager_cores);
@@ -442,7 +429,7 @@ static int start_stagers(void) {
   int have_set = sched_getaffinity(getpid(), sizeof set, &set) == 0;
   if (have_set)
     cores = CPU_COUNT(&set);
-  if (have_cores) /* as many as the cores they may take */
+  if (cores_epoch) /* as many as the cores they may take */
     cores = CPU_COUNT(&stager_cores);
   int want = (int)cores;
   want = want < 2 ? 2 : want > CB__STAGERS ? CB__STAGERS : want;
