@@ -45,18 +45,11 @@ static uint32_t variant_key(const cb__task *t) {
 _Static_assert(CB_NOPS <= 128 && CB_NDTYPES <= 16,
                "variant keys have 7 bits for operations, 4 for dtypes");
 
-/* Whether the task reads an operand as a row repeated. */
-static int has_row(const cb__task *t) {
+/* Whether the task reads an operand of this kind (CB__IN_STRIDED:
+ * through a layout; CB__IN_ROW: a row repeated). */
+static int has_kind(const cb__task *t, int kind) {
   for (int k = 0; k < t->nin; k++)
-    if (t->in_kind[k] == CB__IN_ROW)
-      return 1;
-  return 0;
-}
-
-/* Whether the task reads an operand through a layout. */
-static int has_strided(const cb__task *t) {
-  for (int k = 0; k < t->nin; k++)
-    if (t->in_kind[k] == CB__IN_STRIDED)
+    if (t->in_kind[k] == kind)
       return 1;
   return 0;
 }
@@ -141,9 +134,9 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                : CB__XSTR(CB__FMOD_DEF(double, cb_fmod)));
   /* Indexes below 2^32 are split, and rows wrapped, by multiplying
    * (udiv.h). */
-  if (has_strided(t) || has_row(t))
+  if (has_kind(t, CB__IN_STRIDED) || has_kind(t, CB__IN_ROW))
     cb__put(buf, cap, &len, "%s", cb__udiv_cl_source);
-  if (has_strided(t))
+  if (has_kind(t, CB__IN_STRIDED))
     cb__put(buf, cap, &len,
             "typedef struct { long v[%d]; } cb_dims;\n"
             "typedef struct { uint m[%d], s[%d]; } cb_divs;\n",
@@ -333,8 +326,7 @@ static cl_int set_buffer_args(cl_kernel k, cl_uint *arg, void *buf,
 static cl_int set_row_args(cl_kernel k, cl_uint *arg, void *buf, size_t es,
                            int64_t period) {
   cl_uint m, s;
-  uint64_t p = period > 0 ? (uint64_t)period : 1;
-  cb__udiv_magic(p <= UINT32_MAX ? p : 1, &m, &s);
+  cb__udiv_magic(period, &m, &s); /* the kernel checks that it fits */
   cl_int st = set_buffer_args(k, arg, buf, es, (cl_ulong)period, 1);
   if (st == CL_SUCCESS)
     st = clSetKernelArg(k, (*arg)++, sizeof m, &m);
@@ -371,10 +363,8 @@ static cl_int set_shape_args(cl_kernel k, cl_uint *arg, const cb__task *t,
   cl_int narrow = (uint64_t)t->base + n <= UINT32_MAX;
   for (int d = 0; d < t->ndim; d++) {
     shape[d] = t->shape[d];
-    uint64_t div = t->shape[d] > 0 ? (uint64_t)t->shape[d] : 1;
-    narrow = narrow && div <= UINT32_MAX;
-    cb__udiv_magic(div <= UINT32_MAX ? div : 1, &divs[d],
-                   &divs[t->ndim + d]);
+    narrow = cb__udiv_magic(t->shape[d], &divs[d], &divs[t->ndim + d]) &&
+             narrow;
   }
   size_t nd = (size_t)t->ndim;
   cl_int st = clSetKernelArg(k, (*arg)++, sizeof(cl_long) * nd, shape);
@@ -390,7 +380,7 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   if (cb__ctx_skip(&t->ctx))
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
-  int strided = has_strided(t);
+  int strided = has_kind(t, CB__IN_STRIDED);
   const cb__clkernel *ck = cb__clprog_get(
       &t->ctx, strided ? CB__CLP_EWISE_STRIDED : CB__CLP_EWISE,
       strided ? strided_key(t) : variant_key(t), devid, kernel_source, t,

@@ -85,9 +85,7 @@ static cl_int layout_run(cb__job *j, cl_command_queue q, const cb__clbuf *src,
     l.shape[d] = c->shape[d];
     l.from[d] = c->from[d];
     l.to[d] = c->to[d];
-    uint64_t n = c->shape[d] > 0 ? (uint64_t)c->shape[d] : 1;
-    l.narrow = l.narrow && n <= UINT32_MAX;
-    cb__udiv_magic(n <= UINT32_MAX ? n : 1, &l.m[d], &l.sh[d]);
+    l.narrow = cb__udiv_magic(c->shape[d], &l.m[d], &l.sh[d]) && l.narrow;
   }
   *what = "setting the kernel's arguments";
   cl_int st = clSetKernelArg(e->kernel, 0, sizeof src->mem, &src->mem);

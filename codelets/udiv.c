@@ -10,10 +10,13 @@ const char cb__udiv_cl_source[] =
     "  return (t + ((x - t) >> (s & 0xff))) >> (s >> 8);\n"
     "}\n";
 
-void cb__udiv_magic(uint64_t d, cl_uint *m, cl_uint *s) {
+int cb__udiv_magic(int64_t divisor, cl_uint *m, cl_uint *s) {
+  int fits = divisor <= (int64_t)UINT32_MAX;
+  uint64_t d = divisor > 0 && fits ? (uint64_t)divisor : 1;
   int l = 0;
   while (((uint64_t)1 << l) < d)
     l++;
   *m = (cl_uint)(((((uint64_t)1 << l) - d) << 32) / d + 1);
   *s = (cl_uint)(l < 1 ? l : 1) | (cl_uint)(l > 1 ? l - 1 : 0) << 8;
+  return fits;
 }

@@ -18,7 +18,9 @@
 extern const char cb__udiv_cl_source[];
 
 /* The multiplier *m and the shifts *s (the first in the low byte, the
- * second in the next) that divide by d, 1 <= d <= UINT32_MAX. */
-void cb__udiv_magic(uint64_t d, cl_uint *m, cl_uint *s);
+ * second in the next) that divide by d (a d below 1 counts as 1): 1 when
+ * d fits (d <= UINT32_MAX); 0 when not, and then they divide by 1 and
+ * the kernel must take its other path. */
+int cb__udiv_magic(int64_t d, cl_uint *m, cl_uint *s);
 
 #endif
