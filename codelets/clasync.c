@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "clasync.h"
 #include "clevents.h"
@@ -133,21 +132,15 @@ void cb__cl_gate_open(void) {
  * watcher sleeps at once. */
 #define CB__WATCH_SPIN_US 200
 
-static long now_us(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long)t.tv_sec * 1000000L + t.tv_nsec / 1000;
-}
-
 /* Polls until cond(arg) holds or CB__WATCH_SPIN_US pass; whether it
  * holds. */
 static int spin_until(int (*cond)(void *), void *arg) {
-  long start = now_us();
+  long start = cb__now_us();
   for (unsigned i = 0;; i++) {
     if (cond(arg))
       return 1;
     cb__cpu_relax();
-    if ((i & 15) == 15 && now_us() - start >= CB__WATCH_SPIN_US)
+    if ((i & 15) == 15 && cb__now_us() - start >= CB__WATCH_SPIN_US)
       return 0;
   }
 }

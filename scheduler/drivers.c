@@ -115,7 +115,6 @@ static long now_ns(void) {
   return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-static long now_us(void) { return now_ns() / 1000; }
 
 static void wake_driver(driver *d) {
   if (!atomic_load(&d->asleep))
@@ -323,7 +322,7 @@ static int linger(driver *me) {
     /* A thread that shares the core, waiting for the work just done,
      * gets it at once. */
     sched_yield();
-    long start = now_us(), yielded = start, now;
+    long start = cb__now_us(), yielded = start, now;
     for (unsigned i = 1; !atomic_load(&stopping); i++) {
       if (wanted(me)) {
         came = 1;
@@ -332,7 +331,7 @@ static int linger(driver *me) {
       cb__cpu_relax();
       if (i % 64 != 0)
         continue;
-      now = now_us();
+      now = cb__now_us();
       if (now - start >= CB__LINGER_US)
         break;
       /* Now and then the core goes to a thread that shares it (the one
