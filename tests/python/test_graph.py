@@ -1,5 +1,6 @@
 """cb.Graph: capture, validation, replay, introspection, DOT, map."""
 
+import gc
 import re
 import shutil
 import subprocess
@@ -384,6 +385,11 @@ def _map_bytes_back(device, batches, to_host):
     """The outputs of g.map over batches on device, and the bytes that
     came back to RAM from device before any was read."""
     g = chunk_graph()
+    # Copies to the host that earlier work started (those of an earlier
+    # test's g.map, or of a wrapped NumPy array a task wrote, freed when
+    # the collector breaks its cycle) end before the count starts.
+    gc.collect()
+    cb.synchronize()
     was = cb.profiling()
     cb.profiling(True)
     try:
