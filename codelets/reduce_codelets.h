@@ -17,8 +17,8 @@ enum { CB__RF_ADD, CB__RF_SQUARE, CB__RF_MIN, CB__RF_MAX, CB__RF_DOT,
        CB__NRF };
 /* What a tile's task reduces: every element (into CB__RCHUNKS partials,
  * one per chunk of the tile), each row, each column, or each column of
- * each slab of count rows (an axis between the first and the last, on
- * CPU workers only: the tile's partial is its part of the result). */
+ * each slab of count rows (an axis between the first and the last: the
+ * tile's partial is its part of the result). */
 enum { CB__RM_ALL, CB__RM_ROWS, CB__RM_COLS, CB__RM_MID, CB__NRM };
 #define CB__RCHUNKS 64
 

@@ -7,7 +7,9 @@
  *                  CB__RCHUNKS), its work-items striding over the chunk,
  *                  then a tree in local memory;
  *   each row       work-group r reduces row r the same way;
- *   each column    work-item c walks down column c.
+ *   each column    work-item c walks down column c;
+ *   each column    work-item (c, s) walks down column c of slab s
+ *   of each slab   (an axis between the first and the last).
  * Every OpenCL status is checked and recorded on the task's result.
  */
 #include <stdio.h>
@@ -75,15 +77,16 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
       "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
       "    __global const T *y, const ulong yo, __global P *out,\n"
       "    const ulong oo, const ulong n, const ulong cols,\n"
-      "    __local A *scratch) {\n");
-  if (t->mode == CB__RM_COLS) {
+      "    const ulong rows, __local A *scratch) {\n");
+  if (t->mode == CB__RM_COLS || t->mode == CB__RM_MID) {
+    /* Work-item (c, s) walks down column c of slab s. */
     cb__put(buf, cap, &len,
-        "  const ulong c = get_global_id(0);\n"
+        "  const ulong c = get_global_id(0), s = get_global_id(1);\n"
         "  const int in = c < cols;\n"
+        "  const ulong at = s * rows * cols + c;\n"
         "  A a = INIT;\n"
-        "  const ulong rows = n / cols;\n"
-        "  for (ulong r = 0; in && r < rows; r++) STEP(a, r * cols + c);\n"
-        "  if (in) out[oo + c] = (P)a;\n}\n");
+        "  for (ulong r = 0; in && r < rows; r++) STEP(a, at + r * cols);\n"
+        "  if (in) out[oo + s * cols + c] = (P)a;\n}\n");
     return len < cap ? len : 0;
   }
   cb__put(buf, cap, &len,
@@ -134,6 +137,9 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   size_t aes = t->family == CB__RF_MIN || t->family == CB__RF_MAX
                    ? es
                    : cb_dtype_size(t->part);
+  int down = t->mode == CB__RM_COLS || t->mode == CB__RM_MID;
+  /* Rows of a column: the tile's, or those of each slab. */
+  cl_ulong rows = t->mode == CB__RM_MID ? (cl_ulong)t->count : n / cols;
   /* Work-items per group: enough for a chunk or a row, at most 256. */
   size_t per = t->mode == CB__RM_ALL    ? (size_t)(n / CB__RCHUNKS) + 1
                : t->mode == CB__RM_ROWS ? (size_t)cols
@@ -141,7 +147,7 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   size_t local = pow2_floor(per < 256 ? (per ? per : 1) : 256);
   /* A CPU device runs a group's work-items in turn: one work-item per
    * chunk or row reads it in order, and the tree has nothing to do. */
-  if (e->cpu && t->mode != CB__RM_COLS)
+  if (e->cpu && !down)
     local = 1;
   size_t cap = pow2_floor(e->wg ? e->wg : 1);
   if (local > cap)
@@ -150,7 +156,10 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
                   : t->mode == CB__RM_ROWS ? (size_t)(n / cols)
                                            : ((size_t)cols + local - 1) /
                                                  local;
-  size_t global = groups * local;
+  /* Down columns, the second dimension counts the slabs. */
+  size_t global[2] = {groups * local,
+                      down && rows ? (size_t)(n / (rows * cols)) : 1};
+  size_t locals[2] = {local, 1};
 
   cl_mem xm = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[0]);
   cl_ulong xo = STARPU_VECTOR_GET_OFFSET(buffers[0]) / es;
@@ -176,6 +185,7 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   ARG(sizeof oo, &oo);
   ARG(sizeof n, &n);
   ARG(sizeof cols, &cols);
+  ARG(sizeof rows, &rows);
   ARG(local * aes, NULL);
 #undef ARG
   if (st != CL_SUCCESS) {
@@ -183,12 +193,13 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
                  cb_cl_status_name(st));
     return;
   }
-  if (global == 0)
+  if (global[0] == 0 || global[1] == 0)
     return;
   cl_command_queue q;
   starpu_opencl_get_queue(devid, &q);
   cl_event ev;
-  st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, &ev);
+  st = clEnqueueNDRangeKernel(q, k, down ? 2 : 1, NULL, global, locals, 0,
+                              NULL, &ev);
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clEnqueueNDRangeKernel: %s",
                  cb_cl_status_name(st));

@@ -435,40 +435,21 @@ static int reduce_inner_axis(int finish, const cb_operand *x, int axis,
   return rc;
 }
 
-/* The device of the CPU workers, or -1. */
-static int cpu_device(void) {
-  for (int i = 0; i < cb__ndevices; i++)
-    if (cb__devices[i].info.type == CB_DEVTYPE_CPU &&
-        cb__devices[i].opencl_devid < 0)
-      return starpu_cpu_worker_get_count() > 0 ? i : -1;
-  return -1;
-}
-
 static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int axis, int default_device, cb_array **out,
                   int *out_device) {
   cb__rtask proto = {0};
   int ndim = 0;
   int64_t shape[CB_MAX_NDIM] = {0};
-  /* Along an axis between the first and the last: each slab reduced by
-   * columns on CPU workers (reduce_cpu.c), where the work may run there;
-   * else with the axis moved first. */
-  cb_operand on_cpu;
+  /* Along an axis between the first and the last: each slab of each tile
+   * reduced down its columns where the tile is; with the axis moved first
+   * when the columns would be too many for a CPU worker's accumulators. */
   if (finish != CB_NREDUCE && x && x->array && x->array->ndim > 2 &&
-      axis > 0 && axis < x->array->ndim - 1) {
-    int device = x->device >= 0 ? x->device : default_device;
-    int cpu = device < 0 ? cpu_device() : -1;
-    if ((!cb__lazy_cpu_only(device) && cpu < 0) ||
-        cb__shape_row(x->array->ndim - axis, x->array->shape + axis) >
-            ((int64_t)8 << 20))
-      return reduce_inner_axis(finish, x, axis, default_device, out,
-                               out_device);
-    if (cpu >= 0) { /* placed automatically: on the CPU workers */
-      on_cpu = *x;
-      on_cpu.device = cpu;
-      x = &on_cpu;
-    }
-  }
+      axis > 0 && axis < x->array->ndim - 1 &&
+      cb__shape_row(x->array->ndim - axis, x->array->shape + axis) >
+          ((int64_t)8 << 20))
+    return reduce_inner_axis(finish, x, axis, default_device, out,
+                             out_device);
   cb_dtype in = CB_FLOAT64;
   int rc = cb__enter();
   if (rc)

@@ -291,14 +291,16 @@ TEST(ewise_broadcasts_operands) {
   cb_array_unref(b);
 }
 
-TEST(reduce_along_every_axis_of_nd) {
-  ASSERT_OK(test_start(2, "none"));
-  int64_t shape[4] = {2, 3, 4, 5};
+/* Sums of a ramp of shape {6, 3, 4, 5} in tiles of two leading rows along
+ * each axis on device, against the sums of its elements by hand. */
+static void check_sums_along_every_axis(int device) {
+  int64_t shape[4] = {6, 3, 4, 5};
+  int64_t strides[4] = {60, 20, 5, 1};
   cb_array *x = test_ramp(CB_INT64, 4, shape, 0, 1);
   ASSERT(x);
-  int64_t strides[4] = {60, 20, 5, 1};
+  CHECK_OK(cb_array_set_tile_size(x, 2 * strides[0]));
   for (int axis = 0; axis < 4; axis++) {
-    cb_operand a = test_arg(x, -1);
+    cb_operand a = test_arg(x, device);
     cb_array *r = NULL;
     int dev;
     CHECK_OK(cb_reduce(CB_REDUCE_sum, &a, axis, -1, &r, &dev));
@@ -309,10 +311,10 @@ TEST(reduce_along_every_axis_of_nd) {
     /* Element k of the result, by the index it has without axis. */
     int64_t k = 0;
     int64_t idx[4];
-    for (idx[0] = 0; idx[0] < 2; idx[0]++)
-      for (idx[1] = 0; idx[1] < 3; idx[1]++)
-        for (idx[2] = 0; idx[2] < 4; idx[2]++)
-          for (idx[3] = 0; idx[3] < 5; idx[3]++) {
+    for (idx[0] = 0; idx[0] < shape[0]; idx[0]++)
+      for (idx[1] = 0; idx[1] < shape[1]; idx[1]++)
+        for (idx[2] = 0; idx[2] < shape[2]; idx[2]++)
+          for (idx[3] = 0; idx[3] < shape[3]; idx[3]++) {
             if (idx[axis] != 0)
               continue;
             double want = 0;
@@ -327,6 +329,20 @@ TEST(reduce_along_every_axis_of_nd) {
     cb_array_unref(r);
   }
   cb_array_unref(x);
+}
+
+TEST(reduce_along_every_axis_of_nd) {
+  ASSERT_OK(test_start(2, "none"));
+  check_sums_along_every_axis(-1);
+}
+
+/* The axes between the first and the last are reduced on the device,
+ * slab by slab of each tile. */
+TEST(reduce_along_every_axis_on_opencl_device) {
+  int dev = test_need_opencl();
+  if (dev < 0)
+    return;
+  check_sums_along_every_axis(dev);
 }
 
 TEST(layout_copies_on_opencl_device) {

@@ -190,6 +190,7 @@
   X(copy_layout_refuses_bad_layouts)                                         \
   X(ewise_broadcasts_operands)                                               \
   X(reduce_along_every_axis_of_nd)                                           \
+  X(reduce_along_every_axis_on_opencl_device)                                \
   X(layout_copies_on_opencl_device)                                          \
   /* test_linalg.c */                                                        \
   X(matmul_matrices)                                                         \
