@@ -179,12 +179,12 @@ static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
                             rc);
 }
 
-/* The tiles of a, read through lay (over out's shape) by the task of
- * out's tile at element base and n elements on: first to last. */
+/* The tiles of a, read through lay (over a result of rows of row
+ * elements) by the task of the result's tile at element base and n
+ * elements on: first to last. */
 static void strided_span(const cb_array *a, const cb_layout *lay,
-                         const cb_array *out, int64_t base, int64_t n,
+                         int64_t row, int64_t base, int64_t n,
                          int64_t *first, int64_t *last) {
-  int64_t row = cb__array_row(out);
   int64_t r0 = base / row, r1 = (base + n + row - 1) / row;
   int64_t lo = lay->offset, hi = lay->offset, s0 = lay->strides[0];
   lo += s0 >= 0 ? r0 * s0 : (r1 - 1) * s0;
@@ -245,8 +245,8 @@ static int submit_tiles_locked(cb__batch *b, int event,
     int64_t span[CB__MAX_OPERANDS][2];
     for (int k = 0; k < proto->nin; k++) {
       if (in[k] && proto->in_kind[k] == CB__IN_STRIDED) {
-        strided_span(in[k], &lay[k], out, t->base, t->n, &span[k][0],
-                     &span[k][1]);
+        strided_span(in[k], &lay[k], cb__array_row(out), t->base, t->n,
+                     &span[k][0], &span[k][1]);
         nbuf += (int)(span[k][1] - span[k][0] + 1);
         strided = 1;
         wide_span |= span[k][1] > span[k][0];
@@ -431,21 +431,55 @@ static int repeats_rows(const cb_array *a, const cb__shape *shape,
   return 1;
 }
 
-/* Operands read in place through a layout (on OpenCL devices, only
- * those whose array is one tile): arrays that a gather put off would fill
- * (copies put off and views) are read in their source, and operands
- * broadcast along other than their leading dimensions in themselves,
- * instead of a copy each. Once one is, operands broadcast along the
- * leading dimensions are too (the loops do not mix the two). Sets in[i] (a reference), lay[i]
- * and the task's kinds and strides; returns how many. The caller holds
- * the run lock and the lazy lock. */
+/* Whether the result's tiles of tile elements (0: as src's rows say,
+ * then set) each read one tile of src through lay, as OpenCL kernels
+ * need. Registers src for device. */
+static int one_tile_each(cb_array *src, const cb_layout *lay,
+                         const cb__shape *shape, int device, int64_t *tile) {
+  if (cb__array_register(src, device))
+    return 0;
+  if (src->ntiles == 1)
+    return 1;
+  int64_t row = cb__shape_row(shape->ndim, shape->shape);
+  int64_t src_row = cb__array_row(src), t = *tile;
+  if (!t) {
+    /* Rows of the result taken k rows of src apart: as many of them in a
+     * tile as k go into src's tiles. */
+    int64_t s0 = lay->strides[0];
+    if (s0 <= 0 || s0 % src_row || src->tile_elems % src_row)
+      return 0;
+    t = src->tile_elems / src_row / (s0 / src_row) * row;
+  }
+  if (t <= 0 || t % row)
+    return 0;
+  for (int64_t base = 0; base < shape->size; base += t) {
+    int64_t first, last;
+    strided_span(src, lay, row, base,
+                 shape->size - base < t ? shape->size - base : t, &first,
+                 &last);
+    if (first != last)
+      return 0;
+  }
+  *tile = t;
+  return 1;
+}
+
+/* Operands read in place through a layout: arrays that a gather put off
+ * would fill (copies put off and views) are read in their source, and
+ * operands broadcast along other than their leading dimensions in
+ * themselves, instead of a copy each. Once one is, operands broadcast
+ * along the leading dimensions are too (the loops do not mix the two).
+ * On OpenCL devices, only when each task reads one tile of each: *tile,
+ * when not 0, is the result's tiling; else it is set to the tiling that
+ * lets the result's tiles read a source of several tiles so. Sets in[i]
+ * (a reference), lay[i] and the task's kinds and strides; returns how
+ * many. The caller holds the run lock and the lazy lock. */
 static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
                         cb_op_kind kind, const cb_array *reuse,
                         const cb__shape *shape, int device, cb_array **in,
-                        cb_layout *lay, cb__task *proto) {
+                        cb_layout *lay, cb__task *proto, int64_t *tile) {
   int count = 0;
-  /* OpenCL kernels read one tile of a strided operand, and do not cast
-   * complex values through one. */
+  /* OpenCL kernels do not cast complex values through a layout. */
   int cpu = cb__lazy_cpu_only(device);
   if (kind == CB_KIND_CAST && cb__dtype_class(compute) == 'C' && !cpu)
     return 0;
@@ -458,12 +492,15 @@ static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
       cb_layout from;
       int wide = !same_shape(a, shape);
       if (pass == 0 && cb__lazy_source(a, &src, &from) && src != reuse &&
-          (cpu || src->ntiles == 1)) {
-        cb__layout_broadcast(&from, shape->ndim, shape->shape, &lay[i]);
-      } else if (wide && (cpu || a->ntiles == 1) &&
-                 (pass == 1 ? count > 0 : !repeats_rows(a, shape, want))) {
+          (cb__layout_broadcast(&from, shape->ndim, shape->shape, &lay[i]),
+           cpu || one_tile_each(src, &lay[i], shape, device, tile))) {
+        /* Read in its source. */
+      } else if (wide &&
+                 (pass == 1 ? count > 0 : !repeats_rows(a, shape, want)) &&
+                 (cb__broadcast_layout(a, shape->ndim, shape->shape,
+                                       &lay[i]),
+                  cpu || one_tile_each(a, &lay[i], shape, device, tile))) {
         src = a;
-        cb__broadcast_layout(a, shape->ndim, shape->shape, &lay[i]);
       } else {
         continue;
       }
@@ -579,19 +616,26 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
    * source written. */
   int strided = shaped.ndim > 0 && shaped.size > 0 && !into &&
                 cb__lazy_allowed();
+  /* Tiles follow the data: the result takes the tiles of the first
+   * operand of its size (registered now for the device if it was not),
+   * or those that let a view of an array of several tiles be read in
+   * place on a device (plan_strided); operands tiled otherwise are
+   * copied into those tiles first. */
+  int64_t tile = 0;
+  for (int i = 0; i < n && strided && !tile; i++)
+    if (x[i].array && same_shape(x[i].array, &shaped) &&
+        !atomic_load(&x[i].array->lazy) &&
+        atomic_load(&x[i].array->gen) == cb_generation())
+      tile = x[i].array->tile_elems;
   if (strided)
     cb__lazy_begin();
   if (strided &&
       plan_strided(x, n, compute, kind, reuse, &shaped, device, in, lay,
-                   &proto)) {
+                   &proto, &tile)) {
     for (int i = 0; i < n; i++)
       if (in[i] && (rc = cb__array_register(in[i], device)))
         goto done;
   }
-  /* Tiles follow the data: the result takes the tiles of the first
-   * operand of its size (registered now for the device if it was not);
-   * operands tiled otherwise are copied into those tiles first. */
-  int64_t tile = 0;
   if (into) {
     if ((rc = cb__array_register(reuse, device)))
       goto done;

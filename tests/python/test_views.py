@@ -251,6 +251,31 @@ def test_views_of_one_tile_are_read_in_place_on_every_device(device, dtype):
     assert_same(t * 1, xt)
 
 
+@pytest.mark.parametrize("key", [np.s_[:, ::2], np.s_[::2, 1::3],
+                                 np.s_[10:, ::-1]])
+def test_views_of_arrays_of_several_tiles_are_read_tile_by_tile(device, key):
+    # Each tile of the result takes as many rows as reach one tile of the
+    # views' arrays, and its task reads that tile in place: no copy of a
+    # view is made, on OpenCL devices too.
+    x = ramp((60, 64), np.float32)
+    a = cb.asarray(x, device=device, tile_size=64 * 10)
+    b = cb.asarray(x * 2, device=device, tile_size=64 * 10)
+    cb.synchronize()
+    was = cb.profiling()
+    cb.profiling(True)
+    try:
+        cb.stats(reset=True)
+        r = a[key] + b[key]
+        assert_same(r, x[key] * 3)
+        cb.synchronize()
+        ops = cb.stats()["operations"]
+    finally:
+        cb.profiling(was)
+    assert set(ops) == {"add"}
+    if device != "cpu":
+        assert ops["add"]["tasks"] == 6 - (key[0].start or 0) // 10
+
+
 def test_threads_reading_one_fresh_view_get_its_elements():
     # Two threads read the same view at once: the one that does not make
     # its copy waits for the copy to be submitted, never reads before it.
