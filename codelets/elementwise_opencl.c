@@ -375,6 +375,9 @@ static cl_int set_shape_args(cl_kernel k, cl_uint *arg, const cb__task *t,
   return st;
 }
 
+/* Work-items per work-group (fewer where the kernel allows fewer). */
+#define CB__EW_GROUP 256
+
 static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
@@ -433,9 +436,15 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   }
   cl_command_queue q;
   starpu_opencl_get_queue(devid, &q);
-  size_t global = (size_t)n;
+  /* Work-groups of CB__EW_GROUP work-items (the last ones past n do
+   * nothing): left to the driver, a tile of a size with no large divisor
+   * ran in groups of one work-item, which pocl runs one at a time. */
+  size_t local = CB__EW_GROUP;
+  while (local > 1 && ck->wg && local > ck->wg)
+    local /= 2;
+  size_t global = ((size_t)n + local - 1) / local * local;
   cl_event ev;
-  st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, &ev);
+  st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, &ev);
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clEnqueueNDRangeKernel: %s",
                   cb_cl_status_name(st));
