@@ -320,8 +320,9 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
       if (i != axis)
         out_shape[(*out_ndim)++] = a->shape[i];
     /* Along the last axis each row is reduced; along the first, each
-     * column; along another, the axis is moved first, or last when the
-     * columns would be too long (reduce_inner_axis). */
+     * column; along another, each column of each slab, or, when the
+     * columns would be too many, the array with the axis moved last
+     * (reduce_inner_axis). */
     int64_t cols = axis == 0 ? cb__shape_row(a->ndim, a->shape)
                              : a->shape[a->ndim - 1];
     if (a->size && cols > ((int64_t)8 << 20))
@@ -494,6 +495,23 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
       if (temps[k])
         cb_array_unref(temps[k]);
       inputs[k] = temps[k] = copy;
+    }
+  }
+  /* A tile's task reduces whole rows (each row, each column of its rows,
+   * each column of each slab of them): an array whose tiles cut its rows
+   * (longer than a tile takes whole: cb__tile_elems_for) is first copied
+   * into tiles of whole ones. */
+  int64_t unit = proto.mode == CB__RM_MID ? proto.count * proto.cols
+                                          : proto.cols;
+  if (rc == 0 && proto.mode != CB__RM_ALL && unit > 0 &&
+      inputs[0]->ntiles > 1 && inputs[0]->tile_elems % unit) {
+    int64_t tile = inputs[0]->tile_elems / unit * unit;
+    cb_array *copy;
+    if ((rc = cb__array_retile(inputs[0], proto.ctx.device,
+                               tile > unit ? tile : unit, &copy)) == 0) {
+      if (temps[0])
+        cb_array_unref(temps[0]);
+      inputs[0] = temps[0] = copy;
     }
   }
   if (rc == 0)

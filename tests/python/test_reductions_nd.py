@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import cambrian as cb
-from helpers import assert_same
+from helpers import DEVICES, assert_same, skip_missing
 
 X = np.random.default_rng(5).normal(size=(3, 4, 5))
 
@@ -82,20 +82,39 @@ def test_refusals():
         cb.sum(cb.ones((2, 2)), axis=2)
 
 
+@pytest.mark.parametrize("where", DEVICES)
 @settings(max_examples=80, deadline=None)
 @given(hnp.array_shapes(min_dims=3, max_dims=5, min_side=1, max_side=6),
        st.data(), st.sampled_from([np.float32, np.float64, np.int32]),
        st.integers(1, 60))
-def test_middle_axes_over_tiles_match_numpy(shape, data, dtype, tile):
-    # Along an axis between the first and the last, CPU workers reduce
-    # each tile's slabs by columns: tiles of any whole number of rows.
+def test_middle_axes_over_tiles_match_numpy(where, shape, data, dtype,
+                                            tile):
+    # Along an axis between the first and the last, each tile's slabs are
+    # reduced by columns where the tile is: tiles of any whole number of
+    # rows, on CPU workers and OpenCL devices.
+    skip_missing(where)
+    if dtype == np.float64 and not cb.get_device(where).fp64:
+        return
     axis = data.draw(st.integers(1, len(shape) - 2))
     x = np.random.default_rng(len(shape)).normal(size=shape) * 10
     x = x.astype(dtype)
     if dtype == np.float64:
         x.flat[::7] = np.nan
-    a = cb.asarray(x, device="cpu", tile_size=tile)
+    a = cb.asarray(x, device=where, tile_size=tile)
     for name in ("sum", "mean", "min", "max"):
         got = getattr(cb, name)(a, axis=axis, keepdims=bool(tile % 2))
         want = getattr(np, name)(x, axis=axis, keepdims=bool(tile % 2))
         assert_same(got, np.asarray(want), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("tile", [None, 1 << 22, 3_000_000])
+def test_rows_longer_than_a_tile(tile, device):
+    # Rows of more than 2^23 elements are cut by tiles: reductions along
+    # an axis first copy them into tiles of whole rows, or slabs.
+    x = np.random.default_rng(3).integers(0, 3, (2, 2, (1 << 22) + 1),
+                                           dtype=np.uint8)
+    a = cb.asarray(x, device=device, tile_size=tile)
+    for axis in (1, 2, -1):
+        assert_same(cb.sum(a, axis=axis), x.sum(axis=axis))
+        assert_same(cb.max(a, axis=axis, keepdims=True),
+                    x.max(axis=axis, keepdims=True))
