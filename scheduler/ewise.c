@@ -450,7 +450,9 @@ static int one_tile_each(cb_array *src, const cb_layout *lay,
       return 0;
     t = src->tile_elems / src_row / (s0 / src_row) * row;
   }
-  if (t <= 0 || t % row)
+  /* No larger than src's tiles, or than CPU workers' largest. */
+  if (t <= 0 || t % row ||
+      (t > src->tile_elems && t > CB__MAX_TILE_BYTES / 8))
     return 0;
   for (int64_t base = 0; base < shape->size; base += t) {
     int64_t first, last;

@@ -44,7 +44,6 @@
 #include "lazy.h"
 
 #define CB__MIN_TILE_ELEMS ((int64_t)1 << 16)
-#define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
 #define CB__GPU_TILE_BYTES ((int64_t)256 << 20)
 #define CB__GPU_TILES 4
 

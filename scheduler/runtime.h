@@ -46,4 +46,8 @@ int cb__refuse_in_task(const char *what);
 int64_t cb__tile_elems_for(int64_t n, int64_t row, int device, int64_t hint,
                            int64_t *ntiles);
 
+/* The largest tile cb__tile_elems_for gives CPU workers, counted for
+ * 8-byte elements; and rows up to this long are never cut by a tile. */
+#define CB__MAX_TILE_BYTES ((int64_t)64 << 20)
+
 #endif

@@ -276,6 +276,20 @@ def test_views_of_arrays_of_several_tiles_are_read_tile_by_tile(device, key):
         assert ops["add"]["tasks"] == 6 - (key[0].start or 0) // 10
 
 
+def test_a_broadcast_of_many_tiles_keeps_tiles_of_a_usual_size(device):
+    # An outer sum of a column in four tiles: result tiles that would each
+    # read one of them would hold 1024 rows of 16384 elements, more than
+    # CPU workers' (and pocl's) largest tiles; the column is then not read
+    # in place, and the tiles are no larger than the device's own.
+    x = np.arange(4096, dtype=np.uint8).reshape(4096, 1)
+    y = np.arange(16384, dtype=np.uint8).reshape(1, 16384)
+    c = cb.asarray(x, device=device, tile_size=1024)
+    z = c + cb.asarray(y, device=device)
+    usual = cb.zeros(z.shape, dtype=cb.uint8, device=device) + 0
+    assert z.tile_size <= max(usual.tile_size, c.tile_size)
+    assert_same(z[::511, ::1000], (x + y)[::511, ::1000])
+
+
 def test_threads_reading_one_fresh_view_get_its_elements():
     # Two threads read the same view at once: the one that does not make
     # its copy waits for the copy to be submitted, never reads before it.
