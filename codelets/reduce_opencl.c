@@ -23,6 +23,9 @@
 #include "errors.h"
 #include "reduce_codelets.h"
 
+/* Accumulators of a work-item on a CPU device (see reduce_tile_opencl). */
+#define CB__RLANES 16
+
 static const char *const cl_hi[CB_NDTYPES] = {
     "1",        "INT_MAX",   "LONG_MAX",  "INFINITY", "INFINITY", "CHAR_MAX",
     "SHRT_MAX", "UCHAR_MAX", "USHRT_MAX", "UINT_MAX", "ULONG_MAX"};
@@ -69,30 +72,70 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
       "#define T %s\n#define A %s\n#define P %s\n#define INIT ((A)%s)\n"
       "#define ISNAN(v) %s\n#define X(i) x[xo + (i)]\n"
       "#define Y(i) y[yo + (i)]\n#define STEP(a, i) %s\n"
-      "#define MERGE(a, b) %s\n#define CHUNKS %d\n",
+      "#define MERGE(a, b) %s\n#define CHUNKS %d\n#define W %d\n",
       cb__cl_type(t->in), acc_type(t), cb__cl_type(t->part), init,
       isf ? "isnan(v)" : "0", steps[t->family], merges[t->family],
-      CB__RCHUNKS);
+      CB__RCHUNKS, CB__RLANES);
   cb__put(buf, cap, &len,
       "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
       "    __global const T *y, const ulong yo, __global P *out,\n"
       "    const ulong oo, const ulong n, const ulong cols,\n"
-      "    const ulong rows, __local A *scratch) {\n");
+      "    const ulong rows, const int lanes, __local A *scratch) {\n");
   if (t->mode == CB__RM_COLS || t->mode == CB__RM_MID) {
-    /* Work-item (c, s) walks down column c of slab s. */
+    /* Work-item (c, s) walks down column c of slab s; with lanes (a CPU
+     * device), down columns c * W to c * W + W - 1, a row at a time. */
     cb__put(buf, cap, &len,
         "  const ulong c = get_global_id(0), s = get_global_id(1);\n"
-        "  const int in = c < cols;\n"
+        "  if (lanes) {\n"
+        "    const ulong c0 = c * W;\n"
+        "    if (c0 >= cols) return;\n"
+        "    const ulong w = cols - c0 < W ? cols - c0 : W;\n"
+        "    const ulong at = s * rows * cols + c0;\n"
+        "    A l[W];\n"
+        "    for (int j = 0; j < W; j++) l[j] = INIT;\n"
+        "    for (ulong r = 0; r < rows; r++) {\n"
+        "      const ulong b = at + r * cols;\n"
+        "      if (w == W) {\n"
+        "        for (int j = 0; j < W; j++) STEP(l[j], b + j);\n"
+        "      } else {\n"
+        "        for (ulong j = 0; j < w; j++) STEP(l[j], b + j);\n"
+        "      }\n"
+        "    }\n"
+        "    for (ulong j = 0; j < w; j++) out[oo + s * cols + c0 + j] = "
+        "(P)l[j];\n"
+        "    return;\n"
+        "  }\n"
+        "  if (c >= cols) return;\n"
         "  const ulong at = s * rows * cols + c;\n"
         "  A a = INIT;\n"
-        "  for (ulong r = 0; in && r < rows; r++) STEP(a, at + r * cols);\n"
-        "  if (in) out[oo + s * cols + c] = (P)a;\n}\n");
+        "  for (ulong r = 0; r < rows; r++) STEP(a, at + r * cols);\n"
+        "  out[oo + s * cols + c] = (P)a;\n}\n");
     return len < cap ? len : 0;
   }
   cb__put(buf, cap, &len,
       "  const ulong g = get_group_id(0);\n"
       "  const uint l = get_local_id(0), L = get_local_size(0);\n"
-      "  const ulong lo = %s, hi = %s;\n"
+      "  const ulong lo = %s, hi = %s;\n",
+      t->mode == CB__RM_ALL ? "n * g / CHUNKS" : "g * cols",
+      t->mode == CB__RM_ALL ? "n * (g + 1) / CHUNKS" : "(g + 1) * cols");
+  /* Sums need no lanes: reassociated (-cl-unsafe-math-optimizations),
+   * one accumulator becomes a vector by itself. */
+  if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
+    cb__put(buf, cap, &len,
+      "  if (lanes) {\n"
+      "    /* One work-item reads its chunk or row in W accumulators. */\n"
+      "    A v[W];\n"
+      "    for (int j = 0; j < W; j++) v[j] = INIT;\n"
+      "    ulong i = lo;\n"
+      "    for (; i + W <= hi; i += W)\n"
+      "      for (int j = 0; j < W; j++) STEP(v[j], i + j);\n"
+      "    for (; i < hi; i++) STEP(v[0], i);\n"
+      "    for (int w = W / 2; w > 0; w >>= 1)\n"
+      "      for (int j = 0; j < w; j++) v[j] = MERGE(v[j], v[j + w]);\n"
+      "    out[oo + g] = (P)v[0];\n"
+      "    return;\n"
+      "  }\n");
+  cb__put(buf, cap, &len,
       "  A a = INIT;\n"
       "  for (ulong i = lo + l; i < hi; i += L) STEP(a, i);\n"
       "  scratch[l] = a;\n"
@@ -101,9 +144,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
       "    if (l < w) scratch[l] = MERGE(scratch[l], scratch[l + w]);\n"
       "    barrier(CLK_LOCAL_MEM_FENCE);\n"
       "  }\n"
-      "  if (l == 0) out[oo + g] = (P)scratch[0];\n}\n",
-      t->mode == CB__RM_ALL ? "n * g / CHUNKS" : "g * cols",
-      t->mode == CB__RM_ALL ? "n * (g + 1) / CHUNKS" : "(g + 1) * cols");
+      "  if (l == 0) out[oo + g] = (P)scratch[0];\n}\n");
   return len < cap ? len : 0;
 }
 
@@ -146,16 +187,20 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
                                         : 64;
   size_t local = pow2_floor(per < 256 ? (per ? per : 1) : 256);
   /* A CPU device runs a group's work-items in turn: one work-item per
-   * chunk or row reads it in order, and the tree has nothing to do. */
-  if (e->cpu && !down)
+   * chunk or row reads it in order, in CB__RLANES accumulators that the
+   * compiler makes a vector, and the tree has nothing to do; down
+   * columns, one work-item takes CB__RLANES of them, a row at a time. */
+  cl_int lanes = e->cpu;
+  if (lanes)
     local = 1;
   size_t cap = pow2_floor(e->wg ? e->wg : 1);
   if (local > cap)
     local = cap;
+  size_t across = lanes ? ((size_t)cols + CB__RLANES - 1) / CB__RLANES
+                        : (size_t)cols;
   size_t groups = t->mode == CB__RM_ALL    ? CB__RCHUNKS
                   : t->mode == CB__RM_ROWS ? (size_t)(n / cols)
-                                           : ((size_t)cols + local - 1) /
-                                                 local;
+                                           : (across + local - 1) / local;
   /* Down columns, the second dimension counts the slabs. */
   size_t global[2] = {groups * local,
                       down && rows ? (size_t)(n / (rows * cols)) : 1};
@@ -186,6 +231,7 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   ARG(sizeof n, &n);
   ARG(sizeof cols, &cols);
   ARG(sizeof rows, &rows);
+  ARG(sizeof lanes, &lanes);
   ARG(local * aes, NULL);
 #undef ARG
   if (st != CL_SUCCESS) {
