@@ -414,7 +414,7 @@ def std(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
 
 def _arg(name: str, x: object, axis: int | None, keepdims: bool) -> Array:
     from ._creation import arange
-    from ._elementwise import equal, isnan, logical_and, logical_or, where
+    from ._elementwise import equal, isnan, logical_or, where
     from ._manipulation import _axis, ravel, reshape
     a = _array(x)
     if axis is None:
@@ -426,8 +426,10 @@ def _arg(name: str, x: object, axis: int | None, keepdims: bool) -> Array:
         raise ValueError(f"attempt to get {name} of an empty sequence")
     best = _reduce_axes("max" if name == "argmax" else "min", a, ax, True)
     hit = equal(a, best)
-    if a.dtype.kind == "f":  # the first NaN wins, as in NumPy
-        hit = logical_or(hit, logical_and(isnan(a), isnan(best)))
+    if a.dtype.kind == "f":
+        # The first NaN wins, as in NumPy: a slice holds a NaN exactly
+        # when its best is one (min and max keep NaN).
+        hit = logical_or(hit, isnan(a))
     index = reshape(arange(n, dtype="int64", device=a.device),
                     tuple(n if d == ax else 1 for d in range(a.ndim)))
     return _reduce_axes("min", where(hit, index, n), ax, keepdims)
