@@ -21,6 +21,11 @@
  * st) to element to of dst (stride dt). */
 static void copy_row(const void *src, void *dst, int elem, int64_t from,
                      int64_t to, int64_t n, int64_t st, int64_t dt) {
+  if (st == 1 && dt == 1) { /* a run: the loops below would not be one */
+    memcpy((char *)dst + to * elem, (const char *)src + from * elem,
+           (size_t)(n * elem));
+    return;
+  }
   switch (elem) {
   case 1:
     ROW_LOOP(uint8_t);
