@@ -10,6 +10,9 @@
  *   each column    work-item c walks down column c;
  *   each column    work-item (c, s) walks down column c of slab s
  *   of each slab   (an axis between the first and the last).
+ * On a CPU device (pocl) each work-item reads in step instead: its chunk
+ * or row in CB__RLANES accumulators (min and max), or CB__RLANES columns
+ * a row at a time.
  * Every OpenCL status is checked and recorded on the task's result.
  */
 #include <stdio.h>
@@ -187,9 +190,10 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
                                         : 64;
   size_t local = pow2_floor(per < 256 ? (per ? per : 1) : 256);
   /* A CPU device runs a group's work-items in turn: one work-item per
-   * chunk or row reads it in order, in CB__RLANES accumulators that the
-   * compiler makes a vector, and the tree has nothing to do; down
-   * columns, one work-item takes CB__RLANES of them, a row at a time. */
+   * chunk or row reads it in order (min and max in CB__RLANES
+   * accumulators, which the compiler makes a vector), and the tree has
+   * nothing to do; down columns, one work-item takes CB__RLANES of them,
+   * a row at a time. */
   cl_int lanes = e->cpu;
   if (lanes)
     local = 1;
