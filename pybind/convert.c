@@ -268,8 +268,8 @@ PyObject *cbp_raise_operands(cbp_state *st, int rc, PyObject *const *objs,
     int len = snprintf(number, sizeof number, "%.0f", ops[i].value.f);
     size_t hlen = sizeof head - 1;
     if (len <= 0 || (size_t)len >= sizeof number ||
-        strncmp(msg, head, hlen) != 0 ||
-        strncmp(msg + hlen, number, (size_t)len) != 0)
+        strlen(msg) < hlen + (size_t)len || memcmp(msg, head, hlen) != 0 ||
+        memcmp(msg + hlen, number, (size_t)len) != 0)
       continue;
     PyErr_Format(PyExc_OverflowError, "%s%S%s", head, objs[i],
                  msg + hlen + (size_t)len);
