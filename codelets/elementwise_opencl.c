@@ -375,8 +375,10 @@ static cl_int set_shape_args(cl_kernel k, cl_uint *arg, const cb__task *t,
   return st;
 }
 
-/* Work-items per work-group (fewer where the kernel allows fewer). */
+/* Work-items per work-group (fewer where the kernel allows fewer): a CPU
+ * device (pocl) runs a group as one loop, which a large group amortises. */
 #define CB__EW_GROUP 256
+#define CB__EW_GROUP_CPU 4096
 
 static void ew_opencl(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
@@ -436,10 +438,11 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   }
   cl_command_queue q;
   starpu_opencl_get_queue(devid, &q);
-  /* Work-groups of CB__EW_GROUP work-items (the last ones past n do
-   * nothing): left to the driver, a tile of a size with no large divisor
-   * ran in groups of one work-item, which pocl runs one at a time. */
-  size_t local = CB__EW_GROUP;
+  /* Work-groups of CB__EW_GROUP(_CPU) work-items (the last ones past n
+   * do nothing): left to the driver, a tile of a size with no large
+   * divisor ran in groups of one work-item, which pocl runs one at a
+   * time. */
+  size_t local = ck->cpu ? CB__EW_GROUP_CPU : CB__EW_GROUP;
   while (local > 1 && ck->wg && local > ck->wg)
     local /= 2;
   size_t global = ((size_t)n + local - 1) / local * local;
