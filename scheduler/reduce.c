@@ -127,6 +127,11 @@ static cb__rtask *task_new(const cb__rtask *proto, cb_event *e) {
   return t;
 }
 
+/* Columns that a CPU worker's tile task keeps accumulators for, at most:
+ * reductions along an axis with more columns are refused, or made along
+ * another (reduce_inner_axis). */
+#define CB__MAX_COLS ((int64_t)8 << 20)
+
 /* Submitting stopped after submitted tasks: those run, so the result is
  * marked failed, and the event counts the parts that will never run as
  * failed. Returns rc. */
@@ -325,7 +330,7 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
      * (reduce_inner_axis). */
     int64_t cols = axis == 0 ? cb__shape_row(a->ndim, a->shape)
                              : a->shape[a->ndim - 1];
-    if (a->size && cols > ((int64_t)8 << 20))
+    if (a->size && cols > CB__MAX_COLS)
       return cb__fail(CB_EINVAL,
                       "%s: rows of %lld elements are too long to reduce "
                       "along an axis",
@@ -403,16 +408,14 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int axis, int default_device, cb_array **out,
                   int *out_device);
 
-/* Along an axis other than the first and the last: the array with that
- * axis moved first (a copy), reduced along its first axis, whose tiles
- * then hold whole rows of everything else; or, when those rows would be
- * longer than a column reduction takes, moved last. */
+/* Along an axis other than the first and the last, with more than
+ * CB__MAX_COLS columns after it: the array with that axis moved last (a
+ * copy), reduced along its rows. */
 static int reduce_inner_axis(int finish, const cb_operand *x, int axis,
                              int default_device, cb_array **out,
                              int *out_device) {
   const cb_array *a = x->array;
-  int64_t rest = a->shape[axis] ? a->size / a->shape[axis] : 0;
-  int to = rest > ((int64_t)8 << 20) ? a->ndim - 1 : 0;
+  int to = a->ndim - 1;
   cb_layout whole, moved = {.ndim = a->ndim};
   cb_layout_of(a, &whole);
   moved.shape[to] = whole.shape[axis];
@@ -436,6 +439,20 @@ static int reduce_inner_axis(int finish, const cb_operand *x, int axis,
   return rc;
 }
 
+/* Puts in *in's place a copy of it in tiles of tile elements, which *temp
+ * holds (the one it held before is let go). */
+static int retile_input(cb_array **in, cb_array **temp, int device,
+                        int64_t tile) {
+  cb_array *copy;
+  int rc = cb__array_retile(*in, device, tile, &copy);
+  if (rc)
+    return rc;
+  if (*temp)
+    cb_array_unref(*temp);
+  *in = *temp = copy;
+  return 0;
+}
+
 static int reduce(int finish, const cb_operand *x, const cb_operand *y,
                   int axis, int default_device, cb_array **out,
                   int *out_device) {
@@ -443,12 +460,12 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
   int ndim = 0;
   int64_t shape[CB_MAX_NDIM] = {0};
   /* Along an axis between the first and the last: each slab of each tile
-   * reduced down its columns where the tile is; with the axis moved first
+   * reduced down its columns where the tile is; with the axis moved last
    * when the columns would be too many for a CPU worker's accumulators. */
   if (finish != CB_NREDUCE && x && x->array && x->array->ndim > 2 &&
       axis > 0 && axis < x->array->ndim - 1 &&
       cb__shape_row(x->array->ndim - axis, x->array->shape + axis) >
-          ((int64_t)8 << 20))
+          CB__MAX_COLS)
     return reduce_inner_axis(finish, x, axis, default_device, out,
                              out_device);
   cb_dtype in = CB_FLOAT64;
@@ -486,17 +503,9 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
     rc = cb__array_register(inputs[k], proto.ctx.device);
   /* A dot product pairs tiles: both operands need the same ones. */
   if (rc == 0 && nin == 2 &&
-      inputs[0]->tile_elems != inputs[1]->tile_elems) {
-    for (int k = 1; rc == 0 && k < nin; k++) {
-      cb_array *copy;
-      if ((rc = cb__array_retile(inputs[k], proto.ctx.device,
-                                 inputs[0]->tile_elems, &copy)))
-        continue;
-      if (temps[k])
-        cb_array_unref(temps[k]);
-      inputs[k] = temps[k] = copy;
-    }
-  }
+      inputs[0]->tile_elems != inputs[1]->tile_elems)
+    rc = retile_input(&inputs[1], &temps[1], proto.ctx.device,
+                      inputs[0]->tile_elems);
   /* A tile's task reduces whole rows (each row, each column of its rows,
    * each column of each slab of them): an array whose tiles cut its rows
    * (longer than a tile takes whole: cb__tile_elems_for) is first copied
@@ -506,13 +515,8 @@ static int reduce(int finish, const cb_operand *x, const cb_operand *y,
   if (rc == 0 && proto.mode != CB__RM_ALL && unit > 0 &&
       inputs[0]->ntiles > 1 && inputs[0]->tile_elems % unit) {
     int64_t tile = inputs[0]->tile_elems / unit * unit;
-    cb_array *copy;
-    if ((rc = cb__array_retile(inputs[0], proto.ctx.device,
-                               tile > unit ? tile : unit, &copy)) == 0) {
-      if (temps[0])
-        cb_array_unref(temps[0]);
-      inputs[0] = temps[0] = copy;
-    }
+    rc = retile_input(&inputs[0], &temps[0], proto.ctx.device,
+                      tile > unit ? tile : unit);
   }
   if (rc == 0)
     rc = cb__array_new_registered(proto.res, ndim, shape, -1, 0, out);
