@@ -25,6 +25,16 @@ typedef struct cb__clkernel {
   int cpu;                    /* the device is of CPU type */
 } cb__clkernel;
 
+/* A range of n work-items for e's kernel, in groups of want work-items
+ * (as many as the kernel allows, when fewer): sets *local and returns the
+ * global size, n rounded up to whole groups, whose last work-items the
+ * kernel must leave idle. */
+static inline size_t cb__cl_range(const cb__clkernel *e, size_t want,
+                                  size_t n, size_t *local) {
+  *local = want < e->wg ? want : e->wg ? e->wg : 1;
+  return (n + *local - 1) / *local * *local;
+}
+
 /* Families of generated kernels (the key's namespace). */
 enum { CB__CLP_EWISE, CB__CLP_REDUCE, CB__CLP_LAYOUT, CB__CLP_EWISE_STRIDED };
 

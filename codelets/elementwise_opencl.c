@@ -442,10 +442,8 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
    * do nothing): left to the driver, a tile of a size with no large
    * divisor ran in groups of one work-item, which pocl runs one at a
    * time. */
-  size_t local = ck->cpu ? CB__EW_GROUP_CPU : CB__EW_GROUP;
-  while (local > 1 && ck->wg && local > ck->wg)
-    local /= 2;
-  size_t global = ((size_t)n + local - 1) / local * local;
+  size_t local, global = cb__cl_range(
+      ck, ck->cpu ? CB__EW_GROUP_CPU : CB__EW_GROUP, (size_t)n, &local);
   cl_event ev;
   st = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, &ev);
   if (st != CL_SUCCESS) {

@@ -96,8 +96,7 @@ static cl_int layout_run(cb__job *j, cl_command_queue q, const cb__clbuf *src,
   if (st != CL_SUCCESS)
     return st;
   *what = "the copy kernel";
-  size_t local = e->wg >= 256 ? 256 : (e->wg ? e->wg : 1);
-  size_t global = ((size_t)c->count + local - 1) / local * local;
+  size_t local, global = cb__cl_range(e, 256, (size_t)c->count, &local);
   cl_event ev;
   st = clEnqueueNDRangeKernel(q, e->kernel, 1, NULL, &global, &local, 0,
                               NULL, &ev);
