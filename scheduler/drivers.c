@@ -115,7 +115,6 @@ static long now_ns(void) {
   return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-
 static void wake_driver(driver *d) {
   if (!atomic_load(&d->asleep))
     return;
