@@ -112,7 +112,8 @@ static int core_exec(PyObject *m) {
     if (PyModule_AddFunctions(m, method_tables[i]) < 0)
       return -1;
   if (add_names(m, "OPS", CB_NOPS, op_name) < 0 ||
-      add_names(m, "DTYPES", CB_NDTYPES, dtype_name) < 0)
+      add_names(m, "DTYPES", CB_NDTYPES, dtype_name) < 0 ||
+      PyModule_AddIntConstant(m, "MAX_NDIM", CB_MAX_NDIM) < 0)
     return -1;
   cbp_messages_start();
   return 0;

@@ -5,6 +5,7 @@ array is placed on."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
@@ -137,7 +138,14 @@ def as_array(x: Any) -> Array:
 def _shape(shape: ShapeLike) -> tuple[int, ...]:
     if isinstance(shape, int):
         return (shape,)
-    return tuple(shape)  # type: ignore[arg-type]  # C checks the items
+    # The length first: a long sequence (an Array of millions of
+    # elements passed as a shape) is refused before its items are read.
+    items = tuple(itertools.islice(shape,  # type: ignore[call-overload]
+                                   _core.MAX_NDIM + 1))
+    if len(items) > _core.MAX_NDIM:
+        raise ValueError(f"arrays have at most {_core.MAX_NDIM} "
+                         f"dimensions (got a shape of more)")
+    return items  # C checks the items
 
 
 def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
@@ -149,7 +157,7 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     Parameters
     ----------
     shape : int or tuple of int
-        Up to 2 dimensions.
+        Up to 8 dimensions.
     dtype : dtype, optional
         Default float64.
     device : str or Device, optional
@@ -197,7 +205,7 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
     Parameters
     ----------
     shape : int or tuple of int
-        Up to 2 dimensions.
+        Up to 8 dimensions.
     fill_value : scalar
         The value of every element.
     dtype : dtype, optional
@@ -246,7 +254,7 @@ def zeros(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     Parameters
     ----------
     shape : int or tuple of int
-        Up to 2 dimensions.
+        Up to 8 dimensions.
     dtype : dtype, optional
         Default float64.
     device : str or Device, optional
@@ -289,7 +297,7 @@ def ones(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     Parameters
     ----------
     shape : int or tuple of int
-        Up to 2 dimensions.
+        Up to 8 dimensions.
     dtype : dtype, optional
         Default float64.
     device : str or Device, optional

@@ -28,7 +28,7 @@ import numpy as _np
 import numpy.typing as npt
 
 from . import _core
-from ._creation import _tiles, as_array, asarray
+from ._creation import _shape, _tiles, as_array, asarray
 from ._devices import _placement, _resolve
 from ._graph_map import map_batches
 
@@ -300,7 +300,7 @@ class Graph:
         name : str
             The keyword that :meth:`run` takes it by.
         shape : int or tuple of int
-            Up to 2 dimensions.
+            Up to 8 dimensions.
         dtype : dtype, optional
             Default float64.
 
@@ -318,7 +318,7 @@ class Graph:
         self._check_recording()
         if any(n == name for n, _ in self._inputs):
             raise ValueError(f"the graph has an input named {name!r}")
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        shape = _shape(shape)
         dtype = _np.dtype(dtype)
         try:
             vid = _core.graph_input(self._cap, dtype, shape)

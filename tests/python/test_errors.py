@@ -123,6 +123,37 @@ def test_nine_dimensions(device):
     assert_same(cb.ones((1,) * 8, device=device) + 1, np.full((1,) * 8, 2.0))
 
 
+class _CountedShape:
+    """A sequence of n ones that counts the items read from it."""
+
+    def __init__(self, n):
+        self.n, self.read = n, 0
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        for _ in range(self.n):
+            self.read += 1
+            yield 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda g, s: cb.zeros(s), lambda g, s: cb.empty(s),
+    lambda g, s: cb.full(s, 2), lambda g, s: g.input("x", s)])
+def test_a_long_shape_is_refused_before_its_items_are_read(make):
+    """A shape of millions of items (an Array passed as a shape) is
+    refused after reading at most one item more than arrays may have:
+    reading them all made millions of objects first."""
+    s = _CountedShape(10**7)
+    g = cb.Graph()
+    with pytest.raises(ValueError, match="at most 8 dimensions"), g:
+        make(g, s)
+    assert s.read <= 9
+    with pytest.raises(ValueError, match="at most 8 dimensions"):
+        cb.zeros(cb.full(10**6, 1, dtype=cb.int64))
+
+
 @pytest.mark.parametrize("make", [
     lambda: np.arange(20.0)[::2],
     lambda: np.arange(12, dtype=np.int32).reshape(3, 4).T,
