@@ -352,13 +352,31 @@ static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
  * stay in the core's cache, and the loop runs over the blocks. */
 #define CB__STRIDED_BLOCK 1024
 
+/* The strides met most (0: a broadcast; 2: every other element) are loops
+ * of their own, which the compiler vectorises as it cannot the general
+ * one. */
 #define GATHER_RUN(T)                                                        \
-  for (int64_t k = 0; k < n; k++)                                            \
-    ((T *)dst)[k] = ((const T *)src)[k * st]
+  do {                                                                       \
+    const T *s_ = (const T *)src;                                            \
+    T *d_ = (T *)dst;                                                        \
+    if (st == 0)                                                             \
+      for (int64_t k = 0; k < n; k++)                                        \
+        d_[k] = s_[0];                                                       \
+    else if (st == 2)                                                        \
+      for (int64_t k = 0; k < n; k++)                                        \
+        d_[k] = s_[2 * k];                                                   \
+    else                                                                     \
+      for (int64_t k = 0; k < n; k++)                                        \
+        d_[k] = s_[k * st];                                                  \
+  } while (0)
 
 /* Copies n elements of size es, from src at stride st, to dst. */
 static void gather_run(char *dst, const char *src, int64_t n, int64_t st,
                        size_t es) {
+  if (st == 1) {
+    memcpy(dst, src, (size_t)n * es);
+    return;
+  }
   switch (es) {
   case 1:
     GATHER_RUN(uint8_t);
@@ -396,26 +414,42 @@ static void walk_start(walk *w, const cb__task *t, const cb__strided *s,
   }
 }
 
-/* Copies the next n elements of the walk into dst. */
-static void walk_take(walk *w, const cb__task *t, const cb__strided *s,
-                      const char *src, char *dst, int64_t n, size_t es) {
+/* Moves the walk on by m elements of its last dimension, carrying into
+ * the outer ones. */
+static void walk_advance(walk *w, const cb__task *t, const cb__strided *s,
+                         int64_t m) {
   int last = t->ndim - 1;
+  w->idx[last] += m;
+  w->off += m * s->strides[last];
+  for (int d = last; d > 0 && w->idx[d] == t->shape[d]; d--) {
+    w->off += s->strides[d - 1] - w->idx[d] * s->strides[d];
+    w->idx[d] = 0;
+    w->idx[d - 1]++;
+  }
+}
+
+/* The next n elements of the walk: in src itself when they lie there in
+ * a row, else copied into dst. */
+static const char *walk_take(walk *w, const cb__task *t,
+                             const cb__strided *s, const char *src,
+                             char *dst, int64_t n, size_t es) {
+  int last = t->ndim - 1;
+  if (s->strides[last] == 1 && t->shape[last] - w->idx[last] >= n) {
+    const char *in_place = src + (size_t)w->off * es;
+    walk_advance(w, t, s, n);
+    return in_place;
+  }
+  char *at = dst;
   while (n > 0) {
     int64_t m = t->shape[last] - w->idx[last];
     if (m > n)
       m = n;
-    gather_run(dst, src + (size_t)w->off * es, m, s->strides[last], es);
-    dst += (size_t)m * es;
+    gather_run(at, src + (size_t)w->off * es, m, s->strides[last], es);
+    at += (size_t)m * es;
     n -= m;
-    w->idx[last] += m;
-    w->off += m * s->strides[last];
-    /* Carry into the outer dimensions. */
-    for (int d = last; d > 0 && w->idx[d] == t->shape[d]; d--) {
-      w->off += s->strides[d - 1] - w->idx[d] * s->strides[d];
-      w->idx[d] = 0;
-      w->idx[d - 1]++;
-    }
+    walk_advance(w, t, s, m);
   }
+  return dst;
 }
 
 /* A task with strided operands: each block of the output reads them
@@ -425,19 +459,29 @@ static void run_strided(loop_fn fn, const cb__task *t, const void **in,
   _Alignas(64) char blocks[CB__MAX_OPERANDS][CB__STRIDED_BLOCK * 16];
   walk w[CB__MAX_OPERANDS];
   size_t es[CB__MAX_OPERANDS] = {0};
+  /* Blocks end where rows do when an operand's rows are read in place
+   * (unit stride), if that leaves blocks of a useful length. */
+  int last = t->ndim - 1, by_rows = 0;
+  walk *lead = NULL;
   for (int k = 0; k < t->nin; k++) {
     es[k] = cb_dtype_size(t->in_dtype[k]);
-    if (t->in_kind[k] == CB__IN_STRIDED)
+    if (t->in_kind[k] == CB__IN_STRIDED) {
       walk_start(&w[k], t, &t->strided[k], t->base);
+      lead = lead ? lead : &w[k];
+      by_rows |= t->strided[k].strides[last] == 1;
+    }
   }
+  by_rows &= t->shape[last] >= CB__STRIDED_BLOCK / 8;
   size_t oes = cb_dtype_size(t->out_dtype);
-  for (int64_t at = 0; at < n; at += CB__STRIDED_BLOCK) {
-    int64_t m = n - at < CB__STRIDED_BLOCK ? n - at : CB__STRIDED_BLOCK;
+  for (int64_t at = 0, m; at < n; at += m) {
+    m = n - at < CB__STRIDED_BLOCK ? n - at : CB__STRIDED_BLOCK;
+    if (by_rows && t->shape[last] - lead->idx[last] < m)
+      m = t->shape[last] - lead->idx[last];
     const void *part[CB__MAX_OPERANDS];
     for (int k = 0; k < t->nin; k++) {
       if (t->in_kind[k] == CB__IN_STRIDED) {
-        walk_take(&w[k], t, &t->strided[k], in[k], blocks[k], m, es[k]);
-        part[k] = blocks[k];
+        part[k] = walk_take(&w[k], t, &t->strided[k], in[k], blocks[k], m,
+                            es[k]);
       } else {
         part[k] = s[k] ? (const char *)in[k] + (size_t)at * es[k] : in[k];
       }

@@ -1,10 +1,9 @@
 """cambrian on its CPU workers (device "cpu").
 
 The inputs are wrapped once (zero-copy). Each repetition submits the
-operation and waits for its result: a strided operand is first gathered
-by a layout copy task, a row broadcast along the leading dimension is
-read in place by each tile's task;
-take and masks wait and index on the host; sort runs on the host.
+operation and waits for its result: each tile's task reads a strided
+operand or a broadcast row in place, through its strides; take and
+masks wait and index on the host; sort runs on the host.
 """
 import cambrian as cb
 

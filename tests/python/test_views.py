@@ -233,6 +233,25 @@ def test_element_wise_work_over_views_on_every_device(device):
     assert_same(cb.sqrt(a.T[::-1]), np.sqrt(x.T[::-1]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32,
+                                   np.float64, np.complex128])
+@pytest.mark.parametrize("key", [np.s_[1:, 3:2500], np.s_[:, ::2],
+                                 np.s_[::-1, 7::3], np.s_[:, 2999:0:-2],
+                                 np.s_[2:4, 1000:1030]])
+def test_views_of_long_rows_match_numpy(dtype, key):
+    # Rows longer than the blocks that CPU workers read views in: a block
+    # that lies in one row of unit stride is read where it is, the others
+    # are gathered (every other element, a broadcast, any stride) first.
+    x = (ramp((5, 3000)) % 251).astype(dtype)
+    a = cb.asarray(x, device="cpu", tile_size=3000 * 2)
+    v, w = a[key], x[key]
+    col, xcol = a[:w.shape[0], 5:6], x[:w.shape[0], 5:6]
+    assert_same(v + v, w + w)
+    assert_same(v * col - col, w * xcol - xcol)
+    assert_same(cb.where(v == col, v, a[:w.shape[0], :w.shape[1]]),
+                np.where(w == xcol, w, x[:w.shape[0], :w.shape[1]]))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.int16, np.complex64])
 def test_views_of_one_tile_are_read_in_place_on_every_device(device, dtype):
     # One tile: OpenCL kernels read such views through their strides too.
