@@ -418,7 +418,7 @@ def _arg(name: str, x: object, axis: int | None, keepdims: bool) -> Array:
     from ._manipulation import _axis, ravel, reshape
     a = _array(x)
     if axis is None:
-        flat = _arg(name, ravel(a), 0, False)
+        flat = _arg(name, a if a.ndim == 1 else ravel(a), 0, False)
         return reshape(flat, (1,) * a.ndim) if keepdims else flat
     ax = _axis(axis, a.ndim)
     n = a.shape[ax]
@@ -430,9 +430,15 @@ def _arg(name: str, x: object, axis: int | None, keepdims: bool) -> Array:
         # The first NaN wins, as in NumPy: a slice holds a NaN exactly
         # when its best is one (min and max keep NaN).
         hit = logical_or(hit, isnan(a))
-    index = reshape(arange(n, dtype="int64", device=a.device),
-                    tuple(n if d == ax else 1 for d in range(a.ndim)))
-    return _reduce_axes("min", where(hit, index, n), ax, keepdims)
+    # The smallest index of a hit: indices as narrow as n allows (half
+    # the bytes to write and read again), along ax only (broadcast).
+    kind = "int32" if n < 2**31 else "int64"
+    index = arange(n, dtype=kind, device=a.device)
+    if a.ndim > 1:
+        index = reshape(index, tuple(n if d == ax else 1
+                                     for d in range(a.ndim)))
+    first = _reduce_axes("min", where(hit, index, n), ax, keepdims)
+    return first if kind == "int64" else first.astype("int64")
 
 
 def argmax(x: ArrayLike, /, *, axis: int | None = None,
