@@ -40,6 +40,8 @@ def compute(state, op):
         return cb.sum(state["m"], axis=0)
     if op == "sum axis=1":
         return cb.sum(state["m"], axis=1)
+    if op == "argmax":
+        return cb.argmax(x)
     raise ValueError(op)
 
 

@@ -1,5 +1,6 @@
-"""reductions: sum, max, dot, norm and axis sums of float32 data, cambrian
-on its CPU workers and on an OpenCL device against NumPy, in one process.
+"""reductions: sum, max, dot, norm, axis sums and argmax of float32 data,
+cambrian on its CPU workers and on an OpenCL device against NumPy, in one
+process.
 
     .venv/bin/python bench/reductions/run.py [--sizes 2**24] [--quick]
         [--ops sum,dot] [--reps 7] [--warmup 2]
@@ -31,7 +32,8 @@ harness.add_repo_paths(HERE)
 # The baseline first: the ratios use it.
 COMPETITORS = ["numpy_st", "cambrian_cpu", "cambrian_opencl"]
 BASELINE = "numpy"
-OPS = ["sum", "max", "dot", "norm", "sum axis=0", "sum axis=1"]
+OPS = ["sum", "max", "dot", "norm", "sum axis=0", "sum axis=1",
+       "argmax"]
 
 
 def main(argv=None):
