@@ -143,8 +143,12 @@ def _shape(shape: ShapeLike) -> tuple[int, ...]:
     items = tuple(itertools.islice(shape,  # type: ignore[call-overload]
                                    _core.MAX_NDIM + 1))
     if len(items) > _core.MAX_NDIM:
+        try:
+            got = str(len(shape))  # type: ignore[arg-type]
+        except TypeError:
+            got = f"more than {_core.MAX_NDIM}"
         raise ValueError(f"arrays have at most {_core.MAX_NDIM} "
-                         f"dimensions (got a shape of more)")
+                         f"dimensions (got {got})")
     return items  # C checks the items
 
 
