@@ -12,12 +12,14 @@
 #include "cambrian.h"
 #include "taskctx.h"
 
-/* Access of a job to one of its arrays. */
-enum { CB__READ = 1, CB__WRITE = 2, CB__READWRITE = 3 };
+/* Access of a job to one of its arrays. CB__OVERWRITE writes the tiles it
+ * holds whole, without reading them, but leaves the rest of the array as
+ * it was (its failure too): CB__WRITE says the job writes all of it. */
+enum { CB__READ = 1, CB__WRITE = 2, CB__READWRITE = 3, CB__OVERWRITE = 6 };
 
 typedef struct cb__job_arg {
   cb_array *array;            /* a reference */
-  int mode;                   /* CB__READ, CB__WRITE, CB__READWRITE */
+  int mode;                   /* CB__READ, CB__WRITE, ... (above) */
   int first;                  /* index of its first tile in buffers[] */
   int tile0;                  /* the array's first tile the job holds */
   int ntiles;                 /* its tiles (buffers[first] onwards) */

@@ -104,6 +104,20 @@ int cb_event_on_done(cb_event *e, void (*fn)(void *arg), void *arg) {
   return 0;
 }
 
+static void signal_listener(void *arg) {
+  cb_event *e = arg;
+  cb__event_signal(e, 0);
+  cb_event_unref(e);
+}
+
+int cb__event_signal_after(cb_event *e, cb_event *before) {
+  cb__event_ref(e);
+  int rc = cb_event_on_done(before, signal_listener, e);
+  if (rc)
+    cb_event_unref(e);
+  return rc;
+}
+
 int cb_event_failure(const cb_event *e, cb_failure *out) {
   cb_event *m = (cb_event *)e;
   pthread_mutex_lock(&m->lock);

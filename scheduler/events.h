@@ -39,6 +39,9 @@ void cb__event_ref(cb_event *e);
 /* One part finished, with the failure it recorded or NULL. */
 void cb__event_signal(cb_event *e, int status);
 void cb__event_signal_failure(cb_event *e, cb__failure *f);
+/* One part of e ends when before does (its status is before's to report,
+ * not e's); at once when before is done. */
+int cb__event_signal_after(cb_event *e, cb_event *before);
 
 /* Makes e (NULL: none) the event a task context signals at its end, and
  * whose start state the task's cancellation check reads. Takes no

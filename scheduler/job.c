@@ -196,8 +196,8 @@ static int fill_buffers(cb__job *j, struct starpu_task *task) {
   for (int i = 0; i < j->nargs; i++) {
     cb__job_arg *g = &j->args[i];
     enum starpu_data_access_mode mode =
-        g->mode == CB__READ ? STARPU_R
-        : g->mode == CB__WRITE ? STARPU_W : STARPU_RW;
+        !(g->mode & CB__WRITE) ? STARPU_R
+        : !(g->mode & CB__READ) ? STARPU_W : STARPU_RW;
     g->first = b;
     for (int t = 0; t < g->ntiles; t++, b++) {
       h[b] = g->array->tiles[g->tile0 + t];

@@ -112,12 +112,14 @@ static int layout_whole(const cb_layout *l, const cb_array *a) {
 
 static void release_copy(cb__job *j) { free(j->payload); }
 
-/* A job copying count elements of src that from reaches into the
- * elements of dst (tiles tile0 to tile0 + ntiles; -1: all) that to
- * reaches, to's offset counted from tile0's first element. */
-static cb__job *copy_job(cb_array *src, const cb_layout *from, cb_array *dst,
-                         const cb_layout *to, int64_t count, int device,
-                         int tile0, int ntiles, int *rc) {
+/* A job copying count elements of src that from reaches (counted from
+ * tile src0's first element; nsrc tiles, -1: all) into the elements of
+ * dst that to reaches (counted from tile tile0's first element; ntiles
+ * tiles, -1: all), in mode (CB__WRITE, CB__OVERWRITE, CB__READWRITE). */
+static cb__job *copy_job(cb_array *src, const cb_layout *from, int src0,
+                         int nsrc, cb_array *dst, const cb_layout *to,
+                         int tile0, int ntiles, int mode, int64_t count,
+                         int device, int *rc) {
   cb__layout_copy *c = calloc(1, sizeof *c);
   cb__job *j = c ? cb__job_new("copy", 2) : NULL;
   if (!j) {
@@ -139,10 +141,7 @@ static cb__job *copy_job(cb_array *src, const cb_layout *from, cb_array *dst,
   j->ctx.busy_device = device;
   j->run_cpu = cb__layout_copy_cpu;
   j->run_opencl = cb__layout_copy_opencl;
-  int mode = ntiles < 0 && layout_whole(to, dst) ? CB__WRITE
-             : ntiles < 0                        ? CB__READWRITE
-                                                 : CB__WRITE;
-  if ((*rc = cb__job_set_arg(j, 0, src, CB__READ)) ||
+  if ((*rc = cb__job_set_arg_tiles(j, 0, src, CB__READ, src0, nsrc)) ||
       (*rc = cb__job_set_arg_tiles(j, 1, dst, mode, tile0, ntiles))) {
     cb__job_free(j);
     return NULL;
@@ -157,48 +156,138 @@ static unsigned copy_where(int device) {
   return cb__devices[device].opencl_devid >= 0 ? STARPU_OPENCL : STARPU_CPU;
 }
 
-/* A copy into the whole of dst, which CPU workers run, as one task per
- * tile of dst, so that they share it; 1 when it was so (rc then says how
- * it went), 0 when one task does it. */
-static int submit_by_tiles(cb_array *src, const cb_layout *from,
-                           cb_array *dst, const cb_layout *to, int device,
-                           int *rc) {
-  int64_t row = cb__array_row(dst);
-  if (dst->ntiles < 2 || from->ndim < 1 || dst->tile_elems % row ||
-      !layout_whole(to, dst) || cb__dist_on || !cb__lazy_cpu_only(device))
+/* Whether to reaches whole rows of dst (of row elements), in order: its
+ * dimensions after the first are dst's, at dst's strides, and it starts
+ * a row. Then [*r0, *r1) are the rows. */
+static int reaches_rows(const cb_layout *to, const cb_array *dst,
+                        int64_t row, int64_t *r0, int64_t *r1) {
+  cb_layout w;
+  cb_layout_of(dst, &w);
+  if (to->ndim < 1 || to->ndim != w.ndim || row <= 0 || to->offset % row)
     return 0;
+  for (int d = 0; d < to->ndim; d++)
+    if ((d > 0 && to->shape[d] != w.shape[d]) ||
+        (to->shape[d] > 1 && to->strides[d] != w.strides[d]))
+      return 0;
+  *r0 = to->offset / row;
+  *r1 = *r0 + to->shape[0];
+  return 1;
+}
+
+/* The tiles of a that l reaches (l not empty): first to last. */
+static void layout_tiles(const cb_layout *l, const cb_array *a,
+                         int64_t *first, int64_t *last) {
+  int64_t lo = l->offset, hi = l->offset;
+  for (int d = 0; d < l->ndim; d++) {
+    int64_t ext = (l->shape[d] - 1) * l->strides[d];
+    if (ext < 0)
+      lo += ext;
+    else
+      hi += ext;
+  }
+  *first = lo / a->tile_elems;
+  *last = hi / a->tile_elems;
+}
+
+/* Rows [r0, r1) of dst, reached by to from from, in tiles of rows rows
+ * of row elements: the part of the copy that tile t takes, its rows
+ * [*lo, *hi) of dst, from's part and dst's counted from the tile's
+ * start. */
+typedef struct row_part {
+  int64_t lo, hi;
+  cb_layout from, to;
+} row_part;
+
+static row_part part_of_tile(const cb_layout *from, const cb_layout *to,
+                             int64_t r0, int64_t r1, int64_t rows,
+                             int64_t row, int t) {
+  row_part p = {.from = *from, .to = *to};
+  p.lo = (int64_t)t * rows > r0 ? (int64_t)t * rows : r0;
+  p.hi = (int64_t)(t + 1) * rows < r1 ? (int64_t)(t + 1) * rows : r1;
+  p.from.shape[0] = p.to.shape[0] = p.hi - p.lo;
+  p.from.offset += (p.lo - r0) * from->strides[0];
+  p.to.offset = (p.lo - (int64_t)t * rows) * row;
+  return p;
+}
+
+/* A copy into whole rows of dst, as one job per tile of dst it reaches,
+ * each holding the tiles of src its rows read: the jobs run side by side
+ * and move no more than they copy (a job over whole arrays gathers them
+ * on OpenCL devices, and reads and writes the rest of dst back). A tile
+ * written whole is not read; dst's readers wait for its earlier writer
+ * too. 1 when it was so (rc then says how it went), 0 when one job over
+ * the arrays does it: dst has one tile, or its tiles cut rows, or the
+ * jobs would read a tile of src more than once or twice in all (a
+ * transpose, on an OpenCL device, which gathers what each job reads),
+ * or the arrays are distributed. */
+static int submit_by_rows(cb_array *src, const cb_layout *from,
+                          cb_array *dst, const cb_layout *to, int device,
+                          int *rc) {
+  int64_t row = cb__array_row(dst), r0, r1;
+  /* Tiled for device first (a new array is not yet); if that fails, the
+   * one job fails the same way and says why. */
+  if (cb__array_register(dst, device) || cb__array_register(src, device))
+    return 0;
+  if (dst->ntiles < 2 || from->ndim < 1 || dst->tile_elems % row ||
+      !reaches_rows(to, dst, row, &r0, &r1) || cb__dist_on)
+    return 0;
+  int64_t rows = dst->tile_elems / row, nrows = dst->size / row;
+  int t0 = (int)(r0 / rows), t1 = (int)((r1 - 1) / rows);
+  int cpu = cb__lazy_cpu_only(device);
+  int whole = r0 == 0 && r1 == nrows;
+  if (!cpu) {
+    int64_t reads = 0;
+    for (int t = t0; t <= t1; t++) {
+      row_part p = part_of_tile(from, to, r0, r1, rows, row, t);
+      int64_t first, last;
+      layout_tiles(&p.from, src, &first, &last);
+      reads += last - first + 1;
+    }
+    int64_t first, last;
+    layout_tiles(from, src, &first, &last);
+    if (reads > last - first + 1 + (t1 - t0 + 1))
+      return 0;
+  }
   /* Submitted together, as one operation, after the copies of dst's
    * views (lazy.h). */
   cb__lazy_begin();
-  cb_event *e = NULL;
-  if ((*rc = cb__lazy_before_write(dst)) == 0 &&
-      !(e = cb__event_new(dst->ntiles)))
-    *rc = cb__fail(CB_ENOMEM, "out of host memory");
+  cb_event *e = NULL, *before = NULL;
+  if ((*rc = cb__lazy_before_write(dst)) == 0) {
+    before = whole ? NULL : cb_array_writer(dst);
+    if (before && cb_event_done(before)) {
+      cb_event_unref(before);
+      before = NULL;
+    }
+    if (!(e = cb__event_new(t1 - t0 + 1 + (before != NULL))))
+      *rc = cb__fail(CB_ENOMEM, "out of host memory");
+    else if (before && (*rc = cb__event_signal_after(e, before)))
+      cb_event_unref(e);
+  }
+  cb_event_unref(before);
   if (*rc) {
     cb__lazy_end();
     return 1;
   }
   cb__array_set_writer(dst, e);
-  int64_t rows = dst->tile_elems / row;
-  *rc = 0;
-  for (int t = 0; t < dst->ntiles && *rc == 0; t++) {
-    /* The rows of tile t: from's part, and dst's from the tile's start. */
-    cb_layout part = *from, mine = *to;
-    int64_t r0 = t * rows;
-    part.shape[0] = mine.shape[0] = r0 + rows < from->shape[0]
-                                        ? rows
-                                        : from->shape[0] - r0;
-    part.offset += r0 * from->strides[0];
-    mine.offset = 0;
-    cb__job *j = copy_job(src, &part, dst, &mine, part.shape[0] * row,
-                          device, t, 1, rc);
+  for (int t = t0; t <= t1 && *rc == 0; t++) {
+    row_part p = part_of_tile(from, to, r0, r1, rows, row, t);
+    int64_t first, last, end = (int64_t)(t + 1) * rows < nrows
+                                   ? (int64_t)(t + 1) * rows
+                                   : nrows;
+    layout_tiles(&p.from, src, &first, &last);
+    p.from.offset -= first * src->tile_elems;
+    int mode = whole                                         ? CB__WRITE
+               : p.lo == (int64_t)t * rows && p.hi == end ? CB__OVERWRITE
+                                                          : CB__READWRITE;
+    cb__job *j = copy_job(src, &p.from, (int)first,
+                          (int)(last - first + 1), dst, &p.to, t, 1, mode,
+                          p.to.shape[0] * row, device, rc);
     /* A job that cannot be submitted signals its part itself. */
     int gone = j != NULL;
     if (j)
-      *rc = cb__job_submit_part(j, "copy", STARPU_CPU, device, e);
+      *rc = cb__job_submit_part(j, "copy", copy_where(device), device, e);
     if (*rc)
-      cb__submit_abandon(dst, e, device, "copy", t,
-                         dst->ntiles - t - gone, *rc);
+      cb__submit_abandon(dst, e, device, "copy", t, t1 - t + 1 - gone, *rc);
   }
   cb__lazy_end();
   cb_event_unref(e);
@@ -208,9 +297,11 @@ static int submit_by_tiles(cb_array *src, const cb_layout *from,
 int cb__layout_submit(cb_array *src, const cb_layout *from, cb_array *dst,
                       const cb_layout *to, int64_t count, int device) {
   int rc;
-  if (submit_by_tiles(src, from, dst, to, device, &rc))
+  if (submit_by_rows(src, from, dst, to, device, &rc))
     return rc;
-  cb__job *j = copy_job(src, from, dst, to, count, device, 0, -1, &rc);
+  int mode = layout_whole(to, dst) ? CB__WRITE : CB__READWRITE;
+  cb__job *j = copy_job(src, from, 0, -1, dst, to, 0, -1, mode, count,
+                        device, &rc);
   if (!j)
     return rc;
   cb_event *e;

@@ -201,6 +201,41 @@ TEST(copy_layout_writes_part_of_an_array) {
   cb_array_unref(row);
 }
 
+/* Two copies into rows 5 to 19 of a 20 x 3 array in tiles of 4 rows, from
+ * arrays in tiles of 3 rows, on device: tiles the rows fill whole, the
+ * tile the copies share and the rows they leave keep what they should. */
+static void check_copies_into_rows(int device) {
+  int64_t shape[2] = {20, 3}, part[2] = {7, 3}, rest[2] = {8, 3};
+  cb_array *dst = test_ramp(CB_INT32, 2, shape, 0, 1);
+  cb_array *a = test_ramp(CB_INT32, 2, part, 100, 1);
+  cb_array *b = test_ramp(CB_INT32, 2, rest, 200, 1);
+  ASSERT(dst && a && b);
+  ASSERT_OK(cb_array_set_tile_size(dst, 4 * 3));
+  ASSERT_OK(cb_array_set_tile_size(a, 3 * 3));
+  ASSERT_OK(cb_array_set_tile_size(b, 3 * 3));
+  int64_t c[2] = {3, 1};
+  cb_layout from = layout(2, part, c, 0), to = layout(2, part, c, 5 * 3);
+  CHECK_OK(cb_copy_layout(a, &from, dst, &to, device));
+  from = layout(2, rest, c, 0);
+  to = layout(2, rest, c, 12 * 3);
+  CHECK_OK(cb_copy_layout(b, &from, dst, &to, device));
+  CHECK_OK(test_sync(dst));
+  int bad = 0;
+  for (int i = 0; i < 60; i++) {
+    double want = i < 15 ? i : i < 36 ? 100 + i - 15 : 200 + i - 36;
+    bad += test_get(dst, i) != want;
+  }
+  CHECK(bad == 0, "%d elements wrong", bad);
+  cb_array_unref(dst);
+  cb_array_unref(a);
+  cb_array_unref(b);
+}
+
+TEST(copy_layout_into_rows_of_several_tiles) {
+  ASSERT_OK(test_start(2, "none"));
+  check_copies_into_rows(-1);
+}
+
 TEST(copy_layout_within_one_array) {
   ASSERT_OK(test_start(1, "none"));
   int64_t n = 6;
@@ -350,6 +385,7 @@ TEST(layout_copies_on_opencl_device) {
   if (dev < 0)
     return;
   check_transpose(dev);
+  check_copies_into_rows(dev);
   int64_t shape[3] = {2, 3, 4}, flipped[3] = {2, 3, 4};
   int64_t back[3] = {-12, -4, -1};
   cb_array *a = test_ramp(CB_INT64, 3, shape, 0, 1), *t = NULL;

@@ -185,6 +185,7 @@
   X(views_follow_their_source)                                               \
   X(views_of_copies_asked_while_their_source_changes)                       \
   X(copy_layout_writes_part_of_an_array)                                     \
+  X(copy_layout_into_rows_of_several_tiles)                                  \
   X(copy_layout_within_one_array)                                            \
   X(roll_rows_by_tiles)                                                      \
   X(copy_layout_refuses_bad_layouts)                                         \

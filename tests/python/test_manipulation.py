@@ -2,10 +2,14 @@
 and their kin, each against NumPy on every device, N-D arrays up to 8
 dimensions, broadcasting in element-wise work, and the refusals."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import cambrian as cb
+import cambrian.testing as faults
 from helpers import assert_same
 
 
@@ -209,6 +213,102 @@ def test_concat_promotes_and_refuses():
         cb.concat([cb.asarray(1.0), cb.asarray(2.0)])
     with pytest.raises(ValueError, match="non-empty"):
         cb.concat([])
+
+
+def copies_and_bytes_in(device, fn):
+    """fn()'s result, the copy tasks it ran and the bytes moved into
+    device's memory meanwhile."""
+    cb.synchronize()
+    was = cb.profiling()
+    cb.profiling(True)
+    try:
+        cb.stats(reset=True)
+        r = fn()
+        r.wait()
+        cb.synchronize()
+        st = cb.stats()
+    finally:
+        cb.profiling(was)
+    moved = sum(link["bytes"] for link in st["links"]
+                if link["dst"] != "RAM")
+    return r, st["operations"].get("copy", {}).get("tasks", 0), moved
+
+
+@pytest.mark.parametrize("rows", [7, 10, 64])
+def test_concat_of_several_tiles_writes_each_tile_once(device, rows):
+    # Results in tiles of `rows` rows, inputs in tiles of 3 rows: each
+    # tile of the result is copied by tasks of its own, from the tiles of
+    # the inputs its rows read. A tile written whole is not read first: on
+    # a device, only the tiles where two inputs meet are brought there.
+    xs = [ramp((23, 5)) + 100 * k for k in range(3)]
+    xs[1] = xs[1][:4]
+    with cb.tile_size(3 * 5):
+        arrays = [cb.asarray(x, device=device) + 0 for x in xs]
+    with cb.tile_size(rows * 5):
+        r, copies, moved = copies_and_bytes_in(
+            device, lambda: cb.concat(arrays))
+    assert_same(r, np.concatenate(xs))
+    assert r.tile_size == min(rows, 50) * 5
+    ntiles = -(-50 // rows)
+    if ntiles > 1:
+        assert copies >= ntiles
+    if device != "cpu":
+        assert moved <= 2 * rows * 5 * 8
+    with cb.tile_size(rows * 5):
+        assert_same(cb.stack(arrays[::2]), np.stack(xs[::2]))
+
+
+def test_writes_into_rows_wait_for_the_earlier_writer(device):
+    # A copy into part of an array that another operation still writes
+    # ends, as its readers see it, after that one too; a failed array
+    # stays failed where the copy does not reach.
+    x = ramp((40, 6))
+    with cb.tile_size(4 * 6):
+        a = cb.asarray(x, device=device) * 2
+        a[8:16] = cb.asarray(-x[:8], device=device)
+        a[17:20] = 7
+    y = x * 2
+    y[8:16], y[17:20] = -x[:8], 7
+    a.wait()
+    assert a.future.done()
+    assert_same(a, y)
+    cb.synchronize()
+    faults.inject_fault("multiply", device=device, nth=1)
+    try:
+        with cb.tile_size(4 * 6):
+            b = cb.asarray(x, device=device) * 3
+            b[8:16] = 1.0
+        with pytest.raises(cb.CambrianError):
+            b.numpy()
+    finally:
+        faults.clear_faults()
+
+
+def test_a_concat_ends_when_its_slowest_input_is_copied(device):
+    # The copies of the second input write tiles of their own, and would
+    # end long before those of the first, which wait for a task: the
+    # result is done only once both are.
+    gate = threading.Event()
+
+    @cb.task
+    def slow(out):
+        gate.wait(60)
+        out[:] = 1.0
+
+    try:
+        with cb.tile_size(3 * 5):
+            first = cb.empty((12, 5), device=device)
+            f = slow(cb.Out(first))
+            second = cb.asarray(np.full((12, 5), 2.0), device=device)
+        with cb.tile_size(4 * 5):
+            r = cb.concat([first, second])
+        time.sleep(0.2)
+        assert not r.future.done()
+    finally:
+        gate.set()
+    f.result(timeout=60)
+    assert_same(r, np.concatenate([np.ones((12, 5)), np.full((12, 5), 2.0)]))
+    assert r.future.done()
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2, -1], ids=str)
