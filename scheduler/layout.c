@@ -228,7 +228,8 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
    * one job fails the same way and says why. */
   if (cb__array_register(dst, device) || cb__array_register(src, device))
     return 0;
-  if (dst->ntiles < 2 || from->ndim < 1 || dst->tile_elems % row ||
+  if (dst->ntiles < 2 || from->ndim < 1 || row <= 0 ||
+      dst->tile_elems % row ||
       !reaches_rows(to, dst, row, &r0, &r1) || cb__dist_on)
     return 0;
   int64_t rows = dst->tile_elems / row, nrows = dst->size / row;
