@@ -1,6 +1,7 @@
 /*
  * Layout copies: a strided part of one array copied into a strided part
- * of another (or a new array), as one job over both arrays. Transposes,
+ * of another (or a new array), as one job over both arrays, or one job
+ * per tile written where the copy reaches whole rows. Transposes,
  * broadcasts, slices, concatenations and writes through an index are all
  * such copies. The checks here keep every element reached inside its
  * array, so the codelets (codelets/layout_*.c) need none.
