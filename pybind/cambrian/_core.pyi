@@ -23,6 +23,7 @@ _Capsule: TypeAlias = object
 
 OPS: tuple[str, ...]
 DTYPES: tuple[str, ...]
+MAX_NDIM: int
 task_errors: dict[int, BaseException]
 
 

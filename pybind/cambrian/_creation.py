@@ -140,8 +140,8 @@ def _shape(shape: ShapeLike) -> tuple[int, ...]:
         return (shape,)
     # The length first: a long sequence (an Array of millions of
     # elements passed as a shape) is refused before its items are read.
-    items = tuple(itertools.islice(shape,  # type: ignore[call-overload]
-                                   _core.MAX_NDIM + 1))
+    items: tuple[int, ...] = tuple(itertools.islice(
+        shape, _core.MAX_NDIM + 1))  # type: ignore[arg-type]
     if len(items) > _core.MAX_NDIM:
         try:
             got = str(len(shape))  # type: ignore[arg-type]
