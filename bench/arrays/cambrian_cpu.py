@@ -3,7 +3,8 @@
 The inputs are wrapped once (zero-copy). Each repetition submits the
 operation and waits for its result: each tile's task reads a strided
 operand or a broadcast row in place, through its strides; take and
-masks wait and index on the host; sort runs on the host.
+masks wait and index on the host; sort runs on the host; concat copies
+each tile of the result from the tiles of x or y its rows hold.
 """
 import cambrian as cb
 
@@ -44,6 +45,8 @@ def compute(s, op):
         return cb.sort(s["flat"])
     if op == "sum middle axis, keepdims":
         return cb.sum(s["cube"], axis=1, keepdims=True)
+    if op == "concat":
+        return cb.concat([x, y])
     raise ValueError(op)
 
 

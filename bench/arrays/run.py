@@ -1,6 +1,6 @@
-"""arrays: views, broadcasts, indexing, sort and a keepdims reduction of
-float32 data, cambrian on its CPU workers and on an OpenCL device against
-NumPy, in one process.
+"""arrays: views, broadcasts, indexing, sort, a keepdims reduction and a
+concatenation of float32 data, cambrian on its CPU workers and on an
+OpenCL device against NumPy, in one process.
 
     .venv/bin/python bench/arrays/run.py [--size 2**24] [--quick]
         [--reps 7] [--warmup 2]
@@ -36,7 +36,7 @@ COMPETITORS = ["numpy_st", "cambrian_cpu", "cambrian_opencl"]
 BASELINE = "numpy"
 OPS = ["add contiguous, half", "add strided", "add contiguous",
        "add broadcast", "take", "mask", "sort",
-       "sum middle axis, keepdims"]
+       "sum middle axis, keepdims", "concat"]
 # The contiguous operation each view operation is compared with.
 REFERENCE = {"add strided": "add contiguous, half",
              "add broadcast": "add contiguous"}
@@ -132,8 +132,8 @@ def main(argv=None):
         if ref and "median_s" in r:
             r["vs_contiguous"] = ref["median_s"] / r["median_s"]
 
-    md = ["# arrays: views, broadcasts, indexing and sort of float32, "
-          "cambrian against NumPy\n",
+    md = ["# arrays: views, broadcasts, indexing, sort and concat of "
+          "float32, cambrian against NumPy\n",
           f"Machine: {env['cpu']}, {env['cores']} cores; numpy "
           f"{env['numpy']}; cambrian {env['cambrian']['ncpus']} CPU "
           f"worker(s) + {env['cambrian']['nopencl']} OpenCL worker(s). "
