@@ -190,37 +190,81 @@ static void layout_tiles(const cb_layout *l, const cb_array *a,
   *last = hi / a->tile_elems;
 }
 
-/* Rows [r0, r1) of dst, reached by to from from, in tiles of rows rows
- * of row elements: the part of the copy that tile t takes, its rows
- * [*lo, *hi) of dst, from's part and dst's counted from the tile's
- * start. */
-typedef struct row_part {
-  int64_t lo, hi;
-  cb_layout from, to;
-} row_part;
+/* A piece of a copy into rows [r0, r1) of dst (tiles of rows rows of row
+ * elements): rows [lo, hi) of dst, all in its tile t, read from tiles
+ * first to last of src. */
+typedef struct piece {
+  int t;
+  int64_t lo, hi, first, last;
+} piece;
 
-static row_part part_of_tile(const cb_layout *from, const cb_layout *to,
-                             int64_t r0, int64_t r1, int64_t rows,
-                             int64_t row, int t) {
-  row_part p = {.from = *from, .to = *to};
-  p.lo = (int64_t)t * rows > r0 ? (int64_t)t * rows : r0;
-  p.hi = (int64_t)(t + 1) * rows < r1 ? (int64_t)(t + 1) * rows : r1;
-  p.from.shape[0] = p.to.shape[0] = p.hi - p.lo;
-  p.from.offset += (p.lo - r0) * from->strides[0];
-  p.to.offset = (p.lo - (int64_t)t * rows) * row;
-  return p;
+/* The layouts of piece p: from's rows, counted from src's tile p->first,
+ * and dst's, counted from the start of tile p->t. */
+static void piece_layouts(const piece *p, const cb_layout *from,
+                          const cb_layout *to, const cb_array *src,
+                          int64_t r0, int64_t rows, int64_t row,
+                          cb_layout *pf, cb_layout *pt) {
+  *pf = *from;
+  *pt = *to;
+  pf->shape[0] = pt->shape[0] = p->hi - p->lo;
+  pf->offset += (p->lo - r0) * from->strides[0] - p->first * src->tile_elems;
+  pt->offset = (p->lo - (int64_t)p->t * rows) * row;
 }
 
-/* A copy into whole rows of dst, as one job per tile of dst it reaches,
- * each holding the tiles of src its rows read: the jobs run side by side
- * and move no more than they copy (a job over whole arrays gathers them
- * on OpenCL devices, and reads and writes the rest of dst back). A tile
- * written whole is not read; dst's readers wait for its earlier writer
- * too. 1 when it was so (rc then says how it went), 0 when one job over
- * the arrays does it: dst has one tile, or its tiles cut rows, or the
- * jobs would read a tile of src more than once or twice in all (a
- * transpose, on an OpenCL device, which gathers what each job reads),
- * or the arrays are distributed. */
+/* Splits rows [lo, hi) of dst's tile t into pieces that read one tile of
+ * src each, as far as from's rows allow (on OpenCL devices a piece that
+ * reads several is gathered into one buffer first): rows that follow at
+ * a positive stride, each within one tile of src (one: in one piece).
+ * Appends them to ps; returns how many. */
+static int split_rows(const cb_layout *from, const cb_array *src,
+                      int64_t r0, int t, int64_t lo, int64_t hi, int one,
+                      piece *ps) {
+  cb_layout f = *from;
+  f.shape[0] = hi - lo;
+  f.offset += (lo - r0) * from->strides[0];
+  int64_t s0 = from->strides[0], lo_ext = 0, hi_ext = 0, n = 0;
+  for (int d = 1; d < from->ndim; d++) {
+    int64_t ext = (from->shape[d] - 1) * from->strides[d];
+    if (ext < 0)
+      lo_ext += ext;
+    else
+      hi_ext += ext;
+  }
+  for (int64_t i = 0; i < hi - lo;) {
+    int64_t k = (f.offset + i * s0 + lo_ext) / src->tile_elems;
+    /* The last row that ends in tile k. */
+    int64_t room = (k + 1) * src->tile_elems - 1 - hi_ext - f.offset;
+    int64_t end = s0 > 0 && room >= 0 ? room / s0 + 1 : -1;
+    if (one || end <= i) {
+      /* The rest in one piece. */
+      piece p = {.t = t, .lo = lo + i, .hi = hi};
+      cb_layout rest = f;
+      rest.shape[0] = hi - lo - i;
+      rest.offset += i * s0;
+      layout_tiles(&rest, src, &p.first, &p.last);
+      ps[n++] = p;
+      break;
+    }
+    if (end > hi - lo)
+      end = hi - lo;
+    ps[n++] = (piece){.t = t, .lo = lo + i, .hi = lo + end, .first = k,
+                      .last = k};
+    i = end;
+  }
+  return (int)n;
+}
+
+/* A copy into whole rows of dst, as jobs over one tile of dst each and
+ * the tiles of src its rows read (on OpenCL devices, pieces of the tile
+ * that read one tile of src each, where rows allow): the jobs run side
+ * by side and move no more than they copy (a job over whole arrays
+ * gathers them on OpenCL devices, and reads and writes the rest of dst
+ * back). A tile that the copy writes whole is not read; dst's readers
+ * wait for its earlier writer too. 1 when it was so (rc then says how it
+ * went), 0 when one job over the arrays does it: dst has one tile, or
+ * its tiles cut rows, or the jobs would read a tile of src more than
+ * once or twice in all (a transpose, on an OpenCL device, which gathers
+ * what each job reads), or the arrays are distributed. */
 static int submit_by_rows(cb_array *src, const cb_layout *from,
                           cb_array *dst, const cb_layout *to, int device,
                           int *rc) {
@@ -237,18 +281,24 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
   int t0 = (int)(r0 / rows), t1 = (int)((r1 - 1) / rows);
   int cpu = cb__lazy_cpu_only(device);
   int whole = r0 == 0 && r1 == nrows;
-  if (!cpu) {
-    int64_t reads = 0;
-    for (int t = t0; t <= t1; t++) {
-      row_part p = part_of_tile(from, to, r0, r1, rows, row, t);
-      int64_t first, last;
-      layout_tiles(&p.from, src, &first, &last);
-      reads += last - first + 1;
-    }
-    int64_t first, last;
-    layout_tiles(from, src, &first, &last);
-    if (reads > last - first + 1 + (t1 - t0 + 1))
-      return 0;
+  /* At most one piece more per tile of dst than the tiles of src. */
+  piece *ps = malloc(sizeof *ps * (size_t)(2 * (t1 - t0 + 1) + src->ntiles));
+  if (!ps)
+    return 0;
+  int np = 0;
+  int64_t reads = 0, first, last;
+  for (int t = t0; t <= t1; t++) {
+    int64_t lo = (int64_t)t * rows > r0 ? (int64_t)t * rows : r0;
+    int64_t hi = (int64_t)(t + 1) * rows < r1 ? (int64_t)(t + 1) * rows : r1;
+    int k = split_rows(from, src, r0, t, lo, hi, cpu, ps + np);
+    for (int i = np; i < np + k; i++)
+      reads += ps[i].last - ps[i].first + 1;
+    np += k;
+  }
+  layout_tiles(from, src, &first, &last);
+  if (!cpu && reads > last - first + 1 + (t1 - t0 + 1)) {
+    free(ps);
+    return 0;
   }
   /* Submitted together, as one operation, after the copies of dst's
    * views (lazy.h). */
@@ -260,7 +310,7 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
       cb_event_unref(before);
       before = NULL;
     }
-    if (!(e = cb__event_new(t1 - t0 + 1 + (before != NULL))))
+    if (!(e = cb__event_new(np + (before != NULL))))
       *rc = cb__fail(CB_ENOMEM, "out of host memory");
     else if (before && (*rc = cb__event_signal_after(e, before)))
       cb_event_unref(e);
@@ -268,31 +318,35 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
   cb_event_unref(before);
   if (*rc) {
     cb__lazy_end();
+    free(ps);
     return 1;
   }
   cb__array_set_writer(dst, e);
-  for (int t = t0; t <= t1 && *rc == 0; t++) {
-    row_part p = part_of_tile(from, to, r0, r1, rows, row, t);
-    int64_t first, last, end = (int64_t)(t + 1) * rows < nrows
-                                   ? (int64_t)(t + 1) * rows
-                                   : nrows;
-    layout_tiles(&p.from, src, &first, &last);
-    p.from.offset -= first * src->tile_elems;
-    int mode = whole                                         ? CB__WRITE
-               : p.lo == (int64_t)t * rows && p.hi == end ? CB__OVERWRITE
-                                                          : CB__READWRITE;
-    cb__job *j = copy_job(src, &p.from, (int)first,
-                          (int)(last - first + 1), dst, &p.to, t, 1, mode,
-                          p.to.shape[0] * row, device, rc);
+  for (int i = 0; i < np && *rc == 0; i++) {
+    const piece *p = &ps[i];
+    int64_t start = (int64_t)p->t * rows;
+    int64_t end = start + rows < nrows ? start + rows : nrows;
+    /* The first piece of a tile that the copy writes whole reads nothing
+     * of it; the pieces after it add to what it wrote. */
+    int mode = i > 0 && ps[i - 1].t == p->t ? CB__READWRITE
+               : whole                      ? CB__WRITE
+               : r0 <= start && r1 >= end   ? CB__OVERWRITE
+                                            : CB__READWRITE;
+    cb_layout pf, pt;
+    piece_layouts(p, from, to, src, r0, rows, row, &pf, &pt);
+    cb__job *j = copy_job(src, &pf, (int)p->first,
+                          (int)(p->last - p->first + 1), dst, &pt, p->t, 1,
+                          mode, pt.shape[0] * row, device, rc);
     /* A job that cannot be submitted signals its part itself. */
     int gone = j != NULL;
     if (j)
       *rc = cb__job_submit_part(j, "copy", copy_where(device), device, e);
     if (*rc)
-      cb__submit_abandon(dst, e, device, "copy", t, t1 - t + 1 - gone, *rc);
+      cb__submit_abandon(dst, e, device, "copy", i, np - i - gone, *rc);
   }
   cb__lazy_end();
   cb_event_unref(e);
+  free(ps);
   return 1;
 }
 
