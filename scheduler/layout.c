@@ -1,7 +1,7 @@
 /*
  * Layout copies: a strided part of one array copied into a strided part
  * of another (or a new array), as one job over both arrays, or one job
- * per tile written where the copy reaches whole rows. Transposes,
+ * per tile written where the copy reaches rows. Transposes,
  * broadcasts, slices, concatenations and writes through an index are all
  * such copies. The checks here keep every element reached inside its
  * array, so the codelets (codelets/layout_*.c) need none.
@@ -157,19 +157,29 @@ static unsigned copy_where(int device) {
   return cb__devices[device].opencl_devid >= 0 ? STARPU_OPENCL : STARPU_CPU;
 }
 
-/* Whether to reaches whole rows of dst (of row elements), in order: its
- * dimensions after the first are dst's, at dst's strides, and it starts
- * a row. Then [*r0, *r1) are the rows. */
+/* Whether to reaches rows of dst (of row elements) in order, the same
+ * part of each: its dimensions after the first are at most dst's, at
+ * dst's strides, and that part lies inside a row. Then [*r0, *r1) are the
+ * rows, and *full says whether to reaches them whole. */
 static int reaches_rows(const cb_layout *to, const cb_array *dst,
-                        int64_t row, int64_t *r0, int64_t *r1) {
+                        int64_t row, int64_t *r0, int64_t *r1, int *full) {
   cb_layout w;
   cb_layout_of(dst, &w);
-  if (to->ndim < 1 || to->ndim != w.ndim || row <= 0 || to->offset % row)
+  if (to->ndim < 1 || to->ndim != w.ndim || row <= 0 || to->offset < 0)
     return 0;
-  for (int d = 0; d < to->ndim; d++)
-    if ((d > 0 && to->shape[d] != w.shape[d]) ||
-        (to->shape[d] > 1 && to->strides[d] != w.strides[d]))
+  int64_t last = to->offset % row;
+  *full = last == 0;
+  for (int d = 0; d < to->ndim; d++) {
+    if ((to->shape[d] > 1 && to->strides[d] != w.strides[d]) ||
+        (d > 0 && (to->shape[d] < 1 || to->shape[d] > w.shape[d])))
       return 0;
+    if (d > 0) {
+      *full &= to->shape[d] == w.shape[d];
+      last += (to->shape[d] - 1) * w.strides[d];
+    }
+  }
+  if (last >= row)
+    return 0;
   *r0 = to->offset / row;
   *r1 = *r0 + to->shape[0];
   return 1;
@@ -208,7 +218,7 @@ static void piece_layouts(const piece *p, const cb_layout *from,
   *pt = *to;
   pf->shape[0] = pt->shape[0] = p->hi - p->lo;
   pf->offset += (p->lo - r0) * from->strides[0] - p->first * src->tile_elems;
-  pt->offset = (p->lo - (int64_t)p->t * rows) * row;
+  pt->offset = (p->lo - (int64_t)p->t * rows) * row + to->offset % row;
 }
 
 /* Splits rows [lo, hi) of dst's tile t into pieces that read one tile of
@@ -254,33 +264,35 @@ static int split_rows(const cb_layout *from, const cb_array *src,
   return (int)n;
 }
 
-/* A copy into whole rows of dst, as jobs over one tile of dst each and
- * the tiles of src its rows read (on OpenCL devices, pieces of the tile
- * that read one tile of src each, where rows allow): the jobs run side
- * by side and move no more than they copy (a job over whole arrays
- * gathers them on OpenCL devices, and reads and writes the rest of dst
- * back). A tile that the copy writes whole is not read; dst's readers
- * wait for its earlier writer too. 1 when it was so (rc then says how it
- * went), 0 when one job over the arrays does it: dst has one tile, or
- * its tiles cut rows, or the jobs would read a tile of src more than
- * once or twice in all (a transpose, on an OpenCL device, which gathers
- * what each job reads), or the arrays are distributed. */
+/* A copy into rows of dst (the same part of each: whole rows, or the
+ * columns of one input of a concatenation), as jobs over one tile of dst
+ * each and the tiles of src its rows read (on OpenCL devices, pieces of
+ * the tile that read one tile of src each, where rows allow): the jobs
+ * run side by side and move no more than they copy (a job over whole
+ * arrays gathers them on OpenCL devices, and reads and writes the rest
+ * of dst back). A tile that the copy writes whole is not read; dst's
+ * readers wait for its earlier writer too. 1 when it was so (rc then
+ * says how it went), 0 when one job over the arrays does it: dst has one
+ * tile, or its tiles cut rows, or the jobs would read a tile of src more
+ * than once or twice in all (a transpose, on an OpenCL device, which
+ * gathers what each job reads), or the arrays are distributed. */
 static int submit_by_rows(cb_array *src, const cb_layout *from,
                           cb_array *dst, const cb_layout *to, int device,
                           int *rc) {
   int64_t row = cb__array_row(dst), r0, r1;
+  int full;
   /* Tiled for device first (a new array is not yet); if that fails, the
    * one job fails the same way and says why. */
   if (cb__array_register(dst, device) || cb__array_register(src, device))
     return 0;
   if (dst->ntiles < 2 || from->ndim < 1 || row <= 0 ||
       dst->tile_elems % row ||
-      !reaches_rows(to, dst, row, &r0, &r1) || cb__dist_on)
+      !reaches_rows(to, dst, row, &r0, &r1, &full) || cb__dist_on)
     return 0;
   int64_t rows = dst->tile_elems / row, nrows = dst->size / row;
   int t0 = (int)(r0 / rows), t1 = (int)((r1 - 1) / rows);
   int cpu = cb__lazy_cpu_only(device);
-  int whole = r0 == 0 && r1 == nrows;
+  int whole = full && r0 == 0 && r1 == nrows;
   /* At most one piece more per tile of dst than the tiles of src. */
   piece *ps = malloc(sizeof *ps * (size_t)(2 * (t1 - t0 + 1) + src->ntiles));
   if (!ps)
@@ -328,15 +340,18 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
     int64_t end = start + rows < nrows ? start + rows : nrows;
     /* The first piece of a tile that the copy writes whole reads nothing
      * of it; the pieces after it add to what it wrote. */
-    int mode = i > 0 && ps[i - 1].t == p->t ? CB__READWRITE
-               : whole                      ? CB__WRITE
-               : r0 <= start && r1 >= end   ? CB__OVERWRITE
-                                            : CB__READWRITE;
+    int mode = i > 0 && ps[i - 1].t == p->t   ? CB__READWRITE
+               : whole                        ? CB__WRITE
+               : full && r0 <= start && r1 >= end ? CB__OVERWRITE
+                                                  : CB__READWRITE;
     cb_layout pf, pt;
     piece_layouts(p, from, to, src, r0, rows, row, &pf, &pt);
+    int64_t count = 1;
+    for (int d = 0; d < pt.ndim; d++)
+      count *= pt.shape[d];
     cb__job *j = copy_job(src, &pf, (int)p->first,
                           (int)(p->last - p->first + 1), dst, &pt, p->t, 1,
-                          mode, pt.shape[0] * row, device, rc);
+                          mode, count, device, rc);
     /* A job that cannot be submitted signals its part itself. */
     int gone = j != NULL;
     if (j)

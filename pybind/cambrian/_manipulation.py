@@ -595,8 +595,8 @@ def concat(arrays: Sequence[Array], /, *, axis: int | None = 0) -> Array:
     Returns
     -------
     Array
-        A new array, written by copy tasks: along the first axis, one
-        per tile of the result that an input reaches.
+        A new array, written by copy tasks, one per tile of the result
+        that an input reaches.
 
     Raises
     ------

@@ -258,6 +258,26 @@ def test_concat_of_several_tiles_writes_each_tile_once(device, rows):
         assert_same(cb.stack(arrays[::2]), np.stack(xs[::2]))
 
 
+@pytest.mark.parametrize("rows", [3, 7, 64])
+def test_concat_along_columns_of_several_tiles(device, rows):
+    # Each input reaches the same columns of every row: tasks per tile of
+    # the result again, each adding its columns to what the others wrote.
+    xs = [ramp((23, w)) + 100 * w for w in (5, 2, 4)]
+    with cb.tile_size(4 * 5):
+        arrays = [cb.asarray(x, device=device) + 0 for x in xs]
+    with cb.tile_size(rows * 11):
+        r, copies, moved = copies_and_bytes_in(
+            device, lambda: cb.concat(arrays, axis=1))
+        pair, xpair = [arrays[0], arrays[0] + 1], [xs[0], xs[0] + 1]
+        assert_same(cb.stack(pair, axis=1), np.stack(xpair, axis=1))
+        assert_same(cb.stack(pair, axis=2), np.stack(xpair, axis=2))
+    assert_same(r, np.concatenate(xs, axis=1))
+    if rows < 23:
+        assert copies >= 3 * -(-23 // rows)
+    if device != "cpu":
+        assert moved <= 23 * 11 * 8
+
+
 def test_writes_into_rows_wait_for_the_earlier_writer(device):
     # A copy into part of an array that another operation still writes
     # ends, as its readers see it, after that one too; a failed array
