@@ -185,19 +185,27 @@ static int reaches_rows(const cb_layout *to, const cb_array *dst,
   return 1;
 }
 
+/* How far below and above its first element l reaches (l not empty),
+ * over its dimensions from d0 on. */
+static void layout_extent(const cb_layout *l, int d0, int64_t *below,
+                          int64_t *above) {
+  *below = *above = 0;
+  for (int d = d0; d < l->ndim; d++) {
+    int64_t ext = (l->shape[d] - 1) * l->strides[d];
+    if (ext < 0)
+      *below += ext;
+    else
+      *above += ext;
+  }
+}
+
 /* The tiles of a that l reaches (l not empty): first to last. */
 static void layout_tiles(const cb_layout *l, const cb_array *a,
                          int64_t *first, int64_t *last) {
-  int64_t lo = l->offset, hi = l->offset;
-  for (int d = 0; d < l->ndim; d++) {
-    int64_t ext = (l->shape[d] - 1) * l->strides[d];
-    if (ext < 0)
-      lo += ext;
-    else
-      hi += ext;
-  }
-  *first = lo / a->tile_elems;
-  *last = hi / a->tile_elems;
+  int64_t below, above;
+  layout_extent(l, 0, &below, &above);
+  *first = (l->offset + below) / a->tile_elems;
+  *last = (l->offset + above) / a->tile_elems;
 }
 
 /* A piece of a copy into rows [r0, r1) of dst (tiles of rows rows of row
@@ -232,14 +240,8 @@ static int split_rows(const cb_layout *from, const cb_array *src,
   cb_layout f = *from;
   f.shape[0] = hi - lo;
   f.offset += (lo - r0) * from->strides[0];
-  int64_t s0 = from->strides[0], lo_ext = 0, hi_ext = 0, n = 0;
-  for (int d = 1; d < from->ndim; d++) {
-    int64_t ext = (from->shape[d] - 1) * from->strides[d];
-    if (ext < 0)
-      lo_ext += ext;
-    else
-      hi_ext += ext;
-  }
+  int64_t s0 = from->strides[0], lo_ext, hi_ext, n = 0;
+  layout_extent(from, 1, &lo_ext, &hi_ext);
   for (int64_t i = 0; i < hi - lo;) {
     int64_t k = (f.offset + i * s0 + lo_ext) / src->tile_elems;
     /* The last row that ends in tile k. */
