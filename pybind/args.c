@@ -9,6 +9,41 @@
 #include <limits.h>
 #include <string.h>
 
+int cbp_int_items(PyObject *obj, int max, long long *out, Py_ssize_t *n) {
+  Py_ssize_t len = PyObject_Length(obj);
+  if (len < 0) {
+    if (!PyErr_ExceptionMatches(PyExc_TypeError))
+      return -1;
+    PyErr_Clear(); /* no length: the iteration below stops in time */
+  } else if (len > max) {
+    *n = len;
+    return -2;
+  }
+  PyObject *it = PyObject_GetIter(obj);
+  if (!it)
+    return -1;
+  Py_ssize_t k = 0;
+  int rc = 0;
+  PyObject *item;
+  while (rc == 0 && (item = PyIter_Next(it))) {
+    if (k == max) {
+      *n = -1;
+      rc = -2;
+    } else if ((out[k] = PyLong_AsLongLong(item)) == -1 && PyErr_Occurred()) {
+      rc = -1;
+    } else {
+      k++;
+    }
+    Py_DECREF(item);
+  }
+  Py_DECREF(it);
+  if (rc == 0 && PyErr_Occurred())
+    rc = -1;
+  if (rc == 0)
+    *n = k;
+  return rc;
+}
+
 PyObject *cbp_numpy(cbp_state *st) {
   if (!st->numpy)
     st->numpy = PyImport_ImportModule("numpy");

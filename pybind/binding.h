@@ -177,6 +177,13 @@ PyObject *cbp_dtype_object(cbp_state *st, cb_dtype t);
 const char *cbp_text_arg(PyObject *obj, const char *what);
 /* Parses a dtype argument (None: -1, str name, numpy dtype or type). */
 int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out);
+/* Reads the integers of obj, an iterable of at most max of them, into
+ * out, and their number into *n. It reads no more than max + 1 items, so
+ * that a long sequence (an Array of millions of elements given as a
+ * shape) is refused before they are made. 0; -2, with no exception set,
+ * when obj has more than max (*n: its length, or -1 when it has none);
+ * -1 with an exception for anything else. */
+int cbp_int_items(PyObject *obj, int max, long long *out, Py_ssize_t *n);
 /* The reduction named name (as cb_reduce_name gives it), or -1. */
 int cbp_reduce_from_name(const char *name);
 /* The device id of a Device object (or None: -1); -2 with an error. */

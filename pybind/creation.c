@@ -14,25 +14,25 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
     shape[0] = PyLong_AsLongLong(obj);
     return PyErr_Occurred() ? -1 : 0;
   }
-  PyObject *t = PySequence_Tuple(obj);
-  if (!t)
-    return -1;
-  Py_ssize_t n = PyTuple_GET_SIZE(t);
-  if (n > CB_MAX_NDIM) {
-    Py_DECREF(t);
-    PyErr_Format(PyExc_ValueError,
-                 "arrays have at most %d dimensions (got %zd)", CB_MAX_NDIM,
-                 n);
-    return -1;
+  long long items[CB_MAX_NDIM];
+  Py_ssize_t n;
+  int rc = cbp_int_items(obj, CB_MAX_NDIM, items, &n);
+  if (rc == -2) {
+    if (n >= 0)
+      PyErr_Format(PyExc_ValueError,
+                   "arrays have at most %d dimensions (got %zd)",
+                   CB_MAX_NDIM, n);
+    else
+      PyErr_Format(PyExc_ValueError,
+                   "arrays have at most %d dimensions (got more)",
+                   CB_MAX_NDIM);
   }
+  if (rc)
+    return -1;
   *ndim = (int)n;
-  int rc = 0;
-  for (Py_ssize_t i = 0; i < n && !rc; i++) {
-    shape[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(t, i));
-    rc = shape[i] == -1 && PyErr_Occurred() ? -1 : 0;
-  }
-  Py_DECREF(t);
-  return rc;
+  for (Py_ssize_t i = 0; i < n; i++)
+    shape[i] = items[i];
+  return 0;
 }
 
 /* The smallest and largest values of an integer dtype (uint64's largest

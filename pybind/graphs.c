@@ -43,25 +43,17 @@ static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
       PyErr_SetString(PyExc_TypeError, "graph_input(graph, dtype, shape)");
     return NULL;
   }
-  PyObject *seq = PySequence_Fast(args[2], "shape must be a tuple");
-  if (!seq)
-    return NULL;
-  Py_ssize_t nd = PySequence_Fast_GET_SIZE(seq);
-  if (nd > CB_MAX_NDIM) {
+  long long items[CB_MAX_NDIM];
+  Py_ssize_t nd;
+  int rc = cbp_int_items(args[2], CB_MAX_NDIM, items, &nd);
+  if (rc == -2)
     PyErr_Format(PyExc_ValueError, "arrays have at most %d dimensions "
                  "(got %zd: shape %R)", CB_MAX_NDIM, nd, args[2]);
-    Py_DECREF(seq);
+  if (rc)
     return NULL;
-  }
   int64_t shape[CB_MAX_NDIM];
-  int failed = 0;
-  for (Py_ssize_t i = 0; i < nd && !failed; i++) {
-    shape[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
-    failed = shape[i] == -1 && PyErr_Occurred();
-  }
-  Py_DECREF(seq);
-  if (failed)
-    return NULL;
+  for (Py_ssize_t i = 0; i < nd; i++)
+    shape[i] = items[i];
   return id_or_raise(st, cb_graph_input(g, (cb_dtype)dtype, (int)nd, shape));
 }
 

@@ -127,30 +127,23 @@ static PyObject *py_kernel_params(PyObject *module, PyObject *const *args,
 }
 
 static int size_tuple(PyObject *obj, size_t *out, int *dims) {
-  PyObject *seq = PySequence_Fast(obj, "sizes must be a tuple of ints");
-  if (!seq)
+  long long v[3];
+  Py_ssize_t n;
+  int rc = cbp_int_items(obj, 3, v, &n);
+  if (rc == -1)
     return -1;
-  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-  if (n < 1 || n > 3) {
-    Py_DECREF(seq);
+  if (rc == -2 || n < 1) {
     PyErr_SetString(PyExc_ValueError, "sizes have 1 to 3 dimensions");
     return -1;
   }
   for (Py_ssize_t i = 0; i < n; i++) {
-    long long v = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
-    if (v == -1 && PyErr_Occurred()) {
-      Py_DECREF(seq);
-      return -1;
-    }
-    if (v <= 0) {
-      Py_DECREF(seq);
+    if (v[i] <= 0) {
       PyErr_SetString(PyExc_ValueError, "sizes must be positive");
       return -1;
     }
-    out[i] = (size_t)v;
+    out[i] = (size_t)v[i];
   }
   *dims = (int)n;
-  Py_DECREF(seq);
   return 0;
 }
 

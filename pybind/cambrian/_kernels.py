@@ -305,7 +305,8 @@ class Kernel:
                                 f"({ctype}), got an Array")
             else:
                 pairs.append(_scalar(x, ctype, pname))
-        event = _core.kernel_launch(self._cap, dev._id, tuple(global_size),
-                                    None if local_size is None
-                                    else tuple(local_size), pairs)
+        # The sizes as given: the core reads at most 4 items of each, so
+        # that a long sequence is refused before its items are made.
+        event = _core.kernel_launch(self._cap, dev._id, global_size,
+                                    local_size, pairs)
         return _LaunchFuture(event)

@@ -87,3 +87,51 @@ def test_device_whose_id_is_out_of_range(offset):
     a = cb.empty(3, device=fake)
     assert a.shape == (3,)
     assert a.device.filter_string == dev.filter_string
+
+
+class CountedItems:
+    """An iterable of n ones that counts the ones read, with or without a
+    length."""
+
+    def __init__(self, n, sized):
+        self.n, self.read = n, 0
+        if sized:
+            self.__class__ = SizedItems
+
+    def __iter__(self):
+        for _ in range(self.n):
+            self.read += 1
+            yield 1
+
+
+class SizedItems(CountedItems):
+    def __len__(self):
+        return self.n
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["sized", "unsized"])
+@pytest.mark.parametrize("call", ["empty", "full", "graph_input"])
+def test_a_long_shape_is_refused_at_the_core(call, sized):
+    """The core reads a shape item by item and refuses it after at most
+    one item too many: an Array of millions of elements given as a shape
+    made as many objects first (found by fuzz_python)."""
+    items = CountedItems(10**7, sized)
+    make = {"empty": lambda s: _core.empty(s, "float64", None),
+            "full": lambda s: _core.full(s, "float64", 1.0, None),
+            "graph_input": lambda s: _core.graph_input(_core.graph_new(),
+                                                       "float64", s)}[call]
+    with pytest.raises(ValueError, match="at most 8 dimensions"):
+        make(items)
+    assert items.read <= 9
+    with pytest.raises(ValueError, match="at most 8 dimensions"):
+        make(cb.ones(10**6, dtype=cb.int64))
+
+
+def test_long_kernel_sizes_are_refused_after_few_items(opencl_device):
+    k = cb.Kernel("__kernel void k(__global float *x) { x[0] = 1; }", "k")
+    a = cb.zeros(4, dtype=cb.float32, device=opencl_device)
+    for sized in (True, False):
+        items = CountedItems(10**7, sized)
+        with pytest.raises(ValueError, match="1 to 3 dimensions"):
+            k(items, cb.Out(a))
+        assert items.read <= 4
