@@ -69,7 +69,9 @@ def test_device_lost_error_is_a_device_error():
 def test_pending_and_later_work_fails_with_the_first_fault(pocl):
     x = cb.asarray(np.arange(1, 9, dtype=np.float32), device=pocl)
     # Whichever of the pending tasks runs first on the device meets the
-    # fault; the others run after it.
+    # fault; the others run after it. Work of earlier tests still pending
+    # there would meet it first: it ends before.
+    cb.synchronize()
     faults.inject_fault("*", device=pocl, lose_device=True)
     go = gate(x)
     pending = [cb.sqrt(x), x * 3, x - 1, cb.exp(x)]
