@@ -24,8 +24,8 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
                    CB_MAX_NDIM, n);
     else
       PyErr_Format(PyExc_ValueError,
-                   "arrays have at most %d dimensions (got more)",
-                   CB_MAX_NDIM);
+                   "arrays have at most %d dimensions (got more than %d)",
+                   CB_MAX_NDIM, CB_MAX_NDIM);
   }
   if (rc)
     return -1;

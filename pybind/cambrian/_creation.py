@@ -136,10 +136,11 @@ def as_array(x: Any) -> Array:
 
 
 def _shape(shape: ShapeLike) -> tuple[int, ...]:
+    """shape as a tuple, read as the core reads it (cbp_int_items) for a
+    caller that keeps it: a long sequence (an Array of millions of
+    elements passed as a shape) is refused before its items are read."""
     if isinstance(shape, int):
         return (shape,)
-    # The length first: a long sequence (an Array of millions of
-    # elements passed as a shape) is refused before its items are read.
     items: tuple[int, ...] = tuple(itertools.islice(
         shape, _core.MAX_NDIM + 1))  # type: ignore[arg-type]
     if len(items) > _core.MAX_NDIM:
@@ -194,7 +195,7 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
     (2, 3)
     """
     with _tiles(tile_size), _spread(distribution):
-        return _core.empty(_shape(shape),
+        return _core.empty(shape,
                            _np.float64 if dtype is None else dtype,
                            _placement(device))
 
@@ -245,7 +246,7 @@ def full(shape: ShapeLike, fill_value: bool | int | float | _np.generic,
         if dtype.name not in _core.DTYPES:
             dtype = _np.float64
     with _tiles(tile_size), _spread(distribution):
-        return _core.full(_shape(shape), dtype, fill_value,
+        return _core.full(shape, dtype, fill_value,
                           _placement(device))
 
 
