@@ -185,19 +185,16 @@ static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
 static void strided_span(const cb_array *a, const cb_layout *lay,
                          int64_t row, int64_t base, int64_t n,
                          int64_t *first, int64_t *last) {
-  int64_t r0 = base / row, r1 = (base + n + row - 1) / row;
-  int64_t lo = lay->offset, hi = lay->offset, s0 = lay->strides[0];
-  lo += s0 >= 0 ? r0 * s0 : (r1 - 1) * s0;
-  hi += s0 >= 0 ? (r1 - 1) * s0 : r0 * s0;
-  for (int d = 1; d < lay->ndim; d++) {
-    int64_t ext = (lay->shape[d] - 1) * lay->strides[d];
-    if (ext >= 0)
-      hi += ext;
-    else
-      lo += ext;
+  if (a->ntiles <= 1) {
+    *first = *last = 0;
+    return;
   }
-  *first = a->ntiles > 1 ? lo / a->tile_elems : 0;
-  *last = a->ntiles > 1 ? hi / a->tile_elems : 0;
+  /* lay's rows that the task reads. */
+  int64_t r0 = base / row, r1 = (base + n + row - 1) / row;
+  cb_layout rows = *lay;
+  rows.shape[0] = r1 - r0;
+  rows.offset += r0 * lay->strides[0];
+  cb__layout_tiles(&rows, a, first, last);
 }
 
 /* Submits one task per tile of out, in batch b (NULL: alone), out's writer

@@ -199,9 +199,8 @@ static void layout_extent(const cb_layout *l, int d0, int64_t *below,
   }
 }
 
-/* The tiles of a that l reaches (l not empty): first to last. */
-static void layout_tiles(const cb_layout *l, const cb_array *a,
-                         int64_t *first, int64_t *last) {
+void cb__layout_tiles(const cb_layout *l, const cb_array *a, int64_t *first,
+                      int64_t *last) {
   int64_t below, above;
   layout_extent(l, 0, &below, &above);
   *first = (l->offset + below) / a->tile_elems;
@@ -253,7 +252,7 @@ static int split_rows(const cb_layout *from, const cb_array *src,
       cb_layout rest = f;
       rest.shape[0] = hi - lo - i;
       rest.offset += i * s0;
-      layout_tiles(&rest, src, &p.first, &p.last);
+      cb__layout_tiles(&rest, src, &p.first, &p.last);
       ps[n++] = p;
       break;
     }
@@ -309,7 +308,7 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
       reads += ps[i].last - ps[i].first + 1;
     np += k;
   }
-  layout_tiles(from, src, &first, &last);
+  cb__layout_tiles(from, src, &first, &last);
   if (!cpu && reads > last - first + 1 + (t1 - t0 + 1)) {
     free(ps);
     return 0;

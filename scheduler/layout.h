@@ -1,5 +1,6 @@
 /* Layout copies inside the scheduler: broadcasts of element-wise
- * operands and moves of a reduction's axis (layout.c). */
+ * operands and moves of a reduction's axis, and the tiles that a layout
+ * reaches (layout.c). */
 #ifndef CAMBRIAN_SCHEDULER_LAYOUT_H
 #define CAMBRIAN_SCHEDULER_LAYOUT_H
 
@@ -24,5 +25,8 @@ void cb__broadcast_layout(const cb_array *a, int ndim, const int64_t *shape,
  * shape). */
 void cb__layout_broadcast(const cb_layout *own, int ndim,
                           const int64_t *shape, cb_layout *out);
+/* The tiles of a that l reaches (l not empty): first to last. */
+void cb__layout_tiles(const cb_layout *l, const cb_array *a, int64_t *first,
+                      int64_t *last);
 
 #endif
