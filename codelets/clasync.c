@@ -4,8 +4,10 @@
  * they were handed over, records their failures, and then completes the
  * user events that StarPU's driver polls.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -160,6 +162,9 @@ static int has_ended(void *ev) {
 
 static void *watch(void *arg) {
   watcher *w = arg;
+  char name[16];
+  snprintf(name, sizeof name, "cb-watch%d", w->device);
+  pthread_setname_np(pthread_self(), name);
   cb__ctx_act_for(w->device);
   int spin = w->device >= 0 && w->device < cb__ndevices &&
              cb__devices[w->device].info.type != CB_DEVTYPE_CPU;

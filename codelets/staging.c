@@ -266,6 +266,7 @@ static pthread_cond_t sent_cond = PTHREAD_COND_INITIALIZER;
 
 static void *completer(void *unused) {
   (void)unused;
+  pthread_setname_np(pthread_self(), "cb-stage-end");
   pthread_mutex_lock(&lock);
   for (;;) {
     while (!sent_head)
@@ -397,6 +398,7 @@ static void take_cores(int *epoch) {
 
 static void *stager(void *unused) {
   (void)unused;
+  pthread_setname_np(pthread_self(), "cb-stager");
   int epoch = 0;
   pthread_mutex_lock(&lock);
   for (;;) {

@@ -125,9 +125,9 @@ static int array_new(cb_dtype t, int ndim, const int64_t *shape, int device,
   if (rc == CB_ENOMEM && cb_is_running() && !cb__in_task()) {
     /* Arrays already dropped may still hold memory: kept for reuse, or
      * queued to be freed. */
-    cb__busy_begin(-1); /* unregistering needs the drivers awake */
+    cb__busy_begin(CB__BUSY_MOVES); /* unregistering may bring data home */
     cb__pool_flush();
-    cb__busy_end(-1);
+    cb__busy_end(CB__BUSY_MOVES);
     cb__reclaim_settle();
     rc = cb__budget_take(bytes);
   }
@@ -327,9 +327,9 @@ void cb__array_destroy(cb_array *a) {
   /* Memory of the caller's (a NumPy array a task wrote through cb.Out,
    * say) gets the data back from wherever it is; ours needs no copy. */
   if (tiles && a->release) {
-    cb__busy_begin(-1);
+    cb__busy_begin(CB__BUSY_MOVES);
     unregister_tiles(a, tiles, n, 1);
-    cb__busy_end(-1);
+    cb__busy_end(CB__BUSY_MOVES);
   } else if (tiles) {
     unregister_tiles(a, tiles, n, 0);
   }
@@ -561,7 +561,7 @@ static void sync_acquired(void *arg) {
   }
   cb_array_unref(p->array);
   free(p);
-  cb__busy_end(-1);
+  cb__busy_end(CB__BUSY_MOVES);
 }
 
 /* Returns 0, or CB_ENOMEM/CB_ESTARPU after signalling the event. */
@@ -573,11 +573,11 @@ static int acquire_tile(cb_array *a, int tile, int node, cb_event *e) {
       cb__event_ref(e);
     cb_array_ref(a);
     *p = (sync_part){a, e, a->tiles[tile], node};
-    cb__busy_begin(-1);
+    cb__busy_begin(CB__BUSY_MOVES);
     if (starpu_data_acquire_on_node_cb(a->tiles[tile], node, STARPU_R,
                                        sync_acquired, p) == 0)
       return 0;
-    cb__busy_end(-1);
+    cb__busy_end(CB__BUSY_MOVES);
     cb_event_unref(e);
     cb_array_unref(a);
     free(p);

@@ -36,6 +36,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -79,6 +80,13 @@ static atomic_long total;     /* all pending work */
 static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
 /* busy[0]: work for every driver; busy[d + 1]: work for device d. */
 static atomic_long busy[CB__MAX_DEVICES + 1];
+/* Data moves pending (CB__BUSY_MOVES). StarPU has the driver of the
+ * OpenCL device carry every copy between it and host memory, both ways:
+ * CPU drivers have no part in them, and polling for them would only take
+ * the cores of the threads that do (a GPU pipeline whose results were
+ * read back kept 15 CPU drivers polling, and the GPU's driver and
+ * watcher waited for a core a scheduler tick at a time). */
+static atomic_long moving;
 /* Per StarPU worker: tasks placed on it and pending (they keep its driver
  * awake), and its load: those tasks plus the jobs running on it. */
 static atomic_long pinned[STARPU_NMAXWORKERS];
@@ -140,9 +148,21 @@ static int busy_index(int device) {
   return device >= 0 && device < cb__ndevices ? device + 1 : 0;
 }
 
+/* Wakes the OpenCL drivers that sleep. */
+static void wake_opencl(void) {
+  for (int i = 0; i < nstarted; i++)
+    if (drivers[i].d.type == STARPU_OPENCL_WORKER)
+      wake_driver(&drivers[i]);
+}
+
 void cb__busy_begin_on(int device, int worker) {
   atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
   atomic_fetch_add(&total, 1);
+  if (device == CB__BUSY_MOVES) {
+    if (atomic_fetch_add(&moving, 1) == 0)
+      wake_opencl();
+    return;
+  }
   int i = worker_index(worker);
   if (i >= 0) {
     atomic_fetch_add(&load[worker], 1);
@@ -174,7 +194,9 @@ void cb__busy_end_on(int device, int worker) {
     atomic_fetch_sub(&pinned[worker], 1);
     atomic_fetch_sub(&load[worker], 1);
   }
-  if (worker_index(worker) < 0 || device < 0)
+  if (device == CB__BUSY_MOVES)
+    atomic_fetch_sub(&moving, 1);
+  else if (worker_index(worker) < 0 || device < 0)
     atomic_fetch_sub(&busy[busy_index(device)], 1);
   if (atomic_fetch_sub(&total, 1) == 1) {
     pthread_mutex_lock(&lock);
@@ -299,6 +321,8 @@ int cb_wait_idle(int timeout_ms) {
 
 static long wanted(const driver *me) {
   long n = atomic_load(&busy[0]) + atomic_load(&busy[me->device + 1]);
+  if (me->d.type == STARPU_OPENCL_WORKER)
+    n += atomic_load(&moving);
   if (me->worker >= 0)
     n += atomic_load(&pinned[me->worker]);
   return n;
@@ -372,6 +396,11 @@ static void *driver_main(void *arg) {
   pthread_mutex_unlock(&lock);
   if (rc)
     return NULL;
+  char name[16];
+  snprintf(name, sizeof name, "cb-%s%d",
+           me->d.type == STARPU_CPU_WORKER ? "cpu" : "opencl",
+           me->worker);
+  pthread_setname_np(pthread_self(), name);
   /* StarPU bound this thread to one core; see cb__drivers_start. */
   if (unbind)
     pthread_setaffinity_np(pthread_self(), sizeof allowed, &allowed);

@@ -7,7 +7,10 @@
 #include <starpu.h>
 
 /* Brackets work pending in StarPU for device (-1: any driver may have to
- * act); idle worker threads sleep until some begins. */
+ * act; CB__BUSY_MOVES: data that may move between host memory and an
+ * OpenCL device, as an acquisition or an unregistration does); idle
+ * worker threads sleep until some begins. */
+#define CB__BUSY_MOVES (-2)
 void cb__busy_begin(int device);
 void cb__busy_end(int device);
 /* The same for a task placed on StarPU worker worker (-1: none, as

@@ -25,6 +25,7 @@
  * Locking: lock guards the contexts, the cache, the requests and the
  * byte counts; OpenCL calls that pin or unpin run without it.
  */
+#define _GNU_SOURCE
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,7 @@ static int cache_put(cb__pinned *p) {
 /* The background thread: pins what was asked for, into the cache. */
 static void *pinner(void *arg) {
   (void)arg;
+  pthread_setname_np(pthread_self(), "cb-pinner");
   pthread_mutex_lock(&lock);
   for (;;) {
     while (!nrequests)

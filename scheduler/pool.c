@@ -136,9 +136,9 @@ int cb__pool_drop_pinned(size_t bytes) {
   pthread_mutex_unlock(&lock);
   if (!a)
     return 0;
-  cb__busy_begin(-1); /* unregistering needs the drivers awake */
+  cb__busy_begin(CB__BUSY_MOVES); /* unregistering may bring data home */
   cb__array_destroy(a); /* its pinned buffer goes to pinned.c's cache */
-  cb__busy_end(-1);
+  cb__busy_end(CB__BUSY_MOVES);
   return 1;
 }
 

@@ -7,6 +7,8 @@
  * Locking: lock guards head, stopping and idle; settled is signalled when
  * the thread goes idle.
  */
+#define _GNU_SOURCE
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -30,13 +32,14 @@ static void drain(cb_array *list) {
   while (list) {
     cb_array *next = list->reclaim_next;
     cb__array_destroy(list);
-    cb__busy_end(-1);
+    cb__busy_end(CB__BUSY_MOVES);
     list = next;
   }
 }
 
 static void *reclaimer(void *arg) {
   (void)arg;
+  pthread_setname_np(pthread_self(), "cb-reclaim");
   pthread_mutex_lock(&lock);
   for (;;) {
     while (!head && !stopping) {
@@ -73,7 +76,7 @@ void cb__reclaim_push(cb_array *a) {
     cb__array_destroy(a);
     return;
   }
-  cb__busy_begin(-1);
+  cb__busy_begin(CB__BUSY_MOVES);
   a->reclaim_next = head;
   head = a;
   if (idle)
