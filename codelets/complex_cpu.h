@@ -65,7 +65,9 @@
       return cb__cmake##S(-1, isfinite(y) ? copysign##S(0, y) : 0);          \
     if (isinf(x) && !isfinite(y))                                            \
       return cb__cmake##S(x, y - y);                                         \
-    return cb__cmake##S(expm1##S(x) * cos##S(y) - 2 * h * h,                 \
+    /* A zero real part is +0, from -0 too, as the Array API says. */     \
+    RT re = expm1##S(x) * cos##S(y) - 2 * h * h;                             \
+    return cb__cmake##S(re == 0 ? 0 : re,                                    \
                         y == 0 ? y : exp##S(x) * sin##S(y));                 \
   }                                                                          \
   /* Both parts rounded to the nearest integer, halves to even. */           \

@@ -544,6 +544,20 @@ def test_expm1_of_infinite_real_parts(dtype, device):
     assert np.isinf(got[4:].real).all() and np.isnan(got[4:].imag).all()
 
 
+
+@pytest.mark.parametrize("dtype", COMPLEX, ids=str)
+def test_expm1_of_zeros_has_a_positive_zero_real_part(dtype, device):
+    """exp(z) - 1 of +0 or -0 with a zero imaginary part is +0 with that
+    imaginary part, as the Array API says (NumPy gives -0 from -0)."""
+    skip_without_fp64(dtype, device)
+    x = np.array([complex(-0.0, 0.0), complex(0.0, 0.0),
+                  complex(-0.0, -0.0), complex(0.0, -0.0)], dtype=dtype)
+    got = cb.expm1(cb.asarray(x, device=device)).numpy()
+    np.testing.assert_array_equal(got, 0)
+    assert not np.signbit(got.real).any(), got
+    np.testing.assert_array_equal(np.signbit(got.imag),
+                                  [False, False, True, True])
+
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, np.inf, -np.inf, np.nan]
 CLASSIFIED = ["sqrt", "exp", "log", "log1p", "log2", "log10", "sin", "cos",
               "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan",
