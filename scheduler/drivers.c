@@ -10,8 +10,9 @@
  *
  * Work pending in StarPU is counted by cb__busy_begin_on() and
  * cb__busy_end_on() per worker (tasks placed on one worker), per device
- * (tasks placed on a device), or for all drivers (tasks placed by the
- * scheduler, acquisitions, unregistration). A driver polls at full speed
+ * (tasks placed on a device), for the OpenCL drivers (data moving between
+ * host memory and a device: acquisitions, unregistration), or for all
+ * drivers (tasks placed by the scheduler). A driver polls at full speed
  * while work it may have to do is pending and something progresses. Each
  * driver sleeps on a condition of its own, so that work for one worker
  * wakes that worker alone: a wake-up costs tens of microseconds on a
