@@ -23,18 +23,21 @@ from helpers import NO_OPENCL, has_opencl
 
 @pytest.fixture
 def pocl():
-    """The OpenCL device, lost by the test; the runtime is stopped after
-    it, so that the next test finds the device usable again."""
+    """The first OpenCL device, lost by the test; the runtime is stopped
+    after it, so that the next test finds the device usable again. One
+    device: where several are alike (two GPUs), the filter "opencl"
+    names the set of them."""
     if not has_opencl():
         pytest.skip(NO_OPENCL)
-    yield cb.get_device("opencl")
+    dev = cb.devices("opencl")[0]
+    yield dev
     faults.clear_faults()
     try:
         cb.synchronize()
     except Exception:
         pass
     cb.shutdown()
-    assert not cb.get_device("opencl").lost
+    assert not cb.get_device(dev.filter_string).lost
 
 
 def gate(a):
