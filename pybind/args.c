@@ -44,6 +44,26 @@ int cbp_int_items(PyObject *obj, int max, long long *out, Py_ssize_t *n) {
   return rc;
 }
 
+int cbp_shape_items(PyObject *obj, int64_t *shape, int *ndim) {
+  long long items[CB_MAX_NDIM];
+  Py_ssize_t n;
+  int rc = cbp_int_items(obj, CB_MAX_NDIM, items, &n);
+  if (rc == -2 && n >= 0)
+    PyErr_Format(PyExc_ValueError,
+                 "arrays have at most %d dimensions (got %zd)", CB_MAX_NDIM,
+                 n);
+  else if (rc == -2)
+    PyErr_Format(PyExc_ValueError,
+                 "arrays have at most %d dimensions (got more than %d)",
+                 CB_MAX_NDIM, CB_MAX_NDIM);
+  if (rc)
+    return -1;
+  for (Py_ssize_t i = 0; i < n; i++)
+    shape[i] = items[i];
+  *ndim = (int)n;
+  return 0;
+}
+
 PyObject *cbp_numpy(cbp_state *st) {
   if (!st->numpy)
     st->numpy = PyImport_ImportModule("numpy");

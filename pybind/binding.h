@@ -184,6 +184,10 @@ int cbp_dtype_arg(cbp_state *st, PyObject *obj, int *out);
  * when obj has more than max (*n: its length, or -1 when it has none);
  * -1 with an exception for anything else. */
 int cbp_int_items(PyObject *obj, int max, long long *out, Py_ssize_t *n);
+/* Reads a shape, an iterable of at most CB_MAX_NDIM integers, as
+ * cbp_int_items does: 0, or -1 with an exception (ValueError for too
+ * many). */
+int cbp_shape_items(PyObject *obj, int64_t *shape, int *ndim);
 /* The reduction named name (as cb_reduce_name gives it), or -1. */
 int cbp_reduce_from_name(const char *name);
 /* The device id of a Device object (or None: -1); -2 with an error. */

@@ -14,25 +14,7 @@ static int shape_arg(PyObject *obj, int *ndim, int64_t *shape) {
     shape[0] = PyLong_AsLongLong(obj);
     return PyErr_Occurred() ? -1 : 0;
   }
-  long long items[CB_MAX_NDIM];
-  Py_ssize_t n;
-  int rc = cbp_int_items(obj, CB_MAX_NDIM, items, &n);
-  if (rc == -2) {
-    if (n >= 0)
-      PyErr_Format(PyExc_ValueError,
-                   "arrays have at most %d dimensions (got %zd)",
-                   CB_MAX_NDIM, n);
-    else
-      PyErr_Format(PyExc_ValueError,
-                   "arrays have at most %d dimensions (got more than %d)",
-                   CB_MAX_NDIM, CB_MAX_NDIM);
-  }
-  if (rc)
-    return -1;
-  *ndim = (int)n;
-  for (Py_ssize_t i = 0; i < n; i++)
-    shape[i] = items[i];
-  return 0;
+  return cbp_shape_items(obj, shape, ndim);
 }
 
 /* The smallest and largest values of an integer dtype (uint64's largest

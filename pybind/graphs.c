@@ -43,18 +43,11 @@ static PyObject *py_graph_input(PyObject *module, PyObject *const *args,
       PyErr_SetString(PyExc_TypeError, "graph_input(graph, dtype, shape)");
     return NULL;
   }
-  long long items[CB_MAX_NDIM];
-  Py_ssize_t nd;
-  int rc = cbp_int_items(args[2], CB_MAX_NDIM, items, &nd);
-  if (rc == -2)
-    PyErr_Format(PyExc_ValueError, "arrays have at most %d dimensions "
-                 "(got %zd: shape %R)", CB_MAX_NDIM, nd, args[2]);
-  if (rc)
-    return NULL;
   int64_t shape[CB_MAX_NDIM];
-  for (Py_ssize_t i = 0; i < nd; i++)
-    shape[i] = items[i];
-  return id_or_raise(st, cb_graph_input(g, (cb_dtype)dtype, (int)nd, shape));
+  int nd;
+  if (cbp_shape_items(args[2], shape, &nd))
+    return NULL;
+  return id_or_raise(st, cb_graph_input(g, (cb_dtype)dtype, nd, shape));
 }
 
 /* graph_constant(graph, array) -> value id */
