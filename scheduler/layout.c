@@ -299,19 +299,20 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
   if (!ps)
     return 0;
   int np = 0;
-  int64_t reads = 0, first, last;
   for (int t = t0; t <= t1; t++) {
     int64_t lo = (int64_t)t * rows > r0 ? (int64_t)t * rows : r0;
     int64_t hi = (int64_t)(t + 1) * rows < r1 ? (int64_t)(t + 1) * rows : r1;
-    int k = split_rows(from, src, r0, t, lo, hi, cpu, ps + np);
-    for (int i = np; i < np + k; i++)
-      reads += ps[i].last - ps[i].first + 1;
-    np += k;
+    np += split_rows(from, src, r0, t, lo, hi, cpu, ps + np);
   }
-  cb__layout_tiles(from, src, &first, &last);
-  if (!cpu && reads > last - first + 1 + (t1 - t0 + 1)) {
-    free(ps);
-    return 0;
+  if (!cpu) { /* OpenCL devices gather what each job reads */
+    int64_t reads = 0, first, last;
+    for (int i = 0; i < np; i++)
+      reads += ps[i].last - ps[i].first + 1;
+    cb__layout_tiles(from, src, &first, &last);
+    if (reads > last - first + 1 + (t1 - t0 + 1)) {
+      free(ps);
+      return 0;
+    }
   }
   /* Submitted together, as one operation, after the copies of dst's
    * views (lazy.h). */
@@ -347,12 +348,11 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
                                                   : CB__READWRITE;
     cb_layout pf, pt;
     piece_layouts(p, from, to, src, r0, rows, row, &pf, &pt);
-    int64_t count = 1;
-    for (int d = 0; d < pt.ndim; d++)
-      count *= pt.shape[d];
-    cb__job *j = copy_job(src, &pf, (int)p->first,
-                          (int)(p->last - p->first + 1), dst, &pt, p->t, 1,
-                          mode, count, device, rc);
+    int64_t count = 0;
+    cb__job *j = NULL;
+    if ((*rc = layout_count(&pt, "copy", &count)) == 0)
+      j = copy_job(src, &pf, (int)p->first, (int)(p->last - p->first + 1),
+                   dst, &pt, p->t, 1, mode, count, device, rc);
     /* A job that cannot be submitted signals its part itself. */
     int gone = j != NULL;
     if (j)
