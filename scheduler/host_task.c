@@ -104,7 +104,8 @@ int cb_task_submit(cb_task_fn fn, void *arg, void (*release_fn)(void *arg),
   for (int d = 0; narrays == 0 && d < cb__ndevices; d++)
     if (cb__devices[d].info.backend == CB_BACKEND_CPU)
       j->ctx.busy_device = d;
-  rc = cb__job_submit(j, j->name, STARPU_CPU, o.device, o.priority, out);
+  rc = cb__job_submit(j, j->name, STARPU_CPU, o.device, -1, o.priority,
+                      out);
   if (rc)
     cb_array_unref(tok);
   else if (token)

@@ -210,8 +210,8 @@ static int fill_buffers(cb__job *j, struct starpu_task *task) {
 
 /* cb__job_submit, or cb__job_submit_part when part_of is not NULL. */
 static int submit_locked(cb__job *j, const char *symbol, unsigned where,
-                         int device, int priority, cb_event *part_of,
-                         cb_event **event) {
+                         int device, int tile, int priority,
+                         cb_event *part_of, cb_event **event) {
   static atomic_uint turns;
   int rc = cb__device_usable(device);
   if (rc) {
@@ -270,7 +270,7 @@ static int submit_locked(cb__job *j, const char *symbol, unsigned where,
   task->priority = priority;
   task->name = j->name;
   cb__place(task, device,
-            atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), -1,
+            atomic_fetch_add_explicit(&turns, 1, memory_order_relaxed), tile,
             0);
   /* The outputs' readers wait for this job from now on. */
   cb_event *e = c->event;
@@ -302,20 +302,21 @@ static int submit_locked(cb__job *j, const char *symbol, unsigned where,
  * the task's submission, so that no view of a written array is taken in
  * between (lazy.h). */
 static int submit(cb__job *j, const char *symbol, unsigned where,
-                  int device, int priority, cb_event *part_of,
+                  int device, int tile, int priority, cb_event *part_of,
                   cb_event **event) {
   cb__lazy_begin();
-  int rc = submit_locked(j, symbol, where, device, priority, part_of, event);
+  int rc = submit_locked(j, symbol, where, device, tile, priority, part_of,
+                         event);
   cb__lazy_end();
   return rc;
 }
 
 int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
-                   int device, int priority, cb_event **event) {
-  return submit(j, symbol, where, device, priority, NULL, event);
+                   int device, int tile, int priority, cb_event **event) {
+  return submit(j, symbol, where, device, tile, priority, NULL, event);
 }
 
 int cb__job_submit_part(cb__job *j, const char *symbol, unsigned where,
-                        int device, cb_event *e) {
-  return submit(j, symbol, where, device, 0, e, NULL);
+                        int device, int tile, cb_event *e) {
+  return submit(j, symbol, where, device, tile, 0, e, NULL);
 }

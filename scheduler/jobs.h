@@ -25,16 +25,18 @@ int cb__job_set_arg_tiles(cb__job *j, int i, cb_array *a, int mode,
 void cb__job_free(cb__job *j);
 /* Submits the job as one task of the codelet kind symbol (its model's
  * name) on workers of where (STARPU_CPU, STARPU_OPENCL) of device (-1:
- * the scheduler chooses). Its outputs' writer becomes the job's event, a
- * new reference returned in *event. The job is consumed, even on failure.
- * The caller holds the run lock. */
+ * the scheduler chooses). On a device set it goes to the member that
+ * holds tile of its outputs (-1: the next member in turn), so that copies
+ * into a tile run where that tile lives. Its outputs' writer becomes the
+ * job's event, a new reference returned in *event. The job is consumed,
+ * even on failure. The caller holds the run lock. */
 int cb__job_submit(cb__job *j, const char *symbol, unsigned where,
-                   int device, int priority, cb_event **event);
+                   int device, int tile, int priority, cb_event **event);
 /* The same for a job that is one part of event e (its caller made e, with
  * a part for each job, and made it its outputs' writer): the job signals
  * its part when it ends, or at once when it cannot be submitted. */
 int cb__job_submit_part(cb__job *j, const char *symbol, unsigned where,
-                        int device, cb_event *e);
+                        int device, int tile, cb_event *e);
 /* The codelet of a kind of job (made on first use, kept for good). */
 struct starpu_codelet *cb__job_codelet(const char *symbol);
 /* Gives task room for n buffers: its own arrays, or arrays StarPU frees

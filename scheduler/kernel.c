@@ -520,7 +520,7 @@ int cb_kernel_launch(cb_kernel *k, int device, int work_dim,
   cb_array *tok = token ? j->args[j->nargs - 1].array : NULL;
   if (tok)
     cb_array_ref(tok);
-  rc = cb__job_submit(j, symbol, STARPU_OPENCL, device, 0, out);
+  rc = cb__job_submit(j, symbol, STARPU_OPENCL, device, -1, 0, out);
   if (tok && rc)
     cb_array_unref(tok);
   else if (tok)

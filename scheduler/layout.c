@@ -356,7 +356,8 @@ static int submit_by_rows(cb_array *src, const cb_layout *from,
     /* A job that cannot be submitted signals its part itself. */
     int gone = j != NULL;
     if (j)
-      *rc = cb__job_submit_part(j, "copy", copy_where(device), device, e);
+      *rc = cb__job_submit_part(j, "copy", copy_where(device), device,
+                                p->t, e);
     if (*rc)
       cb__submit_abandon(dst, e, device, "copy", i, np - i - gone, *rc);
   }
@@ -376,8 +377,11 @@ int cb__layout_submit(cb_array *src, const cb_layout *from, cb_array *dst,
                         device, &rc);
   if (!j)
     return rc;
+  /* On a device set, where the result's first tile lives (its only one
+   * when it has one). */
   cb_event *e;
-  if ((rc = cb__job_submit(j, "copy", copy_where(device), device, 0, &e)))
+  if ((rc = cb__job_submit(j, "copy", copy_where(device), device, 0, 0,
+                           &e)))
     return rc;
   cb_event_unref(e);
   return 0;

@@ -43,7 +43,7 @@ int cb__array_retile(cb_array *a, int device, int64_t tile,
   cb_event *e;
   rc = cb__job_submit(j, "cambrian_retile", opencl ? STARPU_OPENCL
                                                    : STARPU_CPU,
-                      device, 0, &e);
+                      device, -1, 0, &e);
   if (rc) {
     cb_array_unref(b);
     return rc;

@@ -26,8 +26,11 @@ def device(request):
 
 @pytest.fixture
 def opencl_device():
-    """The first OpenCL device (pocl's CPU device here, a GPU elsewhere),
-    as a cb.Device."""
+    """The OpenCL device that "opencl" names (pocl's CPU device here, a GPU
+    elsewhere), as a cb.Device: the first, or the set of them where every
+    OpenCL device is of one type and there are several (two GPUs, or
+    POCL_DEVICES="pthread pthread"); tests that need one device take
+    cb.devices("opencl")[0]."""
     if not has_opencl():
         pytest.skip(NO_OPENCL)
     return cb.get_device("opencl")

@@ -58,21 +58,35 @@ def test_get_device_cpu():
 @pytest.mark.parametrize("form", ["opencl:{}", "opencl:{}:0", "OpenCL:{}"])
 def test_get_device_opencl_by_type(form):
     """The first OpenCL device of each type present (CPU for pocl, GPU
-    ...), named by its type in either case."""
+    ...), named by its type in either case; without an index, where
+    there are several of the type (two GPUs), the set of them."""
     for t in sorted({d.type for d in cb.devices("opencl")}):
         flt = form.format(t.upper() if form.startswith("OpenCL") else t)
         d = cb.get_device(flt)
+        alike = cb.devices(f"opencl:{t}")
+        if len(alike) > 1 and not flt.endswith(":0"):
+            assert (d.backend, d.type, d.index) == ("opencl", t, -1)
+            assert d.filter_string == f"opencl:{t}"
+            assert d.members == tuple(alike)
+            continue
         assert (d.backend, d.type, d.index) == ("opencl", t, 0)
         assert d.filter_string == f"opencl:{t}:0"
+        assert d.members == ()
 
 
 @needs_opencl
 @pytest.mark.parametrize("flt", ["opencl", "opencl:*:0"])
 def test_get_device_opencl_first(flt):
-    """The first OpenCL device in table order, whatever its type."""
+    """The first OpenCL device in table order, whatever its type; where
+    every OpenCL device is of one type and there are several (two GPUs),
+    "opencl" names the set of them."""
     d = cb.get_device(flt)
-    first = [x for x in cb.devices() if x.backend == "opencl"][0]
-    assert d == first and d.index == 0
+    every = [x for x in cb.devices() if x.backend == "opencl"]
+    if flt == "opencl" and len(every) > 1 and \
+            len({x.type for x in every}) == 1:
+        assert d.index == -1 and d.members == tuple(every)
+        return
+    assert d == every[0] and d.index == 0
 
 
 @needs_opencl
