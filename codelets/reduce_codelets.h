@@ -12,9 +12,13 @@
 #include "taskctx.h"
 
 /* How elements combine: added (sum, mean), squared and added (norm),
- * smallest, largest, multiplied pairwise and added (dot). */
+ * smallest, largest, multiplied pairwise and added (dot), and the index
+ * of the first smallest or largest (argmin, argmax: a tile's task writes
+ * the best values into its partial and their indices into a second one,
+ * of int64). */
 enum { CB__RF_ADD, CB__RF_SQUARE, CB__RF_MIN, CB__RF_MAX, CB__RF_DOT,
-       CB__NRF };
+       CB__RF_ARGMIN, CB__RF_ARGMAX, CB__NRF };
+#define CB__RF_IS_ARG(f) ((f) == CB__RF_ARGMIN || (f) == CB__RF_ARGMAX)
 /* What a tile's task reduces: every element (into CB__RCHUNKS partials,
  * one per chunk of the tile), each row, each column, or each column of
  * each slab of count rows (an axis between the first and the last: the
@@ -33,7 +37,10 @@ typedef struct cb__rtask {
   cb_dtype res;               /* the result */
   int64_t cols;               /* elements per row (1 for vectors) */
   int64_t count;              /* elements reduced into each result */
-  int nparts;                 /* combine: partial buffers, then outputs */
+  int64_t first;              /* tile task: its tile's first element */
+  int nparts;                 /* combine: partial buffers (for argmin and
+                               * argmax, those of values, then those of
+                               * indices), then outputs */
   int64_t size;               /* combine: elements of the result */
   int narrays;
   cb_array *arrays[3];        /* references: inputs, then the result */

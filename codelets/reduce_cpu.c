@@ -202,6 +202,151 @@ SUM_FAMILY(DOT)
 ORDER_FAMILY(MIN)
 ORDER_FAMILY(MAX)
 
+/* Argmin and argmax keep pairs of a value and its index. Within a run
+ * (indices rising) a pair is replaced by a strictly better value, or by
+ * the first NaN; two runs' pairs merge the same way, the smaller index
+ * winning ties. A chunk of no elements has index -1, which the combine
+ * skips. Each accumulator starts with the run's first element. */
+#define ARG_STEP(CMP, NANQ, a, ai, v, i)                                     \
+  do {                                                                       \
+    int take_ = (!NANQ(a)) & (((v)CMP(a)) | NANQ(v));                       \
+    a = take_ ? (v) : (a);                                                   \
+    ai = take_ ? (i) : (ai);                                                 \
+  } while (0)
+#define ARG_WINS(CMP, NANQ, a, ai, b, bi)                                    \
+  ((bi) >= 0 &&                                                              \
+   ((ai) < 0 ||                                                              \
+    (NANQ(a) ? NANQ(b) && (bi) < (ai)                                        \
+             : NANQ(b) || (b)CMP(a) || ((b) == (a) && (bi) < (ai)))))
+
+#define ARG_FN(tn, T, NANQ, CMP, FAM)                                        \
+  static void arun_##FAM##_##tn(const T *X, int64_t lo, int64_t hi,          \
+                                int64_t base, T *val, int64_t *idx) {        \
+    if (lo >= hi) {                                                          \
+      *val = 0;                                                              \
+      *idx = -1;                                                             \
+      return;                                                                \
+    }                                                                        \
+    T a[LANES];                                                              \
+    int64_t ai[LANES];                                                       \
+    for (int k = 0; k < LANES; k++) {                                        \
+      a[k] = X[lo];                                                          \
+      ai[k] = lo;                                                            \
+    }                                                                        \
+    int64_t i = lo + 1;                                                      \
+    for (; i + LANES <= hi; i += LANES)                                      \
+      for (int k = 0; k < LANES; k++)                                        \
+        ARG_STEP(CMP, NANQ, a[k], ai[k], X[i + k], i + k);                   \
+    for (; i < hi; i++)                                                      \
+      ARG_STEP(CMP, NANQ, a[0], ai[0], X[i], i);                             \
+    for (int k = 1; k < LANES; k++)                                          \
+      if (ARG_WINS(CMP, NANQ, a[0], ai[0], a[k], ai[k])) {                   \
+        a[0] = a[k];                                                         \
+        ai[0] = ai[k];                                                       \
+      }                                                                      \
+    *val = a[0];                                                             \
+    *idx = ai[0] - base;                                                     \
+  }                                                                          \
+  static int atile_##FAM##_##tn(const cb__rtask *t, const void *x,           \
+                                int64_t n, void *vout, int64_t *iout) {      \
+    const T *X = x;                                                          \
+    T *v = vout;                                                             \
+    int64_t cols = t->cols;                                                  \
+    if (t->mode == CB__RM_ALL) {                                             \
+      for (int g = 0; g < CB__RCHUNKS; g++) {                                \
+        arun_##FAM##_##tn(X, n * g / CB__RCHUNKS, n * (g + 1) / CB__RCHUNKS, \
+                          0, &v[g], &iout[g]);                               \
+        if (iout[g] >= 0)                                                    \
+          iout[g] += t->first;                                               \
+      }                                                                      \
+    } else if (t->mode == CB__RM_ROWS) {                                     \
+      for (int64_t r = 0; r < n / cols; r++)                                 \
+        arun_##FAM##_##tn(X, r * cols, (r + 1) * cols, r * cols, &v[r],      \
+                          &iout[r]);                                         \
+    } else {                                                                 \
+      /* Down columns: of each slab (the index is the row in the slab),    \
+       * or of the tile (the row in the array). */                          \
+      int mid = t->mode == CB__RM_MID;                                       \
+      int64_t rows = mid ? t->count : n / cols;                              \
+      int64_t slabs = mid ? n / (rows * cols) : 1;                           \
+      int64_t row0 = mid ? 0 : t->first / cols;                              \
+      for (int64_t s = 0; s < slabs; s++) {                                  \
+        T *a = v + s * cols;                                                 \
+        int64_t *ai = iout + s * cols;                                       \
+        const T *slab = X + s * rows * cols;                                 \
+        for (int64_t c = 0; c < cols; c++) {                                 \
+          a[c] = slab[c];                                                    \
+          ai[c] = row0;                                                      \
+        }                                                                    \
+        for (int64_t r = 1; r < rows; r++)                                   \
+          for (int64_t c = 0; c < cols; c++)                                 \
+            ARG_STEP(CMP, NANQ, a[c], ai[c], slab[r * cols + c], row0 + r);  \
+      }                                                                      \
+    }                                                                        \
+    return 0;                                                                \
+  }                                                                          \
+  static void acombine_##FAM##_##tn(const cb__rtask *t, void *buffers[],     \
+                                    int64_t *o, int64_t nout) {              \
+    int np = t->nparts;                                                      \
+    if (t->mode == CB__RM_ROWS || t->mode == CB__RM_MID) {                   \
+      int64_t at = 0;                                                        \
+      for (int p = 0; p < np; p++) {                                         \
+        const int64_t *ix =                                                  \
+            (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[np + p]);         \
+        int64_t m = STARPU_VECTOR_GET_NX(buffers[np + p]);                   \
+        for (int64_t j = 0; j < m; j++)                                      \
+          o[at++] = ix[j];                                                   \
+      }                                                                      \
+      return;                                                                \
+    }                                                                        \
+    for (int64_t c = 0; c < nout; c++) {                                     \
+      int64_t lo = t->mode == CB__RM_ALL ? 0 : c;                            \
+      int64_t hi = t->mode == CB__RM_ALL ? CB__RCHUNKS : c + 1;              \
+      T a = 0;                                                               \
+      int64_t ai = -1;                                                       \
+      for (int p = 0; p < np; p++) {                                         \
+        const T *v = (const T *)STARPU_VECTOR_GET_PTR(buffers[p]);           \
+        const int64_t *ix =                                                  \
+            (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[np + p]);         \
+        for (int64_t j = lo; j < hi; j++)                                    \
+          if (ARG_WINS(CMP, NANQ, a, ai, v[j], ix[j])) {                     \
+            a = v[j];                                                        \
+            ai = ix[j];                                                      \
+          }                                                                  \
+      }                                                                      \
+      o[c] = ai;                                                             \
+    }                                                                        \
+  }
+
+#define ARG_FAMILY(tn, T, NANQ)                                              \
+  ARG_FN(tn, T, NANQ, <, ARGMIN)                                             \
+  ARG_FN(tn, T, NANQ, >, ARGMAX)
+ARG_FAMILY(b, uint8_t, NAN_I)
+ARG_FAMILY(i32, int32_t, NAN_I)
+ARG_FAMILY(i64, int64_t, NAN_I)
+ARG_FAMILY(f32, float, NAN_F)
+ARG_FAMILY(f64, double, NAN_F)
+ARG_FAMILY(i8, int8_t, NAN_I)
+ARG_FAMILY(i16, int16_t, NAN_I)
+ARG_FAMILY(u8, uint8_t, NAN_I)
+ARG_FAMILY(u16, uint16_t, NAN_I)
+ARG_FAMILY(u32, uint32_t, NAN_I)
+ARG_FAMILY(u64, uint64_t, NAN_I)
+
+typedef int (*arg_tile_fn)(const cb__rtask *t, const void *x, int64_t n,
+                           void *vout, int64_t *iout);
+typedef void (*arg_combine_fn)(const cb__rtask *t, void *buffers[],
+                               int64_t *o, int64_t nout);
+#define ARG_ROW(what, FAM)                                                   \
+  {what##_##FAM##_b,   what##_##FAM##_i32, what##_##FAM##_i64,               \
+   what##_##FAM##_f32, what##_##FAM##_f64, what##_##FAM##_i8,                \
+   what##_##FAM##_i16, what##_##FAM##_u8,  what##_##FAM##_u16,               \
+   what##_##FAM##_u32, what##_##FAM##_u64}
+static const arg_tile_fn arg_tiles[2][CB_NDTYPES] = {
+    ARG_ROW(atile, ARGMIN), ARG_ROW(atile, ARGMAX)};
+static const arg_combine_fn arg_combines[2][CB_NDTYPES] = {
+    ARG_ROW(acombine, ARGMIN), ARG_ROW(acombine, ARGMAX)};
+
 /* Whether partials are integers (int64 or uint64: the same bits). */
 static int integral_part(const cb__rtask *t) {
   return t->part == CB_INT64 || t->part == CB_UINT64;
@@ -264,6 +409,11 @@ void cb__reduce_tile_cpu(void *buffers[], void *cl_arg) {
       nin == 2 ? (const void *)STARPU_VECTOR_GET_PTR(buffers[1]) : NULL;
   int64_t n = STARPU_VECTOR_GET_NX(buffers[0]);
   void *part = (void *)STARPU_VECTOR_GET_PTR(buffers[nin]);
+  if (CB__RF_IS_ARG(t->family)) {
+    arg_tile_fn afn = arg_tiles[t->family == CB__RF_ARGMAX][t->in];
+    afn(t, x, n, part, (int64_t *)STARPU_VECTOR_GET_PTR(buffers[nin + 1]));
+    return;
+  }
   tile_fn fn = tiles[t->family][t->in][part_kind(t)];
   if (!fn) {
     cb__ctx_fail(&t->ctx, CB_ETYPE, 0, "%s: no loop for %s", t->ctx.name,
@@ -425,6 +575,11 @@ void cb__reduce_combine_cpu(void *buffers[], void *cl_arg) {
   /* A tile task of this reduction failed: the result carries it. */
   if (cb__mark_get(out))
     return;
+  if (CB__RF_IS_ARG(t->family)) {
+    int64_t *o = (int64_t *)STARPU_VECTOR_GET_PTR(buffers[2 * t->nparts]);
+    arg_combines[t->family == CB__RF_ARGMAX][t->in](t, buffers, o, t->size);
+    return;
+  }
   void *o = (void *)STARPU_VECTOR_GET_PTR(buffers[t->nparts]);
   if (t->family == CB__RF_MIN || t->family == CB__RF_MAX)
     order_combines[t->in](t, buffers, o, t->size);

@@ -50,8 +50,84 @@ static const char *acc_type(const cb__rtask *t) {
 }
 
 
+/* The kernel of argmin or argmax: the best value and its index, of each
+ * chunk or row (a work-group each, its work-items striding, then a tree
+ * in local memory) or down each column. BETTER says whether (b, bi)
+ * replaces (a, ai): a strictly better value, or the first NaN; on ties
+ * the smaller index; an index of -1 is no element. The kernel takes the
+ * other reductions' arguments, then the indices' buffer and offset, the
+ * base added to each index, and their local memory. */
+static size_t arg_source(const cb__rtask *t, char *buf, size_t cap) {
+  int isf = t->in == CB_FLOAT32 || t->in == CB_FLOAT64;
+  size_t len = 0;
+  if (t->in == CB_FLOAT64)
+    cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+  cb__put(buf, cap, &len,
+      "#define T %s\n#define ISNAN(v) %s\n#define X(i) x[xo + (i)]\n"
+      "#define CHUNKS %d\n"
+      "#define BETTER(a, ai, b, bi) ((bi) >= 0 && ((ai) < 0 || (ISNAN(a) ? "
+      "(ISNAN(b) && (bi) < (ai)) : (ISNAN(b) || (b) %s (a) || "
+      "((b) == (a) && (bi) < (ai))))))\n",
+      cb__cl_type(t->in), isf ? "isnan(v)" : "0", CB__RCHUNKS,
+      t->family == CB__RF_ARGMIN ? "<" : ">");
+  cb__put(buf, cap, &len,
+      "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
+      "    __global const T *y, const ulong yo, __global T *out,\n"
+      "    const ulong oo, const ulong n, const ulong cols,\n"
+      "    const ulong rows, const int lanes, __local T *scratch,\n"
+      "    __global long *iout, const ulong io, const long base,\n"
+      "    __local long *iscratch) {\n");
+  if (t->mode == CB__RM_COLS || t->mode == CB__RM_MID) {
+    cb__put(buf, cap, &len,
+        "  const ulong c = get_global_id(0), s = get_global_id(1);\n"
+        "  if (c >= cols) return;\n"
+        "  const ulong at = s * rows * cols + c;\n"
+        "  T a = X(at);\n"
+        "  long ai = 0;\n"
+        "  for (ulong r = 1; r < rows; r++) {\n"
+        "    T v = X(at + r * cols);\n"
+        "    if (BETTER(a, ai, v, (long)r)) { a = v; ai = (long)r; }\n"
+        "  }\n"
+        "  out[oo + s * cols + c] = a;\n"
+        "  iout[io + s * cols + c] = ai + base;\n}\n");
+    return len < cap ? len : 0;
+  }
+  int all = t->mode == CB__RM_ALL;
+  cb__put(buf, cap, &len,
+      "  const ulong g = get_group_id(0);\n"
+      "  const uint l = get_local_id(0), L = get_local_size(0);\n"
+      "  const ulong lo = %s, hi = %s;\n"
+      "  T a = 0;\n"
+      "  long ai = -1;\n"
+      "  for (ulong i = lo + l; i < hi; i += L) {\n"
+      "    T v = X(i);\n"
+      "    if (BETTER(a, ai, v, (long)i)) { a = v; ai = (long)i; }\n"
+      "  }\n"
+      "  scratch[l] = a;\n"
+      "  iscratch[l] = ai;\n"
+      "  barrier(CLK_LOCAL_MEM_FENCE);\n"
+      "  for (uint w = L / 2; w > 0; w >>= 1) {\n"
+      "    if (l < w && BETTER(scratch[l], iscratch[l], scratch[l + w],\n"
+      "                        iscratch[l + w])) {\n"
+      "      scratch[l] = scratch[l + w];\n"
+      "      iscratch[l] = iscratch[l + w];\n"
+      "    }\n"
+      "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+      "  }\n"
+      "  if (l == 0) {\n"
+      "    out[oo + g] = scratch[0];\n"
+      "    iout[io + g] = iscratch[0] < 0 ? -1 : iscratch[0] + %s;\n"
+      "  }\n}\n",
+      all ? "n * g / CHUNKS" : "g * cols",
+      all ? "n * (g + 1) / CHUNKS" : "(g + 1) * cols",
+      all ? "base" : "base - (long)(g * cols)");
+  return len < cap ? len : 0;
+}
+
 static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   const cb__rtask *t = arg;
+  if (CB__RF_IS_ARG(t->family))
+    return arg_source(t, buf, cap);
   static const char *const steps[CB__NRF] = {
       [CB__RF_ADD] = "a += (A)X(i)",
       [CB__RF_SQUARE] = "{ A v_ = (A)X(i); a += v_ * v_; }",
@@ -166,7 +242,8 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   /* Sums may be reassociated (the tree does so anyway); min and max keep
    * strict semantics for NaN. */
-  int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX;
+  int sums = t->family != CB__RF_MIN && t->family != CB__RF_MAX &&
+             !CB__RF_IS_ARG(t->family);
   const cb__clkernel *e = cb__clprog_get(
       &t->ctx, CB__CLP_REDUCE, variant_key(t), devid, kernel_source, t,
       sums ? "-cl-unsafe-math-optimizations" : "", "cb_reduce",
@@ -178,7 +255,8 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   cl_ulong n = STARPU_VECTOR_GET_NX(buffers[0]);
   cl_ulong cols = (cl_ulong)t->cols;
   size_t es = cb_dtype_size(t->in);
-  size_t aes = t->family == CB__RF_MIN || t->family == CB__RF_MAX
+  int argf = CB__RF_IS_ARG(t->family);
+  size_t aes = t->family == CB__RF_MIN || t->family == CB__RF_MAX || argf
                    ? es
                    : cb_dtype_size(t->part);
   int down = t->mode == CB__RM_COLS || t->mode == CB__RM_MID;
@@ -194,7 +272,7 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
    * accumulators, which the compiler makes a vector), and the tree has
    * nothing to do; down columns, one work-item takes CB__RLANES of them,
    * a row at a time. */
-  cl_int lanes = e->cpu;
+  cl_int lanes = e->cpu && !argf;
   if (lanes)
     local = 1;
   size_t cap = pow2_floor(e->wg ? e->wg : 1);
@@ -237,6 +315,21 @@ static void reduce_tile_opencl(void *buffers[], void *cl_arg) {
   ARG(sizeof rows, &rows);
   ARG(sizeof lanes, &lanes);
   ARG(local * aes, NULL);
+  if (argf) {
+    /* The indices: their partial follows the values'. The base makes a
+     * chunk's index one of the array, and a column's row one of the
+     * array (down the columns of a tile) or of its slab. */
+    cl_mem im = (cl_mem)STARPU_VECTOR_GET_DEV_HANDLE(buffers[nin + 1]);
+    cl_ulong io =
+        STARPU_VECTOR_GET_OFFSET(buffers[nin + 1]) / sizeof(cl_long);
+    cl_long base = t->mode == CB__RM_ALL    ? (cl_long)t->first
+                   : t->mode == CB__RM_COLS ? (cl_long)(t->first / t->cols)
+                                            : 0;
+    ARG(sizeof im, &im);
+    ARG(sizeof io, &io);
+    ARG(sizeof base, &base);
+    ARG(local * sizeof(cl_long), NULL);
+  }
 #undef ARG
   if (st != CL_SUCCESS) {
     cb__ctx_fail(&t->ctx, CB_EDEVICE, st, "clSetKernelArg: %s",

@@ -47,6 +47,8 @@ static cb_dtype part_dtype(int op, cb_dtype t) {
   switch (op) {
   case CB_REDUCE_min:
   case CB_REDUCE_max:
+  case CB_REDUCE_argmin: /* the values; their indices go apart */
+  case CB_REDUCE_argmax:
     return t;
   case CB_REDUCE_mean:
   case CB_REDUCE_norm:
@@ -184,7 +186,11 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
   const cb_array *x = in[0];
   int ntiles = x->size ? x->ntiles : 0;
   int rc = 0;
-  starpu_data_handle_t *parts = calloc((size_t)ntiles + 1, sizeof *parts);
+  /* Argmin and argmax have a second partial per tile: the indices. */
+  int arg = CB__RF_IS_ARG(proto->family);
+  int nper = arg ? 2 : 1;
+  starpu_data_handle_t *parts =
+      calloc((size_t)nper * ntiles + 1, sizeof *parts);
   out->writer = cb__event_new(ntiles + 1);
   if (!parts || !out->writer) {
     free(parts);
@@ -204,36 +210,42 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
       rc = cb__fail(CB_ENOMEM, "out of host memory");
       break;
     }
-    /* A partial lost with a device marks the result: it holds the
-     * result until it is unregistered. */
-    cb_array_ref(out);
-    cb__tile_register(&parts[tile], -1, 0, (uint32_t)part_elems(proto, n),
-                      pes, 0, out, cb_array_unref);
-    /* A partial belongs where its tile is: only partials travel. */
-    cb__dist_register(parts[tile],
-                      in[0]->dist != CB_DIST_NONE
-                          ? cb__dist_owner(in[0]->dist, tile, ntiles)
-                          : CB__DIST_REPLICATED,
-                      out);
+    t->first = (int64_t)tile * x->tile_elems;
     int nb = 0;
     for (int k = 0; k < nin; k++) {
       task->handles[nb] = in[k]->tiles[tile];
       task->modes[nb++] = STARPU_R;
     }
-    task->handles[nb] = parts[tile];
-    task->modes[nb++] = STARPU_W;
+    for (int j = 0; j < nper; j++) {
+      /* A partial lost with a device marks the result: it holds the
+       * result until it is unregistered. */
+      starpu_data_handle_t *h = &parts[j * ntiles + tile];
+      cb_array_ref(out);
+      cb__tile_register(h, -1, 0, (uint32_t)part_elems(proto, n),
+                        j ? sizeof(int64_t) : pes, 0, out, cb_array_unref);
+      /* A partial belongs where its tile is: only partials travel. */
+      cb__dist_register(*h,
+                        in[0]->dist != CB_DIST_NONE
+                            ? cb__dist_owner(in[0]->dist, tile, ntiles)
+                            : CB__DIST_REPLICATED,
+                        out);
+      task->handles[nb] = *h;
+      task->modes[nb++] = STARPU_W;
+    }
     task->nbuffers = nb;
     task->cl = &tile_codelets[proto->finish];
     cb__place(task, proto->ctx.device, first + (unsigned)tile, tile,
               uses_f64);
     if ((rc = submit_one(task, t))) {
-      starpu_data_unregister_submit(parts[tile]);
+      for (int j = 0; j < nper; j++)
+        starpu_data_unregister_submit(parts[j * ntiles + tile]);
       break;
     }
   }
   if (rc) {
-    for (int i = 0; i < tile; i++)
-      starpu_data_unregister_submit(parts[i]);
+    for (int j = 0; j < nper; j++)
+      for (int i = 0; i < tile; i++)
+        starpu_data_unregister_submit(parts[j * ntiles + i]);
     free(parts);
     return abandon(proto, out, tile, ntiles + 1 - tile, rc);
   }
@@ -241,7 +253,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
   /* The combine reads every partial and writes the whole result. */
   cb__rtask *t = task_new(proto, out->writer);
   struct starpu_task *task = t ? starpu_task_create() : NULL;
-  int nbuf = ntiles + out->ntiles;
+  int nbuf = nper * ntiles + out->ntiles;
   starpu_data_handle_t *h = task ? task->handles : NULL;
   enum starpu_data_access_mode *m = task ? task->modes : NULL;
   if (task && nbuf > STARPU_NMAXBUFS) {
@@ -256,13 +268,13 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
       release_task(t);
     rc = cb__fail(CB_ENOMEM, "out of host memory");
   } else {
-    for (int i = 0; i < ntiles; i++) {
+    for (int i = 0; i < nper * ntiles; i++) {
       h[i] = parts[i];
       m[i] = STARPU_R;
     }
     for (int i = 0; i < out->ntiles; i++) {
-      h[ntiles + i] = out->tiles[i];
-      m[ntiles + i] = STARPU_W;
+      h[nper * ntiles + i] = out->tiles[i];
+      m[nper * ntiles + i] = STARPU_W;
     }
     task->nbuffers = nbuf;
     task->cl = &combine_codelet;
@@ -272,7 +284,7 @@ static int submit(const cb__rtask *proto, cb_array *const *in, int nin,
     t->ctx.busy_device = -1;
     rc = submit_one(task, t);
   }
-  for (int i = 0; i < ntiles; i++)
+  for (int i = 0; i < nper * ntiles; i++)
     starpu_data_unregister_submit(parts[i]);
   free(parts);
   if (rc)
@@ -341,7 +353,13 @@ int cb__reduce_shape(int finish, const cb_array *a, const cb_array *b,
                     "zero-size array to reduction operation %s which has "
                     "no identity",
                     finish == CB_REDUCE_min ? "minimum" : "maximum");
-  *res = finish == CB_NREDUCE ? *in : part_dtype(finish, *in);
+  int arg = finish == CB_REDUCE_argmin || finish == CB_REDUCE_argmax;
+  if (arg && *count == 0)
+    return cb__fail(CB_EINVAL, "attempt to get %s of an empty sequence",
+                    name);
+  *res = finish == CB_NREDUCE ? *in
+         : arg                ? CB_INT64
+                              : part_dtype(finish, *in);
   return 0;
 }
 
@@ -388,7 +406,8 @@ static int plan(int finish, const cb_operand *x, const cb_operand *y,
   static const int families[CB_NREDUCE + 1] = {
       [CB_REDUCE_sum] = CB__RF_ADD,    [CB_REDUCE_min] = CB__RF_MIN,
       [CB_REDUCE_max] = CB__RF_MAX,    [CB_REDUCE_mean] = CB__RF_ADD,
-      [CB_REDUCE_norm] = CB__RF_SQUARE, [CB_NREDUCE] = CB__RF_DOT};
+      [CB_REDUCE_norm] = CB__RF_SQUARE, [CB_REDUCE_argmin] = CB__RF_ARGMIN,
+      [CB_REDUCE_argmax] = CB__RF_ARGMAX, [CB_NREDUCE] = CB__RF_DOT};
   cb_dtype part = part_dtype(finish, in);
   *proto = (cb__rtask){
       .ctx = {.name = name, .device = device, .busy_device = device},

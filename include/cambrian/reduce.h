@@ -11,6 +11,9 @@
  *   min, max   the input dtype; NaN propagates
  *   mean  bool and integers -> float64; float T -> T
  *   norm  sqrt of the sum of squares; integers -> float64, float T -> T
+ *   argmin, argmax   int64: the index of the first smallest (largest)
+ *         element along the axis, of the flattened array for
+ *         CB_AXIS_ALL; the first NaN wins
  * Complex dtypes are refused (CB_ETYPE): their sums are those of their
  * parts (CB_OP_real, CB_OP_imag), put together by CB_OP_complex. */
 #define CB_REDUCE_MAP(X)                                                    \
@@ -18,7 +21,9 @@
   X(min, "the smallest element")                                            \
   X(max, "the largest element")                                             \
   X(mean, "the arithmetic mean")                                            \
-  X(norm, "the Euclidean norm")
+  X(norm, "the Euclidean norm")                                             \
+  X(argmin, "the index of the first smallest element")                      \
+  X(argmax, "the index of the first largest element")
 
 typedef enum {
 #define CB__REDUCE_ENUM(name, doc) CB_REDUCE_##name,
@@ -39,10 +44,11 @@ const char *cb_reduce_name(cb_reduce_op op);
  * Along an axis other than the first and the last, the array is first
  * copied with that axis moved first (cb_gather). The work goes
  * where x is placed, else to default_device (-1: the scheduler chooses).
- * min and max of a zero-size extent fail with CB_EINVAL; the sum of none
- * is 0, the mean of none NaN. On success *out is a new array (the caller
- * owns a reference) placed on *out_device, written asynchronously.
- * Nothing is submitted on failure. Blocks only to start the runtime. */
+ * min, max, argmin and argmax of a zero-size extent fail with CB_EINVAL;
+ * the sum of none is 0, the mean of none NaN. On success *out is a new
+ * array (the caller owns a reference) placed on *out_device, written
+ * asynchronously. Nothing is submitted on failure. Blocks only to start
+ * the runtime. */
 int cb_reduce(cb_reduce_op op, const cb_operand *x, int axis,
               int default_device, cb_array **out, int *out_device);
 

@@ -413,32 +413,25 @@ def std(x: ArrayLike, /, *, axis: int | tuple[int, ...] | None = None,
 
 
 def _arg(name: str, x: object, axis: int | None, keepdims: bool) -> Array:
-    from ._creation import arange
-    from ._elementwise import equal, isnan, logical_or, where
-    from ._manipulation import _axis, ravel, reshape
+    """argmax or argmin by the core's tasks: each tile's task keeps the
+    best value and its index, one more picks the first best of them.
+    float16 is compared as float32 (the same order); complex has none."""
+    from ._manipulation import _axis, reshape
     a = _array(x)
-    if axis is None:
-        flat = _arg(name, a if a.ndim == 1 else ravel(a), 0, False)
-        return reshape(flat, (1,) * a.ndim) if keepdims else flat
-    ax = _axis(axis, a.ndim)
-    n = a.shape[ax]
-    if n == 0:
-        raise ValueError(f"attempt to get {name} of an empty sequence")
-    best = _reduce_axes("max" if name == "argmax" else "min", a, ax, True)
-    hit = equal(a, best)
-    if a.dtype.kind == "f":
-        # The first NaN wins, as in NumPy: a slice holds a NaN exactly
-        # when its best is one (min and max keep NaN).
-        hit = logical_or(hit, isnan(a))
-    # The smallest index of a hit: indices as narrow as n allows (half
-    # the bytes to write and read again), along ax only (broadcast).
-    kind = "int32" if n < 2**31 else "int64"
-    index = arange(n, dtype=kind, device=a.device)
-    if a.ndim > 1:
-        index = reshape(index, tuple(n if d == ax else 1
-                                     for d in range(a.ndim)))
-    first = _reduce_axes("min", where(hit, index, n), ax, keepdims)
-    return first if kind == "int64" else first.astype("int64")
+    if a.dtype.kind == "c":
+        raise TypeError(f"{name} is not supported for {a.dtype}")
+    if a.dtype == "float16":
+        a = a.astype("float32")
+    if a.ndim == 0:
+        if axis is not None:
+            _axis(axis, 0)
+        return _reduce(name, reshape(a, (1,)), None)
+    ax = None if axis is None else _axis(axis, a.ndim)
+    out = _reduce(name, a, ax if a.ndim > 1 else None)
+    if keepdims:
+        out = reshape(out, tuple(1 if ax is None or d == ax else n
+                                 for d, n in enumerate(a.shape)))
+    return out
 
 
 def argmax(x: ArrayLike, /, *, axis: int | None = None,

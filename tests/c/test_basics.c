@@ -134,12 +134,14 @@ TEST(op_kind_outside_the_table) {
 }
 
 TEST(reduce_names) {
-  CHECK_INT(CB_NREDUCE, ==, 5);
+  CHECK_INT(CB_NREDUCE, ==, 7);
   CHECK_STR(cb_reduce_name(CB_REDUCE_sum), "sum");
   CHECK_STR(cb_reduce_name(CB_REDUCE_min), "min");
   CHECK_STR(cb_reduce_name(CB_REDUCE_max), "max");
   CHECK_STR(cb_reduce_name(CB_REDUCE_mean), "mean");
   CHECK_STR(cb_reduce_name(CB_REDUCE_norm), "norm");
+  CHECK_STR(cb_reduce_name(CB_REDUCE_argmin), "argmin");
+  CHECK_STR(cb_reduce_name(CB_REDUCE_argmax), "argmax");
   CHECK_STR(cb_reduce_name(CB_NREDUCE), "?");
   CHECK_STR(cb_reduce_name((cb_reduce_op)-1), "?");
 }

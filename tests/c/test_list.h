@@ -173,6 +173,7 @@
   X(reduce_result_dtypes)                                                    \
   X(reduce_wraps_and_propagates_nan)                                         \
   X(reduce_along_axis)                                                       \
+  X(reduce_arg_indices)                                                      \
   X(reduce_empty)                                                            \
   X(reduce_refuses_bad_arguments)                                            \
   X(reduce_on_opencl_device)                                                 \

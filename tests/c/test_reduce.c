@@ -141,6 +141,61 @@ TEST(reduce_along_axis) {
   cb_array_unref(m);
 }
 
+/* Argmin and argmax: int64 indices of the first best element, over every
+ * element (across tiles) and along each axis, ties included. */
+TEST(reduce_arg_indices) {
+  ASSERT_OK(test_start(2, "none"));
+  int64_t n = 200001; /* several tiles, rising */
+  cb_array *x = test_ramp(CB_FLOAT64, 1, &n, 0, 1);
+  ASSERT(x);
+  cb_array *r = reduce(CB_REDUCE_argmax, x, CB_AXIS_ALL, -1);
+  ASSERT(r);
+  CHECK_INT(cb_array_dtype(r), ==, CB_INT64);
+  CHECK_DBL(value(r), ==, (double)(n - 1));
+  CHECK_DBL(value(reduce(CB_REDUCE_argmin, x, CB_AXIS_ALL, -1)), ==, 0);
+  cb_array_unref(x);
+  /* int16 wraps: 32767 is first met at 32767, -32768 at 32768, and both
+   * again at each 65536 further. */
+  x = test_ramp(CB_INT16, 1, &n, 0, 1);
+  ASSERT(x);
+  CHECK_DBL(value(reduce(CB_REDUCE_argmax, x, CB_AXIS_ALL, -1)), ==, 32767);
+  CHECK_DBL(value(reduce(CB_REDUCE_argmin, x, CB_AXIS_ALL, -1)), ==, 32768);
+  cb_array_unref(x);
+  /* int8 of r * 500 + c: along rows, 127 first at (127 - 500 r) mod 256;
+   * down columns, each value comes again 128 rows further. */
+  int64_t shape[2] = {300, 500};
+  cb_array *m = test_ramp(CB_INT8, 2, shape, 0, 1);
+  ASSERT(m);
+  cb_array *rows = reduce(CB_REDUCE_argmax, m, 1, -1);
+  ASSERT(rows);
+  CHECK_INT(cb_array_shape(rows)[0], ==, 300);
+  for (int i = 0; i < 300; i += 13)
+    CHECK_DBL(test_get(rows, i), ==, (double)(((127 - 500 * i) % 256 + 256)
+                                             % 256));
+  cb_array_unref(rows);
+  cb_array *cols = reduce(CB_REDUCE_argmin, m, 0, -1);
+  ASSERT(cols);
+  CHECK_INT(cb_array_shape(cols)[0], ==, 500);
+  /* Column c holds (500 r + c) mod 256 as int8; -128 is value 128. The
+   * rows that bring it: 500 r = 128 - c (mod 256), the first of them. */
+  for (int c = 0; c < 500; c += 17) {
+    int first = -1;
+    for (int i = 0; i < 300 && first < 0; i++)
+      if ((500 * i + c) % 256 == 128)
+        first = i;
+    if (first < 0) { /* no -128: the smallest of the column, first met */
+      int best = 0;
+      for (int i = 1; i < 300; i++)
+        if ((int8_t)(500 * i + c) < (int8_t)(500 * best + c))
+          best = i;
+      first = best;
+    }
+    CHECK_DBL(test_get(cols, c), ==, first);
+  }
+  cb_array_unref(cols);
+  cb_array_unref(m);
+}
+
 TEST(reduce_empty) {
   ASSERT_OK(test_start(1, "none"));
   int64_t n = 0;
@@ -157,6 +212,9 @@ TEST(reduce_empty) {
                              "minimum");
   CHECK_RC(cb_reduce(CB_REDUCE_max, &a, CB_AXIS_ALL, -1, &r, &dev),
            CB_EINVAL);
+  CHECK_RC(cb_reduce(CB_REDUCE_argmax, &a, CB_AXIS_ALL, -1, &r, &dev),
+           CB_EINVAL);
+  CHECK_HAS(cb_last_error(), "attempt to get argmax of an empty sequence");
   cb_array_unref(x);
 }
 
@@ -212,6 +270,13 @@ TEST(reduce_on_opencl_device) {
   CHECK_INT(dev, ==, gpu);
   CHECK_OK(test_sync(r));
   CHECK_DBL(test_get(r, 0), ==, 0);
+  cb_array_unref(r);
+  /* Argmax keeps the index with the value on the device. */
+  a.device = gpu;
+  ASSERT_OK(cb_reduce(CB_REDUCE_argmax, &a, CB_AXIS_ALL, -1, &r, &dev));
+  CHECK_INT(dev, ==, gpu);
+  CHECK_OK(test_sync(r));
+  CHECK_DBL(test_get(r, 0), ==, (double)(n - 1));
   cb_array_unref(r);
   cb_array_unref(x);
 }

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import cambrian as cb
-from helpers import DEVICES, assert_same, skip_missing
+from helpers import DEVICES, DTYPES, assert_same, skip_missing
 
 X = np.random.default_rng(5).normal(size=(3, 4, 5))
 
@@ -69,6 +69,35 @@ def test_argmax_argmin(axis, device):
                     np.asarray(np.argmax(data, axis=axis)))
         assert_same(cb.argmin(a, axis=axis, keepdims=True),
                     np.asarray(np.argmin(data, axis=axis, keepdims=True)))
+
+
+@pytest.mark.parametrize("dtype", [t for t in DTYPES if t.kind != "c"],
+                         ids=str)
+def test_argmax_argmin_across_tiles(dtype, device):
+    # Few distinct values (ties in every tile) and, for floats, NaNs: the
+    # first best of the whole array, of each row and of each column,
+    # with tiles of 3 rows (each tile's task keeps its best and where).
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 5, (40, 33)).astype(dtype)
+    if dtype.kind == "f":
+        x[rng.integers(0, 40, 3), rng.integers(0, 33, 3)] = np.nan
+    with cb.tile_size(3 * 33):
+        a = cb.asarray(x, device=device)
+    was = cb.profiling()
+    cb.profiling(True)
+    try:
+        for name in ("argmax", "argmin"):
+            for axis in (None, 0, 1):
+                cb.synchronize()
+                cb.stats(reset=True)
+                got = getattr(cb, name)(a, axis=axis)
+                assert got.dtype == np.int64
+                assert_same(got, np.asarray(getattr(np, name)(x, axis=axis)))
+                # A task per tile (14) and the one that combines them.
+                cb.synchronize()
+                assert cb.stats()["operations"][name]["tasks"] == 15
+    finally:
+        cb.profiling(was)
 
 
 def test_refusals():
