@@ -351,6 +351,7 @@ static const loop_fn casts[CB_NDTYPES][CB_NDTYPES] = {
 /* Elements of strided operands are copied into blocks of this many, which
  * stay in the core's cache, and the loop runs over the blocks. */
 #define CB__STRIDED_BLOCK 1024
+#define CB__GATHER_RUN 128
 
 /* The strides met most (0: a broadcast; 2: every other element) are loops
  * of their own, which the compiler vectorises as it cannot the general
@@ -479,12 +480,23 @@ static void run_strided(loop_fn fn, const cb__task *t, const void **in,
       m = t->shape[last] - lead->idx[last];
     const void *part[CB__MAX_OPERANDS];
     for (int k = 0; k < t->nin; k++) {
-      if (t->in_kind[k] == CB__IN_STRIDED) {
+      if (t->in_kind[k] != CB__IN_STRIDED)
+        part[k] = s[k] ? (const char *)in[k] + (size_t)at * es[k] : in[k];
+      else if (t->strided[k].strides[last] == 1)
         part[k] = walk_take(&w[k], t, &t->strided[k], in[k], blocks[k], m,
                             es[k]);
-      } else {
-        part[k] = s[k] ? (const char *)in[k] + (size_t)at * es[k] : in[k];
-      }
+      else
+        part[k] = blocks[k];
+    }
+    /* Operands read with a step are gathered in turns of CB__GATHER_RUN
+     * elements each, so that the memory streams them together. */
+    for (int64_t done = 0, g; done < m; done += g) {
+      g = m - done < CB__GATHER_RUN ? m - done : CB__GATHER_RUN;
+      for (int k = 0; k < t->nin; k++)
+        if (t->in_kind[k] == CB__IN_STRIDED &&
+            t->strided[k].strides[last] != 1)
+          walk_take(&w[k], t, &t->strided[k], in[k],
+                    blocks[k] + (size_t)done * es[k], g, es[k]);
     }
     fn(m, part, s, (char *)out + (size_t)at * oes, t);
   }
