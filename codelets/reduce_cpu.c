@@ -202,6 +202,18 @@ SUM_FAMILY(DOT)
 ORDER_FAMILY(MIN)
 ORDER_FAMILY(MAX)
 
+/* Writes the np partial buffers from buffers[0] on, one after the other,
+ * into out: the result, when each partial is already its part of it
+ * (each row, each column of each slab). */
+static void concat_parts(void *buffers[], int np, size_t es, void *out) {
+  char *o = out;
+  for (int p = 0; p < np; p++) {
+    size_t bytes = (size_t)STARPU_VECTOR_GET_NX(buffers[p]) * es;
+    memcpy(o, (const void *)STARPU_VECTOR_GET_PTR(buffers[p]), bytes);
+    o += bytes;
+  }
+}
+
 /* Argmin and argmax keep pairs of a value and its index. Within a run
  * (indices rising) a pair is replaced by a strictly better value, or by
  * the first NaN; two runs' pairs merge the same way, the smaller index
@@ -289,14 +301,7 @@ ORDER_FAMILY(MAX)
                                     int64_t *o, int64_t nout) {              \
     int np = t->nparts;                                                      \
     if (t->mode == CB__RM_ROWS || t->mode == CB__RM_MID) {                   \
-      int64_t at = 0;                                                        \
-      for (int p = 0; p < np; p++) {                                         \
-        const int64_t *ix =                                                  \
-            (const int64_t *)STARPU_VECTOR_GET_PTR(buffers[np + p]);         \
-        int64_t m = STARPU_VECTOR_GET_NX(buffers[np + p]);                   \
-        for (int64_t j = 0; j < m; j++)                                      \
-          o[at++] = ix[j];                                                   \
-      }                                                                      \
+      concat_parts(buffers + np, np, sizeof *o, o);                          \
       return;                                                                \
     }                                                                        \
     for (int64_t c = 0; c < nout; c++) {                                     \
@@ -525,13 +530,7 @@ static void combine_sum(const cb__rtask *t, void *buffers[], void *out,
     T *o = out;                                                              \
     int np = t->nparts, min = t->family == CB__RF_MIN;                       \
     if (t->mode == CB__RM_ROWS || t->mode == CB__RM_MID) {                   \
-      int64_t at = 0;                                                        \
-      for (int p = 0; p < np; p++) {                                         \
-        const T *v = (const T *)STARPU_VECTOR_GET_PTR(buffers[p]);           \
-        int64_t m = STARPU_VECTOR_GET_NX(buffers[p]);                        \
-        for (int64_t j = 0; j < m; j++)                                      \
-          o[at++] = v[j];                                                    \
-      }                                                                      \
+      concat_parts(buffers, np, sizeof *o, o);                               \
       return;                                                                \
     }                                                                        \
     for (int64_t c = 0; c < nout; c++) {                                     \

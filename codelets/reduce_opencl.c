@@ -50,6 +50,14 @@ static const char *acc_type(const cb__rtask *t) {
 }
 
 
+/* The parameters every reduction kernel takes first (T: the elements, P:
+ * the partials, A: the accumulators). */
+static const char kernel_head[] =
+    "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
+    "    __global const T *y, const ulong yo, __global P *out,\n"
+    "    const ulong oo, const ulong n, const ulong cols,\n"
+    "    const ulong rows, const int lanes, __local A *scratch";
+
 /* The kernel of argmin or argmax: the best value and its index, of each
  * chunk or row (a work-group each, its work-items striding, then a tree
  * in local memory) or down each column. BETTER says whether (b, bi)
@@ -63,20 +71,16 @@ static size_t arg_source(const cb__rtask *t, char *buf, size_t cap) {
   if (t->in == CB_FLOAT64)
     cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
   cb__put(buf, cap, &len,
-      "#define T %s\n#define ISNAN(v) %s\n#define X(i) x[xo + (i)]\n"
-      "#define CHUNKS %d\n"
+      "#define T %s\n#define A T\n#define P T\n#define ISNAN(v) %s\n"
+      "#define X(i) x[xo + (i)]\n#define CHUNKS %d\n"
       "#define BETTER(a, ai, b, bi) ((bi) >= 0 && ((ai) < 0 || (ISNAN(a) ? "
       "(ISNAN(b) && (bi) < (ai)) : (ISNAN(b) || (b) %s (a) || "
       "((b) == (a) && (bi) < (ai))))))\n",
       cb__cl_type(t->in), isf ? "isnan(v)" : "0", CB__RCHUNKS,
       t->family == CB__RF_ARGMIN ? "<" : ">");
-  cb__put(buf, cap, &len,
-      "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
-      "    __global const T *y, const ulong yo, __global T *out,\n"
-      "    const ulong oo, const ulong n, const ulong cols,\n"
-      "    const ulong rows, const int lanes, __local T *scratch,\n"
+  cb__put(buf, cap, &len, "%s,\n"
       "    __global long *iout, const ulong io, const long base,\n"
-      "    __local long *iscratch) {\n");
+      "    __local long *iscratch) {\n", kernel_head);
   if (t->mode == CB__RM_COLS || t->mode == CB__RM_MID) {
     cb__put(buf, cap, &len,
         "  const ulong c = get_global_id(0), s = get_global_id(1);\n"
@@ -155,11 +159,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
       cb__cl_type(t->in), acc_type(t), cb__cl_type(t->part), init,
       isf ? "isnan(v)" : "0", steps[t->family], merges[t->family],
       CB__RCHUNKS, CB__RLANES);
-  cb__put(buf, cap, &len,
-      "__kernel void cb_reduce(__global const T *x, const ulong xo,\n"
-      "    __global const T *y, const ulong yo, __global P *out,\n"
-      "    const ulong oo, const ulong n, const ulong cols,\n"
-      "    const ulong rows, const int lanes, __local A *scratch) {\n");
+  cb__put(buf, cap, &len, "%s) {\n", kernel_head);
   if (t->mode == CB__RM_COLS || t->mode == CB__RM_MID) {
     /* Work-item (c, s) walks down column c of slab s; with lanes (a CPU
      * device), down columns c * W to c * W + W - 1, a row at a time. */
