@@ -231,6 +231,9 @@ static void concat_parts(void *buffers[], int np, size_t es, void *out) {
     (NANQ(a) ? NANQ(b) && (bi) < (ai)                                        \
              : NANQ(b) || (b)CMP(a) || ((b) == (a) && (bi) < (ai)))))
 
+/* arun_*: the best of X[lo, hi) into *val, and its index less base into
+ * *idx; atile_*: a tile's partials, as t's mode says; acombine_*: the
+ * indices of the result from the partials. */
 #define ARG_FN(tn, T, NANQ, CMP, FAM)                                        \
   static void arun_##FAM##_##tn(const T *X, int64_t lo, int64_t hi,          \
                                 int64_t base, T *val, int64_t *idx) {        \
@@ -259,18 +262,16 @@ static void concat_parts(void *buffers[], int np, size_t es, void *out) {
     *val = a[0];                                                             \
     *idx = ai[0] - base;                                                     \
   }                                                                          \
-  static int atile_##FAM##_##tn(const cb__rtask *t, const void *x,           \
-                                int64_t n, void *vout, int64_t *iout) {      \
+  static void atile_##FAM##_##tn(const cb__rtask *t, const void *x,          \
+                                 int64_t n, void *vout, int64_t *iout) {     \
     const T *X = x;                                                          \
     T *v = vout;                                                             \
     int64_t cols = t->cols;                                                  \
     if (t->mode == CB__RM_ALL) {                                             \
-      for (int g = 0; g < CB__RCHUNKS; g++) {                                \
+      /* Indices in the array, whose first element is the tile's first. */  \
+      for (int g = 0; g < CB__RCHUNKS; g++)                                  \
         arun_##FAM##_##tn(X, n * g / CB__RCHUNKS, n * (g + 1) / CB__RCHUNKS, \
-                          0, &v[g], &iout[g]);                               \
-        if (iout[g] >= 0)                                                    \
-          iout[g] += t->first;                                               \
-      }                                                                      \
+                          -t->first, &v[g], &iout[g]);                       \
     } else if (t->mode == CB__RM_ROWS) {                                     \
       for (int64_t r = 0; r < n / cols; r++)                                 \
         arun_##FAM##_##tn(X, r * cols, (r + 1) * cols, r * cols, &v[r],      \
@@ -295,7 +296,6 @@ static void concat_parts(void *buffers[], int np, size_t es, void *out) {
             ARG_STEP(CMP, NANQ, a[c], ai[c], slab[r * cols + c], row0 + r);  \
       }                                                                      \
     }                                                                        \
-    return 0;                                                                \
   }                                                                          \
   static void acombine_##FAM##_##tn(const cb__rtask *t, void *buffers[],     \
                                     int64_t *o, int64_t nout) {              \
@@ -338,8 +338,8 @@ ARG_FAMILY(u16, uint16_t, NAN_I)
 ARG_FAMILY(u32, uint32_t, NAN_I)
 ARG_FAMILY(u64, uint64_t, NAN_I)
 
-typedef int (*arg_tile_fn)(const cb__rtask *t, const void *x, int64_t n,
-                           void *vout, int64_t *iout);
+typedef void (*arg_tile_fn)(const cb__rtask *t, const void *x, int64_t n,
+                            void *vout, int64_t *iout);
 typedef void (*arg_combine_fn)(const cb__rtask *t, void *buffers[],
                                int64_t *o, int64_t nout);
 #define ARG_ROW(what, FAM)                                                   \
@@ -415,8 +415,8 @@ void cb__reduce_tile_cpu(void *buffers[], void *cl_arg) {
   int64_t n = STARPU_VECTOR_GET_NX(buffers[0]);
   void *part = (void *)STARPU_VECTOR_GET_PTR(buffers[nin]);
   if (CB__RF_IS_ARG(t->family)) {
-    arg_tile_fn afn = arg_tiles[t->family == CB__RF_ARGMAX][t->in];
-    afn(t, x, n, part, (int64_t *)STARPU_VECTOR_GET_PTR(buffers[nin + 1]));
+    arg_tiles[t->family == CB__RF_ARGMAX][t->in](
+        t, x, n, part, (int64_t *)STARPU_VECTOR_GET_PTR(buffers[nin + 1]));
     return;
   }
   tile_fn fn = tiles[t->family][t->in][part_kind(t)];
