@@ -36,7 +36,13 @@ static inline size_t cb__cl_range(const cb__clkernel *e, size_t want,
 }
 
 /* Families of generated kernels (the key's namespace). */
-enum { CB__CLP_EWISE, CB__CLP_REDUCE, CB__CLP_LAYOUT, CB__CLP_EWISE_STRIDED };
+enum {
+  CB__CLP_EWISE,
+  CB__CLP_REDUCE,
+  CB__CLP_LAYOUT,
+  CB__CLP_EWISE_STRIDED,
+  CB__CLP_FUSED
+};
 
 /* Writes the source of the variant arg describes into buf (cap bytes);
  * returns its length, or 0 when it does not fit. */

@@ -12,6 +12,7 @@
 #include "complex_cpu.h"
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
+#include "fused.h"
 #include "half.h"
 
 CB__IPOW_DEF(int64_t, uint64_t, cb__ipow64)
@@ -502,6 +503,49 @@ static void run_strided(loop_fn fn, const cb__task *t, const void **in,
   }
 }
 
+/* A fused program over n elements (fused.h): each step runs its
+ * operation's own loop over blocks of CB__FUSE_BLOCK elements, its
+ * operands being inputs, constants or earlier steps' blocks, and the
+ * last step writes the output. An input broadcast from one element
+ * (s[k] 0) is spread over a block first, since loops of one operand read
+ * a block. */
+static void fused_loop(int64_t n, const void *const *in, const int *s,
+                       void *out, const cb__task *t) {
+  const cb__fprog *p = t->prog;
+  _Alignas(64) char regs[CB__FUSE_MAX_STEPS][CB__FUSE_BLOCK * 8];
+  _Alignas(64) char spread[CB__MAX_OPERANDS][CB__FUSE_BLOCK * 8];
+  size_t es[CB__MAX_OPERANDS] = {0};
+  for (int k = 0; k < p->nin; k++) {
+    es[k] = cb_dtype_size((cb_dtype)p->in_dtype[k]);
+    for (int i = 0; !s[k] && i < CB__FUSE_BLOCK; i++)
+      memcpy(spread[k] + (size_t)i * es[k], in[k], es[k]);
+  }
+  size_t oes = cb_dtype_size(cb__fprog_result(p));
+  static const int ones[CB__MAX_OPERANDS] = {1, 1, 1};
+  for (int64_t at = 0, m; at < n; at += m) {
+    m = n - at < CB__FUSE_BLOCK ? n - at : CB__FUSE_BLOCK;
+    for (int i = 0; i < p->nsteps; i++) {
+      const cb__fstep *st = &p->steps[i];
+      const void *x[CB__MAX_OPERANDS];
+      int xs[CB__MAX_OPERANDS];
+      for (int k = 0; k < st->n; k++) {
+        int r = st->x[k];
+        xs[k] = r >= 0;
+        x[k] = r < 0        ? (const void *)&p->consts[-1 - r]
+               : r >= p->nin ? (const void *)regs[r - p->nin]
+               : !s[r]       ? (const void *)spread[r]
+                             : (const char *)in[r] + (size_t)at * es[r];
+      }
+      void *o = i == p->nsteps - 1 ? (char *)out + (size_t)at * oes
+                                   : (void *)regs[i];
+      loop_fn fn = cb_op_get_kind((cb_op)st->op) == CB_KIND_CAST
+                       ? casts[st->dtype][st->result]
+                       : loops[st->op][st->dtype];
+      fn(m, x, st->n == 1 ? ones : xs, o, t);
+    }
+  }
+}
+
 void cb__ew_cpu(void *buffers[], void *cl_arg) {
   cb__task *t = cl_arg;
   if (cb__ctx_skip(&t->ctx))
@@ -546,9 +590,9 @@ void cb__ew_cpu(void *buffers[], void *cl_arg) {
     in[0] = &t->start;
     in[1] = &t->step;
   }
-  loop_fn fn = kind == CB_KIND_CAST
-                   ? casts[t->in_dtype[0]][t->out_dtype]
-                   : loops[t->op][cb__task_dtype(t)];
+  loop_fn fn = t->prog               ? fused_loop
+               : kind == CB_KIND_CAST ? casts[t->in_dtype[0]][t->out_dtype]
+                                      : loops[t->op][cb__task_dtype(t)];
   if (strided) {
     run_strided(fn, t, in, s, out, n);
     return;

@@ -17,6 +17,7 @@
 #include "clprog.h"
 #include "ew_helpers.h"
 #include "ewise_codelets.h"
+#include "fused.h"
 #include "half.h"
 #include "udiv.h"
 
@@ -88,6 +89,12 @@ static int class_index(cb_dtype t) {
   char c = cb__dtype_class(t);
   return c == 'F' ? 0 : c == 'I' ? 1 : c == 'B' ? 2 : 3;
 }
+
+const char *cb__cl_expr(cb_op op, cb_dtype t) {
+  return exprs[op][class_index(t)];
+}
+
+const char *cb__cl_utype(cb_dtype t) { return cl_utypes[t]; }
 
 
 /* Writes the kernel source of the variant of the task arg; returns its
@@ -386,10 +393,22 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   int strided = has_kind(t, CB__IN_STRIDED);
-  const cb__clkernel *ck = cb__clprog_get(
-      &t->ctx, strided ? CB__CLP_EWISE_STRIDED : CB__CLP_EWISE,
-      strided ? strided_key(t) : variant_key(t), devid, kernel_source, t,
-      "", "cb_kernel", cb_op_name(t->op));
+  /* A fused program's kernel is keyed by its id and which inputs are
+   * broadcast elements (a fused task has no other kinds). */
+  uint32_t elems = 0;
+  for (int k = 0; t->prog && k < t->nin; k++)
+    elems |= (uint32_t)(t->in_kind[k] == CB__IN_ELEM) << k;
+  const cb__clkernel *ck =
+      t->prog ? cb__clprog_get(&t->ctx, CB__CLP_FUSED,
+                               t->prog->id << CB__MAX_OPERANDS | elems,
+                               devid, cb__fused_source, t, "", "cb_kernel",
+                               t->ctx.name)
+              : cb__clprog_get(&t->ctx,
+                               strided ? CB__CLP_EWISE_STRIDED
+                                       : CB__CLP_EWISE,
+                               strided ? strided_key(t) : variant_key(t),
+                               devid, kernel_source, t, "", "cb_kernel",
+                               cb_op_name(t->op));
   if (!ck)
     return;
   cl_kernel k = ck->kernel;

@@ -85,6 +85,8 @@ typedef struct cb__task {
   cb_array *arrays[CB__MAX_OPERANDS + 1]; /* references; output last */
   struct cb__slab *slab;      /* the submitter's block it lives in, or
                                * NULL: its own allocation */
+  const struct cb__fprog *prog; /* a fused task's program (fused.h), its
+                                 * inputs the operands; else NULL */
 } cb__task;
 
 /* The index of the output tile's buffer in a task: it follows the
@@ -117,6 +119,11 @@ int cb__op_accepts_bool_as_int8(cb_op op);
 static inline int cb__dtype_fp64(cb_dtype t) {
   return t == CB_FLOAT64 || t == CB_COMPLEX128;
 }
+
+/* For generated OpenCL sources: the table's expression of op for dtype
+ * t's class, and the unsigned OpenCL type of t's width. */
+const char *cb__cl_expr(cb_op op, cb_dtype t);
+const char *cb__cl_utype(cb_dtype t);
 
 /* The OpenCL C source of the complex helpers (complex_cl.c), for a
  * kernel that defines CT and RT first. */

@@ -11,6 +11,7 @@
 
 #include "cambrian.h"
 #include "errors.h"
+#include "fused.h"
 
 enum { VAL_INPUT, VAL_CONSTANT, VAL_NODE };
 
@@ -33,7 +34,19 @@ typedef struct gnode {
   int8_t axis;                /* a reduction's, or CB_AXIS_ALL */
   int32_t x[CB__MAX_OPERANDS]; /* value ids; -2 - k: scalar k */
   int32_t result;
+  int32_t group;              /* its fused group, or -1 */
 } gnode;
+
+/* Element-wise nodes run as one fused task per tile (fuse.c): the
+ * members are the nodes first to last whose group it is, and the last
+ * one runs it; its result is the group's, the others' results are read
+ * by members only and never made. */
+typedef struct ggroup {
+  cb__fprog *prog;            /* once planned (about 1 KB) */
+  int32_t inputs[CB__MAX_OPERANDS]; /* value ids, register by register */
+  int32_t first, last;
+  int nmembers;
+} ggroup;
 
 typedef struct gconst {
   cb_array *array;
@@ -51,11 +64,17 @@ struct cb_graph {
   int ninputs;
   int *outputs;
   int noutputs, coutputs;
+  ggroup *groups;             /* the fusion plan, if any (fuse.c) */
+  int ngroups, cgroups;
 };
 
 /* Checks that inputs fit the graph's inputs (count, dtypes, shapes). */
 int cb__graph_check_inputs(const cb_graph *g, cb_array *const *inputs,
                            int ninputs);
+/* Drops the fusion plan (recording a node makes it stale), and sets
+ * every value's last use back to its last reader. */
+void cb__graph_unfuse(cb_graph *g);
+
 /* The value node d writes its result over, or -1: an intermediate that d
  * alone reads, of the result's dtype and shape. A chain's values then
  * share one array, and reusing it adds no dependency (its readers are

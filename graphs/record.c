@@ -40,6 +40,9 @@ void cb_graph_free(cb_graph *g) {
   for (int v = 0; g->consts && v < g->nvalues; v++)
     if (g->values[v].kind == VAL_CONSTANT)
       cb_array_unref(g->consts[v].array);
+  for (int grp = 0; grp < g->ngroups; grp++)
+    free(g->groups[grp].prog);
+  free(g->groups);
   free(g->values);
   free(g->nodes);
   free(g->scalars);
@@ -136,7 +139,10 @@ static int add_node(cb_graph *g, gnode *node, cb_dtype t, int ndim,
   int id = new_value(g, VAL_NODE, t, ndim, copy);
   if (id < 0)
     return id;
+  if (g->ngroups)
+    cb__graph_unfuse(g); /* the plan is stale */
   node->result = id;
+  node->group = -1;
   g->values[id].node = g->nnodes;
   for (int i = 0; i < node->n; i++) {
     gvalue *v = node->x[i] >= 0 ? &g->values[node->x[i]] : NULL;

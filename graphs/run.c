@@ -12,6 +12,7 @@
 
 #include "arrays.h"
 #include "batch.h"
+#include "distributed.h"
 #include "devtab.h"
 #include "errors.h"
 #include "ewise.h"
@@ -81,6 +82,81 @@ static int submit_other(const gnode *d, const cb_operand *x,
   }
 }
 
+/* The operands of node d. */
+static void operands(const cb_graph *g, const gnode *d, cb_array **vals,
+                     const int *devs, cb_operand *x) {
+  for (int k = 0; k < d->n; k++)
+    x[k] = d->x[k] >= 0 ? (cb_operand){.array = vals[d->x[k]],
+                                       .device = devs[d->x[k]]}
+                        : g->scalars[-2 - d->x[k]];
+}
+
+/* Submits node i (in batch b, held, when it is element-wise). */
+static int run_node(cb_graph *g, int i, cb__batch *b, int event,
+                    cb_array **vals, int *devs, int default_device) {
+  const gnode *d = &g->nodes[i];
+  cb_operand x[CB__MAX_OPERANDS];
+  operands(g, d, vals, devs, x);
+  if (d->kind != NODE_EWISE)
+    return submit_other(d, x, default_device, &vals[d->result],
+                        &devs[d->result]);
+  int reuse = cb__graph_reused_value(g, d);
+  return cb__ewise_in(b, event, reuse >= 0 ? vals[reuse] : NULL,
+                      (cb_op)d->op, x, d->n, default_device, d->out_dtype,
+                      &vals[d->result], &devs[d->result]);
+}
+
+/* Submits group gr as one fused task per tile of its result. */
+static int run_group(cb_graph *g, const ggroup *gr, cb__batch *b, int event,
+                     cb_array **vals, int *devs, int default_device) {
+  const cb__fprog *p = cb__fprog_intern(gr->prog);
+  if (!p)
+    return cb__fail(CB_ENOMEM, "out of host memory");
+  cb_operand x[CB__MAX_OPERANDS];
+  for (int k = 0; k < p->nin; k++)
+    x[k] = (cb_operand){.array = vals[gr->inputs[k]],
+                        .device = devs[gr->inputs[k]]};
+  int r = g->nodes[gr->last].result;
+  return cb__ewise_fused(b, event, p, x, default_device, &vals[r], &devs[r]);
+}
+
+/* Submits group gr's nodes one by one (where tasks must not be fused),
+ * each intermediate let go once the node that reads it is submitted. */
+static int run_members(cb_graph *g, const ggroup *gr, cb__batch *b,
+                       int event, cb_array **vals, int *devs,
+                       int default_device) {
+  int rc = 0;
+  for (int i = gr->first; i <= gr->last && rc == 0; i++) {
+    const gnode *d = &g->nodes[i];
+    if (d->group != g->nodes[gr->last].group)
+      continue;
+    rc = run_node(g, i, b, i == gr->last && event, vals, devs,
+                  default_device);
+    for (int k = 0; k < d->n && rc == 0; k++) {
+      int v = d->x[k];
+      if (v >= 0 && g->values[v].kind == VAL_NODE &&
+          g->nodes[g->values[v].node].group == d->group && vals[v]) {
+        cb_array_unref(vals[v]);
+        vals[v] = NULL;
+      }
+    }
+  }
+  return rc;
+}
+
+/* Lets go of the values node d reads for the last time at node at. */
+static void release_read(const cb_graph *g, const gnode *d, int at,
+                         cb_array **vals) {
+  for (int k = 0; k < d->n; k++) {
+    int v = d->x[k];
+    if (v >= 0 && g->values[v].last_use == at && !g->values[v].output &&
+        vals[v]) {
+      cb_array_unref(vals[v]);
+      vals[v] = NULL;
+    }
+  }
+}
+
 int cb_graph_run(cb_graph *g, cb_array *const *inputs,
                  const int *input_devices, int ninputs, int default_device,
                  cb_array **outputs, int *output_devices, int noutputs) {
@@ -112,13 +188,15 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
   }
   /* A run keeps about WINDOW nodes in flight: submitting far ahead of
    * the workers would keep every intermediate alive at once (gigabytes
-   * for a million nodes). Every STEP nodes it notes a node's event, and
-   * waits for the one noted WINDOW nodes before: one wait per STEP
-   * nodes, not one per node. The STEP nodes between are one batch,
-   * submitted under one hold of the run lock; only outputs and the noted
-   * nodes get events. */
+   * for a million nodes). Every STEP nodes it notes the event of the
+   * first node it submits, and waits for the one noted WINDOW nodes
+   * before: one wait per STEP nodes, not one per node. The STEP nodes
+   * between are one batch, submitted under one hold of the run lock;
+   * only outputs and the noted nodes get events. A fused group runs
+   * where its last node is recorded; its other nodes are passed over. */
   enum { STEP = 1024, SLOTS = 8 };
   cb_event *window[SLOTS] = {NULL};
+  int fuse = !cb__dist_on; /* every rank decides alike */
   for (int first = 0; first < g->nnodes && rc == 0; first += STEP) {
     cb_event **slot = &window[(first / STEP) % SLOTS];
     if (*slot) {
@@ -129,16 +207,14 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
     /* Element-wise nodes in a row share a batch; the other kinds take
      * the run lock themselves. */
     cb__batch batch;
-    int held = 0;
+    int held = 0, note = 1;
     int end = first + STEP < g->nnodes ? first + STEP : g->nnodes;
     for (int i = first; i < end && rc == 0; i++) {
       const gnode *d = &g->nodes[i];
-      cb_operand x[CB__MAX_OPERANDS];
-      for (int k = 0; k < d->n; k++)
-        x[k] = d->x[k] >= 0 ? (cb_operand){.array = vals[d->x[k]],
-                                           .device = devs[d->x[k]]}
-                            : g->scalars[-2 - d->x[k]];
-      int ewise = d->kind == NODE_EWISE, noted = i == first;
+      const ggroup *gr = d->group >= 0 ? &g->groups[d->group] : NULL;
+      if (gr && gr->last != i)
+        continue;
+      int ewise = d->kind == NODE_EWISE;
       if (ewise && !held) {
         if ((rc = cb__enter()))
           break;
@@ -149,26 +225,22 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
         cb__leave();
         held = 0;
       }
-      int reuse = cb__graph_reused_value(g, d);
-      rc = ewise ? cb__ewise_in(&batch, noted || g->values[d->result].output,
-                                reuse >= 0 ? vals[reuse] : NULL,
-                                (cb_op)d->op, x, d->n, default_device,
-                                d->out_dtype, &vals[d->result],
-                                &devs[d->result])
-                 : submit_other(d, x, default_device, &vals[d->result],
-                                &devs[d->result]);
-      if (rc == 0 && noted)
+      int event = note || g->values[d->result].output;
+      if (gr && fuse)
+        rc = run_group(g, gr, &batch, event, vals, devs, default_device);
+      else if (gr)
+        rc = run_members(g, gr, &batch, event, vals, devs, default_device);
+      else
+        rc = run_node(g, i, &batch, event, vals, devs, default_device);
+      if (rc == 0 && note) {
         *slot = cb_array_writer(vals[d->result]);
+        note = 0;
+      }
       /* Values read for the last time go back (to the pool, once their
        * tasks end). */
-      for (int k = 0; k < d->n; k++) {
-        int v = d->x[k];
-        if (v >= 0 && g->values[v].last_use == i && !g->values[v].output &&
-            vals[v]) {
-          cb_array_unref(vals[v]);
-          vals[v] = NULL;
-        }
-      }
+      for (int m = gr ? gr->first : i; m <= i; m++)
+        if (m == i || g->nodes[m].group == d->group)
+          release_read(g, &g->nodes[m], i, vals);
     }
     if (held) {
       cb__batch_end(&batch);

@@ -417,6 +417,32 @@ PyDoc_STRVAR(doc_graph_output,
 "graph_output(graph, id, /)\n--\n\n"
 "Mark a value an output.\n");
 
+/* graph_fuse(graph): plans fusion; the group of every node (-1: none). */
+static PyObject *py_graph_fuse(PyObject *module, PyObject *cap) {
+  cb_graph *g = graph_of(cap);
+  if (!g)
+    return NULL;
+  int rc = cb_graph_fuse(g);
+  if (rc < 0)
+    return cbp_raise(mstate(module), rc);
+  int nn = cb_graph_nnodes(g);
+  PyObject *groups = PyTuple_New(nn);
+  for (int i = 0; groups && i < nn; i++) {
+    PyObject *v = PyLong_FromLong(cb_graph_node_group(g, i));
+    if (!v) {
+      Py_CLEAR(groups);
+      break;
+    }
+    PyTuple_SET_ITEM(groups, i, v);
+  }
+  return groups;
+}
+
+PyDoc_STRVAR(doc_graph_fuse,
+"graph_fuse(graph, /)\n--\n\n"
+"Plan fusion for the runs to come; the fused group of every node\n"
+"(-1: none).\n");
+
 PyDoc_STRVAR(doc_graph_info,
 "graph_info(graph, /)\n--\n\n"
 "(values, nodes): every value as (kind, node, dtype, shape,\n"
@@ -442,6 +468,7 @@ PyMethodDef cbp_graph_methods[] = {
     {"graph_output", CBP_METH(py_graph_output), METH_FASTCALL,
      doc_graph_output},
     {"graph_info", py_graph_info, METH_O, doc_graph_info},
+    {"graph_fuse", py_graph_fuse, METH_O, doc_graph_fuse},
     {"graph_value", CBP_METH(py_graph_value), METH_FASTCALL, doc_graph_value},
     {"graph_run", CBP_METH(py_graph_run), METH_FASTCALL, doc_graph_run},
     {NULL, NULL, 0, NULL}};

@@ -21,6 +21,7 @@
 #include "shapes.h"
 #include "ewise_codelets.h"
 #include "failure.h"
+#include "fused.h"
 #include "half.h"
 #include "runtime.h"
 #include "task_end.h"
@@ -126,6 +127,16 @@ static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
   return out;
 }
 
+cb__value cb__scalar_value(const cb_operand *x, cb_dtype want) {
+  /* A huge int is held as a double (weak 2), or as the bits of a uint64
+   * (weak 3). */
+  return to_value(x->value,
+                  x->weak == 2   ? CB_FLOAT64
+                  : x->weak == 3 ? CB_UINT64
+                                 : x->dtype,
+                  want);
+}
+
 static void release_task(void *arg) {
   cb__task *t = arg;
   cb__ctx_drop_refs(&t->ctx, t->arrays, t->narrays);
@@ -175,8 +186,7 @@ void cb__place(struct starpu_task *task, int device, unsigned turn, int tile,
  * waits for them. Returns rc. */
 static int abandon(const cb__task *proto, cb_array *out, int tile, int rc) {
   return cb__submit_abandon(out, out->writer, proto->ctx.device,
-                            cb_op_name(proto->op), tile, out->ntiles - tile,
-                            rc);
+                            proto->ctx.name, tile, out->ntiles - tile, rc);
 }
 
 /* The tiles of a, read through lay (over a result of rows of row
@@ -212,7 +222,8 @@ static int submit_tiles_locked(cb__batch *b, int event,
   out->writer = event ? cb__event_new(out->ntiles) : NULL;
   if (event && !out->writer)
     return cb__fail(CB_ENOMEM, "out of host memory");
-  int uses_f64 = cb__dtype_fp64(proto->out_dtype);
+  int uses_f64 = cb__dtype_fp64(proto->out_dtype) ||
+                 (proto->prog && cb__fprog_uses_f64(proto->prog));
   for (int k = 0; k < proto->nin; k++)
     uses_f64 |= cb__dtype_fp64(proto->in_dtype[k]);
   for (int tile = 0; tile < out->ntiles; tile++) {
@@ -300,7 +311,8 @@ static int submit_tiles_locked(cb__batch *b, int event,
     t->ctx.out = &t->arrays[t->narrays - 1];
     t->ctx.nout = 1;
     task->nbuffers = nbuf;
-    task->cl = &cb__ew_codelets[proto->op];
+    task->cl = proto->prog ? &cb__fused_codelet
+                           : &cb__ew_codelets[proto->op];
     task->cl_arg = t;
     task->cl_arg_size = sizeof *t;
     task->callback_func = task_done;
@@ -322,7 +334,7 @@ static int submit_tiles_locked(cb__batch *b, int event,
       release_task(t);
       rc = cb__fail(sp == -ENODEV ? CB_ENODEV : CB_ESTARPU,
                     "%s: no worker can run this task (%d)",
-                    cb_op_name(proto->op), sp);
+                    proto->ctx.name, sp);
       return abandon(proto, out, tile, rc);
     }
   }
@@ -522,10 +534,11 @@ static int plan_strided(const cb_operand *x, int n, cb_dtype compute,
  * result's dtype and shape (cb_ewise_into), whose tiles the operands
  * then take. */
 static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
-                 cb_op op, const cb_operand *x, int n, int default_device,
-                 int out_dtype, cb_array **out, int *out_device) {
+                 const cb__fprog *prog, cb_op op, const cb_operand *x, int n,
+                 int default_device, int out_dtype, cb_array **out,
+                 int *out_device) {
   cb_op_kind kind = cb_op_get_kind(op);
-  if (n != arity(kind) || n > CB__MAX_OPERANDS)
+  if ((!prog && n != arity(kind)) || n > CB__MAX_OPERANDS)
     return cb__fail(CB_EINVAL, "%s takes %d operands, got %d",
                     cb_op_name(op), arity(kind), n);
   /* Shape and placement: array operands broadcast to one shape. */
@@ -570,7 +583,14 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
    * that replace it, kept in adj. */
   cb_dtype compute, result;
   cb_operand adj[CB__MAX_OPERANDS];
-  if (kind == CB_KIND_CAST) {
+  if (prog) {
+    /* Its steps' dtypes were settled as it was built. */
+    compute = (cb_dtype)prog->steps[prog->nsteps - 1].dtype;
+    result = cb__fprog_result(prog);
+    if (cb__fprog_uses_f64(prog) &&
+        (rc = cb__check_device(device, CB_FLOAT64)))
+      return rc;
+  } else if (kind == CB_KIND_CAST) {
     if (out_dtype < 0 || out_dtype >= CB_NDTYPES)
       return cb__fail(CB_ETYPE, "cast needs a target dtype");
     compute = cb_array_dtype(x[0].array);
@@ -604,16 +624,16 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   for (int i = 0; i < n; i++)
     if (x[i].array && x[i].device != device)
       busy_device = -1;
-  cb__task proto = {.ctx = {.name = cb_op_name(op), .device = device,
-                            .busy_device = busy_device},
-                    .op = op, .out_dtype = result, .nin = n};
+  cb__task proto = {.ctx = {.name = prog ? "fused" : cb_op_name(op),
+                            .device = device, .busy_device = busy_device},
+                    .op = op, .out_dtype = result, .nin = n, .prog = prog};
   cb_array *in[CB__MAX_OPERANDS] = {NULL};
   cb_array *temps[CB__MAX_OPERANDS] = {NULL};
   cb_layout lay[CB__MAX_OPERANDS];
   /* Views and broadcasts read in place (plan_strided); until their tasks
    * are submitted, no view may be filled by another thread, nor its
    * source written. */
-  int strided = shaped.ndim > 0 && shaped.size > 0 && !into &&
+  int strided = shaped.ndim > 0 && shaped.size > 0 && !into && !prog &&
                 cb__lazy_allowed();
   /* Tiles follow the data: the result takes the tiles of the first
    * operand of its size (registered now for the device if it was not),
@@ -668,21 +688,17 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     }
   /* Distributed, a row read by every tile's task would be sent to every
    * rank: it is copied out there instead. */
-  int rows_ok = !cb__dist_on;
+  int rows_ok = !cb__dist_on && !prog;
   for (int i = 0; i < n; i++) {
-    cb_dtype want = (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL : compute;
+    cb_dtype want = prog ? (cb_dtype)prog->in_dtype[i]
+                    : (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL
+                                                        : compute;
     proto.in_dtype[i] = want;
     if (proto.in_kind[i] == CB__IN_STRIDED)
       continue;
     if (!x[i].array) {
       proto.in_kind[i] = CB__IN_SCALAR;
-      /* A huge int is held as a double (weak 2), or as the bits of a
-       * uint64 (weak 3). */
-      proto.scalar[i] = to_value(x[i].value,
-                                 x[i].weak == 2   ? CB_FLOAT64
-                                 : x[i].weak == 3 ? CB_UINT64
-                                                  : x[i].dtype,
-                                 want);
+      proto.scalar[i] = cb__scalar_value(&x[i], want);
       continue;
     }
     if (in[i]->ndim > 0 && !same_shape(in[i], &shaped) && rows_ok &&
@@ -758,8 +774,19 @@ done:
 int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
                  const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device) {
-  return ewise(b, event, reuse, 0, op, x, n, default_device, out_dtype, out,
-               out_device);
+  return ewise(b, event, reuse, 0, NULL, op, x, n, default_device,
+               out_dtype, out, out_device);
+}
+
+int cb__ewise_fused(cb__batch *b, int event, const cb__fprog *prog,
+                    const cb_operand *x, int default_device, cb_array **out,
+                    int *out_device) {
+  for (int i = 0; i < prog->nin; i++)
+    if (!x[i].array)
+      return cb__fail(CB_EINVAL, "a fused program's inputs are arrays");
+  return ewise(b, event, NULL, 0, prog,
+               (cb_op)prog->steps[prog->nsteps - 1].op, x, prog->nin,
+               default_device, -1, out, out_device);
 }
 
 /* cb_ewise alone, into dst when not NULL; try_only: CB_EAGAIN instead of
@@ -772,8 +799,8 @@ static int ewise_alone(int try_only, cb_op op, const cb_operand *x, int n,
   int rc = try_only ? cb__try_enter() : cb__enter();
   if (rc)
     return rc;
-  rc = ewise(NULL, 1, dst, dst != NULL, op, x, n, default_device, out_dtype,
-             out, out_device);
+  rc = ewise(NULL, 1, dst, dst != NULL, NULL, op, x, n, default_device,
+             out_dtype, out, out_device);
   cb__leave();
   return rc;
 }

@@ -16,6 +16,19 @@ int cb__ewise_in(cb__batch *b, int event, cb_array *reuse, cb_op op,
                  const cb_operand *x, int n, int default_device,
                  int out_dtype, cb_array **out, int *out_device);
 
+/* One task per tile of the result of the fused program prog (fused.h)
+ * over its inputs x[0 .. prog->nin - 1], arrays whose dtypes are the
+ * program's (others are cast first) and which broadcast to the result's
+ * shape, as cb__ewise_in runs one operation. The caller holds the run
+ * lock. */
+int cb__ewise_fused(cb__batch *b, int event, const struct cb__fprog *prog,
+                    const cb_operand *x, int default_device, cb_array **out,
+                    int *out_device);
+
+/* A scalar operand as an element of dtype want, converted as element-wise
+ * operations convert it. */
+cb__value cb__scalar_value(const cb_operand *x, cb_dtype want);
+
 /* 0 when work in dtype t may be placed on device (-1: auto; a device
  * set), else CB_ENODEV, CB_EDEVLOST or CB_ETYPE (no float64 there). */
 int cb__check_device(int device, cb_dtype t);

@@ -230,11 +230,24 @@ class Graph:
         are not Arrays yet (and so of everything computed from them),
         instead of the device's choice (see :func:`tile_size`): one large
         tile per batch for a GPU, say.
+    fuse : bool, optional
+        Default True: chains of element-wise operations over arrays of
+        one shape run as one task per tile, whose kernel computes every
+        step of an element in registers, instead of one task per
+        operation and tile, each reading and writing memory. Each step
+        computes as its operation alone would, so values are the same
+        either way. Steps over float16 or complex values, casts from
+        floats to integers and broadcasting operations are not fused; a
+        chain reads at most 3 arrays from outside itself and has at most
+        32 steps.
 
     Attributes
     ----------
     max_in_flight : int
         The most batches the last :meth:`map` had in flight.
+    fused_groups : tuple of int
+        Once recorded: for each node, the fused group that runs it, or
+        -1 when it runs alone.
 
     Examples
     --------
@@ -247,11 +260,14 @@ class Graph:
     array([0.5, 0.5, 0.5, 0.5], dtype=float32)
     """
 
-    def __init__(self, tile_size: int | None = None) -> None:
+    def __init__(self, tile_size: int | None = None,
+                 fuse: bool = True) -> None:
         if tile_size is not None:
             with _tiles(tile_size):  # checks it
                 pass
         self._tile_size = tile_size
+        self._fuse = bool(fuse)
+        self.fused_groups: tuple[int, ...] = ()
         self._cap = _core.graph_new()
         self._inputs: list[tuple[str, Value]] = []
         self._outputs: list[tuple[str, Value]] = []
@@ -422,6 +438,10 @@ class Graph:
         unused = [n for n, v in self._inputs if v._id not in reached]
         if unused:
             raise ValueError(f"inputs {unused} reach no output")
+        if self._fuse:
+            self.fused_groups = _core.graph_fuse(self._cap)
+        else:
+            self.fused_groups = (-1,) * len(nodes)
         self._sealed = True
 
     # ---- introspection -----------------------------------------------

@@ -21,8 +21,8 @@ def pipeline(x, y, c):
     return z, (w - 3).astype(cb.float64), abs(-w) >= 1.5
 
 
-def make_graph(n, c):
-    with cb.Graph() as g:
+def make_graph(n, c, fuse=True):
+    with cb.Graph(fuse=fuse) as g:
         x = g.input("x", (n,), cb.float32)
         y = g.input("y", (n,), cb.float32)
         z, w, m = pipeline(x, y, c)
@@ -271,16 +271,25 @@ def test_run_errors():
     assert_same(g.run(x=ones, y=ones)["m"], np.ones(8, bool))  # still fine
 
 
-def test_failures_flow_through_a_replay():
-    g = make_graph(64, 1.0)
-    faults.inject_fault("sqrt", nth=1)
+@pytest.mark.parametrize("fuse", [False, True])
+def test_failures_flow_through_a_replay(fuse):
+    # Fused, the sqrt runs in the task of its chain, x * x + y * y first.
+    g = make_graph(64, 1.0, fuse)
+    task = "fused" if fuse else "sqrt"
+    assert (g.fused_groups[:5] == (0,) * 5) == fuse
+    faults.inject_fault(task, nth=1)
     try:
         out = g.run(x=np.ones(64, np.float32), y=np.ones(64, np.float32))
-        for name in ("z", "w", "m"):   # all downstream of the sqrt
+        if fuse:   # z is the fused task's own result
+            with pytest.raises(cb.DeviceError) as info:
+                out["z"].numpy()
+            assert info.value.task == task
+        for name in ("w", "m") if fuse else ("z", "w", "m"):
+            # all downstream of the sqrt
             with pytest.raises(cb.DependencyError) as info:
                 out[name].numpy()
             assert isinstance(info.value.__cause__, cb.DeviceError)
-            assert info.value.__cause__.task == "sqrt"
+            assert info.value.__cause__.task == task
     finally:
         faults.clear_faults()
     assert_same(g.run(x=np.zeros(64, np.float32),
@@ -348,7 +357,7 @@ def test_map_unordered_yields_every_batch():
 def test_map_failures_name_their_batch():
     g = chunk_graph()
     batches = [np.full(4096, k, np.float32) for k in range(6)]
-    faults.inject_fault("add", nth=3)        # the third batch's add
+    faults.inject_fault("fused", nth=3)      # the third batch's task
     try:
         done = []
         with pytest.raises(ExceptionGroup) as info:
@@ -358,7 +367,7 @@ def test_map_failures_name_their_batch():
         (exc,) = info.value.exceptions
         assert isinstance(exc, cb.DeviceError) and exc.batch_index == 2
         assert any("batch 2" in note for note in exc.__notes__)
-        faults.inject_fault("add", nth=2)
+        faults.inject_fault("fused", nth=2)
         with pytest.raises(cb.DeviceError):
             for _ in g.map(batches, in_flight=1, progress=False,
                            stop_on_error=True):

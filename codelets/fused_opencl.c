@@ -1,0 +1,154 @@
+/*
+ * The OpenCL kernel of a fused program: one function per step, made of
+ * the operation table's expression with T, U and R defined for that step
+ * alone, and a kernel that loads the inputs, calls the steps in turn and
+ * stores the last one's value. Constants are written into the source by
+ * their bits. Contraction is off, so that a product and a sum of two
+ * steps round as two kernels would.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "clprog.h"
+#include "ew_helpers.h"
+#include "fused.h"
+
+/* Writes constant v of dtype t as an OpenCL expression of that type. */
+static void put_constant(char *buf, size_t cap, size_t *len, cb_dtype t,
+                         const cb__value *v) {
+  switch (t) {
+  case CB_BOOL:
+    cb__put(buf, cap, len, "(uchar)%u", (unsigned)v->b);
+    break;
+  case CB_INT8:
+    cb__put(buf, cap, len, "as_char((uchar)0x%02x)", (unsigned)v->u8);
+    break;
+  case CB_UINT8:
+    cb__put(buf, cap, len, "(uchar)0x%02x", (unsigned)v->u8);
+    break;
+  case CB_INT16:
+    cb__put(buf, cap, len, "as_short((ushort)0x%04x)", (unsigned)v->u16);
+    break;
+  case CB_UINT16:
+    cb__put(buf, cap, len, "(ushort)0x%04x", (unsigned)v->u16);
+    break;
+  case CB_INT32:
+    cb__put(buf, cap, len, "as_int(0x%08" PRIx32 "u)", v->u32);
+    break;
+  case CB_UINT32:
+    cb__put(buf, cap, len, "0x%08" PRIx32 "u", v->u32);
+    break;
+  case CB_FLOAT32: {
+    uint32_t b;
+    memcpy(&b, &v->f32, sizeof b);
+    cb__put(buf, cap, len, "as_float(0x%08" PRIx32 "u)", b);
+    break;
+  }
+  case CB_INT64:
+    cb__put(buf, cap, len, "as_long(0x%016" PRIx64 "UL)", v->u64);
+    break;
+  case CB_FLOAT64: {
+    uint64_t b;
+    memcpy(&b, &v->f64, sizeof b);
+    cb__put(buf, cap, len, "as_double(0x%016" PRIx64 "UL)", b);
+    break;
+  }
+  default: /* CB_UINT64: fused programs hold no other dtype */
+    cb__put(buf, cap, len, "0x%016" PRIx64 "UL", v->u64);
+  }
+}
+
+/* The helpers that steps' expressions call by macro: integer powers,
+ * and floor division and remainder of floats (one of each width). */
+static void put_helpers(const cb__fprog *p, char *buf, size_t cap,
+                        size_t *len) {
+  int ipow = 0, fdiv[2] = {0}, fmod[2] = {0};
+  for (int s = 0; s < p->nsteps; s++) {
+    const cb__fstep *st = &p->steps[s];
+    int f = cb__dtype_class((cb_dtype)st->dtype) == 'F';
+    int wide = st->dtype == CB_FLOAT64;
+    ipow |= st->op == CB_OP_power && !f;
+    fdiv[wide] |= st->op == CB_OP_floor_divide && f;
+    fmod[wide] |= st->op == CB_OP_remainder && f;
+  }
+  if (ipow)
+    cb__put(buf, cap, len, "%s\n%s\n#define CB_IPOW(a, b) ((T)((T)-1 < 0 "
+            "? (U)cb_ipow((long)(a), (long)(b)) : (U)cb_upow((ulong)(a), "
+            "(ulong)(b))))\n",
+            CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)),
+            CB__XSTR(CB__UPOW_DEF(ulong, cb_upow)));
+  if (fdiv[0])
+    cb__put(buf, cap, len, "%s\n", CB__XSTR(CB__FDIV_DEF(float, cb_fdivf)));
+  if (fdiv[1])
+    cb__put(buf, cap, len, "%s\n", CB__XSTR(CB__FDIV_DEF(double, cb_fdivd)));
+  if (fmod[0])
+    cb__put(buf, cap, len, "%s\n", CB__XSTR(CB__FMOD_DEF(float, cb_fmodf)));
+  if (fmod[1])
+    cb__put(buf, cap, len, "%s\n", CB__XSTR(CB__FMOD_DEF(double, cb_fmodd)));
+}
+
+/* Step s as a function cb_s<s> of its operands. */
+static void put_step(const cb__fprog *p, int s, char *buf, size_t cap,
+                     size_t *len) {
+  static const char *const names[CB__MAX_OPERANDS] = {"a", "b", "c"};
+  const cb__fstep *st = &p->steps[s];
+  cb_dtype T = (cb_dtype)st->dtype, R = (cb_dtype)st->result;
+  const char *w = T == CB_FLOAT64 ? "d" : "f";
+  cb__put(buf, cap, len, "#define T %s\n#define U %s\n#define R %s\n"
+          "#define CB_FDIV cb_fdiv%s\n#define CB_FMOD cb_fmod%s\n"
+          "R cb_s%d(", cb__cl_type(T), cb__cl_utype(T), cb__cl_type(R), w,
+          w, s);
+  int where = cb_op_get_kind((cb_op)st->op) == CB_KIND_WHERE;
+  for (int k = 0; k < st->n; k++)
+    cb__put(buf, cap, len, "%sconst %s %s", k ? ", " : "",
+            where && k == 0 ? "uchar" : "T", names[k]);
+  /* A cast's expression is its target's class's. */
+  cb_dtype cls = cb_op_get_kind((cb_op)st->op) == CB_KIND_CAST ? R : T;
+  cb__put(buf, cap, len, ") {\n  return (R)(%s);\n}\n"
+          "#undef T\n#undef U\n#undef R\n#undef CB_FDIV\n#undef CB_FMOD\n",
+          cb__cl_expr((cb_op)st->op, cls));
+}
+
+size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
+  const cb__task *t = arg;
+  const cb__fprog *p = t->prog;
+  size_t len = 0;
+  if (cb__fprog_uses_f64(p))
+    cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : "
+            "enable\n");
+  cb__put(buf, cap, &len, "#pragma OPENCL FP_CONTRACT OFF\n");
+  put_helpers(p, buf, cap, &len);
+  for (int s = 0; s < p->nsteps; s++)
+    put_step(p, s, buf, cap, &len);
+  cb__put(buf, cap, &len, "__kernel void cb_kernel(");
+  for (int k = 0; k < p->nin; k++)
+    cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
+            "const ulong s%d, ", cb__cl_type((cb_dtype)p->in_dtype[k]), k,
+            k, k);
+  cb_dtype R = cb__fprog_result(p);
+  cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
+          "const long base) {\n  const ulong k = get_global_id(0);\n"
+          "  if (k >= n) return;\n  (void)base;\n", cb__cl_type(R));
+  for (int k = 0; k < p->nin; k++)
+    cb__put(buf, cap, &len, "  const %s r%d = p%d[o%d + k * s%d];\n",
+            cb__cl_type((cb_dtype)p->in_dtype[k]), k, k, k, k);
+  for (int s = 0; s < p->nsteps; s++) {
+    const cb__fstep *st = &p->steps[s];
+    int where = cb_op_get_kind((cb_op)st->op) == CB_KIND_WHERE;
+    cb__put(buf, cap, &len, "  const %s r%d = cb_s%d(",
+            cb__cl_type((cb_dtype)st->result), p->nin + s, s);
+    for (int k = 0; k < st->n; k++) {
+      cb__put(buf, cap, &len, "%s", k ? ", " : "");
+      if (st->x[k] >= 0)
+        cb__put(buf, cap, &len, "r%d", st->x[k]);
+      else
+        put_constant(buf, cap, &len,
+                     where && k == 0 ? CB_BOOL : (cb_dtype)st->dtype,
+                     &p->consts[-1 - st->x[k]]);
+    }
+    cb__put(buf, cap, &len, ");\n");
+  }
+  cb__put(buf, cap, &len, "  out[oo + k] = r%d;\n}\n",
+          p->nin + p->nsteps - 1);
+  return len < cap ? len : 0;
+}
