@@ -393,14 +393,14 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
     return;
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   int strided = has_kind(t, CB__IN_STRIDED);
-  /* A fused program's kernel is keyed by its id and which inputs are
-   * broadcast elements (a fused task has no other kinds). */
+  /* A fused program's kernel is keyed by its kernel id and which inputs
+   * are broadcast elements (a fused task has no other kinds). */
   uint32_t elems = 0;
   for (int k = 0; t->prog && k < t->nin; k++)
     elems |= (uint32_t)(t->in_kind[k] == CB__IN_ELEM) << k;
   const cb__clkernel *ck =
       t->prog ? cb__clprog_get(&t->ctx, CB__CLP_FUSED,
-                               t->prog->id << CB__MAX_OPERANDS | elems,
+                               t->prog->kernel << CB__MAX_OPERANDS | elems,
                                devid, cb__fused_source, t, "", "cb_kernel",
                                t->ctx.name)
               : cb__clprog_get(&t->ctx,
@@ -432,6 +432,9 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
       st = set_buffer_args(k, &arg, buffers[nb++], es,
                            t->in_kind[i] == CB__IN_TILE, 1);
   }
+  for (int i = 0; st == CL_SUCCESS && t->prog && i < t->prog->nconst; i++)
+    st = set_scalar_arg(k, &arg, cb__fprog_const_dtype(t->prog, i),
+                        &t->prog->consts[i]);
   size_t oes = cb_dtype_size(t->out_dtype);
   if (st == CL_SUCCESS && kind == CB_KIND_FILL)
     st = set_scalar_arg(k, &arg, t->out_dtype, &t->scalar[0]);

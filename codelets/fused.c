@@ -20,6 +20,17 @@ int cb__fprog_uses_f64(const cb__fprog *p) {
   return 0;
 }
 
+cb_dtype cb__fprog_const_dtype(const cb__fprog *p, int k) {
+  for (int s = 0; s < p->nsteps; s++)
+    for (int i = 0; i < p->steps[s].n; i++)
+      if (p->steps[s].x[i] == -1 - k)
+        return i == 0 && cb_op_get_kind((cb_op)p->steps[s].op) ==
+                             CB_KIND_WHERE
+                   ? CB_BOOL
+                   : (cb_dtype)p->steps[s].dtype;
+  return CB_BOOL; /* not read */
+}
+
 static int plain(cb_dtype t) {
   return (unsigned)t < CB_NDTYPES && t != CB_FLOAT16 &&
          cb__dtype_class(t) != 'C';
@@ -101,6 +112,14 @@ const cb__fprog *cb__fprog_intern(const cb__fprog *p) {
     memcpy(found, p, sizeof *found);
     found->id = ++count;
     found->hash = h;
+    found->kernel = found->id;
+    for (uint32_t i = 0; i + 1 < count; i++)
+      if (!memcmp((const char *)table[i] + CB__FPROG_BODY,
+                  (const char *)p + CB__FPROG_BODY,
+                  CB__FPROG_SHAPE - CB__FPROG_BODY)) {
+        found->kernel = table[i]->kernel;
+        break;
+      }
     table[count - 1] = found;
   }
   pthread_mutex_unlock(&lock);

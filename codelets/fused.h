@@ -10,8 +10,9 @@
  *
  * Programs are interned (fused.c): equal programs share one copy, which
  * tasks point to and which lives until the runtime releases its kernels
- * (the CB__HOOK_RELEASE hook), and an id that keys their kernels in the
- * program cache.
+ * (the CB__HOOK_RELEASE hook). Programs that differ in their constants'
+ * values alone share one kernel, which takes the constants as
+ * arguments.
  *
  * Locking: the table of interned programs has its own lock; an interned
  * program is read-only.
@@ -45,6 +46,9 @@ typedef struct cb__fstep {
 
 typedef struct cb__fprog {
   uint32_t id;                /* interned programs: their id, from 1 */
+  uint32_t kernel;            /* interned programs: the id of the first
+                               * one that differs from it in its constants'
+                               * values alone, which keys their kernel */
   uint32_t hash;              /* interned programs: a hash of the rest */
   uint8_t nin, nsteps, nconst;
   uint8_t in_dtype[CB__MAX_OPERANDS];
@@ -53,8 +57,14 @@ typedef struct cb__fprog {
   cb__value consts[CB__FUSE_MAX_CONSTS];
 } cb__fprog;
 
-/* What programs are compared and hashed by: everything after hash. */
+/* What programs are compared and hashed by: everything after hash; and
+ * what their kernels are, everything after hash but the constants'
+ * values (kernels take them as arguments). */
 #define CB__FPROG_BODY offsetof(cb__fprog, nin)
+#define CB__FPROG_SHAPE offsetof(cb__fprog, consts)
+
+/* The dtype constant k of p is read as. */
+cb_dtype cb__fprog_const_dtype(const cb__fprog *p, int k);
 
 /* The dtype of register r of p. */
 static inline cb_dtype cb__fprog_reg_dtype(const cb__fprog *p, int r) {

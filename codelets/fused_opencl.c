@@ -2,61 +2,14 @@
  * The OpenCL kernel of a fused program: one function per step, made of
  * the operation table's expression with T, U and R defined for that step
  * alone, and a kernel that loads the inputs, calls the steps in turn and
- * stores the last one's value. Constants are written into the source by
- * their bits. Contraction is off, so that a product and a sum of two
- * steps round as two kernels would.
+ * stores the last one's value. Constants are the kernel's arguments k0,
+ * k1..., after the inputs', so that programs that differ in their values
+ * alone share a kernel. Contraction is off, so that a product and a sum
+ * of two steps round as two kernels would.
  */
-#include <inttypes.h>
-#include <string.h>
-
 #include "clprog.h"
 #include "ew_helpers.h"
 #include "fused.h"
-
-/* Writes constant v of dtype t as an OpenCL expression of that type. */
-static void put_constant(char *buf, size_t cap, size_t *len, cb_dtype t,
-                         const cb__value *v) {
-  switch (t) {
-  case CB_BOOL:
-    cb__put(buf, cap, len, "(uchar)%u", (unsigned)v->b);
-    break;
-  case CB_INT8:
-    cb__put(buf, cap, len, "as_char((uchar)0x%02x)", (unsigned)v->u8);
-    break;
-  case CB_UINT8:
-    cb__put(buf, cap, len, "(uchar)0x%02x", (unsigned)v->u8);
-    break;
-  case CB_INT16:
-    cb__put(buf, cap, len, "as_short((ushort)0x%04x)", (unsigned)v->u16);
-    break;
-  case CB_UINT16:
-    cb__put(buf, cap, len, "(ushort)0x%04x", (unsigned)v->u16);
-    break;
-  case CB_INT32:
-    cb__put(buf, cap, len, "as_int(0x%08" PRIx32 "u)", v->u32);
-    break;
-  case CB_UINT32:
-    cb__put(buf, cap, len, "0x%08" PRIx32 "u", v->u32);
-    break;
-  case CB_FLOAT32: {
-    uint32_t b;
-    memcpy(&b, &v->f32, sizeof b);
-    cb__put(buf, cap, len, "as_float(0x%08" PRIx32 "u)", b);
-    break;
-  }
-  case CB_INT64:
-    cb__put(buf, cap, len, "as_long(0x%016" PRIx64 "UL)", v->u64);
-    break;
-  case CB_FLOAT64: {
-    uint64_t b;
-    memcpy(&b, &v->f64, sizeof b);
-    cb__put(buf, cap, len, "as_double(0x%016" PRIx64 "UL)", b);
-    break;
-  }
-  default: /* CB_UINT64: fused programs hold no other dtype */
-    cb__put(buf, cap, len, "0x%016" PRIx64 "UL", v->u64);
-  }
-}
 
 /* The helpers that steps' expressions call by macro: integer powers,
  * and floor division and remainder of floats (one of each width). */
@@ -125,6 +78,9 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
             "const ulong s%d, ", cb__cl_type((cb_dtype)p->in_dtype[k]), k,
             k, k);
+  for (int k = 0; k < p->nconst; k++)
+    cb__put(buf, cap, &len, "const %s k%d, ",
+            cb__cl_type(cb__fprog_const_dtype(p, k)), k);
   cb_dtype R = cb__fprog_result(p);
   cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
           "const long base) {\n  const ulong k = get_global_id(0);\n"
@@ -134,18 +90,12 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
             cb__cl_type((cb_dtype)p->in_dtype[k]), k, k, k, k);
   for (int s = 0; s < p->nsteps; s++) {
     const cb__fstep *st = &p->steps[s];
-    int where = cb_op_get_kind((cb_op)st->op) == CB_KIND_WHERE;
     cb__put(buf, cap, &len, "  const %s r%d = cb_s%d(",
             cb__cl_type((cb_dtype)st->result), p->nin + s, s);
-    for (int k = 0; k < st->n; k++) {
-      cb__put(buf, cap, &len, "%s", k ? ", " : "");
-      if (st->x[k] >= 0)
-        cb__put(buf, cap, &len, "r%d", st->x[k]);
-      else
-        put_constant(buf, cap, &len,
-                     where && k == 0 ? CB_BOOL : (cb_dtype)st->dtype,
-                     &p->consts[-1 - st->x[k]]);
-    }
+    for (int k = 0; k < st->n; k++)
+      cb__put(buf, cap, &len, "%s%c%d", k ? ", " : "",
+              st->x[k] >= 0 ? 'r' : 'k',
+              st->x[k] >= 0 ? st->x[k] : -1 - st->x[k]);
     cb__put(buf, cap, &len, ");\n");
   }
   cb__put(buf, cap, &len, "  out[oo + k] = r%d;\n}\n",

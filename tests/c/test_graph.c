@@ -163,6 +163,55 @@ TEST(graph_run) {
   cb_graph_free(g);
 }
 
+/* Fusion: a chain of four nodes is one group, run as one task per tile
+ * with the chain's values; a node whose result is an output ends its
+ * chain; recording a node drops the plan. */
+TEST(graph_fuse) {
+  ASSERT_OK(test_start(2, "none"));
+  cb_graph *g;
+  ASSERT_OK(cb_graph_new(&g));
+  CHECK_INT(cb_graph_fuse(g), ==, 0); /* nothing to fuse */
+  int64_t n = 5000;
+  int x = cb_graph_input(g, CB_FLOAT32, 1, &n);
+  cb_graph_operand sq[2] = {val(x), val(x)};
+  int a = cb_graph_ewise(g, CB_OP_multiply, sq, 2, -1);
+  cb_graph_operand add[2] = {val(a), weak(1)};
+  int b = cb_graph_ewise(g, CB_OP_add, add, 2, -1);
+  cb_graph_operand root[1] = {val(b)};
+  int c = cb_graph_ewise(g, CB_OP_sqrt, root, 1, -1);
+  cb_graph_operand sub[2] = {val(c), val(x)};
+  int d = cb_graph_ewise(g, CB_OP_subtract, sub, 2, -1);
+  cb_graph_operand cast[1] = {val(d)};
+  int e = cb_graph_ewise(g, CB_OP_cast, cast, 1, CB_INT32); /* alone */
+  ASSERT(e >= 0, "%s", cb_last_error());
+  ASSERT_OK(cb_graph_mark_output(g, d));
+  ASSERT_OK(cb_graph_mark_output(g, e));
+  CHECK_INT(cb_graph_fuse(g), ==, 1);
+  for (int i = 0; i < 4; i++)
+    CHECK_INT(cb_graph_node_group(g, i), ==, 0);
+  CHECK_INT(cb_graph_node_group(g, 4), ==, -1);
+  CHECK_INT(cb_graph_node_group(g, 5), ==, CB_EINVAL);
+  cb_array *in = test_ramp(CB_FLOAT32, 1, &n, 0, 1);
+  ASSERT(in);
+  cb_array *out[2] = {NULL, NULL};
+  ASSERT_OK(cb_graph_run(g, &in, NULL, 1, -1, out, NULL, 2));
+  CHECK_OK(test_sync(out[0]));
+  CHECK_OK(test_sync(out[1]));
+  for (int64_t i = 0; i < n; i += 997) {
+    float v = (float)i, want = sqrtf(v * v + 1.0f) - v;
+    CHECK_DBL(test_get(out[0], i), ==, want);
+    CHECK_DBL(test_get(out[1], i), ==, (int32_t)want);
+  }
+  cb_array_unref(out[0]);
+  cb_array_unref(out[1]);
+  /* Another node: the plan is dropped. */
+  cb_graph_operand more[2] = {val(e), val(e)};
+  ASSERT(cb_graph_ewise(g, CB_OP_add, more, 2, -1) >= 0);
+  CHECK_INT(cb_graph_node_group(g, 0), ==, -1);
+  cb_array_unref(in);
+  cb_graph_free(g);
+}
+
 TEST(graph_run_on_devices) {
   int gpu = test_need_opencl();
   ASSERT(gpu >= 0);

@@ -211,6 +211,7 @@
   X(graph_record_refuses_bad_operations)                                     \
   X(graph_input_refused_leaves_no_value)                                     \
   X(graph_run)                                                               \
+  X(graph_fuse)                                                              \
   X(graph_run_on_devices)                                                    \
   X(graph_run_refuses_bad_arguments)                                         \
   X(graph_reductions_and_products)                                           \
