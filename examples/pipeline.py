@@ -38,9 +38,10 @@ def kernel(x, sqrt=cb.sqrt):
     return r * 0.5 + x * (x * 0.25 - 1.0) - 2.0
 
 
-def build(n=N, dtype=cb.float32):
-    """The pipeline as a graph of one input "x" and one output "y"."""
-    with cb.Graph() as g:
+def build(n=N, dtype=cb.float32, fuse=True):
+    """The pipeline as a graph of one input "x" and one output "y" (its 9
+    operations fused into one task per tile unless fuse is False)."""
+    with cb.Graph(fuse=fuse) as g:
         x = g.input("x", (n,), dtype)
         g.output("y", kernel(x))
     return g

@@ -30,9 +30,9 @@ import pipeline  # examples/pipeline.py
 PARTS = ["h2d", "compute", "d2h", "total", "total_in_flight_1"]
 
 
-def setup(device, chunks, n, in_flight):
+def setup(device, chunks, n, in_flight, fuse=True):
     dev = pipeline.pick_device(device)
-    g = pipeline.build(n)
+    g = pipeline.build(n, fuse=fuse)
     data = pipeline.make_chunks(chunks, n)
     refs = [pipeline.reference(c) for c in data]
     return {"dev": dev, "g": g, "chunks": data, "refs": refs,

@@ -3,10 +3,12 @@ compute, for the pipeline of examples/pipeline.py on an OpenCL device.
 
     .venv/bin/python bench/overlap/run.py [--opencl-device opencl:gpu]
         [--chunks 64] [--n 262144] [--in-flight 2] [--reps 15] [--quick]
+        [--no-fuse]
 
 Chunks of n float32 go host -> device, through 9 element-wise kernels
-(one cambrian.Graph, replayed by Graph.map with in_flight chunks at once)
-and device -> host. The total time is measured against the parts alone
+(one cambrian.Graph, replayed by Graph.map with in_flight chunks at
+once; fused into one kernel per tile unless --no-fuse) and device ->
+host. The total time is measured against the parts alone
 (cambrian_pipeline.py says how): transfers only (h2d + d2h) and compute
 only (kernels over chunks already on the device, results left there).
 
@@ -60,6 +62,8 @@ def main(argv=None):
     p.add_argument("--reps", type=int, help="timed repetitions (default 15;"
                    " --quick: 3)")
     p.add_argument("--quick", action="store_true", help="a smoke run")
+    p.add_argument("--no-fuse", action="store_true",
+                   help="run the graph's 9 operations as 9 kernels")
     args = p.parse_args(argv)
     chunks = args.chunks or (16 if args.quick else 64)
     reps = args.reps or (3 if args.quick else 15)
@@ -69,7 +73,8 @@ def main(argv=None):
     cb.init()
     cbcfg = cb.config()
     env["cambrian"] = cbcfg
-    st = cp.setup(args.opencl_device, chunks, args.n, args.in_flight)
+    st = cp.setup(args.opencl_device, chunks, args.n, args.in_flight,
+                  fuse=not args.no_fuse)
     dev = st["dev"]
     if dev.backend != "opencl":
         print(f"WARNING: {dev.filter_string} is not an OpenCL device",
@@ -121,7 +126,8 @@ def main(argv=None):
           f"{env.get('cambrian_core', {}).get('mtime', '?')}).\n",
           f"Pipeline of examples/pipeline.py: {chunks} chunks of {args.n} "
           f"float32 ({mb:.1f} MB each way), 9 element-wise operations per "
-          f"chunk, Graph.map with in_flight={args.in_flight} (max in "
+          f"chunk ({'9 kernels' if args.no_fuse else 'fused: 1 kernel'} "
+          f"per tile), Graph.map with in_flight={args.in_flight} (max in "
           f"flight seen: {max_in_flight}). {reps} repetitions after "
           f"{WARMUP} warm-up; each repetition runs every part in turn "
           f"(bench/overlap/cambrian_pipeline.py). best: the shortest "
@@ -183,6 +189,7 @@ def main(argv=None):
                     "device": {"filter": dev.filter_string, "name": dev.name,
                                "type": dev.type, "vendor": dev.vendor},
                     "chunks": chunks, "n": args.n,
+                    "fused": not args.no_fuse,
                     "in_flight": args.in_flight, "reps": reps,
                     "max_in_flight": max_in_flight, "busy_others": busy,
                     "samples_s": samples, "median_s": med, "best_s": best,
