@@ -1,7 +1,7 @@
 /*
  * Estimating a graph from StarPU's performance models: each node's time
- * with its tiles spread over a device's workers, the total work and the
- * critical path.
+ * with its tiles spread over a device's workers (a fused group's at its
+ * last node, which runs it), the total work and the critical path.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,26 +11,34 @@
 #include "devtab.h"
 #include "errors.h"
 #include "ewise_codelets.h"
+#include "fused.h"
 #include "graph.h"
 #include "runtime.h"
 
-/* The expected time of one tile task of node d on worker, its buffers
- * standing in with handles of the right sizes (the footprint depends on
- * them only); NAN when the model has no measurement. */
+/* The expected time of one tile task of node d (of fused program prog
+ * when not NULL, over gr's inputs) on worker, its buffers standing in
+ * with handles of the right sizes (the footprint depends on them, and on
+ * a fused task's program); NAN when the model has no measurement. */
 static double tile_us(const cb_graph *g, const gnode *d,
+                      const cb__fprog *prog, const ggroup *gr,
                       cb_array *const *ref, int tile, int worker) {
-  struct starpu_codelet *cl = &cb__ew_codelets[d->op];
+  struct starpu_codelet *cl = prog ? &cb__fused_codelet
+                                   : &cb__ew_codelets[d->op];
   if (!cl->model || !cl->model->is_loaded)
     return NAN;
   cb_array *out = ref[d->result];
   struct starpu_task task;
   starpu_task_init(&task);
   task.cl = cl;
-  int nbuf = 0, reuse = cb__graph_reused_value(g, d);
-  for (int k = 0; k < d->n; k++) {
-    if (d->x[k] < 0 || d->x[k] == reuse) /* as the run submits it */
+  cb__task ctx = {.prog = prog};
+  task.cl_arg = &ctx;
+  int nbuf = 0, reuse = prog ? -1 : cb__graph_reused_value(g, d);
+  int n = prog ? prog->nin : d->n;
+  for (int k = 0; k < n; k++) {
+    int v = prog ? gr->inputs[k] : d->x[k];
+    if (v < 0 || v == reuse) /* as the run submits it */
       continue;
-    const cb_array *in = ref[d->x[k]];
+    const cb_array *in = ref[v];
     int elem = in->size == 1 && out->size > 1;
     task.handles[nbuf] = in->tiles[elem ? 0 : tile];
     task.modes[nbuf++] = STARPU_R;
@@ -95,9 +103,18 @@ int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,
     if (!priced)
       ref[d->result] = NULL;
     cb_array *r = ref[d->result];
+    /* A fused group is priced where it runs, as one task per tile; its
+     * other nodes take no time of their own. */
+    const ggroup *gr = d->group >= 0 ? &g->groups[d->group] : NULL;
+    const cb__fprog *prog = NULL;
+    if (gr && gr->last == i && !(prog = cb__fprog_intern(gr->prog))) {
+      rc = cb__fail(CB_ENOMEM, "out of host memory");
+      break;
+    }
     double sum = priced ? 0 : NAN, t = 0;
-    for (int tile = 0; priced && tile < r->ntiles; tile++)
-      sum += tile_us(g, d, ref, tile, dev->workers[tile % dev->nworkers]);
+    for (int tile = 0; priced && (!gr || prog) && tile < r->ntiles; tile++)
+      sum += tile_us(g, d, prog, gr, ref, tile,
+                     dev->workers[tile % dev->nworkers]);
     /* Tiles share the device's workers: rounds of nworkers tiles. */
     int rounds = r ? (r->ntiles + dev->nworkers - 1) / dev->nworkers : 0;
     t = r && r->ntiles ? sum / r->ntiles * rounds : 0;

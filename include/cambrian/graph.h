@@ -96,7 +96,9 @@ int cb_graph_run(cb_graph *g, cb_array *const *inputs,
  * (-1: the CPU workers) for inputs like these (their shapes set the
  * tiles): node_us[i] (may be NULL) is node i's time with its tiles spread
  * over the device's workers, *total_us the work of every task, and
- * *critical_us the longest chain of nodes. A node whose model has no
+ * *critical_us the longest chain of nodes. A fused group (cb_graph_fuse)
+ * is priced at its last node, as its tasks run; its other nodes take 0.
+ * A node whose model has no
  * measurement yet (the graph never ran, say) counts NAN, and
  * *unknown says how many did. Blocks while the runtime starts. */
 int cb_graph_estimate(cb_graph *g, cb_array *const *inputs, int ninputs,

@@ -611,7 +611,8 @@ class Graph:
         -------
         dict
             "node_us": each node's time, its tiles spread over the
-            device's workers; "total_work_us": every task's time added
+            device's workers (a fused group's at its last node, its
+            other nodes 0); "total_work_us": every task's time added
             up; "critical_path_us": the longest chain of nodes;
             "unknown_nodes": nodes whose model has no measurement yet
             (NaN in node_us: run the graph, or ``python -m cambrian

@@ -458,9 +458,10 @@ def test_a_hundred_thousand_nodes():
     assert_same(g.run(v=a)["w"], np.full(8, n + 6.0, np.float32))
 
 
-def test_estimate_from_the_performance_models():
+@pytest.mark.parametrize("fuse", [False, True])
+def test_estimate_from_the_performance_models(fuse):
     n = 1 << 16
-    with cb.Graph() as g:
+    with cb.Graph(fuse=fuse) as g:
         x = g.input("x", (n,), cb.float32)
         a = x * 2.0
         b = x + 1.0
@@ -474,10 +475,15 @@ def test_estimate_from_the_performance_models():
             break
     assert e["unknown_nodes"] == 0
     t = e["node_us"]
-    assert len(t) == 4 and all(v > 0 for v in t)
-    # a and b are independent; a * b waits for both, sqrt for a * b.
-    assert e["critical_path_us"] == pytest.approx(max(t[0], t[1]) + t[2] +
-                                                  t[3])
+    if fuse:   # one task per tile runs all four, priced at the last
+        assert g.fused_groups == (0, 0, 0, 0)
+        assert t[:3] == [0, 0, 0] and t[3] > 0
+        assert e["critical_path_us"] == pytest.approx(t[3])
+    else:
+        assert len(t) == 4 and all(v > 0 for v in t)
+        # a and b are independent; a * b waits for both, sqrt for a * b.
+        assert e["critical_path_us"] == pytest.approx(
+            max(t[0], t[1]) + t[2] + t[3])
     assert e["total_work_us"] >= e["critical_path_us"] * 0.999
     with pytest.raises(ValueError):
         g.estimate(x=np.ones(3, np.float32))

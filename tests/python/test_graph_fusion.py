@@ -141,8 +141,9 @@ def test_one_task_per_tile_for_a_chain(device):
         y = g.run(x=a)["y"]
         cb.synchronize()
         ops = cb.stats()["operations"]
-        assert ops["fused"]["tasks"] == 5   # one per tile of 2048
-        assert set(ops) == {"fused"}
+        # One per tile (of 2048, or of the device's own size).
+        assert ops["fused"]["tasks"] == -(-N // a.tile_size)
+        assert not set(ops) & {"multiply", "add", "sqrt", "subtract"}
     finally:
         cb.profiling(was)
     r = np.sqrt(data * data + np.float32(1.0))
@@ -261,4 +262,5 @@ def test_runs_from_threads_share_programs(device):
         r = np.sqrt(v * v + np.float32(1))
         expected = r * np.float32(0.5) + v * (v * np.float32(0.25) -
                                               np.float32(1)) - np.float32(2)
-        assert_same(results[k], np.full(N, expected, np.float32))
+        assert_same(results[k], np.full(N, expected, np.float32),
+                    rtol=1e-6)
