@@ -1,11 +1,11 @@
 """A streaming pipeline: a graph recorded once, replayed over 64 chunks.
 
-Each chunk (2**18 float32) goes host -> device, through a chain of
-element-wise kernels (a polynomial and sqrt(x*x + 1)), and device -> host,
-on an OpenCL device (pocl on the CPU when there is no GPU). Graph.map keeps
-two chunks in flight: chunk i + 1 is submitted, so its data moves, while
-chunk i computes. Every result is checked against NumPy, and the run is
-traced.
+Each chunk (2**18 float32) goes host -> device, through a chain of 9
+element-wise operations (a polynomial and sqrt(x*x + 1), which the graph
+fuses into one kernel), and device -> host, on an OpenCL device (pocl on
+the CPU when there is no GPU). Graph.map keeps two chunks in flight:
+chunk i + 1 is submitted, so its data moves, while chunk i computes.
+Every result is checked against NumPy, and the run is traced.
 
     python examples/pipeline.py [out.json] [--device opencl:gpu]
                                 [--chunks 64] [--n 262144]
