@@ -149,7 +149,8 @@ def test_one_task_per_tile_for_a_chain(device):
     r = np.sqrt(data * data + np.float32(1.0))
     expected = r * np.float32(0.5) + data * (data * np.float32(0.25) -
                                              np.float32(1.0)) - np.float32(2)
-    assert_same(y, expected, rtol=1e-6)
+    # A GPU's sqrt may be a few ulp off NumPy's, and the sum cancels.
+    assert_same(y, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_plan_ends_chains_where_values_leave_them():
