@@ -632,7 +632,7 @@ class Graph:
         return dict(node_us=times, total_work_us=total,
                     critical_path_us=critical, unknown_nodes=unknown)
 
-    def map(self, batches: Iterable[Any], in_flight: int = 2,
+    def map(self, batches: Iterable[Any], in_flight: int = 4,
             progress: bool = False, ordered: bool = True,
             stop_on_error: bool = False,
             device: str | Device | None = None,
@@ -649,7 +649,9 @@ class Graph:
             Each a dict of inputs, or the one input's data when the graph
             has one input.
         in_flight : int, optional
-            Batches submitted and not yet yielded (default 2).
+            Batches submitted and not yet yielded (default 4: on a GPU
+            one moving in, one computing and one moving out at once,
+            with one to spare).
         progress : bool, optional
             A progress line on stderr (tqdm's when installed).
         ordered : bool, optional
