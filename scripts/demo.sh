@@ -21,3 +21,4 @@ cd "$ROOT"
 mkdir -p build/demo
 "$VENV/bin/python" examples/trace.py build/demo/trace.json
 "$VENV/bin/python" examples/pipeline.py build/demo/pipeline.json
+"$VENV/bin/python" examples/graph_fusion.py
