@@ -451,7 +451,9 @@ def graph_storm(ck, rounds=30, nodes=20, nfaults=3, seed=0, device="cpu",
         return
     rng = np.random.default_rng(seed)
     for r in range(rounds):
-        with cb.Graph() as g:
+        # Unfused: faults are armed, and judged, operation by operation
+        # (map_storm runs a fused graph).
+        with cb.Graph(fuse=False) as g:
             rnd = Round(rng, device, nodes, graph=g)
             outputs = {}
             users = {j for nd in rnd.nodes for j in nd.inputs}
@@ -549,16 +551,18 @@ def threaded_storm(ck, threads=4, rounds=15, nodes=16, seed=0):
 
 def map_storm(ck, rounds=10, batches=12, seed=0):
     """Graph.map over batches with faults in some: the failures come out
-    once each, naming their batch; the other batches are right."""
+    once each, naming their batch; the other batches are right. The graph
+    is fused: each batch is one task, whose failure is its output's."""
     rng = np.random.default_rng(seed)
     with cb.Graph() as g:
         x = g.input("x", (256,), cb.float64)
         g.output("y", cb.sqrt(x * 2.0 + 1.0) - x)
+    ck.check(g.fused_groups == (0, 0, 0, 0), "map graph: not fused")
     data = [rng.uniform(0, 4, 256) for _ in range(batches)]
     for r in range(rounds):
         nth = sorted({int(v) for v in rng.integers(1, batches + 1, 2)})
         for k in nth:
-            faults.inject_fault("sqrt", nth=k)
+            faults.inject_fault("fused", nth=k)
         done = {}
         try:
             for i, outs in g.map(data, in_flight=int(rng.integers(1, 4)),
@@ -568,13 +572,11 @@ def map_storm(ck, rounds=10, batches=12, seed=0):
         except ExceptionGroup as eg:
             got = list(eg.exceptions)
         faults.clear_faults()
-        # Which batches fail depends on the order the sqrt tasks run in:
+        # Which batches fail depends on the order the fused tasks run in:
         # as many as faults, each named, the others right. The output is
-        # computed from the sqrt: a DependencyError caused by it.
+        # the fused task's own: its DeviceError.
         ck.check(len(got) == len(nth) and all(
-            isinstance(e, cb.DependencyError) and
-            isinstance(e.__cause__, cb.DeviceError) and
-            e.__cause__.task == "sqrt" for e in got),
+            type(e) is cb.DeviceError and e.task == "fused" for e in got),
             f"map round {r}: {len(got)} failures {got!r}, expected "
             f"{len(nth)}")
         failed = {getattr(e, "batch_index", None) for e in got}
