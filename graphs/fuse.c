@@ -12,15 +12,17 @@
 #include "graph.h"
 
 /* Whether node d may be part of a group: element-wise, its array
- * operands of its result's shape (no broadcasting). */
+ * operands of its result's shape or 0-D (read as one element); no other
+ * broadcasting. */
 static int eligible(const cb_graph *g, const gnode *d) {
   if (d->kind != NODE_EWISE)
     return 0;
   const gvalue *r = &g->values[d->result];
   for (int k = 0; k < d->n; k++) {
     const gvalue *v = d->x[k] >= 0 ? &g->values[d->x[k]] : NULL;
-    if (v && (v->ndim != r->ndim ||
-              memcmp(v->shape, r->shape, sizeof(int64_t) * r->ndim)))
+    if (v && v->ndim > 0 &&
+        (v->ndim != r->ndim ||
+         memcmp(v->shape, r->shape, sizeof(int64_t) * r->ndim)))
       return 0;
   }
   return 1;

@@ -49,7 +49,7 @@ int cb_graph_transpose(cb_graph *g, int x);
 int cb_graph_mark_output(cb_graph *g, int value);
 
 /* Plans fusion for the runs to come: chains of element-wise nodes
- * over arrays of one shape (the intermediates read by the next node
+ * over arrays of one shape, and 0-D arrays (the intermediates read by the next node
  * only, and not outputs; at most 3 arrays read from outside the chain,
  * 32 steps and 32 scalars) then run as one task per tile, whose kernel
  * computes every step of an element in registers, instead of one task

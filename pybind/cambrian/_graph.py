@@ -232,7 +232,7 @@ class Graph:
         tile per batch for a GPU, say.
     fuse : bool, optional
         Default True: chains of element-wise operations over arrays of
-        one shape run as one task per tile, whose kernel computes every
+        one shape (and 0-D arrays) run as one task per tile, whose kernel computes every
         step of an element in registers, instead of one task per
         operation and tile, each reading and writing memory. Each step
         computes as its operation alone would, so values are the same

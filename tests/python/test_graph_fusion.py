@@ -265,3 +265,22 @@ def test_runs_from_threads_share_programs(device):
                                               np.float32(1)) - np.float32(2)
         assert_same(results[k], np.full(N, expected, np.float32),
                     rtol=1e-6)
+
+
+def test_zero_d_operands_fuse(device):
+    # A 0-D array is read as one element by every work-item.
+    def chain(x, s):
+        return cb.maximum((x * s + 1.0) * s, s - x)
+    graphs = []
+    for fuse in (True, False):
+        with cb.Graph(fuse=fuse) as g:
+            x = g.input("x", (N,), cb.float32)
+            s = g.input("s", (), cb.float32)
+            g.output("y", chain(x, s))
+        graphs.append(g)
+    assert graphs[0].fused_groups == (0,) * 5
+    x = np.linspace(-3, 3, N, dtype=np.float32)
+    with cb.tile_size(4096):
+        xa = cb.asarray(x, device=device)
+    s = cb.asarray(np.float32(1.5), device=device)
+    same_values(graphs[0].run(x=xa, s=s)["y"], graphs[1].run(x=xa, s=s)["y"])
