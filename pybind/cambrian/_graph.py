@@ -515,6 +515,15 @@ class Graph:
         for i, (op, ids, res) in enumerate(nodes):
             lines.append(f'  n{i} [shape=box, style=rounded, label="'
                          f'{op}\\n{desc(res)}\\n{where}"];')
+        # Each fused group as a cluster: one task per tile runs it.
+        groups: dict[int, list[int]] = {}
+        for i, k in enumerate(self.fused_groups):
+            if k >= 0:
+                groups.setdefault(k, []).append(i)
+        for k, members in groups.items():
+            lines.append(f'  subgraph cluster_fused{k} {{ label="fused"; '
+                         f'style=dashed; '
+                         + " ".join(f"n{i};" for i in members) + " }")
         for v, _, _, i in _operand_edges(values, nodes):
             lines.append(f'  {source(v)} -> n{i} [label="{desc(v)}"];')
         for v, name in outs.items():

@@ -321,6 +321,11 @@ def test_to_dot_is_valid(tmp_path):
     for a, b in re.findall(r"^\s+(\w+) -> (\w+)", text, re.M):
         assert a in declared and b in declared
     assert "sqrt\\nfloat32 (8,)\\ncpu" in text
+    # The fused chains as clusters of their nodes.
+    clusters = re.findall(r"subgraph cluster_fused(\d+) \{[^}]*\}", text)
+    assert sorted(map(int, clusters)) == sorted(
+        {k for k in g.fused_groups if k >= 0})
+    assert "cluster" not in make_graph(8, 1.0, fuse=False).to_dot()
     if shutil.which("dot"):
         r = subprocess.run(["dot", "-Tsvg", str(path)], capture_output=True)
         assert r.returncode == 0, r.stderr
