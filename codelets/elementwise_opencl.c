@@ -394,13 +394,14 @@ static void ew_opencl(void *buffers[], void *cl_arg) {
   int devid = starpu_worker_get_devid(starpu_worker_get_id());
   int strided = has_kind(t, CB__IN_STRIDED);
   /* A fused program's kernel is keyed by its kernel id and which inputs
-   * are broadcast elements (a fused task has no other kinds). */
-  uint32_t elems = 0;
+   * are repeated rows (a broadcast element is a tile of stride 0; a
+   * fused task has no other kinds). */
+  uint32_t rows = 0;
   for (int k = 0; t->prog && k < t->nin; k++)
-    elems |= (uint32_t)(t->in_kind[k] == CB__IN_ELEM) << k;
+    rows |= (uint32_t)(t->in_kind[k] == CB__IN_ROW) << k;
   const cb__clkernel *ck =
       t->prog ? cb__clprog_get(&t->ctx, CB__CLP_FUSED,
-                               t->prog->kernel << CB__MAX_OPERANDS | elems,
+                               t->prog->kernel << CB__MAX_OPERANDS | rows,
                                devid, cb__fused_source, t, "", "cb_kernel",
                                t->ctx.name)
               : cb__clprog_get(&t->ctx,

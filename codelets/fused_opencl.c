@@ -10,6 +10,7 @@
 #include "clprog.h"
 #include "ew_helpers.h"
 #include "fused.h"
+#include "udiv.h"
 
 /* The helpers that steps' expressions call by macro: integer powers,
  * and floor division and remainder of floats (one of each width). */
@@ -73,11 +74,19 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
   put_helpers(p, buf, cap, &len);
   for (int s = 0; s < p->nsteps; s++)
     put_step(p, s, buf, cap, &len);
-  cb__put(buf, cap, &len, "__kernel void cb_kernel(");
+  int rows = 0;
   for (int k = 0; k < p->nin; k++)
+    rows |= t->in_kind[k] == CB__IN_ROW;
+  if (rows) /* rows wrapped by multiplying (udiv.h) */
+    cb__put(buf, cap, &len, "%s", cb__udiv_cl_source);
+  cb__put(buf, cap, &len, "__kernel void cb_kernel(");
+  for (int k = 0; k < p->nin; k++) {
     cb__put(buf, cap, &len, "__global const %s *p%d, const ulong o%d, "
             "const ulong s%d, ", cb__cl_type((cb_dtype)p->in_dtype[k]), k,
             k, k);
+    if (t->in_kind[k] == CB__IN_ROW)
+      cb__put(buf, cap, &len, "const uint m%d, const uint h%d, ", k, k);
+  }
   for (int k = 0; k < p->nconst; k++)
     cb__put(buf, cap, &len, "const %s k%d, ",
             cb__cl_type(cb__fprog_const_dtype(p, k)), k);
@@ -85,9 +94,18 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
   cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
           "const long base) {\n  const ulong k = get_global_id(0);\n"
           "  if (k >= n) return;\n  (void)base;\n", cb__cl_type(R));
-  for (int k = 0; k < p->nin; k++)
-    cb__put(buf, cap, &len, "  const %s r%d = p%d[o%d + k * s%d];\n",
-            cb__cl_type((cb_dtype)p->in_dtype[k]), k, k, k, k);
+  for (int k = 0; k < p->nin; k++) {
+    const char *type = cb__cl_type((cb_dtype)p->in_dtype[k]);
+    if (t->in_kind[k] == CB__IN_ROW)
+      /* Where k falls in a row of s elements (the tile starts a row). */
+      cb__put(buf, cap, &len, "  const %s r%d = p%d[o%d + ((n | s%d) <= "
+              "0xffffffffUL ? (ulong)((uint)k - (uint)s%d * cb_udiv("
+              "(uint)k, m%d, h%d)) : k %% s%d)];\n", type, k, k, k, k, k,
+              k, k, k);
+    else
+      cb__put(buf, cap, &len, "  const %s r%d = p%d[o%d + k * s%d];\n",
+              type, k, k, k, k);
+  }
   for (int s = 0; s < p->nsteps; s++) {
     const cb__fstep *st = &p->steps[s];
     cb__put(buf, cap, &len, "  const %s r%d = cb_s%d(",

@@ -39,8 +39,9 @@ static double tile_us(const cb_graph *g, const gnode *d,
     if (v < 0 || v == reuse) /* as the run submits it */
       continue;
     const cb_array *in = ref[v];
-    int elem = in->size == 1 && out->size > 1;
-    task.handles[nbuf] = in->tiles[elem ? 0 : tile];
+    /* A broadcast element or row has one tile. */
+    int one = in->ntiles == 1 || (in->size == 1 && out->size > 1);
+    task.handles[nbuf] = in->tiles[one ? 0 : tile];
     task.modes[nbuf++] = STARPU_R;
   }
   task.handles[nbuf] = out->tiles[tile];

@@ -11,20 +11,32 @@
 #include "fuse.h"
 #include "graph.h"
 
+/* Whether v, broadcast to r's shape, is read as a tile of it, as one
+ * element (0-D), or as a row repeated along r's leading dimensions: its
+ * shape, leading 1s aside, is r's last dimensions. */
+static int broadcasts_fused(const gvalue *v, const gvalue *r) {
+  int lead = 0;
+  while (lead < v->ndim && v->shape[lead] == 1)
+    lead++;
+  int k = v->ndim - lead;
+  if (v->ndim > r->ndim || k > r->ndim)
+    return 0;
+  if (v->ndim == r->ndim &&
+      !memcmp(v->shape, r->shape, sizeof(int64_t) * r->ndim))
+    return 1;
+  return !memcmp(&v->shape[lead], &r->shape[r->ndim - k],
+                 sizeof(int64_t) * (size_t)k);
+}
+
 /* Whether node d may be part of a group: element-wise, its array
- * operands of its result's shape or 0-D (read as one element); no other
- * broadcasting. */
+ * operands read as tiles, elements or rows of its result. */
 static int eligible(const cb_graph *g, const gnode *d) {
   if (d->kind != NODE_EWISE)
     return 0;
   const gvalue *r = &g->values[d->result];
-  for (int k = 0; k < d->n; k++) {
-    const gvalue *v = d->x[k] >= 0 ? &g->values[d->x[k]] : NULL;
-    if (v && v->ndim > 0 &&
-        (v->ndim != r->ndim ||
-         memcmp(v->shape, r->shape, sizeof(int64_t) * r->ndim)))
+  for (int k = 0; k < d->n; k++)
+    if (d->x[k] >= 0 && !broadcasts_fused(&g->values[d->x[k]], r))
       return 0;
-  }
   return 1;
 }
 

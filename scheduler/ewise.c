@@ -688,7 +688,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
     }
   /* Distributed, a row read by every tile's task would be sent to every
    * rank: it is copied out there instead. */
-  int rows_ok = !cb__dist_on && !prog;
+  int rows_ok = !cb__dist_on;
   for (int i = 0; i < n; i++) {
     cb_dtype want = prog ? (cb_dtype)prog->in_dtype[i]
                     : (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL
@@ -709,9 +709,10 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       proto.period[i] = in[i]->size;
       continue;
     }
-    if (in[i]->ndim > 0 && !same_shape(in[i], &shaped)) {
+    if (in[i]->ndim > 0 && in[i]->size != 1 &&
+        !same_shape(in[i], &shaped)) {
       /* An operand broadcast along some dimension is copied out whole
-       * first, tiled like the result. */
+       * first, tiled like the result (one element is read as such). */
       cb_layout wide;
       cb__broadcast_layout(in[i], shaped.ndim, shaped.shape, &wide);
       if ((rc = cb__gather_locked(in[i], &wide, device, tile,

@@ -49,7 +49,8 @@ int cb_graph_transpose(cb_graph *g, int x);
 int cb_graph_mark_output(cb_graph *g, int value);
 
 /* Plans fusion for the runs to come: chains of element-wise nodes
- * over arrays of one shape, and 0-D arrays (the intermediates read by the next node
+ * over arrays of one shape, 0-D arrays and rows broadcast along the
+ * leading dimensions (the intermediates read by the next node
  * only, and not outputs; at most 3 arrays read from outside the chain,
  * 32 steps and 32 scalars) then run as one task per tile, whose kernel
  * computes every step of an element in registers, instead of one task
@@ -57,8 +58,8 @@ int cb_graph_mark_output(cb_graph *g, int value);
  * operation alone would, so the values are those of the unfused run
  * (the kernels contract nothing). Steps over float16 or complex values,
  * and casts from floats to integers, are not fused. Call it once the
- * graph is recorded; recording another node drops the plan. Returns
- * the number of fused groups, or a negative code. */
+ * graph is recorded, not while it runs; recording another node drops
+ * the plan. Returns the number of fused groups, or a negative code. */
 int cb_graph_fuse(cb_graph *g);
 /* The fused group node belongs to, or -1. */
 int cb_graph_node_group(const cb_graph *g, int node);

@@ -232,12 +232,13 @@ class Graph:
         tile per batch for a GPU, say.
     fuse : bool, optional
         Default True: chains of element-wise operations over arrays of
-        one shape (and 0-D arrays) run as one task per tile, whose kernel computes every
+        one shape (and 0-D arrays, and rows repeated along the leading
+        dimensions) run as one task per tile, whose kernel computes every
         step of an element in registers, instead of one task per
         operation and tile, each reading and writing memory. Each step
         computes as its operation alone would, so values are the same
         either way. Steps over float16 or complex values, casts from
-        floats to integers and broadcasting operations are not fused; a
+        floats to integers and other broadcasts are not fused; a
         chain reads at most 3 arrays from outside itself and has at most
         32 steps.
 

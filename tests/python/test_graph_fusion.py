@@ -284,3 +284,35 @@ def test_zero_d_operands_fuse(device):
         xa = cb.asarray(x, device=device)
     s = cb.asarray(np.float32(1.5), device=device)
     same_values(graphs[0].run(x=xa, s=s)["y"], graphs[1].run(x=xa, s=s)["y"])
+
+
+@pytest.mark.parametrize("rows", [3, 700])
+def test_rows_and_elements_fuse(device, rows):
+    # (x - mean) * scale + bias over rows of 128: the row operands are
+    # read in place, repeated along the rows (700 rows: several tiles);
+    # a (1, 1) array is read as one element.
+    def chain(x, mean, scale, one):
+        return cb.maximum((x - mean) * scale + one, 0.0)
+    graphs = []
+    for fuse in (True, False):
+        with cb.Graph(fuse=fuse) as g:
+            x = g.input("x", (rows, 128), cb.float32)
+            mean = g.input("mean", (128,), cb.float32)
+            scale = g.input("scale", (1, 128), cb.float32)
+            one = g.input("one", (1, 1), cb.float32)
+            g.output("y", chain(x, mean, scale, one))
+        graphs.append(g)
+    # A fourth array from outside starts a new chain.
+    assert graphs[0].fused_groups == (0, 0, 1, 1)
+    rng = np.random.default_rng(rows)
+    data = {"x": rng.standard_normal((rows, 128), np.float32),
+            "mean": rng.standard_normal(128, np.float32),
+            "scale": rng.standard_normal((1, 128), np.float32),
+            "one": np.ones((1, 1), np.float32)}
+    with cb.tile_size(128 * 64):
+        arrays = {k: cb.asarray(v, device=device) for k, v in data.items()}
+    same_values(graphs[0].run(**arrays)["y"], graphs[1].run(**arrays)["y"])
+    x, m, s = data["x"], data["mean"], data["scale"]
+    assert_same(graphs[0].run(**arrays)["y"],
+                np.maximum((x - m) * s + np.float32(1), np.float32(0)),
+                rtol=1e-6)
