@@ -6,7 +6,8 @@ GPU, CuPy with and without cupy.fuse, in one process.
     .venv/bin/python bench/fusion/run.py [--sizes 2**24] [--reps 7]
         [--warmup 2] [--opencl-device opencl:gpu] [--quick]
 
-Each competitor file exposes NAME, VARIANTS, available(),
+Each competitor file exposes NAME, VARIANTS (the fused one first, where
+there are two), available(),
 setup(x, variant) -> state, run(state), result(state) and teardown(state).
 For each size the driver makes x (standard normal float32) once, then for
 each competitor and variant: setup, warm-up runs, timed runs (the median
