@@ -235,3 +235,22 @@ def write_results(workload, data, markdown):
         if not markdown.endswith("\n"):
             f.write("\n")
     return jpath, mpath
+
+
+def finish(workload, md, data):
+    """Ends a driver's report: md (a list of Markdown paragraphs) gets the
+    footnote of rows measured while other processes were busy and the
+    competitors skipped (data's "results" and "skipped"), is printed, and
+    written with data to bench/results/<workload>.{json,md}."""
+    results, skipped = data.get("results", []), data.get("skipped", [])
+    if any(r.get("busy_others") for r in results):
+        md.append("\\* other processes were using the CPU just before this "
+                  "row was measured: its timing may be disturbed.\n")
+    if skipped:
+        md.append("Skipped: " + "; ".join(skipped) + "\n")
+    text = "\n".join(md)
+    print(text)
+    jpath, mpath = write_results(workload, {"workload": workload, **data},
+                                 text)
+    print(f"wrote {os.path.relpath(jpath)} and {os.path.relpath(mpath)}",
+          file=sys.stderr)

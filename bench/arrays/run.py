@@ -158,19 +158,9 @@ def main(argv=None):
     md.append(harness.markdown_table(
         ["operation", "competitor", "time (ms)", "vs numpy",
          "vs contiguous"], rows, "llrrr") + "\n")
-    if any(r["busy_others"] for r in results):
-        md.append("\\* other processes were using the CPU just before this "
-                  "row was measured: its timing may be disturbed.\n")
-    if skipped:
-        md.append("Skipped: " + "; ".join(skipped) + "\n")
-    text = "\n".join(md)
-    print(text)
-    jpath, mpath = harness.write_results(
-        "arrays", {"workload": "arrays", "environment": env, "n": n,
-                   "ops": OPS, "skipped": skipped, "results": results},
-        text)
-    print(f"wrote {os.path.relpath(jpath)} and {os.path.relpath(mpath)}",
-          file=sys.stderr)
+    harness.finish("arrays", md, {
+        "environment": env, "n": n, "ops": OPS, "skipped": skipped,
+        "results": results})
 
 
 if __name__ == "__main__":

@@ -146,19 +146,9 @@ def main(argv=None):
                          if "fused_vs_unfused" in r else ""])
         md.append(f"## N = {harness.size_label(n)} ({n} elements)\n")
         md.append(harness.markdown_table(headers, rows, "llrrrr") + "\n")
-    if any(r["busy_others"] for r in results):
-        md.append("\\* other processes were using the CPU just before this "
-                  "row was measured: its timing may be disturbed.\n")
-    if skipped:
-        md.append("Skipped: " + "; ".join(skipped) + "\n")
-    text = "\n".join(md)
-    print(text)
-    jpath, mpath = harness.write_results(
-        "fusion", {"workload": "fusion", "environment": env,
-                   "sizes": sizes, "opencl_device": device,
-                   "skipped": skipped, "results": results}, text)
-    print(f"wrote {os.path.relpath(jpath)} and {os.path.relpath(mpath)}",
-          file=sys.stderr)
+    harness.finish("fusion", md, {
+        "environment": env, "sizes": sizes, "opencl_device": device,
+        "skipped": skipped, "results": results})
 
 
 if __name__ == "__main__":

@@ -162,19 +162,9 @@ def main(argv=None):
         md.append(f"## N = {harness.size_label(n)} ({n} elements, "
                   f"{n * 4 / 2**20:.0f} MiB)\n")
         md.append(harness.markdown_table(headers, rows, "llrrrr") + "\n")
-    if any(r["busy_others"] for r in results):
-        md.append("\\* other processes were using the CPU just before this "
-                  "row was measured: its timing may be disturbed.\n")
-    if skipped:
-        md.append("Skipped: " + "; ".join(skipped) + "\n")
-    text = "\n".join(md)
-    print(text)
-    jpath, mpath = harness.write_results(
-        "reductions", {"workload": "reductions", "environment": env,
-                       "sizes": sizes, "ops": ops, "skipped": skipped,
-                       "results": results}, text)
-    print(f"wrote {os.path.relpath(jpath)} and {os.path.relpath(mpath)}",
-          file=sys.stderr)
+    harness.finish("reductions", md, {
+        "environment": env, "sizes": sizes, "ops": ops, "skipped": skipped,
+        "results": results})
 
 
 if __name__ == "__main__":
