@@ -254,3 +254,20 @@ def finish(workload, md, data):
                                  text)
     print(f"wrote {os.path.relpath(jpath)} and {os.path.relpath(mpath)}",
           file=sys.stderr)
+
+
+def cambrian_has(device):
+    """Whether cambrian starts and finds a device matching the filter
+    device: (True, "") or (False, why), as competitors' available()
+    return it."""
+    import cambrian as cb
+    try:
+        cb.init()
+        found = cb.devices(device)
+    except cb.CambrianError as e:
+        return False, f"cambrian failed to start: {e}"
+    finally:
+        cb.shutdown()
+    if not found:
+        return False, f"no device matches '{device}'"
+    return True, ""

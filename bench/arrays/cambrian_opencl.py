@@ -2,6 +2,7 @@
 same operations as cambrian_cpu, placed on the device (the warm-up
 repetitions finish the transfers)."""
 import cambrian as cb
+import harness
 import cambrian_cpu
 
 NAME = "cambrian opencl"
@@ -10,16 +11,7 @@ DEVICE = "opencl"
 
 
 def available():
-    try:
-        cb.init()
-        found = cb.devices(DEVICE)
-    except cb.CambrianError as e:
-        return False, f"cambrian failed to start: {e}"
-    finally:
-        cb.shutdown()
-    if not found:
-        return False, f"no OpenCL device matches '{DEVICE}'"
-    return True, ""
+    return harness.cambrian_has(DEVICE)
 
 
 def setup(data, variant):

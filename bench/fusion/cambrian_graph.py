@@ -4,6 +4,7 @@ unfused (cb.Graph(fuse=False): one task per operation and tile). The
 input is placed on the device once; each repetition runs the graph and
 waits for its result, which stays on the device."""
 import cambrian as cb
+import harness
 
 from workload import gelu
 
@@ -13,14 +14,7 @@ VARIANTS = ["graph, fused", "graph, unfused"]
 def make(name, device):
     """A competitor module's functions for one device filter."""
     def available():
-        try:
-            cb.init()
-            found = cb.devices(device)
-        except cb.CambrianError as e:
-            return False, f"cambrian failed to start: {e}"
-        finally:
-            cb.shutdown()
-        return (True, "") if found else (False, f"no device '{device}'")
+        return harness.cambrian_has(device)
 
     def setup(x, variant):
         with cb.Graph(fuse=variant == VARIANTS[0]) as g:

@@ -5,6 +5,7 @@ their transfer); each repetition reduces the tiles there and moves only
 the partial results to the CPU worker that combines them, then waits.
 """
 import cambrian as cb
+import harness
 import cambrian_cpu
 
 NAME = "cambrian opencl"
@@ -13,16 +14,7 @@ DEVICE = "opencl"
 
 
 def available():
-    try:
-        cb.init()
-        found = cb.devices(DEVICE)
-    except cb.CambrianError as e:
-        return False, f"cambrian failed to start: {e}"
-    finally:
-        cb.shutdown()
-    if not found:
-        return False, f"no OpenCL device matches '{DEVICE}'"
-    return True, ""
+    return harness.cambrian_has(DEVICE)
 
 
 def setup(x, y, variant):

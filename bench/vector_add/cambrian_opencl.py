@@ -14,6 +14,7 @@ Variants:
                                twenty operations, then one wait
 """
 import cambrian as cb
+import harness
 
 NAME = "cambrian opencl"
 KIND = "add"
@@ -26,16 +27,7 @@ DEVICE = "opencl"
 
 
 def available():
-    try:
-        cb.init()
-        found = cb.devices(DEVICE)
-    except cb.CambrianError as e:
-        return False, f"cambrian failed to start: {e}"
-    finally:
-        cb.shutdown()
-    if not found:
-        return False, f"no OpenCL device matches '{DEVICE}'"
-    return True, ""
+    return harness.cambrian_has(DEVICE)
 
 
 def setup(a, b, variant):
