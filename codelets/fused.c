@@ -32,8 +32,7 @@ cb_dtype cb__fprog_const_dtype(const cb__fprog *p, int k) {
 }
 
 static int plain(cb_dtype t) {
-  return (unsigned)t < CB_NDTYPES && t != CB_FLOAT16 &&
-         cb__dtype_class(t) != 'C';
+  return (unsigned)t < CB_NDTYPES && cb__dtype_class(t) != 'C';
 }
 
 int cb__fuse_accepts(cb_op op, cb_dtype compute, cb_dtype result) {

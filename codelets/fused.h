@@ -82,7 +82,8 @@ int cb__fprog_uses_f64(const cb__fprog *p);
 
 /* Whether a step of op over operands of dtype compute into result can be
  * fused: its OpenCL kernel is one expression of the table over operands
- * loaded as they are (not float16 or complex, no cast from a float to an
+ * loaded as they are (halves as floats, each result rounded to a half as
+ * its store would round it; not complex, no cast from a float to an
  * integer, which kernels write specially). */
 int cb__fuse_accepts(cb_op op, cb_dtype compute, cb_dtype result);
 

@@ -7,10 +7,40 @@
  * alone share a kernel. Contraction is off, so that a product and a sum
  * of two steps round as two kernels would.
  */
+#include <stdio.h>
+
 #include "clprog.h"
 #include "ew_helpers.h"
 #include "fused.h"
 #include "udiv.h"
+
+/* The OpenCL type a register of dtype t holds: float16 values are held
+ * as floats (rounded to halves), which core OpenCL C loads from halves
+ * and stores into them without cl_khr_fp16. */
+static const char *reg_type(cb_dtype t) {
+  return t == CB_FLOAT16 ? "float" : cb__cl_type(t);
+}
+
+/* Halves as floats, a NaN keeping its sign (some drivers' vload_half
+ * drops it, and signbit and copysign read it), from memory and from a
+ * float or double rounded to the nearest half, as a kernel that stores
+ * a half and one that loads it would give. */
+static const char half_helpers[] =
+    "float cb_half_bits(const ushort b, const float f) {\n"
+    "  return isnan(f) && (b & 0x8000) ? as_float(as_uint(f) | "
+    "0x80000000u) : f;\n}\n"
+    "float cb_load_half(const ulong i, __global const half *p) {\n"
+    "  return cb_half_bits(((__global const ushort *)p)[i], "
+    "vload_half(i, p));\n}\n"
+    "float cb_round_half(const float x) {\n"
+    "  ushort b;\n  vstore_half_rte(x, 0, (__private half *)&b);\n"
+    "  return cb_half_bits(b, vload_half(0, (__private const half *)&b));"
+    "\n}\n";
+static const char half_helpers_f64[] =
+    "float cb_round_half_d(const double x) {\n"
+    "  ushort b;\n  vstore_half_rte(x, 0, (__private half *)&b);\n"
+    "  return cb_half_bits(b, vload_half(0, (__private const half *)&b));"
+    "\n}\n";
 
 /* The helpers that steps' expressions call by macro: integer powers,
  * and floor division and remainder of floats (one of each width). */
@@ -50,17 +80,21 @@ static void put_step(const cb__fprog *p, int s, char *buf, size_t cap,
   const char *w = T == CB_FLOAT64 ? "d" : "f";
   cb__put(buf, cap, len, "#define T %s\n#define U %s\n#define R %s\n"
           "#define CB_FDIV cb_fdiv%s\n#define CB_FMOD cb_fmod%s\n"
-          "R cb_s%d(", cb__cl_type(T), cb__cl_utype(T), cb__cl_type(R), w,
-          w, s);
+          "R cb_s%d(", reg_type(T), cb__cl_utype(T), reg_type(R), w, w, s);
   int where = cb_op_get_kind((cb_op)st->op) == CB_KIND_WHERE;
   for (int k = 0; k < st->n; k++)
     cb__put(buf, cap, len, "%sconst %s %s", k ? ", " : "",
             where && k == 0 ? "uchar" : "T", names[k]);
   /* A cast's expression is its target's class's. */
   cb_dtype cls = cb_op_get_kind((cb_op)st->op) == CB_KIND_CAST ? R : T;
-  cb__put(buf, cap, len, ") {\n  return (R)(%s);\n}\n"
+  /* A half result is rounded as its store would round it: once, from
+   * double when the step computes in double. */
+  const char *round = R != CB_FLOAT16 ? "(R)"
+                      : T == CB_FLOAT64 ? "cb_round_half_d"
+                                        : "cb_round_half";
+  cb__put(buf, cap, len, ") {\n  return %s(%s);\n}\n"
           "#undef T\n#undef U\n#undef R\n#undef CB_FDIV\n#undef CB_FMOD\n",
-          cb__cl_expr((cb_op)st->op, cls));
+          round, cb__cl_expr((cb_op)st->op, cls));
 }
 
 size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
@@ -71,6 +105,15 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
     cb__put(buf, cap, &len, "#pragma OPENCL EXTENSION cl_khr_fp64 : "
             "enable\n");
   cb__put(buf, cap, &len, "#pragma OPENCL FP_CONTRACT OFF\n");
+  int halves = 0, halves_f64 = 0;
+  for (int r = 0; r < p->nin + p->nsteps; r++)
+    halves |= cb__fprog_reg_dtype(p, r) == CB_FLOAT16;
+  for (int s = 0; s < p->nsteps; s++)
+    halves_f64 |= p->steps[s].result == CB_FLOAT16 &&
+                  p->steps[s].dtype == CB_FLOAT64;
+  if (halves)
+    cb__put(buf, cap, &len, "%s%s", half_helpers,
+            halves_f64 ? half_helpers_f64 : "");
   put_helpers(p, buf, cap, &len);
   for (int s = 0; s < p->nsteps; s++)
     put_step(p, s, buf, cap, &len);
@@ -87,36 +130,45 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
     if (t->in_kind[k] == CB__IN_ROW)
       cb__put(buf, cap, &len, "const uint m%d, const uint h%d, ", k, k);
   }
-  for (int k = 0; k < p->nconst; k++)
+  for (int k = 0; k < p->nconst; k++) /* a half comes as a float */
     cb__put(buf, cap, &len, "const %s k%d, ",
-            cb__cl_type(cb__fprog_const_dtype(p, k)), k);
+            reg_type(cb__fprog_const_dtype(p, k)), k);
   cb_dtype R = cb__fprog_result(p);
   cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
           "const long base) {\n  const ulong k = get_global_id(0);\n"
           "  if (k >= n) return;\n  (void)base;\n", cb__cl_type(R));
   for (int k = 0; k < p->nin; k++) {
-    const char *type = cb__cl_type((cb_dtype)p->in_dtype[k]);
+    cb_dtype in = (cb_dtype)p->in_dtype[k];
+    cb__put(buf, cap, &len, "  const %s r%d = ", reg_type(in), k);
+    /* Where k falls in a row of s elements (the tile starts a row), or
+     * the element at stride s. */
+    char at[160];
     if (t->in_kind[k] == CB__IN_ROW)
-      /* Where k falls in a row of s elements (the tile starts a row). */
-      cb__put(buf, cap, &len, "  const %s r%d = p%d[o%d + ((n | s%d) <= "
-              "0xffffffffUL ? (ulong)((uint)k - (uint)s%d * cb_udiv("
-              "(uint)k, m%d, h%d)) : k %% s%d)];\n", type, k, k, k, k, k,
-              k, k, k);
+      snprintf(at, sizeof at, "o%d + ((n | s%d) <= 0xffffffffUL ? (ulong)"
+               "((uint)k - (uint)s%d * cb_udiv((uint)k, m%d, h%d)) : k %% "
+               "s%d)", k, k, k, k, k, k);
     else
-      cb__put(buf, cap, &len, "  const %s r%d = p%d[o%d + k * s%d];\n",
-              type, k, k, k, k);
+      snprintf(at, sizeof at, "o%d + k * s%d", k, k);
+    if (in == CB_FLOAT16)
+      cb__put(buf, cap, &len, "cb_load_half(%s, p%d);\n", at, k);
+    else
+      cb__put(buf, cap, &len, "p%d[%s];\n", k, at);
   }
   for (int s = 0; s < p->nsteps; s++) {
     const cb__fstep *st = &p->steps[s];
     cb__put(buf, cap, &len, "  const %s r%d = cb_s%d(",
-            cb__cl_type((cb_dtype)st->result), p->nin + s, s);
+            reg_type((cb_dtype)st->result), p->nin + s, s);
     for (int k = 0; k < st->n; k++)
       cb__put(buf, cap, &len, "%s%c%d", k ? ", " : "",
               st->x[k] >= 0 ? 'r' : 'k',
               st->x[k] >= 0 ? st->x[k] : -1 - st->x[k]);
     cb__put(buf, cap, &len, ");\n");
   }
-  cb__put(buf, cap, &len, "  out[oo + k] = r%d;\n}\n",
-          p->nin + p->nsteps - 1);
+  if (R == CB_FLOAT16) /* rounded already: stored exactly */
+    cb__put(buf, cap, &len, "  vstore_half_rte(r%d, oo + k, out);\n}\n",
+            p->nin + p->nsteps - 1);
+  else
+    cb__put(buf, cap, &len, "  out[oo + k] = r%d;\n}\n",
+            p->nin + p->nsteps - 1);
   return len < cap ? len : 0;
 }

@@ -56,8 +56,9 @@ int cb_graph_mark_output(cb_graph *g, int value);
  * computes every step of an element in registers, instead of one task
  * per node and tile, each through memory. Each step computes as its
  * operation alone would, so the values are those of the unfused run
- * (the kernels contract nothing). Steps over float16 or complex values,
- * and casts from floats to integers, are not fused. Call it once the
+ * (the kernels contract nothing; float16 results are rounded to halves
+ * at each step). Steps over complex values, and casts from floats to
+ * integers, are not fused. Call it once the
  * graph is recorded, not while it runs; recording another node drops
  * the plan. Returns the number of fused groups, or a negative code. */
 int cb_graph_fuse(cb_graph *g);

@@ -237,8 +237,8 @@ class Graph:
         step of an element in registers, instead of one task per
         operation and tile, each reading and writing memory. Each step
         computes as its operation alone would, so values are the same
-        either way. Steps over float16 or complex values, casts from
-        floats to integers and other broadcasts are not fused; a
+        either way. Steps over complex values, casts from floats to
+        integers and other broadcasts are not fused; a
         chain reads at most 3 arrays from outside itself and has at most
         32 steps.
 

@@ -42,8 +42,8 @@ def random_chain(seed):
     """A chain of 3 to 12 operations over inputs x and y of one dtype,
     with scalars of Python's kinds, as a function of (x, y)."""
     rng = np.random.default_rng(seed)
-    dtype = rng.choice(["float32", "float64", "int8", "int32", "int64",
-                        "uint8", "uint32", "uint64", "bool"])
+    dtype = rng.choice(["float16", "float32", "float64", "int8", "int32",
+                        "int64", "uint8", "uint32", "uint64", "bool"])
     kind = np.dtype(dtype).kind
     ops = FLOAT_OPS if kind == "f" else BOOL_OPS if kind == "b" else INT_OPS
     steps = [(ops[0], "y")]   # y is read
@@ -100,7 +100,7 @@ def same_values(got, expected):
     np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(48))
 def test_fused_equals_unfused(seed, device):
     dtype, fn = random_chain(seed)
     try:
@@ -166,7 +166,7 @@ def test_plan_ends_chains_where_values_leave_them():
         g.output("w", w)
         b = w + row            # 4: broadcasts, runs alone
         g.output("b", b)
-        h = half * 2.0         # 5: float16, runs alone
+        h = half * 2.0         # 5: a chain of one, runs alone
         g.output("h2", h)
     groups = g.fused_groups
     assert groups[0] == groups[1] != -1
@@ -316,3 +316,25 @@ def test_rows_and_elements_fuse(device, rows):
     assert_same(graphs[0].run(**arrays)["y"],
                 np.maximum((x - m) * s + np.float32(1), np.float32(0)),
                 rtol=1e-6)
+
+
+def test_float16_chains_round_at_each_step(device):
+    # Each step's result is rounded to a half, as its store would round
+    # it: 2049 + 1 rounds to 2048 in float16, then - 2048 gives 0 (in
+    # float32 registers kept unrounded it would give 1). Casts from
+    # float64 round once.
+    with cb.Graph() as g:
+        x = g.input("x", (N,), cb.float16)
+        d = g.input("d", (N,), cb.float64)
+        g.output("y", (x + 1.0) - 2048.0)
+        g.output("z", d.astype(cb.float16) * 2.0)
+    assert g.fused_groups == (0, 0, 1, 1)
+    if device.startswith("opencl") and not all(
+            d.fp64 for d in cb.devices(device)):
+        pytest.skip("no float64 on this device")
+    x = np.full(N, 2048, np.float16)
+    d = np.full(N, 1 + 2.0 ** -11 + 2.0 ** -30, np.float64)
+    out = g.run(x=cb.asarray(x, device=device),
+                d=cb.asarray(d, device=device))
+    assert_same(out["y"], (x + np.float16(1)) - np.float16(2048))
+    assert_same(out["z"], d.astype(np.float16) * np.float16(2))
