@@ -97,8 +97,8 @@ const cb__fprog *cb__fprog_intern(const cb__fprog *p);
 extern struct starpu_codelet cb__fused_codelet;
 
 /* Writes the OpenCL source of the fused task arg (a cb__task whose
- * inputs are tiles, broadcast elements or repeated rows) into buf; returns its length,
- * or 0 when it does not fit (a cb__clsource_fn). */
+ * inputs are tiles, broadcast elements or repeated rows) into buf;
+ * returns its length, or 0 when it does not fit (a cb__clsource_fn). */
 size_t cb__fused_source(const void *arg, char *buf, size_t cap);
 
 #endif

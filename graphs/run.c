@@ -1,10 +1,11 @@
 /*
  * Running a graph: the nodes in their recorded order (a topological
  * order: a node only reads values recorded before it), each submitted as
- * its eager call would, element-wise nodes in batches (ewise.c, batch.c),
- * letting go of every intermediate value as soon as its last reader is
- * submitted, so that the pool recycles it, and waiting when the run gets
- * too far ahead of the workers.
+ * its eager call would, element-wise nodes in batches (ewise.c, batch.c)
+ * and fused groups (fuse.c) as one task per tile where their last node
+ * is, letting go of every intermediate value as soon as its last reader
+ * is submitted, so that the pool recycles it, and waiting when the run
+ * gets too far ahead of the workers.
  */
 #include <math.h>
 #include <stdlib.h>
