@@ -39,9 +39,11 @@ static double tile_us(const cb_graph *g, const gnode *d,
     if (v < 0 || v == reuse) /* as the run submits it */
       continue;
     const cb_array *in = ref[v];
-    /* A broadcast element or row has one tile. */
-    int one = in->ntiles == 1 || (in->size == 1 && out->size > 1);
-    task.handles[nbuf] = in->tiles[one ? 0 : tile];
+    /* An operand broadcast (read as an element or a row, or copied out
+     * first, which the estimate leaves out) stands in with its first
+     * tile. */
+    int own = in->size == out->size && tile < in->ntiles;
+    task.handles[nbuf] = in->tiles[own ? tile : 0];
     task.modes[nbuf++] = STARPU_R;
   }
   task.handles[nbuf] = out->tiles[tile];

@@ -312,6 +312,8 @@ int cb_graph_mark_output(cb_graph *g, int value) {
   if (grow((void **)&g->outputs, &g->coutputs, g->noutputs,
            sizeof *g->outputs))
     return CB_ENOMEM;
+  if (g->ngroups)
+    cb__graph_unfuse(g); /* the value may be a fused intermediate */
   g->values[value].output = 1;
   g->outputs[g->noutputs++] = value;
   return 0;

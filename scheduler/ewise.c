@@ -52,7 +52,10 @@ static int arity(cb_op_kind k) {
  * A complex value becomes another dtype as NumPy casts it: bool says
  * whether either part is not 0, the others take the real part. */
 static cb__value to_value(cb_scalar v, cb_dtype from, cb_dtype to) {
-  cb__value out = {0};
+  /* Every byte zeroed, not the first member's alone: fused programs
+   * compare their constants byte by byte. */
+  cb__value out;
+  memset(&out, 0, sizeof out);
   if (cb__dtype_class(from) == 'C') {
     if (to == CB_BOOL) {
       out.b = v.c[0] != 0 || v.c[1] != 0;
@@ -689,6 +692,7 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
   /* Distributed, a row read by every tile's task would be sent to every
    * rank: it is copied out there instead. */
   int rows_ok = !cb__dist_on;
+  int64_t row_period = 0;
   for (int i = 0; i < n; i++) {
     cb_dtype want = prog ? (cb_dtype)prog->in_dtype[i]
                     : (kind == CB_KIND_WHERE && i == 0) ? CB_BOOL
@@ -702,11 +706,13 @@ static int ewise(cb__batch *b, int event, cb_array *reuse, int into,
       continue;
     }
     if (in[i]->ndim > 0 && !same_shape(in[i], &shaped) && rows_ok &&
-        repeats_rows(in[i], &shaped, want)) {
+        repeats_rows(in[i], &shaped, want) &&
+        (!row_period || in[i]->size == row_period)) {
       /* Broadcast along the leading dimensions only: read in place, once
-       * per period of the result. */
+       * per period of the result. CPU loops run over one period at a
+       * time, so rows of another period are copied out instead. */
       proto.in_kind[i] = CB__IN_ROW;
-      proto.period[i] = in[i]->size;
+      proto.period[i] = row_period = in[i]->size;
       continue;
     }
     if (in[i]->ndim > 0 && in[i]->size != 1 &&

@@ -204,6 +204,19 @@ TEST(graph_fuse) {
   }
   cb_array_unref(out[0]);
   cb_array_unref(out[1]);
+  /* A fused intermediate marked as an output: the plan is dropped, and
+   * the value is made. */
+  ASSERT_OK(cb_graph_mark_output(g, b));
+  CHECK_INT(cb_graph_node_group(g, 0), ==, -1);
+  CHECK_INT(cb_graph_fuse(g), ==, 2); /* a and b; then c and d */
+  CHECK_INT(cb_graph_node_group(g, 1), ==, 0);
+  CHECK_INT(cb_graph_node_group(g, 2), ==, 1);
+  cb_array *three[3] = {NULL, NULL, NULL};
+  ASSERT_OK(cb_graph_run(g, &in, NULL, 1, -1, three, NULL, 3));
+  CHECK_OK(test_sync(three[2]));
+  CHECK_DBL(test_get(three[2], 3), ==, 10.0);
+  for (int k = 0; k < 3; k++)
+    cb_array_unref(three[k]);
   /* Another node: the plan is dropped. */
   cb_graph_operand more[2] = {val(e), val(e)};
   ASSERT(cb_graph_ewise(g, CB_OP_add, more, 2, -1) >= 0);

@@ -338,3 +338,49 @@ def test_float16_chains_round_at_each_step(device):
                 d=cb.asarray(d, device=device))
     assert_same(out["y"], (x + np.float16(1)) - np.float16(2048))
     assert_same(out["z"], d.astype(np.float16) * np.float16(2))
+
+
+@pytest.mark.parametrize("order", ["short first", "long first"])
+def test_rows_of_two_periods(device, order):
+    # Rows of 64 and of 2 x 64 elements over a (3, 2, 64) result: one
+    # period is read in place, the other copied out, in either order.
+    def chain(x, y, z):
+        return x * 2.0 + y + z
+    shapes = {"x": (64,), "y": (2, 64), "z": (3, 2, 64)}
+    if order == "long first":
+        shapes["x"], shapes["y"] = shapes["y"], shapes["x"]
+    rng = np.random.default_rng(1)
+    data = {k: rng.standard_normal(s).astype(np.float32)
+            for k, s in shapes.items()}
+    for fuse in (True, False):
+        with cb.Graph(fuse=fuse) as g:
+            v = {k: g.input(k, s, cb.float32) for k, s in shapes.items()}
+            g.output("o", chain(**v))
+        got = g.run(**{k: cb.asarray(a, device=device)
+                       for k, a in data.items()})["o"]
+        assert_same(got, chain(**{k: a for k, a in data.items()}),
+                    rtol=1e-6)
+
+
+def test_where_over_rows_of_two_periods(device):
+    rng = np.random.default_rng(2)
+    c = rng.integers(0, 2, 64).astype(bool)
+    a = rng.standard_normal((2, 64)).astype(np.float32)
+    b = rng.standard_normal((3, 2, 64)).astype(np.float32)
+    got = cb.where(cb.asarray(c, device=device), cb.asarray(a, device=device),
+                   cb.asarray(b, device=device))
+    assert_same(got, np.where(c, a, b))
+
+
+def test_estimate_with_a_row_of_several_tiles():
+    # A broadcast operand of several tiles is priced with its first one.
+    with cb.tile_size(1024):
+        with cb.Graph() as g:
+            x = g.input("x", (4096,), cb.float32)
+            y = g.input("y", (8, 4096), cb.float32)
+            g.output("o", x * 2.0 + y)
+        xa = cb.asarray(np.ones(4096, np.float32), device="cpu")
+        ya = cb.asarray(np.ones((8, 4096), np.float32), device="cpu")
+        e = g.estimate(device="cpu", x=xa, y=ya)
+    assert len(e["node_us"]) == 2
+    assert_same(g.run(x=xa, y=ya)["o"], np.full((8, 4096), 3, np.float32))
