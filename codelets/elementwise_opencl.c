@@ -81,7 +81,7 @@ static void put_strided_steps(char *buf, size_t cap, size_t *len,
 /* The OpenCL type a value of dtype t is computed in: float16 values are
  * stored as halves, which core OpenCL C loads into floats (vload_half)
  * and stores from them (vstore_half_rte) without cl_khr_fp16. */
-static const char *value_type(cb_dtype t) {
+const char *cb__cl_value_type(cb_dtype t) {
   return t == CB_FLOAT16 ? "float" : cb__cl_type(t);
 }
 
@@ -95,6 +95,22 @@ const char *cb__cl_expr(cb_op op, cb_dtype t) {
 }
 
 const char *cb__cl_utype(cb_dtype t) { return cl_utypes[t]; }
+
+const char cb__cl_ipow_source[] =
+    CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)) "\n"
+    CB__XSTR(CB__UPOW_DEF(ulong, cb_upow)) "\n"
+    "#define CB_IPOW(a, b) ((T)((T)-1 < 0 ? (U)cb_ipow((long)(a), "
+    "(long)(b)) : (U)cb_upow((ulong)(a), (ulong)(b))))\n";
+
+/* A half as a float, a NaN keeping its sign (some drivers' vload_half
+ * drops it, and signbit and copysign read it). */
+const char cb__cl_half_source[] =
+    "float cb_half_bits(const ushort b, const float f) {\n"
+    "  return isnan(f) && (b & 0x8000) ? as_float(as_uint(f) | "
+    "0x80000000u) : f;\n}\n"
+    "float cb_load_half(const ulong i, __global const half *p) {\n"
+    "  return cb_half_bits(((__global const ushort *)p)[i], "
+    "vload_half(i, p));\n}\n";
 
 
 /* Writes the kernel source of the variant of the task arg; returns its
@@ -117,7 +133,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
                      cb__dtype_class(R) != 'C';
   cb_dtype TV = from_complex ? cb__dtype_part(T) : T;
   cb__put(buf, cap, &len, "#define T %s\n#define U %s\n#define R %s\n",
-      value_type(TV), cl_utypes[TV], value_type(R));
+      cb__cl_value_type(TV), cl_utypes[TV], cb__cl_value_type(R));
   if (kind == CB_KIND_COMPOSE)
     cb__put(buf, cap, &len, "#define CB_CMAKE(a, b) ((R)((a), (b)))\n");
   if (cb__dtype_class(T) == 'C' && kind != CB_KIND_CAST)
@@ -125,11 +141,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
         cb__cl_type(T), cb__cl_type(cb__dtype_part(T)),
         cb__complex_cl_source());
   if (t->op == CB_OP_power && cb__dtype_class(T) == 'I')
-    cb__put(buf, cap, &len, "%s\n%s\n#define CB_IPOW(a, b) ((T)((T)-1 < 0 "
-        "? (U)cb_ipow((long)(a), (long)(b)) : (U)cb_upow((ulong)(a), "
-        "(ulong)(b))))\n",
-        CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)),
-        CB__XSTR(CB__UPOW_DEF(ulong, cb_upow)));
+    cb__put(buf, cap, &len, "%s", cb__cl_ipow_source);
   int single = T == CB_FLOAT32 || T == CB_FLOAT16;
   if (t->op == CB_OP_floor_divide && (single || T == CB_FLOAT64))
     cb__put(buf, cap, &len, "%s\n#define CB_FDIV cb_fdiv\n",
@@ -152,14 +164,7 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   for (int k = 0; k < t->nin; k++)
     halves |= t->in_dtype[k] == CB_FLOAT16 && t->in_kind[k] != CB__IN_SCALAR;
   if (halves)
-    /* A half as a float, a NaN keeping its sign (some drivers' vload_half
-     * drops it, and signbit and copysign read it). */
-    cb__put(buf, cap, &len, "float cb_load_half(const ulong i, "
-        "__global const half *p) {\n"
-        "  const float f = vload_half(i, p);\n"
-        "  const ushort b = ((__global const ushort *)p)[i];\n"
-        "  return isnan(f) && (b & 0x8000) ? as_float(as_uint(f) | "
-        "0x80000000u) : f;\n}\n");
+    cb__put(buf, cap, &len, "%s", cb__cl_half_source);
   cb__put(buf, cap, &len, "__kernel void cb_kernel(");
   int nops = t->nin;
   cb_dtype optype[CB__MAX_OPERANDS];
@@ -181,7 +186,8 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   }
   for (int k = 0; k < nops; k++) {
     if (scalar[k]) /* a float16 scalar comes as a float */
-      cb__put(buf, cap, &len, "const %s v%d, ", value_type(optype[k]), k);
+      cb__put(buf, cap, &len, "const %s v%d, ",
+              cb__cl_value_type(optype[k]), k);
     else if (strided[k])
       cb__put(buf, cap, &len, "__global const %s *p%d, const long o%d, "
                           "const cb_dims s%d, ", cb__cl_type(optype[k]), k,
@@ -246,8 +252,8 @@ static size_t kernel_source(const void *arg, char *buf, size_t cap) {
   for (int k = 0; k < nops; k++) {
     /* The element of a row (r), else of a stride s. */
     if (scalar[k])
-      cb__put(buf, cap, &len, "  const %s %s = v%d;\n", value_type(optype[k]),
-          names[k], k);
+      cb__put(buf, cap, &len, "  const %s %s = v%d;\n",
+          cb__cl_value_type(optype[k]), names[k], k);
     else if (strided[k] && optype[k] == CB_FLOAT16)
       cb__put(buf, cap, &len, "  const float %s = cb_load_half(f%d, p%d);\n",
           names[k], k, k);

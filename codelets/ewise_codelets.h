@@ -120,10 +120,19 @@ static inline int cb__dtype_fp64(cb_dtype t) {
   return t == CB_FLOAT64 || t == CB_COMPLEX128;
 }
 
-/* For generated OpenCL sources: the table's expression of op for dtype
- * t's class, and the unsigned OpenCL type of t's width. */
+/* For generated OpenCL sources (elementwise_opencl.c): the table's
+ * expression of op for dtype t's class; the unsigned OpenCL type of t's
+ * width; the type a value of t is computed in (float for float16,
+ * loaded from halves and stored into them without cl_khr_fp16); the
+ * integer powers behind CB_IPOW (for a kernel that defines T and U);
+ * and cb_load_half(i, p), element i of halves p as a float, with
+ * cb_half_bits(bits, f), the float f read from a half's bits, a NaN
+ * keeping its sign. */
 const char *cb__cl_expr(cb_op op, cb_dtype t);
 const char *cb__cl_utype(cb_dtype t);
+const char *cb__cl_value_type(cb_dtype t);
+extern const char cb__cl_ipow_source[];
+extern const char cb__cl_half_source[];
 
 /* The OpenCL C source of the complex helpers (complex_cl.c), for a
  * kernel that defines CT and RT first. */

@@ -14,24 +14,10 @@
 #include "fused.h"
 #include "udiv.h"
 
-/* The OpenCL type a register of dtype t holds: float16 values are held
- * as floats (rounded to halves), which core OpenCL C loads from halves
- * and stores into them without cl_khr_fp16. */
-static const char *reg_type(cb_dtype t) {
-  return t == CB_FLOAT16 ? "float" : cb__cl_type(t);
-}
-
-/* Halves as floats, a NaN keeping its sign (some drivers' vload_half
- * drops it, and signbit and copysign read it), from memory and from a
- * float or double rounded to the nearest half, as a kernel that stores
- * a half and one that loads it would give. */
+/* A float or double rounded to the nearest half, held as a float (as
+ * registers of float16 are), as a kernel that stores a half and one
+ * that loads it would give (cb_half_bits: cb__cl_half_source). */
 static const char half_helpers[] =
-    "float cb_half_bits(const ushort b, const float f) {\n"
-    "  return isnan(f) && (b & 0x8000) ? as_float(as_uint(f) | "
-    "0x80000000u) : f;\n}\n"
-    "float cb_load_half(const ulong i, __global const half *p) {\n"
-    "  return cb_half_bits(((__global const ushort *)p)[i], "
-    "vload_half(i, p));\n}\n"
     "float cb_round_half(const float x) {\n"
     "  ushort b;\n  vstore_half_rte(x, 0, (__private half *)&b);\n"
     "  return cb_half_bits(b, vload_half(0, (__private const half *)&b));"
@@ -56,11 +42,7 @@ static void put_helpers(const cb__fprog *p, char *buf, size_t cap,
     fmod[wide] |= st->op == CB_OP_remainder && f;
   }
   if (ipow)
-    cb__put(buf, cap, len, "%s\n%s\n#define CB_IPOW(a, b) ((T)((T)-1 < 0 "
-            "? (U)cb_ipow((long)(a), (long)(b)) : (U)cb_upow((ulong)(a), "
-            "(ulong)(b))))\n",
-            CB__XSTR(CB__IPOW_DEF(long, ulong, cb_ipow)),
-            CB__XSTR(CB__UPOW_DEF(ulong, cb_upow)));
+    cb__put(buf, cap, len, "%s", cb__cl_ipow_source);
   if (fdiv[0])
     cb__put(buf, cap, len, "%s\n", CB__XSTR(CB__FDIV_DEF(float, cb_fdivf)));
   if (fdiv[1])
@@ -80,7 +62,8 @@ static void put_step(const cb__fprog *p, int s, char *buf, size_t cap,
   const char *w = T == CB_FLOAT64 ? "d" : "f";
   cb__put(buf, cap, len, "#define T %s\n#define U %s\n#define R %s\n"
           "#define CB_FDIV cb_fdiv%s\n#define CB_FMOD cb_fmod%s\n"
-          "R cb_s%d(", reg_type(T), cb__cl_utype(T), reg_type(R), w, w, s);
+          "R cb_s%d(", cb__cl_value_type(T), cb__cl_utype(T),
+          cb__cl_value_type(R), w, w, s);
   int where = cb_op_get_kind((cb_op)st->op) == CB_KIND_WHERE;
   for (int k = 0; k < st->n; k++)
     cb__put(buf, cap, len, "%sconst %s %s", k ? ", " : "",
@@ -112,7 +95,7 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
     halves_f64 |= p->steps[s].result == CB_FLOAT16 &&
                   p->steps[s].dtype == CB_FLOAT64;
   if (halves)
-    cb__put(buf, cap, &len, "%s%s", half_helpers,
+    cb__put(buf, cap, &len, "%s%s%s", cb__cl_half_source, half_helpers,
             halves_f64 ? half_helpers_f64 : "");
   put_helpers(p, buf, cap, &len);
   for (int s = 0; s < p->nsteps; s++)
@@ -132,14 +115,15 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
   }
   for (int k = 0; k < p->nconst; k++) /* a half comes as a float */
     cb__put(buf, cap, &len, "const %s k%d, ",
-            reg_type(cb__fprog_const_dtype(p, k)), k);
+            cb__cl_value_type(cb__fprog_const_dtype(p, k)), k);
   cb_dtype R = cb__fprog_result(p);
   cb__put(buf, cap, &len, "__global %s *out, const ulong oo, const ulong n, "
           "const long base) {\n  const ulong k = get_global_id(0);\n"
           "  if (k >= n) return;\n  (void)base;\n", cb__cl_type(R));
   for (int k = 0; k < p->nin; k++) {
     cb_dtype in = (cb_dtype)p->in_dtype[k];
-    cb__put(buf, cap, &len, "  const %s r%d = ", reg_type(in), k);
+    cb__put(buf, cap, &len, "  const %s r%d = ", cb__cl_value_type(in),
+            k);
     /* Where k falls in a row of s elements (the tile starts a row), or
      * the element at stride s. */
     char at[160];
@@ -157,7 +141,7 @@ size_t cb__fused_source(const void *arg, char *buf, size_t cap) {
   for (int s = 0; s < p->nsteps; s++) {
     const cb__fstep *st = &p->steps[s];
     cb__put(buf, cap, &len, "  const %s r%d = cb_s%d(",
-            reg_type((cb_dtype)st->result), p->nin + s, s);
+            cb__cl_value_type((cb_dtype)st->result), p->nin + s, s);
     for (int k = 0; k < st->n; k++)
       cb__put(buf, cap, &len, "%s%c%d", k ? ", " : "",
               st->x[k] >= 0 ? 'r' : 'k',

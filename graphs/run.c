@@ -121,27 +121,17 @@ static int run_group(cb_graph *g, const ggroup *gr, cb__batch *b, int event,
   return cb__ewise_fused(b, event, p, x, default_device, &vals[r], &devs[r]);
 }
 
-/* Submits group gr's nodes one by one (where tasks must not be fused),
- * each intermediate let go once the node that reads it is submitted. */
+/* Submits group gr's nodes one by one (where tasks must not be fused);
+ * its intermediates go back with the values the group reads last, once
+ * its last node is submitted. */
 static int run_members(cb_graph *g, const ggroup *gr, cb__batch *b,
                        int event, cb_array **vals, int *devs,
                        int default_device) {
   int rc = 0;
-  for (int i = gr->first; i <= gr->last && rc == 0; i++) {
-    const gnode *d = &g->nodes[i];
-    if (d->group != g->nodes[gr->last].group)
-      continue;
-    rc = run_node(g, i, b, i == gr->last && event, vals, devs,
-                  default_device);
-    for (int k = 0; k < d->n && rc == 0; k++) {
-      int v = d->x[k];
-      if (v >= 0 && g->values[v].kind == VAL_NODE &&
-          g->nodes[g->values[v].node].group == d->group && vals[v]) {
-        cb_array_unref(vals[v]);
-        vals[v] = NULL;
-      }
-    }
-  }
+  for (int i = gr->first; i <= gr->last && rc == 0; i++)
+    if (g->nodes[i].group == g->nodes[gr->last].group)
+      rc = run_node(g, i, b, i == gr->last && event, vals, devs,
+                    default_device);
   return rc;
 }
 
