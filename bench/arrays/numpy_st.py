@@ -22,6 +22,8 @@ def compute(s, op):
         return x + y
     if op == "add strided":
         return x[:, ::2] + y[:, ::2]
+    if op == "add strided rows":
+        return x[:, :512] + y[:, :512]
     if op == "add broadcast":
         return x + s["row"]
     if op == "take":

@@ -16,12 +16,22 @@ waiting for its result, after a check against NumPy.
 
 "vs numpy" is NumPy's time divided by the competitor's. "vs contiguous"
 is, for the same competitor, the time of the contiguous addition of as
-many elements divided by the time of the strided (x[:, ::2] + y[:, ::2])
-or broadcast (x + row) one: 1 means views cost nothing extra.
+many elements divided by the time of the strided (x[:, ::2] + y[:, ::2],
+every other element; x[:, :512] + y[:, :512], half of each row) or
+broadcast (x + row) one: 1 means views cost nothing extra. c_loops.c
+runs the same additions as plain C loops (gcc -O3, OpenMP) on as many
+threads as cambrian has CPU workers: its ratios are what the memory
+gives views on this machine. A view with a
+step reads whole cache lines: x[:, ::2] + y[:, ::2] reads all of x and y,
+twice the bytes of its elements. Where memory bounds the addition, it
+moves 4 + 2 (the result written, and read before) halves of x's bytes
+where the contiguous one moves 2 + 2: 0.67x at best.
 Results: bench/results/arrays.{json,md}.
 """
 import argparse
+import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -34,11 +44,13 @@ harness.add_repo_paths(HERE)
 
 COMPETITORS = ["numpy_st", "cambrian_cpu", "cambrian_opencl"]
 BASELINE = "numpy"
-OPS = ["add contiguous, half", "add strided", "add contiguous",
+OPS = ["add contiguous, half", "add strided", "add strided rows",
+       "add contiguous",
        "add broadcast", "take", "mask", "sort",
        "sum middle axis, keepdims", "concat"]
 # The contiguous operation each view operation is compared with.
 REFERENCE = {"add strided": "add contiguous, half",
+             "add strided rows": "add contiguous, half",
              "add broadcast": "add contiguous"}
 
 
@@ -52,6 +64,24 @@ def make_data(n, rng):
             "flat": x.reshape(-1),
             "idx": rng.integers(0, n, n // 16),
             "cube": x.reshape(-1, 32, 1024)}
+
+
+def c_loops(n, threads, reps):
+    """Builds and runs c_loops.c (the additions as plain C loops on
+    threads threads); returns {op: median seconds}, or {} without a C
+    compiler with OpenMP."""
+    exe = os.path.join(harness.REPO, "build", "bench", "c_loops")
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    try:
+        subprocess.run([cc, "-O3", "-fopenmp", "-o", exe,
+                        os.path.join(HERE, "c_loops.c")], check=True)
+        out = subprocess.run([exe, str(n), str(threads), str(reps)],
+                             check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"C loops unavailable: {e}", file=sys.stderr)
+        return {}
+    return json.loads(out.stdout)
 
 
 def main(argv=None):
@@ -119,6 +149,16 @@ def main(argv=None):
             finally:
                 if state is not None:
                     m.teardown(state)
+    # The memory's own cost of each view: the same additions as plain C
+    # loops, on as many threads as cambrian has CPU workers.
+    threads = env["cambrian"]["ncpus"]
+    c_name = f"C loops, {threads} threads"
+    for op, sec in c_loops(n, threads, reps).items():
+        results.append({"n": n, "op": op, "competitor": c_name,
+                        "variant": "c", "busy_others": False,
+                        "check": "not compared", "median_s": sec})
+        print(f"  {c_name:16s} {op:26s} {sec * 1e3:9.3f} ms",
+              file=sys.stderr)
 
     def find(competitor, op):
         return next((r for r in results if r["competitor"] == competitor
@@ -126,7 +166,8 @@ def main(argv=None):
 
     for r in results:
         base = find(BASELINE, r["op"])
-        if base and "median_s" in r:
+        # C loops write into memory of their own: no time to allocate.
+        if base and "median_s" in r and r["variant"] != "c":
             r["vs_numpy"] = base["median_s"] / r["median_s"]
         ref = find(r["competitor"], REFERENCE.get(r["op"], ""))
         if ref and "median_s" in r:

@@ -36,7 +36,10 @@ CHILD = textwrap.dedent("""
     p, np_ = moved(lambda: cb.asarray(x, device=dev, copy=True,
                                       tile_size=x.size))
     s, ns = moved(lambda: cb.asarray(x[:1000], device=dev))
-    print(na, nb, np_, ns)
+    # A source on no alignment, of a length no multiple of 64 bytes.
+    u = rng.integers(0, 255, (9 << 20) + 64, dtype=np.uint8)[3:]
+    c, nc = moved(lambda: cb.asarray(u, device=dev, tile_size=u.size))
+    print(na, nb, np_, ns, nc)
     # Results read back into pageable memory come through staging too.
     before = t.staged_chunks()
     out = np.empty_like(x)
@@ -46,6 +49,8 @@ CHILD = textwrap.dedent("""
     assert int(cb.sum(b)) == int(m.sum())
     np.testing.assert_array_equal((p - 1).numpy(), x - 1)
     np.testing.assert_array_equal((s - 1).numpy(), x[:1000] - 1)
+    np.testing.assert_array_equal((c + 1).numpy(), u + 1)
+    np.testing.assert_array_equal(cb.asarray(u, copy=True).numpy(), u)
     print(t.staged_chunks() - before)
 """)
 
@@ -82,9 +87,9 @@ def run(code, pinned="all"):
 def test_pageable_arrays_travel_through_staging():
     moved, results = run(CHILD).split("\n")[:2]
     # Chunks of 2 MiB (staging.c): 11 for the float32 array (20 MiB and
-    # 28 bytes), 4 for each 8 MiB int64 tile; none for pinned or small
-    # arrays.
-    assert list(map(int, moved.split())) == [11, 8, 0, 0]
+    # 28 bytes), 4 for each 8 MiB int64 tile, 5 for the uint8 one (9 MiB
+    # and 61 bytes); none for pinned or small arrays.
+    assert list(map(int, moved.split())) == [11, 8, 0, 0, 5]
     # The first two results read back have no pinned buffer of their size
     # yet (reads ask for one, in the background): 11 and 8 chunks.
     assert int(results) >= 11 + 8
@@ -92,7 +97,7 @@ def test_pageable_arrays_travel_through_staging():
 
 def test_no_staging_when_pinning_is_off():
     moved, results = run(CHILD, pinned="none").split("\n")[:2]
-    assert list(map(int, moved.split())) == [0, 0, 0, 0]
+    assert list(map(int, moved.split())) == [0, 0, 0, 0, 0]
     assert int(results) == 0
 
 
