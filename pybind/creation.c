@@ -136,7 +136,8 @@ static PyObject *py_full(PyObject *module, PyObject *const *args,
   return wrap_result(st, rc, arr, args[3], id);
 }
 
-/* empty(shape, dtype, device) */
+/* empty(shape, dtype, device): the elements are written by tasks before
+ * they are read (cb.empty's contract), so a dead result's buffer will do. */
 static PyObject *py_empty(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs) {
   cbp_state *st = mstate(module);
@@ -152,7 +153,7 @@ static PyObject *py_empty(PyObject *module, PyObject *const *args,
   cb_array *arr;
   int rc;
   Py_BEGIN_ALLOW_THREADS
-  rc = cb_array_new_on((cb_dtype)t, ndim, shape, id, &arr);
+  rc = cb_array_new_result((cb_dtype)t, ndim, shape, id, &arr);
   Py_END_ALLOW_THREADS
   return wrap_result(st, rc, arr, args[2], id);
 }

@@ -206,6 +206,31 @@ static int64_t plan_tiles(int64_t size, int64_t row, int device,
   return tile;
 }
 
+/* A pooled array of size elements for device, taken over with this shape,
+ * or NULL. A pooled distributed array has the same owners (the same tiles
+ * over the same ranks); its tiles take new tags, as many as a new one's. */
+static cb_array *pooled(cb_dtype t, int ndim, const int64_t *shape,
+                        int64_t size, int device, int64_t hint,
+                        cb_distribution dist) {
+  if (size <= 0)
+    return NULL;
+  int64_t ntiles;
+  int spread = cb__dist_on && dist != CB_DIST_NONE;
+  int64_t tile = plan_tiles(size, cb__shape_row(ndim, shape), device, hint,
+                            spread, &ntiles);
+  cb_array *a = cb__pool_get(t, size, tile, dist);
+  if (!a)
+    return NULL;
+  if (spread)
+    for (int i = 0; i < a->ntiles; i++)
+      cb__dist_retag(a->tiles[i]);
+  a->ndim = ndim;
+  for (int i = 0; i < ndim; i++)
+    a->shape[i] = shape[i];
+  a->home = device;
+  return a;
+}
+
 int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
                        int device, int64_t hint, cb_distribution dist,
                        cb_array **out) {
@@ -215,25 +240,8 @@ int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
     return rc;
   if (!hint)
     hint = thread_tile;
-  int64_t ntiles, tile = 0;
-  int spread = cb__dist_on && dist != CB_DIST_NONE;
-  if (size > 0)
-    tile = plan_tiles(size, cb__shape_row(ndim, shape), device, hint, spread,
-                      &ntiles);
-  /* A pooled distributed array has the same owners (the same tiles over
-   * the same ranks); its tiles take new tags, as many as a new one's. */
-  cb_array *a = size > 0 ? cb__pool_get(t, size, tile, dist) : NULL;
-  if (a && spread)
-    for (int i = 0; i < a->ntiles; i++)
-      cb__dist_retag(a->tiles[i]);
-  if (a) {
-    a->ndim = ndim;
-    for (int i = 0; i < ndim; i++)
-      a->shape[i] = shape[i];
-    a->home = device;
-    *out = a;
+  if ((*out = pooled(t, ndim, shape, size, device, hint, dist)))
     return 0;
-  }
   rc = array_new(t, ndim, shape, device, 0, out);
   if (rc == 0) {
     (*out)->tile_hint = hint;
@@ -244,6 +252,25 @@ int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
     *out = NULL;
   }
   return rc;
+}
+
+int cb_array_new_result(cb_dtype t, int ndim, const int64_t *shape,
+                        int device, cb_array **out) {
+  int64_t size;
+  int rc = check_shape(t, ndim, shape, &size);
+  if (rc || device < 0)
+    return rc ? rc : cb_array_new_on(t, ndim, shape, device, out);
+  if ((rc = cb__enter()))
+    return rc;
+  cb_array *a = NULL;
+  if ((rc = cb__device_usable(device)) == 0)
+    a = pooled(t, ndim, shape, size, device, thread_tile, thread_dist);
+  cb__leave();
+  if (rc || a) {
+    *out = a;
+    return rc;
+  }
+  return cb_array_new_on(t, ndim, shape, device, out);
 }
 
 int cb_array_wrap(cb_dtype t, int ndim, const int64_t *shape, void *data,

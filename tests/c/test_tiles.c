@@ -173,3 +173,42 @@ TEST(array_new_on_pins_for_devices) {
   cb_array_unref(a);
   CHECK_OK(cb_shutdown());
 }
+
+TEST(array_new_result_reuses_dead_results) {
+  ASSERT_OK(test_start(2, "none"));
+  int cpu = cb_device_set("cpu");
+  ASSERT(cpu >= 0);
+  int64_t n = 1 << 18;
+  cb_array *a, *b = NULL, *c;
+  /* Nothing kept yet: a new array, as cb_array_new_on gives. */
+  ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, cpu, &a));
+  for (int64_t i = 0; i < n; i++)
+    test_set(a, i, (double)i);
+  cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
+  int dev;
+  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+  ASSERT_OK(test_sync(b));
+  CHECK_INT(test_get(b, n - 1), ==, (double)n);
+  void *dead = cb_array_data(b);
+  /* A task's end may hold the last reference a moment longer. */
+  cb_array_unref(b);
+  CHECK_OK(cb_wait_all());
+  /* The dead result's buffer comes back, in use already; another size
+   * or no device gets a new one, which takes a copy in. */
+  ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, cpu, &b));
+  CHECK(cb_array_data(b) == dead, "the dead result's buffer is reused");
+  CHECK_RC(cb_array_copy_in(b, cb_array_data(a)), CB_ESTATE);
+  int64_t m = n + 1;
+  ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &m, cpu, &c));
+  CHECK_OK(cb_array_copy_in(c, cb_array_data(a)));
+  cb_array_unref(c);
+  ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, -1, &c));
+  CHECK(cb_array_data(c) != dead, "no device: a new array");
+  cb_array_unref(c);
+  CHECK_RC(cb_array_new_result(CB_FLOAT32, 1, &n, 99, &c), CB_ENODEV);
+  int64_t bad = -1;
+  CHECK_RC(cb_array_new_result(CB_FLOAT32, 1, &bad, cpu, &c), CB_EINVAL);
+  cb_array_unref(a);
+  cb_array_unref(b);
+  CHECK_OK(cb_shutdown());
+}
