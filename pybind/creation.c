@@ -136,15 +136,16 @@ static PyObject *py_full(PyObject *module, PyObject *const *args,
   return wrap_result(st, rc, arr, args[3], id);
 }
 
-/* empty(shape, dtype, device): the elements are written by tasks before
- * they are read (cb.empty's contract), so a dead result's buffer will do. */
-static PyObject *py_empty(PyObject *module, PyObject *const *args,
-                          Py_ssize_t nargs) {
+/* empty(shape, dtype, device), and empty_result: the same for a result
+ * that tasks write whole before anything reads it, which may take over a
+ * dead result's buffer and tiles (cb_array_new_result). */
+static PyObject *new_empty(PyObject *module, PyObject *const *args,
+                           Py_ssize_t nargs, const char *name, int result) {
   cbp_state *st = mstate(module);
   int ndim, t, id;
   int64_t shape[CB_MAX_NDIM];
   if (nargs != 3) {
-    PyErr_SetString(PyExc_TypeError, "empty(shape, dtype, device)");
+    PyErr_Format(PyExc_TypeError, "%s(shape, dtype, device)", name);
     return NULL;
   }
   if (shape_arg(args[0], &ndim, shape) || cbp_dtype_arg(st, args[1], &t) ||
@@ -153,9 +154,20 @@ static PyObject *py_empty(PyObject *module, PyObject *const *args,
   cb_array *arr;
   int rc;
   Py_BEGIN_ALLOW_THREADS
-  rc = cb_array_new_result((cb_dtype)t, ndim, shape, id, &arr);
+  rc = result ? cb_array_new_result((cb_dtype)t, ndim, shape, id, &arr)
+              : cb_array_new_on((cb_dtype)t, ndim, shape, id, &arr);
   Py_END_ALLOW_THREADS
   return wrap_result(st, rc, arr, args[2], id);
+}
+
+static PyObject *py_empty(PyObject *module, PyObject *const *args,
+                          Py_ssize_t nargs) {
+  return new_empty(module, args, nargs, "empty", 0);
+}
+
+static PyObject *py_empty_result(PyObject *module, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+  return new_empty(module, args, nargs, "empty_result", 1);
 }
 
 /* arange(n, start, step, dtype, device) */
@@ -262,6 +274,12 @@ PyDoc_STRVAR(doc_empty,
 "empty(shape, dtype, device, /)\n--\n\n"
 "A new uninitialised array for device (a Device, or None: any).\n");
 
+PyDoc_STRVAR(doc_empty_result,
+"empty_result(shape, dtype, device, /)\n--\n\n"
+"The same for a result that tasks on device write whole before\n"
+"anything reads it: a dead result's buffer and tiles of its size when\n"
+"one is kept for reuse.\n");
+
 PyDoc_STRVAR(doc_arange,
 "arange(n, start, step, dtype, device, /)\n--\n\n"
 "n values start + i * step, written by tasks on device (a Device,\n"
@@ -275,6 +293,8 @@ PyDoc_STRVAR(doc_asarray_buffer,
 PyMethodDef cbp_creation_methods[] = {
     {"full", CBP_METH(py_full), METH_FASTCALL, doc_full},
     {"empty", CBP_METH(py_empty), METH_FASTCALL, doc_empty},
+    {"empty_result", CBP_METH(py_empty_result), METH_FASTCALL,
+     doc_empty_result},
     {"arange", CBP_METH(py_arange), METH_FASTCALL, doc_arange},
     {"asarray_buffer", CBP_METH(py_asarray_buffer), METH_FASTCALL,
      doc_asarray_buffer},

@@ -265,6 +265,11 @@ int cb_array_new_result(cb_dtype t, int ndim, const int64_t *shape,
   cb_array *a = NULL;
   if ((rc = cb__device_usable(device)) == 0)
     a = pooled(t, ndim, shape, size, device, thread_tile, thread_dist);
+  /* An array for a GPU keeps its promise of pinned host memory. */
+  if (a && !a->pinned && cb__pinned_wanted(device)) {
+    cb_array_unref(a);
+    a = NULL;
+  }
   cb__leave();
   if (rc || a) {
     *out = a;

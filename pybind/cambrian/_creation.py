@@ -159,10 +159,6 @@ def empty(shape: ShapeLike, dtype: npt.DTypeLike = _np.float64,
             distribution: str | None = None) -> Array:
     """An uninitialised Array.
 
-    On a device, the buffer and tiles of a dead result of the same size
-    are taken over when one is kept for reuse, as CuPy's memory pool
-    does: writing the new array then costs no page faults.
-
     Parameters
     ----------
     shape : int or tuple of int

@@ -438,7 +438,7 @@ def roll(x: Array, /, shift: int | tuple[int, ...], *,
         # Along the first axis alone: tile by tile, reading from the other
         # tiles only the rows that cross (distributed: a halo exchange).
         return _core.roll_rows(x, by[0])
-    out = _core.empty(tuple(x.shape), x.dtype, x.device)
+    out = _core.empty_result(tuple(x.shape), x.dtype, x.device)
     shape, strides, _ = _whole(x)
     # Each part of the result is one box of the source: along every
     # rolled axis, the head and the tail change places.
@@ -628,7 +628,7 @@ def concat(arrays: Sequence[Array], /, *, axis: int | None = 0) -> Array:
     shape = list(xs[0].shape)
     shape[ax] = sum(a.shape[ax] for a in xs)
     device = next((a.device for a in xs if a.device is not None), None)
-    out = _core.empty(tuple(shape), xs[0].dtype, device)
+    out = _core.empty_result(tuple(shape), xs[0].dtype, device)
     strides = _c_strides(shape)
     at = 0
     for a in xs:
