@@ -57,9 +57,14 @@ int cb__fuse_accepts(cb_op op, cb_dtype compute, cb_dtype result) {
   }
 }
 
-/* The interned programs, and their lock. */
+/* The interned programs, and their lock. table holds them in the order
+ * they came; index is an open-addressing table of their positions + 1
+ * (0: a free slot), found by their hash, and shapes the same for the
+ * first program of each shape (see CB__FPROG_SHAPE), found by its hash:
+ * a lookup does not grow with the programs interned. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static cb__fprog **table;
+static uint32_t *index_, *shapes;
 static uint32_t count, cap;
 
 /* Lets every interned program go: the runtime has released its kernels,
@@ -69,68 +74,108 @@ static void release_all(void) {
   for (uint32_t i = 0; i < count; i++)
     free(table[i]);
   free(table);
+  free(index_);
+  free(shapes);
   table = NULL;
+  index_ = shapes = NULL;
   count = cap = 0;
   pthread_mutex_unlock(&lock);
 }
 
-/* Room for one more interned program; 0, or -1 out of memory. */
+/* A hash (FNV-1a) of bytes [from, to) of p. */
+static uint32_t hash_of(const cb__fprog *p, size_t from, size_t to) {
+  const unsigned char *b = (const unsigned char *)p;
+  uint32_t h = 2166136261u;
+  for (size_t i = from; i < to; i++)
+    h = (h ^ b[i]) * 16777619u;
+  return h;
+}
+
+/* Whether bytes [CB__FPROG_BODY, to) of a and b are the same. */
+static int same(const cb__fprog *a, const cb__fprog *b, size_t to) {
+  return !memcmp((const char *)a + CB__FPROG_BODY,
+                 (const char *)b + CB__FPROG_BODY, to - CB__FPROG_BODY);
+}
+
+/* The slot of slots (cap of them, a power of 2) where the program that
+ * is p up to byte to, of hash h, is; else the free slot where it goes. */
+static uint32_t *find(uint32_t *slots, const cb__fprog *p, size_t to,
+                      uint32_t h) {
+  uint32_t mask = 2 * cap - 1;
+  for (uint32_t at = h & mask;; at = (at + 1) & mask) {
+    uint32_t v = slots[at];
+    if (!v)
+      return &slots[at];
+    const cb__fprog *q = table[v - 1];
+    if ((to == sizeof *p ? q->hash : q->shape) == h && same(q, p, to))
+      return &slots[at];
+  }
+}
+
+/* Room for one more interned program (the slots at most half full);
+ * 0, or -1 out of memory. */
 static int grow(void) {
   if (count < cap)
     return 0;
   uint32_t c = cap ? 2 * cap : 16;
   cb__fprog **t = realloc(table, c * sizeof *t);
-  if (!t)
+  if (t)
+    table = t;
+  uint32_t *x = calloc(2 * (size_t)c, sizeof *x);
+  uint32_t *y = calloc(2 * (size_t)c, sizeof *y);
+  if (!t || !x || !y) {
+    free(x);
+    free(y);
     return -1;
-  table = t;
+  }
+  free(index_);
+  free(shapes);
+  index_ = x;
+  shapes = y;
   cap = c;
+  for (uint32_t i = 0; i < count; i++) {
+    cb__fprog *q = table[i];
+    *find(index_, q, sizeof *q, q->hash) = i + 1;
+    if (q->kernel == q->id)
+      *find(shapes, q, CB__FPROG_SHAPE, q->shape) = i + 1;
+  }
   return 0;
 }
 
-/* A hash of what programs are compared by (FNV-1a), from h. */
-static uint32_t body_hash(const cb__fprog *p, uint32_t h) {
-  const unsigned char *b = (const unsigned char *)p + CB__FPROG_BODY;
-  for (size_t i = 0; i < sizeof *p - CB__FPROG_BODY; i++)
-    h = (h ^ b[i]) * 16777619u;
-  return h;
-}
-
 const cb__fprog *cb__fprog_intern(const cb__fprog *p) {
-  uint32_t h = body_hash(p, 2166136261u);
+  uint32_t h = hash_of(p, CB__FPROG_BODY, sizeof *p);
+  uint32_t hs = hash_of(p, CB__FPROG_BODY, CB__FPROG_SHAPE);
   cb__fprog *found = NULL;
   pthread_mutex_lock(&lock);
-  for (uint32_t i = 0; i < count && !found; i++)
-    if (table[i]->hash == h &&
-        !memcmp((const char *)table[i] + CB__FPROG_BODY,
-                (const char *)p + CB__FPROG_BODY,
-                sizeof *p - CB__FPROG_BODY))
-      found = table[i];
-  if (!found && grow() == 0 &&
-      cb__hook_add(CB__HOOK_RELEASE, release_all) == 0 &&
-      (found = malloc(sizeof *found))) {
+  uint32_t *at = cap ? find(index_, p, sizeof *p, h) : NULL;
+  if (at && *at)
+    found = table[*at - 1];
+  else if (grow() == 0 && cb__hook_add(CB__HOOK_RELEASE, release_all) == 0 &&
+           (found = malloc(sizeof *found))) {
     memcpy(found, p, sizeof *found);
     found->id = ++count;
     found->hash = h;
-    found->kernel = found->id;
-    for (uint32_t i = 0; i + 1 < count; i++)
-      if (!memcmp((const char *)table[i] + CB__FPROG_BODY,
-                  (const char *)p + CB__FPROG_BODY,
-                  CB__FPROG_SHAPE - CB__FPROG_BODY)) {
-        found->kernel = table[i]->kernel;
-        break;
-      }
+    found->shape = hs;
     table[count - 1] = found;
+    *find(index_, found, sizeof *found, h) = count;
+    /* The first program of its shape keys the kernel of all of them. */
+    uint32_t *sh = find(shapes, found, CB__FPROG_SHAPE, hs);
+    if (!*sh)
+      *sh = count;
+    found->kernel = table[*sh - 1]->id;
   }
   pthread_mutex_unlock(&lock);
   return found;
 }
 
 /* A program's history is told apart from another's over tiles of the
- * same size by a hash of its steps, the same from one process to the
- * next (its id is not). */
+ * same size by a hash of its shape, the same from one process to the
+ * next (its id is not): programs that differ in their constants alone
+ * take the same time, and a graph recorded again with new constants
+ * finds its history. */
 static uint32_t footprint(struct starpu_task *task) {
   const cb__task *t = task->cl_arg;
-  return starpu_hash_crc32c_be(t->prog->hash,
+  return starpu_hash_crc32c_be(t->prog->shape,
                                starpu_task_data_footprint(task));
 }
 

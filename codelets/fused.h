@@ -50,6 +50,8 @@ typedef struct cb__fprog {
                                * one that differs from it in its constants'
                                * values alone, which keys their kernel */
   uint32_t hash;              /* interned programs: a hash of the rest */
+  uint32_t shape;             /* interned programs: a hash of the rest
+                               * but the constants' values */
   uint8_t nin, nsteps, nconst;
   uint8_t in_dtype[CB__MAX_OPERANDS];
   cb__fstep steps[CB__FUSE_MAX_STEPS];

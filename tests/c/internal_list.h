@@ -6,4 +6,6 @@
   /* test_batch.c */                                                         \
   X(batch_blocks_end_once)                                                   \
   X(batch_shutdown_frees_blocks)                                             \
-  X(batch_graph_chain)
+  X(batch_graph_chain)                                                       \
+  /* test_fused_intern.c */                                                  \
+  X(fused_programs_intern_by_value_and_share_kernels)
