@@ -292,6 +292,37 @@ def test_concat_along_columns_of_several_tiles(device, rows):
         assert moved <= bound
 
 
+@pytest.mark.parametrize("tile_rows", [None, 5])
+def test_joins_and_rolls_write_over_a_dead_result(device, tile_rows):
+    # concat, stack and roll write into the buffer and tiles of a dead
+    # result of their size when one is kept for reuse (a fresh buffer
+    # faults its pages in at the first write): nothing it held, on the
+    # host or on a device, may show through.
+    x = ramp((24, 8))
+    with cb.tile_size(tile_rows and tile_rows * 8):
+        a = cb.asarray(x, device=device)
+        halves = [a[:12] + 0, a[12:] + 0]
+        cases = [
+            (lambda: cb.concat(halves), np.concatenate([x[:12], x[12:]])),
+            (lambda: cb.concat(halves, axis=1),
+             np.concatenate([x[:12], x[12:]], axis=1)),
+            (lambda: cb.stack(halves), np.stack([x[:12], x[12:]])),
+            (lambda: cb.roll(a, (3, -2), axis=(0, 1)),
+             np.roll(x, (3, -2), axis=(0, 1)))]
+        for make, want in cases:
+            # A result of the same shape and tiles, of other values.
+            dead = cb.asarray(np.full(want.shape, -1000.0),
+                              device=device) * 1
+            dead.wait()
+            where = dead.numpy().ctypes.data if device == "cpu" else None
+            del dead
+            cb.synchronize()
+            r = make()
+            assert_same(r, want)
+            if where is not None:
+                assert r.numpy().ctypes.data == where
+
+
 def test_writes_into_rows_wait_for_the_earlier_writer(device):
     # A copy into part of an array that another operation still writes
     # ends, as its readers see it, after that one too; a failed array
