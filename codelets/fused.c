@@ -171,8 +171,8 @@ const cb__fprog *cb__fprog_intern(const cb__fprog *p) {
 /* A program's history is told apart from another's over tiles of the
  * same size by a hash of its shape, the same from one process to the
  * next (its id is not): programs that differ in their constants alone
- * take the same time, and a graph recorded again with new constants
- * finds its history. */
+ * take about the same time (an integer power's exponent aside), and a
+ * graph recorded again with new constants finds its history. */
 static uint32_t footprint(struct starpu_task *task) {
   const cb__task *t = task->cl_arg;
   return starpu_hash_crc32c_be(t->prog->shape,

@@ -59,9 +59,9 @@ typedef struct cb__fprog {
   cb__value consts[CB__FUSE_MAX_CONSTS];
 } cb__fprog;
 
-/* What programs are compared and hashed by: everything after hash; and
- * what their kernels are, everything after hash but the constants'
- * values (kernels take them as arguments). */
+/* What programs are compared and hashed by: everything from nin on; and
+ * what their kernels are (and shape hashes), everything from nin on but
+ * the constants' values (kernels take them as arguments). */
 #define CB__FPROG_BODY offsetof(cb__fprog, nin)
 #define CB__FPROG_SHAPE offsetof(cb__fprog, consts)
 

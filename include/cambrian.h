@@ -308,12 +308,13 @@ int cb_array_new(cb_dtype t, int ndim, const int64_t *shape, cb_array **out);
 int cb_array_new_on(cb_dtype t, int ndim, const int64_t *shape, int device,
                     cb_array **out);
 /* The same for an array that tasks on device will write before anything
- * reads it: when a dead result of its size and tiles is kept for reuse,
- * that one, its buffer mapped and its tiles registered already (a fresh
- * buffer costs a page fault every 4 KiB at its first write); else as
- * cb_array_new_on. Either way its elements are undefined; a reused one
- * is in use already (cb_array_copy_in and cb_array_set_tile_size refuse
- * it). */
+ * reads it: when a dead result of its size and tiles is kept for reuse
+ * (with a pinned host buffer, for a GPU), that one, its buffer mapped and
+ * its tiles registered already (a fresh buffer costs a page fault every
+ * 4 KiB at its first write); else as cb_array_new_on. Either way its
+ * elements are undefined. A reused one is in use already: its data may
+ * live on a device, so its host buffer is not to be written directly,
+ * and cb_array_copy_in and cb_array_set_tile_size refuse it. */
 int cb_array_new_result(cb_dtype t, int ndim, const int64_t *shape,
                         int device, cb_array **out);
 /* An array over memory owned by the caller (zero-copy). release(arg) is

@@ -207,18 +207,19 @@ static int64_t plan_tiles(int64_t size, int64_t row, int device,
 }
 
 /* A pooled array of size elements for device, taken over with this shape,
- * or NULL. A pooled distributed array has the same owners (the same tiles
- * over the same ranks); its tiles take new tags, as many as a new one's. */
+ * or NULL; one with a pinned host buffer when pinned is set. A pooled
+ * distributed array has the same owners (the same tiles over the same
+ * ranks); its tiles take new tags, as many as a new one's. */
 static cb_array *pooled(cb_dtype t, int ndim, const int64_t *shape,
                         int64_t size, int device, int64_t hint,
-                        cb_distribution dist) {
+                        cb_distribution dist, int pinned) {
   if (size <= 0)
     return NULL;
   int64_t ntiles;
   int spread = cb__dist_on && dist != CB_DIST_NONE;
   int64_t tile = plan_tiles(size, cb__shape_row(ndim, shape), device, hint,
                             spread, &ntiles);
-  cb_array *a = cb__pool_get(t, size, tile, dist);
+  cb_array *a = cb__pool_get(t, size, tile, dist, pinned);
   if (!a)
     return NULL;
   if (spread)
@@ -240,7 +241,7 @@ int cb__array_new_dist(cb_dtype t, int ndim, const int64_t *shape,
     return rc;
   if (!hint)
     hint = thread_tile;
-  if ((*out = pooled(t, ndim, shape, size, device, hint, dist)))
+  if ((*out = pooled(t, ndim, shape, size, device, hint, dist, 0)))
     return 0;
   rc = array_new(t, ndim, shape, device, 0, out);
   if (rc == 0) {
@@ -263,13 +264,10 @@ int cb_array_new_result(cb_dtype t, int ndim, const int64_t *shape,
   if ((rc = cb__enter()))
     return rc;
   cb_array *a = NULL;
-  if ((rc = cb__device_usable(device)) == 0)
-    a = pooled(t, ndim, shape, size, device, thread_tile, thread_dist);
   /* An array for a GPU keeps its promise of pinned host memory. */
-  if (a && !a->pinned && cb__pinned_wanted(device)) {
-    cb_array_unref(a);
-    a = NULL;
-  }
+  if ((rc = cb__device_usable(device)) == 0)
+    a = pooled(t, ndim, shape, size, device, thread_tile, thread_dist,
+               cb__pinned_wanted(device));
   cb__leave();
   if (rc || a) {
     *out = a;

@@ -27,6 +27,8 @@
 
 #define CB__POOL_BINS 32
 #define CB__POOL_PER_BIN 4096
+/* How many arrays of a bin a taker looks at for its tiles. */
+#define CB__POOL_LOOK 8
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct bin {
@@ -85,21 +87,26 @@ int cb__pool_put(cb_array *a) {
 }
 
 cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
-                       cb_distribution dist) {
+                       cb_distribution dist, int pinned) {
   size_t es = cb_dtype_size(t);
   cb_array *a = NULL;
   pthread_mutex_lock(&lock);
-  for (int i = 0; i < CB__POOL_BINS; i++) {
+  for (int i = 0; i < CB__POOL_BINS && !a; i++) {
     struct bin *b = &bins[i];
-    if (b->count && b->size == size && b->elemsize == es &&
-        b->head->tile_elems == tile_elems && b->head->dist == dist) {
-      a = b->head;
-      b->head = a->reclaim_next;
-      b->count--;
-      b->bytes -= a->nbytes;
-      pooled_bytes -= a->nbytes;
-      break;
-    }
+    if (!b->count || b->size != size || b->elemsize != es)
+      continue;
+    /* The first few arrays of the bin: the latest are the likeliest. */
+    cb_array **at = &b->head;
+    for (int k = 0; *at && k < CB__POOL_LOOK; k++, at = &(*at)->reclaim_next)
+      if ((*at)->tile_elems == tile_elems && (*at)->dist == dist &&
+          (!pinned || (*at)->pinned)) {
+        a = *at;
+        *at = a->reclaim_next;
+        b->count--;
+        b->bytes -= a->nbytes;
+        pooled_bytes -= a->nbytes;
+        break;
+      }
   }
   pthread_mutex_unlock(&lock);
   if (!a)

@@ -11,9 +11,9 @@
 int cb__pool_put(cb_array *a);
 /* A pooled array of this size, tile geometry and distribution taken over
  * for dtype t (same element size), with one reference and no failure, or
- * NULL. */
+ * NULL; one whose host buffer is pinned memory when pinned is set. */
 cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
-                       cb_distribution dist);
+                       cb_distribution dist, int pinned);
 /* Destroys a pooled array whose host buffer is pinned memory of bytes,
  * so that its buffer goes back to the cache of pinned memory; returns
  * whether there was one. Not from a task or a callback: it unregisters. */

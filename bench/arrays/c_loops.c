@@ -87,8 +87,11 @@ int main(int argc, char **argv) {
   }
   long n = atol(argv[1]);
   int threads = atoi(argv[2]), reps = atoi(argv[3]);
-  if (n < COLS || threads < 1 || reps < 1 || reps > 100)
+  if (n < COLS || threads < 1 || reps < 1 || reps > 100) {
+    fprintf(stderr, "c_loops: N >= %d, THREADS >= 1, 1 <= REPS <= 100\n",
+            COLS);
     return 2;
+  }
   omp_set_num_threads(threads);
   data d = {n / COLS, filled(n), filled(n), filled(n / 2), filled(n / 2),
             filled(COLS), filled(n)};

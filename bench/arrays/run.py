@@ -19,7 +19,7 @@ is, for the same competitor, the time of the contiguous addition of as
 many elements divided by the time of the strided (x[:, ::2] + y[:, ::2],
 every other element; x[:, :512] + y[:, :512], half of each row) or
 broadcast (x + row) one: 1 means views cost nothing extra. c_loops.c
-runs the same additions as plain C loops (gcc -O3, OpenMP) on as many
+runs the same additions as plain C loops (cc -O3, OpenMP) on as many
 threads as cambrian has CPU workers: its ratios are what the memory
 gives views on this machine. A view with a
 step reads whole cache lines: x[:, ::2] + y[:, ::2] reads all of x and y,
