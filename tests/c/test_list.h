@@ -80,6 +80,7 @@
   X(tiles_copied_on_opencl)                                                  \
   X(array_new_on_pins_for_devices)                                           \
   X(array_new_result_reuses_dead_results)                                    \
+  X(array_new_result_keeps_pinning_for_devices)                              \
   /* test_distributed.c */                                                   \
   X(distribution_is_asked_before_use)                                        \
   X(thread_distribution_reaches_new_arrays)                                  \

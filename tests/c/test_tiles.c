@@ -212,3 +212,39 @@ TEST(array_new_result_reuses_dead_results) {
   cb_array_unref(b);
   CHECK_OK(cb_shutdown());
 }
+
+TEST(array_new_result_keeps_pinning_for_devices) {
+  /* "all" pins for pocl too, so that the path is tested without a GPU. */
+  setenv("CAMBRIAN_PINNED", "all", 1);
+  int device = test_need_opencl();
+  int cpu = cb_device_set("cpu");
+  ASSERT(cpu >= 0);
+  int64_t n = 1 << 16;
+  cb_array *a, *b = NULL, *c;
+  /* A result of the CPU workers: a pageable buffer, kept for reuse. */
+  ASSERT_OK(cb_array_new_on(CB_FLOAT32, 1, &n, cpu, &a));
+  for (int64_t i = 0; i < n; i++)
+    test_set(a, i, (double)i);
+  cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
+  int dev;
+  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+  ASSERT_OK(test_sync(b));
+  void *dead = cb_array_data(b);
+  cb_array_unref(b);
+  CHECK_OK(cb_wait_all());
+  /* The device wants pinned memory: a new, pinned array, not that one. */
+  cb_runtime_info info;
+  ASSERT_OK(cb_runtime_info_get(&info));
+  uint64_t pinned = info.pinned_bytes;
+  ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, device, &c));
+  CHECK(cb_array_data(c) != dead, "a pageable buffer is not handed over");
+  ASSERT_OK(cb_runtime_info_get(&info));
+  CHECK_INT(info.pinned_bytes, >=, pinned + (uint64_t)n * 4);
+  cb_array_unref(c);
+  /* The CPU workers take it. */
+  ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, cpu, &c));
+  CHECK(cb_array_data(c) == dead, "the CPU workers reuse it");
+  cb_array_unref(c);
+  cb_array_unref(a);
+  CHECK_OK(cb_shutdown());
+}
