@@ -2,6 +2,10 @@
 and their kin, each against NumPy on every device, N-D arrays up to 8
 dimensions, broadcasting in element-wise work, and the refusals."""
 
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -292,35 +296,57 @@ def test_concat_along_columns_of_several_tiles(device, rows):
         assert moved <= bound
 
 
+def _joins_and_rolls(device, x):
+    """concat, stack and roll of x's halves or x, and NumPy's answers."""
+    a = cb.asarray(x, device=device)
+    halves, xs = [a[:12] + 0, a[12:] + 0], [x[:12], x[12:]]
+    return [(lambda: cb.concat(halves), np.concatenate(xs)),
+            (lambda: cb.concat(halves, axis=1), np.concatenate(xs, axis=1)),
+            (lambda: cb.stack(halves), np.stack(xs)),
+            (lambda: cb.roll(a, (3, -2), axis=(0, 1)),
+             np.roll(x, (3, -2), axis=(0, 1)))]
+
+
 @pytest.mark.parametrize("tile_rows", [None, 5])
 def test_joins_and_rolls_write_over_a_dead_result(device, tile_rows):
     # concat, stack and roll write into the buffer and tiles of a dead
     # result of their size when one is kept for reuse (a fresh buffer
     # faults its pages in at the first write): nothing it held, on the
     # host or on a device, may show through.
-    x = ramp((24, 8))
     with cb.tile_size(tile_rows and tile_rows * 8):
-        a = cb.asarray(x, device=device)
-        halves = [a[:12] + 0, a[12:] + 0]
-        cases = [
-            (lambda: cb.concat(halves), np.concatenate([x[:12], x[12:]])),
-            (lambda: cb.concat(halves, axis=1),
-             np.concatenate([x[:12], x[12:]], axis=1)),
-            (lambda: cb.stack(halves), np.stack([x[:12], x[12:]])),
-            (lambda: cb.roll(a, (3, -2), axis=(0, 1)),
-             np.roll(x, (3, -2), axis=(0, 1)))]
-        for make, want in cases:
+        for make, want in _joins_and_rolls(device, ramp((24, 8))):
             # A result of the same shape and tiles, of other values.
             dead = cb.asarray(np.full(want.shape, -1000.0),
                               device=device) * 1
             dead.wait()
-            where = dead.numpy().ctypes.data if device == "cpu" else None
+            del dead
+            cb.synchronize()  # the task's end may hold the last reference
+            assert_same(make(), want)
+
+
+def test_joins_and_rolls_take_the_buffer_of_a_dead_result():
+    # In a process of its own, whose pool holds only what it made: each
+    # result takes the buffer of the dead one of its size.
+    code = textwrap.dedent("""
+        import numpy as np
+        import cambrian as cb
+        from test_manipulation import _joins_and_rolls, ramp
+        taken = []
+        for make, want in _joins_and_rolls("cpu", ramp((24, 8))):
+            dead = cb.asarray(np.full(want.shape, -1.0), device="cpu") * 1
+            where = dead.numpy().ctypes.data
             del dead
             cb.synchronize()
             r = make()
-            assert_same(r, want)
-            if where is not None:
-                assert r.numpy().ctypes.data == where
+            np.testing.assert_array_equal(r.numpy(), want)
+            taken.append(r.numpy().ctypes.data == where)
+        print(taken)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.abspath(__file__)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split("\n")[-2] == str([True] * 4)
 
 
 def test_writes_into_rows_wait_for_the_earlier_writer(device):

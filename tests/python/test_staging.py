@@ -161,6 +161,7 @@ CPU_RESULTS = textwrap.dedent("""
         r = (a + 1).numpy()
         buffers.add(r.ctypes.data)
         del r
+        cb.synchronize()  # the task's end may hold the last reference
     time.sleep(0.5)  # pinning runs in the background
     print(len(buffers), cb.config()["pinned_bytes"])
     g = cb.asarray(x, device="opencl")
