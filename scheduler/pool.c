@@ -6,9 +6,10 @@
  * fresh memory (most of a large one's), the way caching allocators do.
  *
  * Only arrays that own their buffer and belong to the running runtime are
- * pooled; the pool keeps at most CB__POOL_BINS sizes, CB__POOL_PER_BIN
- * arrays and half of its bytes per size, and at most an eighth of the
- * memory (4 GiB at most) in all. A submitting thread runs ahead of the
+ * pooled; the pool keeps at most CB__POOL_BINS sizes (a new size empties
+ * the one least used of late), CB__POOL_PER_BIN arrays and half of its
+ * bytes per size, and at most an eighth of the memory (4 GiB at most) in
+ * all. A submitting thread runs ahead of the
  * workers, so many small results die together: a bin holds thousands of
  * small arrays. Putting an array in never calls StarPU, so it may happen
  * in a task's callback.
@@ -36,9 +37,27 @@ static struct bin {
   size_t elemsize;
   int count;
   size_t bytes;
+  uint64_t used;       /* the tick of its last put or get */
   cb_array *head;      /* linked through reclaim_next */
 } bins[CB__POOL_BINS];
 static size_t pooled_bytes, max_bytes;
+static uint64_t tick;
+
+/* Empties the bin least used of late, for a size that has none: its
+ * arrays go to the reclaim thread (a put never calls StarPU). Returns it;
+ * *gone receives its arrays. The caller holds lock. */
+static struct bin *evict(cb_array **gone) {
+  struct bin *b = &bins[0];
+  for (int i = 1; i < CB__POOL_BINS; i++)
+    if (bins[i].used < b->used)
+      b = &bins[i];
+  *gone = b->head;
+  pooled_bytes -= b->bytes;
+  b->head = NULL;
+  b->count = 0;
+  b->bytes = 0;
+  return b;
+}
 
 static size_t byte_cap(void) {
   if (!max_bytes) {
@@ -59,6 +78,7 @@ int cb__pool_put(cb_array *a) {
   if (!a->pinned && cb__pinned_demanded(cb__array_host_bytes(a)))
     return 0;
   size_t es = cb_dtype_size(a->dtype);
+  cb_array *gone = NULL;
   pthread_mutex_lock(&lock);
   struct bin *b = NULL, *empty = NULL;
   for (int i = 0; i < CB__POOL_BINS && !b; i++) {
@@ -67,12 +87,15 @@ int cb__pool_put(cb_array *a) {
     else if (!empty && bins[i].count == 0)
       empty = &bins[i];
   }
-  if (!b && empty) {
-    b = empty;
+  /* A new size takes a free bin, else the one least used of late: sizes
+   * a program no longer makes do not keep the pool from new ones. */
+  if (!b) {
+    b = empty ? empty : evict(&gone);
     b->size = a->size;
     b->elemsize = es;
   }
-  int taken = b && b->count < CB__POOL_PER_BIN &&
+  b->used = ++tick;
+  int taken = b->count < CB__POOL_PER_BIN &&
               b->bytes + a->nbytes <= byte_cap() / 2 &&
               pooled_bytes + a->nbytes <= byte_cap();
   if (taken) {
@@ -83,6 +106,12 @@ int cb__pool_put(cb_array *a) {
     pooled_bytes += a->nbytes;
   }
   pthread_mutex_unlock(&lock);
+  while (gone) {
+    cb_array *next = gone->reclaim_next;
+    gone->reclaim_next = NULL;
+    cb__reclaim_push(gone);
+    gone = next;
+  }
   return taken;
 }
 
@@ -102,6 +131,7 @@ cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
           (!pinned || (*at)->pinned)) {
         a = *at;
         *at = a->reclaim_next;
+        b->used = ++tick;
         b->count--;
         b->bytes -= a->nbytes;
         pooled_bytes -= a->nbytes;

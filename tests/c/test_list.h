@@ -81,6 +81,7 @@
   X(array_new_on_pins_for_devices)                                           \
   X(array_new_result_reuses_dead_results)                                    \
   X(array_new_result_keeps_pinning_for_devices)                              \
+  X(array_pool_makes_room_for_new_sizes)                                     \
   /* test_distributed.c */                                                   \
   X(distribution_is_asked_before_use)                                        \
   X(thread_distribution_reaches_new_arrays)                                  \

@@ -248,3 +248,44 @@ TEST(array_new_result_keeps_pinning_for_devices) {
   cb_array_unref(a);
   CHECK_OK(cb_shutdown());
 }
+
+TEST(array_pool_makes_room_for_new_sizes) {
+  ASSERT_OK(test_start(1, "none"));
+  int cpu = cb_device_set("cpu");
+  ASSERT(cpu >= 0);
+  /* Results of 40 sizes die in turn: the pool keeps 32 sizes, so the
+   * later ones take the bins of the earliest. */
+  enum { SIZES = 40 };
+  for (int k = 0; k < SIZES; k++) {
+    int64_t n = 1000 + k;
+    cb_array *a, *b = NULL;
+    ASSERT_OK(cb_array_new_on(CB_FLOAT32, 1, &n, cpu, &a));
+    for (int64_t i = 0; i < n; i++)
+      test_set(a, i, 1.0);
+    cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
+    int dev;
+    ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+    ASSERT_OK(test_sync(b));
+    cb_array_unref(b);
+    cb_array_unref(a);
+    CHECK_OK(cb_wait_all());
+  }
+  /* A kept result is in use already and refuses a copy in; a new array
+   * takes one. */
+  float src[1100] = {0};
+  int kept = 0, fresh = 0;
+  for (int k = 0; k < SIZES; k++) {
+    int64_t n = 1000 + k;
+    cb_array *c;
+    ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, cpu, &c));
+    int rc = cb_array_copy_in(c, src);
+    kept += rc == CB_ESTATE;
+    fresh += rc == 0;
+    if (k == SIZES - 1)
+      CHECK(rc == CB_ESTATE, "the last size is kept");
+    cb_array_unref(c);
+  }
+  CHECK_INT(kept, >=, 32);
+  CHECK_INT(kept + fresh, ==, SIZES);
+  CHECK_OK(cb_shutdown());
+}
