@@ -199,9 +199,12 @@ TEST(array_new_result_reuses_dead_results) {
   CHECK(cb_array_data(b) == dead, "the dead result's buffer is reused");
   CHECK_RC(cb_array_copy_in(b, cb_array_data(a)), CB_ESTATE);
   int64_t m = n + 1;
+  float *zeros = calloc((size_t)m, sizeof *zeros);
+  ASSERT(zeros != NULL);
   ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &m, cpu, &c));
-  CHECK_OK(cb_array_copy_in(c, cb_array_data(a)));
+  CHECK_OK(cb_array_copy_in(c, zeros));
   cb_array_unref(c);
+  free(zeros);
   ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, -1, &c));
   CHECK(cb_array_data(c) != dead, "no device: a new array");
   cb_array_unref(c);
