@@ -271,3 +271,21 @@ def cambrian_has(device):
     if not found:
         return False, f"no device matches '{device}'"
     return True, ""
+
+
+def run_c(src, args, what, flags=(), libs=()):
+    """Builds the C program src (with $CC, else cc) into build/bench and
+    runs it with args; returns the JSON it prints, or None (having said
+    why, naming it what) when it cannot be built or run."""
+    exe = os.path.join(REPO, "build", "bench",
+                       os.path.splitext(os.path.basename(src))[0])
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    try:
+        subprocess.run([cc, *flags, "-o", exe, src, *libs], check=True)
+        out = subprocess.run([exe, *map(str, args)], check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"{what} unavailable: {e}", file=sys.stderr)
+        return None
+    return json.loads(out)

@@ -29,9 +29,7 @@ where the contiguous one moves 2 + 2: 0.67x at best.
 Results: bench/results/arrays.{json,md}.
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -70,18 +68,8 @@ def c_loops(n, threads, reps):
     """Builds and runs c_loops.c (the additions as plain C loops on
     threads threads); returns {op: median seconds}, or {} without a C
     compiler with OpenMP."""
-    exe = os.path.join(harness.REPO, "build", "bench", "c_loops")
-    os.makedirs(os.path.dirname(exe), exist_ok=True)
-    cc = os.environ.get("CC", "cc")
-    try:
-        subprocess.run([cc, "-O3", "-fopenmp", "-o", exe,
-                        os.path.join(HERE, "c_loops.c")], check=True)
-        out = subprocess.run([exe, str(n), str(threads), str(reps)],
-                             check=True, capture_output=True, text=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"C loops unavailable: {e}", file=sys.stderr)
-        return {}
-    return json.loads(out.stdout)
+    return harness.run_c(os.path.join(HERE, "c_loops.c"), [n, threads, reps],
+                         "C loops", flags=["-O3", "-fopenmp"]) or {}
 
 
 def main(argv=None):

@@ -19,9 +19,7 @@ including from a zero-copy NumPy array.
 Results: bench/results/transfers.{json,md}.
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 
@@ -38,21 +36,11 @@ TARGET = 0.8
 
 def raw(mib, reps, kind):
     """Builds and runs raw_opencl.c; returns its JSON, or None."""
-    exe = os.path.join(harness.REPO, "build", "bench", "raw_opencl")
-    os.makedirs(os.path.dirname(exe), exist_ok=True)
-    src = os.path.join(HERE, "raw_opencl.c")
-    cc = os.environ.get("CC", "cc")
-    flags = os.environ.get("CFLAGS", "").split()
-    libs = os.environ.get("LDFLAGS", "").split()
-    try:
-        subprocess.run([cc, "-O2", *flags, "-o", exe, src, *libs, "-lOpenCL"],
-                       check=True)
-        out = subprocess.run([exe, str(mib), str(reps), kind], check=True,
-                             capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"raw OpenCL reference unavailable: {e}", file=sys.stderr)
-        return None
-    return json.loads(out)
+    return harness.run_c(
+        os.path.join(HERE, "raw_opencl.c"), [mib, reps, kind],
+        "raw OpenCL reference",
+        flags=["-O2", *os.environ.get("CFLAGS", "").split()],
+        libs=[*os.environ.get("LDFLAGS", "").split(), "-lOpenCL"])
 
 
 def best_gbs(fn, nbytes, reps):
