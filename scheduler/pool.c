@@ -9,10 +9,9 @@
  * pooled; the pool keeps at most CB__POOL_BINS sizes (a new size empties
  * the one least used of late), CB__POOL_PER_BIN arrays and half of its
  * bytes per size, and at most an eighth of the memory (4 GiB at most) in
- * all. A submitting thread runs ahead of the
- * workers, so many small results die together: a bin holds thousands of
- * small arrays. Putting an array in never calls StarPU, so it may happen
- * in a task's callback.
+ * all. A submitting thread runs ahead of the workers, so many small
+ * results die together: a bin holds thousands of small arrays. Putting
+ * an array in never calls StarPU, so it may happen in a task's callback.
  *
  * Locking: lock guards every field of the pool.
  */
@@ -42,6 +41,16 @@ static struct bin {
 } bins[CB__POOL_BINS];
 static size_t pooled_bytes, max_bytes;
 static uint64_t tick;
+
+/* Takes *at, an array of bin b, out of the pool. The caller holds lock. */
+static cb_array *unlink_at(struct bin *b, cb_array **at) {
+  cb_array *a = *at;
+  *at = a->reclaim_next;
+  b->count--;
+  b->bytes -= a->nbytes;
+  pooled_bytes -= a->nbytes;
+  return a;
+}
 
 /* Empties the bin least used of late, for a size that has none: its
  * arrays go to the reclaim thread (a put never calls StarPU). Returns it;
@@ -88,7 +97,12 @@ int cb__pool_put(cb_array *a) {
       empty = &bins[i];
   }
   /* A new size takes a free bin, else the one least used of late: sizes
-   * a program no longer makes do not keep the pool from new ones. */
+   * a program no longer makes do not keep the pool from new ones. An
+   * array too large to keep empties no bin. */
+  if (!b && !empty && a->nbytes > byte_cap() / 2) {
+    pthread_mutex_unlock(&lock);
+    return 0;
+  }
   if (!b) {
     b = empty ? empty : evict(&gone);
     b->size = a->size;
@@ -129,12 +143,8 @@ cb_array *cb__pool_get(cb_dtype t, int64_t size, int64_t tile_elems,
     for (int k = 0; *at && k < CB__POOL_LOOK; k++, at = &(*at)->reclaim_next)
       if ((*at)->tile_elems == tile_elems && (*at)->dist == dist &&
           (!pinned || (*at)->pinned)) {
-        a = *at;
-        *at = a->reclaim_next;
+        a = unlink_at(b, at);
         b->used = ++tick;
-        b->count--;
-        b->bytes -= a->nbytes;
-        pooled_bytes -= a->nbytes;
         break;
       }
   }
@@ -163,12 +173,8 @@ int cb__pool_drop_pinned(size_t bytes) {
     cb_array **at = &b->head;
     while (*at && !((*at)->pinned && cb__array_host_bytes(*at) == bytes))
       at = &(*at)->reclaim_next;
-    if ((a = *at)) {
-      *at = a->reclaim_next;
-      b->count--;
-      b->bytes -= a->nbytes;
-      pooled_bytes -= a->nbytes;
-    }
+    if (*at)
+      a = unlink_at(b, at);
   }
   pthread_mutex_unlock(&lock);
   if (!a)
@@ -183,15 +189,9 @@ void cb__pool_flush(void) {
   for (;;) {
     cb_array *a = NULL;
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < CB__POOL_BINS && !a; i++) {
-      if (bins[i].count) {
-        a = bins[i].head;
-        bins[i].head = a->reclaim_next;
-        bins[i].count--;
-        bins[i].bytes -= a->nbytes;
-        pooled_bytes -= a->nbytes;
-      }
-    }
+    for (int i = 0; i < CB__POOL_BINS && !a; i++)
+      if (bins[i].count)
+        a = unlink_at(&bins[i], &bins[i].head);
     pthread_mutex_unlock(&lock);
     if (!a)
       return;
