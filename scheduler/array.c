@@ -259,8 +259,10 @@ int cb_array_new_result(cb_dtype t, int ndim, const int64_t *shape,
                         int device, cb_array **out) {
   int64_t size;
   int rc = check_shape(t, ndim, shape, &size);
-  if (rc || device < 0)
-    return rc ? rc : cb_array_new_on(t, ndim, shape, device, out);
+  if (rc)
+    return rc;
+  if (device < 0)
+    return cb_array_new_on(t, ndim, shape, device, out);
   if ((rc = cb__enter()))
     return rc;
   cb_array *a = NULL;

@@ -58,9 +58,9 @@ int cb_graph_mark_output(cb_graph *g, int value);
  * operation alone would, so the values are those of the unfused run
  * (the kernels contract nothing; float16 results are rounded to halves
  * at each step). Steps over complex values, and casts from floats to
- * integers, are not fused. Call it once the
- * graph is recorded, not while it runs; recording another node, or
- * marking another output, drops the plan. Returns the number of fused groups, or a negative code. */
+ * integers, are not fused. Call it once the graph is recorded, not while
+ * it runs; recording another node, or marking another output, drops the
+ * plan. Returns the number of fused groups, or a negative code. */
 int cb_graph_fuse(cb_graph *g);
 /* The fused group node belongs to, or -1. */
 int cb_graph_node_group(const cb_graph *g, int node);
