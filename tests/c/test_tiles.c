@@ -174,25 +174,42 @@ TEST(array_new_on_pins_for_devices) {
   CHECK_OK(cb_shutdown());
 }
 
+/* a + 1 on the CPU workers (cpu), waited for and dropped: returns the
+ * host buffer the dead result leaves to the pool, and its last element
+ * in *last when last is set. */
+static void *dead_result(cb_array *a, int cpu, double *last) {
+  cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
+  cb_array *b = NULL;
+  int dev;
+  CHECK_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
+  if (!b || test_sync(b)) {
+    CHECK(0, "a + 1: %s", cb_last_error());
+    cb_array_unref(b);
+    return NULL;
+  }
+  if (last)
+    *last = test_get(b, cb_array_size(b) - 1);
+  void *data = cb_array_data(b);
+  /* A task's end may hold the last reference a moment longer. */
+  cb_array_unref(b);
+  CHECK_OK(cb_wait_all());
+  return data;
+}
+
 TEST(array_new_result_reuses_dead_results) {
   ASSERT_OK(test_start(2, "none"));
   int cpu = cb_device_set("cpu");
   ASSERT(cpu >= 0);
   int64_t n = 1 << 18;
-  cb_array *a, *b = NULL, *c;
+  cb_array *a, *b, *c;
   /* Nothing kept yet: a new array, as cb_array_new_on gives. */
   ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, cpu, &a));
   for (int64_t i = 0; i < n; i++)
     test_set(a, i, (double)i);
-  cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
-  int dev;
-  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
-  ASSERT_OK(test_sync(b));
-  CHECK_INT(test_get(b, n - 1), ==, (double)n);
-  void *dead = cb_array_data(b);
-  /* A task's end may hold the last reference a moment longer. */
-  cb_array_unref(b);
-  CHECK_OK(cb_wait_all());
+  double last = 0;
+  void *dead = dead_result(a, cpu, &last);
+  ASSERT(dead != NULL);
+  CHECK_INT(last, ==, (double)n);
   /* The dead result's buffer comes back, in use already; another size
    * or no device gets a new one, which takes a copy in. */
   ASSERT_OK(cb_array_new_result(CB_FLOAT32, 1, &n, cpu, &b));
@@ -223,18 +240,13 @@ TEST(array_new_result_keeps_pinning_for_devices) {
   int cpu = cb_device_set("cpu");
   ASSERT(cpu >= 0);
   int64_t n = 1 << 16;
-  cb_array *a, *b = NULL, *c;
+  cb_array *a, *c;
   /* A result of the CPU workers: a pageable buffer, kept for reuse. */
   ASSERT_OK(cb_array_new_on(CB_FLOAT32, 1, &n, cpu, &a));
   for (int64_t i = 0; i < n; i++)
     test_set(a, i, (double)i);
-  cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
-  int dev;
-  ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
-  ASSERT_OK(test_sync(b));
-  void *dead = cb_array_data(b);
-  cb_array_unref(b);
-  CHECK_OK(cb_wait_all());
+  void *dead = dead_result(a, cpu, NULL);
+  ASSERT(dead != NULL);
   /* The device wants pinned memory: a new, pinned array, not that one. */
   cb_runtime_info info;
   ASSERT_OK(cb_runtime_info_get(&info));
@@ -261,17 +273,12 @@ TEST(array_pool_makes_room_for_new_sizes) {
   enum { SIZES = 40 };
   for (int k = 0; k < SIZES; k++) {
     int64_t n = 1000 + k;
-    cb_array *a, *b = NULL;
+    cb_array *a;
     ASSERT_OK(cb_array_new_on(CB_FLOAT32, 1, &n, cpu, &a));
     for (int64_t i = 0; i < n; i++)
       test_set(a, i, 1.0);
-    cb_operand x[2] = {test_arg(a, cpu), test_weak_float(1.0)};
-    int dev;
-    ASSERT_OK(cb_ewise(CB_OP_add, x, 2, -1, -1, &b, &dev));
-    ASSERT_OK(test_sync(b));
-    cb_array_unref(b);
+    ASSERT(dead_result(a, cpu, NULL) != NULL);
     cb_array_unref(a);
-    CHECK_OK(cb_wait_all());
   }
   /* A kept result is in use already and refuses a copy in; a new array
    * takes one. */
