@@ -311,7 +311,7 @@ TEST(staged_copies_reach_the_device) {
   setenv("CAMBRIAN_PINNED", "all", 1);
   int dev = test_need_opencl();
   ASSERT(dev >= 0);
-  /* Eleven chunks of 2 MiB (staging.c), the last one short. */
+  /* Six chunks of 4 MiB (staging.c), the last one short. */
   int64_t n = (20 << 20) / 4 + 7;
   cb_array *a = wrap_ramp(n);
   ASSERT(a);
@@ -325,15 +325,15 @@ TEST(staged_copies_reach_the_device) {
   int where;
   ASSERT_OK(cb_ewise_into(CB_OP_negative, x, 1, dev, -1, r, &where));
   CHECK_INT(test_wait_writer(r), ==, 0);
-  CHECK_INT(cb_testing_staged_chunks() - before, ==, 11);
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 6);
   CHECK_OK(test_sync(r));
-  CHECK_INT(cb_testing_staged_chunks() - before, ==, 22);
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 12);
   int bad = 0;
   for (int64_t i = 0; i < n; i++)
     bad += test_get(r, i) != -(double)(float)i;
   CHECK_INT(bad, ==, 0);
-  /* A copy shorter than four chunks is shared out in four pieces (of
-   * whole 256 KiB: here 1.5 MiB, the last one short). */
+  /* A copy shorter than four chunks is cut into four (of whole 256 KiB:
+   * here 1.5 MiB, the last one short). */
   int64_t m = (5 << 20) / 4 + 3;
   cb_array *b = wrap_ramp(m);
   ASSERT(b);
@@ -370,7 +370,7 @@ TEST(staged_copies_reach_the_device) {
   cb_array *again = apply(CB_OP_negative, a, 0, dev);
   ASSERT(again);
   CHECK_INT(test_wait_writer(again), ==, 0);
-  CHECK_INT(cb_testing_staged_chunks() - before, ==, 11);
+  CHECK_INT(cb_testing_staged_chunks() - before, ==, 6);
   CHECK_OK(test_sync(again));
   CHECK_DBL(test_get(again, n - 1), ==, -(double)(float)(n - 1));
   cb_array_unref(again);
