@@ -7,9 +7,11 @@
  * take the work in order. A write's chunk takes a free pinned buffer of
  * the device and is copied into it in pieces of CB__STAGE_PIECE bytes,
  * each stager taking the next piece, so that the first chunk is ready
- * for the bus after a piece's copy rather than a chunk's (the bus then
- * waited 0.3 ms on an H200 for each upload's first 2 MiB, 6% of a 256
- * MiB upload); the stager that copies the last piece enqueues the
+ * for the bus after a few pieces' copies rather than a whole chunk's by
+ * one thread (the bus then waited 0.3 ms on an H200 for each upload's
+ * first 2 MiB, 6% of a 256 MiB upload); a write waiting for a free
+ * buffer lets later copies go first. The stager that copies the last
+ * piece enqueues the
  * chunk's write, and the completer thread waits for the writes in the
  * order they were sent and gives their buffers back. A read's chunk is
  * taken whole by a stager, enqueued into a buffer, waited for and copied
@@ -33,9 +35,9 @@
  * and usable elsewhere) and still completes the event normally: StarPU
  * aborts on an event that reports an error.
  *
- * Locking: lock guards the queue of chunks, the list of writes sent, the
- * devices' state and their free buffers; OpenCL calls that may block run
- * without it.
+ * Locking: lock guards the queue of copies (and their next chunk and
+ * piece to take), the list of writes sent, the devices' state and their
+ * free buffers; OpenCL calls that may block run without it.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -99,7 +101,8 @@ typedef struct stage_job {
   cb_array *owner;            /* reads: whose data a failure loses */
   cl_event done;
   size_t chunk;               /* its chunks' length (the last: up to) */
-  size_t next;                /* the next chunk to take (lock) */
+  size_t next;                /* the next chunk to take (a write: to take
+                                 pieces of) (lock) */
   size_t piece;               /* a write: its next piece to take (lock) */
   int buf;                    /* a write: the buffer of chunk next (lock) */
   size_t nchunks;
@@ -237,8 +240,8 @@ static size_t chunk_bytes(const stage_job *j, size_t off) {
 }
 
 /* Cuts j's bytes into chunks: whole ones from CB__STAGE_SPLIT up; below,
- * four of whole CB__STAGE_PIECEs, so that several stagers share a short
- * copy (one core copies a MiB in about 130 us). */
+ * four of whole CB__STAGE_PIECEs (the last one short), so that several
+ * stagers share a short copy (one core copies a MiB in about 130 us). */
 static void cut(stage_job *j) {
   size_t each = j->bytes >= CB__STAGE_SPLIT ? CB__STAGE_CHUNK
                                             : (j->bytes + 3) / 4;
@@ -259,7 +262,8 @@ static void chunk_done(stage_job *j, int b, cl_int st) {
   }
   pthread_mutex_lock(&lock);
   s->free_idx[s->nfree++] = b;
-  pthread_cond_broadcast(&freed); /* stagers of any device wait there */
+  pthread_cond_broadcast(&freed); /* reads of any device wait there */
+  pthread_cond_broadcast(&work);  /* and writes that wanted a buffer */
   pthread_mutex_unlock(&lock);
   if (atomic_fetch_sub(&j->left, 1) == 1) {
     /* Never an error status: StarPU would abort on it. */
@@ -418,7 +422,9 @@ static void write_piece(stage_job *j, size_t k, size_t p, int b) {
   size_t len = chunk_bytes(j, at) - off;
   if (len > CB__STAGE_PIECE)
     len = CB__STAGE_PIECE;
-  memcpy((char *)s->bufs[b].ptr + off, j->host + at + off, len);
+  /* A failed copy, or one to a lost device, is not sent (send_chunk). */
+  if (atomic_load(&j->status) == CL_SUCCESS && !cb__device_lost(j->device))
+    memcpy((char *)s->bufs[b].ptr + off, j->host + at + off, len);
   if (atomic_fetch_sub(&s->bufs[b].pieces, 1) == 1)
     send_chunk(j, k, b);
 }
@@ -472,26 +478,33 @@ static void take_cores(int *epoch) {
   pthread_setaffinity_np(pthread_self(), sizeof stager_cores, &stager_cores);
 }
 
+/* The first copy in the queue that a stager can take work of now, prev
+ * getting the one before it: a write whose next chunk needs a buffer
+ * waits until its device frees one, and later copies go first (lock). */
+static stage_job *runnable(stage_job **prev) {
+  *prev = NULL;
+  for (stage_job *j = jobs_head; j; *prev = j, j = j->next_job)
+    if (!j->to_device || j->piece > 0 || devs[j->devid].nfree > 0)
+      return j;
+  return NULL;
+}
+
 static void *stager(void *unused) {
   (void)unused;
   pthread_setname_np(pthread_self(), "cb-stager");
   int epoch = 0;
   pthread_mutex_lock(&lock);
   for (;;) {
-    while (!jobs_head)
+    stage_job *prev, *j;
+    while (!(j = runnable(&prev)))
       pthread_cond_wait(&work, &lock);
     take_cores(&epoch);
-    stage_job *j = jobs_head;
     size_t k = j->next, p = j->piece;
     int b = -1;
     if (j->to_device) {
       /* A write's chunk takes its buffer with its first piece. */
       stage_dev *s = &devs[j->devid];
       if (p == 0) {
-        if (s->nfree == 0) {
-          pthread_cond_wait(&freed, &lock);
-          continue;
-        }
         j->buf = s->free_idx[--s->nfree];
         atomic_store(&s->bufs[j->buf].pieces, pieces(j, k));
       }
@@ -503,10 +516,13 @@ static void *stager(void *unused) {
     } else {
       j->next++;
     }
-    if (j->next == j->nchunks) {
-      jobs_head = j->next_job;
-      if (!jobs_head)
-        jobs_tail = NULL;
+    if (j->next == j->nchunks) { /* all taken: out of the queue */
+      if (prev)
+        prev->next_job = j->next_job;
+      else
+        jobs_head = j->next_job;
+      if (jobs_tail == j)
+        jobs_tail = prev;
     }
     pthread_mutex_unlock(&lock);
     if (j->from)

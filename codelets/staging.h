@@ -5,10 +5,10 @@
  * bus's speed; with pinned memory it copies in the background at full
  * speed. Arrays over memory the user owns (zero-copy NumPy arrays), and
  * results whose host buffers could not be pinned, are pageable, so their
- * tiles travel in chunks: a few threads of cambrian's own copy each chunk
- * into a pinned buffer and send it from there (or receive it there and
- * copy it out), several chunks at a time, while the driver thread goes on
- * with other work.
+ * tiles travel in chunks: threads of cambrian's own copy each chunk into
+ * a pinned buffer, several of them sharing it in pieces, and send it from
+ * there (or receive it there and copy it out), several chunks at a time,
+ * while the driver thread goes on with other work.
  */
 #ifndef CAMBRIAN_CODELETS_STAGING_H
 #define CAMBRIAN_CODELETS_STAGING_H

@@ -96,6 +96,61 @@ def test_pageable_arrays_travel_through_staging():
     assert int(results) >= 6 + 8
 
 
+CONCURRENT = textwrap.dedent("""
+    import threading
+    import numpy as np
+    import cambrian as cb
+    import cambrian.testing as t
+    devs = cb.devices("opencl")[:2]
+    rng = np.random.default_rng(1)
+    # Uploads of 5 MiB and some bytes to one device or the other, results
+    # read back into pageable memory, and host copies of 9 MiB, all going
+    # through the same stagers at once, from eight threads.
+    xs = [rng.random((5 << 20) // 4 + 11 * i, dtype=np.float32)
+          for i in range(8)]
+    big = rng.integers(0, 255, (9 << 20) + 5, dtype=np.uint8)
+    bad = []
+
+    def work(i):
+        for _ in range(3):
+            a = cb.asarray(xs[i], device=devs[i % len(devs)],
+                           tile_size=xs[i].size)
+            out = np.empty_like(xs[i])
+            np.copyto(out, (a * 2).numpy())
+            if not np.array_equal(out, xs[i] * 2):
+                bad.append(("upload", i))
+            if not np.array_equal(cb.asarray(big, copy=True).numpy(), big):
+                bad.append(("host copy", i))
+
+    before = t.staged_chunks()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print(len(devs), bad, t.staged_chunks() - before)
+""")
+
+
+def test_concurrent_staged_copies_to_two_devices_all_arrive():
+    # Two pocl devices where pocl is the OpenCL platform; otherwise the
+    # first two OpenCL devices, or one for all.
+    if not has_opencl():
+        pytest.skip(NO_OPENCL)
+    env = dict(os.environ, CAMBRIAN_PINNED="all",
+               POCL_DEVICES="pthread pthread")
+    done = subprocess.run([sys.executable, "-c", CONCURRENT],
+                          capture_output=True, text=True, timeout=300,
+                          env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    _, rest = done.stdout.strip().split(" ", 1)
+    bad, chunks = rest.rsplit(" ", 1)
+    assert bad == "[]"
+    # Each upload is cut into four chunks (results read back go through
+    # staging until their host buffers are pinned, in the background).
+    assert int(chunks) >= 8 * 3 * 4
+
+
 def test_no_staging_when_pinning_is_off():
     moved, results = run(CHILD, pinned="none").split("\n")[:2]
     assert list(map(int, moved.split())) == [0, 0, 0, 0, 0]
