@@ -444,8 +444,19 @@ int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
     if (cap > 0 && tile > cap)
       tile = cap;
   } else if (tile <= 0) {
-    int64_t target = 2 * (int64_t)(total_workers > 0 ? total_workers : 1);
-    tile = (n + target - 1) / target;
+    /* Two tiles for each worker that may take them: the CPU workers, for
+     * an array of theirs; else every worker. In whole rows, rounded up,
+     * so that rounding leaves no short extra tile: on 15 CPU workers of
+     * 17, the (16384, 512) float32 result of an addition had 35 tiles
+     * (the last of 30 rows), three rounds for some workers, where 30
+     * make two for each. */
+    int cpu = device >= 0 && device < cb__ndevices &&
+              cb__devices[device].opencl_devid < 0 &&
+              cb__devices[device].nworkers > 0;
+    int64_t workers = cpu ? cb__devices[device].nworkers : total_workers;
+    int64_t target = 2 * (workers > 0 ? workers : 1);
+    int64_t unit = row > 1 && row <= CB__MAX_TILE_BYTES / 8 ? row : 1;
+    tile = ((n + unit - 1) / unit + target - 1) / target * unit;
     if (tile < CB__MIN_TILE_ELEMS)
       tile = CB__MIN_TILE_ELEMS;
     if (tile > CB__MAX_TILE_BYTES / 8)

@@ -75,6 +75,7 @@
   X(array_writer)                                                            \
   /* test_tiles.c */                                                         \
   X(tile_size_is_asked_before_use)                                           \
+  X(default_tiles_are_two_per_cpu_worker)                                    \
   X(thread_tile_size_reaches_new_arrays)                                     \
   X(tiles_follow_the_first_operand)                                          \
   X(tiles_copied_on_opencl)                                                  \

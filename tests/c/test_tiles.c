@@ -35,6 +35,29 @@ TEST(tile_size_is_asked_before_use) {
   CHECK_OK(cb_shutdown());
 }
 
+/* Without a tile size, an array of the CPU workers takes two tiles for
+ * each of them (here three, beside the OpenCL devices there are, whose
+ * workers do not count), in whole rows rounded up, so that no short
+ * tile is left over. */
+TEST(default_tiles_are_two_per_cpu_worker) {
+  ASSERT_OK(test_start(3, NULL));
+  cb_device_info info;
+  ASSERT_OK(cb_device_get(0, &info));
+  CHECK_INT(info.backend, ==, CB_BACKEND_CPU);
+  int64_t shape[2] = {16384, 512}, n = N;
+  cb_array *m, *v;
+  ASSERT_OK(cb_array_new(CB_FLOAT32, 2, shape, &m));
+  ASSERT_OK(cb_array_prefetch(m, 0));
+  /* 16384 rows in six: 2731 a tile, the last 2729. */
+  CHECK_INT(cb_array_tile_size(m), ==, 2731 * 512);
+  cb_array_unref(m);
+  ASSERT_OK(cb_array_new(CB_FLOAT64, 1, &n, &v));
+  ASSERT_OK(cb_array_prefetch(v, 0));
+  CHECK_INT(cb_array_tile_size(v), ==, (N + 5) / 6);
+  cb_array_unref(v);
+  CHECK_OK(cb_shutdown());
+}
+
 /* The thread's tile size reaches the arrays it makes, results of fills
  * included, and nothing else; it is per thread. */
 static void *other_thread_tile(void *arg) {
