@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import doctest
 import os
-import tempfile
 import zlib
 from typing import Any
 
@@ -100,7 +99,9 @@ def write_inventory(path: str, project: str, version: str,
 
 
 def _inventories(app: Sphinx, config: Config) -> None:
-    folder = tempfile.mkdtemp(prefix="cambrian-inv-")
+    # Beside the build's doctrees, which hold what a build keeps.
+    folder = os.path.join(app.doctreedir, "inventories")
+    os.makedirs(folder, exist_ok=True)
     made = {"python": ("Python", "3", PYTHON),
             "numpy": ("NumPy", "stable", NUMPY)}
     mapping: dict[str, Any] = dict(config.intersphinx_mapping)

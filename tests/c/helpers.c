@@ -1,5 +1,8 @@
 /* Helpers shared by the tests: starting the runtime, making arrays with
  * known contents, reading them back. */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "test.h"
@@ -191,4 +194,14 @@ void test_check_promotions(const test_promotion *rows, size_t n) {
           cb_op_name(rows[i].op), cb_dtype_name(got),
           cb_dtype_name(rows[i].want));
   }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+int test_remove_tree(const char *dir) {
+  return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

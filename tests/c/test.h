@@ -142,6 +142,9 @@ void test_check_promotions(const test_promotion *rows, size_t n);
 /* A weak (Python) float scalar, and a strong scalar of dtype t. */
 cb_operand test_weak_float(double v);
 cb_operand test_scalar(cb_dtype t, double v);
+/* Removes dir and everything in it (a test's temporary folder); 0 or -1
+ * (errno set). */
+int test_remove_tree(const char *dir);
 /* Waits up to timeout_ms for *flag to become non-zero; returns it. */
 int test_wait_flag(const volatile int *flag, int timeout_ms);
 

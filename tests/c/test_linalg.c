@@ -367,4 +367,6 @@ TEST(blas_tuning_from_the_cache) {
   cb_array_unref(c);
   cb_array_unref(a);
   cb_array_unref(b);
+  CHECK_OK(cb_shutdown());
+  CHECK_INT(test_remove_tree(dir), ==, 0);
 }

@@ -247,6 +247,7 @@ TEST(messages_reach_the_handler) {
   if (rc == CB_ESTARPU) { /* a StarPU that prints them itself */
     CHECK_HAS(cb_last_error(), "stderr");
     CHECK_OK(cb_set_message_handler(NULL, NULL));
+    CHECK_INT(test_remove_tree(dir), ==, 0);
     return;
   }
   CHECK_OK(rc);
@@ -261,6 +262,7 @@ TEST(messages_reach_the_handler) {
   ASSERT_OK(test_start(1, "none"));
   CHECK_OK(cb_shutdown());
   CHECK_INT(atomic_load(&nmessages), ==, n);
+  CHECK_INT(test_remove_tree(dir), ==, 0);
 }
 
 TEST(init_is_idempotent) {

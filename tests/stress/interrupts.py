@@ -190,35 +190,35 @@ EXIT_CHILD = """
 """
 
 
-def at_exit(ck, rounds=3, tmpdir=None):
+def at_exit(ck, rounds=3):
     """Ctrl-C at the exit of a process with pending work: it leaves, its
     pending work dropped, without hanging or crashing."""
     import tempfile
-    tmpdir = tmpdir or tempfile.mkdtemp(prefix="cambrian-stress-")
-    for r in range(rounds):
-        marker = os.path.join(tmpdir, f"finished-{r}")
+    with tempfile.TemporaryDirectory(prefix="cambrian-stress-") as tmpdir:
+        for r in range(rounds):
+            marker = os.path.join(tmpdir, f"finished-{r}")
 
-        def interrupt(proc):
-            line = proc.stdout.readline()
-            if line.strip() != "exiting":
-                return
-            # Ctrl-C until it has gone: one that comes before the exit's
-            # wait ends the script's last lines instead.
-            for _ in range(120):
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=0.25)
+            def interrupt(proc):
+                line = proc.stdout.readline()
+                if line.strip() != "exiting":
                     return
-                except Exception:  # noqa: BLE001 (still running)
-                    pass
+                # Ctrl-C until it has gone: one that comes before the exit's
+                # wait ends the script's last lines instead.
+                for _ in range(120):
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        proc.wait(timeout=0.25)
+                        return
+                    except Exception:  # noqa: BLE001 (still running)
+                        pass
 
-        res = ck.python(EXIT_CHILD, f"exit round {r}", timeout=60,
-                        args=[marker, str(100 * (r + 1))],
-                        on_start=interrupt, ok_signals=(signal.SIGINT,),
-                        expect_rc=None)
-        if res is not None:
-            ck.check(not os.path.exists(marker),
-                     f"exit round {r}: the exit waited for the work")
+            res = ck.python(EXIT_CHILD, f"exit round {r}", timeout=60,
+                            args=[marker, str(100 * (r + 1))],
+                            on_start=interrupt, ok_signals=(signal.SIGINT,),
+                            expect_rc=None)
+            if res is not None:
+                ck.check(not os.path.exists(marker),
+                         f"exit round {r}: the exit waited for the work")
 
 
 # How a kernel build fails when a Ctrl-C comes during it: pocl compiles
