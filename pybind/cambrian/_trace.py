@@ -176,10 +176,12 @@ def trace(path: str | os.PathLike[str]) -> Iterator[None]:
     Examples
     --------
     >>> import json, os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "run.json")
-    >>> with cb.trace(path):
-    ...     y = cb.sqrt(cb.arange(1000.0) + 1)
-    >>> doc = json.load(open(path))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "run.json")
+    ...     with cb.trace(path):
+    ...         y = cb.sqrt(cb.arange(1000.0) + 1)
+    ...     with open(path) as f:
+    ...         doc = json.load(f)
     >>> any(e.get("name") == "sqrt" for e in doc["traceEvents"])
     True
     """
@@ -239,12 +241,13 @@ def plot_trace(json_path: str | os.PathLike[str],
     Examples
     --------
     >>> import os, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> with cb.trace(os.path.join(folder, "run.json")):
-    ...     (cb.ones(10_000) + 1).wait()
-    >>> cb.plot_trace(os.path.join(folder, "run.json"),
-    ...               os.path.join(folder, "run.png"))
-    >>> os.path.getsize(os.path.join(folder, "run.png")) > 0
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     run = os.path.join(folder, "run.json")
+    ...     with cb.trace(run):
+    ...         (cb.ones(10_000) + 1).wait()
+    ...     cb.plot_trace(run, os.path.join(folder, "run.png"))
+    ...     size = os.path.getsize(os.path.join(folder, "run.png"))
+    >>> size > 0
     True
     """
     try:

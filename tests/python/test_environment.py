@@ -69,11 +69,11 @@ def test_defaults_follow_settings_made_after_the_import(tmp_path):
 
 
 SPAWN_RACE = textwrap.dedent("""
-    import os, sys, tempfile, threading
+    import os, sys, threading
     # A cache of its own: every kernel is built, and pocl links each.
-    os.environ["POCL_CACHE_DIR"] = tempfile.mkdtemp()
+    os.environ["POCL_CACHE_DIR"] = sys.argv[2]
     import cambrian as cb
-    if sys.argv[1:] == ["unguarded"]:
+    if sys.argv[1] == "unguarded":
         os.putenv, os.unsetenv = (f.__wrapped__ for f in
                                   (os.putenv, os.unsetenv))
     stop = threading.Event()
@@ -99,11 +99,12 @@ SPAWN_RACE = textwrap.dedent("""
 """)
 
 
-def test_environment_changes_wait_for_pocl_kernel_builds():
+def test_environment_changes_wait_for_pocl_kernel_builds(tmp_path):
     from helpers import NO_OPENCL, has_opencl
     if not has_opencl():
         pytest.skip(NO_OPENCL)
-    done = subprocess.run([sys.executable, "-c", SPAWN_RACE, "guarded"],
+    done = subprocess.run([sys.executable, "-c", SPAWN_RACE, "guarded",
+                           str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "built 40" in done.stdout
