@@ -9,13 +9,13 @@
  * each stager taking the next piece, so that the first chunk is ready
  * for the bus after a few pieces' copies rather than a whole chunk's by
  * one thread (the bus then waited 0.3 ms on an H200 for each upload's
- * first 2 MiB, 6% of a 256 MiB upload); a write waiting for a free
- * buffer lets later copies go first. The stager that copies the last
- * piece enqueues the
- * chunk's write, and the completer thread waits for the writes in the
- * order they were sent and gives their buffers back. A read's chunk is
- * taken whole by a stager, enqueued into a buffer, waited for and copied
- * out. So memory copies run on every stager at once, none waiting for
+ * first 2 MiB, 6% of a 256 MiB upload). The stager that copies the last
+ * piece enqueues the chunk's write, and the completer thread waits for
+ * the writes in the order they were sent and gives their buffers back. A
+ * read's chunk is taken whole by a stager with a free buffer, enqueued
+ * into it, waited for and copied out. A copy whose next chunk finds no
+ * free buffer of its device waits in the queue, later copies going
+ * first. So memory copies run on every stager at once, none waiting for
  * the bus, and bus copies go on meanwhile: one core copies about 8 GB/s,
  * an H200's bus takes 55 GB/s each way.
  * The last chunk of a copy completes its user event, which StarPU polls
@@ -104,7 +104,7 @@ typedef struct stage_job {
   size_t next;                /* the next chunk to take (a write: to take
                                  pieces of) (lock) */
   size_t piece;               /* a write: its next piece to take (lock) */
-  int buf;                    /* a write: the buffer of chunk next (lock) */
+  int buf;                    /* the buffer of chunk next (lock) */
   size_t nchunks;
   atomic_size_t left;         /* chunks not finished */
   atomic_int status;          /* the first failed status, else 0 */
@@ -113,7 +113,6 @@ typedef struct stage_job {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t host_ended = PTHREAD_COND_INITIALIZER;
 static stage_dev devs[STARPU_MAXOPENCLDEVS];
 static stage_job *jobs_head, *jobs_tail;
@@ -262,8 +261,7 @@ static void chunk_done(stage_job *j, int b, cl_int st) {
   }
   pthread_mutex_lock(&lock);
   s->free_idx[s->nfree++] = b;
-  pthread_cond_broadcast(&freed); /* reads of any device wait there */
-  pthread_cond_broadcast(&work);  /* and writes that wanted a buffer */
+  pthread_cond_broadcast(&work); /* copies that wanted a buffer */
   pthread_mutex_unlock(&lock);
   if (atomic_fetch_sub(&j->left, 1) == 1) {
     /* Never an error status: StarPU would abort on it. */
@@ -397,17 +395,6 @@ static void send_chunk(stage_job *j, size_t k, int b) {
   chunk_done(j, b, st);
 }
 
-/* Reads chunk k of j through one of its device's buffers. */
-static void read_chunk(stage_job *j, size_t k) {
-  stage_dev *s = &devs[j->devid];
-  pthread_mutex_lock(&lock);
-  while (s->nfree == 0)
-    pthread_cond_wait(&freed, &lock);
-  int b = s->free_idx[--s->nfree];
-  pthread_mutex_unlock(&lock);
-  send_chunk(j, k, b);
-}
-
 /* The pieces of chunk k of j, a write. */
 static int pieces(const stage_job *j, size_t k) {
   size_t len = chunk_bytes(j, k * j->chunk);
@@ -479,12 +466,12 @@ static void take_cores(int *epoch) {
 }
 
 /* The first copy in the queue that a stager can take work of now, prev
- * getting the one before it: a write whose next chunk needs a buffer
+ * getting the one before it: a copy whose next chunk needs a buffer
  * waits until its device frees one, and later copies go first (lock). */
 static stage_job *runnable(stage_job **prev) {
   *prev = NULL;
   for (stage_job *j = jobs_head; j; *prev = j, j = j->next_job)
-    if (!j->to_device || j->piece > 0 || devs[j->devid].nfree > 0)
+    if (j->from || j->piece > 0 || devs[j->devid].nfree > 0)
       return j;
   return NULL;
 }
@@ -501,15 +488,18 @@ static void *stager(void *unused) {
     take_cores(&epoch);
     size_t k = j->next, p = j->piece;
     int b = -1;
-    if (j->to_device) {
-      /* A write's chunk takes its buffer with its first piece. */
+    if (!j->from) {
+      /* A chunk takes its buffer (a write's, with its first piece). */
       stage_dev *s = &devs[j->devid];
-      if (p == 0) {
+      if (p == 0)
         j->buf = s->free_idx[--s->nfree];
-        atomic_store(&s->bufs[j->buf].pieces, pieces(j, k));
-      }
       b = j->buf;
-      if (++j->piece == (size_t)pieces(j, k)) {
+    }
+    if (j->to_device) {
+      int np = pieces(j, k);
+      if (p == 0)
+        atomic_store(&devs[j->devid].bufs[b].pieces, np);
+      if (++j->piece == (size_t)np) {
         j->piece = 0;
         j->next++;
       }
@@ -527,10 +517,10 @@ static void *stager(void *unused) {
     pthread_mutex_unlock(&lock);
     if (j->from)
       host_chunk(j, k);
-    else if (b >= 0)
+    else if (j->to_device)
       write_piece(j, k, p, b); /* may free j */
     else
-      read_chunk(j, k); /* may free j */
+      send_chunk(j, k, b); /* a read; may free j */
     pthread_mutex_lock(&lock);
   }
   return NULL;

@@ -421,6 +421,9 @@ static int large_tiles(int device) {
 int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
                            int64_t hint, int64_t *ntiles) {
   int64_t tile = hint > 0 ? hint : rt_info.tile_elems;
+  /* Tiles hold whole rows, so that row blocks of a matrix are whole
+   * tiles, unless a row is longer than a tile may be. */
+  int64_t unit = row > 1 && row <= CB__MAX_TILE_BYTES / 8 ? row : 1;
   /* A device set takes its devices' tiles, as many for each. */
   int64_t members = 1;
   if (device >= cb__ndevices && cb__device_valid(device)) {
@@ -455,16 +458,14 @@ int64_t cb__tile_elems_for(int64_t n, int64_t row, int device,
               cb__devices[device].nworkers > 0;
     int64_t workers = cpu ? cb__devices[device].nworkers : total_workers;
     int64_t target = 2 * (workers > 0 ? workers : 1);
-    int64_t unit = row > 1 && row <= CB__MAX_TILE_BYTES / 8 ? row : 1;
     tile = ((n + unit - 1) / unit + target - 1) / target * unit;
     if (tile < CB__MIN_TILE_ELEMS)
       tile = CB__MIN_TILE_ELEMS;
     if (tile > CB__MAX_TILE_BYTES / 8)
       tile = CB__MAX_TILE_BYTES / 8;
   }
-  /* Whole rows, so that row blocks of a matrix are whole tiles. */
-  if (row > 1 && row <= CB__MAX_TILE_BYTES / 8)
-    tile = tile < row ? row : tile / row * row;
+  if (unit > 1)
+    tile = tile < unit ? unit : tile / unit * unit;
   if (n <= tile) {
     *ntiles = 1;
     return n;
